@@ -1,0 +1,47 @@
+# The one place that locates the library's dependencies, used by the build and installed next to
+# the package config. Each dependency is looked up as a CMake package first and through
+# pkg-config second, because Debian, vcpkg and conan name some of them differently.
+include_guard(GLOBAL)
+include(CMakeFindDependencyMacro)
+
+if(NOT TARGET nlohmann_json::nlohmann_json)
+  find_dependency(nlohmann_json 3.10)
+endif()
+if(NOT TARGET OpenSSL::Crypto)
+  find_dependency(OpenSSL)
+endif()
+if(NOT TARGET ZLIB::ZLIB)
+  find_dependency(ZLIB)
+endif()
+
+# xxHash: a CMake config under vcpkg and conan (xxHash::xxhash), only libxxhash.pc on Debian.
+if(NOT TARGET xxHash::xxhash AND NOT TARGET sessions_deps::xxhash)
+  find_package(xxHash CONFIG QUIET)
+  if(NOT TARGET xxHash::xxhash)
+    find_package(PkgConfig QUIET)
+    if(PkgConfig_FOUND)
+      pkg_check_modules(sessions_xxhash QUIET IMPORTED_TARGET GLOBAL libxxhash)
+    endif()
+    if(TARGET PkgConfig::sessions_xxhash)
+      add_library(sessions_deps::xxhash ALIAS PkgConfig::sessions_xxhash)
+    else()
+      find_path(SESSIONS_XXHASH_INCLUDE_DIR xxhash.h)
+      find_library(SESSIONS_XXHASH_LIBRARY xxhash)
+      if(NOT SESSIONS_XXHASH_INCLUDE_DIR OR NOT SESSIONS_XXHASH_LIBRARY)
+        set(${CMAKE_FIND_PACKAGE_NAME}_FOUND FALSE)
+        set(${CMAKE_FIND_PACKAGE_NAME}_NOT_FOUND_MESSAGE "xxHash (libxxhash) was not found")
+        message(FATAL_ERROR "sessions: xxHash (libxxhash) was not found")
+      endif()
+      add_library(sessions_deps_xxhash INTERFACE IMPORTED GLOBAL)
+      set_target_properties(sessions_deps_xxhash PROPERTIES
+        INTERFACE_INCLUDE_DIRECTORIES "${SESSIONS_XXHASH_INCLUDE_DIR}"
+        INTERFACE_LINK_LIBRARIES "${SESSIONS_XXHASH_LIBRARY}")
+      add_library(sessions_deps::xxhash ALIAS sessions_deps_xxhash)
+    endif()
+  endif()
+endif()
+if(TARGET xxHash::xxhash)
+  set(SESSIONS_XXHASH_TARGET xxHash::xxhash)
+else()
+  set(SESSIONS_XXHASH_TARGET sessions_deps::xxhash)
+endif()

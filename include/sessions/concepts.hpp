@@ -1,0 +1,152 @@
+#pragma once
+// What a policy must provide. Each requirement is its own concept so that Session can name the
+// one that is missing in a static_assert message instead of printing a wall of template errors.
+
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "clock.hpp"
+#include "data.hpp"
+#include "record.hpp"
+#include "settings.hpp"
+
+namespace sessions {
+
+// ---------------------------------------------------------------------------------------------
+// Storage (server side). Keys given to a store have passed is_valid_session_key(); a store that
+// maps keys to paths or queries checks again. The operations are kept apart on purpose: there is
+// no upsert, so a key collision can never take over a record and a slow request can never bring
+// back a record that a logout deleted.
+//
+//   typename S::payload_type                 std::string (bytes from the serializer) or
+//                                            sessions::Data (the store keeps values, no serializer)
+//   s.load(key)           -> std::optional<Record<payload_type>>   nullopt: absent or expired
+//   s.create(key, p, t)   -> bool   insert if absent; false if a live record exists
+//   s.update(key, p, t)   -> bool   replace if present; false if there is no live record
+//   s.touch(key, t)       -> bool   move the expiry only; false if there is no live record
+//   s.remove(key)         -> void   delete if present (Django's delete(key))
+//   s.exists(key)         -> bool   a live record exists
+//   s.clear_expired()     -> std::size_t   records removed
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept storage_payload_type = requires { typename S::payload_type; };
+
+template <class S>
+concept storage_load = storage_payload_type<S> && requires(S& s, std::string_view key) {
+  { s.load(key) } -> std::same_as<std::optional<Record<typename S::payload_type>>>;
+};
+
+template <class S>
+concept storage_create =
+    storage_payload_type<S> && requires(S& s, std::string_view key, const typename S::payload_type& p, TimePoint t) {
+      { s.create(key, p, t) } -> std::same_as<bool>;
+    };
+
+template <class S>
+concept storage_update =
+    storage_payload_type<S> && requires(S& s, std::string_view key, const typename S::payload_type& p, TimePoint t) {
+      { s.update(key, p, t) } -> std::same_as<bool>;
+    };
+
+template <class S>
+concept storage_touch = requires(S& s, std::string_view key, TimePoint t) {
+  { s.touch(key, t) } -> std::same_as<bool>;
+};
+
+template <class S>
+concept storage_remove = requires(S& s, std::string_view key) { s.remove(key); };
+
+template <class S>
+concept storage_exists = requires(S& s, std::string_view key) {
+  { s.exists(key) } -> std::same_as<bool>;
+};
+
+template <class S>
+concept storage_clear_expired = requires(S& s) {
+  { s.clear_expired() } -> std::convertible_to<std::size_t>;
+};
+
+}  // namespace requirement
+
+template <class S>
+concept ServerStorage = requirement::storage_load<S> && requirement::storage_create<S> &&
+                        requirement::storage_update<S> && requirement::storage_touch<S> &&
+                        requirement::storage_remove<S> && requirement::storage_exists<S> &&
+                        requirement::storage_clear_expired<S>;
+
+/// A store that keeps session values themselves (no serializer involved).
+template <class S>
+concept ValueStorage = ServerStorage<S> && std::same_as<typename S::payload_type, Data>;
+
+/// A store that keeps bytes produced by the serializer policy.
+template <class S>
+concept ByteStorage = ServerStorage<S> && std::same_as<typename S::payload_type, std::string>;
+
+// ---------------------------------------------------------------------------------------------
+// Serializer: session data to bytes and back.
+//
+//   s.dumps(data)   -> std::string   throws EncodeError if the data cannot be represented
+//   s.loads(bytes)  -> Data          throws DecodeError (or BadSignature for signed formats);
+//                                    the result must be a JSON object
+// Layered serializers (signing, encryption) wrap another serializer.
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept serializer_dumps = requires(const S& s, const Data& d) {
+  { s.dumps(d) } -> std::convertible_to<std::string>;
+};
+
+template <class S>
+concept serializer_loads = requires(const S& s, std::string_view bytes) {
+  { s.loads(bytes) } -> std::same_as<Data>;
+};
+
+}  // namespace requirement
+
+template <class S>
+concept Serializer = requirement::serializer_dumps<S> && requirement::serializer_loads<S>;
+
+// ---------------------------------------------------------------------------------------------
+// Expiry: how long a session lives, whether its cookie dies with the browser, and whether a
+// request that changes nothing must still push the expiry forward.
+//
+//   e.expiry_age(data, settings, modification) -> std::chrono::seconds
+//        seconds the session lives counted from `modification` (Django's get_expiry_age)
+//   e.expire_at_browser_close(data, settings) -> bool   cookie without Max-Age/Expires
+//   e.refresh_on_access(settings) -> bool   a request that only reads must refresh the expiry
+//   e.on_create(data, now)   stamps what the policy needs at creation (e.g. the creation time)
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class E>
+concept expiry_age = requires(const E& e, const Data& d, const Settings& s, TimePoint t) {
+  { e.expiry_age(d, s, t) } -> std::same_as<std::chrono::seconds>;
+};
+
+template <class E>
+concept expiry_browser_close = requires(const E& e, const Data& d, const Settings& s) {
+  { e.expire_at_browser_close(d, s) } -> std::same_as<bool>;
+};
+
+template <class E>
+concept expiry_refresh_on_access = requires(const E& e, const Settings& s) {
+  { e.refresh_on_access(s) } -> std::same_as<bool>;
+};
+
+template <class E>
+concept expiry_on_create = requires(const E& e, Data& d, TimePoint t) { e.on_create(d, t); };
+
+}  // namespace requirement
+
+template <class E>
+concept ExpiryPolicy = requirement::expiry_age<E> && requirement::expiry_browser_close<E> &&
+                       requirement::expiry_refresh_on_access<E> && requirement::expiry_on_create<E>;
+
+}  // namespace sessions

@@ -1,0 +1,601 @@
+#pragma once
+// Session<Storage, Serializer, Expiry>: Django's SessionBase, in C++.
+//
+// A Session is a short-lived object, one per request: it holds the key it was opened with and
+// nothing else until the data is first touched (lazy load, as in Django). Reads set `accessed`;
+// writes set `modified`; save() writes through the storage policy using only create-if-absent,
+// update-if-present and touch, so a key collision never takes over a record and a slow request
+// never brings back a session that a concurrent logout deleted.
+//
+// Beyond Django: a fingerprint (xxHash3) of the stored payload, taken at load, lets save() skip
+// the write of data that did not change (only the expiry is refreshed) and lets the middleware
+// notice a nested change made through a reference (`session.at("cart").push_back(...)`), which
+// Django silently loses.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "concepts.hpp"
+#include "data.hpp"
+#include "detail/fingerprint.hpp"
+#include "errors.hpp"
+#include "expiry/django.hpp"
+#include "expiry/expiry_value.hpp"
+#include "log.hpp"
+#include "serializer/json.hpp"
+#include "session_key.hpp"
+#include "settings.hpp"
+
+namespace sessions {
+
+/// The optional arguments of get_expiry_age()/get_expiry_date(), as in Django: `modification`
+/// defaults to now; passing `expiry` (even std::monostate, Django's None) uses it instead of the
+/// session's own `_session_expiry` and does not load the session.
+struct ExpiryQuery {
+  std::optional<TimePoint> modification = std::nullopt;
+  std::optional<ExpiryValue> expiry = std::nullopt;
+};
+
+template <class SessionT>
+class ReadOnlySession;
+
+template <class Storage, class Serializer = JsonSerializer, class Expiry = DjangoExpiry>
+class Session {
+  // Each requirement of each policy is checked on its own, so the compiler's first error names
+  // exactly what a user-written policy is missing.
+  static_assert(requirement::storage_payload_type<Storage>, "storage policy lacks: typename payload_type");
+  static_assert(requirement::storage_load<Storage>,
+                "storage policy lacks: load(std::string_view key) -> std::optional<sessions::Record<payload_type>>");
+  static_assert(requirement::storage_create<Storage>,
+                "storage policy lacks: create(std::string_view key, const payload_type&, sessions::TimePoint "
+                "expires_at) -> bool");
+  static_assert(requirement::storage_update<Storage>,
+                "storage policy lacks: update(std::string_view key, const payload_type&, sessions::TimePoint "
+                "expires_at) -> bool");
+  static_assert(requirement::storage_touch<Storage>,
+                "storage policy lacks: touch(std::string_view key, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_remove<Storage>, "storage policy lacks: remove(std::string_view key)");
+  static_assert(requirement::storage_exists<Storage>, "storage policy lacks: exists(std::string_view key) -> bool");
+  static_assert(requirement::storage_clear_expired<Storage>, "storage policy lacks: clear_expired() -> std::size_t");
+  static_assert(requirement::serializer_dumps<Serializer>,
+                "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
+  static_assert(requirement::serializer_loads<Serializer>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static_assert(requirement::expiry_age<Expiry>,
+                "expiry policy lacks: expiry_age(const sessions::Data&, const sessions::Settings&, sessions::TimePoint) "
+                "-> std::chrono::seconds");
+  static_assert(requirement::expiry_browser_close<Expiry>,
+                "expiry policy lacks: expire_at_browser_close(const sessions::Data&, const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_refresh_on_access<Expiry>,
+                "expiry policy lacks: refresh_on_access(const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_on_create<Expiry>,
+                "expiry policy lacks: on_create(sessions::Data&, sessions::TimePoint)");
+
+  using payload_type = typename Storage::payload_type;
+  static constexpr bool stores_values = std::is_same_v<payload_type, Data>;
+
+ public:
+  using storage_type = Storage;
+  using serializer_type = Serializer;
+  using expiry_type = Expiry;
+
+  /// How many fresh keys create() tries before giving up (a collision of 165-bit random keys
+  /// means the random source or the store is broken, not bad luck).
+  static constexpr int kCreateAttempts = 100;
+
+  /// A new session (Django: SessionStore()).
+  explicit Session(Storage& store, const Settings& settings = default_settings(), Serializer serializer = {},
+                   Expiry expiry = {})
+      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
+
+  /// An existing session (Django: SessionStore(session_key=...)). A key that fails validation is
+  /// dropped, as Django drops keys shorter than 8 characters: the session starts empty and a
+  /// save gives it a fresh key. Nothing is loaded until the data is used.
+  Session(Storage& store, std::string_view key, const Settings& settings = default_settings(),
+          Serializer serializer = {}, Expiry expiry = {})
+      : Session(store, settings, std::move(serializer), std::move(expiry)) {
+    if (is_valid_session_key(key)) key_.emplace(key);
+  }
+
+  // Settings are held by reference: a temporary would dangle.
+  Session(Storage&, const Settings&&, Serializer = {}, Expiry = {}) = delete;
+  Session(Storage&, std::string_view, const Settings&&, Serializer = {}, Expiry = {}) = delete;
+
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&&) noexcept = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // --- the key ---------------------------------------------------------------------------------
+
+  /// The session's key; empty until the session has one (a new session gets it on save/create).
+  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return key_; }
+
+  // --- reading (sets accessed) -------------------------------------------------------------------
+
+  /// The value under `key`, or null when absent (Django: get(key) -> None).
+  [[nodiscard]] Data get(std::string_view key) {
+    const Data& data = session();
+    const auto it = data.find(key);
+    return it == data.end() ? Data{} : *it;
+  }
+
+  /// The value under `key` converted to the type of `fallback`, or `fallback` when absent.
+  /// A stored value that cannot be converted is a ValueTypeError. A string literal fallback
+  /// gives a std::string.
+  template <class T>
+  [[nodiscard]] auto get(std::string_view key, T&& fallback) {
+    using Result = result_type_t<T>;
+    const Data& data = session();
+    const auto it = data.find(key);
+    if (it == data.end()) return Result(std::forward<T>(fallback));
+    return convert<Result>(key, *it);
+  }
+
+  /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
+  /// in-place changes, which save() detects by fingerprint.
+  [[nodiscard]] Data& at(std::string_view key) {
+    Data& data = session();
+    const auto it = data.find(key);
+    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
+    exposed_ = true;
+    return *it;
+  }
+
+  /// Django: `key in session` / has_key(key).
+  [[nodiscard]] bool contains(std::string_view key) { return session().contains(key); }
+
+  [[nodiscard]] std::vector<std::string> keys() {
+    std::vector<std::string> out;
+    const Data& data = session();
+    out.reserve(data.size());
+    for (const auto& item : data.items()) out.push_back(item.key());
+    return out;
+  }
+
+  [[nodiscard]] std::vector<Data> values() {
+    std::vector<Data> out;
+    const Data& data = session();
+    out.reserve(data.size());
+    for (const auto& item : data.items()) out.push_back(item.value());
+    return out;
+  }
+
+  [[nodiscard]] std::vector<std::pair<std::string, Data>> items() {
+    std::vector<std::pair<std::string, Data>> out;
+    const Data& data = session();
+    out.reserve(data.size());
+    for (const auto& item : data.items()) out.emplace_back(item.key(), item.value());
+    return out;
+  }
+
+  /// The whole data, read-only.
+  [[nodiscard]] const Data& data() { return session(); }
+
+  // --- writing (sets modified) -------------------------------------------------------------------
+
+  /// Django: session[key] = value.
+  template <class V>
+  void set(std::string_view key, V&& value) {
+    Data& data = session();
+    data[std::string(key)] = Data(std::forward<V>(value));
+    modified_ = true;
+  }
+
+  /// Django: del session[key]; KeyError when absent.
+  void erase(std::string_view key) {
+    Data& data = session();
+    const auto it = data.find(key);
+    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
+    data.erase(it);
+    modified_ = true;
+  }
+
+  /// Django: pop(key); KeyError when absent.
+  Data pop(std::string_view key) {
+    Data& data = session();
+    const auto it = data.find(key);
+    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
+    Data value = std::move(*it);
+    data.erase(it);
+    modified_ = true;
+    return value;
+  }
+
+  /// Django: pop(key, default). A missing key does not mark the session modified.
+  template <class T>
+  auto pop(std::string_view key, T&& fallback) {
+    using Result = result_type_t<T>;
+    Data& data = session();
+    const auto it = data.find(key);
+    if (it == data.end()) return Result(std::forward<T>(fallback));
+    Result value = convert<Result>(key, *it);
+    data.erase(it);
+    modified_ = true;
+    return value;
+  }
+
+  /// Django: setdefault(key, value): the stored value if present, else stores and returns `value`.
+  template <class V>
+  Data setdefault(std::string_view key, V&& value) {
+    Data& data = session();
+    const auto it = data.find(key);
+    if (it != data.end()) return *it;
+    Data stored(std::forward<V>(value));
+    data[std::string(key)] = stored;
+    modified_ = true;
+    return stored;
+  }
+
+  /// Django: update(dict). Marks the session modified even when `values` is empty.
+  void update(const Data& values) {
+    if (!values.is_object()) throw ValueTypeError("update() takes a JSON object");
+    Data& data = session();
+    for (const auto& item : values.items()) data[item.key()] = item.value();
+    modified_ = true;
+  }
+
+  /// Django: clear(). Empties the data without loading it.
+  void clear() {
+    data_ = Data::object();
+    loaded_ = true;
+    baseline_.reset();
+    accessed_ = modified_ = true;
+  }
+
+  /// Django: is_empty(): no valid key and no data (or data never loaded).
+  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || data_.empty()); }
+
+  // --- the test cookie ---------------------------------------------------------------------------
+
+  void set_test_cookie() { set(kTestCookieName, kTestCookieValue); }
+  [[nodiscard]] bool test_cookie_worked() {
+    const Data& data = session();
+    const auto it = data.find(kTestCookieName);
+    return it != data.end() && *it == kTestCookieValue;
+  }
+  void delete_test_cookie() { erase(kTestCookieName); }
+
+  // --- expiry ------------------------------------------------------------------------------------
+
+  /// Django: set_expiry(None): back to the global policy.
+  void set_expiry(std::nullopt_t) {
+    Data& data = session();
+    const auto it = data.find(kSessionExpiryKey);
+    if (it == data.end()) return;
+    data.erase(it);
+    modified_ = true;
+  }
+  /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
+  /// browser closes.
+  template <class Int>
+    requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
+  void set_expiry(Int seconds) {
+    set(kSessionExpiryKey, static_cast<std::int64_t>(seconds));
+  }
+  /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
+  template <class Rep, class Period>
+  void set_expiry(std::chrono::duration<Rep, Period> duration) {
+    set_expiry(settings_->clock.now() + std::chrono::duration_cast<TimePoint::duration>(duration));
+  }
+  /// Django: set_expiry(datetime): expire at that instant (stored as an ISO-8601 date, as Django
+  /// 4.1+ does).
+  void set_expiry(TimePoint when) { set(kSessionExpiryKey, iso8601::format(when)); }
+
+  /// Django: get_expiry_age(modification=now, expiry=<stored>): seconds the session lives.
+  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query = {}) {
+    const TimePoint modification = query.modification.value_or(settings_->clock.now());
+    if (query.expiry) return django_expiry_age(*query.expiry, settings_->cookie_age, modification).count();
+    return expiry_.expiry_age(session(), *settings_, modification).count();
+  }
+
+  /// Django: get_expiry_date(modification=now, expiry=<stored>): the instant the session ends.
+  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query = {}) {
+    const TimePoint modification = query.modification.value_or(settings_->clock.now());
+    if (query.expiry) return django_expiry_date(*query.expiry, settings_->cookie_age, modification);
+    if constexpr (requires { expiry_.expiry_date(session(), *settings_, modification); }) {
+      return expiry_.expiry_date(session(), *settings_, modification);
+    } else {
+      return modification + expiry_.expiry_age(session(), *settings_, modification);
+    }
+  }
+
+  [[nodiscard]] bool get_expire_at_browser_close() { return expiry_.expire_at_browser_close(session(), *settings_); }
+
+  [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return settings_->cookie_age.count(); }
+
+  // --- lifecycle ---------------------------------------------------------------------------------
+
+  /// Django: exists(key): a live record is stored under `key` (an invalid key never is).
+  [[nodiscard]] bool exists(std::string_view key) { return is_valid_session_key(key) && store_->exists(key); }
+
+  /// Django: create(): a fresh key, stored at once with the current data (empty for a new
+  /// session); never overwrites a record. The session is then modified (the cookie must go out).
+  void create() {
+    Data& data = session_without_load();
+    expiry_.on_create(data, settings_->clock.now());
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+      std::string key = generate_session_key(settings_->random);
+      if (write(key, data, /*must_create=*/true)) {
+        key_ = std::move(key);
+        modified_ = true;
+        return;
+      }
+    }
+    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+  }
+
+  /// Django: save(must_create=false). A session without a key is created. With must_create the
+  /// record must not exist yet (CreateError); otherwise it must still exist (UpdateError: the
+  /// session was deleted meanwhile and is not brought back). Data that did not change since it
+  /// was loaded is not written again: only its expiry is refreshed.
+  void save(bool must_create = false) {
+    if (!key_) {
+      create();
+      return;
+    }
+    const Data& data = must_create ? session_without_load() : session();
+    // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
+    if (!key_) throw UpdateError("the session no longer exists in the store");
+    if (!write(*key_, data, must_create)) {
+      if (must_create) throw CreateError("a session with this key exists already");
+      throw UpdateError("the session no longer exists in the store");
+    }
+  }
+
+  /// Django: delete(key=None): removes the record of `key`, or of this session when none is given.
+  void destroy() {
+    if (key_) store_->remove(*key_);
+  }
+  void destroy(std::string_view key) {
+    if (is_valid_session_key(key)) store_->remove(key);
+  }
+
+  /// Django: load(): reads the record afresh and returns its data. A missing, expired or
+  /// undecodable record gives empty data, and a missing or expired one also drops the key.
+  /// Does not replace the data this session holds.
+  [[nodiscard]] Data load() {
+    std::optional<std::uint64_t> ignored;
+    return read_store(ignored);
+  }
+
+  /// Django: flush(): empties the data, deletes the record and drops the key.
+  void flush() {
+    clear();
+    destroy();
+    key_.reset();
+  }
+
+  /// Django: cycle_key(): same data under a new key; the old record is deleted. Call it at login
+  /// to defeat session fixation.
+  void cycle_key() {
+    (void)session();  // load first: the data must survive (Django ticket #28066)
+    std::optional<std::string> old = key_;
+    create();
+    if (old) store_->remove(*old);
+  }
+
+  /// Django: SessionStore.clear_expired(): removes expired records; returns how many.
+  static std::size_t clear_expired(Storage& store) { return static_cast<std::size_t>(store.clear_expired()); }
+  std::size_t clear_expired() { return clear_expired(*store_); }
+
+  // --- flags -------------------------------------------------------------------------------------
+
+  [[nodiscard]] bool accessed() const noexcept { return accessed_; }
+  [[nodiscard]] bool modified() const noexcept { return modified_; }
+  void set_accessed(bool value) noexcept { accessed_ = value; }
+  void set_modified(bool value) noexcept { modified_ = value; }
+
+  /// True when a save would change the stored record: modified, or changed in place through a
+  /// reference from at() (compared by fingerprint with what was loaded).
+  [[nodiscard]] bool needs_save() {
+    if (modified_) return true;
+    if (!exposed_ || !loaded_) return false;
+    return !baseline_ || *baseline_ != fingerprint_of(data_);
+  }
+
+  /// A read-only view for a handler that only reads; once taken, an unmodified session is never
+  /// saved or re-sent by the middleware, whatever the settings say.
+  [[nodiscard]] ReadOnlySession<Session> read_only() {
+    read_only_ = true;
+    return ReadOnlySession<Session>(*this);
+  }
+  [[nodiscard]] bool read_only_requested() const noexcept { return read_only_; }
+
+  /// What the middleware learnt from the request: whether it carried the session cookie and
+  /// whether it came over HTTPS.
+  void note_request(bool cookie_received, bool secure) noexcept {
+    cookie_received_ = cookie_received;
+    request_secure_ = secure;
+  }
+  [[nodiscard]] bool cookie_received() const noexcept { return cookie_received_; }
+  [[nodiscard]] bool request_secure() const noexcept { return request_secure_; }
+
+  /// Loads the data if it is not loaded yet, without marking the session accessed (the
+  /// middleware does this before deciding whether a stale key left the session empty).
+  void load_if_needed() {
+    const bool was_accessed = accessed_;
+    (void)session();
+    accessed_ = was_accessed;
+  }
+
+  [[nodiscard]] const Settings& settings() const noexcept { return *settings_; }
+  [[nodiscard]] Storage& store() noexcept { return *store_; }
+  [[nodiscard]] const Expiry& expiry_policy() const noexcept { return expiry_; }
+
+  /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
+  /// session on every request). UpdateError when the record is gone.
+  void touch() {
+    if (!key_) return;
+    const TimePoint now = settings_->clock.now();
+    if (!store_->touch(*key_, now + expiry_.expiry_age(session(), *settings_, now))) {
+      throw UpdateError("the session no longer exists in the store");
+    }
+  }
+
+  static constexpr std::string_view kTestCookieName = "testcookie";
+  static constexpr std::string_view kTestCookieValue = "worked";
+
+ private:
+  template <class T>
+  using result_type_t = std::conditional_t<std::is_convertible_v<T, std::string_view> &&
+                                               !std::is_same_v<std::remove_cvref_t<T>, Data>,
+                                           std::string, std::remove_cvref_t<T>>;
+
+  template <class R>
+  static R convert(std::string_view key, const Data& value) {
+    if constexpr (std::is_same_v<R, Data>) {
+      return value;
+    } else {
+      try {
+        return value.template get<R>();
+      } catch (const nlohmann::json::exception&) {
+        throw ValueTypeError("session value '" + std::string(key) + "' is a " + value.type_name() +
+                             " and cannot be converted to the requested type");
+      }
+    }
+  }
+
+  // The lazily loaded data (Django's _session): loads on first use and marks the session accessed.
+  Data& session() {
+    accessed_ = true;
+    if (!loaded_) {
+      data_ = read_store(baseline_);
+      loaded_ = true;
+    }
+    return data_;
+  }
+
+  // Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
+  Data& session_without_load() {
+    accessed_ = true;
+    if (!loaded_) {
+      data_ = Data::object();
+      loaded_ = true;
+    }
+    return data_;
+  }
+
+  Data read_store(std::optional<std::uint64_t>& baseline) {
+    baseline.reset();
+    if (!key_) return Data::object();
+    auto record = store_->load(*key_);
+    if (!record) {
+      key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
+      return Data::object();
+    }
+    if constexpr (stores_values) {
+      return std::move(record->payload);
+    } else {
+      try {
+        Data data = serializer_.loads(record->payload);
+        if constexpr (canonical_serializer) {
+          baseline = detail::fingerprint(record->payload);
+        } else {
+          baseline = fingerprint_of(data);
+        }
+        return data;
+      } catch (const Error& e) {
+        // Django: "Session data corrupted", logged on the security logger; the session goes on
+        // empty under the same key.
+        settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                          std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(*key_)) +
+                              "...): " + e.what());
+        return Data::object();
+      }
+    }
+  }
+
+  static constexpr bool canonical_serializer = [] {
+    if constexpr (requires { Serializer::canonical; }) {
+      return static_cast<bool>(Serializer::canonical);
+    } else {
+      return false;
+    }
+  }();
+
+  std::uint64_t fingerprint_of(const Data& data) const {
+    if constexpr (!stores_values && canonical_serializer) {
+      return detail::fingerprint(serializer_.dumps(data));
+    } else {
+      return detail::fingerprint(data.dump());
+    }
+  }
+
+  // One write: create-if-absent, update-if-present, or (for unchanged data) touch. Returns the
+  // store's answer: false when the record exists (create) or is gone (update/touch).
+  bool write(std::string_view key, const Data& data, bool must_create) {
+    const TimePoint now = settings_->clock.now();
+    const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+    if constexpr (stores_values) {
+      return must_create ? store_->create(key, data, expires_at) : store_->update(key, data, expires_at);
+    } else {
+      std::string payload = serializer_.dumps(data);
+      std::uint64_t fp = 0;
+      if constexpr (canonical_serializer) {
+        fp = detail::fingerprint(payload);
+      } else {
+        fp = fingerprint_of(data);
+      }
+      bool ok = false;
+      if (must_create) {
+        ok = store_->create(key, payload, expires_at);
+      } else if (baseline_ && *baseline_ == fp) {
+        ok = store_->touch(key, expires_at);
+      } else {
+        ok = store_->update(key, payload, expires_at);
+      }
+      if (ok) baseline_ = fp;
+      return ok;
+    }
+  }
+
+  Storage* store_;
+  const Settings* settings_;
+  [[no_unique_address]] Serializer serializer_;
+  [[no_unique_address]] Expiry expiry_;
+  std::optional<std::string> key_;
+  Data data_;
+  std::optional<std::uint64_t> baseline_;  // fingerprint of the stored payload, when known
+  bool loaded_ = false;
+  bool accessed_ = false;
+  bool modified_ = false;
+  bool exposed_ = false;  // a mutable reference was handed out by at()
+  bool read_only_ = false;
+  bool cookie_received_ = false;
+  bool request_secure_ = false;
+};
+
+/// A read-only view of a session: everything a handler needs to read, nothing that writes.
+template <class SessionT>
+class ReadOnlySession {
+ public:
+  explicit ReadOnlySession(SessionT& session) noexcept : session_(&session) {}
+
+  [[nodiscard]] Data get(std::string_view key) const { return session_->get(key); }
+  template <class T>
+  [[nodiscard]] auto get(std::string_view key, T&& fallback) const {
+    return session_->get(key, std::forward<T>(fallback));
+  }
+  [[nodiscard]] bool contains(std::string_view key) const { return session_->contains(key); }
+  [[nodiscard]] std::vector<std::string> keys() const { return session_->keys(); }
+  [[nodiscard]] std::vector<Data> values() const { return session_->values(); }
+  [[nodiscard]] std::vector<std::pair<std::string, Data>> items() const { return session_->items(); }
+  [[nodiscard]] const Data& data() const { return session_->data(); }
+  [[nodiscard]] bool test_cookie_worked() const { return session_->test_cookie_worked(); }
+  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query = {}) const { return session_->get_expiry_age(query); }
+  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query = {}) const { return session_->get_expiry_date(query); }
+  [[nodiscard]] bool get_expire_at_browser_close() const { return session_->get_expire_at_browser_close(); }
+  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return session_->session_key(); }
+  [[nodiscard]] bool is_empty() const noexcept { return session_->is_empty(); }
+
+ private:
+  SessionT* session_;
+};
+
+}  // namespace sessions

@@ -1,0 +1,34 @@
+#pragma once
+// sessions: Django's session framework as a header-only C++20 library.
+//
+// This umbrella header brings in everything whose only dependencies are nlohmann_json, xxHash,
+// libcrypto and zlib. Stores with their own client library have their own headers:
+// <sessions/storage/sqlite.hpp>, <sessions/storage/postgres.hpp>, <sessions/storage/redis.hpp>,
+// <sessions/storage/memcached.hpp>.
+
+#include "version.hpp"
+
+#include "clock.hpp"
+#include "concepts.hpp"
+#include "data.hpp"
+#include "errors.hpp"
+#include "log.hpp"
+#include "random.hpp"
+#include "record.hpp"
+#include "session_key.hpp"
+#include "settings.hpp"
+
+#include "cookie/cookie.hpp"
+
+#include "serializer/json.hpp"
+
+#include "expiry/absolute.hpp"
+#include "expiry/browser_session.hpp"
+#include "expiry/django.hpp"
+#include "expiry/idle.hpp"
+
+#include "storage/file.hpp"
+#include "storage/memory.hpp"
+
+#include "session.hpp"
+#include "middleware.hpp"

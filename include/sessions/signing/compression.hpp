@@ -1,0 +1,125 @@
+#pragma once
+// zlib as django.core.signing uses it: Python's zlib.compress(data) (level -1 = 6, zlib header,
+// windowBits 15, memLevel 8, default strategy) and zlib.decompress(data). The compressed bytes are
+// signed, so they must match Python's exactly; both sides run the same deflate with the same
+// parameters on the whole input at once, which gives the same stream.
+//
+// Decompression is bounded: a few hundred bytes of signed deflate data can expand to gigabytes,
+// and although only a key holder can sign them, a leaked key must not be a memory exhaustion
+// switch. Past `max_output` bytes: LimitExceeded. Every other failure (bad header, corrupt or
+// truncated stream, preset dictionary): MalformedSignedData. Bytes after the end of the stream
+// are ignored, as Python's zlib.decompress ignores them.
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "../errors.hpp"
+#include "errors.hpp"
+
+namespace sessions::signing {
+
+/// Default bound for zlib_decompress and loads(): 1 MiB, far above any cookie or session record.
+inline constexpr std::size_t default_max_decompressed_size = std::size_t{1} << 20;
+
+namespace detail {
+
+// zlib counts in uInt; feed and drain buffers in pieces that fit.
+inline constexpr std::size_t zlib_piece = UINT_MAX;
+
+[[nodiscard]] inline unsigned char* zlib_bytes(char* p) noexcept { return reinterpret_cast<unsigned char*>(p); }
+[[nodiscard]] inline unsigned char* zlib_bytes(const char* p) noexcept {
+  // zlib's next_in is not const in its API but is never written through.
+  return reinterpret_cast<unsigned char*>(const_cast<char*>(p));
+}
+
+}  // namespace detail
+
+/// zlib.compress(data) with Python's defaults. Throws EncodeError if zlib fails (out of memory).
+[[nodiscard]] inline std::string zlib_compress(std::string_view data) {
+  z_stream zs{};
+  if (deflateInit(&zs, Z_DEFAULT_COMPRESSION) != Z_OK) throw EncodeError("zlib: deflateInit failed");
+  struct End {
+    z_stream* s;
+    ~End() { deflateEnd(s); }
+  } end{&zs};
+
+  std::string out;
+  out.resize(std::min<std::size_t>(deflateBound(&zs, static_cast<uLong>(std::min<std::size_t>(data.size(), ULONG_MAX))),
+                                   data.size() + 64));
+  std::size_t in_pos = 0, out_pos = 0;
+  while (true) {
+    if (zs.avail_in == 0 && in_pos < data.size()) {
+      const std::size_t n = std::min(data.size() - in_pos, detail::zlib_piece);
+      zs.next_in = detail::zlib_bytes(data.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(n);
+      in_pos += n;
+    }
+    if (out_pos == out.size()) out.resize(out.size() * 2 + 64);
+    const std::size_t room = std::min(out.size() - out_pos, detail::zlib_piece);
+    zs.next_out = detail::zlib_bytes(out.data() + out_pos);
+    zs.avail_out = static_cast<uInt>(room);
+    const int flush = in_pos == data.size() ? Z_FINISH : Z_NO_FLUSH;
+    const int rc = deflate(&zs, flush);
+    out_pos += room - zs.avail_out;
+    if (rc == Z_STREAM_END) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) throw EncodeError("zlib: deflate failed");
+  }
+  out.resize(out_pos);
+  return out;
+}
+
+/// zlib.decompress(data), refusing to produce more than `max_output` bytes (LimitExceeded).
+/// Throws MalformedSignedData for anything that is not one complete zlib stream.
+[[nodiscard]] inline std::string zlib_decompress(std::string_view data,
+                                                 std::size_t max_output = default_max_decompressed_size) {
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) throw MalformedSignedData("zlib: inflateInit failed");
+  struct End {
+    z_stream* s;
+    ~End() { inflateEnd(s); }
+  } end{&zs};
+
+  // Never hold more than max_output + 1 bytes: reaching that size proves the limit is exceeded.
+  const std::size_t cap = max_output == SIZE_MAX ? SIZE_MAX : max_output + 1;
+  std::string out;
+  std::size_t in_pos = 0, out_pos = 0;
+  while (true) {
+    if (zs.avail_in == 0 && in_pos < data.size()) {
+      const std::size_t n = std::min(data.size() - in_pos, detail::zlib_piece);
+      zs.next_in = detail::zlib_bytes(data.data() + in_pos);
+      zs.avail_in = static_cast<uInt>(n);
+      in_pos += n;
+    }
+    if (out_pos == out.size()) {
+      if (out.size() >= cap) throw LimitExceeded("decompressed signed data exceeds the size limit");
+      const std::size_t grown = std::max<std::size_t>(out.size() * 2, std::max<std::size_t>(data.size() * 4, 256));
+      out.resize(std::min(grown, cap));
+    }
+    const std::size_t room = std::min(out.size() - out_pos, detail::zlib_piece);
+    zs.next_out = detail::zlib_bytes(out.data() + out_pos);
+    zs.avail_out = static_cast<uInt>(room);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    out_pos += room - zs.avail_out;
+    if (rc == Z_STREAM_END) break;
+    if (rc == Z_OK) continue;
+    if (rc == Z_BUF_ERROR) {
+      // No progress: either more output room is needed (loop grows it) or the input ran out.
+      if (zs.avail_out == 0) continue;
+      if (zs.avail_in == 0 && in_pos < data.size()) continue;
+      throw MalformedSignedData("zlib: incomplete or truncated stream");
+    }
+    throw MalformedSignedData(rc == Z_NEED_DICT ? "zlib: stream needs a preset dictionary"
+                                                : "zlib: invalid compressed data");
+  }
+  if (out_pos > max_output) throw LimitExceeded("decompressed signed data exceeds the size limit");
+  out.resize(out_pos);
+  return out;
+}
+
+}  // namespace sessions::signing

@@ -1,0 +1,189 @@
+#pragma once
+// MemoryStore: sessions in this process's memory, for a single-process service or tests.
+// One instance serves every thread: records are spread over shards by xxHash3 of the key, each
+// with its own mutex, so threads working on different sessions rarely meet. Expired records are
+// never returned; they are reclaimed a little at a time as writes come in (a sweep hand visits
+// one hash bucket per write) and all at once by clear_expired(), so no request scans everything.
+//
+// BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes; BasicMemoryStore<Data>
+// (MemoryValueStore) keeps the values themselves, so a request pays no serialization at all.
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../data.hpp"
+#include "../detail/fingerprint.hpp"
+#include "../record.hpp"
+
+namespace sessions {
+
+template <class Payload>
+class BasicMemoryStore {
+ public:
+  using payload_type = Payload;
+
+  struct Options {
+    /// Number of independently locked shards (rounded up to a power of two).
+    std::size_t shards = 64;
+    Clock clock{};
+  };
+
+  BasicMemoryStore() : BasicMemoryStore(Options{}) {}
+  explicit BasicMemoryStore(Options options) : clock_(options.clock) {
+    std::size_t n = 1;
+    while (n < options.shards) n <<= 1;
+    shards_ = std::make_unique<Shard[]>(n);
+    shard_mask_ = n - 1;
+  }
+  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{64, clock}) {}
+
+  BasicMemoryStore(const BasicMemoryStore&) = delete;
+  BasicMemoryStore& operator=(const BasicMemoryStore&) = delete;
+
+  [[nodiscard]] std::optional<Record<Payload>> load(std::string_view key) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end()) return std::nullopt;
+    if (it->second.expires_at <= now) {
+      shard.map.erase(it);
+      return std::nullopt;
+    }
+    return Record<Payload>{it->second.payload, it->second.expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const Payload& payload, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it != shard.map.end()) {
+      if (it->second.expires_at > now) return false;  // never overwrite a live record
+      it->second = Entry{payload, expires_at};
+      return true;
+    }
+    shard.map.emplace(std::string(key), Entry{payload, expires_at});
+    return true;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const Payload& payload, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
+    it->second.payload = payload;
+    it->second.expires_at = expires_at;
+    return true;
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return false;
+    it->second.expires_at = expires_at;
+    return true;
+  }
+
+  void remove(std::string_view key) {
+    Shard& shard = shard_for(key);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it != shard.map.end()) shard.map.erase(it);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    return it != shard.map.end() && it->second.expires_at > now;
+  }
+
+  std::size_t clear_expired() {
+    const TimePoint now = clock_.now();
+    std::size_t removed = 0;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      removed += std::erase_if(shard.map, [now](const auto& kv) { return kv.second.expires_at <= now; });
+    }
+    return removed;
+  }
+
+  /// Records held, expired ones not yet reclaimed included.
+  [[nodiscard]] std::size_t size() const {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      std::lock_guard lock(shards_[i].mutex);
+      n += shards_[i].map.size();
+    }
+    return n;
+  }
+
+  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+
+ private:
+  struct Entry {
+    Payload payload;
+    TimePoint expires_at;
+  };
+  // Heterogeneous lookup: find(string_view) without building a std::string per request.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
+    }
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
+    std::size_t sweep_hand = 0;
+  };
+
+  Shard& shard_for(std::string_view key) noexcept {
+    return shards_[static_cast<std::size_t>(detail::fingerprint(key)) & shard_mask_];
+  }
+
+  // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
+  // every record is looked at once per bucket_count writes to its shard.
+  static void sweep_one_bucket(Shard& shard, TimePoint now) {
+    auto& map = shard.map;
+    if (map.empty()) return;
+    if (shard.sweep_hand >= map.bucket_count()) shard.sweep_hand = 0;
+    const std::size_t bucket = shard.sweep_hand++;
+    std::string_view expired[4];
+    std::size_t n = 0;
+    for (auto it = map.begin(bucket); it != map.end(bucket) && n < 4; ++it) {
+      if (it->second.expires_at <= now) expired[n++] = it->first;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      // Copy the key first: erasing destroys the string the view points into.
+      const std::string key(expired[i]);
+      map.erase(map.find(key));
+    }
+  }
+
+  Clock clock_;
+  std::unique_ptr<Shard[]> shards_;
+  std::size_t shard_mask_ = 0;
+};
+
+/// Keeps the serializer's bytes: the same code path as any server store.
+using MemoryStore = BasicMemoryStore<std::string>;
+/// Keeps session values: no serialization on load or save.
+using MemoryValueStore = BasicMemoryStore<Data>;
+
+}  // namespace sessions

@@ -1,0 +1,68 @@
+# Interoperability with real Django (Debian's python3-django): tests/interop/*.py drive the built
+# sessionctl and Django side by side. Registered only when sessionctl is built
+# (SESSIONS_BUILD_EXAMPLES). Django missing is a FAILURE, not a skip: these tests are the proof of
+# byte compatibility.
+#
+# The interpreter: SESSIONS_INTEROP_PYTHON if set, else the first python3 found (PATH, then
+# /usr/bin) that can import django; if none can, the first python3 found, so that the test runs
+# and fails with the script's explanation.
+include_guard(GLOBAL)
+
+function(_sessions_find_interop_python out_var)
+  if(SESSIONS_INTEROP_PYTHON)
+    set(${out_var} "${SESSIONS_INTEROP_PYTHON}" PARENT_SCOPE)
+    return()
+  endif()
+  set(_candidates "")
+  find_program(_sessions_python3_path NAMES python3 NO_CACHE)
+  if(_sessions_python3_path)
+    list(APPEND _candidates "${_sessions_python3_path}")
+  endif()
+  foreach(_p IN ITEMS /usr/bin/python3 /usr/local/bin/python3)
+    if(EXISTS "${_p}")
+      list(APPEND _candidates "${_p}")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES _candidates)
+  foreach(_p IN LISTS _candidates)
+    execute_process(COMMAND "${_p}" -c "import django" RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+    if(_rc EQUAL 0)
+      set(${out_var} "${_p}" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  list(LENGTH _candidates _n)
+  if(_n GREATER 0)
+    list(GET _candidates 0 _first)
+    message(WARNING "sessions: no python3 with Django found; the interop tests will fail. "
+                    "Install python3-django or set SESSIONS_INTEROP_PYTHON.")
+    set(${out_var} "${_first}" PARENT_SCOPE)
+  else()
+    set(${out_var} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Runs at the end of the top-level directory: tests/ is added before examples/, so sessionctl
+# does not exist yet when this file is included.
+function(_sessions_register_interop_tests interop_dir)
+  if(NOT TARGET sessionctl)
+    return()
+  endif()
+  _sessions_find_interop_python(_python)
+  set(_scripts signing)
+  foreach(_name IN LISTS _scripts)
+    set(_test interop_${_name})
+    if(_python)
+      add_test(NAME ${_test}
+        COMMAND "${_python}" "${interop_dir}/test_${_name}_interop.py" $<TARGET_FILE:sessionctl>)
+    else()
+      add_test(NAME ${_test} COMMAND "${CMAKE_COMMAND}" -E false)
+      message(WARNING "sessions: no python3 found; ${_test} will fail")
+    endif()
+    set_tests_properties(${_test} PROPERTIES LABELS "interop" TIMEOUT 600)
+  endforeach()
+endfunction()
+
+get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
+cmake_language(EVAL CODE
+  "cmake_language(DEFER DIRECTORY [[${sessions_SOURCE_DIR}]] CALL _sessions_register_interop_tests [[${_sessions_interop_dir}]])")

@@ -1,0 +1,117 @@
+// MemoryStore beyond the shared suite: concurrency, reclamation, and the value-keeping variant.
+
+#include <sessions/sessions.hpp>
+
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "support/catch.hpp"
+#include "support/fixtures.hpp"
+
+using namespace std::chrono_literals;
+
+TEST_CASE("MemoryStore: many threads create, save, read and delete without losing a session", "[memory]") {
+  sessions::MemoryStore store;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 500;
+  std::vector<std::vector<std::string>> keys(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        sessions::Session<sessions::MemoryStore> s{store};
+        s.set("thread", t);
+        s.set("i", i);
+        s.save();
+        keys[static_cast<std::size_t>(t)].push_back(*s.session_key());
+        sessions::Session<sessions::MemoryStore> again{store, *s.session_key()};
+        if (again.get("i", -1) != i || again.get("thread", -1) != t) ++failures;
+        again.set("i", i + 1);
+        again.save();
+        if (i % 3 == 0) {
+          again.destroy();
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  std::set<std::string> all;
+  for (const auto& ks : keys) all.insert(ks.begin(), ks.end());
+  CHECK(all.size() == kThreads * kPerThread);  // no key handed out twice
+  std::size_t live = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const auto& key = keys[static_cast<std::size_t>(t)][static_cast<std::size_t>(i)];
+      sessions::Session<sessions::MemoryStore> check{store, key};
+      if (i % 3 == 0) {
+        CHECK_FALSE(store.exists(key));
+      } else {
+        ++live;
+        CHECK(check.get("i", -1) == i + 1);
+      }
+    }
+  }
+  CHECK(store.size() == live);
+}
+
+TEST_CASE("MemoryStore: concurrent creates of one key, exactly one wins", "[memory]") {
+  sessions::MemoryStore store;
+  const std::string key = sessions::generate_session_key();
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      if (store.create(key, std::to_string(t), sessions::TimePoint::max())) ++wins;
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wins == 1);
+}
+
+TEST_CASE("MemoryStore: expired records are never returned and are reclaimed by writes", "[memory]") {
+  sessions::ManualClock clock;
+  sessions::MemoryStore store{sessions::MemoryStore::Options{.shards = 1, .clock = sessions::Clock(clock)}};
+  for (int i = 0; i < 1000; ++i) {
+    REQUIRE(store.create(sessions::generate_session_key(), "{}", clock.now() + 10s));
+  }
+  CHECK(store.size() == 1000);
+  clock.advance(10s);
+  // Writes of other sessions sweep one bucket each: enough writes reclaim everything expired,
+  // without any request scanning the whole store.
+  for (int i = 0; i < 4000; ++i) {
+    REQUIRE(store.create(sessions::generate_session_key(), "{}", clock.now() + 1h));
+  }
+  CHECK(store.size() < 4000 + 500);
+  clock.advance(2h);
+  const std::size_t before = store.size();
+  CHECK(store.clear_expired() == before);
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("MemoryStore: create replaces an expired record, update and touch do not revive it", "[memory]") {
+  sessions::ManualClock clock;
+  sessions::MemoryStore store{sessions::Clock(clock)};
+  const std::string key = sessions::generate_session_key();
+  REQUIRE(store.create(key, "old", clock.now() + 1s));
+  CHECK_FALSE(store.create(key, "new", clock.now() + 1h));
+  clock.advance(1s);
+  CHECK_FALSE(store.update(key, "new", clock.now() + 1h));
+  CHECK_FALSE(store.touch(key, clock.now() + 1h));
+  CHECK_FALSE(store.exists(key));
+  CHECK(store.create(key, "new", clock.now() + 1h));
+  CHECK(store.load(key)->payload == "new");
+}
+
+TEST_CASE("MemoryValueStore keeps values without serializing them", "[memory]") {
+  sessions::MemoryValueStore store;
+  sessions::Session<sessions::MemoryValueStore> s{store};
+  s.set("cart", sessions::Data::array({1, 2}));
+  s.save();
+  const auto record = store.load(*s.session_key());
+  REQUIRE(record);
+  CHECK(record->payload == sessions::Data{{"cart", {1, 2}}});
+}

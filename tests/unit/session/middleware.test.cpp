@@ -1,0 +1,256 @@
+// Django's SessionMiddlewareTests, plus what our middleware adds (nested changes, read-only views,
+// no writes of unchanged data).
+
+#include <string>
+
+#include "support/catch.hpp"
+#include "support/fixtures.hpp"
+
+using namespace std::chrono_literals;
+using sessions::Data;
+using SessionT = sessions::Session<sessions::MemoryStore>;
+using MiddlewareT = sessions::Middleware<SessionT>;
+
+namespace {
+
+struct Env : test_support::StoreFixture<sessions::MemoryStore> {
+  MiddlewareT middleware{store, settings};
+
+  // One request: open from the Cookie header, run the handler, finish with the status.
+  template <class Handler>
+  sessions::HeaderFields request(const std::string& cookie_header, Handler&& handler, int status = 200) {
+    SessionT session = middleware.open(cookie_header);
+    handler(session);
+    return middleware.finish(session, status);
+  }
+};
+
+const sessions::HeaderField* find_header(const sessions::HeaderFields& headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+std::string cookie_value(const sessions::HeaderFields& headers) {
+  const auto* h = find_header(headers, "Set-Cookie");
+  REQUIRE(h != nullptr);
+  const auto eq = h->value.find('=');
+  const auto semi = h->value.find(';');
+  return h->value.substr(eq + 1, semi - eq - 1);
+}
+
+}  // namespace
+
+TEST_CASE("test_secure_session_cookie, test_httponly_session_cookie, test_samesite_session_cookie", "[middleware]") {
+  Env env;
+  env.settings.cookie_secure = true;
+  env.settings.cookie_samesite = sessions::SameSite::strict;
+  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const auto* set_cookie = find_header(headers, "Set-Cookie");
+  REQUIRE(set_cookie != nullptr);
+  CHECK(set_cookie->value.find("; Secure") != std::string::npos);
+  CHECK(set_cookie->value.find("; HttpOnly") != std::string::npos);
+  CHECK(set_cookie->value.find("; SameSite=Strict") != std::string::npos);
+}
+
+TEST_CASE("test_no_httponly_session_cookie", "[middleware]") {
+  Env env;
+  env.settings.cookie_httponly = false;
+  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const auto* set_cookie = find_header(headers, "Set-Cookie");
+  REQUIRE(set_cookie != nullptr);
+  CHECK(set_cookie->value.find("HttpOnly") == std::string::npos);
+}
+
+TEST_CASE("the session cookie has Django's attributes in Django's order", "[middleware]") {
+  Env env;
+  env.settings.cookie_domain = ".example.local";
+  env.settings.cookie_path = "/app/";
+  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const std::string key = cookie_value(headers);
+  CHECK(find_header(headers, "Set-Cookie")->value ==
+        "sessionid=" + key +
+            "; Domain=.example.local; expires=Tue, 28 Nov 2023 22:13:20 GMT; HttpOnly; Max-Age=1209600; "
+            "Path=/app/; SameSite=Lax");
+  CHECK(find_header(headers, "Vary")->value == "Cookie");
+}
+
+TEST_CASE("test_session_save_on_500 and test_session_save_on_5xx", "[middleware]") {
+  for (const int status : {500, 503}) {
+    Env env;
+    SessionT session = env.middleware.open("");
+    session.set("hello", "world");
+    const auto headers = env.middleware.finish(session, status);
+    CHECK(find_header(headers, "Set-Cookie") == nullptr);
+    CHECK(find_header(headers, "Vary") != nullptr);  // accessed: Vary even on errors
+    CHECK_FALSE(session.session_key().has_value());
+    CHECK(env.store.size() == 0);
+  }
+  Env env;
+  env.settings.no_save_status_from = 501;  // Django 3.2 skipped only status 500 exactly
+  SessionT session = env.middleware.open("");
+  session.set("hello", "world");
+  CHECK(find_header(env.middleware.finish(session, 503), "Set-Cookie") == nullptr);
+}
+
+TEST_CASE("test_session_update_error_redirect: a session deleted meanwhile is SessionInterrupted", "[middleware]") {
+  Env env;
+  SessionT session = env.middleware.open("");
+  session.set("foo", "bar");
+  session.save(true);
+  session.destroy();
+  try {
+    (void)env.middleware.finish(session, 200);
+    FAIL("SessionInterrupted expected");
+  } catch (const sessions::SessionInterrupted& e) {
+    CHECK(std::string(e.what()) ==
+          "The request's session was deleted before the request completed. The user may have logged out in a "
+          "concurrent request, for example.");
+  }
+  CHECK(env.store.size() == 0);  // not resurrected
+}
+
+TEST_CASE("test_session_delete_on_end", "[middleware]") {
+  Env env;
+  const auto headers = env.request("sessionid=abc", [](SessionT& s) { s.flush(); });
+  CHECK(find_header(headers, "Set-Cookie")->value ==
+        "sessionid=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax");
+  CHECK(find_header(headers, "Vary")->value == "Cookie");
+}
+
+TEST_CASE("test_session_delete_on_end_with_custom_domain_and_path", "[middleware]") {
+  Env env;
+  env.settings.cookie_domain = ".example.local";
+  env.settings.cookie_path = "/example/";
+  const auto headers = env.request("sessionid=abc", [](SessionT& s) { s.flush(); });
+  CHECK(find_header(headers, "Set-Cookie")->value ==
+        "sessionid=\"\"; Domain=.example.local; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/example/; "
+        "SameSite=Lax");
+}
+
+TEST_CASE("test_flush_empty_without_session_cookie_doesnt_set_cookie", "[middleware]") {
+  Env env;
+  const auto headers = env.request("", [](SessionT& s) { s.flush(); });
+  CHECK(find_header(headers, "Set-Cookie") == nullptr);
+  CHECK(find_header(headers, "Vary")->value == "Cookie");
+}
+
+TEST_CASE("test_empty_session_saved: a session emptied by the view is still saved", "[middleware]") {
+  Env env;
+  auto headers = env.request("", [](SessionT& s) { s.set("foo", "bar"); });
+  const std::string key = cookie_value(headers);
+  CHECK(find_header(headers, "Vary")->value == "Cookie");
+  headers = env.request("sessionid=" + key, [](SessionT& s) { s.erase("foo"); });
+  CHECK(cookie_value(headers) == key);
+  SessionT check(env.store, key, env.settings);
+  CHECK(check.data().empty());
+  CHECK(check.session_key() == std::optional<std::string>(key));
+}
+
+TEST_CASE("a request that only reads sets Vary but neither saves nor sends a cookie", "[middleware]") {
+  Env env;
+  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
+  const auto headers = env.request("other=1; sessionid=" + key, [](SessionT& s) { CHECK(s.get("n", 0) == 1); });
+  CHECK(find_header(headers, "Set-Cookie") == nullptr);
+  CHECK(find_header(headers, "Vary") != nullptr);
+  const auto untouched = env.request("sessionid=" + key, [](SessionT&) {});
+  CHECK(untouched.empty());
+}
+
+TEST_CASE("SESSION_SAVE_EVERY_REQUEST re-sets the cookie without Vary when the session is untouched",
+          "[middleware]") {
+  Env env;
+  env.settings.save_every_request = true;
+  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
+  env.clock.advance(100s);
+  const auto headers = env.request("sessionid=" + key, [](SessionT&) {});
+  CHECK(cookie_value(headers) == key);
+  CHECK(find_header(headers, "Vary") == nullptr);
+  CHECK(env.store.load(key)->expires_at == env.clock.now() + env.settings.cookie_age);  // expiry pushed forward
+
+  // A stale key is dropped and its cookie deleted, instead of Django's failed update.
+  const auto stale = env.request("sessionid=abcdefgh12345678", [](SessionT&) {});
+  CHECK(find_header(stale, "Set-Cookie")->value.find("Max-Age=0") != std::string::npos);
+}
+
+TEST_CASE("SESSION_EXPIRE_AT_BROWSER_CLOSE gives a cookie without Max-Age or expires", "[middleware]") {
+  Env env;
+  env.settings.expire_at_browser_close = true;
+  const auto headers = env.request("", [](SessionT& s) { s.set("n", 1); });
+  const auto& value = find_header(headers, "Set-Cookie")->value;
+  CHECK(value.find("Max-Age") == std::string::npos);
+  CHECK(value.find("expires") == std::string::npos);
+  const std::string key = cookie_value(headers);
+  CHECK(env.store.load(key)->expires_at == env.clock.now() + env.settings.cookie_age);  // server side unchanged
+}
+
+TEST_CASE("set_expiry(seconds) sets the cookie's Max-Age", "[middleware]") {
+  Env env;
+  const auto headers = env.request("", [](SessionT& s) {
+    s.set("n", 1);
+    s.set_expiry(30);
+  });
+  CHECK(find_header(headers, "Set-Cookie")->value.find("Max-Age=30;") != std::string::npos);
+}
+
+TEST_CASE("a nested in-place change is saved (Django loses it)", "[middleware]") {
+  Env env;
+  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("cart", Data::array()); }));
+  const auto headers = env.request("sessionid=" + key, [](SessionT& s) { s.at("cart").push_back("apple"); });
+  CHECK(find_header(headers, "Set-Cookie") != nullptr);
+  SessionT check(env.store, key, env.settings);
+  CHECK(check.get("cart") == Data{"apple"});
+
+  // Taking a mutable reference without changing anything writes nothing.
+  const auto unchanged = env.request("sessionid=" + key, [](SessionT& s) { (void)s.at("cart").size(); });
+  CHECK(find_header(unchanged, "Set-Cookie") == nullptr);
+}
+
+TEST_CASE("data that did not change is not written again, only its expiry refreshed", "[middleware]") {
+  test_support::FixtureBase base;
+  example::MapStore store{sessions::Clock(base.clock)};
+  sessions::Middleware<sessions::Session<example::MapStore>> middleware{store, base.settings};
+  auto s = middleware.open("");
+  s.set("n", 1);
+  auto headers = middleware.finish(s, 200);
+  REQUIRE(store.writes() == 1);
+  auto again = middleware.open("sessionid=" + *s.session_key());
+  again.set("n", 1);  // Django writes this; the payload is unchanged
+  base.clock.advance(60s);
+  headers = middleware.finish(again, 200);
+  CHECK(store.writes() == 1);
+  CHECK(store.load(*s.session_key())->expires_at == base.clock.now() + base.settings.cookie_age);
+  CHECK_FALSE(headers.empty());
+}
+
+TEST_CASE("a read-only view never causes a save or a Set-Cookie", "[middleware]") {
+  Env env;
+  env.settings.save_every_request = true;
+  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
+  const auto headers = env.request("sessionid=" + key, [](SessionT& s) {
+    const auto view = s.read_only();
+    CHECK(view.get("n", 0) == 1);
+    CHECK(view.contains("n"));
+  });
+  CHECK(find_header(headers, "Set-Cookie") == nullptr);
+  CHECK(find_header(headers, "Vary") != nullptr);
+}
+
+TEST_CASE("the cookie can be marked Secure from the request", "[middleware]") {
+  Env env;
+  env.settings.cookie_secure_auto = true;
+  auto https = env.middleware.open("", /*secure=*/true);
+  https.set("n", 1);
+  CHECK(find_header(env.middleware.finish(https, 200), "Set-Cookie")->value.find("; Secure") != std::string::npos);
+  auto http = env.middleware.open("", /*secure=*/false);
+  http.set("n", 1);
+  CHECK(find_header(env.middleware.finish(http, 200), "Set-Cookie")->value.find("Secure") == std::string::npos);
+}
+
+TEST_CASE("patch_vary merges as Django's patch_vary_headers", "[middleware]") {
+  CHECK(sessions::patch_vary("", "Cookie") == "Cookie");
+  CHECK(sessions::patch_vary("Accept-Encoding", "Cookie") == "Accept-Encoding, Cookie");
+  CHECK(sessions::patch_vary("accept-encoding, COOKIE", "Cookie") == "accept-encoding, COOKIE");
+  CHECK(sessions::patch_vary("*", "Cookie") == "*");
+}
