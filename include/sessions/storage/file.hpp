@@ -47,7 +47,9 @@
 //
 // Durability: by default nothing is fsync'ed, as in Django. A crash of the machine (not of the
 // process) can then lose the latest writes or, depending on the file system, leave an empty or
-// truncated file, which the session layer reads as an undecodable, i.e. empty, session.
+// truncated file, which the session layer reads as an undecodable, i.e. empty, session. (ext4's
+// auto_da_alloc flushes a file renamed over another one, which protects Django's rename(); it
+// does not apply to RENAME_EXCHANGE, and it is also what makes the fallback update much slower.)
 // Options::durable fsyncs the file before publishing it and the directory after create, update and
 // remove, at the cost of two disk flushes per write.
 //
@@ -299,6 +301,10 @@ class FileStore {
         warn(key, "is a symlink or a special file; ignored");
         return std::nullopt;
       }
+      if (err == EACCES && foreign(path)) {  // planted unreadable by another user
+        warn(key, "is owned by another user; ignored");
+        return std::nullopt;
+      }
       fail("load", key, "cannot open the session file", err);
     }
     struct stat st {};
@@ -389,6 +395,7 @@ class FileStore {
     if (fd.get() < 0) {
       const int err = errno;
       if (err == ENOENT || err == ELOOP || err == ENXIO) return false;
+      if (err == EACCES && foreign(path)) return false;
       fail("touch", key, "cannot open the session file", err);
     }
     struct stat st {};
@@ -537,6 +544,12 @@ class FileStore {
 
   [[nodiscard]] bool owned(const struct stat& st) const noexcept {
     return !options_.require_same_owner || st.st_uid == ::geteuid();
+  }
+
+  // An entry at `path` that owned() rejects (so open()'s EACCES is about a planted file).
+  [[nodiscard]] bool foreign(const std::string& path) const noexcept {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 && !owned(st);
   }
 
   [[nodiscard]] bool live(const struct stat& st, TimePoint now) const noexcept {
