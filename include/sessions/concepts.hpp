@@ -89,6 +89,47 @@ template <class S>
 concept ByteStorage = ServerStorage<S> && std::same_as<typename S::payload_type, std::string>;
 
 // ---------------------------------------------------------------------------------------------
+// Storage (client side): the session data travels in the cookie itself (Django's signed_cookies;
+// our encrypted cookies). The cookie value plays the part of the session key.
+//
+//   S::client_side                        a static constexpr bool, true
+//   s.encode(data, settings, now) -> std::string   the cookie value; CookieTooLarge when it
+//                                          cannot fit a cookie
+//   s.decode(value, settings, now) -> Data   throws a sessions::Error (BadSignature,
+//                                          SignatureExpired, DecodeError...) when the value is
+//                                          not a valid, live session
+//   s.accepts(value) -> bool               a cheap syntactic check before decode
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept client_side_flag = requires {
+  { S::client_side } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::client_side);
+};
+
+template <class S>
+concept client_encode = requires(S& s, const Data& d, const Settings& settings, TimePoint t) {
+  { s.encode(d, settings, t) } -> std::same_as<std::string>;
+};
+
+template <class S>
+concept client_decode = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
+  { s.decode(value, settings, t) } -> std::same_as<Data>;
+};
+
+template <class S>
+concept client_accepts = requires(const S& s, std::string_view value) {
+  { s.accepts(value) } -> std::same_as<bool>;
+};
+
+}  // namespace requirement
+
+template <class S>
+concept ClientStorage = requirement::client_side_flag<S> && requirement::client_encode<S> &&
+                        requirement::client_decode<S> && requirement::client_accepts<S>;
+
+// ---------------------------------------------------------------------------------------------
 // Serializer: session data to bytes and back.
 //
 //   s.dumps(data)   -> std::string   throws EncodeError if the data cannot be represented

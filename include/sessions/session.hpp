@@ -49,20 +49,21 @@ template <class Storage, class Serializer = JsonSerializer, class Expiry = Djang
 class Session {
   // Each requirement of each policy is checked on its own, so the compiler's first error names
   // exactly what a user-written policy is missing.
-  static_assert(requirement::storage_payload_type<Storage>, "storage policy lacks: typename payload_type");
-  static_assert(requirement::storage_load<Storage>,
+  static constexpr bool client_side = ClientStorage<Storage>;
+  static_assert(client_side || requirement::storage_payload_type<Storage>, "storage policy lacks: typename payload_type");
+  static_assert(client_side || requirement::storage_load<Storage>,
                 "storage policy lacks: load(std::string_view key) -> std::optional<sessions::Record<payload_type>>");
-  static_assert(requirement::storage_create<Storage>,
+  static_assert(client_side || requirement::storage_create<Storage>,
                 "storage policy lacks: create(std::string_view key, const payload_type&, sessions::TimePoint "
                 "expires_at) -> bool");
-  static_assert(requirement::storage_update<Storage>,
+  static_assert(client_side || requirement::storage_update<Storage>,
                 "storage policy lacks: update(std::string_view key, const payload_type&, sessions::TimePoint "
                 "expires_at) -> bool");
-  static_assert(requirement::storage_touch<Storage>,
+  static_assert(client_side || requirement::storage_touch<Storage>,
                 "storage policy lacks: touch(std::string_view key, sessions::TimePoint expires_at) -> bool");
-  static_assert(requirement::storage_remove<Storage>, "storage policy lacks: remove(std::string_view key)");
-  static_assert(requirement::storage_exists<Storage>, "storage policy lacks: exists(std::string_view key) -> bool");
-  static_assert(requirement::storage_clear_expired<Storage>, "storage policy lacks: clear_expired() -> std::size_t");
+  static_assert(client_side || requirement::storage_remove<Storage>, "storage policy lacks: remove(std::string_view key)");
+  static_assert(client_side || requirement::storage_exists<Storage>, "storage policy lacks: exists(std::string_view key) -> bool");
+  static_assert(client_side || requirement::storage_clear_expired<Storage>, "storage policy lacks: clear_expired() -> std::size_t");
   static_assert(requirement::serializer_dumps<Serializer>,
                 "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
   static_assert(requirement::serializer_loads<Serializer>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
@@ -76,8 +77,13 @@ class Session {
   static_assert(requirement::expiry_on_create<Expiry>,
                 "expiry policy lacks: on_create(sessions::Data&, sessions::TimePoint)");
 
-  using payload_type = typename Storage::payload_type;
-  static constexpr bool stores_values = std::is_same_v<payload_type, Data>;
+  static constexpr bool stores_values = [] {
+    if constexpr (client_side) {
+      return false;
+    } else {
+      return std::is_same_v<typename Storage::payload_type, Data>;
+    }
+  }();
 
  public:
   using storage_type = Storage;
@@ -99,7 +105,7 @@ class Session {
   Session(Storage& store, std::string_view key, const Settings& settings = default_settings(),
           Serializer serializer = {}, Expiry expiry = {})
       : Session(store, settings, std::move(serializer), std::move(expiry)) {
-    if (is_valid_session_key(key)) key_.emplace(key);
+    if (accepts_key(key)) key_.emplace(key);
   }
 
   // Settings are held by reference: a temporary would dangle.
@@ -143,6 +149,8 @@ class Session {
     Data& data = session();
     const auto it = data.find(key);
     if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
+    // The state before any in-place change: what the record holds unless set() etc. ran already.
+    if (!baseline_ && !modified_) baseline_ = fingerprint_of(data);
     exposed_ = true;
     return *it;
   }
@@ -312,22 +320,34 @@ class Session {
   // --- lifecycle ---------------------------------------------------------------------------------
 
   /// Django: exists(key): a live record is stored under `key` (an invalid key never is).
-  [[nodiscard]] bool exists(std::string_view key) { return is_valid_session_key(key) && store_->exists(key); }
+  /// Always false for client-side stores: nothing is kept on the server (as Django's signed_cookies).
+  [[nodiscard]] bool exists(std::string_view key) {
+    if constexpr (client_side) {
+      (void)key;
+      return false;
+    } else {
+      return is_valid_session_key(key) && store_->exists(key);
+    }
+  }
 
   /// Django: create(): a fresh key, stored at once with the current data (empty for a new
   /// session); never overwrites a record. The session is then modified (the cookie must go out).
   void create() {
     Data& data = session_without_load();
     expiry_.on_create(data, settings_->clock.now());
-    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
-      std::string key = generate_session_key(settings_->random);
-      if (write(key, data, /*must_create=*/true)) {
-        key_ = std::move(key);
-        modified_ = true;
-        return;
+    if constexpr (client_side) {
+      modified_ = true;  // the cookie written at the response is the record
+    } else {
+      for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+        std::string key = generate_session_key(settings_->random);
+        if (write(key, data, /*must_create=*/true)) {
+          key_ = std::move(key);
+          modified_ = true;
+          return;
+        }
       }
+      throw CreateError("unable to create a new session key: every attempt collided with an existing record");
     }
-    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
   }
 
   /// Django: save(must_create=false). A session without a key is created. With must_create the
@@ -335,25 +355,44 @@ class Session {
   /// session was deleted meanwhile and is not brought back). Data that did not change since it
   /// was loaded is not written again: only its expiry is refreshed.
   void save(bool must_create = false) {
-    if (!key_) {
-      create();
-      return;
-    }
-    const Data& data = must_create ? session_without_load() : session();
-    // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
-    if (!key_) throw UpdateError("the session no longer exists in the store");
-    if (!write(*key_, data, must_create)) {
-      if (must_create) throw CreateError("a session with this key exists already");
-      throw UpdateError("the session no longer exists in the store");
+    if constexpr (client_side) {
+      // The new cookie value is the signed (or sealed) data, with a fresh timestamp.
+      (void)must_create;
+      key_ = store_->encode(session(), *settings_, settings_->clock.now());
+      modified_ = true;
+    } else {
+      if (!key_) {
+        create();
+        return;
+      }
+      const Data& data = must_create ? session_without_load() : session();
+      // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
+      if (!key_) throw UpdateError("the session no longer exists in the store");
+      if (!write(*key_, data, must_create)) {
+        if (must_create) throw CreateError("a session with this key exists already");
+        throw UpdateError("the session no longer exists in the store");
+      }
     }
   }
 
   /// Django: delete(key=None): removes the record of `key`, or of this session when none is given.
   void destroy() {
-    if (key_) store_->remove(*key_);
+    if constexpr (client_side) {
+      // A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
+      key_.reset();
+      data_ = Data::object();
+      loaded_ = true;
+      modified_ = true;
+    } else {
+      if (key_) store_->remove(*key_);
+    }
   }
   void destroy(std::string_view key) {
-    if (is_valid_session_key(key)) store_->remove(key);
+    if constexpr (client_side) {
+      if (key_ && *key_ == key) destroy();
+    } else {
+      if (is_valid_session_key(key)) store_->remove(key);
+    }
   }
 
   /// Django: load(): reads the record afresh and returns its data. A missing, expired or
@@ -374,14 +413,25 @@ class Session {
   /// Django: cycle_key(): same data under a new key; the old record is deleted. Call it at login
   /// to defeat session fixation.
   void cycle_key() {
-    (void)session();  // load first: the data must survive (Django ticket #28066)
-    std::optional<std::string> old = key_;
-    create();
-    if (old) store_->remove(*old);
+    if constexpr (client_side) {
+      save();  // a new signature is all a cookie session can change
+    } else {
+      (void)session();  // load first: the data must survive (Django ticket #28066)
+      std::optional<std::string> old = key_;
+      create();
+      if (old) store_->remove(*old);
+    }
   }
 
   /// Django: SessionStore.clear_expired(): removes expired records; returns how many.
-  static std::size_t clear_expired(Storage& store) { return static_cast<std::size_t>(store.clear_expired()); }
+  static std::size_t clear_expired(Storage& store) {
+    if constexpr (client_side) {
+      (void)store;
+      return 0;  // cookies expire on their own
+    } else {
+      return static_cast<std::size_t>(store.clear_expired());
+    }
+  }
   std::size_t clear_expired() { return clear_expired(*store_); }
 
   // --- flags -------------------------------------------------------------------------------------
@@ -432,9 +482,13 @@ class Session {
   /// session on every request). UpdateError when the record is gone.
   void touch() {
     if (!key_) return;
-    const TimePoint now = settings_->clock.now();
-    if (!store_->touch(*key_, now + expiry_.expiry_age(session(), *settings_, now))) {
-      throw UpdateError("the session no longer exists in the store");
+    if constexpr (client_side) {
+      save();
+    } else {
+      const TimePoint now = settings_->clock.now();
+      if (!store_->touch(*key_, now + expiry_.expiry_age(session(), *settings_, now))) {
+        throw UpdateError("the session no longer exists in the store");
+      }
     }
   }
 
@@ -461,6 +515,14 @@ class Session {
     }
   }
 
+  bool accepts_key(std::string_view key) const {
+    if constexpr (client_side) {
+      return key.size() >= kMinSessionKeyLength && store_->accepts(key);
+    } else {
+      return is_valid_session_key(key);
+    }
+  }
+
   // The lazily loaded data (Django's _session): loads on first use and marks the session accessed.
   Data& session() {
     accessed_ = true;
@@ -484,6 +546,23 @@ class Session {
   Data read_store(std::optional<std::uint64_t>& baseline) {
     baseline.reset();
     if (!key_) return Data::object();
+    if constexpr (client_side) {
+      try {
+        return store_->decode(*key_, *settings_, settings_->clock.now());
+      } catch (const Error& e) {
+        // Django: a bad cookie gives an empty session that is written back (create()), under the
+        // same key until then.
+        settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                          std::string("Session cookie rejected: ") + e.what());
+        modified_ = true;
+        return Data::object();
+      }
+    } else {
+      return read_server_store(baseline);
+    }
+  }
+
+  Data read_server_store(std::optional<std::uint64_t>& baseline) {
     auto record = store_->load(*key_);
     if (!record) {
       key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
@@ -529,7 +608,9 @@ class Session {
 
   // One write: create-if-absent, update-if-present, or (for unchanged data) touch. Returns the
   // store's answer: false when the record exists (create) or is gone (update/touch).
-  bool write(std::string_view key, const Data& data, bool must_create) {
+  bool write(std::string_view key, const Data& data, bool must_create)
+    requires(!client_side)
+  {
     const TimePoint now = settings_->clock.now();
     const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
     if constexpr (stores_values) {
