@@ -59,7 +59,7 @@ function(_sessions_register_interop_tests interop_dir)
       add_test(NAME ${_test} COMMAND "${CMAKE_COMMAND}" -E false)
       message(WARNING "sessions: no python3 found; ${_test} will fail")
     endif()
-    set_tests_properties(${_test} PROPERTIES LABELS "interop" TIMEOUT 600)
+    set_tests_properties(${_test} PROPERTIES LABELS "interop" TIMEOUT 1500)
   endforeach()
 endfunction()
 

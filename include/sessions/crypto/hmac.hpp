@@ -3,8 +3,9 @@
 //
 // Why a keyed object: one-shot HMAC() fetches the algorithm, allocates a context and hashes the
 // padded key twice for every message. A context keyed once and re-initialised per message
-// (EVP_MAC_init with a null key keeps the key) skips all of that and measured about 3x faster on
-// short messages such as signed cookies. Signers therefore keep their keyed contexts.
+// (EVP_MAC_init with a null key keeps the key) skips all of that: on a 17-byte message (OpenSSL
+// 3.0, -O2) one-shot HMAC() took 1.7-3.5 us and a re-initialised keyed context 0.27-0.75 us, i.e.
+// 3-7x faster. Signers therefore keep their keyed contexts.
 //
 // - HmacSha256: one keyed context; fastest; NOT safe to use from two threads at once.
 // - SharedHmacSha256: the same, safe to call concurrently from const members (a signer shared by

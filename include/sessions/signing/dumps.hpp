@@ -71,10 +71,16 @@ struct LoadsOptions {
 // ---------------------------------------------------------------------------------------------
 // With a signer you keep (cheapest: its keyed HMAC contexts are re-used)
 
-/// Signs already-serialized JSON text (e.g. from python_json or a layered serializer). The text
-/// should be ASCII as Django's is; it is signed as given.
+/// Signs already-serialized JSON text (e.g. from python_json or a layered serializer), as given.
+/// Throws EncodeError if the text has a byte >= 0x80: Django reads the payload as latin-1, so raw
+/// UTF-8 would silently turn into different text there; write non-ASCII as \u escapes.
 [[nodiscard]] inline std::string dumps_json_text(std::string_view json, const TimestampSigner& signer,
                                                  bool compress = false, std::optional<TimePoint> now = std::nullopt) {
+  for (const char c : json) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      throw EncodeError("JSON text for Django signing must be ASCII (use \\uXXXX escapes)");
+    }
+  }
   std::string payload;
   if (compress) {
     std::string z = zlib_compress(json);
@@ -94,7 +100,8 @@ struct LoadsOptions {
   return dumps_json_text(dump_python_json(value), signer, compress, now);
 }
 
-/// Verifies `text` and returns the JSON text it carries (decompressed, not parsed).
+/// Verifies `text` and returns the JSON text it carries (decompressed, not parsed): the bytes
+/// Django would hand to its latin-1 decode and json.loads.
 [[nodiscard]] inline std::string loads_json_text(std::string_view text, const TimestampSigner& signer,
                                                  std::optional<double> max_age = std::nullopt,
                                                  std::optional<TimePoint> now = std::nullopt,

@@ -25,8 +25,12 @@
 //   update  renameat2(temp, target, RENAME_EXCHANGE): the swap fails with ENOENT when the target
 //           is gone, so a session deleted by a concurrent logout is never brought back; the old
 //           content ends up under the temporary name and is unlinked. On a file system without
-//           RENAME_EXCHANGE (EINVAL/ENOSYS/EOPNOTSUPP) it falls back to check-then-rename(): a
-//           remove() landing between the check and the rename() (microseconds) is then undone.
+//           RENAME_EXCHANGE (EINVAL/ENOSYS/EOPNOTSUPP: NFS, CIFS, many FUSE file systems) it falls
+//           back to check-then-rename(): a remove() landing between the check and the rename()
+//           (a window of microseconds) is then undone. A logout racing ordinary requests rarely
+//           meets it, but a key hammered by concurrent updates while it is removed does.
+// (Where hard links are not supported, create publishes with renameat2(RENAME_NOREPLACE), which is
+// just as atomic and non-overwriting.)
 // A reader opens either the old or the new inode and reads it whole: it never sees a mix, and a
 // failed write (disk full, EIO) leaves the previous file untouched and no temporary file behind.
 // No lock is taken anywhere, in-process or between processes; the object holds only immutable
@@ -75,7 +79,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-#include <vector>
 
 #include "../clock.hpp"
 #include "../errors.hpp"

@@ -42,12 +42,13 @@ TEST_CASE("base64: decoding is as lenient as Django's", "[signing][base64]") {
   CHECK(b64_decode("YWI===") == "ab");
   CHECK(b64_decode("-_-_") == b64_decode("+/+/"));
   CHECK(b64_decode("e30\xc3\xa9") == "{}");  // non-ASCII bytes are skipped too
+  CHECK(b64_decode("e3") == "{");
   CHECK(b64_decode("") == "");
   CHECK(b64_decode("!!!!") == "");
 }
 
 TEST_CASE("base64: impossible lengths and bad padding are MalformedSignedData", "[signing][base64]") {
-  for (const char* bad : {"Y", "Y=Q", "Y==Q", "=YQ", "YQ*", "YQ**", "YWI*", "e3", "YWJjZ", "YWJjZA*"}) {
+  for (const char* bad : {"Y", "Y=Q", "Y==Q", "=YQ", "YQ*", "YQ**", "YWI*", "YWJjZ", "YWJjZA*"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(b64_decode(bad), MalformedSignedData);
   }

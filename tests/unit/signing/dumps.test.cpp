@@ -12,6 +12,7 @@ using sessions::Data;
 using sessions::LimitExceeded;
 using sessions::SignatureExpired;
 using sessions::TimePoint;
+using sessions::signing::dump_python_json;
 using sessions::signing::DumpsOptions;
 using sessions::signing::dumps;
 using sessions::signing::LoadsOptions;
@@ -72,6 +73,7 @@ TEST_CASE("loads: reads Django's tokens and round-trips ours", "[signing][dumps]
   CHECK(sessions::signing::loads_json_text(dumps(value, "secret"), "secret") == dump_python_json(value));
   CHECK(sessions::signing::dumps_json_text(dump_python_json(value), "secret", {.now = at(T)}) ==
         dumps_at(value, "secret", "django.core.signing", false));
+  CHECK_THROWS_AS(sessions::signing::dumps_json_text("{\"a\":\"\xc3\xa9\"}", "secret"), sessions::EncodeError);
 }
 
 TEST_CASE("loads: with a kept signer and fallback keys", "[signing][dumps]") {
