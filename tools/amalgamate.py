@@ -128,12 +128,12 @@ class Amalgamator:
                 # Already in the output, or being inlined further up (an include cycle, which
                 # `#pragma once` resolves the same way: the inner include does nothing).
                 continue
-            out.extend(self._wrapped(target))
+            out.extend(self.wrapped(target))
         if depth != 0:
             raise AmalgamationError(f"include/{self.rel(path)}: unbalanced #if/#endif")
         return out
 
-    def _wrapped(self, target: Path) -> list[str]:
+    def wrapped(self, target: Path) -> list[str]:
         name = self.rel(target)
         body = self.inline(target)
         lines = [f"// ---- begin {name} ----"]
@@ -208,7 +208,7 @@ def generate(root: Path) -> dict[Path, str]:
                                   guard_inlined=True)
         if header.resolve() in core.inlined:
             raise AmalgamationError(f"include/sessions/{store} is part of the umbrella; it cannot be a store header")
-        body = amalgamator._wrapped(header.resolve())
+        body = amalgamator.wrapped(header.resolve())
         outputs[Path("single_include/sessions") / store] = tidy(banner(
             version, f"include/sessions/{store}",
             ["//", "// The core comes from the single-header sessions.hpp next to this directory."])
@@ -252,7 +252,8 @@ def main(argv: list[str]) -> int:
             path = root / rel
             if not path.is_file():
                 problems.append(f"  {rel.as_posix()}: missing")
-            elif path.read_bytes() != content.encode("utf-8"):
+            # CRLF is forgiven: a checkout with core.autocrlf must not count as stale.
+            elif path.read_bytes().replace(b"\r\n", b"\n") != content.encode("utf-8"):
                 old = path.read_text(encoding="utf-8", errors="replace").splitlines()
                 new = content.splitlines()
                 line = next((i + 1 for i, (a, b) in enumerate(zip(old, new)) if a != b), min(len(old), len(new)) + 1)

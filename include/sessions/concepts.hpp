@@ -95,7 +95,7 @@ concept ByteStorage = ServerStorage<S> && std::same_as<typename S::payload_type,
 //   S::client_side                        a static constexpr bool, true
 //   s.encode(data, settings, now) -> std::string   the cookie value; CookieTooLarge when it
 //                                          cannot fit a cookie
-//   s.decode(value, settings, now) -> Data   throws a sessions::Error (BadSignature,
+//   s.decode(value, settings, now) -> ClientRecord   throws a sessions::Error (BadSignature,
 //                                          SignatureExpired, DecodeError...) when the value is
 //                                          not a valid, live session
 //   s.accepts(value) -> bool               a cheap syntactic check before decode
@@ -115,7 +115,7 @@ concept client_encode = requires(S& s, const Data& d, const Settings& settings, 
 
 template <class S>
 concept client_decode = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
-  { s.decode(value, settings, t) } -> std::same_as<Data>;
+  { s.decode(value, settings, t) } -> std::same_as<ClientRecord>;
 };
 
 template <class S>

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "clock.hpp"
+#include "data.hpp"
 
 namespace sessions {
 
@@ -12,6 +13,13 @@ struct Record {
   Payload payload;
   /// The instant the record expires; a store never returns a record at or after this instant.
   TimePoint expires_at;
+};
+
+/// What a client-side store reads out of a cookie: the data and when the cookie was issued (its
+/// signing time), from which the session's expiry policy decides whether it is still alive.
+struct ClientRecord {
+  Data data;
+  TimePoint issued_at;
 };
 
 }  // namespace sessions

@@ -548,7 +548,15 @@ class Session {
     if (!key_) return Data::object();
     if constexpr (client_side) {
       try {
-        return store_->decode(*key_, *settings_, settings_->clock.now());
+        const TimePoint now = settings_->clock.now();
+        ClientRecord record = store_->decode(*key_, *settings_, now);
+        // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
+        // signed cookies, ticket #19201): the cookie's signing time is the last modification.
+        if (record.issued_at + expiry_.expiry_age(record.data, *settings_, record.issued_at) <= now) {
+          modified_ = true;
+          return Data::object();
+        }
+        return std::move(record.data);
       } catch (const Error& e) {
         // Django: a bad cookie gives an empty session that is written back (create()), under the
         // same key until then.

@@ -20,6 +20,8 @@
 
 #include "cookie/cookie.hpp"
 
+#include "signing/signing.hpp"
+
 #include "serializer/json.hpp"
 
 #include "expiry/absolute.hpp"
@@ -29,6 +31,7 @@
 
 #include "storage/file.hpp"
 #include "storage/memory.hpp"
+#include "storage/signed_cookie.hpp"
 
 #include "session.hpp"
 #include "middleware.hpp"

@@ -3,6 +3,7 @@
 // store, so one shared behaviour suite runs unchanged against every store.
 
 #include <sessions/sessions.hpp>
+#include <sessions/storage/signed_cookie.hpp>
 
 #include <stdlib.h>
 
@@ -91,6 +92,11 @@ struct StoreFixture<sessions::FileStore> : FixtureBase {
     s.file_path = d.path;
     return s;
   }
+};
+
+template <>
+struct StoreFixture<sessions::SignedCookieStore> : FixtureBase {
+  sessions::SignedCookieStore store{"test secret key, never used in production"};
 };
 
 template <>
