@@ -552,7 +552,8 @@ class Session {
         ClientRecord record = store_->decode(*key_, *settings_, now);
         // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
         // signed cookies, ticket #19201): the cookie's signing time is the last modification.
-        if (record.issued_at + expiry_.expiry_age(record.data, *settings_, record.issued_at) <= now) {
+        // Strictly past, as the signature's own max_age check (an age equal to it is valid).
+        if (record.issued_at + expiry_.expiry_age(record.data, *settings_, record.issued_at) < now) {
           modified_ = true;
           return Data::object();
         }

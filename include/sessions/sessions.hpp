@@ -29,6 +29,7 @@
 #include "expiry/django.hpp"
 #include "expiry/idle.hpp"
 
+#include "storage/encrypted_cookie.hpp"
 #include "storage/file.hpp"
 #include "storage/memory.hpp"
 #include "storage/signed_cookie.hpp"

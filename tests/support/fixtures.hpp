@@ -3,7 +3,6 @@
 // store, so one shared behaviour suite runs unchanged against every store.
 
 #include <sessions/sessions.hpp>
-#include <sessions/storage/signed_cookie.hpp>
 
 #include <stdlib.h>
 
@@ -97,6 +96,11 @@ struct StoreFixture<sessions::FileStore> : FixtureBase {
 template <>
 struct StoreFixture<sessions::SignedCookieStore> : FixtureBase {
   sessions::SignedCookieStore store{"test secret key, never used in production"};
+};
+
+template <>
+struct StoreFixture<sessions::EncryptedCookieStore> : FixtureBase {
+  sessions::EncryptedCookieStore store{"test secret key, never used in production"};
 };
 
 template <>

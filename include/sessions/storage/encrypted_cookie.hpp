@@ -1,0 +1,164 @@
+#pragma once
+// EncryptedCookieStore: the session data travels in the cookie, sealed with AES-256-GCM, so the
+// client can neither read nor change it (Rails' and actix-session's private cookies; Django has
+// no such backend).
+//
+// Cookie value: `e1.` KID `.` base64url(nonce || ciphertext || tag)
+//   - KID: 6 characters naming the key (base64url of 4 bytes of SHA-256 of the derived key), so
+//     the reader picks the right key at once; rotation keeps old keys as fallbacks.
+//   - Key: HKDF-SHA256 of the secret (salt "sessions.EncryptedCookieStore", info "aes-256-gcm
+//     v1"): the cookie key is never the raw secret, and differs from the signing keys that
+//     Django derives from the same secret.
+//   - Nonce: 96 random bits per write, so two writes of the same data differ.
+//   - Plaintext: the issue time (8 bytes, big-endian Unix seconds), a format byte (0: JSON,
+//     1: zlib-compressed JSON, used when smaller), then the JSON text.
+//   - Associated data: the cookie name, so a value cannot be moved into another encrypted
+//     cookie sealed with the same secret.
+// A cookie older than SESSION_COOKIE_AGE is SignatureExpired; any tampering is BadSignature.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../cookie/set_cookie.hpp"
+#include "../crypto/aead.hpp"
+#include "../crypto/bytes.hpp"
+#include "../crypto/kdf.hpp"
+#include "../crypto/sha256.hpp"
+#include "../data.hpp"
+#include "../errors.hpp"
+#include "../record.hpp"
+#include "../serializer/json.hpp"
+#include "../settings.hpp"
+#include "../signing/base64.hpp"
+#include "../signing/compression.hpp"
+
+namespace sessions {
+
+class EncryptedCookieStore {
+ public:
+  static constexpr bool client_side = true;
+  static constexpr std::string_view kPrefix = "e1.";
+  static constexpr std::size_t kKidLength = 6;
+
+  struct Options {
+    /// The secret the key is derived from (e.g. Django's SECRET_KEY).
+    std::string secret_key;
+    /// Older secrets: their cookies are still read, never written (key rotation).
+    std::vector<std::string> fallback_keys{};
+    /// Bound on the decompressed JSON.
+    std::size_t max_decompressed_size = 64 * 1024;
+  };
+
+  explicit EncryptedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
+      : EncryptedCookieStore(Options{std::move(secret_key), std::move(fallback_keys)}) {}
+  explicit EncryptedCookieStore(const Options& options) : max_decompressed_size_(options.max_decompressed_size) {
+    if (options.secret_key.empty()) throw ConfigurationError("EncryptedCookieStore needs a non-empty secret key");
+    keys_.push_back(derive(options.secret_key));
+    for (const std::string& fallback : options.fallback_keys) {
+      if (fallback.empty()) throw ConfigurationError("EncryptedCookieStore: a fallback key must not be empty");
+      keys_.push_back(derive(fallback));
+    }
+  }
+
+  [[nodiscard]] std::string encode(const Data& data, const Settings& settings, TimePoint now) const {
+    const std::string json = JsonSerializer{}.dumps(data);
+    const std::string compressed = signing::zlib_compress(json);
+    const bool use_zlib = compressed.size() < json.size();
+    const std::string& body = use_zlib ? compressed : json;
+
+    std::string plaintext;
+    plaintext.reserve(9 + body.size());
+    const auto issued = static_cast<std::uint64_t>(unix_seconds(now));
+    for (int shift = 56; shift >= 0; shift -= 8) plaintext.push_back(static_cast<char>((issued >> shift) & 0xFF));
+    plaintext.push_back(use_zlib ? '\1' : '\0');
+    plaintext += body;
+
+    const Key& key = keys_.front();
+    const std::vector<unsigned char> sealed =
+        crypto::aes256gcm_seal(key.aes, crypto::as_bytes(plaintext), crypto::as_bytes(settings.cookie_name));
+    std::string value;
+    value.reserve(kPrefix.size() + kKidLength + 1 + sealed.size() * 4 / 3 + 4);
+    value.append(kPrefix).append(key.kid).append(".").append(signing::b64_encode(crypto::ByteView(sealed)));
+
+    const std::size_t size = settings.cookie_name.size() + 1 + value.size();
+    if (size > cookie::kMaxSetCookieBytes) {
+      throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) +
+                           " bytes of name and value, over the " + std::to_string(cookie::kMaxSetCookieBytes) +
+                           "-byte limit; keep less in the session or use a server-side store");
+    }
+    return value;
+  }
+
+  [[nodiscard]] ClientRecord decode(std::string_view value, const Settings& settings, TimePoint now) const {
+    if (!value.starts_with(kPrefix) || value.size() < kPrefix.size() + kKidLength + 1 ||
+        value[kPrefix.size() + kKidLength] != '.') {
+      throw BadSignature("not an encrypted session cookie");
+    }
+    const std::string_view kid = value.substr(kPrefix.size(), kKidLength);
+    const Key* key = nullptr;
+    for (const Key& candidate : keys_) {
+      if (candidate.kid == kid) {
+        key = &candidate;
+        break;
+      }
+    }
+    if (key == nullptr) throw BadSignature("the cookie was sealed with an unknown key");
+    std::string sealed;
+    try {
+      sealed = signing::b64_decode(value.substr(kPrefix.size() + kKidLength + 1));
+    } catch (const Error&) {
+      throw BadSignature("the encrypted cookie is not valid base64");
+    }
+    const auto plaintext =
+        crypto::aes256gcm_open(key->aes, crypto::as_bytes(sealed), crypto::as_bytes(settings.cookie_name));
+    if (!plaintext || plaintext->size() < 9) throw BadSignature("the encrypted cookie does not authenticate");
+
+    std::uint64_t issued = 0;
+    for (std::size_t i = 0; i < 8; ++i) issued = (issued << 8) | (*plaintext)[i];
+    const TimePoint issued_at{std::chrono::seconds{static_cast<std::int64_t>(issued)}};
+    if (now - issued_at > settings.cookie_age) throw SignatureExpired("the encrypted cookie is older than the cookie age");
+
+    const std::string_view body(reinterpret_cast<const char*>(plaintext->data()) + 9, plaintext->size() - 9);
+    const unsigned char format = (*plaintext)[8];
+    if (format > 1) throw DecodeError("the encrypted cookie has an unknown format");
+    const std::string json = format == 1 ? signing::zlib_decompress(body, max_decompressed_size_) : std::string(body);
+    return ClientRecord{JsonSerializer{}.loads(json), issued_at};
+  }
+
+  [[nodiscard]] bool accepts(std::string_view value) const noexcept {
+    if (value.size() > cookie::kMaxSetCookieBytes || !value.starts_with(kPrefix)) return false;
+    for (const char c : value) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || c == '.';
+      if (!ok) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct Key {
+    crypto::Aes256GcmKey aes;
+    std::string kid;
+  };
+
+  static Key derive(std::string_view secret) {
+    Key key{crypto::hkdf_sha256_key<crypto::aes256gcm_key_size>(crypto::as_bytes(secret),
+                                                                crypto::as_bytes("sessions.EncryptedCookieStore"),
+                                                                crypto::as_bytes("aes-256-gcm v1")),
+            {}};
+    const auto digest = crypto::sha256(crypto::ByteView(key.aes));
+    key.kid = signing::b64_encode(crypto::ByteView(digest.data(), 4)).substr(0, kKidLength);
+    return key;
+  }
+
+  std::vector<Key> keys_;
+  std::size_t max_decompressed_size_;
+};
+
+}  // namespace sessions
