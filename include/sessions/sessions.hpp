@@ -22,6 +22,7 @@
 
 #include "signing/signing.hpp"
 
+#include "serializer/django_signed.hpp"
 #include "serializer/json.hpp"
 
 #include "expiry/absolute.hpp"
