@@ -117,7 +117,7 @@ TEMPLATE_TEST_CASE("test_values", "[session]", SESSION_STORES) {
   env.session.set("some key", 1);
   env.session.set_modified(false);
   env.session.set_accessed(false);
-  CHECK(env.session.values() == std::vector<Data>{1});
+  CHECK(env.session.values() == std::vector<Data>{Data(1)});
   CHECK(env.session.accessed());
   CHECK_FALSE(env.session.modified());
 }
