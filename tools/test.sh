@@ -25,7 +25,8 @@ BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev catch2
-          nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django)
+          nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
+          libcpp-httplib-dev)
 
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 STAGES=(amalgamate gcc clang sanitize meson)
