@@ -61,7 +61,16 @@ function(_sessions_register_interop_tests interop_dir)
     endif()
     set_tests_properties(${_test} PROPERTIES LABELS "interop" TIMEOUT 1500)
   endforeach()
+  if(TARGET sessions_interop_tool AND _python)
+    add_test(NAME interop_session
+      COMMAND "${_python}" "${interop_dir}/test_session_interop.py" $<TARGET_FILE:sessions_interop_tool>)
+    set_tests_properties(interop_session PROPERTIES LABELS "interop" TIMEOUT 600)
+  endif()
 endfunction()
+
+# Real sessions::Session objects for the session-level interop test (test_session_interop.py).
+add_executable(sessions_interop_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/session_tool.cpp")
+target_link_libraries(sessions_interop_tool PRIVATE sessions::sessions sessions_project_options)
 
 get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
 cmake_language(EVAL CODE
