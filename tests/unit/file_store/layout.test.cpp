@@ -111,7 +111,7 @@ TEST_CASE("FileStore normalises the directory it is given", "[file_store][layout
   CHECK(store.path_for(kKey).string() == dir.path().string() + "/sessionid" + std::string(kKey));
 }
 
-TEST_CASE("FileStore refuses a missing directory (Django: ImproperlyConfigured)", "[file_store][config]") {
+TEST_CASE("FileStore refuses a missing directory (Django test_configuration_check: ImproperlyConfigured)", "[file_store][config]") {
   TempDir dir;
   REQUIRE_THROWS_AS(FileStore(dir / "missing", "sessionid"), sessions::ConfigurationError);
   REQUIRE_THROWS_AS(FileStore(dir / "missing" / "deeper", "sessionid"), sessions::ConfigurationError);
