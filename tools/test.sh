@@ -65,7 +65,7 @@ stage_gcc() {
 }
 
 stage_clang() {
-  local CTEST_ARGS=(--label-exclude interop)  # compiler-independent; run by the gcc stage
+  local CTEST_ARGS=(--label-exclude interop --exclude-regex '^packaging_')  # run by the gcc stage
   cmake_stage "$BUILD_ROOT/ci-clang" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
     -DCMAKE_CXX_FLAGS="-O0 -g0" -DSESSIONS_WERROR=ON
 }
@@ -74,9 +74,10 @@ stage_clang() {
 # checked by the stages above (optimization makes gcc's flow warnings noisy), so no -Werror here.
 # The compile-fail tests only run the compiler, which the clang stage has done already.
 # The Django interop tests start thousands of processes; under the sanitizers that alone takes
-# minutes, and the code they drive is covered by the unit tests here. They run in the gcc stage.
+# minutes, and the code they drive is covered by the unit tests here. They run in the gcc stage,
+# as do the packaging consumers (packaging_*: each builds its own project; the sanitizers are ours).
 stage_sanitize() {
-  local CTEST_ARGS=(--label-exclude 'compile_fail|interop')
+  local CTEST_ARGS=(--label-exclude 'compile_fail|interop' --exclude-regex '^packaging_')
   local -x ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
   local -x UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   cmake_stage "$BUILD_ROOT/ci-sanitize" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \

@@ -3749,15 +3749,61 @@ class EncryptedCookieStore {
 // Layout (Django's): one file per session in one directory, named `<cookie_name><session_key>`,
 // e.g. `sessionid0a1b2c...`. The file holds exactly the payload bytes, no trailing newline.
 //
-// The file's modification time IS the record's expiry instant (`Record::expires_at`), set with
-// nanosecond precision (futimens/utimensat). load(), exists() and clear_expired() therefore decide
-// expiry from a stat, without reading or decoding anything. A file system with coarser timestamps
-// truncates the instant, so a record can only expire a little earlier, never later.
-//   Django instead computes `mtime + SESSION_COOKIE_AGE` (or uses `_session_expiry` from the data).
-//   Since our mtime is at or after the last write, a Django process reading a directory we wrote
-//   keeps sessions at least as long as we do: longer, never shorter. The other way round does not
-//   work: a file Django wrote has mtime = time of the write, which this store reads as "already
-//   expired" (and clear_expired() deletes it). Do not point both at the same directory.
+// The file's modification time encodes the record's expiry instant (`Record::expires_at`), set with
+// nanosecond precision (futimens/utimensat), so load(), exists() and clear_expired() decide expiry
+// from a stat, without reading or decoding anything. A file system with coarser timestamps
+// truncates the instant, so a record can only expire a little earlier, never later. How the mtime
+// encodes it is Options::mtime_meaning:
+//
+//   expiry (the default): the mtime IS the expiry instant. Use it when no Django process shares the
+//     directory. Every expiry policy is enforced exactly (set_expiry(), Idle, Absolute, ...). A
+//     Django process reading such a directory computes `mtime + SESSION_COOKIE_AGE` (or uses
+//     `_session_expiry` from the data); since our mtime is at or after the last write, it keeps
+//     sessions at least as long as we do: longer, never shorter. The other way round does not work:
+//     a file Django wrote has mtime = time of the write, which this mode reads as "already expired"
+//     (and clear_expired() deletes it).
+//
+//   last_write: Django's convention, for a directory shared with Django's file backend. The mtime
+//     is the instant of the last write and the record lives Options::cookie_age after it (Django's
+//     SESSION_COOKIE_AGE; Settings::cookie_age when the store is built from Settings): live iff
+//     mtime + cookie_age > now, for load(), exists(), update(), touch(), create() and
+//     clear_expired() alike. A write (create/update) or touch() with `expires_at` stamps
+//     mtime = expires_at - cookie_age. For a session whose lifetime is cookie_age (Django's rule
+//     without set_expiry(), the usual case) that IS the time of the write, as read from the
+//     session layer's clock, exactly what Django would have stamped, provided the session's
+//     Settings::cookie_age is the store's cookie_age (build both from the same Settings). Any
+//     other lifetime moves the mtime back (set_expiry(300), Idle, Absolute) or forward
+//     (set_expiry() beyond cookie_age) so that mtime + cookie_age == expires_at: the `expires_at`
+//     the session layer passes is kept exactly, for this store and for Django reading our files
+//     (Django uses `_session_expiry` when the data has one, else mtime + SESSION_COOKIE_AGE, which
+//     is then our expiry; an int `_session_expiry` Django takes as an age that never runs out). Options::cookie_age must therefore equal the Django side's
+//     SESSION_COOKIE_AGE.
+//     The trade-off is in the files Django writes: their mtime is the real write time, and this
+//     store cannot decode payloads, so it cannot see a per-session `_session_expiry` in them. A
+//     Django-written file is live for exactly cookie_age after Django's last write, whatever
+//     set_expiry() said, for load(), exists() and clear_expired() alike, whereas Django's own
+//     load and clear_expired (`manage.py clearsessions`) decode the data and go by
+//     `_session_expiry` when there is one:
+//       - a shorter expiry set as a date (set_expiry(timedelta or datetime)) is not applied here:
+//         the file stays until cookie_age after its last write, and load() returns it. The session
+//         layer does NOT make up for it: Session<FileStore, ...> trusts the store's answer for
+//         server-side stores and never re-checks `_session_expiry` on load (it applies the expiry
+//         policy only to cookie stores). A C++ request presenting such a key gets the data back
+//         after Django would have refused it.
+//       - a longer expiry set as a date (a 30-day "remember me") ends here cookie_age after the last
+//         write: load() deletes the file (and the middleware the cookie), and clear_expired()
+//         deletes it although Django would keep it. When the Django side sets expiries beyond
+//         cookie_age, run Django's clearsessions rather than this clear_expired().
+//       - an expiry set in seconds (set_expiry(300)) is one that Django's file backend itself never
+//         applies: it takes the int as the remaining age and ignores the mtime, so its load and
+//         clearsessions keep such a file forever (checked with Django 3.2). Here it lives
+//         cookie_age after the last write.
+//     (Files this store wrote carry their exact expiry in the mtime, until Django rewrites them.)
+//     Other things to know when sharing a directory with Django: files are only sessions when they
+//     belong to this process's user (Options::require_same_owner), so run both as the same user or
+//     turn that off for a private directory; and Django's create() briefly leaves an empty file at
+//     the name (its O_CREAT|O_EXCL placeholder), which Django reads as `{}` and the session layer
+//     reads as undecodable, i.e. empty data and a "Session data corrupted" warning.
 //
 // Every write goes to a temporary file in the same directory, named
 // `<cookie_name><key>_out_XXXXXX` (a `_` can never occur in a valid key, so a temporary file is
@@ -3778,8 +3824,10 @@ class EncryptedCookieStore {
 // just as atomic and non-overwriting.)
 // A reader opens either the old or the new inode and reads it whole: it never sees a mix, and a
 // failed write (disk full, EIO) leaves the previous file untouched and no temporary file behind.
-// No lock is taken anywhere, in-process or between processes; the object holds only immutable
-// state, so one instance serves every thread.
+// The common paths take no lock; replacing or removing an existing entry (create over an expired
+// file, removal of an expired file by load() or clear_expired()) holds an flock on
+// `<cookie_name>.lock` in the directory, so that no two of them interleave and a create never
+// wins twice. The object holds only immutable state, so one instance serves every thread.
 //
 // Expired files are removed by load() (the one it found) and by clear_expired() (all of them, plus
 // temporary files of crashed writers, by change time, after Options::stale_temp_age). The removal
@@ -3807,6 +3855,7 @@ class EncryptedCookieStore {
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -3955,12 +4004,50 @@ class ScratchFile {
   return true;
 }
 
+/// An exclusive flock on the directory's lock file, held for its lifetime. Taken only on the rare
+/// paths that replace or remove an existing entry (create over a dead file, removal of an expired
+/// one), so that two of them never interleave their check and their change. The common paths
+/// (a create into a free name, update, load of a live file) stay lock-free.
+class DirectoryLock {
+ public:
+  explicit DirectoryLock(const std::string& path) noexcept
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
+    if (fd_ >= 0) {
+      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+  }
+  ~DirectoryLock() {
+    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+  }
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  /// False when the lock file could not be opened (e.g. a read-only directory): the caller goes
+  /// on unlocked, as the store did before locks existed.
+  [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
 }  // namespace detail::file_store
 
 /// Django's file backend, hardened; see the comment at the top of this header.
 class FileStore {
  public:
   using payload_type = std::string;
+
+  /// What a session file's modification time stands for; see the header comment.
+  enum class MtimeMeaning {
+    /// The mtime is the expiry instant. For a directory no Django process uses.
+    expiry,
+    /// Django's convention: the mtime is the last write, the expiry is mtime + cookie_age. For a
+    /// directory shared with Django's file backend.
+    last_write,
+  };
+
+  /// SESSION_COOKIE_AGE's default in Django (two weeks).
+  static constexpr std::chrono::seconds kDjangoCookieAge{1'209'600};
 
   struct Options {
     /// A session file bigger than this is treated as corrupted (load logs a warning and returns
@@ -3980,25 +4067,50 @@ class FileStore {
     /// Use renameat2(RENAME_EXCHANGE) for update(). false forces the check-then-rename() fallback
     /// (for tests, or for a file system that misreports its support).
     bool use_rename_exchange = true;
+    /// How the mtime encodes the expiry. `expiry` by default; `last_write` when the directory is
+    /// shared with Django.
+    MtimeMeaning mtime_meaning = MtimeMeaning::expiry;
+    /// last_write only: the session lifetime counted from the mtime, which must be the Django
+    /// side's SESSION_COOKIE_AGE. When unset, the constructors that take Settings use
+    /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
+    /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
+    std::optional<std::chrono::seconds> cookie_age;
   };
 
   /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),
-  /// SESSION_COOKIE_NAME as the file name prefix, the clock and the logger. Everything needed is
+  /// SESSION_COOKIE_NAME as the file name prefix, the clock, the logger, and SESSION_COOKIE_AGE
+  /// (for MtimeMeaning::last_write, unless Options::cookie_age is set). Everything needed is
   /// copied, so `settings` may be a temporary. Throws ConfigurationError when the directory does
-  /// not exist or is not a directory, or when the cookie name cannot be a file name prefix.
+  /// not exist or is not a directory, when the cookie name cannot be a file name prefix, or when
+  /// the cookie age is not positive (or beyond TimePoint's range) in last_write mode.
   explicit FileStore(const Settings& settings = default_settings()) : FileStore(settings, Options{}) {}
   FileStore(const Settings& settings, Options options)
-      : FileStore(settings.file_path, settings.cookie_name, settings.clock, options, settings.logger) {}
+      : FileStore(settings.file_path, settings.cookie_name, settings.clock,
+                  with_cookie_age(options, settings.cookie_age), settings.logger) {}
 
-  /// An explicit directory (the system temp directory when empty) and file name prefix.
+  /// An explicit directory (the system temp directory when empty) and file name prefix. In
+  /// last_write mode the cookie age is Options::cookie_age, or kDjangoCookieAge when unset.
   FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock = {})
       : FileStore(std::move(directory), std::move(cookie_name), clock, Options{}) {}
   FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock, Options options,
             Logger logger = {})
-      : prefix_(std::move(cookie_name)), clock_(clock), logger_(logger), options_(options) {
+      : prefix_(std::move(cookie_name)),
+        clock_(clock),
+        logger_(logger),
+        options_(with_cookie_age(options, kDjangoCookieAge)) {
     check_prefix();
+    if (options_.mtime_meaning == MtimeMeaning::last_write) {
+      const std::chrono::seconds age = *options_.cookie_age;
+      constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
+      if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
+        throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
+                                 "representable (got " + std::to_string(age.count()) + " s)");
+      }
+      age_ = std::chrono::duration_cast<TimePoint::duration>(age);
+    }
     directory_ = resolve_directory(std::move(directory));
     dir_string_ = directory_.string();
+    lock_path_ = dir_string_ + "/" + prefix_ + ".lock";
   }
 
   /// The directory the files live in (absolute).
@@ -4007,6 +4119,17 @@ class FileStore {
   [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
   [[nodiscard]] const Options& options() const noexcept { return options_; }
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+  /// The expiry instant that the file time `mtime` stands for (Options::mtime_meaning).
+  [[nodiscard]] TimePoint expiry_from_mtime(TimePoint mtime) const noexcept {
+    if (options_.mtime_meaning == MtimeMeaning::expiry) return mtime;
+    return mtime > TimePoint::max() - age_ ? TimePoint::max() : mtime + age_;
+  }
+  /// The file time that stands for the expiry instant `expires_at` (the inverse of
+  /// expiry_from_mtime, saturated at the ends of TimePoint's range).
+  [[nodiscard]] TimePoint mtime_for_expiry(TimePoint expires_at) const noexcept {
+    if (options_.mtime_meaning == MtimeMeaning::expiry) return expires_at;
+    return expires_at < TimePoint::min() + age_ ? TimePoint::min() : expires_at - age_;
+  }
 
   /// The file that holds the session `key`: `<directory>/<cookie_name><key>`. Throws
   /// InvalidSessionKey unless is_valid_session_key(key), so nothing but [a-z0-9]{8,40} ever
@@ -4049,7 +4172,7 @@ class FileStore {
       return std::nullopt;
     }
     const TimePoint now = clock_.now();
-    const TimePoint expires_at = detail::file_store::mtime_of(st);
+    const TimePoint expires_at = expiry_of(st);
     if (expires_at <= now) {
       fd.reset();
       remove_if_unchanged(path, st, now);
@@ -4076,6 +4199,7 @@ class FileStore {
     const std::string target = file_path(key);
     detail::file_store::ScratchFile temp = write_temp("create", key, payload, expires_at);
     constexpr int kAttempts = 3;
+    std::optional<detail::file_store::DirectoryLock> lock;
     for (int attempt = 1;; ++attempt) {
       bool consumed = false;
       const int err = publish_noreplace(temp.path(), target, consumed);
@@ -4086,6 +4210,9 @@ class FileStore {
       }
       if (err != EEXIST) fail("create", key, "cannot publish the session file", err);
       if (attempt == kAttempts) return false;
+      // Replacing a dead entry: under the directory lock, check, move away and publish happen as
+      // one step with respect to every other replacement and removal.
+      if (!lock) lock.emplace(lock_path_);
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -4132,7 +4259,7 @@ class FileStore {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) fail("touch", key, "cannot stat the session file", errno);
     if (!live(st, clock_.now())) return false;
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(expires_at)};
+    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
     return true;
@@ -4156,8 +4283,11 @@ class FileStore {
     return is_live(file_path(key), "exists", key);
   }
 
-  /// Deletes every expired session file (a name `<cookie_name><valid key>` whose mtime is at or
-  /// before now) and returns how many were deleted; also deletes temporary files older than
+  /// Deletes every expired session file (a name `<cookie_name><valid key>` whose expiry, i.e. its
+  /// mtime, or mtime + cookie_age in last_write mode, is at or before now) and returns how many
+  /// were deleted. In last_write mode, a per-session `_session_expiry` is not applied (the store
+  /// cannot decode payloads): a file Django wrote goes cookie_age after its last write, whatever
+  /// set_expiry() said (see the header comment). It also deletes temporary files older than
   /// Options::stale_temp_age. Anything else in the directory is left alone, and so are symlinks
   /// and other non-regular files. Entries that cannot be deleted are logged and skipped.
   std::size_t clear_expired() const {
@@ -4198,7 +4328,17 @@ class FileStore {
       path += name;
       struct stat st {};
       if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (session ? detail::file_store::mtime_of(st) > now : detail::file_store::ctime_of(st) > stale_before) continue;
+      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) continue;
+      std::optional<detail::file_store::DirectoryLock> lock;
+      if (session) {
+        // Re-check under the lock: a create may have replaced the expired file meanwhile.
+        lock.emplace(lock_path_);
+        struct stat again {};
+        if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
+            expiry_of(again) > now) {
+          continue;
+        }
+      }
       if (::unlink(path.c_str()) == 0) {
         if (session) ++removed;
       } else if (errno != ENOENT) {
@@ -4283,8 +4423,12 @@ class FileStore {
     return ::lstat(path.c_str(), &st) == 0 && !owned(st);
   }
 
+  [[nodiscard]] TimePoint expiry_of(const struct stat& st) const noexcept {
+    return expiry_from_mtime(detail::file_store::mtime_of(st));
+  }
+
   [[nodiscard]] bool live(const struct stat& st, TimePoint now) const noexcept {
-    return S_ISREG(st.st_mode) && owned(st) && detail::file_store::mtime_of(st) > now;
+    return S_ISREG(st.st_mode) && owned(st) && expiry_of(st) > now;
   }
 
   // lstat(path): false when absent; throws on other errors.
@@ -4302,10 +4446,11 @@ class FileStore {
 
   // Unlinks the expired file `seen` unless the entry changed since (another inode, or re-stamped).
   void remove_if_unchanged(const std::string& path, const struct stat& seen, TimePoint now) const noexcept {
+    const detail::file_store::DirectoryLock lock(lock_path_);
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return;
     if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino || !S_ISREG(st.st_mode)) return;
-    if (detail::file_store::mtime_of(st) > now) return;
+    if (expiry_of(st) > now) return;
     (void)::unlink(path.c_str());
   }
 
@@ -4369,7 +4514,7 @@ class FileStore {
       done += static_cast<std::size_t>(n);
     }
     // After the last write, which moves the mtime to "now".
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(expires_at)};
+    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail(op, key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail(op, key, "cannot sync the session file", errno);
     if (const int err = fd.close(); err != 0) fail(op, key, "cannot write the session file", err);
@@ -4423,6 +4568,12 @@ class FileStore {
     }
   }
 
+  // `options` with cookie_age set (to `fallback` when it was not).
+  static Options with_cookie_age(Options options, std::chrono::seconds fallback) noexcept {
+    if (!options.cookie_age) options.cookie_age = fallback;
+    return options;
+  }
+
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view what, int err) const {
     throw StorageError(std::string("FileStore::") + op + ": " + std::string(what) + " in " + dir_string_ + " (key " +
                        std::string(loggable_key_prefix(key)) + "...): " + detail::file_store::errno_text(err));
@@ -4443,8 +4594,10 @@ class FileStore {
   Clock clock_;
   Logger logger_;
   Options options_;
+  TimePoint::duration age_{};  // *options_.cookie_age in last_write mode, else zero
   std::filesystem::path directory_;
   std::string dir_string_;
+  std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
 };
 
 }  // namespace sessions

@@ -6,6 +6,9 @@
 //   session_tool file-write KEY DIR              stdin: JSON object   stdout: the session key
 //   session_tool file-read KEY DIR SESSION_KEY                        stdout: the data as JSON
 //
+// The file commands share DIR with Django's file backend, so the FileStore reads mtimes as Django
+// does (MtimeMeaning::last_write, SESSION_COOKIE_AGE = Django's default).
+//
 // Data is printed in Django's JSON spelling (signing::dump_python_json).
 
 #include <sessions/sessions.hpp>
@@ -50,7 +53,11 @@ int main(int argc, char** argv) {
     if ((command == "file-write" || command == "file-read") && argc >= 4) {
       sessions::Settings settings;
       settings.file_path = argv[3];
-      sessions::FileStore store{settings};
+      settings.cookie_age = sessions::FileStore::kDjangoCookieAge;  // Django's SESSION_COOKIE_AGE (default)
+      // Django's convention for the mtime (the last write), so both sides read each other's files.
+      sessions::FileStore::Options options;
+      options.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
+      sessions::FileStore store{settings, options};
       const sessions::DjangoSignedSerializer serializer{secret};
       using SessionT = sessions::Session<sessions::FileStore, sessions::DjangoSignedSerializer>;
       if (command == "file-write") {

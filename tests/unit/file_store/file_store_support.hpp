@@ -151,7 +151,13 @@ struct Fixture {
   }
   [[nodiscard]] TimePoint now() const noexcept { return clock.now(); }
   [[nodiscard]] fs::path file(std::string_view key) const { return dir / ("sessionid" + std::string(key)); }
-  [[nodiscard]] std::vector<std::string> listing() const { return list_dir(dir.path()); }
+  /// The directory's entries, without the store's lock file (`sessionid.lock`, created on the
+  /// rare paths that replace or remove an entry).
+  [[nodiscard]] std::vector<std::string> listing() const {
+    std::vector<std::string> names = list_dir(dir.path());
+    std::erase(names, std::string("sessionid.lock"));
+    return names;
+  }
 };
 
 inline std::string name_of(std::string_view key) { return "sessionid" + std::string(key); }

@@ -1,0 +1,746 @@
+#pragma once
+// PostgresStore: Django's db backend (django.contrib.sessions.backends.db) on PostgreSQL, sharing
+// Django's table, so a Django application and this library can serve the same sessions. Needs
+// libpq (CMake: link sessions::postgres). This is the only header of the library that includes
+// <libpq-fe.h>.
+//
+// The table (created if missing, as Django's `migrate` creates it):
+//   CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY,
+//       "session_data" text NOT NULL, "expire_date" timestamp with time zone NOT NULL)
+//   CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")
+//   CREATE INDEX "django_session_session_key_c0390e0f_like" ON "django_session"
+//       ("session_key" varchar_pattern_ops)
+// Another table name can be configured (a plain identifier, resolved through the search_path).
+// If Django's `migrate` must also run on the database, run it first (or with --fake-initial).
+// Instants are exact to the microsecond (timestamptz's precision): they are sent as UTC text
+// (`2024-01-02 03:04:05.123456+00`) and read back as integer microseconds since the epoch, so
+// neither the session's TimeZone nor DateStyle matters.
+//
+// Sharing sessions with Django: pair the store with DjangoSignedSerializer and Django's SECRET_KEY.
+//
+//   sessions::PostgresStore store("postgresql://app:secret@db.internal:5432/app?pool_size=8");
+//   sessions::DjangoSignedSerializer serializer(secret_key);
+//   sessions::Session<sessions::PostgresStore, sessions::DjangoSignedSerializer> session(
+//       store, key, settings, serializer);
+//
+// Operations: the statements and their semantics are SqliteStore's (load/exists see only rows
+// with expire_date > now, `now` from the store's Clock and passed as a parameter; create is
+// INSERT ... ON CONFLICT DO UPDATE ... WHERE the existing row has expired, so a live row is never
+// overwritten; update/touch never create; clear_expired deletes expire_date <= now in batches of
+// Options::clear_batch rows). Each statement is prepared once per connection (on its first use)
+// and then costs exactly one round trip; Options::prepare_statements = false sends unnamed
+// statements instead (one round trip each too), for poolers that cannot keep prepared statements
+// (pgbouncer in transaction mode before 1.21).
+// Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
+//
+// Connections: a bounded pool (Options::pool_size), opened on demand, shared by every thread of
+// the process. A call waits at most Options::pool_timeout for a free connection.
+//
+// Time bounds: no call can hang. libpq is driven in non-blocking mode and every wait is a poll()
+// with a deadline:
+//   connecting          at most Options::connect_timeout (all hosts of the list together); host
+//                       names are resolved by getaddrinfo() before that clock starts, so give IP
+//                       addresses (or a local resolver) where DNS itself could hang
+//   a statement         at most Options::statement_timeout + 500 ms; the server is told the same
+//                       statement_timeout, so it aborts a runaway statement itself
+// A connection that timed out is closed (its state is unknown). Idle connections have TCP
+// keepalives (idle 30 s, interval 10 s, 3 probes), so a vanished server is noticed.
+//
+// Failures: the server down, unreachable or restarted: StorageError naming the operation and what
+// libpq reported (host and port, never the password). A connection found broken (the server
+// restarted, the socket closed) is replaced by a new one and the statement is sent again, once
+// per call; every statement is idempotent except create, whose retry can report a collision with
+// the row its first attempt inserted just before the connection broke (the session layer then
+// simply picks another key). When the server comes back, the same store instance works again.
+// A connection string libpq cannot parse or a keyword it does not know: ConfigurationError from
+// the constructor, before any connection attempt. The constructor connects once (and creates the
+// table if needed): StorageError if it cannot (a value libpq rejects, e.g. sslmode=bogus, shows
+// up there too).
+//
+// Payloads are PostgreSQL text: valid UTF-8 without NUL bytes (what the serializers produce); a
+// payload with a NUL byte is refused with StorageError before any SQL.
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../errors.hpp"
+#include "../log.hpp"
+#include "../record.hpp"
+#include "../session_key.hpp"
+#include "sql_common.hpp"
+#include "url.hpp"
+
+namespace sessions {
+
+namespace detail::pg {
+
+using SteadyClock = std::chrono::steady_clock;
+using Deadline = SteadyClock::time_point;
+
+/// A connection that stopped working (closed by the server, a socket error); `retry` when the
+/// statement may be sent again on a new connection.
+class Broken : public StorageError {
+ public:
+  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
+  bool retry;
+};
+
+/// libpq's multi-line messages on one line, without the trailing newline.
+[[nodiscard]] inline std::string one_line(const char* text) {
+  std::string out;
+  bool space = false;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    const char c = *p;
+    if (c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+/// Waits until `fd` is ready for `events`; false when the deadline passed first.
+[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
+  for (;;) {
+    const auto remaining = deadline - SteadyClock::now();
+    if (remaining <= SteadyClock::duration::zero()) return false;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+    pollfd p{};
+    p.fd = fd;
+    p.events = events;
+    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
+  }
+}
+
+}  // namespace detail::pg
+
+class PostgresStore {
+ public:
+  using payload_type = std::string;
+
+  struct Options {
+    /// A libpq connection string or URI (`host=... dbname=...`, `postgresql://...`), passed to
+    /// libpq as it is. May be empty when `parameters` say everything (or libpq's PG* environment
+    /// variables do).
+    std::string conninfo;
+    /// libpq connection keywords and values ({"host", "10.0.0.5"}, {"sslmode", "require"}, ...);
+    /// they override the same keywords in `conninfo`.
+    std::vector<std::pair<std::string, std::string>> parameters;
+    /// The sessions table: Django's by default.
+    std::string table = std::string(detail::sql::kDjangoTable);
+    /// CREATE TABLE / CREATE INDEX when the store opens and the table does not exist.
+    bool create_table = true;
+    /// Connections kept at most.
+    std::size_t pool_size = 4;
+    /// Bound on opening one connection (all hosts of a host list together).
+    std::chrono::milliseconds connect_timeout{5000};
+    /// Bound on one statement (also set as the server's statement_timeout).
+    std::chrono::milliseconds statement_timeout{5000};
+    /// Bound on waiting for a free connection when all pool_size are in use.
+    std::chrono::milliseconds pool_timeout{5000};
+    /// Named prepared statements (see the header comment).
+    bool prepare_statements = true;
+    /// Rows deleted per statement by clear_expired().
+    std::size_t clear_batch = 10000;
+    Clock clock{};
+    Logger logger{};
+  };
+
+  /// Options from a URL: `postgresql://[user[:password]@][host[:port][,host[:port]...]][/dbname]
+  /// [?param=value&...]` (or `postgres://`); unix sockets as `postgresql:///db?host=/var/run/
+  /// postgresql` or with a %2F-encoded host. Store parameters: table, create_table, pool_size,
+  /// connect_timeout (seconds, as libpq's), statement_timeout (ms), pool_timeout (ms),
+  /// prepare_statements, clear_batch. Every other parameter goes to libpq as a connection keyword
+  /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
+  [[nodiscard]] static Options options_from_url(std::string_view text) {
+    Url url = parse_url(text);
+    if (url.scheme != "postgresql" && url.scheme != "postgres") {
+      throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
+                               " does not start with postgresql:// or postgres://");
+    }
+    if (!url.has_authority) {
+      throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
+    }
+    Options options;
+    if (auto v = url.take("table")) options.table = *v;
+    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("connect_timeout", 1, 3600)) options.connect_timeout = std::chrono::seconds{*v};
+    if (auto v = url.take_milliseconds("statement_timeout")) options.statement_timeout = *v;
+    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+    if (auto v = url.take_bool("prepare_statements")) options.prepare_statements = *v;
+    if (auto v = url.take_integer("clear_batch", 1, 10'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
+    auto& p = options.parameters;
+    if (!url.hosts.empty()) {
+      std::string hosts;
+      std::string ports;
+      bool any_port = false;
+      for (std::size_t i = 0; i < url.hosts.size(); ++i) {
+        if (i != 0) {
+          hosts += ',';
+          ports += ',';
+        }
+        hosts += url.hosts[i].name;
+        if (url.hosts[i].port) {
+          ports += std::to_string(*url.hosts[i].port);
+          any_port = true;
+        }
+      }
+      p.emplace_back("host", hosts);
+      if (any_port) p.emplace_back("port", ports);
+    }
+    if (url.username && !url.username->empty()) p.emplace_back("user", *url.username);
+    if (url.password) p.emplace_back("password", *url.password);
+    if (url.path.size() > 1) p.emplace_back("dbname", url.path.substr(1));
+    for (auto& [k, v] : url.query) p.emplace_back(k, v);  // libpq's keywords; later ones win
+    return options;
+  }
+
+  explicit PostgresStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+    detail::sql::validate_table_name("PostgresStore", options_.table);
+    if (options_.pool_size == 0) options_.pool_size = 1;
+    if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
+      throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
+    }
+    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    for (const auto& [k, v] : options_.parameters) {
+      if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) {
+        throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
+      }
+    }
+    validate_connection_options();
+    build_statements();
+    auto conn = std::make_unique<Conn>();
+    connect(*conn, "open");
+    if (options_.create_table) create_table(*conn);
+    std::lock_guard lock(pool_->mutex);
+    pool_->idle.push_back(std::move(conn));
+    pool_->open = 1;
+  }
+
+  /// PostgresStore(options_from_url(url)) with the given clock and logger.
+  explicit PostgresStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : PostgresStore(with(options_from_url(url), clock, logger)) {}
+
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+  ~PostgresStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string k(key);
+    return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
+      Result r = execute(c, kLoad, "load", key, {k.c_str(), now.c_str()});
+      if (::PQntuples(r.get()) != 1) return std::nullopt;
+      std::int64_t micros = 0;
+      const char* text = ::PQgetvalue(r.get(), 0, 1);
+      const char* end = text + std::strlen(text);
+      if (std::from_chars(text, end, micros).ptr != end) {
+        throw StorageError("PostgresStore::load: unexpected expire_date value from the server");
+      }
+      return Record<std::string>{
+          std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
+          detail::sql::from_unix_micros(micros)};
+    });
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload("create", payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("create", key, [&](Conn& c) {
+      return affected(execute(c, kCreate, "create", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload("update", payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("update", key, [&](Conn& c) {
+      return affected(execute(c, kUpdate, "update", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("touch", key, [&](Conn& c) {
+      return affected(execute(c, kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string k(key);
+    call("remove", key, [&](Conn& c) {
+      (void)execute(c, kRemove, "remove", key, {k.c_str()});
+      return 0;
+    });
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string k(key);
+    return call("exists", key, [&](Conn& c) {
+      return ::PQntuples(execute(c, kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+    });
+  }
+
+  /// Deletes the rows whose expire_date is at or before now; returns how many.
+  std::size_t clear_expired() {
+    const std::string now = pg_time(options_.clock.now());
+    const std::string batch = std::to_string(options_.clear_batch);
+    std::size_t removed = 0;
+    for (;;) {
+      const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
+        return affected(execute(c, kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+      });
+      removed += n;
+      if (n < options_.clear_batch) break;
+    }
+    return removed;
+  }
+
+  /// Messages sent to the server and answered so far (statements, preparations, connection
+  /// setup): the round trips, for metrics and tests.
+  [[nodiscard]] std::uint64_t round_trips() const noexcept { return round_trips_.load(std::memory_order_relaxed); }
+  [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
+  static constexpr std::chrono::milliseconds kStatementGrace{500};
+  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+  static constexpr std::array<const char*, kStatementCount> kNames = {
+      "sessions_load", "sessions_create", "sessions_update", "sessions_touch",
+      "sessions_remove", "sessions_exists", "sessions_clear_expired"};
+  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2};
+
+  using Deadline = detail::pg::Deadline;
+  using SteadyClock = detail::pg::SteadyClock;
+  using Broken = detail::pg::Broken;
+
+  struct ResultDeleter {
+    void operator()(PGresult* r) const noexcept { ::PQclear(r); }
+  };
+  using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+  struct Conn {
+    PGconn* pg = nullptr;
+    std::array<bool, kStatementCount> prepared{};
+    bool bad = false;  // timed out or broken: closed instead of going back to the pool
+    Conn() = default;
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    ~Conn() { close(); }
+    void close() noexcept {
+      if (pg != nullptr) ::PQfinish(pg);
+      pg = nullptr;
+      prepared = {};
+      bad = false;
+    }
+  };
+
+  struct Pool {
+    std::mutex mutex;
+    std::condition_variable available;
+    std::vector<std::unique_ptr<Conn>> idle;
+    std::size_t open = 0;  // idle + borrowed (a borrowed slot may not be connected yet)
+  };
+
+  class Lease {
+   public:
+    Lease(PostgresStore& store, std::unique_ptr<Conn> c) : store_(&store), c_(std::move(c)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (c_ && (c_->bad || c_->pg == nullptr)) c_.reset();
+      store_->give_back(std::move(c_));
+    }
+    Conn& operator*() const noexcept { return *c_; }
+
+   private:
+    PostgresStore* store_;
+    std::unique_ptr<Conn> c_;
+  };
+
+  static Options with(Options o, Clock clock, Logger logger) {
+    o.clock = clock;
+    o.logger = logger;
+    return o;
+  }
+
+  /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
+  [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
+
+  static std::size_t affected(const Result& r) {
+    const char* text = ::PQcmdTuples(r.get());
+    std::size_t n = 0;
+    const char* end = text + std::strlen(text);
+    std::from_chars(text, end, n);
+    return n;
+  }
+
+  static void check_payload(const char* op, const std::string& payload) {
+    if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
+      throw StorageError(std::string("PostgresStore::") + op +
+                         ": the payload contains a NUL byte, which a PostgreSQL text column cannot hold");
+    }
+  }
+
+  void build_statements() {
+    const std::string t = detail::sql::quoted(options_.table);
+    sql_[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
+                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+    sql_[kCreate] = "INSERT INTO " + t +
+                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
+                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
+                    " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
+                    t + ".\"expire_date\" <= $4::timestamptz";
+    sql_[kUpdate] = "UPDATE " + t +
+                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
+                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
+    sql_[kTouch] = "UPDATE " + t +
+                   " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
+    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+    // The outer condition is checked again on the row's latest version, so a row that a
+    // concurrent create() replaced with a live one after the subquery saw it is not deleted.
+    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
+                          " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
+                          " AND \"expire_date\" <= $1::timestamptz";
+  }
+
+  // ------------------------------------------------------------------------------ connections
+
+  [[nodiscard]] std::string describe(PGconn* pg) const {
+    const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
+    const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
+    std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
+    if (port != nullptr && *port != '\0') out += std::string(":") + port;
+    return out;
+  }
+
+  [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
+    const std::string message = std::string("PostgresStore::") + op + ": cannot connect to " + describe(c.pg) +
+                                ": " + what;
+    c.close();
+    throw Broken(message, /*retry_allowed=*/false);
+  }
+
+  // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
+  // before any connection attempt (a connection failure is a StorageError).
+  void validate_connection_options() const {
+    if (!options_.conninfo.empty()) {
+      char* error = nullptr;
+      PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), &error);
+      if (parsed == nullptr) {
+        const std::string why = error != nullptr ? detail::pg::one_line(error) : "out of memory";
+        ::PQfreemem(error);
+        throw ConfigurationError("PostgresStore: invalid connection string: " + why);
+      }
+      ::PQconninfoFree(parsed);
+    }
+    PQconninfoOption* defaults = ::PQconndefaults();
+    if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
+    for (const auto& [k, v] : options_.parameters) {
+      bool known = false;
+      for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
+      if (!known) {
+        ::PQconninfoFree(defaults);
+        throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
+      }
+    }
+    ::PQconninfoFree(defaults);
+  }
+
+  // Opens `c` within connect_timeout and sets the server-side statement_timeout.
+  void connect(Conn& c, const char* op) {
+    c.close();
+    const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    const std::string tcp_timeout = std::to_string((options_.statement_timeout + kStatementGrace).count());
+    auto add = [&](const char* k, const char* v) {
+      keys.push_back(k);
+      values.push_back(v);
+    };
+    // Defaults first: the conninfo and the parameters after them override them.
+    add("fallback_application_name", "sessions");
+    add("keepalives", "1");
+    add("keepalives_idle", "30");
+    add("keepalives_interval", "10");
+    add("keepalives_count", "3");
+    add("tcp_user_timeout", tcp_timeout.c_str());
+    const bool expand = !options_.conninfo.empty();
+    if (expand) add("dbname", options_.conninfo.c_str());
+    for (const auto& [k, v] : options_.parameters) add(k.c_str(), v.c_str());
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+
+    c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+    if (c.pg == nullptr) throw StorageError(std::string("PostgresStore::") + op + ": libpq is out of memory");
+    if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
+    ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
+    PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+    for (;;) {
+      if (status == PGRES_POLLING_OK) break;
+      if (status == PGRES_POLLING_FAILED) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
+      const short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+      if (!detail::pg::wait_socket(::PQsocket(c.pg), events, deadline)) {
+        fail_connect(c, op, "timed out after " + std::to_string(options_.connect_timeout.count()) + " ms");
+      }
+      status = ::PQconnectPoll(c.pg);
+    }
+    if (::PQsetnonblocking(c.pg, 1) != 0) fail_connect(c, op, "cannot switch to non-blocking mode");
+    const std::string setup = "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
+    try {
+      (void)run(c, op, {}, [&] { return ::PQsendQuery(c.pg, setup.c_str()); });
+    } catch (const Broken& e) {
+      c.close();
+      throw Broken(e.what(), false);
+    }
+  }
+
+  static void notice(void* self, const char* message) {
+    static_cast<PostgresStore*>(self)->options_.logger(LogLevel::debug, kLogCategory, detail::pg::one_line(message));
+  }
+
+  // The constructor's table check and creation, under an advisory lock so that two processes
+  // starting together do not race on CREATE TABLE.
+  void create_table(Conn& c) {
+    const std::string t = detail::sql::quoted(options_.table);
+    const std::string like = options_.table == detail::sql::kDjangoTable ? std::string(detail::sql::kDjangoKeyLikeIndex)
+                                                                         : options_.table + "_session_key_like";
+    const std::string ddl =
+        "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
+        "CREATE TABLE IF NOT EXISTS " + t +
+        " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
+        " \"expire_date\" timestamp with time zone NOT NULL); "
+        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
+        " (\"expire_date\"); "
+        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(like) + " ON " + t +
+        " (\"session_key\" varchar_pattern_ops); COMMIT";
+    const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
+    try {
+      Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
+      if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
+      (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
+    } catch (const StorageError& e) {
+      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " + e.what());
+    }
+  }
+
+  // ------------------------------------------------------------------------------- statements
+
+  // Sends what `send` sends, waits for every result within statement_timeout (+ grace), and
+  // returns the last one, which must be a success. Broken when the connection failed; a plain
+  // StorageError for a timeout (the connection is marked bad) or an SQL error.
+  template <class Send>
+  Result run(Conn& c, const char* op, std::string_view key, Send send) {
+    const Deadline deadline = SteadyClock::now() + options_.statement_timeout + kStatementGrace;
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    auto broken = [&](const char* what) -> Broken {
+      c.bad = true;
+      return Broken(message(op, key, std::string(what) + " (" + describe(c.pg) +
+                                          "): " + detail::pg::one_line(::PQerrorMessage(c.pg))),
+                    /*retry_allowed=*/true);
+    };
+    if (send() == 0) throw broken("cannot send the statement");
+    int flushed = 0;
+    while ((flushed = ::PQflush(c.pg)) == 1) {
+      if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN | POLLOUT, deadline)) timeout(c, op, key);
+      if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+    }
+    if (flushed < 0) throw broken("cannot send the statement");
+    // The last result, or the first failure when there is one (what follows says nothing more).
+    Result last;
+    bool failed = false;
+    for (;;) {
+      while (::PQisBusy(c.pg) != 0) {
+        if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN, deadline)) timeout(c, op, key);
+        if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+      }
+      PGresult* r = ::PQgetResult(c.pg);
+      if (r == nullptr) break;
+      if (failed) {
+        ::PQclear(r);
+        continue;
+      }
+      const ExecStatusType status = ::PQresultStatus(r);
+      failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+      last.reset(r);
+    }
+    if (::PQstatus(c.pg) != CONNECTION_OK) throw broken("the connection failed");
+    if (!last) throw broken("no result from the server");
+    const ExecStatusType status = ::PQresultStatus(last.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return last;
+    const char* state = ::PQresultErrorField(last.get(), PG_DIAG_SQLSTATE);
+    const std::string_view sqlstate = state != nullptr ? state : "";
+    const std::string text = detail::pg::one_line(::PQresultErrorMessage(last.get()));
+    // Connection-level errors (class 08) and an administrator's shutdown (57P01..57P03) end the
+    // session: the connection must be replaced.
+    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
+      c.bad = true;
+      throw Broken(message(op, key, text), /*retry_allowed=*/true);
+    }
+    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]")));
+  }
+
+  [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
+    const std::string where = describe(c.pg);
+    c.bad = true;  // a statement is in flight: the connection is unusable
+    throw StorageError(message(op, key, "no answer from " + where + " within " +
+                                            std::to_string((options_.statement_timeout + kStatementGrace).count()) +
+                                            " ms"));
+  }
+
+  [[nodiscard]] static std::string message(const char* op, std::string_view key, const std::string& what) {
+    std::string out = std::string("PostgresStore::") + op + ": " + what;
+    if (!key.empty()) out += " (key " + std::string(loggable_key_prefix(key)) + "...)";
+    return out;
+  }
+
+  // One statement with text parameters: prepared on first use per connection (or unnamed).
+  Result execute(Conn& c, StatementId id, const char* op, std::string_view key,
+                 std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    const char* const* values = params.begin();
+    if (!options_.prepare_statements) {
+      return run(c, op, key, [&] {
+        return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0);
+      });
+    }
+    for (int attempt = 0;; ++attempt) {
+      if (!c.prepared[id]) {
+        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        c.prepared[id] = true;
+      }
+      try {
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+      } catch (const Broken&) {
+        throw;
+      } catch (const StorageError& e) {
+        // 26000: the statement is gone (e.g. DISCARD ALL by a pooler): prepare it again, once.
+        if (attempt == 0 && std::string_view(e.what()).find("[SQLSTATE 26000]") != std::string_view::npos) {
+          c.prepared[id] = false;
+          continue;
+        }
+        throw;
+      }
+    }
+  }
+
+  // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection
+  // when the first one turns out broken.
+  template <class Fn>
+  std::invoke_result_t<Fn&, Conn&> call(const char* op, std::string_view key, Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      Lease lease = borrow(op, key);
+      Conn& c = *lease;
+      try {
+        if (c.pg == nullptr || !alive(c)) connect(c, op);
+        return fn(c);
+      } catch (const Broken& e) {
+        c.bad = true;
+        if (attempt == 0 && e.retry) {
+          options_.logger(LogLevel::info, kLogCategory, std::string(e.what()) + "; retrying on a new connection");
+          continue;
+        }
+        throw StorageError(e.what());
+      }
+    }
+  }
+
+  // An idle connection that the server closed (restart, idle timeout, network failure) shows as
+  // readable: its pending bytes are an error message or the end of the stream.
+  bool alive(Conn& c) {
+    if (::PQstatus(c.pg) != CONNECTION_OK) return false;
+    pollfd p{};
+    p.fd = ::PQsocket(c.pg);
+    p.events = POLLIN;
+    if (p.fd < 0) return false;
+    if (::poll(&p, 1, 0) <= 0) return true;
+    if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
+    // Anything else pending (an asynchronous error about to end the session) is not a reason
+    // to trust the connection with a statement.
+    if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
+      ::PQclear(r);
+      return false;
+    }
+    return true;
+  }
+
+  Lease borrow(const char* op, std::string_view key) {
+    std::unique_lock lock(pool_->mutex);
+    const bool got = pool_->available.wait_for(lock, options_.pool_timeout, [this] {
+      return !pool_->idle.empty() || pool_->open < options_.pool_size;
+    });
+    if (!got) {
+      throw StorageError(message(op, key, "all " + std::to_string(options_.pool_size) + " connections stayed busy for " +
+                                              std::to_string(options_.pool_timeout.count()) + " ms"));
+    }
+    if (!pool_->idle.empty()) {
+      std::unique_ptr<Conn> c = std::move(pool_->idle.back());
+      pool_->idle.pop_back();
+      return Lease(*this, std::move(c));
+    }
+    ++pool_->open;
+    return Lease(*this, std::make_unique<Conn>());
+  }
+
+  void give_back(std::unique_ptr<Conn> c) noexcept {
+    {
+      std::lock_guard lock(pool_->mutex);
+      if (c) {
+        pool_->idle.push_back(std::move(c));
+      } else {
+        --pool_->open;
+      }
+    }
+    pool_->available.notify_one();
+  }
+
+  Options options_;
+  std::array<std::string, kStatementCount> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> round_trips_{0};
+};
+
+}  // namespace sessions

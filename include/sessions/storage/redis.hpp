@@ -1,0 +1,685 @@
+#pragma once
+// RedisStore: sessions in Redis, as Django's `cache` session backend over a Redis cache. The only
+// header of the library that includes hiredis (Debian 12: hiredis 0.14; link -lhiredis).
+//
+// Keys: `<key_prefix><session key>`, by default ":1:django.contrib.sessions.cache<key>", the name
+// Django's cache backend gives a session under the default KEY_FUNCTION. The VALUE is ours, not
+// Django's (Django pickles the session dict): the record's expiry instant, then the payload (see
+// detail/cache_value.hpp). A value without that header (e.g. one Django wrote) reads as absent.
+//
+// One command, one round trip, per operation:
+//   load    GET key                                  -> the record, or nullopt
+//   create  SET key value NX PX <ttl>                -> false when the key is there
+//   update  SET key value XX PX <ttl>                -> false when the key is gone (never resurrects)
+//   touch   EVALSHA <touch script> 1 key now header ttl
+//           A touch must move the instant stored in the value as well as the server's TTL, which
+//           PEXPIRE alone cannot; the script (GETRANGE, SETRANGE, PEXPIRE, run atomically by the
+//           server) does both, only if the record is live by the caller's clock. When the server
+//           does not know the script yet (NOSCRIPT: the first touch after the server started, or
+//           after SCRIPT FLUSH), one more round trip sends it whole (EVAL), which caches it.
+//   remove  DEL key
+//   exists  GETRANGE key 0 19  (the header only: liveness by the store's clock, no payload)
+//   clear_expired  nothing: Redis expires keys itself (returns 0)
+// The TTL is the time left until the record's expiry by the store's Clock, rounded up to whole
+// milliseconds (at least 1). A record whose expiry is not in the future is never written: create
+// then only reports whether a live record is in the way, update and touch delete the live record.
+//
+// Expiry by the store's clock: load, exists and touch compare the stored instant with
+// Options::clock (a ManualClock in tests), so a record past its expiry is absent even while Redis
+// still holds it. create and update are plain SET NX / SET XX, which see only what Redis holds: a
+// record that is expired by our clock but still held by Redis (clock skew between this host and
+// the server of a few milliseconds, or a manual clock in tests) makes create return false (the
+// session layer then draws another key) and lets update succeed (the record lives on with its new
+// expiry, as if the update had come a moment earlier).
+//
+// Connections: a pool of at most Options::pool_size connections; a caller that finds none free
+// waits up to Options::pool_timeout, then gets a StorageError. Each connection is opened with
+// Options::connect_timeout and gets Options::command_timeout as its socket send/receive timeout
+// (redisConnectWithTimeout + redisSetTimeout), then AUTH (password, or ACL user and password) and
+// SELECT db when configured. An idle connection is checked before use (poll: a connection the
+// server closed, e.g. at a restart, is readable) and replaced by a fresh one. When a connect fails,
+// new connections are not attempted for Options::reconnect_backoff, doubling with every further
+// failure up to Options::reconnect_backoff_max (operations fail at once with a StorageError
+// meanwhile, instead of each paying the connect timeout); the first success resets it.
+//
+// Retries: a command that fails on a connection taken from the pool (broken pipe, reset, timeout)
+// is retried once on a fresh connection. That is safe as it stands for the idempotent commands:
+// GET, GETRANGE, DEL, SET XX (writing the same value and expiry twice is the same as once) and the
+// touch script (it sets an absolute instant). SET NX (create) is not idempotent: the failed attempt
+// may have been applied before the connection broke, and then the retry finds the key taken - by
+// our own record. Blindly reporting that as a collision would orphan our record (and make
+// save(must_create) throw CreateError); blindly reporting success could adopt someone else's
+// record. So a retried SET NX that finds the key taken reads the value back: byte for byte ours
+// (the same payload and the same expiry to the nanosecond) means the first attempt was applied and
+// create returns true; anything else is a real collision (false). A failure on a fresh connection
+// is not retried. A timeout discards the connection (a late reply would desynchronize it).
+//
+// Errors are sessions::StorageError naming the operation and the server (host:port or socket
+// path), never the password or a whole session key. Writing to a connection the server closed
+// raises SIGPIPE on Linux, which hiredis 0.14 does not suppress: each command runs with SIGPIPE
+// blocked in the calling thread, and a SIGPIPE it caused is consumed, so the process is never
+// killed (an application that ignores SIGPIPE is unaffected).
+//
+// TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
+// a trusted network or a TLS tunnel.
+//
+// Thread-safe: one instance serves every thread. It must outlive every operation in progress.
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../detail/cache_value.hpp"
+#include "../errors.hpp"
+#include "../log.hpp"
+#include "../record.hpp"
+#include "../session_key.hpp"
+#include "url.hpp"
+
+namespace sessions {
+
+struct RedisOptions {
+  /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  /// Path of the server's unix socket; when not empty, used instead of host and port.
+  std::string unix_socket;
+  /// ACL user (Redis 6+): AUTH <username> <password>. Empty: AUTH <password> (the default user).
+  std::string username;
+  /// Empty: no AUTH.
+  std::string password;
+  /// SELECT <db> on every connection when not 0.
+  int db = 0;
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Socket send and receive timeout of every command.
+  std::chrono::milliseconds command_timeout{1000};
+  /// Most connections open at once (the most commands in flight).
+  std::size_t pool_size = 16;
+  /// Longest wait for a free connection when all pool_size are in use.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
+  std::chrono::milliseconds reconnect_backoff{100};
+  std::chrono::milliseconds reconnect_backoff_max{5000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where reconnects and foreign values are reported.
+  Logger logger{};
+};
+
+/// Options from a URL, on top of `base` (which supplies everything the URL does not say):
+///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
+///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
+/// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
+/// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+/// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
+/// for anything malformed or unknown; messages never show the password.
+[[nodiscard]] inline RedisOptions parse_redis_url(std::string_view text, RedisOptions base = {}) {
+  Url url = parse_url(text);
+  const std::string where = "RedisStore: URL " + url.redacted();
+  if (url.scheme == "rediss") {
+    throw ConfigurationError(where +
+                             ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
+                             std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) +
+                             ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
+                             "tunnel, or unix:// for a local server");
+  }
+  if (url.scheme != "redis" && url.scheme != "unix") {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected redis:// or unix://)");
+  }
+  if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
+  RedisOptions options = std::move(base);
+  if (url.username && !url.username->empty()) {
+    if (!url.password) throw ConfigurationError(where + ": a user name needs a password (user:password@)");
+    options.username = *url.username;
+  } else {
+    options.username.clear();
+  }
+  if (url.password) options.password = *url.password;
+
+  std::optional<std::int64_t> db;
+  if (url.scheme == "redis") {
+    if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
+    options.host = url.hosts.front().name;
+    options.port = url.hosts.front().port.value_or(6379);
+    options.unix_socket.clear();
+    if (!url.path.empty() && url.path != "/") {
+      const std::string_view digits = std::string_view(url.path).substr(1);
+      std::int64_t value = 0;
+      for (const char c : digits) {
+        if (c < '0' || c > '9' || value > 1'000'000) {
+          throw ConfigurationError(where + ": the path must be a database number (/0, /1, ...)");
+        }
+        value = value * 10 + (c - '0');
+      }
+      db = value;
+    }
+  } else {
+    if (!url.hosts.empty()) {
+      throw ConfigurationError(where + ": a unix socket URL has no host: write unix:///path/to/redis.sock");
+    }
+    if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no socket path");
+    options.unix_socket = url.path;
+  }
+  if (const auto value = url.take_integer("db", 0, 1'000'000)) {
+    if (db) throw ConfigurationError(where + ": the database is given twice (path and ?db=)");
+    db = *value;
+  }
+  if (db) options.db = static_cast<int>(*db);
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) options.command_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  url.reject_unknown_parameters();
+  return options;
+}
+
+namespace detail::redis_store {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.redis";
+
+// The touch script (see the header comment). ARGV: now (19 digits), the new header, the TTL in ms
+// ("0": the record ends now and is deleted). Returns 1 when a live record was touched, else 0.
+inline constexpr std::string_view kTouchScript =
+    "local h = redis.call('GETRANGE', KEYS[1], 0, 19)\n"
+    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
+    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
+    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
+    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
+    "if ARGV[3] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SETRANGE', KEYS[1], 0, ARGV[2])\n"
+    "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+/// SHA-1 of kTouchScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kTouchScriptSha1 = "772e9ec14972f9a66eb020d9dafd2d6b370f7a0b";
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const noexcept {
+    if (c != nullptr) redisFree(c);
+  }
+};
+using Context = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const noexcept {
+    if (r != nullptr) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+[[nodiscard]] inline timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+  if (ms < std::chrono::milliseconds{1}) ms = std::chrono::milliseconds{1};  // 0 would mean "no timeout"
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+/// Blocks SIGPIPE in the calling thread for the lifetime of the object; consume() takes away a
+/// SIGPIPE raised meanwhile (one that was pending before is left alone).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+  void consume() noexcept {
+    if (!active_ || was_pending_) return;
+    const timespec zero{};
+    while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+
+ private:
+  sigset_t pipe_{};
+  sigset_t previous_{};
+  bool was_pending_ = false;
+  bool active_ = false;
+};
+
+/// True when an idle connection has something to read (EOF: the server closed it) or an error.
+[[nodiscard]] inline bool looks_dead(const redisContext* c) noexcept {
+  if (c == nullptr || c->err != 0 || c->fd < 0) return true;
+  pollfd p{};
+  p.fd = c->fd;
+  p.events = POLLIN;
+  const int n = ::poll(&p, 1, 0);
+  return n != 0;  // readable, hung up, error, or poll itself failed
+}
+
+/// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
+/// context is then unusable).
+[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  constexpr std::size_t kMaxArgs = 8;
+  std::array<const char*, kMaxArgs> argv{};
+  std::array<std::size_t, kMaxArgs> lengths{};
+  std::size_t n = 0;
+  for (const std::string_view arg : args) {
+    if (n == kMaxArgs) break;
+    argv[n] = arg.data();
+    lengths[n] = arg.size();
+    ++n;
+  }
+  SigpipeGuard guard;
+  void* raw = redisCommandArgv(c, static_cast<int>(n), argv.data(), lengths.data());
+  if (raw == nullptr) guard.consume();
+  return Reply(static_cast<redisReply*>(raw));
+}
+
+[[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
+  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view{};
+}
+
+}  // namespace detail::redis_store
+
+class RedisStore {
+ public:
+  using payload_type = std::string;
+  using Options = RedisOptions;
+
+  explicit RedisStore(Options options) : options_(std::move(options)) {
+    if (options_.pool_size == 0) throw ConfigurationError("RedisStore: pool_size must be at least 1");
+    if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
+    if (options_.username.size() > 0 && options_.password.empty()) {
+      throw ConfigurationError("RedisStore: a user name needs a password");
+    }
+    server_ = options_.unix_socket.empty()
+                  ? (options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host) + ":" +
+                        std::to_string(options_.port)
+                  : "unix:" + options_.unix_socket;
+    if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    db_text_ = std::to_string(options_.db);
+  }
+  /// From a URL (see parse_redis_url()).
+  explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
+
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+  ~RedisStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("load", key, Retry::once, {"GET", name});
+    if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
+    if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
+    const auto decoded = detail::cache_value::decode(detail::redis_store::reply_text(*reply));
+    if (!decoded) {
+      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
+                      "RedisStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
+                          "... on " + server_ + " is not a record of this store; treated as absent");
+      return std::nullopt;
+    }
+    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
+    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const auto ttl = detail::cache_value::ttl(expires_at, options_.clock.now());
+    if (ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(ttl.count());
+    bool retried = false;
+    const Reply reply = exec("create", key, Retry::once, {"SET", name, value, "NX", "PX", ms}, &retried);
+    if (set_result("create", key, *reply)) return true;
+    if (!retried) return false;
+    // The retry found the key taken: by the first attempt (the connection broke after it was
+    // applied), or by someone else?
+    const Reply current = exec("create", key, Retry::once, {"GET", name});
+    return current->type == REDIS_REPLY_STRING && detail::redis_store::reply_text(*current) == value;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    const auto ttl = detail::cache_value::ttl(expires_at, now);
+    if (ttl.count() == 0) return run_touch_script("update", key, expires_at, now, ttl);  // deletes a live record
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(ttl.count());
+    const Reply reply = exec("update", key, Retry::once, {"SET", name, value, "XX", "PX", ms});
+    return set_result("update", key, *reply);
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    return run_touch_script("touch", key, expires_at, now, detail::cache_value::ttl(expires_at, now));
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("remove", key, Retry::once, {"DEL", name});
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("exists", key, Retry::once, {"GETRANGE", name, "0", "19"});
+    if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
+    const auto expires_at = detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
+    return expires_at && *expires_at > options_.clock.now();
+  }
+
+  /// Redis removes expired keys by itself.
+  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
+
+  /// PING: throws StorageError when the server cannot be reached (for health checks).
+  void ping() {
+    const Reply reply = exec("ping", {}, Retry::once, {"PING"});
+    if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
+  }
+
+  /// The Redis key of a session: key_prefix + session key.
+  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
+    std::string name;
+    name.reserve(options_.key_prefix.size() + session_key.size());
+    name += options_.key_prefix;
+    name += session_key;
+    return name;
+  }
+
+  /// "host:port" or "unix:/path", as in messages.
+  [[nodiscard]] const std::string& server() const noexcept { return server_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+  /// Connections open (in use or idle) and idle, at this instant.
+  struct PoolState {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] PoolState pool_state() const {
+    std::lock_guard lock(mutex_);
+    return PoolState{open_, idle_.size()};
+  }
+
+ private:
+  using Context = detail::redis_store::Context;
+  using Reply = detail::redis_store::Reply;
+  using SteadyClock = std::chrono::steady_clock;
+
+  // once: a command that failed on a pooled connection is sent again on a fresh one.
+  enum class Retry { never, once };
+
+  // A connection lent by the pool; given back on destruction, or closed if it broke.
+  class Lease {
+   public:
+    Lease(RedisStore& store, Context context, bool fresh) noexcept
+        : store_(&store), context_(std::move(context)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (context_) store_->give_back(std::move(context_));
+    }
+    [[nodiscard]] redisContext* get() const noexcept { return context_.get(); }
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// Closes the connection instead of giving it back.
+    void discard() noexcept {
+      if (context_) {
+        context_.reset();
+        store_->forget_one();
+      }
+    }
+
+   private:
+    RedisStore* store_;
+    Context context_;
+    bool fresh_;
+  };
+
+  // Runs one command; a reply that is a Redis error becomes a StorageError.
+  Reply exec(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+             bool* retried = nullptr) {
+    Reply reply = exec_raw(op, key, retry, args, retried);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    return reply;
+  }
+
+  // Runs one command; never nullptr (a connection failure throws). `retried` (if given) tells
+  // whether the reply is the second attempt's.
+  Reply exec_raw(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+                 bool* retried = nullptr) {
+    for (int attempt = 0;; ++attempt) {
+      if (retried != nullptr) *retried = attempt > 0;
+      Lease lease = acquire(op, key);
+      Reply reply = detail::redis_store::command(lease.get(), args);
+      if (reply) return reply;
+      const std::string why = lease.get()->errstr;
+      const bool reused = !lease.fresh();
+      lease.discard();
+      if (retry == Retry::once && attempt == 0 && reused) {
+        options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                        "RedisStore::" + std::string(op) + ": a pooled connection to " + server_ + " failed (" + why +
+                            "); retrying on a fresh connection");
+        continue;
+      }
+      fail(op, key, "the connection failed (" + why + ")");
+    }
+  }
+
+  bool run_touch_script(const char* op, std::string_view key, TimePoint expires_at, TimePoint now,
+                        std::chrono::milliseconds ttl) {
+    const std::string name = cache_key(key);
+    std::string now_digits = detail::cache_value::header(now);
+    now_digits.pop_back();  // 19 digits, no separator
+    const std::string header = detail::cache_value::header(expires_at);
+    const std::string ms = std::to_string(ttl.count());
+    Reply reply = exec_raw(op, key, Retry::once,
+                           {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, header, ms});
+    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
+      reply = exec_raw(op, key, Retry::once,
+                       {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, header, ms});
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer == 1;
+  }
+
+  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
+    if (reply.type == REDIS_REPLY_NIL) return false;
+    if (reply.type == REDIS_REPLY_STATUS && detail::redis_store::reply_text(reply) == "OK") return true;
+    unexpected(op, key, reply);
+  }
+
+  // --- the pool ------------------------------------------------------------------------------
+
+  Lease acquire(const char* op, std::string_view key) {
+    const auto deadline = SteadyClock::now() + options_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Context context = std::move(idle_.back());
+        idle_.pop_back();
+        if (!detail::redis_store::looks_dead(context.get())) return Lease(*this, std::move(context), false);
+        --open_;  // closed by the server meanwhile (restart, idle timeout): replaced below
+      }
+      if (open_ < options_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          fail(op, key,
+               "the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                   std::to_string(wait.count() + 1) + " ms");
+        }
+        ++open_;
+        lock.unlock();
+        return Lease(*this, connect_counted(op, key), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        fail(op, key,
+             "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
+                 std::to_string(options_.pool_size) + ")");
+      }
+    }
+  }
+
+  // connect() for a slot already counted in open_: on failure the slot is released and the
+  // back-off starts (or grows).
+  Context connect_counted(const char* op, std::string_view key) {
+    try {
+      Context context = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = failures_;
+        failures_ = 0;
+        retry_at_ = {};
+        lock.unlock();
+        options_.logger(LogLevel::info, detail::redis_store::kLogCategory,
+                        "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) +
+                            " failed attempt(s)");
+      }
+      return context;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = options_.reconnect_backoff;
+        for (int i = 1; i < failures_ && pause < options_.reconnect_backoff_max; ++i) pause *= 2;
+        if (pause > options_.reconnect_backoff_max) pause = options_.reconnect_backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
+                      "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) +
+                          " ms");
+      fail(op, key, why);
+    }
+  }
+
+  // A new connection, authenticated and on the right database; StorageError (saying what failed,
+  // without naming the server: the caller adds it) when that fails.
+  Context connect() {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    Context context(options_.unix_socket.empty()
+                        ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
+                        : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+    if (!context) throw StorageError("cannot connect: out of memory");
+    if (context->err != 0) throw StorageError(std::string("cannot connect: ") + context->errstr);
+    if (redisSetTimeout(context.get(), detail::redis_store::to_timeval(options_.command_timeout)) != REDIS_OK) {
+      throw StorageError("cannot set the command timeout on a new connection");
+    }
+    if (options_.unix_socket.empty()) (void)redisEnableKeepAlive(context.get());
+    if (!options_.password.empty()) {
+      const Reply reply = options_.username.empty()
+                              ? detail::redis_store::command(context.get(), {"AUTH", options_.password})
+                              : detail::redis_store::command(context.get(), {"AUTH", options_.username, options_.password});
+      setup_check(context.get(), reply.get(), "authentication");
+    }
+    if (options_.db != 0) {
+      const Reply reply = detail::redis_store::command(context.get(), {"SELECT", db_text_});
+      setup_check(context.get(), reply.get(), "SELECT " + db_text_);
+    }
+    return context;
+  }
+
+  void setup_check(const redisContext* context, const redisReply* reply, const std::string& what) const {
+    if (reply == nullptr) throw StorageError(what + " failed: " + context->errstr);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      throw StorageError(what + " failed: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+  }
+
+  void give_back(Context context) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(context));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (context's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  // --- errors ----------------------------------------------------------------------------------
+
+  [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    std::string message = "RedisStore::";
+    message += op;
+    message += ": ";
+    message += server_;
+    if (!key.empty()) {
+      message += " (session ";
+      message += loggable_key_prefix(key);
+      message += "...)";
+    }
+    message += ": ";
+    message += what;
+    throw StorageError(message);
+  }
+
+  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
+    fail(op, key, "unexpected reply of type " + std::to_string(reply.type));
+  }
+
+  Options options_;
+  std::string server_;
+  std::string db_text_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Context> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions

@@ -1,0 +1,149 @@
+#pragma once
+// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
+// table name check, and Django's text form of an expire_date. No SQL client header here.
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../clock.hpp"
+#include "../errors.hpp"
+
+namespace sessions::detail::sql {
+
+/// Django's table (migration sessions.0001_initial).
+inline constexpr std::string_view kDjangoTable = "django_session";
+/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
+/// and the first 8 hex digits of md5("django_session" "expire_date")).
+inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
+/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
+inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
+/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
+inline constexpr std::size_t kMaxTableName = 40;
+
+/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
+/// so that it can be quoted into statements as is; ConfigurationError otherwise.
+inline void validate_table_name(std::string_view store, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxTableName;
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    ok = letter || (digit && i > 0);
+  }
+  if (!ok) {
+    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
+                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
+[[nodiscard]] inline std::string quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
+/// for any other table.
+[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
+  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
+  return std::string(table) + "_expire_date_idx";
+}
+
+/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
+[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
+[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
+  using Dur = TimePoint::duration;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
+  if (micros >= kMax) return TimePoint::max();
+  if (micros <= kMin) return TimePoint::min();
+  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
+}
+
+/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
+/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
+/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
+[[nodiscard]] inline std::string format_utc(TimePoint t) {
+  using namespace std::chrono;
+  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
+  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
+  std::int64_t micros = unix_micros(t);
+  if (micros < kMinMicros) micros = kMinMicros;
+  if (micros > kMaxMicros) micros = kMaxMicros;
+  const auto us = microseconds{micros};
+  const auto day = floor<days>(us);
+  const year_month_day ymd{sys_days{day}};
+  const auto in_day = us - duration_cast<microseconds>(day);
+  const auto secs = duration_cast<seconds>(in_day).count();
+  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
+  std::array<char, 32> buf{};
+  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(ymd.year()), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = ' ';
+  put(11, secs / 3600, 2);
+  buf[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
+  if (frac != 0) {
+    buf[19] = '.';
+    put(20, frac, 6);
+    len = 26;
+  }
+  return std::string(buf.data(), len);
+}
+
+/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
+/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
+[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
+  using namespace std::chrono;
+  if (text.size() < 19) return std::nullopt;
+  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
+    int value = 0;
+    for (std::size_t i = pos; i < pos + width; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
+      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
+      text[16] != ':' || !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
+    int value = 0;
+    if (!number(20, digits, value)) return std::nullopt;
+    frac = value;
+    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
+  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return from_unix_micros(micros);
+}
+
+}  // namespace sessions::detail::sql

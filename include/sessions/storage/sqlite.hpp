@@ -1,0 +1,558 @@
+#pragma once
+// SqliteStore: Django's db backend (django.contrib.sessions.backends.db) on an SQLite file,
+// sharing Django's table and formats, so a Django application and this library can serve the same
+// sessions from the same file. Needs libsqlite3 (CMake: link sessions::sqlite). This is the only
+// header of the library that includes <sqlite3.h>.
+//
+// The table (created if missing; exactly the DDL of Django's `migrate`):
+//   CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY,
+//                                  "session_data" text NOT NULL, "expire_date" datetime NOT NULL)
+//   CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")
+// expire_date holds what Django writes with USE_TZ=True: naive UTC text `YYYY-MM-DD HH:MM:SS`
+// plus `.ffffff` when the microseconds are not zero, compared as text, as Django does. Instants
+// are kept to the microsecond (Django's precision; the nanoseconds of a TimePoint are floored).
+// Another table name can be configured (a plain identifier; its index is `<table>_expire_date_idx`).
+// If Django's `migrate` must also run on the file, run it first (or with --fake-initial), since
+// Django's initial migration refuses an existing table.
+//
+// Sharing sessions with Django: pair the store with DjangoSignedSerializer and Django's SECRET_KEY.
+//
+//   sessions::SqliteStore store("sqlite:///srv/app/db.sqlite3");
+//   sessions::DjangoSignedSerializer serializer(secret_key);
+//   sessions::Session<sessions::SqliteStore, sessions::DjangoSignedSerializer> session(
+//       store, key, settings, serializer);
+//
+// Operations (one SQL statement each, every value bound as a parameter; `now` comes from the
+// store's Clock, never from SQL, so a ManualClock drives expiry in tests):
+//   load     SELECT session_data, expire_date WHERE session_key = ? AND expire_date > now
+//   create   INSERT ... ON CONFLICT (session_key) DO UPDATE ... WHERE expire_date <= now: a live
+//            row is never overwritten (false), an expired one is replaced, atomically
+//   update   UPDATE ... WHERE session_key = ? AND expire_date > now (0 rows: false; never creates)
+//   touch    the same, setting expire_date only
+//   remove   DELETE WHERE session_key = ?
+//   exists   SELECT 1 WHERE session_key = ? AND expire_date > now
+//   clear_expired  DELETE WHERE expire_date <= now, in batches of Options::clear_batch rows so
+//            that the write lock is released between batches; returns the count. (Django deletes
+//            `expire_date < now`; `<=` removes exactly the rows that load() already treats as
+//            gone, since a record ends AT its expiry instant.)
+// Expired rows are not deleted by load(): a read stays a read (no write lock), as in Django.
+// Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
+//
+// Threads: one instance serves every thread. It keeps a small pool of connections (at most
+// Options::max_connections, opened on demand), each with its statements prepared once; a call
+// borrows a connection for the duration of one statement. A connection is used by one thread at a
+// time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call mutex inside SQLite), and readers never
+// wait for each other or for the writer (WAL). Compared with one SQLITE_OPEN_FULLMUTEX connection,
+// this lets reads run in parallel and saves preparing statements per call. SQLite admits one
+// writer at a time: this process's writers queue on a mutex (SQLite's own busy handler would
+// make them poll and sleep in steps of milliseconds), and a writer that finds the file locked by
+// another process waits up to Options::busy_timeout, then fails with StorageError ("database is
+// locked"). Do not use a store across fork(): open a new one in the child.
+//
+// Durability: WAL with synchronous=NORMAL (the default) never corrupts the database, and a
+// committed write survives a crash of the process; a power loss or an OS crash may lose the last
+// transactions before the next checkpoint (sessions written in the last moments may reappear in
+// their previous state or vanish). SqliteSynchronous::full syncs the WAL on every commit: durable
+// across power loss too, at the cost of an fsync per write. ::off leaves it to the OS.
+//
+// Errors: a file that cannot be opened or is not a database, or a table that is missing when
+// create_table is off: ConfigurationError (from the constructor). Anything failing later (disk
+// full, I/O error, locked beyond busy_timeout, corruption): StorageError with SQLite's message;
+// the connection involved is closed and a fresh one is opened by the next call.
+
+#include <sqlite3.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../clock.hpp"
+#include "../errors.hpp"
+#include "../log.hpp"
+#include "../record.hpp"
+#include "../session_key.hpp"
+#include "sql_common.hpp"
+#include "url.hpp"
+
+namespace sessions {
+
+/// SQLite's `PRAGMA synchronous` (see SqliteStore's durability notes).
+enum class SqliteSynchronous { off, normal, full, extra };
+
+class SqliteStore {
+ public:
+  using payload_type = std::string;
+
+  struct Options {
+    /// The database file; created if missing (its directory must exist).
+    std::filesystem::path path;
+    /// The sessions table: Django's by default.
+    std::string table = std::string(detail::sql::kDjangoTable);
+    /// CREATE TABLE / CREATE INDEX IF NOT EXISTS when the store opens.
+    bool create_table = true;
+    /// How long a writer waits for the database lock before failing.
+    std::chrono::milliseconds busy_timeout{5000};
+    SqliteSynchronous synchronous = SqliteSynchronous::normal;
+    /// journal_mode=WAL (set once, persistent in the file). Off: the file's journal mode is left
+    /// as it is (use it on file systems without shared memory, e.g. network mounts).
+    bool wal = true;
+    /// Connections kept at most; a call waits for one when all are in use.
+    std::size_t max_connections = 8;
+    /// Rows deleted per statement by clear_expired().
+    std::size_t clear_batch = 1000;
+    Clock clock{};
+    Logger logger{};
+  };
+
+  /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` (or
+  /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
+  /// synchronous (off|normal|full|extra), wal, max_connections, clear_batch. Anything else is
+  /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
+  [[nodiscard]] static Options options_from_url(std::string_view text) {
+    Url url = parse_url(text);
+    if (url.scheme != "sqlite" && url.scheme != "sqlite3") {
+      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " does not start with sqlite:");
+    }
+    if (url.username || url.password) {
+      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " has a user or password; SQLite has none");
+    }
+    Options options;
+    std::string path;
+    if (!url.hosts.empty()) {
+      // sqlite://relative/path: the "host" is the first path segment.
+      if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
+        throw ConfigurationError("SqliteStore: cannot read a file path from the URL " + url.redacted() +
+                                 " (write sqlite:///absolute/path or sqlite://relative/path)");
+      }
+      path = url.hosts.front().name + url.path;
+    } else {
+      path = url.path;
+    }
+    if (path.empty() || path == "/") throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " names no file");
+    if (path == ":memory:" || path == "/:memory:" || path.starts_with("file:")) {
+      throw ConfigurationError("SqliteStore: in-memory and URI databases are not supported (every connection of "
+                               "the pool would see a different database); use a file");
+    }
+    options.path = path;
+    if (auto v = url.take("table")) options.table = *v;
+    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
+    if (auto v = url.take_bool("wal")) options.wal = *v;
+    if (auto v = url.take_integer("max_connections", 1, 1024)) options.max_connections = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
+    if (auto v = url.take("synchronous")) {
+      std::string lower = *v;
+      for (char& c : lower) c = Url::ascii_lower(c);
+      if (lower == "off" || lower == "0") {
+        options.synchronous = SqliteSynchronous::off;
+      } else if (lower == "normal" || lower == "1") {
+        options.synchronous = SqliteSynchronous::normal;
+      } else if (lower == "full" || lower == "2") {
+        options.synchronous = SqliteSynchronous::full;
+      } else if (lower == "extra" || lower == "3") {
+        options.synchronous = SqliteSynchronous::extra;
+      } else {
+        throw ConfigurationError("SqliteStore: synchronous must be off, normal, full or extra, not '" + *v + "'");
+      }
+    }
+    url.reject_unknown_parameters();
+    return options;
+  }
+
+  explicit SqliteStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+    detail::sql::validate_table_name("SqliteStore", options_.table);
+    if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
+    if (options_.max_connections == 0) options_.max_connections = 1;
+    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    path_string_ = options_.path.string();
+    build_statements();
+    // Open one connection now: a file that cannot be used is a configuration error, reported here
+    // rather than at the first request.
+    std::unique_ptr<Connection> first = open_connection(/*initialize=*/true);
+    std::lock_guard lock(pool_->mutex);
+    pool_->idle.push_back(std::move(first));
+    pool_->open = 1;
+  }
+
+  /// SqliteStore(options_from_url(url)) with the given clock and logger.
+  explicit SqliteStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : SqliteStore(with(options_from_url(url), clock, logger)) {}
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string now = now_text();
+    Lease c = borrow();
+    Statement st(*this, c, kLoad, "load", key);
+    st.bind(1, key);
+    st.bind(2, now);
+    if (!st.step()) return std::nullopt;
+    const std::string_view expire = st.column_text(1);
+    const std::optional<TimePoint> expires_at = detail::sql::parse_utc(expire);
+    if (!expires_at) {
+      options_.logger(LogLevel::warning, kLogCategory,
+                      "SqliteStore: the row for key " + std::string(loggable_key_prefix(key)) + "... in " + path_string_ +
+                          " has an unreadable expire_date; treated as absent");
+      return std::nullopt;
+    }
+    return Record<std::string>{std::string(st.column_text(0)), *expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kCreate, "create", key);
+    st.bind(1, key);
+    st.bind(2, payload);
+    st.bind(3, expire);
+    st.bind(4, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kUpdate, "update", key);
+    st.bind(1, key);
+    st.bind(2, payload);
+    st.bind(3, expire);
+    st.bind(4, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kTouch, "touch", key);
+    st.bind(1, key);
+    st.bind(2, expire);
+    st.bind(3, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kRemove, "remove", key);
+    st.bind(1, key);
+    st.step();
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    Lease c = borrow();
+    Statement st(*this, c, kExists, "exists", key);
+    st.bind(1, key);
+    st.bind(2, now);
+    return st.step();
+  }
+
+  /// Deletes the rows whose expire_date is at or before now; returns how many.
+  std::size_t clear_expired() {
+    const std::string now = now_text();
+    std::size_t removed = 0;
+    for (;;) {
+      std::lock_guard writer(pool_->writer);  // released between batches
+      Lease c = borrow();
+      Statement st(*this, c, kClearExpired, "clear_expired", {});
+      st.bind(1, now);
+      st.bind(2, static_cast<std::int64_t>(options_.clear_batch));
+      st.step();
+      const auto n = static_cast<std::size_t>(::sqlite3_changes(c->db));
+      removed += n;
+      if (n < options_.clear_batch) break;
+    }
+    return removed;
+  }
+
+  /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
+  [[nodiscard]] std::uint64_t statements_executed() const noexcept {
+    return statements_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return options_.path; }
+  [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
+  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+
+  struct Connection {
+    sqlite3* db = nullptr;
+    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection() {
+      for (sqlite3_stmt* s : statements) ::sqlite3_finalize(s);  // NULL is a no-op
+      ::sqlite3_close_v2(db);
+    }
+  };
+
+  struct Pool {
+    std::mutex mutex;
+    std::condition_variable available;
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::size_t open = 0;  // idle + borrowed
+    // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
+    // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
+    // instead hands the lock over at once; busy_timeout is left for other processes.
+    std::mutex writer;
+  };
+
+  // A borrowed connection; goes back to the pool unless discard() was called (after an error).
+  class Lease {
+   public:
+    Lease(SqliteStore& store, std::unique_ptr<Connection> c) : store_(&store), c_(std::move(c)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { store_->give_back(std::move(c_)); }
+    Connection* operator->() const noexcept { return c_.get(); }
+    Connection& operator*() const noexcept { return *c_; }
+    void discard() noexcept { c_.reset(); }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
+  class Statement {
+   public:
+    Statement(SqliteStore& store, Lease& lease, StatementId id, const char* op, std::string_view key)
+        : store_(store), lease_(lease), st_((*lease).statements[id]), op_(op), key_(key) {}
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement() {
+      if (st_ != nullptr) {
+        ::sqlite3_reset(st_);
+        ::sqlite3_clear_bindings(st_);
+      }
+    }
+
+    void bind(int index, std::string_view text) {
+      check(::sqlite3_bind_text64(st_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
+    void bind(int index, std::int64_t value) { check(::sqlite3_bind_int64(st_, index, value)); }
+
+    // True for a row, false when done; StorageError otherwise.
+    bool step() {
+      store_.statements_.fetch_add(1, std::memory_order_relaxed);
+      const int rc = ::sqlite3_step(st_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      fail(rc);
+    }
+
+    [[nodiscard]] std::string_view column_text(int column) const {
+      const unsigned char* text = ::sqlite3_column_text(st_, column);
+      const int size = ::sqlite3_column_bytes(st_, column);
+      if (text == nullptr || size <= 0) return {};
+      return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
+    }
+
+   private:
+    void check(int rc) {
+      if (rc != SQLITE_OK) fail(rc);
+    }
+    [[noreturn]] void fail(int rc) {
+      std::string message = std::string("SqliteStore::") + op_ + ": " + ::sqlite3_errmsg(lease_->db) + " (" +
+                            ::sqlite3_errstr(rc) + ", " + store_.path_string_;
+      if (!key_.empty()) message += ", key " + std::string(loggable_key_prefix(key_)) + "...";
+      message += ')';
+      ::sqlite3_reset(st_);
+      ::sqlite3_clear_bindings(st_);
+      st_ = nullptr;
+      // The connection may be in any state after an I/O error or a corruption: a fresh one is
+      // opened by the next call.
+      lease_.discard();
+      throw StorageError(message);
+    }
+
+    SqliteStore& store_;
+    Lease& lease_;
+    sqlite3_stmt* st_;
+    const char* op_;
+    std::string_view key_;
+  };
+
+  static Options with(Options o, Clock clock, Logger logger) {
+    o.clock = clock;
+    o.logger = logger;
+    return o;
+  }
+
+  [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
+
+  void build_statements() {
+    const std::string t = detail::sql::quoted(options_.table);
+    sql_[kLoad] = "SELECT \"session_data\", \"expire_date\" FROM " + t +
+                  " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+    sql_[kCreate] = "INSERT INTO " + t +
+                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = excluded.\"session_data\","
+                    " \"expire_date\" = excluded.\"expire_date\" WHERE " +
+                    t + ".\"expire_date\" <= ?4";
+    sql_[kUpdate] = "UPDATE " + t +
+                    " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
+    sql_[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
+    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
+    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t +
+                          " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
+  }
+
+  [[nodiscard]] std::string ddl_table() const {
+    return "CREATE TABLE " + detail::sql::quoted(options_.table) +
+           " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL, "
+           "\"expire_date\" datetime NOT NULL)";
+  }
+  [[nodiscard]] std::string ddl_index() const {
+    return "CREATE INDEX " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) +
+           " ON " + detail::sql::quoted(options_.table) + " (\"expire_date\")";
+  }
+
+  // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
+  std::optional<std::string> exec(sqlite3* db, const std::string& sql) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    char* error = nullptr;
+    const int rc = ::sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    if (rc == SQLITE_OK) return std::nullopt;
+    std::string message = error != nullptr ? error : ::sqlite3_errstr(rc);
+    ::sqlite3_free(error);
+    return message + " (" + ::sqlite3_errstr(rc) + ")";
+  }
+
+  template <class Fail>
+  bool table_exists(sqlite3* db, Fail& fail) {
+    sqlite3_stmt* st = nullptr;
+    const char* sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE";
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    int rc = ::sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (rc == SQLITE_OK) rc = ::sqlite3_bind_text(st, 1, options_.table.c_str(), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) rc = ::sqlite3_step(st);
+    const std::string error = ::sqlite3_errmsg(db);
+    ::sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema: " + error);
+    return rc == SQLITE_ROW;
+  }
+
+  // A new connection with its pragmas set and statements prepared. `initialize` (the first
+  // connection): also sets the journal mode and creates the table, and every failure is a
+  // ConfigurationError; later ones fail with StorageError.
+  std::unique_ptr<Connection> open_connection(bool initialize) {
+    auto c = std::make_unique<Connection>();
+    auto fail = [&](const std::string& what) -> void {
+      const std::string message = "SqliteStore: " + what + " (" + path_string_ + ")";
+      if (initialize) throw ConfigurationError(message);
+      throw StorageError(message);
+    };
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      fail(std::string("cannot open the database: ") +
+           (c->db != nullptr ? ::sqlite3_errmsg(c->db) : ::sqlite3_errstr(rc)));
+    }
+    ::sqlite3_extended_result_codes(c->db, 1);
+    const auto busy_ms = options_.busy_timeout.count();
+    ::sqlite3_busy_timeout(c->db, busy_ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(busy_ms));
+    static constexpr std::array<const char*, 4> kSync = {"OFF", "NORMAL", "FULL", "EXTRA"};
+    const std::string pragmas =
+        std::string("PRAGMA synchronous = ") + kSync[static_cast<std::size_t>(options_.synchronous)];
+    if (auto e = exec(c->db, pragmas)) fail("cannot configure the connection: " + *e);
+    if (initialize) {
+      if (options_.wal) {
+        if (auto e = exec(c->db, "PRAGMA journal_mode = WAL")) fail("cannot switch to WAL: " + *e);
+      }
+      // Checked first, so that a read-only database with the table in place opens (for reading).
+      // Django's exact DDL has no IF NOT EXISTS (SQLite keeps the text as written), so the check
+      // is repeated under the write lock, where no other process can create the table meanwhile.
+      if (options_.create_table && !table_exists(c->db, fail)) {
+        std::optional<std::string> e = exec(c->db, "BEGIN IMMEDIATE");
+        if (!e && !table_exists(c->db, fail)) e = exec(c->db, ddl_table() + "; " + ddl_index());
+        if (!e) e = exec(c->db, "COMMIT");
+        if (e) {
+          (void)exec(c->db, "ROLLBACK");
+          fail("cannot create the table " + options_.table + ": " + *e);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < kStatementCount; ++i) {
+      const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
+                                           SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
+      if (prc != SQLITE_OK) {
+        fail("cannot prepare a statement on the table " + options_.table + ": " + ::sqlite3_errmsg(c->db) +
+             (options_.create_table ? "" : " (create_table is off: does the table exist?)"));
+      }
+    }
+    return c;
+  }
+
+  Lease borrow() {
+    {
+      std::unique_lock lock(pool_->mutex);
+      pool_->available.wait(lock, [this] { return !pool_->idle.empty() || pool_->open < options_.max_connections; });
+      if (!pool_->idle.empty()) {
+        std::unique_ptr<Connection> c = std::move(pool_->idle.back());
+        pool_->idle.pop_back();
+        return Lease(*this, std::move(c));
+      }
+      ++pool_->open;  // reserved; opened outside the lock
+    }
+    try {
+      return Lease(*this, open_connection(/*initialize=*/false));
+    } catch (...) {
+      give_back(nullptr);
+      throw;
+    }
+  }
+
+  // Returns a connection to the pool, or (nullptr) releases its slot.
+  void give_back(std::unique_ptr<Connection> c) noexcept {
+    {
+      std::lock_guard lock(pool_->mutex);
+      if (c) {
+        pool_->idle.push_back(std::move(c));
+      } else {
+        --pool_->open;
+      }
+    }
+    pool_->available.notify_one();
+  }
+
+  Options options_;
+  std::string path_string_;
+  std::array<std::string, kStatementCount> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> statements_{0};
+};
+
+}  // namespace sessions

@@ -1,0 +1,105 @@
+"""Conan 2 recipe of sessions, a header-only C++20 library, kept in the repository it packages.
+
+    conan create packaging/conan --build=missing                      the core
+    conan create packaging/conan -o "sessions/*:with_sqlite3=True"    plus the SQLite store
+
+Each store with its own client library is an option, off by default, that adds exactly one
+requirement and one component: sessions::redis (with_hiredis), sessions::memcached
+(with_libmemcached), sessions::sqlite (with_sqlite3), sessions::postgres (with_libpq). The CMake
+target and pkg-config names are those of the project's own CMake install and meson build
+(sessions::sessions / sessions, sessions::<store> / sessions-<store>), checked offline by
+tests/packaging/check_packaging.py.
+"""
+
+import os
+import re
+
+from conan import ConanFile
+from conan.tools.build import check_min_cppstd
+from conan.tools.files import copy, load
+from conan.tools.layout import basic_layout
+
+required_conan_version = ">=2.0"
+
+# option -> (requirement, component, the requirement's component to link)
+STORES = {
+    "with_hiredis": ("hiredis/[>=1.0 <2]", "redis", "hiredis::hiredislib"),
+    "with_libmemcached": ("libmemcached/[>=1.0 <2]", "memcached", "libmemcached::libmemcached"),
+    "with_sqlite3": ("sqlite3/[>=3.40 <4]", "sqlite", "sqlite3::sqlite"),
+    "with_libpq": ("libpq/[>=15 <18]", "postgres", "libpq::pq"),
+}
+
+
+class SessionsConan(ConanFile):
+    name = "sessions"
+    description = "Django's session framework (django.contrib.sessions) as a header-only C++20 library"
+    topics = ("sessions", "django", "http", "cookies", "web", "header-only")
+    package_type = "header-library"
+    settings = "os", "arch", "compiler", "build_type"
+    options = {option: [True, False] for option in STORES}
+    default_options = {option: False for option in STORES}
+    no_copy_source = True
+
+    @property
+    def _repository(self):
+        # The recipe sits in <repository>/packaging/conan/.
+        return os.path.join(self.recipe_folder, os.pardir, os.pardir)
+
+    def set_version(self):
+        header = load(self, os.path.join(self._repository, "include", "sessions", "version.hpp"))
+        parts = dict(re.findall(r"#define\s+SESSIONS_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)", header))
+        self.version = "{MAJOR}.{MINOR}.{PATCH}".format(**parts)
+
+    def export_sources(self):
+        copy(self, "include/*", src=self._repository, dst=self.export_sources_folder)
+        copy(self, "LICENSE*", src=self._repository, dst=self.export_sources_folder)
+
+    def layout(self):
+        # The exported include/ lands at the root of the source folder (no source() download).
+        basic_layout(self)
+
+    def requirements(self):
+        self.requires("nlohmann_json/[>=3.10 <4]")
+        self.requires("xxhash/[>=0.8.1 <0.9]")
+        self.requires("openssl/[>=3 <4]")
+        self.requires("zlib/[>=1.2.11 <2]")
+        for option, (requirement, _component, _link) in STORES.items():
+            if self.options.get_safe(option):
+                self.requires(requirement)
+
+    def package_id(self):
+        self.info.clear()
+
+    def validate(self):
+        check_min_cppstd(self, 20)
+
+    def build(self):
+        pass
+
+    def package(self):
+        copy(self, "LICENSE*", src=self.source_folder, dst=os.path.join(self.package_folder, "licenses"))
+        copy(self, "*", src=os.path.join(self.source_folder, "include"), dst=os.path.join(self.package_folder, "include"))
+
+    def package_info(self):
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
+        self.cpp_info.set_property("cmake_file_name", "sessions")
+        # The aggregate of all components must not take the core's name (it would link every store).
+        self.cpp_info.set_property("cmake_target_name", "sessions::all")
+        self.cpp_info.set_property("pkg_config_name", "sessions-all")
+
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "sessions::sessions")
+        core.set_property("pkg_config_name", "sessions")
+        core.requires = ["nlohmann_json::nlohmann_json", "xxhash::libxxhash", "openssl::crypto", "zlib::zlib"]
+        core.bindirs = []
+        core.libdirs = []
+
+        for option, (_requirement, component, link) in STORES.items():
+            if self.options.get_safe(option):
+                store = self.cpp_info.components[component]
+                store.set_property("cmake_target_name", f"sessions::{component}")
+                store.set_property("pkg_config_name", f"sessions-{component}")
+                store.requires = ["core", link]
+                store.bindirs = []
+                store.libdirs = []

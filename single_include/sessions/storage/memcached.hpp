@@ -1,0 +1,1018 @@
+#pragma once
+// sessions 0.1.0: Django's session framework as a header-only C++20 library, single-header edition.
+//
+// GENERATED FILE, DO NOT EDIT.
+// It is produced from include/sessions/storage/memcached.hpp by
+//     python3 tools/amalgamate.py
+// Change the headers under include/sessions/ and run that command again; CI fails when this file
+// is out of date (python3 tools/amalgamate.py --check).
+//
+// The core comes from the single-header sessions.hpp next to this directory.
+
+#include <sessions/sessions.hpp>
+
+// ---- begin sessions/storage/memcached.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_MEMCACHED_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_MEMCACHED_HPP
+// MemcachedStore: sessions in memcached, as Django's `cache` session backend over a memcached
+// cache. The only header of the library that includes libmemcached (Debian 12: libmemcached-awesome
+// 1.1; link -lmemcached).
+//
+// Servers: one or more; keys are spread over them by consistent hashing (ketama, MD5), so adding
+// or removing a server moves only its share of the sessions. Binary protocol.
+//
+// Keys: `<key_prefix><session key>`, by default ":1:django.contrib.sessions.cache<key>", the name
+// Django's cache backend gives a session under the default KEY_FUNCTION. The VALUE is ours, not
+// Django's (Django pickles the session dict): the record's expiry instant, then the payload (see
+// detail/cache_value.hpp). A value without that header reads as absent.
+//
+// Commands per operation:
+//   load    GET                           one round trip
+//   create  ADD                           one; false when the key is there
+//   update  REPLACE                       one; false when the key is gone
+//   touch   GETS, then CAS                two: memcached's TOUCH moves only the server's expiry, but
+//                                         the instant stored in the value must move too; CAS makes
+//                                         sure the rewrite carries the latest payload (a concurrent
+//                                         update in between is read again, up to 5 times) and
+//                                         never brings back a record deleted in between
+//   remove  DELETE                        one
+//   exists  GET                           one (the value is read to check the stored instant)
+//   clear_expired  nothing: memcached expires items itself (returns 0)
+// The expiry given to the server is the time left until the record's expiry by the store's Clock,
+// rounded up to whole seconds (memcached's unit); beyond 30 days, memcached's rule, it is sent as
+// an absolute Unix time (from the system clock). A record whose expiry is not in the future is never
+// written: create only reports whether a live record is in the way, update and touch delete it.
+//
+// update is a plain REPLACE, without CAS: REPLACE only replaces an existing item, so a session
+// deleted by a concurrent logout is never resurrected (whichever of DELETE and REPLACE reaches the
+// server first, the record ends up deleted or the REPLACE fails). Two concurrent updates of one
+// session: the last one wins, as with every store.
+//
+// Expiry by the store's clock: load, exists and touch compare the stored instant with
+// Options::clock (a ManualClock in tests). ADD and REPLACE see only what memcached holds: a record
+// expired by our clock but still held (server clock skew, or a manual clock) makes create return
+// false (the session layer draws another key) and lets update succeed.
+//
+// Connections: a pool of at most Options::pool_size libmemcached handles (each with its own
+// connection to every server, opened on first use); a caller that finds none free waits up to
+// Options::pool_timeout. Timeouts: Options::connect_timeout for a connect, Options::io_timeout for
+// each wait for the server (poll, send, receive). libmemcached reconnects by itself; after a
+// failed connect it leaves that server alone for Options::retry_timeout (whole seconds; operations
+// fail at once meanwhile). An operation whose connection broke (server restarted, connection
+// reset) is retried once (libmemcached reconnects). GET, REPLACE, DELETE and GETS+CAS are
+// idempotent; ADD (create) is not: the failed attempt may have been applied, and then the retry
+// finds the key taken by our own item. As in RedisStore, a retried ADD that finds the key taken
+// reads the item back: byte for byte ours (same payload, same expiry to the nanosecond) means the
+// first attempt was applied (true), anything else is a real collision (false). A timeout (a server
+// that does not answer) is not retried.
+//
+// Errors are sessions::StorageError naming the operation and the server (host:port), never a whole
+// session key. libmemcached sends with MSG_NOSIGNAL: a closed connection raises no SIGPIPE.
+//
+// Thread-safe: one instance serves every thread. It must outlive every operation in progress.
+
+#include <libmemcached/memcached.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <ctime>
+
+// ---- begin sessions/detail/cache_value.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+// What the cache stores (RedisStore, MemcachedStore) keep under a session's cache key: the record's
+// expiry instant, then the payload.
+//
+//   value = 19 decimal digits (nanoseconds since the Unix epoch, zero-padded) ':' payload
+//   e.g.    "1700000060000000000:{\"cart\":[1,2]}"
+//
+// The server expires the entry by itself (TTL), but the session layer and the tests read "now"
+// from an injectable sessions::Clock (a ManualClock in tests, whose time the server does not
+// know). The instant stored with the value is the authority: a record past it is absent even if
+// the server still holds it; the TTL the server gets is computed from the same instant, so with
+// the system clock both agree (the server's copy disappears a network delay later, never earlier).
+// Fixed width and decimal, so a Lua script can read it, and readable with redis-cli.
+//
+// Django's cache backend stores a pickled dict under the same key name; such a value (or anything
+// else without this header) is not a record of ours and reads as absent.
+
+namespace sessions::detail::cache_value {
+
+/// Django's cache key prefix for the `cache` session backend under the default KEY_FUNCTION
+/// (KEY_PREFIX "", VERSION 1): ":1:" + "django.contrib.sessions.cache", then the session key.
+inline constexpr std::string_view kDjangoCachePrefix = ":1:django.contrib.sessions.cache";
+
+inline constexpr std::size_t kDigits = 19;  // every non-negative int64 fits
+inline constexpr std::size_t kHeaderSize = kDigits + 1;
+inline constexpr char kSeparator = ':';
+
+/// The longest TTL handed to a server (30 years): longer expiries are kept that long by the server
+/// (the stored instant still says when the record ends), which keeps every server's arithmetic
+/// (Redis: now + PX; memcached: a 32-bit absolute time) far from overflow.
+inline constexpr std::chrono::milliseconds kMaxTtl{30LL * 365 * 24 * 3600 * 1000};
+
+/// `t` as nanoseconds since the epoch, clamped to [0, int64 max].
+[[nodiscard]] inline std::int64_t to_nanos(TimePoint t) noexcept {
+  using std::chrono::nanoseconds;
+  const TimePoint::duration d = t.time_since_epoch();
+  if (d <= TimePoint::duration::zero()) return 0;
+  constexpr auto kMax = std::chrono::duration_cast<TimePoint::duration>(nanoseconds::max());
+  if (d >= kMax) return std::numeric_limits<std::int64_t>::max();
+  return std::chrono::duration_cast<nanoseconds>(d).count();
+}
+
+[[nodiscard]] inline TimePoint from_nanos(std::int64_t ns) noexcept {
+  return TimePoint{std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds{ns})};
+}
+
+/// The 20-byte header for `expires_at`.
+[[nodiscard]] inline std::string header(TimePoint expires_at) {
+  std::string out(kHeaderSize, '0');
+  auto v = static_cast<std::uint64_t>(to_nanos(expires_at));
+  for (std::size_t i = kDigits; i-- > 0;) {
+    out[i] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  }
+  out[kDigits] = kSeparator;
+  return out;
+}
+
+/// The whole value to store.
+[[nodiscard]] inline std::string encode(TimePoint expires_at, std::string_view payload) {
+  std::string out = header(expires_at);
+  out.append(payload);
+  return out;
+}
+
+/// The instant in a header (the first 20 bytes of `value`); nullopt when `value` does not start
+/// with one.
+[[nodiscard]] inline std::optional<TimePoint> read_header(std::string_view value) noexcept {
+  if (value.size() < kHeaderSize || value[kDigits] != kSeparator) return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < kDigits; ++i) {
+    const char c = value[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return from_nanos(static_cast<std::int64_t>(v));
+}
+
+struct Decoded {
+  TimePoint expires_at;
+  std::string_view payload;
+};
+
+[[nodiscard]] inline std::optional<Decoded> decode(std::string_view value) noexcept {
+  const std::optional<TimePoint> expires_at = read_header(value);
+  if (!expires_at) return std::nullopt;
+  return Decoded{*expires_at, value.substr(kHeaderSize)};
+}
+
+/// The server TTL for a record ending at `expires_at`, seen at `now`: rounded up to whole
+/// milliseconds, at least 1 ms, at most kMaxTtl; zero when the record has already ended (then
+/// nothing must be stored).
+[[nodiscard]] inline std::chrono::milliseconds ttl(TimePoint expires_at, TimePoint now) noexcept {
+  if (expires_at <= now) return std::chrono::milliseconds{0};
+  const std::int64_t a = to_nanos(expires_at);
+  const std::int64_t b = to_nanos(now);
+  if (a <= b) return std::chrono::milliseconds{1};  // both clamped (e.g. now before 1970)
+  const std::int64_t diff = a - b;                  // both non-negative: no overflow
+  std::int64_t ms = diff / 1'000'000 + (diff % 1'000'000 != 0 ? 1 : 0);
+  ms = std::clamp<std::int64_t>(ms, 1, kMaxTtl.count());
+  return std::chrono::milliseconds{ms};
+}
+
+}  // namespace sessions::detail::cache_value
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+// ---- end sessions/detail/cache_value.hpp ----
+// ---- begin sessions/storage/url.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// Store URLs: one small parser for every store that is configured with a URL.
+//
+//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
+//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
+//
+// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
+//            sqlite://data/sessions.db                (relative: see SqliteStore)
+//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
+//            postgresql:///app?host=/var/run/postgresql   (unix socket)
+//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
+//            memcached://10.0.0.1:11211,10.0.0.2:11211
+//
+// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
+// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
+// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
+// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
+// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
+//
+// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
+// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
+
+namespace sessions {
+
+/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
+struct UrlHost {
+  std::string name;
+  std::optional<std::uint16_t> port;
+  bool ipv6 = false;  // written as [literal]
+
+  friend bool operator==(const UrlHost&, const UrlHost&) = default;
+};
+
+struct Url {
+  /// Lower case, e.g. "postgresql".
+  std::string scheme;
+  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
+  bool has_authority = false;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
+  std::vector<UrlHost> hosts;
+  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
+  std::string path;
+  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+
+  /// The value of parameter `name` (its last occurrence), without consuming it.
+  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
+    std::optional<std::string> value;
+    for (const auto& [k, v] : query) {
+      if (k == name) value = v;
+    }
+    return value;
+  }
+
+  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
+  /// ConfigurationError (which one was meant?).
+  std::optional<std::string> take(std::string_view name) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+      if (it->first == name) {
+        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
+        value = std::move(it->second);
+        it = query.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return value;
+  }
+
+  /// take(name) as an integer in [min, max].
+  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [ptr, ec] = std::from_chars(first, last, value);
+    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
+      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
+                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+
+  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
+  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
+                                                             std::int64_t max = 24LL * 3600 * 1000) {
+    const auto value = take_integer(name, 0, max);
+    if (!value) return std::nullopt;
+    return std::chrono::milliseconds{*value};
+  }
+
+  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
+  std::optional<bool> take_bool(std::string_view name) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::string lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
+    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
+                             *text + "'");
+  }
+
+  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
+  /// known ones).
+  void reject_unknown_parameters() const {
+    if (query.empty()) return;
+    std::string names;
+    for (const auto& [k, v] : query) {
+      if (!names.empty()) names += ", ";
+      names += "'" + k + "'";
+    }
+    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
+  }
+
+  /// The URL for messages and logs: the password replaced by "***", the query left out.
+  [[nodiscard]] std::string redacted() const {
+    std::string out = scheme + ":";
+    if (has_authority) {
+      out += "//";
+      if (username || password) {
+        out += username.value_or("");
+        if (password) out += ":***";
+        out += '@';
+      }
+      out += host_list();
+    }
+    out += path;
+    return out;
+  }
+
+  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
+  [[nodiscard]] std::string host_list() const {
+    std::string out;
+    for (const UrlHost& h : hosts) {
+      if (!out.empty()) out += ',';
+      out += h.ipv6 ? "[" + h.name + "]" : h.name;
+      if (h.port) out += ":" + std::to_string(*h.port);
+    }
+    return out;
+  }
+
+  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+ private:
+  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
+};
+
+namespace detail::url {
+
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
+/// for error messages about a URL that could not be parsed.
+[[nodiscard]] inline std::string mask(std::string_view text) {
+  const std::size_t slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  const std::size_t start = slashes + 2;
+  const std::size_t end = text.find_first_of("/?#", start);
+  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "***";
+  out += text.substr(start + at);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
+  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
+}
+
+/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
+[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
+    const int hi = hex_value(part[i + 1]);
+    const int lo = hex_value(part[i + 2]);
+    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
+    const char decoded = static_cast<char>((hi << 4) | lo);
+    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
+  UrlHost host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!item.empty() && item.front() == '[') {
+    const std::size_t close = item.find(']');
+    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
+    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
+    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
+    const std::size_t zone = literal.find('%');
+    const std::string_view address = std::string_view(literal).substr(0, zone);
+    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
+              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (ok && zone != std::string::npos) {
+      const std::string_view name = std::string_view(literal).substr(zone + 1);
+      ok = !name.empty();
+      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
+    }
+    if (!ok) fail(text, "an invalid IPv6 address");
+    host.name = literal;
+    host.ipv6 = true;
+    const std::string_view rest = item.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
+      has_port = true;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = item.rfind(':');
+    std::string_view name = item;
+    if (colon != std::string_view::npos) {
+      name = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      has_port = true;
+      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
+    }
+    host.name = decode(text, name, "host");
+  }
+  if (has_port && !port_text.empty()) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
+        !is_digit(port_text.front())) {
+      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+    }
+    host.port = static_cast<std::uint16_t>(value);
+  }
+  if (host.name.empty() && host.port) fail(text, "a port without a host");
+  return host;
+}
+
+}  // namespace detail::url
+
+/// Parses `text`; ConfigurationError when it is not a well-formed URL.
+[[nodiscard]] inline Url parse_url(std::string_view text) {
+  using namespace detail::url;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
+  }
+  Url url;
+  // scheme
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  for (const char c : text.substr(0, colon)) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
+    url.scheme += Url::ascii_lower(c);
+  }
+  std::string_view rest = text.substr(colon + 1);
+  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
+  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
+  // query
+  std::string_view query;
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  // authority
+  if (rest.starts_with("//")) {
+    url.has_authority = true;
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      authority.remove_prefix(at + 1);
+      const std::size_t sep = userinfo.find(':');
+      url.username = decode(text, userinfo.substr(0, sep), "user name");
+      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
+    }
+    if (!authority.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = authority.find(',', start);
+        const std::string_view item =
+            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (item.empty()) fail(text, "an empty entry in the host list");
+        url.hosts.push_back(parse_host(text, item));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      for (const UrlHost& h : url.hosts) {
+        if (h.name.empty()) fail(text, "an empty host name");
+      }
+    }
+  }
+  url.path = decode(text, rest, "path");
+  // query parameters
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    const std::size_t amp = query.find('&', start);
+    const std::string_view item =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      std::string name = decode(text, item.substr(0, eq), "query");
+      if (name.empty()) fail(text, "a query parameter without a name");
+      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
+      url.query.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return url;
+}
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// ---- end sessions/storage/url.hpp ----
+
+namespace sessions {
+
+struct MemcachedServer {
+  /// Host name or address; a path starting with '/' is a unix socket (port ignored).
+  std::string host;
+  std::uint16_t port = 11211;
+};
+
+struct MemcachedOptions {
+  std::vector<MemcachedServer> servers{MemcachedServer{"127.0.0.1", 11211}};
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Longest wait for the server within a command (poll, send, receive).
+  std::chrono::milliseconds io_timeout{1000};
+  /// A server whose connect failed is not tried again for this long (libmemcached counts whole
+  /// seconds: the pause lasts up to one second longer).
+  std::chrono::seconds retry_timeout{2};
+  /// Most libmemcached handles at once (the most operations in flight).
+  std::size_t pool_size = 16;
+  /// Longest wait for a free handle when all pool_size are in use.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where foreign values are reported.
+  Logger logger{};
+};
+
+/// Options from a URL, on top of `base`:
+///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
+///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
+/// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
+/// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
+[[nodiscard]] inline MemcachedOptions parse_memcached_url(std::string_view text, MemcachedOptions base = {}) {
+  Url url = parse_url(text);
+  const std::string where = "MemcachedStore: URL " + url.redacted();
+  if (url.scheme != "memcached") {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected memcached://)");
+  }
+  if (!url.has_authority) throw ConfigurationError(where + ": expected memcached://host:port,...");
+  if (url.username || url.password) {
+    throw ConfigurationError(where + ": user and password are not supported (SASL is not configured)");
+  }
+  MemcachedOptions options = std::move(base);
+  options.servers.clear();
+  if (url.hosts.empty()) {
+    if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no server");
+    options.servers.push_back(MemcachedServer{url.path, 0});
+  } else {
+    if (!url.path.empty() && url.path != "/") {
+      throw ConfigurationError(where + ": a memcached URL has no path (servers are separated by commas)");
+    }
+    for (const UrlHost& host : url.hosts) options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
+  }
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) options.io_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  url.reject_unknown_parameters();
+  return options;
+}
+
+namespace detail::memcached_store {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.memcached";
+/// memcached's longest key.
+inline constexpr std::size_t kMaxKeyLength = 250;
+/// memcached reads a larger expiry as an absolute Unix time.
+inline constexpr std::int64_t kMaxRelativeExpiry = 60LL * 60 * 24 * 30;
+/// How often touch reads again when concurrent updates keep changing the item.
+inline constexpr int kCasAttempts = 5;
+
+struct HandleDeleter {
+  void operator()(memcached_st* m) const noexcept {
+    if (m != nullptr) memcached_free(m);
+  }
+};
+using Handle = std::unique_ptr<memcached_st, HandleDeleter>;
+
+/// The expiration argument for a TTL (> 0).
+[[nodiscard]] inline time_t expiration(std::chrono::milliseconds ttl) noexcept {
+  std::int64_t seconds = ttl.count() / 1000 + (ttl.count() % 1000 != 0 ? 1 : 0);
+  if (seconds < 1) seconds = 1;
+  if (seconds > kMaxRelativeExpiry) seconds += unix_seconds(std::chrono::system_clock::now());
+  return static_cast<time_t>(seconds);
+}
+
+/// A failure of the connection rather than an answer of the server.
+[[nodiscard]] inline bool connection_broke(memcached_return_t rc) noexcept {
+  switch (rc) {
+    case MEMCACHED_CONNECTION_FAILURE:
+    case MEMCACHED_WRITE_FAILURE:
+    case MEMCACHED_READ_FAILURE:
+    case MEMCACHED_UNKNOWN_READ_FAILURE:
+    case MEMCACHED_ERRNO:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/// A value memcached_get() returned (allocated with malloc by libmemcached's default allocator).
+struct FreeDeleter {
+  void operator()(char* p) const noexcept { std::free(p); }
+};
+using Value = std::unique_ptr<char, FreeDeleter>;
+
+}  // namespace detail::memcached_store
+
+class MemcachedStore {
+ public:
+  using payload_type = std::string;
+  using Options = MemcachedOptions;
+
+  explicit MemcachedStore(Options options) : options_(std::move(options)) {
+    if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
+    if (options_.pool_size == 0) throw ConfigurationError("MemcachedStore: pool_size must be at least 1");
+    if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
+      throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");
+    }
+    for (const char c : options_.key_prefix) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f) {
+        throw ConfigurationError("MemcachedStore: key_prefix must not contain spaces or control characters");
+      }
+    }
+    master_.reset(memcached_create(nullptr));
+    if (!master_) throw StorageError("MemcachedStore: out of memory");
+    for (const MemcachedServer& server : options_.servers) {
+      if (!servers_.empty()) servers_ += ',';
+      memcached_return_t rc = MEMCACHED_SUCCESS;
+      if (!server.host.empty() && server.host.front() == '/') {
+        servers_ += "unix:" + server.host;
+        rc = memcached_server_add_unix_socket(master_.get(), server.host.c_str());
+      } else {
+        if (server.host.empty()) throw ConfigurationError("MemcachedStore: a server without a host");
+        servers_ += (server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host) + ":" +
+                    std::to_string(server.port);
+        rc = memcached_server_add(master_.get(), server.host.c_str(), server.port);
+      }
+      if (rc != MEMCACHED_SUCCESS) {
+        throw ConfigurationError("MemcachedStore: cannot add the server " + server.host + ": " +
+                                 memcached_strerror(master_.get(), rc));
+      }
+    }
+    const auto us = [](std::chrono::milliseconds ms) {
+      return static_cast<std::uint64_t>(ms.count() < 1 ? 1000 : ms.count() * 1000);
+    };
+    const auto ms = [](std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count() < 1 ? 1 : d.count()); };
+    behave(MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    behave(MEMCACHED_BEHAVIOR_DISTRIBUTION, MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA);
+    behave(MEMCACHED_BEHAVIOR_KETAMA_HASH, MEMCACHED_HASH_MD5);
+    behave(MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1);
+    behave(MEMCACHED_BEHAVIOR_NO_BLOCK, 1);  // needed for the connect timeout to apply
+    behave(MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+    behave(MEMCACHED_BEHAVIOR_TCP_KEEPALIVE, 1);
+    behave(MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, ms(options_.connect_timeout));
+    behave(MEMCACHED_BEHAVIOR_POLL_TIMEOUT, ms(options_.io_timeout));
+    behave(MEMCACHED_BEHAVIOR_RCV_TIMEOUT, us(options_.io_timeout));
+    behave(MEMCACHED_BEHAVIOR_SND_TIMEOUT, us(options_.io_timeout));
+    behave(MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, static_cast<std::uint64_t>(options_.retry_timeout.count()));
+  }
+  /// From a URL (see parse_memcached_url()).
+  explicit MemcachedStore(std::string_view url) : MemcachedStore(parse_memcached_url(url)) {}
+
+  MemcachedStore(const MemcachedStore&) = delete;
+  MemcachedStore& operator=(const MemcachedStore&) = delete;
+  ~MemcachedStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string name = cache_key(key);
+    std::optional<std::string> value = get("load", key, name);
+    if (!value) return std::nullopt;
+    const auto decoded = detail::cache_value::decode(*value);
+    if (!decoded) {
+      options_.logger(LogLevel::warning, detail::memcached_store::kLogCategory,
+                      "MemcachedStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
+                          "... is not a record of this store; treated as absent");
+      return std::nullopt;
+    }
+    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
+    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const auto ttl = detail::cache_value::ttl(expires_at, options_.clock.now());
+    if (ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const time_t expiry = detail::memcached_store::expiration(ttl);
+    bool retried = false;
+    const memcached_return_t rc = run(
+        "create", key, name,
+        [&](memcached_st* m) {
+          return memcached_add(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
+        },
+        &retried);
+    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
+      if (!retried) return false;
+      // The retry found the key taken: by the first attempt, or by someone else?
+      const std::optional<std::string> current = get("create", key, name);
+      return current && *current == value;
+    }
+    fail("create", key, name, rc);
+  }
+
+  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    const auto ttl = detail::cache_value::ttl(expires_at, now);
+    if (ttl.count() == 0) return rewrite_expiry("update", key, expires_at);  // deletes a live record
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const time_t expiry = detail::memcached_store::expiration(ttl);
+    const memcached_return_t rc = run("update", key, name, [&](memcached_st* m) {
+      return memcached_replace(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
+    });
+    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_NOTFOUND) return false;
+    fail("update", key, name, rc);
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    return rewrite_expiry("touch", key, expires_at);
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string name = cache_key(key);
+    const memcached_return_t rc = run("remove", key, name, [&](memcached_st* m) {
+      return memcached_delete(m, name.data(), name.size(), 0);
+    });
+    if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_DELETED && rc != MEMCACHED_NOTFOUND) fail("remove", key, name, rc);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string name = cache_key(key);
+    const std::optional<std::string> value = get("exists", key, name);
+    if (!value) return false;
+    const auto expires_at = detail::cache_value::read_header(*value);
+    return expires_at && *expires_at > options_.clock.now();
+  }
+
+  /// memcached removes expired items by itself.
+  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
+
+  /// The memcached key of a session: key_prefix + session key.
+  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
+    std::string name;
+    name.reserve(options_.key_prefix.size() + session_key.size());
+    name += options_.key_prefix;
+    name += session_key;
+    return name;
+  }
+
+  /// "host:port,host:port", as configured.
+  [[nodiscard]] const std::string& servers() const noexcept { return servers_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  using Handle = detail::memcached_store::Handle;
+  using SteadyClock = std::chrono::steady_clock;
+
+  class Lease {
+   public:
+    Lease(MemcachedStore& store, Handle handle) noexcept : store_(&store), handle_(std::move(handle)) {}
+    Lease(Lease&& other) noexcept : store_(other.store_), handle_(std::move(other.handle_)) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (handle_) store_->give_back(std::move(handle_));
+    }
+    [[nodiscard]] memcached_st* get() const noexcept { return handle_.get(); }
+
+   private:
+    MemcachedStore* store_;
+    Handle handle_;
+  };
+
+  void behave(memcached_behavior_t flag, std::uint64_t value) {
+    const memcached_return_t rc = memcached_behavior_set(master_.get(), flag, value);
+    if (rc != MEMCACHED_SUCCESS) {
+      throw ConfigurationError(std::string("MemcachedStore: cannot configure libmemcached: ") +
+                               memcached_strerror(master_.get(), rc));
+    }
+  }
+
+  // Runs `command` on a pooled handle; once more if the connection broke. Returns libmemcached's
+  // answer (the caller decides what is an error); `retried` (if given) tells whether it is the
+  // second attempt's.
+  template <class Command>
+  memcached_return_t run(const char* op, std::string_view key, std::string_view name, Command&& command,
+                         bool* retried = nullptr) {
+    memcached_return_t rc = MEMCACHED_SUCCESS;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (retried != nullptr) *retried = attempt > 0;
+      Lease lease = acquire(op, key, name);
+      rc = command(lease.get());
+      last_errno_ = memcached_last_error_errno(lease.get());
+      if (!detail::memcached_store::connection_broke(rc)) return rc;
+      if (attempt == 0) {
+        options_.logger(LogLevel::debug, detail::memcached_store::kLogCategory,
+                        "MemcachedStore::" + std::string(op) + ": the connection broke (" +
+                            memcached_strerror(lease.get(), rc) + "); retrying once");
+      }
+    }
+    return rc;
+  }
+
+  // GET: the value, nullopt when absent.
+  std::optional<std::string> get(const char* op, std::string_view key, const std::string& name) {
+    std::optional<std::string> out;
+    const memcached_return_t rc = run(op, key, name, [&](memcached_st* m) {
+      std::size_t length = 0;
+      std::uint32_t flags = 0;
+      memcached_return_t r = MEMCACHED_SUCCESS;
+      const detail::memcached_store::Value value(memcached_get(m, name.data(), name.size(), &length, &flags, &r));
+      if (r == MEMCACHED_SUCCESS) out.emplace(value ? std::string(value.get(), length) : std::string());
+      return r;
+    });
+    if (rc == MEMCACHED_SUCCESS) return out;
+    if (rc == MEMCACHED_NOTFOUND) return std::nullopt;
+    fail(op, key, name, rc);
+  }
+
+  // touch (and update to an expiry already over): GETS, then CAS with the new instant, or DELETE
+  // when the record ends now. False when there is no live record.
+  bool rewrite_expiry(const char* op, std::string_view key, TimePoint expires_at) {
+    const std::string name = cache_key(key);
+    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
+      std::string value;
+      std::uint64_t cas = 0;
+      bool found = false;
+      const memcached_return_t got = run(op, key, name, [&](memcached_st* m) {
+        return gets(m, name, value, cas, found);
+      });
+      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) fail(op, key, name, got);
+      if (!found) return false;
+      const auto old = detail::cache_value::read_header(value);
+      const TimePoint now = options_.clock.now();
+      if (!old || *old <= now) return false;
+      const auto ttl = detail::cache_value::ttl(expires_at, now);
+      if (ttl.count() == 0) {
+        remove(key);
+        return true;
+      }
+      const std::string fresh = detail::cache_value::header(expires_at);
+      value.replace(0, fresh.size(), fresh);
+      const time_t expiry = detail::memcached_store::expiration(ttl);
+      const memcached_return_t rc = run(op, key, name, [&](memcached_st* m) {
+        return memcached_cas(m, name.data(), name.size(), value.data(), value.size(), expiry, 0, cas);
+      });
+      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+      if (rc == MEMCACHED_NOTFOUND) return false;       // deleted meanwhile: not brought back
+      if (rc == MEMCACHED_DATA_EXISTS) continue;        // changed meanwhile: read it again
+      fail(op, key, name, rc);
+    }
+    // Every attempt lost to a concurrent write: those writes set their own expiry.
+    return true;
+  }
+
+  static memcached_return_t gets(memcached_st* m, const std::string& name, std::string& value, std::uint64_t& cas,
+                                 bool& found) {
+    const char* keys[1] = {name.data()};
+    const std::size_t lengths[1] = {name.size()};
+    memcached_return_t rc = memcached_mget(m, keys, lengths, 1);
+    if (rc != MEMCACHED_SUCCESS) return rc;
+    // On the stack: memcached_fetch_result() frees a result it did not allocate itself only at the
+    // end of the results when the caller's result was heap-allocated by memcached_result_create().
+    memcached_result_st result{};
+    if (memcached_result_create(m, &result) == nullptr) return MEMCACHED_MEMORY_ALLOCATION_FAILURE;
+    memcached_return_t last = MEMCACHED_SUCCESS;
+    // Read to the end, so the handle is ready for the next command.
+    while (memcached_fetch_result(m, &result, &rc) != nullptr) {
+      if (rc == MEMCACHED_SUCCESS && !found) {
+        found = true;
+        value.assign(memcached_result_value(&result), memcached_result_length(&result));
+        cas = memcached_result_cas(&result);
+      }
+    }
+    if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND && rc != MEMCACHED_SUCCESS) last = rc;
+    memcached_result_free(&result);
+    return last;
+  }
+
+  // --- the pool --------------------------------------------------------------------------------
+
+  Lease acquire(const char* op, std::string_view key, std::string_view name) {
+    const auto deadline = SteadyClock::now() + options_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      if (!idle_.empty()) {
+        Handle handle = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(*this, std::move(handle));
+      }
+      if (open_ < options_.pool_size) {
+        Handle handle;
+        {
+          std::lock_guard master_lock(master_mutex_);
+          handle.reset(memcached_clone(nullptr, master_.get()));
+        }
+        if (!handle) fail_text(op, key, name, "cannot create a libmemcached handle (out of memory)");
+        ++open_;
+        return Lease(*this, std::move(handle));
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        fail_text(op, key, name,
+                  "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
+                      std::to_string(options_.pool_size) + ")");
+      }
+    }
+  }
+
+  void give_back(Handle handle) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(handle));
+      } catch (...) {
+        --open_;
+      }
+    }
+    cv_.notify_one();
+  }
+
+  // --- errors ----------------------------------------------------------------------------------
+
+  // The server that holds `name` (ketama), for messages.
+  std::string server_of(std::string_view name) const {
+    std::lock_guard lock(master_mutex_);  // the master handle is shared by every thread
+    memcached_return_t rc = MEMCACHED_SUCCESS;
+    const memcached_instance_st* instance = memcached_server_by_key(master_.get(), name.data(), name.size(), &rc);
+    if (instance == nullptr || rc != MEMCACHED_SUCCESS) return servers_;
+    const char* host = memcached_server_name(instance);
+    const std::string h = host != nullptr ? host : "?";
+    if (!h.empty() && h.front() == '/') return "unix:" + h;
+    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(memcached_server_port(instance));
+  }
+
+  [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
+    std::string what = memcached_strerror(master_.get(), rc);
+    const int err = last_errno_;
+    if (err != 0 && (rc == MEMCACHED_ERRNO || detail::memcached_store::connection_broke(rc) ||
+                     rc == MEMCACHED_TIMEOUT)) {
+      what += " (" + std::generic_category().message(err) + ")";
+    }
+    fail_text(op, key, name, what);
+  }
+
+  [[noreturn]] void fail_text(const char* op, std::string_view key, std::string_view name,
+                              const std::string& what) const {
+    std::string message = "MemcachedStore::";
+    message += op;
+    message += ": ";
+    message += name.empty() ? servers_ : server_of(name);
+    if (!key.empty()) {
+      message += " (session ";
+      message += loggable_key_prefix(key);
+      message += "...)";
+    }
+    message += ": ";
+    message += what;
+    throw StorageError(message);
+  }
+
+  Options options_;
+  Handle master_;  // configured once; cloned for each pooled handle
+  mutable std::mutex master_mutex_;
+  std::string servers_;
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Handle> idle_;
+  std::size_t open_ = 0;
+  static inline thread_local int last_errno_ = 0;
+};
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_MEMCACHED_HPP
+// ---- end sessions/storage/memcached.hpp ----

@@ -1,0 +1,1220 @@
+#pragma once
+// sessions 0.1.0: Django's session framework as a header-only C++20 library, single-header edition.
+//
+// GENERATED FILE, DO NOT EDIT.
+// It is produced from include/sessions/storage/postgres.hpp by
+//     python3 tools/amalgamate.py
+// Change the headers under include/sessions/ and run that command again; CI fails when this file
+// is out of date (python3 tools/amalgamate.py --check).
+//
+// The core comes from the single-header sessions.hpp next to this directory.
+
+#include <sessions/sessions.hpp>
+
+// ---- begin sessions/storage/postgres.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_POSTGRES_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_POSTGRES_HPP
+// PostgresStore: Django's db backend (django.contrib.sessions.backends.db) on PostgreSQL, sharing
+// Django's table, so a Django application and this library can serve the same sessions. Needs
+// libpq (CMake: link sessions::postgres). This is the only header of the library that includes
+// <libpq-fe.h>.
+//
+// The table (created if missing, as Django's `migrate` creates it):
+//   CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY,
+//       "session_data" text NOT NULL, "expire_date" timestamp with time zone NOT NULL)
+//   CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")
+//   CREATE INDEX "django_session_session_key_c0390e0f_like" ON "django_session"
+//       ("session_key" varchar_pattern_ops)
+// Another table name can be configured (a plain identifier, resolved through the search_path).
+// If Django's `migrate` must also run on the database, run it first (or with --fake-initial).
+// Instants are exact to the microsecond (timestamptz's precision): they are sent as UTC text
+// (`2024-01-02 03:04:05.123456+00`) and read back as integer microseconds since the epoch, so
+// neither the session's TimeZone nor DateStyle matters.
+//
+// Sharing sessions with Django: pair the store with DjangoSignedSerializer and Django's SECRET_KEY.
+//
+//   sessions::PostgresStore store("postgresql://app:secret@db.internal:5432/app?pool_size=8");
+//   sessions::DjangoSignedSerializer serializer(secret_key);
+//   sessions::Session<sessions::PostgresStore, sessions::DjangoSignedSerializer> session(
+//       store, key, settings, serializer);
+//
+// Operations: the statements and their semantics are SqliteStore's (load/exists see only rows
+// with expire_date > now, `now` from the store's Clock and passed as a parameter; create is
+// INSERT ... ON CONFLICT DO UPDATE ... WHERE the existing row has expired, so a live row is never
+// overwritten; update/touch never create; clear_expired deletes expire_date <= now in batches of
+// Options::clear_batch rows). Each statement is prepared once per connection (on its first use)
+// and then costs exactly one round trip; Options::prepare_statements = false sends unnamed
+// statements instead (one round trip each too), for poolers that cannot keep prepared statements
+// (pgbouncer in transaction mode before 1.21).
+// Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
+//
+// Connections: a bounded pool (Options::pool_size), opened on demand, shared by every thread of
+// the process. A call waits at most Options::pool_timeout for a free connection.
+//
+// Time bounds: no call can hang. libpq is driven in non-blocking mode and every wait is a poll()
+// with a deadline:
+//   connecting          at most Options::connect_timeout (all hosts of the list together); host
+//                       names are resolved by getaddrinfo() before that clock starts, so give IP
+//                       addresses (or a local resolver) where DNS itself could hang
+//   a statement         at most Options::statement_timeout + 500 ms; the server is told the same
+//                       statement_timeout, so it aborts a runaway statement itself
+// A connection that timed out is closed (its state is unknown). Idle connections have TCP
+// keepalives (idle 30 s, interval 10 s, 3 probes), so a vanished server is noticed.
+//
+// Failures: the server down, unreachable or restarted: StorageError naming the operation and what
+// libpq reported (host and port, never the password). A connection found broken (the server
+// restarted, the socket closed) is replaced by a new one and the statement is sent again, once
+// per call; every statement is idempotent except create, whose retry can report a collision with
+// the row its first attempt inserted just before the connection broke (the session layer then
+// simply picks another key). When the server comes back, the same store instance works again.
+// A connection string libpq cannot parse or a keyword it does not know: ConfigurationError from
+// the constructor, before any connection attempt. The constructor connects once (and creates the
+// table if needed): StorageError if it cannot (a value libpq rejects, e.g. sslmode=bogus, shows
+// up there too).
+//
+// Payloads are PostgreSQL text: valid UTF-8 without NUL bytes (what the serializers produce); a
+// payload with a NUL byte is refused with StorageError before any SQL.
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <initializer_list>
+
+// ---- begin sessions/storage/sql_common.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
+// table name check, and Django's text form of an expire_date. No SQL client header here.
+
+namespace sessions::detail::sql {
+
+/// Django's table (migration sessions.0001_initial).
+inline constexpr std::string_view kDjangoTable = "django_session";
+/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
+/// and the first 8 hex digits of md5("django_session" "expire_date")).
+inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
+/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
+inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
+/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
+inline constexpr std::size_t kMaxTableName = 40;
+
+/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
+/// so that it can be quoted into statements as is; ConfigurationError otherwise.
+inline void validate_table_name(std::string_view store, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxTableName;
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    ok = letter || (digit && i > 0);
+  }
+  if (!ok) {
+    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
+                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
+[[nodiscard]] inline std::string quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
+/// for any other table.
+[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
+  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
+  return std::string(table) + "_expire_date_idx";
+}
+
+/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
+[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
+[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
+  using Dur = TimePoint::duration;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
+  if (micros >= kMax) return TimePoint::max();
+  if (micros <= kMin) return TimePoint::min();
+  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
+}
+
+/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
+/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
+/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
+[[nodiscard]] inline std::string format_utc(TimePoint t) {
+  using namespace std::chrono;
+  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
+  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
+  std::int64_t micros = unix_micros(t);
+  if (micros < kMinMicros) micros = kMinMicros;
+  if (micros > kMaxMicros) micros = kMaxMicros;
+  const auto us = microseconds{micros};
+  const auto day = floor<days>(us);
+  const year_month_day ymd{sys_days{day}};
+  const auto in_day = us - duration_cast<microseconds>(day);
+  const auto secs = duration_cast<seconds>(in_day).count();
+  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
+  std::array<char, 32> buf{};
+  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(ymd.year()), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = ' ';
+  put(11, secs / 3600, 2);
+  buf[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
+  if (frac != 0) {
+    buf[19] = '.';
+    put(20, frac, 6);
+    len = 26;
+  }
+  return std::string(buf.data(), len);
+}
+
+/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
+/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
+[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
+  using namespace std::chrono;
+  if (text.size() < 19) return std::nullopt;
+  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
+    int value = 0;
+    for (std::size_t i = pos; i < pos + width; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
+      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
+      text[16] != ':' || !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
+    int value = 0;
+    if (!number(20, digits, value)) return std::nullopt;
+    frac = value;
+    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
+  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return from_unix_micros(micros);
+}
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+// ---- end sessions/storage/sql_common.hpp ----
+// ---- begin sessions/storage/url.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// Store URLs: one small parser for every store that is configured with a URL.
+//
+//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
+//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
+//
+// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
+//            sqlite://data/sessions.db                (relative: see SqliteStore)
+//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
+//            postgresql:///app?host=/var/run/postgresql   (unix socket)
+//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
+//            memcached://10.0.0.1:11211,10.0.0.2:11211
+//
+// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
+// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
+// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
+// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
+// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
+//
+// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
+// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
+
+namespace sessions {
+
+/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
+struct UrlHost {
+  std::string name;
+  std::optional<std::uint16_t> port;
+  bool ipv6 = false;  // written as [literal]
+
+  friend bool operator==(const UrlHost&, const UrlHost&) = default;
+};
+
+struct Url {
+  /// Lower case, e.g. "postgresql".
+  std::string scheme;
+  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
+  bool has_authority = false;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
+  std::vector<UrlHost> hosts;
+  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
+  std::string path;
+  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+
+  /// The value of parameter `name` (its last occurrence), without consuming it.
+  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
+    std::optional<std::string> value;
+    for (const auto& [k, v] : query) {
+      if (k == name) value = v;
+    }
+    return value;
+  }
+
+  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
+  /// ConfigurationError (which one was meant?).
+  std::optional<std::string> take(std::string_view name) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+      if (it->first == name) {
+        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
+        value = std::move(it->second);
+        it = query.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return value;
+  }
+
+  /// take(name) as an integer in [min, max].
+  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [ptr, ec] = std::from_chars(first, last, value);
+    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
+      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
+                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+
+  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
+  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
+                                                             std::int64_t max = 24LL * 3600 * 1000) {
+    const auto value = take_integer(name, 0, max);
+    if (!value) return std::nullopt;
+    return std::chrono::milliseconds{*value};
+  }
+
+  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
+  std::optional<bool> take_bool(std::string_view name) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::string lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
+    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
+                             *text + "'");
+  }
+
+  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
+  /// known ones).
+  void reject_unknown_parameters() const {
+    if (query.empty()) return;
+    std::string names;
+    for (const auto& [k, v] : query) {
+      if (!names.empty()) names += ", ";
+      names += "'" + k + "'";
+    }
+    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
+  }
+
+  /// The URL for messages and logs: the password replaced by "***", the query left out.
+  [[nodiscard]] std::string redacted() const {
+    std::string out = scheme + ":";
+    if (has_authority) {
+      out += "//";
+      if (username || password) {
+        out += username.value_or("");
+        if (password) out += ":***";
+        out += '@';
+      }
+      out += host_list();
+    }
+    out += path;
+    return out;
+  }
+
+  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
+  [[nodiscard]] std::string host_list() const {
+    std::string out;
+    for (const UrlHost& h : hosts) {
+      if (!out.empty()) out += ',';
+      out += h.ipv6 ? "[" + h.name + "]" : h.name;
+      if (h.port) out += ":" + std::to_string(*h.port);
+    }
+    return out;
+  }
+
+  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+ private:
+  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
+};
+
+namespace detail::url {
+
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
+/// for error messages about a URL that could not be parsed.
+[[nodiscard]] inline std::string mask(std::string_view text) {
+  const std::size_t slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  const std::size_t start = slashes + 2;
+  const std::size_t end = text.find_first_of("/?#", start);
+  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "***";
+  out += text.substr(start + at);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
+  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
+}
+
+/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
+[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
+    const int hi = hex_value(part[i + 1]);
+    const int lo = hex_value(part[i + 2]);
+    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
+    const char decoded = static_cast<char>((hi << 4) | lo);
+    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
+  UrlHost host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!item.empty() && item.front() == '[') {
+    const std::size_t close = item.find(']');
+    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
+    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
+    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
+    const std::size_t zone = literal.find('%');
+    const std::string_view address = std::string_view(literal).substr(0, zone);
+    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
+              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (ok && zone != std::string::npos) {
+      const std::string_view name = std::string_view(literal).substr(zone + 1);
+      ok = !name.empty();
+      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
+    }
+    if (!ok) fail(text, "an invalid IPv6 address");
+    host.name = literal;
+    host.ipv6 = true;
+    const std::string_view rest = item.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
+      has_port = true;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = item.rfind(':');
+    std::string_view name = item;
+    if (colon != std::string_view::npos) {
+      name = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      has_port = true;
+      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
+    }
+    host.name = decode(text, name, "host");
+  }
+  if (has_port && !port_text.empty()) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
+        !is_digit(port_text.front())) {
+      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+    }
+    host.port = static_cast<std::uint16_t>(value);
+  }
+  if (host.name.empty() && host.port) fail(text, "a port without a host");
+  return host;
+}
+
+}  // namespace detail::url
+
+/// Parses `text`; ConfigurationError when it is not a well-formed URL.
+[[nodiscard]] inline Url parse_url(std::string_view text) {
+  using namespace detail::url;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
+  }
+  Url url;
+  // scheme
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  for (const char c : text.substr(0, colon)) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
+    url.scheme += Url::ascii_lower(c);
+  }
+  std::string_view rest = text.substr(colon + 1);
+  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
+  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
+  // query
+  std::string_view query;
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  // authority
+  if (rest.starts_with("//")) {
+    url.has_authority = true;
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      authority.remove_prefix(at + 1);
+      const std::size_t sep = userinfo.find(':');
+      url.username = decode(text, userinfo.substr(0, sep), "user name");
+      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
+    }
+    if (!authority.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = authority.find(',', start);
+        const std::string_view item =
+            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (item.empty()) fail(text, "an empty entry in the host list");
+        url.hosts.push_back(parse_host(text, item));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      for (const UrlHost& h : url.hosts) {
+        if (h.name.empty()) fail(text, "an empty host name");
+      }
+    }
+  }
+  url.path = decode(text, rest, "path");
+  // query parameters
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    const std::size_t amp = query.find('&', start);
+    const std::string_view item =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      std::string name = decode(text, item.substr(0, eq), "query");
+      if (name.empty()) fail(text, "a query parameter without a name");
+      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
+      url.query.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return url;
+}
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// ---- end sessions/storage/url.hpp ----
+
+namespace sessions {
+
+namespace detail::pg {
+
+using SteadyClock = std::chrono::steady_clock;
+using Deadline = SteadyClock::time_point;
+
+/// A connection that stopped working (closed by the server, a socket error); `retry` when the
+/// statement may be sent again on a new connection.
+class Broken : public StorageError {
+ public:
+  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
+  bool retry;
+};
+
+/// libpq's multi-line messages on one line, without the trailing newline.
+[[nodiscard]] inline std::string one_line(const char* text) {
+  std::string out;
+  bool space = false;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    const char c = *p;
+    if (c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+/// Waits until `fd` is ready for `events`; false when the deadline passed first.
+[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
+  for (;;) {
+    const auto remaining = deadline - SteadyClock::now();
+    if (remaining <= SteadyClock::duration::zero()) return false;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+    pollfd p{};
+    p.fd = fd;
+    p.events = events;
+    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
+  }
+}
+
+}  // namespace detail::pg
+
+class PostgresStore {
+ public:
+  using payload_type = std::string;
+
+  struct Options {
+    /// A libpq connection string or URI (`host=... dbname=...`, `postgresql://...`), passed to
+    /// libpq as it is. May be empty when `parameters` say everything (or libpq's PG* environment
+    /// variables do).
+    std::string conninfo;
+    /// libpq connection keywords and values ({"host", "10.0.0.5"}, {"sslmode", "require"}, ...);
+    /// they override the same keywords in `conninfo`.
+    std::vector<std::pair<std::string, std::string>> parameters;
+    /// The sessions table: Django's by default.
+    std::string table = std::string(detail::sql::kDjangoTable);
+    /// CREATE TABLE / CREATE INDEX when the store opens and the table does not exist.
+    bool create_table = true;
+    /// Connections kept at most.
+    std::size_t pool_size = 4;
+    /// Bound on opening one connection (all hosts of a host list together).
+    std::chrono::milliseconds connect_timeout{5000};
+    /// Bound on one statement (also set as the server's statement_timeout).
+    std::chrono::milliseconds statement_timeout{5000};
+    /// Bound on waiting for a free connection when all pool_size are in use.
+    std::chrono::milliseconds pool_timeout{5000};
+    /// Named prepared statements (see the header comment).
+    bool prepare_statements = true;
+    /// Rows deleted per statement by clear_expired().
+    std::size_t clear_batch = 10000;
+    Clock clock{};
+    Logger logger{};
+  };
+
+  /// Options from a URL: `postgresql://[user[:password]@][host[:port][,host[:port]...]][/dbname]
+  /// [?param=value&...]` (or `postgres://`); unix sockets as `postgresql:///db?host=/var/run/
+  /// postgresql` or with a %2F-encoded host. Store parameters: table, create_table, pool_size,
+  /// connect_timeout (seconds, as libpq's), statement_timeout (ms), pool_timeout (ms),
+  /// prepare_statements, clear_batch. Every other parameter goes to libpq as a connection keyword
+  /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
+  [[nodiscard]] static Options options_from_url(std::string_view text) {
+    Url url = parse_url(text);
+    if (url.scheme != "postgresql" && url.scheme != "postgres") {
+      throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
+                               " does not start with postgresql:// or postgres://");
+    }
+    if (!url.has_authority) {
+      throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
+    }
+    Options options;
+    if (auto v = url.take("table")) options.table = *v;
+    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("connect_timeout", 1, 3600)) options.connect_timeout = std::chrono::seconds{*v};
+    if (auto v = url.take_milliseconds("statement_timeout")) options.statement_timeout = *v;
+    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+    if (auto v = url.take_bool("prepare_statements")) options.prepare_statements = *v;
+    if (auto v = url.take_integer("clear_batch", 1, 10'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
+    auto& p = options.parameters;
+    if (!url.hosts.empty()) {
+      std::string hosts;
+      std::string ports;
+      bool any_port = false;
+      for (std::size_t i = 0; i < url.hosts.size(); ++i) {
+        if (i != 0) {
+          hosts += ',';
+          ports += ',';
+        }
+        hosts += url.hosts[i].name;
+        if (url.hosts[i].port) {
+          ports += std::to_string(*url.hosts[i].port);
+          any_port = true;
+        }
+      }
+      p.emplace_back("host", hosts);
+      if (any_port) p.emplace_back("port", ports);
+    }
+    if (url.username && !url.username->empty()) p.emplace_back("user", *url.username);
+    if (url.password) p.emplace_back("password", *url.password);
+    if (url.path.size() > 1) p.emplace_back("dbname", url.path.substr(1));
+    for (auto& [k, v] : url.query) p.emplace_back(k, v);  // libpq's keywords; later ones win
+    return options;
+  }
+
+  explicit PostgresStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+    detail::sql::validate_table_name("PostgresStore", options_.table);
+    if (options_.pool_size == 0) options_.pool_size = 1;
+    if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
+      throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
+    }
+    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    for (const auto& [k, v] : options_.parameters) {
+      if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) {
+        throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
+      }
+    }
+    validate_connection_options();
+    build_statements();
+    auto conn = std::make_unique<Conn>();
+    connect(*conn, "open");
+    if (options_.create_table) create_table(*conn);
+    std::lock_guard lock(pool_->mutex);
+    pool_->idle.push_back(std::move(conn));
+    pool_->open = 1;
+  }
+
+  /// PostgresStore(options_from_url(url)) with the given clock and logger.
+  explicit PostgresStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : PostgresStore(with(options_from_url(url), clock, logger)) {}
+
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+  ~PostgresStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string k(key);
+    return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
+      Result r = execute(c, kLoad, "load", key, {k.c_str(), now.c_str()});
+      if (::PQntuples(r.get()) != 1) return std::nullopt;
+      std::int64_t micros = 0;
+      const char* text = ::PQgetvalue(r.get(), 0, 1);
+      const char* end = text + std::strlen(text);
+      if (std::from_chars(text, end, micros).ptr != end) {
+        throw StorageError("PostgresStore::load: unexpected expire_date value from the server");
+      }
+      return Record<std::string>{
+          std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
+          detail::sql::from_unix_micros(micros)};
+    });
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload("create", payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("create", key, [&](Conn& c) {
+      return affected(execute(c, kCreate, "create", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload("update", payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("update", key, [&](Conn& c) {
+      return affected(execute(c, kUpdate, "update", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call("touch", key, [&](Conn& c) {
+      return affected(execute(c, kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string k(key);
+    call("remove", key, [&](Conn& c) {
+      (void)execute(c, kRemove, "remove", key, {k.c_str()});
+      return 0;
+    });
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = pg_time(options_.clock.now());
+    const std::string k(key);
+    return call("exists", key, [&](Conn& c) {
+      return ::PQntuples(execute(c, kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+    });
+  }
+
+  /// Deletes the rows whose expire_date is at or before now; returns how many.
+  std::size_t clear_expired() {
+    const std::string now = pg_time(options_.clock.now());
+    const std::string batch = std::to_string(options_.clear_batch);
+    std::size_t removed = 0;
+    for (;;) {
+      const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
+        return affected(execute(c, kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+      });
+      removed += n;
+      if (n < options_.clear_batch) break;
+    }
+    return removed;
+  }
+
+  /// Messages sent to the server and answered so far (statements, preparations, connection
+  /// setup): the round trips, for metrics and tests.
+  [[nodiscard]] std::uint64_t round_trips() const noexcept { return round_trips_.load(std::memory_order_relaxed); }
+  [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
+  static constexpr std::chrono::milliseconds kStatementGrace{500};
+  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+  static constexpr std::array<const char*, kStatementCount> kNames = {
+      "sessions_load", "sessions_create", "sessions_update", "sessions_touch",
+      "sessions_remove", "sessions_exists", "sessions_clear_expired"};
+  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2};
+
+  using Deadline = detail::pg::Deadline;
+  using SteadyClock = detail::pg::SteadyClock;
+  using Broken = detail::pg::Broken;
+
+  struct ResultDeleter {
+    void operator()(PGresult* r) const noexcept { ::PQclear(r); }
+  };
+  using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+  struct Conn {
+    PGconn* pg = nullptr;
+    std::array<bool, kStatementCount> prepared{};
+    bool bad = false;  // timed out or broken: closed instead of going back to the pool
+    Conn() = default;
+    Conn(const Conn&) = delete;
+    Conn& operator=(const Conn&) = delete;
+    ~Conn() { close(); }
+    void close() noexcept {
+      if (pg != nullptr) ::PQfinish(pg);
+      pg = nullptr;
+      prepared = {};
+      bad = false;
+    }
+  };
+
+  struct Pool {
+    std::mutex mutex;
+    std::condition_variable available;
+    std::vector<std::unique_ptr<Conn>> idle;
+    std::size_t open = 0;  // idle + borrowed (a borrowed slot may not be connected yet)
+  };
+
+  class Lease {
+   public:
+    Lease(PostgresStore& store, std::unique_ptr<Conn> c) : store_(&store), c_(std::move(c)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (c_ && (c_->bad || c_->pg == nullptr)) c_.reset();
+      store_->give_back(std::move(c_));
+    }
+    Conn& operator*() const noexcept { return *c_; }
+
+   private:
+    PostgresStore* store_;
+    std::unique_ptr<Conn> c_;
+  };
+
+  static Options with(Options o, Clock clock, Logger logger) {
+    o.clock = clock;
+    o.logger = logger;
+    return o;
+  }
+
+  /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
+  [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
+
+  static std::size_t affected(const Result& r) {
+    const char* text = ::PQcmdTuples(r.get());
+    std::size_t n = 0;
+    const char* end = text + std::strlen(text);
+    std::from_chars(text, end, n);
+    return n;
+  }
+
+  static void check_payload(const char* op, const std::string& payload) {
+    if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
+      throw StorageError(std::string("PostgresStore::") + op +
+                         ": the payload contains a NUL byte, which a PostgreSQL text column cannot hold");
+    }
+  }
+
+  void build_statements() {
+    const std::string t = detail::sql::quoted(options_.table);
+    sql_[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
+                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+    sql_[kCreate] = "INSERT INTO " + t +
+                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
+                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
+                    " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
+                    t + ".\"expire_date\" <= $4::timestamptz";
+    sql_[kUpdate] = "UPDATE " + t +
+                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
+                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
+    sql_[kTouch] = "UPDATE " + t +
+                   " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
+    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+    // The outer condition is checked again on the row's latest version, so a row that a
+    // concurrent create() replaced with a live one after the subquery saw it is not deleted.
+    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
+                          " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
+                          " AND \"expire_date\" <= $1::timestamptz";
+  }
+
+  // ------------------------------------------------------------------------------ connections
+
+  [[nodiscard]] std::string describe(PGconn* pg) const {
+    const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
+    const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
+    std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
+    if (port != nullptr && *port != '\0') out += std::string(":") + port;
+    return out;
+  }
+
+  [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
+    const std::string message = std::string("PostgresStore::") + op + ": cannot connect to " + describe(c.pg) +
+                                ": " + what;
+    c.close();
+    throw Broken(message, /*retry_allowed=*/false);
+  }
+
+  // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
+  // before any connection attempt (a connection failure is a StorageError).
+  void validate_connection_options() const {
+    if (!options_.conninfo.empty()) {
+      char* error = nullptr;
+      PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), &error);
+      if (parsed == nullptr) {
+        const std::string why = error != nullptr ? detail::pg::one_line(error) : "out of memory";
+        ::PQfreemem(error);
+        throw ConfigurationError("PostgresStore: invalid connection string: " + why);
+      }
+      ::PQconninfoFree(parsed);
+    }
+    PQconninfoOption* defaults = ::PQconndefaults();
+    if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
+    for (const auto& [k, v] : options_.parameters) {
+      bool known = false;
+      for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
+      if (!known) {
+        ::PQconninfoFree(defaults);
+        throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
+      }
+    }
+    ::PQconninfoFree(defaults);
+  }
+
+  // Opens `c` within connect_timeout and sets the server-side statement_timeout.
+  void connect(Conn& c, const char* op) {
+    c.close();
+    const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
+    std::vector<const char*> keys;
+    std::vector<const char*> values;
+    const std::string tcp_timeout = std::to_string((options_.statement_timeout + kStatementGrace).count());
+    auto add = [&](const char* k, const char* v) {
+      keys.push_back(k);
+      values.push_back(v);
+    };
+    // Defaults first: the conninfo and the parameters after them override them.
+    add("fallback_application_name", "sessions");
+    add("keepalives", "1");
+    add("keepalives_idle", "30");
+    add("keepalives_interval", "10");
+    add("keepalives_count", "3");
+    add("tcp_user_timeout", tcp_timeout.c_str());
+    const bool expand = !options_.conninfo.empty();
+    if (expand) add("dbname", options_.conninfo.c_str());
+    for (const auto& [k, v] : options_.parameters) add(k.c_str(), v.c_str());
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+
+    c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+    if (c.pg == nullptr) throw StorageError(std::string("PostgresStore::") + op + ": libpq is out of memory");
+    if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
+    ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
+    PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+    for (;;) {
+      if (status == PGRES_POLLING_OK) break;
+      if (status == PGRES_POLLING_FAILED) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
+      const short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+      if (!detail::pg::wait_socket(::PQsocket(c.pg), events, deadline)) {
+        fail_connect(c, op, "timed out after " + std::to_string(options_.connect_timeout.count()) + " ms");
+      }
+      status = ::PQconnectPoll(c.pg);
+    }
+    if (::PQsetnonblocking(c.pg, 1) != 0) fail_connect(c, op, "cannot switch to non-blocking mode");
+    const std::string setup = "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
+    try {
+      (void)run(c, op, {}, [&] { return ::PQsendQuery(c.pg, setup.c_str()); });
+    } catch (const Broken& e) {
+      c.close();
+      throw Broken(e.what(), false);
+    }
+  }
+
+  static void notice(void* self, const char* message) {
+    static_cast<PostgresStore*>(self)->options_.logger(LogLevel::debug, kLogCategory, detail::pg::one_line(message));
+  }
+
+  // The constructor's table check and creation, under an advisory lock so that two processes
+  // starting together do not race on CREATE TABLE.
+  void create_table(Conn& c) {
+    const std::string t = detail::sql::quoted(options_.table);
+    const std::string like = options_.table == detail::sql::kDjangoTable ? std::string(detail::sql::kDjangoKeyLikeIndex)
+                                                                         : options_.table + "_session_key_like";
+    const std::string ddl =
+        "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
+        "CREATE TABLE IF NOT EXISTS " + t +
+        " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
+        " \"expire_date\" timestamp with time zone NOT NULL); "
+        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
+        " (\"expire_date\"); "
+        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(like) + " ON " + t +
+        " (\"session_key\" varchar_pattern_ops); COMMIT";
+    const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
+    try {
+      Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
+      if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
+      (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
+    } catch (const StorageError& e) {
+      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " + e.what());
+    }
+  }
+
+  // ------------------------------------------------------------------------------- statements
+
+  // Sends what `send` sends, waits for every result within statement_timeout (+ grace), and
+  // returns the last one, which must be a success. Broken when the connection failed; a plain
+  // StorageError for a timeout (the connection is marked bad) or an SQL error.
+  template <class Send>
+  Result run(Conn& c, const char* op, std::string_view key, Send send) {
+    const Deadline deadline = SteadyClock::now() + options_.statement_timeout + kStatementGrace;
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    auto broken = [&](const char* what) -> Broken {
+      c.bad = true;
+      return Broken(message(op, key, std::string(what) + " (" + describe(c.pg) +
+                                          "): " + detail::pg::one_line(::PQerrorMessage(c.pg))),
+                    /*retry_allowed=*/true);
+    };
+    if (send() == 0) throw broken("cannot send the statement");
+    int flushed = 0;
+    while ((flushed = ::PQflush(c.pg)) == 1) {
+      if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN | POLLOUT, deadline)) timeout(c, op, key);
+      if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+    }
+    if (flushed < 0) throw broken("cannot send the statement");
+    // The last result, or the first failure when there is one (what follows says nothing more).
+    Result last;
+    bool failed = false;
+    for (;;) {
+      while (::PQisBusy(c.pg) != 0) {
+        if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN, deadline)) timeout(c, op, key);
+        if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+      }
+      PGresult* r = ::PQgetResult(c.pg);
+      if (r == nullptr) break;
+      if (failed) {
+        ::PQclear(r);
+        continue;
+      }
+      const ExecStatusType status = ::PQresultStatus(r);
+      failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+      last.reset(r);
+    }
+    if (::PQstatus(c.pg) != CONNECTION_OK) throw broken("the connection failed");
+    if (!last) throw broken("no result from the server");
+    const ExecStatusType status = ::PQresultStatus(last.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return last;
+    const char* state = ::PQresultErrorField(last.get(), PG_DIAG_SQLSTATE);
+    const std::string_view sqlstate = state != nullptr ? state : "";
+    const std::string text = detail::pg::one_line(::PQresultErrorMessage(last.get()));
+    // Connection-level errors (class 08) and an administrator's shutdown (57P01..57P03) end the
+    // session: the connection must be replaced.
+    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
+      c.bad = true;
+      throw Broken(message(op, key, text), /*retry_allowed=*/true);
+    }
+    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]")));
+  }
+
+  [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
+    const std::string where = describe(c.pg);
+    c.bad = true;  // a statement is in flight: the connection is unusable
+    throw StorageError(message(op, key, "no answer from " + where + " within " +
+                                            std::to_string((options_.statement_timeout + kStatementGrace).count()) +
+                                            " ms"));
+  }
+
+  [[nodiscard]] static std::string message(const char* op, std::string_view key, const std::string& what) {
+    std::string out = std::string("PostgresStore::") + op + ": " + what;
+    if (!key.empty()) out += " (key " + std::string(loggable_key_prefix(key)) + "...)";
+    return out;
+  }
+
+  // One statement with text parameters: prepared on first use per connection (or unnamed).
+  Result execute(Conn& c, StatementId id, const char* op, std::string_view key,
+                 std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    const char* const* values = params.begin();
+    if (!options_.prepare_statements) {
+      return run(c, op, key, [&] {
+        return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0);
+      });
+    }
+    for (int attempt = 0;; ++attempt) {
+      if (!c.prepared[id]) {
+        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        c.prepared[id] = true;
+      }
+      try {
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+      } catch (const Broken&) {
+        throw;
+      } catch (const StorageError& e) {
+        // 26000: the statement is gone (e.g. DISCARD ALL by a pooler): prepare it again, once.
+        if (attempt == 0 && std::string_view(e.what()).find("[SQLSTATE 26000]") != std::string_view::npos) {
+          c.prepared[id] = false;
+          continue;
+        }
+        throw;
+      }
+    }
+  }
+
+  // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection
+  // when the first one turns out broken.
+  template <class Fn>
+  std::invoke_result_t<Fn&, Conn&> call(const char* op, std::string_view key, Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      Lease lease = borrow(op, key);
+      Conn& c = *lease;
+      try {
+        if (c.pg == nullptr || !alive(c)) connect(c, op);
+        return fn(c);
+      } catch (const Broken& e) {
+        c.bad = true;
+        if (attempt == 0 && e.retry) {
+          options_.logger(LogLevel::info, kLogCategory, std::string(e.what()) + "; retrying on a new connection");
+          continue;
+        }
+        throw StorageError(e.what());
+      }
+    }
+  }
+
+  // An idle connection that the server closed (restart, idle timeout, network failure) shows as
+  // readable: its pending bytes are an error message or the end of the stream.
+  bool alive(Conn& c) {
+    if (::PQstatus(c.pg) != CONNECTION_OK) return false;
+    pollfd p{};
+    p.fd = ::PQsocket(c.pg);
+    p.events = POLLIN;
+    if (p.fd < 0) return false;
+    if (::poll(&p, 1, 0) <= 0) return true;
+    if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
+    // Anything else pending (an asynchronous error about to end the session) is not a reason
+    // to trust the connection with a statement.
+    if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
+      ::PQclear(r);
+      return false;
+    }
+    return true;
+  }
+
+  Lease borrow(const char* op, std::string_view key) {
+    std::unique_lock lock(pool_->mutex);
+    const bool got = pool_->available.wait_for(lock, options_.pool_timeout, [this] {
+      return !pool_->idle.empty() || pool_->open < options_.pool_size;
+    });
+    if (!got) {
+      throw StorageError(message(op, key, "all " + std::to_string(options_.pool_size) + " connections stayed busy for " +
+                                              std::to_string(options_.pool_timeout.count()) + " ms"));
+    }
+    if (!pool_->idle.empty()) {
+      std::unique_ptr<Conn> c = std::move(pool_->idle.back());
+      pool_->idle.pop_back();
+      return Lease(*this, std::move(c));
+    }
+    ++pool_->open;
+    return Lease(*this, std::make_unique<Conn>());
+  }
+
+  void give_back(std::unique_ptr<Conn> c) noexcept {
+    {
+      std::lock_guard lock(pool_->mutex);
+      if (c) {
+        pool_->idle.push_back(std::move(c));
+      } else {
+        --pool_->open;
+      }
+    }
+    pool_->available.notify_one();
+  }
+
+  Options options_;
+  std::array<std::string, kStatementCount> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> round_trips_{0};
+};
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_POSTGRES_HPP
+// ---- end sessions/storage/postgres.hpp ----

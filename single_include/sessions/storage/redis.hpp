@@ -1,0 +1,1132 @@
+#pragma once
+// sessions 0.1.0: Django's session framework as a header-only C++20 library, single-header edition.
+//
+// GENERATED FILE, DO NOT EDIT.
+// It is produced from include/sessions/storage/redis.hpp by
+//     python3 tools/amalgamate.py
+// Change the headers under include/sessions/ and run that command again; CI fails when this file
+// is out of date (python3 tools/amalgamate.py --check).
+//
+// The core comes from the single-header sessions.hpp next to this directory.
+
+#include <sessions/sessions.hpp>
+
+// ---- begin sessions/storage/redis.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_HPP
+// RedisStore: sessions in Redis, as Django's `cache` session backend over a Redis cache. The only
+// header of the library that includes hiredis (Debian 12: hiredis 0.14; link -lhiredis).
+//
+// Keys: `<key_prefix><session key>`, by default ":1:django.contrib.sessions.cache<key>", the name
+// Django's cache backend gives a session under the default KEY_FUNCTION. The VALUE is ours, not
+// Django's (Django pickles the session dict): the record's expiry instant, then the payload (see
+// detail/cache_value.hpp). A value without that header (e.g. one Django wrote) reads as absent.
+//
+// One command, one round trip, per operation:
+//   load    GET key                                  -> the record, or nullopt
+//   create  SET key value NX PX <ttl>                -> false when the key is there
+//   update  SET key value XX PX <ttl>                -> false when the key is gone (never resurrects)
+//   touch   EVALSHA <touch script> 1 key now header ttl
+//           A touch must move the instant stored in the value as well as the server's TTL, which
+//           PEXPIRE alone cannot; the script (GETRANGE, SETRANGE, PEXPIRE, run atomically by the
+//           server) does both, only if the record is live by the caller's clock. When the server
+//           does not know the script yet (NOSCRIPT: the first touch after the server started, or
+//           after SCRIPT FLUSH), one more round trip sends it whole (EVAL), which caches it.
+//   remove  DEL key
+//   exists  GETRANGE key 0 19  (the header only: liveness by the store's clock, no payload)
+//   clear_expired  nothing: Redis expires keys itself (returns 0)
+// The TTL is the time left until the record's expiry by the store's Clock, rounded up to whole
+// milliseconds (at least 1). A record whose expiry is not in the future is never written: create
+// then only reports whether a live record is in the way, update and touch delete the live record.
+//
+// Expiry by the store's clock: load, exists and touch compare the stored instant with
+// Options::clock (a ManualClock in tests), so a record past its expiry is absent even while Redis
+// still holds it. create and update are plain SET NX / SET XX, which see only what Redis holds: a
+// record that is expired by our clock but still held by Redis (clock skew between this host and
+// the server of a few milliseconds, or a manual clock in tests) makes create return false (the
+// session layer then draws another key) and lets update succeed (the record lives on with its new
+// expiry, as if the update had come a moment earlier).
+//
+// Connections: a pool of at most Options::pool_size connections; a caller that finds none free
+// waits up to Options::pool_timeout, then gets a StorageError. Each connection is opened with
+// Options::connect_timeout and gets Options::command_timeout as its socket send/receive timeout
+// (redisConnectWithTimeout + redisSetTimeout), then AUTH (password, or ACL user and password) and
+// SELECT db when configured. An idle connection is checked before use (poll: a connection the
+// server closed, e.g. at a restart, is readable) and replaced by a fresh one. When a connect fails,
+// new connections are not attempted for Options::reconnect_backoff, doubling with every further
+// failure up to Options::reconnect_backoff_max (operations fail at once with a StorageError
+// meanwhile, instead of each paying the connect timeout); the first success resets it.
+//
+// Retries: a command that fails on a connection taken from the pool (broken pipe, reset, timeout)
+// is retried once on a fresh connection. That is safe as it stands for the idempotent commands:
+// GET, GETRANGE, DEL, SET XX (writing the same value and expiry twice is the same as once) and the
+// touch script (it sets an absolute instant). SET NX (create) is not idempotent: the failed attempt
+// may have been applied before the connection broke, and then the retry finds the key taken - by
+// our own record. Blindly reporting that as a collision would orphan our record (and make
+// save(must_create) throw CreateError); blindly reporting success could adopt someone else's
+// record. So a retried SET NX that finds the key taken reads the value back: byte for byte ours
+// (the same payload and the same expiry to the nanosecond) means the first attempt was applied and
+// create returns true; anything else is a real collision (false). A failure on a fresh connection
+// is not retried. A timeout discards the connection (a late reply would desynchronize it).
+//
+// Errors are sessions::StorageError naming the operation and the server (host:port or socket
+// path), never the password or a whole session key. Writing to a connection the server closed
+// raises SIGPIPE on Linux, which hiredis 0.14 does not suppress: each command runs with SIGPIPE
+// blocked in the calling thread, and a SIGPIPE it caused is consumed, so the process is never
+// killed (an application that ignores SIGPIPE is unaffected).
+//
+// TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
+// a trusted network or a TLS tunnel.
+//
+// Thread-safe: one instance serves every thread. It must outlive every operation in progress.
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <condition_variable>
+#include <initializer_list>
+
+// ---- begin sessions/detail/cache_value.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+// What the cache stores (RedisStore, MemcachedStore) keep under a session's cache key: the record's
+// expiry instant, then the payload.
+//
+//   value = 19 decimal digits (nanoseconds since the Unix epoch, zero-padded) ':' payload
+//   e.g.    "1700000060000000000:{\"cart\":[1,2]}"
+//
+// The server expires the entry by itself (TTL), but the session layer and the tests read "now"
+// from an injectable sessions::Clock (a ManualClock in tests, whose time the server does not
+// know). The instant stored with the value is the authority: a record past it is absent even if
+// the server still holds it; the TTL the server gets is computed from the same instant, so with
+// the system clock both agree (the server's copy disappears a network delay later, never earlier).
+// Fixed width and decimal, so a Lua script can read it, and readable with redis-cli.
+//
+// Django's cache backend stores a pickled dict under the same key name; such a value (or anything
+// else without this header) is not a record of ours and reads as absent.
+
+namespace sessions::detail::cache_value {
+
+/// Django's cache key prefix for the `cache` session backend under the default KEY_FUNCTION
+/// (KEY_PREFIX "", VERSION 1): ":1:" + "django.contrib.sessions.cache", then the session key.
+inline constexpr std::string_view kDjangoCachePrefix = ":1:django.contrib.sessions.cache";
+
+inline constexpr std::size_t kDigits = 19;  // every non-negative int64 fits
+inline constexpr std::size_t kHeaderSize = kDigits + 1;
+inline constexpr char kSeparator = ':';
+
+/// The longest TTL handed to a server (30 years): longer expiries are kept that long by the server
+/// (the stored instant still says when the record ends), which keeps every server's arithmetic
+/// (Redis: now + PX; memcached: a 32-bit absolute time) far from overflow.
+inline constexpr std::chrono::milliseconds kMaxTtl{30LL * 365 * 24 * 3600 * 1000};
+
+/// `t` as nanoseconds since the epoch, clamped to [0, int64 max].
+[[nodiscard]] inline std::int64_t to_nanos(TimePoint t) noexcept {
+  using std::chrono::nanoseconds;
+  const TimePoint::duration d = t.time_since_epoch();
+  if (d <= TimePoint::duration::zero()) return 0;
+  constexpr auto kMax = std::chrono::duration_cast<TimePoint::duration>(nanoseconds::max());
+  if (d >= kMax) return std::numeric_limits<std::int64_t>::max();
+  return std::chrono::duration_cast<nanoseconds>(d).count();
+}
+
+[[nodiscard]] inline TimePoint from_nanos(std::int64_t ns) noexcept {
+  return TimePoint{std::chrono::duration_cast<TimePoint::duration>(std::chrono::nanoseconds{ns})};
+}
+
+/// The 20-byte header for `expires_at`.
+[[nodiscard]] inline std::string header(TimePoint expires_at) {
+  std::string out(kHeaderSize, '0');
+  auto v = static_cast<std::uint64_t>(to_nanos(expires_at));
+  for (std::size_t i = kDigits; i-- > 0;) {
+    out[i] = static_cast<char>('0' + static_cast<int>(v % 10));
+    v /= 10;
+  }
+  out[kDigits] = kSeparator;
+  return out;
+}
+
+/// The whole value to store.
+[[nodiscard]] inline std::string encode(TimePoint expires_at, std::string_view payload) {
+  std::string out = header(expires_at);
+  out.append(payload);
+  return out;
+}
+
+/// The instant in a header (the first 20 bytes of `value`); nullopt when `value` does not start
+/// with one.
+[[nodiscard]] inline std::optional<TimePoint> read_header(std::string_view value) noexcept {
+  if (value.size() < kHeaderSize || value[kDigits] != kSeparator) return std::nullopt;
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < kDigits; ++i) {
+    const char c = value[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return from_nanos(static_cast<std::int64_t>(v));
+}
+
+struct Decoded {
+  TimePoint expires_at;
+  std::string_view payload;
+};
+
+[[nodiscard]] inline std::optional<Decoded> decode(std::string_view value) noexcept {
+  const std::optional<TimePoint> expires_at = read_header(value);
+  if (!expires_at) return std::nullopt;
+  return Decoded{*expires_at, value.substr(kHeaderSize)};
+}
+
+/// The server TTL for a record ending at `expires_at`, seen at `now`: rounded up to whole
+/// milliseconds, at least 1 ms, at most kMaxTtl; zero when the record has already ended (then
+/// nothing must be stored).
+[[nodiscard]] inline std::chrono::milliseconds ttl(TimePoint expires_at, TimePoint now) noexcept {
+  if (expires_at <= now) return std::chrono::milliseconds{0};
+  const std::int64_t a = to_nanos(expires_at);
+  const std::int64_t b = to_nanos(now);
+  if (a <= b) return std::chrono::milliseconds{1};  // both clamped (e.g. now before 1970)
+  const std::int64_t diff = a - b;                  // both non-negative: no overflow
+  std::int64_t ms = diff / 1'000'000 + (diff % 1'000'000 != 0 ? 1 : 0);
+  ms = std::clamp<std::int64_t>(ms, 1, kMaxTtl.count());
+  return std::chrono::milliseconds{ms};
+}
+
+}  // namespace sessions::detail::cache_value
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
+// ---- end sessions/detail/cache_value.hpp ----
+// ---- begin sessions/storage/url.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// Store URLs: one small parser for every store that is configured with a URL.
+//
+//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
+//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
+//
+// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
+//            sqlite://data/sessions.db                (relative: see SqliteStore)
+//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
+//            postgresql:///app?host=/var/run/postgresql   (unix socket)
+//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
+//            memcached://10.0.0.1:11211,10.0.0.2:11211
+//
+// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
+// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
+// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
+// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
+// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
+//
+// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
+// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
+
+namespace sessions {
+
+/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
+struct UrlHost {
+  std::string name;
+  std::optional<std::uint16_t> port;
+  bool ipv6 = false;  // written as [literal]
+
+  friend bool operator==(const UrlHost&, const UrlHost&) = default;
+};
+
+struct Url {
+  /// Lower case, e.g. "postgresql".
+  std::string scheme;
+  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
+  bool has_authority = false;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
+  std::vector<UrlHost> hosts;
+  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
+  std::string path;
+  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+
+  /// The value of parameter `name` (its last occurrence), without consuming it.
+  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
+    std::optional<std::string> value;
+    for (const auto& [k, v] : query) {
+      if (k == name) value = v;
+    }
+    return value;
+  }
+
+  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
+  /// ConfigurationError (which one was meant?).
+  std::optional<std::string> take(std::string_view name) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+      if (it->first == name) {
+        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
+        value = std::move(it->second);
+        it = query.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return value;
+  }
+
+  /// take(name) as an integer in [min, max].
+  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [ptr, ec] = std::from_chars(first, last, value);
+    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
+      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
+                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+
+  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
+  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
+                                                             std::int64_t max = 24LL * 3600 * 1000) {
+    const auto value = take_integer(name, 0, max);
+    if (!value) return std::nullopt;
+    return std::chrono::milliseconds{*value};
+  }
+
+  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
+  std::optional<bool> take_bool(std::string_view name) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::string lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
+    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
+                             *text + "'");
+  }
+
+  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
+  /// known ones).
+  void reject_unknown_parameters() const {
+    if (query.empty()) return;
+    std::string names;
+    for (const auto& [k, v] : query) {
+      if (!names.empty()) names += ", ";
+      names += "'" + k + "'";
+    }
+    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
+  }
+
+  /// The URL for messages and logs: the password replaced by "***", the query left out.
+  [[nodiscard]] std::string redacted() const {
+    std::string out = scheme + ":";
+    if (has_authority) {
+      out += "//";
+      if (username || password) {
+        out += username.value_or("");
+        if (password) out += ":***";
+        out += '@';
+      }
+      out += host_list();
+    }
+    out += path;
+    return out;
+  }
+
+  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
+  [[nodiscard]] std::string host_list() const {
+    std::string out;
+    for (const UrlHost& h : hosts) {
+      if (!out.empty()) out += ',';
+      out += h.ipv6 ? "[" + h.name + "]" : h.name;
+      if (h.port) out += ":" + std::to_string(*h.port);
+    }
+    return out;
+  }
+
+  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+ private:
+  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
+};
+
+namespace detail::url {
+
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
+/// for error messages about a URL that could not be parsed.
+[[nodiscard]] inline std::string mask(std::string_view text) {
+  const std::size_t slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  const std::size_t start = slashes + 2;
+  const std::size_t end = text.find_first_of("/?#", start);
+  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "***";
+  out += text.substr(start + at);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
+  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
+}
+
+/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
+[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
+    const int hi = hex_value(part[i + 1]);
+    const int lo = hex_value(part[i + 2]);
+    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
+    const char decoded = static_cast<char>((hi << 4) | lo);
+    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
+  UrlHost host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!item.empty() && item.front() == '[') {
+    const std::size_t close = item.find(']');
+    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
+    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
+    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
+    const std::size_t zone = literal.find('%');
+    const std::string_view address = std::string_view(literal).substr(0, zone);
+    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
+              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (ok && zone != std::string::npos) {
+      const std::string_view name = std::string_view(literal).substr(zone + 1);
+      ok = !name.empty();
+      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
+    }
+    if (!ok) fail(text, "an invalid IPv6 address");
+    host.name = literal;
+    host.ipv6 = true;
+    const std::string_view rest = item.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
+      has_port = true;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = item.rfind(':');
+    std::string_view name = item;
+    if (colon != std::string_view::npos) {
+      name = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      has_port = true;
+      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
+    }
+    host.name = decode(text, name, "host");
+  }
+  if (has_port && !port_text.empty()) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
+        !is_digit(port_text.front())) {
+      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+    }
+    host.port = static_cast<std::uint16_t>(value);
+  }
+  if (host.name.empty() && host.port) fail(text, "a port without a host");
+  return host;
+}
+
+}  // namespace detail::url
+
+/// Parses `text`; ConfigurationError when it is not a well-formed URL.
+[[nodiscard]] inline Url parse_url(std::string_view text) {
+  using namespace detail::url;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
+  }
+  Url url;
+  // scheme
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  for (const char c : text.substr(0, colon)) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
+    url.scheme += Url::ascii_lower(c);
+  }
+  std::string_view rest = text.substr(colon + 1);
+  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
+  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
+  // query
+  std::string_view query;
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  // authority
+  if (rest.starts_with("//")) {
+    url.has_authority = true;
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      authority.remove_prefix(at + 1);
+      const std::size_t sep = userinfo.find(':');
+      url.username = decode(text, userinfo.substr(0, sep), "user name");
+      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
+    }
+    if (!authority.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = authority.find(',', start);
+        const std::string_view item =
+            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (item.empty()) fail(text, "an empty entry in the host list");
+        url.hosts.push_back(parse_host(text, item));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      for (const UrlHost& h : url.hosts) {
+        if (h.name.empty()) fail(text, "an empty host name");
+      }
+    }
+  }
+  url.path = decode(text, rest, "path");
+  // query parameters
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    const std::size_t amp = query.find('&', start);
+    const std::string_view item =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      std::string name = decode(text, item.substr(0, eq), "query");
+      if (name.empty()) fail(text, "a query parameter without a name");
+      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
+      url.query.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return url;
+}
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// ---- end sessions/storage/url.hpp ----
+
+namespace sessions {
+
+struct RedisOptions {
+  /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  /// Path of the server's unix socket; when not empty, used instead of host and port.
+  std::string unix_socket;
+  /// ACL user (Redis 6+): AUTH <username> <password>. Empty: AUTH <password> (the default user).
+  std::string username;
+  /// Empty: no AUTH.
+  std::string password;
+  /// SELECT <db> on every connection when not 0.
+  int db = 0;
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Socket send and receive timeout of every command.
+  std::chrono::milliseconds command_timeout{1000};
+  /// Most connections open at once (the most commands in flight).
+  std::size_t pool_size = 16;
+  /// Longest wait for a free connection when all pool_size are in use.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
+  std::chrono::milliseconds reconnect_backoff{100};
+  std::chrono::milliseconds reconnect_backoff_max{5000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where reconnects and foreign values are reported.
+  Logger logger{};
+};
+
+/// Options from a URL, on top of `base` (which supplies everything the URL does not say):
+///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
+///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
+/// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
+/// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+/// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
+/// for anything malformed or unknown; messages never show the password.
+[[nodiscard]] inline RedisOptions parse_redis_url(std::string_view text, RedisOptions base = {}) {
+  Url url = parse_url(text);
+  const std::string where = "RedisStore: URL " + url.redacted();
+  if (url.scheme == "rediss") {
+    throw ConfigurationError(where +
+                             ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
+                             std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) +
+                             ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
+                             "tunnel, or unix:// for a local server");
+  }
+  if (url.scheme != "redis" && url.scheme != "unix") {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected redis:// or unix://)");
+  }
+  if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
+  RedisOptions options = std::move(base);
+  if (url.username && !url.username->empty()) {
+    if (!url.password) throw ConfigurationError(where + ": a user name needs a password (user:password@)");
+    options.username = *url.username;
+  } else {
+    options.username.clear();
+  }
+  if (url.password) options.password = *url.password;
+
+  std::optional<std::int64_t> db;
+  if (url.scheme == "redis") {
+    if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
+    options.host = url.hosts.front().name;
+    options.port = url.hosts.front().port.value_or(6379);
+    options.unix_socket.clear();
+    if (!url.path.empty() && url.path != "/") {
+      const std::string_view digits = std::string_view(url.path).substr(1);
+      std::int64_t value = 0;
+      for (const char c : digits) {
+        if (c < '0' || c > '9' || value > 1'000'000) {
+          throw ConfigurationError(where + ": the path must be a database number (/0, /1, ...)");
+        }
+        value = value * 10 + (c - '0');
+      }
+      db = value;
+    }
+  } else {
+    if (!url.hosts.empty()) {
+      throw ConfigurationError(where + ": a unix socket URL has no host: write unix:///path/to/redis.sock");
+    }
+    if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no socket path");
+    options.unix_socket = url.path;
+  }
+  if (const auto value = url.take_integer("db", 0, 1'000'000)) {
+    if (db) throw ConfigurationError(where + ": the database is given twice (path and ?db=)");
+    db = *value;
+  }
+  if (db) options.db = static_cast<int>(*db);
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) options.command_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  url.reject_unknown_parameters();
+  return options;
+}
+
+namespace detail::redis_store {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.redis";
+
+// The touch script (see the header comment). ARGV: now (19 digits), the new header, the TTL in ms
+// ("0": the record ends now and is deleted). Returns 1 when a live record was touched, else 0.
+inline constexpr std::string_view kTouchScript =
+    "local h = redis.call('GETRANGE', KEYS[1], 0, 19)\n"
+    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
+    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
+    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
+    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
+    "if ARGV[3] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SETRANGE', KEYS[1], 0, ARGV[2])\n"
+    "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+/// SHA-1 of kTouchScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kTouchScriptSha1 = "772e9ec14972f9a66eb020d9dafd2d6b370f7a0b";
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const noexcept {
+    if (c != nullptr) redisFree(c);
+  }
+};
+using Context = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const noexcept {
+    if (r != nullptr) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+[[nodiscard]] inline timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+  if (ms < std::chrono::milliseconds{1}) ms = std::chrono::milliseconds{1};  // 0 would mean "no timeout"
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+/// Blocks SIGPIPE in the calling thread for the lifetime of the object; consume() takes away a
+/// SIGPIPE raised meanwhile (one that was pending before is left alone).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+  void consume() noexcept {
+    if (!active_ || was_pending_) return;
+    const timespec zero{};
+    while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+
+ private:
+  sigset_t pipe_{};
+  sigset_t previous_{};
+  bool was_pending_ = false;
+  bool active_ = false;
+};
+
+/// True when an idle connection has something to read (EOF: the server closed it) or an error.
+[[nodiscard]] inline bool looks_dead(const redisContext* c) noexcept {
+  if (c == nullptr || c->err != 0 || c->fd < 0) return true;
+  pollfd p{};
+  p.fd = c->fd;
+  p.events = POLLIN;
+  const int n = ::poll(&p, 1, 0);
+  return n != 0;  // readable, hung up, error, or poll itself failed
+}
+
+/// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
+/// context is then unusable).
+[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  constexpr std::size_t kMaxArgs = 8;
+  std::array<const char*, kMaxArgs> argv{};
+  std::array<std::size_t, kMaxArgs> lengths{};
+  std::size_t n = 0;
+  for (const std::string_view arg : args) {
+    if (n == kMaxArgs) break;
+    argv[n] = arg.data();
+    lengths[n] = arg.size();
+    ++n;
+  }
+  SigpipeGuard guard;
+  void* raw = redisCommandArgv(c, static_cast<int>(n), argv.data(), lengths.data());
+  if (raw == nullptr) guard.consume();
+  return Reply(static_cast<redisReply*>(raw));
+}
+
+[[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
+  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view{};
+}
+
+}  // namespace detail::redis_store
+
+class RedisStore {
+ public:
+  using payload_type = std::string;
+  using Options = RedisOptions;
+
+  explicit RedisStore(Options options) : options_(std::move(options)) {
+    if (options_.pool_size == 0) throw ConfigurationError("RedisStore: pool_size must be at least 1");
+    if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
+    if (options_.username.size() > 0 && options_.password.empty()) {
+      throw ConfigurationError("RedisStore: a user name needs a password");
+    }
+    server_ = options_.unix_socket.empty()
+                  ? (options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host) + ":" +
+                        std::to_string(options_.port)
+                  : "unix:" + options_.unix_socket;
+    if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    db_text_ = std::to_string(options_.db);
+  }
+  /// From a URL (see parse_redis_url()).
+  explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
+
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+  ~RedisStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("load", key, Retry::once, {"GET", name});
+    if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
+    if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
+    const auto decoded = detail::cache_value::decode(detail::redis_store::reply_text(*reply));
+    if (!decoded) {
+      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
+                      "RedisStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
+                          "... on " + server_ + " is not a record of this store; treated as absent");
+      return std::nullopt;
+    }
+    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
+    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const auto ttl = detail::cache_value::ttl(expires_at, options_.clock.now());
+    if (ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(ttl.count());
+    bool retried = false;
+    const Reply reply = exec("create", key, Retry::once, {"SET", name, value, "NX", "PX", ms}, &retried);
+    if (set_result("create", key, *reply)) return true;
+    if (!retried) return false;
+    // The retry found the key taken: by the first attempt (the connection broke after it was
+    // applied), or by someone else?
+    const Reply current = exec("create", key, Retry::once, {"GET", name});
+    return current->type == REDIS_REPLY_STRING && detail::redis_store::reply_text(*current) == value;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    const auto ttl = detail::cache_value::ttl(expires_at, now);
+    if (ttl.count() == 0) return run_touch_script("update", key, expires_at, now, ttl);  // deletes a live record
+    const std::string name = cache_key(key);
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(ttl.count());
+    const Reply reply = exec("update", key, Retry::once, {"SET", name, value, "XX", "PX", ms});
+    return set_result("update", key, *reply);
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    return run_touch_script("touch", key, expires_at, now, detail::cache_value::ttl(expires_at, now));
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("remove", key, Retry::once, {"DEL", name});
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("exists", key, Retry::once, {"GETRANGE", name, "0", "19"});
+    if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
+    const auto expires_at = detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
+    return expires_at && *expires_at > options_.clock.now();
+  }
+
+  /// Redis removes expired keys by itself.
+  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
+
+  /// PING: throws StorageError when the server cannot be reached (for health checks).
+  void ping() {
+    const Reply reply = exec("ping", {}, Retry::once, {"PING"});
+    if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
+  }
+
+  /// The Redis key of a session: key_prefix + session key.
+  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
+    std::string name;
+    name.reserve(options_.key_prefix.size() + session_key.size());
+    name += options_.key_prefix;
+    name += session_key;
+    return name;
+  }
+
+  /// "host:port" or "unix:/path", as in messages.
+  [[nodiscard]] const std::string& server() const noexcept { return server_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+  /// Connections open (in use or idle) and idle, at this instant.
+  struct PoolState {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] PoolState pool_state() const {
+    std::lock_guard lock(mutex_);
+    return PoolState{open_, idle_.size()};
+  }
+
+ private:
+  using Context = detail::redis_store::Context;
+  using Reply = detail::redis_store::Reply;
+  using SteadyClock = std::chrono::steady_clock;
+
+  // once: a command that failed on a pooled connection is sent again on a fresh one.
+  enum class Retry { never, once };
+
+  // A connection lent by the pool; given back on destruction, or closed if it broke.
+  class Lease {
+   public:
+    Lease(RedisStore& store, Context context, bool fresh) noexcept
+        : store_(&store), context_(std::move(context)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (context_) store_->give_back(std::move(context_));
+    }
+    [[nodiscard]] redisContext* get() const noexcept { return context_.get(); }
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// Closes the connection instead of giving it back.
+    void discard() noexcept {
+      if (context_) {
+        context_.reset();
+        store_->forget_one();
+      }
+    }
+
+   private:
+    RedisStore* store_;
+    Context context_;
+    bool fresh_;
+  };
+
+  // Runs one command; a reply that is a Redis error becomes a StorageError.
+  Reply exec(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+             bool* retried = nullptr) {
+    Reply reply = exec_raw(op, key, retry, args, retried);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    return reply;
+  }
+
+  // Runs one command; never nullptr (a connection failure throws). `retried` (if given) tells
+  // whether the reply is the second attempt's.
+  Reply exec_raw(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+                 bool* retried = nullptr) {
+    for (int attempt = 0;; ++attempt) {
+      if (retried != nullptr) *retried = attempt > 0;
+      Lease lease = acquire(op, key);
+      Reply reply = detail::redis_store::command(lease.get(), args);
+      if (reply) return reply;
+      const std::string why = lease.get()->errstr;
+      const bool reused = !lease.fresh();
+      lease.discard();
+      if (retry == Retry::once && attempt == 0 && reused) {
+        options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                        "RedisStore::" + std::string(op) + ": a pooled connection to " + server_ + " failed (" + why +
+                            "); retrying on a fresh connection");
+        continue;
+      }
+      fail(op, key, "the connection failed (" + why + ")");
+    }
+  }
+
+  bool run_touch_script(const char* op, std::string_view key, TimePoint expires_at, TimePoint now,
+                        std::chrono::milliseconds ttl) {
+    const std::string name = cache_key(key);
+    std::string now_digits = detail::cache_value::header(now);
+    now_digits.pop_back();  // 19 digits, no separator
+    const std::string header = detail::cache_value::header(expires_at);
+    const std::string ms = std::to_string(ttl.count());
+    Reply reply = exec_raw(op, key, Retry::once,
+                           {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, header, ms});
+    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
+      reply = exec_raw(op, key, Retry::once,
+                       {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, header, ms});
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer == 1;
+  }
+
+  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
+    if (reply.type == REDIS_REPLY_NIL) return false;
+    if (reply.type == REDIS_REPLY_STATUS && detail::redis_store::reply_text(reply) == "OK") return true;
+    unexpected(op, key, reply);
+  }
+
+  // --- the pool ------------------------------------------------------------------------------
+
+  Lease acquire(const char* op, std::string_view key) {
+    const auto deadline = SteadyClock::now() + options_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Context context = std::move(idle_.back());
+        idle_.pop_back();
+        if (!detail::redis_store::looks_dead(context.get())) return Lease(*this, std::move(context), false);
+        --open_;  // closed by the server meanwhile (restart, idle timeout): replaced below
+      }
+      if (open_ < options_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          fail(op, key,
+               "the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                   std::to_string(wait.count() + 1) + " ms");
+        }
+        ++open_;
+        lock.unlock();
+        return Lease(*this, connect_counted(op, key), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        fail(op, key,
+             "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
+                 std::to_string(options_.pool_size) + ")");
+      }
+    }
+  }
+
+  // connect() for a slot already counted in open_: on failure the slot is released and the
+  // back-off starts (or grows).
+  Context connect_counted(const char* op, std::string_view key) {
+    try {
+      Context context = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = failures_;
+        failures_ = 0;
+        retry_at_ = {};
+        lock.unlock();
+        options_.logger(LogLevel::info, detail::redis_store::kLogCategory,
+                        "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) +
+                            " failed attempt(s)");
+      }
+      return context;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = options_.reconnect_backoff;
+        for (int i = 1; i < failures_ && pause < options_.reconnect_backoff_max; ++i) pause *= 2;
+        if (pause > options_.reconnect_backoff_max) pause = options_.reconnect_backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
+                      "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) +
+                          " ms");
+      fail(op, key, why);
+    }
+  }
+
+  // A new connection, authenticated and on the right database; StorageError (saying what failed,
+  // without naming the server: the caller adds it) when that fails.
+  Context connect() {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    Context context(options_.unix_socket.empty()
+                        ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
+                        : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+    if (!context) throw StorageError("cannot connect: out of memory");
+    if (context->err != 0) throw StorageError(std::string("cannot connect: ") + context->errstr);
+    if (redisSetTimeout(context.get(), detail::redis_store::to_timeval(options_.command_timeout)) != REDIS_OK) {
+      throw StorageError("cannot set the command timeout on a new connection");
+    }
+    if (options_.unix_socket.empty()) (void)redisEnableKeepAlive(context.get());
+    if (!options_.password.empty()) {
+      const Reply reply = options_.username.empty()
+                              ? detail::redis_store::command(context.get(), {"AUTH", options_.password})
+                              : detail::redis_store::command(context.get(), {"AUTH", options_.username, options_.password});
+      setup_check(context.get(), reply.get(), "authentication");
+    }
+    if (options_.db != 0) {
+      const Reply reply = detail::redis_store::command(context.get(), {"SELECT", db_text_});
+      setup_check(context.get(), reply.get(), "SELECT " + db_text_);
+    }
+    return context;
+  }
+
+  void setup_check(const redisContext* context, const redisReply* reply, const std::string& what) const {
+    if (reply == nullptr) throw StorageError(what + " failed: " + context->errstr);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      throw StorageError(what + " failed: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+  }
+
+  void give_back(Context context) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(context));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (context's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  // --- errors ----------------------------------------------------------------------------------
+
+  [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    std::string message = "RedisStore::";
+    message += op;
+    message += ": ";
+    message += server_;
+    if (!key.empty()) {
+      message += " (session ";
+      message += loggable_key_prefix(key);
+      message += "...)";
+    }
+    message += ": ";
+    message += what;
+    throw StorageError(message);
+  }
+
+  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
+    fail(op, key, "unexpected reply of type " + std::to_string(reply.type));
+  }
+
+  Options options_;
+  std::string server_;
+  std::string db_text_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Context> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_HPP
+// ---- end sessions/storage/redis.hpp ----

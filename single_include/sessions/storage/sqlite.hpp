@@ -1,0 +1,1036 @@
+#pragma once
+// sessions 0.1.0: Django's session framework as a header-only C++20 library, single-header edition.
+//
+// GENERATED FILE, DO NOT EDIT.
+// It is produced from include/sessions/storage/sqlite.hpp by
+//     python3 tools/amalgamate.py
+// Change the headers under include/sessions/ and run that command again; CI fails when this file
+// is out of date (python3 tools/amalgamate.py --check).
+//
+// The core comes from the single-header sessions.hpp next to this directory.
+
+#include <sessions/sessions.hpp>
+
+// ---- begin sessions/storage/sqlite.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQLITE_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQLITE_HPP
+// SqliteStore: Django's db backend (django.contrib.sessions.backends.db) on an SQLite file,
+// sharing Django's table and formats, so a Django application and this library can serve the same
+// sessions from the same file. Needs libsqlite3 (CMake: link sessions::sqlite). This is the only
+// header of the library that includes <sqlite3.h>.
+//
+// The table (created if missing; exactly the DDL of Django's `migrate`):
+//   CREATE TABLE "django_session" ("session_key" varchar(40) NOT NULL PRIMARY KEY,
+//                                  "session_data" text NOT NULL, "expire_date" datetime NOT NULL)
+//   CREATE INDEX "django_session_expire_date_a5c62663" ON "django_session" ("expire_date")
+// expire_date holds what Django writes with USE_TZ=True: naive UTC text `YYYY-MM-DD HH:MM:SS`
+// plus `.ffffff` when the microseconds are not zero, compared as text, as Django does. Instants
+// are kept to the microsecond (Django's precision; the nanoseconds of a TimePoint are floored).
+// Another table name can be configured (a plain identifier; its index is `<table>_expire_date_idx`).
+// If Django's `migrate` must also run on the file, run it first (or with --fake-initial), since
+// Django's initial migration refuses an existing table.
+//
+// Sharing sessions with Django: pair the store with DjangoSignedSerializer and Django's SECRET_KEY.
+//
+//   sessions::SqliteStore store("sqlite:///srv/app/db.sqlite3");
+//   sessions::DjangoSignedSerializer serializer(secret_key);
+//   sessions::Session<sessions::SqliteStore, sessions::DjangoSignedSerializer> session(
+//       store, key, settings, serializer);
+//
+// Operations (one SQL statement each, every value bound as a parameter; `now` comes from the
+// store's Clock, never from SQL, so a ManualClock drives expiry in tests):
+//   load     SELECT session_data, expire_date WHERE session_key = ? AND expire_date > now
+//   create   INSERT ... ON CONFLICT (session_key) DO UPDATE ... WHERE expire_date <= now: a live
+//            row is never overwritten (false), an expired one is replaced, atomically
+//   update   UPDATE ... WHERE session_key = ? AND expire_date > now (0 rows: false; never creates)
+//   touch    the same, setting expire_date only
+//   remove   DELETE WHERE session_key = ?
+//   exists   SELECT 1 WHERE session_key = ? AND expire_date > now
+//   clear_expired  DELETE WHERE expire_date <= now, in batches of Options::clear_batch rows so
+//            that the write lock is released between batches; returns the count. (Django deletes
+//            `expire_date < now`; `<=` removes exactly the rows that load() already treats as
+//            gone, since a record ends AT its expiry instant.)
+// Expired rows are not deleted by load(): a read stays a read (no write lock), as in Django.
+// Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
+//
+// Threads: one instance serves every thread. It keeps a small pool of connections (at most
+// Options::max_connections, opened on demand), each with its statements prepared once; a call
+// borrows a connection for the duration of one statement. A connection is used by one thread at a
+// time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call mutex inside SQLite), and readers never
+// wait for each other or for the writer (WAL). Compared with one SQLITE_OPEN_FULLMUTEX connection,
+// this lets reads run in parallel and saves preparing statements per call. SQLite admits one
+// writer at a time: this process's writers queue on a mutex (SQLite's own busy handler would
+// make them poll and sleep in steps of milliseconds), and a writer that finds the file locked by
+// another process waits up to Options::busy_timeout, then fails with StorageError ("database is
+// locked"). Do not use a store across fork(): open a new one in the child.
+//
+// Durability: WAL with synchronous=NORMAL (the default) never corrupts the database, and a
+// committed write survives a crash of the process; a power loss or an OS crash may lose the last
+// transactions before the next checkpoint (sessions written in the last moments may reappear in
+// their previous state or vanish). SqliteSynchronous::full syncs the WAL on every commit: durable
+// across power loss too, at the cost of an fsync per write. ::off leaves it to the OS.
+//
+// Errors: a file that cannot be opened or is not a database, or a table that is missing when
+// create_table is off: ConfigurationError (from the constructor). Anything failing later (disk
+// full, I/O error, locked beyond busy_timeout, corruption): StorageError with SQLite's message;
+// the connection involved is closed and a fresh one is opened by the next call.
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+
+// ---- begin sessions/storage/sql_common.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
+// table name check, and Django's text form of an expire_date. No SQL client header here.
+
+namespace sessions::detail::sql {
+
+/// Django's table (migration sessions.0001_initial).
+inline constexpr std::string_view kDjangoTable = "django_session";
+/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
+/// and the first 8 hex digits of md5("django_session" "expire_date")).
+inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
+/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
+inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
+/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
+inline constexpr std::size_t kMaxTableName = 40;
+
+/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
+/// so that it can be quoted into statements as is; ConfigurationError otherwise.
+inline void validate_table_name(std::string_view store, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxTableName;
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    ok = letter || (digit && i > 0);
+  }
+  if (!ok) {
+    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
+                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
+[[nodiscard]] inline std::string quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+
+/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
+/// for any other table.
+[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
+  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
+  return std::string(table) + "_expire_date_idx";
+}
+
+/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
+[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
+[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
+  using Dur = TimePoint::duration;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
+  if (micros >= kMax) return TimePoint::max();
+  if (micros <= kMin) return TimePoint::min();
+  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
+}
+
+/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
+/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
+/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
+[[nodiscard]] inline std::string format_utc(TimePoint t) {
+  using namespace std::chrono;
+  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
+  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
+  std::int64_t micros = unix_micros(t);
+  if (micros < kMinMicros) micros = kMinMicros;
+  if (micros > kMaxMicros) micros = kMaxMicros;
+  const auto us = microseconds{micros};
+  const auto day = floor<days>(us);
+  const year_month_day ymd{sys_days{day}};
+  const auto in_day = us - duration_cast<microseconds>(day);
+  const auto secs = duration_cast<seconds>(in_day).count();
+  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
+  std::array<char, 32> buf{};
+  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(ymd.year()), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = ' ';
+  put(11, secs / 3600, 2);
+  buf[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
+  if (frac != 0) {
+    buf[19] = '.';
+    put(20, frac, 6);
+    len = 26;
+  }
+  return std::string(buf.data(), len);
+}
+
+/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
+/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
+[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
+  using namespace std::chrono;
+  if (text.size() < 19) return std::nullopt;
+  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
+    int value = 0;
+    for (std::size_t i = pos; i < pos + width; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
+      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
+      text[16] != ':' || !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
+    int value = 0;
+    if (!number(20, digits, value)) return std::nullopt;
+    frac = value;
+    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
+  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return from_unix_micros(micros);
+}
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
+// ---- end sessions/storage/sql_common.hpp ----
+// ---- begin sessions/storage/url.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// Store URLs: one small parser for every store that is configured with a URL.
+//
+//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
+//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
+//
+// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
+//            sqlite://data/sessions.db                (relative: see SqliteStore)
+//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
+//            postgresql:///app?host=/var/run/postgresql   (unix socket)
+//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
+//            memcached://10.0.0.1:11211,10.0.0.2:11211
+//
+// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
+// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
+// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
+// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
+// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
+//
+// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
+// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
+
+namespace sessions {
+
+/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
+struct UrlHost {
+  std::string name;
+  std::optional<std::uint16_t> port;
+  bool ipv6 = false;  // written as [literal]
+
+  friend bool operator==(const UrlHost&, const UrlHost&) = default;
+};
+
+struct Url {
+  /// Lower case, e.g. "postgresql".
+  std::string scheme;
+  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
+  bool has_authority = false;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
+  std::vector<UrlHost> hosts;
+  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
+  std::string path;
+  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+
+  /// The value of parameter `name` (its last occurrence), without consuming it.
+  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
+    std::optional<std::string> value;
+    for (const auto& [k, v] : query) {
+      if (k == name) value = v;
+    }
+    return value;
+  }
+
+  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
+  /// ConfigurationError (which one was meant?).
+  std::optional<std::string> take(std::string_view name) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+      if (it->first == name) {
+        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
+        value = std::move(it->second);
+        it = query.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return value;
+  }
+
+  /// take(name) as an integer in [min, max].
+  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [ptr, ec] = std::from_chars(first, last, value);
+    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
+      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
+                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+
+  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
+  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
+                                                             std::int64_t max = 24LL * 3600 * 1000) {
+    const auto value = take_integer(name, 0, max);
+    if (!value) return std::nullopt;
+    return std::chrono::milliseconds{*value};
+  }
+
+  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
+  std::optional<bool> take_bool(std::string_view name) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::string lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
+    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
+                             *text + "'");
+  }
+
+  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
+  /// known ones).
+  void reject_unknown_parameters() const {
+    if (query.empty()) return;
+    std::string names;
+    for (const auto& [k, v] : query) {
+      if (!names.empty()) names += ", ";
+      names += "'" + k + "'";
+    }
+    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
+  }
+
+  /// The URL for messages and logs: the password replaced by "***", the query left out.
+  [[nodiscard]] std::string redacted() const {
+    std::string out = scheme + ":";
+    if (has_authority) {
+      out += "//";
+      if (username || password) {
+        out += username.value_or("");
+        if (password) out += ":***";
+        out += '@';
+      }
+      out += host_list();
+    }
+    out += path;
+    return out;
+  }
+
+  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
+  [[nodiscard]] std::string host_list() const {
+    std::string out;
+    for (const UrlHost& h : hosts) {
+      if (!out.empty()) out += ',';
+      out += h.ipv6 ? "[" + h.name + "]" : h.name;
+      if (h.port) out += ":" + std::to_string(*h.port);
+    }
+    return out;
+  }
+
+  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+ private:
+  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
+};
+
+namespace detail::url {
+
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
+/// for error messages about a URL that could not be parsed.
+[[nodiscard]] inline std::string mask(std::string_view text) {
+  const std::size_t slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  const std::size_t start = slashes + 2;
+  const std::size_t end = text.find_first_of("/?#", start);
+  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "***";
+  out += text.substr(start + at);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
+  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
+}
+
+/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
+[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
+    const int hi = hex_value(part[i + 1]);
+    const int lo = hex_value(part[i + 2]);
+    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
+    const char decoded = static_cast<char>((hi << 4) | lo);
+    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
+  UrlHost host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!item.empty() && item.front() == '[') {
+    const std::size_t close = item.find(']');
+    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
+    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
+    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
+    const std::size_t zone = literal.find('%');
+    const std::string_view address = std::string_view(literal).substr(0, zone);
+    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
+              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (ok && zone != std::string::npos) {
+      const std::string_view name = std::string_view(literal).substr(zone + 1);
+      ok = !name.empty();
+      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
+    }
+    if (!ok) fail(text, "an invalid IPv6 address");
+    host.name = literal;
+    host.ipv6 = true;
+    const std::string_view rest = item.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
+      has_port = true;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = item.rfind(':');
+    std::string_view name = item;
+    if (colon != std::string_view::npos) {
+      name = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      has_port = true;
+      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
+    }
+    host.name = decode(text, name, "host");
+  }
+  if (has_port && !port_text.empty()) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
+        !is_digit(port_text.front())) {
+      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+    }
+    host.port = static_cast<std::uint16_t>(value);
+  }
+  if (host.name.empty() && host.port) fail(text, "a port without a host");
+  return host;
+}
+
+}  // namespace detail::url
+
+/// Parses `text`; ConfigurationError when it is not a well-formed URL.
+[[nodiscard]] inline Url parse_url(std::string_view text) {
+  using namespace detail::url;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
+  }
+  Url url;
+  // scheme
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  for (const char c : text.substr(0, colon)) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
+    url.scheme += Url::ascii_lower(c);
+  }
+  std::string_view rest = text.substr(colon + 1);
+  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
+  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
+  // query
+  std::string_view query;
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  // authority
+  if (rest.starts_with("//")) {
+    url.has_authority = true;
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      authority.remove_prefix(at + 1);
+      const std::size_t sep = userinfo.find(':');
+      url.username = decode(text, userinfo.substr(0, sep), "user name");
+      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
+    }
+    if (!authority.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = authority.find(',', start);
+        const std::string_view item =
+            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (item.empty()) fail(text, "an empty entry in the host list");
+        url.hosts.push_back(parse_host(text, item));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      for (const UrlHost& h : url.hosts) {
+        if (h.name.empty()) fail(text, "an empty host name");
+      }
+    }
+  }
+  url.path = decode(text, rest, "path");
+  // query parameters
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    const std::size_t amp = query.find('&', start);
+    const std::string_view item =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      std::string name = decode(text, item.substr(0, eq), "query");
+      if (name.empty()) fail(text, "a query parameter without a name");
+      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
+      url.query.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return url;
+}
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
+// ---- end sessions/storage/url.hpp ----
+
+namespace sessions {
+
+/// SQLite's `PRAGMA synchronous` (see SqliteStore's durability notes).
+enum class SqliteSynchronous { off, normal, full, extra };
+
+class SqliteStore {
+ public:
+  using payload_type = std::string;
+
+  struct Options {
+    /// The database file; created if missing (its directory must exist).
+    std::filesystem::path path;
+    /// The sessions table: Django's by default.
+    std::string table = std::string(detail::sql::kDjangoTable);
+    /// CREATE TABLE / CREATE INDEX IF NOT EXISTS when the store opens.
+    bool create_table = true;
+    /// How long a writer waits for the database lock before failing.
+    std::chrono::milliseconds busy_timeout{5000};
+    SqliteSynchronous synchronous = SqliteSynchronous::normal;
+    /// journal_mode=WAL (set once, persistent in the file). Off: the file's journal mode is left
+    /// as it is (use it on file systems without shared memory, e.g. network mounts).
+    bool wal = true;
+    /// Connections kept at most; a call waits for one when all are in use.
+    std::size_t max_connections = 8;
+    /// Rows deleted per statement by clear_expired().
+    std::size_t clear_batch = 1000;
+    Clock clock{};
+    Logger logger{};
+  };
+
+  /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` (or
+  /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
+  /// synchronous (off|normal|full|extra), wal, max_connections, clear_batch. Anything else is
+  /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
+  [[nodiscard]] static Options options_from_url(std::string_view text) {
+    Url url = parse_url(text);
+    if (url.scheme != "sqlite" && url.scheme != "sqlite3") {
+      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " does not start with sqlite:");
+    }
+    if (url.username || url.password) {
+      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " has a user or password; SQLite has none");
+    }
+    Options options;
+    std::string path;
+    if (!url.hosts.empty()) {
+      // sqlite://relative/path: the "host" is the first path segment.
+      if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
+        throw ConfigurationError("SqliteStore: cannot read a file path from the URL " + url.redacted() +
+                                 " (write sqlite:///absolute/path or sqlite://relative/path)");
+      }
+      path = url.hosts.front().name + url.path;
+    } else {
+      path = url.path;
+    }
+    if (path.empty() || path == "/") throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " names no file");
+    if (path == ":memory:" || path == "/:memory:" || path.starts_with("file:")) {
+      throw ConfigurationError("SqliteStore: in-memory and URI databases are not supported (every connection of "
+                               "the pool would see a different database); use a file");
+    }
+    options.path = path;
+    if (auto v = url.take("table")) options.table = *v;
+    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
+    if (auto v = url.take_bool("wal")) options.wal = *v;
+    if (auto v = url.take_integer("max_connections", 1, 1024)) options.max_connections = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
+    if (auto v = url.take("synchronous")) {
+      std::string lower = *v;
+      for (char& c : lower) c = Url::ascii_lower(c);
+      if (lower == "off" || lower == "0") {
+        options.synchronous = SqliteSynchronous::off;
+      } else if (lower == "normal" || lower == "1") {
+        options.synchronous = SqliteSynchronous::normal;
+      } else if (lower == "full" || lower == "2") {
+        options.synchronous = SqliteSynchronous::full;
+      } else if (lower == "extra" || lower == "3") {
+        options.synchronous = SqliteSynchronous::extra;
+      } else {
+        throw ConfigurationError("SqliteStore: synchronous must be off, normal, full or extra, not '" + *v + "'");
+      }
+    }
+    url.reject_unknown_parameters();
+    return options;
+  }
+
+  explicit SqliteStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+    detail::sql::validate_table_name("SqliteStore", options_.table);
+    if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
+    if (options_.max_connections == 0) options_.max_connections = 1;
+    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    path_string_ = options_.path.string();
+    build_statements();
+    // Open one connection now: a file that cannot be used is a configuration error, reported here
+    // rather than at the first request.
+    std::unique_ptr<Connection> first = open_connection(/*initialize=*/true);
+    std::lock_guard lock(pool_->mutex);
+    pool_->idle.push_back(std::move(first));
+    pool_->open = 1;
+  }
+
+  /// SqliteStore(options_from_url(url)) with the given clock and logger.
+  explicit SqliteStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : SqliteStore(with(options_from_url(url), clock, logger)) {}
+
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+  ~SqliteStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string now = now_text();
+    Lease c = borrow();
+    Statement st(*this, c, kLoad, "load", key);
+    st.bind(1, key);
+    st.bind(2, now);
+    if (!st.step()) return std::nullopt;
+    const std::string_view expire = st.column_text(1);
+    const std::optional<TimePoint> expires_at = detail::sql::parse_utc(expire);
+    if (!expires_at) {
+      options_.logger(LogLevel::warning, kLogCategory,
+                      "SqliteStore: the row for key " + std::string(loggable_key_prefix(key)) + "... in " + path_string_ +
+                          " has an unreadable expire_date; treated as absent");
+      return std::nullopt;
+    }
+    return Record<std::string>{std::string(st.column_text(0)), *expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kCreate, "create", key);
+    st.bind(1, key);
+    st.bind(2, payload);
+    st.bind(3, expire);
+    st.bind(4, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kUpdate, "update", key);
+    st.bind(1, key);
+    st.bind(2, payload);
+    st.bind(3, expire);
+    st.bind(4, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kTouch, "touch", key);
+    st.bind(1, key);
+    st.bind(2, expire);
+    st.bind(3, now);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    Statement st(*this, c, kRemove, "remove", key);
+    st.bind(1, key);
+    st.step();
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string now = now_text();
+    Lease c = borrow();
+    Statement st(*this, c, kExists, "exists", key);
+    st.bind(1, key);
+    st.bind(2, now);
+    return st.step();
+  }
+
+  /// Deletes the rows whose expire_date is at or before now; returns how many.
+  std::size_t clear_expired() {
+    const std::string now = now_text();
+    std::size_t removed = 0;
+    for (;;) {
+      std::lock_guard writer(pool_->writer);  // released between batches
+      Lease c = borrow();
+      Statement st(*this, c, kClearExpired, "clear_expired", {});
+      st.bind(1, now);
+      st.bind(2, static_cast<std::int64_t>(options_.clear_batch));
+      st.step();
+      const auto n = static_cast<std::size_t>(::sqlite3_changes(c->db));
+      removed += n;
+      if (n < options_.clear_batch) break;
+    }
+    return removed;
+  }
+
+  /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
+  [[nodiscard]] std::uint64_t statements_executed() const noexcept {
+    return statements_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return options_.path; }
+  [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
+  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+
+  struct Connection {
+    sqlite3* db = nullptr;
+    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    Connection() = default;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection() {
+      for (sqlite3_stmt* s : statements) ::sqlite3_finalize(s);  // NULL is a no-op
+      ::sqlite3_close_v2(db);
+    }
+  };
+
+  struct Pool {
+    std::mutex mutex;
+    std::condition_variable available;
+    std::vector<std::unique_ptr<Connection>> idle;
+    std::size_t open = 0;  // idle + borrowed
+    // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
+    // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
+    // instead hands the lock over at once; busy_timeout is left for other processes.
+    std::mutex writer;
+  };
+
+  // A borrowed connection; goes back to the pool unless discard() was called (after an error).
+  class Lease {
+   public:
+    Lease(SqliteStore& store, std::unique_ptr<Connection> c) : store_(&store), c_(std::move(c)) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { store_->give_back(std::move(c_)); }
+    Connection* operator->() const noexcept { return c_.get(); }
+    Connection& operator*() const noexcept { return *c_; }
+    void discard() noexcept { c_.reset(); }
+
+   private:
+    SqliteStore* store_;
+    std::unique_ptr<Connection> c_;
+  };
+
+  // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
+  class Statement {
+   public:
+    Statement(SqliteStore& store, Lease& lease, StatementId id, const char* op, std::string_view key)
+        : store_(store), lease_(lease), st_((*lease).statements[id]), op_(op), key_(key) {}
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement() {
+      if (st_ != nullptr) {
+        ::sqlite3_reset(st_);
+        ::sqlite3_clear_bindings(st_);
+      }
+    }
+
+    void bind(int index, std::string_view text) {
+      check(::sqlite3_bind_text64(st_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
+    void bind(int index, std::int64_t value) { check(::sqlite3_bind_int64(st_, index, value)); }
+
+    // True for a row, false when done; StorageError otherwise.
+    bool step() {
+      store_.statements_.fetch_add(1, std::memory_order_relaxed);
+      const int rc = ::sqlite3_step(st_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      fail(rc);
+    }
+
+    [[nodiscard]] std::string_view column_text(int column) const {
+      const unsigned char* text = ::sqlite3_column_text(st_, column);
+      const int size = ::sqlite3_column_bytes(st_, column);
+      if (text == nullptr || size <= 0) return {};
+      return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
+    }
+
+   private:
+    void check(int rc) {
+      if (rc != SQLITE_OK) fail(rc);
+    }
+    [[noreturn]] void fail(int rc) {
+      std::string message = std::string("SqliteStore::") + op_ + ": " + ::sqlite3_errmsg(lease_->db) + " (" +
+                            ::sqlite3_errstr(rc) + ", " + store_.path_string_;
+      if (!key_.empty()) message += ", key " + std::string(loggable_key_prefix(key_)) + "...";
+      message += ')';
+      ::sqlite3_reset(st_);
+      ::sqlite3_clear_bindings(st_);
+      st_ = nullptr;
+      // The connection may be in any state after an I/O error or a corruption: a fresh one is
+      // opened by the next call.
+      lease_.discard();
+      throw StorageError(message);
+    }
+
+    SqliteStore& store_;
+    Lease& lease_;
+    sqlite3_stmt* st_;
+    const char* op_;
+    std::string_view key_;
+  };
+
+  static Options with(Options o, Clock clock, Logger logger) {
+    o.clock = clock;
+    o.logger = logger;
+    return o;
+  }
+
+  [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
+
+  void build_statements() {
+    const std::string t = detail::sql::quoted(options_.table);
+    sql_[kLoad] = "SELECT \"session_data\", \"expire_date\" FROM " + t +
+                  " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+    sql_[kCreate] = "INSERT INTO " + t +
+                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES (?1, ?2, ?3)"
+                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = excluded.\"session_data\","
+                    " \"expire_date\" = excluded.\"expire_date\" WHERE " +
+                    t + ".\"expire_date\" <= ?4";
+    sql_[kUpdate] = "UPDATE " + t +
+                    " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
+    sql_[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
+    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
+    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t +
+                          " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
+  }
+
+  [[nodiscard]] std::string ddl_table() const {
+    return "CREATE TABLE " + detail::sql::quoted(options_.table) +
+           " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL, "
+           "\"expire_date\" datetime NOT NULL)";
+  }
+  [[nodiscard]] std::string ddl_index() const {
+    return "CREATE INDEX " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) +
+           " ON " + detail::sql::quoted(options_.table) + " (\"expire_date\")";
+  }
+
+  // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
+  std::optional<std::string> exec(sqlite3* db, const std::string& sql) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    char* error = nullptr;
+    const int rc = ::sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    if (rc == SQLITE_OK) return std::nullopt;
+    std::string message = error != nullptr ? error : ::sqlite3_errstr(rc);
+    ::sqlite3_free(error);
+    return message + " (" + ::sqlite3_errstr(rc) + ")";
+  }
+
+  template <class Fail>
+  bool table_exists(sqlite3* db, Fail& fail) {
+    sqlite3_stmt* st = nullptr;
+    const char* sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE";
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    int rc = ::sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (rc == SQLITE_OK) rc = ::sqlite3_bind_text(st, 1, options_.table.c_str(), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) rc = ::sqlite3_step(st);
+    const std::string error = ::sqlite3_errmsg(db);
+    ::sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema: " + error);
+    return rc == SQLITE_ROW;
+  }
+
+  // A new connection with its pragmas set and statements prepared. `initialize` (the first
+  // connection): also sets the journal mode and creates the table, and every failure is a
+  // ConfigurationError; later ones fail with StorageError.
+  std::unique_ptr<Connection> open_connection(bool initialize) {
+    auto c = std::make_unique<Connection>();
+    auto fail = [&](const std::string& what) -> void {
+      const std::string message = "SqliteStore: " + what + " (" + path_string_ + ")";
+      if (initialize) throw ConfigurationError(message);
+      throw StorageError(message);
+    };
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      fail(std::string("cannot open the database: ") +
+           (c->db != nullptr ? ::sqlite3_errmsg(c->db) : ::sqlite3_errstr(rc)));
+    }
+    ::sqlite3_extended_result_codes(c->db, 1);
+    const auto busy_ms = options_.busy_timeout.count();
+    ::sqlite3_busy_timeout(c->db, busy_ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(busy_ms));
+    static constexpr std::array<const char*, 4> kSync = {"OFF", "NORMAL", "FULL", "EXTRA"};
+    const std::string pragmas =
+        std::string("PRAGMA synchronous = ") + kSync[static_cast<std::size_t>(options_.synchronous)];
+    if (auto e = exec(c->db, pragmas)) fail("cannot configure the connection: " + *e);
+    if (initialize) {
+      if (options_.wal) {
+        if (auto e = exec(c->db, "PRAGMA journal_mode = WAL")) fail("cannot switch to WAL: " + *e);
+      }
+      // Checked first, so that a read-only database with the table in place opens (for reading).
+      // Django's exact DDL has no IF NOT EXISTS (SQLite keeps the text as written), so the check
+      // is repeated under the write lock, where no other process can create the table meanwhile.
+      if (options_.create_table && !table_exists(c->db, fail)) {
+        std::optional<std::string> e = exec(c->db, "BEGIN IMMEDIATE");
+        if (!e && !table_exists(c->db, fail)) e = exec(c->db, ddl_table() + "; " + ddl_index());
+        if (!e) e = exec(c->db, "COMMIT");
+        if (e) {
+          (void)exec(c->db, "ROLLBACK");
+          fail("cannot create the table " + options_.table + ": " + *e);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < kStatementCount; ++i) {
+      const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
+                                           SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
+      if (prc != SQLITE_OK) {
+        fail("cannot prepare a statement on the table " + options_.table + ": " + ::sqlite3_errmsg(c->db) +
+             (options_.create_table ? "" : " (create_table is off: does the table exist?)"));
+      }
+    }
+    return c;
+  }
+
+  Lease borrow() {
+    {
+      std::unique_lock lock(pool_->mutex);
+      pool_->available.wait(lock, [this] { return !pool_->idle.empty() || pool_->open < options_.max_connections; });
+      if (!pool_->idle.empty()) {
+        std::unique_ptr<Connection> c = std::move(pool_->idle.back());
+        pool_->idle.pop_back();
+        return Lease(*this, std::move(c));
+      }
+      ++pool_->open;  // reserved; opened outside the lock
+    }
+    try {
+      return Lease(*this, open_connection(/*initialize=*/false));
+    } catch (...) {
+      give_back(nullptr);
+      throw;
+    }
+  }
+
+  // Returns a connection to the pool, or (nullptr) releases its slot.
+  void give_back(std::unique_ptr<Connection> c) noexcept {
+    {
+      std::lock_guard lock(pool_->mutex);
+      if (c) {
+        pool_->idle.push_back(std::move(c));
+      } else {
+        --pool_->open;
+      }
+    }
+    pool_->available.notify_one();
+  }
+
+  Options options_;
+  std::string path_string_;
+  std::array<std::string, kStatementCount> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> statements_{0};
+};
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQLITE_HPP
+// ---- end sessions/storage/sqlite.hpp ----

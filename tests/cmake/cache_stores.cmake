@@ -1,0 +1,92 @@
+# The cache stores (RedisStore, MemcachedStore) and CachedStore. SESSIONS_WITH_REDIS and
+# SESSIONS_WITH_MEMCACHED (declared in cmake/sessionsStores.cmake, default OFF) decide what is built:
+#
+#   redis      test_redis (tests/unit/redis), linked with sessions::redis, run inside
+#              tests/servers/redis.sh (a throw-away redis-server on a free port)        WITH_REDIS
+#   memcached  test_memcached (tests/unit/memcached), linked with sessions::memcached, run inside
+#              tests/servers/memcached.sh (two throw-away memcached servers)             WITH_MEMCACHED
+#   cached     test_cached (tests/unit/cached): always, over MemoryStore and FileStore; with the
+#              options also over RedisStore / MemcachedStore (SESSIONS_TEST_WITH_REDIS /
+#              SESSIONS_TEST_WITH_MEMCACHED), inside the harnesses it needs
+#
+# The three parts are skipped by the generic loop of tests/CMakeLists.txt
+# (SESSIONS_TEST_PARTS_WITH_OWN_REGISTRATION) and built here the same way, plus the client library.
+# A missing server makes the tests FAIL, never skip.
+include_guard(GLOBAL)
+
+set(_sessions_servers_dir "${CMAKE_CURRENT_SOURCE_DIR}/servers")
+
+# _sessions_cache_test_part(<part> <libraries...>)
+function(_sessions_cache_test_part part)
+  file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/unit/${part}/*.test.cpp")
+  add_executable(test_${part} ${_sources} ${_sessions_catch_main})
+  target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+  target_link_libraries(test_${part} PRIVATE sessions::sessions ${ARGN} sessions_project_options
+    ${_sessions_catch_libs} Threads::Threads)
+  # The shared precompiled header only fits a program compiled with the same definitions; hiredis's
+  # pkg-config file adds -D_FILE_OFFSET_BITS=64, with which g++ silently ignores that header and
+  # parses everything again in every file. Such a program gets a precompiled header of its own.
+  set(_own_pch FALSE)
+  foreach(_lib IN LISTS ARGN)
+    set(_client "")
+    if(_lib STREQUAL "sessions::redis")
+      set(_client "${SESSIONS_REDIS_TARGET}")
+    elseif(_lib STREQUAL "sessions::memcached")
+      set(_client "${SESSIONS_MEMCACHED_TARGET}")
+    endif()
+    if(_client AND TARGET ${_client})
+      get_target_property(_defs ${_client} INTERFACE_COMPILE_DEFINITIONS)
+      get_target_property(_opts ${_client} INTERFACE_COMPILE_OPTIONS)
+      if(_defs OR _opts)
+        set(_own_pch TRUE)
+      endif()
+    endif()
+  endforeach()
+  if(_own_pch OR NOT _sessions_pch_owner)
+    target_precompile_headers(test_${part} PRIVATE
+      <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
+  else()
+    target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
+  endif()
+endfunction()
+
+# sessions_find_store_client() sets these in cmake/sessionsStores.cmake's scope only; look again
+# (cheap: the imported targets exist already) to know the client targets here.
+if(SESSIONS_WITH_REDIS AND COMMAND sessions_find_store_client)
+  sessions_find_store_client(redis)
+endif()
+if(SESSIONS_WITH_MEMCACHED AND COMMAND sessions_find_store_client)
+  sessions_find_store_client(memcached)
+endif()
+
+set(_sessions_redis_harness bash "${_sessions_servers_dir}/redis.sh" run --)
+set(_sessions_memcached_harness bash "${_sessions_servers_dir}/memcached.sh" run --)
+
+if(SESSIONS_WITH_REDIS)
+  _sessions_cache_test_part(redis sessions::redis)
+  add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis>)
+  set_tests_properties(redis PROPERTIES LABELS "unit;redis" TIMEOUT 600)
+endif()
+
+if(SESSIONS_WITH_MEMCACHED)
+  _sessions_cache_test_part(memcached sessions::memcached)
+  add_test(NAME memcached COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached>)
+  set_tests_properties(memcached PROPERTIES LABELS "unit;memcached" TIMEOUT 600)
+endif()
+
+set(_cached_libs "")
+set(_cached_harness "")
+if(SESSIONS_WITH_REDIS)
+  list(APPEND _cached_libs sessions::redis)
+  list(APPEND _cached_harness ${_sessions_redis_harness})
+endif()
+if(SESSIONS_WITH_MEMCACHED)
+  list(APPEND _cached_libs sessions::memcached)
+  list(APPEND _cached_harness ${_sessions_memcached_harness})
+endif()
+_sessions_cache_test_part(cached ${_cached_libs})
+target_compile_definitions(test_cached PRIVATE
+  SESSIONS_TEST_WITH_REDIS=$<BOOL:${SESSIONS_WITH_REDIS}>
+  SESSIONS_TEST_WITH_MEMCACHED=$<BOOL:${SESSIONS_WITH_MEMCACHED}>)
+add_test(NAME cached COMMAND ${_cached_harness} $<TARGET_FILE:test_cached>)
+set_tests_properties(cached PROPERTIES LABELS "unit;cached" TIMEOUT 600)
