@@ -26,7 +26,9 @@ TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
-          libcpp-httplib-dev)
+          libcpp-httplib-dev
+          libsqlite3-dev libpq-dev postgresql python3-psycopg2
+          libhiredis-dev redis-server libmemcached-dev memcached)
 
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 STAGES=(amalgamate gcc clang sanitize meson)
@@ -49,7 +51,8 @@ CTEST_ARGS=()
 cmake_stage() {
   local dir=$1
   shift
-  cmake -S "$ROOT" -B "$dir" -G Ninja -DSESSIONS_BUILD_TESTS=ON -DSESSIONS_BUILD_EXAMPLES=ON "$@"
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DSESSIONS_BUILD_TESTS=ON -DSESSIONS_BUILD_EXAMPLES=ON \
+    -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON "$@"
   cmake --build "$dir" --parallel "$JOBS"
   ctest --test-dir "$dir" --output-on-failure --parallel "$JOBS" --timeout "$TEST_TIMEOUT" "${CTEST_ARGS[@]}"
 }

@@ -4074,7 +4074,7 @@ class FileStore {
     /// side's SESSION_COOKIE_AGE. When unset, the constructors that take Settings use
     /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
     /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
-    std::optional<std::chrono::seconds> cookie_age;
+    std::optional<std::chrono::seconds> cookie_age{};
   };
 
   /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),

@@ -47,13 +47,23 @@ signal_pid() {
   kill "-$signal" "$(<"$pidfile")"
 }
 
+# stop_pids <pidfile...>: all at once (a server may take a second to exit), then wait for all.
+stop_pids() {
+  local pidfile jobs=()
+  for pidfile in "$@"; do
+    stop_pid "$pidfile" &
+    jobs+=($!)
+  done
+  wait "${jobs[@]}"  # only these: the harness has a watchdog child that must not be waited for
+}
+
 # stop_all <dir>: every server whose pid file is in <dir>.
 stop_all() {
-  local dir=$1 pidfile
+  local dir=$1 pidfiles=() pidfile
   for pidfile in "$dir"/*.pid; do
-    [[ -e $pidfile ]] || continue
-    stop_pid "$pidfile"
+    [[ -e $pidfile ]] && pidfiles+=("$pidfile")
   done
+  if [[ ${#pidfiles[@]} -gt 0 ]]; then stop_pids "${pidfiles[@]}"; fi
 }
 
 # start_watchdog <dir> <pid>: when process <pid> is gone, stop the servers of <dir> and remove it.

@@ -52,8 +52,15 @@ ctl() {
   if [[ -n $which ]]; then numbers=("$which"); else numbers=($(seq 1 "$COUNT")); fi
   for n in "${numbers[@]}"; do
     [[ -f $dir/port$n ]] || { echo "memcached.sh: no server $n" >&2; return 2; }
+  done
+  if [[ $action == stop ]]; then
+    local pidfiles=()
+    for n in "${numbers[@]}"; do pidfiles+=("$dir/memcached$n.pid"); done
+    stop_pids "${pidfiles[@]}"
+    return
+  fi
+  for n in "${numbers[@]}"; do
     case $action in
-      stop) stop_pid "$dir/memcached$n.pid" ;;
       start)
         if [[ -f $dir/memcached$n.pid ]] && kill -0 "$(<"$dir/memcached$n.pid")" 2>/dev/null; then continue; fi
         start_server "$dir" "$n" || { echo "memcached.sh: server $n did not restart" >&2; return 1; }

@@ -52,27 +52,44 @@ CTL=$DIR/ctl.sh
 chmod 755 "$DIR"
 if [[ ${#AS_PG[@]} -gt 0 ]]; then chown postgres: "$DIR"; fi
 
-cleanup() {
-  local rc=$?
+# Stops the server (whatever state it is in) and removes everything.
+teardown() {
   if [[ -f $DATA/postmaster.pid ]]; then
-    "$CTL" thaw >/dev/null 2>&1 || true
-    "${AS_PG[@]}" "$BIN/pg_ctl" -D "$DATA" -m immediate -w -t 20 stop >/dev/null 2>&1 || true
+    [[ -x $CTL ]] && "$CTL" thaw >/dev/null 2>&1
+    "${AS_PG[@]}" "$BIN/pg_ctl" -D "$DATA" -m immediate -w -t 20 stop >/dev/null 2>&1
   fi
   rm -rf "$DIR"
+}
+
+cleanup() {
+  local rc=$?
+  if [[ -n ${WATCHDOG:-} ]]; then kill "$WATCHDOG" 2>/dev/null || true; fi
+  teardown || true
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# ctest kills a test that runs past its timeout with SIGKILL, which runs no trap: a watchdog tears
+# the server down when this script is gone. (Its output goes nowhere, so that ctest does not wait
+# for it.)
+(
+  trap '' HUP INT TERM
+  while kill -0 $$ 2>/dev/null && [[ -d $DIR ]]; do sleep 1; done
+  if [[ -d $DIR ]]; then teardown; fi
+) </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 "${AS_PG[@]}" "$BIN/initdb" -D "$DATA" -A trust -U postgres -E UTF8 --locale=C --no-sync >"$DIR/initdb.log" 2>&1 ||
   { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
 
 {
   echo "listen_addresses = '127.0.0.1'"
-  echo "port = $PORT"
   echo "unix_socket_directories = '$DIR'"
   echo "max_connections = 100"
   # A test server: speed over durability.
@@ -97,7 +114,7 @@ pids() {
 }
 case \${1:-} in
   stop) ${AS_PG[*]} "$BIN/pg_ctl" -D "$DATA" -m fast -w -t 30 stop >/dev/null ;;
-  start) ${AS_PG[*]} "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 30 start >/dev/null ;;
+  start) ${AS_PG[*]} "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -o "-p \$(cat "$DIR/port")" -w -t 30 start >/dev/null ;;
   freeze) for p in \$(pids); do kill -STOP "\$p"; done ;;
   thaw) for p in \$(pids); do kill -CONT "\$p"; done ;;
   log) cat "$LOG" ;;
@@ -106,7 +123,18 @@ esac
 EOF
 chmod 755 "$CTL"
 
-"$CTL" start || { cat "$LOG" >&2; die "the server did not start"; }
+# The port was free a moment ago; if another process took it meanwhile, try another one.
+started=0
+for attempt in 1 2 3 4 5; do
+  PORT=$(free_port)
+  echo "$PORT" >"$DIR/port"
+  if "$CTL" start; then
+    started=1
+    break
+  fi
+  grep -q "could not bind\|Address already in use" "$LOG" 2>/dev/null || break
+done
+[[ $started -eq 1 ]] || { cat "$LOG" >&2; die "the server did not start"; }
 "${AS_PG[@]}" "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
   -c 'CREATE DATABASE sessions_test' >/dev/null || { cat "$LOG" >&2; die "cannot create the database"; }
 

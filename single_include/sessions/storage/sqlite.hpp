@@ -575,7 +575,7 @@ class SqliteStore {
     std::filesystem::path path;
     /// The sessions table: Django's by default.
     std::string table = std::string(detail::sql::kDjangoTable);
-    /// CREATE TABLE / CREATE INDEX IF NOT EXISTS when the store opens.
+    /// Create the table and its index (Django's DDL) when the store opens and they are missing.
     bool create_table = true;
     /// How long a writer waits for the database lock before failing.
     std::chrono::milliseconds busy_timeout{5000};
@@ -649,6 +649,9 @@ class SqliteStore {
   explicit SqliteStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
     detail::sql::validate_table_name("SqliteStore", options_.table);
     if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
+    if (::sqlite3_threadsafe() == 0) {
+      throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
+    }
     if (options_.max_connections == 0) options_.max_connections = 1;
     if (options_.clear_batch == 0) options_.clear_batch = 1;
     path_string_ = options_.path.string();
