@@ -14,10 +14,16 @@
 // (the first stderr line is "BadSignature: why", "SignatureExpired: why", "MalformedSignedData:
 // why", ...); 2 usage error (with a usage line on stderr).
 //
-// Commands live in one table (kCommands); store commands (clearsessions, show, ...) are added by
-// writing a handler and a row.
+//   sessionctl clearsessions --store URL [--key KEY]
+//   sessionctl show --store URL [--key KEY] SESSION_KEY
+//       Django's clearsessions, and a session's data as Django's SessionStore(key).load() sees it
+//       (store_commands.hpp). A store that cannot be reached: one line on stderr, exit 1.
+//
+// Commands live in one table (kCommands): a handler and a row.
 
 #include <sessions/signing/signing.hpp>
+
+#include "store_commands.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -255,6 +261,29 @@ constexpr OptionSpec kSignOptions[] = {kKey, kKeyFile, kSalt, kCompress, kTimest
 constexpr OptionSpec kUnsignOptions[] = {kKey, kKeyFile, kFallbackKey, kSalt, kMaxAge, kNow};
 constexpr OptionSpec kSignCookieOptions[] = {kKey, kKeyFile, kName, kSalt, kTimestamp};
 constexpr OptionSpec kUnsignCookieOptions[] = {kKey, kKeyFile, kName, kFallbackKey, kSalt, kMaxAge, kNow};
+constexpr OptionSpec kStore{"store", true, false};
+constexpr OptionSpec kClearOptions[] = {kStore, kKey, kKeyFile};
+constexpr OptionSpec kShowOptions[] = {kStore, kKey, kKeyFile, {"session-key", true, false}};
+
+std::string store_url(const Args& args) {
+  auto url = args.get("store");
+  if (!url || url->empty()) throw UsageError("--store URL is required");
+  return *url;
+}
+
+int cmd_clearsessions(const Args& args) { return sessionctl::clearsessions(store_url(args)); }
+
+int cmd_show(const Args& args) {
+  const std::string url = store_url(args);
+  const auto session_key = args.get("session-key");
+  if (!session_key) throw UsageError("the session key to show is missing");
+  try {
+    return sessionctl::show(url, secret_key(args), *session_key);
+  } catch (const sessionctl::NotFound& e) {
+    std::cerr << "NotFound: " << e.what() << '\n';
+    return kExitRefused;
+  }
+}
 
 struct Command {
   std::string_view name;
@@ -275,6 +304,10 @@ constexpr Command kCommands[] = {
      "unsign-cookie --key KEY --name NAME [--fallback-key KEY]... [--salt SALT] [--max-age SECONDS] [--now UNIX]",
      "the original value of the signed cookie value on stdin (get_signed_cookie)", kUnsignCookieOptions,
      cmd_unsign_cookie},
+    {"clearsessions", "clearsessions --store URL",
+     "removes expired sessions and prints how many (Django's clearsessions)", kClearOptions, cmd_clearsessions},
+    {"show", "show --store URL [--key KEY] SESSION_KEY",
+     "the live session's data as compact JSON; exit 1 when missing or expired", kShowOptions, cmd_show},
 };
 
 void print_usage(std::ostream& out) {
@@ -292,6 +325,7 @@ std::string_view error_name(const std::exception& e) {
   if (dynamic_cast<const sessions::EncodeError*>(&e) != nullptr) return "EncodeError";
   if (dynamic_cast<const sessions::ConfigurationError*>(&e) != nullptr) return "ConfigurationError";
   if (dynamic_cast<const sessions::CryptoError*>(&e) != nullptr) return "CryptoError";
+  if (dynamic_cast<const sessions::StorageError*>(&e) != nullptr) return "StorageError";
   if (dynamic_cast<const sessions::Error*>(&e) != nullptr) return "Error";
   return "error";
 }
@@ -315,7 +349,14 @@ int main(int argc, char** argv) {
   }
   try {
     if (command == nullptr) throw UsageError("unknown command '" + std::string(name) + "'");
-    const Args args = parse_options(command->options, words.subspan(2));
+    std::vector<char*> rest(words.begin() + 2, words.end());
+    std::string positional;
+    if (command->name == "show" && !rest.empty() && std::string_view(rest.back()).substr(0, 2) != "--") {
+      // show's one positional argument, the session key, is passed on as --session-key.
+      positional = "--session-key=" + std::string(rest.back());
+      rest.back() = positional.data();
+    }
+    const Args args = parse_options(command->options, rest);
     return command->run(args);
   } catch (const UsageError& e) {
     std::cerr << "sessionctl: " << e.what() << '\n';

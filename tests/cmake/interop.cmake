@@ -61,6 +61,11 @@ function(_sessions_register_interop_tests interop_dir)
     endif()
     set_tests_properties(${_test} PROPERTIES LABELS "interop" TIMEOUT 1500)
   endforeach()
+  if(_python AND SESSIONS_WITH_SQLITE AND SESSIONS_WITH_POSTGRES AND SESSIONS_WITH_REDIS AND SESSIONS_WITH_MEMCACHED)
+    add_test(NAME interop_sessionctl_stores
+      COMMAND "${_python}" "${interop_dir}/test_sessionctl_stores.py" $<TARGET_FILE:sessionctl>)
+    set_tests_properties(interop_sessionctl_stores PROPERTIES LABELS "interop" TIMEOUT 300)
+  endif()
   if(TARGET sessions_interop_tool AND _python)
     add_test(NAME interop_session
       COMMAND "${_python}" "${interop_dir}/test_session_interop.py" $<TARGET_FILE:sessions_interop_tool>)

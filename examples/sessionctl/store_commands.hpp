@@ -1,0 +1,118 @@
+#pragma once
+// sessionctl's store commands, Django's management commands for sessions:
+//
+//   sessionctl clearsessions --store URL [--key KEY]
+//       removes the expired sessions and prints how many (a store whose server expires records
+//       itself, Redis or memcached, answers 0).
+//   sessionctl show --store URL [--key KEY] SESSION_KEY
+//       prints the live session's data as compact JSON, as Django's SessionStore(key).load()
+//       sees it; an expired or missing session exits 1 with a message.
+//
+// Store URLs: file:///dir (Django's file backend layout), sqlite:///path, postgresql://...,
+// redis://..., memcached://host:port,... Session data is read in Django's session_data format
+// (DjangoSignedSerializer) with the secret key, as Django's db/file backends write it.
+// The client libraries are compiled in when the build has them (SESSIONCTL_WITH_*).
+
+#include <sessions/sessions.hpp>
+#ifdef SESSIONCTL_WITH_SQLITE
+#include <sessions/storage/sqlite.hpp>
+#endif
+#ifdef SESSIONCTL_WITH_POSTGRES
+#include <sessions/storage/postgres.hpp>
+#endif
+#ifdef SESSIONCTL_WITH_REDIS
+#include <sessions/storage/redis.hpp>
+#endif
+#ifdef SESSIONCTL_WITH_MEMCACHED
+#include <sessions/storage/memcached.hpp>
+#endif
+
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace sessionctl {
+
+/// The session could not be shown: missing, expired or unreadable (exit 1).
+class NotFound : public sessions::Error {
+ public:
+  using sessions::Error::Error;
+};
+
+/// Opens the store named by `url` and calls `use(store)`; StorageError/ConfigurationError as the
+/// store reports them. The stores' own warnings (a failed connection attempt, ...) are not
+/// printed: the error that ends the command says what failed, on one line.
+template <class Use>
+int with_store(std::string_view url, const sessions::Settings& settings, Use&& use) {
+  const auto scheme = url.substr(0, url.find("://"));
+  if (scheme == "file") {
+    sessions::Settings file_settings = settings;
+    file_settings.file_path = std::string(url.substr(7));
+    sessions::FileStore store{file_settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}};
+    return use(store);
+  }
+#ifdef SESSIONCTL_WITH_SQLITE
+  if (scheme == "sqlite") {
+    sessions::SqliteStore store{url, settings.clock, sessions::Logger::silent()};
+    return use(store);
+  }
+#endif
+#ifdef SESSIONCTL_WITH_POSTGRES
+  if (scheme == "postgresql" || scheme == "postgres") {
+    sessions::PostgresStore store{url, settings.clock, sessions::Logger::silent()};
+    return use(store);
+  }
+#endif
+#ifdef SESSIONCTL_WITH_REDIS
+  if (scheme == "redis" || scheme == "rediss" || scheme == "unix") {
+    sessions::RedisOptions options;
+    options.logger = sessions::Logger::silent();
+    sessions::RedisStore store{sessions::parse_redis_url(url, options)};
+    return use(store);
+  }
+#endif
+#ifdef SESSIONCTL_WITH_MEMCACHED
+  if (scheme == "memcached") {
+    sessions::MemcachedOptions options;
+    options.logger = sessions::Logger::silent();
+    sessions::MemcachedStore store{sessions::parse_memcached_url(url, options)};
+    return use(store);
+  }
+#endif
+  throw sessions::ConfigurationError("this sessionctl cannot open '" + std::string(scheme) +
+                                     "' stores (unknown scheme, or built without that store's client library)");
+}
+
+inline int clearsessions(std::string_view url) {
+  const sessions::Settings& settings = sessions::default_settings();
+  return with_store(url, settings, [](auto& store) {
+    // Stores whose server expires records (Redis, memcached) remove nothing here and would not
+    // notice an unreachable server: one lookup proves the store answers.
+    (void)store.exists("00000000000000000000000000000000");
+    std::cout << sessions::Session<std::remove_reference_t<decltype(store)>>::clear_expired(store) << '\n';
+    return 0;
+  });
+}
+
+inline int show(std::string_view url, const std::string& secret, std::string_view session_key) {
+  const sessions::Settings& settings = sessions::default_settings();
+  const sessions::DjangoSignedSerializer serializer{secret};
+  return with_store(url, settings, [&](auto& store) {
+    using Store = std::remove_reference_t<decltype(store)>;
+    if (!sessions::is_valid_session_key(session_key)) throw NotFound("not a valid session key");
+    auto record = store.load(session_key);
+    if (!record) throw NotFound("no live session under that key (missing or expired)");
+    sessions::Data data;
+    try {
+      data = serializer.loads(record->payload);
+    } catch (const sessions::Error& e) {
+      throw NotFound(std::string("the session's data cannot be read with this key: ") + e.what());
+    }
+    (void)sizeof(Store);
+    std::cout << sessions::signing::dump_python_json(data) << '\n';
+    return 0;
+  });
+}
+
+}  // namespace sessionctl
