@@ -23,18 +23,27 @@ wait_until() {
   done
 }
 
+# alive <pid>: the process exists and has not exited (a zombie, which nobody reaps when the harness
+# that started it was killed, counts as exited).
+alive() {
+  local state
+  kill -0 "$1" 2>/dev/null || return 1
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 0
+  [[ $state != Z ]]
+}
+
 # stop_pid <pidfile>: SIGTERM (SIGCONT first, in case it was paused), wait up to 10 s, then SIGKILL.
 stop_pid() {
   local pidfile=$1 pid
   [[ -f $pidfile ]] || return 0
   pid=$(<"$pidfile")
   rm -f "$pidfile"
-  kill -0 "$pid" 2>/dev/null || return 0
+  alive "$pid" || return 0
   kill -CONT "$pid" 2>/dev/null || true
   kill -TERM "$pid" 2>/dev/null || true
   local i
   for ((i = 0; i < 200; i++)); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || return 0
     sleep 0.05
   done
   kill -KILL "$pid" 2>/dev/null || true
@@ -71,7 +80,7 @@ start_watchdog() {
   local dir=$1 owner=$2
   (
     trap '' HUP INT
-    while kill -0 "$owner" 2>/dev/null && [[ -d $dir ]]; do sleep 1; done
+    while alive "$owner" && [[ -d $dir ]]; do sleep 1; done
     if [[ -d $dir ]]; then
       stop_all "$dir"
       rm -rf "$dir"

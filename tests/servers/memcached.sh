@@ -62,7 +62,7 @@ ctl() {
   for n in "${numbers[@]}"; do
     case $action in
       start)
-        if [[ -f $dir/memcached$n.pid ]] && kill -0 "$(<"$dir/memcached$n.pid")" 2>/dev/null; then continue; fi
+        if [[ -f $dir/memcached$n.pid ]] && alive "$(<"$dir/memcached$n.pid")"; then continue; fi
         start_server "$dir" "$n" || { echo "memcached.sh: server $n did not restart" >&2; return 1; }
         ;;
       pause) signal_pid "$dir/memcached$n.pid" STOP ;;

@@ -46,7 +46,7 @@ ctl() {
   case $action in
     stop) stop_pid "$dir/redis.pid" ;;
     start)
-      if [[ -f $dir/redis.pid ]] && kill -0 "$(<"$dir/redis.pid")" 2>/dev/null; then return 0; fi
+      if [[ -f $dir/redis.pid ]] && alive "$(<"$dir/redis.pid")"; then return 0; fi
       start_server "$dir" || { echo "redis.sh: the server did not restart; see $dir/redis.log" >&2; return 1; }
       ;;
     pause) signal_pid "$dir/redis.pid" STOP ;;

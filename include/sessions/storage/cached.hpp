@@ -60,7 +60,7 @@ struct CachedStoreOptions {
 };
 
 template <class Cache, class Persistent>
-  requires ByteStorage<Cache> && ByteStorage<Persistent>
+requires ByteStorage<Cache> && ByteStorage<Persistent>
 class CachedStore {
  public:
   using payload_type = std::string;
@@ -94,8 +94,7 @@ class CachedStore {
         (void)cache_->create(key, record->payload, record->expires_at);
       } catch (const Error& e) {
         if (!cache_failure(e)) throw;
-        report("load", key, "filling the cache", e);
-        forget(key);
+        report("load", key, "filling the cache", e);  // it had no entry: nothing stale to forget
       }
     }
     return record;

@@ -52,7 +52,8 @@
 // that does not answer) is not retried.
 //
 // Errors are sessions::StorageError naming the operation and the server (host:port), never a whole
-// session key. libmemcached sends with MSG_NOSIGNAL: a closed connection raises no SIGPIPE.
+// session key; a value larger than the server's item size limit (memcached -I, 1 MB by default) is
+// sessions::LimitExceeded. libmemcached sends with MSG_NOSIGNAL: a closed connection raises no SIGPIPE.
 //
 // Thread-safe: one instance serves every thread. It must outlive every operation in progress.
 
@@ -135,12 +136,14 @@ struct MemcachedOptions {
     if (!url.path.empty() && url.path != "/") {
       throw ConfigurationError(where + ": a memcached URL has no path (servers are separated by commas)");
     }
-    for (const UrlHost& host : url.hosts) options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
+    for (const UrlHost& host : url.hosts)
+      options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
   }
   if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
   if (const auto value = url.take_milliseconds("timeout")) options.io_timeout = *value;
   if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
-  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600))
+    options.retry_timeout = std::chrono::seconds{*value};
   if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
   if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
   url.reject_unknown_parameters();
@@ -233,7 +236,9 @@ class MemcachedStore {
     const auto us = [](std::chrono::milliseconds ms) {
       return static_cast<std::uint64_t>(ms.count() < 1 ? 1000 : ms.count() * 1000);
     };
-    const auto ms = [](std::chrono::milliseconds d) { return static_cast<std::uint64_t>(d.count() < 1 ? 1 : d.count()); };
+    const auto ms = [](std::chrono::milliseconds d) {
+      return static_cast<std::uint64_t>(d.count() < 1 ? 1 : d.count());
+    };
     behave(MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
     behave(MEMCACHED_BEHAVIOR_DISTRIBUTION, MEMCACHED_DISTRIBUTION_CONSISTENT_KETAMA);
     behave(MEMCACHED_BEHAVIOR_KETAMA_HASH, MEMCACHED_HASH_MD5);
@@ -318,9 +323,8 @@ class MemcachedStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     const std::string name = cache_key(key);
-    const memcached_return_t rc = run("remove", key, name, [&](memcached_st* m) {
-      return memcached_delete(m, name.data(), name.size(), 0);
-    });
+    const memcached_return_t rc =
+        run("remove", key, name, [&](memcached_st* m) { return memcached_delete(m, name.data(), name.size(), 0); });
     if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_DELETED && rc != MEMCACHED_NOTFOUND) fail("remove", key, name, rc);
   }
 
@@ -424,9 +428,8 @@ class MemcachedStore {
       std::string value;
       std::uint64_t cas = 0;
       bool found = false;
-      const memcached_return_t got = run(op, key, name, [&](memcached_st* m) {
-        return gets(m, name, value, cas, found);
-      });
+      const memcached_return_t got =
+          run(op, key, name, [&](memcached_st* m) { return gets(m, name, value, cas, found); });
       if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) fail(op, key, name, got);
       if (!found) return false;
       const auto old = detail::cache_value::read_header(value);
@@ -444,8 +447,8 @@ class MemcachedStore {
         return memcached_cas(m, name.data(), name.size(), value.data(), value.size(), expiry, 0, cas);
       });
       if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
-      if (rc == MEMCACHED_NOTFOUND) return false;       // deleted meanwhile: not brought back
-      if (rc == MEMCACHED_DATA_EXISTS) continue;        // changed meanwhile: read it again
+      if (rc == MEMCACHED_NOTFOUND) return false;  // deleted meanwhile: not brought back
+      if (rc == MEMCACHED_DATA_EXISTS) continue;   // changed meanwhile: read it again
       fail(op, key, name, rc);
     }
     // Every attempt lost to a concurrent write: those writes set their own expiry.
@@ -497,8 +500,7 @@ class MemcachedStore {
         ++open_;
         return Lease(*this, std::move(handle));
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= options_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
         fail_text(op, key, name,
                   "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
                       std::to_string(options_.pool_size) + ")");
@@ -529,14 +531,20 @@ class MemcachedStore {
     const char* host = memcached_server_name(instance);
     const std::string h = host != nullptr ? host : "?";
     if (!h.empty() && h.front() == '/') return "unix:" + h;
-    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" + std::to_string(memcached_server_port(instance));
+    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+           std::to_string(memcached_server_port(instance));
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
+    if (rc == MEMCACHED_E2BIG) {
+      throw LimitExceeded("MemcachedStore::" + std::string(op) + ": " + server_of(name) + " (session " +
+                          std::string(loggable_key_prefix(key)) +
+                          "...): the value is larger than the server's item size limit (memcached -I)");
+    }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;
-    if (err != 0 && (rc == MEMCACHED_ERRNO || detail::memcached_store::connection_broke(rc) ||
-                     rc == MEMCACHED_TIMEOUT)) {
+    if (err != 0 &&
+        (rc == MEMCACHED_ERRNO || detail::memcached_store::connection_broke(rc) || rc == MEMCACHED_TIMEOUT)) {
       what += " (" + std::generic_category().message(err) + ")";
     }
     fail_text(op, key, name, what);

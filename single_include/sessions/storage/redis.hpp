@@ -582,8 +582,7 @@ struct RedisOptions {
   Url url = parse_url(text);
   const std::string where = "RedisStore: URL " + url.redacted();
   if (url.scheme == "rediss") {
-    throw ConfigurationError(where +
-                             ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
+    throw ConfigurationError(where + ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
                              std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) +
                              ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
                              "tunnel, or unix:// for a local server");
@@ -778,7 +777,7 @@ class RedisStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string name = cache_key(key);
-    const Reply reply = exec("load", key, Retry::once, {"GET", name});
+    const Reply reply = exec("load", key, {"GET", name});
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
     const auto decoded = detail::cache_value::decode(detail::redis_store::reply_text(*reply));
@@ -800,12 +799,12 @@ class RedisStore {
     const std::string value = detail::cache_value::encode(expires_at, payload);
     const std::string ms = std::to_string(ttl.count());
     bool retried = false;
-    const Reply reply = exec("create", key, Retry::once, {"SET", name, value, "NX", "PX", ms}, &retried);
+    const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
     if (!retried) return false;
     // The retry found the key taken: by the first attempt (the connection broke after it was
     // applied), or by someone else?
-    const Reply current = exec("create", key, Retry::once, {"GET", name});
+    const Reply current = exec("create", key, {"GET", name});
     return current->type == REDIS_REPLY_STRING && detail::redis_store::reply_text(*current) == value;
   }
 
@@ -817,7 +816,7 @@ class RedisStore {
     const std::string name = cache_key(key);
     const std::string value = detail::cache_value::encode(expires_at, payload);
     const std::string ms = std::to_string(ttl.count());
-    const Reply reply = exec("update", key, Retry::once, {"SET", name, value, "XX", "PX", ms});
+    const Reply reply = exec("update", key, {"SET", name, value, "XX", "PX", ms});
     return set_result("update", key, *reply);
   }
 
@@ -830,14 +829,14 @@ class RedisStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     const std::string name = cache_key(key);
-    const Reply reply = exec("remove", key, Retry::once, {"DEL", name});
+    const Reply reply = exec("remove", key, {"DEL", name});
     if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string name = cache_key(key);
-    const Reply reply = exec("exists", key, Retry::once, {"GETRANGE", name, "0", "19"});
+    const Reply reply = exec("exists", key, {"GETRANGE", name, "0", "19"});
     if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
     const auto expires_at = detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
     return expires_at && *expires_at > options_.clock.now();
@@ -848,7 +847,7 @@ class RedisStore {
 
   /// PING: throws StorageError when the server cannot be reached (for health checks).
   void ping() {
-    const Reply reply = exec("ping", {}, Retry::once, {"PING"});
+    const Reply reply = exec("ping", {}, {"PING"});
     if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
   }
 
@@ -880,16 +879,12 @@ class RedisStore {
   using Reply = detail::redis_store::Reply;
   using SteadyClock = std::chrono::steady_clock;
 
-  // once: a command that failed on a pooled connection is sent again on a fresh one.
-  enum class Retry { never, once };
-
   // A connection lent by the pool; given back on destruction, or closed if it broke.
   class Lease {
    public:
     Lease(RedisStore& store, Context context, bool fresh) noexcept
         : store_(&store), context_(std::move(context)), fresh_(fresh) {}
-    Lease(Lease&& other) noexcept
-        : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
+    Lease(Lease&& other) noexcept : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
     Lease& operator=(Lease&&) = delete;
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
@@ -913,18 +908,19 @@ class RedisStore {
   };
 
   // Runs one command; a reply that is a Redis error becomes a StorageError.
-  Reply exec(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+  Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
              bool* retried = nullptr) {
-    Reply reply = exec_raw(op, key, retry, args, retried);
+    Reply reply = exec_raw(op, key, args, retried);
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
     return reply;
   }
 
-  // Runs one command; never nullptr (a connection failure throws). `retried` (if given) tells
-  // whether the reply is the second attempt's.
-  Reply exec_raw(const char* op, std::string_view key, Retry retry, std::initializer_list<std::string_view> args,
+  // Runs one command; never nullptr (a connection failure throws). A command that failed on a
+  // pooled connection is sent once more on a fresh one; `retried` (if given) tells whether the
+  // reply is that second attempt's.
+  Reply exec_raw(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
                  bool* retried = nullptr) {
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
@@ -934,7 +930,7 @@ class RedisStore {
       const std::string why = lease.get()->errstr;
       const bool reused = !lease.fresh();
       lease.discard();
-      if (retry == Retry::once && attempt == 0 && reused) {
+      if (attempt == 0 && reused) {
         options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
                         "RedisStore::" + std::string(op) + ": a pooled connection to " + server_ + " failed (" + why +
                             "); retrying on a fresh connection");
@@ -949,13 +945,12 @@ class RedisStore {
     const std::string name = cache_key(key);
     std::string now_digits = detail::cache_value::header(now);
     now_digits.pop_back();  // 19 digits, no separator
-    const std::string header = detail::cache_value::header(expires_at);
+    const std::string fresh = detail::cache_value::header(expires_at);
     const std::string ms = std::to_string(ttl.count());
-    Reply reply = exec_raw(op, key, Retry::once,
-                           {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, header, ms});
+    Reply reply =
+        exec_raw(op, key, {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, fresh, ms});
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      reply = exec_raw(op, key, Retry::once,
-                       {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, header, ms});
+      reply = exec_raw(op, key, {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, fresh, ms});
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
@@ -994,8 +989,7 @@ class RedisStore {
         lock.unlock();
         return Lease(*this, connect_counted(op, key), true);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= options_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
         fail(op, key,
              "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
                  std::to_string(options_.pool_size) + ")");
@@ -1014,9 +1008,9 @@ class RedisStore {
         failures_ = 0;
         retry_at_ = {};
         lock.unlock();
-        options_.logger(LogLevel::info, detail::redis_store::kLogCategory,
-                        "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) +
-                            " failed attempt(s)");
+        options_.logger(
+            LogLevel::info, detail::redis_store::kLogCategory,
+            "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) + " failed attempt(s)");
       }
       return context;
     } catch (const StorageError& e) {
@@ -1033,9 +1027,9 @@ class RedisStore {
         last_error_ = why;
       }
       cv_.notify_one();
-      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
-                      "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) +
-                          " ms");
+      options_.logger(
+          LogLevel::warning, detail::redis_store::kLogCategory,
+          "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
       fail(op, key, why);
     }
   }
@@ -1054,9 +1048,10 @@ class RedisStore {
     }
     if (options_.unix_socket.empty()) (void)redisEnableKeepAlive(context.get());
     if (!options_.password.empty()) {
-      const Reply reply = options_.username.empty()
-                              ? detail::redis_store::command(context.get(), {"AUTH", options_.password})
-                              : detail::redis_store::command(context.get(), {"AUTH", options_.username, options_.password});
+      const Reply reply =
+          options_.username.empty()
+              ? detail::redis_store::command(context.get(), {"AUTH", options_.password})
+              : detail::redis_store::command(context.get(), {"AUTH", options_.username, options_.password});
       setup_check(context.get(), reply.get(), "authentication");
     }
     if (options_.db != 0) {

@@ -5,16 +5,15 @@
 #include "cached_support.hpp"
 
 #if SESSIONS_TEST_WITH_REDIS && SESSIONS_TEST_WITH_MEMCACHED
-#define BYTE_STORES                                                                                      \
-  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory,              \
+#define BYTE_STORES                                                                         \
+  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory, \
       cached_test::RedisOverFile, cached_test::MemcachedOverMemory
 #elif SESSIONS_TEST_WITH_REDIS
-#define BYTE_STORES                                                                                      \
-  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory,              \
-      cached_test::RedisOverFile
+#define BYTE_STORES \
+  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory, cached_test::RedisOverFile
 #elif SESSIONS_TEST_WITH_MEMCACHED
-#define BYTE_STORES                                                                                      \
-  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory,              \
+#define BYTE_STORES                                                                         \
+  cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory, \
       cached_test::MemcachedOverMemory
 #else
 #define BYTE_STORES cached_test::MemoryOverMemory, cached_test::MemoryOverFile, cached_test::FlakyOverMemory

@@ -6,10 +6,9 @@
 
 #include <atomic>
 #include <optional>
+#include <sessions/storage/cached.hpp>
 #include <string>
 #include <string_view>
-
-#include <sessions/storage/cached.hpp>
 
 #include "support/fixtures.hpp"
 

@@ -41,8 +41,7 @@ TEST_CASE("CachedStore: create writes the persistent store, then the cache", "[c
   CHECK(env.cache.load(kKey)->payload == "p");
 }
 
-TEST_CASE("CachedStore: create replaces a stale cache entry of a key the persistent store does not have",
-          "[cached]") {
+TEST_CASE("CachedStore: create replaces a stale cache entry of a key the persistent store does not have", "[cached]") {
   Memory env;
   REQUIRE(env.cache.create(kKey, "stale", env.clock.now() + 1h));
   REQUIRE(env.store.create(kKey, "fresh", env.clock.now() + 1h));
@@ -75,8 +74,7 @@ TEST_CASE("CachedStore: a miss reads the persistent store and fills the cache", 
   CHECK_FALSE(env.cache.peek(kKey2));
 }
 
-TEST_CASE("CachedStore: update and touch write through; a missing cache entry is left to the next load",
-          "[cached]") {
+TEST_CASE("CachedStore: update and touch write through; a missing cache entry is left to the next load", "[cached]") {
   Memory env;
   REQUIRE(env.store.create(kKey, "v1", env.clock.now() + 1h));
   REQUIRE(env.store.update(kKey, "v2", env.clock.now() + 2h));
@@ -93,8 +91,7 @@ TEST_CASE("CachedStore: update and touch write through; a missing cache entry is
   CHECK(env.cache.load(kKey)->payload == "v3");
 }
 
-TEST_CASE("CachedStore: an update of a session gone from the persistent store fails and clears the cache",
-          "[cached]") {
+TEST_CASE("CachedStore: an update of a session gone from the persistent store fails and clears the cache", "[cached]") {
   Memory env;
   REQUIRE(env.store.create(kKey, "v1", env.clock.now() + 1h));
   env.persistent.remove(kKey);  // e.g. deleted by another process whose cache delete was lost
@@ -157,7 +154,7 @@ TEST_CASE("CachedStore: after an outage, the cache never serves data that change
   REQUIRE(env.store.create(kKey2, "w1", env.clock.now() + 1h));  // cached
   env.cache.down = true;
   REQUIRE(env.store.update(kKey, "v2", env.clock.now() + 1h));  // the cache still holds v1
-  env.store.remove(kKey2);                                       // the cache still holds w1
+  env.store.remove(kKey2);                                      // the cache still holds w1
   CHECK(env.store.pending() == 2);
   env.cache.down = false;
   CHECK(env.cache.peek(kKey)->payload == "v1");  // stale, but...

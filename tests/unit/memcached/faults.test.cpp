@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "../redis/fault_proxy.hpp"
 #include "memcached_support.hpp"
 #include "support/catch.hpp"
 
@@ -128,4 +129,41 @@ TEST_CASE("MemcachedStore faults: one of two servers down affects only its share
   CHECK(failed > 0);
   CHECK(served + failed == 20);
   memcached_test::ctl("start 1");
+}
+
+TEST_CASE("MemcachedStore faults: a reply lost after the command was applied", "[memcached][faults]") {
+  const sessions::MemcachedOptions base = memcached_test::options();
+  test_support::FaultProxy proxy(base.servers.front().port);
+  sessions::MemcachedOptions o = base;
+  o.servers = {sessions::MemcachedServer{"127.0.0.1", proxy.port()}};
+  MemcachedStore store(o);
+  sessions::MemcachedOptions d = base;
+  d.servers = {base.servers.front()};
+  MemcachedStore direct(d);  // same server and prefix, no proxy
+  store.remove(kKey);        // a connection through the proxy is open now
+
+  SECTION("ADD applied, reply lost: the retry finds our own item and says so") {
+    proxy.drop_next_reply();
+    CHECK(store.create(kKey, "mine", later()));
+    CHECK(proxy.dropped() == 1);
+    CHECK(direct.load(kKey)->payload == "mine");
+  }
+  SECTION("ADD not applied (an item is there), reply lost: still a collision") {
+    REQUIRE(direct.create(kKey, "someone else's", later()));
+    proxy.drop_next_reply();
+    CHECK_FALSE(store.create(kKey, "mine", later()));
+    CHECK(proxy.dropped() == 1);
+    CHECK(direct.load(kKey)->payload == "someone else's");
+  }
+  SECTION("idempotent commands are simply sent again") {
+    REQUIRE(direct.create(kKey, "v1", later()));
+    proxy.drop_next_reply();
+    CHECK(store.update(kKey, "v2", later()));
+    proxy.drop_next_reply();
+    CHECK(store.load(kKey)->payload == "v2");
+    proxy.drop_next_reply();
+    store.remove(kKey);
+    CHECK(proxy.dropped() == 3);
+    CHECK_FALSE(direct.exists(kKey));
+  }
 }

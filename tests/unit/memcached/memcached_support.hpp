@@ -14,12 +14,11 @@
 #include <cstdlib>
 #include <map>
 #include <optional>
+#include <sessions/storage/memcached.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <sessions/storage/memcached.hpp>
 
 #include "support/fixtures.hpp"
 
@@ -41,8 +40,7 @@ inline std::string url() { return "memcached://" + require_env("SESSIONS_TEST_ME
 
 inline std::string unique_prefix(std::string_view tag = "t") {
   static std::atomic<int> counter{0};
-  return "sessions-test:" + std::string(tag) + ":" + std::to_string(::getpid()) + ":" + std::to_string(++counter) +
-         ":";
+  return "sessions-test:" + std::string(tag) + ":" + std::to_string(::getpid()) + ":" + std::to_string(++counter) + ":";
 }
 
 /// Options for a test store: the harness's servers, a fresh prefix, short timeouts.

@@ -222,3 +222,12 @@ TEST_CASE("MemcachedStore: with the system clock, records end with their expiry"
   std::this_thread::sleep_for(300ms);
   CHECK_FALSE(store.exists(kKey2));  // by the stored instant (memcached itself counts whole seconds)
 }
+
+TEST_CASE("MemcachedStore: a value over the server's item size limit is LimitExceeded", "[memcached]") {
+  Env env;
+  const std::string huge(2 * 1024 * 1024, 'x');
+  CHECK_THROWS_AS(env.store.create(kKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
+  REQUIRE(env.store.create(kKey, "small", env.clock.now() + 1h));
+  CHECK_THROWS_AS(env.store.update(kKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
+  CHECK(env.store.load(kKey)->payload == "small");
+}

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "fault_proxy.hpp"
 #include "redis_support.hpp"
 #include "support/catch.hpp"
 
@@ -54,8 +55,7 @@ bool sigpipe_blocked() {
 }
 }  // namespace
 
-TEST_CASE("RedisStore faults: a stopped server gives StorageError quickly; the store recovers",
-          "[redis][faults]") {
+TEST_CASE("RedisStore faults: a stopped server gives StorageError quickly; the store recovers", "[redis][faults]") {
   test_support::LogCapture log;
   RedisStore store(redis_test::options({}, log.logger()));
   REQUIRE(store.create(kKey, "before", later()));
@@ -114,8 +114,7 @@ TEST_CASE("RedisStore faults: during the back-off, operations fail at once", "[r
   REQUIRE(back_within_5s(store));
 }
 
-TEST_CASE("RedisStore faults: a paused server times out; a pooled connection is retried once",
-          "[redis][faults]") {
+TEST_CASE("RedisStore faults: a paused server times out; a pooled connection is retried once", "[redis][faults]") {
   sessions::RedisOptions o = redis_test::options();
   o.command_timeout = 300ms;
   o.connect_timeout = 300ms;
@@ -178,8 +177,7 @@ TEST_CASE("RedisStore faults: after a restart, pooled connections are replaced b
   CHECK(store.load(kKey2)->payload == "y");
 }
 
-TEST_CASE("RedisStore faults: the server closing the connection while we write raises no SIGPIPE",
-          "[redis][faults]") {
+TEST_CASE("RedisStore faults: the server closing the connection while we write raises no SIGPIPE", "[redis][faults]") {
   redis_test::Admin admin;
   (void)admin.command({"CONFIG", "SET", "proto-max-bulk-len", "1mb"});
   struct Restore {
@@ -201,4 +199,41 @@ TEST_CASE("RedisStore faults: the server closing the connection while we write r
   sigpending(&pending);
   CHECK(sigismember(&pending, SIGPIPE) == 0);
   CHECK(store.create(kKey, "small", later()));  // the store goes on
+}
+
+TEST_CASE("RedisStore faults: a reply lost after the command was applied", "[redis][faults]") {
+  const sessions::RedisOptions base = redis_test::options();
+  test_support::FaultProxy proxy(base.port);
+  sessions::RedisOptions o = base;
+  o.port = proxy.port();
+  RedisStore store(o);
+  RedisStore direct(base);  // same prefix, no proxy
+  store.ping();             // a pooled connection through the proxy
+
+  SECTION("SET NX applied, reply lost: the retry finds our own record and says so") {
+    proxy.drop_next_reply();
+    CHECK(store.create(kKey, "mine", later()));
+    CHECK(proxy.dropped() == 1);
+    CHECK(direct.load(kKey)->payload == "mine");
+  }
+  SECTION("SET NX not applied (a record is there), reply lost: still a collision") {
+    REQUIRE(direct.create(kKey, "someone else's", later()));
+    proxy.drop_next_reply();
+    CHECK_FALSE(store.create(kKey, "mine", later()));
+    CHECK(proxy.dropped() == 1);
+    CHECK(direct.load(kKey)->payload == "someone else's");
+  }
+  SECTION("idempotent commands are simply sent again") {
+    REQUIRE(direct.create(kKey, "v1", later()));
+    proxy.drop_next_reply();
+    CHECK(store.update(kKey, "v2", later()));
+    proxy.drop_next_reply();
+    CHECK(store.load(kKey)->payload == "v2");
+    proxy.drop_next_reply();
+    CHECK(store.touch(kKey, later() + 1h));
+    proxy.drop_next_reply();
+    store.remove(kKey);
+    CHECK(proxy.dropped() == 4);
+    CHECK_FALSE(direct.exists(kKey));
+  }
 }

@@ -12,14 +12,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sessions/storage/redis.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <sessions/storage/redis.hpp>
 
 #include "support/fixtures.hpp"
 
@@ -42,8 +41,7 @@ inline std::string url() { return require_env("SESSIONS_TEST_REDIS_URL"); }
 /// A key prefix no other store of this run uses.
 inline std::string unique_prefix(std::string_view tag = "t") {
   static std::atomic<int> counter{0};
-  return "sessions-test:" + std::string(tag) + ":" + std::to_string(::getpid()) + ":" + std::to_string(++counter) +
-         ":";
+  return "sessions-test:" + std::string(tag) + ":" + std::to_string(::getpid()) + ":" + std::to_string(++counter) + ":";
 }
 
 /// Options for a test store: the harness's server, a fresh prefix, short timeouts.

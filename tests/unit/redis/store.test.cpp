@@ -159,7 +159,7 @@ TEST_CASE("RedisStore: expiry is decided by the store's clock, whatever Redis st
   env.clock.advance(9s);
   CHECK(env.store.exists(kKey));
   CHECK(env.store.load(kKey));
-  env.clock.advance(1s);  // exactly at the instant: over
+  env.clock.advance(1s);                 // exactly at the instant: over
   CHECK(env.admin.get(env.name(kKey)));  // Redis has it (its TTL counts real time)
   CHECK_FALSE(env.store.load(kKey));
   CHECK_FALSE(env.store.exists(kKey));
@@ -208,8 +208,7 @@ TEST_CASE("RedisStore: a value that is not ours (e.g. Django's pickle) reads as 
   CHECK_FALSE(env.log.contains(std::string(kKey)));  // never a whole session key in a log
 }
 
-TEST_CASE("RedisStore: the touch script's SHA-1 is what the server computes, and NOSCRIPT is handled",
-          "[redis]") {
+TEST_CASE("RedisStore: the touch script's SHA-1 is what the server computes, and NOSCRIPT is handled", "[redis]") {
   Env env;
   auto reply = env.admin.command({"SCRIPT", "LOAD", std::string(sessions::detail::redis_store::kTouchScript)});
   REQUIRE(reply->type == REDIS_REPLY_STRING);
@@ -238,7 +237,8 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
   const std::string host_port = base.host + ":" + std::to_string(base.port);
 
   SECTION("the right user and password, on database 1") {
-    sessions::RedisOptions o = sessions::parse_redis_url("redis://" + user + ":" + password + "@" + host_port + "/1", base);
+    sessions::RedisOptions o =
+        sessions::parse_redis_url("redis://" + user + ":" + password + "@" + host_port + "/1", base);
     RedisStore store(o);
     REQUIRE(store.create(kKey, "in db 1", std::chrono::system_clock::now() + 1h));
     redis_test::Admin db0(0);
