@@ -82,9 +82,9 @@ class FaultProxy {
         fds.push_back({server, POLLIN, 0});
       }
       if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
-      if ((fds[0].revents & POLLIN) != 0) accept_one();
       std::vector<std::size_t> closed;
-      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      const std::size_t polled = pairs_.size();  // accept_one() below may add pairs
+      for (std::size_t i = 0; i < polled; ++i) {
         const auto [client, server] = pairs_[i];
         bool open = true;
         if (fds[1 + 2 * i].revents != 0) {  // client -> server
@@ -107,6 +107,7 @@ class FaultProxy {
         ::close(pairs_[*it].second);
         pairs_.erase(pairs_.begin() + static_cast<std::ptrdiff_t>(*it));
       }
+      if ((fds[0].revents & POLLIN) != 0) accept_one();
     }
   }
 
