@@ -30,6 +30,7 @@
 #include "expiry/django.hpp"
 #include "expiry/idle.hpp"
 
+#include "storage/cached.hpp"
 #include "storage/encrypted_cookie.hpp"
 #include "storage/file.hpp"
 #include "storage/memory.hpp"
