@@ -66,3 +66,5 @@ _sessions_store_target(memcached SESSIONS_WITH_MEMCACHED libmemcached::libmemcac
 # tests/unit/{redis,memcached,cached}: built by tests/cmake/cache_stores.cmake (client libraries,
 # server harnesses); `cached` is built there even with both options OFF (against MemoryStore).
 list(APPEND SESSIONS_TEST_PARTS_WITH_OWN_REGISTRATION redis memcached cached)
+# tests/unit/adapters needs cpp-httplib and Boost.Beast: built by tests/cmake/adapters.cmake.
+list(APPEND SESSIONS_TEST_PARTS_WITH_OWN_REGISTRATION adapters)

@@ -8,7 +8,8 @@
 #   tools/test.sh --clean         delete each stage's build directory before building
 #
 # Environment: SESSIONS_JOBS (parallel jobs, default 2), SESSIONS_BUILD_ROOT (where the build
-# directories go, default build/: build/ci-<stage>), SESSIONS_TEST_TIMEOUT (seconds per test, 600).
+# directories go, default build/: build/ci-<stage>), SESSIONS_TEST_TIMEOUT (seconds per test, 600),
+# SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 60).
 #
 # Each stage is a function stage_<name> below; to add one, write the function, add the name to
 # STAGES and a line to HINTS. Packages the new stage needs go into PACKAGES. Servers that tests
@@ -23,20 +24,26 @@ cd "$ROOT"
 JOBS=${SESSIONS_JOBS:-2}
 BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
+FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-60}
 
-PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev catch2
+PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
-          libcpp-httplib-dev
+          libcpp-httplib-dev libboost-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
-          libhiredis-dev redis-server libmemcached-dev memcached)
+          libhiredis-dev redis-server libmemcached-dev memcached
+          chromium chromium-driver python3-selenium wrk doxygen gnuplot-nox libbenchmark-dev)
 
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
-STAGES=(amalgamate gcc clang sanitize meson)
+# `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
+# builds everything with clang++-14 -Werror too, so it would only repeat that build.
+STAGES=(amalgamate gcc sanitize tsan fuzz meson)
 declare -A HINTS=(
   [amalgamate]="run python3 tools/amalgamate.py and commit single_include/"
   [gcc]="g++ build with -Werror (SESSIONS_WERROR=ON), tests and examples, then ctest"
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
-  [sanitize]="clang++-14 build with ASan+UBSan (SESSIONS_SANITIZE=address,undefined), then ctest"
+  [sanitize]="clang++-14 -Werror build with ASan+UBSan (SESSIONS_SANITIZE=address,undefined), then ctest"
+  [tsan]="clang++-14 -Werror build with ThreadSanitizer (SESSIONS_SANITIZE=thread), then ctest"
+  [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (60) over a copy of its seed corpus"
   [meson]="meson build of the unit tests with -Dwerror=true, then meson test"
 )
 
@@ -67,24 +74,116 @@ stage_gcc() {
     -DCMAKE_CXX_FLAGS="-O0 -g0" -DSESSIONS_WERROR=ON
 }
 
+# Tests that drive whole programs from outside (a browser, a Django site, the documentation build)
+# or that start thousands of processes (the Django interop tests): they check what the library
+# does, not how the compiler saw it, so they run once, in the gcc stage. The packaging consumers
+# (packaging_*) each build their own project and run there too. The compile-fail tests only run
+# the compiler, which every build stage does anyway; they run in gcc and sanitize (clang).
+EXTERNAL_LABELS='interop|browser|django_site|docs'
+
 stage_clang() {
-  local CTEST_ARGS=(--label-exclude interop --exclude-regex '^packaging_')  # run by the gcc stage
+  local CTEST_ARGS=(--label-exclude "$EXTERNAL_LABELS" --exclude-regex '^packaging_')
   cmake_stage "$BUILD_ROOT/ci-clang" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
     -DCMAKE_CXX_FLAGS="-O0 -g0" -DSESSIONS_WERROR=ON
 }
 
-# -O1 keeps the sanitizers fast enough; -g1 gives line numbers in their reports. Warnings are
-# checked by the stages above (optimization makes gcc's flow warnings noisy), so no -Werror here.
-# The compile-fail tests only run the compiler, which the clang stage has done already.
-# The Django interop tests start thousands of processes; under the sanitizers that alone takes
-# minutes, and the code they drive is covered by the unit tests here. They run in the gcc stage,
-# as do the packaging consumers (packaging_*: each builds its own project; the sanitizers are ours).
+# clang++-14 with -Werror under ASan+UBSan: this is also the project's clang warnings build (the
+# separate clang stage would compile everything once more for nothing). -O1 keeps the sanitizers
+# fast enough; -g1 gives line numbers in their reports. clang's warnings do not depend on the
+# optimization level the way gcc's flow warnings do, so -Werror holds here.
 stage_sanitize() {
-  local CTEST_ARGS=(--label-exclude 'compile_fail|interop' --exclude-regex '^packaging_')
+  local CTEST_ARGS=(--label-exclude "$EXTERNAL_LABELS" --exclude-regex '^packaging_')
   local -x ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
   local -x UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   cmake_stage "$BUILD_ROOT/ci-sanitize" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_SANITIZE=address,undefined
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=address,undefined
+}
+
+# The whole suite under ThreadSanitizer, with the sanitize stage's exclusions (and the compile-fail
+# tests, already run by both compilers). tests/tsan.supp holds suppressions for third-party code
+# only, each with its reason; a race in our code is fixed, never suppressed.
+stage_tsan() {
+  local CTEST_ARGS=(--label-exclude "compile_fail|$EXTERNAL_LABELS" --exclude-regex '^packaging_')
+  local -x TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$ROOT/tests/tsan.supp}
+  cmake_stage "$BUILD_ROOT/ci-tsan" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=thread
+}
+
+# Builds the libFuzzer targets (tests/fuzz/<name>.cpp -> fuzz_<name>, with ASan+UBSan) and runs
+# each for FUZZ_SECONDS over a copy of its seed corpus (tests/fuzz/corpus/<name>), JOBS at a time.
+# A crash, a failed invariant, a leak, a timeout (10 s for one input) or more than 2 GiB of memory
+# fails the stage; the reproducer is kept in the target's run directory and printed in base64.
+stage_fuzz() {
+  local dir=$BUILD_ROOT/ci-fuzz
+  cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_BUILD_FUZZERS=ON \
+    -DSESSIONS_BUILD_TESTS=OFF -DSESSIONS_BUILD_EXAMPLES=OFF
+  cmake --build "$dir" --parallel "$JOBS"
+
+  local targets=() source name
+  for source in "$ROOT"/tests/fuzz/*.cpp; do
+    name=$(basename "$source" .cpp)
+    [[ -d $ROOT/tests/fuzz/corpus/$name ]] || die "fuzz target $name has no seed corpus (tests/fuzz/corpus/$name)"
+    targets+=("$name")
+  done
+  say "fuzz: ${#targets[@]} targets, ${FUZZ_SECONDS} s each, $JOBS at a time"
+
+  local failed=() running=0
+  for name in "${targets[@]}"; do
+    if ((running >= JOBS)); then
+      wait -n || true
+      running=$((running - 1))
+    fi
+    fuzz_one "$dir" "$name" &
+    running=$((running + 1))
+  done
+  wait
+  for name in "${targets[@]}"; do
+    [[ $(cat "$dir/run/$name/rc" 2>/dev/null) == 0 ]] || failed+=("$name")
+  done
+
+  say "fuzz: executions per target (${FUZZ_SECONDS} s each)"
+  printf '    %-26s %12s %9s %14s  %s\n' target executions 'exec/s' 'corpus before' result
+  local work execs rate seeds corpus result
+  for name in "${targets[@]}"; do
+    work=$dir/run/$name
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -n 1)
+    seeds=$(find "$ROOT/tests/fuzz/corpus/$name" -type f | wc -l)
+    corpus=$(find "$work/corpus" -type f | wc -l)
+    result=ok
+    if [[ " ${failed[*]} " == *" $name "* ]]; then result=FAILED; fi
+    printf '    %-26s %12s %9s %14s  %s (corpus after: %s)\n' "$name" "${execs:-?}" "${rate:-?}" "$seeds" "$result" "$corpus"
+  done
+  if [[ ${#failed[@]} -gt 0 ]]; then
+    for name in "${failed[@]}"; do
+      work=$dir/run/$name
+      printf '==> fuzz target %s failed; the end of its log (%s/log, exit code %s):\n' "$name" "$work" "$(cat "$work/rc" 2>/dev/null)"
+      tail -n 60 "$work/log"
+      local artifact
+      for artifact in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*; do
+        [[ -e $artifact ]] || continue
+        printf '==> reproducer %s (base64): %s\n' "$artifact" "$(base64 -w0 "$artifact")"
+        printf '    replay: %s %s\n' "$dir/tests/fuzz/fuzz_$name" "$artifact"
+      done
+    done
+    die "fuzz targets failed: ${failed[*]}"
+  fi
+}
+
+# One target: a fresh copy of its seed corpus (libFuzzer adds what it finds to it), its own
+# TMPDIR (fuzz_file_store_path makes a directory there), the log and any reproducer in $work.
+fuzz_one() {
+  local dir=$1 name=$2
+  local work=$dir/run/$name
+  rm -rf "$work"
+  mkdir -p "$work/corpus" "$work/tmp"
+  cp -R "$ROOT/tests/fuzz/corpus/$name/." "$work/corpus/"
+  local rc=0
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    TMPDIR=$work/tmp "$dir/tests/fuzz/fuzz_$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1 || rc=$?
+  echo "$rc" >"$work/rc"
 }
 
 stage_meson() {

@@ -1,111 +1,191 @@
-// The seed tutorial's site in C++: a page that counts how often this visitor came.
+// The seed tutorial's site in C++: Django's session framework behind cpp-httplib.
 //
-//   visit_counter [--host 127.0.0.1] [--port 8000] [--dir ./sessions]
+//   visit_counter [--host 127.0.0.1] [--port 8000] [--store URL] [--secret-key-file FILE]
 //
-// Sessions live in files (FileStore) under --dir, so the count survives a restart of the server.
-// `--port 0` picks a free port; the chosen address is printed on the first line.
+//   GET  /              counts this visitor's visits in the session, sets the test cookie
+//   GET  /short         the same in a session that ends after 30 s without a visit
+//   GET  /about         whether the test cookie came back, the count, the session's expiry date
+//   POST /login         form field `user`: a new session key (cycle_key), then the user in it
+//   POST /logout        flush(): the session and its cookie are gone
+//   GET  /cookies       plain and signed cookies instead of a session (cookie_visits.hpp)
+//   GET  /session.json  the session's data; POST /session.json adds a JSON object's keys to it
+//
+// --store (default sqlite:sessions.db when built with SQLite, else file:sessions) picks the store
+// (store_choice.hpp); server stores keep Django's signed session_data format, so a Django site
+// with the same secret key shares the sessions. The secret comes from --secret-key-file, else
+// the environment variable SESSIONS_SECRET_KEY, else a fixed development key (with a warning).
+// `--port 0` picks a free port; the first line on stdout is `listening on http://HOST:PORT/`,
+// then one line per request. SIGINT/SIGTERM: stop accepting, finish what runs, print `stopped`.
 
 #include <httplib.h>
+#include <pthread.h>
 #include <sessions/sessions.hpp>
 
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <exception>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
+
+#include "pages.hpp"
+#include "store_choice.hpp"
 
 namespace {
 
-using SessionT = sessions::Session<sessions::FileStore>;
-using MiddlewareT = sessions::Middleware<SessionT>;
+#ifdef VISIT_COUNTER_WITH_SQLITE
+constexpr std::string_view kDefaultStore = "sqlite:sessions.db";
+#else
+constexpr std::string_view kDefaultStore = "file:sessions";
+#endif
+constexpr std::string_view kDevelopmentKey = "visit-counter-insecure-development-key-do-not-deploy";
 
-httplib::Server* g_server = nullptr;
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 8000;
+  std::string store{kDefaultStore};
+  std::optional<std::string> secret_key_file{};
+};
 
-void stop(int /*signal*/) {
-  if (g_server != nullptr) g_server->stop();
+void usage() {
+  std::fprintf(stderr,
+               "usage: visit_counter [--host HOST] [--port PORT] [--store URL] [--secret-key-file FILE]\n"
+               "stores: %s\n",
+               visit_counter::available_schemes().c_str());
 }
 
-// Runs `handler` with the request's session and applies the middleware's headers to the response.
-template <class Handler>
-void with_session(const MiddlewareT& middleware, const httplib::Request& req, httplib::Response& res,
-                  Handler&& handler) {
-  SessionT session = middleware.open(req.get_header_value("Cookie"));
-  handler(session);
-  if (res.status == -1) res.status = 200;  // cpp-httplib fills in 200 only after the handler
-  try {
-    for (const auto& header : middleware.finish(session, res.status)) {
-      if (header.name == "Vary" && res.has_header("Vary")) {
-        res.set_header("Vary", sessions::patch_vary(res.get_header_value("Vary"), header.value));
-      } else {
-        res.set_header(header.name, header.value);
-      }
+std::optional<Options> parse_options(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return std::nullopt;
+    const char* value = argv[++i];
+    if (arg == "--host") {
+      options.host = value;
+    } else if (arg == "--port") {
+      char* end = nullptr;
+      const long port = std::strtol(value, &end, 10);
+      if (*value == '\0' || *end != '\0' || port < 0 || port > 65535) return std::nullopt;
+      options.port = static_cast<int>(port);
+    } else if (arg == "--store") {
+      options.store = value;
+    } else if (arg == "--secret-key-file") {
+      options.secret_key_file = value;
+    } else {
+      return std::nullopt;
     }
-  } catch (const sessions::SessionInterrupted& e) {
-    res.status = 400;
-    res.set_content(e.what(), "text/plain");
   }
-  std::printf("%s %s -> %d session=%s accessed=%d modified=%d\n", req.method.c_str(), req.path.c_str(), res.status,
-              session.session_key() ? std::string(sessions::loggable_key_prefix(*session.session_key())).c_str()
-                                    : "-",
-              session.accessed() ? 1 : 0, session.modified() ? 1 : 0);
-  std::fflush(stdout);
+  return options;
+}
+
+/// The secret key: the file's first line, else SESSIONS_SECRET_KEY, else the development key.
+std::optional<std::string> secret_key(const Options& options) {
+  if (options.secret_key_file) {
+    std::ifstream in(*options.secret_key_file);
+    std::string key;
+    if (!in || !std::getline(in, key) || key.empty()) {
+      std::fprintf(stderr, "visit_counter: cannot read a secret key from %s\n", options.secret_key_file->c_str());
+      return std::nullopt;
+    }
+    if (key.back() == '\r') key.pop_back();
+    return key;
+  }
+  if (const char* env = std::getenv("SESSIONS_SECRET_KEY"); env != nullptr && *env != '\0') return std::string(env);
+  std::fprintf(stderr, "visit_counter: warning: using the insecure development key; set SESSIONS_SECRET_KEY or "
+                       "--secret-key-file\n");
+  return std::string(kDevelopmentKey);
+}
+
+/// Serves the site until SIGINT or SIGTERM. The signals are blocked in every thread (httplib's
+/// workers inherit the mask) and taken by one thread with sigwait, which may then safely call
+/// Server::stop(): a signal handler could not.
+template <class SessionT>
+int serve(const Options& options, const sessions::Middleware<SessionT>& middleware, const std::string& secret) {
+  visit_counter::RequestLog log;
+  visit_counter::Site<SessionT> site{middleware, secret, log};
+  httplib::Server server;
+  site.install(server);
+  server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+    std::string what = "unknown error";
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    res.status = 500;
+    res.set_content("Internal Server Error\n", "text/plain; charset=utf-8");
+    std::fprintf(stderr, "visit_counter: %s %s failed: %s\n", req.method.c_str(), req.path.c_str(), what.c_str());
+  });
+  server.set_logger([&log](const httplib::Request& req, const httplib::Response& res) { log.written(req, res); });
+
+  int port = options.port;
+  if (port == 0) {
+    port = server.bind_to_any_port(options.host);
+    if (port < 0) port = 0;
+  } else if (!server.bind_to_port(options.host, port)) {
+    port = 0;
+  }
+  if (port == 0) {
+    std::fprintf(stderr, "visit_counter: cannot listen on %s:%d\n", options.host.c_str(), options.port);
+    return 1;
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  std::thread stopper([&] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    server.stop();
+  });
+
+  log.line("listening on http://" + options.host + ":" + std::to_string(port) + "/");
+  const bool listened = server.listen_after_bind();
+  // listen_after_bind also returns when the socket fails: wake the stopper so it can be joined.
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  log.line("stopped");
+  return listened ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  int port = 8000;
-  std::filesystem::path dir = "sessions";
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--port" && i + 1 < argc) {
-      port = std::atoi(argv[++i]);
-    } else if (arg == "--dir" && i + 1 < argc) {
-      dir = argv[++i];
-    } else {
-      std::fprintf(stderr, "usage: visit_counter [--host HOST] [--port PORT] [--dir DIRECTORY]\n");
-      return 2;
-    }
+  // Before any thread exists, so that every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const std::optional<Options> options = parse_options(argc, argv);
+  if (!options) {
+    usage();
+    return 2;
   }
-  std::filesystem::create_directories(dir);
+  const std::optional<std::string> secret = secret_key(*options);
+  if (!secret) return 2;
 
   sessions::Settings settings;
-  settings.file_path = dir;
-  sessions::FileStore store{settings};
-  const MiddlewareT middleware{store, settings};
-
-  httplib::Server server;
-  server.Get("/", [&](const httplib::Request& req, httplib::Response& res) {
-    with_session(middleware, req, res, [&](SessionT& session) {
-      const int visits = session.get("num_visits", 0) + 1;
-      session.set("num_visits", visits);
-      res.set_content("<!doctype html><title>Visits</title><p>Visits: " + std::to_string(visits) + "</p>",
-                      "text/html; charset=utf-8");
+  try {
+    return visit_counter::with_store(options->store, *secret, settings, [&](auto& store, auto serializer) {
+      using Store = std::remove_reference_t<decltype(store)>;
+      using SessionT = sessions::Session<Store, decltype(serializer)>;
+      const sessions::Middleware<SessionT> middleware{store, settings, serializer};
+      return serve(*options, middleware, *secret);
     });
-  });
-  server.Post("/logout", [&](const httplib::Request& req, httplib::Response& res) {
-    with_session(middleware, req, res, [&](SessionT& session) {
-      session.flush();
-      res.set_content("<!doctype html><title>Bye</title><p>Logged out</p>", "text/html; charset=utf-8");
-    });
-  });
-
-  g_server = &server;
-  std::signal(SIGINT, stop);
-  std::signal(SIGTERM, stop);
-  if (port == 0) {
-    port = server.bind_to_any_port(host.c_str());
-  } else if (!server.bind_to_port(host.c_str(), port)) {
-    std::fprintf(stderr, "visit_counter: cannot listen on %s:%d\n", host.c_str(), port);
+  } catch (const visit_counter::UnknownStore& e) {
+    std::fprintf(stderr, "visit_counter: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "visit_counter: %s\n", e.what());
     return 1;
   }
-  std::printf("listening on http://%s:%d/\n", host.c_str(), port);
-  std::fflush(stdout);
-  server.listen_after_bind();
-  std::printf("stopped\n");
-  return 0;
 }

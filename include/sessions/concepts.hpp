@@ -31,6 +31,11 @@ namespace sessions {
 //   s.remove(key)         -> void   delete if present (Django's delete(key))
 //   s.exists(key)         -> bool   a live record exists
 //   s.clear_expired()     -> std::size_t   records removed
+//
+// Optional (lost-update protection, Settings::lost_update):
+//   s.update_if(key, p, t, expected) -> CasResult   replace the live record only if its payload
+//                                        still equals `expected` (what this request loaded),
+//                                        atomically; written / conflict / missing (never creates)
 // ---------------------------------------------------------------------------------------------
 namespace requirement {
 
@@ -72,6 +77,13 @@ concept storage_clear_expired = requires(S& s) {
   { s.clear_expired() } -> std::convertible_to<std::size_t>;
 };
 
+template <class S>
+concept storage_update_if = storage_payload_type<S> && requires(S& s, std::string_view key,
+                                                                const typename S::payload_type& p, TimePoint t,
+                                                                const typename S::payload_type& expected) {
+  { s.update_if(key, p, t, expected) } -> std::same_as<CasResult>;
+};
+
 }  // namespace requirement
 
 template <class S>
@@ -79,6 +91,10 @@ concept ServerStorage = requirement::storage_load<S> && requirement::storage_cre
                         requirement::storage_update<S> && requirement::storage_touch<S> &&
                         requirement::storage_remove<S> && requirement::storage_exists<S> &&
                         requirement::storage_clear_expired<S>;
+
+/// A server store that can compare-and-set, as Settings::lost_update = fail or merge needs.
+template <class S>
+concept CasStorage = ServerStorage<S> && requirement::storage_update_if<S>;
 
 /// A store that keeps session values themselves (no serializer involved).
 template <class S>

@@ -59,6 +59,15 @@ class UpdateError : public StorageError {
   using StorageError::StorageError;
 };
 
+/// save() with Settings::lost_update = fail (or merge, after its retries) found that another
+/// request saved the same session since this one loaded it; nothing was written. Not an
+/// UpdateError: the session still exists, so the middleware does not turn it into
+/// SessionInterrupted but lets it propagate to the application (answer 409 or retry the request).
+class ConflictError : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 /// The middleware could not save because the session was deleted while the request ran
 /// (Django: SessionInterrupted, answered with 400).
 class SessionInterrupted : public Error {

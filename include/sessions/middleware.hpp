@@ -70,14 +70,19 @@ class Middleware {
 
   explicit Middleware(storage_type& store, const Settings& settings = default_settings(),
                       serializer_type serializer = {}, expiry_type expiry = {})
-      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
+      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {
+    SessionT::check_settings(settings);  // e.g. lost-update protection over a store without update_if
+  }
   Middleware(storage_type&, const Settings&&, serializer_type = {}, expiry_type = {}) = delete;
 
   /// The request side: the session named by the request's session cookie (or a new one).
   /// `cookie_header` is the whole Cookie header (empty when absent); `secure` says whether the
   /// request came over HTTPS.
   [[nodiscard]] SessionT open(std::string_view cookie_header, bool secure = false) const {
-    const std::optional<std::string_view> value = cookie::find_cookie(cookie_header, settings_->cookie_name);
+    // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
+    // are looked at, and nothing is copied but the session cookie's value.
+    const std::optional<std::string_view> value = cookie::find_cookie(
+        cookie_header, settings_->cookie_name, settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
     SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
                              : SessionT(*store_, *settings_, serializer_, expiry_);
     session.note_request(value.has_value(), secure);
@@ -86,7 +91,10 @@ class Middleware {
 
   /// The response side, as Django's process_response: the headers to add. Throws
   /// SessionInterrupted when the session was deleted while the request ran (answer 400), and
-  /// CookieError when the cookie cannot be written safely.
+  /// CookieError when the cookie cannot be written safely. Other save errors propagate as they
+  /// are, nothing written: ConflictError (Settings::lost_update = fail, or merge out of attempts:
+  /// answer 409 or retry the request), LimitExceeded (the session outgrew Settings::max_keys or
+  /// max_payload_bytes: answer 413 or 400), StorageError (the store failed: 503).
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
     const Settings& s = *settings_;

@@ -11,6 +11,23 @@
 // the write of data that did not change (only the expiry is refreshed) and lets the middleware
 // notice a nested change made through a reference (`session.at("cart").push_back(...)`), which
 // Django silently loses.
+//
+// Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
+// `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
+// value), and save() writes through the store's update_if(), a compare-and-set against that
+// payload. When another request saved the session in between: `fail` throws ConflictError;
+// `merge` reloads the record, applies this request's changes on top of it (the keys whose value
+// changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
+// everything) and tries again, up to Settings::merge_attempts times. A record deleted meanwhile
+// (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
+// runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
+// requests that all use update_if (every store of the library implements it atomically); a request
+// saving with protection off still overwrites.
+//
+// Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
+// LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
+// "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
+// even decoded).
 
 #include <chrono>
 #include <cstdint>
@@ -18,12 +35,14 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "concepts.hpp"
 #include "data.hpp"
 #include "detail/fingerprint.hpp"
+#include "detail/json_size.hpp"
 #include "errors.hpp"
 #include "expiry/django.hpp"
 #include "expiry/expiry_value.hpp"
@@ -85,6 +104,25 @@ class Session {
     }
   }();
 
+  /// The store can compare-and-set (update_if), as lost-update protection needs.
+  static constexpr bool has_update_if = [] {
+    if constexpr (client_side) {
+      return false;
+    } else {
+      return requirement::storage_update_if<Storage>;
+    }
+  }();
+
+  template <class S, bool Client>
+  struct payload_of {
+    using type = std::string;
+  };
+  template <class S>
+  struct payload_of<S, false> {
+    using type = typename S::payload_type;
+  };
+  using stored_payload = typename payload_of<Storage, client_side>::type;
+
  public:
   using storage_type = Storage;
   using serializer_type = Serializer;
@@ -97,7 +135,26 @@ class Session {
   /// A new session (Django: SessionStore()).
   explicit Session(Storage& store, const Settings& settings = default_settings(), Serializer serializer = {},
                    Expiry expiry = {})
-      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
+      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {
+    check_settings(settings);
+  }
+
+  /// ConfigurationError when `settings` ask for something this Session's store cannot do: lost-
+  /// update protection over a store without update_if(). Middleware checks it once at
+  /// construction; every Session checks it again (a comparison).
+  static void check_settings(const Settings& settings) {
+    if (settings.lost_update == LostUpdate::last_write_wins) return;
+    if constexpr (!has_update_if) {
+      throw ConfigurationError(
+          std::string("Settings::lost_update is fail or merge, but the storage policy lacks update_if(std::string_view "
+                      "key, const payload_type&, sessions::TimePoint expires_at, const payload_type& expected) -> "
+                      "sessions::CasResult, the compare-and-set it needs") +
+          (client_side ? " (a cookie store cannot have one: each response carries its own copy of the session)" : ""));
+    }
+    if (settings.lost_update == LostUpdate::merge && settings.merge_attempts < 1) {
+      throw ConfigurationError("Settings::merge_attempts must be at least 1");
+    }
+  }
 
   /// An existing session (Django: SessionStore(session_key=...)). A key that fails validation is
   /// dropped, as Django drops keys shorter than 8 characters: the session starts empty and a
@@ -254,6 +311,7 @@ class Session {
     loaded_ = true;
     baseline_.reset();
     accessed_ = modified_ = true;
+    whole_change_ = true;  // a merge replaces the record's data rather than re-applying keys
   }
 
   /// Django: is_empty(): no valid key and no data (or data never loaded).
@@ -358,6 +416,7 @@ class Session {
     if constexpr (client_side) {
       // The new cookie value is the signed (or sealed) data, with a fresh timestamp.
       (void)must_create;
+      check_key_limit(session());
       key_ = store_->encode(session(), *settings_, settings_->clock.now());
       modified_ = true;
     } else {
@@ -400,7 +459,7 @@ class Session {
   /// Does not replace the data this session holds.
   [[nodiscard]] Data load() {
     std::optional<std::uint64_t> ignored;
-    return read_store(ignored);
+    return read_store(ignored, /*own_load=*/false);
   }
 
   /// Django: flush(): empties the data, deletes the record and drops the key.
@@ -527,7 +586,7 @@ class Session {
   Data& session() {
     accessed_ = true;
     if (!loaded_) {
-      data_ = read_store(baseline_);
+      data_ = read_store(baseline_, /*own_load=*/true);
       loaded_ = true;
     }
     return data_;
@@ -543,7 +602,7 @@ class Session {
     return data_;
   }
 
-  Data read_store(std::optional<std::uint64_t>& baseline) {
+  Data read_store(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!key_) return Data::object();
     if constexpr (client_side) {
@@ -557,6 +616,10 @@ class Session {
           modified_ = true;
           return Data::object();
         }
+        if (over_key_limit(record.data)) {
+          modified_ = true;
+          return Data::object();
+        }
         return std::move(record.data);
       } catch (const Error& e) {
         // Django: a bad cookie gives an empty session that is written back (create()), under the
@@ -567,34 +630,112 @@ class Session {
         return Data::object();
       }
     } else {
-      return read_server_store(baseline);
+      return read_server_store(baseline, own_load);
     }
   }
 
-  Data read_server_store(std::optional<std::uint64_t>& baseline) {
+  Data read_server_store(std::optional<std::uint64_t>& baseline, bool own_load) {
     auto record = store_->load(*key_);
     if (!record) {
       key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return Data::object();
     }
+    // Lost-update protection: this load is the version a later save compares with.
+    const bool protect = own_load && protecting();
+    Data data = Data::object();
     if constexpr (stores_values) {
-      return std::move(record->payload);
-    } else {
-      try {
-        Data data = serializer_.loads(record->payload);
-        if constexpr (canonical_serializer) {
-          baseline = detail::fingerprint(record->payload);
+      if (!over_size_limit(record->payload) && !over_key_limit(record->payload)) {
+        if (protect) {
+          data = record->payload;  // the record's copy stays for the compare-and-set
         } else {
-          baseline = fingerprint_of(data);
+          data = std::move(record->payload);
         }
-        return data;
-      } catch (const Error& e) {
-        // Django: "Session data corrupted", logged on the security logger; the session goes on
-        // empty under the same key.
-        settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                          std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(*key_)) +
-                              "...): " + e.what());
-        return Data::object();
+      }
+    } else {
+      if (over_size_limit(record->payload)) {
+        // Not even decoded: the size is the attack.
+      } else {
+        try {
+          data = serializer_.loads(record->payload);
+          if (over_key_limit(data)) {
+            data = Data::object();
+          } else if constexpr (canonical_serializer) {
+            baseline = detail::fingerprint(record->payload);
+          } else {
+            baseline = fingerprint_of(data);
+          }
+        } catch (const Error& e) {
+          // Django: "Session data corrupted", logged on the security logger; the session goes on
+          // empty under the same key.
+          settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                            std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(*key_)) +
+                                "...): " + e.what());
+        }
+      }
+    }
+    if (protect) {
+      expected_ = std::move(record->payload);
+      if (settings_->lost_update == LostUpdate::merge) loaded_keys_ = detail::key_fingerprints(data);
+      whole_change_ = false;
+    }
+    return data;
+  }
+
+  // --- limits ------------------------------------------------------------------------------------
+
+  void suspicious(std::string_view what) const {
+    settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                      std::string("Session data rejected (key ") +
+                          (key_ ? std::string(loggable_key_prefix(*key_)) : std::string()) + "...): " +
+                          std::string(what));
+  }
+
+  // A loaded payload over Settings::max_payload_bytes (logged).
+  bool over_size_limit(const stored_payload& payload) const {
+    const std::size_t limit = settings_->max_payload_bytes;
+    if (limit == 0) return false;
+    std::size_t size = 0;
+    if constexpr (std::is_same_v<stored_payload, Data>) {
+      size = detail::bounded_json_size(payload, limit);
+    } else {
+      size = payload.size();
+    }
+    if (size <= limit) return false;
+    suspicious("the stored session is larger than Settings::max_payload_bytes (" + std::to_string(limit) + ")");
+    return true;
+  }
+
+  // Loaded data with more top-level keys than Settings::max_keys (logged).
+  bool over_key_limit(const Data& data) const {
+    const std::size_t limit = settings_->max_keys;
+    if (limit == 0 || !data.is_object() || data.size() <= limit) return false;
+    suspicious("the stored session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+               std::to_string(limit) + ")");
+    return true;
+  }
+
+  void check_key_limit(const Data& data) const {
+    const std::size_t limit = settings_->max_keys;
+    if (limit != 0 && data.is_object() && data.size() > limit) {
+      throw LimitExceeded("the session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+                          std::to_string(limit) + "); nothing was saved");
+    }
+  }
+
+  void check_size_limit(std::size_t size) const {
+    const std::size_t limit = settings_->max_payload_bytes;
+    if (limit != 0 && size > limit) {
+      throw LimitExceeded("the serialized session is larger than Settings::max_payload_bytes (" + std::to_string(limit) +
+                          " bytes); nothing was saved");
+    }
+  }
+
+  // What a save must check before anything reaches the store.
+  void check_limits(const Data& data) const {
+    check_key_limit(data);
+    if constexpr (stores_values) {
+      if (settings_->max_payload_bytes != 0) {
+        check_size_limit(detail::bounded_json_size(data, settings_->max_payload_bytes));
       }
     }
   }
@@ -615,17 +756,127 @@ class Session {
     }
   }
 
-  // One write: create-if-absent, update-if-present, or (for unchanged data) touch. Returns the
-  // store's answer: false when the record exists (create) or is gone (update/touch).
+  // --- lost-update protection -----------------------------------------------------------------
+
+  // Settings::lost_update asks for protection (and the store can give it).
+  bool protecting() const noexcept {
+    return has_update_if && settings_->lost_update != LostUpdate::last_write_wins;
+  }
+
+  // After a successful write: what the record now holds is the version the next save of this
+  // request compares with, and the baseline its merge compares keys with.
+  void written(const stored_payload& payload, const Data& data) {
+    if (!protecting()) return;
+    expected_ = payload;
+    if (settings_->lost_update == LostUpdate::merge) loaded_keys_ = detail::key_fingerprints(data);
+    whole_change_ = false;
+  }
+
+  // The record's current data `theirs` with this request's changes applied: the keys whose value
+  // differs from what was loaded (or that are new) set, the keys loaded and since erased removed.
+  // After clear() or flush(), this request's data replaces theirs whole.
+  Data merged_onto(Data theirs) const {
+    if (whole_change_) return data_;
+    if (!theirs.is_object()) theirs = Data::object();
+    std::unordered_map<std::string_view, std::uint64_t> loaded;
+    loaded.reserve(loaded_keys_.size());
+    for (const auto& k : loaded_keys_) loaded.emplace(k.key, k.value);
+    for (const auto& item : data_.items()) {
+      const auto it = loaded.find(item.key());
+      if (it == loaded.end() || it->second != detail::value_fingerprint(item.value())) theirs[item.key()] = item.value();
+    }
+    for (const auto& k : loaded_keys_) {
+      if (!data_.contains(k.key)) theirs.erase(k.key);
+    }
+    return theirs;
+  }
+
+  [[noreturn]] void conflict(std::string_view key, int attempts) const {
+    if (settings_->lost_update == LostUpdate::fail) {
+      throw ConflictError("session " + std::string(loggable_key_prefix(key)) +
+                          "...: another request saved it since this one loaded it (Settings::lost_update = fail); "
+                          "nothing was written");
+    }
+    throw ConflictError("session " + std::string(loggable_key_prefix(key)) + "...: still changed by other requests after " +
+                        std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
+  }
+
+  // A compare-and-set save of `data` (= data_) encoded as `payload`, against expected_. True when
+  // written (data_ and `payload` then hold what was written, merged or not), false when the
+  // record is gone; ConflictError as the policy says.
+  bool write_compare_and_set(std::string_view key, stored_payload& payload, TimePoint expires_at)
+    requires(!client_side)
+  {
+    if constexpr (has_update_if) {
+      CasResult result = store_->update_if(key, payload, expires_at, *expected_);
+      if (result == CasResult::written) return true;
+      if (result == CasResult::missing) return false;
+      if (settings_->lost_update != LostUpdate::merge) conflict(key, 0);
+      for (int attempt = 1; attempt <= settings_->merge_attempts; ++attempt) {
+        auto record = store_->load(key);
+        if (!record) return false;  // deleted meanwhile: never brought back
+        Data theirs = Data::object();
+        if constexpr (stores_values) {
+          theirs = record->payload;
+        } else {
+          try {
+            theirs = serializer_.loads(record->payload);
+          } catch (const Error&) {
+            theirs = Data::object();  // undecodable: as a load would, start from empty
+          }
+        }
+        Data merged = merged_onto(std::move(theirs));
+        check_limits(merged);
+        const TimePoint now = settings_->clock.now();
+        const TimePoint merged_expiry = now + expiry_.expiry_age(merged, *settings_, now);
+        stored_payload merged_payload{};
+        if constexpr (stores_values) {
+          merged_payload = merged;
+        } else {
+          merged_payload = serializer_.dumps(merged);
+          check_size_limit(merged_payload.size());
+        }
+        result = store_->update_if(key, merged_payload, merged_expiry, record->payload);
+        if (result == CasResult::missing) return false;
+        if (result == CasResult::written) {
+          data_ = std::move(merged);
+          payload = std::move(merged_payload);
+          return true;
+        }
+      }
+      conflict(key, settings_->merge_attempts);
+    } else {
+      (void)key;
+      (void)payload;
+      (void)expires_at;
+      return false;
+    }
+  }
+
+  // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
+  // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
+  // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, const Data& data, bool must_create)
     requires(!client_side)
   {
+    check_limits(data);
     const TimePoint now = settings_->clock.now();
     const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+    const bool compare_and_set = !must_create && protecting() && expected_.has_value();
     if constexpr (stores_values) {
-      return must_create ? store_->create(key, data, expires_at) : store_->update(key, data, expires_at);
+      if (compare_and_set && data == *expected_) return store_->touch(key, expires_at);  // unchanged
+      if (compare_and_set) {
+        Data payload = data;
+        if (!write_compare_and_set(key, payload, expires_at)) return false;
+        written(payload, data_);
+        return true;
+      }
+      const bool ok = must_create ? store_->create(key, data, expires_at) : store_->update(key, data, expires_at);
+      if (ok) written(data, data);
+      return ok;
     } else {
       std::string payload = serializer_.dumps(data);
+      check_size_limit(payload.size());
       std::uint64_t fp = 0;
       if constexpr (canonical_serializer) {
         fp = detail::fingerprint(payload);
@@ -637,10 +888,24 @@ class Session {
         ok = store_->create(key, payload, expires_at);
       } else if (baseline_ && *baseline_ == fp) {
         ok = store_->touch(key, expires_at);
+        return ok;  // nothing written: the version compared with stays what it was
+      } else if (compare_and_set) {
+        ok = write_compare_and_set(key, payload, expires_at);
+        if (ok) {
+          // A merge wrote other bytes than `data` gave.
+          if constexpr (canonical_serializer) {
+            fp = detail::fingerprint(payload);
+          } else {
+            fp = fingerprint_of(data_);
+          }
+        }
       } else {
         ok = store_->update(key, payload, expires_at);
       }
-      if (ok) baseline_ = fp;
+      if (ok) {
+        baseline_ = fp;
+        written(payload, data_);
+      }
       return ok;
     }
   }
@@ -652,6 +917,11 @@ class Session {
   std::optional<std::string> key_;
   Data data_;
   std::optional<std::uint64_t> baseline_;  // fingerprint of the stored payload, when known
+  // Lost-update protection only (empty otherwise): the payload the record held when this request
+  // loaded (or last wrote) it, and a fingerprint per top-level key of that data (merge).
+  std::optional<stored_payload> expected_;
+  std::vector<detail::KeyFingerprint> loaded_keys_;
+  bool whole_change_ = false;  // clear()/flush(): a merge replaces the data whole
   bool loaded_ = false;
   bool accessed_ = false;
   bool modified_ = false;

@@ -4,6 +4,7 @@
 // to it, so it must outlive them.
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -16,6 +17,17 @@ namespace sessions {
 
 /// SESSION_COOKIE_SAMESITE: Lax, Strict, None, or `omit` for Django's False (no attribute).
 enum class SameSite { lax, strict, none, omit };
+
+/// What save() does when another request saved the same session after this one loaded it.
+enum class LostUpdate {
+  /// Django's behaviour: the later save overwrites the earlier one's changes. No cost at all.
+  last_write_wins,
+  /// The later save writes nothing and throws ConflictError.
+  fail,
+  /// The later save reloads the record, re-applies the keys this request changed (set, erased,
+  /// or changed in place) on top of it, and tries again; ConflictError after merge_attempts.
+  merge,
+};
 
 struct Settings {
   /// SESSION_COOKIE_NAME; also the file name prefix of FileStore, as in Django.
@@ -45,6 +57,27 @@ struct Settings {
   /// The middleware saves no session for a response with this status or above. Django 4.2+ uses
   /// 500 (any 5xx); Django 3.2 skipped only exactly 500.
   int no_save_status_from = 500;
+
+  /// Lost-update protection (not in Django). Anything but last_write_wins needs a store with
+  /// update_if() (every server store of the library has it; cookie stores cannot): a Session or
+  /// Middleware built with it over another store throws ConfigurationError.
+  LostUpdate lost_update = LostUpdate::last_write_wins;
+  /// LostUpdate::merge: how many times save() reloads and re-applies before ConflictError.
+  int merge_attempts = 5;
+
+  /// Limits against abuse (not in Django). 0 disables a limit.
+  /// The largest serialized session a server store is asked to keep; save() of a larger one
+  /// throws LimitExceeded and writes nothing, and a stored record larger than this loads as an
+  /// empty session (logged on sessions.security.SuspiciousSession, as corrupt data).
+  /// (Cookie stores are bounded by the 4096-byte cookie limit instead: CookieTooLarge.)
+  std::size_t max_payload_bytes = std::size_t{1} << 20;
+  /// The most top-level keys a session may hold: save() beyond it throws LimitExceeded, and a
+  /// record (or cookie) holding more loads as an empty session, logged as above.
+  std::size_t max_keys = 10'000;
+  /// The part of a request's Cookie header the middleware reads, and the most cookies it looks
+  /// at (cookie::find_cookie's bounds): the rest is ignored, never allocated for.
+  std::size_t max_cookie_header_bytes = 8192;
+  std::size_t max_cookie_pairs = 256;
 
   /// Where "now" comes from (injectable for tests).
   Clock clock;

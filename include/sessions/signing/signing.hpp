@@ -9,3 +9,4 @@
 #include "python_json.hpp"
 #include "signed_cookie.hpp"
 #include "signer.hpp"
+#include "verified_cache.hpp"

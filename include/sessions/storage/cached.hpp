@@ -11,6 +11,8 @@
 //            filled by the next load from the persistent record, and an entry a concurrent logout
 //            deleted is not brought back into the cache)
 //   touch    the persistent store, then the cache entry if there is one
+//   update_if  (when the persistent store has it) compare-and-set on the persistent store; then
+//            compare-and-set on the cache entry (or its removal); a conflict removes the entry
 //   remove   the persistent store, then the cache (in this order: a load between the two finds the
 //            old entry in the cache, never re-fills the cache from a record about to vanish)
 //   exists   the cache, then the persistent store
@@ -127,6 +129,35 @@ class CachedStore {
       forget(key);
     }
     return true;
+  }
+
+  /// Compare-and-set (lost-update protection), when the persistent store has update_if: the
+  /// persistent store decides. Then the cache: compare-and-set too when it can (so two requests
+  /// refreshing it in the wrong order leave it empty, never stale), else its entry is removed. A
+  /// conflict or a missing record removes the cache entry: the version this request compared
+  /// with may have come from a stale cache, and the reload of a merge must see the truth.
+  [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
+                                    const std::string& expected)
+    requires requirement::storage_update_if<Persistent>
+  {
+    const CasResult result = persistent_->update_if(key, payload, expires_at, expected);
+    if (result != CasResult::written) {
+      forget(key);
+      return result;
+    }
+    if (!cache_trusted("update_if", key)) return result;
+    try {
+      if constexpr (requirement::storage_update_if<Cache>) {
+        if (cache_->update_if(key, payload, expires_at, expected) == CasResult::conflict) forget(key);
+      } else {
+        forget(key);
+      }
+    } catch (const Error& e) {
+      if (!cache_failure(e)) throw;
+      report("update_if", key, "writing the cache", e);
+      forget(key);
+    }
+    return result;
   }
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {

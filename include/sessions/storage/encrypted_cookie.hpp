@@ -121,8 +121,19 @@ class EncryptedCookieStore {
 
     std::uint64_t issued = 0;
     for (std::size_t i = 0; i < 8; ++i) issued = (issued << 8) | (*plaintext)[i];
-    const TimePoint issued_at{std::chrono::seconds{static_cast<std::int64_t>(issued)}};
-    if (now - issued_at > settings.cookie_age) throw SignatureExpired("the encrypted cookie is older than the cookie age");
+    // Authenticated, but a key holder can seal any 8 bytes: an issue time TimePoint cannot hold,
+    // or `now - issued_at` over centuries, would overflow (undefined behaviour; found by
+    // tests/fuzz/encrypted_cookie.cpp). So: range-check, and measure the age in whole seconds.
+    const auto issued_seconds = static_cast<std::int64_t>(issued);
+    constexpr std::int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+    if (issued_seconds > kLimit || issued_seconds < -kLimit) throw DecodeError("the encrypted cookie has an issue time out of range");
+    const TimePoint issued_at{std::chrono::seconds{issued_seconds}};
+    // now - issued_at > cookie_age, exactly: whole seconds apart, plus now's fraction of a second.
+    const std::int64_t whole = unix_seconds(now) - issued_seconds;  // both within +-2^34: no overflow
+    const bool fraction = now.time_since_epoch() % std::chrono::seconds{1} != TimePoint::duration::zero();
+    if (whole > settings.cookie_age.count() || (fraction && whole == settings.cookie_age.count())) {
+      throw SignatureExpired("the encrypted cookie is older than the cookie age");
+    }
 
     const std::string_view body(reinterpret_cast<const char*>(plaintext->data()) + 9, plaintext->size() - 9);
     const unsigned char format = (*plaintext)[8];

@@ -516,6 +516,51 @@ class FileStore {
     return true;
   }
 
+  /// Compare-and-set (lost-update protection): replaces the live session `key` only if its file
+  /// still holds exactly `expected`. Under the directory lock, so that compare-and-sets (of any
+  /// process sharing the directory) never interleave; the swap itself is update()'s
+  /// RENAME_EXCHANGE, which fails when a concurrent remove() (logout) took the file away: missing,
+  /// never resurrected. A plain update() or touch() does not take the lock: a touch in between
+  /// only loses its expiry to ours, and lost-update protection assumes every writer of a session
+  /// uses update_if.
+  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
+                                    std::string_view expected) const {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    check_size("update_if", payload);
+    const std::string target = file_path(key);
+    const detail::file_store::DirectoryLock lock(lock_path_);
+    detail::file_store::Fd fd(::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      const int err = errno;
+      if (err == ENOENT || err == ELOOP || err == ENXIO) return CasResult::missing;
+      if (err == EACCES && foreign(target)) return CasResult::missing;
+      fail("update_if", key, "cannot open the session file", err);
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) fail("update_if", key, "cannot stat the session file", errno);
+    if (!live(st, clock_.now())) return CasResult::missing;
+    const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
+    if (size != expected.size()) return CasResult::conflict;
+    std::string current;
+    if (!read_bounded(fd.get(), size, key, current) || current != expected) return CasResult::conflict;
+    fd.reset();
+    detail::file_store::ScratchFile temp = write_temp("update_if", key, payload, expires_at);
+    if (options_.use_rename_exchange) {
+      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
+        sync_directory("update_if", key);
+        return CasResult::written;
+      }
+      const int err = errno;
+      if (err == ENOENT) return CasResult::missing;  // deleted meanwhile: never resurrected
+      if (!detail::file_store::unsupported(err)) fail("update_if", key, "cannot replace the session file", err);
+    }
+    if (!is_live(target, "update_if", key)) return CasResult::missing;
+    if (::rename(temp.c_str(), target.c_str()) != 0) fail("update_if", key, "cannot replace the session file", errno);
+    temp.release();
+    sync_directory("update_if", key);
+    return CasResult::written;
+  }
+
   /// Moves the expiry of the live session `key` to `expires_at`; false when there is none.
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) const {
     if (!is_valid_session_key(key)) return false;

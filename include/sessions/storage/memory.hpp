@@ -7,6 +7,8 @@
 //
 // BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes; BasicMemoryStore<Data>
 // (MemoryValueStore) keeps the values themselves, so a request pays no serialization at all.
+// update_if() (compare-and-set, for Settings::lost_update) compares under the shard's lock: bytes
+// for MemoryStore, values (nlohmann's ==, key order included) for MemoryValueStore.
 
 #include <cstddef>
 #include <memory>
@@ -85,6 +87,22 @@ class BasicMemoryStore {
     it->second.payload = payload;
     it->second.expires_at = expires_at;
     return true;
+  }
+
+  /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
+  /// equals `expected`, under the shard's lock, so no write can come in between.
+  [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
+                                    const Payload& expected) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return CasResult::missing;  // never resurrect
+    if (!(it->second.payload == expected)) return CasResult::conflict;
+    it->second.payload = payload;
+    it->second.expires_at = expires_at;
+    return CasResult::written;
   }
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {

@@ -10,9 +10,18 @@
 // Unlike Django: set_expiry() is enforced (the session layer checks the policy against the
 // signing time), and a session too large for a cookie is a CookieTooLarge at save, not a cookie
 // the browser silently drops.
+//
+// Read path: a cookie value that verified recently is remembered with its decoded data
+// (signing::VerifiedCache, Options::verified_cache_entries), so a request carrying exactly that
+// value again costs a lookup and a copy of the data: no HMAC, base64, inflate or JSON parse. The
+// age limit (SESSION_COOKIE_AGE) is checked against the value's timestamp at every hit, only a
+// value that verified under this store's keys is ever remembered, and the match is on the whole
+// value in constant time.
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +36,7 @@
 #include "../signing/base62.hpp"
 #include "../signing/dumps.hpp"
 #include "../signing/signer.hpp"
+#include "../signing/verified_cache.hpp"
 
 namespace sessions {
 
@@ -39,14 +49,24 @@ namespace detail {
          c == ':' || c == '.';
 }
 
-/// The signing time of a value that already verified: `payload:timestamp:signature`.
-[[nodiscard]] inline TimePoint signed_value_time(std::string_view value) {
+/// The signing timestamp (Unix seconds) of a value that already verified: `payload:timestamp:signature`.
+[[nodiscard]] inline std::int64_t signed_value_timestamp(std::string_view value) {
   const auto sig = value.rfind(':');
   const auto ts = value.rfind(':', sig == 0 ? 0 : sig - 1);
   if (sig == std::string_view::npos || ts == std::string_view::npos || ts >= sig) {
     throw signing::MalformedSignedData("signed value has no timestamp");
   }
-  return TimePoint{std::chrono::seconds{signing::b62_decode(value.substr(ts + 1, sig - ts - 1))}};
+  const std::int64_t timestamp = signing::b62_decode(value.substr(ts + 1, sig - ts - 1));
+  // Verified, but a key holder can sign any timestamp: one TimePoint cannot hold would overflow
+  // its conversion (undefined behaviour; found by tests/fuzz/signed_cookie_store.cpp).
+  constexpr std::int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+  if (timestamp > kLimit || timestamp < -kLimit) throw signing::MalformedSignedData("signed value's timestamp is out of range");
+  return timestamp;
+}
+
+/// The signing time of a value that already verified.
+[[nodiscard]] inline TimePoint signed_value_time(std::string_view value) {
+  return TimePoint{std::chrono::seconds{signed_value_timestamp(value)}};
 }
 }  // namespace detail
 
@@ -64,13 +84,17 @@ class SignedCookieStore {
     bool compress = true;
     /// Bound on decompressed payloads (a compressed cookie could otherwise inflate enormously).
     std::size_t max_decompressed_size = 64 * 1024;
+    /// How many recently verified cookie values to remember with their data (0: none). Each
+    /// costs its cookie (at most 4 KB) and its parsed data.
+    std::size_t verified_cache_entries = 1024;
   };
 
   explicit SignedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
       : SignedCookieStore(Options{std::move(secret_key), std::move(fallback_keys)}) {}
   explicit SignedCookieStore(Options options)
       : options_(std::move(options)),
-        signer_(options_.secret_key, options_.salt, std::span<const std::string>(options_.fallback_keys)) {
+        signer_(options_.secret_key, options_.salt, std::span<const std::string>(options_.fallback_keys)),
+        verified_(options_.verified_cache_entries) {
     limits_.max_decompressed_size = options_.max_decompressed_size;
   }
 
@@ -92,10 +116,23 @@ class SignedCookieStore {
   /// The data of a cookie value: BadSignature (tampered, wrong key), SignatureExpired (older than
   /// SESSION_COOKIE_AGE) or MalformedSignedData/DecodeError when it is not a session.
   [[nodiscard]] ClientRecord decode(std::string_view value, const Settings& settings, TimePoint now) const {
-    Data data = signing::loads(value, signer_, static_cast<double>(settings.cookie_age.count()), now, limits_);
+    const double max_age = static_cast<double>(settings.cookie_age.count());
+    if (auto hit = verified_.find(value)) {
+      // The signer's own age rule (age > max_age expires), on the remembered timestamp; an
+      // expired value goes the long way and fails there with SignatureExpired.
+      if (!(signing::detail::python_time(now) - static_cast<double>(hit->timestamp) > max_age)) {
+        return ClientRecord{Data(*hit->data), TimePoint{std::chrono::seconds{hit->timestamp}}};
+      }
+    }
+    Data data = signing::loads(value, signer_, max_age, now, limits_);
     if (!data.is_object()) throw DecodeError("the signed session is not a JSON object");
-    return ClientRecord{std::move(data), detail::signed_value_time(value)};
+    const std::int64_t timestamp = detail::signed_value_timestamp(value);
+    if (verified_.enabled()) verified_.insert(value, {std::make_shared<const Data>(data), timestamp});
+    return ClientRecord{std::move(data), TimePoint{std::chrono::seconds{timestamp}}};
   }
+
+  /// The cache of recently verified values (tests, and to clear() it).
+  [[nodiscard]] signing::VerifiedCache& verified_cache() const noexcept { return verified_; }
 
   /// A cheap look at a cookie value before any cryptography: Django's characters, a bounded size.
   [[nodiscard]] bool accepts(std::string_view value) const noexcept {
@@ -110,6 +147,7 @@ class SignedCookieStore {
   Options options_;
   signing::TimestampSigner signer_;
   signing::PayloadLimits limits_{};
+  mutable signing::VerifiedCache verified_;
 };
 
 }  // namespace sessions

@@ -61,6 +61,12 @@ class FlakyStore {
     ++writes;
     return inner_.touch(key, t);
   }
+  sessions::CasResult update_if(std::string_view key, const std::string& p, sessions::TimePoint t,
+                                const std::string& expected) {
+    check();
+    ++writes;
+    return inner_.update_if(key, p, t, expected);
+  }
   void remove(std::string_view key) {
     check();
     ++writes;

@@ -1,0 +1,238 @@
+#!/usr/bin/python3
+"""Reads one run of tools/bench.sh (Google Benchmark JSON, Django's JSON, RSS and compile times),
+prints ONE table of medians and ratios, and writes docs/benchmarks.md and the chart.
+
+Times: in-process work is compared by CPU time of the measuring thread (the machine is shared, so
+wall time mostly measures the neighbours); anything that waits on a disk, a socket or another
+process (FileStore, SqliteStore, Redis, memcached, Django's db backend) by wall time.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def load_gbench(path):
+    out = {}
+    if not os.path.exists(path):
+        return out, {}
+    with open(path) as f:
+        doc = json.load(f)
+    for b in doc.get("benchmarks", []):
+        if b.get("aggregate_name", "median") != "median":
+            continue
+        if b.get("error_occurred"):
+            out[b["run_name"]] = {"error": b.get("error_message", "error")}
+            continue
+        scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
+        out[b.get("run_name", b["name"])] = {"real": b["real_time"] * scale, "cpu": b["cpu_time"] * scale,
+                                              "items_per_second": b.get("items_per_second")}
+    return out, doc.get("context", {})
+
+
+def fmt_time(ns):
+    if ns is None:
+        return "n/a"
+    if ns >= 1e6:
+        return "%.2f ms" % (ns / 1e6)
+    if ns >= 1e3:
+        return "%.2f µs" % (ns / 1e3)
+    return "%.0f ns" % ns
+
+
+def machine():
+    model, flags = "?", ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model == "?":
+                    model = line.split(":", 1)[1].strip()
+                if line.startswith("flags") and not flags:
+                    flags = line.split(":", 1)[1]
+    except OSError:
+        pass
+    cpus = os.cpu_count()
+    sha = "SHA-NI" if " sha_ni" in flags else "no SHA-NI"
+    return "%s, %d vCPUs (%s); %s; load average at the end %.1f" % (
+        model, cpus, sha, " ".join(platform.uname()[i] for i in (0, 2, 4)), os.getloadavg()[0])
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--results", required=True)
+    p.add_argument("--markdown")
+    p.add_argument("--chart")
+    args = p.parse_args()
+    r = args.results
+
+    cpp, ctx = load_gbench(os.path.join(r, "cpp.json"))
+    servers, _ = load_gbench(os.path.join(r, "cpp_servers.json"))
+    cpp.update(servers)
+    with open(os.path.join(r, "django.json")) as f:
+        dj_doc = json.load(f)
+    dj = {b["name"]: {"real": b["real_time_ns"], "cpu": b["cpu_time_ns"]} for b in dj_doc["benchmarks"]}
+    rss = []
+    if os.path.exists(os.path.join(r, "rss.json")):
+        with open(os.path.join(r, "rss.json")) as f:
+            rss = [json.loads(line) for line in f if line.strip()]
+    compile_time = {}
+    if os.path.exists(os.path.join(r, "compile_time.json")):
+        with open(os.path.join(r, "compile_time.json")) as f:
+            compile_time = json.load(f)
+
+    def t(table, name, clock):
+        v = table.get(name)
+        if not v or "error" in v:
+            return None
+        return v[clock]
+
+    rows = []  # (operation, ours, reference name, reference, ratio text, target, holds)
+    chart = []  # (label, ours ns, django ns)
+
+    def vs_django(label, ours, theirs, clock, target=None, chart_it=True):
+        a, b = t(cpp, ours, clock), t(dj, theirs, clock)
+        ratio = b / a if a and b else None
+        holds = None if target is None or ratio is None else ratio >= target
+        rows.append((label, fmt_time(a), "Django " + fmt_time(b), "%.1fx faster" % ratio if ratio else "n/a",
+                     ">= %gx" % target if target else "", holds))
+        if chart_it and a and b:
+            chart.append((label, a, b))
+
+    def vs_floor(label, ours, floor, clock, target=1.2):
+        a, b = t(cpp, ours, clock), t(cpp, floor, clock)
+        ratio = a / b if a and b else None
+        holds = None if target is None or ratio is None else ratio <= target
+        rows.append((label, fmt_time(a), "floor " + fmt_time(b), "%.2fx floor" % ratio if ratio else "n/a",
+                     "<= %gx floor" % target if target else "", holds))
+
+    def absolute(label, ours, clock, limit_ns=None):
+        a = t(cpp, ours, clock)
+        holds = None if limit_ns is None or a is None else a <= limit_ns
+        rows.append((label, fmt_time(a), "", "", "<= " + fmt_time(limit_ns) if limit_ns else "", holds))
+
+    # The signed-cookie cycle (changed), against Django and against the floor.
+    for size, target in (("tiny", 6), ("typical", 2.5), ("large", None)):
+        vs_django("signed cookie cycle, changed, %s" % size, "signed_cookie_cycle/changed/" + size,
+                  "signed_cookie_cycle/changed/" + size, "cpu", target)
+        vs_floor("signed cookie cycle, changed, %s" % size, "signed_cookie_cycle/changed/" + size,
+                 "floor/signed_cookie_cycle/changed/" + size, "cpu")
+    for size in ("tiny", "typical", "large"):
+        vs_floor("signed cookie cycle, read, cookie not seen before, %s" % size,
+                 "signed_cookie_cycle/read/" + size, "floor/signed_cookie_cycle/read/" + size, "cpu")
+        vs_django("signed cookie cycle, read, cookie not seen before, %s" % size, "signed_cookie_cycle/read/" + size,
+                  "signed_cookie_cycle/read/" + size, "cpu", None, chart_it=False)
+    for size in ("tiny", "typical", "large"):
+        if "signed_cookie_cycle/read_cached/" + size in cpp:
+            vs_django("signed cookie cycle, read, cookie verified recently, %s" % size,
+                      "signed_cookie_cycle/read_cached/" + size, "signed_cookie_cycle/read/" + size, "cpu", 20)
+            absolute("  (same, absolute)", "signed_cookie_cycle/read_cached/" + size, "cpu", 1000)
+    vs_django("signing.loads, typical", "signing_loads_with_key/typical", "signing_loads/typical", "cpu")
+    vs_django("signing.dumps, typical", "signing_dumps/typical", "signing_dumps/typical", "cpu")
+    vs_django("new session key", "key_generation", "key_generation", "cpu")
+    vs_floor("new session key vs getrandom()", "key_generation", "floor/getrandom_key", "cpu", None)
+
+    # Memory stores.
+    for store in ("memory_store", "memory_value_store"):
+        for count in (1, 100000, 1000000):
+            absolute("%s, existing session, %d stored" % (store, count), "%s/existing/%d" % (store, count), "cpu",
+                     1000 if count == 100000 else None)
+        absolute("%s, new session, 100000 stored" % store, "%s/new/100000" % store, "cpu", 2000)
+    vs_django("memory_value_store existing (100k) vs locmem cache", "memory_value_store/existing/100000",
+              "locmem_cache/changed", "cpu")
+    vs_django("memory_value_store new session vs locmem cache", "memory_value_store/new/100000",
+              "locmem_cache/new", "cpu")
+    for store in ("memory_store", "memory_value_store"):
+        one = cpp.get("%s/existing_threads/100000/real_time/threads:1" % store, {}).get("items_per_second")
+        two = cpp.get("%s/existing_threads/100000/real_time/threads:2" % store, {}).get("items_per_second")
+        ratio = two / one if one and two else None
+        rows.append(("%s, 2 threads vs 1 (throughput)" % store, "%.0f/s" % two if two else "n/a",
+                     "1 thread %.0f/s" % one if one else "", "%.2fx" % ratio if ratio else "n/a", ">= 1.7x",
+                     None if ratio is None else ratio >= 1.7))
+    for line in rss:
+        per = line["bytes_per_session"]
+        limit = line["payload_bytes"] + 200
+        rows.append(("%s RSS per session (1M typical)" % line["store"], "%.0f B" % per,
+                     "payload %d B" % line["payload_bytes"], "+%.0f B" % (per - line["payload_bytes"]),
+                     "<= payload + 200 B", per <= limit if line["store"] == "MemoryStore" else None))
+
+    # Server stores (wall time).
+    vs_django("SqliteStore cycle, WAL, synchronous=NORMAL", "sqlite_store/wal_normal/changed", "db_sqlite/changed",
+              "real", 20)
+    vs_django("SqliteStore cycle, WAL, synchronous=FULL", "sqlite_store/wal_full/changed", "db_sqlite/changed",
+              "real", None)
+    vs_django("SqliteStore read", "sqlite_store/wal_normal/read", "db_sqlite/read", "real", None)
+    for where in ("disk", "dev_shm"):
+        absolute("FileStore cycle (%s)" % where.replace("dev_shm", "/dev/shm"), "file_store/%s/changed" % where, "real")
+    vs_floor("RedisStore cycle (GET + SET XX PX)", "redis_store/changed", "floor/hiredis/changed", "real")
+    vs_floor("RedisStore read (GET)", "redis_store/read", "floor/hiredis/read", "real")
+    absolute("MemcachedStore cycle", "memcached_store/changed", "real")
+    absolute("MemcachedStore read", "memcached_store/read", "real")
+    for size in ("tiny", "typical", "large"):
+        absolute("encrypted cookie cycle, changed, %s" % size, "encrypted_cookie_cycle/changed/" + size, "cpu")
+    absolute("Cookie header: find the session cookie", "cookie_header_find", "cpu")
+    absolute("Set-Cookie: build", "set_cookie_build", "cpu")
+    if compile_time:
+        ratio = compile_time["umbrella_s"] / compile_time["json_only_s"]
+        rows.append(("compile time: umbrella header vs nlohmann/json.hpp", "%.2f s" % compile_time["umbrella_s"],
+                     "json.hpp %.2f s" % compile_time["json_only_s"], "%.2fx" % ratio, "<= 1.5x", ratio <= 1.5))
+
+    header = ("operation", "sessions (C++)", "reference", "ratio", "target", "holds")
+    mark = {True: "yes", False: "NO", None: ""}
+    table = [header] + [(a, b, c, d, e, mark[f]) for (a, b, c, d, e, f) in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for i, row in enumerate(table):
+        print("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("# Benchmarks\n\n")
+            f.write("Generated by `tools/bench.sh` on %s. Medians of %s; Django %s on Python %s.\n\n" % (
+                now, "repeated runs", dj_doc.get("django_version"), dj_doc.get("python")))
+            f.write("Machine: %s.\n\n" % machine())
+            f.write("Payloads (bench/payloads.json, compact JSON): tiny %s bytes, typical %s bytes, large %s bytes.\n"
+                    "In-process work is compared by CPU time of the measuring thread (the machine is shared; "
+                    "wall time would mostly measure the neighbours); stores that wait on a disk, socket or server "
+                    "by wall time. Redis and memcached run with client and server pinned to one CPU. "
+                    "The floor is the unavoidable steps of the same operation written directly against "
+                    "libcrypto/zlib/nlohmann_json (or hiredis), with reused contexts, in the same binary.\n\n" % (
+                        ctx.get("payload_bytes_tiny"), ctx.get("payload_bytes_typical"),
+                        ctx.get("payload_bytes_large")))
+            f.write("| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n")
+            for row in table[1:]:
+                f.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
+            if args.chart:
+                f.write("\n![C++ and Django, microseconds, log scale](%s)\n" % os.path.basename(args.chart))
+    if args.chart and chart:
+        data = os.path.join(r, "chart.dat")
+        with open(data, "w") as f:
+            for label, a, b in chart:
+                f.write('"%s" %.4f %.4f\n' % (label.replace("signed cookie cycle, ", "signed, ").replace(
+                    "cookie not seen before", "cold"), a / 1e3, b / 1e3))
+        script = """
+set terminal pngcairo size 1100,%d font ",10"
+set output "%s"
+set title "sessions (C++) vs Django 3.2: median time per operation (µs, log scale)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "µs"
+set xtics rotate by -35 left
+set key top left
+set bmargin 12
+plot "%s" using 2:xtic(1) title "sessions (C++)" lc rgb "#1f77b4", "" using 3 title "Django 3.2" lc rgb "#d62728"
+""" % (600, args.chart, data)
+        try:
+            subprocess.run(["gnuplot"], input=script.encode(), check=True)
+        except (OSError, subprocess.CalledProcessError) as e:
+            print("chart not written: %s" % e, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.index),
+    path("about", views.about),
+    path("short", views.short),
+    path("login", views.login),
+    path("logout", views.logout),
+    path("session.json", views.session_json),
+]

@@ -1,0 +1,146 @@
+#pragma once
+// cpp-httplib adapter: Django's SessionMiddleware around an httplib handler.
+//
+//   sessions::Middleware<sessions::Session<sessions::FileStore>> middleware{store, settings};
+//   server.Get("/", sessions::httplib_adapter::with_session(middleware,
+//       [](const httplib::Request&, httplib::Response& res, auto& session) {
+//         const auto visits = session.get("num_visits", 0) + 1;
+//         session.set("num_visits", visits);
+//         res.set_content("Visits: " + std::to_string(visits), "text/plain");
+//       }));
+//
+// The handler runs with the request's session; afterwards the middleware's headers go onto the
+// response: Set-Cookie appended (other cookies the handler set stay), Vary merged into the
+// handler's own Vary with patch_vary. The response status is read after the handler, so a 5xx
+// saves nothing (Settings::no_save_status_from); a session deleted meanwhile (a concurrent logout)
+// turns the response into a 400, as Django's SessionInterrupted does. A handler that throws
+// saves nothing either: the headers of a 500 (Vary, a deleted cookie) are applied and the
+// exception goes on to httplib, which answers 500.
+//
+// Not included by <sessions/sessions.hpp>: it needs <httplib.h>. With an httplib built with
+// OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT), a request that came through an httplib::SSLServer opens
+// its session as secure (Settings::cookie_secure_auto).
+
+#include <httplib.h>
+
+#include <exception>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "../errors.hpp"
+#include "../middleware.hpp"
+
+namespace sessions::httplib_adapter {
+
+/// Whether the request came over TLS. httplib marks requests of an SSLServer with their SSL
+/// connection; without OpenSSL support there is no TLS, so false.
+[[nodiscard]] inline bool is_secure(const ::httplib::Request& request) noexcept {
+#ifdef CPPHTTPLIB_OPENSSL_SUPPORT
+  return request.ssl != nullptr;
+#else
+  (void)request;
+  return false;
+#endif
+}
+
+/// Every value of header `name`, joined with `separator` (clients may split Cookie or Vary over
+/// several header lines).
+[[nodiscard]] inline std::string joined_header(const ::httplib::Headers& headers, const std::string& name,
+                                               std::string_view separator) {
+  std::string out;
+  const auto [first, last] = headers.equal_range(name);
+  for (auto it = first; it != last; ++it) {
+    if (it->second.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += it->second;
+  }
+  return out;
+}
+
+/// Adds the middleware's headers to `response`: Vary merged into the existing Vary (one header),
+/// anything else (Set-Cookie) appended.
+inline void apply_headers(::httplib::Response& response, const HeaderFields& headers) {
+  for (const HeaderField& header : headers) {
+    if (header.name == "Vary") {
+      const std::string existing = joined_header(response.headers, "Vary", ", ");
+      const std::string merged = existing.empty() ? header.value : patch_vary(existing, header.value);
+      response.headers.erase("Vary");
+      response.set_header("Vary", merged);
+    } else {
+      response.set_header(header.name, header.value);
+    }
+  }
+}
+
+/// The response Django gives when the session was deleted while the request ran.
+inline void answer_session_interrupted(::httplib::Response& response, const SessionInterrupted& e) {
+  response = ::httplib::Response{};
+  response.status = 400;
+  response.set_content(std::string(e.what()) + "\n", "text/plain; charset=utf-8");
+}
+
+/// What a request did with its session, for the caller's logging.
+template <class SessionT>
+struct Handled {
+  /// The session after the middleware finished with it (its key is the one the cookie carries).
+  SessionT session;
+  /// The headers the middleware added to the response.
+  HeaderFields headers{};
+  /// The status the middleware saw (httplib's default 200 when the handler set none; 500 when it
+  /// threw; 400 when the session was interrupted).
+  int status = 200;
+  /// The session was deleted meanwhile: the response became a 400.
+  bool interrupted = false;
+};
+
+/// Runs `handler(request, response, session)` with the request's session and applies the
+/// middleware's headers to `response` (see the top of this file). Returns the finished session.
+template <class MiddlewareT, class Handler>
+  requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
+                               typename MiddlewareT::session_type&>
+Handled<typename MiddlewareT::session_type> handle(const MiddlewareT& middleware, const ::httplib::Request& request,
+                                                   ::httplib::Response& response, Handler&& handler) {
+  Handled<typename MiddlewareT::session_type> handled{
+      middleware.open(joined_header(request.headers, "Cookie", "; "), is_secure(request)), {}, 200, false};
+  try {
+    handler(request, response, handled.session);
+  } catch (...) {
+    // httplib answers 500: nothing is saved, but the 500 still says Vary: Cookie (and deletes a
+    // cookie that names no session), as Django's middleware does on an error response.
+    handled.status = 500;
+    try {
+      handled.headers = middleware.finish(handled.session, handled.status);
+      apply_headers(response, handled.headers);
+    } catch (const std::exception&) {  // the handler's exception is the one to report
+    }
+    throw;
+  }
+  // cpp-httplib sets the default status (200) only after the handler returned.
+  handled.status = response.status == -1 ? 200 : response.status;
+  try {
+    handled.headers = middleware.finish(handled.session, handled.status);
+  } catch (const SessionInterrupted& e) {
+    answer_session_interrupted(response, e);
+    handled.status = response.status;
+    handled.interrupted = true;
+    return handled;
+  }
+  apply_headers(response, handled.headers);
+  return handled;
+}
+
+/// An httplib::Server::Handler that runs `handler(request, response, session)` through handle().
+/// `middleware` must outlive the server.
+template <class MiddlewareT, class Handler>
+  requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
+                               typename MiddlewareT::session_type&>
+[[nodiscard]] ::httplib::Server::Handler with_session(const MiddlewareT& middleware, Handler handler) {
+  return [&middleware, handler = std::move(handler)](const ::httplib::Request& request,
+                                                     ::httplib::Response& response) mutable {
+    (void)handle(middleware, request, response, handler);
+  };
+}
+
+}  // namespace sessions::httplib_adapter

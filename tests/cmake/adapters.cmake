@@ -1,0 +1,23 @@
+# The HTTP library adapters (include/sessions/adapters/): test_adapters (tests/unit/adapters), a real
+# cpp-httplib server and a real Boost.Beast server on free loopback ports, driven over HTTP by
+# httplib::Client. Needs cpp-httplib (pkg-config cpp-httplib; Debian: libcpp-httplib-dev) and Boost
+# (header-only Beast; Debian: libboost-dev), so the part is skipped by the generic loop of
+# tests/CMakeLists.txt (SESSIONS_TEST_PARTS_WITH_OWN_REGISTRATION) and built here. Both are
+# required: a missing library fails the configuration rather than skipping the tests.
+include_guard(GLOBAL)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(sessions_test_httplib REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(Boost 1.70 REQUIRED)
+
+file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/unit/adapters/*.test.cpp")
+add_executable(test_adapters ${_sources} ${_sessions_catch_main})
+target_include_directories(test_adapters PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
+target_link_libraries(test_adapters PRIVATE sessions::sessions sessions_project_options PkgConfig::sessions_test_httplib
+  Boost::boost ${_sessions_catch_libs} Threads::Threads)
+# cpp-httplib's pkg-config flags add definitions (CPPHTTPLIB_OPENSSL_SUPPORT, ...), with which the
+# shared precompiled header would not be used: this program has one of its own.
+target_precompile_headers(test_adapters PRIVATE
+  <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
+add_test(NAME adapters COMMAND test_adapters)
+set_tests_properties(adapters PROPERTIES LABELS "unit;adapters" TIMEOUT 120)

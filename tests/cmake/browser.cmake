@@ -1,0 +1,97 @@
+# End-to-end tests (tests/browser/): the visit counter site (examples/visit_counter) in headless
+# Chromium through Selenium, and the same sessions shared with the Django twin site
+# (examples/django_site) on the same SQLite file or as signed cookies.
+#
+#   browser_visit_counter        label browser              the C++ site in Chromium
+#   browser_django_twin          labels browser;django_site the same checks against the Django
+#                                                           site: the expectations are Django's own
+#   django_site_shared_session   label django_site          one cookie jar, both sites (HTTP)
+#   django_site_browser          labels browser;django_site one Chromium, both sites
+#
+# Screenshots and the sites' request logs go to ${CMAKE_BINARY_DIR}/artifacts/browser/.
+# Chromium, chromedriver, Selenium or Django missing is a FAILURE, not a skip (Debian: chromium
+# chromium-driver python3-selenium python3-django). Registered when the visit_counter target
+# exists (it needs SESSIONS_WITH_SQLITE).
+#
+# The interpreter: SESSIONS_BROWSER_PYTHON if set, else the first python3 (PATH, then /usr/bin)
+# that imports both selenium and django; if none does, /usr/bin/python3 (or the first found), so
+# that the tests run and fail with the scripts' explanation.
+include_guard(GLOBAL)
+
+function(_sessions_find_browser_python out_var)
+  if(SESSIONS_BROWSER_PYTHON)
+    set(${out_var} "${SESSIONS_BROWSER_PYTHON}" PARENT_SCOPE)
+    return()
+  endif()
+  set(_candidates "")
+  find_program(_sessions_browser_python3_path NAMES python3 NO_CACHE)
+  if(_sessions_browser_python3_path)
+    list(APPEND _candidates "${_sessions_browser_python3_path}")
+  endif()
+  foreach(_p IN ITEMS /usr/bin/python3 /usr/local/bin/python3)
+    if(EXISTS "${_p}")
+      list(APPEND _candidates "${_p}")
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES _candidates)
+  foreach(_p IN LISTS _candidates)
+    execute_process(COMMAND "${_p}" -c "import selenium, django" RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
+    if(_rc EQUAL 0)
+      set(${out_var} "${_p}" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  message(WARNING "sessions: no python3 with Selenium and Django found; the browser and django_site tests "
+                  "will fail. Install python3-selenium python3-django or set SESSIONS_BROWSER_PYTHON.")
+  if(EXISTS /usr/bin/python3)
+    set(${out_var} /usr/bin/python3 PARENT_SCOPE)
+  elseif(_candidates)
+    list(GET _candidates 0 _first)
+    set(${out_var} "${_first}" PARENT_SCOPE)
+  else()
+    set(${out_var} "" PARENT_SCOPE)
+  endif()
+endfunction()
+
+# One test: NAME, LABELS (a list), then the script and its arguments.
+function(_sessions_add_browser_test python name labels)
+  if(python)
+    add_test(NAME ${name} COMMAND "${python}" ${ARGN})
+  else()
+    add_test(NAME ${name} COMMAND "${CMAKE_COMMAND}" -E false)
+    message(WARNING "sessions: no python3 found; ${name} will fail")
+  endif()
+  # One Chromium at a time: under a parallel ctest on a small machine two browsers starting at
+  # once double each other's page-load times for nothing.
+  set(_lock "")
+  if("browser" IN_LIST labels)
+    set(_lock RESOURCE_LOCK sessions_chromium)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 ${_lock})
+endfunction()
+
+# Runs at the end of the top-level directory: tests/ is added before examples/, so visit_counter
+# does not exist yet when this file is included.
+function(_sessions_register_browser_tests browser_dir django_manage)
+  if(NOT TARGET visit_counter)
+    return()
+  endif()
+  _sessions_find_browser_python(_python)
+  set(_artifacts "${CMAKE_BINARY_DIR}/artifacts/browser")
+  set(_site $<TARGET_FILE:visit_counter>)
+  set(_browser_test "${browser_dir}/test_visit_counter_browser.py")
+  set(_shared_test "${browser_dir}/test_django_shared_session.py")
+  _sessions_add_browser_test("${_python}" browser_visit_counter "browser"
+    "${_browser_test}" --cpp ${_site} --artifacts "${_artifacts}")
+  _sessions_add_browser_test("${_python}" browser_django_twin "browser;django_site"
+    "${_browser_test}" --django "${django_manage}" --artifacts "${_artifacts}")
+  _sessions_add_browser_test("${_python}" django_site_shared_session "django_site"
+    "${_shared_test}" --cpp ${_site} --django "${django_manage}" --artifacts "${_artifacts}")
+  _sessions_add_browser_test("${_python}" django_site_browser "browser;django_site"
+    "${_shared_test}" --browser --cpp ${_site} --django "${django_manage}" --artifacts "${_artifacts}")
+endfunction()
+
+get_filename_component(_sessions_browser_dir "${CMAKE_CURRENT_LIST_DIR}/../browser" ABSOLUTE)
+get_filename_component(_sessions_django_manage "${CMAKE_CURRENT_LIST_DIR}/../../examples/django_site/manage.py" ABSOLUTE)
+cmake_language(EVAL CODE
+  "cmake_language(DEFER DIRECTORY [[${sessions_SOURCE_DIR}]] CALL _sessions_register_browser_tests [[${_sessions_browser_dir}]] [[${_sessions_django_manage}]])")

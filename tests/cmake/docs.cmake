@@ -1,0 +1,124 @@
+# The documentation, checked like code (label `docs`):
+#
+#   docs                     target: the API reference, Doxygen over include/sessions (docs/Doxyfile)
+#                            -> <build>/docs/api/html/index.html
+#   docs_doxygen             runs the same Doxygen and fails on any warning (bad \param names,
+#                            unknown commands, unresolved references, ...), printing them
+#   docs_snippets_in_guides  every ```cpp block of docs/*.md sits under a `<!-- snippet: FILE -->`
+#                            marker and appears, line for line, in docs/snippets/FILE (FILE may
+#                            also lead to compiled code elsewhere: ../../examples/...)
+#   docs_snippet_<name>      docs/snippets/<name>.cpp, built with the project's warnings (-Werror
+#                            in CI) as part of the build, then run: each snippet checks what the
+#                            guide says it does and exits non-zero otherwise
+#
+# So a guide cannot show code that no longer compiles, or code that is not the code compiled.
+# Snippets named sqlite_*.cpp / postgres_*.cpp need sessions::sqlite / sessions::postgres and are
+# built with SESSIONS_WITH_SQLITE / SESSIONS_WITH_POSTGRES (CI turns both on); the PostgreSQL one
+# runs inside tests/servers/postgres.sh. A missing Doxygen or Python makes the tests FAIL.
+#
+# Script mode (what docs_doxygen and the `docs` target run):
+#   cmake -DDOXYGEN=<doxygen> -DSOURCE_DIR=<repository> -DOUTPUT_DIR=<dir> [-DFAIL_ON_WARNINGS=ON]
+#         -P tests/cmake/docs.cmake
+
+if(CMAKE_SCRIPT_MODE_FILE AND CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
+  # ------------------------------------------------------------------------------ script mode
+  cmake_minimum_required(VERSION 3.21)
+  if(NOT DOXYGEN OR NOT EXISTS "${DOXYGEN}")
+    message(FATAL_ERROR "Doxygen was not found (apt-get install doxygen), so the API reference cannot be built")
+  endif()
+  foreach(_var SOURCE_DIR OUTPUT_DIR)
+    if(NOT DEFINED ${_var} OR "${${_var}}" STREQUAL "")
+      message(FATAL_ERROR "docs.cmake: -D${_var}=... is required")
+    endif()
+  endforeach()
+  # docs/Doxyfile, with the output moved into the build directory and the warnings into a file.
+  # Later assignments win in a Doxyfile, so the repository's file stays the single source.
+  file(MAKE_DIRECTORY "${OUTPUT_DIR}")
+  set(_log "${OUTPUT_DIR}/doxygen-warnings.log")
+  file(REMOVE "${_log}")
+  file(READ "${SOURCE_DIR}/docs/Doxyfile" _config)
+  string(APPEND _config "\nOUTPUT_DIRECTORY = \"${OUTPUT_DIR}\"\nWARN_LOGFILE = \"${_log}\"\n")
+  file(WRITE "${OUTPUT_DIR}/Doxyfile.build" "${_config}")
+  execute_process(COMMAND "${DOXYGEN}" "${OUTPUT_DIR}/Doxyfile.build"
+    WORKING_DIRECTORY "${SOURCE_DIR}" RESULT_VARIABLE _result OUTPUT_VARIABLE _output ERROR_VARIABLE _output)
+  if(NOT _result EQUAL 0)
+    message(FATAL_ERROR "doxygen failed (${_result}):\n${_output}")
+  endif()
+  set(_warnings "")
+  if(EXISTS "${_log}")
+    file(READ "${_log}" _warnings)
+    string(STRIP "${_warnings}" _warnings)
+  endif()
+  if(NOT _warnings STREQUAL "")
+    string(REGEX MATCHALL "\n" _lines "\n${_warnings}")
+    list(LENGTH _lines _count)
+    if(FAIL_ON_WARNINGS)
+      message(FATAL_ERROR "Doxygen emitted ${_count} warning line(s); fix the comments they name:\n${_warnings}")
+    endif()
+    message(WARNING "Doxygen emitted ${_count} warning line(s):\n${_warnings}")
+  endif()
+  message(STATUS "API reference: ${OUTPUT_DIR}/html/index.html")
+  return()
+endif()
+
+# -------------------------------------------------------------------------------- project mode
+include_guard(GLOBAL)
+
+find_program(SESSIONS_DOXYGEN_EXECUTABLE doxygen)
+set(_sessions_docs_output "${CMAKE_BINARY_DIR}/docs/api")
+set(_sessions_docs_command "${CMAKE_COMMAND}" "-DDOXYGEN=${SESSIONS_DOXYGEN_EXECUTABLE}"
+  "-DSOURCE_DIR=${PROJECT_SOURCE_DIR}" "-DOUTPUT_DIR=${_sessions_docs_output}")
+if(NOT TARGET docs)
+  add_custom_target(docs
+    COMMAND ${_sessions_docs_command} -P "${CMAKE_CURRENT_LIST_FILE}"
+    COMMENT "API reference (Doxygen) -> ${_sessions_docs_output}/html/index.html"
+    VERBATIM)
+endif()
+add_test(NAME docs_doxygen
+  COMMAND ${_sessions_docs_command} "-DOUTPUT_DIR=${CMAKE_CURRENT_BINARY_DIR}/docs_doxygen" -DFAIL_ON_WARNINGS=ON
+    -P "${CMAKE_CURRENT_LIST_FILE}")
+set_tests_properties(docs_doxygen PROPERTIES LABELS "docs" TIMEOUT 300)
+
+# The guides' code blocks are the snippets' code.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  set(_sessions_docs_python "${Python3_EXECUTABLE}")
+else()
+  set(_sessions_docs_python python3)  # fails at test time with "not found", which is the point
+endif()
+add_test(NAME docs_snippets_in_guides
+  COMMAND "${_sessions_docs_python}" "${PROJECT_SOURCE_DIR}/docs/snippets/check_snippets.py"
+    "${PROJECT_SOURCE_DIR}/docs")
+set_tests_properties(docs_snippets_in_guides PROPERTIES LABELS "docs")
+
+# Each snippet: a program built with the project's warnings, run as a test.
+file(GLOB _sessions_docs_snippets CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/docs/snippets/*.cpp")
+list(SORT _sessions_docs_snippets)
+set(_sessions_docs_run_dir "${CMAKE_CURRENT_BINARY_DIR}/docs_snippets")
+file(MAKE_DIRECTORY "${_sessions_docs_run_dir}")
+foreach(_snippet IN LISTS _sessions_docs_snippets)
+  get_filename_component(_name "${_snippet}" NAME_WE)
+  set(_library sessions::sessions)
+  set(_command $<TARGET_FILE:docs_snippet_${_name}>)
+  if(_name MATCHES "^sqlite_")
+    if(NOT SESSIONS_WITH_SQLITE)
+      continue()
+    endif()
+    set(_library sessions::sqlite)
+    list(APPEND _command "${_sessions_docs_run_dir}/${_name}.sqlite3")
+  elseif(_name MATCHES "^postgres_")
+    if(NOT SESSIONS_WITH_POSTGRES)
+      continue()
+    endif()
+    set(_library sessions::postgres)
+    # The harness exports SESSIONS_TEST_POSTGRES_URL, which the snippet reads.
+    set(_command bash "${CMAKE_CURRENT_SOURCE_DIR}/servers/postgres.sh" run -- ${_command})
+  endif()
+  add_executable(docs_snippet_${_name} "${_snippet}")
+  target_link_libraries(docs_snippet_${_name} PRIVATE ${_library} sessions_project_options Threads::Threads)
+  if(_sessions_pch_owner)
+    target_precompile_headers(docs_snippet_${_name} REUSE_FROM ${_sessions_pch_owner})
+  endif()
+  add_test(NAME docs_snippet_${_name} COMMAND ${_command} WORKING_DIRECTORY "${_sessions_docs_run_dir}")
+  set_tests_properties(docs_snippet_${_name} PROPERTIES LABELS "docs" TIMEOUT 300)
+endforeach()

@@ -1,0 +1,70 @@
+// FileStore on a file system that fills up WHILE request threads run full session cycles through
+// the middleware (support/request_load.hpp): a real tmpfs of 2 MiB (disk_full.test.cpp covers
+// single operations with RLIMIT_FSIZE). Every failed request fails with a typed StorageError, the
+// sessions written before are intact, no file is half written (every session file decodes, no
+// temporary file is left), and requests succeed again once space is freed.
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "support/catch.hpp"
+#include "support/fixtures.hpp"
+#include "support/request_load.hpp"
+
+using namespace std::chrono_literals;
+using fault_test::Steady;
+using sessions::FileStore;
+
+TEST_CASE("FileStore disk full under load: typed errors, nothing half written, recovery", "[file_store][disk_full]") {
+  fault_test::SmallTmpfs disk(2 * 1024 * 1024);
+  test_support::LogCapture log;
+  sessions::Settings settings;
+  settings.file_path = disk.path() / "sessions";
+  settings.logger = log.logger();
+  std::filesystem::create_directory(settings.file_path);
+  FileStore store(settings);
+  const fault_test::WrittenSessions<FileStore> before(store, settings, 20);
+
+  fault_test::RequestLoad<FileStore> load(store, settings, 4, /*blob_bytes=*/16 * 1024);
+  std::this_thread::sleep_for(300ms);
+  const auto ok_before_full = load.counts().ok;
+  const std::size_t filled = disk.fill("filler");
+  std::this_thread::sleep_for(800ms);  // every write now meets ENOSPC
+  const auto during = load.counts();
+  std::filesystem::remove(disk.path() / "filler");
+  const auto freed = Steady::now();
+  CHECK(load.wait_for_success_since(freed, 5000ms));
+  load.stop();
+
+  const auto counts = load.counts();
+  INFO("filler " << filled << " bytes; ok " << counts.ok << " (" << ok_before_full << " before the disk filled), "
+                 << "StorageError " << counts.storage_errors << " (" << during.storage_errors
+                 << " while full), interrupted " << counts.interrupted << ", other " << counts.other
+                 << "; sample: " << load.sample_storage_error());
+  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
+  CHECK(filled > 0);
+  CHECK(counts.other == 0);
+  CHECK(counts.interrupted == 0);
+  CHECK(ok_before_full > 0);
+  CHECK(during.storage_errors > 0);
+  CHECK(load.sample_storage_error().find("No space left on device") != std::string::npos);
+  CHECK(before.intact(store, settings) == 20);
+
+  // Nothing half written: every entry is a whole session file that decodes.
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(settings.file_path)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "sessionid.lock") continue;
+    INFO(name);
+    REQUIRE(name.rfind("sessionid", 0) == 0);
+    const std::string key = name.substr(9);
+    CHECK(sessions::is_valid_session_key(key));  // no temporary file left behind
+    sessions::Session<FileStore> s(store, key, settings);
+    CHECK_FALSE(s.data().empty());
+    ++files;
+  }
+  CHECK(files >= 20);
+  CHECK_FALSE(log.contains("corrupted"));
+}
