@@ -93,10 +93,13 @@ measure() {
   local base=${line#listening on }
   base=${base%/}
 
-  wrk -t"$threads" -c"$connections" -d"$warmup" -s "$lua" "$base" -- "$sessions_per_thread" >"$dir/warmup.out" 2>&1
+  # The warm-up creates the sessions and writes their cookies to $dir/jar.<thread>; the measured run
+  # starts with them, so it creates no session and RSS before/after compare the same working set.
+  wrk -t"$threads" -c"$connections" -d"$warmup" -s "$lua" "$base" -- "$sessions_per_thread" "$dir/jar" \
+    >"$dir/warmup.out" 2>&1
   local rss_before rss_after
   rss_before=$(vmrss_kib "$pid")
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$lua" "$base" -- "$sessions_per_thread" \
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency -s "$lua" "$base" -- "$sessions_per_thread" "$dir/jar" \
     >"$dir/wrk.out" 2>&1
   rss_after=$(vmrss_kib "$pid")
   local w_requests w_errors_connect w_errors_read w_errors_write w_errors_status w_errors_timeout
@@ -111,8 +114,6 @@ measure() {
   pid=""
   local stopped=no
   if [[ $status -eq 0 ]] && tail -n 5 "$logdir/site.out" | grep -qx stopped; then stopped=yes; fi
-  local logged_5xx
-  logged_5xx=$(grep -c '^[A-Z]* [^ ]* 5[0-9][0-9] ' "$logdir/site.out" || true)
   if [[ $stopped != yes ]]; then
     echo "soak.sh: $name: the site did not stop cleanly (exit $status); its stderr:" >&2
     tail -n 20 "$dir/site.err" >&2
@@ -123,7 +124,7 @@ measure() {
   fi
   [[ $logdir != "$dir" ]] && rm -rf "$logdir"
   local socket_errors=$((w_errors_connect + w_errors_read + w_errors_write + w_errors_timeout))
-  echo "$name $w_requests $rps $w_errors_status $socket_errors $w_p50_us $w_p99_us $w_max_us $rss_before $rss_after $stopped $logged_5xx" >>"$results"
+  echo "$name $w_requests $rps $w_errors_status $socket_errors $w_p50_us $w_p99_us $w_max_us $rss_before $rss_after $stopped $w_cookieless" >>"$results"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -180,14 +181,14 @@ main() {
 
   local failed=0 table
   table=$(
-    echo "| store | requests | req/s | non-2xx | socket errors | p50 ms | p99 ms | max ms | RSS before MiB | RSS after MiB | clean stop |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
-    while read -r n req rps status sock p50 p99 max before after stopped _; do
+    echo "| store | requests | req/s | non-2xx | socket errors | p50 ms | p99 ms | max ms | RSS before MiB | RSS after MiB | clean stop | requests without cookie |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |"
+    while read -r n req rps status sock p50 p99 max before after stopped cookieless; do
       if [[ $req == - ]]; then
-        echo "| $n | failed to run | | | | | | | | | no |"
+        echo "| $n | failed to run | | | | | | | | | no | |"
         continue
       fi
-      echo "| $n | $req | $rps | $status | $sock | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_ms "$max") | $(fmt_mib "$before") | $(fmt_mib "$after") | $stopped |"
+      echo "| $n | $req | $rps | $status | $sock | $(fmt_ms "$p50") | $(fmt_ms "$p99") | $(fmt_ms "$max") | $(fmt_mib "$before") | $(fmt_mib "$after") | $stopped | $cookieless |"
     done <"$results"
   )
   while read -r n req rps status sock p50 p99 max before after stopped _; do

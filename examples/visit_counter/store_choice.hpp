@@ -5,7 +5,8 @@
 // (VISIT_COUNTER_WITH_SQLITE, _POSTGRES, _REDIS, _MEMCACHED).
 //
 //   sqlite:PATH, sqlite:///ABS   SqliteStore, Django's django_session table
-//   file:DIR, file:///ABS        FileStore, Django's file-backend layout (DIR created if missing)
+//   file:DIR, file:///ABS        FileStore, Django's file-backend layout and mtime convention
+//                                (DIR created if missing)
 //   memory:                      MemoryStore
 //   signed-cookies:              SignedCookieStore (Django's signed_cookies engine)
 //   encrypted-cookies:           EncryptedCookieStore
@@ -77,7 +78,8 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
   if (scheme == "file") {
     settings.file_path = file_store_directory(url);
     std::filesystem::create_directories(settings.file_path);
-    sessions::FileStore store{settings};
+    // Django's mtime convention (last write), so that a Django site can share the directory.
+    sessions::FileStore store{settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}};
     return serve(store, django_format);
   }
   if (url == "memory:") {

@@ -190,7 +190,6 @@ class SharedSessionTest:
         status, _, body = client.get(cpp.url + "session.json")
         c.equal(json.loads(body).get("_session_expiry") if status == 200 else None, 30,
                 f"{what} _session_expiry as Django stores it")
-        fresh = harness.HttpClient()
         for first_site, second_site, name in ((cpp, django, "C++ then Django"), (django, cpp, "Django then C++")):
             fresh = harness.HttpClient()
             status, headers, _ = fresh.get(first_site.url + "short")
@@ -293,20 +292,20 @@ class SharedSessionTest:
         text = browser.get(django.url + "about")
         c.check("Test cookie worked" in text and harness.visits(text) == expected,
                 f"{what} Django's /about after C++'s visit: {text!r}")
-        self.screenshot(browser, f"{engine}-django-about")
+        self.screenshot(browser, f"{engine.replace('_', '-')}-django-about")
         browser.driver.get(cpp.url + "about")
         browser.submit_form("/login", {"user": "carol"})
         text = browser.wait_for_text("Logged in as carol")
         c.check("Logged in as carol" in text, f"{what} C++ /login in the browser: {text!r}")
         text = browser.get(django.url + "about")
         c.check("User: carol" in text, f"{what} Django's /about shows the user logged in through C++: {text!r}")
-        self.screenshot(browser, f"{engine}-django-sees-cpp-login")
+        self.screenshot(browser, f"{engine.replace('_', '-')}-django-sees-cpp-login")
         status, body = browser.fetch("/logout", method="POST", body="", content_type="text/plain")
         c.check(status == 200 and "Logged out" in body, f"{what} Django /logout via fetch: {status} {body[:100]!r}")
         c.equal(browser.session_cookie(), None, f"{what} logout deleted the cookie")
         text = browser.get(cpp.url)
         c.equal(harness.visits(text), 1, f"{what} C++ after Django's logout starts afresh")
-        self.screenshot(browser, f"{engine}-cpp-after-django-logout")
+        self.screenshot(browser, f"{engine.replace('_', '-')}-cpp-after-django-logout")
 
     def screenshot(self, browser, name):
         if self.artifacts:

@@ -63,7 +63,7 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
       total += string_size(value.get_ref<const std::string&>());
       break;
     case Data::value_t::boolean:
-      total += value.get<bool>() ? 4 : 5;
+      total += value.get<bool>() ? std::size_t{4} : std::size_t{5};
       break;
     case Data::value_t::number_integer: {
       const auto v = value.get<std::int64_t>();

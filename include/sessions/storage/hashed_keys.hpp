@@ -107,12 +107,11 @@ class HashedKeys {
     return inner_->update(stored_key(key), payload, expires_at);
   }
 
-  /// Compare-and-set (the lost-update capability), present only when the inner store has it.
-  [[nodiscard]] auto update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
-                               const payload_type& expected)
-    requires requires(Inner& s, std::string_view k, const payload_type& p, TimePoint t) {
-      s.update_if(k, p, t, p);
-    }
+  /// Compare-and-set (the lost-update capability), present only when the inner store has it:
+  /// HashedKeys<S> is a CasStorage exactly when S is.
+  [[nodiscard]] CasResult update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
+                                    const payload_type& expected)
+    requires requirement::storage_update_if<Inner>
   {
     return inner_->update_if(stored_key(key), payload, expires_at, expected);
   }
