@@ -36,7 +36,7 @@ const bench::Registrar registrar{[] {
 // The files are removed when the process ends.
 struct Cleanup {
   ~Cleanup() {
-    for (const std::string where : {bench::disk_dir(), std::string("/dev/shm")}) {
+    for (const std::string& where : {bench::disk_dir(), std::string("/dev/shm")}) {
       std::error_code ec;
       std::filesystem::remove_all(std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid())), ec);
     }
