@@ -22,7 +22,9 @@
 // (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
 // runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
 // requests that all use update_if (every store of the library implements it atomically); a request
-// saving with protection off still overwrites.
+// saving with protection off still overwrites. A session that never read its record (clear() on a
+// session never loaded, then save) has no version to compare with: it replaces the record with a
+// plain update, as the clear() asked.
 //
 // Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
 // LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on

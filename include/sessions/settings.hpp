@@ -65,7 +65,7 @@ struct Settings {
   /// LostUpdate::merge: how many times save() reloads and re-applies before ConflictError.
   int merge_attempts = 5;
 
-  /// Limits against abuse (not in Django). 0 disables a limit.
+  /// Limits against abuse (not in Django). For max_payload_bytes and max_keys, 0 disables the limit.
   /// The largest serialized session a server store is asked to keep; save() of a larger one
   /// throws LimitExceeded and writes nothing, and a stored record larger than this loads as an
   /// empty session (logged on sessions.security.SuspiciousSession, as corrupt data).
@@ -75,7 +75,8 @@ struct Settings {
   /// record (or cookie) holding more loads as an empty session, logged as above.
   std::size_t max_keys = 10'000;
   /// The part of a request's Cookie header the middleware reads, and the most cookies it looks
-  /// at (cookie::find_cookie's bounds): the rest is ignored, never allocated for.
+  /// at (cookie::find_cookie's bounds): the rest is ignored, never allocated for. These two are
+  /// always applied (0 reads nothing).
   std::size_t max_cookie_header_bytes = 8192;
   std::size_t max_cookie_pairs = 256;
 
