@@ -108,6 +108,11 @@ int serve(const Options& options, const sessions::Middleware<SessionT>& middlewa
   visit_counter::RequestLog log;
   visit_counter::Site<SessionT> site{middleware, secret, log};
   httplib::Server server;
+  // Keep-alive responses must not wait for Nagle's algorithm (~40 ms each), and a pool of 8
+  // threads (httplib's default) leaves most of 64 concurrent clients queued: both show as
+  // timeouts under load (tools/soak.sh).
+  server.set_tcp_nodelay(true);
+  server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   site.install(server);
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
     std::string what = "unknown error";

@@ -33,6 +33,7 @@
 #include "storage/cached.hpp"
 #include "storage/encrypted_cookie.hpp"
 #include "storage/file.hpp"
+#include "storage/hashed_keys.hpp"
 #include "storage/memory.hpp"
 #include "storage/signed_cookie.hpp"
 

@@ -73,7 +73,7 @@ struct LoadsOptions {
 
 /// Signs already-serialized JSON text (e.g. from python_json or a layered serializer), as given.
 /// Throws EncodeError if the text has a byte >= 0x80: Django reads the payload as latin-1, so raw
-/// UTF-8 would silently turn into different text there; write non-ASCII as \u escapes.
+/// UTF-8 would silently turn into different text there; write non-ASCII as `\u` escapes.
 [[nodiscard]] inline std::string dumps_json_text(std::string_view json, const TimestampSigner& signer,
                                                  bool compress = false, std::optional<TimePoint> now = std::nullopt) {
   for (const char c : json) {

@@ -108,7 +108,7 @@ class HashedKeys {
   }
 
   /// Compare-and-set (the lost-update capability), present only when the inner store has it:
-  /// HashedKeys<S> is a CasStorage exactly when S is.
+  /// `HashedKeys<S>` is a `CasStorage` exactly when `S` is.
   [[nodiscard]] CasResult update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
                                     const payload_type& expected)
     requires requirement::storage_update_if<Inner>

@@ -295,7 +295,7 @@ class PostgresStore {
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
-  /// now AND session_data = <expected>, one round trip. Under READ COMMITTED a concurrent UPDATE of
+  /// now AND `session_data = <expected>`, one round trip. Under READ COMMITTED a concurrent UPDATE of
   /// the row makes this one wait and re-check the condition on the new version, so two
   /// compare-and-sets of one version never both succeed. When no row changed, one more statement
   /// tells conflict from missing; it also reports `written` when the row already holds exactly

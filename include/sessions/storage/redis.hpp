@@ -104,11 +104,11 @@ struct RedisOptions {
   std::uint16_t port = 6379;
   /// Path of the server's unix socket; when not empty, used instead of host and port.
   std::string unix_socket;
-  /// ACL user (Redis 6+): AUTH <username> <password>. Empty: AUTH <password> (the default user).
+  /// ACL user (Redis 6+): `AUTH <username> <password>`. Empty: `AUTH <password>` (the default user).
   std::string username;
   /// Empty: no AUTH.
   std::string password;
-  /// SELECT <db> on every connection when not 0.
+  /// `SELECT <db>` on every connection when not 0.
   int db = 0;
   /// Prepended to every session key: Django's cache key by default.
   std::string key_prefix{detail::cache_value::kDjangoCachePrefix};

@@ -248,7 +248,7 @@ class SqliteStore {
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = ? AND expire_date >
-  /// now AND session_data = <expected>; when no row changed, an exists check tells a conflict from
+  /// now AND `session_data = <expected>`; when no row changed, an exists check tells a conflict from
   /// a missing record. No schema change: the table stays Django's.
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
                                     const std::string& expected) {

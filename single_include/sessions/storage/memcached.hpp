@@ -35,6 +35,7 @@
 //                                         sure the rewrite carries the latest payload (a concurrent
 //                                         update in between is read again, up to 5 times) and
 //                                         never brings back a record deleted in between
+//   update_if GETS, compare, CAS          two: compare-and-set for Settings::lost_update
 //   remove  DELETE                        one
 //   exists  GET                           one (the value is read to check the stored instant)
 //   clear_expired  nothing: memcached expires items itself (returns 0)
@@ -761,6 +762,48 @@ class MemcachedStore {
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     return rewrite_expiry("touch", key, expires_at);
+  }
+
+  /// Compare-and-set (lost-update protection): GETS, compare the stored payload with `expected`,
+  /// then CAS with the new value; two round trips. When the CAS loses to a write that left the
+  /// payload as expected (a touch moved the expiry), it reads again (up to kCasAttempts times).
+  /// Finding the new payload already stored counts as written (a retried CAS whose first attempt
+  /// was applied before the connection broke; writing equal bytes again loses nothing).
+  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
+                                    std::string_view expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    const std::string name = cache_key(key);
+    const std::string value_new = detail::cache_value::encode(expires_at, payload);
+    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
+      std::string value;
+      std::uint64_t cas = 0;
+      bool found = false;
+      const memcached_return_t got =
+          run("update_if", key, name, [&](memcached_st* m) { return gets(m, name, value, cas, found); });
+      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) {
+        fail("update_if", key, name, got);
+      }
+      if (!found) return CasResult::missing;
+      const auto decoded = detail::cache_value::decode(value);
+      const TimePoint now = options_.clock.now();
+      if (!decoded || decoded->expires_at <= now) return CasResult::missing;
+      if (decoded->payload == payload && attempt > 0) return CasResult::written;
+      if (decoded->payload != expected) return CasResult::conflict;
+      const auto ttl = detail::cache_value::ttl(expires_at, now);
+      if (ttl.count() == 0) {
+        remove(key);
+        return CasResult::written;
+      }
+      const time_t expiry = detail::memcached_store::expiration(ttl);
+      const memcached_return_t rc = run("update_if", key, name, [&](memcached_st* m) {
+        return memcached_cas(m, name.data(), name.size(), value_new.data(), value_new.size(), expiry, 0, cas);
+      });
+      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return CasResult::written;
+      if (rc == MEMCACHED_NOTFOUND) return CasResult::missing;  // deleted meanwhile: not brought back
+      if (rc == MEMCACHED_DATA_EXISTS) continue;                 // changed meanwhile: read it again
+      fail("update_if", key, name, rc);
+    }
+    return CasResult::conflict;  // kept changing under us
   }
 
   void remove(std::string_view key) {

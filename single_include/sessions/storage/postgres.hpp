@@ -41,7 +41,7 @@
 // Operations: the statements and their semantics are SqliteStore's (load/exists see only rows
 // with expire_date > now, `now` from the store's Clock and passed as a parameter; create is
 // INSERT ... ON CONFLICT DO UPDATE ... WHERE the existing row has expired, so a live row is never
-// overwritten; update/touch never create; clear_expired deletes expire_date <= now in batches of
+// overwritten; update/touch never create; update_if adds AND session_data = <expected>; clear_expired deletes expire_date <= now in batches of
 // Options::clear_batch rows). Each statement is prepared once per connection (on its first use)
 // and then costs exactly one round trip; Options::prepare_statements = false sends unnamed
 // statements instead (one round trip each too), for poolers that cannot keep prepared statements
@@ -766,6 +766,33 @@ class PostgresStore {
     });
   }
 
+  /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
+  /// now AND `session_data = <expected>`, one round trip. Under READ COMMITTED a concurrent UPDATE of
+  /// the row makes this one wait and re-check the condition on the new version, so two
+  /// compare-and-sets of one version never both succeed. When no row changed, one more statement
+  /// tells conflict from missing; it also reports `written` when the row already holds exactly
+  /// `payload`, which is what a retry on a new connection finds after the first attempt was
+  /// applied just before the connection broke. No schema change: the table stays Django's.
+  [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
+                                    const std::string& expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    check_payload("update_if", payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
+    const bool changed = call("update_if", key, [&](Conn& c) {
+      return affected(execute(c, kUpdateIf, "update_if", key,
+                              {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
+    });
+    if (changed) return CasResult::written;
+    return call("update_if", key, [&](Conn& c) {
+      Result r = execute(c, kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
+      if (::PQntuples(r.get()) != 1) return CasResult::missing;
+      return std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t" ? CasResult::written : CasResult::conflict;
+    });
+  }
+
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     const std::string now = pg_time(options_.clock.now());
@@ -818,11 +845,13 @@ class PostgresStore {
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
   static constexpr std::chrono::milliseconds kStatementGrace{500};
-  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+  enum StatementId : std::size_t {
+    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
+  };
   static constexpr std::array<const char*, kStatementCount> kNames = {
-      "sessions_load", "sessions_create", "sessions_update", "sessions_touch",
-      "sessions_remove", "sessions_exists", "sessions_clear_expired"};
-  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2};
+      "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
+      "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
+  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2, 5, 3};
 
   using Deadline = detail::pg::Deadline;
   using SteadyClock = detail::pg::SteadyClock;
@@ -910,6 +939,11 @@ class PostgresStore {
                     " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
     sql_[kTouch] = "UPDATE " + t +
                    " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+    sql_[kUpdateIf] = "UPDATE " + t +
+                      " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
+                      " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
+    sql_[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
+                   " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
     sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
     sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
     // The outer condition is checked again on the row's latest version, so a row that a

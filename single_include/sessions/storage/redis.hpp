@@ -32,6 +32,8 @@
 //           server) does both, only if the record is live by the caller's clock. When the server
 //           does not know the script yet (NOSCRIPT: the first touch after the server started, or
 //           after SCRIPT FLUSH), one more round trip sends it whole (EVAL), which caches it.
+//   update_if  EVALSHA <update_if script> 1 key now expected value ttl: compare-and-set for
+//           Settings::lost_update (GET, compare the payload, SET PX), one round trip
 //   remove  DEL key
 //   exists  GETRANGE key 0 19  (the header only: liveness by the store's clock, no payload)
 //   clear_expired  nothing: Redis expires keys itself (returns 0)
@@ -547,11 +549,11 @@ struct RedisOptions {
   std::uint16_t port = 6379;
   /// Path of the server's unix socket; when not empty, used instead of host and port.
   std::string unix_socket;
-  /// ACL user (Redis 6+): AUTH <username> <password>. Empty: AUTH <password> (the default user).
+  /// ACL user (Redis 6+): `AUTH <username> <password>`. Empty: `AUTH <password>` (the default user).
   std::string username;
   /// Empty: no AUTH.
   std::string password;
-  /// SELECT <db> on every connection when not 0.
+  /// `SELECT <db>` on every connection when not 0.
   int db = 0;
   /// Prepended to every session key: Django's cache key by default.
   std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
@@ -659,6 +661,32 @@ inline constexpr std::string_view kTouchScript =
     "return 1\n";
 /// SHA-1 of kTouchScript (what SCRIPT LOAD answers; a test checks it against the server).
 inline constexpr std::string_view kTouchScriptSha1 = "772e9ec14972f9a66eb020d9dafd2d6b370f7a0b";
+
+// The compare-and-set script of update_if (lost-update protection). ARGV: now (19 digits), the
+// expected payload, the new value (header and payload), the TTL in ms ("0": the record ends now and
+// is deleted). Returns 0 when there is no live record by the caller's clock (missing), 2 when the
+// payload is neither the expected one nor the new one (conflict), 1 when written. Finding the new
+// payload already there counts as written: that is what a retry on a fresh connection sees when
+// the first attempt was applied before the connection broke (and writing equal bytes again loses
+// nothing).
+inline constexpr std::string_view kUpdateIfScript =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return 0 end\n"
+    "local h = string.sub(v, 1, 20)\n"
+    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
+    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
+    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
+    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
+    "local p = string.sub(v, 21)\n"
+    "if p ~= ARGV[2] and p ~= string.sub(ARGV[3], 21) then return 2 end\n"
+    "if ARGV[4] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])\n"
+    "end\n"
+    "return 1\n";
+/// SHA-1 of kUpdateIfScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kUpdateIfScriptSha1 = "1eb0e723677bb1b3b58f267f24b4d18c770df140";
 
 struct ContextDeleter {
   void operator()(redisContext* c) const noexcept {
@@ -818,6 +846,32 @@ class RedisStore {
     const std::string ms = std::to_string(ttl.count());
     const Reply reply = exec("update", key, {"SET", name, value, "XX", "PX", ms});
     return set_result("update", key, *reply);
+  }
+
+  /// Compare-and-set (lost-update protection): one EVALSHA of kUpdateIfScript, which compares the
+  /// stored payload with `expected` and SETs the new value with its TTL, atomically on the server.
+  /// Liveness by the store's clock, as load() sees it.
+  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
+                                    std::string_view expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    const TimePoint now = options_.clock.now();
+    const std::string name = cache_key(key);
+    std::string now_digits = detail::cache_value::header(now);
+    now_digits.pop_back();  // 19 digits, no separator
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(detail::cache_value::ttl(expires_at, now).count());
+    Reply reply = exec_raw("update_if", key,
+                           {"EVALSHA", detail::redis_store::kUpdateIfScriptSha1, "1", name, now_digits, expected, value, ms});
+    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
+      reply = exec_raw("update_if", key,
+                       {"EVAL", detail::redis_store::kUpdateIfScript, "1", name, now_digits, expected, value, ms});
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail("update_if", key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected("update_if", key, *reply);
+    if (reply->integer == 1) return CasResult::written;
+    return reply->integer == 2 ? CasResult::conflict : CasResult::missing;
   }
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {

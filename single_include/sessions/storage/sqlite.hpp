@@ -44,6 +44,8 @@
 //            row is never overwritten (false), an expired one is replaced, atomically
 //   update   UPDATE ... WHERE session_key = ? AND expire_date > now (0 rows: false; never creates)
 //   touch    the same, setting expire_date only
+//   update_if  the same, AND session_data = <expected> (compare-and-set, Settings::lost_update);
+//            when no row changed, the exists statement tells conflict from missing
 //   remove   DELETE WHERE session_key = ?
 //   exists   SELECT 1 WHERE session_key = ? AND expire_date > now
 //   clear_expired  DELETE WHERE expire_date <= now, in batches of Options::clear_batch rows so
@@ -721,6 +723,33 @@ class SqliteStore {
     return ::sqlite3_changes(c->db) == 1;
   }
 
+  /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = ? AND expire_date >
+  /// now AND `session_data = <expected>`; when no row changed, an exists check tells a conflict from
+  /// a missing record. No schema change: the table stays Django's.
+  [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
+                                    const std::string& expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    const std::string now = now_text();
+    const std::string expire = detail::sql::format_utc(expires_at);
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow();
+    {
+      Statement st(*this, c, kUpdateIf, "update_if", key);
+      st.bind(1, key);
+      st.bind(2, payload);
+      st.bind(3, expire);
+      st.bind(4, now);
+      st.bind(5, expected);
+      st.step();
+      if (::sqlite3_changes(c->db) == 1) return CasResult::written;
+    }
+    // Under the writer mutex still: no write of this process comes in between.
+    Statement st(*this, c, kExists, "update_if", key);
+    st.bind(1, key);
+    st.bind(2, now);
+    return st.step() ? CasResult::conflict : CasResult::missing;
+  }
+
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     const std::string now = now_text();
@@ -782,7 +811,9 @@ class SqliteStore {
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  enum StatementId : std::size_t { kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kStatementCount };
+  enum StatementId : std::size_t {
+    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kStatementCount
+  };
 
   struct Connection {
     sqlite3* db = nullptr;
@@ -903,6 +934,9 @@ class SqliteStore {
     sql_[kUpdate] = "UPDATE " + t +
                     " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
     sql_[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
+    sql_[kUpdateIf] = "UPDATE " + t +
+                      " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4"
+                      " AND \"session_data\" = ?5";
     sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
     sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
     sql_[kClearExpired] = "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t +
