@@ -18,40 +18,7 @@
 # that the tests run and fail with the scripts' explanation.
 include_guard(GLOBAL)
 
-function(_sessions_find_browser_python out_var)
-  if(SESSIONS_BROWSER_PYTHON)
-    set(${out_var} "${SESSIONS_BROWSER_PYTHON}" PARENT_SCOPE)
-    return()
-  endif()
-  set(_candidates "")
-  find_program(_sessions_browser_python3_path NAMES python3 NO_CACHE)
-  if(_sessions_browser_python3_path)
-    list(APPEND _candidates "${_sessions_browser_python3_path}")
-  endif()
-  foreach(_p IN ITEMS /usr/bin/python3 /usr/local/bin/python3)
-    if(EXISTS "${_p}")
-      list(APPEND _candidates "${_p}")
-    endif()
-  endforeach()
-  list(REMOVE_DUPLICATES _candidates)
-  foreach(_p IN LISTS _candidates)
-    execute_process(COMMAND "${_p}" -c "import selenium, django" RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
-    if(_rc EQUAL 0)
-      set(${out_var} "${_p}" PARENT_SCOPE)
-      return()
-    endif()
-  endforeach()
-  message(WARNING "sessions: no python3 with Selenium and Django found; the browser and django_site tests "
-                  "will fail. Install python3-selenium python3-django or set SESSIONS_BROWSER_PYTHON.")
-  if(EXISTS /usr/bin/python3)
-    set(${out_var} /usr/bin/python3 PARENT_SCOPE)
-  elseif(_candidates)
-    list(GET _candidates 0 _first)
-    set(${out_var} "${_first}" PARENT_SCOPE)
-  else()
-    set(${out_var} "" PARENT_SCOPE)
-  endif()
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../support/python_tests.cmake")
 
 # One test: NAME, LABELS (a list), then the script and its arguments.
 function(_sessions_add_browser_test python name labels)
@@ -70,13 +37,13 @@ function(_sessions_add_browser_test python name labels)
   set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 ${_lock})
 endfunction()
 
-# Runs at the end of the top-level directory: tests/ is added before examples/, so visit_counter
-# does not exist yet when this file is included.
+# Runs at the end of the top-level directory, when visit_counter exists.
 function(_sessions_register_browser_tests browser_dir django_manage)
   if(NOT TARGET visit_counter)
     return()
   endif()
-  _sessions_find_browser_python(_python)
+  sessions_find_test_python(_python "${SESSIONS_BROWSER_PYTHON}" "selenium;django" "the browser and django_site tests"
+    "Install python3-selenium python3-django or set SESSIONS_BROWSER_PYTHON.")
   set(_artifacts "${CMAKE_BINARY_DIR}/artifacts/browser")
   set(_site $<TARGET_FILE:visit_counter>)
   set(_browser_test "${browser_dir}/test_visit_counter_browser.py")
@@ -93,5 +60,4 @@ endfunction()
 
 get_filename_component(_sessions_browser_dir "${CMAKE_CURRENT_LIST_DIR}/../browser" ABSOLUTE)
 get_filename_component(_sessions_django_manage "${CMAKE_CURRENT_LIST_DIR}/../../examples/django_site/manage.py" ABSOLUTE)
-cmake_language(EVAL CODE
-  "cmake_language(DEFER DIRECTORY [[${sessions_SOURCE_DIR}]] CALL _sessions_register_browser_tests [[${_sessions_browser_dir}]] [[${_sessions_django_manage}]])")
+sessions_call_at_end_of_project(_sessions_register_browser_tests "${_sessions_browser_dir}" "${_sessions_django_manage}")

@@ -4,46 +4,20 @@
 # byte compatibility.
 #
 # The interpreter: SESSIONS_INTEROP_PYTHON if set, else the first python3 found (PATH, then
-# /usr/bin) that can import django; if none can, the first python3 found, so that the test runs
-# and fails with the script's explanation.
+# /usr/bin) that can import django; if none can, /usr/bin/python3 (or the first found), so that the
+# tests run and fail with the scripts' explanation (tests/support/python_tests.cmake).
 include_guard(GLOBAL)
 
+include("${CMAKE_CURRENT_LIST_DIR}/../support/python_tests.cmake")
+
+# The interpreter for every test that needs Django alone (also used by sql_stores.cmake).
 function(_sessions_find_interop_python out_var)
-  if(SESSIONS_INTEROP_PYTHON)
-    set(${out_var} "${SESSIONS_INTEROP_PYTHON}" PARENT_SCOPE)
-    return()
-  endif()
-  set(_candidates "")
-  find_program(_sessions_python3_path NAMES python3 NO_CACHE)
-  if(_sessions_python3_path)
-    list(APPEND _candidates "${_sessions_python3_path}")
-  endif()
-  foreach(_p IN ITEMS /usr/bin/python3 /usr/local/bin/python3)
-    if(EXISTS "${_p}")
-      list(APPEND _candidates "${_p}")
-    endif()
-  endforeach()
-  list(REMOVE_DUPLICATES _candidates)
-  foreach(_p IN LISTS _candidates)
-    execute_process(COMMAND "${_p}" -c "import django" RESULT_VARIABLE _rc OUTPUT_QUIET ERROR_QUIET)
-    if(_rc EQUAL 0)
-      set(${out_var} "${_p}" PARENT_SCOPE)
-      return()
-    endif()
-  endforeach()
-  list(LENGTH _candidates _n)
-  if(_n GREATER 0)
-    list(GET _candidates 0 _first)
-    message(WARNING "sessions: no python3 with Django found; the interop tests will fail. "
-                    "Install python3-django or set SESSIONS_INTEROP_PYTHON.")
-    set(${out_var} "${_first}" PARENT_SCOPE)
-  else()
-    set(${out_var} "" PARENT_SCOPE)
-  endif()
+  sessions_find_test_python(_python "${SESSIONS_INTEROP_PYTHON}" "django" "the interop tests"
+    "Install python3-django or set SESSIONS_INTEROP_PYTHON.")
+  set(${out_var} "${_python}" PARENT_SCOPE)
 endfunction()
 
-# Runs at the end of the top-level directory: tests/ is added before examples/, so sessionctl
-# does not exist yet when this file is included.
+# Runs at the end of the top-level directory, when sessionctl exists.
 function(_sessions_register_interop_tests interop_dir)
   if(NOT TARGET sessionctl)
     return()
@@ -78,5 +52,4 @@ add_executable(sessions_interop_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/sessi
 target_link_libraries(sessions_interop_tool PRIVATE sessions::sessions sessions_project_options)
 
 get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
-cmake_language(EVAL CODE
-  "cmake_language(DEFER DIRECTORY [[${sessions_SOURCE_DIR}]] CALL _sessions_register_interop_tests [[${_sessions_interop_dir}]])")
+sessions_call_at_end_of_project(_sessions_register_interop_tests "${_sessions_interop_dir}")

@@ -29,6 +29,7 @@
 #include <sessions/signing/errors.hpp>
 #include <sessions/storage/encrypted_cookie.hpp>
 
+#include "client_cookie_fuzzing.hpp"
 #include "fuzz_support.hpp"
 
 namespace {
@@ -36,12 +37,12 @@ namespace {
 using sessions::TimePoint;
 namespace crypto = sessions::crypto;
 
-constexpr std::string_view kSecret = "django-insecure-fuzzing-key-0123456789abcdefghijklmnopqrstuvwxyz";
+using sessions_fuzz::kSecretKey;
 
 const sessions::EncryptedCookieStore& store() {
   static const sessions::EncryptedCookieStore instance([] {
     sessions::EncryptedCookieStore::Options options;
-    options.secret_key = std::string(kSecret);
+    options.secret_key = std::string(kSecretKey);
     options.fallback_keys = {"an-older-key-that-only-decrypts"};
     options.max_decompressed_size = 8192;
     return options;
@@ -63,7 +64,7 @@ const SealingKey& sealing_key() {
   static const SealingKey key = [] {
     SealingKey k;
     k.aes = crypto::hkdf_sha256_key<crypto::aes256gcm_key_size>(
-        crypto::as_bytes(kSecret), crypto::as_bytes("sessions.EncryptedCookieStore"), crypto::as_bytes("aes-256-gcm v1"));
+        crypto::as_bytes(kSecretKey), crypto::as_bytes("sessions.EncryptedCookieStore"), crypto::as_bytes("aes-256-gcm v1"));
     const auto digest = crypto::sha256(crypto::ByteView(k.aes));
     k.kid = sessions::signing::b64_encode(crypto::ByteView(digest.data(), 4)).substr(0, 6);
     return k;
@@ -71,64 +72,23 @@ const SealingKey& sealing_key() {
   return key;
 }
 
-void decode_and_check(std::string_view value, TimePoint now) {
-  try {
-    const sessions::ClientRecord record = store().decode(value, settings(), now);
-    FUZZ_CHECK(record.data.is_object());
-    // now - issued_at <= cookie_age, computed without overflowing.
-    std::int64_t age = 0;
-    if (!__builtin_sub_overflow(now.time_since_epoch().count(), record.issued_at.time_since_epoch().count(), &age)) {
-      FUZZ_CHECK(TimePoint::duration{age} <= settings().cookie_age);
-    }
-  } catch (const sessions::BadSignature&) {
-  } catch (const sessions::DecodeError&) {
-  } catch (const sessions::signing::MalformedSignedData&) {
-  } catch (const sessions::LimitExceeded&) {
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
-  FuzzedDataProvider input(bytes, size);
-  const auto mode = input.ConsumeIntegral<std::uint8_t>() % 3;
-  // Mostly near a realistic time; sometimes any instant at all.
-  const TimePoint now = input.ConsumeBool()
-                            ? TimePoint{TimePoint::duration{input.ConsumeIntegral<std::int64_t>()}}
-                            : TimePoint{std::chrono::seconds{1'700'000'000 + input.ConsumeIntegral<std::int16_t>()}};
-  switch (mode) {
-    case 0:
-      decode_and_check(input.ConsumeRemainingBytesAsString(), now);
-      break;
-    case 1: {
-      const std::string plaintext = input.ConsumeRemainingBytesAsString();
-      const std::vector<unsigned char> sealed =
-          crypto::aes256gcm_seal(sealing_key().aes, crypto::as_bytes(plaintext), crypto::as_bytes(settings().cookie_name));
-      const std::string value = std::string(sessions::EncryptedCookieStore::kPrefix) + sealing_key().kid + "." +
-                                sessions::signing::b64_encode(crypto::ByteView(sealed));
-      FUZZ_CHECK(store().accepts(value) == (value.size() <= 4096));
-      decode_and_check(value, now);
-      break;
-    }
-    default: {
-      sessions::Data data;
-      try {
-        data = sessions::JsonSerializer{}.loads(input.ConsumeRemainingBytesAsString());
-      } catch (const sessions::DecodeError&) {
-        break;
-      }
-      std::string value;
-      try {
-        value = store().encode(data, settings(), now);
-      } catch (const sessions::CookieTooLarge&) {
-        break;
-      }
-      FUZZ_CHECK(store().accepts(value));
-      const sessions::ClientRecord record = store().decode(value, settings(), now);
-      FUZZ_CHECK(record.data == data);
-      FUZZ_CHECK(record.issued_at == TimePoint{std::chrono::seconds{sessions::unix_seconds(now)}});
-      break;
-    }
-  }
+  sessions_fuzz::fuzz_client_store(
+      bytes, size, store(), settings(),
+      [](FuzzedDataProvider& input) {
+        const std::string plaintext = input.ConsumeRemainingBytesAsString();
+        const std::vector<unsigned char> sealed = crypto::aes256gcm_seal(sealing_key().aes, crypto::as_bytes(plaintext),
+                                                                         crypto::as_bytes(settings().cookie_name));
+        const std::string value = std::string(sessions::EncryptedCookieStore::kPrefix) + sealing_key().kid + "." +
+                                  sessions::signing::b64_encode(crypto::ByteView(sealed));
+        FUZZ_CHECK(store().accepts(value) == (value.size() <= 4096));
+        return value;
+      },
+      [](const sessions_fuzz::RoundTrip& trip, TimePoint now) {
+        FUZZ_CHECK(trip.record.data == trip.data);
+        FUZZ_CHECK(trip.record.issued_at == TimePoint{std::chrono::seconds{sessions::unix_seconds(now)}});
+      });
   return 0;
 }

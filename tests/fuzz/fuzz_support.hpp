@@ -6,6 +6,7 @@
 // exactly the typed errors its API documents for bad input; anything else escapes, reaches
 // std::terminate and is a crash too ("nothing else escapes for malformed input").
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,10 @@
 #include <sessions/signing/python_json.hpp>
 
 namespace sessions_fuzz {
+
+/// The secret key of every keyed target (a fixed key: the fuzzer also builds validly signed or
+/// sealed input with it).
+inline constexpr std::string_view kSecretKey = "django-insecure-fuzzing-key-0123456789abcdefghijklmnopqrstuvwxyz";
 
 [[noreturn]] inline void invariant_failed(const char* condition, const char* file, int line, std::string_view detail) {
   std::fprintf(stderr, "\nFUZZ INVARIANT FAILED: %s\n  at %s:%d\n", condition, file, line);
@@ -46,6 +51,14 @@ namespace sessions_fuzz {
 /// text is what Django would see anyway.
 [[nodiscard]] inline std::string canonical(const sessions::Data& data) {
   return sessions::signing::dump_python_json(data);
+}
+
+/// Nesting depth of a value: 0 for a scalar, 1 for a flat array or object.
+[[nodiscard]] inline std::size_t depth_of(const sessions::Data& value) {
+  if (!value.is_structured()) return 0;
+  std::size_t deepest = 0;
+  for (const auto& item : value) deepest = std::max(deepest, depth_of(item));
+  return deepest + 1;
 }
 
 [[nodiscard]] inline std::string_view as_text(const std::uint8_t* data, std::size_t size) {

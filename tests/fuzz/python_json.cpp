@@ -37,13 +37,6 @@ std::optional<sessions::Data> try_parse(std::string_view text, const signing::Py
   }
 }
 
-std::size_t depth_of(const sessions::Data& value) {
-  if (!value.is_structured()) return 0;
-  std::size_t deepest = 0;
-  for (const auto& item : value) deepest = std::max(deepest, depth_of(item));
-  return deepest + 1;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
@@ -57,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
 
   const std::optional<sessions::Data> parsed = try_parse(text, options);
   if (parsed) {
-    FUZZ_CHECK(depth_of(*parsed) <= options.max_depth);
+    FUZZ_CHECK(sessions_fuzz::depth_of(*parsed) <= options.max_depth);
     std::string dumped;
     try {
       dumped = signing::dump_python_json(*parsed, options.max_depth);

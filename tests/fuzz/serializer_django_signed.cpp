@@ -27,12 +27,12 @@ namespace {
 
 namespace signing = sessions::signing;
 
-constexpr std::string_view kKey = "django-insecure-fuzzing-key-0123456789abcdefghijklmnopqrstuvwxyz";
+using sessions_fuzz::kSecretKey;
 
 const sessions::DjangoSignedSerializer& serializer() {
   static const sessions::DjangoSignedSerializer instance([] {
     sessions::DjangoSignedSerializer::Options options;
-    options.secret_key = std::string(kKey);
+    options.secret_key = std::string(kSecretKey);
     options.fallback_keys = {"an-older-key-that-only-verifies"};
     options.max_decompressed_size = 8192;
     return options;
@@ -42,7 +42,7 @@ const sessions::DjangoSignedSerializer& serializer() {
 
 // The same key and salt as the serializer, for producing validly signed input.
 const signing::TimestampSigner& signer() {
-  static const signing::TimestampSigner instance(kKey, sessions::kDjangoSessionStoreSalt);
+  static const signing::TimestampSigner instance(kSecretKey, sessions::kDjangoSessionStoreSalt);
   return instance;
 }
 

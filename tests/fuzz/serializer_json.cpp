@@ -18,17 +18,6 @@
 
 #include "fuzz_support.hpp"
 
-namespace {
-
-std::size_t depth_of(const sessions::Data& value) {
-  if (!value.is_structured()) return 0;
-  std::size_t deepest = 0;
-  for (const auto& item : value) deepest = std::max(deepest, depth_of(item));
-  return deepest + 1;
-}
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   const sessions::JsonSerializer serializer;
   sessions::Data data;
@@ -38,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
     return 0;
   }
   FUZZ_CHECK(data.is_object());
-  FUZZ_CHECK(depth_of(data) <= sessions::JsonSerializer::max_depth);
+  FUZZ_CHECK(sessions_fuzz::depth_of(data) <= sessions::JsonSerializer::max_depth);
 
   std::string dumped;
   try {

@@ -33,11 +33,11 @@ namespace {
 using sessions::TimePoint;
 namespace signing = sessions::signing;
 
-constexpr std::string_view kKey = "django-insecure-fuzzing-key-0123456789abcdefghijklmnopqrstuvwxyz";
+using sessions_fuzz::kSecretKey;
 const TimePoint kNow{std::chrono::seconds{1'700'000'000}};
 
 const signing::TimestampSigner& signer() {
-  static const signing::TimestampSigner instance(kKey, signing::default_dumps_salt);
+  static const signing::TimestampSigner instance(kSecretKey, signing::default_dumps_salt);
   return instance;
 }
 

@@ -54,8 +54,15 @@ class RequestLoad {
   };
 
   /// `blob_bytes`: each request also stores a value of that many bytes (to fill a disk).
-  RequestLoad(Store& store, const sessions::Settings& settings, int threads, std::size_t blob_bytes = 0)
-      : middleware_(store, settings), last_ok_(static_cast<std::size_t>(threads)), blob_bytes_(blob_bytes) {
+  /// `fresh_sessions`: every request starts a new session instead of continuing its thread's one,
+  /// so that the store must keep growing (a database rewriting pages it has already allocated
+  /// would not notice a full disk).
+  RequestLoad(Store& store, const sessions::Settings& settings, int threads, std::size_t blob_bytes = 0,
+              bool fresh_sessions = false)
+      : middleware_(store, settings),
+        last_ok_(static_cast<std::size_t>(threads)),
+        blob_bytes_(blob_bytes),
+        fresh_sessions_(fresh_sessions) {
     for (auto& t : last_ok_) t.store(Steady::time_point{}.time_since_epoch().count());
     for (int i = 0; i < threads; ++i) workers_.emplace_back([this, i] { run(i); });
   }
@@ -113,6 +120,7 @@ class RequestLoad {
         for (const auto& header : middleware_.finish(session, 200)) {
           if (header.name == "Set-Cookie") cookie = session_cookie_value(header.value);
         }
+        if (fresh_sessions_) cookie.clear();
         ++ok_;
         last_ok_[static_cast<std::size_t>(index)].store(Steady::now().time_since_epoch().count());
       } catch (const sessions::StorageError& e) {
@@ -138,6 +146,7 @@ class RequestLoad {
   sessions::Middleware<SessionT> middleware_;
   std::vector<std::atomic<Steady::rep>> last_ok_;
   std::size_t blob_bytes_ = 0;
+  bool fresh_sessions_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<long> ok_{0}, storage_errors_{0}, interrupted_{0}, other_{0};
   std::atomic<long long> slowest_ms_{0};

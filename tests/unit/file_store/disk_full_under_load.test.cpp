@@ -1,5 +1,5 @@
 // FileStore on a file system that fills up WHILE request threads run full session cycles through
-// the middleware (support/request_load.hpp): a real tmpfs of 2 MiB (disk_full.test.cpp covers
+// the middleware (support/disk_full.hpp): a real tmpfs of 2 MiB (disk_full.test.cpp covers
 // single operations with RLIMIT_FSIZE). Every failed request fails with a typed StorageError, the
 // sessions written before are intact, no file is half written (every session file decodes, no
 // temporary file is left), and requests succeed again once space is freed.
@@ -11,10 +11,9 @@
 
 #include "support/catch.hpp"
 #include "support/fixtures.hpp"
-#include "support/request_load.hpp"
+#include "support/disk_full.hpp"
 
 using namespace std::chrono_literals;
-using fault_test::Steady;
 using sessions::FileStore;
 
 TEST_CASE("FileStore disk full under load: typed errors, nothing half written, recovery", "[file_store][disk_full]") {
@@ -27,29 +26,8 @@ TEST_CASE("FileStore disk full under load: typed errors, nothing half written, r
   FileStore store(settings);
   const fault_test::WrittenSessions<FileStore> before(store, settings, 20);
 
-  fault_test::RequestLoad<FileStore> load(store, settings, 4, /*blob_bytes=*/16 * 1024);
-  std::this_thread::sleep_for(300ms);
-  const auto ok_before_full = load.counts().ok;
-  const std::size_t filled = disk.fill("filler");
-  std::this_thread::sleep_for(800ms);  // every write now meets ENOSPC
-  const auto during = load.counts();
-  std::filesystem::remove(disk.path() / "filler");
-  const auto freed = Steady::now();
-  CHECK(load.wait_for_success_since(freed, 5000ms));
-  load.stop();
-
-  const auto counts = load.counts();
-  INFO("filler " << filled << " bytes; ok " << counts.ok << " (" << ok_before_full << " before the disk filled), "
-                 << "StorageError " << counts.storage_errors << " (" << during.storage_errors
-                 << " while full), interrupted " << counts.interrupted << ", other " << counts.other
-                 << "; sample: " << load.sample_storage_error());
-  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
-  CHECK(filled > 0);
-  CHECK(counts.other == 0);
-  CHECK(counts.interrupted == 0);
-  CHECK(ok_before_full > 0);
-  CHECK(during.storage_errors > 0);
-  CHECK(load.sample_storage_error().find("No space left on device") != std::string::npos);
+  const auto run = fault_test::fill_disk_under_load(store, settings, disk);
+  CHECK(run.sample_storage_error.find("No space left on device") != std::string::npos);
   CHECK(before.intact(store, settings) == 20);
 
   // Nothing half written: every entry is a whole session file that decodes.

@@ -1,5 +1,5 @@
 // memcached stopped and restarted, and paused, WHILE request threads run full session cycles
-// through the middleware (support/request_load.hpp). Every failed request fails with a typed
+// through the middleware (support/outage.hpp). Every failed request fails with a typed
 // StorageError (or SessionInterrupted when the record it loaded vanished) within the configured
 // timeouts, and requests succeed again after each restart.
 //
@@ -9,65 +9,36 @@
 // A pause (SIGSTOP) loses nothing: the sessions written before it are intact.
 
 #include <chrono>
-#include <string>
 #include <thread>
 
 #include "memcached_support.hpp"
 #include "support/catch.hpp"
-#include "support/request_load.hpp"
+#include "support/outage.hpp"
 
 using namespace std::chrono_literals;
-using fault_test::Steady;
 using sessions::MemcachedStore;
 
-namespace {
-
-// Both servers answer again (a key on each: the generated keys spread over the two).
-bool back_within(MemcachedStore& store, std::chrono::milliseconds limit) {
-  const auto deadline = Steady::now() + limit;
-  while (Steady::now() < deadline) {
-    try {
-      for (int i = 0; i < 8; ++i) (void)store.exists(sessions::generate_session_key());
-      return true;
-    } catch (const sessions::StorageError&) {
-      std::this_thread::sleep_for(20ms);
-    }
-  }
-  return false;
-}
-
-}  // namespace
-
 TEST_CASE("memcached outage under load: stop/restart cycles while requests run", "[memcached][faults][outage]") {
-  constexpr int kCycles = 3;
   sessions::Settings settings;
   MemcachedStore store(memcached_test::options());
   const fault_test::WrittenSessions<MemcachedStore> before(store, settings, 20);
   REQUIRE(before.intact(store, settings) == 20);
   memcached_test::ServerRestorer restorer;
 
-  fault_test::RequestLoad<MemcachedStore> load(store, settings, 4);
-  std::this_thread::sleep_for(300ms);
-  for (int cycle = 0; cycle < kCycles; ++cycle) {
+  fault_test::OutagePlan plan;
+  plan.outages = 3;
+  plan.outage = [] {
     memcached_test::ctl("stop");
     std::this_thread::sleep_for(600ms);
     memcached_test::ctl("start");
-    const auto restarted = Steady::now();
-    REQUIRE(back_within(store, 5000ms));
-    CHECK(load.wait_for_success_since(restarted, 5000ms));
-  }
-  std::this_thread::sleep_for(200ms);
-  load.stop();
-
-  const auto counts = load.counts();
-  INFO("ok " << counts.ok << ", StorageError " << counts.storage_errors << ", interrupted " << counts.interrupted
-             << ", other " << counts.other << ", slowest " << load.slowest().count() << " ms; sample: "
-             << load.sample_storage_error());
-  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
-  CHECK(counts.other == 0);
-  CHECK(counts.storage_errors >= kCycles);
-  CHECK(counts.ok > 0);
-  CHECK(load.slowest() < 3000ms);  // connect 500 ms + io 500 ms, one retry; pool wait 2 s at worst
+  };
+  // Both servers answer again (a key on each: the generated keys spread over the two).
+  plan.probe = [&] {
+    for (int i = 0; i < 8; ++i) (void)store.exists(sessions::generate_session_key());
+  };
+  plan.settle = 200ms;
+  plan.slowest_limit = 3000ms;  // connect 500 ms + io 500 ms, one retry; pool wait 2 s at worst
+  (void)fault_test::run_outages(store, settings, plan);
   // Restarted empty: the earlier sessions read as empty (new session, no error).
   CHECK(before.intact(store, settings) == 0);
   for (const auto& [key, data] : before.sessions) {
@@ -86,22 +57,14 @@ TEST_CASE("memcached outage under load: paused servers time requests out; nothin
   const fault_test::WrittenSessions<MemcachedStore> before(store, settings, 20);
   memcached_test::ServerRestorer restorer;
 
-  fault_test::RequestLoad<MemcachedStore> load(store, settings, 4);
-  std::this_thread::sleep_for(300ms);
-  memcached_test::ctl("pause");
-  std::this_thread::sleep_for(1500ms);
-  memcached_test::ctl("resume");
-  const auto resumed = Steady::now();
-  CHECK(load.wait_for_success_since(resumed, 5000ms));
-  load.stop();
-
-  const auto counts = load.counts();
-  INFO("ok " << counts.ok << ", StorageError " << counts.storage_errors << ", interrupted " << counts.interrupted
-             << ", slowest " << load.slowest().count() << " ms");
-  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
-  CHECK(counts.other == 0);
+  fault_test::OutagePlan plan;
+  plan.outage = [] {
+    memcached_test::ctl("pause");
+    std::this_thread::sleep_for(1500ms);
+    memcached_test::ctl("resume");
+  };
+  plan.slowest_limit = 3000ms;
+  const auto counts = fault_test::run_outages(store, settings, plan);
   CHECK(counts.interrupted == 0);
-  CHECK(counts.storage_errors > 0);
-  CHECK(load.slowest() < 3000ms);
   CHECK(before.intact(store, settings) == 20);
 }

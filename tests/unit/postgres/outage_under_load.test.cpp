@@ -1,5 +1,5 @@
 // PostgreSQL stopped and restarted, and frozen, WHILE request threads run full session cycles
-// through the middleware (support/request_load.hpp). Every failed request fails with a typed
+// through the middleware (support/outage.hpp). Every failed request fails with a typed
 // StorageError within the configured timeouts, requests succeed again after each restart, and the
 // sessions written before the outage are intact (the server keeps its data across a restart).
 
@@ -9,14 +9,14 @@
 
 #include "postgres_support.hpp"
 #include "support/catch.hpp"
-#include "support/request_load.hpp"
+#include "support/outage.hpp"
 
 using namespace std::chrono_literals;
-using fault_test::Steady;
 using sessions::PostgresStore;
 
 namespace {
 
+// Runs `action` on the server even when the test fails half way (a REQUIRE, an exception).
 struct Restore {
   std::string action;
   ~Restore() {
@@ -27,95 +27,73 @@ struct Restore {
   }
 };
 
-bool back_within(PostgresStore& store, std::chrono::milliseconds limit) {
-  const auto deadline = Steady::now() + limit;
-  while (Steady::now() < deadline) {
-    try {
-      (void)store.exists(sessions::generate_session_key());
-      return true;
-    } catch (const sessions::StorageError&) {
-      std::this_thread::sleep_for(50ms);
-    }
+// A store on a fresh table with the given timeouts, and the sessions written before the outage.
+struct StoreUnderOutage {
+  test_support::StoreFixture<PostgresStore> fixture;  // the table and the logger: outlives the store
+  PostgresStore store;
+  sessions::Settings settings;
+  fault_test::WrittenSessions<PostgresStore> before;
+
+  StoreUnderOutage(std::chrono::milliseconds connect_timeout, std::chrono::milliseconds statement_timeout)
+      : store(options(fixture, connect_timeout, statement_timeout)), before(store, settings, 20) {}
+
+ private:
+  static PostgresStore::Options options(test_support::StoreFixture<PostgresStore>& f,
+                                        std::chrono::milliseconds connect_timeout,
+                                        std::chrono::milliseconds statement_timeout) {
+    PostgresStore::Options o = f.options();
+    o.clock = {};
+    o.connect_timeout = connect_timeout;
+    o.statement_timeout = statement_timeout;
+    o.pool_size = 4;
+    return o;
   }
-  return false;
+};
+
+// Both tests give the requests and the recovery more time than the in-memory servers need.
+fault_test::OutagePlan postgres_plan() {
+  fault_test::OutagePlan plan;
+  plan.warmup = 500ms;
+  plan.recovery_limit = 10000ms;
+  // A stop makes the server close every connection at once: a statement fails at once, a
+  // connection attempt within connect_timeout.
+  plan.slowest_limit = 5000ms;
+  return plan;
 }
 
 }  // namespace
 
 TEST_CASE("PostgreSQL outage under load: stop/restart cycles while requests run", "[postgres][faults][outage]") {
-  constexpr int kCycles = 2;
   (void)postgres_test::control_script();
-  test_support::StoreFixture<PostgresStore> f;
-  PostgresStore::Options o = f.options();
-  o.clock = {};
-  o.connect_timeout = 1s;
-  o.statement_timeout = 1s;
-  o.pool_size = 4;
-  PostgresStore store(o);
-  sessions::Settings settings;
-  const fault_test::WrittenSessions<PostgresStore> before(store, settings, 20);
+  StoreUnderOutage pg(1s, 1s);
 
-  fault_test::RequestLoad<PostgresStore> load(store, settings, 4);
-  std::this_thread::sleep_for(500ms);
-  for (int cycle = 0; cycle < kCycles; ++cycle) {
-    {
-      Restore restart{"start"};
-      postgres_test::control("stop");
-      std::this_thread::sleep_for(600ms);
-    }
-    const auto restarted = Steady::now();
-    REQUIRE(back_within(store, 10000ms));
-    CHECK(load.wait_for_success_since(restarted, 10000ms));
-  }
-  std::this_thread::sleep_for(200ms);
-  load.stop();
-
-  const auto counts = load.counts();
-  INFO("ok " << counts.ok << ", StorageError " << counts.storage_errors << ", interrupted " << counts.interrupted
-             << ", other " << counts.other << ", slowest " << load.slowest().count() << " ms; sample: "
-             << load.sample_storage_error());
-  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
-  CHECK(counts.other == 0);
+  fault_test::OutagePlan plan = postgres_plan();
+  plan.outages = 2;
+  plan.outage = [] {
+    Restore restart{"start"};
+    postgres_test::control("stop");
+    std::this_thread::sleep_for(600ms);
+  };
+  plan.probe = [&] { (void)pg.store.exists(sessions::generate_session_key()); };
+  plan.probe_interval = 50ms;
+  plan.settle = 200ms;
+  const auto counts = fault_test::run_outages(pg.store, pg.settings, plan);
   CHECK(counts.interrupted == 0);  // nothing is lost across a restart
-  CHECK(counts.storage_errors >= kCycles);
-  CHECK(counts.ok > 0);
-  // A stop makes the server close every connection at once: a statement fails at once, a
-  // connection attempt within connect_timeout.
-  CHECK(load.slowest() < 5000ms);
-  CHECK(before.intact(store, settings) == 20);
+  CHECK(pg.before.intact(pg.store, pg.settings) == 20);
 }
 
 TEST_CASE("PostgreSQL outage under load: a frozen server times requests out; nothing is lost",
           "[postgres][faults][outage]") {
   (void)postgres_test::control_script();
-  test_support::StoreFixture<PostgresStore> f;
-  PostgresStore::Options o = f.options();
-  o.clock = {};
-  o.connect_timeout = 500ms;
-  o.statement_timeout = 300ms;
-  o.pool_size = 4;
-  PostgresStore store(o);
-  sessions::Settings settings;
-  const fault_test::WrittenSessions<PostgresStore> before(store, settings, 20);
+  StoreUnderOutage pg(500ms, 300ms);
 
-  fault_test::RequestLoad<PostgresStore> load(store, settings, 4);
-  std::this_thread::sleep_for(500ms);
-  {
+  fault_test::OutagePlan plan = postgres_plan();
+  plan.outage = [] {
     Restore thaw{"thaw"};
     postgres_test::control("freeze");
     std::this_thread::sleep_for(1500ms);
-  }
-  const auto thawed = Steady::now();
-  CHECK(load.wait_for_success_since(thawed, 10000ms));
-  load.stop();
-
-  const auto counts = load.counts();
-  INFO("ok " << counts.ok << ", StorageError " << counts.storage_errors << ", interrupted " << counts.interrupted
-             << ", slowest " << load.slowest().count() << " ms");
-  for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
-  CHECK(counts.other == 0);
+  };
+  const auto counts = fault_test::run_outages(pg.store, pg.settings, plan);
   CHECK(counts.interrupted == 0);
-  CHECK(counts.storage_errors > 0);
-  CHECK(load.slowest() < 5000ms);
-  CHECK(before.intact(store, settings) == 20);
+  CHECK(pg.before.intact(pg.store, pg.settings) == 20);
 }

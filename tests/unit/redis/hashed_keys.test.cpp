@@ -8,6 +8,7 @@
 
 #include "redis_support.hpp"
 #include "support/catch.hpp"
+#include "support/numbered_sessions.hpp"
 
 TEST_CASE("HashedKeys<RedisStore>: the server holds hashed keys only", "[redis][hashed_keys]") {
   sessions::RedisOptions o = redis_test::options();
@@ -16,13 +17,7 @@ TEST_CASE("HashedKeys<RedisStore>: the server holds hashed keys only", "[redis][
   sessions::Settings settings;
   sessions::Middleware<sessions::Session<sessions::HashedKeys<sessions::RedisStore>>> middleware(store, settings);
 
-  std::vector<std::string> keys;
-  for (int i = 0; i < 5; ++i) {
-    auto session = middleware.open("");
-    session.set("n", i);
-    (void)middleware.finish(session, 200);
-    keys.push_back(*session.session_key());
-  }
+  const std::vector<std::string> keys = test_support::save_numbered_sessions(middleware, 5);
   redis_test::Admin admin;
   const auto listed = admin.command({"KEYS", o.key_prefix + "*"});
   REQUIRE(listed->elements == keys.size());

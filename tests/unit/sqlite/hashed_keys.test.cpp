@@ -9,6 +9,7 @@
 
 #include "sqlite_support.hpp"
 #include "support/catch.hpp"
+#include "support/numbered_sessions.hpp"
 
 TEST_CASE("HashedKeys<SqliteStore>: the table holds hashed keys only", "[sqlite][hashed_keys]") {
   test_support::TempDir dir;
@@ -20,13 +21,7 @@ TEST_CASE("HashedKeys<SqliteStore>: the table holds hashed keys only", "[sqlite]
   sessions::Settings settings;
   sessions::Middleware<sessions::Session<sessions::HashedKeys<sessions::SqliteStore>>> middleware(store, settings);
 
-  std::vector<std::string> keys;
-  for (int i = 0; i < 5; ++i) {
-    auto session = middleware.open("");
-    session.set("n", i);
-    (void)middleware.finish(session, 200);
-    keys.push_back(*session.session_key());
-  }
+  const std::vector<std::string> keys = test_support::save_numbered_sessions(middleware, 5);
   sqlite_test::Raw raw(path);
   std::set<std::string> stored;
   for (const auto& row : raw.rows("SELECT session_key FROM django_session")) stored.insert(row[0]);
