@@ -35,12 +35,13 @@ std::string key_for(std::size_t i) {
   return key;
 }
 
-template <class Store, class Payload>
-long fill(Store& store, const Payload& payload, std::size_t count) {
+/// `make_payload()` gives each session's payload: every session owns its own value, as saves do.
+template <class Store, class MakePayload>
+long fill(Store& store, MakePayload make_payload, std::size_t count) {
   const auto expires = sessions::Clock{}.now() + std::chrono::hours(24);
   const long before = rss_kib();
   for (std::size_t i = 0; i < count; ++i) {
-    if (!store.create(key_for(i), payload, expires)) std::abort();
+    if (!store.create(key_for(i), make_payload(), expires)) std::abort();
   }
   malloc_trim(0);
   return rss_kib() - before;
@@ -56,10 +57,10 @@ int main(int argc, char** argv) {
   long grown = 0;
   if (kind == "values") {
     sessions::MemoryValueStore store;
-    grown = fill(store, data, count);
+    grown = fill(store, [&data] { return std::make_shared<const sessions::Data>(data); }, count);
   } else {
     sessions::MemoryStore store;
-    grown = fill(store, bytes, count);
+    grown = fill(store, [&bytes]() -> const std::string& { return bytes; }, count);
   }
   std::printf("{\"store\": \"%s\", \"sessions\": %zu, \"payload_bytes\": %zu, \"key_bytes\": 32, "
               "\"rss_growth_bytes\": %ld, \"bytes_per_session\": %.1f}\n",

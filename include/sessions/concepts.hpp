@@ -22,8 +22,11 @@ namespace sessions {
 // no upsert, so a key collision can never take over a record and a slow request can never bring
 // back a record that a logout deleted.
 //
-//   typename S::payload_type                 std::string (bytes from the serializer) or
+//   typename S::payload_type                 std::string (bytes from the serializer),
 //                                            sessions::Data (the store keeps values, no serializer)
+//                                            or sessions::SharedData (values shared immutably:
+//                                            load hands out a pointer, update_if may compare
+//                                            pointers, since a Session never changes the pointee)
 //   s.load(key)           -> std::optional<Record<payload_type>>   nullopt: absent or expired
 //   s.create(key, p, t)   -> bool   insert if absent; false if a live record exists
 //   s.update(key, p, t)   -> bool   replace if present; false if there is no live record
@@ -98,7 +101,8 @@ concept CasStorage = ServerStorage<S> && requirement::storage_update_if<S>;
 
 /// A store that keeps session values themselves (no serializer involved).
 template <class S>
-concept ValueStorage = ServerStorage<S> && std::same_as<typename S::payload_type, Data>;
+concept ValueStorage = ServerStorage<S> && (std::same_as<typename S::payload_type, Data> ||
+                                            std::same_as<typename S::payload_type, SharedData>);
 
 /// A store that keeps bytes produced by the serializer policy.
 template <class S>
@@ -115,6 +119,9 @@ concept ByteStorage = ServerStorage<S> && std::same_as<typename S::payload_type,
 //                                          SignatureExpired, DecodeError...) when the value is
 //                                          not a valid, live session
 //   s.accepts(value) -> bool               a cheap syntactic check before decode
+// Optional:
+//   s.decode_shared(value, settings, now) -> ClientRecord   as decode, but free to hand the data
+//                                          over shared (ClientRecord::shared) rather than copied
 // ---------------------------------------------------------------------------------------------
 namespace requirement {
 
@@ -132,6 +139,11 @@ concept client_encode = requires(S& s, const Data& d, const Settings& settings, 
 template <class S>
 concept client_decode = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
   { s.decode(value, settings, t) } -> std::same_as<ClientRecord>;
+};
+
+template <class S>
+concept client_decode_shared = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
+  { s.decode_shared(value, settings, t) } -> std::same_as<ClientRecord>;
 };
 
 template <class S>

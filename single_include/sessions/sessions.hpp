@@ -106,6 +106,7 @@ using Data = nlohmann::ordered_json;
 // ---- begin sessions/record.hpp ----
 // What a server-side store keeps under a session key: the payload and when it stops being valid.
 
+#include <memory>
 #include <utility>
 
 namespace sessions {
@@ -117,17 +118,28 @@ struct Record {
   TimePoint expires_at;
 };
 
-/// What a client-side store reads out of a cookie: the data and when the cookie was issued (its
-/// signing time), from which the session's expiry policy decides whether it is still alive.
+/// Session data shared immutably (copy-on-write): MemoryValueStore's payload, and what a cookie
+/// store's cache of verified values hands out. Holders never change the pointee: a Session copies
+/// it into data of its own on its first change, so reading or saving an unchanged session costs a
+/// reference count, not a deep copy.
+using SharedData = std::shared_ptr<const Data>;
+
 /// What a compare-and-set write (a store's optional update_if()) found: the record still held the
 /// payload the caller expected and was replaced (`written`); it held something else, i.e. another
 /// request saved the session meanwhile (`conflict`); or there was no live record (`missing`: never
 /// created, expired, or deleted by a logout, and not brought back).
 enum class CasResult { written, conflict, missing };
 
+/// What a client-side store reads out of a cookie: the data and when the cookie was issued (its
+/// signing time), from which the session's expiry policy decides whether it is still alive.
+/// A store may hand the data over shared (`shared`, e.g. from its cache of verified values, with
+/// `data` then left empty) instead of as a copy of its own: value() is the data either way.
 struct ClientRecord {
-  Data data;
-  TimePoint issued_at;
+  Data data{};
+  TimePoint issued_at{};
+  SharedData shared{};
+
+  [[nodiscard]] const Data& value() const noexcept { return shared ? *shared : data; }
 };
 
 }  // namespace sessions
@@ -488,8 +500,11 @@ namespace sessions {
 // no upsert, so a key collision can never take over a record and a slow request can never bring
 // back a record that a logout deleted.
 //
-//   typename S::payload_type                 std::string (bytes from the serializer) or
+//   typename S::payload_type                 std::string (bytes from the serializer),
 //                                            sessions::Data (the store keeps values, no serializer)
+//                                            or sessions::SharedData (values shared immutably:
+//                                            load hands out a pointer, update_if may compare
+//                                            pointers, since a Session never changes the pointee)
 //   s.load(key)           -> std::optional<Record<payload_type>>   nullopt: absent or expired
 //   s.create(key, p, t)   -> bool   insert if absent; false if a live record exists
 //   s.update(key, p, t)   -> bool   replace if present; false if there is no live record
@@ -564,7 +579,8 @@ concept CasStorage = ServerStorage<S> && requirement::storage_update_if<S>;
 
 /// A store that keeps session values themselves (no serializer involved).
 template <class S>
-concept ValueStorage = ServerStorage<S> && std::same_as<typename S::payload_type, Data>;
+concept ValueStorage = ServerStorage<S> && (std::same_as<typename S::payload_type, Data> ||
+                                            std::same_as<typename S::payload_type, SharedData>);
 
 /// A store that keeps bytes produced by the serializer policy.
 template <class S>
@@ -581,6 +597,9 @@ concept ByteStorage = ServerStorage<S> && std::same_as<typename S::payload_type,
 //                                          SignatureExpired, DecodeError...) when the value is
 //                                          not a valid, live session
 //   s.accepts(value) -> bool               a cheap syntactic check before decode
+// Optional:
+//   s.decode_shared(value, settings, now) -> ClientRecord   as decode, but free to hand the data
+//                                          over shared (ClientRecord::shared) rather than copied
 // ---------------------------------------------------------------------------------------------
 namespace requirement {
 
@@ -598,6 +617,11 @@ concept client_encode = requires(S& s, const Data& d, const Settings& settings, 
 template <class S>
 concept client_decode = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
   { s.decode(value, settings, t) } -> std::same_as<ClientRecord>;
+};
+
+template <class S>
+concept client_decode_shared = requires(S& s, std::string_view value, const Settings& settings, TimePoint t) {
+  { s.decode_shared(value, settings, t) } -> std::same_as<ClientRecord>;
 };
 
 template <class S>
@@ -2467,7 +2491,6 @@ namespace sessions::crypto {
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include <memory>
 #include <mutex>
 
 // ---- begin sessions/crypto/libcrypto.hpp ----
@@ -5308,10 +5331,16 @@ class HashedKeys {
 // never returned; they are reclaimed a little at a time as writes come in (a sweep hand visits
 // one hash bucket per write) and all at once by clear_expired(), so no request scans everything.
 //
-// BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes; BasicMemoryStore<Data>
-// (MemoryValueStore) keeps the values themselves, so a request pays no serialization at all.
-// update_if() (compare-and-set, for Settings::lost_update) compares under the shard's lock: bytes
-// for MemoryStore, values (nlohmann's ==, key order included) for MemoryValueStore.
+// BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
+// BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
+// (copy-on-write), so a request pays no serialization and no deep copy: load() hands out a
+// pointer, a save hands one in (the value it replaces is freed after the lock is released), and a
+// Session copies the value only when it first changes it. update_if() (compare-and-set, for
+// Settings::lost_update) compares under the shard's lock: bytes for MemoryStore, pointers for
+// MemoryValueStore (the record still holds the very value the request loaded iff nobody saved
+// since; a Session never changes a value it shares). BasicMemoryStore<Data> still works (values
+// compared with nlohmann's ==, key order included) but copies the whole value on every load and
+// save.
 
 #include <unordered_map>
 
@@ -5391,12 +5420,14 @@ class BasicMemoryStore {
   [[nodiscard]] bool create(std::string_view key, const Payload& payload, TimePoint expires_at) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};  // what a write replaces is freed after the lock, not under it
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) {
       if (it->second.expires_at > now) return false;  // never overwrite a live record
-      it->second = Entry{payload, expires_at};
+      released = std::exchange(it->second.payload, payload);
+      it->second.expires_at = expires_at;
       return true;
     }
     shard.map.emplace(std::string(key), Entry{payload, expires_at});
@@ -5406,27 +5437,30 @@ class BasicMemoryStore {
   [[nodiscard]] bool update(std::string_view key, const Payload& payload, TimePoint expires_at) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
-    it->second.payload = payload;
+    released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
     return true;
   }
 
   /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
-  /// equals `expected`, under the shard's lock, so no write can come in between.
+  /// equals `expected`, under the shard's lock, so no write can come in between (SharedData:
+  /// the same pointer, i.e. the very value the caller loaded).
   [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
                                     const Payload& expected) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return CasResult::missing;  // never resurrect
     if (!(it->second.payload == expected)) return CasResult::conflict;
-    it->second.payload = payload;
+    released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
     return CasResult::written;
   }
@@ -5527,8 +5561,8 @@ class BasicMemoryStore {
 
 /// Keeps the serializer's bytes: the same code path as any server store.
 using MemoryStore = BasicMemoryStore<std::string>;
-/// Keeps session values: no serialization on load or save.
-using MemoryValueStore = BasicMemoryStore<Data>;
+/// Keeps session values, shared immutably: no serialization and no deep copy on load or save.
+using MemoryValueStore = BasicMemoryStore<SharedData>;
 
 }  // namespace sessions
 // ---- end sessions/storage/memory.hpp ----
@@ -5547,7 +5581,8 @@ using MemoryValueStore = BasicMemoryStore<Data>;
 //
 // Read path: a cookie value that verified recently is remembered with its decoded data
 // (signing::VerifiedCache, Options::verified_cache_entries), so a request carrying exactly that
-// value again costs a lookup and a copy of the data: no HMAC, base64, inflate or JSON parse. The
+// value again costs a lookup and a reference count (the data is shared immutably with the
+// Session, which copies it only if it changes it): no HMAC, base64, inflate or JSON parse. The
 // age limit (SESSION_COOKIE_AGE) is checked against the value's timestamp at every hit, only a
 // value that verified under this store's keys is ever remembered, and the match is on the whole
 // value in constant time.
@@ -5630,19 +5665,31 @@ class SignedCookieStore {
   /// The data of a cookie value: BadSignature (tampered, wrong key), SignatureExpired (older than
   /// SESSION_COOKIE_AGE) or MalformedSignedData/DecodeError when it is not a session.
   [[nodiscard]] ClientRecord decode(std::string_view value, const Settings& settings, TimePoint now) const {
+    ClientRecord record = decode_shared(value, settings, now);
+    if (record.shared) {
+      record.data = *record.shared;
+      record.shared.reset();
+    }
+    return record;
+  }
+
+  /// As decode(), with the data handed over shared (ClientRecord::shared): a value found in the
+  /// cache of verified values costs a reference count, no copy of its data. What Session uses.
+  [[nodiscard]] ClientRecord decode_shared(std::string_view value, const Settings& settings, TimePoint now) const {
     const double max_age = static_cast<double>(settings.cookie_age.count());
     if (auto hit = verified_.find(value)) {
       // The signer's own age rule (age > max_age expires), on the remembered timestamp; an
       // expired value goes the long way and fails there with SignatureExpired.
       if (!(signing::detail::python_time(now) - static_cast<double>(hit->timestamp) > max_age)) {
-        return ClientRecord{Data(*hit->data), TimePoint{std::chrono::seconds{hit->timestamp}}};
+        return ClientRecord{Data{}, TimePoint{std::chrono::seconds{hit->timestamp}}, std::move(hit->data)};
       }
     }
     Data data = signing::loads(value, signer_, max_age, now, limits_);
     if (!data.is_object()) throw DecodeError("the signed session is not a JSON object");
     const std::int64_t timestamp = detail::signed_value_timestamp(value);
-    if (verified_.enabled()) verified_.insert(value, {std::make_shared<const Data>(data), timestamp});
-    return ClientRecord{std::move(data), TimePoint{std::chrono::seconds{timestamp}}};
+    auto shared = std::make_shared<const Data>(std::move(data));
+    if (verified_.enabled()) verified_.insert(value, {shared, timestamp});
+    return ClientRecord{Data{}, TimePoint{std::chrono::seconds{timestamp}}, std::move(shared)};
   }
 
   /// The cache of recently verified values (tests, and to clear() it).
@@ -5694,6 +5741,13 @@ class SignedCookieStore {
 // saving with protection off still overwrites. A session that never read its record (clear() on a
 // session never loaded, then save) has no version to compare with: it replaces the record with a
 // plain update, as the clear() asked.
+//
+// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
+// store's cache of verified values) is held as that shared pointer, and copied into data of the
+// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
+// saving an unchanged session writes the same pointer back; a value store's save hands the
+// session's data over (moved into a new SharedData, which the session then shares). A reference
+// from data() stays valid until the next change.
 //
 // Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
 // LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
@@ -5847,7 +5901,17 @@ class Session {
     if constexpr (client_side) {
       return false;
     } else {
-      return std::is_same_v<typename Storage::payload_type, Data>;
+      return std::is_same_v<typename Storage::payload_type, Data> ||
+             std::is_same_v<typename Storage::payload_type, SharedData>;
+    }
+  }();
+
+  /// The store keeps values shared immutably (SharedData): loads and saves move pointers.
+  static constexpr bool stores_shared = [] {
+    if constexpr (client_side) {
+      return false;
+    } else {
+      return std::is_same_v<typename Storage::payload_type, SharedData>;
     }
   }();
 
@@ -5930,7 +5994,7 @@ class Session {
 
   /// The value under `key`, or null when absent (Django: get(key) -> None).
   [[nodiscard]] Data get(std::string_view key) {
-    const Data& data = session();
+    const Data& data = view();
     const auto it = data.find(key);
     return it == data.end() ? Data{} : *it;
   }
@@ -5941,7 +6005,7 @@ class Session {
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
-    const Data& data = session();
+    const Data& data = view();
     const auto it = data.find(key);
     if (it == data.end()) return Result(std::forward<T>(fallback));
     return convert<Result>(key, *it);
@@ -5950,9 +6014,9 @@ class Session {
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
   /// in-place changes, which save() detects by fingerprint.
   [[nodiscard]] Data& at(std::string_view key) {
-    Data& data = session();
+    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
+    Data& data = session();  // a reference allows changes: the data must be this session's own
     const auto it = data.find(key);
-    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
     // The state before any in-place change: what the record holds unless set() etc. ran already.
     if (!baseline_ && !modified_) baseline_ = fingerprint_of(data);
     exposed_ = true;
@@ -5960,11 +6024,11 @@ class Session {
   }
 
   /// Django: `key in session` / has_key(key).
-  [[nodiscard]] bool contains(std::string_view key) { return session().contains(key); }
+  [[nodiscard]] bool contains(std::string_view key) { return view().contains(key); }
 
   [[nodiscard]] std::vector<std::string> keys() {
     std::vector<std::string> out;
-    const Data& data = session();
+    const Data& data = view();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.push_back(item.key());
     return out;
@@ -5972,7 +6036,7 @@ class Session {
 
   [[nodiscard]] std::vector<Data> values() {
     std::vector<Data> out;
-    const Data& data = session();
+    const Data& data = view();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.push_back(item.value());
     return out;
@@ -5980,14 +6044,14 @@ class Session {
 
   [[nodiscard]] std::vector<std::pair<std::string, Data>> items() {
     std::vector<std::pair<std::string, Data>> out;
-    const Data& data = session();
+    const Data& data = view();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.emplace_back(item.key(), item.value());
     return out;
   }
 
-  /// The whole data, read-only.
-  [[nodiscard]] const Data& data() { return session(); }
+  /// The whole data, read-only; the reference stays valid until the session next changes.
+  [[nodiscard]] const Data& data() { return view(); }
 
   // --- writing (sets modified) -------------------------------------------------------------------
 
@@ -6001,18 +6065,17 @@ class Session {
 
   /// Django: del session[key]; KeyError when absent.
   void erase(std::string_view key) {
+    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
     Data& data = session();
-    const auto it = data.find(key);
-    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
-    data.erase(it);
+    data.erase(data.find(key));
     modified_ = true;
   }
 
   /// Django: pop(key); KeyError when absent.
   Data pop(std::string_view key) {
+    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
     Data& data = session();
     const auto it = data.find(key);
-    if (it == data.end()) throw KeyError("no session value named '" + std::string(key) + "'");
     Data value = std::move(*it);
     data.erase(it);
     modified_ = true;
@@ -6023,9 +6086,9 @@ class Session {
   template <class T>
   auto pop(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
+    if (!view().contains(key)) return Result(std::forward<T>(fallback));
     Data& data = session();
     const auto it = data.find(key);
-    if (it == data.end()) return Result(std::forward<T>(fallback));
     Result value = convert<Result>(key, *it);
     data.erase(it);
     modified_ = true;
@@ -6035,11 +6098,13 @@ class Session {
   /// Django: setdefault(key, value): the stored value if present, else stores and returns `value`.
   template <class V>
   Data setdefault(std::string_view key, V&& value) {
-    Data& data = session();
-    const auto it = data.find(key);
-    if (it != data.end()) return *it;
+    {
+      const Data& data = view();
+      const auto it = data.find(key);
+      if (it != data.end()) return *it;
+    }
     Data stored(std::forward<V>(value));
-    data[std::string(key)] = stored;
+    session()[std::string(key)] = stored;
     modified_ = true;
     return stored;
   }
@@ -6055,6 +6120,7 @@ class Session {
   /// Django: clear(). Empties the data without loading it.
   void clear() {
     data_ = Data::object();
+    shared_.reset();
     loaded_ = true;
     baseline_.reset();
     accessed_ = modified_ = true;
@@ -6062,13 +6128,13 @@ class Session {
   }
 
   /// Django: is_empty(): no valid key and no data (or data never loaded).
-  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || data_.empty()); }
+  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || current().empty()); }
 
   // --- the test cookie ---------------------------------------------------------------------------
 
   void set_test_cookie() { set(kTestCookieName, kTestCookieValue); }
   [[nodiscard]] bool test_cookie_worked() {
-    const Data& data = session();
+    const Data& data = view();
     const auto it = data.find(kTestCookieName);
     return it != data.end() && *it == kTestCookieValue;
   }
@@ -6078,10 +6144,9 @@ class Session {
 
   /// Django: set_expiry(None): back to the global policy.
   void set_expiry(std::nullopt_t) {
+    if (!view().contains(kSessionExpiryKey)) return;
     Data& data = session();
-    const auto it = data.find(kSessionExpiryKey);
-    if (it == data.end()) return;
-    data.erase(it);
+    data.erase(data.find(kSessionExpiryKey));
     modified_ = true;
   }
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
@@ -6104,21 +6169,21 @@ class Session {
   [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query = {}) {
     const TimePoint modification = query.modification.value_or(settings_->clock.now());
     if (query.expiry) return django_expiry_age(*query.expiry, settings_->cookie_age, modification).count();
-    return expiry_.expiry_age(session(), *settings_, modification).count();
+    return expiry_.expiry_age(view(), *settings_, modification).count();
   }
 
   /// Django: `get_expiry_date(modification=now, expiry=<stored>)`: the instant the session ends.
   [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query = {}) {
     const TimePoint modification = query.modification.value_or(settings_->clock.now());
     if (query.expiry) return django_expiry_date(*query.expiry, settings_->cookie_age, modification);
-    if constexpr (requires { expiry_.expiry_date(session(), *settings_, modification); }) {
-      return expiry_.expiry_date(session(), *settings_, modification);
+    if constexpr (requires { expiry_.expiry_date(view(), *settings_, modification); }) {
+      return expiry_.expiry_date(view(), *settings_, modification);
     } else {
-      return modification + expiry_.expiry_age(session(), *settings_, modification);
+      return modification + expiry_.expiry_age(view(), *settings_, modification);
     }
   }
 
-  [[nodiscard]] bool get_expire_at_browser_close() { return expiry_.expire_at_browser_close(session(), *settings_); }
+  [[nodiscard]] bool get_expire_at_browser_close() { return expiry_.expire_at_browser_close(view(), *settings_); }
 
   [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return settings_->cookie_age.count(); }
 
@@ -6138,14 +6203,14 @@ class Session {
   /// Django: create(): a fresh key, stored at once with the current data (empty for a new
   /// session); never overwrites a record. The session is then modified (the cookie must go out).
   void create() {
-    Data& data = session_without_load();
-    expiry_.on_create(data, settings_->clock.now());
+    (void)session_without_load();
+    expiry_.on_create(own(), settings_->clock.now());
     if constexpr (client_side) {
       modified_ = true;  // the cookie written at the response is the record
     } else {
       for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
         std::string key = generate_session_key(settings_->random);
-        if (write(key, data, /*must_create=*/true)) {
+        if (write(key, /*must_create=*/true)) {
           key_ = std::move(key);
           modified_ = true;
           return;
@@ -6163,18 +6228,22 @@ class Session {
     if constexpr (client_side) {
       // The new cookie value is the signed (or sealed) data, with a fresh timestamp.
       (void)must_create;
-      check_key_limit(session());
-      key_ = store_->encode(session(), *settings_, settings_->clock.now());
+      check_key_limit(view());
+      key_ = store_->encode(view(), *settings_, settings_->clock.now());
       modified_ = true;
     } else {
       if (!key_) {
         create();
         return;
       }
-      const Data& data = must_create ? session_without_load() : session();
+      if (must_create) {
+        (void)session_without_load();
+      } else {
+        (void)view();
+      }
       // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
       if (!key_) throw UpdateError("the session no longer exists in the store");
-      if (!write(*key_, data, must_create)) {
+      if (!write(*key_, must_create)) {
         if (must_create) throw CreateError("a session with this key exists already");
         throw UpdateError("the session no longer exists in the store");
       }
@@ -6187,6 +6256,7 @@ class Session {
       // A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
       key_.reset();
       data_ = Data::object();
+      shared_.reset();
       loaded_ = true;
       modified_ = true;
     } else {
@@ -6206,7 +6276,9 @@ class Session {
   /// Does not replace the data this session holds.
   [[nodiscard]] Data load() {
     std::optional<std::uint64_t> ignored;
-    return read_store(ignored, /*own_load=*/false);
+    Loaded loaded = read_store(ignored, /*own_load=*/false);
+    if (loaded.shared) return *loaded.shared;
+    return std::move(loaded.owned);
   }
 
   /// Django: flush(): empties the data, deletes the record and drops the key.
@@ -6222,7 +6294,7 @@ class Session {
     if constexpr (client_side) {
       save();  // a new signature is all a cookie session can change
     } else {
-      (void)session();  // load first: the data must survive (Django ticket #28066)
+      (void)view();  // load first: the data must survive (Django ticket #28066)
       std::optional<std::string> old = key_;
       create();
       if (old) store_->remove(*old);
@@ -6252,7 +6324,7 @@ class Session {
   [[nodiscard]] bool needs_save() {
     if (modified_) return true;
     if (!exposed_ || !loaded_) return false;
-    return !baseline_ || *baseline_ != fingerprint_of(data_);
+    return !baseline_ || *baseline_ != fingerprint_of(current());
   }
 
   /// A read-only view for a handler that only reads; once taken, an unmodified session is never
@@ -6276,7 +6348,7 @@ class Session {
   /// middleware does this before deciding whether a stale key left the session empty).
   void load_if_needed() {
     const bool was_accessed = accessed_;
-    (void)session();
+    (void)view();
     accessed_ = was_accessed;
   }
 
@@ -6292,7 +6364,7 @@ class Session {
       save();
     } else {
       const TimePoint now = settings_->clock.now();
-      if (!store_->touch(*key_, now + expiry_.expiry_age(session(), *settings_, now))) {
+      if (!store_->touch(*key_, now + expiry_.expiry_age(view(), *settings_, now))) {
         throw UpdateError("the session no longer exists in the store");
       }
     }
@@ -6329,76 +6401,161 @@ class Session {
     }
   }
 
-  // The lazily loaded data (Django's _session): loads on first use and marks the session accessed.
-  Data& session() {
-    accessed_ = true;
-    if (!loaded_) {
-      data_ = read_store(baseline_, /*own_load=*/true);
-      loaded_ = true;
+  // What a read of the store gave: data of the session's own, or data shared immutably.
+  struct Loaded {
+    Data owned = Data::object();
+    SharedData shared{};
+  };
+
+  // The current data, whoever owns it.
+  [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : data_; }
+
+  // The data, made the session's own before a change (copy-on-write: the one deep copy).
+  Data& own() {
+    if (shared_) {
+      data_ = *shared_;
+      shared_.reset();
     }
     return data_;
+  }
+
+  // Loads on first use and marks the session accessed (Django's _session).
+  void ensure_loaded() {
+    accessed_ = true;
+    if (!loaded_) {
+      Loaded loaded = read_store(baseline_, /*own_load=*/true);
+      data_ = std::move(loaded.owned);
+      shared_ = std::move(loaded.shared);
+      loaded_ = true;
+    }
+  }
+
+  // The lazily loaded data, to read: never copies.
+  const Data& view() {
+    ensure_loaded();
+    return current();
+  }
+
+  // The lazily loaded data, to change: the session's own.
+  Data& session() {
+    ensure_loaded();
+    return own();
   }
 
   // Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
-  Data& session_without_load() {
+  const Data& session_without_load() {
     accessed_ = true;
     if (!loaded_) {
       data_ = Data::object();
+      shared_.reset();
       loaded_ = true;
     }
-    return data_;
+    return current();
   }
 
-  Data read_store(std::optional<std::uint64_t>& baseline, bool own_load) {
+  // The data a record's payload holds (a null SharedData, which no Session writes, as empty).
+  static const Data& payload_data(const stored_payload& payload) {
+    if constexpr (std::is_same_v<stored_payload, SharedData>) {
+      if (!payload) {
+        static const Data empty = Data::object();
+        return empty;
+      }
+      return *payload;
+    } else {
+      return payload;
+    }
+  }
+
+  // A value store's payload for the current data. SharedData: the shared pointer itself when the
+  // data is unchanged, otherwise the session's own data moved into a new one that the session
+  // then shares (no copy) — unless at() handed out a reference into it, which must stay valid.
+  stored_payload value_payload()
+    requires(stores_values)
+  {
+    if constexpr (stores_shared) {
+      if (shared_) return shared_;
+      if (exposed_) return std::make_shared<const Data>(data_);
+      shared_ = std::make_shared<const Data>(std::move(data_));
+      data_ = Data();
+      return shared_;
+    } else {
+      return current();
+    }
+  }
+
+  // After a merge wrote `payload`: it is now the session's data.
+  void adopt_merged(Data merged, const stored_payload& payload) {
+    if constexpr (stores_shared) {
+      if (!exposed_) {
+        shared_ = payload;
+        data_ = Data();
+        return;
+      }
+    }
+    (void)payload;
+    data_ = std::move(merged);
+    shared_.reset();
+  }
+
+  Loaded read_store(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
-    if (!key_) return Data::object();
+    if (!key_) return Loaded{};
     if constexpr (client_side) {
       try {
         const TimePoint now = settings_->clock.now();
-        ClientRecord record = store_->decode(*key_, *settings_, now);
+        ClientRecord record{};
+        if constexpr (requirement::client_decode_shared<Storage>) {
+          record = store_->decode_shared(*key_, *settings_, now);
+        } else {
+          record = store_->decode(*key_, *settings_, now);
+        }
+        const Data& data = record.value();
         // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
         // signed cookies, ticket #19201): the cookie's signing time is the last modification.
         // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-        if (record.issued_at + expiry_.expiry_age(record.data, *settings_, record.issued_at) < now) {
+        if (record.issued_at + expiry_.expiry_age(data, *settings_, record.issued_at) < now) {
           modified_ = true;
-          return Data::object();
+          return Loaded{};
         }
-        if (over_key_limit(record.data)) {
+        if (over_key_limit(data)) {
           modified_ = true;
-          return Data::object();
+          return Loaded{};
         }
-        return std::move(record.data);
+        if (record.shared) return Loaded{Data::object(), std::move(record.shared)};
+        return Loaded{std::move(record.data), nullptr};
       } catch (const Error& e) {
         // Django: a bad cookie gives an empty session that is written back (create()), under the
         // same key until then.
         settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
                           std::string("Session cookie rejected: ") + e.what());
         modified_ = true;
-        return Data::object();
+        return Loaded{};
       }
     } else {
       return read_server_store(baseline, own_load);
     }
   }
 
-  Data read_server_store(std::optional<std::uint64_t>& baseline, bool own_load) {
+  Loaded read_server_store(std::optional<std::uint64_t>& baseline, bool own_load) {
     auto record = store_->load(*key_);
     if (!record) {
       key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
-      return Data::object();
+      return Loaded{};
     }
     // Lost-update protection: this load is the version a later save compares with.
     const bool protect = own_load && protecting();
-    Data data = Data::object();
+    Loaded loaded{};
     if constexpr (stores_values) {
       // A value store in this process holds only what a save of this library checked already
       // (check_limits): walking the whole value again on every load cost 18% of a MemoryValueStore
       // request (perf, issue 7). The key count is O(1) and stays.
-      if (!over_key_limit(record->payload)) {
-        if (protect) {
-          data = record->payload;  // the record's copy stays for the compare-and-set
+      if (!over_key_limit(payload_data(record->payload))) {
+        if constexpr (stores_shared) {
+          if (record->payload) loaded.shared = record->payload;  // a reference count, no copy
+        } else if (protect) {
+          loaded.owned = record->payload;  // the record's copy stays for the compare-and-set
         } else {
-          data = std::move(record->payload);
+          loaded.owned = std::move(record->payload);
         }
       }
     } else {
@@ -6406,13 +6563,13 @@ class Session {
         // Not even decoded: the size is the attack.
       } else {
         try {
-          data = serializer_.loads(record->payload);
-          if (over_key_limit(data)) {
-            data = Data::object();
+          loaded.owned = serializer_.loads(record->payload);
+          if (over_key_limit(loaded.owned)) {
+            loaded.owned = Data::object();
           } else if constexpr (canonical_serializer) {
             baseline = detail::fingerprint(record->payload);
           } else {
-            baseline = fingerprint_of(data);
+            baseline = fingerprint_of(loaded.owned);
           }
         } catch (const Error& e) {
           // Django: "Session data corrupted", logged on the security logger; the session goes on
@@ -6425,10 +6582,12 @@ class Session {
     }
     if (protect) {
       expected_ = std::move(record->payload);
-      if (settings_->lost_update == LostUpdate::merge) loaded_keys_ = detail::key_fingerprints(data);
+      if (settings_->lost_update == LostUpdate::merge) {
+        loaded_keys_ = detail::key_fingerprints(loaded.shared ? *loaded.shared : loaded.owned);
+      }
       whole_change_ = false;
     }
-    return data;
+    return loaded;
   }
 
   // --- limits ------------------------------------------------------------------------------------
@@ -6445,8 +6604,8 @@ class Session {
     const std::size_t limit = settings_->max_payload_bytes;
     if (limit == 0) return false;
     std::size_t size = 0;
-    if constexpr (std::is_same_v<stored_payload, Data>) {
-      size = detail::bounded_json_size(payload, limit);
+    if constexpr (stores_values) {
+      size = detail::bounded_json_size(payload_data(payload), limit);
     } else {
       size = payload.size();
     }
@@ -6526,17 +6685,18 @@ class Session {
   // differs from what was loaded (or that are new) set, the keys loaded and since erased removed.
   // After clear() or flush(), this request's data replaces theirs whole.
   Data merged_onto(Data theirs) const {
-    if (whole_change_) return data_;
+    const Data& mine = current();
+    if (whole_change_) return mine;
     if (!theirs.is_object()) theirs = Data::object();
     std::unordered_map<std::string_view, std::uint64_t> loaded;
     loaded.reserve(loaded_keys_.size());
     for (const auto& k : loaded_keys_) loaded.emplace(k.key, k.value);
-    for (const auto& item : data_.items()) {
+    for (const auto& item : mine.items()) {
       const auto it = loaded.find(item.key());
       if (it == loaded.end() || it->second != detail::value_fingerprint(item.value())) theirs[item.key()] = item.value();
     }
     for (const auto& k : loaded_keys_) {
-      if (!data_.contains(k.key)) theirs.erase(k.key);
+      if (!mine.contains(k.key)) theirs.erase(k.key);
     }
     return theirs;
   }
@@ -6551,9 +6711,9 @@ class Session {
                         std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
   }
 
-  // A compare-and-set save of `data` (= data_) encoded as `payload`, against expected_. True when
-  // written (data_ and `payload` then hold what was written, merged or not), false when the
-  // record is gone; ConflictError as the policy says.
+  // A compare-and-set save of the current data encoded as `payload`, against expected_. True when
+  // written (the session's data and `payload` then hold what was written, merged or not), false
+  // when the record is gone; ConflictError as the policy says.
   bool write_compare_and_set(std::string_view key, stored_payload& payload, TimePoint expires_at)
     requires(!client_side)
   {
@@ -6567,7 +6727,7 @@ class Session {
         if (!record) return false;  // deleted meanwhile: never brought back
         Data theirs = Data::object();
         if constexpr (stores_values) {
-          theirs = record->payload;
+          theirs = payload_data(record->payload);
         } else {
           try {
             theirs = serializer_.loads(record->payload);
@@ -6580,7 +6740,9 @@ class Session {
         const TimePoint now = settings_->clock.now();
         const TimePoint merged_expiry = now + expiry_.expiry_age(merged, *settings_, now);
         stored_payload merged_payload{};
-        if constexpr (stores_values) {
+        if constexpr (stores_shared) {
+          merged_payload = std::make_shared<const Data>(merged);
+        } else if constexpr (stores_values) {
           merged_payload = merged;
         } else {
           merged_payload = serializer_.dumps(merged);
@@ -6589,7 +6751,7 @@ class Session {
         result = store_->update_if(key, merged_payload, merged_expiry, record->payload);
         if (result == CasResult::missing) return false;
         if (result == CasResult::written) {
-          data_ = std::move(merged);
+          adopt_merged(std::move(merged), merged_payload);
           payload = std::move(merged_payload);
           return true;
         }
@@ -6606,23 +6768,29 @@ class Session {
   // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
-  bool write(std::string_view key, const Data& data, bool must_create)
+  bool write(std::string_view key, bool must_create)
     requires(!client_side)
   {
+    const Data& data = current();
     check_limits(data);
     const TimePoint now = settings_->clock.now();
     const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
     const bool compare_and_set = !must_create && protecting() && expected_.has_value();
     if constexpr (stores_values) {
-      if (compare_and_set && data == *expected_) return store_->touch(key, expires_at);  // unchanged
       if (compare_and_set) {
-        Data payload = data;
+        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+        const Data& loaded = payload_data(*expected_);
+        if (&data == &loaded || data == loaded) return store_->touch(key, expires_at);
+      }
+      // From here on `data` may have been moved into the payload: use current().
+      stored_payload payload = value_payload();
+      if (compare_and_set) {
         if (!write_compare_and_set(key, payload, expires_at)) return false;
-        written(payload, data_);
+        written(payload, current());
         return true;
       }
-      const bool ok = must_create ? store_->create(key, data, expires_at) : store_->update(key, data, expires_at);
-      if (ok) written(data, data);
+      const bool ok = must_create ? store_->create(key, payload, expires_at) : store_->update(key, payload, expires_at);
+      if (ok) written(payload, current());
       return ok;
     } else {
       std::string payload = serializer_.dumps(data);
@@ -6646,7 +6814,7 @@ class Session {
           if constexpr (canonical_serializer) {
             fp = detail::fingerprint(payload);
           } else {
-            fp = fingerprint_of(data_);
+            fp = fingerprint_of(current());
           }
         }
       } else {
@@ -6654,7 +6822,7 @@ class Session {
       }
       if (ok) {
         baseline_ = fp;
-        written(payload, data_);
+        written(payload, current());
       }
       return ok;
     }
@@ -6665,7 +6833,8 @@ class Session {
   [[no_unique_address]] Serializer serializer_;
   [[no_unique_address]] Expiry expiry_;
   std::optional<std::string> key_;
-  Data data_;
+  Data data_;          // the data, when the session owns it (shared_ empty)
+  SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<std::uint64_t> baseline_;  // fingerprint of the stored payload, when known
   // Lost-update protection only (empty otherwise): the payload the record held when this request
   // loaded (or last wrote) it, and a fingerprint per top-level key of that data (merge).

@@ -5,10 +5,16 @@
 // never returned; they are reclaimed a little at a time as writes come in (a sweep hand visits
 // one hash bucket per write) and all at once by clear_expired(), so no request scans everything.
 //
-// BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes; BasicMemoryStore<Data>
-// (MemoryValueStore) keeps the values themselves, so a request pays no serialization at all.
-// update_if() (compare-and-set, for Settings::lost_update) compares under the shard's lock: bytes
-// for MemoryStore, values (nlohmann's ==, key order included) for MemoryValueStore.
+// BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
+// BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
+// (copy-on-write), so a request pays no serialization and no deep copy: load() hands out a
+// pointer, a save hands one in (the value it replaces is freed after the lock is released), and a
+// Session copies the value only when it first changes it. update_if() (compare-and-set, for
+// Settings::lost_update) compares under the shard's lock: bytes for MemoryStore, pointers for
+// MemoryValueStore (the record still holds the very value the request loaded iff nobody saved
+// since; a Session never changes a value it shares). BasicMemoryStore<Data> still works (values
+// compared with nlohmann's ==, key order included) but copies the whole value on every load and
+// save.
 
 #include <cstddef>
 #include <memory>
@@ -17,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "../clock.hpp"
@@ -65,12 +72,14 @@ class BasicMemoryStore {
   [[nodiscard]] bool create(std::string_view key, const Payload& payload, TimePoint expires_at) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};  // what a write replaces is freed after the lock, not under it
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) {
       if (it->second.expires_at > now) return false;  // never overwrite a live record
-      it->second = Entry{payload, expires_at};
+      released = std::exchange(it->second.payload, payload);
+      it->second.expires_at = expires_at;
       return true;
     }
     shard.map.emplace(std::string(key), Entry{payload, expires_at});
@@ -80,27 +89,30 @@ class BasicMemoryStore {
   [[nodiscard]] bool update(std::string_view key, const Payload& payload, TimePoint expires_at) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
-    it->second.payload = payload;
+    released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
     return true;
   }
 
   /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
-  /// equals `expected`, under the shard's lock, so no write can come in between.
+  /// equals `expected`, under the shard's lock, so no write can come in between (SharedData:
+  /// the same pointer, i.e. the very value the caller loaded).
   [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
                                     const Payload& expected) {
     Shard& shard = shard_for(key);
     const TimePoint now = clock_.now();
+    Payload released{};
     std::lock_guard lock(shard.mutex);
     sweep_one_bucket(shard, now);
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return CasResult::missing;  // never resurrect
     if (!(it->second.payload == expected)) return CasResult::conflict;
-    it->second.payload = payload;
+    released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
     return CasResult::written;
   }
@@ -201,7 +213,7 @@ class BasicMemoryStore {
 
 /// Keeps the serializer's bytes: the same code path as any server store.
 using MemoryStore = BasicMemoryStore<std::string>;
-/// Keeps session values: no serialization on load or save.
-using MemoryValueStore = BasicMemoryStore<Data>;
+/// Keeps session values, shared immutably: no serialization and no deep copy on load or save.
+using MemoryValueStore = BasicMemoryStore<SharedData>;
 
 }  // namespace sessions

@@ -13,7 +13,8 @@
 //
 // Read path: a cookie value that verified recently is remembered with its decoded data
 // (signing::VerifiedCache, Options::verified_cache_entries), so a request carrying exactly that
-// value again costs a lookup and a copy of the data: no HMAC, base64, inflate or JSON parse. The
+// value again costs a lookup and a reference count (the data is shared immutably with the
+// Session, which copies it only if it changes it): no HMAC, base64, inflate or JSON parse. The
 // age limit (SESSION_COOKIE_AGE) is checked against the value's timestamp at every hit, only a
 // value that verified under this store's keys is ever remembered, and the match is on the whole
 // value in constant time.
@@ -116,19 +117,31 @@ class SignedCookieStore {
   /// The data of a cookie value: BadSignature (tampered, wrong key), SignatureExpired (older than
   /// SESSION_COOKIE_AGE) or MalformedSignedData/DecodeError when it is not a session.
   [[nodiscard]] ClientRecord decode(std::string_view value, const Settings& settings, TimePoint now) const {
+    ClientRecord record = decode_shared(value, settings, now);
+    if (record.shared) {
+      record.data = *record.shared;
+      record.shared.reset();
+    }
+    return record;
+  }
+
+  /// As decode(), with the data handed over shared (ClientRecord::shared): a value found in the
+  /// cache of verified values costs a reference count, no copy of its data. What Session uses.
+  [[nodiscard]] ClientRecord decode_shared(std::string_view value, const Settings& settings, TimePoint now) const {
     const double max_age = static_cast<double>(settings.cookie_age.count());
     if (auto hit = verified_.find(value)) {
       // The signer's own age rule (age > max_age expires), on the remembered timestamp; an
       // expired value goes the long way and fails there with SignatureExpired.
       if (!(signing::detail::python_time(now) - static_cast<double>(hit->timestamp) > max_age)) {
-        return ClientRecord{Data(*hit->data), TimePoint{std::chrono::seconds{hit->timestamp}}};
+        return ClientRecord{Data{}, TimePoint{std::chrono::seconds{hit->timestamp}}, std::move(hit->data)};
       }
     }
     Data data = signing::loads(value, signer_, max_age, now, limits_);
     if (!data.is_object()) throw DecodeError("the signed session is not a JSON object");
     const std::int64_t timestamp = detail::signed_value_timestamp(value);
-    if (verified_.enabled()) verified_.insert(value, {std::make_shared<const Data>(data), timestamp});
-    return ClientRecord{std::move(data), TimePoint{std::chrono::seconds{timestamp}}};
+    auto shared = std::make_shared<const Data>(std::move(data));
+    if (verified_.enabled()) verified_.insert(value, {shared, timestamp});
+    return ClientRecord{Data{}, TimePoint{std::chrono::seconds{timestamp}}, std::move(shared)};
   }
 
   /// The cache of recently verified values (tests, and to clear() it).

@@ -113,5 +113,71 @@ TEST_CASE("MemoryValueStore keeps values without serializing them", "[memory]") 
   s.save();
   const auto record = store.load(*s.session_key());
   REQUIRE(record);
-  CHECK(record->payload == sessions::Data{{"cart", {1, 2}}});
+  REQUIRE(record->payload);
+  CHECK(*record->payload == sessions::Data{{"cart", {1, 2}}});
+}
+
+TEST_CASE("MemoryValueStore shares values copy-on-write: reads and unchanged saves never copy", "[memory][cow]") {
+  sessions::MemoryValueStore store;
+  std::string key;
+  {
+    sessions::Session<sessions::MemoryValueStore> s{store};
+    s.set("cart", sessions::Data::array({1, 2}));
+    s.save();
+    key = *s.session_key();
+  }
+  const sessions::SharedData stored = store.load(key)->payload;
+  REQUIRE(stored);
+
+  SECTION("a session that only reads (and saves unchanged) sees the stored value itself") {
+    sessions::Session<sessions::MemoryValueStore> s{store, key};
+    CHECK(&s.data() == stored.get());
+    CHECK(s.get("cart") == sessions::Data::array({1, 2}));
+    CHECK(s.keys() == std::vector<std::string>{"cart"});
+    s.save();
+    CHECK(store.load(key)->payload == stored);  // the same pointer went back
+  }
+
+  SECTION("the first change copies; the stored value and other sessions are untouched until the save") {
+    sessions::Session<sessions::MemoryValueStore> writer{store, key};
+    sessions::Session<sessions::MemoryValueStore> reader{store, key};
+    CHECK(reader.get("cart") == sessions::Data::array({1, 2}));
+    writer.set("user", 7);
+    CHECK(&writer.data() != stored.get());
+    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});
+    writer.save();
+    const sessions::SharedData written = store.load(key)->payload;
+    CHECK(written != stored);
+    CHECK(*written == sessions::Data{{"cart", {1, 2}}, {"user", 7}});
+    CHECK(&writer.data() == written.get());  // the save handed the session's data over, no copy
+    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});  // what the reader loaded never changes
+    CHECK(reader.data() == sessions::Data{{"cart", {1, 2}}});
+    writer.set("user", 8);  // a change after the save copies again: the store keeps what was saved
+    CHECK(*written == sessions::Data{{"cart", {1, 2}}, {"user", 7}});
+    writer.save();
+    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2}}, {"user", 8}});
+  }
+
+  SECTION("a reference from at() stays the session's own across saves") {
+    sessions::Session<sessions::MemoryValueStore> s{store, key};
+    sessions::Data& cart = s.at("cart");
+    cart.push_back(3);
+    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});
+    CHECK(s.needs_save());
+    s.save();
+    cart.push_back(4);  // still a valid reference into the session's data
+    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2, 3}}});
+    s.save();
+    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2, 3, 4}}});
+  }
+
+  SECTION("reads and failed changes do not copy; pop and erase of a missing key change nothing") {
+    sessions::Session<sessions::MemoryValueStore> s{store, key};
+    CHECK(s.pop("absent", 5) == 5);
+    CHECK_THROWS_AS(s.erase("absent"), sessions::KeyError);
+    CHECK(s.setdefault("cart", 0) == sessions::Data::array({1, 2}));
+    s.set_expiry(std::nullopt);
+    CHECK_FALSE(s.modified());
+    CHECK(&s.data() == stored.get());
+  }
 }

@@ -96,3 +96,27 @@ TEST_CASE("the cache can be turned off, and a read-only request never re-signs",
     for (const auto& h : headers) CHECK(h.name != "Set-Cookie");
   }
 }
+
+TEST_CASE("a cached cookie's data is shared with the session, not copied, until it changes", "[cookie-cache][cow]") {
+  test_support::StoreFixture<sessions::SignedCookieStore> env;
+  const std::string cookie = signed_cookie(env.store, env.settings, Data{{"user", 42}});
+  // decode() always hands out data of the caller's own; decode_shared() the cached pointer.
+  const sessions::ClientRecord first = env.store.decode(cookie, env.settings, env.clock.now());
+  CHECK(first.data == Data{{"user", 42}});
+  CHECK_FALSE(first.shared);
+  const auto entry = env.store.verified_cache().find(cookie);
+  REQUIRE(entry);
+  const sessions::ClientRecord hit = env.store.decode(cookie, env.settings, env.clock.now());
+  CHECK(hit.data == Data{{"user", 42}});
+  CHECK_FALSE(hit.shared);
+  const sessions::ClientRecord shared = env.store.decode_shared(cookie, env.settings, env.clock.now());
+  CHECK(shared.shared == entry->data);
+  CHECK(shared.value() == Data{{"user", 42}});
+
+  SignedSession session{env.store, cookie, env.settings};
+  CHECK(&session.data() == entry->data.get());  // a read: no copy
+  session.set("user", 43);
+  CHECK(&session.data() != entry->data.get());  // the first change copies...
+  CHECK(*entry->data == Data{{"user", 42}});    // ...and never touches the cached value
+  CHECK(SignedSession(env.store, cookie, env.settings).get("user", 0) == 42);
+}
