@@ -18,7 +18,9 @@
 // payload. When another request saved the session in between: `fail` throws ConflictError;
 // `merge` reloads the record, applies this request's changes on top of it (the keys whose value
 // changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
-// everything) and tries again, up to Settings::merge_attempts times. A record deleted meanwhile
+// everything) and tries again, up to Settings::merge_attempts times. A key changed by both
+// requests is a ConflictError even with merge: the value this request computed from what it read
+// would overwrite the other's change. A record deleted meanwhile
 // (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
 // runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
 // requests that all use update_if (every store of the library implements it atomically); a request
@@ -892,22 +894,41 @@ class Session {
 
   // The record's current data `theirs` with this request's changes applied: the keys whose value
   // differs from what was loaded (or that are new) set, the keys loaded and since erased removed.
-  // After clear() or flush(), this request's data replaces theirs whole.
-  Data merged_onto(Data theirs) const {
+  // After clear() or flush(), this request's data replaces theirs whole. A key that both this
+  // request and the other one changed is a real conflict, even when both wrote the same value:
+  // this request's value was computed from what it loaded (two increments of one counter write
+  // equal values), so writing it over theirs could lose their change. ConflictError then.
+  Data merged_onto(Data theirs, std::string_view session_key) const {
     const Data& mine = current();
     if (whole_change_) return mine;
     if (!theirs.is_object()) theirs = Data::object();
     std::unordered_map<std::string_view, std::uint64_t> loaded;
     loaded.reserve(loaded_keys_.size());
     for (const auto& k : loaded_keys_) loaded.emplace(k.key, k.value);
+    const auto changed_by_them = [&](const std::string& name) {
+      const auto was = loaded.find(name);
+      const auto now = theirs.find(name);
+      if (was == loaded.end()) return now != theirs.end();  // they added it
+      return now == theirs.end() || detail::value_fingerprint(*now) != was->second;
+    };
     for (const auto& item : mine.items()) {
-      const auto it = loaded.find(item.key());
-      if (it == loaded.end() || it->second != detail::value_fingerprint(item.value())) theirs[item.key()] = item.value();
+      const auto was = loaded.find(item.key());
+      if (was != loaded.end() && was->second == detail::value_fingerprint(item.value())) continue;  // not ours
+      if (changed_by_them(item.key())) same_key_conflict(session_key, item.key());
+      theirs[item.key()] = item.value();
     }
     for (const auto& k : loaded_keys_) {
-      if (!mine.contains(k.key)) theirs.erase(k.key);
+      if (mine.contains(k.key)) continue;
+      if (changed_by_them(k.key) && theirs.contains(k.key)) same_key_conflict(session_key, k.key);
+      theirs.erase(k.key);
     }
     return theirs;
+  }
+
+  [[noreturn]] static void same_key_conflict(std::string_view session_key, std::string_view name) {
+    throw ConflictError("session " + std::string(loggable_key_prefix(session_key)) + "...: key '" + std::string(name) +
+                        "' was changed by this request and by another one since this one loaded it; nothing was "
+                        "written (Settings::lost_update = merge merges only changes to different keys)");
   }
 
   [[noreturn]] void conflict(std::string_view key, int attempts) const {
@@ -944,7 +965,7 @@ class Session {
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
         }
-        Data merged = merged_onto(std::move(theirs));
+        Data merged = merged_onto(std::move(theirs), key);
         check_limits(merged);
         const TimePoint now = settings_->clock.now();
         const TimePoint merged_expiry = now + expiry_.expiry_age(merged, *settings_, now);
