@@ -91,6 +91,12 @@ add_test(NAME docs_snippets_in_guides
     "${PROJECT_SOURCE_DIR}/docs")
 set_tests_properties(docs_snippets_in_guides PROPERTIES LABELS "docs")
 
+# The sanitizer builds (tools/test.sh sanitize, tsan) do not run the `docs` tests: building the
+# snippets there would only cost CI time.
+if(SESSIONS_SANITIZE)
+  return()
+endif()
+
 # Each snippet: a program built with the project's warnings, run as a test.
 file(GLOB _sessions_docs_snippets CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/docs/snippets/*.cpp")
 list(SORT _sessions_docs_snippets)
