@@ -80,8 +80,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (pairs.empty()) {
     FUZZ_CHECK(!sessions::cookie::find_cookie(view, "sessionid", max_bytes, max_pairs).has_value());
   }
-  const std::string absent = "no such cookie";  // has a space inside, so no pair can be named this
-  FUZZ_CHECK(!sessions::cookie::find_cookie(view, absent, max_bytes, max_pairs).has_value());
+  // A name no pair has is not found. (Names may hold spaces, as in Django's parse_cookie: the
+  // fuzzer found a header with a cookie literally named "no such cookie".)
+  const std::string absent = "no such cookie";
+  const bool named_absent =
+      std::any_of(pairs.begin(), pairs.end(), [&](const CookiePair& pair) { return pair.name == absent; });
+  if (!named_absent) FUZZ_CHECK(!sessions::cookie::find_cookie(view, absent, max_bytes, max_pairs).has_value());
 
   // Round trip: the pairs written back (values always quoted, so the quotes the parser removed
   // once are removed once again) parse to the same pairs.

@@ -66,15 +66,25 @@ class EncryptedCookieStore {
     }
   }
 
+  /// Issue times (seconds since the epoch) that TimePoint can hold, both ways.
+  static constexpr std::int64_t kIssueTimeLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+
   [[nodiscard]] std::string encode(const Data& data, const Settings& settings, TimePoint now) const {
     const std::string json = JsonSerializer{}.dumps(data);
     const std::string compressed = signing::zlib_compress(json);
     const bool use_zlib = compressed.size() < json.size();
     const std::string& body = use_zlib ? compressed : json;
 
+    // decode() accepts the issue times TimePoint can hold in whole seconds; a clock outside them
+    // (before 1677 or after 2262) would write a cookie that never decodes.
+    const std::int64_t issued_seconds = unix_seconds(now);
+    if (issued_seconds > kIssueTimeLimit || issued_seconds < -kIssueTimeLimit) {
+      throw EncodeError("the clock is outside the range of issue times an encrypted cookie can carry");
+    }
     std::string plaintext;
     plaintext.reserve(9 + body.size());
-    const auto issued = static_cast<std::uint64_t>(unix_seconds(now));
+    const auto issued = static_cast<std::uint64_t>(issued_seconds);
     for (int shift = 56; shift >= 0; shift -= 8) plaintext.push_back(static_cast<char>((issued >> shift) & 0xFF));
     plaintext.push_back(use_zlib ? '\1' : '\0');
     plaintext += body;
@@ -125,8 +135,9 @@ class EncryptedCookieStore {
     // or `now - issued_at` over centuries, would overflow (undefined behaviour; found by
     // tests/fuzz/encrypted_cookie.cpp). So: range-check, and measure the age in whole seconds.
     const auto issued_seconds = static_cast<std::int64_t>(issued);
-    constexpr std::int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
-    if (issued_seconds > kLimit || issued_seconds < -kLimit) throw DecodeError("the encrypted cookie has an issue time out of range");
+    if (issued_seconds > kIssueTimeLimit || issued_seconds < -kIssueTimeLimit) {
+      throw DecodeError("the encrypted cookie has an issue time out of range");
+    }
     const TimePoint issued_at{std::chrono::seconds{issued_seconds}};
     // now - issued_at > cookie_age, exactly: whole seconds apart, plus now's fraction of a second.
     const std::int64_t whole = unix_seconds(now) - issued_seconds;  // both within +-2^34: no overflow

@@ -98,3 +98,21 @@ TEST_CASE("SignedCookieStore: a validly signed timestamp TimePoint cannot hold i
   CHECK(record.data == sessions::Data::object());
   CHECK(record.issued_at == TimePoint{std::chrono::seconds{9'223'372'036}});
 }
+
+TEST_CASE("EncryptedCookieStore: a clock outside the issue times a cookie can carry is an EncodeError",
+          "[cookie-store][fuzz]") {
+  // fuzz_encrypted_cookie, crash-d6281ce0: encoding at a clock of about -9223372036.9 s wrote an
+  // issue time (floored to -9223372037 s) that decode() refuses, so the cookie could never be read.
+  const sessions::EncryptedCookieStore store{std::string(kKey)};
+  const sessions::Settings settings;
+  const sessions::Data data = sessions::Data::object();
+  CHECK_THROWS_AS(store.encode(data, settings, TimePoint::min()), sessions::EncodeError);
+  CHECK_THROWS_AS(store.encode(data, settings, TimePoint::max()), sessions::EncodeError);
+  // The extremes it can carry round-trip.
+  const TimePoint earliest{std::chrono::seconds{-sessions::EncryptedCookieStore::kIssueTimeLimit}};
+  const TimePoint latest{std::chrono::seconds{sessions::EncryptedCookieStore::kIssueTimeLimit}};
+  for (const TimePoint at : {earliest, latest}) {
+    const sessions::ClientRecord record = store.decode(store.encode(data, settings, at), settings, at);
+    CHECK(record.issued_at == at);
+  }
+}
