@@ -3186,7 +3186,9 @@ namespace detail {
 //    changing it, so one request's changes never leak into another's.
 // Slots are chosen by a seeded XXH3 of the value (the seed is random per process, so nobody can
 // aim cookies at one slot); a new value replaces whatever held its slot (direct-mapped, bounded
-// by construction). Thread-safe: the slots are split into shards, each behind its own mutex, held
+// by construction). XXH3 is no MAC and nothing here relies on it as one: it only picks a slot,
+// never decides a hit (the constant-time comparison of the whole value above does), so the most
+// a collision could cost is an eviction, i.e. one full verification. Thread-safe: the slots are split into shards, each behind its own mutex, held
 // only to compare and copy a pointer.
 
 #ifndef XXH_INLINE_ALL
