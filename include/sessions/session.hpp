@@ -574,10 +574,13 @@ class Session {
     if constexpr (client_side) {
       save();
     } else {
+      // Load before reading key_: a load that finds no live record drops the key, so the key must
+      // be read only after the data (never within one expression that may load).
+      const Data& data = view();
+      if (!key_) throw UpdateError("the session no longer exists in the store");
       const TimePoint now = settings_->clock.now();
-      if (!store_->touch(*key_, now + expiry_.expiry_age(view(), *settings_, now))) {
-        throw UpdateError("the session no longer exists in the store");
-      }
+      const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+      if (!store_->touch(*key_, expires_at)) throw UpdateError("the session no longer exists in the store");
     }
   }
 
