@@ -35,7 +35,7 @@
 #include "storage/file.hpp"
 #include "storage/hashed_keys.hpp"
 #include "storage/memory.hpp"
-#include "storage/signed_cookie.hpp"
+#include "storage/signed_cookie_store.hpp"
 
 #include "session.hpp"
 #include "middleware.hpp"

@@ -1,4 +1,4 @@
-// Fuzz target: SignedCookieStore::decode (storage/signed_cookie.hpp), Django's signed_cookies
+// Fuzz target: SignedCookieStore::decode (storage/signed_cookie_store.hpp), Django's signed_cookies
 // backend, with a fixed key.
 //
 // The first byte picks the mode: 0 the input as the cookie value a client sends; 1 the input as
@@ -22,7 +22,7 @@
 #include <sessions/settings.hpp>
 #include <sessions/signing/errors.hpp>
 #include <sessions/signing/signer.hpp>
-#include <sessions/storage/signed_cookie.hpp>
+#include <sessions/storage/signed_cookie_store.hpp>
 
 #include "client_cookie_fuzzing.hpp"
 #include "fuzz_support.hpp"

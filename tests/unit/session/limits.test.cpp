@@ -1,5 +1,5 @@
-// Limits against abuse (issue 8, item 5) that are not per store: cookie stores, the middleware's
-// Cookie header bounds, and what the request path does with oversized input.
+// Limits against abuse (input sized to cost memory or CPU) that are not per store: cookie stores,
+// the middleware's Cookie header bounds, and what the request path does with oversized input.
 
 #include <string>
 
