@@ -8,12 +8,13 @@
 //       prints the live session's data as compact JSON, as Django's SessionStore(key).load()
 //       sees it; an expired or missing session exits 1 with a message.
 //
-// Store URLs: file:///dir (Django's file backend layout), sqlite:///path, postgresql://...,
+// Store URLs: file:///dir (Django's file backend layout), sqlite:///path or sqlite:/path, postgresql://...,
 // redis://..., memcached://host:port,... Session data is read in Django's session_data format
 // (DjangoSignedSerializer) with the secret key, as Django's db/file backends write it.
 // The client libraries are compiled in when the build has them (SESSIONCTL_WITH_*).
 
 #include <sessions/sessions.hpp>
+#include <sessions/storage/url.hpp>
 #ifdef SESSIONCTL_WITH_SQLITE
 #include <sessions/storage/sqlite.hpp>
 #endif
@@ -43,17 +44,44 @@ class NotFound : public sessions::Error {
 /// Opens the store named by `url` and calls `use(store)`; StorageError/ConfigurationError as the
 /// store reports them. The stores' own warnings (a failed connection attempt, ...) are not
 /// printed: the error that ends the command says what failed, on one line.
+/// The directory of a file: URL: file:///ABS or file:/ABS (absolute), file:DIR or file://DIR
+/// (relative to the working directory).
+[[nodiscard]] inline std::string file_directory(std::string_view url) {
+  std::string_view rest = url.substr(url.find(':') + 1);
+  if (rest.starts_with("//")) rest.remove_prefix(2);
+  if (rest.empty()) throw sessions::ConfigurationError("the URL 'file:' names no directory, e.g. file:///var/sessions");
+  return std::string(rest);
+}
+
+/// The message for a scheme this build cannot open: a store this sessionctl was built without,
+/// or no store at all.
+[[nodiscard]] inline std::string unavailable(std::string_view scheme) {
+  const auto missing = [&](std::string_view library) {
+    return "this sessionctl was built without " + std::string(library) + ", so it cannot open '" +
+           std::string(scheme) + ":' stores";
+  };
+  if (scheme == "sqlite" || scheme == "sqlite3") return missing("SQLite (libsqlite3)");
+  if (scheme == "postgresql" || scheme == "postgres") return missing("PostgreSQL (libpq)");
+  if (scheme == "redis" || scheme == "rediss" || scheme == "unix") return missing("Redis (hiredis)");
+  if (scheme == "memcached") return missing("memcached (libmemcached)");
+  return "unknown store scheme '" + std::string(scheme) +
+         ":' (stores: file:, sqlite:, postgresql:, redis:, rediss:, unix:, memcached:)";
+}
+
+/// Opens the store named by `url` and calls `use(store)`; StorageError/ConfigurationError as the
+/// store reports them. The stores' own warnings (a failed connection attempt, ...) are not
+/// printed: the error that ends the command says what failed, on one line.
 template <class Use>
 int with_store(std::string_view url, const sessions::Settings& settings, Use&& use) {
-  const auto scheme = url.substr(0, url.find("://"));
+  const std::string scheme = sessions::url_scheme(url);
   if (scheme == "file") {
     sessions::Settings file_settings = settings;
-    file_settings.file_path = std::string(url.substr(7));
+    file_settings.file_path = file_directory(url);
     sessions::FileStore store{file_settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}};
     return use(store);
   }
 #ifdef SESSIONCTL_WITH_SQLITE
-  if (scheme == "sqlite") {
+  if (scheme == "sqlite" || scheme == "sqlite3") {
     sessions::SqliteStore store{url, settings.clock, sessions::Logger::silent()};
     return use(store);
   }
@@ -80,8 +108,7 @@ int with_store(std::string_view url, const sessions::Settings& settings, Use&& u
     return use(store);
   }
 #endif
-  throw sessions::ConfigurationError("this sessionctl cannot open '" + std::string(scheme) +
-                                     "' stores (unknown scheme, or built without that store's client library)");
+  throw sessions::ConfigurationError(unavailable(scheme));
 }
 
 inline int clearsessions(std::string_view url) {

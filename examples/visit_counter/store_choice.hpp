@@ -16,6 +16,7 @@
 // so a Django application with the same SECRET_KEY reads these sessions and the reverse.
 
 #include <sessions/sessions.hpp>
+#include <sessions/storage/url.hpp>
 #ifdef VISIT_COUNTER_WITH_SQLITE
 #include <sessions/storage/sqlite.hpp>
 #endif
@@ -73,7 +74,7 @@ class UnknownStore : public sessions::Error {
 /// FileStore's directory is written into it (SESSION_FILE_PATH).
 template <class Serve>
 int with_store(std::string_view url, const std::string& secret, sessions::Settings& settings, Serve&& serve) {
-  const std::string_view scheme = url.substr(0, url.find(':'));
+  const std::string scheme = sessions::url_scheme(url);
   const sessions::DjangoSignedSerializer django_format{secret};
   if (scheme == "file") {
     settings.file_path = file_store_directory(url);
@@ -95,7 +96,7 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
     return serve(store, sessions::JsonSerializer{});
   }
 #ifdef VISIT_COUNTER_WITH_SQLITE
-  if (scheme == "sqlite") {
+  if (scheme == "sqlite" || scheme == "sqlite3") {
     sessions::SqliteStore store{url, settings.clock, settings.logger};
     return serve(store, django_format);
   }
@@ -122,8 +123,11 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
     return serve(store, django_format);
   }
 #endif
-  throw UnknownStore("cannot open the store '" + std::string(scheme) + ":' (unknown scheme, or built without its " +
-                     "client library); this build knows: " + available_schemes());
+  const bool known = scheme == "sqlite" || scheme == "sqlite3" || scheme == "postgresql" || scheme == "postgres" ||
+                     scheme == "redis" || scheme == "rediss" || scheme == "unix" || scheme == "memcached";
+  throw UnknownStore((known ? "this build has no client library for '" + scheme + ":' stores"
+                            : "unknown store scheme '" + scheme + ":'") +
+                     "; this build opens: " + available_schemes());
 }
 
 }  // namespace visit_counter

@@ -46,6 +46,13 @@ class StorageError : public Error {
   using Error::Error;
 };
 
+/// A store gave up waiting within its deadline (Options::timeout): no free pooled connection, or
+/// a lock held by someone else. Nothing was changed; the operation may be retried.
+class StorageTimeout : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 /// save(must_create=true) found a record under the key already (Django: CreateError).
 class CreateError : public StorageError {
  public:

@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 51.
+// Library headers inlined: 52.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -267,6 +267,13 @@ class SuspiciousSession : public SuspiciousOperation {
 class StorageError : public Error {
  public:
   using Error::Error;
+};
+
+/// A store gave up waiting within its deadline (Options::timeout): no free pooled connection, or
+/// a lock held by someone else. Nothing was changed; the operation may be retried.
+class StorageTimeout : public StorageError {
+ public:
+  using StorageError::StorageError;
 };
 
 /// save(must_create=true) found a record under the key already (Django: CreateError).
@@ -4313,112 +4320,15 @@ class EncryptedCookieStore {
 // ---- begin sessions/storage/file.hpp ----
 // FileStore: Django's file backend (django.contrib.sessions.backends.file), hardened. Linux/POSIX.
 //
-// Layout (Django's): one file per session in one directory, named `<cookie_name><session_key>`,
-// e.g. `sessionid0a1b2c...`. The file holds exactly the payload bytes, no trailing newline.
-//
-// The file's modification time encodes the record's expiry instant (`Record::expires_at`), set with
-// nanosecond precision (futimens/utimensat), so load(), exists() and clear_expired() decide expiry
-// from a stat, without reading or decoding anything. A file system with coarser timestamps
-// truncates the instant, so a record can only expire a little earlier, never later. How the mtime
-// encodes it is Options::mtime_meaning:
-//
-//   expiry (the default): the mtime IS the expiry instant. Use it when no Django process shares the
-//     directory. Every expiry policy is enforced exactly (set_expiry(), Idle, Absolute, ...). A
-//     Django process reading such a directory computes `mtime + SESSION_COOKIE_AGE` (or uses
-//     `_session_expiry` from the data); since our mtime is at or after the last write, it keeps
-//     sessions at least as long as we do: longer, never shorter. The other way round does not work:
-//     a file Django wrote has mtime = time of the write, which this mode reads as "already expired"
-//     (and clear_expired() deletes it).
-//
-//   last_write: Django's convention, for a directory shared with Django's file backend. The mtime
-//     is the instant of the last write and the record lives Options::cookie_age after it (Django's
-//     SESSION_COOKIE_AGE; Settings::cookie_age when the store is built from Settings): live iff
-//     mtime + cookie_age > now, for load(), exists(), update(), touch(), create() and
-//     clear_expired() alike. A write (create/update) or touch() with `expires_at` stamps
-//     mtime = expires_at - cookie_age. For a session whose lifetime is cookie_age (Django's rule
-//     without set_expiry(), the usual case) that IS the time of the write, as read from the
-//     session layer's clock, exactly what Django would have stamped, provided the session's
-//     Settings::cookie_age is the store's cookie_age (build both from the same Settings). Any
-//     other lifetime moves the mtime back (set_expiry(300), Idle, Absolute) or forward
-//     (set_expiry() beyond cookie_age) so that mtime + cookie_age == expires_at: the `expires_at`
-//     the session layer passes is kept exactly, for this store and for Django reading our files
-//     (Django uses `_session_expiry` when the data has one, else mtime + SESSION_COOKIE_AGE, which
-//     is then our expiry; an int `_session_expiry` Django takes as an age that never runs out). Options::cookie_age must therefore equal the Django side's
-//     SESSION_COOKIE_AGE.
-//     The trade-off is in the files Django writes: their mtime is the real write time, and this
-//     store cannot decode payloads, so it cannot see a per-session `_session_expiry` in them. A
-//     Django-written file is live for exactly cookie_age after Django's last write, whatever
-//     set_expiry() said, for load(), exists() and clear_expired() alike, whereas Django's own
-//     load and clear_expired (`manage.py clearsessions`) decode the data and go by
-//     `_session_expiry` when there is one:
-//       - a shorter expiry set as a date (set_expiry(timedelta or datetime)) is not applied here:
-//         the file stays until cookie_age after its last write, and load() returns it. The session
-//         layer does NOT make up for it: Session<FileStore, ...> trusts the store's answer for
-//         server-side stores and never re-checks `_session_expiry` on load (it applies the expiry
-//         policy only to cookie stores). A C++ request presenting such a key gets the data back
-//         after Django would have refused it.
-//       - a longer expiry set as a date (a 30-day "remember me") ends here cookie_age after the last
-//         write: load() deletes the file (and the middleware the cookie), and clear_expired()
-//         deletes it although Django would keep it. When the Django side sets expiries beyond
-//         cookie_age, run Django's clearsessions rather than this clear_expired().
-//       - an expiry set in seconds (set_expiry(300)) is one that Django's file backend itself never
-//         applies: it takes the int as the remaining age and ignores the mtime, so its load and
-//         clearsessions keep such a file forever (checked with Django 3.2). Here it lives
-//         cookie_age after the last write.
-//     (Files this store wrote carry their exact expiry in the mtime, until Django rewrites them.)
-//     Other things to know when sharing a directory with Django: files are only sessions when they
-//     belong to this process's user (Options::require_same_owner), so run both as the same user or
-//     turn that off for a private directory; and Django's create() briefly leaves an empty file at
-//     the name (its O_CREAT|O_EXCL placeholder), which Django reads as `{}` and the session layer
-//     reads as undecodable, i.e. empty data and a "Session data corrupted" warning.
-//
-// Every write goes to a temporary file in the same directory, named
-// `<cookie_name><key>_out_XXXXXX` (a `_` can never occur in a valid key, so a temporary file is
-// never mistaken for a session), written fully, stamped with its expiry, then published atomically:
-//   create  link(temp, target): atomic and never overwrites. If an entry is already there and is not
-//           a live session (expired, a symlink, a FIFO, ...), it is taken away with rename() to a
-//           private name and checked once more there (a create that raced us may have put a live
-//           session in its place: that one is put back and create returns false), then the link is
-//           retried.
-//   update  renameat2(temp, target, RENAME_EXCHANGE): the swap fails with ENOENT when the target
-//           is gone, so a session deleted by a concurrent logout is never brought back; the old
-//           content ends up under the temporary name and is unlinked. On a file system without
-//           RENAME_EXCHANGE (EINVAL/ENOSYS/EOPNOTSUPP: NFS, CIFS, many FUSE file systems) it falls
-//           back to check-then-rename(): a remove() landing between the check and the rename()
-//           (a window of microseconds) is then undone. A logout racing ordinary requests rarely
-//           meets it, but a key hammered by concurrent updates while it is removed does.
-// (Where hard links are not supported, create publishes with renameat2(RENAME_NOREPLACE), which is
-// just as atomic and non-overwriting.)
-// A reader opens either the old or the new inode and reads it whole: it never sees a mix, and a
-// failed write (disk full, EIO) leaves the previous file untouched and no temporary file behind.
-// The common paths take no lock; replacing or removing an existing entry (create over an expired
-// file, removal of an expired file by load() or clear_expired()) holds an flock on
-// `<cookie_name>.lock` in the directory, so that no two of them interleave and a create never
-// wins twice. The object holds only immutable state, so one instance serves every thread.
-//
-// Expired files are removed by load() (the one it found) and by clear_expired() (all of them, plus
-// temporary files of crashed writers, by change time, after Options::stale_temp_age). The removal
-// re-checks the entry with lstat() right before unlink(): an update that re-stamps the file at the
-// very instant it expires can still lose that race (the session was expiring anyway).
-//
-// Hostile directory contents (the default directory is the shared system temp dir, as in Django):
-// nothing is ever opened through a symlink (O_NOFOLLOW, lstat); a symlink, FIFO, device or
-// directory at a session name is no session (load logs a warning and returns nullopt); a file
-// owned by another user is no session either (Options::require_same_owner, on by default), so a
-// local user cannot plant a forged session in /tmp; files larger than Options::max_file_bytes are
-// treated as corrupted. A private directory (mode 0700) is still the recommended setup; the files
-// themselves are created 0600.
-//
-// Durability: by default nothing is fsync'ed, as in Django. A crash of the machine (not of the
-// process) can then lose the latest writes or, depending on the file system, leave an empty or
-// truncated file, which the session layer reads as an undecodable, i.e. empty, session. (ext4's
-// auto_da_alloc flushes a file renamed over another one, which protects Django's rename(); it
-// does not apply to RENAME_EXCHANGE, and it is also what makes the fallback update much slower.)
-// Options::durable fsyncs the file before publishing it and the directory after create, update and
-// remove, at the cost of two disk flushes per write.
-//
-// Keys are validated with is_valid_session_key() before any path is built: path_for() throws
-// InvalidSessionKey, every other operation treats an invalid key as absent and touches nothing.
+// One file per session, `<directory>/<cookie_name><key>`, holding exactly the payload; its mtime
+// encodes the expiry (Options::mtime_meaning: the expiry itself, or Django's last write + cookie
+// age for a directory shared with Django). Every write goes to a temporary file in the directory
+// and is published atomically (link() for create, renameat2(RENAME_EXCHANGE) for update, so a
+// session removed meanwhile is never brought back). Nothing is opened through a symlink, files of
+// other users are no sessions, oversized files are corrupted ones. Replacing or removing an
+// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline (Options::timeout,
+// StorageTimeout). One instance serves every thread. The reasoning behind each of these choices,
+// and what sharing a directory with Django implies, is in docs/file-store.md.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -4430,6 +4340,12 @@ class EncryptedCookieStore {
 
 #include <cerrno>
 #include <cstdlib>  // mkostemp
+
+// ---- begin sessions/storage/detail/file_io.hpp ----
+// FileStore's system-call mechanics: descriptors, scratch files, renameat2, file times, temporary
+// file names, and the directory lock with a deadline. FileStore (storage/file.hpp) composes them.
+
+#include <thread>
 
 namespace sessions {
 
@@ -4573,31 +4489,56 @@ class ScratchFile {
 
 /// An exclusive flock on the directory's lock file, held for its lifetime. Taken only on the rare
 /// paths that replace or remove an existing entry (create over a dead file, removal of an expired
-/// one), so that two of them never interleave their check and their change. The common paths
-/// (a create into a free name, update, load of a live file) stay lock-free.
+/// one, update_if), so that two of them never interleave their check and their change.
+///
+/// The lock file lives in a directory other local users may reach (the default is the system temp
+/// directory), so anyone able to open it could hold it forever. The lock is therefore taken with a
+/// deadline: StorageTimeout when it is still held when the deadline passes, and StorageError when
+/// the file cannot be opened (e.g. fs.protected_regular refusing a file another user planted).
+/// Going on unlocked would let two replacements interleave, which the design rules out.
 class DirectoryLock {
  public:
-  explicit DirectoryLock(const std::string& path) noexcept
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
-    if (fd_ >= 0) {
-      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-      }
+  /// `what` names the store and operation for the error message ("FileStore::create").
+  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const std::string& what)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600)) {
+    if (fd_.get() < 0) {
+      const int err = errno;
+      throw StorageError(what + ": cannot open the lock file " + path + ": " + errno_text(err));
     }
-  }
-  ~DirectoryLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw StorageError(what + ": the lock file " + path + " is not a regular file");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds{100};
+    for (;;) {
+      if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (err != EWOULDBLOCK) throw StorageError(what + ": cannot lock " + path + ": " + errno_text(err));
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        throw StorageTimeout(what + ": the lock file " + path + " is still held by another process after " +
+                             std::to_string(timeout.count()) + " ms (Options::timeout)");
+      }
+      // flock has no timed form: poll with a growing pause, never sleeping past the deadline.
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::microseconds{20'000});
+    }
   }
   DirectoryLock(const DirectoryLock&) = delete;
   DirectoryLock& operator=(const DirectoryLock&) = delete;
-  /// False when the lock file could not be opened (e.g. a read-only directory): the caller goes
-  /// on unlocked, as the store did before locks existed.
-  [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+  // Closing the descriptor (Fd's destructor) releases the lock.
 
  private:
-  int fd_;
+  Fd fd_;
 };
-
 }  // namespace detail::file_store
+
+}  // namespace sessions
+// ---- end sessions/storage/detail/file_io.hpp ----
+
+namespace sessions {
 
 /// Django's file backend, hardened; see the comment at the top of this header.
 class FileStore {
@@ -4642,6 +4583,9 @@ class FileStore {
     /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
     /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
     std::optional<std::chrono::seconds> cookie_age{};
+    /// Longest wait for the directory lock (held by another process, or by a local user who opened
+    /// the lock file to stall the store); StorageTimeout then. Must be positive.
+    std::chrono::milliseconds timeout{5000};
   };
 
   /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),
@@ -4675,9 +4619,14 @@ class FileStore {
       }
       age_ = std::chrono::duration_cast<TimePoint::duration>(age);
     }
+    if (options_.timeout <= std::chrono::milliseconds::zero()) {
+      throw ConfigurationError("FileStore: timeout must be positive (got " + std::to_string(options_.timeout.count()) +
+                               " ms)");
+    }
     directory_ = resolve_directory(std::move(directory));
     dir_string_ = directory_.string();
     lock_path_ = dir_string_ + "/" + prefix_ + ".lock";
+    check_directory_mode();
   }
 
   /// The directory the files live in (absolute).
@@ -4714,35 +4663,14 @@ class FileStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) const {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string path = file_path(key);
-    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT) return std::nullopt;
-      if (err == ELOOP || err == ENXIO) {  // a symlink; a socket or an absent FIFO/device reader
-        warn(key, "is a symlink or a special file; ignored");
-        return std::nullopt;
-      }
-      if (err == EACCES && foreign(path)) {  // planted unreadable by another user
-        warn(key, "is owned by another user; ignored");
-        return std::nullopt;
-      }
-      fail("load", key, "cannot open the session file", err);
-    }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("load", key, "cannot stat the session file", errno);
-    if (!S_ISREG(st.st_mode)) {
-      warn(key, "is not a regular file; ignored");
-      return std::nullopt;
-    }
-    if (!owned(st)) {
-      warn(key, "is owned by another user; ignored");
-      return std::nullopt;
-    }
+    detail::file_store::Fd fd = open_session("load", key, path, st, Noticed::warn);
+    if (fd.get() < 0) return std::nullopt;
     const TimePoint now = clock_.now();
     const TimePoint expires_at = expiry_of(st);
     if (expires_at <= now) {
       fd.reset();
-      remove_if_unchanged(path, st, now);
+      remove_if_unchanged(key, path, st, now);
       return std::nullopt;
     }
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
@@ -4779,7 +4707,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_);
+      if (!lock) lock.emplace(lock_path_, options_.timeout, "FileStore::create");
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -4793,22 +4721,7 @@ class FileStore {
     if (!is_live(target, "update", key)) return false;  // no temp file for a session that is gone
     detail::file_store::ScratchFile temp = write_temp("update", key, payload, expires_at);
     if (!is_live(target, "update", key)) return false;  // shrinks the window to the swap itself
-    if (options_.use_rename_exchange) {
-      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
-        // `temp` now names the previous content; its destructor unlinks it.
-        sync_directory("update", key);
-        return true;
-      }
-      const int err = errno;
-      if (err == ENOENT) return false;  // deleted meanwhile: never resurrected
-      if (!detail::file_store::unsupported(err)) fail("update", key, "cannot replace the session file", err);
-    }
-    // Fallback without RENAME_EXCHANGE: a remove() between this check and rename() is undone.
-    if (!is_live(target, "update", key)) return false;
-    if (::rename(temp.c_str(), target.c_str()) != 0) fail("update", key, "cannot replace the session file", errno);
-    temp.release();
-    sync_directory("update", key);
-    return true;
+    return swap_in("update", key, temp, target);
   }
 
   /// Compare-and-set (lost-update protection): replaces the live session `key` only if its file
@@ -4823,37 +4736,17 @@ class FileStore {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_size("update_if", payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_);
-    detail::file_store::Fd fd(::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ELOOP || err == ENXIO) return CasResult::missing;
-      if (err == EACCES && foreign(target)) return CasResult::missing;
-      fail("update_if", key, "cannot open the session file", err);
-    }
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.timeout, "FileStore::update_if");
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("update_if", key, "cannot stat the session file", errno);
-    if (!live(st, clock_.now())) return CasResult::missing;
+    detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
+    if (fd.get() < 0 || !live(st, clock_.now())) return CasResult::missing;
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
     if (size != expected.size()) return CasResult::conflict;
     std::string current;
     if (!read_bounded(fd.get(), size, key, current) || current != expected) return CasResult::conflict;
     fd.reset();
     detail::file_store::ScratchFile temp = write_temp("update_if", key, payload, expires_at);
-    if (options_.use_rename_exchange) {
-      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
-        sync_directory("update_if", key);
-        return CasResult::written;
-      }
-      const int err = errno;
-      if (err == ENOENT) return CasResult::missing;  // deleted meanwhile: never resurrected
-      if (!detail::file_store::unsupported(err)) fail("update_if", key, "cannot replace the session file", err);
-    }
-    if (!is_live(target, "update_if", key)) return CasResult::missing;
-    if (::rename(temp.c_str(), target.c_str()) != 0) fail("update_if", key, "cannot replace the session file", errno);
-    temp.release();
-    sync_directory("update_if", key);
-    return CasResult::written;
+    return swap_in("update_if", key, temp, target) ? CasResult::written : CasResult::missing;
   }
 
   /// Moves the expiry of the live session `key` to `expires_at`; false when there is none.
@@ -4861,16 +4754,9 @@ class FileStore {
     if (!is_valid_session_key(key)) return false;
     const std::string path = file_path(key);
     // Through a descriptor, so the file checked is the file stamped.
-    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ELOOP || err == ENXIO) return false;
-      if (err == EACCES && foreign(path)) return false;
-      fail("touch", key, "cannot open the session file", err);
-    }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("touch", key, "cannot stat the session file", errno);
-    if (!live(st, clock_.now())) return false;
+    detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
+    if (fd.get() < 0 || !live(st, clock_.now())) return false;
     const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
@@ -4944,7 +4830,7 @@ class FileStore {
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_);
+        lock.emplace(lock_path_, options_.timeout, "FileStore::clear_expired");
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
@@ -5057,13 +4943,89 @@ class FileStore {
   }
 
   // Unlinks the expired file `seen` unless the entry changed since (another inode, or re-stamped).
-  void remove_if_unchanged(const std::string& path, const struct stat& seen, TimePoint now) const noexcept {
-    const detail::file_store::DirectoryLock lock(lock_path_);
+  // Without the lock the file stays for clear_expired(): load() has its answer (no session) either
+  // way, and removing unlocked could delete a session a concurrent create just published.
+  void remove_if_unchanged(std::string_view key, const std::string& path, const struct stat& seen,
+                           TimePoint now) const {
+    std::optional<detail::file_store::DirectoryLock> lock;
+    try {
+      lock.emplace(lock_path_, options_.timeout, "FileStore::load");
+    } catch (const StorageError& e) {
+      warn(key, std::string("is expired but was not deleted: ") + e.what());
+      return;
+    }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return;
     if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino || !S_ISREG(st.st_mode)) return;
     if (expiry_of(st) > now) return;
     (void)::unlink(path.c_str());
+  }
+
+  // What open_session does about an entry that is there but is no session of ours.
+  enum class Noticed { quietly, warn };
+
+  // Opens the session file at `path` without following a symlink and fstat()s it into `st`. An
+  // invalid descriptor when there is no session to read there: absent, a symlink or special file,
+  // another user's file (logged when `noticed` is warn). Throws StorageError on other I/O errors.
+  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path,
+                                      struct stat& st, Noticed noticed) const {
+    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    const auto ignore = [&](std::string_view why) {
+      if (noticed == Noticed::warn) warn(key, why);
+      return detail::file_store::Fd{};
+    };
+    if (fd.get() < 0) {
+      const int err = errno;
+      if (err == ENOENT) return detail::file_store::Fd{};
+      // A symlink; a socket, or a FIFO or device without a reader.
+      if (err == ELOOP || err == ENXIO) return ignore("is a symlink or a special file; ignored");
+      if (err == EACCES && foreign(path)) return ignore("is owned by another user; ignored");  // planted
+      fail(op, key, "cannot open the session file", err);
+    }
+    if (::fstat(fd.get(), &st) != 0) fail(op, key, "cannot stat the session file", errno);
+    if (!S_ISREG(st.st_mode)) return ignore("is not a regular file; ignored");
+    if (!owned(st)) return ignore("is owned by another user; ignored");
+    return fd;
+  }
+
+  // Publishes `temp` over the existing `target`: true when written, false when `target` is gone
+  // (a concurrent remove() is never undone by a resurrection). RENAME_EXCHANGE swaps atomically
+  // and leaves the old content under the temporary name, which `temp` then unlinks; without it,
+  // check-then-rename(), where a remove() between the two is undone.
+  bool swap_in(const char* op, std::string_view key, detail::file_store::ScratchFile& temp,
+               const std::string& target) const {
+    if (options_.use_rename_exchange) {
+      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
+        sync_directory(op, key);
+        return true;
+      }
+      const int err = errno;
+      if (err == ENOENT) return false;
+      if (!detail::file_store::unsupported(err)) fail(op, key, "cannot replace the session file", err);
+    }
+    if (!is_live(target, op, key)) return false;
+    if (::rename(temp.c_str(), target.c_str()) != 0) fail(op, key, "cannot replace the session file", errno);
+    temp.release();
+    sync_directory(op, key);
+    return true;
+  }
+
+  // Anyone may rename or delete files in a world-writable directory without the sticky bit:
+  // refused. With the sticky bit (/tmp, Django's default) files are safe but any local user can
+  // open the lock file and make operations that need it time out: allowed, with a warning.
+  void check_directory_mode() const {
+    struct stat st {};
+    if (::stat(dir_string_.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return;
+    if ((st.st_mode & S_ISVTX) == 0) {
+      throw ConfigurationError("FileStore: the session directory " + dir_string_ +
+                               " is world-writable without the sticky bit: any local user could replace "
+                               "or delete sessions. Use a private directory (mode 0700).");
+    }
+    logger_(LogLevel::warning, detail::file_store::kLogCategory,
+            "FileStore: the session directory " + dir_string_ +
+                " is shared with every local user (world-writable): they cannot read or forge sessions, "
+                "but can hold its lock file so that create over an expired file, update_if and "
+                "clear_expired fail after Options::timeout. Use a private directory (mode 0700).");
   }
 
   // Reads the whole file, at most max_file_bytes; false when it holds more.
@@ -5579,7 +5541,7 @@ using MemoryValueStore = BasicMemoryStore<SharedData>;
 
 }  // namespace sessions
 // ---- end sessions/storage/memory.hpp ----
-// ---- begin sessions/storage/signed_cookie.hpp ----
+// ---- begin sessions/storage/signed_cookie_store.hpp ----
 // SignedCookieStore: Django's signed_cookies backend. The session data travels in the cookie,
 // as `signing.dumps(data, compress=True, salt="django.contrib.sessions.backends.signed_cookies")`,
 // so a Django application with the same SECRET_KEY reads our cookies and we read its cookies.
@@ -5725,7 +5687,7 @@ class SignedCookieStore {
 };
 
 }  // namespace sessions
-// ---- end sessions/storage/signed_cookie.hpp ----
+// ---- end sessions/storage/signed_cookie_store.hpp ----
 
 // ---- begin sessions/session.hpp ----
 // Session<Storage, Serializer, Expiry>: Django's SessionBase, in C++.

@@ -6,7 +6,7 @@
   - `clearsessions --store URL` removes the expired sessions and prints how many;
   - a store that cannot be reached is one line on stderr and exit 1, quickly.
 
-Stores: Django's db backend on SQLite (sqlite:///path) and its file backend (file:///dir).
+Stores: Django's db backend on SQLite (sqlite:///path, sqlite:/path) and its file backend (file:///dir, file:/dir).
 
 usage: test_sessionctl_stores.py PATH/TO/sessionctl      (exits 1 on any failure or without Django)
 """
@@ -99,8 +99,15 @@ for name, Store, url in (("db", DbStore, "sqlite://" + DB), ("file", FileStore, 
 usage = run("show", "--store", "sqlite://" + DB)
 check(usage.returncode == 2 and "usage:" in usage.stderr, f"show without a key must be a usage error: {usage.stderr!r}")
 unknown = run("clearsessions", "--store", "gopher://host/x")
-check(unknown.returncode == 2 and "cannot open 'gopher' stores" in unknown.stderr,
-      f"an unknown scheme is a usage error: {unknown.stderr!r}")
+check(unknown.returncode == 2 and "unknown store scheme 'gopher:'" in unknown.stderr,
+      f"an unknown scheme is a usage error that says so: {unknown.stderr!r}")
+# An absolute path without an authority (RFC 3986, the form file: URLs use) names the same file.
+no_authority = run("clearsessions", "--store", "sqlite:" + DB)
+check(no_authority.returncode == 0 and no_authority.stdout.strip() == "0",
+      f"sqlite:/abs/path must open the database: {no_authority.returncode} {no_authority.stderr!r}")
+no_authority_file = run("clearsessions", "--store", "file:" + FILES)
+check(no_authority_file.returncode == 0 and no_authority_file.stdout.strip() == "0",
+      f"file:/abs/dir must open the directory: {no_authority_file.returncode} {no_authority_file.stderr!r}")
 
 for url in ("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", "redis://127.0.0.1:1/0",
             "memcached://127.0.0.1:1"):

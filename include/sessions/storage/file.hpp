@@ -1,112 +1,15 @@
 #pragma once
 // FileStore: Django's file backend (django.contrib.sessions.backends.file), hardened. Linux/POSIX.
 //
-// Layout (Django's): one file per session in one directory, named `<cookie_name><session_key>`,
-// e.g. `sessionid0a1b2c...`. The file holds exactly the payload bytes, no trailing newline.
-//
-// The file's modification time encodes the record's expiry instant (`Record::expires_at`), set with
-// nanosecond precision (futimens/utimensat), so load(), exists() and clear_expired() decide expiry
-// from a stat, without reading or decoding anything. A file system with coarser timestamps
-// truncates the instant, so a record can only expire a little earlier, never later. How the mtime
-// encodes it is Options::mtime_meaning:
-//
-//   expiry (the default): the mtime IS the expiry instant. Use it when no Django process shares the
-//     directory. Every expiry policy is enforced exactly (set_expiry(), Idle, Absolute, ...). A
-//     Django process reading such a directory computes `mtime + SESSION_COOKIE_AGE` (or uses
-//     `_session_expiry` from the data); since our mtime is at or after the last write, it keeps
-//     sessions at least as long as we do: longer, never shorter. The other way round does not work:
-//     a file Django wrote has mtime = time of the write, which this mode reads as "already expired"
-//     (and clear_expired() deletes it).
-//
-//   last_write: Django's convention, for a directory shared with Django's file backend. The mtime
-//     is the instant of the last write and the record lives Options::cookie_age after it (Django's
-//     SESSION_COOKIE_AGE; Settings::cookie_age when the store is built from Settings): live iff
-//     mtime + cookie_age > now, for load(), exists(), update(), touch(), create() and
-//     clear_expired() alike. A write (create/update) or touch() with `expires_at` stamps
-//     mtime = expires_at - cookie_age. For a session whose lifetime is cookie_age (Django's rule
-//     without set_expiry(), the usual case) that IS the time of the write, as read from the
-//     session layer's clock, exactly what Django would have stamped, provided the session's
-//     Settings::cookie_age is the store's cookie_age (build both from the same Settings). Any
-//     other lifetime moves the mtime back (set_expiry(300), Idle, Absolute) or forward
-//     (set_expiry() beyond cookie_age) so that mtime + cookie_age == expires_at: the `expires_at`
-//     the session layer passes is kept exactly, for this store and for Django reading our files
-//     (Django uses `_session_expiry` when the data has one, else mtime + SESSION_COOKIE_AGE, which
-//     is then our expiry; an int `_session_expiry` Django takes as an age that never runs out). Options::cookie_age must therefore equal the Django side's
-//     SESSION_COOKIE_AGE.
-//     The trade-off is in the files Django writes: their mtime is the real write time, and this
-//     store cannot decode payloads, so it cannot see a per-session `_session_expiry` in them. A
-//     Django-written file is live for exactly cookie_age after Django's last write, whatever
-//     set_expiry() said, for load(), exists() and clear_expired() alike, whereas Django's own
-//     load and clear_expired (`manage.py clearsessions`) decode the data and go by
-//     `_session_expiry` when there is one:
-//       - a shorter expiry set as a date (set_expiry(timedelta or datetime)) is not applied here:
-//         the file stays until cookie_age after its last write, and load() returns it. The session
-//         layer does NOT make up for it: Session<FileStore, ...> trusts the store's answer for
-//         server-side stores and never re-checks `_session_expiry` on load (it applies the expiry
-//         policy only to cookie stores). A C++ request presenting such a key gets the data back
-//         after Django would have refused it.
-//       - a longer expiry set as a date (a 30-day "remember me") ends here cookie_age after the last
-//         write: load() deletes the file (and the middleware the cookie), and clear_expired()
-//         deletes it although Django would keep it. When the Django side sets expiries beyond
-//         cookie_age, run Django's clearsessions rather than this clear_expired().
-//       - an expiry set in seconds (set_expiry(300)) is one that Django's file backend itself never
-//         applies: it takes the int as the remaining age and ignores the mtime, so its load and
-//         clearsessions keep such a file forever (checked with Django 3.2). Here it lives
-//         cookie_age after the last write.
-//     (Files this store wrote carry their exact expiry in the mtime, until Django rewrites them.)
-//     Other things to know when sharing a directory with Django: files are only sessions when they
-//     belong to this process's user (Options::require_same_owner), so run both as the same user or
-//     turn that off for a private directory; and Django's create() briefly leaves an empty file at
-//     the name (its O_CREAT|O_EXCL placeholder), which Django reads as `{}` and the session layer
-//     reads as undecodable, i.e. empty data and a "Session data corrupted" warning.
-//
-// Every write goes to a temporary file in the same directory, named
-// `<cookie_name><key>_out_XXXXXX` (a `_` can never occur in a valid key, so a temporary file is
-// never mistaken for a session), written fully, stamped with its expiry, then published atomically:
-//   create  link(temp, target): atomic and never overwrites. If an entry is already there and is not
-//           a live session (expired, a symlink, a FIFO, ...), it is taken away with rename() to a
-//           private name and checked once more there (a create that raced us may have put a live
-//           session in its place: that one is put back and create returns false), then the link is
-//           retried.
-//   update  renameat2(temp, target, RENAME_EXCHANGE): the swap fails with ENOENT when the target
-//           is gone, so a session deleted by a concurrent logout is never brought back; the old
-//           content ends up under the temporary name and is unlinked. On a file system without
-//           RENAME_EXCHANGE (EINVAL/ENOSYS/EOPNOTSUPP: NFS, CIFS, many FUSE file systems) it falls
-//           back to check-then-rename(): a remove() landing between the check and the rename()
-//           (a window of microseconds) is then undone. A logout racing ordinary requests rarely
-//           meets it, but a key hammered by concurrent updates while it is removed does.
-// (Where hard links are not supported, create publishes with renameat2(RENAME_NOREPLACE), which is
-// just as atomic and non-overwriting.)
-// A reader opens either the old or the new inode and reads it whole: it never sees a mix, and a
-// failed write (disk full, EIO) leaves the previous file untouched and no temporary file behind.
-// The common paths take no lock; replacing or removing an existing entry (create over an expired
-// file, removal of an expired file by load() or clear_expired()) holds an flock on
-// `<cookie_name>.lock` in the directory, so that no two of them interleave and a create never
-// wins twice. The object holds only immutable state, so one instance serves every thread.
-//
-// Expired files are removed by load() (the one it found) and by clear_expired() (all of them, plus
-// temporary files of crashed writers, by change time, after Options::stale_temp_age). The removal
-// re-checks the entry with lstat() right before unlink(): an update that re-stamps the file at the
-// very instant it expires can still lose that race (the session was expiring anyway).
-//
-// Hostile directory contents (the default directory is the shared system temp dir, as in Django):
-// nothing is ever opened through a symlink (O_NOFOLLOW, lstat); a symlink, FIFO, device or
-// directory at a session name is no session (load logs a warning and returns nullopt); a file
-// owned by another user is no session either (Options::require_same_owner, on by default), so a
-// local user cannot plant a forged session in /tmp; files larger than Options::max_file_bytes are
-// treated as corrupted. A private directory (mode 0700) is still the recommended setup; the files
-// themselves are created 0600.
-//
-// Durability: by default nothing is fsync'ed, as in Django. A crash of the machine (not of the
-// process) can then lose the latest writes or, depending on the file system, leave an empty or
-// truncated file, which the session layer reads as an undecodable, i.e. empty, session. (ext4's
-// auto_da_alloc flushes a file renamed over another one, which protects Django's rename(); it
-// does not apply to RENAME_EXCHANGE, and it is also what makes the fallback update much slower.)
-// Options::durable fsyncs the file before publishing it and the directory after create, update and
-// remove, at the cost of two disk flushes per write.
-//
-// Keys are validated with is_valid_session_key() before any path is built: path_for() throws
-// InvalidSessionKey, every other operation treats an invalid key as absent and touches nothing.
+// One file per session, `<directory>/<cookie_name><key>`, holding exactly the payload; its mtime
+// encodes the expiry (Options::mtime_meaning: the expiry itself, or Django's last write + cookie
+// age for a directory shared with Django). Every write goes to a temporary file in the directory
+// and is published atomically (link() for create, renameat2(RENAME_EXCHANGE) for update, so a
+// session removed meanwhile is never brought back). Nothing is opened through a symlink, files of
+// other users are no sessions, oversized files are corrupted ones. Replacing or removing an
+// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline (Options::timeout,
+// StorageTimeout). One instance serves every thread. The reasoning behind each of these choices,
+// and what sharing a directory with Django implies, is in docs/file-store.md.
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -135,174 +38,9 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "../settings.hpp"
+#include "detail/file_io.hpp"
 
 namespace sessions {
-
-namespace detail::file_store {
-
-inline constexpr std::string_view kLogCategory = "sessions.storage.file";
-/// Longest file name on Linux file systems (NAME_MAX).
-inline constexpr std::size_t kNameMax = 255;
-/// The part a temporary file adds after the key: "_out_" + mkstemp's six characters.
-inline constexpr std::size_t kTempSuffixLength = 11;
-
-#ifdef RENAME_EXCHANGE
-inline constexpr unsigned kRenameExchange = RENAME_EXCHANGE;
-#else
-inline constexpr unsigned kRenameExchange = 1u << 1;
-#endif
-#ifdef RENAME_NOREPLACE
-inline constexpr unsigned kRenameNoReplace = RENAME_NOREPLACE;
-#else
-inline constexpr unsigned kRenameNoReplace = 1u << 0;
-#endif
-
-/// renameat2(2) with AT_FDCWD on both sides; -1 and errno as the system call.
-inline int rename2(const char* from, const char* to, unsigned flags) noexcept {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
-  return ::renameat2(AT_FDCWD, from, AT_FDCWD, to, flags);
-#elif defined(SYS_renameat2)
-  return static_cast<int>(::syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags));
-#else
-  (void)from;
-  (void)to;
-  (void)flags;
-  errno = ENOSYS;
-  return -1;
-#endif
-}
-
-/// True when renameat2 failed because the kernel or the file system lacks the flag.
-[[nodiscard]] inline bool unsupported(int err) noexcept { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
-
-[[nodiscard]] inline std::string errno_text(int err) { return std::generic_category().message(err); }
-
-/// `t` as a timespec, floored to the second with 0 <= tv_nsec < 1e9 (never UTIME_NOW/UTIME_OMIT).
-[[nodiscard]] inline timespec to_timespec(TimePoint t) noexcept {
-  using std::chrono::duration_cast;
-  const TimePoint::duration d = t.time_since_epoch();
-  auto secs = duration_cast<std::chrono::seconds>(d);  // towards zero: |secs| <= |d|, no overflow
-  auto rest = d - duration_cast<TimePoint::duration>(secs);
-  if (rest < TimePoint::duration::zero()) {
-    secs -= std::chrono::seconds{1};
-    rest += duration_cast<TimePoint::duration>(std::chrono::seconds{1});
-  }
-  timespec ts{};
-  ts.tv_sec = static_cast<time_t>(secs.count());
-  ts.tv_nsec = static_cast<long>(duration_cast<std::chrono::nanoseconds>(rest).count());
-  return ts;
-}
-
-/// A file time as a TimePoint, saturated to the representable range.
-[[nodiscard]] inline TimePoint from_timespec(const timespec& ts) noexcept {
-  using Dur = TimePoint::duration;
-  using std::chrono::duration_cast;
-  constexpr auto kMaxSeconds = duration_cast<std::chrono::seconds>(Dur::max()).count() - 1;
-  constexpr auto kMinSeconds = duration_cast<std::chrono::seconds>(Dur::min()).count() + 1;
-  if (ts.tv_sec >= kMaxSeconds) return TimePoint::max();
-  if (ts.tv_sec <= kMinSeconds) return TimePoint::min();
-  return TimePoint{duration_cast<Dur>(std::chrono::seconds{ts.tv_sec}) +
-                   duration_cast<Dur>(std::chrono::nanoseconds{ts.tv_nsec})};
-}
-
-[[nodiscard]] inline TimePoint mtime_of(const struct stat& st) noexcept { return from_timespec(st.st_mtim); }
-[[nodiscard]] inline TimePoint ctime_of(const struct stat& st) noexcept { return from_timespec(st.st_ctim); }
-
-/// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  /// Closes now and reports close(2)'s errno (0 when fine). EINTR is not an error on Linux: the
-  /// descriptor is released either way and must not be closed again.
-  int close() noexcept {
-    if (fd_ < 0) return 0;
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc != 0 && errno != EINTR ? errno : 0;
-  }
-  void reset() noexcept { (void)close(); }
-
- private:
-  int fd_;
-};
-
-/// A file in the store's directory that is unlinked when this object dies, unless released.
-class ScratchFile {
- public:
-  ScratchFile() = default;
-  explicit ScratchFile(std::string path) noexcept : path_(std::move(path)) {}
-  ScratchFile(const ScratchFile&) = delete;
-  ScratchFile& operator=(const ScratchFile&) = delete;
-  ScratchFile(ScratchFile&& other) noexcept : path_(std::exchange(other.path_, std::string{})) {}
-  ScratchFile& operator=(ScratchFile&&) = delete;
-  ~ScratchFile() {
-    if (!path_.empty()) (void)::unlink(path_.c_str());
-  }
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
-  [[nodiscard]] const char* c_str() const noexcept { return path_.c_str(); }
-  /// The file was consumed (renamed onto its destination): nothing left to unlink.
-  void release() noexcept { path_.clear(); }
-
- private:
-  std::string path_;
-};
-
-/// `rest` (a directory entry name after the cookie-name prefix) is `<valid key>_out_<suffix>` or
-/// `<valid key>_old_<suffix>`: a temporary file of ours, or of Django (whose suffix is mkstemp's
-/// eight characters of [a-z0-9_]).
-[[nodiscard]] inline bool is_temp_name(std::string_view rest) noexcept {
-  const std::size_t us = rest.find('_');
-  if (us == std::string_view::npos || !is_valid_session_key(rest.substr(0, us))) return false;
-  const std::string_view tail = rest.substr(us);
-  if (!tail.starts_with("_out_") && !tail.starts_with("_old_")) return false;
-  const std::string_view suffix = tail.substr(5);
-  if (suffix.empty() || suffix.size() > 16) return false;
-  for (const char c : suffix) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-/// An exclusive flock on the directory's lock file, held for its lifetime. Taken only on the rare
-/// paths that replace or remove an existing entry (create over a dead file, removal of an expired
-/// one), so that two of them never interleave their check and their change. The common paths
-/// (a create into a free name, update, load of a live file) stay lock-free.
-class DirectoryLock {
- public:
-  explicit DirectoryLock(const std::string& path) noexcept
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) {
-    if (fd_ >= 0) {
-      while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
-      }
-    }
-  }
-  ~DirectoryLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the lock
-  }
-  DirectoryLock(const DirectoryLock&) = delete;
-  DirectoryLock& operator=(const DirectoryLock&) = delete;
-  /// False when the lock file could not be opened (e.g. a read-only directory): the caller goes
-  /// on unlocked, as the store did before locks existed.
-  [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
-
-}  // namespace detail::file_store
 
 /// Django's file backend, hardened; see the comment at the top of this header.
 class FileStore {
@@ -347,6 +85,9 @@ class FileStore {
     /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
     /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
     std::optional<std::chrono::seconds> cookie_age{};
+    /// Longest wait for the directory lock (held by another process, or by a local user who opened
+    /// the lock file to stall the store); StorageTimeout then. Must be positive.
+    std::chrono::milliseconds timeout{5000};
   };
 
   /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),
@@ -380,9 +121,14 @@ class FileStore {
       }
       age_ = std::chrono::duration_cast<TimePoint::duration>(age);
     }
+    if (options_.timeout <= std::chrono::milliseconds::zero()) {
+      throw ConfigurationError("FileStore: timeout must be positive (got " + std::to_string(options_.timeout.count()) +
+                               " ms)");
+    }
     directory_ = resolve_directory(std::move(directory));
     dir_string_ = directory_.string();
     lock_path_ = dir_string_ + "/" + prefix_ + ".lock";
+    check_directory_mode();
   }
 
   /// The directory the files live in (absolute).
@@ -419,35 +165,14 @@ class FileStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) const {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string path = file_path(key);
-    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT) return std::nullopt;
-      if (err == ELOOP || err == ENXIO) {  // a symlink; a socket or an absent FIFO/device reader
-        warn(key, "is a symlink or a special file; ignored");
-        return std::nullopt;
-      }
-      if (err == EACCES && foreign(path)) {  // planted unreadable by another user
-        warn(key, "is owned by another user; ignored");
-        return std::nullopt;
-      }
-      fail("load", key, "cannot open the session file", err);
-    }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("load", key, "cannot stat the session file", errno);
-    if (!S_ISREG(st.st_mode)) {
-      warn(key, "is not a regular file; ignored");
-      return std::nullopt;
-    }
-    if (!owned(st)) {
-      warn(key, "is owned by another user; ignored");
-      return std::nullopt;
-    }
+    detail::file_store::Fd fd = open_session("load", key, path, st, Noticed::warn);
+    if (fd.get() < 0) return std::nullopt;
     const TimePoint now = clock_.now();
     const TimePoint expires_at = expiry_of(st);
     if (expires_at <= now) {
       fd.reset();
-      remove_if_unchanged(path, st, now);
+      remove_if_unchanged(key, path, st, now);
       return std::nullopt;
     }
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
@@ -484,7 +209,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_);
+      if (!lock) lock.emplace(lock_path_, options_.timeout, "FileStore::create");
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -498,22 +223,7 @@ class FileStore {
     if (!is_live(target, "update", key)) return false;  // no temp file for a session that is gone
     detail::file_store::ScratchFile temp = write_temp("update", key, payload, expires_at);
     if (!is_live(target, "update", key)) return false;  // shrinks the window to the swap itself
-    if (options_.use_rename_exchange) {
-      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
-        // `temp` now names the previous content; its destructor unlinks it.
-        sync_directory("update", key);
-        return true;
-      }
-      const int err = errno;
-      if (err == ENOENT) return false;  // deleted meanwhile: never resurrected
-      if (!detail::file_store::unsupported(err)) fail("update", key, "cannot replace the session file", err);
-    }
-    // Fallback without RENAME_EXCHANGE: a remove() between this check and rename() is undone.
-    if (!is_live(target, "update", key)) return false;
-    if (::rename(temp.c_str(), target.c_str()) != 0) fail("update", key, "cannot replace the session file", errno);
-    temp.release();
-    sync_directory("update", key);
-    return true;
+    return swap_in("update", key, temp, target);
   }
 
   /// Compare-and-set (lost-update protection): replaces the live session `key` only if its file
@@ -528,37 +238,17 @@ class FileStore {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_size("update_if", payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_);
-    detail::file_store::Fd fd(::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ELOOP || err == ENXIO) return CasResult::missing;
-      if (err == EACCES && foreign(target)) return CasResult::missing;
-      fail("update_if", key, "cannot open the session file", err);
-    }
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.timeout, "FileStore::update_if");
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("update_if", key, "cannot stat the session file", errno);
-    if (!live(st, clock_.now())) return CasResult::missing;
+    detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
+    if (fd.get() < 0 || !live(st, clock_.now())) return CasResult::missing;
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
     if (size != expected.size()) return CasResult::conflict;
     std::string current;
     if (!read_bounded(fd.get(), size, key, current) || current != expected) return CasResult::conflict;
     fd.reset();
     detail::file_store::ScratchFile temp = write_temp("update_if", key, payload, expires_at);
-    if (options_.use_rename_exchange) {
-      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
-        sync_directory("update_if", key);
-        return CasResult::written;
-      }
-      const int err = errno;
-      if (err == ENOENT) return CasResult::missing;  // deleted meanwhile: never resurrected
-      if (!detail::file_store::unsupported(err)) fail("update_if", key, "cannot replace the session file", err);
-    }
-    if (!is_live(target, "update_if", key)) return CasResult::missing;
-    if (::rename(temp.c_str(), target.c_str()) != 0) fail("update_if", key, "cannot replace the session file", errno);
-    temp.release();
-    sync_directory("update_if", key);
-    return CasResult::written;
+    return swap_in("update_if", key, temp, target) ? CasResult::written : CasResult::missing;
   }
 
   /// Moves the expiry of the live session `key` to `expires_at`; false when there is none.
@@ -566,16 +256,9 @@ class FileStore {
     if (!is_valid_session_key(key)) return false;
     const std::string path = file_path(key);
     // Through a descriptor, so the file checked is the file stamped.
-    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ELOOP || err == ENXIO) return false;
-      if (err == EACCES && foreign(path)) return false;
-      fail("touch", key, "cannot open the session file", err);
-    }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) fail("touch", key, "cannot stat the session file", errno);
-    if (!live(st, clock_.now())) return false;
+    detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
+    if (fd.get() < 0 || !live(st, clock_.now())) return false;
     const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
@@ -649,7 +332,7 @@ class FileStore {
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_);
+        lock.emplace(lock_path_, options_.timeout, "FileStore::clear_expired");
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
@@ -762,13 +445,89 @@ class FileStore {
   }
 
   // Unlinks the expired file `seen` unless the entry changed since (another inode, or re-stamped).
-  void remove_if_unchanged(const std::string& path, const struct stat& seen, TimePoint now) const noexcept {
-    const detail::file_store::DirectoryLock lock(lock_path_);
+  // Without the lock the file stays for clear_expired(): load() has its answer (no session) either
+  // way, and removing unlocked could delete a session a concurrent create just published.
+  void remove_if_unchanged(std::string_view key, const std::string& path, const struct stat& seen,
+                           TimePoint now) const {
+    std::optional<detail::file_store::DirectoryLock> lock;
+    try {
+      lock.emplace(lock_path_, options_.timeout, "FileStore::load");
+    } catch (const StorageError& e) {
+      warn(key, std::string("is expired but was not deleted: ") + e.what());
+      return;
+    }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) return;
     if (st.st_dev != seen.st_dev || st.st_ino != seen.st_ino || !S_ISREG(st.st_mode)) return;
     if (expiry_of(st) > now) return;
     (void)::unlink(path.c_str());
+  }
+
+  // What open_session does about an entry that is there but is no session of ours.
+  enum class Noticed { quietly, warn };
+
+  // Opens the session file at `path` without following a symlink and fstat()s it into `st`. An
+  // invalid descriptor when there is no session to read there: absent, a symlink or special file,
+  // another user's file (logged when `noticed` is warn). Throws StorageError on other I/O errors.
+  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path,
+                                      struct stat& st, Noticed noticed) const {
+    detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    const auto ignore = [&](std::string_view why) {
+      if (noticed == Noticed::warn) warn(key, why);
+      return detail::file_store::Fd{};
+    };
+    if (fd.get() < 0) {
+      const int err = errno;
+      if (err == ENOENT) return detail::file_store::Fd{};
+      // A symlink; a socket, or a FIFO or device without a reader.
+      if (err == ELOOP || err == ENXIO) return ignore("is a symlink or a special file; ignored");
+      if (err == EACCES && foreign(path)) return ignore("is owned by another user; ignored");  // planted
+      fail(op, key, "cannot open the session file", err);
+    }
+    if (::fstat(fd.get(), &st) != 0) fail(op, key, "cannot stat the session file", errno);
+    if (!S_ISREG(st.st_mode)) return ignore("is not a regular file; ignored");
+    if (!owned(st)) return ignore("is owned by another user; ignored");
+    return fd;
+  }
+
+  // Publishes `temp` over the existing `target`: true when written, false when `target` is gone
+  // (a concurrent remove() is never undone by a resurrection). RENAME_EXCHANGE swaps atomically
+  // and leaves the old content under the temporary name, which `temp` then unlinks; without it,
+  // check-then-rename(), where a remove() between the two is undone.
+  bool swap_in(const char* op, std::string_view key, detail::file_store::ScratchFile& temp,
+               const std::string& target) const {
+    if (options_.use_rename_exchange) {
+      if (detail::file_store::rename2(temp.c_str(), target.c_str(), detail::file_store::kRenameExchange) == 0) {
+        sync_directory(op, key);
+        return true;
+      }
+      const int err = errno;
+      if (err == ENOENT) return false;
+      if (!detail::file_store::unsupported(err)) fail(op, key, "cannot replace the session file", err);
+    }
+    if (!is_live(target, op, key)) return false;
+    if (::rename(temp.c_str(), target.c_str()) != 0) fail(op, key, "cannot replace the session file", errno);
+    temp.release();
+    sync_directory(op, key);
+    return true;
+  }
+
+  // Anyone may rename or delete files in a world-writable directory without the sticky bit:
+  // refused. With the sticky bit (/tmp, Django's default) files are safe but any local user can
+  // open the lock file and make operations that need it time out: allowed, with a warning.
+  void check_directory_mode() const {
+    struct stat st {};
+    if (::stat(dir_string_.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return;
+    if ((st.st_mode & S_ISVTX) == 0) {
+      throw ConfigurationError("FileStore: the session directory " + dir_string_ +
+                               " is world-writable without the sticky bit: any local user could replace "
+                               "or delete sessions. Use a private directory (mode 0700).");
+    }
+    logger_(LogLevel::warning, detail::file_store::kLogCategory,
+            "FileStore: the session directory " + dir_string_ +
+                " is shared with every local user (world-writable): they cannot read or forge sessions, "
+                "but can hold its lock file so that create over an expired file, update_if and "
+                "clear_expired fail after Options::timeout. Use a private directory (mode 0700).");
   }
 
   // Reads the whole file, at most max_file_bytes; false when it holds more.

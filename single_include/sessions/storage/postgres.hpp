@@ -117,7 +117,15 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
 }
 
 /// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
-[[nodiscard]] inline std::string quoted(std::string_view name) { return "\"" + std::string(name) + "\""; }
+[[nodiscard]] inline std::string quoted(std::string_view name) {
+  // Reserved and appended: `"\"" + std::string(name) + "\""` makes g++ 12 -O2 warn -Wrestrict.
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '"';
+  out += name;
+  out += '"';
+  return out;
+}
 
 /// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
 /// for any other table.
@@ -366,8 +374,14 @@ struct Url {
     std::string out;
     for (const UrlHost& h : hosts) {
       if (!out.empty()) out += ',';
-      out += h.ipv6 ? "[" + h.name + "]" : h.name;
-      if (h.port) out += ":" + std::to_string(*h.port);
+      // Appended piece by piece: a temporary `"[" + name + "]"` makes g++ 12 -O2 warn -Wrestrict.
+      if (h.ipv6) out += '[';
+      out += h.name;
+      if (h.ipv6) out += ']';
+      if (h.port) {
+        out += ':';
+        out += std::to_string(*h.port);
+      }
     }
     return out;
   }
@@ -485,6 +499,22 @@ namespace detail::url {
 }
 
 }  // namespace detail::url
+
+/// The scheme of `text`, lower case, without parsing the rest: "sqlite" for `sqlite:/tmp/x.db`
+/// (no authority, RFC 3986's form for an absolute path, as `file:/dir`) as for
+/// `sqlite:///tmp/x.db`. For choosing a store by URL; ConfigurationError when there is no scheme.
+[[nodiscard]] inline std::string url_scheme(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  bool ok = colon != std::string_view::npos && colon != 0 && detail::url::is_alpha(text.front());
+  std::string scheme;
+  for (std::size_t i = 0; ok && i < colon; ++i) {
+    const char c = text[i];
+    ok = detail::url::is_alpha(c) || detail::url::is_digit(c) || c == '+' || c == '-' || c == '.';
+    scheme += Url::ascii_lower(c);
+  }
+  if (!ok) detail::url::fail(text, "no scheme: a store URL starts with one, e.g. 'sqlite:' or 'redis:'");
+  return scheme;
+}
 
 /// Parses `text`; ConfigurationError when it is not a well-formed URL.
 [[nodiscard]] inline Url parse_url(std::string_view text) {

@@ -343,8 +343,14 @@ struct Url {
     std::string out;
     for (const UrlHost& h : hosts) {
       if (!out.empty()) out += ',';
-      out += h.ipv6 ? "[" + h.name + "]" : h.name;
-      if (h.port) out += ":" + std::to_string(*h.port);
+      // Appended piece by piece: a temporary `"[" + name + "]"` makes g++ 12 -O2 warn -Wrestrict.
+      if (h.ipv6) out += '[';
+      out += h.name;
+      if (h.ipv6) out += ']';
+      if (h.port) {
+        out += ':';
+        out += std::to_string(*h.port);
+      }
     }
     return out;
   }
@@ -462,6 +468,22 @@ namespace detail::url {
 }
 
 }  // namespace detail::url
+
+/// The scheme of `text`, lower case, without parsing the rest: "sqlite" for `sqlite:/tmp/x.db`
+/// (no authority, RFC 3986's form for an absolute path, as `file:/dir`) as for
+/// `sqlite:///tmp/x.db`. For choosing a store by URL; ConfigurationError when there is no scheme.
+[[nodiscard]] inline std::string url_scheme(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  bool ok = colon != std::string_view::npos && colon != 0 && detail::url::is_alpha(text.front());
+  std::string scheme;
+  for (std::size_t i = 0; ok && i < colon; ++i) {
+    const char c = text[i];
+    ok = detail::url::is_alpha(c) || detail::url::is_digit(c) || c == '+' || c == '-' || c == '.';
+    scheme += Url::ascii_lower(c);
+  }
+  if (!ok) detail::url::fail(text, "no scheme: a store URL starts with one, e.g. 'sqlite:' or 'redis:'");
+  return scheme;
+}
 
 /// Parses `text`; ConfigurationError when it is not a well-formed URL.
 [[nodiscard]] inline Url parse_url(std::string_view text) {

@@ -1,0 +1,215 @@
+#pragma once
+// FileStore's system-call mechanics: descriptors, scratch files, renameat2, file times, temporary
+// file names, and the directory lock with a deadline. FileStore (storage/file.hpp) composes them.
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdio>  // renameat2, RENAME_EXCHANGE, RENAME_NOREPLACE (glibc 2.28+)
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "../../clock.hpp"
+#include "../../errors.hpp"
+#include "../../session_key.hpp"
+
+namespace sessions {
+
+namespace detail::file_store {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.file";
+/// Longest file name on Linux file systems (NAME_MAX).
+inline constexpr std::size_t kNameMax = 255;
+/// The part a temporary file adds after the key: "_out_" + mkstemp's six characters.
+inline constexpr std::size_t kTempSuffixLength = 11;
+
+#ifdef RENAME_EXCHANGE
+inline constexpr unsigned kRenameExchange = RENAME_EXCHANGE;
+#else
+inline constexpr unsigned kRenameExchange = 1u << 1;
+#endif
+#ifdef RENAME_NOREPLACE
+inline constexpr unsigned kRenameNoReplace = RENAME_NOREPLACE;
+#else
+inline constexpr unsigned kRenameNoReplace = 1u << 0;
+#endif
+
+/// renameat2(2) with AT_FDCWD on both sides; -1 and errno as the system call.
+inline int rename2(const char* from, const char* to, unsigned flags) noexcept {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
+  return ::renameat2(AT_FDCWD, from, AT_FDCWD, to, flags);
+#elif defined(SYS_renameat2)
+  return static_cast<int>(::syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags));
+#else
+  (void)from;
+  (void)to;
+  (void)flags;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
+
+/// True when renameat2 failed because the kernel or the file system lacks the flag.
+[[nodiscard]] inline bool unsupported(int err) noexcept { return err == EINVAL || err == ENOSYS || err == EOPNOTSUPP; }
+
+[[nodiscard]] inline std::string errno_text(int err) { return std::generic_category().message(err); }
+
+/// `t` as a timespec, floored to the second with 0 <= tv_nsec < 1e9 (never UTIME_NOW/UTIME_OMIT).
+[[nodiscard]] inline timespec to_timespec(TimePoint t) noexcept {
+  using std::chrono::duration_cast;
+  const TimePoint::duration d = t.time_since_epoch();
+  auto secs = duration_cast<std::chrono::seconds>(d);  // towards zero: |secs| <= |d|, no overflow
+  auto rest = d - duration_cast<TimePoint::duration>(secs);
+  if (rest < TimePoint::duration::zero()) {
+    secs -= std::chrono::seconds{1};
+    rest += duration_cast<TimePoint::duration>(std::chrono::seconds{1});
+  }
+  timespec ts{};
+  ts.tv_sec = static_cast<time_t>(secs.count());
+  ts.tv_nsec = static_cast<long>(duration_cast<std::chrono::nanoseconds>(rest).count());
+  return ts;
+}
+
+/// A file time as a TimePoint, saturated to the representable range.
+[[nodiscard]] inline TimePoint from_timespec(const timespec& ts) noexcept {
+  using Dur = TimePoint::duration;
+  using std::chrono::duration_cast;
+  constexpr auto kMaxSeconds = duration_cast<std::chrono::seconds>(Dur::max()).count() - 1;
+  constexpr auto kMinSeconds = duration_cast<std::chrono::seconds>(Dur::min()).count() + 1;
+  if (ts.tv_sec >= kMaxSeconds) return TimePoint::max();
+  if (ts.tv_sec <= kMinSeconds) return TimePoint::min();
+  return TimePoint{duration_cast<Dur>(std::chrono::seconds{ts.tv_sec}) +
+                   duration_cast<Dur>(std::chrono::nanoseconds{ts.tv_nsec})};
+}
+
+[[nodiscard]] inline TimePoint mtime_of(const struct stat& st) noexcept { return from_timespec(st.st_mtim); }
+[[nodiscard]] inline TimePoint ctime_of(const struct stat& st) noexcept { return from_timespec(st.st_ctim); }
+
+/// Owns a file descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) {
+      reset();
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~Fd() { reset(); }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  /// Closes now and reports close(2)'s errno (0 when fine). EINTR is not an error on Linux: the
+  /// descriptor is released either way and must not be closed again.
+  int close() noexcept {
+    if (fd_ < 0) return 0;
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc != 0 && errno != EINTR ? errno : 0;
+  }
+  void reset() noexcept { (void)close(); }
+
+ private:
+  int fd_;
+};
+
+/// A file in the store's directory that is unlinked when this object dies, unless released.
+class ScratchFile {
+ public:
+  ScratchFile() = default;
+  explicit ScratchFile(std::string path) noexcept : path_(std::move(path)) {}
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ScratchFile(ScratchFile&& other) noexcept : path_(std::exchange(other.path_, std::string{})) {}
+  ScratchFile& operator=(ScratchFile&&) = delete;
+  ~ScratchFile() {
+    if (!path_.empty()) (void)::unlink(path_.c_str());
+  }
+  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] const char* c_str() const noexcept { return path_.c_str(); }
+  /// The file was consumed (renamed onto its destination): nothing left to unlink.
+  void release() noexcept { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+/// `rest` (a directory entry name after the cookie-name prefix) is `<valid key>_out_<suffix>` or
+/// `<valid key>_old_<suffix>`: a temporary file of ours, or of Django (whose suffix is mkstemp's
+/// eight characters of [a-z0-9_]).
+[[nodiscard]] inline bool is_temp_name(std::string_view rest) noexcept {
+  const std::size_t us = rest.find('_');
+  if (us == std::string_view::npos || !is_valid_session_key(rest.substr(0, us))) return false;
+  const std::string_view tail = rest.substr(us);
+  if (!tail.starts_with("_out_") && !tail.starts_with("_old_")) return false;
+  const std::string_view suffix = tail.substr(5);
+  if (suffix.empty() || suffix.size() > 16) return false;
+  for (const char c : suffix) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/// An exclusive flock on the directory's lock file, held for its lifetime. Taken only on the rare
+/// paths that replace or remove an existing entry (create over a dead file, removal of an expired
+/// one, update_if), so that two of them never interleave their check and their change.
+///
+/// The lock file lives in a directory other local users may reach (the default is the system temp
+/// directory), so anyone able to open it could hold it forever. The lock is therefore taken with a
+/// deadline: StorageTimeout when it is still held when the deadline passes, and StorageError when
+/// the file cannot be opened (e.g. fs.protected_regular refusing a file another user planted).
+/// Going on unlocked would let two replacements interleave, which the design rules out.
+class DirectoryLock {
+ public:
+  /// `what` names the store and operation for the error message ("FileStore::create").
+  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const std::string& what)
+      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600)) {
+    if (fd_.get() < 0) {
+      const int err = errno;
+      throw StorageError(what + ": cannot open the lock file " + path + ": " + errno_text(err));
+    }
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      throw StorageError(what + ": the lock file " + path + " is not a regular file");
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::microseconds{100};
+    for (;;) {
+      if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
+      const int err = errno;
+      if (err == EINTR) continue;
+      if (err != EWOULDBLOCK) throw StorageError(what + ": cannot lock " + path + ": " + errno_text(err));
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) {
+        throw StorageTimeout(what + ": the lock file " + path + " is still held by another process after " +
+                             std::to_string(timeout.count()) + " ms (Options::timeout)");
+      }
+      // flock has no timed form: poll with a growing pause, never sleeping past the deadline.
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+      pause = std::min(pause * 2, std::chrono::microseconds{20'000});
+    }
+  }
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+  // Closing the descriptor (Fd's destructor) releases the lock.
+
+ private:
+  Fd fd_;
+};
+}  // namespace detail::file_store
+
+}  // namespace sessions
