@@ -41,15 +41,16 @@
 // Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
 //
 // Threads: one instance serves every thread. It keeps a small pool of connections (at most
-// Options::max_connections, opened on demand), each with its statements prepared once; a call
-// borrows a connection for the duration of one statement. A connection is used by one thread at a
-// time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call mutex inside SQLite), and readers never
-// wait for each other or for the writer (WAL). Compared with one SQLITE_OPEN_FULLMUTEX connection,
-// this lets reads run in parallel and saves preparing statements per call. SQLite admits one
-// writer at a time: this process's writers queue on a mutex (SQLite's own busy handler would
-// make them poll and sleep in steps of milliseconds), and a writer that finds the file locked by
-// another process waits up to Options::busy_timeout, then fails with StorageError ("database is
-// locked"). Do not use a store across fork(): open a new one in the child.
+// Options::pool_size, opened on demand; a call waits at most Options::pool_timeout for one), each
+// with its statements prepared once; a call borrows a connection for the duration of one statement.
+// A connection is used by one thread at a time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call
+// mutex inside SQLite), and readers never wait for each other or for the writer (WAL). Compared
+// with one SQLITE_OPEN_FULLMUTEX connection, this lets reads run in parallel and saves preparing
+// statements per call. SQLite admits one writer at a time: this process's writers queue on a mutex
+// (SQLite's own busy handler would make them poll and sleep in steps of milliseconds), and a writer
+// that finds the file locked by another process waits up to Options::busy_timeout, then fails with
+// StorageError ("database is locked"). Do not use a store across fork(): open a new one in the
+// child.
 //
 // Durability: WAL with synchronous=NORMAL (the default) never corrupts the database, and a
 // committed write survives a crash of the process; a power loss or an OS crash may lose the last
@@ -84,6 +85,7 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "detail/pool.hpp"
 #include "sql_common.hpp"
 #include "url.hpp"
 
@@ -109,8 +111,10 @@ class SqliteStore {
     /// journal_mode=WAL (set once, persistent in the file). Off: the file's journal mode is left
     /// as it is (use it on file systems without shared memory, e.g. network mounts).
     bool wal = true;
-    /// Connections kept at most; a call waits for one when all are in use.
-    std::size_t max_connections = 8;
+    /// Connections kept at most; a call waits up to pool_timeout for one when all are in use,
+    /// then gets StorageTimeout.
+    std::size_t pool_size = 8;
+    std::chrono::milliseconds pool_timeout{5000};
     /// Rows deleted per statement by clear_expired().
     std::size_t clear_batch = 1000;
     Clock clock{};
@@ -119,7 +123,7 @@ class SqliteStore {
 
   /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` (or
   /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
-  /// synchronous (off|normal|full|extra), wal, max_connections, clear_batch. Anything else is
+  /// synchronous (off|normal|full|extra), wal, pool_size, pool_timeout (ms), clear_batch. Anything else is
   /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
   [[nodiscard]] static Options options_from_url(std::string_view text) {
     Url url = parse_url(text);
@@ -151,7 +155,8 @@ class SqliteStore {
     if (auto v = url.take_bool("create_table")) options.create_table = *v;
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("max_connections", 1, 1024)) options.max_connections = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
     if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
@@ -172,22 +177,20 @@ class SqliteStore {
     return options;
   }
 
-  explicit SqliteStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+  explicit SqliteStore(Options options)
+      : options_(std::move(options)),
+        pool_(std::make_unique<Pool>("SqliteStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("SqliteStore", options_.table);
     if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
     if (::sqlite3_threadsafe() == 0) {
       throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
     }
-    if (options_.max_connections == 0) options_.max_connections = 1;
     if (options_.clear_batch == 0) options_.clear_batch = 1;
     path_string_ = options_.path.string();
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
     // rather than at the first request.
-    std::unique_ptr<Connection> first = open_connection(/*initialize=*/true);
-    std::lock_guard lock(pool_->mutex);
-    pool_->idle.push_back(std::move(first));
-    pool_->open = 1;
+    pool_->connections.adopt(open_connection(/*initialize=*/true));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -201,7 +204,7 @@ class SqliteStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string now = now_text();
-    Lease c = borrow();
+    Lease c = borrow("load");
     Statement st(*this, c, kLoad, "load", key);
     st.bind(1, key);
     st.bind(2, now);
@@ -222,7 +225,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("create");
     Statement st(*this, c, kCreate, "create", key);
     st.bind(1, key);
     st.bind(2, payload);
@@ -237,7 +240,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("update");
     Statement st(*this, c, kUpdate, "update", key);
     st.bind(1, key);
     st.bind(2, payload);
@@ -256,7 +259,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("update_if");
     {
       Statement st(*this, c, kUpdateIf, "update_if", key);
       st.bind(1, key);
@@ -279,7 +282,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("touch");
     Statement st(*this, c, kTouch, "touch", key);
     st.bind(1, key);
     st.bind(2, expire);
@@ -291,7 +294,7 @@ class SqliteStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("remove");
     Statement st(*this, c, kRemove, "remove", key);
     st.bind(1, key);
     st.step();
@@ -300,7 +303,7 @@ class SqliteStore {
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string now = now_text();
-    Lease c = borrow();
+    Lease c = borrow("exists");
     Statement st(*this, c, kExists, "exists", key);
     st.bind(1, key);
     st.bind(2, now);
@@ -313,7 +316,7 @@ class SqliteStore {
     std::size_t removed = 0;
     for (;;) {
       std::lock_guard writer(pool_->writer);  // released between batches
-      Lease c = borrow();
+      Lease c = borrow("clear_expired");
       Statement st(*this, c, kClearExpired, "clear_expired", {});
       st.bind(1, now);
       st.bind(2, static_cast<std::int64_t>(options_.clear_batch));
@@ -352,10 +355,8 @@ class SqliteStore {
   };
 
   struct Pool {
-    std::mutex mutex;
-    std::condition_variable available;
-    std::vector<std::unique_ptr<Connection>> idle;
-    std::size_t open = 0;  // idle + borrowed
+    Pool(std::string_view store, detail::PoolSettings settings) : connections(store, settings) {}
+    detail::ConnectionPool<std::unique_ptr<Connection>> connections;
     // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
     // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
     // instead hands the lock over at once; busy_timeout is left for other processes.
@@ -363,20 +364,8 @@ class SqliteStore {
   };
 
   // A borrowed connection; goes back to the pool unless discard() was called (after an error).
-  class Lease {
-   public:
-    Lease(SqliteStore& store, std::unique_ptr<Connection> c) : store_(&store), c_(std::move(c)) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { store_->give_back(std::move(c_)); }
-    Connection* operator->() const noexcept { return c_.get(); }
-    Connection& operator*() const noexcept { return *c_; }
-    void discard() noexcept { c_.reset(); }
+  using Lease = detail::ConnectionPool<std::unique_ptr<Connection>>::Lease;
 
-   private:
-    SqliteStore* store_;
-    std::unique_ptr<Connection> c_;
-  };
 
   // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
   class Statement {
@@ -553,36 +542,12 @@ class SqliteStore {
     return c;
   }
 
-  Lease borrow() {
-    {
-      std::unique_lock lock(pool_->mutex);
-      pool_->available.wait(lock, [this] { return !pool_->idle.empty() || pool_->open < options_.max_connections; });
-      if (!pool_->idle.empty()) {
-        std::unique_ptr<Connection> c = std::move(pool_->idle.back());
-        pool_->idle.pop_back();
-        return Lease(*this, std::move(c));
-      }
-      ++pool_->open;  // reserved; opened outside the lock
-    }
-    try {
-      return Lease(*this, open_connection(/*initialize=*/false));
-    } catch (...) {
-      give_back(nullptr);
-      throw;
-    }
-  }
-
-  // Returns a connection to the pool, or (nullptr) releases its slot.
-  void give_back(std::unique_ptr<Connection> c) noexcept {
-    {
-      std::lock_guard lock(pool_->mutex);
-      if (c) {
-        pool_->idle.push_back(std::move(c));
-      } else {
-        --pool_->open;
-      }
-    }
-    pool_->available.notify_one();
+  Lease borrow(const char* op) {
+    return pool_->connections.acquire([this] { return open_connection(/*initialize=*/false); },
+                                      [&](const std::string& what) {
+                                        return std::string("SqliteStore::") + op + ": " + what + " (" + path_string_ +
+                                               ")";
+                                      });
   }
 
   Options options_;

@@ -28,7 +28,7 @@ TEST_CASE("SqliteStore: a removed session is never brought back by racing update
 TEST_CASE("SqliteStore: more threads than connections just queue", "[sqlite][concurrency]") {
   Fixture f;
   sessions::SqliteStore::Options options = f.options();
-  options.max_connections = 2;
+  options.pool_size = 2;
   sessions::SqliteStore small(options);
   sql_concurrency::many_sessions(small, f.settings, /*iterations=*/15);
 }

@@ -309,13 +309,13 @@ TEST_CASE("SqliteStore options from a URL", "[sqlite][url]") {
   CHECK(SqliteStore::options_from_url("SQLite:///a%20b.db").path == "/a b.db");
 
   o = SqliteStore::options_from_url(
-      "sqlite:///x.db?table=app_sessions&busy_timeout=250&synchronous=FULL&wal=off&max_connections=3&clear_batch=10"
+      "sqlite:///x.db?table=app_sessions&busy_timeout=250&synchronous=FULL&wal=off&pool_size=3&clear_batch=10"
       "&create_table=false");
   CHECK(o.table == "app_sessions");
   CHECK(o.busy_timeout == 250ms);
   CHECK(o.synchronous == sessions::SqliteSynchronous::full);
   CHECK_FALSE(o.wal);
-  CHECK(o.max_connections == 3);
+  CHECK(o.pool_size == 3);
   CHECK(o.clear_batch == 10);
   CHECK_FALSE(o.create_table);
 
@@ -323,7 +323,7 @@ TEST_CASE("SqliteStore options from a URL", "[sqlite][url]") {
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///x.db?busy_timout=5"), ConfigurationError);  // typo
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///x.db?busy_timeout=-1"), ConfigurationError);
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///x.db?synchronous=sometimes"), ConfigurationError);
-  CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///x.db?max_connections=0"), ConfigurationError);
+  CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///x.db?pool_size=0"), ConfigurationError);
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite://:memory:"), ConfigurationError);
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite:///:memory:"), ConfigurationError);
   CHECK_THROWS_AS(SqliteStore::options_from_url("sqlite://"), ConfigurationError);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sessions/errors.hpp"
+#include "sessions/storage/sqlite.hpp"
 #include "sessions/storage/url.hpp"
 #include "support/catch.hpp"
 
@@ -184,4 +185,19 @@ TEST_CASE("parse_url: error messages never show the password", "[url]") {
   } catch (const ConfigurationError& e) {
     CHECK(std::string(e.what()).find("hunter2") == std::string::npos);
   }
+}
+
+TEST_CASE("url_scheme: the scheme of every store URL form, with or without an authority", "[url]") {
+  CHECK(sessions::url_scheme("sqlite:/tmp/x.db") == "sqlite");
+  CHECK(sessions::url_scheme("SQLite:///tmp/x.db") == "sqlite");
+  CHECK(sessions::url_scheme("file:/var/sessions") == "file");
+  CHECK(sessions::url_scheme("redis://127.0.0.1:6379/0") == "redis");
+  CHECK_THROWS_WITH(sessions::url_scheme("/tmp/x.db"), Catch::Contains("no scheme"));
+  CHECK_THROWS_AS(sessions::url_scheme(":x"), sessions::ConfigurationError);
+}
+
+TEST_CASE("SqliteStore: sqlite:/abs (no authority, RFC 3986) names the same file as sqlite:///abs", "[url]") {
+  CHECK(sessions::SqliteStore::options_from_url("sqlite:/tmp/x.db").path ==
+        sessions::SqliteStore::options_from_url("sqlite:///tmp/x.db").path);
+  CHECK(sessions::SqliteStore::options_from_url("sqlite:/tmp/x.db").path == "/tmp/x.db");
 }

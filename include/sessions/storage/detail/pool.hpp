@@ -45,7 +45,8 @@ inline void validate_pool_settings(std::string_view store, const PoolSettings& s
   }
 }
 
-/// `Conn` is a movable handle that closes its connection when destroyed (a unique_ptr or alike).
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
 template <class Conn>
 class ConnectionPool {
  public:
@@ -73,8 +74,10 @@ class ConnectionPool {
     ~Lease() {
       if (pool_ != nullptr) pool_->give_back(std::move(conn_));
     }
-    [[nodiscard]] Conn& get() noexcept { return conn_; }
-    [[nodiscard]] Conn& operator*() noexcept { return conn_; }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
     /// True when the connection was opened for this lease (not reused from the pool).
     [[nodiscard]] bool fresh() const noexcept { return fresh_; }
     /// The connection broke: it is closed instead of going back, and its slot is freed.
