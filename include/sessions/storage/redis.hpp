@@ -94,6 +94,7 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "detail/pool.hpp"
 #include "url.hpp"
 
 namespace sessions {
@@ -337,8 +338,12 @@ class RedisStore {
   using payload_type = std::string;
   using Options = RedisOptions;
 
-  explicit RedisStore(Options options) : options_(std::move(options)) {
-    if (options_.pool_size == 0) throw ConfigurationError("RedisStore: pool_size must be at least 1");
+  explicit RedisStore(Options options)
+      : options_(std::move(options)),
+        pool_("RedisStore",
+              detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
+                                   options_.reconnect_backoff_max},
+              options_.logger, detail::redis_store::kLogCategory) {
     if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
@@ -349,6 +354,7 @@ class RedisStore {
                   : "unix:" + options_.unix_socket;
     if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
     db_text_ = std::to_string(options_.db);
+    pool_.set_server("RedisStore: " + server_);
   }
   /// From a URL (see parse_redis_url()).
   explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
@@ -479,42 +485,17 @@ class RedisStore {
     std::size_t idle = 0;
   };
   [[nodiscard]] PoolState pool_state() const {
-    std::lock_guard lock(mutex_);
-    return PoolState{open_, idle_.size()};
+    const auto state = pool_.state();
+    return PoolState{state.open, state.idle};
   }
 
  private:
   using Context = detail::redis_store::Context;
   using Reply = detail::redis_store::Reply;
-  using SteadyClock = std::chrono::steady_clock;
 
   // A connection lent by the pool; given back on destruction, or closed if it broke.
-  class Lease {
-   public:
-    Lease(RedisStore& store, Context context, bool fresh) noexcept
-        : store_(&store), context_(std::move(context)), fresh_(fresh) {}
-    Lease(Lease&& other) noexcept : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (context_) store_->give_back(std::move(context_));
-    }
-    [[nodiscard]] redisContext* get() const noexcept { return context_.get(); }
-    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
-    /// Closes the connection instead of giving it back.
-    void discard() noexcept {
-      if (context_) {
-        context_.reset();
-        store_->forget_one();
-      }
-    }
+  using Lease = detail::ConnectionPool<Context>::Lease;
 
-   private:
-    RedisStore* store_;
-    Context context_;
-    bool fresh_;
-  };
 
   // Runs one command; a reply that is a Redis error becomes a StorageError.
   Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
@@ -577,70 +558,9 @@ class RedisStore {
   // --- the pool ------------------------------------------------------------------------------
 
   Lease acquire(const char* op, std::string_view key) {
-    const auto deadline = SteadyClock::now() + options_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      while (!idle_.empty()) {
-        Context context = std::move(idle_.back());
-        idle_.pop_back();
-        if (!detail::redis_store::looks_dead(context.get())) return Lease(*this, std::move(context), false);
-        --open_;  // closed by the server meanwhile (restart, idle timeout): replaced below
-      }
-      if (open_ < options_.pool_size) {
-        const auto now = SteadyClock::now();
-        if (now < retry_at_) {
-          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-          fail(op, key,
-               "the server is unreachable (" + last_error_ + "); next connection attempt in " +
-                   std::to_string(wait.count() + 1) + " ms");
-        }
-        ++open_;
-        lock.unlock();
-        return Lease(*this, connect_counted(op, key), true);
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
-        fail(op, key,
-             "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
-                 std::to_string(options_.pool_size) + ")");
-      }
-    }
-  }
-
-  // connect() for a slot already counted in open_: on failure the slot is released and the
-  // back-off starts (or grows).
-  Context connect_counted(const char* op, std::string_view key) {
-    try {
-      Context context = connect();
-      std::unique_lock lock(mutex_);
-      if (failures_ != 0) {
-        const int failures = failures_;
-        failures_ = 0;
-        retry_at_ = {};
-        lock.unlock();
-        options_.logger(
-            LogLevel::info, detail::redis_store::kLogCategory,
-            "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) + " failed attempt(s)");
-      }
-      return context;
-    } catch (const StorageError& e) {
-      const std::string why = e.what();
-      std::chrono::milliseconds pause{};
-      {
-        std::lock_guard lock(mutex_);
-        --open_;
-        ++failures_;
-        pause = options_.reconnect_backoff;
-        for (int i = 1; i < failures_ && pause < options_.reconnect_backoff_max; ++i) pause *= 2;
-        if (pause > options_.reconnect_backoff_max) pause = options_.reconnect_backoff_max;
-        retry_at_ = SteadyClock::now() + pause;
-        last_error_ = why;
-      }
-      cv_.notify_one();
-      options_.logger(
-          LogLevel::warning, detail::redis_store::kLogCategory,
-          "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
-      fail(op, key, why);
-    }
+    return pool_.acquire([this] { return connect(); },
+                         [](const Context& context) { return !detail::redis_store::looks_dead(context.get()); },
+                         [&](const std::string& what) { return message(op, key, what); });
   }
 
   // A new connection, authenticated and on the right database; StorageError (saying what failed,
@@ -677,29 +597,14 @@ class RedisStore {
     }
   }
 
-  void give_back(Context context) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(context));
-      } catch (...) {
-        --open_;  // no room to keep it: closed (context's destructor, after the lock)
-      }
-    }
-    cv_.notify_one();
-  }
-
-  void forget_one() noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      --open_;
-    }
-    cv_.notify_one();
-  }
-
   // --- errors ----------------------------------------------------------------------------------
 
   [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    throw StorageError(message(op, key, what));
+  }
+
+  // `RedisStore::op: server (session abcd...): what`
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
     std::string message = "RedisStore::";
     message += op;
     message += ": ";
@@ -711,7 +616,7 @@ class RedisStore {
     }
     message += ": ";
     message += what;
-    throw StorageError(message);
+    return message;
   }
 
   [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
@@ -722,13 +627,7 @@ class RedisStore {
   std::string server_;
   std::string db_text_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Context> idle_;
-  std::size_t open_ = 0;  // idle + lent + being connected
-  int failures_ = 0;      // consecutive failed connects
-  SteadyClock::time_point retry_at_{};
-  std::string last_error_;
+  detail::ConnectionPool<Context> pool_;
 };
 
 }  // namespace sessions

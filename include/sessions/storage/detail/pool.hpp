@@ -152,6 +152,8 @@ class ConnectionPool {
     return State{open_, idle_.size()};
   }
   [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
 
  private:
   // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
