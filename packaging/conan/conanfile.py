@@ -15,6 +15,7 @@ import os
 import re
 
 from conan import ConanFile
+from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.files import copy, load
 from conan.tools.layout import basic_layout
@@ -23,7 +24,8 @@ required_conan_version = ">=2.0"
 
 # option -> (requirement, component, the requirement's component to link)
 STORES = {
-    "with_hiredis": ("hiredis/[>=1.0 <2]", "redis", "hiredis::hiredislib"),
+    # 0.14 is what Debian 12 ships and the CMake package accepts (cmake/sessionsFindDeps.cmake).
+    "with_hiredis": ("hiredis/[>=0.14 <2]", "redis", "hiredis::hiredislib"),
     "with_libmemcached": ("libmemcached/[>=1.0 <2]", "memcached", "libmemcached::libmemcached"),
     "with_sqlite3": ("sqlite3/[>=3.40 <4]", "sqlite", "sqlite3::sqlite"),
     "with_libpq": ("libpq/[>=15 <18]", "postgres", "libpq::pq"),
@@ -32,6 +34,11 @@ STORES = {
 
 class SessionsConan(ConanFile):
     name = "sessions"
+    license = "MIT"
+    # The repository's public address is not written anywhere in it yet: set it here (and in
+    # vcpkg.json) when the project is published; until then Conan shows none.
+    url = None
+    homepage = None
     description = "Django's session framework (django.contrib.sessions) as a header-only C++20 library"
     topics = ("sessions", "django", "http", "cookies", "web", "header-only")
     package_type = "header-library"
@@ -48,7 +55,13 @@ class SessionsConan(ConanFile):
     def set_version(self):
         header = load(self, os.path.join(self._repository, "include", "sessions", "version.hpp"))
         parts = dict(re.findall(r"#define\s+SESSIONS_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)", header))
-        self.version = "{MAJOR}.{MINOR}.{PATCH}".format(**parts)
+        version = "{MAJOR}.{MINOR}.{PATCH}".format(**parts)
+        # A --version on the command line is kept only when it is the header's: a package labelled
+        # with another version than the code it holds would be worse than an error.
+        if self.version is not None and str(self.version) != version:
+            raise ConanInvalidConfiguration(
+                f"--version {self.version} differs from include/sessions/version.hpp ({version})")
+        self.version = version
 
     def export_sources(self):
         copy(self, "include/*", src=self._repository, dst=self.export_sources_folder)
