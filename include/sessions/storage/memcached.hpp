@@ -83,6 +83,7 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "detail/pool.hpp"
 #include "url.hpp"
 
 namespace sessions {
@@ -203,9 +204,11 @@ class MemcachedStore {
   using payload_type = std::string;
   using Options = MemcachedOptions;
 
-  explicit MemcachedStore(Options options) : options_(std::move(options)) {
+  explicit MemcachedStore(Options options)
+      : options_(std::move(options)),
+        pool_("MemcachedStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout}, options_.logger,
+              detail::memcached_store::kLogCategory) {
     if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
-    if (options_.pool_size == 0) throw ConfigurationError("MemcachedStore: pool_size must be at least 1");
     if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
       throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");
     }
@@ -398,24 +401,9 @@ class MemcachedStore {
 
  private:
   using Handle = detail::memcached_store::Handle;
-  using SteadyClock = std::chrono::steady_clock;
 
-  class Lease {
-   public:
-    Lease(MemcachedStore& store, Handle handle) noexcept : store_(&store), handle_(std::move(handle)) {}
-    Lease(Lease&& other) noexcept : store_(other.store_), handle_(std::move(other.handle_)) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (handle_) store_->give_back(std::move(handle_));
-    }
-    [[nodiscard]] memcached_st* get() const noexcept { return handle_.get(); }
+  using Lease = detail::ConnectionPool<Handle>::Lease;
 
-   private:
-    MemcachedStore* store_;
-    Handle handle_;
-  };
 
   void behave(memcached_behavior_t flag, std::uint64_t value) {
     const memcached_return_t rc = memcached_behavior_set(master_.get(), flag, value);
@@ -524,43 +512,17 @@ class MemcachedStore {
 
   // --- the pool --------------------------------------------------------------------------------
 
+  // A pooled handle: a clone of the master handle (libmemcached connects it on first use and
+  // reconnects by itself, so the pool's back-off stays off).
   Lease acquire(const char* op, std::string_view key, std::string_view name) {
-    const auto deadline = SteadyClock::now() + options_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      if (!idle_.empty()) {
-        Handle handle = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(*this, std::move(handle));
-      }
-      if (open_ < options_.pool_size) {
-        Handle handle;
-        {
+    return pool_.acquire(
+        [this] {
           std::lock_guard master_lock(master_mutex_);
-          handle.reset(memcached_clone(nullptr, master_.get()));
-        }
-        if (!handle) fail_text(op, key, name, "cannot create a libmemcached handle (out of memory)");
-        ++open_;
-        return Lease(*this, std::move(handle));
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
-        fail_text(op, key, name,
-                  "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
-                      std::to_string(options_.pool_size) + ")");
-      }
-    }
-  }
-
-  void give_back(Handle handle) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(handle));
-      } catch (...) {
-        --open_;
-      }
-    }
-    cv_.notify_one();
+          Handle handle(memcached_clone(nullptr, master_.get()));
+          if (!handle) throw StorageError("cannot create a libmemcached handle (out of memory)");
+          return handle;
+        },
+        [&](const std::string& what) { return message(op, key, name, what); });
   }
 
   // --- errors ----------------------------------------------------------------------------------
@@ -595,6 +557,12 @@ class MemcachedStore {
 
   [[noreturn]] void fail_text(const char* op, std::string_view key, std::string_view name,
                               const std::string& what) const {
+    throw StorageError(message(op, key, name, what));
+  }
+
+  // `MemcachedStore::op: server (session abcd...): what`
+  [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
+                                    const std::string& what) const {
     std::string message = "MemcachedStore::";
     message += op;
     message += ": ";
@@ -606,7 +574,7 @@ class MemcachedStore {
     }
     message += ": ";
     message += what;
-    throw StorageError(message);
+    return message;
   }
 
   Options options_;
@@ -614,10 +582,7 @@ class MemcachedStore {
   mutable std::mutex master_mutex_;
   std::string servers_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Handle> idle_;
-  std::size_t open_ = 0;
+  detail::ConnectionPool<Handle> pool_;
   static inline thread_local int last_errno_ = 0;
 };
 

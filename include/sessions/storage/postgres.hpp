@@ -90,6 +90,7 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "sql_common.hpp"
+#include "detail/pool.hpp"
 #include "url.hpp"
 
 namespace sessions {
@@ -223,9 +224,10 @@ class PostgresStore {
     return options;
   }
 
-  explicit PostgresStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+  explicit PostgresStore(Options options)
+      : options_(std::move(options)),
+        pool_(std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
-    if (options_.pool_size == 0) options_.pool_size = 1;
     if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
       throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
     }
@@ -240,9 +242,7 @@ class PostgresStore {
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
-    std::lock_guard lock(pool_->mutex);
-    pool_->idle.push_back(std::move(conn));
-    pool_->open = 1;
+    pool_->adopt(std::move(conn));
   }
 
   /// PostgresStore(options_from_url(url)) with the given clock and logger.
@@ -406,27 +406,23 @@ class PostgresStore {
     }
   };
 
-  struct Pool {
-    std::mutex mutex;
-    std::condition_variable available;
-    std::vector<std::unique_ptr<Conn>> idle;
-    std::size_t open = 0;  // idle + borrowed (a borrowed slot may not be connected yet)
-  };
+  using Pool = detail::ConnectionPool<std::unique_ptr<Conn>>;
 
+  // A pooled connection; closed instead of going back when it timed out, broke or never connected.
   class Lease {
    public:
-    Lease(PostgresStore& store, std::unique_ptr<Conn> c) : store_(&store), c_(std::move(c)) {}
+    explicit Lease(Pool::Lease lease) noexcept : lease_(std::move(lease)) {}
+    Lease(Lease&&) noexcept = default;
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (c_ && (c_->bad || c_->pg == nullptr)) c_.reset();
-      store_->give_back(std::move(c_));
+      if (lease_.get() != nullptr && (lease_->bad || lease_->pg == nullptr)) lease_.discard();
     }
-    Conn& operator*() const noexcept { return *c_; }
+    Conn& operator*() const noexcept { return *lease_; }
 
    private:
-    PostgresStore* store_;
-    std::unique_ptr<Conn> c_;
+    Pool::Lease lease_;
   };
 
   static Options with(Options o, Clock clock, Logger logger) {
@@ -741,34 +737,10 @@ class PostgresStore {
     return true;
   }
 
+  // A connection slot; connected by call() (a new Conn is not connected yet).
   Lease borrow(const char* op, std::string_view key) {
-    std::unique_lock lock(pool_->mutex);
-    const bool got = pool_->available.wait_for(lock, options_.pool_timeout, [this] {
-      return !pool_->idle.empty() || pool_->open < options_.pool_size;
-    });
-    if (!got) {
-      throw StorageError(message(op, key, "all " + std::to_string(options_.pool_size) + " connections stayed busy for " +
-                                              std::to_string(options_.pool_timeout.count()) + " ms"));
-    }
-    if (!pool_->idle.empty()) {
-      std::unique_ptr<Conn> c = std::move(pool_->idle.back());
-      pool_->idle.pop_back();
-      return Lease(*this, std::move(c));
-    }
-    ++pool_->open;
-    return Lease(*this, std::make_unique<Conn>());
-  }
-
-  void give_back(std::unique_ptr<Conn> c) noexcept {
-    {
-      std::lock_guard lock(pool_->mutex);
-      if (c) {
-        pool_->idle.push_back(std::move(c));
-      } else {
-        --pool_->open;
-      }
-    }
-    pool_->available.notify_one();
+    return Lease(pool_->acquire([] { return std::make_unique<Conn>(); },
+                                [&](const std::string& what) { return message(op, key, what); }));
   }
 
   Options options_;

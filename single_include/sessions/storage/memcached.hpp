@@ -188,6 +188,231 @@ struct Decoded {
 }  // namespace sessions::detail::cache_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 // ---- end sessions/detail/cache_value.hpp ----
+// ---- begin sessions/storage/detail/pool.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
+// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
+// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
+// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
+// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
+// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
+// unreachable server costs one connect timeout per back-off period, not one per request.
+
+namespace sessions::detail {
+
+/// The pool settings every connection-holding store's Options carries, under these names.
+struct PoolSettings {
+  /// Most connections open at once (in use or idle). At least 1.
+  std::size_t pool_size = 8;
+  /// Longest wait for a free connection when all pool_size are in use. Positive.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
+  /// backoff_max. Zero: no back-off.
+  std::chrono::milliseconds backoff{0};
+  std::chrono::milliseconds backoff_max{0};
+};
+
+/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
+inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
+  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
+  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
+    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
+                             std::to_string(s.pool_timeout.count()) + " ms)");
+  }
+  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
+    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
+  }
+}
+
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
+template <class Conn>
+class ConnectionPool {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
+  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
+  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
+                 std::string server = {})
+      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
+    validate_pool_settings(store, settings_);
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
+    /// True when the connection was opened for this lease (not reused from the pool).
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// The connection broke: it is closed instead of going back, and its slot is freed.
+    void discard() noexcept {
+      if (pool_ == nullptr) return;
+      { Conn closed = std::move(conn_); }
+      std::exchange(pool_, nullptr)->forget_one();
+    }
+
+   private:
+    ConnectionPool* pool_;
+    Conn conn_;
+    bool fresh_;
+  };
+
+  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
+  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
+  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
+  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
+  template <class Connect, class Healthy, class Context>
+  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
+    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Conn conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (healthy(conn)) return Lease(*this, std::move(conn), false);
+        --open_;  // closed by the server meanwhile: replaced below
+      }
+      if (open_ < settings_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                                     std::to_string(wait.count() + 1) + " ms"));
+        }
+        ++open_;  // reserved; connected outside the lock
+        lock.unlock();
+        return Lease(*this, connect_reserved(connect, context), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size) {
+        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
+                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
+      }
+    }
+  }
+
+  /// acquire() with every idle connection taken as healthy.
+  template <class Connect, class Context>
+  Lease acquire(Connect&& connect, Context&& context) {
+    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+  }
+
+  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
+  /// configuration); ignored when the pool is full.
+  void adopt(Conn conn) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= settings_.pool_size) return;
+    idle_.push_back(std::move(conn));
+    ++open_;
+  }
+
+  /// Connections open (lent, idle or being connected) and idle, at this instant.
+  struct State {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] State state() const {
+    std::lock_guard lock(mutex_);
+    return State{open_, idle_.size()};
+  }
+  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
+
+ private:
+  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
+  // starts (or grows), and the error is rethrown with the store's context.
+  template <class Connect, class Context>
+  Conn connect_reserved(Connect& connect, Context& context) {
+    try {
+      Conn conn = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = std::exchange(failures_, 0);
+        retry_at_ = {};
+        lock.unlock();
+        logger_(LogLevel::info, category_,
+                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
+      }
+      return conn;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = settings_.backoff;
+        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
+        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      if (pause > std::chrono::milliseconds::zero()) {
+        logger_(LogLevel::warning, category_,
+                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
+      }
+      throw StorageError(context(why));
+    } catch (...) {
+      forget_one();
+      throw;
+    }
+  }
+
+  void give_back(Conn conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(conn));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PoolSettings settings_;
+  Logger logger_;
+  std::string_view category_;
+  std::string server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// ---- end sessions/storage/detail/pool.hpp ----
 // ---- begin sessions/storage/url.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
@@ -668,9 +893,11 @@ class MemcachedStore {
   using payload_type = std::string;
   using Options = MemcachedOptions;
 
-  explicit MemcachedStore(Options options) : options_(std::move(options)) {
+  explicit MemcachedStore(Options options)
+      : options_(std::move(options)),
+        pool_("MemcachedStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout}, options_.logger,
+              detail::memcached_store::kLogCategory) {
     if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
-    if (options_.pool_size == 0) throw ConfigurationError("MemcachedStore: pool_size must be at least 1");
     if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
       throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");
     }
@@ -863,24 +1090,8 @@ class MemcachedStore {
 
  private:
   using Handle = detail::memcached_store::Handle;
-  using SteadyClock = std::chrono::steady_clock;
 
-  class Lease {
-   public:
-    Lease(MemcachedStore& store, Handle handle) noexcept : store_(&store), handle_(std::move(handle)) {}
-    Lease(Lease&& other) noexcept : store_(other.store_), handle_(std::move(other.handle_)) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (handle_) store_->give_back(std::move(handle_));
-    }
-    [[nodiscard]] memcached_st* get() const noexcept { return handle_.get(); }
-
-   private:
-    MemcachedStore* store_;
-    Handle handle_;
-  };
+  using Lease = detail::ConnectionPool<Handle>::Lease;
 
   void behave(memcached_behavior_t flag, std::uint64_t value) {
     const memcached_return_t rc = memcached_behavior_set(master_.get(), flag, value);
@@ -989,43 +1200,17 @@ class MemcachedStore {
 
   // --- the pool --------------------------------------------------------------------------------
 
+  // A pooled handle: a clone of the master handle (libmemcached connects it on first use and
+  // reconnects by itself, so the pool's back-off stays off).
   Lease acquire(const char* op, std::string_view key, std::string_view name) {
-    const auto deadline = SteadyClock::now() + options_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      if (!idle_.empty()) {
-        Handle handle = std::move(idle_.back());
-        idle_.pop_back();
-        return Lease(*this, std::move(handle));
-      }
-      if (open_ < options_.pool_size) {
-        Handle handle;
-        {
+    return pool_.acquire(
+        [this] {
           std::lock_guard master_lock(master_mutex_);
-          handle.reset(memcached_clone(nullptr, master_.get()));
-        }
-        if (!handle) fail_text(op, key, name, "cannot create a libmemcached handle (out of memory)");
-        ++open_;
-        return Lease(*this, std::move(handle));
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
-        fail_text(op, key, name,
-                  "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
-                      std::to_string(options_.pool_size) + ")");
-      }
-    }
-  }
-
-  void give_back(Handle handle) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(handle));
-      } catch (...) {
-        --open_;
-      }
-    }
-    cv_.notify_one();
+          Handle handle(memcached_clone(nullptr, master_.get()));
+          if (!handle) throw StorageError("cannot create a libmemcached handle (out of memory)");
+          return handle;
+        },
+        [&](const std::string& what) { return message(op, key, name, what); });
   }
 
   // --- errors ----------------------------------------------------------------------------------
@@ -1060,6 +1245,12 @@ class MemcachedStore {
 
   [[noreturn]] void fail_text(const char* op, std::string_view key, std::string_view name,
                               const std::string& what) const {
+    throw StorageError(message(op, key, name, what));
+  }
+
+  // `MemcachedStore::op: server (session abcd...): what`
+  [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
+                                    const std::string& what) const {
     std::string message = "MemcachedStore::";
     message += op;
     message += ": ";
@@ -1071,7 +1262,7 @@ class MemcachedStore {
     }
     message += ": ";
     message += what;
-    throw StorageError(message);
+    return message;
   }
 
   Options options_;
@@ -1079,10 +1270,7 @@ class MemcachedStore {
   mutable std::mutex master_mutex_;
   std::string servers_;
 
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Handle> idle_;
-  std::size_t open_ = 0;
+  detail::ConnectionPool<Handle> pool_;
   static inline thread_local int last_errno_ = 0;
 };
 

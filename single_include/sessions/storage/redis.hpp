@@ -201,6 +201,231 @@ struct Decoded {
 }  // namespace sessions::detail::cache_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 // ---- end sessions/detail/cache_value.hpp ----
+// ---- begin sessions/storage/detail/pool.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
+// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
+// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
+// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
+// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
+// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
+// unreachable server costs one connect timeout per back-off period, not one per request.
+
+namespace sessions::detail {
+
+/// The pool settings every connection-holding store's Options carries, under these names.
+struct PoolSettings {
+  /// Most connections open at once (in use or idle). At least 1.
+  std::size_t pool_size = 8;
+  /// Longest wait for a free connection when all pool_size are in use. Positive.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
+  /// backoff_max. Zero: no back-off.
+  std::chrono::milliseconds backoff{0};
+  std::chrono::milliseconds backoff_max{0};
+};
+
+/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
+inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
+  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
+  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
+    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
+                             std::to_string(s.pool_timeout.count()) + " ms)");
+  }
+  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
+    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
+  }
+}
+
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
+template <class Conn>
+class ConnectionPool {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
+  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
+  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
+                 std::string server = {})
+      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
+    validate_pool_settings(store, settings_);
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
+    /// True when the connection was opened for this lease (not reused from the pool).
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// The connection broke: it is closed instead of going back, and its slot is freed.
+    void discard() noexcept {
+      if (pool_ == nullptr) return;
+      { Conn closed = std::move(conn_); }
+      std::exchange(pool_, nullptr)->forget_one();
+    }
+
+   private:
+    ConnectionPool* pool_;
+    Conn conn_;
+    bool fresh_;
+  };
+
+  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
+  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
+  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
+  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
+  template <class Connect, class Healthy, class Context>
+  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
+    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Conn conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (healthy(conn)) return Lease(*this, std::move(conn), false);
+        --open_;  // closed by the server meanwhile: replaced below
+      }
+      if (open_ < settings_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                                     std::to_string(wait.count() + 1) + " ms"));
+        }
+        ++open_;  // reserved; connected outside the lock
+        lock.unlock();
+        return Lease(*this, connect_reserved(connect, context), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size) {
+        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
+                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
+      }
+    }
+  }
+
+  /// acquire() with every idle connection taken as healthy.
+  template <class Connect, class Context>
+  Lease acquire(Connect&& connect, Context&& context) {
+    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+  }
+
+  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
+  /// configuration); ignored when the pool is full.
+  void adopt(Conn conn) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= settings_.pool_size) return;
+    idle_.push_back(std::move(conn));
+    ++open_;
+  }
+
+  /// Connections open (lent, idle or being connected) and idle, at this instant.
+  struct State {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] State state() const {
+    std::lock_guard lock(mutex_);
+    return State{open_, idle_.size()};
+  }
+  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
+
+ private:
+  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
+  // starts (or grows), and the error is rethrown with the store's context.
+  template <class Connect, class Context>
+  Conn connect_reserved(Connect& connect, Context& context) {
+    try {
+      Conn conn = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = std::exchange(failures_, 0);
+        retry_at_ = {};
+        lock.unlock();
+        logger_(LogLevel::info, category_,
+                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
+      }
+      return conn;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = settings_.backoff;
+        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
+        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      if (pause > std::chrono::milliseconds::zero()) {
+        logger_(LogLevel::warning, category_,
+                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
+      }
+      throw StorageError(context(why));
+    } catch (...) {
+      forget_one();
+      throw;
+    }
+  }
+
+  void give_back(Conn conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(conn));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PoolSettings settings_;
+  Logger logger_;
+  std::string_view category_;
+  std::string server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// ---- end sessions/storage/detail/pool.hpp ----
 // ---- begin sessions/storage/url.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
@@ -804,8 +1029,12 @@ class RedisStore {
   using payload_type = std::string;
   using Options = RedisOptions;
 
-  explicit RedisStore(Options options) : options_(std::move(options)) {
-    if (options_.pool_size == 0) throw ConfigurationError("RedisStore: pool_size must be at least 1");
+  explicit RedisStore(Options options)
+      : options_(std::move(options)),
+        pool_("RedisStore",
+              detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
+                                   options_.reconnect_backoff_max},
+              options_.logger, detail::redis_store::kLogCategory) {
     if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
@@ -816,6 +1045,7 @@ class RedisStore {
                   : "unix:" + options_.unix_socket;
     if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
     db_text_ = std::to_string(options_.db);
+    pool_.set_server("RedisStore: " + server_);
   }
   /// From a URL (see parse_redis_url()).
   explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
@@ -946,42 +1176,16 @@ class RedisStore {
     std::size_t idle = 0;
   };
   [[nodiscard]] PoolState pool_state() const {
-    std::lock_guard lock(mutex_);
-    return PoolState{open_, idle_.size()};
+    const auto state = pool_.state();
+    return PoolState{state.open, state.idle};
   }
 
  private:
   using Context = detail::redis_store::Context;
   using Reply = detail::redis_store::Reply;
-  using SteadyClock = std::chrono::steady_clock;
 
   // A connection lent by the pool; given back on destruction, or closed if it broke.
-  class Lease {
-   public:
-    Lease(RedisStore& store, Context context, bool fresh) noexcept
-        : store_(&store), context_(std::move(context)), fresh_(fresh) {}
-    Lease(Lease&& other) noexcept : store_(other.store_), context_(std::move(other.context_)), fresh_(other.fresh_) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (context_) store_->give_back(std::move(context_));
-    }
-    [[nodiscard]] redisContext* get() const noexcept { return context_.get(); }
-    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
-    /// Closes the connection instead of giving it back.
-    void discard() noexcept {
-      if (context_) {
-        context_.reset();
-        store_->forget_one();
-      }
-    }
-
-   private:
-    RedisStore* store_;
-    Context context_;
-    bool fresh_;
-  };
+  using Lease = detail::ConnectionPool<Context>::Lease;
 
   // Runs one command; a reply that is a Redis error becomes a StorageError.
   Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
@@ -1044,70 +1248,9 @@ class RedisStore {
   // --- the pool ------------------------------------------------------------------------------
 
   Lease acquire(const char* op, std::string_view key) {
-    const auto deadline = SteadyClock::now() + options_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      while (!idle_.empty()) {
-        Context context = std::move(idle_.back());
-        idle_.pop_back();
-        if (!detail::redis_store::looks_dead(context.get())) return Lease(*this, std::move(context), false);
-        --open_;  // closed by the server meanwhile (restart, idle timeout): replaced below
-      }
-      if (open_ < options_.pool_size) {
-        const auto now = SteadyClock::now();
-        if (now < retry_at_) {
-          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-          fail(op, key,
-               "the server is unreachable (" + last_error_ + "); next connection attempt in " +
-                   std::to_string(wait.count() + 1) + " ms");
-        }
-        ++open_;
-        lock.unlock();
-        return Lease(*this, connect_counted(op, key), true);
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= options_.pool_size) {
-        fail(op, key,
-             "no free connection within " + std::to_string(options_.pool_timeout.count()) + " ms (pool_size " +
-                 std::to_string(options_.pool_size) + ")");
-      }
-    }
-  }
-
-  // connect() for a slot already counted in open_: on failure the slot is released and the
-  // back-off starts (or grows).
-  Context connect_counted(const char* op, std::string_view key) {
-    try {
-      Context context = connect();
-      std::unique_lock lock(mutex_);
-      if (failures_ != 0) {
-        const int failures = failures_;
-        failures_ = 0;
-        retry_at_ = {};
-        lock.unlock();
-        options_.logger(
-            LogLevel::info, detail::redis_store::kLogCategory,
-            "RedisStore: connected to " + server_ + " again after " + std::to_string(failures) + " failed attempt(s)");
-      }
-      return context;
-    } catch (const StorageError& e) {
-      const std::string why = e.what();
-      std::chrono::milliseconds pause{};
-      {
-        std::lock_guard lock(mutex_);
-        --open_;
-        ++failures_;
-        pause = options_.reconnect_backoff;
-        for (int i = 1; i < failures_ && pause < options_.reconnect_backoff_max; ++i) pause *= 2;
-        if (pause > options_.reconnect_backoff_max) pause = options_.reconnect_backoff_max;
-        retry_at_ = SteadyClock::now() + pause;
-        last_error_ = why;
-      }
-      cv_.notify_one();
-      options_.logger(
-          LogLevel::warning, detail::redis_store::kLogCategory,
-          "RedisStore: " + server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
-      fail(op, key, why);
-    }
+    return pool_.acquire([this] { return connect(); },
+                         [](const Context& context) { return !detail::redis_store::looks_dead(context.get()); },
+                         [&](const std::string& what) { return message(op, key, what); });
   }
 
   // A new connection, authenticated and on the right database; StorageError (saying what failed,
@@ -1144,29 +1287,14 @@ class RedisStore {
     }
   }
 
-  void give_back(Context context) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(context));
-      } catch (...) {
-        --open_;  // no room to keep it: closed (context's destructor, after the lock)
-      }
-    }
-    cv_.notify_one();
-  }
-
-  void forget_one() noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      --open_;
-    }
-    cv_.notify_one();
-  }
-
   // --- errors ----------------------------------------------------------------------------------
 
   [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    throw StorageError(message(op, key, what));
+  }
+
+  // `RedisStore::op: server (session abcd...): what`
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
     std::string message = "RedisStore::";
     message += op;
     message += ": ";
@@ -1178,7 +1306,7 @@ class RedisStore {
     }
     message += ": ";
     message += what;
-    throw StorageError(message);
+    return message;
   }
 
   [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
@@ -1189,13 +1317,7 @@ class RedisStore {
   std::string server_;
   std::string db_text_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Context> idle_;
-  std::size_t open_ = 0;  // idle + lent + being connected
-  int failures_ = 0;      // consecutive failed connects
-  SteadyClock::time_point retry_at_{};
-  std::string last_error_;
+  detail::ConnectionPool<Context> pool_;
 };
 
 }  // namespace sessions

@@ -56,15 +56,16 @@
 // Keys are checked with is_valid_session_key() before any SQL: an invalid key is absent.
 //
 // Threads: one instance serves every thread. It keeps a small pool of connections (at most
-// Options::max_connections, opened on demand), each with its statements prepared once; a call
-// borrows a connection for the duration of one statement. A connection is used by one thread at a
-// time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call mutex inside SQLite), and readers never
-// wait for each other or for the writer (WAL). Compared with one SQLITE_OPEN_FULLMUTEX connection,
-// this lets reads run in parallel and saves preparing statements per call. SQLite admits one
-// writer at a time: this process's writers queue on a mutex (SQLite's own busy handler would
-// make them poll and sleep in steps of milliseconds), and a writer that finds the file locked by
-// another process waits up to Options::busy_timeout, then fails with StorageError ("database is
-// locked"). Do not use a store across fork(): open a new one in the child.
+// Options::pool_size, opened on demand; a call waits at most Options::pool_timeout for one), each
+// with its statements prepared once; a call borrows a connection for the duration of one statement.
+// A connection is used by one thread at a time, so they are opened SQLITE_OPEN_NOMUTEX (no per-call
+// mutex inside SQLite), and readers never wait for each other or for the writer (WAL). Compared
+// with one SQLITE_OPEN_FULLMUTEX connection, this lets reads run in parallel and saves preparing
+// statements per call. SQLite admits one writer at a time: this process's writers queue on a mutex
+// (SQLite's own busy handler would make them poll and sleep in steps of milliseconds), and a writer
+// that finds the file locked by another process waits up to Options::busy_timeout, then fails with
+// StorageError ("database is locked"). Do not use a store across fork(): open a new one in the
+// child.
 //
 // Durability: WAL with synchronous=NORMAL (the default) never corrupts the database, and a
 // committed write survives a crash of the process; a power loss or an OS crash may lose the last
@@ -81,6 +82,231 @@
 
 #include <condition_variable>
 
+// ---- begin sessions/storage/detail/pool.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
+// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
+// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
+// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
+// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
+// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
+// unreachable server costs one connect timeout per back-off period, not one per request.
+
+namespace sessions::detail {
+
+/// The pool settings every connection-holding store's Options carries, under these names.
+struct PoolSettings {
+  /// Most connections open at once (in use or idle). At least 1.
+  std::size_t pool_size = 8;
+  /// Longest wait for a free connection when all pool_size are in use. Positive.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
+  /// backoff_max. Zero: no back-off.
+  std::chrono::milliseconds backoff{0};
+  std::chrono::milliseconds backoff_max{0};
+};
+
+/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
+inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
+  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
+  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
+    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
+                             std::to_string(s.pool_timeout.count()) + " ms)");
+  }
+  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
+    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
+  }
+}
+
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
+template <class Conn>
+class ConnectionPool {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
+  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
+  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
+                 std::string server = {})
+      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
+    validate_pool_settings(store, settings_);
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
+    /// True when the connection was opened for this lease (not reused from the pool).
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// The connection broke: it is closed instead of going back, and its slot is freed.
+    void discard() noexcept {
+      if (pool_ == nullptr) return;
+      { Conn closed = std::move(conn_); }
+      std::exchange(pool_, nullptr)->forget_one();
+    }
+
+   private:
+    ConnectionPool* pool_;
+    Conn conn_;
+    bool fresh_;
+  };
+
+  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
+  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
+  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
+  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
+  template <class Connect, class Healthy, class Context>
+  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
+    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Conn conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (healthy(conn)) return Lease(*this, std::move(conn), false);
+        --open_;  // closed by the server meanwhile: replaced below
+      }
+      if (open_ < settings_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                                     std::to_string(wait.count() + 1) + " ms"));
+        }
+        ++open_;  // reserved; connected outside the lock
+        lock.unlock();
+        return Lease(*this, connect_reserved(connect, context), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size) {
+        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
+                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
+      }
+    }
+  }
+
+  /// acquire() with every idle connection taken as healthy.
+  template <class Connect, class Context>
+  Lease acquire(Connect&& connect, Context&& context) {
+    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+  }
+
+  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
+  /// configuration); ignored when the pool is full.
+  void adopt(Conn conn) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= settings_.pool_size) return;
+    idle_.push_back(std::move(conn));
+    ++open_;
+  }
+
+  /// Connections open (lent, idle or being connected) and idle, at this instant.
+  struct State {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] State state() const {
+    std::lock_guard lock(mutex_);
+    return State{open_, idle_.size()};
+  }
+  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
+
+ private:
+  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
+  // starts (or grows), and the error is rethrown with the store's context.
+  template <class Connect, class Context>
+  Conn connect_reserved(Connect& connect, Context& context) {
+    try {
+      Conn conn = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = std::exchange(failures_, 0);
+        retry_at_ = {};
+        lock.unlock();
+        logger_(LogLevel::info, category_,
+                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
+      }
+      return conn;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = settings_.backoff;
+        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
+        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      if (pause > std::chrono::milliseconds::zero()) {
+        logger_(LogLevel::warning, category_,
+                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
+      }
+      throw StorageError(context(why));
+    } catch (...) {
+      forget_one();
+      throw;
+    }
+  }
+
+  void give_back(Conn conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(conn));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PoolSettings settings_;
+  Logger logger_;
+  std::string_view category_;
+  std::string server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// ---- end sessions/storage/detail/pool.hpp ----
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
@@ -615,8 +841,10 @@ class SqliteStore {
     /// journal_mode=WAL (set once, persistent in the file). Off: the file's journal mode is left
     /// as it is (use it on file systems without shared memory, e.g. network mounts).
     bool wal = true;
-    /// Connections kept at most; a call waits for one when all are in use.
-    std::size_t max_connections = 8;
+    /// Connections kept at most; a call waits up to pool_timeout for one when all are in use,
+    /// then gets StorageTimeout.
+    std::size_t pool_size = 8;
+    std::chrono::milliseconds pool_timeout{5000};
     /// Rows deleted per statement by clear_expired().
     std::size_t clear_batch = 1000;
     Clock clock{};
@@ -625,7 +853,7 @@ class SqliteStore {
 
   /// Options from a URL: `sqlite:///absolute/path.db`, `sqlite://relative/path.db` (or
   /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
-  /// synchronous (off|normal|full|extra), wal, max_connections, clear_batch. Anything else is
+  /// synchronous (off|normal|full|extra), wal, pool_size, pool_timeout (ms), clear_batch. Anything else is
   /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
   [[nodiscard]] static Options options_from_url(std::string_view text) {
     Url url = parse_url(text);
@@ -657,7 +885,8 @@ class SqliteStore {
     if (auto v = url.take_bool("create_table")) options.create_table = *v;
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("max_connections", 1, 1024)) options.max_connections = static_cast<std::size_t>(*v);
+    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
     if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
@@ -678,22 +907,20 @@ class SqliteStore {
     return options;
   }
 
-  explicit SqliteStore(Options options) : options_(std::move(options)), pool_(std::make_unique<Pool>()) {
+  explicit SqliteStore(Options options)
+      : options_(std::move(options)),
+        pool_(std::make_unique<Pool>("SqliteStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("SqliteStore", options_.table);
     if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
     if (::sqlite3_threadsafe() == 0) {
       throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
     }
-    if (options_.max_connections == 0) options_.max_connections = 1;
     if (options_.clear_batch == 0) options_.clear_batch = 1;
     path_string_ = options_.path.string();
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
     // rather than at the first request.
-    std::unique_ptr<Connection> first = open_connection(/*initialize=*/true);
-    std::lock_guard lock(pool_->mutex);
-    pool_->idle.push_back(std::move(first));
-    pool_->open = 1;
+    pool_->connections.adopt(open_connection(/*initialize=*/true));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -707,7 +934,7 @@ class SqliteStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string now = now_text();
-    Lease c = borrow();
+    Lease c = borrow("load");
     Statement st(*this, c, kLoad, "load", key);
     st.bind(1, key);
     st.bind(2, now);
@@ -728,7 +955,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("create");
     Statement st(*this, c, kCreate, "create", key);
     st.bind(1, key);
     st.bind(2, payload);
@@ -743,7 +970,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("update");
     Statement st(*this, c, kUpdate, "update", key);
     st.bind(1, key);
     st.bind(2, payload);
@@ -762,7 +989,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("update_if");
     {
       Statement st(*this, c, kUpdateIf, "update_if", key);
       st.bind(1, key);
@@ -785,7 +1012,7 @@ class SqliteStore {
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("touch");
     Statement st(*this, c, kTouch, "touch", key);
     st.bind(1, key);
     st.bind(2, expire);
@@ -797,7 +1024,7 @@ class SqliteStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     std::lock_guard writer(pool_->writer);
-    Lease c = borrow();
+    Lease c = borrow("remove");
     Statement st(*this, c, kRemove, "remove", key);
     st.bind(1, key);
     st.step();
@@ -806,7 +1033,7 @@ class SqliteStore {
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string now = now_text();
-    Lease c = borrow();
+    Lease c = borrow("exists");
     Statement st(*this, c, kExists, "exists", key);
     st.bind(1, key);
     st.bind(2, now);
@@ -819,7 +1046,7 @@ class SqliteStore {
     std::size_t removed = 0;
     for (;;) {
       std::lock_guard writer(pool_->writer);  // released between batches
-      Lease c = borrow();
+      Lease c = borrow("clear_expired");
       Statement st(*this, c, kClearExpired, "clear_expired", {});
       st.bind(1, now);
       st.bind(2, static_cast<std::int64_t>(options_.clear_batch));
@@ -858,10 +1085,8 @@ class SqliteStore {
   };
 
   struct Pool {
-    std::mutex mutex;
-    std::condition_variable available;
-    std::vector<std::unique_ptr<Connection>> idle;
-    std::size_t open = 0;  // idle + borrowed
+    Pool(std::string_view store, detail::PoolSettings settings) : connections(store, settings) {}
+    detail::ConnectionPool<std::unique_ptr<Connection>> connections;
     // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
     // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
     // instead hands the lock over at once; busy_timeout is left for other processes.
@@ -869,20 +1094,7 @@ class SqliteStore {
   };
 
   // A borrowed connection; goes back to the pool unless discard() was called (after an error).
-  class Lease {
-   public:
-    Lease(SqliteStore& store, std::unique_ptr<Connection> c) : store_(&store), c_(std::move(c)) {}
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() { store_->give_back(std::move(c_)); }
-    Connection* operator->() const noexcept { return c_.get(); }
-    Connection& operator*() const noexcept { return *c_; }
-    void discard() noexcept { c_.reset(); }
-
-   private:
-    SqliteStore* store_;
-    std::unique_ptr<Connection> c_;
-  };
+  using Lease = detail::ConnectionPool<std::unique_ptr<Connection>>::Lease;
 
   // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
   class Statement {
@@ -1059,36 +1271,12 @@ class SqliteStore {
     return c;
   }
 
-  Lease borrow() {
-    {
-      std::unique_lock lock(pool_->mutex);
-      pool_->available.wait(lock, [this] { return !pool_->idle.empty() || pool_->open < options_.max_connections; });
-      if (!pool_->idle.empty()) {
-        std::unique_ptr<Connection> c = std::move(pool_->idle.back());
-        pool_->idle.pop_back();
-        return Lease(*this, std::move(c));
-      }
-      ++pool_->open;  // reserved; opened outside the lock
-    }
-    try {
-      return Lease(*this, open_connection(/*initialize=*/false));
-    } catch (...) {
-      give_back(nullptr);
-      throw;
-    }
-  }
-
-  // Returns a connection to the pool, or (nullptr) releases its slot.
-  void give_back(std::unique_ptr<Connection> c) noexcept {
-    {
-      std::lock_guard lock(pool_->mutex);
-      if (c) {
-        pool_->idle.push_back(std::move(c));
-      } else {
-        --pool_->open;
-      }
-    }
-    pool_->available.notify_one();
+  Lease borrow(const char* op) {
+    return pool_->connections.acquire([this] { return open_connection(/*initialize=*/false); },
+                                      [&](const std::string& what) {
+                                        return std::string("SqliteStore::") + op + ": " + what + " (" + path_string_ +
+                                               ")";
+                                      });
   }
 
   Options options_;
