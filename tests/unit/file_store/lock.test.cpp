@@ -6,7 +6,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "catch.hpp"
+#include "support/catch.hpp"
 #include "file_store_support.hpp"
 #include "sessions/errors.hpp"
 

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "catch.hpp"
+#include "support/catch.hpp"
 
 namespace {
 

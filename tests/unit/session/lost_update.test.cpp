@@ -1,11 +1,8 @@
-// The shared lost-update suite (support/lost_update_suite.inc) against the stores of the core
-// library, and what a store without update_if() does with the setting.
+// Lost-update protection at the session layer: which stores have update_if(), what a store without
+// it does with the setting, and merge's bounds. The shared suite (support/lost_update_suite.inc)
+// runs from each store's folder (tests/unit/memory, tests/unit/file_store, ...).
 
 #include "support/fixtures.hpp"
-
-#define CAS_STORES sessions::MemoryStore, sessions::MemoryValueStore, sessions::FileStore
-
-#include "support/lost_update_suite.inc"
 
 TEST_CASE("lost update: every store of the core library has update_if", "[lost_update]") {
   STATIC_REQUIRE(sessions::CasStorage<sessions::MemoryStore>);
