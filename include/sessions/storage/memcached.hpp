@@ -83,6 +83,7 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "detail/key_value.hpp"
 #include "detail/pool.hpp"
 #include "url.hpp"
 
@@ -141,13 +142,8 @@ struct MemcachedOptions {
     for (const UrlHost& host : url.hosts)
       options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
   }
-  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
-  if (const auto value = url.take_milliseconds("timeout")) options.io_timeout = *value;
-  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
-  if (const auto value = url.take_integer("retry_timeout", 0, 3600))
-    options.retry_timeout = std::chrono::seconds{*value};
-  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
-  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  detail::key_value::take_common_parameters(url, options, options.io_timeout);
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
   url.reject_unknown_parameters();
   return options;
 }
@@ -228,8 +224,7 @@ class MemcachedStore {
         rc = memcached_server_add_unix_socket(master_.get(), server.host.c_str());
       } else {
         if (server.host.empty()) throw ConfigurationError("MemcachedStore: a server without a host");
-        servers_ += (server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host) + ":" +
-                    std::to_string(server.port);
+        servers_ += detail::key_value::host_port(server.host, server.port);
         rc = memcached_server_add(master_.get(), server.host.c_str(), server.port);
       }
       if (rc != MEMCACHED_SUCCESS) {
@@ -268,15 +263,8 @@ class MemcachedStore {
     const std::string name = cache_key(key);
     std::optional<std::string> value = get("load", key, name);
     if (!value) return std::nullopt;
-    const auto decoded = detail::cache_value::decode(*value);
-    if (!decoded) {
-      options_.logger(LogLevel::warning, detail::memcached_store::kLogCategory,
-                      "MemcachedStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
-                          "... is not a record of this store; treated as absent");
-      return std::nullopt;
-    }
-    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
-    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+    return detail::key_value::live_record(*value, options_.clock.now(), options_.logger,
+                                          detail::memcached_store::kLogCategory, "MemcachedStore", servers_, key);
   }
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -295,10 +283,7 @@ class MemcachedStore {
         &retried);
     if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
     if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
-      if (!retried) return false;
-      // The retry found the key taken: by the first attempt, or by someone else?
-      const std::optional<std::string> current = get("create", key, name);
-      return current && *current == value;
+      return detail::key_value::created_by_first_attempt(retried, value, [&] { return get("create", key, name); });
     }
     fail("create", key, name, rc);
   }
@@ -388,11 +373,7 @@ class MemcachedStore {
 
   /// The memcached key of a session: key_prefix + session key.
   [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    std::string name;
-    name.reserve(options_.key_prefix.size() + session_key.size());
-    name += options_.key_prefix;
-    name += session_key;
-    return name;
+    return detail::key_value::cache_key(options_.key_prefix, session_key);
   }
 
   /// "host:port,host:port", as configured.
@@ -536,15 +517,12 @@ class MemcachedStore {
     const char* host = memcached_server_name(instance);
     const std::string h = host != nullptr ? host : "?";
     if (!h.empty() && h.front() == '/') return "unix:" + h;
-    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
-           std::to_string(memcached_server_port(instance));
+    return detail::key_value::host_port(h, memcached_server_port(instance));
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
     if (rc == MEMCACHED_E2BIG) {
-      throw LimitExceeded("MemcachedStore::" + std::string(op) + ": " + server_of(name) + " (session " +
-                          std::string(loggable_key_prefix(key)) +
-                          "...): the value is larger than the server's item size limit (memcached -I)");
+      throw LimitExceeded(message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
     }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;
@@ -563,18 +541,7 @@ class MemcachedStore {
   // `MemcachedStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
                                     const std::string& what) const {
-    std::string message = "MemcachedStore::";
-    message += op;
-    message += ": ";
-    message += name.empty() ? servers_ : server_of(name);
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
-    message += ": ";
-    message += what;
-    return message;
+    return detail::key_value::message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
   }
 
   Options options_;

@@ -83,6 +83,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -94,6 +95,7 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "detail/key_value.hpp"
 #include "detail/pool.hpp"
 #include "url.hpp"
 
@@ -187,11 +189,7 @@ struct RedisOptions {
     db = *value;
   }
   if (db) options.db = static_cast<int>(*db);
-  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
-  if (const auto value = url.take_milliseconds("timeout")) options.command_timeout = *value;
-  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
-  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
-  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  detail::key_value::take_common_parameters(url, options, options.command_timeout);
   url.reject_unknown_parameters();
   return options;
 }
@@ -310,21 +308,33 @@ class SigpipeGuard {
 
 /// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
 /// context is then unusable).
-[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
-  constexpr std::size_t kMaxArgs = 8;
-  std::array<const char*, kMaxArgs> argv{};
-  std::array<std::size_t, kMaxArgs> lengths{};
-  std::size_t n = 0;
-  for (const std::string_view arg : args) {
-    if (n == kMaxArgs) break;
-    argv[n] = arg.data();
-    lengths[n] = arg.size();
-    ++n;
+[[nodiscard]] inline Reply command(redisContext* c, std::span<const std::string_view> args) {
+  // Every command of the store fits the arrays on the stack; a longer one takes the heap rather
+  // than losing arguments.
+  constexpr std::size_t kInline = 10;
+  std::array<const char*, kInline> argv_inline{};
+  std::array<std::size_t, kInline> lengths_inline{};
+  std::vector<const char*> argv_heap;
+  std::vector<std::size_t> lengths_heap;
+  const char** argv = argv_inline.data();
+  std::size_t* lengths = lengths_inline.data();
+  if (args.size() > kInline) {
+    argv_heap.resize(args.size());
+    lengths_heap.resize(args.size());
+    argv = argv_heap.data();
+    lengths = lengths_heap.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
   }
   SigpipeGuard guard;
-  void* raw = redisCommandArgv(c, static_cast<int>(n), argv.data(), lengths.data());
+  void* raw = redisCommandArgv(c, static_cast<int>(args.size()), argv, lengths);
   if (raw == nullptr) guard.consume();
   return Reply(static_cast<redisReply*>(raw));
+}
+[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  return command(c, std::span<const std::string_view>(args.begin(), args.size()));
 }
 
 [[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
@@ -348,10 +358,8 @@ class RedisStore {
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
     }
-    server_ = options_.unix_socket.empty()
-                  ? (options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host) + ":" +
-                        std::to_string(options_.port)
-                  : "unix:" + options_.unix_socket;
+    server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
+                                           : "unix:" + options_.unix_socket;
     if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
@@ -369,15 +377,9 @@ class RedisStore {
     const Reply reply = exec("load", key, {"GET", name});
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
-    const auto decoded = detail::cache_value::decode(detail::redis_store::reply_text(*reply));
-    if (!decoded) {
-      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
-                      "RedisStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
-                          "... on " + server_ + " is not a record of this store; treated as absent");
-      return std::nullopt;
-    }
-    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
-    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+    return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options_.clock.now(),
+                                          options_.logger, detail::redis_store::kLogCategory, "RedisStore", server_,
+                                          key);
   }
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -390,11 +392,11 @@ class RedisStore {
     bool retried = false;
     const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
-    if (!retried) return false;
-    // The retry found the key taken: by the first attempt (the connection broke after it was
-    // applied), or by someone else?
-    const Reply current = exec("create", key, {"GET", name});
-    return current->type == REDIS_REPLY_STRING && detail::redis_store::reply_text(*current) == value;
+    return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
+      const Reply current = exec("create", key, {"GET", name});
+      if (current->type != REDIS_REPLY_STRING) return std::nullopt;
+      return std::string(detail::redis_store::reply_text(*current));
+    });
   }
 
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -421,18 +423,10 @@ class RedisStore {
     now_digits.pop_back();  // 19 digits, no separator
     const std::string value = detail::cache_value::encode(expires_at, payload);
     const std::string ms = std::to_string(detail::cache_value::ttl(expires_at, now).count());
-    Reply reply = exec_raw("update_if", key,
-                           {"EVALSHA", detail::redis_store::kUpdateIfScriptSha1, "1", name, now_digits, expected, value, ms});
-    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      reply = exec_raw("update_if", key,
-                       {"EVAL", detail::redis_store::kUpdateIfScript, "1", name, now_digits, expected, value, ms});
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      fail("update_if", key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
-    }
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected("update_if", key, *reply);
-    if (reply->integer == 1) return CasResult::written;
-    return reply->integer == 2 ? CasResult::conflict : CasResult::missing;
+    const long long result = run_script("update_if", key, detail::redis_store::kUpdateIfScriptSha1,
+                                        detail::redis_store::kUpdateIfScript, {name, now_digits, expected, value, ms});
+    if (result == 1) return CasResult::written;
+    return result == 2 ? CasResult::conflict : CasResult::missing;
   }
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
@@ -468,11 +462,7 @@ class RedisStore {
 
   /// The Redis key of a session: key_prefix + session key.
   [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    std::string name;
-    name.reserve(options_.key_prefix.size() + session_key.size());
-    name += options_.key_prefix;
-    name += session_key;
-    return name;
+    return detail::key_value::cache_key(options_.key_prefix, session_key);
   }
 
   /// "host:port" or "unix:/path", as in messages.
@@ -512,6 +502,10 @@ class RedisStore {
   // reply is that second attempt's.
   Reply exec_raw(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
                  bool* retried = nullptr) {
+    return exec_raw(op, key, std::span<const std::string_view>(args.begin(), args.size()), retried);
+  }
+  Reply exec_raw(const char* op, std::string_view key, std::span<const std::string_view> args,
+                 bool* retried = nullptr) {
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
@@ -537,16 +531,28 @@ class RedisStore {
     now_digits.pop_back();  // 19 digits, no separator
     const std::string fresh = detail::cache_value::header(expires_at);
     const std::string ms = std::to_string(ttl.count());
-    Reply reply =
-        exec_raw(op, key, {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, fresh, ms});
+    return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
+                      {name, now_digits, fresh, ms}) == 1;
+  }
+
+  // One script call on one key (`key_and_args`: the key, then the arguments): EVALSHA, and EVAL
+  // when the server does not know the script yet (NOSCRIPT: the first call after a restart or a
+  // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
+  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
+                       std::initializer_list<std::string_view> key_and_args) {
+    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
+    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
+    Reply reply = exec_raw(op, key, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      reply = exec_raw(op, key, {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, fresh, ms});
+      argv[0] = "EVAL";
+      argv[1] = script;
+      reply = exec_raw(op, key, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
     if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
-    return reply->integer == 1;
+    return reply->integer;
   }
 
   bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
@@ -603,20 +609,8 @@ class RedisStore {
     throw StorageError(message(op, key, what));
   }
 
-  // `RedisStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
-    std::string message = "RedisStore::";
-    message += op;
-    message += ": ";
-    message += server_;
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
-    message += ": ";
-    message += what;
-    return message;
+    return detail::key_value::message("RedisStore", op, server_, key, what);
   }
 
   [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {

@@ -188,231 +188,14 @@ struct Decoded {
 }  // namespace sessions::detail::cache_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 // ---- end sessions/detail/cache_value.hpp ----
-// ---- begin sessions/storage/detail/pool.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
-// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
-// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
-// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
-// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
-// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
-// unreachable server costs one connect timeout per back-off period, not one per request.
+// ---- begin sessions/storage/detail/key_value.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+// What the key-value stores (RedisStore, MemcachedStore) share: the cache key of a session, the
+// decoding of a stored value into a live record, the read-back that settles a create retried on a
+// new connection, the server name for messages, the error-message format, and the URL parameters
+// both understand. Each store keeps only what its protocol does differently.
 
-namespace sessions::detail {
-
-/// The pool settings every connection-holding store's Options carries, under these names.
-struct PoolSettings {
-  /// Most connections open at once (in use or idle). At least 1.
-  std::size_t pool_size = 8;
-  /// Longest wait for a free connection when all pool_size are in use. Positive.
-  std::chrono::milliseconds pool_timeout{1000};
-  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
-  /// backoff_max. Zero: no back-off.
-  std::chrono::milliseconds backoff{0};
-  std::chrono::milliseconds backoff_max{0};
-};
-
-/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
-inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
-  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
-    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
-  }
-}
-
-/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
-/// unique_ptr, possibly with a custom deleter).
-template <class Conn>
-class ConnectionPool {
- public:
-  using SteadyClock = std::chrono::steady_clock;
-
-  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
-  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
-  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
-                 std::string server = {})
-      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
-    validate_pool_settings(store, settings_);
-  }
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-
-  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
-  class Lease {
-   public:
-    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
-    Lease(Lease&& other) noexcept
-        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
-    }
-    // Conn is pointer-like: these reach the connection it owns.
-    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
-    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
-    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
-    /// True when the connection was opened for this lease (not reused from the pool).
-    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
-    /// The connection broke: it is closed instead of going back, and its slot is freed.
-    void discard() noexcept {
-      if (pool_ == nullptr) return;
-      { Conn closed = std::move(conn_); }
-      std::exchange(pool_, nullptr)->forget_one();
-    }
-
-   private:
-    ConnectionPool* pool_;
-    Conn conn_;
-    bool fresh_;
-  };
-
-  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
-  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
-  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
-  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
-  template <class Connect, class Healthy, class Context>
-  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
-    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      while (!idle_.empty()) {
-        Conn conn = std::move(idle_.back());
-        idle_.pop_back();
-        if (healthy(conn)) return Lease(*this, std::move(conn), false);
-        --open_;  // closed by the server meanwhile: replaced below
-      }
-      if (open_ < settings_.pool_size) {
-        const auto now = SteadyClock::now();
-        if (now < retry_at_) {
-          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
-                                     std::to_string(wait.count() + 1) + " ms"));
-        }
-        ++open_;  // reserved; connected outside the lock
-        lock.unlock();
-        return Lease(*this, connect_reserved(connect, context), true);
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
-        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
-                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
-      }
-    }
-  }
-
-  /// acquire() with every idle connection taken as healthy.
-  template <class Connect, class Context>
-  Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
-  }
-
-  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
-  /// configuration); ignored when the pool is full.
-  void adopt(Conn conn) {
-    std::lock_guard lock(mutex_);
-    if (open_ >= settings_.pool_size) return;
-    idle_.push_back(std::move(conn));
-    ++open_;
-  }
-
-  /// Connections open (lent, idle or being connected) and idle, at this instant.
-  struct State {
-    std::size_t open = 0;
-    std::size_t idle = 0;
-  };
-  [[nodiscard]] State state() const {
-    std::lock_guard lock(mutex_);
-    return State{open_, idle_.size()};
-  }
-  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
-  /// The prefix of back-off messages, for a store that knows its server only after validating.
-  void set_server(std::string server) { server_ = std::move(server); }
-
- private:
-  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
-  // starts (or grows), and the error is rethrown with the store's context.
-  template <class Connect, class Context>
-  Conn connect_reserved(Connect& connect, Context& context) {
-    try {
-      Conn conn = connect();
-      std::unique_lock lock(mutex_);
-      if (failures_ != 0) {
-        const int failures = std::exchange(failures_, 0);
-        retry_at_ = {};
-        lock.unlock();
-        logger_(LogLevel::info, category_,
-                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
-      }
-      return conn;
-    } catch (const StorageError& e) {
-      const std::string why = e.what();
-      std::chrono::milliseconds pause{};
-      {
-        std::lock_guard lock(mutex_);
-        --open_;
-        ++failures_;
-        pause = settings_.backoff;
-        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
-        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
-        retry_at_ = SteadyClock::now() + pause;
-        last_error_ = why;
-      }
-      cv_.notify_one();
-      if (pause > std::chrono::milliseconds::zero()) {
-        logger_(LogLevel::warning, category_,
-                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
-      }
-      throw StorageError(context(why));
-    } catch (...) {
-      forget_one();
-      throw;
-    }
-  }
-
-  void give_back(Conn conn) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(conn));
-      } catch (...) {
-        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
-      }
-    }
-    cv_.notify_one();
-  }
-
-  void forget_one() noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      --open_;
-    }
-    cv_.notify_one();
-  }
-
-  PoolSettings settings_;
-  Logger logger_;
-  std::string_view category_;
-  std::string server_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Conn> idle_;
-  std::size_t open_ = 0;  // idle + lent + being connected
-  int failures_ = 0;      // consecutive failed connects
-  SteadyClock::time_point retry_at_{};
-  std::string last_error_;
-};
-
-}  // namespace sessions::detail
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-// ---- end sessions/storage/detail/pool.hpp ----
 // ---- begin sessions/storage/url.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
@@ -775,6 +558,316 @@ namespace detail::url {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 // ---- end sessions/storage/url.hpp ----
 
+namespace sessions::detail::key_value {
+
+/// The server key of a session: key_prefix + session key.
+[[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
+  std::string name;
+  name.reserve(prefix.size() + session_key.size());
+  name += prefix;
+  name += session_key;
+  return name;
+}
+
+/// "host:port", an IPv6 literal in brackets: how messages name a server.
+[[nodiscard]] inline std::string host_port(std::string_view host, unsigned port) {
+  std::string out;
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+/// `Store::op: server (session abcd...): what`, the format of every error of these stores.
+[[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
+                                         std::string_view key, std::string_view what) {
+  std::string out(store);
+  out += "::";
+  out += op;
+  out += ": ";
+  out += server;
+  if (!key.empty()) {
+    out += " (session ";
+    out += loggable_key_prefix(key);
+    out += "...)";
+  }
+  out += ": ";
+  out += what;
+  return out;
+}
+
+/// The live record a stored value holds: nullopt when it has expired by `now`, or when it is not a
+/// value of these stores (logged as a warning, then treated as absent: another program may share
+/// the server and the prefix).
+[[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
+                                                                   const Logger& logger, std::string_view category,
+                                                                   std::string_view store, std::string_view server,
+                                                                   std::string_view key) {
+  const auto decoded = cache_value::decode(value);
+  if (!decoded) {
+    logger(LogLevel::warning, category,
+           std::string(store) + ": the value under the key for session " + std::string(loggable_key_prefix(key)) +
+               "... on " + std::string(server) + " is not a record of this store; treated as absent");
+    return std::nullopt;
+  }
+  if (decoded->expires_at <= now) return std::nullopt;
+  return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+}
+
+/// A create-if-absent found the key taken. When the command was retried on a new connection, the
+/// first attempt may have been applied before its connection broke: the record is then ours
+/// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
+/// when there is none).
+template <class Read>
+[[nodiscard]] bool created_by_first_attempt(bool retried, std::string_view written, Read&& read) {
+  if (!retried) return false;
+  const std::optional<std::string> current = read();
+  return current && *current == written;
+}
+
+/// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
+/// I/O), pool_timeout; and pool_size, key_prefix.
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+}
+
+}  // namespace sessions::detail::key_value
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+// ---- end sessions/storage/detail/key_value.hpp ----
+// ---- begin sessions/storage/detail/pool.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
+// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
+// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
+// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
+// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
+// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
+// unreachable server costs one connect timeout per back-off period, not one per request.
+
+namespace sessions::detail {
+
+/// The pool settings every connection-holding store's Options carries, under these names.
+struct PoolSettings {
+  /// Most connections open at once (in use or idle). At least 1.
+  std::size_t pool_size = 8;
+  /// Longest wait for a free connection when all pool_size are in use. Positive.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
+  /// backoff_max. Zero: no back-off.
+  std::chrono::milliseconds backoff{0};
+  std::chrono::milliseconds backoff_max{0};
+};
+
+/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
+inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
+  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
+  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
+    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
+                             std::to_string(s.pool_timeout.count()) + " ms)");
+  }
+  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
+    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
+  }
+}
+
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
+template <class Conn>
+class ConnectionPool {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
+  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
+  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
+                 std::string server = {})
+      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
+    validate_pool_settings(store, settings_);
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
+    /// True when the connection was opened for this lease (not reused from the pool).
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// The connection broke: it is closed instead of going back, and its slot is freed.
+    void discard() noexcept {
+      if (pool_ == nullptr) return;
+      { Conn closed = std::move(conn_); }
+      std::exchange(pool_, nullptr)->forget_one();
+    }
+
+   private:
+    ConnectionPool* pool_;
+    Conn conn_;
+    bool fresh_;
+  };
+
+  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
+  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
+  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
+  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
+  template <class Connect, class Healthy, class Context>
+  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
+    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Conn conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (healthy(conn)) return Lease(*this, std::move(conn), false);
+        --open_;  // closed by the server meanwhile: replaced below
+      }
+      if (open_ < settings_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                                     std::to_string(wait.count() + 1) + " ms"));
+        }
+        ++open_;  // reserved; connected outside the lock
+        lock.unlock();
+        return Lease(*this, connect_reserved(connect, context), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size) {
+        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
+                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
+      }
+    }
+  }
+
+  /// acquire() with every idle connection taken as healthy.
+  template <class Connect, class Context>
+  Lease acquire(Connect&& connect, Context&& context) {
+    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+  }
+
+  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
+  /// configuration); ignored when the pool is full.
+  void adopt(Conn conn) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= settings_.pool_size) return;
+    idle_.push_back(std::move(conn));
+    ++open_;
+  }
+
+  /// Connections open (lent, idle or being connected) and idle, at this instant.
+  struct State {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] State state() const {
+    std::lock_guard lock(mutex_);
+    return State{open_, idle_.size()};
+  }
+  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
+
+ private:
+  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
+  // starts (or grows), and the error is rethrown with the store's context.
+  template <class Connect, class Context>
+  Conn connect_reserved(Connect& connect, Context& context) {
+    try {
+      Conn conn = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = std::exchange(failures_, 0);
+        retry_at_ = {};
+        lock.unlock();
+        logger_(LogLevel::info, category_,
+                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
+      }
+      return conn;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = settings_.backoff;
+        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
+        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      if (pause > std::chrono::milliseconds::zero()) {
+        logger_(LogLevel::warning, category_,
+                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
+      }
+      throw StorageError(context(why));
+    } catch (...) {
+      forget_one();
+      throw;
+    }
+  }
+
+  void give_back(Conn conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(conn));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PoolSettings settings_;
+  Logger logger_;
+  std::string_view category_;
+  std::string server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// ---- end sessions/storage/detail/pool.hpp ----
+
 namespace sessions {
 
 struct MemcachedServer {
@@ -830,13 +923,8 @@ struct MemcachedOptions {
     for (const UrlHost& host : url.hosts)
       options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
   }
-  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
-  if (const auto value = url.take_milliseconds("timeout")) options.io_timeout = *value;
-  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
-  if (const auto value = url.take_integer("retry_timeout", 0, 3600))
-    options.retry_timeout = std::chrono::seconds{*value};
-  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
-  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  detail::key_value::take_common_parameters(url, options, options.io_timeout);
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
   url.reject_unknown_parameters();
   return options;
 }
@@ -917,8 +1005,7 @@ class MemcachedStore {
         rc = memcached_server_add_unix_socket(master_.get(), server.host.c_str());
       } else {
         if (server.host.empty()) throw ConfigurationError("MemcachedStore: a server without a host");
-        servers_ += (server.host.find(':') != std::string::npos ? "[" + server.host + "]" : server.host) + ":" +
-                    std::to_string(server.port);
+        servers_ += detail::key_value::host_port(server.host, server.port);
         rc = memcached_server_add(master_.get(), server.host.c_str(), server.port);
       }
       if (rc != MEMCACHED_SUCCESS) {
@@ -957,15 +1044,8 @@ class MemcachedStore {
     const std::string name = cache_key(key);
     std::optional<std::string> value = get("load", key, name);
     if (!value) return std::nullopt;
-    const auto decoded = detail::cache_value::decode(*value);
-    if (!decoded) {
-      options_.logger(LogLevel::warning, detail::memcached_store::kLogCategory,
-                      "MemcachedStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
-                          "... is not a record of this store; treated as absent");
-      return std::nullopt;
-    }
-    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
-    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+    return detail::key_value::live_record(*value, options_.clock.now(), options_.logger,
+                                          detail::memcached_store::kLogCategory, "MemcachedStore", servers_, key);
   }
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -984,10 +1064,7 @@ class MemcachedStore {
         &retried);
     if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
     if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
-      if (!retried) return false;
-      // The retry found the key taken: by the first attempt, or by someone else?
-      const std::optional<std::string> current = get("create", key, name);
-      return current && *current == value;
+      return detail::key_value::created_by_first_attempt(retried, value, [&] { return get("create", key, name); });
     }
     fail("create", key, name, rc);
   }
@@ -1077,11 +1154,7 @@ class MemcachedStore {
 
   /// The memcached key of a session: key_prefix + session key.
   [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    std::string name;
-    name.reserve(options_.key_prefix.size() + session_key.size());
-    name += options_.key_prefix;
-    name += session_key;
-    return name;
+    return detail::key_value::cache_key(options_.key_prefix, session_key);
   }
 
   /// "host:port,host:port", as configured.
@@ -1224,15 +1297,12 @@ class MemcachedStore {
     const char* host = memcached_server_name(instance);
     const std::string h = host != nullptr ? host : "?";
     if (!h.empty() && h.front() == '/') return "unix:" + h;
-    return (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
-           std::to_string(memcached_server_port(instance));
+    return detail::key_value::host_port(h, memcached_server_port(instance));
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
     if (rc == MEMCACHED_E2BIG) {
-      throw LimitExceeded("MemcachedStore::" + std::string(op) + ": " + server_of(name) + " (session " +
-                          std::string(loggable_key_prefix(key)) +
-                          "...): the value is larger than the server's item size limit (memcached -I)");
+      throw LimitExceeded(message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
     }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;
@@ -1251,18 +1321,7 @@ class MemcachedStore {
   // `MemcachedStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
                                     const std::string& what) const {
-    std::string message = "MemcachedStore::";
-    message += op;
-    message += ": ";
-    message += name.empty() ? servers_ : server_of(name);
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
-    message += ": ";
-    message += what;
-    return message;
+    return detail::key_value::message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
   }
 
   Options options_;

@@ -201,231 +201,14 @@ struct Decoded {
 }  // namespace sessions::detail::cache_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 // ---- end sessions/detail/cache_value.hpp ----
-// ---- begin sessions/storage/detail/pool.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
-// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
-// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
-// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
-// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
-// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
-// unreachable server costs one connect timeout per back-off period, not one per request.
+// ---- begin sessions/storage/detail/key_value.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+// What the key-value stores (RedisStore, MemcachedStore) share: the cache key of a session, the
+// decoding of a stored value into a live record, the read-back that settles a create retried on a
+// new connection, the server name for messages, the error-message format, and the URL parameters
+// both understand. Each store keeps only what its protocol does differently.
 
-namespace sessions::detail {
-
-/// The pool settings every connection-holding store's Options carries, under these names.
-struct PoolSettings {
-  /// Most connections open at once (in use or idle). At least 1.
-  std::size_t pool_size = 8;
-  /// Longest wait for a free connection when all pool_size are in use. Positive.
-  std::chrono::milliseconds pool_timeout{1000};
-  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
-  /// backoff_max. Zero: no back-off.
-  std::chrono::milliseconds backoff{0};
-  std::chrono::milliseconds backoff_max{0};
-};
-
-/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
-inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
-  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
-    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
-  }
-}
-
-/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
-/// unique_ptr, possibly with a custom deleter).
-template <class Conn>
-class ConnectionPool {
- public:
-  using SteadyClock = std::chrono::steady_clock;
-
-  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
-  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
-  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
-                 std::string server = {})
-      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
-    validate_pool_settings(store, settings_);
-  }
-  ConnectionPool(const ConnectionPool&) = delete;
-  ConnectionPool& operator=(const ConnectionPool&) = delete;
-
-  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
-  class Lease {
-   public:
-    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
-    Lease(Lease&& other) noexcept
-        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
-    Lease& operator=(Lease&&) = delete;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    ~Lease() {
-      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
-    }
-    // Conn is pointer-like: these reach the connection it owns.
-    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
-    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
-    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
-    /// True when the connection was opened for this lease (not reused from the pool).
-    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
-    /// The connection broke: it is closed instead of going back, and its slot is freed.
-    void discard() noexcept {
-      if (pool_ == nullptr) return;
-      { Conn closed = std::move(conn_); }
-      std::exchange(pool_, nullptr)->forget_one();
-    }
-
-   private:
-    ConnectionPool* pool_;
-    Conn conn_;
-    bool fresh_;
-  };
-
-  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
-  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
-  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
-  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
-  template <class Connect, class Healthy, class Context>
-  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
-    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      while (!idle_.empty()) {
-        Conn conn = std::move(idle_.back());
-        idle_.pop_back();
-        if (healthy(conn)) return Lease(*this, std::move(conn), false);
-        --open_;  // closed by the server meanwhile: replaced below
-      }
-      if (open_ < settings_.pool_size) {
-        const auto now = SteadyClock::now();
-        if (now < retry_at_) {
-          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
-                                     std::to_string(wait.count() + 1) + " ms"));
-        }
-        ++open_;  // reserved; connected outside the lock
-        lock.unlock();
-        return Lease(*this, connect_reserved(connect, context), true);
-      }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
-        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
-                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
-      }
-    }
-  }
-
-  /// acquire() with every idle connection taken as healthy.
-  template <class Connect, class Context>
-  Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
-  }
-
-  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
-  /// configuration); ignored when the pool is full.
-  void adopt(Conn conn) {
-    std::lock_guard lock(mutex_);
-    if (open_ >= settings_.pool_size) return;
-    idle_.push_back(std::move(conn));
-    ++open_;
-  }
-
-  /// Connections open (lent, idle or being connected) and idle, at this instant.
-  struct State {
-    std::size_t open = 0;
-    std::size_t idle = 0;
-  };
-  [[nodiscard]] State state() const {
-    std::lock_guard lock(mutex_);
-    return State{open_, idle_.size()};
-  }
-  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
-  /// The prefix of back-off messages, for a store that knows its server only after validating.
-  void set_server(std::string server) { server_ = std::move(server); }
-
- private:
-  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
-  // starts (or grows), and the error is rethrown with the store's context.
-  template <class Connect, class Context>
-  Conn connect_reserved(Connect& connect, Context& context) {
-    try {
-      Conn conn = connect();
-      std::unique_lock lock(mutex_);
-      if (failures_ != 0) {
-        const int failures = std::exchange(failures_, 0);
-        retry_at_ = {};
-        lock.unlock();
-        logger_(LogLevel::info, category_,
-                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
-      }
-      return conn;
-    } catch (const StorageError& e) {
-      const std::string why = e.what();
-      std::chrono::milliseconds pause{};
-      {
-        std::lock_guard lock(mutex_);
-        --open_;
-        ++failures_;
-        pause = settings_.backoff;
-        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
-        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
-        retry_at_ = SteadyClock::now() + pause;
-        last_error_ = why;
-      }
-      cv_.notify_one();
-      if (pause > std::chrono::milliseconds::zero()) {
-        logger_(LogLevel::warning, category_,
-                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
-      }
-      throw StorageError(context(why));
-    } catch (...) {
-      forget_one();
-      throw;
-    }
-  }
-
-  void give_back(Conn conn) noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      try {
-        idle_.push_back(std::move(conn));
-      } catch (...) {
-        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
-      }
-    }
-    cv_.notify_one();
-  }
-
-  void forget_one() noexcept {
-    {
-      std::lock_guard lock(mutex_);
-      --open_;
-    }
-    cv_.notify_one();
-  }
-
-  PoolSettings settings_;
-  Logger logger_;
-  std::string_view category_;
-  std::string server_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Conn> idle_;
-  std::size_t open_ = 0;  // idle + lent + being connected
-  int failures_ = 0;      // consecutive failed connects
-  SteadyClock::time_point retry_at_{};
-  std::string last_error_;
-};
-
-}  // namespace sessions::detail
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
-// ---- end sessions/storage/detail/pool.hpp ----
 // ---- begin sessions/storage/url.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
@@ -788,6 +571,316 @@ namespace detail::url {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 // ---- end sessions/storage/url.hpp ----
 
+namespace sessions::detail::key_value {
+
+/// The server key of a session: key_prefix + session key.
+[[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
+  std::string name;
+  name.reserve(prefix.size() + session_key.size());
+  name += prefix;
+  name += session_key;
+  return name;
+}
+
+/// "host:port", an IPv6 literal in brackets: how messages name a server.
+[[nodiscard]] inline std::string host_port(std::string_view host, unsigned port) {
+  std::string out;
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+/// `Store::op: server (session abcd...): what`, the format of every error of these stores.
+[[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
+                                         std::string_view key, std::string_view what) {
+  std::string out(store);
+  out += "::";
+  out += op;
+  out += ": ";
+  out += server;
+  if (!key.empty()) {
+    out += " (session ";
+    out += loggable_key_prefix(key);
+    out += "...)";
+  }
+  out += ": ";
+  out += what;
+  return out;
+}
+
+/// The live record a stored value holds: nullopt when it has expired by `now`, or when it is not a
+/// value of these stores (logged as a warning, then treated as absent: another program may share
+/// the server and the prefix).
+[[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
+                                                                   const Logger& logger, std::string_view category,
+                                                                   std::string_view store, std::string_view server,
+                                                                   std::string_view key) {
+  const auto decoded = cache_value::decode(value);
+  if (!decoded) {
+    logger(LogLevel::warning, category,
+           std::string(store) + ": the value under the key for session " + std::string(loggable_key_prefix(key)) +
+               "... on " + std::string(server) + " is not a record of this store; treated as absent");
+    return std::nullopt;
+  }
+  if (decoded->expires_at <= now) return std::nullopt;
+  return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+}
+
+/// A create-if-absent found the key taken. When the command was retried on a new connection, the
+/// first attempt may have been applied before its connection broke: the record is then ours
+/// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
+/// when there is none).
+template <class Read>
+[[nodiscard]] bool created_by_first_attempt(bool retried, std::string_view written, Read&& read) {
+  if (!retried) return false;
+  const std::optional<std::string> current = read();
+  return current && *current == written;
+}
+
+/// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
+/// I/O), pool_timeout; and pool_size, key_prefix.
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+}
+
+}  // namespace sessions::detail::key_value
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
+// ---- end sessions/storage/detail/key_value.hpp ----
+// ---- begin sessions/storage/detail/pool.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// The connection pool every store that holds connections uses (SQLite, PostgreSQL, Redis,
+// memcached): at most `pool_size` connections, opened on demand and shared by every thread; a
+// caller that finds none free waits up to `pool_timeout` and then gets StorageTimeout. A
+// connection is lent as a Lease (RAII): it goes back to the pool when the lease ends, or is
+// closed when the lease was discard()ed because the connection broke. Optionally, failed connects
+// start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
+// unreachable server costs one connect timeout per back-off period, not one per request.
+
+namespace sessions::detail {
+
+/// The pool settings every connection-holding store's Options carries, under these names.
+struct PoolSettings {
+  /// Most connections open at once (in use or idle). At least 1.
+  std::size_t pool_size = 8;
+  /// Longest wait for a free connection when all pool_size are in use. Positive.
+  std::chrono::milliseconds pool_timeout{1000};
+  /// After a failed connect, no new one for this long, doubling per consecutive failure up to
+  /// backoff_max. Zero: no back-off.
+  std::chrono::milliseconds backoff{0};
+  std::chrono::milliseconds backoff_max{0};
+};
+
+/// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
+inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
+  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
+  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
+    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
+                             std::to_string(s.pool_timeout.count()) + " ms)");
+  }
+  if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
+    throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
+  }
+}
+
+/// `Conn` is a movable, pointer-like handle that closes its connection when destroyed (a
+/// unique_ptr, possibly with a custom deleter).
+template <class Conn>
+class ConnectionPool {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  /// `store` names the store in configuration errors; `logger` and `category` receive the back-off
+  /// warnings, prefixed with `server` ("RedisStore: 127.0.0.1:6379").
+  ConnectionPool(std::string_view store, PoolSettings settings, Logger logger = {}, std::string_view category = {},
+                 std::string server = {})
+      : settings_(settings), logger_(logger), category_(category), server_(std::move(server)) {
+    validate_pool_settings(store, settings_);
+  }
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  /// A lent connection: back to the pool when the lease ends, unless discard()ed.
+  class Lease {
+   public:
+    Lease(ConnectionPool& pool, Conn conn, bool fresh) noexcept : pool_(&pool), conn_(std::move(conn)), fresh_(fresh) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), fresh_(other.fresh_) {}
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->give_back(std::move(conn_));
+    }
+    // Conn is pointer-like: these reach the connection it owns.
+    [[nodiscard]] auto get() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto operator->() const noexcept { return conn_.get(); }
+    [[nodiscard]] auto& operator*() const noexcept { return *conn_; }
+    /// True when the connection was opened for this lease (not reused from the pool).
+    [[nodiscard]] bool fresh() const noexcept { return fresh_; }
+    /// The connection broke: it is closed instead of going back, and its slot is freed.
+    void discard() noexcept {
+      if (pool_ == nullptr) return;
+      { Conn closed = std::move(conn_); }
+      std::exchange(pool_, nullptr)->forget_one();
+    }
+
+   private:
+    ConnectionPool* pool_;
+    Conn conn_;
+    bool fresh_;
+  };
+
+  /// An idle connection (dropped first when `healthy(conn)` says it died while idle), or a new one
+  /// from `connect()` (which throws StorageError when it cannot). When all pool_size are lent,
+  /// waits up to pool_timeout, then throws StorageTimeout(`context(what)`); during a back-off,
+  /// StorageError(`context(what)`). `context` turns "what" into the store's full message.
+  template <class Connect, class Healthy, class Context>
+  Lease acquire(Connect&& connect, Healthy&& healthy, Context&& context) {
+    const auto deadline = SteadyClock::now() + settings_.pool_timeout;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      while (!idle_.empty()) {
+        Conn conn = std::move(idle_.back());
+        idle_.pop_back();
+        if (healthy(conn)) return Lease(*this, std::move(conn), false);
+        --open_;  // closed by the server meanwhile: replaced below
+      }
+      if (open_ < settings_.pool_size) {
+        const auto now = SteadyClock::now();
+        if (now < retry_at_) {
+          const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
+          throw StorageError(context("the server is unreachable (" + last_error_ + "); next connection attempt in " +
+                                     std::to_string(wait.count() + 1) + " ms"));
+        }
+        ++open_;  // reserved; connected outside the lock
+        lock.unlock();
+        return Lease(*this, connect_reserved(connect, context), true);
+      }
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= settings_.pool_size) {
+        throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
+                                     " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
+      }
+    }
+  }
+
+  /// acquire() with every idle connection taken as healthy.
+  template <class Connect, class Context>
+  Lease acquire(Connect&& connect, Context&& context) {
+    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+  }
+
+  /// Adds a connection opened outside the pool (a store's constructor opens one to check its
+  /// configuration); ignored when the pool is full.
+  void adopt(Conn conn) {
+    std::lock_guard lock(mutex_);
+    if (open_ >= settings_.pool_size) return;
+    idle_.push_back(std::move(conn));
+    ++open_;
+  }
+
+  /// Connections open (lent, idle or being connected) and idle, at this instant.
+  struct State {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] State state() const {
+    std::lock_guard lock(mutex_);
+    return State{open_, idle_.size()};
+  }
+  [[nodiscard]] const PoolSettings& settings() const noexcept { return settings_; }
+  /// The prefix of back-off messages, for a store that knows its server only after validating.
+  void set_server(std::string server) { server_ = std::move(server); }
+
+ private:
+  // connect() for a slot already counted in open_: on failure the slot is freed, the back-off
+  // starts (or grows), and the error is rethrown with the store's context.
+  template <class Connect, class Context>
+  Conn connect_reserved(Connect& connect, Context& context) {
+    try {
+      Conn conn = connect();
+      std::unique_lock lock(mutex_);
+      if (failures_ != 0) {
+        const int failures = std::exchange(failures_, 0);
+        retry_at_ = {};
+        lock.unlock();
+        logger_(LogLevel::info, category_,
+                server_ + ": connected again after " + std::to_string(failures) + " failed attempt(s)");
+      }
+      return conn;
+    } catch (const StorageError& e) {
+      const std::string why = e.what();
+      std::chrono::milliseconds pause{};
+      {
+        std::lock_guard lock(mutex_);
+        --open_;
+        ++failures_;
+        pause = settings_.backoff;
+        for (int i = 1; i < failures_ && pause < settings_.backoff_max; ++i) pause *= 2;
+        if (pause > settings_.backoff_max) pause = settings_.backoff_max;
+        retry_at_ = SteadyClock::now() + pause;
+        last_error_ = why;
+      }
+      cv_.notify_one();
+      if (pause > std::chrono::milliseconds::zero()) {
+        logger_(LogLevel::warning, category_,
+                server_ + ": " + why + "; no new attempt for " + std::to_string(pause.count()) + " ms");
+      }
+      throw StorageError(context(why));
+    } catch (...) {
+      forget_one();
+      throw;
+    }
+  }
+
+  void give_back(Conn conn) noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      try {
+        idle_.push_back(std::move(conn));
+      } catch (...) {
+        --open_;  // no room to keep it: closed (conn's destructor, after the lock)
+      }
+    }
+    cv_.notify_one();
+  }
+
+  void forget_one() noexcept {
+    {
+      std::lock_guard lock(mutex_);
+      --open_;
+    }
+    cv_.notify_one();
+  }
+
+  PoolSettings settings_;
+  Logger logger_;
+  std::string_view category_;
+  std::string server_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Conn> idle_;
+  std::size_t open_ = 0;  // idle + lent + being connected
+  int failures_ = 0;      // consecutive failed connects
+  SteadyClock::time_point retry_at_{};
+  std::string last_error_;
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
+// ---- end sessions/storage/detail/pool.hpp ----
+
 namespace sessions {
 
 struct RedisOptions {
@@ -878,11 +971,7 @@ struct RedisOptions {
     db = *value;
   }
   if (db) options.db = static_cast<int>(*db);
-  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
-  if (const auto value = url.take_milliseconds("timeout")) options.command_timeout = *value;
-  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
-  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
-  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+  detail::key_value::take_common_parameters(url, options, options.command_timeout);
   url.reject_unknown_parameters();
   return options;
 }
@@ -1001,21 +1090,33 @@ class SigpipeGuard {
 
 /// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
 /// context is then unusable).
-[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
-  constexpr std::size_t kMaxArgs = 8;
-  std::array<const char*, kMaxArgs> argv{};
-  std::array<std::size_t, kMaxArgs> lengths{};
-  std::size_t n = 0;
-  for (const std::string_view arg : args) {
-    if (n == kMaxArgs) break;
-    argv[n] = arg.data();
-    lengths[n] = arg.size();
-    ++n;
+[[nodiscard]] inline Reply command(redisContext* c, std::span<const std::string_view> args) {
+  // Every command of the store fits the arrays on the stack; a longer one takes the heap rather
+  // than losing arguments.
+  constexpr std::size_t kInline = 10;
+  std::array<const char*, kInline> argv_inline{};
+  std::array<std::size_t, kInline> lengths_inline{};
+  std::vector<const char*> argv_heap;
+  std::vector<std::size_t> lengths_heap;
+  const char** argv = argv_inline.data();
+  std::size_t* lengths = lengths_inline.data();
+  if (args.size() > kInline) {
+    argv_heap.resize(args.size());
+    lengths_heap.resize(args.size());
+    argv = argv_heap.data();
+    lengths = lengths_heap.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
   }
   SigpipeGuard guard;
-  void* raw = redisCommandArgv(c, static_cast<int>(n), argv.data(), lengths.data());
+  void* raw = redisCommandArgv(c, static_cast<int>(args.size()), argv, lengths);
   if (raw == nullptr) guard.consume();
   return Reply(static_cast<redisReply*>(raw));
+}
+[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  return command(c, std::span<const std::string_view>(args.begin(), args.size()));
 }
 
 [[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
@@ -1039,10 +1140,8 @@ class RedisStore {
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
     }
-    server_ = options_.unix_socket.empty()
-                  ? (options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host) + ":" +
-                        std::to_string(options_.port)
-                  : "unix:" + options_.unix_socket;
+    server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
+                                           : "unix:" + options_.unix_socket;
     if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
@@ -1060,15 +1159,9 @@ class RedisStore {
     const Reply reply = exec("load", key, {"GET", name});
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
-    const auto decoded = detail::cache_value::decode(detail::redis_store::reply_text(*reply));
-    if (!decoded) {
-      options_.logger(LogLevel::warning, detail::redis_store::kLogCategory,
-                      "RedisStore: the value under the key for session " + std::string(loggable_key_prefix(key)) +
-                          "... on " + server_ + " is not a record of this store; treated as absent");
-      return std::nullopt;
-    }
-    if (decoded->expires_at <= options_.clock.now()) return std::nullopt;
-    return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+    return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options_.clock.now(),
+                                          options_.logger, detail::redis_store::kLogCategory, "RedisStore", server_,
+                                          key);
   }
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -1081,11 +1174,11 @@ class RedisStore {
     bool retried = false;
     const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
-    if (!retried) return false;
-    // The retry found the key taken: by the first attempt (the connection broke after it was
-    // applied), or by someone else?
-    const Reply current = exec("create", key, {"GET", name});
-    return current->type == REDIS_REPLY_STRING && detail::redis_store::reply_text(*current) == value;
+    return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
+      const Reply current = exec("create", key, {"GET", name});
+      if (current->type != REDIS_REPLY_STRING) return std::nullopt;
+      return std::string(detail::redis_store::reply_text(*current));
+    });
   }
 
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
@@ -1112,18 +1205,10 @@ class RedisStore {
     now_digits.pop_back();  // 19 digits, no separator
     const std::string value = detail::cache_value::encode(expires_at, payload);
     const std::string ms = std::to_string(detail::cache_value::ttl(expires_at, now).count());
-    Reply reply = exec_raw("update_if", key,
-                           {"EVALSHA", detail::redis_store::kUpdateIfScriptSha1, "1", name, now_digits, expected, value, ms});
-    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      reply = exec_raw("update_if", key,
-                       {"EVAL", detail::redis_store::kUpdateIfScript, "1", name, now_digits, expected, value, ms});
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      fail("update_if", key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
-    }
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected("update_if", key, *reply);
-    if (reply->integer == 1) return CasResult::written;
-    return reply->integer == 2 ? CasResult::conflict : CasResult::missing;
+    const long long result = run_script("update_if", key, detail::redis_store::kUpdateIfScriptSha1,
+                                        detail::redis_store::kUpdateIfScript, {name, now_digits, expected, value, ms});
+    if (result == 1) return CasResult::written;
+    return result == 2 ? CasResult::conflict : CasResult::missing;
   }
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
@@ -1159,11 +1244,7 @@ class RedisStore {
 
   /// The Redis key of a session: key_prefix + session key.
   [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    std::string name;
-    name.reserve(options_.key_prefix.size() + session_key.size());
-    name += options_.key_prefix;
-    name += session_key;
-    return name;
+    return detail::key_value::cache_key(options_.key_prefix, session_key);
   }
 
   /// "host:port" or "unix:/path", as in messages.
@@ -1202,6 +1283,10 @@ class RedisStore {
   // reply is that second attempt's.
   Reply exec_raw(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
                  bool* retried = nullptr) {
+    return exec_raw(op, key, std::span<const std::string_view>(args.begin(), args.size()), retried);
+  }
+  Reply exec_raw(const char* op, std::string_view key, std::span<const std::string_view> args,
+                 bool* retried = nullptr) {
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
@@ -1227,16 +1312,28 @@ class RedisStore {
     now_digits.pop_back();  // 19 digits, no separator
     const std::string fresh = detail::cache_value::header(expires_at);
     const std::string ms = std::to_string(ttl.count());
-    Reply reply =
-        exec_raw(op, key, {"EVALSHA", detail::redis_store::kTouchScriptSha1, "1", name, now_digits, fresh, ms});
+    return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
+                      {name, now_digits, fresh, ms}) == 1;
+  }
+
+  // One script call on one key (`key_and_args`: the key, then the arguments): EVALSHA, and EVAL
+  // when the server does not know the script yet (NOSCRIPT: the first call after a restart or a
+  // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
+  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
+                       std::initializer_list<std::string_view> key_and_args) {
+    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
+    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
+    Reply reply = exec_raw(op, key, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      reply = exec_raw(op, key, {"EVAL", detail::redis_store::kTouchScript, "1", name, now_digits, fresh, ms});
+      argv[0] = "EVAL";
+      argv[1] = script;
+      reply = exec_raw(op, key, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
     if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
-    return reply->integer == 1;
+    return reply->integer;
   }
 
   bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
@@ -1293,20 +1390,8 @@ class RedisStore {
     throw StorageError(message(op, key, what));
   }
 
-  // `RedisStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
-    std::string message = "RedisStore::";
-    message += op;
-    message += ": ";
-    message += server_;
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
-    message += ": ";
-    message += what;
-    return message;
+    return detail::key_value::message("RedisStore", op, server_, key, what);
   }
 
   [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {

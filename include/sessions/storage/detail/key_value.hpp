@@ -1,0 +1,101 @@
+#pragma once
+// What the key-value stores (RedisStore, MemcachedStore) share: the cache key of a session, the
+// decoding of a stored value into a live record, the read-back that settles a create retried on a
+// new connection, the server name for messages, the error-message format, and the URL parameters
+// both understand. Each store keeps only what its protocol does differently.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "../../clock.hpp"
+#include "../../detail/cache_value.hpp"
+#include "../../log.hpp"
+#include "../../record.hpp"
+#include "../../session_key.hpp"
+#include "../url.hpp"
+
+namespace sessions::detail::key_value {
+
+/// The server key of a session: key_prefix + session key.
+[[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
+  std::string name;
+  name.reserve(prefix.size() + session_key.size());
+  name += prefix;
+  name += session_key;
+  return name;
+}
+
+/// "host:port", an IPv6 literal in brackets: how messages name a server.
+[[nodiscard]] inline std::string host_port(std::string_view host, unsigned port) {
+  std::string out;
+  const bool ipv6 = host.find(':') != std::string_view::npos;
+  if (ipv6) out += '[';
+  out += host;
+  if (ipv6) out += ']';
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+/// `Store::op: server (session abcd...): what`, the format of every error of these stores.
+[[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
+                                         std::string_view key, std::string_view what) {
+  std::string out(store);
+  out += "::";
+  out += op;
+  out += ": ";
+  out += server;
+  if (!key.empty()) {
+    out += " (session ";
+    out += loggable_key_prefix(key);
+    out += "...)";
+  }
+  out += ": ";
+  out += what;
+  return out;
+}
+
+/// The live record a stored value holds: nullopt when it has expired by `now`, or when it is not a
+/// value of these stores (logged as a warning, then treated as absent: another program may share
+/// the server and the prefix).
+[[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
+                                                                   const Logger& logger, std::string_view category,
+                                                                   std::string_view store, std::string_view server,
+                                                                   std::string_view key) {
+  const auto decoded = cache_value::decode(value);
+  if (!decoded) {
+    logger(LogLevel::warning, category,
+           std::string(store) + ": the value under the key for session " + std::string(loggable_key_prefix(key)) +
+               "... on " + std::string(server) + " is not a record of this store; treated as absent");
+    return std::nullopt;
+  }
+  if (decoded->expires_at <= now) return std::nullopt;
+  return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
+}
+
+/// A create-if-absent found the key taken. When the command was retried on a new connection, the
+/// first attempt may have been applied before its connection broke: the record is then ours
+/// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
+/// when there is none).
+template <class Read>
+[[nodiscard]] bool created_by_first_attempt(bool retried, std::string_view written, Read&& read) {
+  if (!retried) return false;
+  const std::optional<std::string> current = read();
+  return current && *current == written;
+}
+
+/// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
+/// I/O), pool_timeout; and pool_size, key_prefix.
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+  if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
+  if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
+  if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
+  if (const auto value = url.take_integer("pool_size", 1, 4096)) options.pool_size = static_cast<std::size_t>(*value);
+  if (auto value = url.take("key_prefix")) options.key_prefix = std::move(*value);
+}
+
+}  // namespace sessions::detail::key_value
