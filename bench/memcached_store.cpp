@@ -14,7 +14,7 @@ sessions::MemcachedStore* store() {
     if (servers != nullptr && *servers != '\0') {
       std::string first(servers);
       first = first.substr(0, first.find(','));
-      sessions::MemcachedOptions o = sessions::parse_memcached_url("memcached://" + first);
+      sessions::MemcachedOptions o = sessions::MemcachedStore::options_from_url("memcached://" + first);
       o.key_prefix = "sessions-bench:";
       made = std::make_unique<sessions::MemcachedStore>(o);
     }

@@ -17,7 +17,7 @@ sessions::RedisStore* store() {
   static std::unique_ptr<sessions::RedisStore> s = [] {
     std::unique_ptr<sessions::RedisStore> made;
     if (redis_url() != nullptr) {
-      sessions::RedisOptions o = sessions::parse_redis_url(redis_url());
+      sessions::RedisOptions o = sessions::RedisStore::options_from_url(redis_url());
       o.key_prefix = "sessions-bench:";
       made = std::make_unique<sessions::RedisStore>(o);
     }
@@ -41,7 +41,7 @@ struct Reply {
 /// The same commands with hiredis alone: the payload bytes are what RedisStore stored.
 void raw(benchmark::State& state, bool change) {
   if (store() == nullptr) return state.SkipWithError("SESSIONS_TEST_REDIS_URL is not set (run under tests/servers/redis.sh)");
-  const sessions::RedisOptions o = sessions::parse_redis_url(redis_url());
+  const sessions::RedisOptions o = sessions::RedisStore::options_from_url(redis_url());
   redisContext* c = redisConnect(o.host.c_str(), o.port);
   if (c == nullptr || c->err != 0) return state.SkipWithError("cannot connect to redis");
   const std::string name = "sessions-bench:" + bench::create_typical(*store());

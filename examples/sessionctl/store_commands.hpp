@@ -94,17 +94,13 @@ int with_store(std::string_view url, const sessions::Settings& settings, Use&& u
 #endif
 #ifdef SESSIONCTL_WITH_REDIS
   if (scheme == "redis" || scheme == "rediss" || scheme == "unix") {
-    sessions::RedisOptions options;
-    options.logger = sessions::Logger::silent();
-    sessions::RedisStore store{sessions::parse_redis_url(url, options)};
+    sessions::RedisStore store{url, settings.clock, sessions::Logger::silent()};
     return use(store);
   }
 #endif
 #ifdef SESSIONCTL_WITH_MEMCACHED
   if (scheme == "memcached") {
-    sessions::MemcachedOptions options;
-    options.logger = sessions::Logger::silent();
-    sessions::MemcachedStore store{sessions::parse_memcached_url(url, options)};
+    sessions::MemcachedStore store{url, settings.clock, sessions::Logger::silent()};
     return use(store);
   }
 #endif

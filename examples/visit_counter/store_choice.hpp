@@ -109,17 +109,13 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
 #endif
 #ifdef VISIT_COUNTER_WITH_REDIS
   if (scheme == "redis" || scheme == "rediss" || scheme == "unix") {
-    sessions::RedisOptions options;
-    options.logger = settings.logger;
-    sessions::RedisStore store{sessions::parse_redis_url(url, options)};
+    sessions::RedisStore store{url, settings.clock, settings.logger};
     return serve(store, django_format);
   }
 #endif
 #ifdef VISIT_COUNTER_WITH_MEMCACHED
   if (scheme == "memcached") {
-    sessions::MemcachedOptions options;
-    options.logger = settings.logger;
-    sessions::MemcachedStore store{sessions::parse_memcached_url(url, options)};
+    sessions::MemcachedStore store{url, settings.clock, settings.logger};
     return serve(store, django_format);
   }
 #endif

@@ -85,6 +85,7 @@
 #include "../session_key.hpp"
 #include "detail/key_value.hpp"
 #include "detail/pool.hpp"
+#include "detail/store_options.hpp"
 #include "url.hpp"
 
 namespace sessions {
@@ -95,32 +96,20 @@ struct MemcachedServer {
   std::uint16_t port = 11211;
 };
 
-struct MemcachedOptions {
+/// MemcachedStore's options: those every key-value store has (key_prefix, connect_timeout,
+/// pool_size, pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct MemcachedOptions : detail::key_value::CommonOptions {
   std::vector<MemcachedServer> servers{MemcachedServer{"127.0.0.1", 11211}};
-  /// Prepended to every session key: Django's cache key by default.
-  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
-  std::chrono::milliseconds connect_timeout{1000};
   /// Longest wait for the server within a command (poll, send, receive).
   std::chrono::milliseconds io_timeout{1000};
   /// A server whose connect failed is not tried again for this long (libmemcached counts whole
   /// seconds: the pause lasts up to one second longer).
   std::chrono::seconds retry_timeout{2};
-  /// Most libmemcached handles at once (the most operations in flight).
-  std::size_t pool_size = 16;
-  /// Longest wait for a free handle when all pool_size are in use.
-  std::chrono::milliseconds pool_timeout{1000};
-  /// "Now" for expiry decisions (a ManualClock in tests).
-  Clock clock{};
-  /// Where foreign values are reported.
-  Logger logger{};
 };
 
-/// Options from a URL, on top of `base`:
-///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
-///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
-/// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
-/// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
-[[nodiscard]] inline MemcachedOptions parse_memcached_url(std::string_view text, MemcachedOptions base = {}) {
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+namespace detail::memcached_store {
+[[nodiscard]] inline MemcachedOptions options_from_url(std::string_view text, MemcachedOptions base) {
   Url url = parse_url(text);
   const std::string where = "MemcachedStore: URL " + url.redacted();
   if (url.scheme != "memcached") {
@@ -147,6 +136,7 @@ struct MemcachedOptions {
   url.reject_unknown_parameters();
   return options;
 }
+}  // namespace detail::memcached_store
 
 namespace detail::memcached_store {
 
@@ -251,8 +241,18 @@ class MemcachedStore {
     behave(MEMCACHED_BEHAVIOR_SND_TIMEOUT, us(options_.io_timeout));
     behave(MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, static_cast<std::uint64_t>(options_.retry_timeout.count()));
   }
-  /// From a URL (see parse_memcached_url()).
-  explicit MemcachedStore(std::string_view url) : MemcachedStore(parse_memcached_url(url)) {}
+  /// MemcachedStore(options_from_url(url)) with the given clock and logger.
+  explicit MemcachedStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : MemcachedStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base`:
+  ///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
+  ///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
+  /// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
+  /// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::memcached_store::options_from_url(url, std::move(base));
+  }
 
   MemcachedStore(const MemcachedStore&) = delete;
   MemcachedStore& operator=(const MemcachedStore&) = delete;
@@ -363,9 +363,7 @@ class MemcachedStore {
     if (!is_valid_session_key(key)) return false;
     const std::string name = cache_key(key);
     const std::optional<std::string> value = get("exists", key, name);
-    if (!value) return false;
-    const auto expires_at = detail::cache_value::read_header(*value);
-    return expires_at && *expires_at > options_.clock.now();
+    return value && detail::key_value::live_header(*value, options_.clock.now());
   }
 
   /// memcached removes expired items by itself.

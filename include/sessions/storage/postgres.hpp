@@ -91,6 +91,7 @@
 #include "../session_key.hpp"
 #include "sql_common.hpp"
 #include "detail/pool.hpp"
+#include "detail/store_options.hpp"
 #include "url.hpp"
 
 namespace sessions {
@@ -180,7 +181,8 @@ class PostgresStore {
   /// connect_timeout (seconds, as libpq's), statement_timeout (ms), pool_timeout (ms),
   /// prepare_statements, clear_batch. Every other parameter goes to libpq as a connection keyword
   /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
-  [[nodiscard]] static Options options_from_url(std::string_view text) {
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
     Url url = parse_url(text);
     if (url.scheme != "postgresql" && url.scheme != "postgres") {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
@@ -189,7 +191,7 @@ class PostgresStore {
     if (!url.has_authority) {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
-    Options options;
+    Options options = std::move(base);
     if (auto v = url.take("table")) options.table = *v;
     if (auto v = url.take_bool("create_table")) options.create_table = *v;
     if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
@@ -247,7 +249,7 @@ class PostgresStore {
 
   /// PostgresStore(options_from_url(url)) with the given clock and logger.
   explicit PostgresStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : PostgresStore(with(options_from_url(url), clock, logger)) {}
+      : PostgresStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
 
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
@@ -273,25 +275,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    check_payload("create", payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
-    const std::string k(key);
-    return call("create", key, [&](Conn& c) {
-      return affected(execute(c, kCreate, "create", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
-    });
+    return write_row("create", kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    check_payload("update", payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
-    const std::string k(key);
-    return call("update", key, [&](Conn& c) {
-      return affected(execute(c, kUpdate, "update", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
-    });
+    return write_row("update", kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -425,11 +413,6 @@ class PostgresStore {
     Pool::Lease lease_;
   };
 
-  static Options with(Options o, Clock clock, Logger logger) {
-    o.clock = clock;
-    o.logger = logger;
-    return o;
-  }
 
   /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
   [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
@@ -695,6 +678,20 @@ class PostgresStore {
         throw;
       }
     }
+  }
+
+  // create and update: the statement `id` with (key, payload, expiry, now); true when it changed
+  // one row.
+  bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
+                 TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload(op, payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call(op, key, [&](Conn& c) {
+      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
   }
 
   // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection

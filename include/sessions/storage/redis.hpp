@@ -97,11 +97,14 @@
 #include "../session_key.hpp"
 #include "detail/key_value.hpp"
 #include "detail/pool.hpp"
+#include "detail/store_options.hpp"
 #include "url.hpp"
 
 namespace sessions {
 
-struct RedisOptions {
+/// RedisStore's options: those every key-value store has (key_prefix, connect_timeout, pool_size,
+/// pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct RedisOptions : detail::key_value::CommonOptions {
   /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
@@ -113,32 +116,16 @@ struct RedisOptions {
   std::string password;
   /// `SELECT <db>` on every connection when not 0.
   int db = 0;
-  /// Prepended to every session key: Django's cache key by default.
-  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
-  std::chrono::milliseconds connect_timeout{1000};
   /// Socket send and receive timeout of every command.
   std::chrono::milliseconds command_timeout{1000};
-  /// Most connections open at once (the most commands in flight).
-  std::size_t pool_size = 16;
-  /// Longest wait for a free connection when all pool_size are in use.
-  std::chrono::milliseconds pool_timeout{1000};
   /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
   std::chrono::milliseconds reconnect_backoff{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
-  /// "Now" for expiry decisions (a ManualClock in tests).
-  Clock clock{};
-  /// Where reconnects and foreign values are reported.
-  Logger logger{};
 };
 
-/// Options from a URL, on top of `base` (which supplies everything the URL does not say):
-///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
-///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
-/// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
-/// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
-/// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
-/// for anything malformed or unknown; messages never show the password.
-[[nodiscard]] inline RedisOptions parse_redis_url(std::string_view text, RedisOptions base = {}) {
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+namespace detail::redis_store {
+[[nodiscard]] inline RedisOptions options_from_url(std::string_view text, RedisOptions base) {
   Url url = parse_url(text);
   const std::string where = "RedisStore: URL " + url.redacted();
   if (url.scheme == "rediss") {
@@ -193,6 +180,7 @@ struct RedisOptions {
   url.reject_unknown_parameters();
   return options;
 }
+}  // namespace detail::redis_store
 
 namespace detail::redis_store {
 
@@ -364,8 +352,20 @@ class RedisStore {
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
   }
-  /// From a URL (see parse_redis_url()).
-  explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
+  /// RedisStore(options_from_url(url)) with the given clock and logger.
+  explicit RedisStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : RedisStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
+  ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
+  ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
+  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
+  /// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+  /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
+  /// for anything malformed or unknown; messages never show the password.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::redis_store::options_from_url(url, std::move(base));
+  }
 
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -447,8 +447,7 @@ class RedisStore {
     const std::string name = cache_key(key);
     const Reply reply = exec("exists", key, {"GETRANGE", name, "0", "19"});
     if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
-    const auto expires_at = detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
-    return expires_at && *expires_at > options_.clock.now();
+    return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options_.clock.now());
   }
 
   /// Redis removes expired keys by itself.

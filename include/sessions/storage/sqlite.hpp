@@ -72,6 +72,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,7 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "detail/pool.hpp"
+#include "detail/store_options.hpp"
 #include "sql_common.hpp"
 #include "url.hpp"
 
@@ -125,7 +127,8 @@ class SqliteStore {
   /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
   /// synchronous (off|normal|full|extra), wal, pool_size, pool_timeout (ms), clear_batch. Anything else is
   /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
-  [[nodiscard]] static Options options_from_url(std::string_view text) {
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
     Url url = parse_url(text);
     if (url.scheme != "sqlite" && url.scheme != "sqlite3") {
       throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " does not start with sqlite:");
@@ -133,7 +136,7 @@ class SqliteStore {
     if (url.username || url.password) {
       throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " has a user or password; SQLite has none");
     }
-    Options options;
+    Options options = std::move(base);
     std::string path;
     if (!url.hosts.empty()) {
       // sqlite://relative/path: the "host" is the first path segment.
@@ -195,7 +198,7 @@ class SqliteStore {
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
   explicit SqliteStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : SqliteStore(with(options_from_url(url), clock, logger)) {}
+      : SqliteStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -222,32 +225,12 @@ class SqliteStore {
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("create");
-    Statement st(*this, c, kCreate, "create", key);
-    st.bind(1, key);
-    st.bind(2, payload);
-    st.bind(3, expire);
-    st.bind(4, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("create", kCreate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("update");
-    Statement st(*this, c, kUpdate, "update", key);
-    st.bind(1, key);
-    st.bind(2, payload);
-    st.bind(3, expire);
-    st.bind(4, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("update", kUpdate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = ? AND expire_date >
@@ -279,16 +262,7 @@ class SqliteStore {
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("touch");
-    Statement st(*this, c, kTouch, "touch", key);
-    st.bind(1, key);
-    st.bind(2, expire);
-    st.bind(3, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("touch", kTouch, key, {key, detail::sql::format_utc(expires_at), now_text()});
   }
 
   void remove(std::string_view key) {
@@ -427,11 +401,6 @@ class SqliteStore {
     std::string_view key_;
   };
 
-  static Options with(Options o, Clock clock, Logger logger) {
-    o.clock = clock;
-    o.logger = logger;
-    return o;
-  }
 
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
 
@@ -540,6 +509,18 @@ class SqliteStore {
       }
     }
     return c;
+  }
+
+  // Runs the write statement `id` with `texts` bound to ?1, ?2, ... under the writer mutex; true
+  // when it changed exactly one row.
+  bool write_one(const char* op, StatementId id, std::string_view key, std::initializer_list<std::string_view> texts) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    Statement st(*this, c, id, op, key);
+    int index = 0;
+    for (const std::string_view text : texts) st.bind(++index, text);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
   }
 
   Lease borrow(const char* op) {

@@ -560,6 +560,22 @@ namespace detail::url {
 
 namespace sessions::detail::key_value {
 
+/// The options every key-value store has; RedisOptions and MemcachedOptions add their own.
+struct CommonOptions {
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{cache_value::kDjangoCachePrefix};
+  /// Longest wait for a connection to a server to open.
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Most connections open at once (the most commands in flight). At least 1.
+  std::size_t pool_size = 16;
+  /// Longest wait for a free connection when all pool_size are in use (StorageTimeout then).
+  std::chrono::milliseconds pool_timeout{1000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where reconnects and foreign values are reported.
+  Logger logger{};
+};
+
 /// The server key of a session: key_prefix + session key.
 [[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
   std::string name;
@@ -617,6 +633,12 @@ namespace sessions::detail::key_value {
   return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
 }
 
+/// A stored value's header says the record lives after `now` (for exists(): no payload needed).
+[[nodiscard]] inline bool live_header(std::string_view value, TimePoint now) noexcept {
+  const std::optional<TimePoint> expires_at = cache_value::read_header(value);
+  return expires_at && *expires_at > now;
+}
+
 /// A create-if-absent found the key taken. When the command was retried on a new connection, the
 /// first attempt may have been applied before its connection broke: the record is then ours
 /// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
@@ -630,8 +652,7 @@ template <class Read>
 
 /// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
 /// I/O), pool_timeout; and pool_size, key_prefix.
-template <class Options>
-void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono::milliseconds& io_timeout) {
   if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
   if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
   if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
@@ -867,6 +888,26 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/store_options.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
+// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
+// constructor from a URL that takes the clock and the logger besides, built on this.
+
+namespace sessions::detail {
+
+/// `options` with its clock and logger replaced.
+template <class Options>
+[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
+  options.clock = clock;
+  options.logger = logger;
+  return options;
+}
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// ---- end sessions/storage/detail/store_options.hpp ----
 
 namespace sessions {
 
@@ -876,32 +917,20 @@ struct MemcachedServer {
   std::uint16_t port = 11211;
 };
 
-struct MemcachedOptions {
+/// MemcachedStore's options: those every key-value store has (key_prefix, connect_timeout,
+/// pool_size, pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct MemcachedOptions : detail::key_value::CommonOptions {
   std::vector<MemcachedServer> servers{MemcachedServer{"127.0.0.1", 11211}};
-  /// Prepended to every session key: Django's cache key by default.
-  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
-  std::chrono::milliseconds connect_timeout{1000};
   /// Longest wait for the server within a command (poll, send, receive).
   std::chrono::milliseconds io_timeout{1000};
   /// A server whose connect failed is not tried again for this long (libmemcached counts whole
   /// seconds: the pause lasts up to one second longer).
   std::chrono::seconds retry_timeout{2};
-  /// Most libmemcached handles at once (the most operations in flight).
-  std::size_t pool_size = 16;
-  /// Longest wait for a free handle when all pool_size are in use.
-  std::chrono::milliseconds pool_timeout{1000};
-  /// "Now" for expiry decisions (a ManualClock in tests).
-  Clock clock{};
-  /// Where foreign values are reported.
-  Logger logger{};
 };
 
-/// Options from a URL, on top of `base`:
-///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
-///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
-/// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
-/// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
-[[nodiscard]] inline MemcachedOptions parse_memcached_url(std::string_view text, MemcachedOptions base = {}) {
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+namespace detail::memcached_store {
+[[nodiscard]] inline MemcachedOptions options_from_url(std::string_view text, MemcachedOptions base) {
   Url url = parse_url(text);
   const std::string where = "MemcachedStore: URL " + url.redacted();
   if (url.scheme != "memcached") {
@@ -928,6 +957,7 @@ struct MemcachedOptions {
   url.reject_unknown_parameters();
   return options;
 }
+}  // namespace detail::memcached_store
 
 namespace detail::memcached_store {
 
@@ -1032,8 +1062,18 @@ class MemcachedStore {
     behave(MEMCACHED_BEHAVIOR_SND_TIMEOUT, us(options_.io_timeout));
     behave(MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, static_cast<std::uint64_t>(options_.retry_timeout.count()));
   }
-  /// From a URL (see parse_memcached_url()).
-  explicit MemcachedStore(std::string_view url) : MemcachedStore(parse_memcached_url(url)) {}
+  /// MemcachedStore(options_from_url(url)) with the given clock and logger.
+  explicit MemcachedStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : MemcachedStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base`:
+  ///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
+  ///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
+  /// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
+  /// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::memcached_store::options_from_url(url, std::move(base));
+  }
 
   MemcachedStore(const MemcachedStore&) = delete;
   MemcachedStore& operator=(const MemcachedStore&) = delete;
@@ -1144,9 +1184,7 @@ class MemcachedStore {
     if (!is_valid_session_key(key)) return false;
     const std::string name = cache_key(key);
     const std::optional<std::string> value = get("exists", key, name);
-    if (!value) return false;
-    const auto expires_at = detail::cache_value::read_header(*value);
-    return expires_at && *expires_at > options_.clock.now();
+    return value && detail::key_value::live_header(*value, options_.clock.now());
   }
 
   /// memcached removes expired items by itself.

@@ -457,6 +457,26 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/store_options.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
+// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
+// constructor from a URL that takes the clock and the logger besides, built on this.
+
+namespace sessions::detail {
+
+/// `options` with its clock and logger replaced.
+template <class Options>
+[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
+  options.clock = clock;
+  options.logger = logger;
+  return options;
+}
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// ---- end sessions/storage/detail/store_options.hpp ----
 // ---- begin sessions/storage/url.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
@@ -906,7 +926,8 @@ class PostgresStore {
   /// connect_timeout (seconds, as libpq's), statement_timeout (ms), pool_timeout (ms),
   /// prepare_statements, clear_batch. Every other parameter goes to libpq as a connection keyword
   /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
-  [[nodiscard]] static Options options_from_url(std::string_view text) {
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
     Url url = parse_url(text);
     if (url.scheme != "postgresql" && url.scheme != "postgres") {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
@@ -915,7 +936,7 @@ class PostgresStore {
     if (!url.has_authority) {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
-    Options options;
+    Options options = std::move(base);
     if (auto v = url.take("table")) options.table = *v;
     if (auto v = url.take_bool("create_table")) options.create_table = *v;
     if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
@@ -973,7 +994,7 @@ class PostgresStore {
 
   /// PostgresStore(options_from_url(url)) with the given clock and logger.
   explicit PostgresStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : PostgresStore(with(options_from_url(url), clock, logger)) {}
+      : PostgresStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
 
   PostgresStore(const PostgresStore&) = delete;
   PostgresStore& operator=(const PostgresStore&) = delete;
@@ -999,25 +1020,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    check_payload("create", payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
-    const std::string k(key);
-    return call("create", key, [&](Conn& c) {
-      return affected(execute(c, kCreate, "create", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
-    });
+    return write_row("create", kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    check_payload("update", payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
-    const std::string k(key);
-    return call("update", key, [&](Conn& c) {
-      return affected(execute(c, kUpdate, "update", key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
-    });
+    return write_row("update", kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -1150,12 +1157,6 @@ class PostgresStore {
    private:
     Pool::Lease lease_;
   };
-
-  static Options with(Options o, Clock clock, Logger logger) {
-    o.clock = clock;
-    o.logger = logger;
-    return o;
-  }
 
   /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
   [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
@@ -1421,6 +1422,20 @@ class PostgresStore {
         throw;
       }
     }
+  }
+
+  // create and update: the statement `id` with (key, payload, expiry, now); true when it changed
+  // one row.
+  bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
+                 TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload(op, payload);
+    const std::string now = pg_time(options_.clock.now());
+    const std::string expire = pg_time(expires_at);
+    const std::string k(key);
+    return call(op, key, [&](Conn& c) {
+      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
   }
 
   // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection

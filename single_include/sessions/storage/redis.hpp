@@ -573,6 +573,22 @@ namespace detail::url {
 
 namespace sessions::detail::key_value {
 
+/// The options every key-value store has; RedisOptions and MemcachedOptions add their own.
+struct CommonOptions {
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{cache_value::kDjangoCachePrefix};
+  /// Longest wait for a connection to a server to open.
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Most connections open at once (the most commands in flight). At least 1.
+  std::size_t pool_size = 16;
+  /// Longest wait for a free connection when all pool_size are in use (StorageTimeout then).
+  std::chrono::milliseconds pool_timeout{1000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where reconnects and foreign values are reported.
+  Logger logger{};
+};
+
 /// The server key of a session: key_prefix + session key.
 [[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
   std::string name;
@@ -630,6 +646,12 @@ namespace sessions::detail::key_value {
   return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
 }
 
+/// A stored value's header says the record lives after `now` (for exists(): no payload needed).
+[[nodiscard]] inline bool live_header(std::string_view value, TimePoint now) noexcept {
+  const std::optional<TimePoint> expires_at = cache_value::read_header(value);
+  return expires_at && *expires_at > now;
+}
+
 /// A create-if-absent found the key taken. When the command was retried on a new connection, the
 /// first attempt may have been applied before its connection broke: the record is then ours
 /// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
@@ -643,8 +665,7 @@ template <class Read>
 
 /// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
 /// I/O), pool_timeout; and pool_size, key_prefix.
-template <class Options>
-void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono::milliseconds& io_timeout) {
   if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
   if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
   if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
@@ -880,10 +901,32 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/store_options.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
+// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
+// constructor from a URL that takes the clock and the logger besides, built on this.
+
+namespace sessions::detail {
+
+/// `options` with its clock and logger replaced.
+template <class Options>
+[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
+  options.clock = clock;
+  options.logger = logger;
+  return options;
+}
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// ---- end sessions/storage/detail/store_options.hpp ----
 
 namespace sessions {
 
-struct RedisOptions {
+/// RedisStore's options: those every key-value store has (key_prefix, connect_timeout, pool_size,
+/// pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct RedisOptions : detail::key_value::CommonOptions {
   /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
@@ -895,32 +938,16 @@ struct RedisOptions {
   std::string password;
   /// `SELECT <db>` on every connection when not 0.
   int db = 0;
-  /// Prepended to every session key: Django's cache key by default.
-  std::string key_prefix{detail::cache_value::kDjangoCachePrefix};
-  std::chrono::milliseconds connect_timeout{1000};
   /// Socket send and receive timeout of every command.
   std::chrono::milliseconds command_timeout{1000};
-  /// Most connections open at once (the most commands in flight).
-  std::size_t pool_size = 16;
-  /// Longest wait for a free connection when all pool_size are in use.
-  std::chrono::milliseconds pool_timeout{1000};
   /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
   std::chrono::milliseconds reconnect_backoff{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
-  /// "Now" for expiry decisions (a ManualClock in tests).
-  Clock clock{};
-  /// Where reconnects and foreign values are reported.
-  Logger logger{};
 };
 
-/// Options from a URL, on top of `base` (which supplies everything the URL does not say):
-///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
-///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
-/// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
-/// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
-/// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
-/// for anything malformed or unknown; messages never show the password.
-[[nodiscard]] inline RedisOptions parse_redis_url(std::string_view text, RedisOptions base = {}) {
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+namespace detail::redis_store {
+[[nodiscard]] inline RedisOptions options_from_url(std::string_view text, RedisOptions base) {
   Url url = parse_url(text);
   const std::string where = "RedisStore: URL " + url.redacted();
   if (url.scheme == "rediss") {
@@ -975,6 +1002,7 @@ struct RedisOptions {
   url.reject_unknown_parameters();
   return options;
 }
+}  // namespace detail::redis_store
 
 namespace detail::redis_store {
 
@@ -1146,8 +1174,20 @@ class RedisStore {
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
   }
-  /// From a URL (see parse_redis_url()).
-  explicit RedisStore(std::string_view url) : RedisStore(parse_redis_url(url)) {}
+  /// RedisStore(options_from_url(url)) with the given clock and logger.
+  explicit RedisStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : RedisStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
+  ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
+  ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
+  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
+  /// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+  /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
+  /// for anything malformed or unknown; messages never show the password.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::redis_store::options_from_url(url, std::move(base));
+  }
 
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
@@ -1229,8 +1269,7 @@ class RedisStore {
     const std::string name = cache_key(key);
     const Reply reply = exec("exists", key, {"GETRANGE", name, "0", "19"});
     if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
-    const auto expires_at = detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
-    return expires_at && *expires_at > options_.clock.now();
+    return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options_.clock.now());
   }
 
   /// Redis removes expired keys by itself.

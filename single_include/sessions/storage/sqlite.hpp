@@ -81,6 +81,7 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <initializer_list>
 
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -307,6 +308,26 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/store_options.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
+// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
+// constructor from a URL that takes the clock and the logger besides, built on this.
+
+namespace sessions::detail {
+
+/// `options` with its clock and logger replaced.
+template <class Options>
+[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
+  options.clock = clock;
+  options.logger = logger;
+  return options;
+}
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
+// ---- end sessions/storage/detail/store_options.hpp ----
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
@@ -855,7 +876,8 @@ class SqliteStore {
   /// `sqlite:relative.db`), with optional parameters table, create_table, busy_timeout (ms),
   /// synchronous (off|normal|full|extra), wal, pool_size, pool_timeout (ms), clear_batch. Anything else is
   /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
-  [[nodiscard]] static Options options_from_url(std::string_view text) {
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
     Url url = parse_url(text);
     if (url.scheme != "sqlite" && url.scheme != "sqlite3") {
       throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " does not start with sqlite:");
@@ -863,7 +885,7 @@ class SqliteStore {
     if (url.username || url.password) {
       throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " has a user or password; SQLite has none");
     }
-    Options options;
+    Options options = std::move(base);
     std::string path;
     if (!url.hosts.empty()) {
       // sqlite://relative/path: the "host" is the first path segment.
@@ -925,7 +947,7 @@ class SqliteStore {
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
   explicit SqliteStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : SqliteStore(with(options_from_url(url), clock, logger)) {}
+      : SqliteStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -952,32 +974,12 @@ class SqliteStore {
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("create");
-    Statement st(*this, c, kCreate, "create", key);
-    st.bind(1, key);
-    st.bind(2, payload);
-    st.bind(3, expire);
-    st.bind(4, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("create", kCreate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("update");
-    Statement st(*this, c, kUpdate, "update", key);
-    st.bind(1, key);
-    st.bind(2, payload);
-    st.bind(3, expire);
-    st.bind(4, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("update", kUpdate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = ? AND expire_date >
@@ -1009,16 +1011,7 @@ class SqliteStore {
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = now_text();
-    const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("touch");
-    Statement st(*this, c, kTouch, "touch", key);
-    st.bind(1, key);
-    st.bind(2, expire);
-    st.bind(3, now);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
+    return write_one("touch", kTouch, key, {key, detail::sql::format_utc(expires_at), now_text()});
   }
 
   void remove(std::string_view key) {
@@ -1156,12 +1149,6 @@ class SqliteStore {
     std::string_view key_;
   };
 
-  static Options with(Options o, Clock clock, Logger logger) {
-    o.clock = clock;
-    o.logger = logger;
-    return o;
-  }
-
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
 
   void build_statements() {
@@ -1269,6 +1256,18 @@ class SqliteStore {
       }
     }
     return c;
+  }
+
+  // Runs the write statement `id` with `texts` bound to ?1, ?2, ... under the writer mutex; true
+  // when it changed exactly one row.
+  bool write_one(const char* op, StatementId id, std::string_view key, std::initializer_list<std::string_view> texts) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    Statement st(*this, c, id, op, key);
+    int index = 0;
+    for (const std::string_view text : texts) st.bind(++index, text);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
   }
 
   Lease borrow(const char* op) {

@@ -46,7 +46,7 @@ inline std::string unique_prefix(std::string_view tag = "t") {
 /// Options for a test store: the harness's servers, a fresh prefix, short timeouts.
 inline sessions::MemcachedOptions options(const sessions::Clock& clock = {},
                                           sessions::Logger logger = sessions::Logger::silent()) {
-  sessions::MemcachedOptions o = sessions::parse_memcached_url(url());
+  sessions::MemcachedOptions o = sessions::MemcachedStore::options_from_url(url());
   o.key_prefix = unique_prefix();
   o.clock = clock;
   o.logger = logger;
@@ -100,7 +100,7 @@ class Raw {
 /// The ports of the harness's servers, in order.
 inline std::vector<std::uint16_t> ports() {
   std::vector<std::uint16_t> out;
-  for (const auto& server : sessions::parse_memcached_url(url()).servers) out.push_back(server.port);
+  for (const auto& server : sessions::MemcachedStore::options_from_url(url()).servers) out.push_back(server.port);
   return out;
 }
 
@@ -151,7 +151,7 @@ inline std::optional<Item> item(const std::string& key) {
 
 /// Stores `value` under `key` behind the store's back.
 inline void raw_set(const std::string& key, const std::string& value) {
-  sessions::MemcachedOptions o = sessions::parse_memcached_url(url());
+  sessions::MemcachedOptions o = sessions::MemcachedStore::options_from_url(url());
   memcached_st* m = memcached_create(nullptr);
   for (const auto& s : o.servers) memcached_server_add(m, s.host.c_str(), s.port);
   memcached_behavior_set(m, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);

@@ -24,9 +24,9 @@ struct Env {
 };
 }  // namespace
 
-TEST_CASE("parse_memcached_url", "[memcached][url]") {
+TEST_CASE("MemcachedStore::options_from_url", "[memcached][url]") {
   SECTION("servers") {
-    const auto o = sessions::parse_memcached_url("memcached://10.0.0.1:11212,cache2,[::1]:11213");
+    const auto o = sessions::MemcachedStore::options_from_url("memcached://10.0.0.1:11212,cache2,[::1]:11213");
     REQUIRE(o.servers.size() == 3);
     CHECK(o.servers[0].host == "10.0.0.1");
     CHECK(o.servers[0].port == 11212);
@@ -38,12 +38,12 @@ TEST_CASE("parse_memcached_url", "[memcached][url]") {
     CHECK(o.key_prefix == ":1:django.contrib.sessions.cache");
   }
   SECTION("unix socket") {
-    const auto o = sessions::parse_memcached_url("memcached:///run/memcached/memcached.sock");
+    const auto o = sessions::MemcachedStore::options_from_url("memcached:///run/memcached/memcached.sock");
     REQUIRE(o.servers.size() == 1);
     CHECK(o.servers[0].host == "/run/memcached/memcached.sock");
   }
   SECTION("parameters") {
-    const auto o = sessions::parse_memcached_url(
+    const auto o = sessions::MemcachedStore::options_from_url(
         "memcached://h?connect_timeout=250&timeout=100&retry_timeout=0&pool_size=3&pool_timeout=50&key_prefix=s:");
     CHECK(o.connect_timeout == 250ms);
     CHECK(o.io_timeout == 100ms);
@@ -53,11 +53,11 @@ TEST_CASE("parse_memcached_url", "[memcached][url]") {
     CHECK(o.key_prefix == "s:");
   }
   SECTION("refused") {
-    CHECK_THROWS_AS(sessions::parse_memcached_url("redis://h"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_memcached_url("memcached://u:p@h"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_memcached_url("memcached://h/path"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_memcached_url("memcached://h?nope=1"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_memcached_url("memcached://"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::MemcachedStore::options_from_url("redis://h"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::MemcachedStore::options_from_url("memcached://u:p@h"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::MemcachedStore::options_from_url("memcached://h/path"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::MemcachedStore::options_from_url("memcached://h?nope=1"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::MemcachedStore::options_from_url("memcached://"), sessions::ConfigurationError);
   }
   SECTION("bad key prefixes") {
     sessions::MemcachedOptions o;

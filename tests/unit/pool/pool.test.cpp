@@ -27,7 +27,7 @@ struct Census {
 };
 
 struct FakeConnection {
-  explicit FakeConnection(Census& c, int id) : census(&c), id(id) {
+  explicit FakeConnection(Census& c, int number) : census(&c), id(number) {
     const int now = ++c.alive;
     int peak = c.peak.load();
     while (now > peak && !c.peak.compare_exchange_weak(peak, now)) {

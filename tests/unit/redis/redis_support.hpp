@@ -47,7 +47,7 @@ inline std::string unique_prefix(std::string_view tag = "t") {
 /// Options for a test store: the harness's server, a fresh prefix, short timeouts.
 inline sessions::RedisOptions options(const sessions::Clock& clock = {},
                                       sessions::Logger logger = sessions::Logger::silent()) {
-  sessions::RedisOptions o = sessions::parse_redis_url(url());
+  sessions::RedisOptions o = sessions::RedisStore::options_from_url(url());
   o.key_prefix = unique_prefix();
   o.clock = clock;
   o.logger = logger;
@@ -63,7 +63,7 @@ inline sessions::RedisOptions options(const sessions::Clock& clock = {},
 class Admin {
  public:
   explicit Admin(int db = 0) {
-    const sessions::RedisOptions o = sessions::parse_redis_url(url());
+    const sessions::RedisOptions o = sessions::RedisStore::options_from_url(url());
     context_.reset(redisConnect(o.host.c_str(), o.port));
     if (!context_ || context_->err != 0) throw std::runtime_error("Admin: cannot connect to the test Redis");
     if (db != 0) (void)command({"SELECT", std::to_string(db)});

@@ -23,9 +23,9 @@ struct Env {
 };
 }  // namespace
 
-TEST_CASE("parse_redis_url", "[redis][url]") {
+TEST_CASE("RedisStore::options_from_url", "[redis][url]") {
   SECTION("host, port, database") {
-    const auto o = sessions::parse_redis_url("redis://cache.example:6380/3");
+    const auto o = sessions::RedisStore::options_from_url("redis://cache.example:6380/3");
     CHECK(o.host == "cache.example");
     CHECK(o.port == 6380);
     CHECK(o.db == 3);
@@ -34,34 +34,34 @@ TEST_CASE("parse_redis_url", "[redis][url]") {
     CHECK(o.unix_socket.empty());
   }
   SECTION("defaults") {
-    const auto o = sessions::parse_redis_url("redis://localhost");
+    const auto o = sessions::RedisStore::options_from_url("redis://localhost");
     CHECK(o.port == 6379);
     CHECK(o.db == 0);
     CHECK(o.key_prefix == ":1:django.contrib.sessions.cache");
   }
   SECTION("password only, and ACL user with password, percent-decoded") {
-    const auto a = sessions::parse_redis_url("redis://:s%40cret@h/1");
+    const auto a = sessions::RedisStore::options_from_url("redis://:s%40cret@h/1");
     CHECK(a.username.empty());
     CHECK(a.password == "s@cret");
-    const auto b = sessions::parse_redis_url("redis://app:pw@h:1234?db=2");
+    const auto b = sessions::RedisStore::options_from_url("redis://app:pw@h:1234?db=2");
     CHECK(b.username == "app");
     CHECK(b.password == "pw");
     CHECK(b.db == 2);
   }
   SECTION("IPv6") {
-    const auto o = sessions::parse_redis_url("redis://[::1]:7000");
+    const auto o = sessions::RedisStore::options_from_url("redis://[::1]:7000");
     CHECK(o.host == "::1");
     CHECK(o.port == 7000);
     CHECK(RedisStore(o).server() == "[::1]:7000");
   }
   SECTION("unix socket") {
-    const auto o = sessions::parse_redis_url("unix:///run/redis/redis.sock?db=5");
+    const auto o = sessions::RedisStore::options_from_url("unix:///run/redis/redis.sock?db=5");
     CHECK(o.unix_socket == "/run/redis/redis.sock");
     CHECK(o.db == 5);
     CHECK(RedisStore(o).server() == "unix:/run/redis/redis.sock");
   }
   SECTION("parameters") {
-    const auto o = sessions::parse_redis_url(
+    const auto o = sessions::RedisStore::options_from_url(
         "redis://h?connect_timeout=250&timeout=100&pool_size=3&pool_timeout=50&key_prefix=app:sess:");
     CHECK(o.connect_timeout == 250ms);
     CHECK(o.command_timeout == 100ms);
@@ -70,19 +70,19 @@ TEST_CASE("parse_redis_url", "[redis][url]") {
     CHECK(o.key_prefix == "app:sess:");
   }
   SECTION("refused") {
-    CHECK_THROWS_AS(sessions::parse_redis_url("rediss://h"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("http://h"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://h/x"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://h/1?db=2"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://h?unknown=1"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://a,b"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://user@h"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("unix://host/path"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(sessions::parse_redis_url("redis://h?pool_size=0"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("rediss://h"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("http://h"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://h/x"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://h/1?db=2"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://h?unknown=1"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://a,b"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://user@h"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("unix://host/path"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(sessions::RedisStore::options_from_url("redis://h?pool_size=0"), sessions::ConfigurationError);
   }
   SECTION("rediss says why, and no error shows the password") {
     try {
-      (void)sessions::parse_redis_url("rediss://:topsecret@h");
+      (void)sessions::RedisStore::options_from_url("rediss://:topsecret@h");
       FAIL("no exception");
     } catch (const sessions::ConfigurationError& e) {
       const std::string what = e.what();
@@ -91,7 +91,7 @@ TEST_CASE("parse_redis_url", "[redis][url]") {
       CHECK(what.find("topsecret") == std::string::npos);
     }
     try {
-      (void)sessions::parse_redis_url("redis://:topsecret@h?bogus=1");
+      (void)sessions::RedisStore::options_from_url("redis://:topsecret@h?bogus=1");
       FAIL("no exception");
     } catch (const sessions::ConfigurationError& e) {
       CHECK(std::string(e.what()).find("topsecret") == std::string::npos);
@@ -238,7 +238,7 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
 
   SECTION("the right user and password, on database 1") {
     sessions::RedisOptions o =
-        sessions::parse_redis_url("redis://" + user + ":" + password + "@" + host_port + "/1", base);
+        sessions::RedisStore::options_from_url("redis://" + user + ":" + password + "@" + host_port + "/1", base);
     RedisStore store(o);
     REQUIRE(store.create(kKey, "in db 1", std::chrono::system_clock::now() + 1h));
     redis_test::Admin db0(0);
@@ -249,7 +249,7 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
     store.remove(kKey);
   }
   SECTION("a wrong password is a StorageError that does not show it") {
-    sessions::RedisOptions o = sessions::parse_redis_url("redis://" + user + ":wrong-pass-123@" + host_port, base);
+    sessions::RedisOptions o = sessions::RedisStore::options_from_url("redis://" + user + ":wrong-pass-123@" + host_port, base);
     RedisStore store(o);
     try {
       (void)store.load(kKey);
@@ -264,7 +264,7 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
     }
   }
   SECTION("a password for the default user, which has none: refused by the server") {
-    sessions::RedisOptions o = sessions::parse_redis_url("redis://:not-configured@" + host_port, base);
+    sessions::RedisOptions o = sessions::RedisStore::options_from_url("redis://:not-configured@" + host_port, base);
     RedisStore store(o);
     CHECK_THROWS_AS(store.ping(), sessions::StorageError);
   }
@@ -272,7 +272,7 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
 
 TEST_CASE("RedisStore: over the unix socket", "[redis]") {
   sessions::RedisOptions o =
-      sessions::parse_redis_url(redis_test::require_env("SESSIONS_TEST_REDIS_UNIX_URL"), redis_test::options());
+      sessions::RedisStore::options_from_url(redis_test::require_env("SESSIONS_TEST_REDIS_UNIX_URL"), redis_test::options());
   REQUIRE_FALSE(o.unix_socket.empty());
   RedisStore store(o);
   REQUIRE(store.create(kKey, "via socket", std::chrono::system_clock::now() + 1h));

@@ -5,6 +5,7 @@
 // both understand. Each store keeps only what its protocol does differently.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,6 +19,22 @@
 #include "../url.hpp"
 
 namespace sessions::detail::key_value {
+
+/// The options every key-value store has; RedisOptions and MemcachedOptions add their own.
+struct CommonOptions {
+  /// Prepended to every session key: Django's cache key by default.
+  std::string key_prefix{cache_value::kDjangoCachePrefix};
+  /// Longest wait for a connection to a server to open.
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Most connections open at once (the most commands in flight). At least 1.
+  std::size_t pool_size = 16;
+  /// Longest wait for a free connection when all pool_size are in use (StorageTimeout then).
+  std::chrono::milliseconds pool_timeout{1000};
+  /// "Now" for expiry decisions (a ManualClock in tests).
+  Clock clock{};
+  /// Where reconnects and foreign values are reported.
+  Logger logger{};
+};
 
 /// The server key of a session: key_prefix + session key.
 [[nodiscard]] inline std::string cache_key(std::string_view prefix, std::string_view session_key) {
@@ -76,6 +93,12 @@ namespace sessions::detail::key_value {
   return Record<std::string>{std::string(decoded->payload), decoded->expires_at};
 }
 
+/// A stored value's header says the record lives after `now` (for exists(): no payload needed).
+[[nodiscard]] inline bool live_header(std::string_view value, TimePoint now) noexcept {
+  const std::optional<TimePoint> expires_at = cache_value::read_header(value);
+  return expires_at && *expires_at > now;
+}
+
 /// A create-if-absent found the key taken. When the command was retried on a new connection, the
 /// first attempt may have been applied before its connection broke: the record is then ours
 /// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt
@@ -89,8 +112,7 @@ template <class Read>
 
 /// The URL parameters both stores take, in milliseconds: connect_timeout, timeout (each command's
 /// I/O), pool_timeout; and pool_size, key_prefix.
-template <class Options>
-void take_common_parameters(Url& url, Options& options, std::chrono::milliseconds& io_timeout) {
+inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono::milliseconds& io_timeout) {
   if (const auto value = url.take_milliseconds("connect_timeout")) options.connect_timeout = *value;
   if (const auto value = url.take_milliseconds("timeout")) io_timeout = *value;
   if (const auto value = url.take_milliseconds("pool_timeout")) options.pool_timeout = *value;
