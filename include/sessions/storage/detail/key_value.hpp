@@ -57,21 +57,22 @@ struct CommonOptions {
   return out;
 }
 
-/// `Store::op: server (session abcd...): what`, the format of every error of these stores.
+/// `Store::op: what (server, session abcd...)`: the stores' error format (docs/writing-policies.md).
 [[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
                                          std::string_view key, std::string_view what) {
   std::string out(store);
   out += "::";
   out += op;
   out += ": ";
+  out += what;
+  out += " (";
   out += server;
   if (!key.empty()) {
-    out += " (session ";
+    out += ", session ";
     out += loggable_key_prefix(key);
-    out += "...)";
+    out += "...";
   }
-  out += ": ";
-  out += what;
+  out += ')';
   return out;
 }
 
