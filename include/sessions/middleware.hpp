@@ -16,6 +16,7 @@
 #include "cookie/parse.hpp"
 #include "cookie/set_cookie.hpp"
 #include "errors.hpp"
+#include "expiry/arithmetic.hpp"
 #include "settings.hpp"
 
 namespace sessions {
@@ -123,9 +124,9 @@ class Middleware {
     cookie::SetCookie c;
     c.name = s.cookie_name;
     if (!session.get_expire_at_browser_close()) {
-      const auto age = std::chrono::seconds{session.get_expiry_age()};
+      const auto age = clamp_expiry_age(session.get_expiry_age());
       c.max_age = age;
-      c.expires = s.clock.now() + age;
+      c.expires = add_saturating(s.clock.now(), age);
     }
     try {
       session.save();

@@ -1,6 +1,10 @@
 // Regressions for findings of a security review: each test fails on the code before its fix.
 
+#include <chrono>
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -49,4 +53,105 @@ TEST_CASE("touch() on a live session refreshes its record under its own key") {
   again.touch();
   REQUIRE(store.touched.size() == 1);
   CHECK(store.touched.front() == key);
+}
+
+// --- Finding 6: expiry arithmetic overflowed (UB) on huge values; now it saturates -------------
+
+namespace {
+// 100 Julian years: sessions::kMaxExpiryAge, spelled out so that these tests also build (and
+// fail) on the code before the fix.
+constexpr std::int64_t kHundredYears = 3'155'760'000;
+
+struct ExpiryEnv {
+  sessions::ManualClock clock;
+  sessions::Settings settings;
+  sessions::MemoryStore store;
+  ExpiryEnv() { settings.clock = sessions::Clock(clock); }
+};
+}  // namespace
+
+TEST_CASE("set_expiry(INT64_MAX): the record is saved alive, the age saturates at kMaxExpiryAge") {
+  ExpiryEnv env;
+  sessions::Session<sessions::MemoryStore> session{env.store, env.settings};
+  session.set("user", 42);
+  session.set_expiry(std::numeric_limits<std::int64_t>::max());
+  CHECK(session.get_expiry_age() == kHundredYears);
+  session.save();
+  sessions::Session<sessions::MemoryStore> again{env.store, *session.session_key(), env.settings};
+  CHECK(again.get("user", 0) == 42);
+}
+
+TEST_CASE("set_expiry(unsigned 2^64-1) is a long expiry, not -1 (an already expired session)") {
+  ExpiryEnv env;
+  sessions::Session<sessions::MemoryStore> session{env.store, env.settings};
+  session.set("user", 42);
+  session.set_expiry(std::numeric_limits<std::uint64_t>::max());
+  CHECK(session.get_expiry_age() == kHundredYears);
+  session.save();
+  CHECK(env.store.exists(*session.session_key()));
+}
+
+TEST_CASE("a hostile _session_expiry (1e300, -1e300, 2^64-1, year 9999) never overflows") {
+  ExpiryEnv env;
+  const std::int64_t max = kHundredYears;
+  const auto age_of = [&](const sessions::Data& expiry) {
+    sessions::Session<sessions::MemoryStore> session{env.store, env.settings};
+    session.set("_session_expiry", expiry);
+    session.set("user", 42);
+    session.save();  // the record's expiry instant is computed here
+    return std::pair{session.get_expiry_age(), env.store.exists(*session.session_key())};
+  };
+  CHECK(age_of(1e300) == std::pair{max, true});
+  CHECK(age_of(-1e300).first == -max);
+  CHECK(age_of(std::numeric_limits<std::uint64_t>::max()) == std::pair{max, true});
+  CHECK(age_of("9999-12-31T23:59:59").first == max);
+  CHECK(age_of("9999-12-31T23:59:59").second);
+  CHECK(age_of("0001-01-01T00:00:00").first == -max);
+}
+
+TEST_CASE("iso8601::parse of a date TimePoint cannot hold saturates at its limits") {
+  CHECK(sessions::iso8601::parse("9999-12-31T23:59:59") == sessions::TimePoint::max());
+  CHECK(sessions::iso8601::parse("0001-01-01T00:00:00+00:00") == sessions::TimePoint::min());
+  CHECK(sessions::iso8601::parse("2262-04-11T23:47:17") == sessions::TimePoint::max());  // max() is 23:47:16.854775807
+  CHECK(sessions::iso8601::parse("2262-04-11T23:47:16") < sessions::TimePoint::max());
+}
+
+TEST_CASE("set_expiry(a huge duration) stores a far date, and the middleware writes a capped Max-Age") {
+  ExpiryEnv env;
+  using SessionT = sessions::Session<sessions::MemoryStore>;
+  sessions::Middleware<SessionT> middleware{env.store, env.settings};
+  SessionT session = middleware.open("");
+  session.set("user", 42);
+  session.set_expiry(std::chrono::hours::max());
+  CHECK(session.get_expiry_age() == kHundredYears);
+  std::string set_cookie;
+  for (const auto& header : middleware.finish(session, 200)) {
+    if (header.name == "Set-Cookie") set_cookie = header.value;
+  }
+  CHECK(set_cookie.find("Max-Age=34560000") != std::string::npos);  // the browsers' 400-day cap
+  CHECK(env.store.exists(*session.session_key()));
+}
+
+TEST_CASE("Absolute: a hostile _session_created_at (1e300, 2^64-1) never overflows") {
+  ExpiryEnv env;
+  const sessions::Absolute policy{std::chrono::hours{8}};
+  for (const sessions::Data& stamp : {sessions::Data(1e300), sessions::Data(-1e300),
+                                      sessions::Data(std::numeric_limits<std::uint64_t>::max())}) {
+    sessions::Data data = sessions::Data::object();
+    data["_session_created_at"] = stamp;
+    const auto age = policy.expiry_age(data, env.settings, env.clock.now());
+    CHECK(age.count() <= kHundredYears);
+    CHECK(age.count() >= -kHundredYears);
+  }
+}
+
+TEST_CASE("a signed cookie whose expiry is huge decodes alive (issue time + age saturates)") {
+  ExpiryEnv env;
+  sessions::SignedCookieStore store{"secret-key-for-the-expiry-test-0123456789"};
+  sessions::Session<sessions::SignedCookieStore> session{store, env.settings};
+  session.set("user", 42);
+  session.set("_session_expiry", 1e300);
+  session.save();
+  sessions::Session<sessions::SignedCookieStore> again{store, *session.session_key(), env.settings};
+  CHECK(again.get("user", 0) == 42);
 }
