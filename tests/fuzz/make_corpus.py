@@ -159,6 +159,9 @@ def corpora():
         "controls": cookie(b"a=1\r\n; b=\x00; c=ok\x7f; d=\x80\xff"),
         "cut_by_limit": cookie(sid + b"; " + b"x" * 40 + b"=1", max_bytes=30, max_pairs=3),
         "many_pairs": cookie(b";".join(b"k%d=%d" % (i, i) for i in range(60)), max_pairs=7),
+        # A planted session cookie before the real one (security review: the first used to win).
+        "regression_duplicate_session_cookie": cookie(b"sessionid=planted0000000000000000000000; " + sid +
+                                                      b"; sessionid=" + sid[10:]),
     }
 
     # set_cookie: name, Domain, Path, value from the front; flags, now, Max-Age, Expires at the end.

@@ -155,3 +155,24 @@ TEST_CASE("a signed cookie whose expiry is huge decodes alive (issue time + age 
   sessions::Session<sessions::SignedCookieStore> again{store, *session.session_key(), env.settings};
   CHECK(again.get("user", 0) == 42);
 }
+
+// --- Finding 5: with two session cookies the first won (Django keeps the last) -----------------
+
+TEST_CASE("duplicate session cookies: the last one names the session, as in Django's parse_cookie") {
+  sessions::MemoryStore store;
+  const sessions::Settings settings;
+  using SessionT = sessions::Session<sessions::MemoryStore>;
+  const sessions::Middleware<SessionT> middleware{store, settings};
+  SessionT login = middleware.open("");
+  login.set("user", 42);
+  (void)middleware.finish(login, 200);
+  const std::string key = *login.session_key();
+
+  // A cookie planted for a longer Path (or a rotated-away key) arrives first.
+  SessionT next = middleware.open("sessionid=plantedplantedplantedplanted1234; sessionid=" + key);
+  CHECK(next.get("user", 0) == 42);
+  CHECK(next.session_key() == key);
+  for (const auto& header : middleware.finish(next, 200)) {
+    CHECK(header.value.find("sessionid=\"\"") == std::string::npos);  // the real cookie is not deleted
+  }
+}
