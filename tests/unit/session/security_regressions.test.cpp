@@ -4,8 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/catch.hpp"
@@ -175,4 +175,65 @@ TEST_CASE("duplicate session cookies: the last one names the session, as in Djan
   for (const auto& header : middleware.finish(next, 200)) {
     CHECK(header.value.find("sessionid=\"\"") == std::string::npos);  // the real cookie is not deleted
   }
+}
+
+// --- Finding 3: the verified-cookie cache was bounded by entries, not bytes ---------------------
+
+namespace {
+constexpr std::string_view kCookieSecret = "secret-key-for-the-cache-tests-0123456789abcdef";
+
+// A signed cookie (as the store writes them: compressed) whose JSON is `{"a":[[],[],...],"n":n}`:
+// a few hundred bytes of cookie for `arrays` empty arrays.
+std::string inflating_cookie(std::size_t arrays, int n = 0) {
+  std::string json = "{\"a\":[";
+  for (std::size_t i = 0; i < arrays; ++i) json += i == 0 ? "[]" : ",[]";
+  json += "],\"n\":" + std::to_string(n) + "}";
+  const sessions::signing::TimestampSigner signer(kCookieSecret, sessions::kSignedCookiesSalt);
+  return sessions::signing::dumps_json_text(json, signer, true, sessions::TimePoint{std::chrono::seconds{1'700'000'000}});
+}
+}  // namespace
+
+TEST_CASE("a short signed cookie that parses to ~1 MB is refused, not decoded and cached") {
+  const sessions::SignedCookieStore store{std::string(kCookieSecret)};
+  sessions::Settings settings;
+  const sessions::TimePoint now{std::chrono::seconds{1'700'000'100}};
+  const std::string cookie = inflating_cookie(21'000);  // 63 KB of JSON
+  CHECK(cookie.size() < 400);
+  CHECK_THROWS_AS(store.decode(cookie, settings, now), sessions::LimitExceeded);
+  CHECK_FALSE(store.verified_cache().find(cookie).has_value());
+}
+
+TEST_CASE("a cookie whose data is over the cache's entry size decodes every time, never kept") {
+  const sessions::SignedCookieStore store{std::string(kCookieSecret)};
+  sessions::Settings settings;
+  const sessions::TimePoint now{std::chrono::seconds{1'700'000'100}};
+  const std::string cookie = inflating_cookie(3'000);  // ~170 KB parsed: decodable, not cacheable
+  CHECK(store.decode(cookie, settings, now).value().at("a").size() == 3'000);
+  CHECK_FALSE(store.verified_cache().find(cookie).has_value());
+}
+
+TEST_CASE("the cache of verified cookies holds at most its byte budget, whatever the cookies") {
+  const sessions::SignedCookieStore store{std::string(kCookieSecret)};
+  sessions::Settings settings;
+  const sessions::TimePoint now{std::chrono::seconds{1'700'000'100}};
+  std::vector<std::string> cookies;
+  for (int i = 0; i < 1024; ++i) cookies.push_back(inflating_cookie(800, i));  // ~45 KB parsed each
+  for (const std::string& cookie : cookies) (void)store.decode(cookie, settings, now);
+  std::size_t kept = 0;
+  for (const std::string& cookie : cookies) kept += store.verified_cache().find(cookie).has_value() ? 1 : 0;
+  CHECK(kept > 0);
+  CHECK(kept * 45'000 <= std::size_t{8} << 20);  // the 8 MiB default (was ~650 entries, ~29 MB)
+}
+
+// --- Informational: the encrypted cookie's lenient base64 made many strings one cookie ---------
+
+TEST_CASE("an encrypted cookie is read only in the canonical base64 it was written in") {
+  const sessions::EncryptedCookieStore store{std::string(kCookieSecret)};
+  sessions::Settings settings;
+  const sessions::TimePoint now{std::chrono::seconds{1'700'000'000}};
+  const std::string cookie = store.encode(sessions::Data{{"user", 42}}, settings, now);
+  CHECK(store.decode(cookie, settings, now).value()["user"] == 42);
+  std::string dotted = cookie;
+  dotted.insert(dotted.size() - 5, ".");  // a '.' inside the base64: skipped by the lenient decoder
+  CHECK_THROWS_AS(store.decode(dotted, settings, now), sessions::BadSignature);
 }
