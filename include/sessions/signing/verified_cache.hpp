@@ -1,7 +1,7 @@
 #pragma once
 // VerifiedCache: a bounded memory of signed values that already verified, and what they decoded
 // to, so that a request carrying exactly a value seen recently skips the HMAC, the inflate and the
-// JSON parse (issue 7: the read path of the signed-cookie store).
+// JSON parse (the read path of the signed-cookie store).
 //
 // Why it is safe:
 //  - Only values that verified are inserted, and a lookup hits only on the WHOLE value, compared

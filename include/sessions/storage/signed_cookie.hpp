@@ -96,7 +96,8 @@ class SignedCookieStore {
     /// How many recently verified cookie values to remember with their data (0: none).
     std::size_t verified_cache_entries = 1024;
     /// The most the cache of verified values holds in all, as measured (its values and parsed
-    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept.
+    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept
+    /// (0 for either: no cache).
     std::size_t verified_cache_bytes = signing::VerifiedCache::kDefaultMaxBytes;
     std::size_t verified_cache_max_entry_bytes = signing::VerifiedCache::kDefaultMaxEntryBytes;
   };

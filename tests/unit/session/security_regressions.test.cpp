@@ -223,7 +223,7 @@ TEST_CASE("the cache of verified cookies holds at most its byte budget, whatever
   for (int i = 0; i < 1024; ++i) cookies.push_back(inflating_cookie(800, i));  // ~45 KB parsed each
   for (const std::string& cookie : cookies) (void)store.decode(cookie, settings, now);
   std::size_t kept = 0;
-  for (const std::string& cookie : cookies) kept += store.verified_cache().find(cookie).has_value() ? 1 : 0;
+  for (const std::string& cookie : cookies) kept += store.verified_cache().find(cookie).has_value() ? 1U : 0U;
   CHECK(kept > 0);
   CHECK(kept * 45'000 <= std::size_t{8} << 20);  // the 8 MiB default (was ~650 entries, ~29 MB)
 }
