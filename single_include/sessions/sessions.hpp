@@ -3222,7 +3222,7 @@ namespace detail {
 // ---- begin sessions/signing/verified_cache.hpp ----
 // VerifiedCache: a bounded memory of signed values that already verified, and what they decoded
 // to, so that a request carrying exactly a value seen recently skips the HMAC, the inflate and the
-// JSON parse (issue 7: the read path of the signed-cookie store).
+// JSON parse (the read path of the signed-cookie store).
 //
 // Why it is safe:
 //  - Only values that verified are inserted, and a lookup hits only on the WHOLE value, compared
@@ -6016,7 +6016,8 @@ class SignedCookieStore {
     /// How many recently verified cookie values to remember with their data (0: none).
     std::size_t verified_cache_entries = 1024;
     /// The most the cache of verified values holds in all, as measured (its values and parsed
-    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept.
+    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept
+    /// (0 for either: no cache).
     std::size_t verified_cache_bytes = signing::VerifiedCache::kDefaultMaxBytes;
     std::size_t verified_cache_max_entry_bytes = signing::VerifiedCache::kDefaultMaxEntryBytes;
   };
