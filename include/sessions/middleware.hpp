@@ -16,6 +16,7 @@
 #include "cookie/parse.hpp"
 #include "cookie/set_cookie.hpp"
 #include "errors.hpp"
+#include "expiry/arithmetic.hpp"
 #include "settings.hpp"
 
 namespace sessions {
@@ -81,8 +82,14 @@ class Middleware {
   [[nodiscard]] SessionT open(std::string_view cookie_header, bool secure = false) const {
     // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
     // are looked at, and nothing is copied but the session cookie's value.
-    const std::optional<std::string_view> value = cookie::find_cookie(
-        cookie_header, settings_->cookie_name, settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
+    const cookie::SessionCookie found =
+        cookie::find_session_cookie(cookie_header, settings_->cookie_name, settings_->duplicate_cookies,
+                                    settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
+    if (found.conflicting) {
+      settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                        "the request carries several different session cookies (a planted cookie?)");
+    }
+    const std::optional<std::string_view>& value = found.value;
     SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
                              : SessionT(*store_, *settings_, serializer_, expiry_);
     session.note_request(value.has_value(), secure);
@@ -123,9 +130,9 @@ class Middleware {
     cookie::SetCookie c;
     c.name = s.cookie_name;
     if (!session.get_expire_at_browser_close()) {
-      const auto age = std::chrono::seconds{session.get_expiry_age()};
+      const auto age = clamp_expiry_age(session.get_expiry_age());
       c.max_age = age;
-      c.expires = s.clock.now() + age;
+      c.expires = add_saturating(s.clock.now(), age);
     }
     try {
       session.save();

@@ -365,12 +365,12 @@ class Session {
   template <class Int>
     requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
   void set_expiry(Int seconds) {
-    set(kSessionExpiryKey, static_cast<std::int64_t>(seconds));
+    set(kSessionExpiryKey, saturate_int64(seconds));
   }
   /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
   template <class Rep, class Period>
   void set_expiry(std::chrono::duration<Rep, Period> duration) {
-    set_expiry(settings_->clock.now() + std::chrono::duration_cast<TimePoint::duration>(duration));
+    set_expiry(add_saturating(settings_->clock.now(), duration));
   }
   /// Django: set_expiry(datetime): expire at that instant (stored as an ISO-8601 date, as Django
   /// 4.1+ does).
@@ -390,7 +390,7 @@ class Session {
     if constexpr (requires { expiry_.expiry_date(view(), *settings_, modification); }) {
       return expiry_.expiry_date(view(), *settings_, modification);
     } else {
-      return modification + expiry_.expiry_age(view(), *settings_, modification);
+      return add_saturating(modification, expiry_.expiry_age(view(), *settings_, modification));
     }
   }
 
@@ -579,7 +579,7 @@ class Session {
       const Data& data = view();
       if (!key_) throw UpdateError("the session no longer exists in the store");
       const TimePoint now = settings_->clock.now();
-      const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+      const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
       if (!store_->touch(*key_, expires_at)) throw UpdateError("the session no longer exists in the store");
     }
   }
@@ -727,7 +727,7 @@ class Session {
         // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
         // signed cookies, ticket #19201): the cookie's signing time is the last modification.
         // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-        if (record.issued_at + expiry_.expiry_age(data, *settings_, record.issued_at) < now) {
+        if (add_saturating(record.issued_at, expiry_.expiry_age(data, *settings_, record.issued_at)) < now) {
           modified_ = true;
           return Loaded{};
         }
@@ -971,7 +971,7 @@ class Session {
         Data merged = merged_onto(std::move(theirs), key);
         check_limits(merged);
         const TimePoint now = settings_->clock.now();
-        const TimePoint merged_expiry = now + expiry_.expiry_age(merged, *settings_, now);
+        const TimePoint merged_expiry = add_saturating(now, expiry_.expiry_age(merged, *settings_, now));
         stored_payload merged_payload{};
         if constexpr (stores_shared) {
           merged_payload = std::make_shared<const Data>(merged);
@@ -1007,7 +1007,7 @@ class Session {
     const Data& data = current();
     check_limits(data);
     const TimePoint now = settings_->clock.now();
-    const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+    const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
     const bool compare_and_set = !must_create && protecting() && expected_.has_value();
     if constexpr (stores_values) {
       if (compare_and_set) {

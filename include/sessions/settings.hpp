@@ -10,6 +10,7 @@
 #include <string>
 
 #include "clock.hpp"
+#include "cookie/parse.hpp"
 #include "log.hpp"
 #include "random.hpp"
 
@@ -48,6 +49,10 @@ struct Settings {
   SameSite cookie_samesite = SameSite::lax;
   /// Not in Django: the CHIPS `Partitioned` attribute (requires Secure).
   bool cookie_partitioned = false;
+  /// Which session cookie counts when a request carries several with the name (one planted by a
+  /// sibling subdomain, or left over at another Path): Django's last one by default, or the
+  /// first, or none (`reject`) when they differ. A `__Host-` cookie name prevents the planting.
+  cookie::DuplicateCookies duplicate_cookies = cookie::DuplicateCookies::last;
   /// SESSION_SAVE_EVERY_REQUEST.
   bool save_every_request = false;
   /// SESSION_EXPIRE_AT_BROWSER_CLOSE.

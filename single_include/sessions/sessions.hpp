@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 52.
+// Library headers inlined: 54.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -151,6 +151,194 @@ struct ClientRecord {
 
 #include <filesystem>
 
+// ---- begin sessions/cookie/parse.hpp ----
+// Reading a request's `Cookie` header (RFC 6265 §5.4 is what a browser sends; this is the lenient
+// reading servers and browsers apply to it).
+//
+// The header is `name=value; name2=value2; ...`. We split on `;`, trim spaces and tabs around names
+// and values, take the value out of a pair of double quotes when it is wrapped in them, and skip
+// pairs that cannot name a cookie (no `=`, an empty name) or that carry control characters. A name
+// that occurs twice is kept twice, in order (parse_cookie_header). Which one names the session is
+// a choice (find_session_cookie, Settings::duplicate_cookies): browsers send the cookie with the
+// longest Path first, then the oldest, and anyone who can plant a cookie (a sibling subdomain, a
+// plain-HTTP response) can place theirs before or after the site's own, so no position is
+// trustworthy. Django's parse_cookie is a dict, so the LAST wins there; we do the same by default,
+// so a Django application and ours behind one domain always serve the same session. The real
+// defence is a `__Host-` cookie name, which nobody else can set (docs/SECURITY.md).
+//
+// The header comes from the network, so the work is bounded: only the first `max_bytes` bytes are
+// read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
+// into the caller's header, valid as long as it is).
+
+#include <vector>
+
+namespace sessions::cookie {
+
+/// How much of a Cookie header is read by default. Servers commonly refuse request headers over
+/// 8 KiB; a longer Cookie header is an attack or a broken client, not something to read fully.
+inline constexpr std::size_t kMaxCookieHeaderBytes = 8192;
+
+/// How many pairs are returned (and searched) by default. Browsers keep a few dozen cookies per
+/// domain; thousands of tiny pairs in one header exist only to make servers do work.
+inline constexpr std::size_t kMaxCookiePairs = 256;
+
+/// One `name=value` of a Cookie header, as views into the header.
+struct CookiePair {
+  std::string_view name;
+  std::string_view value;
+
+  friend bool operator==(const CookiePair&, const CookiePair&) = default;
+};
+
+namespace detail {
+
+// RFC 6265's OWS around names and values: spaces and horizontal tabs only. Other whitespace
+// (CR, LF, VT, FF) is a control character here, and a pair holding one is dropped as junk.
+[[nodiscard]] constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+[[nodiscard]] constexpr std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 6265bis drops a cookie whose name or value holds %x00-08 / %x0A-1F / %x7F (HTAB is fine).
+// A NUL or a CR/LF in a pair means a broken or hostile client; never hand such bytes onward,
+// where they could end up in a log line, a file name or another header.
+[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+  }
+  return false;
+}
+
+// The part of `header` that is read: all of it when it fits in `max_bytes`; otherwise the first
+// `max_bytes` bytes, minus a pair cut in two by the limit. A cut pair is dropped rather than
+// returned truncated, because a shortened value is a wrong value (a session key one byte short
+// would look like a forged key). A pair counts as whole only when a `;` follows it right at the
+// limit; looking further for the end of it would read past the bound.
+[[nodiscard]] constexpr std::string_view bounded(std::string_view header, std::size_t max_bytes) noexcept {
+  if (header.size() <= max_bytes) return header;
+  if (header[max_bytes] == ';') return header.substr(0, max_bytes);
+  const std::string_view head = header.substr(0, max_bytes);
+  const std::size_t last_separator = head.rfind(';');
+  return last_separator == std::string_view::npos ? std::string_view{} : head.substr(0, last_separator);
+}
+
+// One `;`-separated segment into a pair, or nothing if the segment is junk.
+[[nodiscard]] constexpr std::optional<CookiePair> parse_pair(std::string_view segment) noexcept {
+  // The first `=` splits: a value may hold `=` itself (base64 padding, signed values).
+  const std::size_t eq = segment.find('=');
+  if (eq == std::string_view::npos) return std::nullopt;  // `novalue`: not a name=value pair
+  const std::string_view name = trim_ows(segment.substr(0, eq));
+  if (name.empty()) return std::nullopt;  // `=x`: nothing to look the value up by
+  std::string_view value = trim_ows(segment.substr(eq + 1));
+  // RFC 6265 lets a value be DQUOTE-wrapped; the quotes are not part of it. Backslash escapes
+  // are not decoded: `\` is not a cookie-octet, so no conforming server ever wrote one.
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+    value = value.substr(1, value.size() - 2);
+  }
+  if (has_control(name) || has_control(value)) return std::nullopt;
+  return CookiePair{name, value};
+}
+
+// Calls `visit(pair)` for each pair in order until it returns false or `max_pairs` pairs were
+// seen. The only loop over the header, so find_cookie and parse_cookie_header always agree.
+template <class Visit>
+constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs,
+                             Visit&& visit) {
+  std::string_view rest = bounded(header, max_bytes);
+  std::size_t seen = 0;
+  while (seen < max_pairs && !rest.empty()) {
+    const std::size_t semicolon = rest.find(';');
+    const std::string_view segment = rest.substr(0, semicolon);
+    rest = semicolon == std::string_view::npos ? std::string_view{} : rest.substr(semicolon + 1);
+    if (const auto pair = parse_pair(segment)) {
+      ++seen;
+      if (!visit(*pair)) return;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// The value of the first cookie called `name` in a Cookie header, without allocating; nothing if
+/// there is none (for the session cookie, the middleware uses find_session_cookie). Only the first `max_bytes` bytes and the first `max_pairs` valid pairs are
+/// searched (see parse_cookie_header).
+[[nodiscard]] inline std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name,
+                                                                 std::size_t max_bytes = kMaxCookieHeaderBytes,
+                                                                 std::size_t max_pairs = kMaxCookiePairs) {
+  std::optional<std::string_view> found;
+  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
+    if (pair.name != name) return true;
+    found = pair.value;
+    return false;
+  });
+  return found;
+}
+
+/// Which of several cookies with the session cookie's name names the session.
+enum class DuplicateCookies {
+  /// The last one, as Django's parse_cookie (a dict) does: the default, so that a Django twin
+  /// behind the same domain serves the same session.
+  last,
+  /// The first one (the longest Path, as browsers order them).
+  first,
+  /// None, when their values differ: the request counts as carrying no session cookie (and is
+  /// logged). An attacker who plants a cookie then cannot choose the session served, only keep
+  /// the visitor from having one while the planted cookie lives.
+  reject,
+};
+
+/// What find_session_cookie found: the value to use (if any), and whether the name occurred with
+/// different values.
+struct SessionCookie {
+  std::optional<std::string_view> value;
+  bool conflicting = false;
+};
+
+/// The session cookie called `name` under the `rule` for duplicates, within the same bounds as
+/// find_cookie (only pairs within them count).
+[[nodiscard]] inline SessionCookie find_session_cookie(std::string_view header, std::string_view name,
+                                                       DuplicateCookies rule,
+                                                       std::size_t max_bytes = kMaxCookieHeaderBytes,
+                                                       std::size_t max_pairs = kMaxCookiePairs) {
+  SessionCookie found;
+  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
+    if (pair.name != name) return true;
+    if (!found.value) {
+      found.value = pair.value;
+      return true;
+    }
+    if (pair.value != *found.value) found.conflicting = true;
+    if (rule == DuplicateCookies::last) found.value = pair.value;
+    return true;
+  });
+  if (rule == DuplicateCookies::reject && found.conflicting) found.value.reset();
+  return found;
+}
+
+/// Every valid pair of a Cookie header, in order, repeated names included.
+///
+/// Bounds: a header longer than `max_bytes` is read only up to that length, and a pair that the
+/// limit cuts in two is dropped rather than returned with a truncated value. At most `max_pairs`
+/// pairs are returned; later ones are ignored. Skipped as junk: segments without `=`, with an
+/// empty name, or with a control character (other than tab) in the name or value. Bytes above
+/// 0x7F are kept as they are (browsers send UTF-8 values; validating them is the reader's job).
+[[nodiscard]] inline std::vector<CookiePair> parse_cookie_header(std::string_view header,
+                                                                 std::size_t max_bytes = kMaxCookieHeaderBytes,
+                                                                 std::size_t max_pairs = kMaxCookiePairs) {
+  std::vector<CookiePair> pairs;
+  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
+    pairs.push_back(pair);
+    return true;
+  });
+  return pairs;
+}
+
+}  // namespace sessions::cookie
+// ---- end sessions/cookie/parse.hpp ----
 // ---- begin sessions/log.hpp ----
 // How the library reports what it does not throw: tampered data (Django logs it on
 // `django.security.SuspiciousSession`), a cache outage it survived, a store it could not reach.
@@ -450,6 +638,10 @@ struct Settings {
   SameSite cookie_samesite = SameSite::lax;
   /// Not in Django: the CHIPS `Partitioned` attribute (requires Secure).
   bool cookie_partitioned = false;
+  /// Which session cookie counts when a request carries several with the name (one planted by a
+  /// sibling subdomain, or left over at another Path): Django's last one by default, or the
+  /// first, or none (`reject`) when they differ. A `__Host-` cookie name prevents the planting.
+  cookie::DuplicateCookies duplicate_cookies = cookie::DuplicateCookies::last;
   /// SESSION_SAVE_EVERY_REQUEST.
   bool save_every_request = false;
   /// SESSION_EXPIRE_AT_BROWSER_CLOSE.
@@ -886,149 +1078,6 @@ template <std::size_t N>
 
 }  // namespace sessions::cookie
 // ---- end sessions/cookie/http_date.hpp ----
-// ---- begin sessions/cookie/parse.hpp ----
-// Reading a request's `Cookie` header (RFC 6265 §5.4 is what a browser sends; this is the lenient
-// reading servers and browsers apply to it).
-//
-// The header is `name=value; name2=value2; ...`. We split on `;`, trim spaces and tabs around names
-// and values, take the value out of a pair of double quotes when it is wrapped in them, and skip
-// pairs that cannot name a cookie (no `=`, an empty name) or that carry control characters. A name
-// that occurs twice is kept twice, in order: browsers send the cookie with the most specific Path
-// first, so the first one is the one the application meant (Django's dict keeps the last one; the
-// first is the better choice for a session cookie shadowed by a broader one).
-//
-// The header comes from the network, so the work is bounded: only the first `max_bytes` bytes are
-// read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
-// into the caller's header, valid as long as it is).
-
-#include <vector>
-
-namespace sessions::cookie {
-
-/// How much of a Cookie header is read by default. Servers commonly refuse request headers over
-/// 8 KiB; a longer Cookie header is an attack or a broken client, not something to read fully.
-inline constexpr std::size_t kMaxCookieHeaderBytes = 8192;
-
-/// How many pairs are returned (and searched) by default. Browsers keep a few dozen cookies per
-/// domain; thousands of tiny pairs in one header exist only to make servers do work.
-inline constexpr std::size_t kMaxCookiePairs = 256;
-
-/// One `name=value` of a Cookie header, as views into the header.
-struct CookiePair {
-  std::string_view name;
-  std::string_view value;
-
-  friend bool operator==(const CookiePair&, const CookiePair&) = default;
-};
-
-namespace detail {
-
-// RFC 6265's OWS around names and values: spaces and horizontal tabs only. Other whitespace
-// (CR, LF, VT, FF) is a control character here, and a pair holding one is dropped as junk.
-[[nodiscard]] constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
-
-[[nodiscard]] constexpr std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// RFC 6265bis drops a cookie whose name or value holds %x00-08 / %x0A-1F / %x7F (HTAB is fine).
-// A NUL or a CR/LF in a pair means a broken or hostile client; never hand such bytes onward,
-// where they could end up in a log line, a file name or another header.
-[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
-  }
-  return false;
-}
-
-// The part of `header` that is read: all of it when it fits in `max_bytes`; otherwise the first
-// `max_bytes` bytes, minus a pair cut in two by the limit. A cut pair is dropped rather than
-// returned truncated, because a shortened value is a wrong value (a session key one byte short
-// would look like a forged key). A pair counts as whole only when a `;` follows it right at the
-// limit; looking further for the end of it would read past the bound.
-[[nodiscard]] constexpr std::string_view bounded(std::string_view header, std::size_t max_bytes) noexcept {
-  if (header.size() <= max_bytes) return header;
-  if (header[max_bytes] == ';') return header.substr(0, max_bytes);
-  const std::string_view head = header.substr(0, max_bytes);
-  const std::size_t last_separator = head.rfind(';');
-  return last_separator == std::string_view::npos ? std::string_view{} : head.substr(0, last_separator);
-}
-
-// One `;`-separated segment into a pair, or nothing if the segment is junk.
-[[nodiscard]] constexpr std::optional<CookiePair> parse_pair(std::string_view segment) noexcept {
-  // The first `=` splits: a value may hold `=` itself (base64 padding, signed values).
-  const std::size_t eq = segment.find('=');
-  if (eq == std::string_view::npos) return std::nullopt;  // `novalue`: not a name=value pair
-  const std::string_view name = trim_ows(segment.substr(0, eq));
-  if (name.empty()) return std::nullopt;  // `=x`: nothing to look the value up by
-  std::string_view value = trim_ows(segment.substr(eq + 1));
-  // RFC 6265 lets a value be DQUOTE-wrapped; the quotes are not part of it. Backslash escapes
-  // are not decoded: `\` is not a cookie-octet, so no conforming server ever wrote one.
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-    value = value.substr(1, value.size() - 2);
-  }
-  if (has_control(name) || has_control(value)) return std::nullopt;
-  return CookiePair{name, value};
-}
-
-// Calls `visit(pair)` for each pair in order until it returns false or `max_pairs` pairs were
-// seen. The only loop over the header, so find_cookie and parse_cookie_header always agree.
-template <class Visit>
-constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs,
-                             Visit&& visit) {
-  std::string_view rest = bounded(header, max_bytes);
-  std::size_t seen = 0;
-  while (seen < max_pairs && !rest.empty()) {
-    const std::size_t semicolon = rest.find(';');
-    const std::string_view segment = rest.substr(0, semicolon);
-    rest = semicolon == std::string_view::npos ? std::string_view{} : rest.substr(semicolon + 1);
-    if (const auto pair = parse_pair(segment)) {
-      ++seen;
-      if (!visit(*pair)) return;
-    }
-  }
-}
-
-}  // namespace detail
-
-/// The value of the first cookie called `name` in a Cookie header, without allocating; nothing if
-/// there is none. Only the first `max_bytes` bytes and the first `max_pairs` valid pairs are
-/// searched (see parse_cookie_header).
-[[nodiscard]] inline std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name,
-                                                                 std::size_t max_bytes = kMaxCookieHeaderBytes,
-                                                                 std::size_t max_pairs = kMaxCookiePairs) {
-  std::optional<std::string_view> found;
-  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
-    if (pair.name != name) return true;
-    found = pair.value;
-    return false;
-  });
-  return found;
-}
-
-/// Every valid pair of a Cookie header, in order, repeated names included.
-///
-/// Bounds: a header longer than `max_bytes` is read only up to that length, and a pair that the
-/// limit cuts in two is dropped rather than returned with a truncated value. At most `max_pairs`
-/// pairs are returned; later ones are ignored. Skipped as junk: segments without `=`, with an
-/// empty name, or with a control character (other than tab) in the name or value. Bytes above
-/// 0x7F are kept as they are (browsers send UTF-8 values; validating them is the reader's job).
-[[nodiscard]] inline std::vector<CookiePair> parse_cookie_header(std::string_view header,
-                                                                 std::size_t max_bytes = kMaxCookieHeaderBytes,
-                                                                 std::size_t max_pairs = kMaxCookiePairs) {
-  std::vector<CookiePair> pairs;
-  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
-    pairs.push_back(pair);
-    return true;
-  });
-  return pairs;
-}
-
-}  // namespace sessions::cookie
-// ---- end sessions/cookie/parse.hpp ----
 // ---- begin sessions/cookie/set_cookie.hpp ----
 // Writing a `Set-Cookie` header value, byte for byte as Django writes it through Python's
 // http.cookies: `name=value` then the attributes sorted by Python's key (domain, expires,
@@ -3180,7 +3229,7 @@ namespace detail {
 // ---- begin sessions/signing/verified_cache.hpp ----
 // VerifiedCache: a bounded memory of signed values that already verified, and what they decoded
 // to, so that a request carrying exactly a value seen recently skips the HMAC, the inflate and the
-// JSON parse (issue 7: the read path of the signed-cookie store).
+// JSON parse (the read path of the signed-cookie store).
 //
 // Why it is safe:
 //  - Only values that verified are inserted, and a lookup hits only on the WHOLE value, compared
@@ -3195,13 +3244,111 @@ namespace detail {
 // aim cookies at one slot); a new value replaces whatever held its slot (direct-mapped, bounded
 // by construction). XXH3 is no MAC and nothing here relies on it as one: it only picks a slot,
 // never decides a hit (the constant-time comparison of the whole value above does), so the most
-// a collision could cost is an eviction, i.e. one full verification. Thread-safe: the slots are split into shards, each behind its own mutex, held
-// only to compare and copy a pointer.
+// a collision could cost is an eviction, i.e. one full verification. Thread-safe: the slots are
+// split into shards, each behind its own mutex, held only to compare and copy a pointer.
+//
+// Bounded by bytes, not only by entries: a short cookie can inflate to a large value (a 190-byte
+// cookie parsed to ~0.6 MB), and only the site can sign one, but anyone can collect many that the
+// site issued. Each entry is measured (its value plus detail::bounded_memory_size of its data); an
+// entry over `max_entry_bytes` is not kept at all, and each shard keeps at most its share of
+// `max_bytes`, evicting other slots round-robin to make room. Whatever the values, the cache
+// holds at most max_bytes (as measured) plus a fixed cost per slot.
 
 #ifndef XXH_INLINE_ALL
 #define XXH_INLINE_ALL
 #endif
 #include <xxhash.h>
+
+// ---- begin sessions/detail/data_memory.hpp ----
+// The memory a parsed value holds, estimated from its shape, stopping as soon as it passes a
+// limit: what bounds the data of a cookie (SignedCookieStore, EncryptedCookieStore:
+// Options::max_decoded_bytes) and what the cache of verified cookies counts per entry.
+//
+// Why not the JSON text's size: the text understates memory by up to ~20 times. `[[],[],...]`
+// is 3 bytes of JSON per element, but each element is a node (16 bytes) plus a heap-allocated
+// empty array; a 190-byte signed cookie inflating to 63 KB of such JSON parses to about 0.6 MB,
+// and a cache of 1,024 of them held most of a gigabyte.
+//
+// The model (what nlohmann::json keeps): every value is one node of sizeof(Data), held in its
+// parent's storage (or by the caller, for the root); an object, array, string or binary value
+// owns one heap block for its container plus one for the elements or characters, and an object
+// member's key owns a block when it is too long for the small-string buffer. Each block costs
+// malloc's rounding and header (16-byte granules, 32 at least). Element storage is counted at
+// 1.5 times its size, the average slack of a vector grown by doubling. The estimate depends only
+// on the value's shape and the lengths of its strings, never on how the value was built, so
+// encoding and decoding the same session measure the same size.
+
+namespace sessions::detail {
+
+namespace data_memory_detail {
+
+// One heap block of `n` bytes as malloc keeps it.
+[[nodiscard]] constexpr std::size_t block(std::size_t n) noexcept {
+  const std::size_t with_header = n + sizeof(void*);
+  const std::size_t rounded = (with_header + 15) / 16 * 16;
+  return rounded < 32 ? 32 : rounded;
+}
+
+// The heap a std::string of this length uses beyond its own bytes (0 within the small buffer).
+[[nodiscard]] inline std::size_t string_heap(std::size_t length) noexcept {
+  static const std::size_t small = std::string().capacity();
+  return length <= small ? 0 : block(length + 1);
+}
+
+// Element storage of `n` elements of `size` bytes, with the average growth slack.
+[[nodiscard]] constexpr std::size_t elements(std::size_t n, std::size_t size) noexcept {
+  return n == 0 ? 0 : block(n * size + n * size / 2);
+}
+
+// Adds the heap `value` owns to `total`; false as soon as `total` exceeds `limit`.
+inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
+  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
+    total = limit + 1;
+    return false;
+  }
+  switch (value.type()) {
+    case Data::value_t::object: {
+      const auto& object = value.get_ref<const Data::object_t&>();
+      total += block(sizeof(Data::object_t)) + elements(object.size(), sizeof(typename Data::object_t::value_type));
+      for (const auto& member : object) {
+        total += string_heap(member.first.size());
+        if (total > limit || !add(member.second, limit, total, depth + 1)) return false;
+      }
+      break;
+    }
+    case Data::value_t::array: {
+      const auto& array = value.get_ref<const Data::array_t&>();
+      total += block(sizeof(Data::array_t)) + elements(array.size(), sizeof(Data));
+      for (const Data& element : array) {
+        if (total > limit || !add(element, limit, total, depth + 1)) return false;
+      }
+      break;
+    }
+    case Data::value_t::string:
+      total += block(sizeof(Data::string_t)) + string_heap(value.get_ref<const Data::string_t&>().size());
+      break;
+    case Data::value_t::binary:
+      total += block(sizeof(Data::binary_t)) + elements(value.get_binary().size(), 1);
+      break;
+    default:  // numbers, booleans, null: all within the node
+      break;
+  }
+  return total <= limit;
+}
+
+}  // namespace data_memory_detail
+
+/// The estimated bytes `value` holds, its own node included (see above), or some number above
+/// `limit` once it exceeds it. Stops early, so measuring costs at most what the limit allows.
+[[nodiscard]] inline std::size_t bounded_memory_size(const Data& value, std::size_t limit) noexcept {
+  std::size_t total = sizeof(Data);
+  if (total > limit) return total;
+  (void)data_memory_detail::add(value, limit, total, 0);
+  return total;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/data_memory.hpp ----
 
 namespace sessions::signing {
 
@@ -3213,16 +3360,27 @@ class VerifiedCache {
     std::int64_t timestamp = 0;
   };
 
-  /// Room for about `capacity` values (rounded up to a power of two); 0 disables the cache.
-  explicit VerifiedCache(std::size_t capacity) {
-    if (capacity == 0) return;
+  /// The defaults of SignedCookieStore::Options: 8 MiB in all, 64 KiB per entry.
+  static constexpr std::size_t kDefaultMaxBytes = std::size_t{8} << 20;
+  static constexpr std::size_t kDefaultMaxEntryBytes = std::size_t{64} << 10;
+
+  /// Room for about `capacity` values (rounded up to a power of two; 0 disables the cache),
+  /// holding at most `max_bytes` in all and no entry over `max_entry_bytes` (as measured).
+  explicit VerifiedCache(std::size_t capacity, std::size_t max_bytes = kDefaultMaxBytes,
+                         std::size_t max_entry_bytes = kDefaultMaxEntryBytes) {
+    if (capacity == 0 || max_bytes == 0 || max_entry_bytes == 0) return;
     std::size_t slots = 1;
     while (slots < capacity) slots <<= 1;
-    const std::size_t shards = slots < kMaxShards ? slots : kMaxShards;
+    // Fewer shards when the budget is small, so that each shard's share still holds an entry of
+    // the largest size kept.
+    std::size_t shards = slots < kMaxShards ? slots : kMaxShards;
+    while (shards > 1 && max_bytes / shards < max_entry_bytes) shards >>= 1;
     shards_ = std::vector<Shard>(shards);
     for (Shard& shard : shards_) shard.slots.resize(slots / shards);
     shard_mask_ = shards - 1;
     slot_mask_ = slots / shards - 1;
+    shard_budget_ = max_bytes / shards;
+    max_entry_bytes_ = max_entry_bytes < shard_budget_ ? max_entry_bytes : shard_budget_;
     std::array<unsigned char, 8> seed{};
     crypto::random_bytes(std::span<unsigned char>(seed));
     for (const unsigned char b : seed) seed_ = (seed_ << 8) | b;
@@ -3247,24 +3405,69 @@ class VerifiedCache {
     return slot.entry;
   }
 
-  /// Remembers that `value` verified and decoded to `entry` (replacing its slot's previous value).
-  void insert(std::string_view value, Entry entry) {
-    if (!enabled()) return;
+  /// The size an entry for `value` counts (its value, its slot, its data as measured), or some
+  /// number above `limit` once it exceeds it.
+  [[nodiscard]] static std::size_t entry_size(std::string_view value, const Data& data, std::size_t limit) noexcept {
+    const std::size_t fixed = value.size() + kEntryOverhead;
+    if (fixed > limit) return fixed;
+    return fixed + sessions::detail::bounded_memory_size(data, limit - fixed);
+  }
+
+  /// Remembers that `value` verified and decoded to `entry` (replacing its slot's previous value,
+  /// and others of its shard while the shard is over its share of the bytes). False, and nothing
+  /// kept, when the entry is larger than max_entry_bytes. `data_bytes`, when known, is
+  /// detail::bounded_memory_size of the entry's data (saves measuring it again).
+  bool insert(std::string_view value, Entry entry, std::optional<std::size_t> data_bytes = std::nullopt) {
+    if (!enabled() || !entry.data) return false;
+    const std::size_t size = data_bytes ? value.size() + kEntryOverhead + *data_bytes
+                                        : entry_size(value, *entry.data, max_entry_bytes_);
+    if (size > max_entry_bytes_) return false;
     const std::uint64_t h = hash(value);
     std::string copy(value);  // allocate outside the lock
+    std::vector<std::shared_ptr<const Data>> released;  // freed after the lock
     Shard& shard = shards_[h & shard_mask_];
+    released.reserve(shard.slots.size());
     const std::lock_guard lock(shard.mutex);
-    Slot& slot = shard.slots[(h >> 16) & slot_mask_];
+    const std::size_t index = (h >> 16) & slot_mask_;
+    Slot& slot = shard.slots[index];
+    shard.bytes -= slot.bytes;
     slot.value.swap(copy);
     slot.entry.data.swap(entry.data);  // the old data is released after the lock, with `entry`
     slot.entry.timestamp = entry.timestamp;
+    slot.bytes = size;
+    shard.bytes += size;
+    // Over the shard's share: evict the others in turn (size <= the share, so this ends).
+    while (shard.bytes > shard_budget_) {
+      const std::size_t victim = shard.hand;
+      shard.hand = (shard.hand + 1) & slot_mask_;
+      if (victim == index || !shard.slots[victim].entry.data) continue;
+      Slot& evicted = shard.slots[victim];
+      shard.bytes -= evicted.bytes;
+      released.push_back(std::move(evicted.entry.data));
+      evicted = Slot{};
+    }
+    return true;
   }
+
+  /// The bytes held, as measured (tests, monitoring).
+  [[nodiscard]] std::size_t bytes() const {
+    std::size_t total = 0;
+    for (Shard& shard : shards_) {
+      const std::lock_guard lock(shard.mutex);
+      total += shard.bytes;
+    }
+    return total;
+  }
+
+  /// The largest entry kept, in bytes as measured.
+  [[nodiscard]] std::size_t max_entry_bytes() const noexcept { return max_entry_bytes_; }
 
   /// Forgets everything.
   void clear() {
     for (Shard& shard : shards_) {
       const std::lock_guard lock(shard.mutex);
       for (Slot& slot : shard.slots) slot = Slot{};
+      shard.bytes = 0;
     }
   }
 
@@ -3274,11 +3477,17 @@ class VerifiedCache {
   struct Slot {
     std::string value{};
     Entry entry{};
+    std::size_t bytes = 0;
   };
   struct Shard {
     std::mutex mutex{};
     std::vector<Slot> slots{};
+    std::size_t bytes = 0;
+    std::size_t hand = 0;  // the next slot to evict
   };
+  // What an entry costs beyond its value's characters and its data: the string's heap block
+  // header, the shared_ptr's control block and the Data node in it.
+  static constexpr std::size_t kEntryOverhead = 64;
 
   [[nodiscard]] std::uint64_t hash(std::string_view value) const noexcept {
     return XXH3_64bits_withSeed(value.data(), value.size(), seed_);
@@ -3287,6 +3496,8 @@ class VerifiedCache {
   mutable std::vector<Shard> shards_{};
   std::size_t shard_mask_ = 0;
   std::size_t slot_mask_ = 0;
+  std::size_t shard_budget_ = 0;
+  std::size_t max_entry_bytes_ = 0;
   std::uint64_t seed_ = 0;
 };
 
@@ -3404,6 +3615,114 @@ class JsonSerializer {
 // when the session is created and kept across cycle_key(), so rotating the key at login does not
 // extend the lifetime. IdleAbsolute combines both limits, as OWASP recommends.
 
+// ---- begin sessions/expiry/arithmetic.hpp ----
+// Saturating arithmetic for expiry ages and instants: the one place where seconds from session
+// data become instants and back.
+//
+// Why: `_session_expiry` and `_session_created_at` are session data, and session data is
+// attacker-influenced (a site may let a client set its own expiry; a store hands back whatever it
+// holds). TimePoint counts nanoseconds in 64 bits (years 1677 to 2262), so `now + seconds{x}` for
+// a large x, a float like 1e300 cast to an integer, or a date in year 9999 would overflow:
+// undefined behaviour, whose visible effect was a record created already expired. Django raises
+// OverflowError in those cases; we saturate instead, so a huge expiry means "as long as we allow"
+// and never an error page or an already-dead session:
+//  - an age (seconds) is kept within +-kMaxExpiryAge (100 years: longer than any cookie or record
+//    is kept in practice, and far enough from TimePoint's limits that `now + age` is exact for any
+//    clock before the year 2162);
+//  - an instant is kept within [TimePoint::min(), TimePoint::max()].
+
+#include <type_traits>
+
+namespace sessions {
+
+/// The longest session age computed with, either way: 100 Julian years.
+inline constexpr std::chrono::seconds kMaxExpiryAge{100LL * 31'557'600};
+
+/// `age` within [-kMaxExpiryAge, kMaxExpiryAge].
+[[nodiscard]] constexpr std::chrono::seconds clamp_expiry_age(std::chrono::seconds age) noexcept {
+  return std::clamp(age, -kMaxExpiryAge, kMaxExpiryAge);
+}
+
+/// Any integer as an age in seconds, clamped (an unsigned 2^64-1 is a long age, never -1).
+template <class Int>
+  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
+[[nodiscard]] constexpr std::chrono::seconds clamp_expiry_age(Int seconds) noexcept {
+  if (std::cmp_greater(seconds, kMaxExpiryAge.count())) return kMaxExpiryAge;
+  if (std::cmp_less(seconds, -kMaxExpiryAge.count())) return -kMaxExpiryAge;
+  return std::chrono::seconds{static_cast<std::int64_t>(seconds)};
+}
+
+/// Any integer as an int64, saturating (what set_expiry(seconds) stores).
+template <class Int>
+  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
+[[nodiscard]] constexpr std::int64_t saturate_int64(Int v) noexcept {
+  if (std::cmp_greater(v, std::numeric_limits<std::int64_t>::max())) return std::numeric_limits<std::int64_t>::max();
+  if (std::cmp_less(v, std::numeric_limits<std::int64_t>::min())) return std::numeric_limits<std::int64_t>::min();
+  return static_cast<std::int64_t>(v);
+}
+
+/// Any duration as TimePoint's duration, clamped to +-kMaxExpiryAge (a NaN is zero).
+template <class Rep, class Period>
+[[nodiscard]] constexpr TimePoint::duration clamp_expiry_duration(std::chrono::duration<Rep, Period> d) noexcept {
+  using Ticks = TimePoint::duration;
+  const double s = std::chrono::duration<double>(d).count();
+  if (s != s) return Ticks::zero();
+  if (s >= static_cast<double>(kMaxExpiryAge.count())) return std::chrono::duration_cast<Ticks>(kMaxExpiryAge);
+  if (s <= -static_cast<double>(kMaxExpiryAge.count())) return std::chrono::duration_cast<Ticks>(-kMaxExpiryAge);
+  return std::chrono::duration_cast<Ticks>(d);  // within +-100 years: no overflow
+}
+
+/// `t + d`, with `d` clamped as above and the result saturating at TimePoint's limits.
+template <class Rep, class Period>
+[[nodiscard]] constexpr TimePoint add_saturating(TimePoint t, std::chrono::duration<Rep, Period> d) noexcept {
+  const TimePoint::duration step = clamp_expiry_duration(d);
+  if (step > TimePoint::duration::zero() && t > TimePoint::max() - step) return TimePoint::max();
+  if (step < TimePoint::duration::zero() && t < TimePoint::min() - step) return TimePoint::min();
+  return t + step;
+}
+
+/// Whole seconds from `from` to `to`, floored (Django's get_expiry_age of a date), clamped.
+[[nodiscard]] constexpr std::chrono::seconds seconds_until(TimePoint to, TimePoint from) noexcept {
+  const TimePoint::rep a = to.time_since_epoch().count();
+  const TimePoint::rep b = from.time_since_epoch().count();
+  constexpr TimePoint::rep kMax = std::numeric_limits<TimePoint::rep>::max();
+  constexpr TimePoint::rep kMin = std::numeric_limits<TimePoint::rep>::min();
+  if (b < 0 && a > kMax + b) return kMaxExpiryAge;  // a - b would pass the top
+  if (b > 0 && a < kMin + b) return -kMaxExpiryAge;
+  return clamp_expiry_age(std::chrono::floor<std::chrono::seconds>(TimePoint::duration{a - b}));
+}
+
+/// The seconds TimePoint can hold either way (about 292 years around 1970).
+inline constexpr std::int64_t kTimePointSecondsLimit =
+    std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
+
+/// Unix seconds as an instant, saturating at TimePoint's limits.
+[[nodiscard]] constexpr TimePoint time_from_unix_seconds(std::int64_t seconds) noexcept {
+  if (seconds > kTimePointSecondsLimit) return TimePoint::max();
+  if (seconds < -kTimePointSecondsLimit) return TimePoint::min();
+  return TimePoint{std::chrono::seconds{seconds}};
+}
+
+/// A JSON number of seconds (integer, unsigned or float: an age or Unix seconds) as an int64
+/// within +-kTimePointSecondsLimit, truncated toward zero as Python's int() would; nullopt for
+/// anything else, NaN included. Never a float-to-integer overflow, never 2^64-1 read as -1.
+[[nodiscard]] inline std::optional<std::int64_t> stored_seconds(const Data& value) noexcept {
+  constexpr std::int64_t kLimit = kTimePointSecondsLimit;
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<std::uint64_t>();
+    return v > static_cast<std::uint64_t>(kLimit) ? kLimit : static_cast<std::int64_t>(v);
+  }
+  if (value.is_number_integer()) return std::clamp<std::int64_t>(value.get<std::int64_t>(), -kLimit, kLimit);
+  if (value.is_number_float()) {
+    const double d = value.get<double>();
+    if (std::isnan(d)) return std::nullopt;
+    return static_cast<std::int64_t>(std::clamp(d, -static_cast<double>(kLimit), static_cast<double>(kLimit)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace sessions
+// ---- end sessions/expiry/arithmetic.hpp ----
 // ---- begin sessions/expiry/django.hpp ----
 // DjangoExpiry: Django's rules exactly. The session lives SESSION_COOKIE_AGE seconds from its last
 // save, or what set_expiry() stored in `_session_expiry`; the cookie dies with the browser when
@@ -3508,6 +3827,10 @@ inline bool take_char(std::string_view& s, char c) {
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   const auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micro} - minutes{offset_minutes};
+  // Exact in microseconds for any year 0000-9999; TimePoint (nanoseconds) ends in 1677 and 2262,
+  // so a date beyond is taken as the nearest instant it can hold (a cast would overflow: UB).
+  if (tp >= floor<microseconds>(TimePoint::max())) return TimePoint::max();
+  if (tp <= ceil<microseconds>(TimePoint::min())) return TimePoint::min();
   return time_point_cast<TimePoint::duration>(tp);
 }
 
@@ -3527,8 +3850,11 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 [[nodiscard]] inline ExpiryValue expiry_value_of(const Data& data) {
   const auto it = data.find(kSessionExpiryKey);
   if (it == data.end()) return std::monostate{};
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  // Saturating: a stored 1e300 or 2^64-1 is a long expiry, never a float-to-integer overflow or -1.
+  if (it->is_number()) {
+    if (const auto seconds = stored_seconds(*it)) return *seconds;
+    return std::monostate{};
+  }
   if (it->is_string()) {
     if (const auto date = iso8601::parse(it->get_ref<const std::string&>())) return *date;
   }
@@ -3536,16 +3862,15 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 }
 
 /// Django's get_expiry_age(modification, expiry): a falsy expiry gives the cookie age, seconds are
-/// returned as they are, and a date gives the whole seconds from `modification` to it, floored.
+/// returned as they are, and a date gives the whole seconds from `modification` to it, floored;
+/// all within +-kMaxExpiryAge (see arithmetic.hpp; Django would raise OverflowError instead).
 [[nodiscard]] inline std::chrono::seconds django_expiry_age(const ExpiryValue& expiry, std::chrono::seconds cookie_age,
                                                             TimePoint modification) {
   if (const auto* secs = std::get_if<std::int64_t>(&expiry)) {
-    return *secs == 0 ? cookie_age : std::chrono::seconds{*secs};
+    return *secs == 0 ? clamp_expiry_age(cookie_age) : clamp_expiry_age(*secs);
   }
-  if (const auto* date = std::get_if<TimePoint>(&expiry)) {
-    return std::chrono::floor<std::chrono::seconds>(*date - modification);
-  }
-  return cookie_age;
+  if (const auto* date = std::get_if<TimePoint>(&expiry)) return seconds_until(*date, modification);
+  return clamp_expiry_age(cookie_age);
 }
 
 /// Django's get_expiry_date(modification, expiry): a date is returned as it is; otherwise
@@ -3553,7 +3878,7 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 [[nodiscard]] inline TimePoint django_expiry_date(const ExpiryValue& expiry, std::chrono::seconds cookie_age,
                                                   TimePoint modification) {
   if (const auto* date = std::get_if<TimePoint>(&expiry)) return *date;
-  return modification + django_expiry_age(expiry, cookie_age, modification);
+  return add_saturating(modification, django_expiry_age(expiry, cookie_age, modification));
 }
 
 }  // namespace sessions
@@ -3596,7 +3921,7 @@ struct Idle {
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& /*data*/, const Settings& /*settings*/,
                                                 TimePoint /*modification*/) const {
-    return timeout;
+    return clamp_expiry_age(timeout);
   }
   [[nodiscard]] bool expire_at_browser_close(const Data& data, const Settings& settings) const {
     return DjangoExpiry{}.expire_at_browser_close(data, settings);
@@ -3618,9 +3943,10 @@ namespace detail {
 [[nodiscard]] inline std::chrono::seconds remaining_lifetime(const Data& data, std::chrono::seconds lifetime,
                                                              TimePoint modification) {
   const auto it = data.find(kSessionCreatedAtKey);
-  if (it == data.end() || !it->is_number()) return lifetime;
-  const auto created = TimePoint{std::chrono::seconds{it->get<std::int64_t>()}};
-  return std::chrono::floor<std::chrono::seconds>(created + lifetime - modification);
+  const std::optional<std::int64_t> stamp = it == data.end() ? std::nullopt : stored_seconds(*it);
+  if (!stamp) return clamp_expiry_age(lifetime);
+  // Stored data: saturating, so a stamp of 1e300 or year 2262 cannot overflow (UB).
+  return seconds_until(add_saturating(time_from_unix_seconds(*stamp), lifetime), modification);
 }
 inline void stamp_creation(Data& data, TimePoint now) {
   if (!data.contains(kSessionCreatedAtKey)) data[std::string(kSessionCreatedAtKey)] = unix_seconds(now);
@@ -3647,7 +3973,7 @@ struct IdleAbsolute {
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& /*settings*/,
                                                 TimePoint modification) const {
-    return std::min(idle, detail::remaining_lifetime(data, lifetime, modification));
+    return std::min(clamp_expiry_age(idle), detail::remaining_lifetime(data, lifetime, modification));
   }
   [[nodiscard]] bool expire_at_browser_close(const Data& data, const Settings& settings) const {
     return DjangoExpiry{}.expire_at_browser_close(data, settings);
@@ -3980,7 +4306,11 @@ class CachedStore {
 //     1: zlib-compressed JSON, used when smaller), then the JSON text.
 //   - Associated data: the cookie name, so a value cannot be moved into another encrypted
 //     cookie sealed with the same secret.
-// A cookie older than SESSION_COOKIE_AGE is SignatureExpired; any tampering is BadSignature.
+// A cookie older than SESSION_COOKIE_AGE is SignatureExpired; any tampering is BadSignature, and
+// so is any base64 but the canonical form written (so the cookie string is an identity).
+// Nonce budget: random 96-bit nonces are safe for about 2^32 writes per key (NIST SP 800-38D);
+// the store does not count them (a count in one process would not see the others sharing the
+// secret): rotate the secret (keeping the old one as a fallback) well before that many writes.
 
 // ---- begin sessions/crypto/aead.hpp ----
 // AES-256-GCM authenticated encryption, for stores that must hide session data from the client
@@ -4185,11 +4515,18 @@ class EncryptedCookieStore {
     std::vector<std::string> fallback_keys{};
     /// Bound on the decompressed JSON.
     std::size_t max_decompressed_size = 64 * 1024;
+    /// Bound on the memory a cookie's parsed data holds (detail::bounded_memory_size; 0: none):
+    /// 64 KB of JSON can parse to ~20 times that. A cookie over it is refused (LimitExceeded: an
+    /// empty session, logged), and encode() refuses to write one.
+    std::size_t max_decoded_bytes = 256 * 1024;
   };
 
   explicit EncryptedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
       : EncryptedCookieStore(Options{std::move(secret_key), std::move(fallback_keys)}) {}
-  explicit EncryptedCookieStore(const Options& options) : max_decompressed_size_(options.max_decompressed_size) {
+  explicit EncryptedCookieStore(const Options& options)
+      : max_decompressed_size_(options.max_decompressed_size),
+        max_decoded_bytes_(options.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max()
+                                                          : options.max_decoded_bytes) {
     if (options.secret_key.empty()) throw ConfigurationError("EncryptedCookieStore needs a non-empty secret key");
     keys_.push_back(derive(options.secret_key));
     for (const std::string& fallback : options.fallback_keys) {
@@ -4234,6 +4571,15 @@ class EncryptedCookieStore {
                            " bytes of name and value, over the " + std::to_string(cookie::kMaxSetCookieBytes) +
                            "-byte limit; keep less in the session or use a server-side store");
     }
+    // Never issue a cookie decode() would refuse (its JSON over max_decompressed_size when
+    // compressed, its data over max_decoded_bytes); an uncompressed body that large is over the
+    // cookie size anyway, and CookieTooLarge above said so.
+    if (use_zlib && json.size() > max_decompressed_size_) {
+      throw LimitExceeded("the session's JSON is " + std::to_string(json.size()) +
+                          " bytes, over the encrypted cookie store's max_decompressed_size (" +
+                          std::to_string(max_decompressed_size_) + ")");
+    }
+    check_decoded_size(data);
     return value;
   }
 
@@ -4251,12 +4597,17 @@ class EncryptedCookieStore {
       }
     }
     if (key == nullptr) throw BadSignature("the cookie was sealed with an unknown key");
+    // Strict: only the canonical base64url that encode() writes. Django's lenient decoder would
+    // also take inserted dots, padding and other padding bits, so that many strings decoded to
+    // one cookie; with the canonical form only, the cookie string is its identity.
+    const std::string_view text = value.substr(kPrefix.size() + kKidLength + 1);
     std::string sealed;
     try {
-      sealed = signing::b64_decode(value.substr(kPrefix.size() + kKidLength + 1));
+      sealed = signing::b64_decode(text);
     } catch (const Error&) {
       throw BadSignature("the encrypted cookie is not valid base64");
     }
+    if (signing::b64_encode(sealed) != text) throw BadSignature("the encrypted cookie is not canonical base64");
     const auto plaintext =
         crypto::aes256gcm_open(key->aes, crypto::as_bytes(sealed), crypto::as_bytes(settings.cookie_name));
     if (!plaintext || plaintext->size() < 9) throw BadSignature("the encrypted cookie does not authenticate");
@@ -4282,7 +4633,9 @@ class EncryptedCookieStore {
     const unsigned char format = (*plaintext)[8];
     if (format > 1) throw DecodeError("the encrypted cookie has an unknown format");
     const std::string json = format == 1 ? signing::zlib_decompress(body, max_decompressed_size_) : std::string(body);
-    return ClientRecord{JsonSerializer{}.loads(json), issued_at};
+    Data data = JsonSerializer{}.loads(json);
+    check_decoded_size(data);
+    return ClientRecord{std::move(data), issued_at};
   }
 
   [[nodiscard]] bool accepts(std::string_view value) const noexcept {
@@ -4296,6 +4649,13 @@ class EncryptedCookieStore {
   }
 
  private:
+  void check_decoded_size(const Data& data) const {
+    if (sessions::detail::bounded_memory_size(data, max_decoded_bytes_) > max_decoded_bytes_) {
+      throw LimitExceeded("the session's data holds more than the encrypted cookie store's max_decoded_bytes (" +
+                          std::to_string(max_decoded_bytes_) + ")");
+    }
+  }
+
   struct Key {
     crypto::Aes256GcmKey aes;
     std::string kid;
@@ -4313,6 +4673,7 @@ class EncryptedCookieStore {
 
   std::vector<Key> keys_;
   std::size_t max_decompressed_size_;
+  std::size_t max_decoded_bytes_;
 };
 
 }  // namespace sessions
@@ -5560,7 +5921,9 @@ using MemoryValueStore = BasicMemoryStore<SharedData>;
 // Session, which copies it only if it changes it): no HMAC, base64, inflate or JSON parse. The
 // age limit (SESSION_COOKIE_AGE) is checked against the value's timestamp at every hit, only a
 // value that verified under this store's keys is ever remembered, and the match is on the whole
-// value in constant time.
+// value in constant time. The cache is bounded by the bytes it holds, not only by entries
+// (Options::verified_cache_bytes, verified_cache_max_entry_bytes), and a cookie's parsed data by
+// Options::max_decoded_bytes, since a short cookie can inflate to a large value.
 
 namespace sessions {
 
@@ -5608,9 +5971,17 @@ class SignedCookieStore {
     bool compress = true;
     /// Bound on decompressed payloads (a compressed cookie could otherwise inflate enormously).
     std::size_t max_decompressed_size = 64 * 1024;
-    /// How many recently verified cookie values to remember with their data (0: none). Each
-    /// costs its cookie (at most 4 KB) and its parsed data.
+    /// Bound on the memory a cookie's parsed data holds (detail::bounded_memory_size; 0: none).
+    /// The text bound above is not enough: 63 KB of `[[],[],...]` parses to ~0.6 MB. A cookie over
+    /// it is refused (LimitExceeded: an empty session, logged), and encode() refuses to write one.
+    std::size_t max_decoded_bytes = 256 * 1024;
+    /// How many recently verified cookie values to remember with their data (0: none).
     std::size_t verified_cache_entries = 1024;
+    /// The most the cache of verified values holds in all, as measured (its values and parsed
+    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept
+    /// (0 for either: no cache).
+    std::size_t verified_cache_bytes = signing::VerifiedCache::kDefaultMaxBytes;
+    std::size_t verified_cache_max_entry_bytes = signing::VerifiedCache::kDefaultMaxEntryBytes;
   };
 
   explicit SignedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
@@ -5618,7 +5989,8 @@ class SignedCookieStore {
   explicit SignedCookieStore(Options options)
       : options_(std::move(options)),
         signer_(options_.secret_key, options_.salt, std::span<const std::string>(options_.fallback_keys)),
-        verified_(options_.verified_cache_entries) {
+        verified_(options_.verified_cache_entries, options_.verified_cache_bytes,
+                  options_.verified_cache_max_entry_bytes) {
     limits_.max_decompressed_size = options_.max_decompressed_size;
   }
 
@@ -5626,14 +5998,25 @@ class SignedCookieStore {
   SignedCookieStore& operator=(const SignedCookieStore&) = delete;
 
   /// The cookie value for `data`, signed at `now`. CookieTooLarge when the cookie
-  /// (`name=value`) would exceed what browsers keep.
+  /// (`name=value`) would exceed what browsers keep; LimitExceeded when decode() would refuse it
+  /// (its JSON over max_decompressed_size, or its data over max_decoded_bytes): the server never
+  /// issues a cookie it would itself reject.
   [[nodiscard]] std::string encode(const Data& data, const Settings& settings, TimePoint now) const {
-    std::string value = signing::dumps(data, signer_, options_.compress, now);
+    const std::string json = signing::dump_python_json(data);
+    std::string value = signing::dumps_json_text(json, signer_, options_.compress, now);
     const std::size_t size = settings.cookie_name.size() + 1 + value.size();
     if (size > cookie::kMaxSetCookieBytes) {
       throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) + " bytes of name and value, over the " +
                            std::to_string(cookie::kMaxSetCookieBytes) + "-byte limit; keep less in the session or use a server-side store");
     }
+    // What decode() would refuse: a compressed payload over max_decompressed_size (an uncompressed
+    // one that large is over the cookie size already), or data over max_decoded_bytes.
+    if (value.front() == '.' && json.size() > options_.max_decompressed_size) {
+      throw LimitExceeded("the session's JSON is " + std::to_string(json.size()) +
+                          " bytes, over the signed cookie store's max_decompressed_size (" +
+                          std::to_string(options_.max_decompressed_size) + ")");
+    }
+    (void)check_decoded_size(data);
     return value;
   }
 
@@ -5661,9 +6044,10 @@ class SignedCookieStore {
     }
     Data data = signing::loads(value, signer_, max_age, now, limits_);
     if (!data.is_object()) throw DecodeError("the signed session is not a JSON object");
+    const std::size_t data_bytes = check_decoded_size(data);
     const std::int64_t timestamp = detail::signed_value_timestamp(value);
     auto shared = std::make_shared<const Data>(std::move(data));
-    if (verified_.enabled()) verified_.insert(value, {shared, timestamp});
+    if (verified_.enabled()) (void)verified_.insert(value, {shared, timestamp}, data_bytes);
     return ClientRecord{Data{}, TimePoint{std::chrono::seconds{timestamp}}, std::move(shared)};
   }
 
@@ -5680,6 +6064,17 @@ class SignedCookieStore {
   }
 
  private:
+  // The measured size of `data`; LimitExceeded over max_decoded_bytes.
+  std::size_t check_decoded_size(const Data& data) const {
+    const std::size_t limit = options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
+    const std::size_t bytes = sessions::detail::bounded_memory_size(data, limit);
+    if (bytes > limit) {
+      throw LimitExceeded("the session's data holds more than the signed cookie store's max_decoded_bytes (" +
+                          std::to_string(limit) + ")");
+    }
+    return bytes;
+  }
+
   Options options_;
   signing::TimestampSigner signer_;
   signing::PayloadLimits limits_{};
@@ -5730,8 +6125,6 @@ class SignedCookieStore {
 // LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
 // "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
 // even decoded).
-
-#include <type_traits>
 
 // ---- begin sessions/detail/json_size.hpp ----
 // The size of a value's compact JSON text, counted without producing it and without allocating,
@@ -6131,12 +6524,12 @@ class Session {
   template <class Int>
     requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
   void set_expiry(Int seconds) {
-    set(kSessionExpiryKey, static_cast<std::int64_t>(seconds));
+    set(kSessionExpiryKey, saturate_int64(seconds));
   }
   /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
   template <class Rep, class Period>
   void set_expiry(std::chrono::duration<Rep, Period> duration) {
-    set_expiry(settings_->clock.now() + std::chrono::duration_cast<TimePoint::duration>(duration));
+    set_expiry(add_saturating(settings_->clock.now(), duration));
   }
   /// Django: set_expiry(datetime): expire at that instant (stored as an ISO-8601 date, as Django
   /// 4.1+ does).
@@ -6156,7 +6549,7 @@ class Session {
     if constexpr (requires { expiry_.expiry_date(view(), *settings_, modification); }) {
       return expiry_.expiry_date(view(), *settings_, modification);
     } else {
-      return modification + expiry_.expiry_age(view(), *settings_, modification);
+      return add_saturating(modification, expiry_.expiry_age(view(), *settings_, modification));
     }
   }
 
@@ -6345,7 +6738,7 @@ class Session {
       const Data& data = view();
       if (!key_) throw UpdateError("the session no longer exists in the store");
       const TimePoint now = settings_->clock.now();
-      const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+      const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
       if (!store_->touch(*key_, expires_at)) throw UpdateError("the session no longer exists in the store");
     }
   }
@@ -6493,7 +6886,7 @@ class Session {
         // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
         // signed cookies, ticket #19201): the cookie's signing time is the last modification.
         // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-        if (record.issued_at + expiry_.expiry_age(data, *settings_, record.issued_at) < now) {
+        if (add_saturating(record.issued_at, expiry_.expiry_age(data, *settings_, record.issued_at)) < now) {
           modified_ = true;
           return Loaded{};
         }
@@ -6737,7 +7130,7 @@ class Session {
         Data merged = merged_onto(std::move(theirs), key);
         check_limits(merged);
         const TimePoint now = settings_->clock.now();
-        const TimePoint merged_expiry = now + expiry_.expiry_age(merged, *settings_, now);
+        const TimePoint merged_expiry = add_saturating(now, expiry_.expiry_age(merged, *settings_, now));
         stored_payload merged_payload{};
         if constexpr (stores_shared) {
           merged_payload = std::make_shared<const Data>(merged);
@@ -6773,7 +7166,7 @@ class Session {
     const Data& data = current();
     check_limits(data);
     const TimePoint now = settings_->clock.now();
-    const TimePoint expires_at = now + expiry_.expiry_age(data, *settings_, now);
+    const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
     const bool compare_and_set = !must_create && protecting() && expected_.has_value();
     if constexpr (stores_values) {
       if (compare_and_set) {
@@ -6949,8 +7342,14 @@ class Middleware {
   [[nodiscard]] SessionT open(std::string_view cookie_header, bool secure = false) const {
     // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
     // are looked at, and nothing is copied but the session cookie's value.
-    const std::optional<std::string_view> value = cookie::find_cookie(
-        cookie_header, settings_->cookie_name, settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
+    const cookie::SessionCookie found =
+        cookie::find_session_cookie(cookie_header, settings_->cookie_name, settings_->duplicate_cookies,
+                                    settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
+    if (found.conflicting) {
+      settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                        "the request carries several different session cookies (a planted cookie?)");
+    }
+    const std::optional<std::string_view>& value = found.value;
     SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
                              : SessionT(*store_, *settings_, serializer_, expiry_);
     session.note_request(value.has_value(), secure);
@@ -6991,9 +7390,9 @@ class Middleware {
     cookie::SetCookie c;
     c.name = s.cookie_name;
     if (!session.get_expire_at_browser_close()) {
-      const auto age = std::chrono::seconds{session.get_expiry_age()};
+      const auto age = clamp_expiry_age(session.get_expiry_age());
       c.max_age = age;
-      c.expires = s.clock.now() + age;
+      c.expires = add_saturating(s.clock.now(), age);
     }
     try {
       session.save();

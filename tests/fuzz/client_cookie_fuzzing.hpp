@@ -75,7 +75,10 @@ template <class Store>
     return std::nullopt;
   } catch (const sessions::EncodeError&) {
     return std::nullopt;  // a clock no cookie can carry (EncryptedCookieStore, before 1677 or after 2262)
+  } catch (const sessions::LimitExceeded&) {
+    return std::nullopt;  // data its own decode() would refuse: never issued
   }
+  // What encode() issued, decode() takes (no LimitExceeded may escape from here).
   FUZZ_CHECK(store.accepts(value));
   trip.record = store.decode(value, settings, now);
   return trip;

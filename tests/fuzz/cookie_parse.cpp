@@ -7,6 +7,8 @@
 //     either end; names hold no `=`;
 //   - find_cookie agrees with parse_cookie_header: the first pair of each name, nothing for a
 //     name not returned;
+//   - find_session_cookie picks the last / first value of a name, or none under `reject` when
+//     the values differ, and says when they differ;
 //   - writing the pairs back as `name="value"; ...` and parsing again gives the same pairs;
 //   - the default limits behave as the explicit defaults.
 
@@ -76,6 +78,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(found.has_value());
     FUZZ_CHECK(*found == pairs[first].value);
     FUZZ_CHECK(found->data() == pairs[first].value.data());
+  }
+  // find_session_cookie under each rule for duplicates agrees with the pairs: the last or first
+  // value of the name (Django keeps the last), none under `reject` when two values differ.
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    using sessions::cookie::DuplicateCookies;
+    const std::string_view name = pairs[i].name;
+    std::vector<std::string_view> values;
+    for (const CookiePair& pair : pairs) {
+      if (pair.name == name) values.push_back(pair.value);
+    }
+    const bool differ = std::any_of(values.begin(), values.end(), [&](std::string_view v) { return v != values.front(); });
+    const auto last = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::last, max_bytes, max_pairs);
+    const auto first = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::first, max_bytes, max_pairs);
+    const auto reject = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::reject, max_bytes, max_pairs);
+    FUZZ_CHECK(last.value && last.value->data() == values.back().data());
+    FUZZ_CHECK(first.value && first.value->data() == values.front().data());
+    FUZZ_CHECK(last.conflicting == differ && first.conflicting == differ && reject.conflicting == differ);
+    FUZZ_CHECK(differ ? !reject.value.has_value() : (reject.value && *reject.value == values.front()));
   }
   if (pairs.empty()) {
     FUZZ_CHECK(!sessions::cookie::find_cookie(view, "sessionid", max_bytes, max_pairs).has_value());

@@ -45,6 +45,7 @@ const sessions::EncryptedCookieStore& store() {
     options.secret_key = std::string(kSecretKey);
     options.fallback_keys = {"an-older-key-that-only-decrypts"};
     options.max_decompressed_size = 8192;
+    options.max_decoded_bytes = 64 * 1024;  // reachable within 8 KB of JSON
     return options;
   }());
   return instance;

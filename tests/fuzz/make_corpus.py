@@ -143,6 +143,17 @@ def encrypted_plaintext(obj, issued=NOW, compress=False):
     return struct.pack(">Q", issued % (1 << 64)) + fmt + body
 
 
+# Security review seeds: `{"a":[[],[],...]}` (2,700 empty arrays: under 8 KB of JSON, far more
+# parsed), a compressible session over the fuzz stores' 8 KB decompression bound, and a cookie with
+# a '.' inserted into its base64.
+INFLATING = {"a": [[] for _ in range(2700)]}
+LONG_TEXT = {"s": "x" * 9000}
+
+
+def dotted(cookie):
+    return cookie[:-5] + b"." + cookie[-5:]
+
+
 # --- the corpora ----------------------------------------------------------------------------------
 
 def corpora():
@@ -159,6 +170,9 @@ def corpora():
         "controls": cookie(b"a=1\r\n; b=\x00; c=ok\x7f; d=\x80\xff"),
         "cut_by_limit": cookie(sid + b"; " + b"x" * 40 + b"=1", max_bytes=30, max_pairs=3),
         "many_pairs": cookie(b";".join(b"k%d=%d" % (i, i) for i in range(60)), max_pairs=7),
+        # A planted session cookie before the real one (security review: the first used to win).
+        "regression_duplicate_session_cookie": cookie(b"sessionid=planted0000000000000000000000; " + sid +
+                                                      b"; sessionid=" + sid[10:]),
     }
 
     # set_cookie: name, Domain, Path, value from the front; flags, now, Max-Age, Expires at the end.
@@ -254,6 +268,11 @@ def corpora():
         "plaintext_expired": enc(1, encrypted_plaintext(LOGIN, issued=NOW - 2_000_000)),
         "plaintext_far_issue": enc(1, encrypted_plaintext(LOGIN, issued=(1 << 62))),
         "json_round_trip": enc(2, json.dumps(CART).encode()),
+        # Security review: lenient base64 (a '.' inside) read as the same cookie; data parsing to
+        # far more than its text; data encode() wrote but decode() refused.
+        "regression_dotted_base64": enc(0, dotted(encrypted_cookie(encrypted_plaintext(LOGIN)))),
+        "regression_inflating_data": enc(1, encrypted_plaintext(INFLATING, compress=True)),
+        "regression_encode_over_decode_limit": enc(2, json.dumps(LONG_TEXT).encode()),
     }
 
     # signed_cookie_store: mode, realistic-now flag, now offset (int16) at the end; mode 1 adds a
@@ -274,6 +293,27 @@ def corpora():
         "payload_object": sc(1, base64.urlsafe_b64encode(b'{"a":1}').rstrip(b"=")),
         "payload_future": sc(1, b"e30", timestamp=(1 << 62)),
         "json_round_trip": sc(2, json.dumps(UNICODE).encode()),
+        # Security review: data parsing to far more than its text; data encode() wrote but
+        # decode() refused.
+        "regression_inflating_payload": sc(1, b"." + base64.urlsafe_b64encode(
+            zlib.compress(json.dumps(INFLATING, separators=(",", ":")).encode())).rstrip(b"=")),
+        "regression_encode_over_decode_limit": sc(2, json.dumps(LONG_TEXT).encode()),
+    }
+
+    # expiry: the value of `_session_expiry` / `_session_created_at` (JSON, else an ISO date), then
+    # the cookie age (int64 seconds) and now (int64 nanoseconds) at the end. Security review: each
+    # of these overflowed.
+    def exp(value, cookie_age=1_209_600, now=NOW * 10**9):
+        return value + tail(i64(now), i64(cookie_age))
+    c["expiry"] = {
+        "seconds": exp(b"300"),
+        "browser_close": exp(b"0"),
+        "date": exp(b'"2023-11-14T23:13:20.250000+00:00"'),
+        "regression_int64_max": exp(b"9223372036854775807"),
+        "regression_uint64_max": exp(b"18446744073709551615"),
+        "regression_float_1e300": exp(b"1e300"),
+        "regression_year_9999": exp(b'"9999-12-31T23:59:59"'),
+        "regression_cookie_age_max": exp(b"null", cookie_age=(1 << 63) - 1, now=(1 << 63) - 1),
     }
 
     # session_key: first half the candidate key, second half the random bytes.

@@ -5,9 +5,13 @@
 // The header is `name=value; name2=value2; ...`. We split on `;`, trim spaces and tabs around names
 // and values, take the value out of a pair of double quotes when it is wrapped in them, and skip
 // pairs that cannot name a cookie (no `=`, an empty name) or that carry control characters. A name
-// that occurs twice is kept twice, in order: browsers send the cookie with the most specific Path
-// first, so the first one is the one the application meant (Django's dict keeps the last one; the
-// first is the better choice for a session cookie shadowed by a broader one).
+// that occurs twice is kept twice, in order (parse_cookie_header). Which one names the session is
+// a choice (find_session_cookie, Settings::duplicate_cookies): browsers send the cookie with the
+// longest Path first, then the oldest, and anyone who can plant a cookie (a sibling subdomain, a
+// plain-HTTP response) can place theirs before or after the site's own, so no position is
+// trustworthy. Django's parse_cookie is a dict, so the LAST wins there; we do the same by default,
+// so a Django application and ours behind one domain always serve the same session. The real
+// defence is a `__Host-` cookie name, which nobody else can set (docs/SECURITY.md).
 //
 // The header comes from the network, so the work is bounded: only the first `max_bytes` bytes are
 // read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
@@ -110,7 +114,7 @@ constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std
 }  // namespace detail
 
 /// The value of the first cookie called `name` in a Cookie header, without allocating; nothing if
-/// there is none. Only the first `max_bytes` bytes and the first `max_pairs` valid pairs are
+/// there is none (for the session cookie, the middleware uses find_session_cookie). Only the first `max_bytes` bytes and the first `max_pairs` valid pairs are
 /// searched (see parse_cookie_header).
 [[nodiscard]] inline std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name,
                                                                  std::size_t max_bytes = kMaxCookieHeaderBytes,
@@ -121,6 +125,47 @@ constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std
     found = pair.value;
     return false;
   });
+  return found;
+}
+
+/// Which of several cookies with the session cookie's name names the session.
+enum class DuplicateCookies {
+  /// The last one, as Django's parse_cookie (a dict) does: the default, so that a Django twin
+  /// behind the same domain serves the same session.
+  last,
+  /// The first one (the longest Path, as browsers order them).
+  first,
+  /// None, when their values differ: the request counts as carrying no session cookie (and is
+  /// logged). An attacker who plants a cookie then cannot choose the session served, only keep
+  /// the visitor from having one while the planted cookie lives.
+  reject,
+};
+
+/// What find_session_cookie found: the value to use (if any), and whether the name occurred with
+/// different values.
+struct SessionCookie {
+  std::optional<std::string_view> value;
+  bool conflicting = false;
+};
+
+/// The session cookie called `name` under the `rule` for duplicates, within the same bounds as
+/// find_cookie (only pairs within them count).
+[[nodiscard]] inline SessionCookie find_session_cookie(std::string_view header, std::string_view name,
+                                                       DuplicateCookies rule,
+                                                       std::size_t max_bytes = kMaxCookieHeaderBytes,
+                                                       std::size_t max_pairs = kMaxCookiePairs) {
+  SessionCookie found;
+  detail::for_each_pair(header, max_bytes, max_pairs, [&](const CookiePair& pair) {
+    if (pair.name != name) return true;
+    if (!found.value) {
+      found.value = pair.value;
+      return true;
+    }
+    if (pair.value != *found.value) found.conflicting = true;
+    if (rule == DuplicateCookies::last) found.value = pair.value;
+    return true;
+  });
+  if (rule == DuplicateCookies::reject && found.conflicting) found.value.reset();
   return found;
 }
 

@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
+#include "arithmetic.hpp"
 #include "django.hpp"
 #include "idle.hpp"
 
@@ -22,9 +24,10 @@ namespace detail {
 [[nodiscard]] inline std::chrono::seconds remaining_lifetime(const Data& data, std::chrono::seconds lifetime,
                                                              TimePoint modification) {
   const auto it = data.find(kSessionCreatedAtKey);
-  if (it == data.end() || !it->is_number()) return lifetime;
-  const auto created = TimePoint{std::chrono::seconds{it->get<std::int64_t>()}};
-  return std::chrono::floor<std::chrono::seconds>(created + lifetime - modification);
+  const std::optional<std::int64_t> stamp = it == data.end() ? std::nullopt : stored_seconds(*it);
+  if (!stamp) return clamp_expiry_age(lifetime);
+  // Stored data: saturating, so a stamp of 1e300 or year 2262 cannot overflow (UB).
+  return seconds_until(add_saturating(time_from_unix_seconds(*stamp), lifetime), modification);
 }
 inline void stamp_creation(Data& data, TimePoint now) {
   if (!data.contains(kSessionCreatedAtKey)) data[std::string(kSessionCreatedAtKey)] = unix_seconds(now);
@@ -51,7 +54,7 @@ struct IdleAbsolute {
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& /*settings*/,
                                                 TimePoint modification) const {
-    return std::min(idle, detail::remaining_lifetime(data, lifetime, modification));
+    return std::min(clamp_expiry_age(idle), detail::remaining_lifetime(data, lifetime, modification));
   }
   [[nodiscard]] bool expire_at_browser_close(const Data& data, const Settings& settings) const {
     return DjangoExpiry{}.expire_at_browser_close(data, settings);

@@ -10,6 +10,7 @@
 
 #include "../clock.hpp"
 #include "../data.hpp"
+#include "arithmetic.hpp"
 #include "iso8601.hpp"
 
 namespace sessions {
@@ -25,8 +26,11 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 [[nodiscard]] inline ExpiryValue expiry_value_of(const Data& data) {
   const auto it = data.find(kSessionExpiryKey);
   if (it == data.end()) return std::monostate{};
-  if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number_float()) return static_cast<std::int64_t>(it->get<double>());
+  // Saturating: a stored 1e300 or 2^64-1 is a long expiry, never a float-to-integer overflow or -1.
+  if (it->is_number()) {
+    if (const auto seconds = stored_seconds(*it)) return *seconds;
+    return std::monostate{};
+  }
   if (it->is_string()) {
     if (const auto date = iso8601::parse(it->get_ref<const std::string&>())) return *date;
   }
@@ -34,16 +38,15 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 }
 
 /// Django's get_expiry_age(modification, expiry): a falsy expiry gives the cookie age, seconds are
-/// returned as they are, and a date gives the whole seconds from `modification` to it, floored.
+/// returned as they are, and a date gives the whole seconds from `modification` to it, floored;
+/// all within +-kMaxExpiryAge (see arithmetic.hpp; Django would raise OverflowError instead).
 [[nodiscard]] inline std::chrono::seconds django_expiry_age(const ExpiryValue& expiry, std::chrono::seconds cookie_age,
                                                             TimePoint modification) {
   if (const auto* secs = std::get_if<std::int64_t>(&expiry)) {
-    return *secs == 0 ? cookie_age : std::chrono::seconds{*secs};
+    return *secs == 0 ? clamp_expiry_age(cookie_age) : clamp_expiry_age(*secs);
   }
-  if (const auto* date = std::get_if<TimePoint>(&expiry)) {
-    return std::chrono::floor<std::chrono::seconds>(*date - modification);
-  }
-  return cookie_age;
+  if (const auto* date = std::get_if<TimePoint>(&expiry)) return seconds_until(*date, modification);
+  return clamp_expiry_age(cookie_age);
 }
 
 /// Django's get_expiry_date(modification, expiry): a date is returned as it is; otherwise
@@ -51,7 +54,7 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 [[nodiscard]] inline TimePoint django_expiry_date(const ExpiryValue& expiry, std::chrono::seconds cookie_age,
                                                   TimePoint modification) {
   if (const auto* date = std::get_if<TimePoint>(&expiry)) return *date;
-  return modification + django_expiry_age(expiry, cookie_age, modification);
+  return add_saturating(modification, django_expiry_age(expiry, cookie_age, modification));
 }
 
 }  // namespace sessions

@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "arithmetic.hpp"
 #include "django.hpp"
 
 namespace sessions {
@@ -14,7 +15,7 @@ struct Idle {
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& /*data*/, const Settings& /*settings*/,
                                                 TimePoint /*modification*/) const {
-    return timeout;
+    return clamp_expiry_age(timeout);
   }
   [[nodiscard]] bool expire_at_browser_close(const Data& data, const Settings& settings) const {
     return DjangoExpiry{}.expire_at_browser_close(data, settings);

@@ -99,6 +99,10 @@ inline bool take_char(std::string_view& s, char c) {
   const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   const auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micro} - minutes{offset_minutes};
+  // Exact in microseconds for any year 0000-9999; TimePoint (nanoseconds) ends in 1677 and 2262,
+  // so a date beyond is taken as the nearest instant it can hold (a cast would overflow: UB).
+  if (tp >= floor<microseconds>(TimePoint::max())) return TimePoint::max();
+  if (tp <= ceil<microseconds>(TimePoint::min())) return TimePoint::min();
   return time_point_cast<TimePoint::duration>(tp);
 }
 

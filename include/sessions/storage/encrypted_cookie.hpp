@@ -14,12 +14,17 @@
 //     1: zlib-compressed JSON, used when smaller), then the JSON text.
 //   - Associated data: the cookie name, so a value cannot be moved into another encrypted
 //     cookie sealed with the same secret.
-// A cookie older than SESSION_COOKIE_AGE is SignatureExpired; any tampering is BadSignature.
+// A cookie older than SESSION_COOKIE_AGE is SignatureExpired; any tampering is BadSignature, and
+// so is any base64 but the canonical form written (so the cookie string is an identity).
+// Nonce budget: random 96-bit nonces are safe for about 2^32 writes per key (NIST SP 800-38D);
+// the store does not count them (a count in one process would not see the others sharing the
+// secret): rotate the secret (keeping the old one as a fallback) well before that many writes.
 
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +36,7 @@
 #include "../crypto/kdf.hpp"
 #include "../crypto/sha256.hpp"
 #include "../data.hpp"
+#include "../detail/data_memory.hpp"
 #include "../errors.hpp"
 #include "../record.hpp"
 #include "../serializer/json.hpp"
@@ -53,11 +59,18 @@ class EncryptedCookieStore {
     std::vector<std::string> fallback_keys{};
     /// Bound on the decompressed JSON.
     std::size_t max_decompressed_size = 64 * 1024;
+    /// Bound on the memory a cookie's parsed data holds (detail::bounded_memory_size; 0: none):
+    /// 64 KB of JSON can parse to ~20 times that. A cookie over it is refused (LimitExceeded: an
+    /// empty session, logged), and encode() refuses to write one.
+    std::size_t max_decoded_bytes = 256 * 1024;
   };
 
   explicit EncryptedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
       : EncryptedCookieStore(Options{std::move(secret_key), std::move(fallback_keys)}) {}
-  explicit EncryptedCookieStore(const Options& options) : max_decompressed_size_(options.max_decompressed_size) {
+  explicit EncryptedCookieStore(const Options& options)
+      : max_decompressed_size_(options.max_decompressed_size),
+        max_decoded_bytes_(options.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max()
+                                                          : options.max_decoded_bytes) {
     if (options.secret_key.empty()) throw ConfigurationError("EncryptedCookieStore needs a non-empty secret key");
     keys_.push_back(derive(options.secret_key));
     for (const std::string& fallback : options.fallback_keys) {
@@ -102,6 +115,15 @@ class EncryptedCookieStore {
                            " bytes of name and value, over the " + std::to_string(cookie::kMaxSetCookieBytes) +
                            "-byte limit; keep less in the session or use a server-side store");
     }
+    // Never issue a cookie decode() would refuse (its JSON over max_decompressed_size when
+    // compressed, its data over max_decoded_bytes); an uncompressed body that large is over the
+    // cookie size anyway, and CookieTooLarge above said so.
+    if (use_zlib && json.size() > max_decompressed_size_) {
+      throw LimitExceeded("the session's JSON is " + std::to_string(json.size()) +
+                          " bytes, over the encrypted cookie store's max_decompressed_size (" +
+                          std::to_string(max_decompressed_size_) + ")");
+    }
+    check_decoded_size(data);
     return value;
   }
 
@@ -119,12 +141,17 @@ class EncryptedCookieStore {
       }
     }
     if (key == nullptr) throw BadSignature("the cookie was sealed with an unknown key");
+    // Strict: only the canonical base64url that encode() writes. Django's lenient decoder would
+    // also take inserted dots, padding and other padding bits, so that many strings decoded to
+    // one cookie; with the canonical form only, the cookie string is its identity.
+    const std::string_view text = value.substr(kPrefix.size() + kKidLength + 1);
     std::string sealed;
     try {
-      sealed = signing::b64_decode(value.substr(kPrefix.size() + kKidLength + 1));
+      sealed = signing::b64_decode(text);
     } catch (const Error&) {
       throw BadSignature("the encrypted cookie is not valid base64");
     }
+    if (signing::b64_encode(sealed) != text) throw BadSignature("the encrypted cookie is not canonical base64");
     const auto plaintext =
         crypto::aes256gcm_open(key->aes, crypto::as_bytes(sealed), crypto::as_bytes(settings.cookie_name));
     if (!plaintext || plaintext->size() < 9) throw BadSignature("the encrypted cookie does not authenticate");
@@ -150,7 +177,9 @@ class EncryptedCookieStore {
     const unsigned char format = (*plaintext)[8];
     if (format > 1) throw DecodeError("the encrypted cookie has an unknown format");
     const std::string json = format == 1 ? signing::zlib_decompress(body, max_decompressed_size_) : std::string(body);
-    return ClientRecord{JsonSerializer{}.loads(json), issued_at};
+    Data data = JsonSerializer{}.loads(json);
+    check_decoded_size(data);
+    return ClientRecord{std::move(data), issued_at};
   }
 
   [[nodiscard]] bool accepts(std::string_view value) const noexcept {
@@ -164,6 +193,13 @@ class EncryptedCookieStore {
   }
 
  private:
+  void check_decoded_size(const Data& data) const {
+    if (sessions::detail::bounded_memory_size(data, max_decoded_bytes_) > max_decoded_bytes_) {
+      throw LimitExceeded("the session's data holds more than the encrypted cookie store's max_decoded_bytes (" +
+                          std::to_string(max_decoded_bytes_) + ")");
+    }
+  }
+
   struct Key {
     crypto::Aes256GcmKey aes;
     std::string kid;
@@ -181,6 +217,7 @@ class EncryptedCookieStore {
 
   std::vector<Key> keys_;
   std::size_t max_decompressed_size_;
+  std::size_t max_decoded_bytes_;
 };
 
 }  // namespace sessions

@@ -17,11 +17,14 @@
 // Session, which copies it only if it changes it): no HMAC, base64, inflate or JSON parse. The
 // age limit (SESSION_COOKIE_AGE) is checked against the value's timestamp at every hit, only a
 // value that verified under this store's keys is ever remembered, and the match is on the whole
-// value in constant time.
+// value in constant time. The cache is bounded by the bytes it holds, not only by entries
+// (Options::verified_cache_bytes, verified_cache_max_entry_bytes), and a cookie's parsed data by
+// Options::max_decoded_bytes, since a short cookie can inflate to a large value.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -31,6 +34,7 @@
 
 #include "../cookie/set_cookie.hpp"
 #include "../data.hpp"
+#include "../detail/data_memory.hpp"
 #include "../errors.hpp"
 #include "../record.hpp"
 #include "../settings.hpp"
@@ -85,9 +89,17 @@ class SignedCookieStore {
     bool compress = true;
     /// Bound on decompressed payloads (a compressed cookie could otherwise inflate enormously).
     std::size_t max_decompressed_size = 64 * 1024;
-    /// How many recently verified cookie values to remember with their data (0: none). Each
-    /// costs its cookie (at most 4 KB) and its parsed data.
+    /// Bound on the memory a cookie's parsed data holds (detail::bounded_memory_size; 0: none).
+    /// The text bound above is not enough: 63 KB of `[[],[],...]` parses to ~0.6 MB. A cookie over
+    /// it is refused (LimitExceeded: an empty session, logged), and encode() refuses to write one.
+    std::size_t max_decoded_bytes = 256 * 1024;
+    /// How many recently verified cookie values to remember with their data (0: none).
     std::size_t verified_cache_entries = 1024;
+    /// The most the cache of verified values holds in all, as measured (its values and parsed
+    /// data), and the largest entry it keeps: a larger one is decoded at every request, never kept
+    /// (0 for either: no cache).
+    std::size_t verified_cache_bytes = signing::VerifiedCache::kDefaultMaxBytes;
+    std::size_t verified_cache_max_entry_bytes = signing::VerifiedCache::kDefaultMaxEntryBytes;
   };
 
   explicit SignedCookieStore(std::string secret_key, std::vector<std::string> fallback_keys = {})
@@ -95,7 +107,8 @@ class SignedCookieStore {
   explicit SignedCookieStore(Options options)
       : options_(std::move(options)),
         signer_(options_.secret_key, options_.salt, std::span<const std::string>(options_.fallback_keys)),
-        verified_(options_.verified_cache_entries) {
+        verified_(options_.verified_cache_entries, options_.verified_cache_bytes,
+                  options_.verified_cache_max_entry_bytes) {
     limits_.max_decompressed_size = options_.max_decompressed_size;
   }
 
@@ -103,14 +116,25 @@ class SignedCookieStore {
   SignedCookieStore& operator=(const SignedCookieStore&) = delete;
 
   /// The cookie value for `data`, signed at `now`. CookieTooLarge when the cookie
-  /// (`name=value`) would exceed what browsers keep.
+  /// (`name=value`) would exceed what browsers keep; LimitExceeded when decode() would refuse it
+  /// (its JSON over max_decompressed_size, or its data over max_decoded_bytes): the server never
+  /// issues a cookie it would itself reject.
   [[nodiscard]] std::string encode(const Data& data, const Settings& settings, TimePoint now) const {
-    std::string value = signing::dumps(data, signer_, options_.compress, now);
+    const std::string json = signing::dump_python_json(data);
+    std::string value = signing::dumps_json_text(json, signer_, options_.compress, now);
     const std::size_t size = settings.cookie_name.size() + 1 + value.size();
     if (size > cookie::kMaxSetCookieBytes) {
       throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) + " bytes of name and value, over the " +
                            std::to_string(cookie::kMaxSetCookieBytes) + "-byte limit; keep less in the session or use a server-side store");
     }
+    // What decode() would refuse: a compressed payload over max_decompressed_size (an uncompressed
+    // one that large is over the cookie size already), or data over max_decoded_bytes.
+    if (value.front() == '.' && json.size() > options_.max_decompressed_size) {
+      throw LimitExceeded("the session's JSON is " + std::to_string(json.size()) +
+                          " bytes, over the signed cookie store's max_decompressed_size (" +
+                          std::to_string(options_.max_decompressed_size) + ")");
+    }
+    (void)check_decoded_size(data);
     return value;
   }
 
@@ -138,9 +162,10 @@ class SignedCookieStore {
     }
     Data data = signing::loads(value, signer_, max_age, now, limits_);
     if (!data.is_object()) throw DecodeError("the signed session is not a JSON object");
+    const std::size_t data_bytes = check_decoded_size(data);
     const std::int64_t timestamp = detail::signed_value_timestamp(value);
     auto shared = std::make_shared<const Data>(std::move(data));
-    if (verified_.enabled()) verified_.insert(value, {shared, timestamp});
+    if (verified_.enabled()) (void)verified_.insert(value, {shared, timestamp}, data_bytes);
     return ClientRecord{Data{}, TimePoint{std::chrono::seconds{timestamp}}, std::move(shared)};
   }
 
@@ -157,6 +182,17 @@ class SignedCookieStore {
   }
 
  private:
+  // The measured size of `data`; LimitExceeded over max_decoded_bytes.
+  std::size_t check_decoded_size(const Data& data) const {
+    const std::size_t limit = options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
+    const std::size_t bytes = sessions::detail::bounded_memory_size(data, limit);
+    if (bytes > limit) {
+      throw LimitExceeded("the session's data holds more than the signed cookie store's max_decoded_bytes (" +
+                          std::to_string(limit) + ")");
+    }
+    return bytes;
+  }
+
   Options options_;
   signing::TimestampSigner signer_;
   signing::PayloadLimits limits_{};
