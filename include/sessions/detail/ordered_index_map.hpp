@@ -69,7 +69,9 @@ class ordered_index_map {
     insert(init.begin(), init.end());
   }
 
-  ordered_index_map(const ordered_index_map& other) : items_(other.items_) { copy_index(other); }
+  ordered_index_map(const ordered_index_map& other) : items_(other.items_) {
+    if (other.index_) copy_index(other);
+  }
   ordered_index_map(ordered_index_map&& other) noexcept
       : items_(std::move(other.items_)), index_(std::move(other.index_)) {
     other.items_.clear();
@@ -129,11 +131,18 @@ class ordered_index_map {
   // --- lookup ----------------------------------------------------------------------------------------
   template <class K>
   [[nodiscard]] iterator find(const K& key) {
-    return begin() + static_cast<difference_type>(position_of(key));
+    return begin() + (std::as_const(*this).find(key) - cbegin());
   }
   template <class K>
   [[nodiscard]] const_iterator find(const K& key) const {
-    return begin() + static_cast<difference_type>(position_of(key));
+    if (index_) [[unlikely]] {
+      return cbegin() + static_cast<difference_type>(indexed_position(key));
+    }
+    const const_iterator last = cend();
+    for (const_iterator it = cbegin(); it != last; ++it) {
+      if (key_compare{}(it->first, key)) return it;
+    }
+    return last;
   }
   template <class K>
   [[nodiscard]] size_type count(const K& key) const {
@@ -246,15 +255,13 @@ class ordered_index_map {
   // The position of `key`, or size() when absent.
   template <class K>
   [[nodiscard]] size_type position_of(const K& key) const {
-    if (index_) {
-      const auto it = index_->slots.find(Probe<K>{key});
-      return it == index_->slots.end() ? size() : it->pos;
-    }
-    const size_type n = items_.size();
-    for (size_type i = 0; i < n; ++i) {
-      if (key_compare{}(items_[i].first, key)) return i;
-    }
-    return n;
+    return static_cast<size_type>(find(key) - cbegin());
+  }
+
+  template <class K>
+  [[nodiscard]] size_type indexed_position(const K& key) const {
+    const auto it = index_->slots.find(Probe<K>{key});
+    return it == index_->slots.end() ? size() : it->pos;
   }
 
   void rebind() noexcept {
@@ -287,7 +294,6 @@ class ordered_index_map {
   // After items_ became a copy of other.items_: the same positions in the same key order, inserted
   // in order at the end (linear time).
   void copy_index(const ordered_index_map& other) noexcept {
-    if (!other.index_) return;
     try {
       auto index = std::make_unique<Index>(&items_);
       for (const Slot& s : other.index_->slots) index->slots.insert(index->slots.end(), Slot{s.pos});
