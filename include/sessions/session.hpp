@@ -35,7 +35,7 @@
 // session's data over (moved into a new SharedData, which the session then shares). A reference
 // from data() stays valid until the next change.
 //
-// Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
+// Limits (Settings::max_payload_bytes, max_keys, max_nodes): save() of a session over a limit throws
 // LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
 // "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
 // even decoded).
@@ -54,6 +54,7 @@
 #include "concepts.hpp"
 #include "data.hpp"
 #include "detail/fingerprint.hpp"
+#include "detail/json_nodes.hpp"
 #include "detail/json_size.hpp"
 #include "errors.hpp"
 #include "expiry/django.hpp"
@@ -731,7 +732,7 @@ class Session {
           modified_ = true;
           return Loaded{};
         }
-        if (over_key_limit(data)) {
+        if (over_key_limit(data) || over_node_limit(data)) {
           modified_ = true;
           return Loaded{};
         }
@@ -778,7 +779,7 @@ class Session {
       } else {
         try {
           loaded.owned = serializer_.loads(record->payload);
-          if (over_key_limit(loaded.owned)) {
+          if (over_key_limit(loaded.owned) || over_node_limit(loaded.owned)) {
             loaded.owned = Data::object();
           } else if constexpr (canonical_serializer) {
             baseline = detail::fingerprint(record->payload);
@@ -845,6 +846,13 @@ class Session {
     }
   }
 
+  // Loaded data with more values at all depths than Settings::max_nodes (logged).
+  bool over_node_limit(const Data& data) const {
+    const auto why = detail::node_limit_violation(data, settings_->max_nodes);
+    if (why) suspicious("the stored session " + *why);
+    return why.has_value();
+  }
+
   void check_size_limit(std::size_t size) const {
     const std::size_t limit = settings_->max_payload_bytes;
     if (limit != 0 && size > limit) {
@@ -856,6 +864,9 @@ class Session {
   // What a save must check before anything reaches the store.
   void check_limits(const Data& data) const {
     check_key_limit(data);
+    if (const auto why = detail::node_limit_violation(data, settings_->max_nodes)) {
+      throw LimitExceeded("the session " + *why + "; nothing was saved");
+    }
     if constexpr (stores_values) {
       if (settings_->max_payload_bytes != 0) {
         check_size_limit(detail::bounded_json_size(data, settings_->max_payload_bytes));

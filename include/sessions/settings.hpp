@@ -70,7 +70,8 @@ struct Settings {
   /// LostUpdate::merge: how many times save() reloads and re-applies before ConflictError.
   int merge_attempts = 5;
 
-  /// Limits against abuse (not in Django). For max_payload_bytes and max_keys, 0 disables the limit.
+  /// Limits against abuse (not in Django). For max_payload_bytes, max_keys and max_nodes, 0 disables
+  /// the limit.
   /// The largest serialized session a server store is asked to keep; save() of a larger one
   /// throws LimitExceeded and writes nothing, and a stored record larger than this loads as an
   /// empty session (logged on sessions.security.SuspiciousSession, as corrupt data).
@@ -79,6 +80,13 @@ struct Settings {
   /// The most top-level keys a session may hold: save() beyond it throws LimitExceeded, and a
   /// record (or cookie) holding more loads as an empty session, logged as above.
   std::size_t max_keys = 10'000;
+  /// The most values a session may hold at all depths: every object member and array element,
+  /// nested or not, counts one (the top-level keys too). max_keys bounds only the top level; this
+  /// bounds what one nested object or array can make a decode build. Enforced as max_keys: save()
+  /// beyond it throws LimitExceeded, a record (or cookie) holding more loads as an empty session,
+  /// logged. 100,000 is far above any real session (a typical one holds about ten values; a 1 MiB
+  /// payload of small values holds a few hundred thousand). 0 disables the limit.
+  std::size_t max_nodes = 100'000;
   /// The part of a request's Cookie header the middleware reads, and the most cookies it looks
   /// at (cookie::find_cookie's bounds): the rest is ignored, never allocated for. These two are
   /// always applied (0 reads nothing).

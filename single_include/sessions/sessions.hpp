@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 54.
+// Library headers inlined: 56.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -92,22 +92,352 @@ class Clock {
 #include <string_view>
 
 // ---- begin sessions/data.hpp ----
-// Session data is a JSON object whose keys keep their insertion order, as a Python dict does.
+// Session data is a JSON object whose keys keep their insertion order, as a Python dict does, and
+// whose lookup stays O(log n) however many keys a client sends (detail/ordered_index_map.hpp).
 
 #include <nlohmann/json.hpp>
 
+// ---- begin sessions/detail/ordered_index_map.hpp ----
+// ordered_index_map: the object type of sessions::Data. Members keep their insertion order (the
+// Django-compatible encodings write them in that order, byte for byte) as nlohmann::ordered_map
+// does, but lookup is not a linear search once an object is large: decoding an object inserts
+// every key after looking it up, so a linear search made a 60,000-key object cost O(n^2) (seconds
+// of CPU per request, on data the client chose).
+//
+// Up to `linear_max` members, lookup is the linear search ordered_map does (fast for the ~10 keys of
+// a real session; nothing else is allocated). Past it, the map also keeps an index: a balanced tree
+// (std::set) of positions ordered by key with the `Less` the object type is given (std::less<>, a
+// byte-wise comparison), so lookup and insertion are O(log n). Being ordered, not hashed, the index
+// needs no secret seed: no choice of keys makes it degrade (keys are attacker-controlled).
+//
+// The index is built and updated only by the non-const members, never by a lookup, so concurrent
+// readers of a shared const object (MemoryValueStore) stay race-free as with any std container. An
+// index that cannot be allocated is dropped and the map falls back to linear search: without it the
+// map is still correct. Erasing is O(n) (the elements after it move down, and so do their indexed
+// positions), as in ordered_map.
+//
+// Equality and ordering compare the members in order, as ordered_map's (a std::vector's) do.
+
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
+#include <new>
+#include <set>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <vector>
+#if __has_include(<compare>)
+#include <compare>
+#endif
+
+namespace sessions::detail {
+
+template <class Key, class T, class Less = std::less<Key>, class Allocator = std::allocator<std::pair<const Key, T>>>
+class ordered_index_map {
+ public:
+  using key_type = Key;
+  using mapped_type = T;
+  using value_type = std::pair<const Key, T>;
+  using allocator_type = Allocator;
+  using Container = std::vector<value_type, Allocator>;
+  using size_type = typename Container::size_type;
+  using difference_type = typename Container::difference_type;
+  using reference = value_type&;
+  using const_reference = const value_type&;
+  using iterator = typename Container::iterator;
+  using const_iterator = typename Container::const_iterator;
+  using reverse_iterator = typename Container::reverse_iterator;
+  using const_reverse_iterator = typename Container::const_reverse_iterator;
+  // What nlohmann::basic_json reads to allow heterogeneous keys (string_view, const char*), as for
+  // ordered_map.
+  using key_compare = std::equal_to<>;
+
+  /// The largest object searched linearly; a larger one has an index.
+  static constexpr size_type linear_max = 32;
+
+  ordered_index_map() = default;
+  explicit ordered_index_map(const Allocator& alloc) noexcept : items_(alloc) {}
+  template <class It>
+  ordered_index_map(It first, It last, const Allocator& alloc = Allocator()) : items_(alloc) {
+    insert(first, last);
+  }
+  ordered_index_map(std::initializer_list<value_type> init, const Allocator& alloc = Allocator()) : items_(alloc) {
+    insert(init.begin(), init.end());
+  }
+
+  ordered_index_map(const ordered_index_map& other) : items_(other.items_) {
+    if (other.index_) copy_index(other);
+  }
+  ordered_index_map(ordered_index_map&& other) noexcept
+      : items_(std::move(other.items_)), index_(std::move(other.index_)) {
+    other.items_.clear();
+    rebind();
+  }
+  ordered_index_map& operator=(const ordered_index_map& other) {
+    if (this != &other) {
+      ordered_index_map copy(other);  // elements with a const key cannot be assigned, only rebuilt
+      swap(copy);
+    }
+    return *this;
+  }
+  ordered_index_map& operator=(ordered_index_map&& other) noexcept {
+    if (this != &other) {
+      index_.reset();
+      items_ = std::move(other.items_);
+      index_ = std::move(other.index_);
+      other.items_.clear();
+      rebind();
+    }
+    return *this;
+  }
+  ~ordered_index_map() = default;
+
+  void swap(ordered_index_map& other) noexcept {
+    items_.swap(other.items_);
+    index_.swap(other.index_);
+    rebind();
+    other.rebind();
+  }
+  friend void swap(ordered_index_map& a, ordered_index_map& b) noexcept { a.swap(b); }
+
+  // --- iteration (insertion order) -----------------------------------------------------------------
+  [[nodiscard]] iterator begin() noexcept { return items_.begin(); }
+  [[nodiscard]] iterator end() noexcept { return items_.end(); }
+  [[nodiscard]] const_iterator begin() const noexcept { return items_.begin(); }
+  [[nodiscard]] const_iterator end() const noexcept { return items_.end(); }
+  [[nodiscard]] const_iterator cbegin() const noexcept { return items_.cbegin(); }
+  [[nodiscard]] const_iterator cend() const noexcept { return items_.cend(); }
+  [[nodiscard]] reverse_iterator rbegin() noexcept { return items_.rbegin(); }
+  [[nodiscard]] reverse_iterator rend() noexcept { return items_.rend(); }
+  [[nodiscard]] const_reverse_iterator rbegin() const noexcept { return items_.rbegin(); }
+  [[nodiscard]] const_reverse_iterator rend() const noexcept { return items_.rend(); }
+
+  [[nodiscard]] size_type size() const noexcept { return items_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
+  [[nodiscard]] size_type max_size() const noexcept { return items_.max_size(); }
+  [[nodiscard]] allocator_type get_allocator() const noexcept { return items_.get_allocator(); }
+  /// Whether the map currently keeps an index (for tests and benchmarks).
+  [[nodiscard]] bool indexed() const noexcept { return index_ != nullptr; }
+
+  void clear() noexcept {
+    index_.reset();
+    items_.clear();
+  }
+
+  // --- lookup ----------------------------------------------------------------------------------------
+  template <class K>
+  [[nodiscard]] iterator find(const K& key) {
+    return begin() + (std::as_const(*this).find(key) - cbegin());
+  }
+  template <class K>
+  [[nodiscard]] const_iterator find(const K& key) const {
+    if (index_) [[unlikely]] {
+      return cbegin() + static_cast<difference_type>(indexed_position(key));
+    }
+    const const_iterator last = cend();
+    for (const_iterator it = cbegin(); it != last; ++it) {
+      if (key_compare{}(it->first, key)) return it;
+    }
+    return last;
+  }
+  template <class K>
+  [[nodiscard]] size_type count(const K& key) const {
+    return position_of(key) == size() ? 0 : 1;
+  }
+  template <class K>
+  [[nodiscard]] bool contains(const K& key) const {
+    return position_of(key) != size();
+  }
+  template <class K>
+  [[nodiscard]] T& at(const K& key) {
+    const size_type pos = position_of(key);
+    if (pos == size()) throw std::out_of_range("key not found");
+    return items_[pos].second;
+  }
+  template <class K>
+  [[nodiscard]] const T& at(const K& key) const {
+    const size_type pos = position_of(key);
+    if (pos == size()) throw std::out_of_range("key not found");
+    return items_[pos].second;
+  }
+  template <class K>
+  T& operator[](K&& key) {
+    return emplace(std::forward<K>(key)).first->second;
+  }
+  T& operator[](const key_type& key) { return emplace(key).first->second; }
+  template <class K>
+  const T& operator[](const K& key) const {
+    return at(key);
+  }
+
+  // --- insertion (an existing key keeps its place and its value) --------------------------------------
+  template <class K, class... Args>
+  std::pair<iterator, bool> emplace(K&& key, Args&&... args) {
+    const size_type found = position_of(key);
+    if (found != size()) return {begin() + static_cast<difference_type>(found), false};
+    items_.emplace_back(std::piecewise_construct, std::forward_as_tuple(std::forward<K>(key)),
+                        std::forward_as_tuple(std::forward<Args>(args)...));
+    index_appended();
+    return {std::prev(end()), true};
+  }
+  std::pair<iterator, bool> insert(const value_type& value) { return emplace(value.first, value.second); }
+  std::pair<iterator, bool> insert(value_type&& value) { return emplace(value.first, std::move(value.second)); }
+  template <class It>
+  void insert(It first, It last) {
+    for (; first != last; ++first) insert(*first);
+  }
+
+  // --- erasure (the order of the rest is kept) ------------------------------------------------------
+  template <class K>
+  size_type erase(const K& key) {
+    const size_type pos = position_of(key);
+    if (pos == size()) return 0;
+    erase_positions(pos, 1);
+    return 1;
+  }
+  // Not a template: an iterator argument must not be taken for a key.
+  size_type erase(const key_type& key) { return erase<key_type>(key); }
+  iterator erase(iterator pos) { return erase(pos, std::next(pos)); }
+  iterator erase(const_iterator pos) { return erase(pos, std::next(pos)); }
+  iterator erase(const_iterator first, const_iterator last) {
+    const auto from = static_cast<size_type>(first - items_.cbegin());
+    erase_positions(from, static_cast<size_type>(last - first));
+    return begin() + static_cast<difference_type>(from);
+  }
+  iterator erase(iterator first, iterator last) { return erase(const_iterator(first), const_iterator(last)); }
+
+  // --- comparison: members in order, as ordered_map -------------------------------------------------
+  friend bool operator==(const ordered_index_map& a, const ordered_index_map& b) { return a.items_ == b.items_; }
+#if defined(__cpp_impl_three_way_comparison) && defined(__cpp_lib_three_way_comparison)
+  friend auto operator<=>(const ordered_index_map& a, const ordered_index_map& b) { return a.items_ <=> b.items_; }
+#else
+  friend bool operator!=(const ordered_index_map& a, const ordered_index_map& b) { return a.items_ != b.items_; }
+  friend bool operator<(const ordered_index_map& a, const ordered_index_map& b) { return a.items_ < b.items_; }
+#endif
+
+ private:
+  // One indexed element: its position in items_. `pos` changes when an element before it is
+  // erased; its key, and so its place in the tree, does not.
+  struct Slot {
+    mutable size_type pos;
+  };
+  template <class K>
+  struct Probe {
+    const K& key;
+  };
+  struct Index;
+  struct SlotLess {
+    using is_transparent = void;
+    const Index* index;
+    [[nodiscard]] const Key& key(const Slot& s) const { return (*index->items)[s.pos].first; }
+    bool operator()(const Slot& a, const Slot& b) const { return Less{}(key(a), key(b)); }
+    template <class K>
+    bool operator()(const Slot& a, const Probe<K>& b) const {
+      return Less{}(key(a), b.key);
+    }
+    template <class K>
+    bool operator()(const Probe<K>& a, const Slot& b) const {
+      return Less{}(a.key, key(b));
+    }
+  };
+  struct Index {
+    explicit Index(const Container* owner) : items(owner), slots(SlotLess{this}) {}
+    Index(const Index&) = delete;
+    Index& operator=(const Index&) = delete;
+    const Container* items;  // the owning map's elements (rebound when the map moves)
+    std::set<Slot, SlotLess> slots;
+  };
+
+  // The position of `key`, or size() when absent.
+  template <class K>
+  [[nodiscard]] size_type position_of(const K& key) const {
+    return static_cast<size_type>(find(key) - cbegin());
+  }
+
+  template <class K>
+  [[nodiscard]] size_type indexed_position(const K& key) const {
+    const auto it = index_->slots.find(Probe<K>{key});
+    return it == index_->slots.end() ? size() : it->pos;
+  }
+
+  void rebind() noexcept {
+    if (index_) index_->items = &items_;
+  }
+
+  // After an element was appended: index it, or build the index once the map outgrows linear_max.
+  void index_appended() noexcept {
+    if (index_) {
+      try {
+        index_->slots.insert(index_->slots.end(), Slot{items_.size() - 1});
+      } catch (...) {
+        index_.reset();  // no memory: linear search stays correct
+      }
+    } else if (items_.size() > linear_max) {
+      build_index();
+    }
+  }
+
+  void build_index() noexcept {
+    try {
+      auto index = std::make_unique<Index>(&items_);
+      for (size_type i = 0; i < items_.size(); ++i) index->slots.insert(Slot{i});
+      index_ = std::move(index);
+    } catch (...) {
+      index_.reset();
+    }
+  }
+
+  // After items_ became a copy of other.items_: the same positions in the same key order, inserted
+  // in order at the end (linear time).
+  void copy_index(const ordered_index_map& other) noexcept {
+    try {
+      auto index = std::make_unique<Index>(&items_);
+      for (const Slot& s : other.index_->slots) index->slots.insert(index->slots.end(), Slot{s.pos});
+      index_ = std::move(index);
+    } catch (...) {
+      index_.reset();
+    }
+  }
+
+  // Removes [from, from + n), keeping the order of the rest. Moving an element down copies its
+  // const key, which could only fail for want of memory: that ends the program (noexcept) rather
+  // than leave a destroyed element in the vector, which ordered_map would.
+  void erase_positions(size_type from, size_type n) noexcept {
+    if (n == 0) return;
+    if (index_) {
+      for (size_type i = from; i < from + n; ++i) index_->slots.erase(Slot{i});
+      for (const Slot& s : index_->slots) {
+        if (s.pos >= from + n) s.pos -= n;
+      }
+    }
+    const size_type total = items_.size();
+    for (size_type i = from; i + n < total; ++i) {
+      value_type* slot = &items_[i];
+      slot->~value_type();  // destroy but keep the storage
+      ::new (static_cast<void*>(slot)) value_type(std::move(items_[i + n]));
+    }
+    for (size_type i = 0; i < n; ++i) items_.pop_back();
+  }
+
+  Container items_;
+  std::unique_ptr<Index> index_;
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/ordered_index_map.hpp ----
+
 namespace sessions {
 
-/// One session's data: a JSON object, insertion order kept.
-using Data = nlohmann::ordered_json;
+/// One session's data: a JSON object, insertion order kept (nlohmann::basic_json over an ordered
+/// map with an index; otherwise the same as nlohmann::ordered_json).
+using Data = nlohmann::basic_json<detail::ordered_index_map>;
 
 }  // namespace sessions
 // ---- end sessions/data.hpp ----
 // ---- begin sessions/record.hpp ----
 // What a server-side store keeps under a session key: the payload and when it stops being valid.
-
-#include <memory>
-#include <utility>
 
 namespace sessions {
 
@@ -169,8 +499,6 @@ struct ClientRecord {
 // The header comes from the network, so the work is bounded: only the first `max_bytes` bytes are
 // read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
 // into the caller's header, valid as long as it is).
-
-#include <vector>
 
 namespace sessions::cookie {
 
@@ -415,8 +743,6 @@ class Logger {
 // catch `sessions::Error` for everything or a precise type for one case. Messages never contain a
 // secret or a whole session key.
 
-#include <stdexcept>
-
 namespace sessions {
 
 /// Base of every error the library throws.
@@ -659,7 +985,8 @@ struct Settings {
   /// LostUpdate::merge: how many times save() reloads and re-applies before ConflictError.
   int merge_attempts = 5;
 
-  /// Limits against abuse (not in Django). For max_payload_bytes and max_keys, 0 disables the limit.
+  /// Limits against abuse (not in Django). For max_payload_bytes, max_keys and max_nodes, 0 disables
+  /// the limit.
   /// The largest serialized session a server store is asked to keep; save() of a larger one
   /// throws LimitExceeded and writes nothing, and a stored record larger than this loads as an
   /// empty session (logged on sessions.security.SuspiciousSession, as corrupt data).
@@ -668,6 +995,13 @@ struct Settings {
   /// The most top-level keys a session may hold: save() beyond it throws LimitExceeded, and a
   /// record (or cookie) holding more loads as an empty session, logged as above.
   std::size_t max_keys = 10'000;
+  /// The most values a session may hold at all depths: every object member and array element,
+  /// nested or not, counts one (the top-level keys too). max_keys bounds only the top level; this
+  /// bounds what one nested object or array can make a decode build. Enforced as max_keys: save()
+  /// beyond it throws LimitExceeded, a record (or cookie) holding more loads as an empty session,
+  /// logged. 100,000 is far above any real session (a typical one holds about ten values; a 1 MiB
+  /// payload of small values holds a few hundred thousand). 0 disables the limit.
+  std::size_t max_nodes = 100'000;
   /// The part of a request's Cookie header the middleware reads, and the most cookies it looks
   /// at (cookie::find_cookie's bounds): the rest is ignored, never allocated for. These two are
   /// always applied (0 reads nothing).
@@ -1821,7 +2155,7 @@ class InflateStream {
 // only interchangeable with Django if every byte matches.
 //
 // Writing (dump_python_json):
-//   - compact: no spaces; objects keep insertion order (Data is nlohmann::ordered_json);
+//   - compact: no spaces; objects keep insertion order (Data keeps it, as nlohmann::ordered_json);
 //   - strings: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; other C0 controls and DEL as `\u00XX`;
 //     every non-ASCII code point as `\uXXXX` with lowercase hex, non-BMP ones as a UTF-16
 //     surrogate pair; `/ < > & '` stay as they are. A string that is not valid UTF-8 is an
@@ -3591,7 +3925,7 @@ class JsonSerializer {
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
-    const auto limit_depth = [](int depth, nlohmann::ordered_json::parse_event_t, Data&) {
+    const auto limit_depth = [](int depth, Data::parse_event_t, Data&) {
       if (static_cast<std::size_t>(depth) > max_depth) throw DecodeError("session data nests deeper than the limit");
       return true;
     };
@@ -4037,7 +4371,6 @@ struct BrowserSession : DjangoExpiry {
 //
 // Both stores are held by reference and must outlive the CachedStore. Thread-safe when both are.
 
-#include <functional>
 #include <unordered_set>
 
 namespace sessions {
@@ -6121,11 +6454,60 @@ class SignedCookieStore {
 // session's data over (moved into a new SharedData, which the session then shares). A reference
 // from data() stays valid until the next change.
 //
-// Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
+// Limits (Settings::max_payload_bytes, max_keys, max_nodes): save() of a session over a limit throws
 // LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
 // "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
 // even decoded).
 
+// ---- begin sessions/detail/json_nodes.hpp ----
+// The number of values a session holds below its top level, at every depth: each object member
+// and each array element counts one (Settings::max_nodes). Settings::max_keys bounds only the
+// top level, so one nested object of 60,000 keys, or an array of 300,000 empty arrays (each a
+// heap allocation built from three bytes of input), passed it. Counted without allocating, and
+// stopping as soon as the count passes the limit.
+
+namespace sessions::detail {
+
+namespace json_nodes_detail {
+
+// Adds the values below `value` to `total`; false as soon as `total` exceeds `limit`.
+inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
+  if (!value.is_structured()) return true;
+  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
+    total = limit + 1;
+    return false;
+  }
+  total += value.size();
+  if (total > limit) return false;
+  if (value.is_object()) {
+    for (const auto& member : value.get_ref<const Data::object_t&>()) {
+      if (!add(member.second, limit, total, depth + 1)) return false;
+    }
+  } else {
+    for (const Data& element : value.get_ref<const Data::array_t&>()) {
+      if (!add(element, limit, total, depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace json_nodes_detail
+
+/// The number of values below `value`'s top level, or some number above `limit` once it exceeds it.
+[[nodiscard]] inline std::size_t bounded_node_count(const Data& value, std::size_t limit) noexcept {
+  std::size_t total = 0;
+  (void)json_nodes_detail::add(value, limit, total, 0);
+  return total;
+}
+
+/// Why `data` breaks Settings::max_nodes (`limit`; 0: no limit), or nullopt when it does not.
+[[nodiscard]] inline std::optional<std::string> node_limit_violation(const Data& data, std::size_t limit) {
+  if (limit == 0 || bounded_node_count(data, limit) <= limit) return std::nullopt;
+  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/json_nodes.hpp ----
 // ---- begin sessions/detail/json_size.hpp ----
 // The size of a value's compact JSON text, counted without producing it and without allocating,
 // stopping as soon as it passes a limit: Settings::max_payload_bytes for stores that keep values
@@ -6890,7 +7272,7 @@ class Session {
           modified_ = true;
           return Loaded{};
         }
-        if (over_key_limit(data)) {
+        if (over_key_limit(data) || over_node_limit(data)) {
           modified_ = true;
           return Loaded{};
         }
@@ -6937,7 +7319,7 @@ class Session {
       } else {
         try {
           loaded.owned = serializer_.loads(record->payload);
-          if (over_key_limit(loaded.owned)) {
+          if (over_key_limit(loaded.owned) || over_node_limit(loaded.owned)) {
             loaded.owned = Data::object();
           } else if constexpr (canonical_serializer) {
             baseline = detail::fingerprint(record->payload);
@@ -7004,6 +7386,13 @@ class Session {
     }
   }
 
+  // Loaded data with more values at all depths than Settings::max_nodes (logged).
+  bool over_node_limit(const Data& data) const {
+    const auto why = detail::node_limit_violation(data, settings_->max_nodes);
+    if (why) suspicious("the stored session " + *why);
+    return why.has_value();
+  }
+
   void check_size_limit(std::size_t size) const {
     const std::size_t limit = settings_->max_payload_bytes;
     if (limit != 0 && size > limit) {
@@ -7015,6 +7404,9 @@ class Session {
   // What a save must check before anything reaches the store.
   void check_limits(const Data& data) const {
     check_key_limit(data);
+    if (const auto why = detail::node_limit_violation(data, settings_->max_nodes)) {
+      throw LimitExceeded("the session " + *why + "; nothing was saved");
+    }
     if constexpr (stores_values) {
       if (settings_->max_payload_bytes != 0) {
         check_size_limit(detail::bounded_json_size(data, settings_->max_payload_bytes));

@@ -225,6 +225,9 @@ def corpora():
     }
 
     # python_json: options byte at the end (bit 7: default depth; bits 0-1: reject/latin1/utf8).
+    # One nested object wider than Data's linear-search bound (its index), with a duplicate key.
+    WIDE = (b'{"a":{' + b",".join(b'"k%d":%d' % (i, i) for i in range(300)) + b',"k7":"again"},"b":['
+            + b",".join(b"[]" for _ in range(100)) + b"]}")
     c["python_json"] = {
         "django_session": json.dumps(LOGIN, separators=(",", ":")).encode() + u8(0x80),
         "cart": json.dumps(CART, separators=(",", ":")).encode() + u8(0x80),
@@ -234,6 +237,7 @@ def corpora():
         "utf8": '{"café": "東京"}'.encode() + u8(0x82),
         "duplicates_deep": b'{"a":1,"b":[[[[[[[]]]]]]],"a":2}' + u8(0x10),
         "lone_surrogate": b'"\\ud800"' + u8(0x80),
+        "wide": WIDE + u8(0x80),
     }
 
     # serializer_json: bytes as a store holds them.
@@ -243,6 +247,7 @@ def corpora():
         "unicode": json.dumps(UNICODE, ensure_ascii=False).encode(),
         "nested": b'{"a":' * 130 + b"1" + b"}" * 130,
         "not_object": b"[1,2,3]",
+        "wide": WIDE,
     }
 
     # serializer_django_signed: mode byte at the end (0 stored bytes, 1 payload, 2 JSON text).

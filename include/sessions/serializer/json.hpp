@@ -31,7 +31,7 @@ class JsonSerializer {
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
-    const auto limit_depth = [](int depth, nlohmann::ordered_json::parse_event_t, Data&) {
+    const auto limit_depth = [](int depth, Data::parse_event_t, Data&) {
       if (static_cast<std::size_t>(depth) > max_depth) throw DecodeError("session data nests deeper than the limit");
       return true;
     };

@@ -5,7 +5,7 @@
 // only interchangeable with Django if every byte matches.
 //
 // Writing (dump_python_json):
-//   - compact: no spaces; objects keep insertion order (Data is nlohmann::ordered_json);
+//   - compact: no spaces; objects keep insertion order (Data keeps it, as nlohmann::ordered_json);
 //   - strings: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`; other C0 controls and DEL as `\u00XX`;
 //     every non-ASCII code point as `\uXXXX` with lowercase hex, non-BMP ones as a UTF-16
 //     surrogate pair; `/ < > & '` stay as they are. A string that is not valid UTF-8 is an

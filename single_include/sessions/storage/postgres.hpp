@@ -80,7 +80,6 @@
 
 #include <condition_variable>
 #include <cstring>
-#include <initializer_list>
 
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP

@@ -90,7 +90,6 @@
 #include <time.h>
 
 #include <condition_variable>
-#include <initializer_list>
 
 // ---- begin sessions/detail/cache_value.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP

@@ -81,7 +81,6 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
-#include <initializer_list>
 
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP

@@ -108,3 +108,106 @@ TEST_CASE("limits: a save over a limit through the middleware propagates LimitEx
   CHECK_THROWS_AS(middleware.finish(s, 200), sessions::LimitExceeded);
   CHECK(env.store.size() == 0);
 }
+
+namespace {
+
+// One top-level key holding an object of `n` keys: what a client can POST as a session value.
+Data wide_session(int n) {
+  Data inner = Data::object();
+  for (int i = 0; i < n; ++i) inner["k" + std::to_string(i)] = i;
+  return Data{{"a", std::move(inner)}};
+}
+
+}  // namespace
+
+TEST_CASE("limits: a stored session with one nested object of 60000 keys loads empty, logged (max_nodes)",
+          "[limits]") {
+  // Settings::max_keys counts top-level keys only: this record passed it, and decoding it made
+  // every request with its cookie cost seconds (a linear search per key inserted).
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  using SessionT = sessions::Session<sessions::MemoryStore>;
+  const Data wide = wide_session(60'000);
+  std::string key;
+  {
+    env.settings.max_nodes = 0;  // written by a build without the limit
+    SessionT s(env.store, env.settings);
+    s.update(wide);
+    s.save();
+    key = *s.session_key();
+  }
+  env.settings.max_nodes = sessions::Settings{}.max_nodes;
+  CHECK(env.settings.max_nodes == 100'000);
+  SECTION("the default max_nodes allows it") {
+    SessionT s(env.store, key, env.settings);
+    CHECK(s.data() == wide);
+  }
+  SECTION("a lower max_nodes refuses it: empty, logged") {
+    env.settings.max_nodes = 50'000;
+    SessionT s(env.store, key, env.settings);
+    CHECK(s.data().empty());
+    CHECK(env.log.contains("max_nodes"));
+  }
+  SECTION("with the limit off the decode is complete and in order") {
+    env.settings.max_nodes = 0;
+    SessionT s(env.store, key, env.settings);
+    const Data& a = s.data().at("a");
+    REQUIRE(a.size() == 60'000);
+    CHECK(a.begin().key() == "k0");
+    CHECK((--a.end()).key() == "k59999");
+    CHECK(a.at("k31337") == 31337);
+    CHECK(s.data() == wide);
+    CHECK_FALSE(env.log.contains("max_nodes"));
+  }
+}
+
+TEST_CASE("limits: save() over max_nodes throws LimitExceeded and writes nothing; arrays count too",
+          "[limits]") {
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  test_support::StoreFixture<sessions::MemoryValueStore> values;
+  env.settings.max_nodes = 10;
+  values.settings.max_nodes = 10;
+  Data nested_arrays = Data::array();
+  for (int i = 0; i < 10; ++i) nested_arrays.push_back(Data::array());
+  sessions::Session<sessions::MemoryStore> s(env.store, env.settings);
+  sessions::Session<sessions::MemoryValueStore> v(values.store, values.settings);
+  s.set("a", nested_arrays);  // 1 + 10 values
+  v.set("a", nested_arrays);
+  CHECK_THROWS_AS(s.save(), sessions::LimitExceeded);
+  CHECK_THROWS_AS(v.save(), sessions::LimitExceeded);
+  CHECK(env.store.size() == 0);
+  CHECK(values.store.size() == 0);
+  s.set("a", Data::array({Data::array(), Data::array()}));  // 3 values
+  for (int i = 0; i < 7; ++i) s.set("k" + std::to_string(i), i);  // 10 values: at the limit
+  CHECK_NOTHROW(s.save());
+}
+
+TEST_CASE("limits: a cookie session whose nested values pass max_nodes loads empty, logged", "[limits]") {
+  test_support::StoreFixture<sessions::SignedCookieStore> env;
+  using SessionT = sessions::Session<sessions::SignedCookieStore>;
+  SessionT s(env.store, env.settings);
+  s.set("deep", Data{{"x", Data::array({1, 2, 3, Data{{"y", Data::array({4, 5})}}})}});  // 9 values
+  s.save();
+  const std::string cookie = *s.session_key();
+  env.settings.max_nodes = 9;
+  CHECK(SessionT(env.store, cookie, env.settings).get("deep").at("x").size() == 4);
+  CHECK_FALSE(env.log.contains("max_nodes"));
+  env.settings.max_nodes = 8;
+  CHECK(SessionT(env.store, cookie, env.settings).data().empty());
+  CHECK(env.log.contains("max_nodes"));
+}
+
+TEST_CASE("detail::bounded_node_count counts every member and element below the top and stops at the limit",
+          "[limits]") {
+  using sessions::detail::bounded_node_count;
+  const Data data = Data::parse(R"({"a":[1,[],[2,{"b":null}]],"c":{},"d":"x"})");
+  CHECK(bounded_node_count(data, 100) == 9);  // a 1 [] [..] 2 {..} b c d
+  CHECK(bounded_node_count(data, 5) > 5);
+  CHECK(bounded_node_count(Data::object(), 0) == 0);
+  CHECK(bounded_node_count(Data(42), 0) == 0);
+  CHECK_FALSE(sessions::detail::node_limit_violation(data, 0));
+  CHECK_FALSE(sessions::detail::node_limit_violation(data, 9));
+  CHECK(sessions::detail::node_limit_violation(data, 8));
+  Data deep = Data::array();
+  for (int i = 0; i < 600; ++i) deep = Data::array({std::move(deep)});
+  CHECK(bounded_node_count(deep, 1'000'000) > 1'000'000);  // past any decoder's depth: too large
+}
