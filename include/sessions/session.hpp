@@ -12,33 +12,10 @@
 // notice a nested change made through a reference (`session.at("cart").push_back(...)`), which
 // Django silently loses.
 //
-// Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
-// `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
-// value), and save() writes through the store's update_if(), a compare-and-set against that
-// payload. When another request saved the session in between: `fail` throws ConflictError;
-// `merge` reloads the record, applies this request's changes on top of it (the keys whose value
-// changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
-// everything) and tries again, up to Settings::merge_attempts times. A key changed by both
-// requests is a ConflictError even with merge: the value this request computed from what it read
-// would overwrite the other's change. A record deleted meanwhile
-// (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
-// runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
-// requests that all use update_if (every store of the library implements it atomically); a request
-// saving with protection off still overwrites. A session that never read its record (clear() on a
-// session never loaded, then save) has no version to compare with: it replaces the record with a
-// plain update, as the clear() asked.
-//
-// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
-// store's cache of verified values) is held as that shared pointer, and copied into data of the
-// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
-// saving an unchanged session writes the same pointer back; a value store's save hands the
-// session's data over (moved into a new SharedData, which the session then shares). A reference
-// from data() stays valid until the next change.
-//
-// Limits (Settings::max_payload_bytes, max_keys): save() of a session over a limit throws
-// LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
-// "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
-// even decoded).
+// The mechanics live in detail/: the server-side and client-side flows (server_flow.hpp,
+// client_flow.hpp) over the state they share (session_state.hpp: lazy load, copy-on-write), the
+// three payload kinds (payload.hpp), the limits (limits.hpp) and lost-update protection
+// (merge.hpp). The policies' contract is in concepts.hpp.
 
 #include <chrono>
 #include <cstdint>
@@ -57,21 +34,12 @@
 #include "errors.hpp"
 #include "expiry/django.hpp"
 #include "expiry/expiry_value.hpp"
+#include "expiry_query.hpp"
+#include "read_only_session.hpp"
 #include "serializer/json.hpp"
 #include "settings.hpp"
 
 namespace sessions {
-
-/// The optional arguments of get_expiry_age()/get_expiry_date(), as in Django: `modification`
-/// defaults to now; passing `expiry` (even std::monostate, Django's None) uses it instead of the
-/// session's own `_session_expiry` and does not load the session.
-struct ExpiryQuery {
-  std::optional<TimePoint> modification = std::nullopt;
-  std::optional<ExpiryValue> expiry = std::nullopt;
-};
-
-template <class SessionT>
-class ReadOnlySession;
 
 template <class StorageT, class SerializerT = JsonSerializer, class ExpiryT = DjangoExpiry>
 class Session {
@@ -440,35 +408,6 @@ class Session {
   }
 
   Flow s_;
-};
-
-/// A read-only view of a session: everything a handler needs to read, nothing that writes.
-template <class SessionT>
-class ReadOnlySession {
- public:
-  explicit ReadOnlySession(SessionT& session) noexcept : session_(&session) {}
-
-  [[nodiscard]] Data get(std::string_view key) const { return session_->get(key); }
-  template <class T>
-  [[nodiscard]] auto get(std::string_view key, T&& fallback) const {
-    return session_->get(key, std::forward<T>(fallback));
-  }
-  [[nodiscard]] bool contains(std::string_view key) const { return session_->contains(key); }
-  [[nodiscard]] std::vector<std::string> keys() const { return session_->keys(); }
-  [[nodiscard]] std::vector<Data> values() const { return session_->values(); }
-  [[nodiscard]] std::vector<std::pair<std::string, Data>> items() const { return session_->items(); }
-  [[nodiscard]] const Data& data() const { return session_->data(); }
-  [[nodiscard]] bool test_cookie_worked() const { return session_->test_cookie_worked(); }
-  [[nodiscard]] std::int64_t get_expiry_age() const { return session_->get_expiry_age(); }
-  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query) const { return session_->get_expiry_age(query); }
-  [[nodiscard]] TimePoint get_expiry_date() const { return session_->get_expiry_date(); }
-  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query) const { return session_->get_expiry_date(query); }
-  [[nodiscard]] bool get_expire_at_browser_close() const { return session_->get_expire_at_browser_close(); }
-  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return session_->session_key(); }
-  [[nodiscard]] bool is_empty() const noexcept { return session_->is_empty(); }
-
- private:
-  SessionT* session_;
 };
 
 }  // namespace sessions

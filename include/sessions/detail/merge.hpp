@@ -1,7 +1,20 @@
 #pragma once
-// Lost-update protection (Settings::lost_update): what a request remembers of the version it
-// loaded, the merge of its changes onto a record another request saved meanwhile, and the
-// ConflictErrors when that cannot be done safely.
+// Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
+// `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
+// value), and save() writes through the store's update_if(), a compare-and-set against that
+// payload. When another request saved the session in between: `fail` throws ConflictError;
+// `merge` reloads the record, applies this request's changes on top of it (the keys whose value
+// changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
+// everything) and tries again, up to Settings::merge_attempts times. A key changed by both
+// requests is a ConflictError even with merge: the value this request computed from what it read
+// would overwrite the other's change. A record deleted meanwhile
+// (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
+// runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
+// requests that all use update_if (every store of the library implements it atomically); a request
+// saving with protection off still overwrites. A session that never read its record (clear() on a
+// session never loaded, then save) has no version to compare with: it replaces the record with a
+// plain update, as the clear() asked.
+//
 
 #include <cstdint>
 #include <optional>

@@ -8,6 +8,14 @@
 //   shared, unchanged read_data() hands out the store's (or cookie cache's) shared value, no copy
 //   the session's own write_data() copies shared data once (copy-on-write), then changes it
 // data_without_load() is Django's _get_session(no_load=True): the data if read, else empty.
+//
+// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
+// store's cache of verified values) is held as that shared pointer, and copied into data of the
+// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
+// saving an unchanged session writes the same pointer back; a value store's save hands the
+// session's data over (moved into a new SharedData, which the session then shares). A reference
+// from data() stays valid until the next change.
+//
 
 #include <cstdint>
 #include <optional>
