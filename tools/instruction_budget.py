@@ -33,7 +33,7 @@ def measure(binary, path):
         subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
                         binary, path, str(REQUESTS)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         text = out.read_text()
-    match = re.search(r"^summary:\s+(\d+)", text, re.M) or re.search(r"^totals:\s+(\d+)", text, re.M)
+    match = re.search(r"^totals:\s+(\d+)", text, re.M)
     if not match:
         sys.exit(f"no instruction total in callgrind's output for {path}")
     return int(match.group(1)) / REQUESTS
