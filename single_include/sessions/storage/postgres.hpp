@@ -79,7 +79,6 @@
 #include <poll.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <initializer_list>
 
 // ---- begin sessions/storage/sql_common.hpp ----
