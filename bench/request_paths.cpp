@@ -2,9 +2,9 @@
 // is deterministic for one binary and input, so CI can guard it despite noisy machines) and for
 // quick CPU-time measurements. No Google Benchmark: the program must build in the test build.
 //
-//   sessions_request_paths <path> <requests> [threads]
+//   sessions_request_paths <path> <requests> [threads] [stored sessions, default 1000]
 //
-// paths (the typical 432-byte payload of bench/payloads.json, 1000 sessions stored):
+// paths (the typical 432-byte payload of bench/payloads.json):
 //   value_session     MemoryValueStore: Session{store, key}, get, set, save
 //   value_middleware  the same through the Middleware: Cookie header parsed, Set-Cookie built
 //   bytes_session     MemoryStore (serialized bytes): Session{store, key}, get, set, save
@@ -30,7 +30,7 @@
 
 namespace {
 
-constexpr std::size_t kStored = 1000;
+std::size_t kStored = 1000;  // set once from the command line, before any request
 
 const sessions::Data& typical() {
   static const sessions::Data data = [] {
@@ -66,7 +66,7 @@ std::vector<std::string> fill(Store& store) {
 }
 
 // Visits the sessions in a scattered order, as requests for different visitors arrive.
-std::size_t scattered(std::size_t i) { return (i * 7919) % kStored; }
+std::size_t scattered(std::size_t i) { return (i * 7919) % kStored; }  // 7919 is prime: a permutation
 
 template <class Store>
 void existing(Store& store, const std::vector<std::string>& keys, std::size_t first, std::size_t n) {
@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
   const std::string_view path = argv[1];
   const auto n = static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10));
   const std::size_t threads = argc > 3 ? static_cast<std::size_t>(std::strtoull(argv[3], nullptr, 10)) : 1;
+  if (argc > 4) kStored = static_cast<std::size_t>(std::strtoull(argv[4], nullptr, 10));
   (void)typical();
   (void)sessions::default_settings();
   sessions::MemoryValueStore values;
