@@ -186,7 +186,8 @@ class BasicMemoryStore {
       return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
     }
   };
-  struct Shard {
+  // A cache line (or more) each: threads working on different shards never write the same line.
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
     std::size_t sweep_hand = 0;
