@@ -34,7 +34,7 @@ class RequestLog {
 
   template <class SessionT>
   void request(const httplib::Request& req, const sessions::httplib_adapter::Handled<SessionT>& handled, bool fresh) {
-    std::string cookie = handled.session.cookie_received() ? "kept" : "none";
+    std::string cookie = sessions::Middleware<SessionT>::cookie_received(handled.session) ? "kept" : "none";
     for (const sessions::HeaderField& header : handled.headers) {
       if (header.name != "Set-Cookie") continue;
       cookie = header.value.find("Max-Age=0") != std::string::npos ? "deleted" : "set";
@@ -186,7 +186,7 @@ class Site {
       bool fresh = false;
       auto handled = sessions::httplib_adapter::handle(
           *middleware_, req, res, [&](const httplib::Request& request, httplib::Response& response, SessionT& session) {
-            session.load_if_needed();
+            MiddlewareT::load_without_access(session);
             fresh = !session.session_key() || session.modified();
             body(request, response, session);
           });

@@ -179,6 +179,14 @@ concept serializer_loads = requires(const S& s, std::string_view bytes) {
 
 }  // namespace requirement
 
+/// Optional: the serializer promises `dumps(loads(b)) == b` for bytes dumps() wrote, so the
+/// stored bytes themselves can be fingerprinted to notice changes (no second serialization).
+template <class S>
+concept CanonicalSerializer = requires {
+  { S::canonical } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::canonical);
+};
+
 template <class S>
 concept Serializer = requirement::serializer_dumps<S> && requirement::serializer_loads<S>;
 
@@ -217,5 +225,62 @@ concept expiry_on_create = requires(const E& e, Data& d, TimePoint t) { e.on_cre
 template <class E>
 concept ExpiryPolicy = requirement::expiry_age<E> && requirement::expiry_browser_close<E> &&
                        requirement::expiry_refresh_on_access<E> && requirement::expiry_on_create<E>;
+
+/// Optional: the policy states the end as an instant (get_expiry_date() otherwise computes
+/// modification + expiry_age).
+template <class E>
+concept ExpiryDatePolicy = requires(const E& e, const Data& d, const Settings& s, TimePoint t) {
+  { e.expiry_date(d, s, t) } -> std::same_as<TimePoint>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The contract as the compiler states it. Session instantiates PolicyCheck once; each requirement
+// is asserted on its own, so the first error names exactly what a user-written policy lacks.
+// Every message below is also listed in docs/writing-policies.md ("The contract, as the compiler
+// states it"), which tools/policy_contract.py regenerates from this file and CTest checks
+// (policy_contract). Keep each message one string literal on one line: the tool reads them.
+// ---------------------------------------------------------------------------------------------
+namespace detail {
+
+template <class S, bool Client = ClientStorage<S>>
+struct StorageCheck {
+  static_assert(requirement::storage_payload_type<S>, "storage policy lacks: typename payload_type");
+  static_assert(requirement::storage_load<S>, "storage policy lacks: load(std::string_view key) -> std::optional<sessions::Record<payload_type>>");
+  static_assert(requirement::storage_create<S>, "storage policy lacks: create(std::string_view key, const payload_type&, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_update<S>, "storage policy lacks: update(std::string_view key, const payload_type&, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_touch<S>, "storage policy lacks: touch(std::string_view key, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_remove<S>, "storage policy lacks: remove(std::string_view key)");
+  static_assert(requirement::storage_exists<S>, "storage policy lacks: exists(std::string_view key) -> bool");
+  static_assert(requirement::storage_clear_expired<S>, "storage policy lacks: clear_expired() -> std::size_t");
+  static constexpr bool ok = true;
+};
+
+// A client-side store (ClientStorage) is checked by the concept itself.
+template <class S>
+struct StorageCheck<S, true> {
+  static constexpr bool ok = true;
+};
+
+template <class S>
+struct SerializerCheck {
+  static_assert(requirement::serializer_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
+  static_assert(requirement::serializer_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static constexpr bool ok = true;
+};
+
+template <class E>
+struct ExpiryCheck {
+  static_assert(requirement::expiry_age<E>, "expiry policy lacks: expiry_age(const sessions::Data&, const sessions::Settings&, sessions::TimePoint) -> std::chrono::seconds");
+  static_assert(requirement::expiry_browser_close<E>, "expiry policy lacks: expire_at_browser_close(const sessions::Data&, const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_refresh_on_access<E>, "expiry policy lacks: refresh_on_access(const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_on_create<E>, "expiry policy lacks: on_create(sessions::Data&, sessions::TimePoint)");
+  static constexpr bool ok = true;
+};
+
+/// True once every policy passed its checks (a failing check stops compilation with its message).
+template <class S, class Ser, class E>
+inline constexpr bool policies_checked = StorageCheck<S>::ok && SerializerCheck<Ser>::ok && ExpiryCheck<E>::ok;
+
+}  // namespace detail
 
 }  // namespace sessions

@@ -17,6 +17,7 @@
 #include "cookie/set_cookie.hpp"
 #include "errors.hpp"
 #include "expiry/arithmetic.hpp"
+#include "detail/session_access.hpp"
 #include "settings.hpp"
 
 namespace sessions {
@@ -92,7 +93,7 @@ class Middleware {
     const std::optional<std::string_view>& value = found.value;
     SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
                              : SessionT(*store_, *settings_, serializer_, expiry_);
-    session.note_request(value.has_value(), secure);
+    detail::SessionAccess::note_request(session, value.has_value(), secure);
     return session;
   }
 
@@ -107,13 +108,15 @@ class Middleware {
     const Settings& s = *settings_;
     const bool accessed = session.accessed();
     const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
-    const bool read_only = session.read_only_requested();
+    const bool read_only = detail::SessionAccess::read_only_requested(session);
 
     // A save on every request (or a refresh) reads the record first: a stale key then leaves
     // the session empty and its cookie is deleted, instead of failing the save.
-    if ((s.save_every_request || refresh) && !read_only && session.session_key()) session.load_if_needed();
+    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
+      detail::SessionAccess::load_without_access(session);
+    }
 
-    if (session.cookie_received() && session.is_empty()) {
+    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
       headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
                                                                    s.cookie_samesite)});
       headers.push_back({"Vary", "Cookie"});
@@ -142,13 +145,25 @@ class Middleware {
     c.value = *session.session_key();
     c.domain = s.cookie_domain;
     c.path = s.cookie_path;
-    c.secure = s.cookie_secure || (s.cookie_secure_auto && session.request_secure());
+    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
     c.httponly = s.cookie_httponly;
     c.samesite = s.cookie_samesite;
     c.partitioned = s.cookie_partitioned;
     headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
     return headers;
   }
+
+  /// What open() learnt from the request: it carried the session cookie.
+  [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
+    return detail::SessionAccess::cookie_received(session);
+  }
+  /// What open() was told: the request came over HTTPS.
+  [[nodiscard]] static bool request_secure(const SessionT& session) noexcept {
+    return detail::SessionAccess::request_secure(session);
+  }
+  /// Reads the session's record now (if not read yet) without marking it accessed, as finish()
+  /// does before deciding whether a stale key left the session empty.
+  static void load_without_access(SessionT& session) { detail::SessionAccess::load_without_access(session); }
 
   [[nodiscard]] const Settings& settings() const noexcept { return *settings_; }
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }

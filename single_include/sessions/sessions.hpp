@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 56.
+// Library headers inlined: 65.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1190,6 +1190,14 @@ concept serializer_loads = requires(const S& s, std::string_view bytes) {
 
 }  // namespace requirement
 
+/// Optional: the serializer promises `dumps(loads(b)) == b` for bytes dumps() wrote, so the
+/// stored bytes themselves can be fingerprinted to notice changes (no second serialization).
+template <class S>
+concept CanonicalSerializer = requires {
+  { S::canonical } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::canonical);
+};
+
 template <class S>
 concept Serializer = requirement::serializer_dumps<S> && requirement::serializer_loads<S>;
 
@@ -1228,6 +1236,63 @@ concept expiry_on_create = requires(const E& e, Data& d, TimePoint t) { e.on_cre
 template <class E>
 concept ExpiryPolicy = requirement::expiry_age<E> && requirement::expiry_browser_close<E> &&
                        requirement::expiry_refresh_on_access<E> && requirement::expiry_on_create<E>;
+
+/// Optional: the policy states the end as an instant (get_expiry_date() otherwise computes
+/// modification + expiry_age).
+template <class E>
+concept ExpiryDatePolicy = requires(const E& e, const Data& d, const Settings& s, TimePoint t) {
+  { e.expiry_date(d, s, t) } -> std::same_as<TimePoint>;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The contract as the compiler states it. Session instantiates PolicyCheck once; each requirement
+// is asserted on its own, so the first error names exactly what a user-written policy lacks.
+// Every message below is also listed in docs/writing-policies.md ("The contract, as the compiler
+// states it"), which tools/policy_contract.py regenerates from this file and CTest checks
+// (policy_contract). Keep each message one string literal on one line: the tool reads them.
+// ---------------------------------------------------------------------------------------------
+namespace detail {
+
+template <class S, bool Client = ClientStorage<S>>
+struct StorageCheck {
+  static_assert(requirement::storage_payload_type<S>, "storage policy lacks: typename payload_type");
+  static_assert(requirement::storage_load<S>, "storage policy lacks: load(std::string_view key) -> std::optional<sessions::Record<payload_type>>");
+  static_assert(requirement::storage_create<S>, "storage policy lacks: create(std::string_view key, const payload_type&, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_update<S>, "storage policy lacks: update(std::string_view key, const payload_type&, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_touch<S>, "storage policy lacks: touch(std::string_view key, sessions::TimePoint expires_at) -> bool");
+  static_assert(requirement::storage_remove<S>, "storage policy lacks: remove(std::string_view key)");
+  static_assert(requirement::storage_exists<S>, "storage policy lacks: exists(std::string_view key) -> bool");
+  static_assert(requirement::storage_clear_expired<S>, "storage policy lacks: clear_expired() -> std::size_t");
+  static constexpr bool ok = true;
+};
+
+// A client-side store (ClientStorage) is checked by the concept itself.
+template <class S>
+struct StorageCheck<S, true> {
+  static constexpr bool ok = true;
+};
+
+template <class S>
+struct SerializerCheck {
+  static_assert(requirement::serializer_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
+  static_assert(requirement::serializer_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static constexpr bool ok = true;
+};
+
+template <class E>
+struct ExpiryCheck {
+  static_assert(requirement::expiry_age<E>, "expiry policy lacks: expiry_age(const sessions::Data&, const sessions::Settings&, sessions::TimePoint) -> std::chrono::seconds");
+  static_assert(requirement::expiry_browser_close<E>, "expiry policy lacks: expire_at_browser_close(const sessions::Data&, const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_refresh_on_access<E>, "expiry policy lacks: refresh_on_access(const sessions::Settings&) -> bool");
+  static_assert(requirement::expiry_on_create<E>, "expiry policy lacks: on_create(sessions::Data&, sessions::TimePoint)");
+  static constexpr bool ok = true;
+};
+
+/// True once every policy passed its checks (a failing check stops compilation with its message).
+template <class S, class Ser, class E>
+inline constexpr bool policies_checked = StorageCheck<S>::ok && SerializerCheck<Ser>::ok && ExpiryCheck<E>::ok;
+
+}  // namespace detail
 
 }  // namespace sessions
 // ---- end sessions/concepts.hpp ----
@@ -5999,6 +6064,10 @@ class HashedKeys {
 // with its own mutex, so threads working on different sessions rarely meet. Expired records are
 // never returned; they are reclaimed a little at a time as writes come in (a sweep hand visits
 // one hash bucket per write) and all at once by clear_expired(), so no request scans everything.
+// The sweep runs only once a record of the shard may have expired: each shard keeps a lower bound
+// of its records' expiry instants (refreshed by each full turn of the hand), so with sessions that
+// live for days a write pays one comparison instead of a visit to a cold bucket (the visit cost
+// about 10% of a MemoryValueStore request with 100k sessions stored).
 //
 // BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
 // BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
@@ -6097,9 +6166,11 @@ class BasicMemoryStore {
       if (it->second.expires_at > now) return false;  // never overwrite a live record
       released = std::exchange(it->second.payload, payload);
       it->second.expires_at = expires_at;
+      shard.note_expiry(expires_at);
       return true;
     }
     shard.map.emplace(std::string(key), Entry{payload, expires_at});
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -6113,6 +6184,7 @@ class BasicMemoryStore {
     if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
     released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -6131,6 +6203,7 @@ class BasicMemoryStore {
     if (!(it->second.payload == expected)) return CasResult::conflict;
     released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return CasResult::written;
   }
 
@@ -6141,6 +6214,7 @@ class BasicMemoryStore {
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return false;
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -6194,10 +6268,22 @@ class BasicMemoryStore {
       return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
     }
   };
-  struct Shard {
+  // A cache line (or more) each: threads working on different shards never write the same line.
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
     std::size_t sweep_hand = 0;
+    // No record of the shard expires before `earliest` (a lower bound: never later than the
+    // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
+    // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
+    TimePoint earliest = TimePoint::max();
+    TimePoint turn_min = TimePoint::max();
+    std::size_t turn_buckets = 0;
+
+    void note_expiry(TimePoint t) noexcept {
+      if (t < earliest) earliest = t;
+      if (t < turn_min) turn_min = t;
+    }
   };
 
   Shard& shard_for(std::string_view key) noexcept {
@@ -6208,13 +6294,24 @@ class BasicMemoryStore {
   // every record is looked at once per bucket_count writes to its shard.
   static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
-    if (map.empty()) return;
-    if (shard.sweep_hand >= map.bucket_count()) shard.sweep_hand = 0;
+    if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    if (shard.sweep_hand >= map.bucket_count()) {
+      // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
+      // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
+      if (shard.turn_buckets == map.bucket_count()) shard.earliest = shard.turn_min;
+      shard.sweep_hand = 0;
+      shard.turn_min = TimePoint::max();
+      shard.turn_buckets = map.bucket_count();
+    }
     const std::size_t bucket = shard.sweep_hand++;
     std::string_view expired[4];
     std::size_t n = 0;
-    for (auto it = map.begin(bucket); it != map.end(bucket) && n < 4; ++it) {
-      if (it->second.expires_at <= now) expired[n++] = it->first;
+    for (auto it = map.begin(bucket); it != map.end(bucket); ++it) {
+      if (it->second.expires_at <= now && n < 4) {
+        expired[n++] = it->first;
+      } else if (it->second.expires_at < shard.turn_min) {
+        shard.turn_min = it->second.expires_at;  // stays (a fifth expired record is one of these)
+      }
     }
     for (std::size_t i = 0; i < n; ++i) {
       // Copy the key first: erasing destroys the string the view points into.
@@ -6431,33 +6528,21 @@ class SignedCookieStore {
 // notice a nested change made through a reference (`session.at("cart").push_back(...)`), which
 // Django silently loses.
 //
-// Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
-// `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
-// value), and save() writes through the store's update_if(), a compare-and-set against that
-// payload. When another request saved the session in between: `fail` throws ConflictError;
-// `merge` reloads the record, applies this request's changes on top of it (the keys whose value
-// changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
-// everything) and tries again, up to Settings::merge_attempts times. A key changed by both
-// requests is a ConflictError even with merge: the value this request computed from what it read
-// would overwrite the other's change. A record deleted meanwhile
-// (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
-// runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
-// requests that all use update_if (every store of the library implements it atomically); a request
-// saving with protection off still overwrites. A session that never read its record (clear() on a
-// session never loaded, then save) has no version to compare with: it replaces the record with a
-// plain update, as the clear() asked.
-//
-// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
-// store's cache of verified values) is held as that shared pointer, and copied into data of the
-// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
-// saving an unchanged session writes the same pointer back; a value store's save hands the
-// session's data over (moved into a new SharedData, which the session then shares). A reference
-// from data() stays valid until the next change.
-//
-// Limits (Settings::max_payload_bytes, max_keys, max_nodes): save() of a session over a limit throws
-// LimitExceeded and writes nothing; a record over a limit loads as an empty session, logged on
-// "sessions.security.SuspiciousSession" like corrupt data (a payload over the size limit is not
-// even decoded).
+// The mechanics live in detail/: the server-side and client-side flows (server_flow.hpp,
+// client_flow.hpp) over the state they share (session_state.hpp: lazy load, copy-on-write), the
+// three payload kinds (payload.hpp), the limits (limits.hpp) and lost-update protection
+// (merge.hpp). The policies' contract is in concepts.hpp.
+
+// ---- begin sessions/detail/client_flow.hpp ----
+// The client-side flow of a Session (Django's signed_cookies; our encrypted cookies): the data
+// travels in the cookie, whose value plays the part of the session key. A save signs (or seals)
+// the data into a new cookie value; nothing is kept on the server, so nothing can be revoked,
+// touched or counted there.
+
+// ---- begin sessions/detail/limits.hpp ----
+// Settings::max_keys, max_nodes and max_payload_bytes at the two places they apply: a save over a limit
+// throws LimitExceeded and writes nothing; a loaded record over a limit is logged on the security
+// logger (as corrupt data is) and the session goes on empty.
 
 // ---- begin sessions/detail/json_nodes.hpp ----
 // The number of values a session holds below its top level, at every depth: each object member
@@ -6508,6 +6593,81 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/json_nodes.hpp ----
+
+namespace sessions::detail {
+
+/// Logs a record the session refuses to load; `key` may be empty (never logged whole).
+inline void log_suspicious(const Settings& settings, std::string_view key, std::string_view what) {
+  settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                  std::string("Session data rejected (key ") + std::string(loggable_key_prefix(key)) + "...): " +
+                      std::string(what));
+}
+
+/// Loaded data with more top-level keys than Settings::max_keys (logged).
+[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, const Data& data) {
+  const std::size_t limit = settings.max_keys;
+  if (limit == 0 || !data.is_object() || data.size() <= limit) return false;
+  log_suspicious(settings, key,
+                 "the stored session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+                     std::to_string(limit) + ")");
+  return true;
+}
+
+/// Loaded data with more values at all depths than Settings::max_nodes (logged).
+[[nodiscard]] inline bool over_node_limit(const Settings& settings, std::string_view key, const Data& data) {
+  const auto why = node_limit_violation(data, settings.max_nodes);
+  if (why) log_suspicious(settings, key, "the stored session " + *why);
+  return why.has_value();
+}
+
+/// A loaded payload of `size` bytes over Settings::max_payload_bytes (logged).
+[[nodiscard]] inline bool over_size_limit(const Settings& settings, std::string_view key, std::size_t size) {
+  const std::size_t limit = settings.max_payload_bytes;
+  if (limit == 0 || size <= limit) return false;
+  log_suspicious(settings, key,
+                 "the stored session is larger than Settings::max_payload_bytes (" + std::to_string(limit) + ")");
+  return true;
+}
+
+/// Before a save: LimitExceeded when `data` has more top-level keys than Settings::max_keys.
+inline void check_key_limit(const Settings& settings, const Data& data) {
+  const std::size_t limit = settings.max_keys;
+  if (limit != 0 && data.is_object() && data.size() > limit) {
+    throw LimitExceeded("the session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+                        std::to_string(limit) + "); nothing was saved");
+  }
+}
+
+/// Before a save: LimitExceeded when `data` holds more values at all depths than Settings::max_nodes.
+inline void check_node_limit(const Settings& settings, const Data& data) {
+  if (const auto why = node_limit_violation(data, settings.max_nodes)) {
+    throw LimitExceeded("the session " + *why + "; nothing was saved");
+  }
+}
+
+/// Before a save: LimitExceeded when the payload's `size` exceeds Settings::max_payload_bytes.
+inline void check_size_limit(const Settings& settings, std::size_t size) {
+  const std::size_t limit = settings.max_payload_bytes;
+  if (limit != 0 && size > limit) {
+    throw LimitExceeded("the serialized session is larger than Settings::max_payload_bytes (" + std::to_string(limit) +
+                        " bytes); nothing was saved");
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/limits.hpp ----
+// ---- begin sessions/detail/payload.hpp ----
+// The three kinds of payload a store keeps, and everything Session does that depends on the kind,
+// in one place: what data a payload holds, how data becomes a payload (encode), how a loaded
+// payload becomes data (decode), how big it is for Settings::max_payload_bytes, and the
+// fingerprint that tells an unchanged session from a changed one.
+//
+//   bytes   std::string from the serializer policy (MemoryStore, files, SQL, Redis, memcached;
+//           and, for fingerprints only, the cookie stores)
+//   values  sessions::Data itself, no serializer (BasicMemoryStore<Data>)
+//   shared  sessions::SharedData, values shared immutably (MemoryValueStore): load and save move
+//           a pointer, never the data
+
 // ---- begin sessions/detail/json_size.hpp ----
 // The size of a value's compact JSON text, counted without producing it and without allocating,
 // stopping as soon as it passes a limit: Settings::max_payload_bytes for stores that keep values
@@ -6515,22 +6675,43 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
 // nlohmann::json's dump() writes them; floating-point numbers count at most 24 bytes (dump()'s
 // longest form), so the count may exceed dump()'s by a few bytes per float, never fall short.
 
+#include <cstring>
+
 namespace sessions::detail {
 
 namespace json_size_detail {
 
+// Bytes dump() writes for each byte of a string: 1, 2 for the short escapes, 6 for \u00XX.
+inline constexpr auto kEscapedSize = [] {
+  struct Table {
+    unsigned char size[256];
+  } t{};
+  for (std::size_t c = 0; c < 256; ++c) t.size[c] = static_cast<unsigned char>(c < 0x20 ? 6 : 1);
+  for (const char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t.size[static_cast<unsigned char>(c)] = 2;
+  return t;
+}();
+
+// Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
+// lookup per byte otherwise: this walk runs on every save of a value store.
 inline std::size_t string_size(const std::string& s) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
   std::size_t n = 2;  // quotes
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-      n += 2;
-    } else if (c < 0x20) {
-      n += 6;  // \u00XX
-    } else {
-      n += 1;
+  std::size_t i = 0;
+  const std::size_t size = s.size();
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
+    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
+      n += 8;
+      continue;
     }
+    for (std::size_t j = i; j < i + 8; ++j) n += kEscapedSize.size[static_cast<unsigned char>(s[j])];
   }
+  for (; i < size; ++i) n += kEscapedSize.size[static_cast<unsigned char>(s[i])];
   return n;
 }
 
@@ -6552,14 +6733,14 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   switch (value.type()) {
     case Data::value_t::object:
       total += 2 + (value.empty() ? 0 : value.size() - 1);  // braces, commas
-      for (const auto& item : value.items()) {
-        total += string_size(item.key()) + 1;  // key and colon
-        if (total > limit || !add(item.value(), limit, total, depth + 1)) return false;
+      for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
+        total += string_size(key) + 1;  // key and colon
+        if (total > limit || !add(item, limit, total, depth + 1)) return false;
       }
       break;
     case Data::value_t::array:
       total += 2 + (value.empty() ? 0 : value.size() - 1);
-      for (const auto& element : value) {
+      for (const auto& element : value.get_ref<const Data::array_t&>()) {
         if (total > limit || !add(element, limit, total, depth + 1)) return false;
       }
       break;
@@ -6567,15 +6748,15 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
       total += string_size(value.get_ref<const std::string&>());
       break;
     case Data::value_t::boolean:
-      total += value.get<bool>() ? std::size_t{4} : std::size_t{5};
+      total += *value.get_ptr<const Data::boolean_t*>() ? std::size_t{4} : std::size_t{5};
       break;
     case Data::value_t::number_integer: {
-      const auto v = value.get<std::int64_t>();
+      const std::int64_t v = *value.get_ptr<const Data::number_integer_t*>();
       total += v < 0 ? 1 + digits(static_cast<std::uint64_t>(-(v + 1)) + 1) : digits(static_cast<std::uint64_t>(v));
       break;
     }
     case Data::value_t::number_unsigned:
-      total += digits(value.get<std::uint64_t>());
+      total += digits(*value.get_ptr<const Data::number_unsigned_t*>());
       break;
     case Data::value_t::number_float:
       total += 24;
@@ -6604,6 +6785,796 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
 }  // namespace sessions::detail
 // ---- end sessions/detail/json_size.hpp ----
 
+namespace sessions::detail {
+
+enum class PayloadKind { bytes, values, shared };
+
+template <class S, bool Client = ClientStorage<S>>
+struct stored_payload {
+  using type = std::string;  // a cookie store has no payload of its own: its cookie is bytes
+};
+template <class S>
+struct stored_payload<S, false> {
+  using type = typename S::payload_type;
+};
+
+/// What a read of the store gave: data of the session's own, or data shared immutably.
+struct Loaded {
+  Data owned = Data::object();
+  SharedData shared{};
+};
+
+template <class Storage, class SerializerT>
+struct PayloadCodec {
+  using payload_type = typename stored_payload<Storage>::type;
+  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedData> ? PayloadKind::shared
+                                      : std::is_same_v<payload_type, Data>     ? PayloadKind::values
+                                                                               : PayloadKind::bytes;
+  static constexpr bool keeps_values = kind != PayloadKind::bytes;
+  /// Bytes that are a function of the data alone can be fingerprinted as they are.
+  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
+
+  /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
+  static const Data& data_of(const payload_type& payload)
+    requires keeps_values
+  {
+    if constexpr (kind == PayloadKind::shared) {
+      if (!payload) {
+        static const Data empty = Data::object();
+        return empty;
+      }
+      return *payload;
+    } else {
+      return payload;
+    }
+  }
+
+  /// The fingerprint of `data` as this kind compares it: the serializer's bytes when those are
+  /// canonical (so that it equals the fingerprint of the bytes a load read), else nlohmann's dump.
+  static std::uint64_t fingerprint_of(const SerializerT& serializer, const Data& data) {
+    if constexpr (canonical) {
+      return fingerprint(serializer.dumps(data));
+    } else {
+      return fingerprint(data.dump());
+    }
+  }
+
+  /// The size Settings::max_payload_bytes limits: the bytes, or the compact JSON size of values
+  /// (counted without producing it, stopping past `limit`).
+  static std::size_t size_of(const payload_type& payload, std::size_t limit) {
+    if constexpr (keeps_values) {
+      return bounded_json_size(data_of(payload), limit);
+    } else {
+      (void)limit;
+      return payload.size();
+    }
+  }
+
+  /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
+  static payload_type encode(const SerializerT& serializer, const Data& data) {
+    if constexpr (kind == PayloadKind::shared) {
+      (void)serializer;
+      return std::make_shared<const Data>(data);
+    } else if constexpr (kind == PayloadKind::values) {
+      (void)serializer;
+      return data;
+    } else {
+      return serializer.dumps(data);
+    }
+  }
+
+  /// The data of a loaded payload, before any limit check. Shared values are handed over as the
+  /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
+  /// payload), bytes decoded (a sessions::Error when they are not a session).
+  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
+    Loaded loaded{};
+    if constexpr (kind == PayloadKind::shared) {
+      (void)serializer;
+      (void)keep;
+      if (payload) loaded.shared = payload;  // a reference count, no copy
+    } else if constexpr (kind == PayloadKind::values) {
+      (void)serializer;
+      if (keep) {
+        loaded.owned = payload;  // the record's copy stays for the compare-and-set
+      } else {
+        loaded.owned = std::move(payload);
+      }
+    } else {
+      (void)keep;
+      loaded.owned = serializer.loads(payload);
+    }
+    return loaded;
+  }
+
+  /// The fingerprint of loaded bytes, equal to fingerprint_of() of the same data.
+  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes, const Data& data)
+    requires(!keeps_values)
+  {
+    if constexpr (canonical) {
+      (void)serializer;
+      (void)data;
+      return fingerprint(bytes);
+    } else {
+      return fingerprint_of(serializer, data);
+    }
+  }
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/payload.hpp ----
+// ---- begin sessions/detail/session_state.hpp ----
+// What one Session holds, and the lazy, copy-on-write access to its data that both flows (server
+// and client side) share. Each flow derives from SessionState and supplies read_record(), the
+// one thing that differs in how data arrives.
+//
+// The data is in one of three states, each with one accessor:
+//   not read yet      read_data()/write_data() read the record first (Django's lazy _session)
+//   shared, unchanged read_data() hands out the store's (or cookie cache's) shared value, no copy
+//   the session's own write_data() copies shared data once (copy-on-write), then changes it
+// data_without_load() is Django's _get_session(no_load=True): the data if read, else empty.
+//
+// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
+// store's cache of verified values) is held as that shared pointer, and copied into data of the
+// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
+// saving an unchanged session writes the same pointer back; a value store's save hands the
+// session's data over (moved into a new SharedData, which the session then shares). A reference
+// from data() stays valid until the next change.
+//
+
+// ---- begin sessions/detail/merge.hpp ----
+// Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
+// `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
+// value), and save() writes through the store's update_if(), a compare-and-set against that
+// payload. When another request saved the session in between: `fail` throws ConflictError;
+// `merge` reloads the record, applies this request's changes on top of it (the keys whose value
+// changed or that are new are set, the keys it erased are erased; clear() or flush() replaces
+// everything) and tries again, up to Settings::merge_attempts times. A key changed by both
+// requests is a ConflictError even with merge: the value this request computed from what it read
+// would overwrite the other's change. A record deleted meanwhile
+// (logout, cycle_key) is `missing`: UpdateError as always, never re-created. Off, none of this
+// runs: no copy kept, no fingerprint computed, no extra round trip. The guarantee holds between
+// requests that all use update_if (every store of the library implements it atomically); a request
+// saving with protection off still overwrites. A session that never read its record (clear() on a
+// session never loaded, then save) has no version to compare with: it replaces the record with a
+// plain update, as the clear() asked.
+//
+
+namespace sessions::detail {
+
+/// Empty unless Settings::lost_update asks for protection: the payload the record held when this
+/// request loaded (or last wrote) it, a fingerprint per top-level key of that data (merge), and
+/// whether clear()/flush() asked to replace the data whole.
+template <class Payload>
+struct LoadedVersion {
+  std::optional<Payload> expected{};
+  std::vector<KeyFingerprint> keys{};
+  bool whole_change = false;
+
+  /// `payload` holding `data` is now the version the next save compares with.
+  void remember(const Settings& settings, Payload payload, const Data& data) {
+    expected = std::move(payload);
+    if (settings.lost_update == LostUpdate::merge) keys = key_fingerprints(data);
+    whole_change = false;
+  }
+};
+
+[[noreturn]] inline void same_key_conflict(std::string_view session_key, std::string_view name) {
+  throw ConflictError("session " + std::string(loggable_key_prefix(session_key)) + "...: key '" + std::string(name) +
+                      "' was changed by this request and by another one since this one loaded it; nothing was "
+                      "written (Settings::lost_update = merge merges only changes to different keys)");
+}
+
+[[noreturn]] inline void conflict(const Settings& settings, std::string_view key, int attempts) {
+  if (settings.lost_update == LostUpdate::fail) {
+    throw ConflictError("session " + std::string(loggable_key_prefix(key)) +
+                        "...: another request saved it since this one loaded it (Settings::lost_update = fail); "
+                        "nothing was written");
+  }
+  throw ConflictError("session " + std::string(loggable_key_prefix(key)) + "...: still changed by other requests after " +
+                      std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
+}
+
+/// The record's current data `theirs` with this request's changes (`mine` against the keys it
+/// loaded) applied: the keys whose value differs from what was loaded (or that are new) set, the
+/// keys loaded and since erased removed. After clear() or flush(), `mine` replaces theirs whole.
+/// A key that both this request and the other one changed is a real conflict, even when both
+/// wrote the same value: this request's value was computed from what it loaded (two increments
+/// of one counter write equal values), so writing it over theirs could lose their change.
+template <class Payload>
+[[nodiscard]] Data merged_onto(const Data& mine, const LoadedVersion<Payload>& version, Data theirs,
+                               std::string_view session_key) {
+  if (version.whole_change) return mine;
+  if (!theirs.is_object()) theirs = Data::object();
+  std::unordered_map<std::string_view, std::uint64_t> loaded;
+  loaded.reserve(version.keys.size());
+  for (const auto& k : version.keys) loaded.emplace(k.key, k.value);
+  const auto changed_by_them = [&](const std::string& name) {
+    const auto was = loaded.find(name);
+    const auto now = theirs.find(name);
+    if (was == loaded.end()) return now != theirs.end();  // they added it
+    return now == theirs.end() || value_fingerprint(*now) != was->second;
+  };
+  for (const auto& item : mine.items()) {
+    const auto was = loaded.find(item.key());
+    if (was != loaded.end() && was->second == value_fingerprint(item.value())) continue;  // not ours
+    if (changed_by_them(item.key())) same_key_conflict(session_key, item.key());
+    theirs[item.key()] = item.value();
+  }
+  for (const auto& k : version.keys) {
+    if (mine.contains(k.key)) continue;
+    if (changed_by_them(k.key) && theirs.contains(k.key)) same_key_conflict(session_key, k.key);
+    theirs.erase(k.key);
+  }
+  return theirs;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/merge.hpp ----
+
+namespace sessions::detail {
+
+/// What the middleware learnt from the request and the handler's promise not to write. Not part
+/// of a Session's public API: the middleware reaches it through SessionAccess.
+struct RequestState {
+  bool cookie_received = false;
+  bool secure = false;
+  bool read_only = false;
+};
+
+template <class Flow, class Storage, class SerializerT, class ExpiryT>
+class SessionState {
+ public:
+  using codec = PayloadCodec<Storage, SerializerT>;
+  using payload_type = typename codec::payload_type;
+
+  SessionState(Storage& store, const Settings& settings, SerializerT serializer, ExpiryT expiry)
+      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
+
+  // --- the data, by state ----------------------------------------------------------------------
+
+  /// The data to read (loads on first use, marks the session accessed); never copies.
+  const Data& read_data() {
+    ensure_loaded();
+    return current();
+  }
+
+  /// The data to change (loads on first use, marks accessed): the session's own.
+  Data& write_data() {
+    ensure_loaded();
+    return own();
+  }
+
+  /// Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
+  const Data& data_without_load() {
+    accessed_ = true;
+    if (!loaded_) replace_with_empty();
+    return current();
+  }
+
+  /// Reads the record if not read yet without marking the session accessed (the middleware does
+  /// this before deciding whether a stale key left the session empty).
+  void load_without_access() {
+    const bool was_accessed = accessed_;
+    ensure_loaded();
+    accessed_ = was_accessed;
+  }
+
+  /// Empty data, loaded (clear(), flush(), a destroyed cookie session).
+  void replace_with_empty() {
+    owned_ = Data::object();
+    shared_.reset();
+    loaded_ = true;
+  }
+
+  /// Whatever holds it (no load, no copy): for code that knows the data was read already.
+  [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : owned_; }
+
+  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || current().empty()); }
+
+  /// True when a save would change the stored record: modified, or changed in place through a
+  /// reference from at() (compared by fingerprint with what was loaded).
+  [[nodiscard]] bool needs_save() const {
+    if (modified_) return true;
+    if (!exposed_ || !loaded_) return false;
+    return !baseline_ || *baseline_ != fingerprint_of(current());
+  }
+
+  /// A mutable reference into the data is handed out (at()): remember the state before any
+  /// in-place change, unless set() etc. changed it already.
+  Data& expose() {
+    Data& data = write_data();
+    if (!baseline_ && !modified_) baseline_ = fingerprint_of(data);
+    exposed_ = true;
+    return data;
+  }
+
+  [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const { return codec::fingerprint_of(serializer_, data); }
+
+  /// Settings::lost_update asks for protection (the flow says whether the store can give it).
+  [[nodiscard]] bool protecting() const noexcept {
+    return Flow::has_compare_and_set && settings_->lost_update != LostUpdate::last_write_wins;
+  }
+
+  // Public to the Session and the flows (this is a detail type; the Session holds it privately).
+  Storage* store_;
+  const Settings* settings_;
+  [[no_unique_address]] SerializerT serializer_;
+  [[no_unique_address]] ExpiryT expiry_;
+  std::optional<std::string> key_;
+  std::optional<std::uint64_t> baseline_;  // fingerprint of the stored payload, when known
+  LoadedVersion<payload_type> version_;    // lost-update protection only
+  RequestState request_;
+  bool loaded_ = false;
+  bool accessed_ = false;
+  bool modified_ = false;
+  bool exposed_ = false;  // a mutable reference was handed out by at()
+
+ protected:
+  // The data, made the session's own before a change (copy-on-write: the one deep copy).
+  Data& own() {
+    if (shared_) {
+      owned_ = *shared_;
+      shared_.reset();
+    }
+    return owned_;
+  }
+
+  void adopt(Loaded loaded) {
+    owned_ = std::move(loaded.owned);
+    shared_ = std::move(loaded.shared);
+  }
+
+  // The session's own data moved into a new shared value, which the session then shares (no
+  // copy); unless at() handed out a reference into it, which must stay valid: a copy then.
+  SharedData share() {
+    if (shared_) return shared_;
+    if (exposed_) return std::make_shared<const Data>(owned_);
+    shared_ = std::make_shared<const Data>(std::move(owned_));
+    owned_ = Data();
+    return shared_;
+  }
+
+  // After a merge wrote `payload` (holding `merged`): it is now the session's data.
+  void adopt_written(Data merged, const SharedData& payload) {
+    if (payload && !exposed_) {
+      shared_ = payload;
+      owned_ = Data();
+      return;
+    }
+    owned_ = std::move(merged);
+    shared_.reset();
+  }
+
+  // Loads on first use and marks the session accessed (Django's _session).
+  void ensure_loaded() {
+    accessed_ = true;
+    if (!loaded_) {
+      adopt(static_cast<Flow&>(*this).read_record(baseline_, /*own_load=*/true));
+      loaded_ = true;
+    }
+  }
+
+ private:
+  Data owned_;        // the data, when the session owns it (shared_ empty)
+  SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/session_state.hpp ----
+
+namespace sessions::detail {
+
+template <class Storage, class SerializerT, class ExpiryT>
+class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>, Storage, SerializerT, ExpiryT> {
+  using Base = SessionState<ClientFlow, Storage, SerializerT, ExpiryT>;
+
+ public:
+  static constexpr bool has_compare_and_set = false;
+
+  using Base::Base;
+
+  static void check_settings(const Settings& settings) {
+    if (settings.lost_update == LostUpdate::last_write_wins) return;
+    throw ConfigurationError(
+        "Settings::lost_update is fail or merge, but the storage policy lacks update_if(std::string_view key, const "
+        "payload_type&, sessions::TimePoint expires_at, const payload_type& expected) -> sessions::CasResult, the "
+        "compare-and-set it needs (a cookie store cannot have one: each response carries its own copy of the "
+        "session)");
+  }
+
+  [[nodiscard]] bool accepts_key(std::string_view key) const {
+    return key.size() >= kMinSessionKeyLength && this->store_->accepts(key);
+  }
+
+  /// Nothing is kept on the server (as Django's signed_cookies).
+  [[nodiscard]] static bool exists(std::string_view) noexcept { return false; }
+
+  /// Cookies expire on their own.
+  static std::size_t clear_expired(Storage&) noexcept { return 0; }
+
+  void create() {
+    (void)this->data_without_load();
+    this->expiry_.on_create(this->own(), this->settings_->clock.now());
+    this->modified_ = true;  // the cookie written at the response is the record
+  }
+
+  /// The new cookie value is the signed (or sealed) data, with a fresh timestamp.
+  void save(bool /*must_create*/) {
+    const Data& data = this->read_data();
+    check_key_limit(*this->settings_, data);
+    check_node_limit(*this->settings_, data);
+    this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
+    this->modified_ = true;
+  }
+
+  /// A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
+  void destroy() {
+    this->key_.reset();
+    this->replace_with_empty();
+    this->modified_ = true;
+  }
+  void destroy(std::string_view key) {
+    if (this->key_ && *this->key_ == key) destroy();
+  }
+
+  /// A new signature is all a cookie session can change.
+  void cycle_key() { save(false); }
+
+  void touch() { save(false); }
+
+  /// Decodes the cookie: empty data (and the session marked modified, so that the cookie is
+  /// rewritten, as Django does) when it is invalid, expired by the expiry policy or over a limit.
+  Loaded read_record(std::optional<std::uint64_t>& baseline, bool /*own_load*/) {
+    baseline.reset();
+    if (!this->key_) return Loaded{};
+    const Settings& settings = *this->settings_;
+    try {
+      const TimePoint now = settings.clock.now();
+      ClientRecord record{};
+      if constexpr (requirement::client_decode_shared<Storage>) {
+        record = this->store_->decode_shared(*this->key_, settings, now);
+      } else {
+        record = this->store_->decode(*this->key_, settings, now);
+      }
+      const Data& data = record.value();
+      // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
+      // signed cookies, ticket #19201): the cookie's signing time is the last modification.
+      // Strictly past, as the signature's own max_age check (an age equal to it is valid).
+      if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now ||
+          over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
+        this->modified_ = true;
+        return Loaded{};
+      }
+      if (record.shared) return Loaded{Data::object(), std::move(record.shared)};
+      return Loaded{std::move(record.data), nullptr};
+    } catch (const Error& e) {
+      // Django: a bad cookie gives an empty session that is written back (create()), under the
+      // same key until then.
+      settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                      std::string("Session cookie rejected: ") + e.what());
+      this->modified_ = true;
+      return Loaded{};
+    }
+  }
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/client_flow.hpp ----
+// ---- begin sessions/detail/server_flow.hpp ----
+// The server-side flow of a Session: the data lives in a store under a random key. A save writes
+// through the store using only create-if-absent, update-if-present and touch, so a key collision
+// never takes over a record and a slow request never brings back a session that a concurrent
+// logout deleted. Unchanged data (same fingerprint, or the very value loaded) only moves the
+// expiry. With lost-update protection, updates go through the store's compare-and-set.
+
+namespace sessions::detail {
+
+template <class Storage, class SerializerT, class ExpiryT>
+class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>, Storage, SerializerT, ExpiryT> {
+  using Base = SessionState<ServerFlow, Storage, SerializerT, ExpiryT>;
+  using codec = typename Base::codec;
+  using payload_type = typename Base::payload_type;
+
+ public:
+  static constexpr bool has_compare_and_set = requirement::storage_update_if<Storage>;
+  /// How many fresh keys create() tries before giving up (a collision of 165-bit random keys
+  /// means the random source or the store is broken, not bad luck).
+  static constexpr int kCreateAttempts = 100;
+
+  using Base::Base;
+
+  static void check_settings(const Settings& settings) {
+    if (settings.lost_update == LostUpdate::last_write_wins) return;
+    if constexpr (!has_compare_and_set) {
+      throw ConfigurationError(
+          "Settings::lost_update is fail or merge, but the storage policy lacks update_if(std::string_view key, const "
+          "payload_type&, sessions::TimePoint expires_at, const payload_type& expected) -> sessions::CasResult, the "
+          "compare-and-set it needs");
+    }
+  }
+
+  [[nodiscard]] bool accepts_key(std::string_view key) const { return is_valid_session_key(key); }
+
+  [[nodiscard]] bool exists(std::string_view key) { return is_valid_session_key(key) && this->store_->exists(key); }
+
+  static std::size_t clear_expired(Storage& store) { return static_cast<std::size_t>(store.clear_expired()); }
+
+  /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
+  void create() {
+    (void)this->data_without_load();
+    this->expiry_.on_create(this->own(), this->settings_->clock.now());
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+      std::string key = generate_session_key(this->settings_->random);
+      if (write(key, /*must_create=*/true)) {
+        this->key_ = std::move(key);
+        this->modified_ = true;
+        return;
+      }
+    }
+    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+  }
+
+  void save(bool must_create) {
+    if (!this->key_) {
+      create();
+      return;
+    }
+    if (must_create) {
+      (void)this->data_without_load();
+    } else {
+      (void)this->read_data();
+    }
+    // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+    if (!write(*this->key_, must_create)) {
+      if (must_create) throw CreateError("a session with this key exists already");
+      throw UpdateError("the session no longer exists in the store");
+    }
+  }
+
+  void destroy() {
+    if (this->key_) this->store_->remove(*this->key_);
+  }
+  void destroy(std::string_view key) {
+    if (is_valid_session_key(key)) this->store_->remove(key);
+  }
+
+  void cycle_key() {
+    (void)this->read_data();  // load first: the data must survive (Django ticket #28066)
+    std::optional<std::string> old = this->key_;
+    create();
+    if (old) this->store_->remove(*old);
+  }
+
+  void touch() {
+    // Load before reading key_: a load that finds no live record drops the key, so the key must
+    // be read only after the data (never within one expression that may load).
+    const Data& data = this->read_data();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+  }
+
+  /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
+  /// client's key is never adopted), undecodable or over a limit (logged, the key kept).
+  /// `own_load`: this is the session's own load, which lost-update protection compares with.
+  Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
+    baseline.reset();
+    if (!this->key_) return Loaded{};
+    auto record = this->store_->load(*this->key_);
+    if (!record) {
+      this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
+      return Loaded{};
+    }
+    const Settings& settings = *this->settings_;
+    const std::string_view key = *this->key_;
+    const bool protect = own_load && this->protecting();  // this load is the version a save compares with
+    Loaded loaded{};
+    if constexpr (codec::keeps_values) {
+      // A value store in this process holds only what a save of this library checked already:
+      // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
+      // key count is O(1) and stays.
+      if (!over_key_limit(settings, key, codec::data_of(record->payload))) {
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
+      }
+    } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+      try {
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
+        if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
+          loaded.owned = Data::object();
+        } else {
+          baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
+        }
+      } catch (const Error& e) {
+        // Django: "Session data corrupted", logged on the security logger; the session goes on
+        // empty under the same key.
+        settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                        std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) +
+                            "...): " + e.what());
+      }
+    }
+    if (protect) {
+      this->version_.remember(settings, std::move(record->payload), loaded.shared ? *loaded.shared : loaded.owned);
+    }
+    return loaded;
+  }
+
+ private:
+  // What a save must check before anything reaches the store.
+  void check_limits(const Data& data) const {
+    check_key_limit(*this->settings_, data);
+    check_node_limit(*this->settings_, data);
+    if constexpr (codec::keeps_values) {
+      const std::size_t limit = this->settings_->max_payload_bytes;
+      if (limit != 0) check_size_limit(*this->settings_, bounded_json_size(data, limit));
+    }
+  }
+
+  // The payload for the current data. Shared values: the shared pointer itself when the data is
+  // unchanged, otherwise the session's own data moved into a new one that the session then shares.
+  payload_type current_payload() {
+    if constexpr (codec::kind == PayloadKind::shared) {
+      return this->share();
+    } else {
+      return codec::encode(this->serializer_, this->current());
+    }
+  }
+
+  // After a successful write: what the record now holds is the version the next save of this
+  // request compares with, and the baseline its merge compares keys with.
+  void written(const payload_type& payload) {
+    if (this->protecting()) this->version_.remember(*this->settings_, payload, this->current());
+  }
+
+  // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
+  // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
+  // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
+  bool write(std::string_view key, bool must_create) {
+    const Data& data = this->current();
+    check_limits(data);
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      if (compare_and_set) {
+        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+        const Data& loaded = codec::data_of(*this->version_.expected);
+        if (&data == &loaded || data == loaded) return this->store_->touch(key, expires_at);
+      }
+      // From here on `data` may have been moved into the payload: use current().
+      payload_type payload = current_payload();
+      bool ok = false;
+      if (compare_and_set) {
+        ok = write_compare_and_set(key, payload, expires_at);
+      } else {
+        ok = must_create ? this->store_->create(key, payload, expires_at)
+                         : this->store_->update(key, payload, expires_at);
+      }
+      if (ok) written(payload);
+      return ok;
+    } else {
+      std::string payload = codec::encode(this->serializer_, data);
+      check_size_limit(*this->settings_, payload.size());
+      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      bool ok = false;
+      if (must_create) {
+        ok = this->store_->create(key, payload, expires_at);
+      } else if (this->baseline_ && *this->baseline_ == print) {
+        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
+      } else if (compare_and_set) {
+        ok = write_compare_and_set(key, payload, expires_at);
+        // A merge wrote other bytes than `data` gave.
+        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
+      } else {
+        ok = this->store_->update(key, payload, expires_at);
+      }
+      if (ok) {
+        this->baseline_ = print;
+        written(payload);
+      }
+      return ok;
+    }
+  }
+
+  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
+  // True when written (the session's data and `payload` then hold what was written, merged or
+  // not), false when the record is gone; ConflictError as the policy says.
+  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+    if constexpr (has_compare_and_set) {
+      const Settings& settings = *this->settings_;
+      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
+      if (result == CasResult::written) return true;
+      if (result == CasResult::missing) return false;
+      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
+        auto record = this->store_->load(key);
+        if (!record) return false;  // deleted meanwhile: never brought back
+        Data theirs = Data::object();
+        if constexpr (codec::keeps_values) {
+          theirs = codec::data_of(record->payload);
+        } else {
+          try {
+            theirs = this->serializer_.loads(record->payload);
+          } catch (const Error&) {
+            theirs = Data::object();  // undecodable: as a load would, start from empty
+          }
+        }
+        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        check_limits(merged);
+        const TimePoint now = settings.clock.now();
+        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
+        payload_type merged_payload = codec::encode(this->serializer_, merged);
+        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
+        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
+        if (result == CasResult::missing) return false;
+        if (result == CasResult::written) {
+          if constexpr (codec::kind == PayloadKind::shared) {
+            this->adopt_written(std::move(merged), merged_payload);
+          } else {
+            this->adopt_written(std::move(merged), nullptr);
+          }
+          payload = std::move(merged_payload);
+          return true;
+        }
+      }
+      conflict(settings, key, settings.merge_attempts);
+    } else {
+      (void)key;
+      (void)payload;
+      (void)expires_at;
+      return false;
+    }
+  }
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/server_flow.hpp ----
+// ---- begin sessions/detail/session_access.hpp ----
+// The middleware's side door into a Session: what it learnt from the request (the cookie, HTTPS),
+// the handler's read-only promise, and a load that does not count as an access. None of this is
+// Django's session API, so none of it is a public member of Session; the middleware (and an
+// adapter that needs the same facts) reaches it here.
+
+namespace sessions::detail {
+
+struct SessionAccess {
+  template <class SessionT>
+  static void note_request(SessionT& session, bool cookie_received, bool secure) noexcept {
+    session.s_.request_.cookie_received = cookie_received;
+    session.s_.request_.secure = secure;
+  }
+
+  /// The request carried the session cookie.
+  template <class SessionT>
+  [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
+    return session.s_.request_.cookie_received;
+  }
+
+  /// The request came over HTTPS (as the middleware was told).
+  template <class SessionT>
+  [[nodiscard]] static bool request_secure(const SessionT& session) noexcept {
+    return session.s_.request_.secure;
+  }
+
+  /// read_only() was called: an unmodified session is never saved or re-sent.
+  template <class SessionT>
+  [[nodiscard]] static bool read_only_requested(const SessionT& session) noexcept {
+    return session.s_.request_.read_only;
+  }
+
+  /// Reads the record if not read yet without marking the session accessed.
+  template <class SessionT>
+  static void load_without_access(SessionT& session) {
+    session.s_.load_without_access();
+  }
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/session_access.hpp ----
+// ---- begin sessions/expiry_query.hpp ----
+// ExpiryQuery: Django's keyword arguments of get_expiry_age()/get_expiry_date().
+
 namespace sessions {
 
 /// The optional arguments of get_expiry_age()/get_expiry_date(), as in Django: `modification`
@@ -6614,139 +7585,106 @@ struct ExpiryQuery {
   std::optional<ExpiryValue> expiry = std::nullopt;
 };
 
+}  // namespace sessions
+// ---- end sessions/expiry_query.hpp ----
+// ---- begin sessions/read_only_session.hpp ----
+// ReadOnlySession: what a handler that only reads gets from Session::read_only(). Once taken, an
+// unmodified session is never saved or re-sent by the middleware, whatever the settings say.
+
+namespace sessions {
+
+/// A read-only view of a session: everything a handler needs to read, nothing that writes.
 template <class SessionT>
-class ReadOnlySession;
+class ReadOnlySession {
+ public:
+  explicit ReadOnlySession(SessionT& session) noexcept : session_(&session) {}
 
-template <class Storage, class Serializer = JsonSerializer, class Expiry = DjangoExpiry>
+  [[nodiscard]] Data get(std::string_view key) const { return session_->get(key); }
+  template <class T>
+  [[nodiscard]] auto get(std::string_view key, T&& fallback) const {
+    return session_->get(key, std::forward<T>(fallback));
+  }
+  [[nodiscard]] bool contains(std::string_view key) const { return session_->contains(key); }
+  [[nodiscard]] std::vector<std::string> keys() const { return session_->keys(); }
+  [[nodiscard]] std::vector<Data> values() const { return session_->values(); }
+  [[nodiscard]] std::vector<std::pair<std::string, Data>> items() const { return session_->items(); }
+  [[nodiscard]] const Data& data() const { return session_->data(); }
+  [[nodiscard]] bool test_cookie_worked() const { return session_->test_cookie_worked(); }
+  [[nodiscard]] std::int64_t get_expiry_age() const { return session_->get_expiry_age(); }
+  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query) const { return session_->get_expiry_age(query); }
+  [[nodiscard]] TimePoint get_expiry_date() const { return session_->get_expiry_date(); }
+  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query) const { return session_->get_expiry_date(query); }
+  [[nodiscard]] bool get_expire_at_browser_close() const { return session_->get_expire_at_browser_close(); }
+  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return session_->session_key(); }
+  [[nodiscard]] bool is_empty() const noexcept { return session_->is_empty(); }
+
+ private:
+  SessionT* session_;
+};
+
+}  // namespace sessions
+// ---- end sessions/read_only_session.hpp ----
+
+namespace sessions {
+
+template <class StorageT, class SerializerT = JsonSerializer, class ExpiryT = DjangoExpiry>
 class Session {
-  // Each requirement of each policy is checked on its own, so the compiler's first error names
-  // exactly what a user-written policy is missing.
-  static constexpr bool client_side = ClientStorage<Storage>;
-  static_assert(client_side || requirement::storage_payload_type<Storage>, "storage policy lacks: typename payload_type");
-  static_assert(client_side || requirement::storage_load<Storage>,
-                "storage policy lacks: load(std::string_view key) -> std::optional<sessions::Record<payload_type>>");
-  static_assert(client_side || requirement::storage_create<Storage>,
-                "storage policy lacks: create(std::string_view key, const payload_type&, sessions::TimePoint "
-                "expires_at) -> bool");
-  static_assert(client_side || requirement::storage_update<Storage>,
-                "storage policy lacks: update(std::string_view key, const payload_type&, sessions::TimePoint "
-                "expires_at) -> bool");
-  static_assert(client_side || requirement::storage_touch<Storage>,
-                "storage policy lacks: touch(std::string_view key, sessions::TimePoint expires_at) -> bool");
-  static_assert(client_side || requirement::storage_remove<Storage>, "storage policy lacks: remove(std::string_view key)");
-  static_assert(client_side || requirement::storage_exists<Storage>, "storage policy lacks: exists(std::string_view key) -> bool");
-  static_assert(client_side || requirement::storage_clear_expired<Storage>, "storage policy lacks: clear_expired() -> std::size_t");
-  static_assert(requirement::serializer_dumps<Serializer>,
-                "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
-  static_assert(requirement::serializer_loads<Serializer>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
-  static_assert(requirement::expiry_age<Expiry>,
-                "expiry policy lacks: expiry_age(const sessions::Data&, const sessions::Settings&, sessions::TimePoint) "
-                "-> std::chrono::seconds");
-  static_assert(requirement::expiry_browser_close<Expiry>,
-                "expiry policy lacks: expire_at_browser_close(const sessions::Data&, const sessions::Settings&) -> bool");
-  static_assert(requirement::expiry_refresh_on_access<Expiry>,
-                "expiry policy lacks: refresh_on_access(const sessions::Settings&) -> bool");
-  static_assert(requirement::expiry_on_create<Expiry>,
-                "expiry policy lacks: on_create(sessions::Data&, sessions::TimePoint)");
+  static_assert(detail::policies_checked<StorageT, SerializerT, ExpiryT>);
 
-  static constexpr bool stores_values = [] {
-    if constexpr (client_side) {
-      return false;
-    } else {
-      return std::is_same_v<typename Storage::payload_type, Data> ||
-             std::is_same_v<typename Storage::payload_type, SharedData>;
-    }
-  }();
-
-  /// The store keeps values shared immutably (SharedData): loads and saves move pointers.
-  static constexpr bool stores_shared = [] {
-    if constexpr (client_side) {
-      return false;
-    } else {
-      return std::is_same_v<typename Storage::payload_type, SharedData>;
-    }
-  }();
-
-  /// The store can compare-and-set (update_if), as lost-update protection needs.
-  static constexpr bool has_update_if = [] {
-    if constexpr (client_side) {
-      return false;
-    } else {
-      return requirement::storage_update_if<Storage>;
-    }
-  }();
-
-  template <class S, bool Client>
-  struct payload_of {
-    using type = std::string;
-  };
-  template <class S>
-  struct payload_of<S, false> {
-    using type = typename S::payload_type;
-  };
-  using stored_payload = typename payload_of<Storage, client_side>::type;
+  // The server-side or the client-side flow, chosen once (as Django picks a SessionStore class
+  // per backend); it also holds the session's state.
+  using Flow = std::conditional_t<ClientStorage<StorageT>, detail::ClientFlow<StorageT, SerializerT, ExpiryT>,
+                                  detail::ServerFlow<StorageT, SerializerT, ExpiryT>>;
+  friend struct detail::SessionAccess;
 
  public:
-  using storage_type = Storage;
-  using serializer_type = Serializer;
-  using expiry_type = Expiry;
-
-  /// How many fresh keys create() tries before giving up (a collision of 165-bit random keys
-  /// means the random source or the store is broken, not bad luck).
-  static constexpr int kCreateAttempts = 100;
+  using storage_type = StorageT;
+  using serializer_type = SerializerT;
+  using expiry_type = ExpiryT;
 
   /// A new session (Django: SessionStore()).
-  explicit Session(Storage& store, const Settings& settings = default_settings(), Serializer serializer = {},
-                   Expiry expiry = {})
-      : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {
+  explicit Session(StorageT& store, const Settings& settings = default_settings(), SerializerT serializer = {},
+                   ExpiryT expiry = {})
+      : s_(store, settings, std::move(serializer), std::move(expiry)) {
     check_settings(settings);
-  }
-
-  /// ConfigurationError when `settings` ask for something this Session's store cannot do: lost-
-  /// update protection over a store without update_if(). Middleware checks it once at
-  /// construction; every Session checks it again (a comparison).
-  static void check_settings(const Settings& settings) {
-    if (settings.lost_update == LostUpdate::last_write_wins) return;
-    if constexpr (!has_update_if) {
-      throw ConfigurationError(
-          std::string("Settings::lost_update is fail or merge, but the storage policy lacks update_if(std::string_view "
-                      "key, const payload_type&, sessions::TimePoint expires_at, const payload_type& expected) -> "
-                      "sessions::CasResult, the compare-and-set it needs") +
-          (client_side ? " (a cookie store cannot have one: each response carries its own copy of the session)" : ""));
-    }
-    if (settings.lost_update == LostUpdate::merge && settings.merge_attempts < 1) {
-      throw ConfigurationError("Settings::merge_attempts must be at least 1");
-    }
   }
 
   /// An existing session (Django: SessionStore(session_key=...)). A key that fails validation is
   /// dropped, as Django drops keys shorter than 8 characters: the session starts empty and a
   /// save gives it a fresh key. Nothing is loaded until the data is used.
-  Session(Storage& store, std::string_view key, const Settings& settings = default_settings(),
-          Serializer serializer = {}, Expiry expiry = {})
+  Session(StorageT& store, std::string_view key, const Settings& settings = default_settings(),
+          SerializerT serializer = {}, ExpiryT expiry = {})
       : Session(store, settings, std::move(serializer), std::move(expiry)) {
-    if (accepts_key(key)) key_.emplace(key);
+    if (s_.accepts_key(key)) s_.key_.emplace(key);
   }
 
   // Settings are held by reference: a temporary would dangle.
-  Session(Storage&, const Settings&&, Serializer = {}, Expiry = {}) = delete;
-  Session(Storage&, std::string_view, const Settings&&, Serializer = {}, Expiry = {}) = delete;
+  Session(StorageT&, const Settings&&, SerializerT = {}, ExpiryT = {}) = delete;
+  Session(StorageT&, std::string_view, const Settings&&, SerializerT = {}, ExpiryT = {}) = delete;
 
   Session(Session&&) noexcept = default;
   Session& operator=(Session&&) noexcept = default;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
-  // --- the key ---------------------------------------------------------------------------------
+  /// ConfigurationError when `settings` ask for something this Session's store cannot do: lost-
+  /// update protection over a store without update_if(). Middleware checks it once at
+  /// construction; every Session checks it again (a comparison).
+  static void check_settings(const Settings& settings) {
+    Flow::check_settings(settings);
+    if (settings.lost_update == LostUpdate::merge && settings.merge_attempts < 1) {
+      throw ConfigurationError("Settings::merge_attempts must be at least 1");
+    }
+  }
 
   /// The session's key; empty until the session has one (a new session gets it on save/create).
-  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return key_; }
+  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return s_.key_; }
 
-  // --- reading (sets accessed) -------------------------------------------------------------------
+  // --- reading (loads on first use, sets accessed) -----------------------------------------------
 
   /// The value under `key`, or null when absent (Django: get(key) -> None).
   [[nodiscard]] Data get(std::string_view key) {
-    const Data& data = view();
+    const Data& data = s_.read_data();
     const auto it = data.find(key);
     return it == data.end() ? Data{} : *it;
   }
@@ -6757,30 +7695,25 @@ class Session {
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
-    const Data& data = view();
+    const Data& data = s_.read_data();
     const auto it = data.find(key);
     if (it == data.end()) return Result(std::forward<T>(fallback));
     return convert<Result>(key, *it);
   }
 
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
-  /// in-place changes, which save() detects by fingerprint.
+  /// in-place changes, which save() detects by fingerprint; it stays valid until the next change.
   [[nodiscard]] Data& at(std::string_view key) {
-    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
-    Data& data = session();  // a reference allows changes: the data must be this session's own
-    const auto it = data.find(key);
-    // The state before any in-place change: what the record holds unless set() etc. ran already.
-    if (!baseline_ && !modified_) baseline_ = fingerprint_of(data);
-    exposed_ = true;
-    return *it;
+    require(key);
+    return *s_.expose().find(key);
   }
 
   /// Django: `key in session` / has_key(key).
-  [[nodiscard]] bool contains(std::string_view key) { return view().contains(key); }
+  [[nodiscard]] bool contains(std::string_view key) { return s_.read_data().contains(key); }
 
   [[nodiscard]] std::vector<std::string> keys() {
     std::vector<std::string> out;
-    const Data& data = view();
+    const Data& data = s_.read_data();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.push_back(item.key());
     return out;
@@ -6788,7 +7721,7 @@ class Session {
 
   [[nodiscard]] std::vector<Data> values() {
     std::vector<Data> out;
-    const Data& data = view();
+    const Data& data = s_.read_data();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.push_back(item.value());
     return out;
@@ -6796,41 +7729,43 @@ class Session {
 
   [[nodiscard]] std::vector<std::pair<std::string, Data>> items() {
     std::vector<std::pair<std::string, Data>> out;
-    const Data& data = view();
+    const Data& data = s_.read_data();
     out.reserve(data.size());
     for (const auto& item : data.items()) out.emplace_back(item.key(), item.value());
     return out;
   }
 
   /// The whole data, read-only; the reference stays valid until the session next changes.
-  [[nodiscard]] const Data& data() { return view(); }
+  [[nodiscard]] const Data& data() { return s_.read_data(); }
 
-  // --- writing (sets modified) -------------------------------------------------------------------
+  // --- writing (loads on first use, sets modified) -----------------------------------------------
 
   /// Django: session[key] = value.
   template <class V>
   void set(std::string_view key, V&& value) {
-    Data& data = session();
+    Data& data = s_.write_data();
     data[std::string(key)] = Data(std::forward<V>(value));
-    modified_ = true;
+    s_.modified_ = true;
   }
 
-  /// Django: del session[key]; KeyError when absent.
+  /// Django: del session[key]. KeyError when absent, as Django's `del` (not a count, as
+  /// std::map::erase returns): a missing key is a bug in the caller, and pop(key, fallback) is
+  /// the call for "remove if present".
   void erase(std::string_view key) {
-    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
-    Data& data = session();
+    require(key);
+    Data& data = s_.write_data();
     data.erase(data.find(key));
-    modified_ = true;
+    s_.modified_ = true;
   }
 
   /// Django: pop(key); KeyError when absent.
   Data pop(std::string_view key) {
-    if (!view().contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
-    Data& data = session();
+    require(key);
+    Data& data = s_.write_data();
     const auto it = data.find(key);
     Data value = std::move(*it);
     data.erase(it);
-    modified_ = true;
+    s_.modified_ = true;
     return value;
   }
 
@@ -6838,12 +7773,12 @@ class Session {
   template <class T>
   auto pop(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
-    if (!view().contains(key)) return Result(std::forward<T>(fallback));
-    Data& data = session();
+    if (!contains(key)) return Result(std::forward<T>(fallback));
+    Data& data = s_.write_data();
     const auto it = data.find(key);
     Result value = convert<Result>(key, *it);
     data.erase(it);
-    modified_ = true;
+    s_.modified_ = true;
     return value;
   }
 
@@ -6851,42 +7786,43 @@ class Session {
   template <class V>
   Data setdefault(std::string_view key, V&& value) {
     {
-      const Data& data = view();
+      const Data& data = s_.read_data();
       const auto it = data.find(key);
       if (it != data.end()) return *it;
     }
     Data stored(std::forward<V>(value));
-    session()[std::string(key)] = stored;
-    modified_ = true;
+    s_.write_data()[std::string(key)] = stored;
+    s_.modified_ = true;
     return stored;
   }
 
   /// Django: update(dict). Marks the session modified even when `values` is empty.
   void update(const Data& values) {
     if (!values.is_object()) throw ValueTypeError("update() takes a JSON object");
-    Data& data = session();
+    Data& data = s_.write_data();
     for (const auto& item : values.items()) data[item.key()] = item.value();
-    modified_ = true;
+    s_.modified_ = true;
   }
 
   /// Django: clear(). Empties the data without loading it.
   void clear() {
-    data_ = Data::object();
-    shared_.reset();
-    loaded_ = true;
-    baseline_.reset();
-    accessed_ = modified_ = true;
-    whole_change_ = true;  // a merge replaces the record's data rather than re-applying keys
+    s_.replace_with_empty();
+    s_.baseline_.reset();
+    s_.accessed_ = s_.modified_ = true;
+    s_.version_.whole_change = true;  // a merge replaces the record's data rather than re-applying keys
   }
 
   /// Django: is_empty(): no valid key and no data (or data never loaded).
-  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || current().empty()); }
+  [[nodiscard]] bool is_empty() const noexcept { return s_.is_empty(); }
 
   // --- the test cookie ---------------------------------------------------------------------------
 
+  static constexpr std::string_view kTestCookieName = "testcookie";
+  static constexpr std::string_view kTestCookieValue = "worked";
+
   void set_test_cookie() { set(kTestCookieName, kTestCookieValue); }
   [[nodiscard]] bool test_cookie_worked() {
-    const Data& data = view();
+    const Data& data = s_.read_data();
     const auto it = data.find(kTestCookieName);
     return it != data.end() && *it == kTestCookieValue;
   }
@@ -6896,10 +7832,10 @@ class Session {
 
   /// Django: set_expiry(None): back to the global policy.
   void set_expiry(std::nullopt_t) {
-    if (!view().contains(kSessionExpiryKey)) return;
-    Data& data = session();
+    if (!contains(kSessionExpiryKey)) return;
+    Data& data = s_.write_data();
     data.erase(data.find(kSessionExpiryKey));
-    modified_ = true;
+    s_.modified_ = true;
   }
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
   /// browser closes.
@@ -6911,124 +7847,57 @@ class Session {
   /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
   template <class Rep, class Period>
   void set_expiry(std::chrono::duration<Rep, Period> duration) {
-    set_expiry(add_saturating(settings_->clock.now(), duration));
+    set_expiry(add_saturating(s_.settings_->clock.now(), duration));
   }
   /// Django: set_expiry(datetime): expire at that instant (stored as an ISO-8601 date, as Django
   /// 4.1+ does).
   void set_expiry(TimePoint when) { set(kSessionExpiryKey, iso8601::format(when)); }
 
   /// Django: `get_expiry_age(modification=now, expiry=<stored>)`: seconds the session lives.
-  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query = {}) {
-    const TimePoint modification = query.modification.value_or(settings_->clock.now());
-    if (query.expiry) return django_expiry_age(*query.expiry, settings_->cookie_age, modification).count();
-    return expiry_.expiry_age(view(), *settings_, modification).count();
+  [[nodiscard]] std::int64_t get_expiry_age() { return expiry_age_at(s_.settings_->clock.now(), nullptr); }
+  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query) {
+    return expiry_age_at(modification_of(query), query.expiry ? &*query.expiry : nullptr);
   }
 
   /// Django: `get_expiry_date(modification=now, expiry=<stored>)`: the instant the session ends.
-  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query = {}) {
-    const TimePoint modification = query.modification.value_or(settings_->clock.now());
-    if (query.expiry) return django_expiry_date(*query.expiry, settings_->cookie_age, modification);
-    if constexpr (requires { expiry_.expiry_date(view(), *settings_, modification); }) {
-      return expiry_.expiry_date(view(), *settings_, modification);
-    } else {
-      return add_saturating(modification, expiry_.expiry_age(view(), *settings_, modification));
-    }
+  [[nodiscard]] TimePoint get_expiry_date() { return expiry_date_at(s_.settings_->clock.now(), nullptr); }
+  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query) {
+    return expiry_date_at(modification_of(query), query.expiry ? &*query.expiry : nullptr);
   }
 
-  [[nodiscard]] bool get_expire_at_browser_close() { return expiry_.expire_at_browser_close(view(), *settings_); }
+  [[nodiscard]] bool get_expire_at_browser_close() {
+    return s_.expiry_.expire_at_browser_close(s_.read_data(), *s_.settings_);
+  }
 
-  [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return settings_->cookie_age.count(); }
+  [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return s_.settings_->cookie_age.count(); }
 
   // --- lifecycle ---------------------------------------------------------------------------------
 
   /// Django: exists(key): a live record is stored under `key` (an invalid key never is).
   /// Always false for client-side stores: nothing is kept on the server (as Django's signed_cookies).
-  [[nodiscard]] bool exists(std::string_view key) {
-    if constexpr (client_side) {
-      (void)key;
-      return false;
-    } else {
-      return is_valid_session_key(key) && store_->exists(key);
-    }
-  }
+  [[nodiscard]] bool exists(std::string_view key) { return s_.exists(key); }
 
   /// Django: create(): a fresh key, stored at once with the current data (empty for a new
   /// session); never overwrites a record. The session is then modified (the cookie must go out).
-  void create() {
-    (void)session_without_load();
-    expiry_.on_create(own(), settings_->clock.now());
-    if constexpr (client_side) {
-      modified_ = true;  // the cookie written at the response is the record
-    } else {
-      for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
-        std::string key = generate_session_key(settings_->random);
-        if (write(key, /*must_create=*/true)) {
-          key_ = std::move(key);
-          modified_ = true;
-          return;
-        }
-      }
-      throw CreateError("unable to create a new session key: every attempt collided with an existing record");
-    }
-  }
+  void create() { s_.create(); }
 
   /// Django: save(must_create=false). A session without a key is created. With must_create the
   /// record must not exist yet (CreateError); otherwise it must still exist (UpdateError: the
   /// session was deleted meanwhile and is not brought back). Data that did not change since it
   /// was loaded is not written again: only its expiry is refreshed.
-  void save(bool must_create = false) {
-    if constexpr (client_side) {
-      // The new cookie value is the signed (or sealed) data, with a fresh timestamp.
-      (void)must_create;
-      check_key_limit(view());
-      key_ = store_->encode(view(), *settings_, settings_->clock.now());
-      modified_ = true;
-    } else {
-      if (!key_) {
-        create();
-        return;
-      }
-      if (must_create) {
-        (void)session_without_load();
-      } else {
-        (void)view();
-      }
-      // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
-      if (!key_) throw UpdateError("the session no longer exists in the store");
-      if (!write(*key_, must_create)) {
-        if (must_create) throw CreateError("a session with this key exists already");
-        throw UpdateError("the session no longer exists in the store");
-      }
-    }
-  }
+  void save(bool must_create = false) { s_.save(must_create); }
 
   /// Django: delete(key=None): removes the record of `key`, or of this session when none is given.
-  void destroy() {
-    if constexpr (client_side) {
-      // A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
-      key_.reset();
-      data_ = Data::object();
-      shared_.reset();
-      loaded_ = true;
-      modified_ = true;
-    } else {
-      if (key_) store_->remove(*key_);
-    }
-  }
-  void destroy(std::string_view key) {
-    if constexpr (client_side) {
-      if (key_ && *key_ == key) destroy();
-    } else {
-      if (is_valid_session_key(key)) store_->remove(key);
-    }
-  }
+  void destroy() { s_.destroy(); }
+  void destroy(std::string_view key) { s_.destroy(key); }
 
-  /// Django: load(): reads the record afresh and returns its data. A missing, expired or
-  /// undecodable record gives empty data, and a missing or expired one also drops the key.
-  /// Does not replace the data this session holds.
+  /// Django: load(): reads the record from the store now (always, even when the session holds
+  /// data already) and returns a copy of its data, without adopting it: the session's own data is
+  /// untouched. A missing or expired record gives empty data and drops the key; an undecodable one
+  /// gives empty data. Reading through get()/data() loads lazily instead and keeps the result.
   [[nodiscard]] Data load() {
     std::optional<std::uint64_t> ignored;
-    Loaded loaded = read_store(ignored, /*own_load=*/false);
+    detail::Loaded loaded = s_.read_record(ignored, /*own_load=*/false);
     if (loaded.shared) return *loaded.shared;
     return std::move(loaded.owned);
   }
@@ -7037,96 +7906,47 @@ class Session {
   void flush() {
     clear();
     destroy();
-    key_.reset();
+    s_.key_.reset();
   }
 
   /// Django: cycle_key(): same data under a new key; the old record is deleted. Call it at login
   /// to defeat session fixation.
-  void cycle_key() {
-    if constexpr (client_side) {
-      save();  // a new signature is all a cookie session can change
-    } else {
-      (void)view();  // load first: the data must survive (Django ticket #28066)
-      std::optional<std::string> old = key_;
-      create();
-      if (old) store_->remove(*old);
-    }
-  }
+  void cycle_key() { s_.cycle_key(); }
 
   /// Django: SessionStore.clear_expired(): removes expired records; returns how many.
-  static std::size_t clear_expired(Storage& store) {
-    if constexpr (client_side) {
-      (void)store;
-      return 0;  // cookies expire on their own
-    } else {
-      return static_cast<std::size_t>(store.clear_expired());
-    }
-  }
-  std::size_t clear_expired() { return clear_expired(*store_); }
-
-  // --- flags -------------------------------------------------------------------------------------
-
-  [[nodiscard]] bool accessed() const noexcept { return accessed_; }
-  [[nodiscard]] bool modified() const noexcept { return modified_; }
-  void set_accessed(bool value) noexcept { accessed_ = value; }
-  void set_modified(bool value) noexcept { modified_ = value; }
-
-  /// True when a save would change the stored record: modified, or changed in place through a
-  /// reference from at() (compared by fingerprint with what was loaded).
-  [[nodiscard]] bool needs_save() {
-    if (modified_) return true;
-    if (!exposed_ || !loaded_) return false;
-    return !baseline_ || *baseline_ != fingerprint_of(current());
-  }
-
-  /// A read-only view for a handler that only reads; once taken, an unmodified session is never
-  /// saved or re-sent by the middleware, whatever the settings say.
-  [[nodiscard]] ReadOnlySession<Session> read_only() {
-    read_only_ = true;
-    return ReadOnlySession<Session>(*this);
-  }
-  [[nodiscard]] bool read_only_requested() const noexcept { return read_only_; }
-
-  /// What the middleware learnt from the request: whether it carried the session cookie and
-  /// whether it came over HTTPS.
-  void note_request(bool cookie_received, bool secure) noexcept {
-    cookie_received_ = cookie_received;
-    request_secure_ = secure;
-  }
-  [[nodiscard]] bool cookie_received() const noexcept { return cookie_received_; }
-  [[nodiscard]] bool request_secure() const noexcept { return request_secure_; }
-
-  /// Loads the data if it is not loaded yet, without marking the session accessed (the
-  /// middleware does this before deciding whether a stale key left the session empty).
-  void load_if_needed() {
-    const bool was_accessed = accessed_;
-    (void)view();
-    accessed_ = was_accessed;
-  }
-
-  [[nodiscard]] const Settings& settings() const noexcept { return *settings_; }
-  [[nodiscard]] Storage& store() noexcept { return *store_; }
-  [[nodiscard]] const Expiry& expiry_policy() const noexcept { return expiry_; }
+  static std::size_t clear_expired(StorageT& store) { return Flow::clear_expired(store); }
+  std::size_t clear_expired() { return Flow::clear_expired(*s_.store_); }
 
   /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
   /// session on every request). UpdateError when the record is gone.
   void touch() {
-    if (!key_) return;
-    if constexpr (client_side) {
-      save();
-    } else {
-      // Load before reading key_: a load that finds no live record drops the key, so the key must
-      // be read only after the data (never within one expression that may load).
-      const Data& data = view();
-      if (!key_) throw UpdateError("the session no longer exists in the store");
-      const TimePoint now = settings_->clock.now();
-      const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
-      if (!store_->touch(*key_, expires_at)) throw UpdateError("the session no longer exists in the store");
-    }
+    if (!s_.key_) return;
+    s_.touch();
   }
 
-  static constexpr std::string_view kTestCookieName = "testcookie";
-  static constexpr std::string_view kTestCookieValue = "worked";
+  // --- state -------------------------------------------------------------------------------------
+
+  [[nodiscard]] bool accessed() const noexcept { return s_.accessed_; }
+  [[nodiscard]] bool modified() const noexcept { return s_.modified_; }
+  /// Django's writable attributes: `request.session.modified = True` is Django's documented way to
+  /// force a save (e.g. after a change it cannot see); tests reset both between steps.
+  void set_accessed(bool value) noexcept { s_.accessed_ = value; }
+  void set_modified(bool value) noexcept { s_.modified_ = value; }
+
+  /// True when a save would change the stored record: modified, or changed in place through a
+  /// reference from at() (compared by fingerprint with what was loaded).
+  [[nodiscard]] bool needs_save() const { return s_.needs_save(); }
+
+  /// A read-only view for a handler that only reads; once taken, an unmodified session is never
+  /// saved or re-sent by the middleware, whatever the settings say.
+  [[nodiscard]] ReadOnlySession<Session> read_only() {
+    s_.request_.read_only = true;
+    return ReadOnlySession<Session>(*this);
+  }
+
+  [[nodiscard]] const Settings& settings() const noexcept { return *s_.settings_; }
+  [[nodiscard]] StorageT& store() noexcept { return *s_.store_; }
+  [[nodiscard]] const ExpiryT& expiry_policy() const noexcept { return s_.expiry_; }
 
  private:
   template <class T>
@@ -7148,520 +7968,36 @@ class Session {
     }
   }
 
-  bool accepts_key(std::string_view key) const {
-    if constexpr (client_side) {
-      return key.size() >= kMinSessionKeyLength && store_->accepts(key);
+  // KeyError unless the data holds `key` (Django's KeyError).
+  void require(std::string_view key) {
+    if (!contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");
+  }
+
+  TimePoint modification_of(const ExpiryQuery& query) const {
+    return query.modification ? *query.modification : s_.settings_->clock.now();
+  }
+
+  // `expiry` given (even None) replaces the session's own and does not load the session.
+  std::int64_t expiry_age_at(TimePoint modification, const ExpiryValue* expiry) {
+    if (expiry) return django_expiry_age(*expiry, s_.settings_->cookie_age, modification).count();
+    return s_.expiry_.expiry_age(s_.read_data(), *s_.settings_, modification).count();
+  }
+
+  TimePoint expiry_date_at(TimePoint modification, const ExpiryValue* expiry) {
+    if (expiry) return django_expiry_date(*expiry, s_.settings_->cookie_age, modification);
+    const Data& data = s_.read_data();
+    if constexpr (ExpiryDatePolicy<ExpiryT>) {
+      return s_.expiry_.expiry_date(data, *s_.settings_, modification);
     } else {
-      return is_valid_session_key(key);
+      return add_saturating(modification, s_.expiry_.expiry_age(data, *s_.settings_, modification));
     }
   }
 
-  // What a read of the store gave: data of the session's own, or data shared immutably.
-  struct Loaded {
-    Data owned = Data::object();
-    SharedData shared{};
-  };
-
-  // The current data, whoever owns it.
-  [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : data_; }
-
-  // The data, made the session's own before a change (copy-on-write: the one deep copy).
-  Data& own() {
-    if (shared_) {
-      data_ = *shared_;
-      shared_.reset();
-    }
-    return data_;
-  }
-
-  // Loads on first use and marks the session accessed (Django's _session).
-  void ensure_loaded() {
-    accessed_ = true;
-    if (!loaded_) {
-      Loaded loaded = read_store(baseline_, /*own_load=*/true);
-      data_ = std::move(loaded.owned);
-      shared_ = std::move(loaded.shared);
-      loaded_ = true;
-    }
-  }
-
-  // The lazily loaded data, to read: never copies.
-  const Data& view() {
-    ensure_loaded();
-    return current();
-  }
-
-  // The lazily loaded data, to change: the session's own.
-  Data& session() {
-    ensure_loaded();
-    return own();
-  }
-
-  // Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
-  const Data& session_without_load() {
-    accessed_ = true;
-    if (!loaded_) {
-      data_ = Data::object();
-      shared_.reset();
-      loaded_ = true;
-    }
-    return current();
-  }
-
-  // The data a record's payload holds (a null SharedData, which no Session writes, as empty).
-  static const Data& payload_data(const stored_payload& payload) {
-    if constexpr (std::is_same_v<stored_payload, SharedData>) {
-      if (!payload) {
-        static const Data empty = Data::object();
-        return empty;
-      }
-      return *payload;
-    } else {
-      return payload;
-    }
-  }
-
-  // A value store's payload for the current data. SharedData: the shared pointer itself when the
-  // data is unchanged, otherwise the session's own data moved into a new one that the session
-  // then shares (no copy) — unless at() handed out a reference into it, which must stay valid.
-  stored_payload value_payload()
-    requires(stores_values)
-  {
-    if constexpr (stores_shared) {
-      if (shared_) return shared_;
-      if (exposed_) return std::make_shared<const Data>(data_);
-      shared_ = std::make_shared<const Data>(std::move(data_));
-      data_ = Data();
-      return shared_;
-    } else {
-      return current();
-    }
-  }
-
-  // After a merge wrote `payload`: it is now the session's data.
-  void adopt_merged(Data merged, const stored_payload& payload) {
-    if constexpr (stores_shared) {
-      if (!exposed_) {
-        shared_ = payload;
-        data_ = Data();
-        return;
-      }
-    }
-    (void)payload;
-    data_ = std::move(merged);
-    shared_.reset();
-  }
-
-  Loaded read_store(std::optional<std::uint64_t>& baseline, bool own_load) {
-    baseline.reset();
-    if (!key_) return Loaded{};
-    if constexpr (client_side) {
-      try {
-        const TimePoint now = settings_->clock.now();
-        ClientRecord record{};
-        if constexpr (requirement::client_decode_shared<Storage>) {
-          record = store_->decode_shared(*key_, *settings_, now);
-        } else {
-          record = store_->decode(*key_, *settings_, now);
-        }
-        const Data& data = record.value();
-        // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
-        // signed cookies, ticket #19201): the cookie's signing time is the last modification.
-        // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-        if (add_saturating(record.issued_at, expiry_.expiry_age(data, *settings_, record.issued_at)) < now) {
-          modified_ = true;
-          return Loaded{};
-        }
-        if (over_key_limit(data) || over_node_limit(data)) {
-          modified_ = true;
-          return Loaded{};
-        }
-        if (record.shared) return Loaded{Data::object(), std::move(record.shared)};
-        return Loaded{std::move(record.data), nullptr};
-      } catch (const Error& e) {
-        // Django: a bad cookie gives an empty session that is written back (create()), under the
-        // same key until then.
-        settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                          std::string("Session cookie rejected: ") + e.what());
-        modified_ = true;
-        return Loaded{};
-      }
-    } else {
-      return read_server_store(baseline, own_load);
-    }
-  }
-
-  Loaded read_server_store(std::optional<std::uint64_t>& baseline, bool own_load) {
-    auto record = store_->load(*key_);
-    if (!record) {
-      key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
-      return Loaded{};
-    }
-    // Lost-update protection: this load is the version a later save compares with.
-    const bool protect = own_load && protecting();
-    Loaded loaded{};
-    if constexpr (stores_values) {
-      // A value store in this process holds only what a save of this library checked already
-      // (check_limits): walking the whole value again on every load cost 18% of a MemoryValueStore
-      // request (perf, issue 7). The key count is O(1) and stays.
-      if (!over_key_limit(payload_data(record->payload))) {
-        if constexpr (stores_shared) {
-          if (record->payload) loaded.shared = record->payload;  // a reference count, no copy
-        } else if (protect) {
-          loaded.owned = record->payload;  // the record's copy stays for the compare-and-set
-        } else {
-          loaded.owned = std::move(record->payload);
-        }
-      }
-    } else {
-      if (over_size_limit(record->payload)) {
-        // Not even decoded: the size is the attack.
-      } else {
-        try {
-          loaded.owned = serializer_.loads(record->payload);
-          if (over_key_limit(loaded.owned) || over_node_limit(loaded.owned)) {
-            loaded.owned = Data::object();
-          } else if constexpr (canonical_serializer) {
-            baseline = detail::fingerprint(record->payload);
-          } else {
-            baseline = fingerprint_of(loaded.owned);
-          }
-        } catch (const Error& e) {
-          // Django: "Session data corrupted", logged on the security logger; the session goes on
-          // empty under the same key.
-          settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                            std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(*key_)) +
-                                "...): " + e.what());
-        }
-      }
-    }
-    if (protect) {
-      expected_ = std::move(record->payload);
-      if (settings_->lost_update == LostUpdate::merge) {
-        loaded_keys_ = detail::key_fingerprints(loaded.shared ? *loaded.shared : loaded.owned);
-      }
-      whole_change_ = false;
-    }
-    return loaded;
-  }
-
-  // --- limits ------------------------------------------------------------------------------------
-
-  void suspicious(std::string_view what) const {
-    settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                      std::string("Session data rejected (key ") +
-                          (key_ ? std::string(loggable_key_prefix(*key_)) : std::string()) + "...): " +
-                          std::string(what));
-  }
-
-  // A loaded payload over Settings::max_payload_bytes (logged).
-  bool over_size_limit(const stored_payload& payload) const {
-    const std::size_t limit = settings_->max_payload_bytes;
-    if (limit == 0) return false;
-    std::size_t size = 0;
-    if constexpr (stores_values) {
-      size = detail::bounded_json_size(payload_data(payload), limit);
-    } else {
-      size = payload.size();
-    }
-    if (size <= limit) return false;
-    suspicious("the stored session is larger than Settings::max_payload_bytes (" + std::to_string(limit) + ")");
-    return true;
-  }
-
-  // Loaded data with more top-level keys than Settings::max_keys (logged).
-  bool over_key_limit(const Data& data) const {
-    const std::size_t limit = settings_->max_keys;
-    if (limit == 0 || !data.is_object() || data.size() <= limit) return false;
-    suspicious("the stored session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
-               std::to_string(limit) + ")");
-    return true;
-  }
-
-  void check_key_limit(const Data& data) const {
-    const std::size_t limit = settings_->max_keys;
-    if (limit != 0 && data.is_object() && data.size() > limit) {
-      throw LimitExceeded("the session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
-                          std::to_string(limit) + "); nothing was saved");
-    }
-  }
-
-  // Loaded data with more values at all depths than Settings::max_nodes (logged).
-  bool over_node_limit(const Data& data) const {
-    const auto why = detail::node_limit_violation(data, settings_->max_nodes);
-    if (why) suspicious("the stored session " + *why);
-    return why.has_value();
-  }
-
-  void check_size_limit(std::size_t size) const {
-    const std::size_t limit = settings_->max_payload_bytes;
-    if (limit != 0 && size > limit) {
-      throw LimitExceeded("the serialized session is larger than Settings::max_payload_bytes (" + std::to_string(limit) +
-                          " bytes); nothing was saved");
-    }
-  }
-
-  // What a save must check before anything reaches the store.
-  void check_limits(const Data& data) const {
-    check_key_limit(data);
-    if (const auto why = detail::node_limit_violation(data, settings_->max_nodes)) {
-      throw LimitExceeded("the session " + *why + "; nothing was saved");
-    }
-    if constexpr (stores_values) {
-      if (settings_->max_payload_bytes != 0) {
-        check_size_limit(detail::bounded_json_size(data, settings_->max_payload_bytes));
-      }
-    }
-  }
-
-  static constexpr bool canonical_serializer = [] {
-    if constexpr (requires { Serializer::canonical; }) {
-      return static_cast<bool>(Serializer::canonical);
-    } else {
-      return false;
-    }
-  }();
-
-  std::uint64_t fingerprint_of(const Data& data) const {
-    if constexpr (!stores_values && canonical_serializer) {
-      return detail::fingerprint(serializer_.dumps(data));
-    } else {
-      return detail::fingerprint(data.dump());
-    }
-  }
-
-  // --- lost-update protection -----------------------------------------------------------------
-
-  // Settings::lost_update asks for protection (and the store can give it).
-  bool protecting() const noexcept {
-    return has_update_if && settings_->lost_update != LostUpdate::last_write_wins;
-  }
-
-  // After a successful write: what the record now holds is the version the next save of this
-  // request compares with, and the baseline its merge compares keys with.
-  void written(const stored_payload& payload, const Data& data) {
-    if (!protecting()) return;
-    expected_ = payload;
-    if (settings_->lost_update == LostUpdate::merge) loaded_keys_ = detail::key_fingerprints(data);
-    whole_change_ = false;
-  }
-
-  // The record's current data `theirs` with this request's changes applied: the keys whose value
-  // differs from what was loaded (or that are new) set, the keys loaded and since erased removed.
-  // After clear() or flush(), this request's data replaces theirs whole. A key that both this
-  // request and the other one changed is a real conflict, even when both wrote the same value:
-  // this request's value was computed from what it loaded (two increments of one counter write
-  // equal values), so writing it over theirs could lose their change. ConflictError then.
-  Data merged_onto(Data theirs, std::string_view session_key) const {
-    const Data& mine = current();
-    if (whole_change_) return mine;
-    if (!theirs.is_object()) theirs = Data::object();
-    std::unordered_map<std::string_view, std::uint64_t> loaded;
-    loaded.reserve(loaded_keys_.size());
-    for (const auto& k : loaded_keys_) loaded.emplace(k.key, k.value);
-    const auto changed_by_them = [&](const std::string& name) {
-      const auto was = loaded.find(name);
-      const auto now = theirs.find(name);
-      if (was == loaded.end()) return now != theirs.end();  // they added it
-      return now == theirs.end() || detail::value_fingerprint(*now) != was->second;
-    };
-    for (const auto& item : mine.items()) {
-      const auto was = loaded.find(item.key());
-      if (was != loaded.end() && was->second == detail::value_fingerprint(item.value())) continue;  // not ours
-      if (changed_by_them(item.key())) same_key_conflict(session_key, item.key());
-      theirs[item.key()] = item.value();
-    }
-    for (const auto& k : loaded_keys_) {
-      if (mine.contains(k.key)) continue;
-      if (changed_by_them(k.key) && theirs.contains(k.key)) same_key_conflict(session_key, k.key);
-      theirs.erase(k.key);
-    }
-    return theirs;
-  }
-
-  [[noreturn]] static void same_key_conflict(std::string_view session_key, std::string_view name) {
-    throw ConflictError("session " + std::string(loggable_key_prefix(session_key)) + "...: key '" + std::string(name) +
-                        "' was changed by this request and by another one since this one loaded it; nothing was "
-                        "written (Settings::lost_update = merge merges only changes to different keys)");
-  }
-
-  [[noreturn]] void conflict(std::string_view key, int attempts) const {
-    if (settings_->lost_update == LostUpdate::fail) {
-      throw ConflictError("session " + std::string(loggable_key_prefix(key)) +
-                          "...: another request saved it since this one loaded it (Settings::lost_update = fail); "
-                          "nothing was written");
-    }
-    throw ConflictError("session " + std::string(loggable_key_prefix(key)) + "...: still changed by other requests after " +
-                        std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
-  }
-
-  // A compare-and-set save of the current data encoded as `payload`, against expected_. True when
-  // written (the session's data and `payload` then hold what was written, merged or not), false
-  // when the record is gone; ConflictError as the policy says.
-  bool write_compare_and_set(std::string_view key, stored_payload& payload, TimePoint expires_at)
-    requires(!client_side)
-  {
-    if constexpr (has_update_if) {
-      CasResult result = store_->update_if(key, payload, expires_at, *expected_);
-      if (result == CasResult::written) return true;
-      if (result == CasResult::missing) return false;
-      if (settings_->lost_update != LostUpdate::merge) conflict(key, 0);
-      for (int attempt = 1; attempt <= settings_->merge_attempts; ++attempt) {
-        auto record = store_->load(key);
-        if (!record) return false;  // deleted meanwhile: never brought back
-        Data theirs = Data::object();
-        if constexpr (stores_values) {
-          theirs = payload_data(record->payload);
-        } else {
-          try {
-            theirs = serializer_.loads(record->payload);
-          } catch (const Error&) {
-            theirs = Data::object();  // undecodable: as a load would, start from empty
-          }
-        }
-        Data merged = merged_onto(std::move(theirs), key);
-        check_limits(merged);
-        const TimePoint now = settings_->clock.now();
-        const TimePoint merged_expiry = add_saturating(now, expiry_.expiry_age(merged, *settings_, now));
-        stored_payload merged_payload{};
-        if constexpr (stores_shared) {
-          merged_payload = std::make_shared<const Data>(merged);
-        } else if constexpr (stores_values) {
-          merged_payload = merged;
-        } else {
-          merged_payload = serializer_.dumps(merged);
-          check_size_limit(merged_payload.size());
-        }
-        result = store_->update_if(key, merged_payload, merged_expiry, record->payload);
-        if (result == CasResult::missing) return false;
-        if (result == CasResult::written) {
-          adopt_merged(std::move(merged), merged_payload);
-          payload = std::move(merged_payload);
-          return true;
-        }
-      }
-      conflict(key, settings_->merge_attempts);
-    } else {
-      (void)key;
-      (void)payload;
-      (void)expires_at;
-      return false;
-    }
-  }
-
-  // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
-  // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
-  // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
-  bool write(std::string_view key, bool must_create)
-    requires(!client_side)
-  {
-    const Data& data = current();
-    check_limits(data);
-    const TimePoint now = settings_->clock.now();
-    const TimePoint expires_at = add_saturating(now, expiry_.expiry_age(data, *settings_, now));
-    const bool compare_and_set = !must_create && protecting() && expected_.has_value();
-    if constexpr (stores_values) {
-      if (compare_and_set) {
-        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-        const Data& loaded = payload_data(*expected_);
-        if (&data == &loaded || data == loaded) return store_->touch(key, expires_at);
-      }
-      // From here on `data` may have been moved into the payload: use current().
-      stored_payload payload = value_payload();
-      if (compare_and_set) {
-        if (!write_compare_and_set(key, payload, expires_at)) return false;
-        written(payload, current());
-        return true;
-      }
-      const bool ok = must_create ? store_->create(key, payload, expires_at) : store_->update(key, payload, expires_at);
-      if (ok) written(payload, current());
-      return ok;
-    } else {
-      std::string payload = serializer_.dumps(data);
-      check_size_limit(payload.size());
-      std::uint64_t fp = 0;
-      if constexpr (canonical_serializer) {
-        fp = detail::fingerprint(payload);
-      } else {
-        fp = fingerprint_of(data);
-      }
-      bool ok = false;
-      if (must_create) {
-        ok = store_->create(key, payload, expires_at);
-      } else if (baseline_ && *baseline_ == fp) {
-        ok = store_->touch(key, expires_at);
-        return ok;  // nothing written: the version compared with stays what it was
-      } else if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-        if (ok) {
-          // A merge wrote other bytes than `data` gave.
-          if constexpr (canonical_serializer) {
-            fp = detail::fingerprint(payload);
-          } else {
-            fp = fingerprint_of(current());
-          }
-        }
-      } else {
-        ok = store_->update(key, payload, expires_at);
-      }
-      if (ok) {
-        baseline_ = fp;
-        written(payload, current());
-      }
-      return ok;
-    }
-  }
-
-  Storage* store_;
-  const Settings* settings_;
-  [[no_unique_address]] Serializer serializer_;
-  [[no_unique_address]] Expiry expiry_;
-  std::optional<std::string> key_;
-  Data data_;          // the data, when the session owns it (shared_ empty)
-  SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
-  std::optional<std::uint64_t> baseline_;  // fingerprint of the stored payload, when known
-  // Lost-update protection only (empty otherwise): the payload the record held when this request
-  // loaded (or last wrote) it, and a fingerprint per top-level key of that data (merge).
-  std::optional<stored_payload> expected_;
-  std::vector<detail::KeyFingerprint> loaded_keys_;
-  bool whole_change_ = false;  // clear()/flush(): a merge replaces the data whole
-  bool loaded_ = false;
-  bool accessed_ = false;
-  bool modified_ = false;
-  bool exposed_ = false;  // a mutable reference was handed out by at()
-  bool read_only_ = false;
-  bool cookie_received_ = false;
-  bool request_secure_ = false;
-};
-
-/// A read-only view of a session: everything a handler needs to read, nothing that writes.
-template <class SessionT>
-class ReadOnlySession {
- public:
-  explicit ReadOnlySession(SessionT& session) noexcept : session_(&session) {}
-
-  [[nodiscard]] Data get(std::string_view key) const { return session_->get(key); }
-  template <class T>
-  [[nodiscard]] auto get(std::string_view key, T&& fallback) const {
-    return session_->get(key, std::forward<T>(fallback));
-  }
-  [[nodiscard]] bool contains(std::string_view key) const { return session_->contains(key); }
-  [[nodiscard]] std::vector<std::string> keys() const { return session_->keys(); }
-  [[nodiscard]] std::vector<Data> values() const { return session_->values(); }
-  [[nodiscard]] std::vector<std::pair<std::string, Data>> items() const { return session_->items(); }
-  [[nodiscard]] const Data& data() const { return session_->data(); }
-  [[nodiscard]] bool test_cookie_worked() const { return session_->test_cookie_worked(); }
-  [[nodiscard]] std::int64_t get_expiry_age(const ExpiryQuery& query = {}) const { return session_->get_expiry_age(query); }
-  [[nodiscard]] TimePoint get_expiry_date(const ExpiryQuery& query = {}) const { return session_->get_expiry_date(query); }
-  [[nodiscard]] bool get_expire_at_browser_close() const { return session_->get_expire_at_browser_close(); }
-  [[nodiscard]] const std::optional<std::string>& session_key() const noexcept { return session_->session_key(); }
-  [[nodiscard]] bool is_empty() const noexcept { return session_->is_empty(); }
-
- private:
-  SessionT* session_;
+  Flow s_;
 };
 
 }  // namespace sessions
+
 // ---- end sessions/session.hpp ----
 // ---- begin sessions/middleware.hpp ----
 // Middleware: Django's SessionMiddleware without a web framework. open() turns a request's
@@ -7744,7 +8080,7 @@ class Middleware {
     const std::optional<std::string_view>& value = found.value;
     SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
                              : SessionT(*store_, *settings_, serializer_, expiry_);
-    session.note_request(value.has_value(), secure);
+    detail::SessionAccess::note_request(session, value.has_value(), secure);
     return session;
   }
 
@@ -7759,13 +8095,15 @@ class Middleware {
     const Settings& s = *settings_;
     const bool accessed = session.accessed();
     const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
-    const bool read_only = session.read_only_requested();
+    const bool read_only = detail::SessionAccess::read_only_requested(session);
 
     // A save on every request (or a refresh) reads the record first: a stale key then leaves
     // the session empty and its cookie is deleted, instead of failing the save.
-    if ((s.save_every_request || refresh) && !read_only && session.session_key()) session.load_if_needed();
+    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
+      detail::SessionAccess::load_without_access(session);
+    }
 
-    if (session.cookie_received() && session.is_empty()) {
+    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
       headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
                                                                    s.cookie_samesite)});
       headers.push_back({"Vary", "Cookie"});
@@ -7794,13 +8132,25 @@ class Middleware {
     c.value = *session.session_key();
     c.domain = s.cookie_domain;
     c.path = s.cookie_path;
-    c.secure = s.cookie_secure || (s.cookie_secure_auto && session.request_secure());
+    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
     c.httponly = s.cookie_httponly;
     c.samesite = s.cookie_samesite;
     c.partitioned = s.cookie_partitioned;
     headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
     return headers;
   }
+
+  /// What open() learnt from the request: it carried the session cookie.
+  [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
+    return detail::SessionAccess::cookie_received(session);
+  }
+  /// What open() was told: the request came over HTTPS.
+  [[nodiscard]] static bool request_secure(const SessionT& session) noexcept {
+    return detail::SessionAccess::request_secure(session);
+  }
+  /// Reads the session's record now (if not read yet) without marking it accessed, as finish()
+  /// does before deciding whether a stale key left the session empty.
+  static void load_without_access(SessionT& session) { detail::SessionAccess::load_without_access(session); }
 
   [[nodiscard]] const Settings& settings() const noexcept { return *settings_; }
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "../data.hpp"
@@ -15,18 +16,37 @@ namespace sessions::detail {
 
 namespace json_size_detail {
 
+// Bytes dump() writes for each byte of a string: 1, 2 for the short escapes, 6 for \u00XX.
+inline constexpr auto kEscapedSize = [] {
+  struct Table {
+    unsigned char size[256];
+  } t{};
+  for (std::size_t c = 0; c < 256; ++c) t.size[c] = static_cast<unsigned char>(c < 0x20 ? 6 : 1);
+  for (const char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t.size[static_cast<unsigned char>(c)] = 2;
+  return t;
+}();
+
+// Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
+// lookup per byte otherwise: this walk runs on every save of a value store.
 inline std::size_t string_size(const std::string& s) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
   std::size_t n = 2;  // quotes
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-      n += 2;
-    } else if (c < 0x20) {
-      n += 6;  // \u00XX
-    } else {
-      n += 1;
+  std::size_t i = 0;
+  const std::size_t size = s.size();
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
+    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
+      n += 8;
+      continue;
     }
+    for (std::size_t j = i; j < i + 8; ++j) n += kEscapedSize.size[static_cast<unsigned char>(s[j])];
   }
+  for (; i < size; ++i) n += kEscapedSize.size[static_cast<unsigned char>(s[i])];
   return n;
 }
 
@@ -48,14 +68,14 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   switch (value.type()) {
     case Data::value_t::object:
       total += 2 + (value.empty() ? 0 : value.size() - 1);  // braces, commas
-      for (const auto& item : value.items()) {
-        total += string_size(item.key()) + 1;  // key and colon
-        if (total > limit || !add(item.value(), limit, total, depth + 1)) return false;
+      for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
+        total += string_size(key) + 1;  // key and colon
+        if (total > limit || !add(item, limit, total, depth + 1)) return false;
       }
       break;
     case Data::value_t::array:
       total += 2 + (value.empty() ? 0 : value.size() - 1);
-      for (const auto& element : value) {
+      for (const auto& element : value.get_ref<const Data::array_t&>()) {
         if (total > limit || !add(element, limit, total, depth + 1)) return false;
       }
       break;
@@ -63,15 +83,15 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
       total += string_size(value.get_ref<const std::string&>());
       break;
     case Data::value_t::boolean:
-      total += value.get<bool>() ? std::size_t{4} : std::size_t{5};
+      total += *value.get_ptr<const Data::boolean_t*>() ? std::size_t{4} : std::size_t{5};
       break;
     case Data::value_t::number_integer: {
-      const auto v = value.get<std::int64_t>();
+      const std::int64_t v = *value.get_ptr<const Data::number_integer_t*>();
       total += v < 0 ? 1 + digits(static_cast<std::uint64_t>(-(v + 1)) + 1) : digits(static_cast<std::uint64_t>(v));
       break;
     }
     case Data::value_t::number_unsigned:
-      total += digits(value.get<std::uint64_t>());
+      total += digits(*value.get_ptr<const Data::number_unsigned_t*>());
       break;
     case Data::value_t::number_float:
       total += 24;

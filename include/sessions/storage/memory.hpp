@@ -4,6 +4,10 @@
 // with its own mutex, so threads working on different sessions rarely meet. Expired records are
 // never returned; they are reclaimed a little at a time as writes come in (a sweep hand visits
 // one hash bucket per write) and all at once by clear_expired(), so no request scans everything.
+// The sweep runs only once a record of the shard may have expired: each shard keeps a lower bound
+// of its records' expiry instants (refreshed by each full turn of the hand), so with sessions that
+// live for days a write pays one comparison instead of a visit to a cold bucket (the visit cost
+// about 10% of a MemoryValueStore request with 100k sessions stored).
 //
 // BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
 // BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
@@ -80,9 +84,11 @@ class BasicMemoryStore {
       if (it->second.expires_at > now) return false;  // never overwrite a live record
       released = std::exchange(it->second.payload, payload);
       it->second.expires_at = expires_at;
+      shard.note_expiry(expires_at);
       return true;
     }
     shard.map.emplace(std::string(key), Entry{payload, expires_at});
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -96,6 +102,7 @@ class BasicMemoryStore {
     if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
     released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -114,6 +121,7 @@ class BasicMemoryStore {
     if (!(it->second.payload == expected)) return CasResult::conflict;
     released = std::exchange(it->second.payload, payload);
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return CasResult::written;
   }
 
@@ -124,6 +132,7 @@ class BasicMemoryStore {
     const auto it = shard.map.find(key);
     if (it == shard.map.end() || it->second.expires_at <= now) return false;
     it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
     return true;
   }
 
@@ -177,10 +186,22 @@ class BasicMemoryStore {
       return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
     }
   };
-  struct Shard {
+  // A cache line (or more) each: threads working on different shards never write the same line.
+  struct alignas(64) Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
     std::size_t sweep_hand = 0;
+    // No record of the shard expires before `earliest` (a lower bound: never later than the
+    // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
+    // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
+    TimePoint earliest = TimePoint::max();
+    TimePoint turn_min = TimePoint::max();
+    std::size_t turn_buckets = 0;
+
+    void note_expiry(TimePoint t) noexcept {
+      if (t < earliest) earliest = t;
+      if (t < turn_min) turn_min = t;
+    }
   };
 
   Shard& shard_for(std::string_view key) noexcept {
@@ -191,13 +212,24 @@ class BasicMemoryStore {
   // every record is looked at once per bucket_count writes to its shard.
   static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
-    if (map.empty()) return;
-    if (shard.sweep_hand >= map.bucket_count()) shard.sweep_hand = 0;
+    if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    if (shard.sweep_hand >= map.bucket_count()) {
+      // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
+      // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
+      if (shard.turn_buckets == map.bucket_count()) shard.earliest = shard.turn_min;
+      shard.sweep_hand = 0;
+      shard.turn_min = TimePoint::max();
+      shard.turn_buckets = map.bucket_count();
+    }
     const std::size_t bucket = shard.sweep_hand++;
     std::string_view expired[4];
     std::size_t n = 0;
-    for (auto it = map.begin(bucket); it != map.end(bucket) && n < 4; ++it) {
-      if (it->second.expires_at <= now) expired[n++] = it->first;
+    for (auto it = map.begin(bucket); it != map.end(bucket); ++it) {
+      if (it->second.expires_at <= now && n < 4) {
+        expired[n++] = it->first;
+      } else if (it->second.expires_at < shard.turn_min) {
+        shard.turn_min = it->second.expires_at;  // stays (a fifth expired record is one of these)
+      }
     }
     for (std::size_t i = 0; i < n; ++i) {
       // Copy the key first: erasing destroys the string the view points into.

@@ -76,7 +76,6 @@
 #include <libmemcached/memcached.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <ctime>
 
 // ---- begin sessions/detail/cache_value.hpp ----

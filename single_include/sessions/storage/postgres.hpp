@@ -79,7 +79,6 @@
 #include <poll.h>
 
 #include <condition_variable>
-#include <cstring>
 
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP

@@ -192,7 +192,7 @@ TEST_CASE("httplib adapter: a plain request is not secure", "[adapters][httplib]
   TestServer t;
   bool secure_seen = true;
   t.server.Get("/", adapter::with_session(middleware, [&](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-    secure_seen = adapter::is_secure(req) || session.request_secure();
+    secure_seen = adapter::is_secure(req) || MiddlewareT::request_secure(session);
     res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
   }));
   adapters_test::Browser browser{t.start()};

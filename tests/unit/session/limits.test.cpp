@@ -61,6 +61,26 @@ TEST_CASE("detail::bounded_json_size matches dump() for everything but floats an
   CHECK(sessions::detail::bounded_json_size(Data(1.5), 100) >= Data(1.5).dump().size());
 }
 
+TEST_CASE("detail::bounded_json_size counts escapes at every position of a string, eight bytes at a time or not",
+          "[limits]") {
+  // The count reads strings eight bytes at a time and falls back to a byte per step only where a
+  // byte needs an escape: a byte of each kind at each position of strings 1..20 bytes long.
+  std::size_t wrong = 0;
+  for (std::size_t length = 1; length <= 20; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (const char c : {'"', '\\', '\n', '\x01', '\x1f', ' ', 'z', '\x7f'}) {
+        std::string text(length, 'a');
+        text[at] = c;
+        const Data value{{"k", text}};
+        if (sessions::detail::bounded_json_size(value, 1'000'000) != value.dump().size()) ++wrong;
+      }
+    }
+  }
+  CHECK(wrong == 0);
+  const Data utf8{{"k", "\u00e9t\u00e9 \u00fcber caf\u00e9s \u2603"}};
+  CHECK(sessions::detail::bounded_json_size(utf8, 1'000'000) == utf8.dump().size());
+}
+
 TEST_CASE("limits: the middleware reads at most Settings::max_cookie_header_bytes and max_cookie_pairs",
           "[limits][middleware]") {
   test_support::StoreFixture<sessions::MemoryStore> env;

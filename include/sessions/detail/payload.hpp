@@ -1,0 +1,141 @@
+#pragma once
+// The three kinds of payload a store keeps, and everything Session does that depends on the kind,
+// in one place: what data a payload holds, how data becomes a payload (encode), how a loaded
+// payload becomes data (decode), how big it is for Settings::max_payload_bytes, and the
+// fingerprint that tells an unchanged session from a changed one.
+//
+//   bytes   std::string from the serializer policy (MemoryStore, files, SQL, Redis, memcached;
+//           and, for fingerprints only, the cookie stores)
+//   values  sessions::Data itself, no serializer (BasicMemoryStore<Data>)
+//   shared  sessions::SharedData, values shared immutably (MemoryValueStore): load and save move
+//           a pointer, never the data
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "../concepts.hpp"
+#include "../data.hpp"
+#include "../record.hpp"
+#include "fingerprint.hpp"
+#include "json_size.hpp"
+
+namespace sessions::detail {
+
+enum class PayloadKind { bytes, values, shared };
+
+template <class S, bool Client = ClientStorage<S>>
+struct stored_payload {
+  using type = std::string;  // a cookie store has no payload of its own: its cookie is bytes
+};
+template <class S>
+struct stored_payload<S, false> {
+  using type = typename S::payload_type;
+};
+
+/// What a read of the store gave: data of the session's own, or data shared immutably.
+struct Loaded {
+  Data owned = Data::object();
+  SharedData shared{};
+};
+
+template <class Storage, class SerializerT>
+struct PayloadCodec {
+  using payload_type = typename stored_payload<Storage>::type;
+  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedData> ? PayloadKind::shared
+                                      : std::is_same_v<payload_type, Data>     ? PayloadKind::values
+                                                                               : PayloadKind::bytes;
+  static constexpr bool keeps_values = kind != PayloadKind::bytes;
+  /// Bytes that are a function of the data alone can be fingerprinted as they are.
+  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
+
+  /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
+  static const Data& data_of(const payload_type& payload)
+    requires keeps_values
+  {
+    if constexpr (kind == PayloadKind::shared) {
+      if (!payload) {
+        static const Data empty = Data::object();
+        return empty;
+      }
+      return *payload;
+    } else {
+      return payload;
+    }
+  }
+
+  /// The fingerprint of `data` as this kind compares it: the serializer's bytes when those are
+  /// canonical (so that it equals the fingerprint of the bytes a load read), else nlohmann's dump.
+  static std::uint64_t fingerprint_of(const SerializerT& serializer, const Data& data) {
+    if constexpr (canonical) {
+      return fingerprint(serializer.dumps(data));
+    } else {
+      return fingerprint(data.dump());
+    }
+  }
+
+  /// The size Settings::max_payload_bytes limits: the bytes, or the compact JSON size of values
+  /// (counted without producing it, stopping past `limit`).
+  static std::size_t size_of(const payload_type& payload, std::size_t limit) {
+    if constexpr (keeps_values) {
+      return bounded_json_size(data_of(payload), limit);
+    } else {
+      (void)limit;
+      return payload.size();
+    }
+  }
+
+  /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
+  static payload_type encode(const SerializerT& serializer, const Data& data) {
+    if constexpr (kind == PayloadKind::shared) {
+      (void)serializer;
+      return std::make_shared<const Data>(data);
+    } else if constexpr (kind == PayloadKind::values) {
+      (void)serializer;
+      return data;
+    } else {
+      return serializer.dumps(data);
+    }
+  }
+
+  /// The data of a loaded payload, before any limit check. Shared values are handed over as the
+  /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
+  /// payload), bytes decoded (a sessions::Error when they are not a session).
+  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
+    Loaded loaded{};
+    if constexpr (kind == PayloadKind::shared) {
+      (void)serializer;
+      (void)keep;
+      if (payload) loaded.shared = payload;  // a reference count, no copy
+    } else if constexpr (kind == PayloadKind::values) {
+      (void)serializer;
+      if (keep) {
+        loaded.owned = payload;  // the record's copy stays for the compare-and-set
+      } else {
+        loaded.owned = std::move(payload);
+      }
+    } else {
+      (void)keep;
+      loaded.owned = serializer.loads(payload);
+    }
+    return loaded;
+  }
+
+  /// The fingerprint of loaded bytes, equal to fingerprint_of() of the same data.
+  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes, const Data& data)
+    requires(!keeps_values)
+  {
+    if constexpr (canonical) {
+      (void)serializer;
+      (void)data;
+      return fingerprint(bytes);
+    } else {
+      return fingerprint_of(serializer, data);
+    }
+  }
+};
+
+}  // namespace sessions::detail

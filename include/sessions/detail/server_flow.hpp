@@ -1,0 +1,287 @@
+#pragma once
+// The server-side flow of a Session: the data lives in a store under a random key. A save writes
+// through the store using only create-if-absent, update-if-present and touch, so a key collision
+// never takes over a record and a slow request never brings back a session that a concurrent
+// logout deleted. Unchanged data (same fingerprint, or the very value loaded) only moves the
+// expiry. With lost-update protection, updates go through the store's compare-and-set.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "../concepts.hpp"
+#include "../data.hpp"
+#include "../errors.hpp"
+#include "../expiry/arithmetic.hpp"
+#include "../log.hpp"
+#include "../session_key.hpp"
+#include "../settings.hpp"
+#include "limits.hpp"
+#include "merge.hpp"
+#include "payload.hpp"
+#include "session_state.hpp"
+
+namespace sessions::detail {
+
+template <class Storage, class SerializerT, class ExpiryT>
+class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>, Storage, SerializerT, ExpiryT> {
+  using Base = SessionState<ServerFlow, Storage, SerializerT, ExpiryT>;
+  using codec = typename Base::codec;
+  using payload_type = typename Base::payload_type;
+
+ public:
+  static constexpr bool has_compare_and_set = requirement::storage_update_if<Storage>;
+  /// How many fresh keys create() tries before giving up (a collision of 165-bit random keys
+  /// means the random source or the store is broken, not bad luck).
+  static constexpr int kCreateAttempts = 100;
+
+  using Base::Base;
+
+  static void check_settings(const Settings& settings) {
+    if (settings.lost_update == LostUpdate::last_write_wins) return;
+    if constexpr (!has_compare_and_set) {
+      throw ConfigurationError(
+          "Settings::lost_update is fail or merge, but the storage policy lacks update_if(std::string_view key, const "
+          "payload_type&, sessions::TimePoint expires_at, const payload_type& expected) -> sessions::CasResult, the "
+          "compare-and-set it needs");
+    }
+  }
+
+  [[nodiscard]] bool accepts_key(std::string_view key) const { return is_valid_session_key(key); }
+
+  [[nodiscard]] bool exists(std::string_view key) { return is_valid_session_key(key) && this->store_->exists(key); }
+
+  static std::size_t clear_expired(Storage& store) { return static_cast<std::size_t>(store.clear_expired()); }
+
+  /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
+  void create() {
+    (void)this->data_without_load();
+    this->expiry_.on_create(this->own(), this->settings_->clock.now());
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+      std::string key = generate_session_key(this->settings_->random);
+      if (write(key, /*must_create=*/true)) {
+        this->key_ = std::move(key);
+        this->modified_ = true;
+        return;
+      }
+    }
+    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+  }
+
+  void save(bool must_create) {
+    if (!this->key_) {
+      create();
+      return;
+    }
+    if (must_create) {
+      (void)this->data_without_load();
+    } else {
+      (void)this->read_data();
+    }
+    // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+    if (!write(*this->key_, must_create)) {
+      if (must_create) throw CreateError("a session with this key exists already");
+      throw UpdateError("the session no longer exists in the store");
+    }
+  }
+
+  void destroy() {
+    if (this->key_) this->store_->remove(*this->key_);
+  }
+  void destroy(std::string_view key) {
+    if (is_valid_session_key(key)) this->store_->remove(key);
+  }
+
+  void cycle_key() {
+    (void)this->read_data();  // load first: the data must survive (Django ticket #28066)
+    std::optional<std::string> old = this->key_;
+    create();
+    if (old) this->store_->remove(*old);
+  }
+
+  void touch() {
+    // Load before reading key_: a load that finds no live record drops the key, so the key must
+    // be read only after the data (never within one expression that may load).
+    const Data& data = this->read_data();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+  }
+
+  /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
+  /// client's key is never adopted), undecodable or over a limit (logged, the key kept).
+  /// `own_load`: this is the session's own load, which lost-update protection compares with.
+  Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
+    baseline.reset();
+    if (!this->key_) return Loaded{};
+    auto record = this->store_->load(*this->key_);
+    if (!record) {
+      this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
+      return Loaded{};
+    }
+    const Settings& settings = *this->settings_;
+    const std::string_view key = *this->key_;
+    const bool protect = own_load && this->protecting();  // this load is the version a save compares with
+    Loaded loaded{};
+    if constexpr (codec::keeps_values) {
+      // A value store in this process holds only what a save of this library checked already:
+      // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
+      // key count is O(1) and stays.
+      if (!over_key_limit(settings, key, codec::data_of(record->payload))) {
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
+      }
+    } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+      try {
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
+        if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
+          loaded.owned = Data::object();
+        } else {
+          baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
+        }
+      } catch (const Error& e) {
+        // Django: "Session data corrupted", logged on the security logger; the session goes on
+        // empty under the same key.
+        settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                        std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) +
+                            "...): " + e.what());
+      }
+    }
+    if (protect) {
+      this->version_.remember(settings, std::move(record->payload), loaded.shared ? *loaded.shared : loaded.owned);
+    }
+    return loaded;
+  }
+
+ private:
+  // What a save must check before anything reaches the store.
+  void check_limits(const Data& data) const {
+    check_key_limit(*this->settings_, data);
+    check_node_limit(*this->settings_, data);
+    if constexpr (codec::keeps_values) {
+      const std::size_t limit = this->settings_->max_payload_bytes;
+      if (limit != 0) check_size_limit(*this->settings_, bounded_json_size(data, limit));
+    }
+  }
+
+  // The payload for the current data. Shared values: the shared pointer itself when the data is
+  // unchanged, otherwise the session's own data moved into a new one that the session then shares.
+  payload_type current_payload() {
+    if constexpr (codec::kind == PayloadKind::shared) {
+      return this->share();
+    } else {
+      return codec::encode(this->serializer_, this->current());
+    }
+  }
+
+  // After a successful write: what the record now holds is the version the next save of this
+  // request compares with, and the baseline its merge compares keys with.
+  void written(const payload_type& payload) {
+    if (this->protecting()) this->version_.remember(*this->settings_, payload, this->current());
+  }
+
+  // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
+  // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
+  // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
+  bool write(std::string_view key, bool must_create) {
+    const Data& data = this->current();
+    check_limits(data);
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      if (compare_and_set) {
+        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+        const Data& loaded = codec::data_of(*this->version_.expected);
+        if (&data == &loaded || data == loaded) return this->store_->touch(key, expires_at);
+      }
+      // From here on `data` may have been moved into the payload: use current().
+      payload_type payload = current_payload();
+      bool ok = false;
+      if (compare_and_set) {
+        ok = write_compare_and_set(key, payload, expires_at);
+      } else {
+        ok = must_create ? this->store_->create(key, payload, expires_at)
+                         : this->store_->update(key, payload, expires_at);
+      }
+      if (ok) written(payload);
+      return ok;
+    } else {
+      std::string payload = codec::encode(this->serializer_, data);
+      check_size_limit(*this->settings_, payload.size());
+      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      bool ok = false;
+      if (must_create) {
+        ok = this->store_->create(key, payload, expires_at);
+      } else if (this->baseline_ && *this->baseline_ == print) {
+        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
+      } else if (compare_and_set) {
+        ok = write_compare_and_set(key, payload, expires_at);
+        // A merge wrote other bytes than `data` gave.
+        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
+      } else {
+        ok = this->store_->update(key, payload, expires_at);
+      }
+      if (ok) {
+        this->baseline_ = print;
+        written(payload);
+      }
+      return ok;
+    }
+  }
+
+  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
+  // True when written (the session's data and `payload` then hold what was written, merged or
+  // not), false when the record is gone; ConflictError as the policy says.
+  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+    if constexpr (has_compare_and_set) {
+      const Settings& settings = *this->settings_;
+      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
+      if (result == CasResult::written) return true;
+      if (result == CasResult::missing) return false;
+      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
+        auto record = this->store_->load(key);
+        if (!record) return false;  // deleted meanwhile: never brought back
+        Data theirs = Data::object();
+        if constexpr (codec::keeps_values) {
+          theirs = codec::data_of(record->payload);
+        } else {
+          try {
+            theirs = this->serializer_.loads(record->payload);
+          } catch (const Error&) {
+            theirs = Data::object();  // undecodable: as a load would, start from empty
+          }
+        }
+        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        check_limits(merged);
+        const TimePoint now = settings.clock.now();
+        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
+        payload_type merged_payload = codec::encode(this->serializer_, merged);
+        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
+        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
+        if (result == CasResult::missing) return false;
+        if (result == CasResult::written) {
+          if constexpr (codec::kind == PayloadKind::shared) {
+            this->adopt_written(std::move(merged), merged_payload);
+          } else {
+            this->adopt_written(std::move(merged), nullptr);
+          }
+          payload = std::move(merged_payload);
+          return true;
+        }
+      }
+      conflict(settings, key, settings.merge_attempts);
+    } else {
+      (void)key;
+      (void)payload;
+      (void)expires_at;
+      return false;
+    }
+  }
+};
+
+}  // namespace sessions::detail

@@ -1,0 +1,41 @@
+#pragma once
+// The middleware's side door into a Session: what it learnt from the request (the cookie, HTTPS),
+// the handler's read-only promise, and a load that does not count as an access. None of this is
+// Django's session API, so none of it is a public member of Session; the middleware (and an
+// adapter that needs the same facts) reaches it here.
+
+namespace sessions::detail {
+
+struct SessionAccess {
+  template <class SessionT>
+  static void note_request(SessionT& session, bool cookie_received, bool secure) noexcept {
+    session.s_.request_.cookie_received = cookie_received;
+    session.s_.request_.secure = secure;
+  }
+
+  /// The request carried the session cookie.
+  template <class SessionT>
+  [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
+    return session.s_.request_.cookie_received;
+  }
+
+  /// The request came over HTTPS (as the middleware was told).
+  template <class SessionT>
+  [[nodiscard]] static bool request_secure(const SessionT& session) noexcept {
+    return session.s_.request_.secure;
+  }
+
+  /// read_only() was called: an unmodified session is never saved or re-sent.
+  template <class SessionT>
+  [[nodiscard]] static bool read_only_requested(const SessionT& session) noexcept {
+    return session.s_.request_.read_only;
+  }
+
+  /// Reads the record if not read yet without marking the session accessed.
+  template <class SessionT>
+  static void load_without_access(SessionT& session) {
+    session.s_.load_without_access();
+  }
+};
+
+}  // namespace sessions::detail
