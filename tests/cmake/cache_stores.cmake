@@ -48,6 +48,7 @@ function(_sessions_cache_test_part part)
   else()
     target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
   endif()
+  sessions_test_program(test_${part})
 endfunction()
 
 # sessions_find_store_client() sets these in cmake/sessionsStores.cmake's scope only; look again

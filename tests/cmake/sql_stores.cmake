@@ -24,6 +24,7 @@ function(_sessions_sql_test_part part)
   if(_sessions_pch_owner)
     target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
   endif()
+  sessions_test_program(test_${part})
 endfunction()
 
 if(SESSIONS_WITH_SQLITE)
