@@ -1,5 +1,5 @@
 # The SQL stores (SqliteStore, PostgresStore), built only with SESSIONS_WITH_SQLITE /
-# SESSIONS_WITH_POSTGRES (declared in cmake/sessionsStores.cmake, default OFF):
+# SESSIONS_WITH_POSTGRES (cmake/sessionsStores.cmake: ON when the client library was found):
 #
 #   sqlite                test_sqlite (tests/unit/sqlite), linked with sessions::sqlite
 #   postgres              test_postgres (tests/unit/postgres), linked with sessions::postgres, run
