@@ -76,10 +76,9 @@ stage_amalgamate() {
 # (-fkeep-inline-functions). One small TU per header and nothing linked or run: minutes, not a
 # third build of the suite.
 stage_optimised() {
-  local cxx name dir
+  local cxx dir
   for cxx in g++ clang++-14; do
-    name=${cxx%%+*}
-    dir=$BUILD_ROOT/ci-optimised/$name
+    dir=$BUILD_ROOT/ci-optimised/$cxx
     say "optimised: $cxx -O2"
     cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O2 -g0" \
       -DSESSIONS_WERROR=ON -DSESSIONS_HEADER_CHECK=ON -DSESSIONS_BUILD_TESTS=OFF -DSESSIONS_BUILD_EXAMPLES=OFF \
