@@ -3,8 +3,10 @@
 # `optimised` stage of tools/test.sh with -O2 -Werror under g++ and clang++: optimisation turns on
 # the compilers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...), which the
 # -O0/-O1 builds of the tests never see, and a header that does not include what it uses fails
-# here on its own. With g++, -fkeep-inline-functions compiles every inline function of the header,
-# used or not, so that those warnings look at all of them (clang has no such switch).
+# here on its own. One more TU includes every header; with g++ it is compiled with
+# -fkeep-inline-functions, which emits every inline function, used or not, so that those warnings
+# look at all of them (clang has no such switch). Only that one TU: emitting everything nlohmann_json
+# and the standard library define inline costs some 25 s of CPU per TU at -O2.
 #
 # Enabled with -DSESSIONS_HEADER_CHECK=ON (top level only); nothing is linked, nothing is run.
 # A store's header gets its client library's include directories (all four stores are required),
@@ -34,13 +36,20 @@ foreach(_header IN LISTS _sessions_headers)
   list(APPEND _sessions_check_sources "${_source}")
 endforeach()
 
-add_library(sessions_header_check OBJECT ${_sessions_check_sources})
+set(_all "${_sessions_check_dir}/all_headers.cpp")
+set(_content "// Every header of include/sessions/ (see cmake/sessionsHeaderCheck.cmake).\n")
+foreach(_header IN LISTS _sessions_headers)
+  string(APPEND _content "#include <${_header}>\n")
+endforeach()
+file(CONFIGURE OUTPUT "${_all}" CONTENT "${_content}")
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set_source_files_properties("${_all}" PROPERTIES COMPILE_OPTIONS -fkeep-inline-functions)
+endif()
+
+add_library(sessions_header_check OBJECT ${_sessions_check_sources} "${_all}")
 target_link_libraries(sessions_header_check PRIVATE sessions::sessions sessions::sqlite sessions::postgres
   sessions::redis sessions::memcached PkgConfig::sessions_check_httplib Boost::boost Threads::Threads
   sessions_project_options)
-if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  target_compile_options(sessions_header_check PRIVATE -fkeep-inline-functions)
-endif()
 set_target_properties(sessions_header_check PROPERTIES UNITY_BUILD OFF)
 list(LENGTH _sessions_headers _count)
 message(STATUS "sessions: header check: one translation unit for each of the ${_count} headers "

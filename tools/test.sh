@@ -72,8 +72,8 @@ stage_amalgamate() {
 # The optimisers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...) appear only
 # at -O2 and above, which no other stage compiles at (tests at -O0/-O1 for speed). This stage
 # compiles each header of include/sessions/ in a TU of its own (cmake/sessionsHeaderCheck.cmake) at
-# -O2 -Werror with both compilers; g++ also compiles every inline function there
-# (-fkeep-inline-functions). One small TU per header and nothing linked or run: minutes, not a
+# -O2 -Werror with both compilers, plus one TU of all headers in which g++ compiles every inline
+# function (-fkeep-inline-functions). One small TU per header and nothing linked or run: minutes, not a
 # third build of the suite.
 stage_optimised() {
   local cxx dir
