@@ -36,9 +36,10 @@ PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-1
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 # `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
 # builds everything with clang++-14 -Werror too, so it would only repeat that build.
-STAGES=(amalgamate gcc sanitize tsan fuzz meson)
+STAGES=(amalgamate optimised gcc sanitize tsan fuzz meson)
 declare -A HINTS=(
   [amalgamate]="run python3 tools/amalgamate.py and commit single_include/"
+  [optimised]="one TU per header (sessions_header_check) at -O2 -Werror, with g++ and with clang++-14"
   [gcc]="g++ build with -Werror (SESSIONS_WERROR=ON), tests and examples, then ctest"
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
   [sanitize]="clang++-14 -Werror build with ASan+UBSan (SESSIONS_SANITIZE=address,undefined), then ctest"
@@ -66,6 +67,25 @@ cmake_stage() {
 
 stage_amalgamate() {
   python3 tools/amalgamate.py --check
+}
+
+# The optimisers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...) appear only
+# at -O2 and above, which no other stage compiles at (tests at -O0/-O1 for speed). This stage
+# compiles each header of include/sessions/ in a TU of its own (cmake/sessionsHeaderCheck.cmake) at
+# -O2 -Werror with both compilers, plus one TU of all headers in which g++ compiles every inline
+# function (-fkeep-inline-functions). One small TU per header and nothing linked or run: minutes, not a
+# third build of the suite.
+stage_optimised() {
+  local cxx dir
+  for cxx in g++ clang++-14; do
+    dir=$BUILD_ROOT/ci-optimised/$cxx
+    say "optimised: $cxx -O2"
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O2 -g0" \
+      -DSESSIONS_WERROR=ON -DSESSIONS_HEADER_CHECK=ON -DSESSIONS_BUILD_TESTS=OFF -DSESSIONS_BUILD_EXAMPLES=OFF \
+      -DSESSIONS_INSTALL=OFF -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON \
+      -DSESSIONS_WITH_MEMCACHED=ON
+    cmake --build "$dir" --target sessions_header_check --parallel "$JOBS"
+  done
 }
 
 # -O0 -g0: every test part is one heavy program; optimizing it buys nothing for a warnings build.
@@ -239,12 +259,30 @@ print_tools() {
 
 CURRENT_STAGE=""
 STAGE_START=0
+STAGE_CPU_START=0
 RESULTS=()
+
+# CPU seconds (user + sys) of the finished child processes of this shell so far, their own children
+# included (cutime + cstime of /proc/<pid>/stat): a stage's CPU time is the difference, which, unlike
+# its wall time, hardly depends on what else the machine is doing.
+CLOCK_TICKS=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_seconds() {
+  if [[ -r /proc/$$/stat ]]; then
+    sed 's/^.*) //' "/proc/$$/stat" | awk -v hz="$CLOCK_TICKS" '{ printf "%d", ($14 + $15) / hz }'
+  else
+    echo 0
+  fi
+}
+
+# "<wall> s, CPU <user+sys> s" of the current stage.
+stage_times() {
+  printf '%s s, CPU %s s' "$((SECONDS - STAGE_START))" "$(($(cpu_seconds) - STAGE_CPU_START))"
+}
 
 report() {
   local rc=$?
   if [[ -n $CURRENT_STAGE ]]; then
-    RESULTS+=("FAILED  $CURRENT_STAGE ($((SECONDS - STAGE_START)) s, exit code $rc)")
+    RESULTS+=("FAILED  $CURRENT_STAGE ($(stage_times), exit code $rc)")
   fi
   if [[ ${#RESULTS[@]} -gt 0 ]]; then
     say "summary"
@@ -253,7 +291,7 @@ report() {
   if [[ -n $CURRENT_STAGE ]]; then
     printf '==> FAILED: stage %s (%s); its output is above\n' "$CURRENT_STAGE" "${HINTS[$CURRENT_STAGE]}" >&2
   elif [[ $rc -eq 0 && ${#RESULTS[@]} -gt 0 ]]; then
-    say "all stages passed in $SECONDS s"
+    say "all stages passed in $SECONDS s (CPU $(cpu_seconds) s)"
   fi
 }
 
@@ -261,10 +299,11 @@ run_stage() {
   local name=$1
   CURRENT_STAGE=$name
   STAGE_START=$SECONDS
+  STAGE_CPU_START=$(cpu_seconds)
   say "stage $name: ${HINTS[$name]}"
   "stage_$name"
   local line
-  line="ok      $name ($((SECONDS - STAGE_START)) s)"
+  line="ok      $name ($(stage_times))"
   RESULTS+=("$line")
   say "$line"
   CURRENT_STAGE=""

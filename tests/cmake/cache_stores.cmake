@@ -1,5 +1,5 @@
 # The cache stores (RedisStore, MemcachedStore) and CachedStore. SESSIONS_WITH_REDIS and
-# SESSIONS_WITH_MEMCACHED (declared in cmake/sessionsStores.cmake, default OFF) decide what is built:
+# SESSIONS_WITH_MEMCACHED (cmake/sessionsStores.cmake: ON when the client library was found) decide what is built:
 #
 #   redis      test_redis (tests/unit/redis), linked with sessions::redis, run inside
 #              tests/servers/redis.sh (a throw-away redis-server on a free port)        WITH_REDIS
@@ -48,6 +48,7 @@ function(_sessions_cache_test_part part)
   else()
     target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
   endif()
+  sessions_test_program(test_${part})
 endfunction()
 
 # sessions_find_store_client() sets these in cmake/sessionsStores.cmake's scope only; look again

@@ -12,6 +12,10 @@
 #   packaging_meson_subproject  a meson project with the repository as subprojects/sessions, via
 #                               dependency('sessions'); its .pc files must equal CMake's (stage)
 #   packaging_add_subdirectory  a CMake project that add_subdirectory()s the repository (no stage)
+#   packaging_readme_install    the ```sh blocks of README.md's Installation section, exactly as
+#                               written (read from the README), each on a fresh copy of the source
+#                               tree, then a find_package(sessions COMPONENTS sqlite) consumer
+#                               against what they installed (tests/packaging/readme_install; no stage)
 #   packaging_check             tests/packaging/check_packaging.py: the vcpkg port, the conan recipe,
 #                               meson and CMake agree (names, version, dependencies), and the stage
 #                               passes what vcpkg's post-build checks would look at
@@ -102,6 +106,18 @@ add_test(NAME packaging_add_subdirectory
       "-DSESSIONS_CONSUMER_MAIN=${_sessions_pkg_main}"
     --test-command "${CMAKE_CTEST_COMMAND}" --output-on-failure)
 
+# Runs the README's plain `cmake -S . -B build` (default generator and compiler, as a reader would),
+# then builds its consumer with this build's generator and compiler.
+add_test(NAME packaging_readme_install
+  COMMAND "${CMAKE_COMMAND}"
+    "-DSOURCE_DIR=${sessions_SOURCE_DIR}"
+    "-DWORK_DIR=${_sessions_pkg_bin}/readme_install"
+    "-DCONSUMER_MAIN=${_sessions_pkg_main}"
+    "-DGENERATOR=${CMAKE_GENERATOR}"
+    "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
+    "-DCXX=${CMAKE_CXX_COMPILER}"
+    -P "${_sessions_pkg_src}/readme_install/run.cmake")
+
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME packaging_check
@@ -114,7 +130,7 @@ endif()
 set_tests_properties(packaging_check PROPERTIES FIXTURES_REQUIRED sessions_stage)
 
 set_tests_properties(packaging_install packaging_find_package packaging_pkgconfig packaging_meson_subproject
-  packaging_add_subdirectory packaging_check PROPERTIES LABELS "packaging" TIMEOUT 900)
+  packaging_add_subdirectory packaging_readme_install packaging_check PROPERTIES LABELS "packaging" TIMEOUT 900)
 
 # The single-header test (tests/cmake/single_header.cmake, included after this file) is packaging
 # too: label it at the end of this directory, once it exists.

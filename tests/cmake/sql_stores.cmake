@@ -1,5 +1,5 @@
 # The SQL stores (SqliteStore, PostgresStore), built only with SESSIONS_WITH_SQLITE /
-# SESSIONS_WITH_POSTGRES (declared in cmake/sessionsStores.cmake, default OFF):
+# SESSIONS_WITH_POSTGRES (cmake/sessionsStores.cmake: ON when the client library was found):
 #
 #   sqlite                test_sqlite (tests/unit/sqlite), linked with sessions::sqlite
 #   postgres              test_postgres (tests/unit/postgres), linked with sessions::postgres, run
@@ -24,6 +24,7 @@ function(_sessions_sql_test_part part)
   if(_sessions_pch_owner)
     target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
   endif()
+  sessions_test_program(test_${part})
 endfunction()
 
 if(SESSIONS_WITH_SQLITE)

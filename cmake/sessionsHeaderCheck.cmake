@@ -1,0 +1,56 @@
+# sessions_header_check: one translation unit per header of include/sessions/ (each includes only
+# that header), compiled with the project's warnings and whatever CMAKE_CXX_FLAGS say. Built by the
+# `optimised` stage of tools/test.sh with -O2 -Werror under g++ and clang++: optimisation turns on
+# the compilers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...), which the
+# -O0/-O1 builds of the tests never see, and a header that does not include what it uses fails
+# here on its own. One more TU includes every header; with g++ it is compiled with
+# -fkeep-inline-functions, which emits every inline function, used or not, so that those warnings
+# look at all of them (clang has no such switch). Only that one TU: emitting everything nlohmann_json
+# and the standard library define inline costs some 25 s of CPU per TU at -O2.
+#
+# Enabled with -DSESSIONS_HEADER_CHECK=ON (top level only); nothing is linked, nothing is run.
+# A store's header gets its client library's include directories (all four stores are required),
+# the adapters' headers cpp-httplib's and Boost's.
+include_guard(GLOBAL)
+
+foreach(_store IN ITEMS sqlite postgres redis memcached)
+  string(TOUPPER "${_store}" _upper)
+  if(NOT SESSIONS_WITH_${_upper})
+    message(FATAL_ERROR "SESSIONS_HEADER_CHECK compiles every store's header: it needs -DSESSIONS_WITH_${_upper}=ON")
+  endif()
+endforeach()
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(sessions_check_httplib REQUIRED IMPORTED_TARGET cpp-httplib)
+find_package(Boost 1.70 REQUIRED)
+find_package(Threads REQUIRED)
+
+set(_sessions_check_dir "${PROJECT_BINARY_DIR}/header_check")
+file(GLOB_RECURSE _sessions_headers RELATIVE "${PROJECT_SOURCE_DIR}/include" CONFIGURE_DEPENDS
+  "${PROJECT_SOURCE_DIR}/include/sessions/*.hpp")
+list(SORT _sessions_headers)
+set(_sessions_check_sources "")
+foreach(_header IN LISTS _sessions_headers)
+  string(REGEX REPLACE "[/.]" "_" _name "${_header}")
+  set(_source "${_sessions_check_dir}/${_name}.cpp")
+  file(CONFIGURE OUTPUT "${_source}" CONTENT "#include <${_header}>  // and nothing else: it must stand alone\n")
+  list(APPEND _sessions_check_sources "${_source}")
+endforeach()
+
+set(_all "${_sessions_check_dir}/all_headers.cpp")
+set(_content "// Every header of include/sessions/ (see cmake/sessionsHeaderCheck.cmake).\n")
+foreach(_header IN LISTS _sessions_headers)
+  string(APPEND _content "#include <${_header}>\n")
+endforeach()
+file(CONFIGURE OUTPUT "${_all}" CONTENT "${_content}")
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  set_source_files_properties("${_all}" PROPERTIES COMPILE_OPTIONS -fkeep-inline-functions)
+endif()
+
+add_library(sessions_header_check OBJECT ${_sessions_check_sources} "${_all}")
+target_link_libraries(sessions_header_check PRIVATE sessions::sessions sessions::sqlite sessions::postgres
+  sessions::redis sessions::memcached PkgConfig::sessions_check_httplib Boost::boost Threads::Threads
+  sessions_project_options)
+set_target_properties(sessions_header_check PROPERTIES UNITY_BUILD OFF)
+list(LENGTH _sessions_headers _count)
+message(STATUS "sessions: header check: one translation unit for each of the ${_count} headers "
+  "(${CMAKE_CXX_COMPILER_ID}, CMAKE_CXX_FLAGS: ${CMAKE_CXX_FLAGS})")
