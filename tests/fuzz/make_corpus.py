@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import pathlib
-import shutil
 import struct
 import sys
 import time
@@ -346,8 +345,13 @@ def main():
     total = 0
     for target, seeds in all_corpora.items():
         directory = ROOT / target
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        # Regression seeds (regression_*) are inputs a fuzz run found or a review reported, kept by
+        # hand: they are never generated here, so they must survive regeneration. Every other file
+        # is this script's and is written afresh.
+        for old in directory.iterdir():
+            if not old.name.startswith("regression_"):
+                old.unlink()
         for name, data in seeds.items():
             (directory / name).write_bytes(data)
             total += 1
