@@ -2,6 +2,7 @@
 // it does with the setting, and merge's bounds. The shared suite (support/lost_update_suite.inc)
 // runs from each store's folder (tests/unit/memory, tests/unit/file_store, ...).
 
+#include "support/catch.hpp"
 #include "support/fixtures.hpp"
 
 TEST_CASE("lost update: every store of the core library has update_if", "[lost_update]") {
