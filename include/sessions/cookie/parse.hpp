@@ -114,8 +114,9 @@ constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std
 }  // namespace detail
 
 /// The value of the first cookie called `name` in a Cookie header, without allocating; nothing if
-/// there is none (for the session cookie, the middleware uses find_session_cookie). Only the first `max_bytes` bytes and the first `max_pairs` valid pairs are
-/// searched (see parse_cookie_header).
+/// there is none. For the session cookie the middleware uses find_session_cookie, which applies
+/// Settings::duplicate_cookies (Django's last-wins by default). Only the first `max_bytes` bytes
+/// and the first `max_pairs` valid pairs are searched (see parse_cookie_header).
 [[nodiscard]] inline std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name,
                                                                  std::size_t max_bytes = kMaxCookieHeaderBytes,
                                                                  std::size_t max_pairs = kMaxCookiePairs) {
