@@ -1,4 +1,6 @@
 #include <sessions/session_key.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -71,6 +73,33 @@ TEST_CASE("an injected random source makes keys deterministic", "[key]") {
   const sessions::RandomSource zeros([](void*, std::span<unsigned char> out) { std::fill(out.begin(), out.end(), 0); },
                                      nullptr);
   CHECK(sessions::generate_session_key(zeros) == std::string(32, 'a'));
+}
+
+// Keys come from a per-thread batch of CSPRNG bytes: after fork() the child must not issue the keys
+// its parent will (both would hold the same buffered bytes).
+TEST_CASE("a forked child and its parent never issue the same next key", "[key]") {
+  (void)sessions::generate_session_key();  // the batch now holds bytes for the keys to come
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const std::string key = sessions::generate_session_key();
+    const bool written = write(pipe_fds[1], key.data(), key.size()) == static_cast<ssize_t>(key.size());
+    _exit(written ? 0 : 1);
+  }
+  close(pipe_fds[1]);
+  const std::string parent_key = sessions::generate_session_key();
+  std::string child_key(sessions::kSessionKeyLength, '\0');
+  const ssize_t got = read(pipe_fds[0], child_key.data(), child_key.size());
+  close(pipe_fds[0]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  REQUIRE(got == static_cast<ssize_t>(sessions::kSessionKeyLength));
+  CHECK(sessions::is_valid_session_key(child_key));
+  CHECK(child_key != parent_key);
 }
 
 TEST_CASE("key validation: Django's rule plus our alphabet and length bound", "[key]") {
