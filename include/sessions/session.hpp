@@ -158,8 +158,7 @@ class Session {
   /// Django: session[key] = value.
   template <class V>
   void set(std::string_view key, V&& value) {
-    Data& data = s_.write_data();
-    data[std::string(key)] = Data(std::forward<V>(value));
+    s_.assign(key, Data(std::forward<V>(value)));
     s_.modified_ = true;
   }
 

@@ -45,10 +45,15 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   return total;
 }
 
+/// What data over Settings::max_nodes (`limit`) does, for messages.
+[[nodiscard]] inline std::string node_limit_text(std::size_t limit) {
+  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+}
+
 /// Why `data` breaks Settings::max_nodes (`limit`; 0: no limit), or nullopt when it does not.
 [[nodiscard]] inline std::optional<std::string> node_limit_violation(const Data& data, std::size_t limit) {
   if (limit == 0 || bounded_node_count(data, limit) <= limit) return std::nullopt;
-  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+  return node_limit_text(limit);
 }
 
 }  // namespace sessions::detail

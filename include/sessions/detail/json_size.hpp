@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "../data.hpp"
 
@@ -28,7 +29,7 @@ inline constexpr auto kEscapedSize = [] {
 
 // Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
 // lookup per byte otherwise: this walk runs on every save of a value store.
-inline std::size_t string_size(const std::string& s) noexcept {
+inline std::size_t string_size(std::string_view s) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };

@@ -65,6 +65,13 @@ inline void check_node_limit(const Settings& settings, const Data& data) {
   }
 }
 
+/// Before a save: LimitExceeded when `nodes` (values at all depths, counted) exceed Settings::max_nodes.
+inline void check_node_count(const Settings& settings, std::size_t nodes) {
+  if (settings.max_nodes != 0 && nodes > settings.max_nodes) {
+    throw LimitExceeded("the session " + node_limit_text(settings.max_nodes) + "; nothing was saved");
+  }
+}
+
 /// Before a save: LimitExceeded when the payload's `size` exceeds Settings::max_payload_bytes.
 inline void check_size_limit(const Settings& settings, std::size_t size) {
   const std::size_t limit = settings.max_payload_bytes;

@@ -167,6 +167,28 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
   }
 
+  // The limits of the current data of a value store: by its counts when the session knows them,
+  // else by one walk whose counts the shared value then keeps.
+  void check_current_limits(const Data& data) {
+    const Settings& settings = *this->settings_;
+    if (!counts_wanted(settings)) {
+      check_limits(data);
+      return;
+    }
+    check_key_limit(settings, data);
+    std::optional<ValueCounts> counts = this->known_counts();
+    if (!counts) {
+      counts = walk_counts(settings, data);
+      this->remember_counts(counts);
+      if (!counts) {
+        check_limits(data);  // over a limit: throws, with that limit's own message
+        return;
+      }
+    }
+    check_node_count(settings, counts->nodes);
+    check_size_limit(settings, counts->size);
+  }
+
   // The payload for the current data. Shared values: the shared pointer itself when the data is
   // unchanged, otherwise the session's own data moved into a new one that the session then shares.
   payload_type current_payload() {
@@ -188,7 +210,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
     const Data& data = this->current();
-    check_limits(data);
+    if constexpr (Base::keeps_counts) {
+      check_current_limits(data);
+    } else {
+      check_limits(data);
+    }
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();

@@ -16,10 +16,13 @@
 // session's data over (moved into a new SharedData, which the session then shares). A reference
 // from data() stays valid until the next change.
 //
+// Value stores also get the data's size and node count kept up to date through set()
+// (value_counts.hpp), so that their save need not walk the whole data for the limits.
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "../data.hpp"
@@ -27,6 +30,7 @@
 #include "../settings.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
+#include "value_counts.hpp"
 
 namespace sessions::detail {
 
@@ -43,6 +47,8 @@ class SessionState {
  public:
   using codec = PayloadCodec<Storage, SerializerT>;
   using payload_type = typename codec::payload_type;
+  /// Only a value store's save checks the limits by walking values, so only it keeps counts.
+  static constexpr bool keeps_counts = codec::kind == PayloadKind::shared;
 
   SessionState(Storage& store, const Settings& settings, SerializerT serializer, ExpiryT expiry)
       : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
@@ -81,7 +87,32 @@ class SessionState {
     owned_ = Data::object();
     shared_.reset();
     loaded_ = true;
+    counts_.reset();
+    if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
+
+  /// Django's session[key] = value; the counts follow without a walk of the whole data.
+  void assign(std::string_view key, Data value) {
+    ensure_loaded();
+    const std::optional<ValueCounts> before = counts_;
+    Data& data = own();  // forgets the counts: the set below is a change they do not follow
+    std::optional<ValueCounts> counts;
+    if constexpr (keeps_counts) {
+      if (before) counts = counts_after_set(*settings_, *before, data, key, value);
+    }
+    data[std::string(key)] = std::move(value);
+    counts_ = counts;
+  }
+
+  /// The counts of the current data when known (never while at() handed out a reference, through
+  /// which the data may change unseen).
+  [[nodiscard]] const std::optional<ValueCounts>& known_counts() const noexcept {
+    static const std::optional<ValueCounts> unknown;
+    return exposed_ ? unknown : counts_;
+  }
+
+  /// The counts of the current data, walked by a save (nullopt: over a limit).
+  void remember_counts(const std::optional<ValueCounts>& counts) noexcept { counts_ = counts; }
 
   /// Whatever holds it (no load, no copy): for code that knows the data was read already.
   [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : owned_; }
@@ -129,6 +160,7 @@ class SessionState {
  protected:
   // The data, made the session's own before a change (copy-on-write: the one deep copy).
   Data& own() {
+    counts_.reset();
     if (shared_) {
       owned_ = *shared_;
       shared_.reset();
@@ -139,6 +171,10 @@ class SessionState {
   void adopt(Loaded loaded) {
     owned_ = std::move(loaded.owned);
     shared_ = std::move(loaded.shared);
+    counts_.reset();
+    if constexpr (keeps_counts) {
+      if (shared_) counts_ = counts_of(shared_);
+    }
   }
 
   // The session's own data moved into a new shared value, which the session then shares (no
@@ -146,13 +182,18 @@ class SessionState {
   SharedData share() {
     if (shared_) return shared_;
     if (exposed_) return std::make_shared<const Data>(owned_);
-    shared_ = std::make_shared<const Data>(std::move(owned_));
+    if (counts_) {
+      shared_ = share_counted(std::move(owned_), *counts_);
+    } else {
+      shared_ = std::make_shared<const Data>(std::move(owned_));
+    }
     owned_ = Data();
     return shared_;
   }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
   void adopt_written(Data merged, const SharedData& payload) {
+    counts_.reset();
     if (payload && !exposed_) {
       shared_ = payload;
       owned_ = Data();
@@ -174,6 +215,7 @@ class SessionState {
  private:
   Data owned_;        // the data, when the session owns it (shared_ empty)
   SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
+  std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
 };
 
 }  // namespace sessions::detail
