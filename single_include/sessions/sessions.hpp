@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 65.
+// Library headers inlined: 67.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -732,6 +732,24 @@ class Logger {
 
 #include <span>
 
+// ---- begin sessions/detail/random_batch.hpp ----
+// Random bytes for session keys, drawn from libcrypto's CSPRNG (RAND_bytes) a batch at a time and
+// handed out from a buffer of each thread's own. One RAND_bytes call cost about two thirds of a
+// new session's instructions (libcrypto's provider lookup on every call); a 4 KiB batch serves
+// about 85 keys, so that cost is paid once per 85 new sessions. The bytes are the CSPRNG's, only
+// fetched earlier: keys stay as unpredictable as before.
+//
+// A forked child must never hand out bytes its parent also holds (two processes would issue the
+// same keys): a fork handler moves a generation counter, and a thread whose buffer belongs to an
+// older generation drops it and draws a fresh batch. Bytes are wiped once handed out, so the
+// buffer never holds a key already issued.
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+
+#include <array>
+#include <cstring>
+
 // ---- begin sessions/crypto/random.hpp ----
 // Cryptographically secure random bytes from libcrypto (RAND_bytes, seeded by the OS).
 
@@ -903,13 +921,60 @@ inline void random_bytes(std::span<unsigned char> out) {
 }  // namespace sessions::crypto
 // ---- end sessions/crypto/random.hpp ----
 
+namespace sessions::detail {
+
+inline std::atomic<unsigned> random_fork_generation{0};
+
+inline void note_random_fork() noexcept {
+  random_fork_generation.fetch_add(1, std::memory_order_relaxed);
+}
+
+/// Fills `out` with CSPRNG bytes from this thread's batch (requests larger than a quarter batch
+/// go to RAND_bytes directly). CryptoError when libcrypto cannot produce them.
+inline void batched_random_bytes(std::span<unsigned char> out) {
+  constexpr std::size_t kBatch = 4096;
+  struct Batch {
+    std::array<unsigned char, kBatch> bytes{};
+    std::size_t used = kBatch;  // nothing drawn yet
+    unsigned generation = 0;
+    Batch() = default;
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    ~Batch() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  };
+  // Registered once per process; a child inherits the registration.
+  static const bool fork_handler = pthread_atfork(nullptr, nullptr, &note_random_fork) == 0;
+  if (!fork_handler || out.size() > kBatch / 4) {
+    crypto::random_bytes(out);  // no way to notice a fork, or too big to be worth buffering
+    return;
+  }
+  thread_local Batch batch;
+  const unsigned generation = random_fork_generation.load(std::memory_order_relaxed);
+  if (batch.generation != generation) {
+    OPENSSL_cleanse(batch.bytes.data(), batch.bytes.size());
+    batch.used = kBatch;  // drawn before a fork: the parent holds the same bytes
+    batch.generation = generation;
+  }
+  if (kBatch - batch.used < out.size()) {
+    crypto::random_bytes(batch.bytes);
+    batch.used = 0;
+  }
+  unsigned char* from = batch.bytes.data() + batch.used;
+  std::memcpy(out.data(), from, out.size());
+  OPENSSL_cleanse(from, out.size());
+  batch.used += out.size();
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/random_batch.hpp ----
+
 namespace sessions {
 
 class RandomSource {
  public:
   using FillFn = void (*)(void* context, std::span<unsigned char> out);
 
-  /// libcrypto's CSPRNG.
+  /// libcrypto's CSPRNG, drawn a batch at a time per thread (detail/random_batch.hpp).
   RandomSource() noexcept = default;
   /// A caller-provided source (tests). `context` must outlive this object's copies.
   RandomSource(FillFn fill_fn, void* context) noexcept : fill_(fill_fn), context_(context) {}
@@ -918,7 +983,7 @@ class RandomSource {
     if (fill_ != nullptr) {
       fill_(context_, out);
     } else {
-      crypto::random_bytes(out);
+      detail::batched_random_bytes(out);
     }
   }
 
@@ -1301,8 +1366,6 @@ inline constexpr bool policies_checked = StorageCheck<S>::ok && SerializerCheck<
 // Session keys: 32 characters of [a-z0-9] (Django's format, lower case because some file systems
 // ignore case), drawn from the CSPRNG without modulo bias, and the validation every key from a
 // client passes before a store sees it.
-
-#include <array>
 
 namespace sessions {
 
@@ -2906,8 +2969,6 @@ class PythonJsonParser {
 // Constant-time equality for secrets (signatures, MACs, tokens). A plain == stops at the first
 // differing byte, so its running time tells an attacker how many leading bytes of a forged
 // signature were right; CRYPTO_memcmp always reads every byte.
-
-#include <openssl/crypto.h>
 
 namespace sessions::crypto {
 
@@ -6586,10 +6647,15 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   return total;
 }
 
+/// What data over Settings::max_nodes (`limit`) does, for messages.
+[[nodiscard]] inline std::string node_limit_text(std::size_t limit) {
+  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+}
+
 /// Why `data` breaks Settings::max_nodes (`limit`; 0: no limit), or nullopt when it does not.
 [[nodiscard]] inline std::optional<std::string> node_limit_violation(const Data& data, std::size_t limit) {
   if (limit == 0 || bounded_node_count(data, limit) <= limit) return std::nullopt;
-  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+  return node_limit_text(limit);
 }
 
 }  // namespace sessions::detail
@@ -6646,6 +6712,13 @@ inline void check_node_limit(const Settings& settings, const Data& data) {
   }
 }
 
+/// Before a save: LimitExceeded when `nodes` (values at all depths, counted) exceed Settings::max_nodes.
+inline void check_node_count(const Settings& settings, std::size_t nodes) {
+  if (settings.max_nodes != 0 && nodes > settings.max_nodes) {
+    throw LimitExceeded("the session " + node_limit_text(settings.max_nodes) + "; nothing was saved");
+  }
+}
+
 /// Before a save: LimitExceeded when the payload's `size` exceeds Settings::max_payload_bytes.
 inline void check_size_limit(const Settings& settings, std::size_t size) {
   const std::size_t limit = settings.max_payload_bytes;
@@ -6676,8 +6749,6 @@ inline void check_size_limit(const Settings& settings, std::size_t size) {
 // nlohmann::json's dump() writes them; floating-point numbers count at most 24 bytes (dump()'s
 // longest form), so the count may exceed dump()'s by a few bytes per float, never fall short.
 
-#include <cstring>
-
 namespace sessions::detail {
 
 namespace json_size_detail {
@@ -6694,7 +6765,7 @@ inline constexpr auto kEscapedSize = [] {
 
 // Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
 // lookup per byte otherwise: this walk runs on every save of a value store.
-inline std::size_t string_size(const std::string& s) noexcept {
+inline std::size_t string_size(std::string_view s) noexcept {
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
@@ -6921,6 +6992,8 @@ struct PayloadCodec {
 // session's data over (moved into a new SharedData, which the session then shares). A reference
 // from data() stays valid until the next change.
 //
+// Value stores also get the data's size and node count kept up to date through set()
+// (value_counts.hpp), so that their save need not walk the whole data for the limits.
 
 // ---- begin sessions/detail/merge.hpp ----
 // Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
@@ -7011,6 +7084,90 @@ template <class Payload>
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/merge.hpp ----
+// ---- begin sessions/detail/value_counts.hpp ----
+// The two numbers a save to a value store checks against Settings: the data's compact JSON size
+// (max_payload_bytes) and its values below the top level (max_nodes). Walking the whole data for
+// them cost about 30% of a MemoryValueStore request, though a request typically changes one key.
+// So a save that walked (or knew) them keeps them beside the value it shares, in the deleter of
+// its SharedData (std::get_deleter finds them; a SharedData made elsewhere has none and is walked),
+// and a Session that loads such a value keeps them up to date through set(): the replaced value
+// and the new one are walked, not the rest. Every other change (erase, pop, update, at()...)
+// forgets them, and the next save walks the whole data again.
+
+namespace sessions::detail {
+
+/// Exact counts of one session's data (an object); the defaults are those of an empty object.
+struct ValueCounts {
+  std::size_t size = 2;   // "{}"
+  std::size_t nodes = 0;  // values below the top level
+};
+
+/// The deleter of a SharedData shared by a save: frees the value, and carries its counts.
+struct CountedDelete {
+  ValueCounts counts;
+  void operator()(const Data* data) const noexcept { delete data; }
+};
+
+/// `data` shared immutably, with its counts beside it.
+[[nodiscard]] inline SharedData share_counted(Data&& data, const ValueCounts& counts) {
+  return SharedData(new Data(std::move(data)), CountedDelete{counts});
+}
+
+/// The counts kept beside `value`, if a save put them there.
+[[nodiscard]] inline std::optional<ValueCounts> counts_of(const SharedData& value) noexcept {
+  if (const auto* deleter = std::get_deleter<CountedDelete>(value)) return deleter->counts;
+  return std::nullopt;
+}
+
+/// Counts are kept only while both limits are on (a limit of 0 is never walked for).
+[[nodiscard]] inline bool counts_wanted(const Settings& settings) noexcept {
+  return settings.max_payload_bytes != 0 && settings.max_nodes != 0;
+}
+
+/// The counts of `data` by walking it; nullopt once either passes its limit (then the counts are
+/// not exact, and the limit check rejects the data).
+[[nodiscard]] inline std::optional<ValueCounts> walk_counts(const Settings& settings, const Data& data) {
+  const ValueCounts counts{bounded_json_size(data, settings.max_payload_bytes),
+                           bounded_node_count(data, settings.max_nodes)};
+  if (counts.size > settings.max_payload_bytes || counts.nodes > settings.max_nodes) return std::nullopt;
+  return counts;
+}
+
+/// The counts of `data` after `data[key] = value`, from `counts` (those of `data`, exact), or
+/// nullopt when they cannot be known without a whole walk (a limit passed, data not an object).
+/// The values are walked at depth 1, where they will be, so the depth bound applies as in a
+/// whole walk.
+[[nodiscard]] inline std::optional<ValueCounts> counts_after_set(const Settings& settings, ValueCounts counts,
+                                                                 const Data& data, std::string_view key,
+                                                                 const Data& value) {
+  const std::size_t size_limit = settings.max_payload_bytes;
+  const std::size_t node_limit = settings.max_nodes;
+  // Counts over a limit (kept under other Settings) would make the bounded walks below inexact.
+  if (!data.is_object() || counts.size > size_limit || counts.nodes > node_limit) return std::nullopt;
+  std::size_t value_size = 0;
+  std::size_t value_nodes = 0;
+  if (!json_size_detail::add(value, size_limit, value_size, 1) ||
+      !json_nodes_detail::add(value, node_limit, value_nodes, 1)) {
+    return std::nullopt;
+  }
+  const auto it = data.find(key);
+  if (it != data.end()) {
+    // Exact: the replaced value is part of data within the limits.
+    std::size_t old_size = 0;
+    std::size_t old_nodes = 0;
+    (void)json_size_detail::add(*it, size_limit, old_size, 1);
+    (void)json_nodes_detail::add(*it, node_limit, old_nodes, 1);
+    counts.size = counts.size - old_size + value_size;
+    counts.nodes = counts.nodes - old_nodes + value_nodes;
+  } else {
+    counts.size += (data.empty() ? 0 : 1) + json_size_detail::string_size(key) + 1 + value_size;  // comma, key, colon
+    counts.nodes += 1 + value_nodes;
+  }
+  return counts;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/value_counts.hpp ----
 
 namespace sessions::detail {
 
@@ -7027,6 +7184,8 @@ class SessionState {
  public:
   using codec = PayloadCodec<Storage, SerializerT>;
   using payload_type = typename codec::payload_type;
+  /// Only a value store's save checks the limits by walking values, so only it keeps counts.
+  static constexpr bool keeps_counts = codec::kind == PayloadKind::shared;
 
   SessionState(Storage& store, const Settings& settings, SerializerT serializer, ExpiryT expiry)
       : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
@@ -7065,7 +7224,32 @@ class SessionState {
     owned_ = Data::object();
     shared_.reset();
     loaded_ = true;
+    counts_.reset();
+    if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
+
+  /// Django's session[key] = value; the counts follow without a walk of the whole data.
+  void assign(std::string_view key, Data value) {
+    ensure_loaded();
+    const std::optional<ValueCounts> before = counts_;
+    Data& data = own();  // forgets the counts: the set below is a change they do not follow
+    std::optional<ValueCounts> counts;
+    if constexpr (keeps_counts) {
+      if (before) counts = counts_after_set(*settings_, *before, data, key, value);
+    }
+    data[std::string(key)] = std::move(value);
+    counts_ = counts;
+  }
+
+  /// The counts of the current data when known (never while at() handed out a reference, through
+  /// which the data may change unseen).
+  [[nodiscard]] const std::optional<ValueCounts>& known_counts() const noexcept {
+    static const std::optional<ValueCounts> unknown;
+    return exposed_ ? unknown : counts_;
+  }
+
+  /// The counts of the current data, walked by a save (nullopt: over a limit).
+  void remember_counts(const std::optional<ValueCounts>& counts) noexcept { counts_ = counts; }
 
   /// Whatever holds it (no load, no copy): for code that knows the data was read already.
   [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : owned_; }
@@ -7113,6 +7297,7 @@ class SessionState {
  protected:
   // The data, made the session's own before a change (copy-on-write: the one deep copy).
   Data& own() {
+    counts_.reset();
     if (shared_) {
       owned_ = *shared_;
       shared_.reset();
@@ -7123,6 +7308,10 @@ class SessionState {
   void adopt(Loaded loaded) {
     owned_ = std::move(loaded.owned);
     shared_ = std::move(loaded.shared);
+    counts_.reset();
+    if constexpr (keeps_counts) {
+      if (shared_) counts_ = counts_of(shared_);
+    }
   }
 
   // The session's own data moved into a new shared value, which the session then shares (no
@@ -7130,13 +7319,18 @@ class SessionState {
   SharedData share() {
     if (shared_) return shared_;
     if (exposed_) return std::make_shared<const Data>(owned_);
-    shared_ = std::make_shared<const Data>(std::move(owned_));
+    if (counts_) {
+      shared_ = share_counted(std::move(owned_), *counts_);
+    } else {
+      shared_ = std::make_shared<const Data>(std::move(owned_));
+    }
     owned_ = Data();
     return shared_;
   }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
   void adopt_written(Data merged, const SharedData& payload) {
+    counts_.reset();
     if (payload && !exposed_) {
       shared_ = payload;
       owned_ = Data();
@@ -7158,6 +7352,7 @@ class SessionState {
  private:
   Data owned_;        // the data, when the session owns it (shared_ empty)
   SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
+  std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
 };
 
 }  // namespace sessions::detail
@@ -7412,6 +7607,28 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
   }
 
+  // The limits of the current data of a value store: by its counts when the session knows them,
+  // else by one walk whose counts the shared value then keeps.
+  void check_current_limits(const Data& data) {
+    const Settings& settings = *this->settings_;
+    if (!counts_wanted(settings)) {
+      check_limits(data);
+      return;
+    }
+    check_key_limit(settings, data);
+    std::optional<ValueCounts> counts = this->known_counts();
+    if (!counts) {
+      counts = walk_counts(settings, data);
+      this->remember_counts(counts);
+      if (!counts) {
+        check_limits(data);  // over a limit: throws, with that limit's own message
+        return;
+      }
+    }
+    check_node_count(settings, counts->nodes);
+    check_size_limit(settings, counts->size);
+  }
+
   // The payload for the current data. Shared values: the shared pointer itself when the data is
   // unchanged, otherwise the session's own data moved into a new one that the session then shares.
   payload_type current_payload() {
@@ -7433,7 +7650,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
     const Data& data = this->current();
-    check_limits(data);
+    if constexpr (Base::keeps_counts) {
+      check_current_limits(data);
+    } else {
+      check_limits(data);
+    }
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
@@ -7744,8 +7965,7 @@ class Session {
   /// Django: session[key] = value.
   template <class V>
   void set(std::string_view key, V&& value) {
-    Data& data = s_.write_data();
-    data[std::string(key)] = Data(std::forward<V>(value));
+    s_.assign(key, Data(std::forward<V>(value)));
     s_.modified_ = true;
   }
 

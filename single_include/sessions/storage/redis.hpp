@@ -84,7 +84,6 @@
 
 #include <hiredis/hiredis.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <time.h>
