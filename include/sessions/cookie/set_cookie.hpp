@@ -239,7 +239,7 @@ inline void check_path(std::string_view name, std::string_view path) {
   }
   if (expires) {
     out += "; expires=";
-    out += http_date(*expires);
+    append_http_date(out, *expires);
   }
   if (c.httponly) out += "; HttpOnly";
   if (max_age) {

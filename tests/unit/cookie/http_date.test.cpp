@@ -38,6 +38,21 @@ TEST_CASE("http_date floors sub-second parts, also before the epoch", "[cookie][
   CHECK(http_date(at(1'701'209'600) + milliseconds{500}) == "Tue, 28 Nov 2023 22:13:20 GMT");
 }
 
+// Each thread remembers the last date it wrote (one per second of responses): a repeat must give
+// the same text, any other second its own, and append_http_date must append, not replace.
+TEST_CASE("http_date: the remembered last date never answers for another second", "[cookie][http_date]") {
+  using std::chrono::milliseconds;
+  CHECK(http_date(at(1'700'000'000)) == "Tue, 14 Nov 2023 22:13:20 GMT");
+  CHECK(http_date(at(1'700'000'000) + milliseconds{999}) == "Tue, 14 Nov 2023 22:13:20 GMT");
+  CHECK(http_date(at(1'700'000'001)) == "Tue, 14 Nov 2023 22:13:21 GMT");
+  CHECK(http_date(at(1'700'000'000)) == "Tue, 14 Nov 2023 22:13:20 GMT");
+  CHECK(http_date(at(1'700'000'000 + 86'400)) == "Wed, 15 Nov 2023 22:13:20 GMT");
+  std::string out = "Expires=";
+  sessions::cookie::append_http_date(out, at(0));
+  sessions::cookie::append_http_date(out, at(0));
+  CHECK(out == "Expires=Thu, 01 Jan 1970 00:00:00 GMTThu, 01 Jan 1970 00:00:00 GMT");
+}
+
 TEST_CASE("http_date handles the ends of TimePoint's range", "[cookie][http_date]") {
   // libstdc++'s nanosecond system_clock spans 1677-2262; a wider clock is clamped to 0000-9999.
   CHECK(http_date(TimePoint::min()).size() == 29u);
