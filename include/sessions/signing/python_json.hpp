@@ -218,6 +218,19 @@ inline void append_python_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // Printable ASCII other than `"` and `\` is written as it is: copy such runs in one piece
+    // (most session strings are one such run), and decode only what needs an escape.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run != i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      continue;
+    }
     const std::optional<std::uint32_t> decoded = next_utf8(s, i);
     if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
     const std::uint32_t cp = *decoded;
