@@ -114,7 +114,8 @@ def main():
         rows.append((label, fmt_time(a), "", "", "<= " + fmt_time(limit_ns) if limit_ns else "", holds))
 
     # The signed-cookie cycle (changed), against Django and against the floor.
-    for size, target in (("tiny", 6), ("typical", 2.5), ("large", None)):
+    # Every row against Django must be at least 1.0x (never slower than Django); some ask more.
+    for size, target in (("tiny", 6), ("typical", 2.5), ("large", 1.0)):
         vs_django("signed cookie cycle, changed, %s" % size, "signed_cookie_cycle/changed/" + size,
                   "signed_cookie_cycle/changed/" + size, "cpu", target)
         vs_floor("signed cookie cycle, changed, %s" % size, "signed_cookie_cycle/changed/" + size,
@@ -123,14 +124,14 @@ def main():
         vs_floor("signed cookie cycle, read, cookie not seen before, %s" % size,
                  "signed_cookie_cycle/read/" + size, "floor/signed_cookie_cycle/read/" + size, "cpu")
         vs_django("signed cookie cycle, read, cookie not seen before, %s" % size, "signed_cookie_cycle/read/" + size,
-                  "signed_cookie_cycle/read/" + size, "cpu", None, chart_it=False)
+                  "signed_cookie_cycle/read/" + size, "cpu", 1.0, chart_it=False)
     for size in ("tiny", "typical", "large"):
         if "signed_cookie_cycle/read_cached/" + size in cpp:
             vs_django("signed cookie cycle, read, cookie verified recently, %s" % size,
                       "signed_cookie_cycle/read_cached/" + size, "signed_cookie_cycle/read/" + size, "cpu", 20)
             absolute("  (same, absolute)", "signed_cookie_cycle/read_cached/" + size, "cpu", 1000)
-    vs_django("signing.loads, typical", "signing_loads_with_key/typical", "signing_loads/typical", "cpu")
-    vs_django("signing.dumps, typical", "signing_dumps/typical", "signing_dumps/typical", "cpu")
+    vs_django("signing.loads, typical", "signing_loads_with_key/typical", "signing_loads/typical", "cpu", 1.0)
+    vs_django("signing.dumps, typical", "signing_dumps/typical", "signing_dumps/typical", "cpu", 1.0)
     vs_django("new session key", "key_generation", "key_generation", "cpu")
     vs_floor("new session key vs getrandom()", "key_generation", "floor/getrandom_key", "cpu", None)
 

@@ -6,7 +6,8 @@
 #
 # Environment: SESSIONS_BENCH_BUILD (build directory, default build-bench), CXX.
 # Needs: cmake, ninja, g++, libbenchmark-dev, the store client libraries (hiredis, libmemcached,
-# sqlite3), redis-server, memcached, python3-django (/usr/bin/python3), gnuplot, util-linux (taskset).
+# sqlite3), redis-server, memcached, python3-django (/usr/bin/python3), gnuplot, util-linux (taskset),
+# libdeflate-dev (the suite measures the optional libdeflate inflate; docs/DESIGN.md says why).
 # --quick: shorter runs (for checking the command, not for numbers).
 set -euo pipefail
 
@@ -27,7 +28,7 @@ started=$(date +%s)
 echo "== build (Release, -O2) in $build" >&2
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
   -DSESSIONS_BUILD_BENCHMARKS=ON -DSESSIONS_BUILD_TESTS=OFF -DSESSIONS_BUILD_EXAMPLES=OFF -DSESSIONS_INSTALL=OFF \
-  -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON >/dev/null
+  -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON -DSESSIONS_WITH_LIBDEFLATE=ON >/dev/null
 cmake --build "$build" --target sessions_bench sessions_bench_rss -j"$(nproc)"
 
 echo "== compile time of one file: umbrella header vs nlohmann/json.hpp alone" >&2

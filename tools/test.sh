@@ -31,7 +31,7 @@ PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-1
           libcpp-httplib-dev libboost-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
           libhiredis-dev redis-server libmemcached-dev memcached
-          chromium chromium-driver python3-selenium wrk doxygen gnuplot-nox libbenchmark-dev)
+          chromium chromium-driver python3-selenium wrk doxygen gnuplot-nox libbenchmark-dev libdeflate-dev)
 
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 # `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
@@ -120,7 +120,8 @@ stage_sanitize() {
   local -x ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
   local -x UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   cmake_stage "$BUILD_ROOT/ci-sanitize" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=address,undefined
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=address,undefined \
+    -DSESSIONS_WITH_LIBDEFLATE=ON  # the optional inflate path (gcc and meson test the zlib fallback)
 }
 
 # The whole suite under ThreadSanitizer, with the sanitize stage's exclusions (and the compile-fail

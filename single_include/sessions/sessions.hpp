@@ -225,6 +225,9 @@ class ordered_index_map {
     index_.reset();
     items_.clear();
   }
+  /// Room for `n` members without reallocating (a decoder that knows the count builds each
+  /// object in one allocation). Positions do not move, so the index stays valid.
+  void reserve(size_type n) { items_.reserve(n); }
 
   // --- lookup ----------------------------------------------------------------------------------------
   template <class K>
@@ -2041,28 +2044,36 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 
 }  // namespace detail
 
-/// URL-safe base64 of `bytes`, without `=` padding (Django's b64_encode).
-[[nodiscard]] inline std::string b64_encode(crypto::ByteView bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+/// The length of b64_encode's output for `n` bytes.
+[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept { return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1); }
+
+/// Writes the URL-safe base64 of `bytes`, without padding, at `out` (b64_encoded_size(bytes.size())
+/// characters; no terminator): for callers that encode into a buffer they already have.
+inline void b64_encode_to(crypto::ByteView bytes, char* out) noexcept {
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
-    out += detail::b64url_alphabet[(v >> 6) & 63];
-    out += detail::b64url_alphabet[v & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 6) & 63];
+    *out++ = detail::b64url_alphabet[v & 63];
   }
   if (const std::size_t rest = bytes.size() - i; rest == 1) {
     const std::uint32_t v = std::uint32_t{bytes[i]} << 16;
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
   } else if (rest == 2) {
     const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
-    out += detail::b64url_alphabet[(v >> 6) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 6) & 63];
   }
+}
+
+/// URL-safe base64 of `bytes`, without `=` padding (Django's b64_encode).
+[[nodiscard]] inline std::string b64_encode(crypto::ByteView bytes) {
+  std::string out(b64_encoded_size(bytes.size()), '\0');
+  b64_encode_to(bytes, out.data());
   return out;
 }
 
@@ -2072,7 +2083,23 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 /// Returns the bytes; throws MalformedSignedData where Django raises binascii.Error.
 [[nodiscard]] inline std::string b64_decode(std::string_view text) {
   std::string out;
-  out.reserve(text.size() / 4 * 3 + 3);
+  out.resize(text.size() / 4 * 3 + 3);
+  // Fast path: whole groups of four alphabet characters (what Django and we write) decode to
+  // three bytes each, written in place. It stops at the first group with anything else, where
+  // the exact rules below take over in the same state (at a group boundary, no `=` seen).
+  std::size_t i = 0;
+  std::size_t n = 0;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  for (; i + 4 <= text.size(); i += 4) {
+    const unsigned a = detail::b64_decode_table[in[i]], b = detail::b64_decode_table[in[i + 1]];
+    const unsigned c = detail::b64_decode_table[in[i + 2]], d = detail::b64_decode_table[in[i + 3]];
+    if (((a | b | c | d) & 0xC0u) != 0) break;  // b64_invalid is 0xFF; the alphabet is below 64
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v >> 16));
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v >> 8));
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v));
+  }
+  out.resize(n);
   unsigned group = 0;  // characters seen in the current 4-character group (0..3)
   unsigned pads = 0;   // '=' counted toward completing the current group
   std::uint32_t bits = 0;
@@ -2080,7 +2107,7 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
   // Django appends (-len % 4) '=' to the raw text; feed them after the text.
   const std::size_t appended = (4 - text.size() % 4) % 4;
   const std::size_t total = text.size() + appended;
-  for (std::size_t i = 0; i < total; ++i) {
+  for (; i < total; ++i) {
     const char c = i < text.size() ? text[i] : '=';
     if (c == '=') {
       if (group >= 2 && group + ++pads >= 4) return out;  // the group is complete: stop here
@@ -2131,6 +2158,21 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 // are ignored, as Python's zlib.decompress ignores them.
 
 #include <zlib.h>
+
+// Optional: define SESSIONS_USE_LIBDEFLATE (and link libdeflate, -ldeflate; the CMake option
+// SESSIONS_WITH_LIBDEFLATE does both for this project's own builds) to inflate with libdeflate,
+// which reads any zlib stream in about half zlib's time (measured on session cookies: see
+// docs/DESIGN.md, "Inflating cookies"). Writing always uses zlib: the signed bytes must be the
+// ones Python's zlib module produces.
+#if defined(SESSIONS_USE_LIBDEFLATE) && SESSIONS_USE_LIBDEFLATE
+#if !__has_include(<libdeflate.h>)
+#error "SESSIONS_USE_LIBDEFLATE is set but <libdeflate.h> is missing (Debian: libdeflate-dev)"
+#endif
+#include <libdeflate.h>
+#define SESSIONS_INFLATE_WITH_LIBDEFLATE 1
+#else
+#define SESSIONS_INFLATE_WITH_LIBDEFLATE 0
+#endif
 
 namespace sessions::signing {
 
@@ -2240,10 +2282,11 @@ class InflateStream {
   return out;
 }
 
-/// zlib.decompress(data), refusing to produce more than `max_output` bytes (LimitExceeded).
-/// Throws MalformedSignedData for anything that is not one complete zlib stream.
-[[nodiscard]] inline std::string zlib_decompress(std::string_view data,
-                                                 std::size_t max_output = default_max_decompressed_size) {
+namespace detail {
+
+/// zlib_decompress through zlib's streaming inflate (the fallback, and the reference the
+/// libdeflate path is tested against).
+[[nodiscard]] inline std::string zlib_inflate(std::string_view data, std::size_t max_output) {
   z_stream* zs_ptr = detail::thread_inflate_stream();
   if (zs_ptr == nullptr) throw MalformedSignedData("zlib: inflateInit failed");
   z_stream& zs = *zs_ptr;
@@ -2283,6 +2326,54 @@ class InflateStream {
   if (out_pos > max_output) throw LimitExceeded("decompressed signed data exceeds the size limit");
   out.resize(out_pos);
   return out;
+}
+
+#if SESSIONS_INFLATE_WITH_LIBDEFLATE
+/// zlib_decompress through libdeflate, with the same outcomes as zlib_inflate: the same bytes,
+/// bytes after the stream ignored, LimitExceeded past max_output, MalformedSignedData otherwise.
+/// libdeflate decodes whole buffers only: a guess at the size is tried first, and a larger one
+/// (up to max_output + 1) when it is too small, so a cookie is inflated once. A stream it
+/// refuses, or that does not fit, is handed to zlib_inflate for the verdict: the two can name a
+/// broken stream differently (libdeflate reads a truncated stream on as if zero bits followed,
+/// so it may fill its buffer where zlib stops at the end of the input), and failures must not
+/// depend on the build. Only a key holder can sign a broken or oversized payload, so that second
+/// pass never costs a normal request anything.
+[[nodiscard]] inline std::string libdeflate_inflate(std::string_view data, std::size_t max_output) {
+  struct Free {
+    void operator()(libdeflate_decompressor* d) const noexcept { libdeflate_free_decompressor(d); }
+  };
+  thread_local const std::unique_ptr<libdeflate_decompressor, Free> decompressor{libdeflate_alloc_decompressor()};
+  if (!decompressor) throw MalformedSignedData("libdeflate: cannot allocate a decompressor");
+  const std::size_t cap = max_output == SIZE_MAX ? SIZE_MAX : max_output + 1;
+  // JSON deflates to a third or a quarter of its size; 8x covers nearly every session at once.
+  std::size_t room = data.size() > (SIZE_MAX - 512) / 8 ? cap : std::min(cap, data.size() * 8 + 512);
+  std::string out;
+  while (true) {
+    out.resize(room);
+    std::size_t used_in = 0, produced = 0;
+    const libdeflate_result rc = libdeflate_zlib_decompress_ex(decompressor.get(), data.data(), data.size(), out.data(),
+                                                               out.size(), &used_in, &produced);
+    if (rc == LIBDEFLATE_SUCCESS && produced <= max_output) {
+      out.resize(produced);
+      return out;
+    }
+    if (rc != LIBDEFLATE_INSUFFICIENT_SPACE || room >= cap) return zlib_inflate(data, max_output);
+    room = room > cap / 4 ? cap : room * 4;
+  }
+}
+#endif
+
+}  // namespace detail
+
+/// zlib.decompress(data), refusing to produce more than `max_output` bytes (LimitExceeded).
+/// Throws MalformedSignedData for anything that is not one complete zlib stream.
+[[nodiscard]] inline std::string zlib_decompress(std::string_view data,
+                                                 std::size_t max_output = default_max_decompressed_size) {
+#if SESSIONS_INFLATE_WITH_LIBDEFLATE
+  return detail::libdeflate_inflate(data, max_output);
+#else
+  return detail::zlib_inflate(data, max_output);
+#endif
 }
 
 }  // namespace sessions::signing
@@ -2518,6 +2609,19 @@ inline void append_python_string(std::string& out, std::string_view s) {
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // Printable ASCII other than `"` and `\` is written as it is: copy such runs in one piece
+    // (most session strings are one such run), and decode only what needs an escape.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run != i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      continue;
+    }
     const std::optional<std::uint32_t> decoded = next_utf8(s, i);
     if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
     const std::uint32_t cp = *decoded;
@@ -2746,15 +2850,19 @@ class PythonJsonParser {
     fail("expecting a value");
   }
 
+  // Objects and arrays collect their members on a stack shared by the whole parse (members_,
+  // elements_) and are built at their closing bracket with exactly the room they need: growing
+  // each one member by member cost two or three reallocations per small object, a quarter of
+  // the time a 3 KB session took to parse.
   [[nodiscard]] Data object(std::size_t depth) {
     if (depth > opt_.max_depth) fail("nesting deeper than the limit");
     ++pos_;  // '{'
-    Data result = Data::object();
     skip_ws();
     if (!at_end() && peek() == '}') {
       ++pos_;
-      return result;
+      return Data::object();
     }
+    const std::size_t base = members_.size();
     while (true) {
       if (at_end() || peek() != '"') fail("expecting a property name in double quotes");
       std::string key = string();
@@ -2762,41 +2870,58 @@ class PythonJsonParser {
       if (at_end() || peek() != ':') fail("expecting ':' delimiter");
       ++pos_;
       skip_ws();
-      // operator[] keeps a duplicate key at its first position and takes the last value.
-      result[std::move(key)] = value(depth);
+      Data member = value(depth);
+      members_.emplace_back(std::move(key), std::move(member));
       skip_ws();
       if (at_end()) fail("expecting ',' delimiter");
       if (peek() == '}') {
         ++pos_;
-        return result;
+        break;
       }
       if (peek() != ',') fail("expecting ',' delimiter");
       ++pos_;
       skip_ws();
     }
+    Data result = Data::object();
+    auto& map = result.get_ref<Data::object_t&>();
+    map.reserve(members_.size() - base);
+    for (std::size_t i = base; i < members_.size(); ++i) {
+      // A duplicate key keeps its first position and takes the last value, as in a Python dict.
+      auto [at, inserted] = map.emplace(std::move(members_[i].first), std::move(members_[i].second));
+      if (!inserted) at->second = std::move(members_[i].second);
+    }
+    members_.resize(base);
+    return result;
   }
 
   [[nodiscard]] Data array(std::size_t depth) {
     if (depth > opt_.max_depth) fail("nesting deeper than the limit");
     ++pos_;  // '['
-    Data result = Data::array();
     skip_ws();
     if (!at_end() && peek() == ']') {
       ++pos_;
-      return result;
+      return Data::array();
     }
+    const std::size_t base = elements_.size();
     while (true) {
-      result.push_back(value(depth));
+      Data element = value(depth);
+      elements_.push_back(std::move(element));
       skip_ws();
       if (at_end()) fail("expecting ',' delimiter");
       if (peek() == ']') {
         ++pos_;
-        return result;
+        break;
       }
       if (peek() != ',') fail("expecting ',' delimiter");
       ++pos_;
       skip_ws();
     }
+    Data result = Data::array();
+    auto& items = result.get_ref<Data::array_t&>();
+    items.reserve(elements_.size() - base);
+    for (std::size_t i = base; i < elements_.size(); ++i) items.push_back(std::move(elements_[i]));
+    elements_.resize(base);
+    return result;
   }
 
   [[nodiscard]] std::uint32_t hex4() {
@@ -2819,8 +2944,24 @@ class PythonJsonParser {
     return v;
   }
 
+  // The characters a string copies as they are: printable ASCII but `"` and `\\`.
+  [[nodiscard]] static bool is_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+  // The end of the run of plain characters from `from`.
+  [[nodiscard]] std::size_t plain_run_end(std::size_t from) const noexcept {
+    while (from < s_.size() && is_plain(static_cast<unsigned char>(s_[from]))) ++from;
+    return from;
+  }
+
   [[nodiscard]] std::string string() {
     ++pos_;  // opening quote
+    // Most strings have no escape: copy them in one piece.
+    std::size_t run_end = plain_run_end(pos_);
+    if (run_end < s_.size() && s_[run_end] == '"') {
+      std::string out(s_.substr(pos_, run_end - pos_));
+      pos_ = run_end + 1;
+      return out;
+    }
     std::string out;
     while (true) {
       if (at_end()) fail("unterminated string");
@@ -2835,8 +2976,9 @@ class PythonJsonParser {
         continue;
       }
       if (c != '\\') {
-        out += static_cast<char>(c);
-        ++pos_;
+        run_end = plain_run_end(pos_);
+        out.append(s_.substr(pos_, run_end - pos_));
+        pos_ = run_end;
         continue;
       }
       ++pos_;
@@ -2960,6 +3102,9 @@ class PythonJsonParser {
   std::string_view s_;
   const PythonJsonReadOptions& opt_;
   std::size_t pos_ = 0;
+  // The members and elements of the objects and arrays still open, innermost last.
+  std::vector<std::pair<std::string, Data>> members_{};
+  std::vector<Data> elements_{};
 };
 
 }  // namespace detail
@@ -3351,26 +3496,43 @@ class Signer {
                   std::string_view sep = default_separator)
       : Signer(key, salt, fallback_keys, sep, signer_default_salt) {}
 
+  /// The length of a signature: base64 of an HMAC-SHA256, unpadded.
+  static constexpr std::size_t signature_size = 43;
+
   /// The signature of `value` under the main key (43 characters).
-  [[nodiscard]] std::string signature(std::string_view value) const { return signature_with(0, value); }
+  [[nodiscard]] std::string signature(std::string_view value) const {
+    const Signature sig = signature_with(0, value);
+    return std::string(sig.data(), sig.size());
+  }
 
   /// `value + sep + signature(value)`.
   [[nodiscard]] std::string sign(std::string_view value) const {
     std::string out;
-    out.reserve(value.size() + sep_.size() + 43);
-    out.append(value).append(sep_).append(signature(value));
+    out.reserve(value.size() + sep_.size() + signature_size);
+    out.append(value);
+    sign_in_place(out);
     return out;
+  }
+
+  /// Appends `sep + signature(text)` to `text`: sign() without a copy of the value.
+  void sign_in_place(std::string& text) const {
+    const Signature sig = signature_with(0, text);
+    text.append(sep_).append(sig.data(), sig.size());
   }
 
   /// The value part of `signed_value` if its signature verifies under the main key or a fallback
   /// key; BadSignature otherwise (also when there is no separator at all).
-  [[nodiscard]] std::string unsign(std::string_view signed_value) const {
+  [[nodiscard]] std::string unsign(std::string_view signed_value) const { return std::string(unsign_view(signed_value)); }
+
+  /// As unsign(), the value returned as a view into `signed_value` (no copy).
+  [[nodiscard]] std::string_view unsign_view(std::string_view signed_value) const {
     const std::size_t at = signed_value.rfind(sep_);
     if (at == std::string_view::npos) throw BadSignature("No \"" + sep_ + "\" found in value");
     const std::string_view value = signed_value.substr(0, at);
     const std::string_view sig = signed_value.substr(at + sep_.size());
     for (std::size_t k = 0; k < keys_.size(); ++k) {
-      if (crypto::constant_time_equal(sig, signature_with(k, value))) return std::string(value);
+      const Signature expected = signature_with(k, value);
+      if (crypto::constant_time_equal(sig, std::string_view(expected.data(), expected.size()))) return value;
     }
     throw BadSignature("Signature does not match");
   }
@@ -3394,9 +3556,16 @@ class Signer {
     for (const std::string& fallback : fallback_keys) keys_.push_back(detail::salted_hmac_key(salt_, fallback));
   }
 
-  [[nodiscard]] std::string signature_with(std::size_t key_index, std::string_view value) const {
+  using Signature = std::array<char, signature_size>;
+
+  // Computed into a fixed array: a signature is 43 characters, over std::string's inline
+  // capacity, and signing or verifying a cookie should not allocate for it.
+  [[nodiscard]] Signature signature_with(std::size_t key_index, std::string_view value) const {
     const crypto::Sha256Digest mac = keys_[key_index].mac(value);
-    return b64_encode(crypto::ByteView(mac));
+    static_assert(b64_encoded_size(std::tuple_size_v<crypto::Sha256Digest>) == signature_size);
+    Signature out{};
+    b64_encode_to(crypto::ByteView(mac), out.data());
+    return out;
   }
 
  private:
@@ -3425,10 +3594,17 @@ class TimestampSigner {
   }
   /// Signs with an explicit Unix timestamp in seconds.
   [[nodiscard]] std::string sign(std::string_view value, std::int64_t unix_timestamp) const {
-    std::string stamped;
-    stamped.reserve(value.size() + 2 * signer_.sep().size() + 8);
-    stamped.append(value).append(signer_.sep()).append(b62_encode(unix_timestamp));
-    return signer_.sign(stamped);
+    std::string out;
+    out.reserve(value.size() + 2 * signer_.sep().size() + 12 + Signer::signature_size);
+    out.append(value);
+    sign_in_place(out, unix_timestamp);
+    return out;
+  }
+  /// Appends `sep + timestamp + sep + signature` to `text` (which holds the value): sign()
+  /// without a copy of the value, for a caller that built the value in its output buffer.
+  void sign_in_place(std::string& text, std::int64_t unix_timestamp) const {
+    text.append(signer_.sep()).append(b62_encode(unix_timestamp));
+    signer_.sign_in_place(text);
   }
 
   /// The value of `signed_value`, checking its signature and, when `max_age` (seconds) is given,
@@ -3441,10 +3617,15 @@ class TimestampSigner {
     return unsign(signed_value, max_age, clock_.now());
   }
   [[nodiscard]] std::string unsign(std::string_view signed_value, std::optional<double> max_age, TimePoint now) const {
-    std::string value = signer_.unsign(signed_value);
+    return std::string(unsign_view(signed_value, max_age, now));
+  }
+  /// As unsign(), the value returned as a view into `signed_value` (no copy).
+  [[nodiscard]] std::string_view unsign_view(std::string_view signed_value, std::optional<double> max_age,
+                                             TimePoint now) const {
+    std::string_view value = signer_.unsign_view(signed_value);
     const std::size_t at = value.rfind(signer_.sep());
-    if (at == std::string::npos) throw MalformedSignedData("signed value has no timestamp");
-    const std::string_view stamp = std::string_view(value).substr(at + signer_.sep().size());
+    if (at == std::string_view::npos) throw MalformedSignedData("signed value has no timestamp");
+    const std::string_view stamp = value.substr(at + signer_.sep().size());
     const double timestamp = detail::b62_decode_approx(stamp);  // validates even without max_age
     if (max_age) {
       if (std::isinf(timestamp)) throw MalformedSignedData("signature timestamp out of range");
@@ -3458,8 +3639,7 @@ class TimestampSigner {
         throw SignatureExpired(why);
       }
     }
-    value.resize(at);
-    return value;
+    return value.substr(0, at);
   }
   template <class Rep, class Period>
   [[nodiscard]] std::string unsign(std::string_view signed_value, std::chrono::duration<Rep, Period> max_age) const {
@@ -3530,17 +3710,21 @@ struct LoadsOptions {
       throw EncodeError("JSON text for Django signing must be ASCII (use \\uXXXX escapes)");
     }
   }
-  std::string payload;
-  if (compress) {
-    std::string z = zlib_compress(json);
-    // Django keeps the compressed form only if len(z) < len(json) - 1.
-    if (z.size() + 1 < json.size()) {
-      payload = '.';
-      payload += b64_encode(z);
-    }
-  }
-  if (payload.empty()) payload = b64_encode(json);
-  return now ? signer.sign(payload, *now) : signer.sign(payload);
+  // The payload is encoded straight into the output, which the signer then completes: one
+  // allocation for the whole signed value.
+  std::string z;
+  // Django keeps the compressed form only if len(z) < len(json) - 1.
+  if (compress) z = zlib_compress(json);
+  const bool compressed = compress && z.size() + 1 < json.size();
+  const std::string_view bytes = compressed ? std::string_view(z) : json;
+  const std::size_t encoded = b64_encoded_size(bytes.size());
+  std::string out;
+  out.reserve(1 + encoded + 2 * signer.sep().size() + 12 + Signer::signature_size);
+  if (compressed) out += '.';
+  out.resize(out.size() + encoded);
+  b64_encode_to(crypto::as_bytes(bytes), out.data() + (compressed ? 1 : 0));
+  signer.sign_in_place(out, detail::python_int_time(now ? *now : signer.clock().now()));
+  return out;
 }
 
 /// Django's dumps(value, compress=compress) with the signer's key and salt.
@@ -3555,9 +3739,9 @@ struct LoadsOptions {
                                                  std::optional<double> max_age = std::nullopt,
                                                  std::optional<TimePoint> now = std::nullopt,
                                                  const PayloadLimits& limits = {}) {
-  const std::string payload = now ? signer.unsign(text, max_age, *now) : signer.unsign(text, max_age);
+  const std::string_view payload = signer.unsign_view(text, max_age, now ? *now : signer.clock().now());
   const bool compressed = !payload.empty() && payload.front() == '.';
-  std::string bytes = b64_decode(compressed ? std::string_view(payload).substr(1) : std::string_view(payload));
+  std::string bytes = b64_decode(compressed ? payload.substr(1) : payload);
   if (compressed) bytes = zlib_decompress(bytes, limits.max_decompressed_size);
   return bytes;
 }
@@ -6461,6 +6645,14 @@ namespace detail {
          c == ':' || c == '.';
 }
 
+/// is_signed_value_char as a table: accepts() runs it over every byte of every cookie, and a
+/// lookup costs a third of the comparisons.
+inline constexpr std::array<bool, 256> signed_value_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = is_signed_value_char(static_cast<char>(c));
+  return t;
+}();
+
 /// The signing timestamp (Unix seconds) of a value that already verified: `payload:timestamp:signature`.
 [[nodiscard]] inline std::int64_t signed_value_timestamp(std::string_view value) {
   const auto sig = value.rfind(':');
@@ -6583,7 +6775,7 @@ class SignedCookieStore {
   [[nodiscard]] bool accepts(std::string_view value) const noexcept {
     if (value.size() > cookie::kMaxSetCookieBytes) return false;
     for (const char c : value) {
-      if (!detail::is_signed_value_char(c)) return false;
+      if (!detail::signed_value_chars[static_cast<unsigned char>(c)]) return false;
     }
     return true;
   }

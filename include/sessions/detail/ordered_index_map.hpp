@@ -127,6 +127,9 @@ class ordered_index_map {
     index_.reset();
     items_.clear();
   }
+  /// Room for `n` members without reallocating (a decoder that knows the count builds each
+  /// object in one allocation). Positions do not move, so the index stays valid.
+  void reserve(size_type n) { items_.reserve(n); }
 
   // --- lookup ----------------------------------------------------------------------------------------
   template <class K>

@@ -45,28 +45,36 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 
 }  // namespace detail
 
-/// URL-safe base64 of `bytes`, without `=` padding (Django's b64_encode).
-[[nodiscard]] inline std::string b64_encode(crypto::ByteView bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+/// The length of b64_encode's output for `n` bytes.
+[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept { return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1); }
+
+/// Writes the URL-safe base64 of `bytes`, without padding, at `out` (b64_encoded_size(bytes.size())
+/// characters; no terminator): for callers that encode into a buffer they already have.
+inline void b64_encode_to(crypto::ByteView bytes, char* out) noexcept {
   std::size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8) | bytes[i + 2];
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
-    out += detail::b64url_alphabet[(v >> 6) & 63];
-    out += detail::b64url_alphabet[v & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 6) & 63];
+    *out++ = detail::b64url_alphabet[v & 63];
   }
   if (const std::size_t rest = bytes.size() - i; rest == 1) {
     const std::uint32_t v = std::uint32_t{bytes[i]} << 16;
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
   } else if (rest == 2) {
     const std::uint32_t v = (std::uint32_t{bytes[i]} << 16) | (std::uint32_t{bytes[i + 1]} << 8);
-    out += detail::b64url_alphabet[(v >> 18) & 63];
-    out += detail::b64url_alphabet[(v >> 12) & 63];
-    out += detail::b64url_alphabet[(v >> 6) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 18) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 12) & 63];
+    *out++ = detail::b64url_alphabet[(v >> 6) & 63];
   }
+}
+
+/// URL-safe base64 of `bytes`, without `=` padding (Django's b64_encode).
+[[nodiscard]] inline std::string b64_encode(crypto::ByteView bytes) {
+  std::string out(b64_encoded_size(bytes.size()), '\0');
+  b64_encode_to(bytes, out.data());
   return out;
 }
 
@@ -76,7 +84,23 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 /// Returns the bytes; throws MalformedSignedData where Django raises binascii.Error.
 [[nodiscard]] inline std::string b64_decode(std::string_view text) {
   std::string out;
-  out.reserve(text.size() / 4 * 3 + 3);
+  out.resize(text.size() / 4 * 3 + 3);
+  // Fast path: whole groups of four alphabet characters (what Django and we write) decode to
+  // three bytes each, written in place. It stops at the first group with anything else, where
+  // the exact rules below take over in the same state (at a group boundary, no `=` seen).
+  std::size_t i = 0;
+  std::size_t n = 0;
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  for (; i + 4 <= text.size(); i += 4) {
+    const unsigned a = detail::b64_decode_table[in[i]], b = detail::b64_decode_table[in[i + 1]];
+    const unsigned c = detail::b64_decode_table[in[i + 2]], d = detail::b64_decode_table[in[i + 3]];
+    if (((a | b | c | d) & 0xC0u) != 0) break;  // b64_invalid is 0xFF; the alphabet is below 64
+    const std::uint32_t v = (a << 18) | (b << 12) | (c << 6) | d;
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v >> 16));
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v >> 8));
+    out[n++] = static_cast<char>(static_cast<unsigned char>(v));
+  }
+  out.resize(n);
   unsigned group = 0;  // characters seen in the current 4-character group (0..3)
   unsigned pads = 0;   // '=' counted toward completing the current group
   std::uint32_t bits = 0;
@@ -84,7 +108,7 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
   // Django appends (-len % 4) '=' to the raw text; feed them after the text.
   const std::size_t appended = (4 - text.size() % 4) % 4;
   const std::size_t total = text.size() + appended;
-  for (std::size_t i = 0; i < total; ++i) {
+  for (; i < total; ++i) {
     const char c = i < text.size() ? text[i] : '=';
     if (c == '=') {
       if (group >= 2 && group + ++pads >= 4) return out;  // the group is complete: stop here

@@ -81,17 +81,21 @@ struct LoadsOptions {
       throw EncodeError("JSON text for Django signing must be ASCII (use \\uXXXX escapes)");
     }
   }
-  std::string payload;
-  if (compress) {
-    std::string z = zlib_compress(json);
-    // Django keeps the compressed form only if len(z) < len(json) - 1.
-    if (z.size() + 1 < json.size()) {
-      payload = '.';
-      payload += b64_encode(z);
-    }
-  }
-  if (payload.empty()) payload = b64_encode(json);
-  return now ? signer.sign(payload, *now) : signer.sign(payload);
+  // The payload is encoded straight into the output, which the signer then completes: one
+  // allocation for the whole signed value.
+  std::string z;
+  // Django keeps the compressed form only if len(z) < len(json) - 1.
+  if (compress) z = zlib_compress(json);
+  const bool compressed = compress && z.size() + 1 < json.size();
+  const std::string_view bytes = compressed ? std::string_view(z) : json;
+  const std::size_t encoded = b64_encoded_size(bytes.size());
+  std::string out;
+  out.reserve(1 + encoded + 2 * signer.sep().size() + 12 + Signer::signature_size);
+  if (compressed) out += '.';
+  out.resize(out.size() + encoded);
+  b64_encode_to(crypto::as_bytes(bytes), out.data() + (compressed ? 1 : 0));
+  signer.sign_in_place(out, detail::python_int_time(now ? *now : signer.clock().now()));
+  return out;
 }
 
 /// Django's dumps(value, compress=compress) with the signer's key and salt.
@@ -106,9 +110,9 @@ struct LoadsOptions {
                                                  std::optional<double> max_age = std::nullopt,
                                                  std::optional<TimePoint> now = std::nullopt,
                                                  const PayloadLimits& limits = {}) {
-  const std::string payload = now ? signer.unsign(text, max_age, *now) : signer.unsign(text, max_age);
+  const std::string_view payload = signer.unsign_view(text, max_age, now ? *now : signer.clock().now());
   const bool compressed = !payload.empty() && payload.front() == '.';
-  std::string bytes = b64_decode(compressed ? std::string_view(payload).substr(1) : std::string_view(payload));
+  std::string bytes = b64_decode(compressed ? payload.substr(1) : payload);
   if (compressed) bytes = zlib_decompress(bytes, limits.max_decompressed_size);
   return bytes;
 }

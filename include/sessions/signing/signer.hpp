@@ -24,6 +24,7 @@
 // keyed HMAC contexts (crypto::SharedHmacSha256), so one signer can serve all threads and signing
 // costs no key setup. Movable, not copyable.
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -31,6 +32,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "../clock.hpp"
@@ -93,26 +95,43 @@ class Signer {
                   std::string_view sep = default_separator)
       : Signer(key, salt, fallback_keys, sep, signer_default_salt) {}
 
+  /// The length of a signature: base64 of an HMAC-SHA256, unpadded.
+  static constexpr std::size_t signature_size = 43;
+
   /// The signature of `value` under the main key (43 characters).
-  [[nodiscard]] std::string signature(std::string_view value) const { return signature_with(0, value); }
+  [[nodiscard]] std::string signature(std::string_view value) const {
+    const Signature sig = signature_with(0, value);
+    return std::string(sig.data(), sig.size());
+  }
 
   /// `value + sep + signature(value)`.
   [[nodiscard]] std::string sign(std::string_view value) const {
     std::string out;
-    out.reserve(value.size() + sep_.size() + 43);
-    out.append(value).append(sep_).append(signature(value));
+    out.reserve(value.size() + sep_.size() + signature_size);
+    out.append(value);
+    sign_in_place(out);
     return out;
+  }
+
+  /// Appends `sep + signature(text)` to `text`: sign() without a copy of the value.
+  void sign_in_place(std::string& text) const {
+    const Signature sig = signature_with(0, text);
+    text.append(sep_).append(sig.data(), sig.size());
   }
 
   /// The value part of `signed_value` if its signature verifies under the main key or a fallback
   /// key; BadSignature otherwise (also when there is no separator at all).
-  [[nodiscard]] std::string unsign(std::string_view signed_value) const {
+  [[nodiscard]] std::string unsign(std::string_view signed_value) const { return std::string(unsign_view(signed_value)); }
+
+  /// As unsign(), the value returned as a view into `signed_value` (no copy).
+  [[nodiscard]] std::string_view unsign_view(std::string_view signed_value) const {
     const std::size_t at = signed_value.rfind(sep_);
     if (at == std::string_view::npos) throw BadSignature("No \"" + sep_ + "\" found in value");
     const std::string_view value = signed_value.substr(0, at);
     const std::string_view sig = signed_value.substr(at + sep_.size());
     for (std::size_t k = 0; k < keys_.size(); ++k) {
-      if (crypto::constant_time_equal(sig, signature_with(k, value))) return std::string(value);
+      const Signature expected = signature_with(k, value);
+      if (crypto::constant_time_equal(sig, std::string_view(expected.data(), expected.size()))) return value;
     }
     throw BadSignature("Signature does not match");
   }
@@ -136,9 +155,16 @@ class Signer {
     for (const std::string& fallback : fallback_keys) keys_.push_back(detail::salted_hmac_key(salt_, fallback));
   }
 
-  [[nodiscard]] std::string signature_with(std::size_t key_index, std::string_view value) const {
+  using Signature = std::array<char, signature_size>;
+
+  // Computed into a fixed array: a signature is 43 characters, over std::string's inline
+  // capacity, and signing or verifying a cookie should not allocate for it.
+  [[nodiscard]] Signature signature_with(std::size_t key_index, std::string_view value) const {
     const crypto::Sha256Digest mac = keys_[key_index].mac(value);
-    return b64_encode(crypto::ByteView(mac));
+    static_assert(b64_encoded_size(std::tuple_size_v<crypto::Sha256Digest>) == signature_size);
+    Signature out{};
+    b64_encode_to(crypto::ByteView(mac), out.data());
+    return out;
   }
 
  private:
@@ -167,10 +193,17 @@ class TimestampSigner {
   }
   /// Signs with an explicit Unix timestamp in seconds.
   [[nodiscard]] std::string sign(std::string_view value, std::int64_t unix_timestamp) const {
-    std::string stamped;
-    stamped.reserve(value.size() + 2 * signer_.sep().size() + 8);
-    stamped.append(value).append(signer_.sep()).append(b62_encode(unix_timestamp));
-    return signer_.sign(stamped);
+    std::string out;
+    out.reserve(value.size() + 2 * signer_.sep().size() + 12 + Signer::signature_size);
+    out.append(value);
+    sign_in_place(out, unix_timestamp);
+    return out;
+  }
+  /// Appends `sep + timestamp + sep + signature` to `text` (which holds the value): sign()
+  /// without a copy of the value, for a caller that built the value in its output buffer.
+  void sign_in_place(std::string& text, std::int64_t unix_timestamp) const {
+    text.append(signer_.sep()).append(b62_encode(unix_timestamp));
+    signer_.sign_in_place(text);
   }
 
   /// The value of `signed_value`, checking its signature and, when `max_age` (seconds) is given,
@@ -183,10 +216,15 @@ class TimestampSigner {
     return unsign(signed_value, max_age, clock_.now());
   }
   [[nodiscard]] std::string unsign(std::string_view signed_value, std::optional<double> max_age, TimePoint now) const {
-    std::string value = signer_.unsign(signed_value);
+    return std::string(unsign_view(signed_value, max_age, now));
+  }
+  /// As unsign(), the value returned as a view into `signed_value` (no copy).
+  [[nodiscard]] std::string_view unsign_view(std::string_view signed_value, std::optional<double> max_age,
+                                             TimePoint now) const {
+    std::string_view value = signer_.unsign_view(signed_value);
     const std::size_t at = value.rfind(signer_.sep());
-    if (at == std::string::npos) throw MalformedSignedData("signed value has no timestamp");
-    const std::string_view stamp = std::string_view(value).substr(at + signer_.sep().size());
+    if (at == std::string_view::npos) throw MalformedSignedData("signed value has no timestamp");
+    const std::string_view stamp = value.substr(at + signer_.sep().size());
     const double timestamp = detail::b62_decode_approx(stamp);  // validates even without max_age
     if (max_age) {
       if (std::isinf(timestamp)) throw MalformedSignedData("signature timestamp out of range");
@@ -200,8 +238,7 @@ class TimestampSigner {
         throw SignatureExpired(why);
       }
     }
-    value.resize(at);
-    return value;
+    return value.substr(0, at);
   }
   template <class Rep, class Period>
   [[nodiscard]] std::string unsign(std::string_view signed_value, std::chrono::duration<Rep, Period> max_age) const {

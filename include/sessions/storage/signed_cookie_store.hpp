@@ -21,6 +21,7 @@
 // (Options::verified_cache_bytes, verified_cache_max_entry_bytes), and a cookie's parsed data by
 // Options::max_decoded_bytes, since a short cookie can inflate to a large value.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,14 @@ namespace detail {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
          c == ':' || c == '.';
 }
+
+/// is_signed_value_char as a table: accepts() runs it over every byte of every cookie, and a
+/// lookup costs a third of the comparisons.
+inline constexpr std::array<bool, 256> signed_value_chars = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = is_signed_value_char(static_cast<char>(c));
+  return t;
+}();
 
 /// The signing timestamp (Unix seconds) of a value that already verified: `payload:timestamp:signature`.
 [[nodiscard]] inline std::int64_t signed_value_timestamp(std::string_view value) {
@@ -176,7 +185,7 @@ class SignedCookieStore {
   [[nodiscard]] bool accepts(std::string_view value) const noexcept {
     if (value.size() > cookie::kMaxSetCookieBytes) return false;
     for (const char c : value) {
-      if (!detail::is_signed_value_char(c)) return false;
+      if (!detail::signed_value_chars[static_cast<unsigned char>(c)]) return false;
     }
     return true;
   }
