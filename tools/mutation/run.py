@@ -146,7 +146,7 @@ def first_failure(output: str) -> str:
                 if re.fullmatch(r"-{20,}", follow):
                     break
                 names.append(follow.strip())
-            return " / ".join(names)
+            return " ".join(names)
     return ""
 
 
