@@ -197,6 +197,9 @@ def try_mutant(m: Mutant, work: Path, pch: Path, baseline: bool, repeat: int) ->
     detail = ""
     for _ in range(repeat):
         rc, out = run_tests(m, scratch / "tests", scratch)
+        if "No test cases matched" in out or re.search(r"^test cases: +0 ", out, re.M):
+            # A filter that selects nothing tests nothing: an error in the mutant, never a pass.
+            return Outcome(m, "error", f"its test filter {m.args} selects no test", time.monotonic() - start)
         if rc == -999:
             kills += 1
             detail = detail or f"timeout after {RUN_TIMEOUT} s"
