@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/catch.hpp"
 #include "support/fixtures.hpp"
 
 namespace fault_test {
@@ -109,6 +110,16 @@ FlipCounts flip_stored_bytes(Store& store, std::function<std::string(const std::
     counts.problems.push_back(std::string("the save after the corruption threw: ") + e.what());
   }
   return counts;
+}
+
+/// The documented result for every flip: at least 300 of them, each an empty session and a log line.
+inline void check_every_flip_detected(const FlipCounts& counts) {
+  for (const auto& p : counts.problems) UNSCOPED_INFO(p);
+  INFO(counts.flips << " flips: " << counts.empty_and_logged << " empty and logged, " << counts.unchanged
+                    << " unchanged, " << counts.wrong << " wrong, " << counts.thrown << " thrown");
+  CHECK(counts.flips >= 300);
+  CHECK(counts.empty_and_logged == counts.flips);
+  CHECK(counts.problems.empty());
 }
 
 }  // namespace fault_test
