@@ -36,7 +36,7 @@ PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-1
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 # `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
 # builds everything with clang++-14 -Werror too, so it would only repeat that build.
-STAGES=(amalgamate optimised gcc sanitize tsan fuzz meson)
+STAGES=(amalgamate optimised gcc sanitize tsan fuzz meson mutation)
 declare -A HINTS=(
   [amalgamate]="run python3 tools/amalgamate.py and commit single_include/"
   [optimised]="headers at -O2 -Werror (sessions_header_check): every Session instantiated, with g++ and clang++-14; one TU per header with g++"
@@ -46,6 +46,7 @@ declare -A HINTS=(
   [tsan]="clang++-14 -Werror build with ThreadSanitizer (SESSIONS_SANITIZE=thread), then ctest"
   [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (60) over a copy of its seed corpus"
   [meson]="meson build of the unit tests with -Dwerror=true, then meson test"
+  [mutation]="mutants of tools/mutation/mutants.toml, each applied to a scratch copy of include/ and run against its test files; every one must be killed (tools/mutation/run.py --only <id> to retry one)"
 )
 
 say() { printf '==> %s\n' "$*"; }
@@ -221,6 +222,16 @@ stage_meson() {
   fi
   meson compile -C "$dir" -j "$JOBS"
   meson test -C "$dir" --print-errorlogs --num-processes "$JOBS"
+}
+
+# Breaks the library on purpose, one mutant of tools/mutation/mutants.toml at a time (a snippet of
+# a header replaced in a scratch copy of include/), compiles only the test files listed for it and
+# runs them; the stage fails when a mutant survives, or does not apply or compile (re-anchor or fix
+# it). The server stores' tests run against throw-away servers started here for the whole stage.
+stage_mutation() {
+  local servers=(bash "$ROOT/tests/servers/redis.sh" run -- bash "$ROOT/tests/servers/memcached.sh" run --
+                 bash "$ROOT/tests/servers/postgres.sh" run --)
+  SESSIONS_MUTATION_DIR=$BUILD_ROOT/ci-mutation "${servers[@]}" python3 "$ROOT/tools/mutation/run.py" --jobs "$JOBS"
 }
 
 # ------------------------------------------------------------------------------------ plumbing

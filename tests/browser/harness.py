@@ -47,6 +47,10 @@ class Checks:
         return self.check(actual == expected, f"{what}: got {actual!r}, expected {expected!r}")
 
     def finish(self, name):
+        if not self.failures and self.passed == 0:
+            # A run that checked nothing proves nothing: a skipped scenario must not read as a pass.
+            print(f"{name}: FAILED: no check ran", flush=True)
+            return 1
         if self.failures:
             print(f"{name}: {len(self.failures)} of {self.passed + len(self.failures)} checks FAILED", flush=True)
             return 1

@@ -20,5 +20,5 @@ target_link_libraries(test_adapters PRIVATE sessions::sessions sessions_project_
 target_precompile_headers(test_adapters PRIVATE
   <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
 sessions_test_program(test_adapters)
-add_test(NAME adapters COMMAND test_adapters)
+add_test(NAME adapters COMMAND test_adapters ${SESSIONS_CATCH_ARGS})
 set_tests_properties(adapters PROPERTIES LABELS "unit;adapters" TIMEOUT 120)

@@ -65,13 +65,13 @@ set(_sessions_memcached_harness bash "${_sessions_servers_dir}/memcached.sh" run
 
 if(SESSIONS_WITH_REDIS)
   _sessions_cache_test_part(redis sessions::redis)
-  add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis>)
+  add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(redis PROPERTIES LABELS "unit;redis" TIMEOUT 600)
 endif()
 
 if(SESSIONS_WITH_MEMCACHED)
   _sessions_cache_test_part(memcached sessions::memcached)
-  add_test(NAME memcached COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached>)
+  add_test(NAME memcached COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(memcached PROPERTIES LABELS "unit;memcached" TIMEOUT 600)
 endif()
 
@@ -89,5 +89,5 @@ _sessions_cache_test_part(cached ${_cached_libs})
 target_compile_definitions(test_cached PRIVATE
   SESSIONS_TEST_WITH_REDIS=$<BOOL:${SESSIONS_WITH_REDIS}>
   SESSIONS_TEST_WITH_MEMCACHED=$<BOOL:${SESSIONS_WITH_MEMCACHED}>)
-add_test(NAME cached COMMAND ${_cached_harness} $<TARGET_FILE:test_cached>)
+add_test(NAME cached COMMAND ${_cached_harness} $<TARGET_FILE:test_cached> ${SESSIONS_CATCH_ARGS})
 set_tests_properties(cached PROPERTIES LABELS "unit;cached" TIMEOUT 600)

@@ -29,13 +29,13 @@ endfunction()
 
 if(SESSIONS_WITH_SQLITE)
   _sessions_sql_test_part(sqlite)
-  add_test(NAME sqlite COMMAND test_sqlite)
+  add_test(NAME sqlite COMMAND test_sqlite ${SESSIONS_CATCH_ARGS})
   set_tests_properties(sqlite PROPERTIES LABELS "unit;sqlite")
 endif()
 
 if(SESSIONS_WITH_POSTGRES)
   _sessions_sql_test_part(postgres)
-  add_test(NAME postgres COMMAND bash "${_sessions_postgres_harness}" run -- $<TARGET_FILE:test_postgres>)
+  add_test(NAME postgres COMMAND bash "${_sessions_postgres_harness}" run -- $<TARGET_FILE:test_postgres> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(postgres PROPERTIES LABELS "unit;postgres" TIMEOUT 900)
 endif()
 

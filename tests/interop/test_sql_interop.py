@@ -335,7 +335,9 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%s: %d checks passed, %d failed" % (kind, c.passed, len(c.failures)))
-    sys.exit(1 if c.failures else 0)
+    if c.passed == 0:
+        print("%s: FAILED: no check ran" % kind)  # a run that checked nothing proves nothing
+    sys.exit(1 if c.failures or c.passed == 0 else 0)
 
 
 if __name__ == "__main__":

@@ -416,7 +416,9 @@ def main(argv: list[str]) -> int:
     print(f"{c.passed} checks passed, {len(c.failures)} failed, {len(c.warnings)} warning(s)")
     for failure in c.failures:
         print(f"FAILED: {failure}", file=sys.stderr)
-    return 1 if c.failures else 0
+    if c.passed == 0:
+        print("FAILED: no check ran", file=sys.stderr)  # a run that checked nothing proves nothing
+    return 1 if c.failures or c.passed == 0 else 0
 
 
 if __name__ == "__main__":

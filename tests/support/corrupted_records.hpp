@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/catch.hpp"
 #include "support/fixtures.hpp"
 
 namespace fault_test {
@@ -30,13 +31,14 @@ struct FlipCounts {
 };
 
 /// Writes a session with known data through `store`, then for each byte of the stored record from
-/// `first_byte` on (at most `max_positions` of them, spread evenly) and each of three bit masks,
+/// `first_byte` on (at most `max_positions` of them, spread evenly) and each bit mask of `masks`,
 /// writes the flipped record with `write_raw(key, bytes)` and opens the session. `read_raw(key)`
 /// gives the stored bytes.
 template <class Store>
 FlipCounts flip_stored_bytes(Store& store, std::function<std::string(const std::string&)> read_raw,
                              std::function<void(const std::string&, const std::string&)> write_raw,
-                             std::size_t first_byte = 0, std::size_t max_positions = 120) {
+                             std::size_t first_byte = 0, std::size_t max_positions = 120,
+                             std::vector<unsigned char> masks = {0x01, 0x20, 0x80}) {
   using SessionT = sessions::Session<Store, sessions::DjangoSignedSerializer>;
   test_support::LogCapture log;
   sessions::Settings settings;
@@ -56,9 +58,9 @@ FlipCounts flip_stored_bytes(Store& store, std::function<std::string(const std::
   const std::size_t positions = original.size() > first_byte ? original.size() - first_byte : 0;
   const std::size_t step = positions > max_positions ? positions / max_positions : 1;
   for (std::size_t i = first_byte; i < original.size(); i += step) {
-    for (const int mask : {0x01, 0x20, 0x80}) {
+    for (const unsigned char mask : masks) {
       std::string bad = original;
-      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ static_cast<unsigned char>(mask));
+      bad[i] = static_cast<char>(static_cast<unsigned char>(bad[i]) ^ mask);
       write_raw(key, bad);
       const std::size_t lines_before = [&] {
         std::lock_guard lock(log.mutex);
@@ -108,6 +110,16 @@ FlipCounts flip_stored_bytes(Store& store, std::function<std::string(const std::
     counts.problems.push_back(std::string("the save after the corruption threw: ") + e.what());
   }
   return counts;
+}
+
+/// The documented result for every flip: at least 300 of them, each an empty session and a log line.
+inline void check_every_flip_detected(const FlipCounts& counts) {
+  for (const auto& p : counts.problems) UNSCOPED_INFO(p);
+  INFO(counts.flips << " flips: " << counts.empty_and_logged << " empty and logged, " << counts.unchanged
+                    << " unchanged, " << counts.wrong << " wrong, " << counts.thrown << " thrown");
+  CHECK(counts.flips >= 300);
+  CHECK(counts.empty_and_logged == counts.flips);
+  CHECK(counts.problems.empty());
 }
 
 }  // namespace fault_test

@@ -51,7 +51,7 @@ struct OutagePlan {
 };
 
 /// Runs the plan over `store` and checks what holds for every store (see the file comment);
-/// returns the counts for the test's own checks (lost records, SessionInterrupted).
+/// returns the counts for the test's own checks (acknowledged writes lost, SessionInterrupted).
 template <class Store>
 typename RequestLoad<Store>::Counts run_outages(Store& store, const sessions::Settings& settings,
                                                 const OutagePlan& plan) {
@@ -68,7 +68,8 @@ typename RequestLoad<Store>::Counts run_outages(Store& store, const sessions::Se
   load.stop();
 
   const auto counts = load.counts();
-  INFO("ok " << counts.ok << " (" << ok_before << " before the first outage), StorageError "
+  INFO("ok " << counts.ok << " (" << ok_before << " before the first outage), acknowledged but lost "
+             << counts.lost_acknowledged << ", StorageError "
              << counts.storage_errors << ", interrupted " << counts.interrupted << ", other " << counts.other
              << ", slowest " << load.slowest().count() << " ms; sample: " << load.sample_storage_error());
   for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
@@ -76,6 +77,10 @@ typename RequestLoad<Store>::Counts run_outages(Store& store, const sessions::Se
   CHECK(counts.storage_errors >= plan.outages);  // every outage was met
   CHECK(counts.ok > 0);
   CHECK(load.slowest() < plan.slowest_limit);
+  // Every thread succeeded after the last outage and nothing failed since: each one's last
+  // acknowledged write must read back, whatever the outage cost before it.
+  CHECK(load.threads_with_acknowledged_writes() == plan.threads);
+  CHECK(load.unreadable_last_writes(settings) == 0);
   return counts;
 }
 

@@ -51,6 +51,9 @@ class RequestLoad {
     long storage_errors = 0;  // sessions::StorageError (typed: what a failing store must give)
     long interrupted = 0;     // sessions::SessionInterrupted (the record vanished under the request)
     long other = 0;           // anything else: always a bug
+    /// Requests that found less than their thread's last acknowledged write of the same session
+    /// (an older counter, or the session gone): a write the store said it made did not last.
+    long lost_acknowledged = 0;
   };
 
   /// `blob_bytes`: each request also stores a value of that many bytes (to fill a disk).
@@ -61,6 +64,7 @@ class RequestLoad {
               bool fresh_sessions = false)
       : middleware_(store, settings),
         last_ok_(static_cast<std::size_t>(threads)),
+        last_acknowledged_(static_cast<std::size_t>(threads)),
         blob_bytes_(blob_bytes),
         fresh_sessions_(fresh_sessions) {
     for (auto& t : last_ok_) t.store(Steady::time_point{}.time_since_epoch().count());
@@ -78,7 +82,24 @@ class RequestLoad {
   }
 
   [[nodiscard]] Counts counts() const {
-    return Counts{ok_.load(), storage_errors_.load(), interrupted_.load(), other_.load()};
+    return Counts{ok_.load(), storage_errors_.load(), interrupted_.load(), other_.load(), lost_acknowledged_.load()};
+  }
+  /// After stop(): how many threads' last acknowledged write cannot be read back (the counter it
+  /// wrote, or a later one, under the key its cookie names). Acknowledged means durable: a write
+  /// that answered success and then vanished made the success a lie.
+  [[nodiscard]] int unreadable_last_writes(const sessions::Settings& settings) {
+    int missing = 0;
+    for (const Acknowledged& last : last_acknowledged_) {
+      if (last.cookie.empty()) continue;
+      SessionT session(middleware_.store(), last.cookie, settings);
+      if (session.get("n", -1L) < last.n) ++missing;
+    }
+    return missing;
+  }
+  /// Threads with at least one acknowledged write (what unreadable_last_writes() checks).
+  [[nodiscard]] int threads_with_acknowledged_writes() const {
+    return static_cast<int>(std::count_if(last_acknowledged_.begin(), last_acknowledged_.end(),
+                                          [](const Acknowledged& a) { return !a.cookie.empty(); }));
   }
   /// The slowest request so far, failed or not.
   [[nodiscard]] std::chrono::milliseconds slowest() const { return std::chrono::milliseconds(slowest_ms_.load()); }
@@ -114,12 +135,15 @@ class RequestLoad {
       try {
         SessionT session = middleware_.open(cookie.empty() ? std::string() : "sessionid=" + cookie);
         const long n = session.get("n", 0L);
+        Acknowledged& acked = last_acknowledged_[static_cast<std::size_t>(index)];
+        if (!cookie.empty() && cookie == acked.cookie && n < acked.n) ++lost_acknowledged_;
         session.set("n", n + 1);
         session.set("thread", index);
         if (blob_bytes_ > 0) session.set("blob", std::string(blob_bytes_, static_cast<char>('a' + n % 26)));
         for (const auto& header : middleware_.finish(session, 200)) {
           if (header.name == "Set-Cookie") cookie = session_cookie_value(header.value);
         }
+        if (!cookie.empty()) acked = Acknowledged{cookie, n + 1};
         if (fresh_sessions_) cookie.clear();
         ++ok_;
         last_ok_[static_cast<std::size_t>(index)].store(Steady::now().time_since_epoch().count());
@@ -143,12 +167,18 @@ class RequestLoad {
     }
   }
 
+  struct Acknowledged {
+    std::string cookie;  // the session the write went to ("" before the first one)
+    long n = 0;          // the counter it wrote
+  };
+
   sessions::Middleware<SessionT> middleware_;
   std::vector<std::atomic<Steady::rep>> last_ok_;
+  std::vector<Acknowledged> last_acknowledged_;  // each thread's own entry, read after stop()
   std::size_t blob_bytes_ = 0;
   bool fresh_sessions_ = false;
   std::atomic<bool> stopping_{false};
-  std::atomic<long> ok_{0}, storage_errors_{0}, interrupted_{0}, other_{0};
+  std::atomic<long> ok_{0}, storage_errors_{0}, interrupted_{0}, other_{0}, lost_acknowledged_{0};
   std::atomic<long long> slowest_ms_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> other_messages_;

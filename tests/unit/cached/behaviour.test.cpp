@@ -20,5 +20,6 @@
 #endif
 #define SERVER_STORES BYTE_STORES
 #define SESSION_STORES SERVER_STORES
+#define STORES_WITH_A_CACHE 1  // see test_clearsessions_command
 
 #include "support/behaviour_suite.inc"

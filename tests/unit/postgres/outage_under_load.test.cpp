@@ -79,6 +79,7 @@ TEST_CASE("PostgreSQL outage under load: stop/restart cycles while requests run"
   plan.settle = 200ms;
   const auto counts = fault_test::run_outages(pg.store, pg.settings, plan);
   CHECK(counts.interrupted == 0);  // nothing is lost across a restart
+  CHECK(counts.lost_acknowledged == 0);  // every acknowledged write was there for the next request
   CHECK(pg.before.intact(pg.store, pg.settings) == 20);
 }
 
@@ -95,5 +96,6 @@ TEST_CASE("PostgreSQL outage under load: a frozen server times requests out; not
   };
   const auto counts = fault_test::run_outages(pg.store, pg.settings, plan);
   CHECK(counts.interrupted == 0);
+  CHECK(counts.lost_acknowledged == 0);  // every acknowledged write was there for the next request
   CHECK(pg.before.intact(pg.store, pg.settings) == 20);
 }

@@ -6,5 +6,6 @@
 #define BYTE_STORES sessions::RedisStore
 #define SERVER_STORES BYTE_STORES
 #define SESSION_STORES SERVER_STORES
+#define STORES_EXPIRING_ON_THEIR_OWN 1  // see test_clearsessions_command
 
 #include "support/behaviour_suite.inc"

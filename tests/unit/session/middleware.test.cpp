@@ -87,11 +87,51 @@ TEST_CASE("test_session_save_on_500 and test_session_save_on_5xx", "[middleware]
     CHECK_FALSE(session.session_key().has_value());
     CHECK(env.store.size() == 0);
   }
+}
+
+namespace {
+
+// One request that changes its session, answered with `status`: whether the session was saved
+// (a Set-Cookie naming a record that the store holds), checked both ways so that neither a save
+// without its cookie nor a cookie without its record passes.
+bool saved_with_status(int status, int no_save_status_from) {
   Env env;
-  env.settings.no_save_status_from = 501;  // Django 3.2 skipped only status 500 exactly
+  env.settings.no_save_status_from = no_save_status_from;
   SessionT session = env.middleware.open("");
   session.set("hello", "world");
-  CHECK(find_header(env.middleware.finish(session, 503), "Set-Cookie") == nullptr);
+  const auto headers = env.middleware.finish(session, status);
+  const bool cookie = find_header(headers, "Set-Cookie") != nullptr;
+  const bool stored = env.store.size() == 1;
+  CHECK(cookie == stored);
+  CHECK(find_header(headers, "Vary") != nullptr);  // accessed, saved or not
+  return cookie && stored;
+}
+
+}  // namespace
+
+TEST_CASE("the status rule on both sides of no_save_status_from: 4xx saves, the threshold and above do not",
+          "[middleware]") {
+  // The default, 500 (Django 4.2+): every 4xx saves (a form error, a 404 page), every 5xx does not.
+  CHECK(saved_with_status(200, 500));
+  CHECK(saved_with_status(302, 500));
+  CHECK(saved_with_status(400, 500));
+  CHECK(saved_with_status(404, 500));
+  CHECK(saved_with_status(499, 500));
+  CHECK_FALSE(saved_with_status(500, 500));
+  CHECK_FALSE(saved_with_status(503, 500));
+  CHECK_FALSE(saved_with_status(599, 500));
+  // 501: 500 saves now; the threshold itself and above still do not.
+  CHECK(saved_with_status(499, 501));
+  CHECK(saved_with_status(500, 501));
+  CHECK_FALSE(saved_with_status(501, 501));
+  CHECK_FALSE(saved_with_status(503, 501));
+  // 400: the threshold moves down, and 4xx stops saving.
+  CHECK(saved_with_status(399, 400));
+  CHECK_FALSE(saved_with_status(400, 400));
+  CHECK_FALSE(saved_with_status(404, 400));
+  // 600: no status an HTTP response can have stops the save.
+  CHECK(saved_with_status(500, 600));
+  CHECK(saved_with_status(599, 600));
 }
 
 TEST_CASE("test_session_update_error_redirect: a session deleted meanwhile is SessionInterrupted", "[middleware]") {

@@ -43,3 +43,18 @@ TEST_CASE("a failed or trailing-bytes decompression leaves nothing behind for th
   CHECK(zlib_compress("") == zlib_compress(""));
   CHECK(zlib_decompress(zlib_compress("")).empty());
 }
+
+TEST_CASE("the decompression limit is exact: max_output bytes pass, one more is LimitExceeded", "[zlib][limits]") {
+  for (const std::size_t limit : {std::size_t{1}, std::size_t{255}, std::size_t{256}, std::size_t{257},
+                                  std::size_t{1000}, std::size_t{4096}, std::size_t{65536}}) {
+    CAPTURE(limit);
+    const std::string at_limit(limit, 'x');
+    const std::string over(limit + 1, 'x');
+    CHECK(zlib_decompress(zlib_compress(at_limit), limit) == at_limit);
+    CHECK_THROWS_AS(zlib_decompress(zlib_compress(over), limit), sessions::LimitExceeded);
+  }
+  // The default limit, 1 MiB, on both sides.
+  const std::string mib(std::size_t{1} << 20, 'y');
+  CHECK(zlib_decompress(zlib_compress(mib)) == mib);
+  CHECK_THROWS_AS(zlib_decompress(zlib_compress(mib + "y")), sessions::LimitExceeded);
+}

@@ -114,34 +114,46 @@ void same_key_create(Store& store, const sessions::ManualClock& clock, int round
 }
 
 /// Threads keep updating one session while another removes it: after the remove no update
-/// succeeds and the record stays gone.
+/// succeeds and the record stays gone. The remove comes only once every updater has had an update
+/// through, and each updater keeps going until an update fails, so every one of them is still
+/// updating when the remove lands: the race the test names did happen (asserted, not hoped for).
 template <class Store>
 void remove_beats_update(Store& store, const sessions::ManualClock& clock) {
   const std::string key = sessions::generate_session_key();
   REQUIRE(store.create(key, "v", clock.now() + 1h));
+  constexpr int kUpdaters = kThreads - 1;
+  constexpr int kMaxUpdates = 1'000'000;  // a bound against a remove that never lands, never reached
   std::atomic<bool> removed{false};
+  std::atomic<int> running{0};  // updaters with at least one update through
+  std::atomic<int> stopped{0};  // updaters stopped by a failed update (the remove reached them)
   std::atomic<int> late_successes{0};
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads - 1; ++t) {
+  for (int t = 0; t < kUpdaters; ++t) {
     threads.emplace_back([&, t] {
       try {
-        for (int i = 0; i < 200; ++i) {
+        for (int i = 0; i < kMaxUpdates; ++i) {
           const bool was_removed = removed.load();
           const bool ok = store.update(key, "t" + std::to_string(t) + "i" + std::to_string(i), clock.now() + 1h);
           if (ok && was_removed) ++late_successes;
-          if (!ok) break;
+          if (!ok) {
+            ++stopped;
+            break;
+          }
+          if (i == 0) ++running;
         }
       } catch (...) {
         ++errors;
       }
     });
   }
-  std::this_thread::sleep_for(5ms);
+  while (running.load() < kUpdaters && errors.load() == 0 && stopped.load() == 0) std::this_thread::yield();
   store.remove(key);
   removed = true;
   for (auto& th : threads) th.join();
   CHECK(errors.load() == 0);
+  CHECK(running.load() == kUpdaters);  // every updater was updating before the remove...
+  CHECK(stopped.load() == kUpdaters);  // ...and was stopped by it, not by running out of updates
   CHECK(late_successes.load() == 0);
   CHECK_FALSE(store.exists(key));
   CHECK_FALSE(store.load(key));
