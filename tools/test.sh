@@ -26,7 +26,7 @@ BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-60}
 
-PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev libfuzzer-14-dev catch2
+PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
           libcpp-httplib-dev libboost-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
@@ -36,9 +36,10 @@ PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-1
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 # `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
 # builds everything with clang++-14 -Werror too, so it would only repeat that build.
-STAGES=(amalgamate optimised gcc sanitize tsan fuzz meson)
+STAGES=(amalgamate format optimised gcc sanitize tsan fuzz meson)
 declare -A HINTS=(
   [amalgamate]="run python3 tools/amalgamate.py and commit single_include/"
+  [format]="C++ files follow .clang-format: run tools/check_format.sh --fix, then python3 tools/amalgamate.py"
   [optimised]="headers at -O2 -Werror (sessions_header_check): every Session instantiated, with g++ and clang++-14; one TU per header with g++"
   [gcc]="g++ build with -Werror (SESSIONS_WERROR=ON), tests and examples, then ctest"
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
@@ -67,6 +68,11 @@ cmake_stage() {
 
 stage_amalgamate() {
   python3 tools/amalgamate.py --check
+}
+
+# clang-format-14 over every C++ file (tools/check_format.sh): a second or two.
+stage_format() {
+  tools/check_format.sh
 }
 
 # The optimisers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...) appear only
