@@ -26,7 +26,7 @@ BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-60}
 
-PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-14-dev libfuzzer-14-dev catch2
+PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
           libcpp-httplib-dev libboost-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
@@ -36,9 +36,10 @@ PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 libclang-rt-1
 # Cheapest first, so that the most common mistake (a stale single header) fails in a second.
 # `clang` (a plain clang++-14 -Werror build) is not in the default list: the sanitize stage
 # builds everything with clang++-14 -Werror too, so it would only repeat that build.
-STAGES=(amalgamate optimised gcc sanitize tsan fuzz meson mutation)
+STAGES=(amalgamate format optimised gcc sanitize tsan fuzz meson mutation)
 declare -A HINTS=(
   [amalgamate]="run python3 tools/amalgamate.py and commit single_include/"
+  [format]="C++ files follow .clang-format: run tools/check_format.sh --fix, then python3 tools/amalgamate.py"
   [optimised]="headers at -O2 -Werror (sessions_header_check): every Session instantiated, with g++ and clang++-14; one TU per header with g++"
   [gcc]="g++ build with -Werror (SESSIONS_WERROR=ON), tests and examples, then ctest"
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
@@ -68,6 +69,11 @@ cmake_stage() {
 
 stage_amalgamate() {
   python3 tools/amalgamate.py --check
+}
+
+# clang-format-14 over every C++ file (tools/check_format.sh): a second or two.
+stage_format() {
+  tools/check_format.sh
 }
 
 # The optimisers' flow warnings (-Wmaybe-uninitialized, -Wrestrict, -Wstringop-*, ...) appear only
@@ -115,24 +121,30 @@ stage_clang() {
 # clang++-14 with -Werror under ASan+UBSan: this is also the project's clang warnings build (the
 # separate clang stage would compile everything once more for nothing). -O1 keeps the sanitizers
 # fast enough; -g1 gives line numbers in their reports. clang's warnings do not depend on the
-# optimization level the way gcc's flow warnings do, so -Werror holds here.
+# optimization level the way gcc's flow warnings do, so -Werror holds here. As the warnings build
+# it compiles the programs of the tests it does not run (documentation snippets, interop tools),
+# but for the instruction-count program: that one is built at -O2 without the project's warnings
+# and only measured with g++ (SESSIONS_SKIP_TEST_LABELS, tests/CMakeLists.txt).
 stage_sanitize() {
   local CTEST_ARGS=(--label-exclude "$EXTERNAL_LABELS" --exclude-regex '^packaging_')
   local -x ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
   local -x UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
   cmake_stage "$BUILD_ROOT/ci-sanitize" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
     -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=address,undefined \
-    -DSESSIONS_WITH_LIBDEFLATE=ON  # the optional inflate path (gcc and meson test the zlib fallback)
+    -DSESSIONS_WITH_LIBDEFLATE=ON \
+    -DSESSIONS_SKIP_TEST_LABELS=instruction_count  # libdeflate: the optional inflate path (gcc and meson test the zlib fallback)
 }
 
 # The whole suite under ThreadSanitizer, with the sanitize stage's exclusions (and the compile-fail
 # tests, already run by both compilers). tests/tsan.supp holds suppressions for third-party code
-# only, each with its reason; a race in our code is fixed, never suppressed.
+# only, each with its reason; a race in our code is fixed, never suppressed. The programs of the
+# tests it does not run are not built either (the sanitize stage compiles them with clang++-14).
 stage_tsan() {
   local CTEST_ARGS=(--label-exclude "compile_fail|$EXTERNAL_LABELS" --exclude-regex '^packaging_')
   local -x TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:history_size=4:suppressions=$ROOT/tests/tsan.supp}
   cmake_stage "$BUILD_ROOT/ci-tsan" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE= \
-    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=thread
+    -DCMAKE_CXX_FLAGS="-O1 -g1" -DSESSIONS_WERROR=ON -DSESSIONS_SANITIZE=thread \
+    -DSESSIONS_SKIP_TEST_LABELS="$EXTERNAL_LABELS"
 }
 
 # Builds the libFuzzer targets (tests/fuzz/<name>.cpp -> fuzz_<name>, with ASan+UBSan) and runs
@@ -212,9 +224,15 @@ fuzz_one() {
   echo "$rc" >"$work/rc"
 }
 
+# The meson build files work, and build and pass the unit tests. Each program is one translation
+# unit (-Dunity=on, as in CMake: a third of the time of one compilation per file). That every test
+# file compiles on its own, which a unity build or a precompiled header can hide, is checked by
+# reading the files (tools/check_test_includes.py: Catch2, nlohmann_json and the library included
+# where they are used), in a second instead of minutes of compiling.
 stage_meson() {
   local dir=$BUILD_ROOT/ci-meson
-  local options=(-Dtests=enabled -Dwerror=true --buildtype=plain)
+  python3 tools/check_test_includes.py
+  local options=(-Dtests=enabled -Dwerror=true --buildtype=plain -Dunity=on -Dunity_size=1000)
   if [[ -d $dir/meson-private ]]; then
     meson setup --reconfigure "${options[@]}" "$dir"
   else

@@ -63,6 +63,10 @@ endif()
 
 # -------------------------------------------------------------------------------- project mode
 include_guard(GLOBAL)
+sessions_test_label_skipped(docs _sessions_docs_skipped)
+if(_sessions_docs_skipped)
+  return()
+endif()
 
 find_program(SESSIONS_DOXYGEN_EXECUTABLE doxygen)
 set(_sessions_docs_output "${CMAKE_BINARY_DIR}/docs/api")

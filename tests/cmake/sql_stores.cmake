@@ -40,7 +40,8 @@ if(SESSIONS_WITH_POSTGRES)
 endif()
 
 # Interop with Django: one helper program for both stores, driven by a Python script.
-if(SESSIONS_WITH_SQLITE OR SESSIONS_WITH_POSTGRES)
+sessions_test_label_skipped(interop _sessions_sql_interop_skipped)
+if((SESSIONS_WITH_SQLITE OR SESSIONS_WITH_POSTGRES) AND NOT _sessions_sql_interop_skipped)
   add_executable(sessions_sql_interop "${CMAKE_CURRENT_SOURCE_DIR}/interop/sql_interop.cpp")
   target_link_libraries(sessions_sql_interop PRIVATE sessions_project_options)
   if(SESSIONS_WITH_SQLITE)

@@ -19,12 +19,12 @@ using MiddlewareT = sessions::Middleware<SessionT>;
 namespace adapter = sessions::httplib_adapter;
 
 // A server with the routes of one test, listening on a free port until the end of the scope.
-class TestServer {
+class HttplibServer {
  public:
-  TestServer() = default;
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-  ~TestServer() {
+  HttplibServer() = default;
+  HttplibServer(const HttplibServer&) = delete;
+  HttplibServer& operator=(const HttplibServer&) = delete;
+  ~HttplibServer() {
     server.stop();
     if (thread_.joinable()) thread_.join();
   }
@@ -43,7 +43,7 @@ class TestServer {
   std::thread thread_;
 };
 
-std::int64_t count_visit(SessionT& session) {
+std::int64_t httplib_count_visit(SessionT& session) {
   const std::int64_t visits = session.get("num_visits", std::int64_t{0}) + 1;
   session.set("num_visits", visits);
   return visits;
@@ -54,9 +54,9 @@ std::int64_t count_visit(SessionT& session) {
 TEST_CASE("httplib adapter: the count lives in the session, with Django's cookie", "[adapters][httplib]") {
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
-  TestServer t;
+  HttplibServer t;
   t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
+    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
   }));
   const int port = t.start();
   adapters_test::Browser browser{port};
@@ -85,12 +85,12 @@ TEST_CASE("httplib adapter: the count lives in the session, with Django's cookie
 TEST_CASE("httplib adapter: Vary is merged, the handler's cookies stay", "[adapters][httplib]") {
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
-  TestServer t;
+  HttplibServer t;
   t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
     res.set_header("Vary", "Accept-Encoding");
     res.set_header("Vary", "Accept-Language");
     res.set_header("Set-Cookie", "theme=dark; Path=/");
-    res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
+    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
   }));
   t.server.Get("/already", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
     res.set_header("Vary", "cookie");
@@ -110,16 +110,16 @@ TEST_CASE("httplib adapter: Vary is merged, the handler's cookies stay", "[adapt
 TEST_CASE("httplib adapter: a 5xx response saves nothing", "[adapters][httplib]") {
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
-  TestServer t;
+  HttplibServer t;
   t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
+    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
   }));
   t.server.Get("/fail", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    (void)count_visit(session);
+    (void)httplib_count_visit(session);
     res.status = 503;  // the status is only known after the handler
   }));
   t.server.Get("/throw", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response&, SessionT& session) {
-    (void)count_visit(session);
+    (void)httplib_count_visit(session);
     throw std::runtime_error("boom");
   }));
   adapters_test::Browser browser{t.start()};
@@ -147,12 +147,12 @@ TEST_CASE("httplib adapter: a 5xx response saves nothing", "[adapters][httplib]"
 TEST_CASE("httplib adapter: a session deleted during the request answers 400", "[adapters][httplib]") {
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
-  TestServer t;
+  HttplibServer t;
   t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
+    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
   }));
   t.server.Get("/race", adapter::with_session(middleware, [&store](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    (void)count_visit(session);
+    (void)httplib_count_visit(session);
     store.remove(*session.session_key());  // a logout in another request, meanwhile
     res.set_header("Set-Cookie", "theme=dark");
     res.set_content("never sent", "text/plain");
@@ -171,7 +171,7 @@ TEST_CASE("httplib adapter: a session deleted during the request answers 400", "
 TEST_CASE("httplib adapter: a cookie naming no session is deleted", "[adapters][httplib]") {
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
-  TestServer t;
+  HttplibServer t;
   t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
     res.set_content(session.contains("num_visits") ? "known" : "unknown", "text/plain");
   }));
@@ -189,11 +189,11 @@ TEST_CASE("httplib adapter: a plain request is not secure", "[adapters][httplib]
   sessions::Settings settings;
   settings.cookie_secure_auto = true;  // Secure exactly when the request came over TLS
   const MiddlewareT middleware{store, settings};
-  TestServer t;
+  HttplibServer t;
   bool secure_seen = true;
   t.server.Get("/", adapter::with_session(middleware, [&](const httplib::Request& req, httplib::Response& res, SessionT& session) {
     secure_seen = adapter::is_secure(req) || MiddlewareT::request_secure(session);
-    res.set_content("Visits: " + std::to_string(count_visit(session)), "text/plain");
+    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
   }));
   adapters_test::Browser browser{t.start()};
   const adapters_test::Reply reply = browser.get("/");

@@ -23,9 +23,9 @@ using sessions::cookie::SetCookie;
 
 namespace {
 
-TimePoint at(std::int64_t unix_seconds) { return TimePoint{std::chrono::seconds{unix_seconds}}; }
+TimePoint unix_at(std::int64_t unix_seconds) { return TimePoint{std::chrono::seconds{unix_seconds}}; }
 
-const TimePoint kNow = at(1'700'000'000);  // Tue, 14 Nov 2023 22:13:20 GMT
+const TimePoint kNow = unix_at(1'700'000'000);  // Tue, 14 Nov 2023 22:13:20 GMT
 
 SetCookie plain(std::string name, std::string value) {
   SetCookie c;
@@ -81,7 +81,7 @@ TEST_CASE("deletion is byte for byte Django's", "[cookie][set_cookie][django]") 
 TEST_CASE("a session cookie is byte for byte Django's", "[cookie][set_cookie][django]") {
   SetCookie c = plain("sid", "abc");
   c.max_age = std::chrono::seconds{1'209'600};
-  c.expires = at(1'701'209'600);
+  c.expires = unix_at(1'701'209'600);
   c.domain = ".example.local";
   c.path = "/app/";
   c.secure = true;
@@ -309,9 +309,9 @@ TEST_CASE("lifetimes are capped at 400 days", "[cookie][set_cookie][cap]") {
     SetCookie c = plain("sid", "v");
     c.expires = kNow + seconds{1000LL * 86'400};
     CHECK(build_set_cookie(c, kNow) == "sid=v; expires=Wed, 18 Dec 2024 22:13:20 GMT; Path=/");
-    c.expires = at(1'701'209'600);
+    c.expires = unix_at(1'701'209'600);
     CHECK(build_set_cookie(c, kNow) == "sid=v; expires=Tue, 28 Nov 2023 22:13:20 GMT; Path=/");
-    c.expires = at(0);
+    c.expires = unix_at(0);
     CHECK(build_set_cookie(c, kNow) == "sid=v; expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/");
   }
   SECTION("a negative Max-Age is written as 0") {

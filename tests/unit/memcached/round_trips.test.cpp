@@ -33,7 +33,7 @@ struct Counter {
   }
 };
 
-struct Env : test_support::StoreFixture<sessions::MemcachedStore> {
+struct RoundTripEnv : test_support::StoreFixture<sessions::MemcachedStore> {
   using SessionT = sessions::Session<sessions::MemcachedStore>;
   sessions::Middleware<SessionT> middleware{store, settings};
 
@@ -49,7 +49,7 @@ struct Env : test_support::StoreFixture<sessions::MemcachedStore> {
 
 TEST_CASE("MemcachedStore round trips: one command per load, one per save, none for a read-only session",
           "[memcached][round_trips]") {
-  Env env;
+  RoundTripEnv env;
   Counter counter;
 
   const std::string key = env.request("", [](auto& s) { s.set("cart", Data{1, 2}); });

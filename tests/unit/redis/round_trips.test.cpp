@@ -13,7 +13,7 @@ using Commands = std::map<std::string, long long>;
 using sessions::Data;
 
 namespace {
-struct Env : test_support::StoreFixture<sessions::RedisStore> {
+struct RoundTripEnv : test_support::StoreFixture<sessions::RedisStore> {
   using SessionT = sessions::Session<sessions::RedisStore>;
   sessions::Middleware<SessionT> middleware{store, settings};
 
@@ -30,7 +30,7 @@ struct Env : test_support::StoreFixture<sessions::RedisStore> {
 
 TEST_CASE("RedisStore round trips: one command per load, one per save, none for a read-only session",
           "[redis][round_trips]") {
-  Env env;
+  RoundTripEnv env;
   env.store.ping();  // the connection is open before counting
   redis_test::CommandCounter counter;
 
@@ -78,7 +78,7 @@ TEST_CASE("RedisStore round trips: one command per load, one per save, none for 
 }
 
 TEST_CASE("RedisStore round trips: exists is one GETRANGE", "[redis][round_trips]") {
-  Env env;
+  RoundTripEnv env;
   env.store.ping();
   redis_test::CommandCounter counter;
   CHECK_FALSE(env.store.exists("abcdefghijklmnopqrstuvwxyz012345"));

@@ -17,8 +17,8 @@ using sessions::signing::Signer;
 using sessions::signing::TimestampSigner;
 
 namespace {
-constexpr std::int64_t T = 1'700'000'000;
-TimePoint at(double seconds) {
+constexpr std::int64_t kSignerNow = 1'700'000'000;
+TimePoint signer_at(double seconds) {
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(seconds)));
 }
 }  // namespace
@@ -37,19 +37,19 @@ TEST_CASE("signer: Django's Signer output", "[signing][signer]") {
 TEST_CASE("signer: Django's TimestampSigner output", "[signing][signer]") {
   const TimestampSigner signer("secret");
   CHECK(signer.salt() == "django.core.signing.TimestampSigner");
-  CHECK(signer.sign("hello", T) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
-  CHECK(signer.sign("hello", at(T + 0.999)) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
-  CHECK(TimestampSigner("secret", "pepper").sign("hello", T) ==
+  CHECK(signer.sign("hello", kSignerNow) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
+  CHECK(signer.sign("hello", signer_at(kSignerNow + 0.999)) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
+  CHECK(TimestampSigner("secret", "pepper").sign("hello", kSignerNow) ==
         "hello:1r31eq:eMJPiAhl_NEWZHijpZKXlpUkJbve5C-jN0zXdLJf444");
   CHECK(signer.unsign("hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q") == "hello");
 }
 
 TEST_CASE("signer: the clock decides the timestamp and the age", "[signing][signer]") {
-  sessions::ManualClock manual(at(T));
+  sessions::ManualClock manual(signer_at(kSignerNow));
   const TimestampSigner signer("secret", "", {}, sessions::Clock(manual));
   CHECK(signer.timestamp() == "1r31eq");
   const std::string token = signer.sign("v");
-  CHECK(token == signer.sign("v", T));
+  CHECK(token == signer.sign("v", kSignerNow));
   manual.advance(std::chrono::seconds(10));
   CHECK(signer.unsign(token, 10.0) == "v");
   manual.advance(std::chrono::microseconds(1));
@@ -60,17 +60,17 @@ TEST_CASE("signer: the clock decides the timestamp and the age", "[signing][sign
 
 TEST_CASE("signer: max_age boundaries", "[signing][signer]") {
   const TimestampSigner signer("secret");
-  const std::string token = signer.sign("v", T);
-  CHECK(signer.unsign(token, 10.0, at(T + 10)) == "v");  // age == max_age is valid
-  CHECK_THROWS_AS(signer.unsign(token, 10.0, at(T + 10.000001)), SignatureExpired);
-  CHECK(signer.unsign(token, 0.0, at(T)) == "v");
-  CHECK_THROWS_AS(signer.unsign(token, 0.0, at(T + 0.5)), SignatureExpired);
-  CHECK_THROWS_AS(signer.unsign(token, -1.0, at(T)), SignatureExpired);  // negative max_age always expires
-  CHECK(signer.unsign(token, 10.0, at(T - 1000)) == "v");                // future timestamps are accepted
-  CHECK(signer.unsign(token, 10.5, at(T + 10.5)) == "v");
-  CHECK(signer.unsign(token, std::nullopt, at(T + 1e9)) == "v");
+  const std::string token = signer.sign("v", kSignerNow);
+  CHECK(signer.unsign(token, 10.0, signer_at(kSignerNow + 10)) == "v");  // age == max_age is valid
+  CHECK_THROWS_AS(signer.unsign(token, 10.0, signer_at(kSignerNow + 10.000001)), SignatureExpired);
+  CHECK(signer.unsign(token, 0.0, signer_at(kSignerNow)) == "v");
+  CHECK_THROWS_AS(signer.unsign(token, 0.0, signer_at(kSignerNow + 0.5)), SignatureExpired);
+  CHECK_THROWS_AS(signer.unsign(token, -1.0, signer_at(kSignerNow)), SignatureExpired);  // negative max_age always expires
+  CHECK(signer.unsign(token, 10.0, signer_at(kSignerNow - 1000)) == "v");                // future timestamps are accepted
+  CHECK(signer.unsign(token, 10.5, signer_at(kSignerNow + 10.5)) == "v");
+  CHECK(signer.unsign(token, std::nullopt, signer_at(kSignerNow + 1e9)) == "v");
   try {
-    (void)signer.unsign(token, 10.0, at(T + 11));
+    (void)signer.unsign(token, 10.0, signer_at(kSignerNow + 11));
     FAIL("expected SignatureExpired");
   } catch (const SignatureExpired& e) {
     CHECK(std::string(e.what()) == "Signature age 11.0 > 10.0 seconds");
@@ -79,7 +79,7 @@ TEST_CASE("signer: max_age boundaries", "[signing][signer]") {
 
 TEST_CASE("signer: tampering, wrong key or salt is BadSignature", "[signing][signer]") {
   const TimestampSigner signer("secret");
-  const std::string token = signer.sign("hello", T);
+  const std::string token = signer.sign("hello", kSignerNow);
   for (std::size_t i = 0; i < token.size(); ++i) {
     std::string tampered = token;
     tampered[i] = tampered[i] == 'A' ? 'B' : 'A';
@@ -106,22 +106,22 @@ TEST_CASE("signer: validly signed but without a usable timestamp", "[signing][si
   CHECK_THROWS_AS(signer.unsign(plain.sign("v:")), MalformedSignedData);
   CHECK_THROWS_AS(signer.unsign(plain.sign("v:1r31e!")), MalformedSignedData);
   CHECK(signer.unsign(plain.sign("v:-")) == "v");
-  CHECK(signer.unsign(plain.sign("v:00001r31eq"), 10.0, at(T)) == "v");
-  CHECK(signer.unsign(plain.sign("v:" + std::string(30, 'z')), 10.0, at(T)) == "v");  // far future
-  CHECK_THROWS_AS(signer.unsign(plain.sign("v:-" + std::string(30, 'z')), 10.0, at(T)), SignatureExpired);
+  CHECK(signer.unsign(plain.sign("v:00001r31eq"), 10.0, signer_at(kSignerNow)) == "v");
+  CHECK(signer.unsign(plain.sign("v:" + std::string(30, 'z')), 10.0, signer_at(kSignerNow)) == "v");  // far future
+  CHECK_THROWS_AS(signer.unsign(plain.sign("v:-" + std::string(30, 'z')), 10.0, signer_at(kSignerNow)), SignatureExpired);
   CHECK(signer.unsign(plain.sign("v:" + std::string(200, 'z'))) == "v");
-  CHECK_THROWS_AS(signer.unsign(plain.sign("v:" + std::string(200, 'z')), 10.0, at(T)), MalformedSignedData);
+  CHECK_THROWS_AS(signer.unsign(plain.sign("v:" + std::string(200, 'z')), 10.0, signer_at(kSignerNow)), MalformedSignedData);
 }
 
 TEST_CASE("signer: fallback keys verify in order but never sign", "[signing][signer]") {
   const std::vector<std::string> fallbacks{"older", "old"};
   const TimestampSigner old_signer("old");
   const TimestampSigner rotated("new", "", fallbacks);
-  const std::string old_token = old_signer.sign("v", T);
+  const std::string old_token = old_signer.sign("v", kSignerNow);
   CHECK(rotated.unsign(old_token) == "v");
   CHECK_THROWS_AS(TimestampSigner("new").unsign(old_token), BadSignature);
-  CHECK(rotated.sign("v", T) == TimestampSigner("new").sign("v", T));
-  CHECK_THROWS_AS(rotated.unsign(old_token, 5.0, at(T + 6)), SignatureExpired);
+  CHECK(rotated.sign("v", kSignerNow) == TimestampSigner("new").sign("v", kSignerNow));
+  CHECK_THROWS_AS(rotated.unsign(old_token, 5.0, signer_at(kSignerNow + 6)), SignatureExpired);
   CHECK(rotated.signer().key_count() == 3);
   const Signer plain("new", "", fallbacks);
   CHECK(plain.unsign(Signer("older").sign("x")) == "x");
@@ -144,23 +144,23 @@ TEST_CASE("signer: configuration errors", "[signing][signer]") {
 TEST_CASE("signer: python_time matches CPython's float conversion", "[signing][signer]") {
   using sessions::signing::detail::python_int_time;
   using sessions::signing::detail::python_time;
-  CHECK(python_time(at(T)) == 1'700'000'000.0);
-  CHECK(python_time(at(T + 0.5)) == 1'700'000'000.5);
-  CHECK(python_int_time(at(T + 0.999999)) == T);
+  CHECK(python_time(signer_at(kSignerNow)) == 1'700'000'000.0);
+  CHECK(python_time(signer_at(kSignerNow + 0.5)) == 1'700'000'000.5);
+  CHECK(python_int_time(signer_at(kSignerNow + 0.999999)) == kSignerNow);
   CHECK(python_int_time(TimePoint(std::chrono::nanoseconds(-5'500'000'000))) == -5);  // int() truncates
   // One nanosecond below a whole second rounds up as a double, as time.time() does.
-  CHECK(python_int_time(TimePoint(std::chrono::nanoseconds(T * 1'000'000'000 - 1))) == T);
+  CHECK(python_int_time(TimePoint(std::chrono::nanoseconds(kSignerNow * 1'000'000'000 - 1))) == kSignerNow);
 }
 
 TEST_CASE("signer: one signer used from many threads", "[signing][signer]") {
   const TimestampSigner signer("secret");
-  const std::string expected = signer.sign("value", T);
+  const std::string expected = signer.sign("value", kSignerNow);
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {
-        if (signer.sign("value", T) != expected || signer.unsign(expected) != "value") ++wrong;
+        if (signer.sign("value", kSignerNow) != expected || signer.unsign(expected) != "value") ++wrong;
       }
     });
   }
