@@ -539,7 +539,7 @@ class MemcachedStore {
   // `MemcachedStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
                                     const std::string& what) const {
-    return detail::key_value::message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
+    return detail::store_message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
   }
 
   Options options_;

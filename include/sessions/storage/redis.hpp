@@ -609,7 +609,7 @@ class RedisStore {
   }
 
   [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
-    return detail::key_value::message("RedisStore", op, server_, key, what);
+    return detail::store_message("RedisStore", op, server_, key, what);
   }
 
   [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {

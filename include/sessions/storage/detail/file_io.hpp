@@ -23,6 +23,7 @@
 #include "../../clock.hpp"
 #include "../../errors.hpp"
 #include "../../session_key.hpp"
+#include "store_options.hpp"
 
 namespace sessions {
 
@@ -147,6 +148,67 @@ class ScratchFile {
   std::string path_;
 };
 
+/// Reads all of `fd` into `out`, at most `limit` bytes (`size_hint`: what fstat said). 0 when
+/// read, -1 when the file holds more than `limit`, else read(2)'s errno.
+[[nodiscard]] inline int read_bounded(int fd, std::size_t size_hint, std::size_t limit, std::string& out) {
+  out.resize(size_hint + 1);  // one spare byte notices a file that grew
+  std::size_t len = 0;
+  for (;;) {
+    if (len == out.size()) {
+      if (len > limit) return -1;
+      out.resize(std::min(out.size() * 2, limit + 1));
+    }
+    const ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      return err;
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+    if (len > limit) return -1;
+  }
+  out.resize(len);
+  return 0;
+}
+
+/// Writes all of `bytes` to `fd`: 0, or write(2)'s errno (EIO when it wrote nothing).
+[[nodiscard]] inline int write_all(int fd, std::string_view bytes) noexcept {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      return err;
+    }
+    if (n == 0) return EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+/// Publishes `from` as `to` unless `to` exists: 0, EEXIST, or another errno. link(2) first; where
+/// the file system has no hard links, renameat2(RENAME_NOREPLACE) (then `consumed` is set).
+[[nodiscard]] inline int publish_noreplace(const std::string& from, const std::string& to, bool& consumed) noexcept {
+  if (::link(from.c_str(), to.c_str()) == 0) return 0;
+  const int err = errno;
+  if (err != EPERM && err != EOPNOTSUPP && err != ENOSYS) return err;
+  if (rename2(from.c_str(), to.c_str(), kRenameNoReplace) == 0) {
+    consumed = true;
+    return 0;
+  }
+  const int err2 = errno;
+  return unsupported(err2) ? err : err2;
+}
+
+/// UTIME_OMIT for futimens's access time: only the mtime carries meaning.
+[[nodiscard]] constexpr timespec omit_time() noexcept {
+  timespec ts{};
+  ts.tv_nsec = UTIME_OMIT;
+  return ts;
+}
+
 /// `rest` (a directory entry name after the cookie-name prefix) is `<valid key>_out_<suffix>` or
 /// `<valid key>_old_<suffix>`: a temporary file of ours, or of Django (whose suffix is mkstemp's
 /// eight characters of [a-z0-9_]).
@@ -175,16 +237,18 @@ class ScratchFile {
 /// Going on unlocked would let two replacements interleave, which the design rules out.
 class DirectoryLock {
  public:
-  /// `what` names the store and operation for the error message ("FileStore::create").
-  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const std::string& what)
+  /// `op` and `directory` name the operation and the store's directory in error messages.
+  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const char* op,
+                const std::string& directory)
       : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600)) {
+    const auto message = [&](const std::string& what) { return store_message("FileStore", op, directory, {}, what); };
     if (fd_.get() < 0) {
       const int err = errno;
-      throw StorageError(what + ": cannot open the lock file " + path + ": " + errno_text(err));
+      throw StorageError(message("cannot open the lock file " + path + ": " + errno_text(err)));
     }
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw StorageError(what + ": the lock file " + path + " is not a regular file");
+      throw StorageError(message("the lock file " + path + " is not a regular file"));
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto pause = std::chrono::microseconds{100};
@@ -192,11 +256,11 @@ class DirectoryLock {
       if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
       const int err = errno;
       if (err == EINTR) continue;
-      if (err != EWOULDBLOCK) throw StorageError(what + ": cannot lock " + path + ": " + errno_text(err));
+      if (err != EWOULDBLOCK) throw StorageError(message("cannot lock " + path + ": " + errno_text(err)));
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        throw StorageTimeout(what + ": the lock file " + path + " is still held by another process after " +
-                             std::to_string(timeout.count()) + " ms (Options::timeout)");
+        throw StorageTimeout(message("the lock file " + path + " is still held by another process after " +
+                                     std::to_string(timeout.count()) + " ms (Options::lock_timeout)"));
       }
       // flock has no timed form: poll with a growing pause, never sleeping past the deadline.
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));

@@ -57,25 +57,6 @@ struct CommonOptions {
   return out;
 }
 
-/// `Store::op: what (server, session abcd...)`: the stores' error format (docs/writing-policies.md).
-[[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
-                                         std::string_view key, std::string_view what) {
-  std::string out(store);
-  out += "::";
-  out += op;
-  out += ": ";
-  out += what;
-  out += " (";
-  out += server;
-  if (!key.empty()) {
-    out += ", session ";
-    out += loggable_key_prefix(key);
-    out += "...";
-  }
-  out += ')';
-  return out;
-}
-
 /// The live record a stored value holds: nullopt when it has expired by `now`, or when it is not a
 /// value of these stores (logged as a warning, then treated as absent: another program may share
 /// the server and the prefix).
