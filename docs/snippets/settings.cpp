@@ -28,7 +28,7 @@ int main() {
   settings.file_path = std::filesystem::temp_directory_path();  // SESSION_FILE_PATH
   settings.no_save_status_from = 500;                 // Django 4.2+: no save on any 5xx
 
-  sessions::FileStore store{settings};                // one per application, thread-safe
+  sessions::FileStore store{sessions::FileStore::options_from_settings(settings)};  // one per application
   const sessions::Middleware<SessionT> middleware{store, settings};  // settings outlive both
 
   SessionT session = middleware.open("");             // a request without a session cookie

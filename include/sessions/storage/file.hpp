@@ -268,7 +268,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, "create", dir_string_);
+      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, "create", dir_string_, key);
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -297,7 +297,7 @@ class FileStore {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_size("update_if", key, payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, "update_if", dir_string_);
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, "update_if", dir_string_, key);
     struct stat st {};
     detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
     if (fd.get() < 0 || !live(st, options_.clock.now())) return CasResult::missing;
@@ -389,7 +389,7 @@ class FileStore {
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_, options_.lock_timeout, "clear_expired", dir_string_);
+        lock.emplace(lock_path_, options_.lock_timeout, "clear_expired", dir_string_, std::string_view{});
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
@@ -464,7 +464,7 @@ class FileStore {
                            TimePoint now) const {
     std::optional<detail::file_store::DirectoryLock> lock;
     try {
-      lock.emplace(lock_path_, options_.lock_timeout, "load", dir_string_);
+      lock.emplace(lock_path_, options_.lock_timeout, "load", dir_string_, key);
     } catch (const StorageError& e) {
       warn("load", key, std::string("is expired but was not deleted: ") + e.what());
       return;

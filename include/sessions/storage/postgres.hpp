@@ -126,6 +126,35 @@ class Broken : public StorageError {
   return out.empty() ? "unknown error" : out;
 }
 
+/// The servers a configuration names, for messages before a connection exists: `host:port` for
+/// each host of libpq's comma-separated `host` (a port list pairs with it, one port applies to
+/// all), "(libpq's default host)" when none is named.
+[[nodiscard]] inline std::string server_list(std::string_view hosts, std::string_view ports) {
+  if (hosts.empty()) return ports.empty() ? "(libpq's default host)" : "(libpq's default host):" + std::string(ports);
+  const auto split = [](std::string_view text) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = text.find(',', start);
+      parts.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) return parts;
+      start = comma + 1;
+    }
+  };
+  const std::vector<std::string_view> host_list = split(hosts);
+  const std::vector<std::string_view> port_list = ports.empty() ? std::vector<std::string_view>{} : split(ports);
+  std::string out;
+  for (std::size_t i = 0; i < host_list.size(); ++i) {
+    if (i != 0) out += ',';
+    out += host_list[i];
+    const std::string_view port = port_list.size() == 1 ? port_list[0] : i < port_list.size() ? port_list[i] : "";
+    if (!port.empty()) {
+      out += ':';
+      out += port;
+    }
+  }
+  return out;
+}
+
 /// Waits until `fd` is ready for `events`; false when the deadline passed first.
 [[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
   for (;;) {
@@ -240,6 +269,7 @@ class PostgresStore {
       }
     }
     validate_connection_options();
+    servers_ = configured_servers();
     build_statements();
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
@@ -266,7 +296,7 @@ class PostgresStore {
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError("PostgresStore::load: unexpected expire_date value from the server");
+        throw StorageError(message("load", key, "unexpected expire_date value from the server", describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -292,7 +322,7 @@ class PostgresStore {
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_payload("update_if", payload);
+    check_payload("update_if", key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
@@ -425,10 +455,9 @@ class PostgresStore {
     return n;
   }
 
-  static void check_payload(const char* op, const std::string& payload) {
+  void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(std::string("PostgresStore::") + op +
-                         ": the payload contains a NUL byte, which a PostgreSQL text column cannot hold");
+      throw StorageError(message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
     }
   }
 
@@ -471,10 +500,9 @@ class PostgresStore {
   }
 
   [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
-    const std::string message = std::string("PostgresStore::") + op + ": cannot connect to " + describe(c.pg) +
-                                ": " + what;
+    std::string text = message(op, {}, "cannot connect: " + what, describe(c.pg));
     c.close();
-    throw Broken(message, /*retry_allowed=*/false);
+    throw Broken(text, /*retry_allowed=*/false);
   }
 
   // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
@@ -503,6 +531,27 @@ class PostgresStore {
     ::PQconninfoFree(defaults);
   }
 
+  // The hosts and ports the conninfo and the parameters name (the parameters win), for messages.
+  [[nodiscard]] std::string configured_servers() const {
+    std::string hosts;
+    std::string ports;
+    if (!options_.conninfo.empty()) {
+      if (PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), nullptr); parsed != nullptr) {
+        for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+          if (o->val == nullptr) continue;
+          if (std::string_view(o->keyword) == "host") hosts = o->val;
+          if (std::string_view(o->keyword) == "port") ports = o->val;
+        }
+        ::PQconninfoFree(parsed);
+      }
+    }
+    for (const auto& [k, v] : options_.parameters) {
+      if (k == "host") hosts = v;
+      if (k == "port") ports = v;
+    }
+    return detail::pg::server_list(hosts, ports);
+  }
+
   // Opens `c` within connect_timeout and sets the server-side statement_timeout.
   void connect(Conn& c, const char* op) {
     c.close();
@@ -528,7 +577,7 @@ class PostgresStore {
     values.push_back(nullptr);
 
     c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
-    if (c.pg == nullptr) throw StorageError(std::string("PostgresStore::") + op + ": libpq is out of memory");
+    if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
     if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
     ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
     PostgresPollingStatusType status = PGRES_POLLING_WRITING;
@@ -591,8 +640,8 @@ class PostgresStore {
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     auto broken = [&](const char* what) -> Broken {
       c.bad = true;
-      return Broken(message(op, key, std::string(what) + " (" + describe(c.pg) +
-                                          "): " + detail::pg::one_line(::PQerrorMessage(c.pg))),
+      return Broken(message(op, key, std::string(what) + ": " + detail::pg::one_line(::PQerrorMessage(c.pg)),
+                            describe(c.pg)),
                     /*retry_allowed=*/true);
     };
     if (send() == 0) throw broken("cannot send the statement");
@@ -631,23 +680,30 @@ class PostgresStore {
     // session: the connection must be replaced.
     if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
       c.bad = true;
-      throw Broken(message(op, key, text), /*retry_allowed=*/true);
+      throw Broken(message(op, key, text, describe(c.pg)), /*retry_allowed=*/true);
     }
-    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]")));
+    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"),
+                               describe(c.pg)));
   }
 
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
     const std::string where = describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(op, key, "no answer from " + where + " within " +
-                                            std::to_string((options_.statement_timeout + kStatementGrace).count()) +
-                                            " ms"));
+    throw StorageError(message(op, key,
+                               "no answer within " +
+                                   std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+                               where));
   }
 
-  [[nodiscard]] static std::string message(const char* op, std::string_view key, const std::string& what) {
-    std::string out = std::string("PostgresStore::") + op + ": " + what;
-    if (!key.empty()) out += " (key " + std::string(loggable_key_prefix(key)) + "...)";
-    return out;
+  // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
+  // is the one `c` is connected to when there is a connection (describe()); before, the hosts the
+  // options name, of which libpq will pick one.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what,
+                                    std::string_view where) const {
+    return detail::store_message("PostgresStore", op, where, key, what);
+  }
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return message(op, key, what, servers_);
   }
 
   // One statement with text parameters: prepared on first use per connection (or unnamed).
@@ -685,7 +741,7 @@ class PostgresStore {
   bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
                  TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    check_payload(op, payload);
+    check_payload(op, key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
@@ -741,6 +797,7 @@ class PostgresStore {
   }
 
   Options options_;
+  std::string servers_;  // the configured hosts, for messages without a connection
   std::array<std::string, kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};

@@ -237,11 +237,12 @@ class ScratchFile {
 /// Going on unlocked would let two replacements interleave, which the design rules out.
 class DirectoryLock {
  public:
-  /// `op` and `directory` name the operation and the store's directory in error messages.
+  /// `op`, `directory` and `key` (empty when the operation has none) name the operation, the
+  /// store's directory and the session in error messages.
   DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const char* op,
-                const std::string& directory)
+                const std::string& directory, std::string_view key)
       : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600)) {
-    const auto message = [&](const std::string& what) { return store_message("FileStore", op, directory, {}, what); };
+    const auto message = [&](const std::string& what) { return store_message("FileStore", op, directory, key, what); };
     if (fd_.get() < 0) {
       const int err = errno;
       throw StorageError(message("cannot open the lock file " + path + ": " + errno_text(err)));
