@@ -107,25 +107,9 @@ class FileStore {
   /// Anything else is a ConfigurationError.
   [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
   [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = parse_url(text);
-    if (url.scheme != "file") {
-      throw ConfigurationError("FileStore: the URL " + url.redacted() + " does not start with file:");
-    }
-    if (url.username || url.password) {
-      throw ConfigurationError("FileStore: the URL " + url.redacted() + " has a user or password; files have none");
-    }
-    std::string path = url.path;
-    if (!url.hosts.empty()) {
-      // file://relative/dir: the "host" is the first path segment.
-      if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
-        throw ConfigurationError("FileStore: cannot read a directory from the URL " + url.redacted() +
-                                 " (write file:///absolute/dir)");
-      }
-      path = url.hosts.front().name + url.path;
-    }
-    if (path.empty()) throw ConfigurationError("FileStore: the URL " + url.redacted() + " names no directory");
+    Url url = detail::parse_store_url("FileStore", text, {"file"});
     Options options = std::move(base);
-    options.directory = std::filesystem::absolute(std::filesystem::path(path));
+    options.directory = std::filesystem::absolute(std::filesystem::path(detail::url_local_path("FileStore", url)));
     if (auto v = url.take("cookie_name")) options.cookie_name = *v;
     if (auto v = url.take_integer("max_file_bytes", 1, std::int64_t{1} << 40)) {
       options.max_file_bytes = static_cast<std::size_t>(*v);

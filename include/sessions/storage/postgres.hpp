@@ -212,11 +212,7 @@ class PostgresStore {
   /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
   [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
   [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = parse_url(text);
-    if (url.scheme != "postgresql" && url.scheme != "postgres") {
-      throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
-                               " does not start with postgresql:// or postgres://");
-    }
+    Url url = detail::parse_store_url("PostgresStore", text, {"postgresql", "postgres"});
     if (!url.has_authority) {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }

@@ -384,11 +384,11 @@ class RedisStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const auto ttl = detail::cache_value::ttl(expires_at, options_.clock.now());
-    if (ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string& value = prepared.value;
     const std::string name = cache_key(key);
-    const std::string value = detail::cache_value::encode(expires_at, payload);
-    const std::string ms = std::to_string(ttl.count());
+    const std::string ms = std::to_string(prepared.ttl.count());
     bool retried = false;
     const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
@@ -402,11 +402,11 @@ class RedisStore {
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     const TimePoint now = options_.clock.now();
-    const auto ttl = detail::cache_value::ttl(expires_at, now);
-    if (ttl.count() == 0) return run_touch_script("update", key, expires_at, now, ttl);  // deletes a live record
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
+    if (prepared.ttl.count() == 0) return run_touch_script("update", key, expires_at, now, prepared.ttl);  // deletes
+    const std::string& value = prepared.value;
     const std::string name = cache_key(key);
-    const std::string value = detail::cache_value::encode(expires_at, payload);
-    const std::string ms = std::to_string(ttl.count());
+    const std::string ms = std::to_string(prepared.ttl.count());
     const Reply reply = exec("update", key, {"SET", name, value, "XX", "PX", ms});
     return set_result("update", key, *reply);
   }

@@ -81,6 +81,18 @@ struct CommonOptions {
   return expires_at && *expires_at > now;
 }
 
+/// What a create or an update sends: the stored value (header and payload) and its TTL. A zero
+/// TTL (and no value) when the record is already over at `now`: nothing is stored then.
+struct Write {
+  std::chrono::milliseconds ttl;
+  std::string value;
+};
+[[nodiscard]] inline Write prepare_write(std::string_view payload, TimePoint expires_at, TimePoint now) {
+  const std::chrono::milliseconds ttl = cache_value::ttl(expires_at, now);
+  if (ttl.count() == 0) return {ttl, {}};
+  return {ttl, cache_value::encode(expires_at, payload)};
+}
+
 /// A create-if-absent found the key taken. When the command was retried on a new connection, the
 /// first attempt may have been applied before its connection broke: the record is then ours
 /// exactly when the stored value is the one we wrote. `read()` returns the stored value (nullopt

@@ -4,13 +4,16 @@
 // options_from_url(url, base), a constructor from a URL that takes the clock and the logger
 // besides, and one error format, built on these.
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "../../clock.hpp"
+#include "../../errors.hpp"
 #include "../../log.hpp"
 #include "../../session_key.hpp"
+#include "../url.hpp"
 
 namespace sessions::detail {
 
@@ -20,6 +23,37 @@ template <class Options>
   options.clock = clock;
   options.logger = logger;
   return options;
+}
+
+/// parse_url(text) for `store`: a ConfigurationError unless the scheme is one of `schemes` (the
+/// message names the first as the one to write).
+[[nodiscard]] inline Url parse_store_url(std::string_view store, std::string_view text,
+                                         std::initializer_list<std::string_view> schemes) {
+  Url url = parse_url(text);
+  for (const std::string_view scheme : schemes) {
+    if (url.scheme == scheme) return url;
+  }
+  throw ConfigurationError(std::string(store) + ": the URL " + url.redacted() + " does not start with " +
+                           std::string(*schemes.begin()) + ":");
+}
+
+/// The path a URL of a local file or directory names: `scheme:///absolute`, `scheme:/absolute`,
+/// `scheme:relative` or `scheme://relative/path` (the "host" is then the first segment; an
+/// authority cannot name a relative path otherwise). A user, a password, a port or a host list is
+/// a ConfigurationError, and so is an empty path.
+[[nodiscard]] inline std::string url_local_path(std::string_view store, const Url& url) {
+  const std::string where = std::string(store) + ": the URL " + url.redacted();
+  if (url.username || url.password) throw ConfigurationError(where + " has a user or password; a local file has none");
+  std::string path = url.path;
+  if (!url.hosts.empty()) {
+    if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
+      throw ConfigurationError(where + " names a server; write " + url.scheme + ":///absolute/path or " + url.scheme +
+                               "://relative/path");
+    }
+    path = url.hosts.front().name + url.path;
+  }
+  if (path.empty() || path == "/") throw ConfigurationError(where + " names no path");
+  return path;
 }
 
 /// `Store::op: what (where, session abcd...)`: every store's error format. `where` is the server
