@@ -15,7 +15,6 @@
 //   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
 //   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -334,42 +333,20 @@ class FileStore {
   /// Options::stale_temp_age. Anything else in the directory is left alone, and so are symlinks
   /// and other non-regular files. Entries that cannot be deleted are logged and skipped.
   std::size_t clear_expired() const {
-    DIR* dir = ::opendir(dir_string_.c_str());
-    if (dir == nullptr) {
-      const int err = errno;
-      fail("clear_expired", {}, "cannot open the directory", err);
-    }
-    struct DirCloser {
-      DIR* d;
-      ~DirCloser() { ::closedir(d); }
-    } closer{dir};
-
     const TimePoint now = options_.clock.now();
     const TimePoint stale_before = std::chrono::system_clock::now() - options_.stale_temp_age;
     std::size_t removed = 0;
     std::size_t failures = 0;
     int last_failure = 0;
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir);
-      if (entry == nullptr) {
-        const int err = errno;
-        if (err != 0) {
-          fail("clear_expired", {}, "cannot read the directory", err);
-        }
-        break;
-      }
-      const std::string_view name(entry->d_name);
-      if (!name.starts_with(options_.cookie_name)) continue;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (!name.starts_with(options_.cookie_name)) return;
       const std::string_view rest = name.substr(options_.cookie_name.size());
       const bool session = is_valid_session_key(rest);
-      if (!session && !detail::file_store::is_temp_name(rest)) continue;
-      std::string path = dir_string_;
-      path += '/';
-      path += name;
+      if (!session && !detail::file_store::is_temp_name(rest)) return;
+      const std::string path = dir_string_ + '/' + std::string(name);
       struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) continue;
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) return;
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
@@ -377,7 +354,7 @@ class FileStore {
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
-          continue;
+          return;
         }
       }
       if (::unlink(path.c_str()) == 0) {
@@ -386,7 +363,8 @@ class FileStore {
         ++failures;
         last_failure = errno;
       }
-    }
+    });
+    if (err != 0) fail("clear_expired", {}, "cannot list the directory", err);
     if (failures != 0) {
       options_.logger(LogLevel::warning, detail::file_store::kLogCategory,
                       message("clear_expired", {}, std::to_string(failures) + " expired file(s) could not be deleted",

@@ -90,87 +90,12 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "sql_common.hpp"
+#include "detail/pg_io.hpp"
 #include "detail/pool.hpp"
 #include "detail/store_options.hpp"
 #include "url.hpp"
 
 namespace sessions {
-
-namespace detail::pg {
-
-using SteadyClock = std::chrono::steady_clock;
-using Deadline = SteadyClock::time_point;
-
-/// A connection that stopped working (closed by the server, a socket error); `retry` when the
-/// statement may be sent again on a new connection.
-class Broken : public StorageError {
- public:
-  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
-  bool retry;
-};
-
-/// libpq's multi-line messages on one line, without the trailing newline.
-[[nodiscard]] inline std::string one_line(const char* text) {
-  std::string out;
-  bool space = false;
-  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
-    const char c = *p;
-    if (c == '\n' || c == '\t' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out.empty() ? "unknown error" : out;
-}
-
-/// The servers a configuration names, for messages before a connection exists: `host:port` for
-/// each host of libpq's comma-separated `host` (a port list pairs with it, one port applies to
-/// all), "(libpq's default host)" when none is named.
-[[nodiscard]] inline std::string server_list(std::string_view hosts, std::string_view ports) {
-  if (hosts.empty()) return ports.empty() ? "(libpq's default host)" : "(libpq's default host):" + std::string(ports);
-  const auto split = [](std::string_view text) {
-    std::vector<std::string_view> parts;
-    for (std::size_t start = 0;;) {
-      const std::size_t comma = text.find(',', start);
-      parts.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
-      if (comma == std::string_view::npos) return parts;
-      start = comma + 1;
-    }
-  };
-  const std::vector<std::string_view> host_list = split(hosts);
-  const std::vector<std::string_view> port_list = ports.empty() ? std::vector<std::string_view>{} : split(ports);
-  std::string out;
-  for (std::size_t i = 0; i < host_list.size(); ++i) {
-    if (i != 0) out += ',';
-    out += host_list[i];
-    const std::string_view port = port_list.size() == 1 ? port_list[0] : i < port_list.size() ? port_list[i] : "";
-    if (!port.empty()) {
-      out += ':';
-      out += port;
-    }
-  }
-  return out;
-}
-
-/// Waits until `fd` is ready for `events`; false when the deadline passed first.
-[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
-  for (;;) {
-    const auto remaining = deadline - SteadyClock::now();
-    if (remaining <= SteadyClock::duration::zero()) return false;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
-    pollfd p{};
-    p.fd = fd;
-    p.events = events;
-    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
-  }
-}
-
-}  // namespace detail::pg
 
 class PostgresStore {
  public:
@@ -264,9 +189,9 @@ class PostgresStore {
         throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
       }
     }
-    validate_connection_options();
-    servers_ = configured_servers();
-    build_statements();
+    detail::pg::validate_connection(options_.conninfo, options_.parameters);
+    servers_ = detail::pg::configured_servers(options_.conninfo, options_.parameters);
+    sql_ = detail::pg::statements(options_.table);
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
@@ -286,13 +211,13 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
-      Result r = execute(c, kLoad, "load", key, {k.c_str(), now.c_str()});
+      Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
       std::int64_t micros = 0;
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError(message("load", key, "unexpected expire_date value from the server", describe(c.pg)));
+        throw StorageError(message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -301,11 +226,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("create", kCreate, key, payload, expires_at);
+    return write_row("create", detail::pg::kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("update", kUpdate, key, payload, expires_at);
+    return write_row("update", detail::pg::kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -324,12 +249,12 @@ class PostgresStore {
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
-      return affected(execute(c, kUpdateIf, "update_if", key,
+      return detail::pg::affected(execute(c, detail::pg::kUpdateIf, "update_if", key,
                               {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
     return call("update_if", key, [&](Conn& c) {
-      Result r = execute(c, kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
+      Result r = execute(c, detail::pg::kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
       if (::PQntuples(r.get()) != 1) return CasResult::missing;
       return std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t" ? CasResult::written : CasResult::conflict;
     });
@@ -341,7 +266,7 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
-      return affected(execute(c, kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -349,7 +274,7 @@ class PostgresStore {
     if (!is_valid_session_key(key)) return;
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
-      (void)execute(c, kRemove, "remove", key, {k.c_str()});
+      (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
       return 0;
     });
   }
@@ -359,7 +284,7 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("exists", key, [&](Conn& c) {
-      return ::PQntuples(execute(c, kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+      return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
     });
   }
 
@@ -370,7 +295,7 @@ class PostgresStore {
     std::size_t removed = 0;
     for (;;) {
       const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
-        return affected(execute(c, kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+        return detail::pg::affected(execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
@@ -387,38 +312,13 @@ class PostgresStore {
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
   static constexpr std::chrono::milliseconds kStatementGrace{500};
-  enum StatementId : std::size_t {
-    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
-  };
-  static constexpr std::array<const char*, kStatementCount> kNames = {
-      "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
-      "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
-  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2, 5, 3};
 
+  using StatementId = detail::pg::StatementId;
   using Deadline = detail::pg::Deadline;
   using SteadyClock = detail::pg::SteadyClock;
   using Broken = detail::pg::Broken;
-
-  struct ResultDeleter {
-    void operator()(PGresult* r) const noexcept { ::PQclear(r); }
-  };
-  using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-  struct Conn {
-    PGconn* pg = nullptr;
-    std::array<bool, kStatementCount> prepared{};
-    bool bad = false;  // timed out or broken: closed instead of going back to the pool
-    Conn() = default;
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
-    ~Conn() { close(); }
-    void close() noexcept {
-      if (pg != nullptr) ::PQfinish(pg);
-      pg = nullptr;
-      prepared = {};
-      bad = false;
-    }
-  };
+  using Result = detail::pg::Result;
+  using Conn = detail::pg::Conn;
 
   using Pool = detail::ConnectionPool<std::unique_ptr<Conn>>;
 
@@ -439,17 +339,8 @@ class PostgresStore {
     Pool::Lease lease_;
   };
 
-
   /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
   [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
-
-  static std::size_t affected(const Result& r) {
-    const char* text = ::PQcmdTuples(r.get());
-    std::size_t n = 0;
-    const char* end = text + std::strlen(text);
-    std::from_chars(text, end, n);
-    return n;
-  }
 
   void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
@@ -457,95 +348,12 @@ class PostgresStore {
     }
   }
 
-  void build_statements() {
-    const std::string t = detail::sql::quoted(options_.table);
-    sql_[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
-                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kCreate] = "INSERT INTO " + t +
-                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
-                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
-                    " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
-                    t + ".\"expire_date\" <= $4::timestamptz";
-    sql_[kUpdate] = "UPDATE " + t +
-                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
-    sql_[kTouch] = "UPDATE " + t +
-                   " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
-    sql_[kUpdateIf] = "UPDATE " + t +
-                      " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                      " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
-    sql_[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
-                   " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
-    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    // The outer condition is checked again on the row's latest version, so a row that a
-    // concurrent create() replaced with a live one after the subquery saw it is not deleted.
-    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
-                          " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
-                          " AND \"expire_date\" <= $1::timestamptz";
-  }
-
   // ------------------------------------------------------------------------------ connections
 
-  [[nodiscard]] std::string describe(PGconn* pg) const {
-    const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
-    const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
-    std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
-    if (port != nullptr && *port != '\0') out += std::string(":") + port;
-    return out;
-  }
-
   [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
-    std::string text = message(op, {}, "cannot connect: " + what, describe(c.pg));
+    std::string text = message(op, {}, "cannot connect: " + what, detail::pg::describe(c.pg));
     c.close();
     throw Broken(text, /*retry_allowed=*/false);
-  }
-
-  // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
-  // before any connection attempt (a connection failure is a StorageError).
-  void validate_connection_options() const {
-    if (!options_.conninfo.empty()) {
-      char* error = nullptr;
-      PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), &error);
-      if (parsed == nullptr) {
-        const std::string why = error != nullptr ? detail::pg::one_line(error) : "out of memory";
-        ::PQfreemem(error);
-        throw ConfigurationError("PostgresStore: invalid connection string: " + why);
-      }
-      ::PQconninfoFree(parsed);
-    }
-    PQconninfoOption* defaults = ::PQconndefaults();
-    if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
-    for (const auto& [k, v] : options_.parameters) {
-      bool known = false;
-      for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
-      if (!known) {
-        ::PQconninfoFree(defaults);
-        throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
-      }
-    }
-    ::PQconninfoFree(defaults);
-  }
-
-  // The hosts and ports the conninfo and the parameters name (the parameters win), for messages.
-  [[nodiscard]] std::string configured_servers() const {
-    std::string hosts;
-    std::string ports;
-    if (!options_.conninfo.empty()) {
-      if (PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), nullptr); parsed != nullptr) {
-        for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
-          if (o->val == nullptr) continue;
-          if (std::string_view(o->keyword) == "host") hosts = o->val;
-          if (std::string_view(o->keyword) == "port") ports = o->val;
-        }
-        ::PQconninfoFree(parsed);
-      }
-    }
-    for (const auto& [k, v] : options_.parameters) {
-      if (k == "host") hosts = v;
-      if (k == "port") ports = v;
-    }
-    return detail::pg::server_list(hosts, ports);
   }
 
   // Opens `c` within connect_timeout and sets the server-side statement_timeout.
@@ -637,7 +445,7 @@ class PostgresStore {
     auto broken = [&](const char* what) -> Broken {
       c.bad = true;
       return Broken(message(op, key, std::string(what) + ": " + detail::pg::one_line(::PQerrorMessage(c.pg)),
-                            describe(c.pg)),
+                            detail::pg::describe(c.pg)),
                     /*retry_allowed=*/true);
     };
     if (send() == 0) throw broken("cannot send the statement");
@@ -676,14 +484,14 @@ class PostgresStore {
     // session: the connection must be replaced.
     if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
       c.bad = true;
-      throw Broken(message(op, key, text, describe(c.pg)), /*retry_allowed=*/true);
+      throw Broken(message(op, key, text, detail::pg::describe(c.pg)), /*retry_allowed=*/true);
     }
     throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"),
-                               describe(c.pg)));
+                               detail::pg::describe(c.pg)));
   }
 
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
-    const std::string where = describe(c.pg);
+    const std::string where = detail::pg::describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
     throw StorageError(message(op, key,
                                "no answer within " +
@@ -714,11 +522,11 @@ class PostgresStore {
     }
     for (int attempt = 0;; ++attempt) {
       if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr); });
         c.prepared[id] = true;
       }
       try {
-        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
       } catch (const Broken&) {
         throw;
       } catch (const StorageError& e) {
@@ -742,7 +550,7 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
-      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -794,7 +602,7 @@ class PostgresStore {
 
   Options options_;
   std::string servers_;  // the configured hosts, for messages without a connection
-  std::array<std::string, kStatementCount> sql_;
+  std::array<std::string, detail::pg::kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};
 };

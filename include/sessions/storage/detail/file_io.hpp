@@ -2,6 +2,7 @@
 // FileStore's system-call mechanics: descriptors, scratch files, renameat2, file times, temporary
 // file names, and the directory lock with a deadline. FileStore (storage/file.hpp) composes them.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -200,6 +201,24 @@ class ScratchFile {
   }
   const int err2 = errno;
   return unsupported(err2) ? err : err2;
+}
+
+/// Calls `visit(name)` for every entry of the directory `dir` (`.` and `..` included); 0 when
+/// every entry was visited, else opendir's or readdir's errno. `visit` may throw.
+template <class Visit>
+[[nodiscard]] int for_each_entry(const std::string& dir, Visit&& visit) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return errno;
+  struct Closer {
+    DIR* d;
+    ~Closer() { ::closedir(d); }
+  } closer{d};
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(d);
+    if (entry == nullptr) return errno;
+    visit(std::string_view(entry->d_name));
+  }
 }
 
 /// UTIME_OMIT for futimens's access time: only the mtime carries meaning.

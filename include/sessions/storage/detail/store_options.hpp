@@ -12,7 +12,6 @@
 #include "../../clock.hpp"
 #include "../../errors.hpp"
 #include "../../log.hpp"
-#include "../../session_key.hpp"
 #include "../url.hpp"
 
 namespace sessions::detail {
