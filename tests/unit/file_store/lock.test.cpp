@@ -1,6 +1,6 @@
 // FileStore's directory lock (`<cookie_name>.lock`): taken with a deadline, never skipped. The
 // directory may be shared with every local user (the system temp directory by default), so a lock
-// held by someone else must end in a typed error after Options::timeout, not stall the store, and
+// held by someone else must end in a typed error after Options::lock_timeout, not stall the store, and
 // a lock file that cannot be opened must not let the store go on unlocked.
 
 #include <sys/file.h>
