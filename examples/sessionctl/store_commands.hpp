@@ -68,8 +68,8 @@ int with_store(std::string_view url, const sessions::Settings& settings, Use&& u
   if (scheme == "file") {
     // Django's mtime convention (the last write) and its cookie name and age, unless the URL says
     // otherwise: the directory is usually one a Django site writes.
-    const auto django = sessions::FileStore::options_from_settings(
-        settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write});
+    sessions::FileStore::Options django = sessions::FileStore::options_from_settings(settings);
+    django.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
     sessions::FileStore store{sessions::FileStore::options_from_url(url, django)};
     return use(store);
   }

@@ -70,9 +70,9 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
   const sessions::DjangoSignedSerializer django_format{secret};
   if (scheme == "file") {
     // Django's mtime convention (last write), so that a Django site can share the directory.
-    const sessions::FileStore::Options options = sessions::FileStore::options_from_url(
-        url, sessions::FileStore::options_from_settings(
-                 settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}));
+    sessions::FileStore::Options django = sessions::FileStore::options_from_settings(settings);
+    django.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
+    const sessions::FileStore::Options options = sessions::FileStore::options_from_url(url, django);
     std::filesystem::create_directories(options.directory);
     settings.file_path = options.directory;
     sessions::FileStore store{options};
