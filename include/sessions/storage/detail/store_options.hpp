@@ -56,8 +56,9 @@ template <class Options>
 }
 
 /// `Store::op: what (where, session abcd...)`: every store's error format. `where` is the server
-/// (host:port, a host list, a database file, a directory); the session key, when there is one, is
-/// shortened by loggable_key_prefix() so that a message never carries a whole key.
+/// (host:port, a host list, a database file, a directory; empty for a store that has none, such
+/// as CachedStore); the session key, when there is one, is shortened by loggable_key_prefix() so
+/// that a message never carries a whole key. Parts that are empty are left out.
 [[nodiscard]] inline std::string store_message(std::string_view store, std::string_view op, std::string_view where,
                                                std::string_view key, std::string_view what) {
   std::string out(store);
@@ -65,10 +66,12 @@ template <class Options>
   out += op;
   out += ": ";
   out += what;
+  if (where.empty() && key.empty()) return out;
   out += " (";
   out += where;
   if (!key.empty()) {
-    out += ", session ";
+    if (!where.empty()) out += ", ";
+    out += "session ";
     out += loggable_key_prefix(key);
     out += "...";
   }
