@@ -37,7 +37,6 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "../settings.hpp"
-#include "detail/file_config.hpp"
 #include "detail/file_io.hpp"
 #include "detail/store_options.hpp"
 #include "url.hpp"
@@ -251,7 +250,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, "create", dir_string_, key);
+      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, locked("create", key));
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -280,7 +279,7 @@ class FileStore {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_size("update_if", key, payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, "update_if", dir_string_, key);
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("update_if", key));
     struct stat st {};
     detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
     if (fd.get() < 0 || !live(st, options_.clock.now())) return CasResult::missing;
@@ -350,7 +349,7 @@ class FileStore {
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_, options_.lock_timeout, "clear_expired", dir_string_, std::string_view{});
+        lock.emplace(lock_path_, options_.lock_timeout, locked("clear_expired", {}));
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
@@ -426,7 +425,7 @@ class FileStore {
                            TimePoint now) const {
     std::optional<detail::file_store::DirectoryLock> lock;
     try {
-      lock.emplace(lock_path_, options_.lock_timeout, "load", dir_string_, key);
+      lock.emplace(lock_path_, options_.lock_timeout, locked("load", key));
     } catch (const StorageError& e) {
       warn("load", key, std::string("is expired but was not deleted: ") + e.what());
       return;
@@ -560,6 +559,15 @@ class FileStore {
                       message(op, key, "cannot sync the directory", errno));
     }
   }
+
+  // What the directory lock reports in its errors, for operation `op` on `key`.
+  struct LockMessage {
+    const FileStore* store;
+    const char* op;
+    std::string_view key;
+    std::string operator()(const std::string& what) const { return store->message(op, key, what, 0); }
+  };
+  [[nodiscard]] LockMessage locked(const char* op, std::string_view key) const { return {this, op, key}; }
 
   // `FileStore::op: what: errno text (directory, session abcd...)`, the stores' error format.
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view what, int err) const {
