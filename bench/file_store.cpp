@@ -16,7 +16,7 @@ sessions::FileStore& store_in(const std::string& where) {
   if (!slot) {
     const std::filesystem::path dir = std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    slot = std::make_unique<sessions::FileStore>(dir, "sessionid");
+    slot = std::make_unique<sessions::FileStore>(sessions::FileStore::Options{.directory = std::filesystem::absolute(dir)});
   }
   return *slot;
 }

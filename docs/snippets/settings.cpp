@@ -28,7 +28,7 @@ int main() {
   settings.file_path = std::filesystem::temp_directory_path();  // SESSION_FILE_PATH
   settings.no_save_status_from = 500;                 // Django 4.2+: no save on any 5xx
 
-  sessions::FileStore store{settings};                // one per application, thread-safe
+  sessions::FileStore store{sessions::FileStore::options_from_settings(settings)};  // one per application
   const sessions::Middleware<SessionT> middleware{store, settings};  // settings outlive both
 
   SessionT session = middleware.open("");             // a request without a session cookie
@@ -44,5 +44,12 @@ int main() {
                   set_cookie.find("; HttpOnly") != std::string::npos && set_cookie.find("; Secure") != std::string::npos &&
                   set_cookie.find("SameSite=Lax") != std::string::npos;
   session.flush();  // leave no file behind
-  return ok ? 0 : 1;
+
+  // docs/file-store.md, "Configuring it": the same store from a URL and from Options.
+  const std::string dir = settings.file_path.string();
+  sessions::FileStore by_url{"file://" + dir + "?cookie_name=__Host-sessionid&lock_timeout=2000"};
+  sessions::FileStore by_options{{.directory = settings.file_path, .cookie_name = "__Host-sessionid"}};
+  const bool same = by_url.directory() == store.directory() && by_options.directory() == store.directory() &&
+                    by_url.options().lock_timeout == std::chrono::milliseconds{2000};
+  return ok && same ? 0 : 1;
 }

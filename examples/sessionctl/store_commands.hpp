@@ -44,15 +44,6 @@ class NotFound : public sessions::Error {
 /// Opens the store named by `url` and calls `use(store)`; StorageError/ConfigurationError as the
 /// store reports them. The stores' own warnings (a failed connection attempt, ...) are not
 /// printed: the error that ends the command says what failed, on one line.
-/// The directory of a file: URL: file:///ABS or file:/ABS (absolute), file:DIR or file://DIR
-/// (relative to the working directory).
-[[nodiscard]] inline std::string file_directory(std::string_view url) {
-  std::string_view rest = url.substr(url.find(':') + 1);
-  if (rest.starts_with("//")) rest.remove_prefix(2);
-  if (rest.empty()) throw sessions::ConfigurationError("the URL 'file:' names no directory, e.g. file:///var/sessions");
-  return std::string(rest);
-}
-
 /// The message for a scheme this build cannot open: a store this sessionctl was built without,
 /// or no store at all.
 [[nodiscard]] inline std::string unavailable(std::string_view scheme) {
@@ -75,9 +66,11 @@ template <class Use>
 int with_store(std::string_view url, const sessions::Settings& settings, Use&& use) {
   const std::string scheme = sessions::url_scheme(url);
   if (scheme == "file") {
-    sessions::Settings file_settings = settings;
-    file_settings.file_path = file_directory(url);
-    sessions::FileStore store{file_settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}};
+    // Django's mtime convention (the last write) and its cookie name and age, unless the URL says
+    // otherwise: the directory is usually one a Django site writes.
+    sessions::FileStore::Options django = sessions::FileStore::options_from_settings(settings);
+    django.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
+    sessions::FileStore store{sessions::FileStore::options_from_url(url, django)};
     return use(store);
   }
 #ifdef SESSIONCTL_WITH_SQLITE

@@ -61,26 +61,21 @@ class UnknownStore : public sessions::Error {
   return out;
 }
 
-/// The directory of a file: URL: file:DIR, file://DIR (relative) or file:///ABS.
-[[nodiscard]] inline std::filesystem::path file_store_directory(std::string_view url) {
-  std::string_view rest = url.substr(std::string_view("file:").size());
-  if (rest.starts_with("//")) rest.remove_prefix(2);
-  if (rest.empty()) throw sessions::ConfigurationError("file: needs a directory, e.g. file:sessions");
-  return std::filesystem::path(rest);
-}
-
 /// Opens the store named by `url` and returns `serve(store, serializer)`, where the serializer
 /// is the one the session type should use with that store. `settings` must outlive the call;
-/// FileStore's directory is written into it (SESSION_FILE_PATH).
+/// FileStore's directory (created if missing) is written into it (SESSION_FILE_PATH).
 template <class Serve>
 int with_store(std::string_view url, const std::string& secret, sessions::Settings& settings, Serve&& serve) {
   const std::string scheme = sessions::url_scheme(url);
   const sessions::DjangoSignedSerializer django_format{secret};
   if (scheme == "file") {
-    settings.file_path = file_store_directory(url);
-    std::filesystem::create_directories(settings.file_path);
     // Django's mtime convention (last write), so that a Django site can share the directory.
-    sessions::FileStore store{settings, {.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write}};
+    sessions::FileStore::Options django = sessions::FileStore::options_from_settings(settings);
+    django.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
+    const sessions::FileStore::Options options = sessions::FileStore::options_from_url(url, django);
+    std::filesystem::create_directories(options.directory);
+    settings.file_path = options.directory;
+    sessions::FileStore store{options};
     return serve(store, django_format);
   }
   if (url == "memory:") {

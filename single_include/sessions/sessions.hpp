@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 67.
+// Library headers inlined: 69.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -4717,6 +4717,439 @@ struct BrowserSession : DjangoExpiry {
 
 #include <unordered_set>
 
+// ---- begin sessions/storage/detail/store_options.hpp ----
+// The store convention's shared pieces (docs/writing-policies.md, "The convention the library's
+// stores follow"): every store has a nested Options with a Clock and a Logger, a static
+// options_from_url(url, base), a constructor from a URL that takes the clock and the logger
+// besides, and one error format, built on these.
+
+// ---- begin sessions/storage/url.hpp ----
+// Store URLs: one small parser for every store that is configured with a URL.
+//
+//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
+//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
+//
+// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
+//            sqlite://data/sessions.db                (relative: see SqliteStore)
+//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
+//            postgresql:///app?host=/var/run/postgresql   (unix socket)
+//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
+//            memcached://10.0.0.1:11211,10.0.0.2:11211
+//
+// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
+// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
+// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
+// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
+// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
+//
+// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
+// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
+
+namespace sessions {
+
+/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
+struct UrlHost {
+  std::string name;
+  std::optional<std::uint16_t> port;
+  bool ipv6 = false;  // written as [literal]
+
+  friend bool operator==(const UrlHost&, const UrlHost&) = default;
+};
+
+struct Url {
+  /// Lower case, e.g. "postgresql".
+  std::string scheme;
+  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
+  bool has_authority = false;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
+  std::vector<UrlHost> hosts;
+  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
+  std::string path;
+  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
+  std::vector<std::pair<std::string, std::string>> query;
+
+  /// The value of parameter `name` (its last occurrence), without consuming it.
+  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
+    std::optional<std::string> value;
+    for (const auto& [k, v] : query) {
+      if (k == name) value = v;
+    }
+    return value;
+  }
+
+  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
+  /// ConfigurationError (which one was meant?).
+  std::optional<std::string> take(std::string_view name) {
+    std::optional<std::string> value;
+    for (auto it = query.begin(); it != query.end();) {
+      if (it->first == name) {
+        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
+        value = std::move(it->second);
+        it = query.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return value;
+  }
+
+  /// take(name) as an integer in [min, max].
+  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::int64_t value = 0;
+    const char* first = text->data();
+    const char* last = first + text->size();
+    const auto [ptr, ec] = std::from_chars(first, last, value);
+    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
+      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
+                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
+    }
+    return value;
+  }
+
+  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
+  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
+                                                             std::int64_t max = 24LL * 3600 * 1000) {
+    const auto value = take_integer(name, 0, max);
+    if (!value) return std::nullopt;
+    return std::chrono::milliseconds{*value};
+  }
+
+  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
+  std::optional<bool> take_bool(std::string_view name) {
+    const std::optional<std::string> text = take(name);
+    if (!text) return std::nullopt;
+    std::string lower = *text;
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
+    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
+    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
+    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
+                             *text + "'");
+  }
+
+  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
+  /// known ones).
+  void reject_unknown_parameters() const {
+    if (query.empty()) return;
+    std::string names;
+    for (const auto& [k, v] : query) {
+      if (!names.empty()) names += ", ";
+      names += "'" + k + "'";
+    }
+    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
+  }
+
+  /// The URL for messages and logs: the password replaced by "***", the query left out.
+  [[nodiscard]] std::string redacted() const {
+    std::string out = scheme + ":";
+    if (has_authority) {
+      out += "//";
+      if (username || password) {
+        out += username.value_or("");
+        if (password) out += ":***";
+        out += '@';
+      }
+      out += host_list();
+    }
+    out += path;
+    return out;
+  }
+
+  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
+  [[nodiscard]] std::string host_list() const {
+    std::string out;
+    for (const UrlHost& h : hosts) {
+      if (!out.empty()) out += ',';
+      // Appended piece by piece: a temporary `"[" + name + "]"` makes g++ 12 -O2 warn -Wrestrict.
+      if (h.ipv6) out += '[';
+      out += h.name;
+      if (h.ipv6) out += ']';
+      if (h.port) {
+        out += ':';
+        out += std::to_string(*h.port);
+      }
+    }
+    return out;
+  }
+
+  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+ private:
+  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
+};
+
+namespace detail::url {
+
+[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
+/// for error messages about a URL that could not be parsed.
+[[nodiscard]] inline std::string mask(std::string_view text) {
+  const std::size_t slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  const std::size_t start = slashes + 2;
+  const std::size_t end = text.find_first_of("/?#", start);
+  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
+  const std::size_t at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  std::string out(text.substr(0, start));
+  out += "***";
+  out += text.substr(start + at);
+  return out;
+}
+
+[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
+  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
+}
+
+/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
+[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
+  std::string out;
+  out.reserve(part.size());
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    const char c = part[i];
+    if (c != '%') {
+      out += c;
+      continue;
+    }
+    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
+    const int hi = hex_value(part[i + 1]);
+    const int lo = hex_value(part[i + 2]);
+    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
+    const char decoded = static_cast<char>((hi << 4) | lo);
+    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
+    out += decoded;
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
+  UrlHost host;
+  std::string_view port_text;
+  bool has_port = false;
+  if (!item.empty() && item.front() == '[') {
+    const std::size_t close = item.find(']');
+    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
+    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
+    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
+    const std::size_t zone = literal.find('%');
+    const std::string_view address = std::string_view(literal).substr(0, zone);
+    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
+              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+    if (ok && zone != std::string::npos) {
+      const std::string_view name = std::string_view(literal).substr(zone + 1);
+      ok = !name.empty();
+      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
+    }
+    if (!ok) fail(text, "an invalid IPv6 address");
+    host.name = literal;
+    host.ipv6 = true;
+    const std::string_view rest = item.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
+      has_port = true;
+      port_text = rest.substr(1);
+    }
+  } else {
+    const std::size_t colon = item.rfind(':');
+    std::string_view name = item;
+    if (colon != std::string_view::npos) {
+      name = item.substr(0, colon);
+      port_text = item.substr(colon + 1);
+      has_port = true;
+      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
+    }
+    host.name = decode(text, name, "host");
+  }
+  if (has_port && !port_text.empty()) {
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
+        !is_digit(port_text.front())) {
+      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
+    }
+    host.port = static_cast<std::uint16_t>(value);
+  }
+  if (host.name.empty() && host.port) fail(text, "a port without a host");
+  return host;
+}
+
+}  // namespace detail::url
+
+/// The scheme of `text`, lower case, without parsing the rest: "sqlite" for `sqlite:/tmp/x.db`
+/// (no authority, RFC 3986's form for an absolute path, as `file:/dir`) as for
+/// `sqlite:///tmp/x.db`. For choosing a store by URL; ConfigurationError when there is no scheme.
+[[nodiscard]] inline std::string url_scheme(std::string_view text) {
+  const std::size_t colon = text.find(':');
+  bool ok = colon != std::string_view::npos && colon != 0 && detail::url::is_alpha(text.front());
+  std::string scheme;
+  for (std::size_t i = 0; ok && i < colon; ++i) {
+    const char c = text[i];
+    ok = detail::url::is_alpha(c) || detail::url::is_digit(c) || c == '+' || c == '-' || c == '.';
+    scheme += Url::ascii_lower(c);
+  }
+  if (!ok) detail::url::fail(text, "no scheme: a store URL starts with one, e.g. 'sqlite:' or 'redis:'");
+  return scheme;
+}
+
+/// Parses `text`; ConfigurationError when it is not a well-formed URL.
+[[nodiscard]] inline Url parse_url(std::string_view text) {
+  using namespace detail::url;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
+  }
+  Url url;
+  // scheme
+  const std::size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  for (const char c : text.substr(0, colon)) {
+    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
+    url.scheme += Url::ascii_lower(c);
+  }
+  std::string_view rest = text.substr(colon + 1);
+  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
+  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
+  // query
+  std::string_view query;
+  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  // authority
+  if (rest.starts_with("//")) {
+    url.has_authority = true;
+    rest.remove_prefix(2);
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+      const std::string_view userinfo = authority.substr(0, at);
+      authority.remove_prefix(at + 1);
+      const std::size_t sep = userinfo.find(':');
+      url.username = decode(text, userinfo.substr(0, sep), "user name");
+      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
+    }
+    if (!authority.empty()) {
+      std::size_t start = 0;
+      for (;;) {
+        const std::size_t comma = authority.find(',', start);
+        const std::string_view item =
+            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (item.empty()) fail(text, "an empty entry in the host list");
+        url.hosts.push_back(parse_host(text, item));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      for (const UrlHost& h : url.hosts) {
+        if (h.name.empty()) fail(text, "an empty host name");
+      }
+    }
+  }
+  url.path = decode(text, rest, "path");
+  // query parameters
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    const std::size_t amp = query.find('&', start);
+    const std::string_view item =
+        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+    if (!item.empty()) {
+      const std::size_t eq = item.find('=');
+      std::string name = decode(text, item.substr(0, eq), "query");
+      if (name.empty()) fail(text, "a query parameter without a name");
+      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
+      url.query.emplace_back(std::move(name), std::move(value));
+    }
+    if (amp == std::string_view::npos) break;
+    start = amp + 1;
+  }
+  return url;
+}
+
+}  // namespace sessions
+// ---- end sessions/storage/url.hpp ----
+
+namespace sessions::detail {
+
+/// `options` with its clock and logger replaced.
+template <class Options>
+[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
+  options.clock = clock;
+  options.logger = logger;
+  return options;
+}
+
+/// parse_url(text) for `store`: a ConfigurationError unless the scheme is one of `schemes` (the
+/// message names the first as the one to write).
+[[nodiscard]] inline Url parse_store_url(std::string_view store, std::string_view text,
+                                         std::initializer_list<std::string_view> schemes) {
+  Url url = parse_url(text);
+  for (const std::string_view scheme : schemes) {
+    if (url.scheme == scheme) return url;
+  }
+  throw ConfigurationError(std::string(store) + ": the URL " + url.redacted() + " does not start with " +
+                           std::string(*schemes.begin()) + ":");
+}
+
+/// The path a URL of a local file or directory names: `scheme:///absolute`, `scheme:/absolute`,
+/// `scheme:relative` or `scheme://relative/path` (the "host" is then the first segment; an
+/// authority cannot name a relative path otherwise). A user, a password, a port or a host list is
+/// a ConfigurationError, and so is an empty path.
+[[nodiscard]] inline std::string url_local_path(std::string_view store, const Url& url) {
+  const std::string where = std::string(store) + ": the URL " + url.redacted();
+  if (url.username || url.password) throw ConfigurationError(where + " has a user or password; a local file has none");
+  std::string path = url.path;
+  if (!url.hosts.empty()) {
+    if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
+      throw ConfigurationError(where + " names a server; write " + url.scheme + ":///absolute/path or " + url.scheme +
+                               "://relative/path");
+    }
+    path = url.hosts.front().name + url.path;
+  }
+  if (path.empty() || path == "/") throw ConfigurationError(where + " names no path");
+  return path;
+}
+
+/// `Store::op: what (where, session abcd...)`: every store's error format. `where` is the server
+/// (host:port, a host list, a database file, a directory; empty for a store that has none, such
+/// as CachedStore); the session key, when there is one, is shortened by loggable_key_prefix() so
+/// that a message never carries a whole key. Parts that are empty are left out.
+[[nodiscard]] inline std::string store_message(std::string_view store, std::string_view op, std::string_view where,
+                                               std::string_view key, std::string_view what) {
+  std::string out(store);
+  out += "::";
+  out += op;
+  out += ": ";
+  out += what;
+  if (where.empty() && key.empty()) return out;
+  out += " (";
+  out += where;
+  if (!key.empty()) {
+    if (!where.empty()) out += ", ";
+    out += "session ";
+    out += loggable_key_prefix(key);
+    out += "...";
+  }
+  out += ')';
+  return out;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/storage/detail/store_options.hpp ----
+
 namespace sessions {
 
 struct CachedStoreOptions {
@@ -4943,15 +5376,7 @@ class CachedStore {
   }
 
   void report(std::string_view op, std::string_view key, std::string_view what, const Error& e) const {
-    std::string message = "CachedStore::";
-    message += op;
-    message += ": error ";
-    message += what;
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
+    std::string message = detail::store_message("CachedStore", op, {}, key, "error " + std::string(what));
     message += "; continuing with the persistent store: ";
     message += e.what();
     options_.logger(LogLevel::error, kLogCategory, message);
@@ -5364,15 +5789,16 @@ class EncryptedCookieStore {
 // and is published atomically (link() for create, renameat2(RENAME_EXCHANGE) for update, so a
 // session removed meanwhile is never brought back). Nothing is opened through a symlink, files of
 // other users are no sessions, oversized files are corrupted ones. Replacing or removing an
-// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline (Options::timeout,
-// StorageTimeout). One instance serves every thread. The reasoning behind each of these choices,
-// and what sharing a directory with Django implies, is in docs/file-store.md.
+// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline
+// (Options::lock_timeout, StorageTimeout). One instance serves every thread. The reasoning behind
+// each of these choices, and what sharing a directory with Django implies, is in
+// docs/file-store.md.
+//
+//   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
+//   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -5382,6 +5808,10 @@ class EncryptedCookieStore {
 // ---- begin sessions/storage/detail/file_io.hpp ----
 // FileStore's system-call mechanics: descriptors, scratch files, renameat2, file times, temporary
 // file names, and the directory lock with a deadline. FileStore (storage/file.hpp) composes them.
+
+#include <dirent.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
 
 #include <thread>
 
@@ -5508,6 +5938,85 @@ class ScratchFile {
   std::string path_;
 };
 
+/// Reads all of `fd` into `out`, at most `limit` bytes (`size_hint`: what fstat said). 0 when
+/// read, -1 when the file holds more than `limit`, else read(2)'s errno.
+[[nodiscard]] inline int read_bounded(int fd, std::size_t size_hint, std::size_t limit, std::string& out) {
+  out.resize(size_hint + 1);  // one spare byte notices a file that grew
+  std::size_t len = 0;
+  for (;;) {
+    if (len == out.size()) {
+      if (len > limit) return -1;
+      out.resize(std::min(out.size() * 2, limit + 1));
+    }
+    const ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      return err;
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+    if (len > limit) return -1;
+  }
+  out.resize(len);
+  return 0;
+}
+
+/// Writes all of `bytes` to `fd`: 0, or write(2)'s errno (EIO when it wrote nothing).
+[[nodiscard]] inline int write_all(int fd, std::string_view bytes) noexcept {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      const int err = errno;
+      if (err == EINTR) continue;
+      return err;
+    }
+    if (n == 0) return EIO;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+/// Publishes `from` as `to` unless `to` exists: 0, EEXIST, or another errno. link(2) first; where
+/// the file system has no hard links, renameat2(RENAME_NOREPLACE) (then `consumed` is set).
+[[nodiscard]] inline int publish_noreplace(const std::string& from, const std::string& to, bool& consumed) noexcept {
+  if (::link(from.c_str(), to.c_str()) == 0) return 0;
+  const int err = errno;
+  if (err != EPERM && err != EOPNOTSUPP && err != ENOSYS) return err;
+  if (rename2(from.c_str(), to.c_str(), kRenameNoReplace) == 0) {
+    consumed = true;
+    return 0;
+  }
+  const int err2 = errno;
+  return unsupported(err2) ? err : err2;
+}
+
+/// Calls `visit(name)` for every entry of the directory `dir` (`.` and `..` included); 0 when
+/// every entry was visited, else opendir's or readdir's errno. `visit` may throw.
+template <class Visit>
+[[nodiscard]] int for_each_entry(const std::string& dir, Visit&& visit) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return errno;
+  struct Closer {
+    DIR* d;
+    ~Closer() { ::closedir(d); }
+  } closer{d};
+  for (;;) {
+    errno = 0;
+    const dirent* entry = ::readdir(d);
+    if (entry == nullptr) return errno;
+    visit(std::string_view(entry->d_name));
+  }
+}
+
+/// UTIME_OMIT for futimens's access time: only the mtime carries meaning.
+[[nodiscard]] constexpr timespec omit_time() noexcept {
+  timespec ts{};
+  ts.tv_nsec = UTIME_OMIT;
+  return ts;
+}
+
 /// `rest` (a directory entry name after the cookie-name prefix) is `<valid key>_out_<suffix>` or
 /// `<valid key>_old_<suffix>`: a temporary file of ours, or of Django (whose suffix is mkstemp's
 /// eight characters of [a-z0-9_]).
@@ -5536,16 +6045,17 @@ class ScratchFile {
 /// Going on unlocked would let two replacements interleave, which the design rules out.
 class DirectoryLock {
  public:
-  /// `what` names the store and operation for the error message ("FileStore::create").
-  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, const std::string& what)
+  /// `message(what)` turns "what" into the store's full error message.
+  template <class Message>
+  DirectoryLock(const std::string& path, std::chrono::milliseconds timeout, Message&& message)
       : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK, 0600)) {
     if (fd_.get() < 0) {
       const int err = errno;
-      throw StorageError(what + ": cannot open the lock file " + path + ": " + errno_text(err));
+      throw StorageError(message("cannot open the lock file " + path + ": " + errno_text(err)));
     }
     struct stat st {};
     if (::fstat(fd_.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-      throw StorageError(what + ": the lock file " + path + " is not a regular file");
+      throw StorageError(message("the lock file " + path + " is not a regular file"));
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto pause = std::chrono::microseconds{100};
@@ -5553,11 +6063,11 @@ class DirectoryLock {
       if (::flock(fd_.get(), LOCK_EX | LOCK_NB) == 0) return;
       const int err = errno;
       if (err == EINTR) continue;
-      if (err != EWOULDBLOCK) throw StorageError(what + ": cannot lock " + path + ": " + errno_text(err));
+      if (err != EWOULDBLOCK) throw StorageError(message("cannot lock " + path + ": " + errno_text(err)));
       const auto now = std::chrono::steady_clock::now();
       if (now >= deadline) {
-        throw StorageTimeout(what + ": the lock file " + path + " is still held by another process after " +
-                             std::to_string(timeout.count()) + " ms (Options::timeout)");
+        throw StorageTimeout(message("the lock file " + path + " is still held by another process after " +
+                                     std::to_string(timeout.count()) + " ms (Options::lock_timeout)"));
       }
       // flock has no timed form: poll with a growing pause, never sleeping past the deadline.
       std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
@@ -5571,6 +6081,92 @@ class DirectoryLock {
  private:
   Fd fd_;
 };
+// ------------------------------------------------------------------ configuration checks
+// Each failure is a ConfigurationError from FileStore's constructor, so that nothing fails later
+// at a request.
+
+/// `dir` normalised, without a trailing '/'. It must be absolute (a relative one would depend on
+/// the working directory of whoever constructs the store) and name an existing directory.
+[[nodiscard]] inline std::filesystem::path checked_directory(const std::filesystem::path& dir) {
+  if (dir.empty()) {
+    throw ConfigurationError("FileStore: no session directory given (Options::directory); "
+                             "options_from_settings() uses the system temporary directory when "
+                             "SESSION_FILE_PATH is empty");
+  }
+  if (!dir.is_absolute()) {
+    throw ConfigurationError("FileStore: the session directory " + dir.string() + " is not an absolute path");
+  }
+  std::filesystem::path absolute = dir.lexically_normal();
+  if (absolute.has_relative_path() && !absolute.has_filename()) absolute = absolute.parent_path();  // no trailing '/'
+  struct stat st {};
+  if (::stat(absolute.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) {
+      throw ConfigurationError("FileStore: the session storage path " + absolute.string() +
+                               " doesn't exist. Set SESSION_FILE_PATH (Settings::file_path) to an existing "
+                               "directory in which session data can be stored.");
+    }
+    throw ConfigurationError("FileStore: cannot use the session storage path " + absolute.string() + ": " +
+                             errno_text(err));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw ConfigurationError("FileStore: the session storage path " + absolute.string() + " is not a directory");
+  }
+  return absolute;
+}
+
+/// Django's SESSION_FILE_PATH: the system temporary directory when empty.
+[[nodiscard]] inline std::filesystem::path directory_or_temp(const std::filesystem::path& dir) {
+  if (!dir.empty()) return dir;
+  std::error_code ec;
+  std::filesystem::path temp = std::filesystem::temp_directory_path(ec);
+  if (ec) throw ConfigurationError("FileStore: no usable system temporary directory: " + ec.message());
+  return temp;
+}
+
+/// The cookie name prefixes every file name: it must not be empty, only dots, or contain '/' or
+/// NUL, and leave room for a key and a temporary suffix within NAME_MAX.
+inline void check_cookie_name(const std::string& name) {
+  const bool all_dots = name.find_first_not_of('.') == std::string::npos;
+  if (name.empty() || all_dots || name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
+    throw ConfigurationError("FileStore: the cookie name \"" + std::string(name.c_str()) +
+                             "\" cannot prefix a file name (empty, only dots, or contains '/' or NUL)");
+  }
+  if (name.size() + kMaxSessionKeyLength + kTempSuffixLength > kNameMax) {
+    throw ConfigurationError("FileStore: the cookie name is too long to prefix a file name (" +
+                             std::to_string(name.size()) + " characters)");
+  }
+}
+
+/// The last_write mode's cookie age as a duration: positive, and small enough that mtime + age
+/// stays far inside TimePoint's range.
+[[nodiscard]] inline TimePoint::duration checked_cookie_age(std::chrono::seconds age) {
+  constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
+  if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
+    throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
+                             "representable (got " + std::to_string(age.count()) + " s)");
+  }
+  return std::chrono::duration_cast<TimePoint::duration>(age);
+}
+
+/// Anyone may rename or delete files in a world-writable directory without the sticky bit:
+/// refused. With the sticky bit (/tmp, Django's default) files are safe but any local user can
+/// open the lock file and make operations that need it time out: allowed, with a warning.
+inline void check_directory_mode(const std::string& dir, const Logger& logger) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return;
+  if ((st.st_mode & S_ISVTX) == 0) {
+    throw ConfigurationError("FileStore: the session directory " + dir +
+                             " is world-writable without the sticky bit: any local user could replace "
+                             "or delete sessions. Use a private directory (mode 0700).");
+  }
+  logger(LogLevel::warning, kLogCategory,
+         "FileStore: the session directory " + dir +
+             " is shared with every local user (world-writable): they cannot read or forge sessions, "
+             "but can hold its lock file so that create over an expired file, update_if and "
+             "clear_expired fail after Options::lock_timeout. Use a private directory (mode 0700).");
+}
+
 }  // namespace detail::file_store
 
 }  // namespace sessions
@@ -5596,11 +6192,16 @@ class FileStore {
   static constexpr std::chrono::seconds kDjangoCookieAge{1'209'600};
 
   struct Options {
+    /// The directory the session files live in: an existing directory, as an absolute path
+    /// (ConfigurationError otherwise). options_from_settings() takes Django's SESSION_FILE_PATH.
+    std::filesystem::path directory;
+    /// The file name prefix: Django's SESSION_COOKIE_NAME (files are `<cookie_name><key>`).
+    std::string cookie_name = "sessionid";
     /// A session file bigger than this is treated as corrupted (load logs a warning and returns
-    /// nullopt), and create/update of a bigger payload throws LimitExceeded.
+    /// nullopt), and create/update of a bigger payload throws LimitExceeded. Must not be 0.
     std::size_t max_file_bytes = std::size_t{1} << 20;
     /// fsync the file before publishing it and the directory after create/update/remove (and the
-    /// file after touch). Off by default, as in Django; see the header comment.
+    /// file after touch). Off by default, as in Django.
     bool durable = false;
     /// A session file not owned by this process's effective user is not a session (it may have been
     /// planted in a shared directory): load/exists/update/touch see it as absent and create may
@@ -5609,6 +6210,7 @@ class FileStore {
     bool require_same_owner = true;
     /// clear_expired() deletes temporary files (crash leftovers) whose change time is at least this
     /// old, measured on the system clock (file change times cannot come from an injected clock).
+    /// Must not be negative.
     std::chrono::seconds stale_temp_age{3600};
     /// Use renameat2(RENAME_EXCHANGE) for update(). false forces the check-then-rename() fallback
     /// (for tests, or for a file system that misreports its support).
@@ -5617,62 +6219,96 @@ class FileStore {
     /// shared with Django.
     MtimeMeaning mtime_meaning = MtimeMeaning::expiry;
     /// last_write only: the session lifetime counted from the mtime, which must be the Django
-    /// side's SESSION_COOKIE_AGE. When unset, the constructors that take Settings use
-    /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
-    /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
-    std::optional<std::chrono::seconds> cookie_age{};
+    /// side's SESSION_COOKIE_AGE (options_from_settings() takes Settings::cookie_age). Must be
+    /// positive in last_write mode (ConfigurationError otherwise); ignored in expiry mode.
+    std::chrono::seconds cookie_age = kDjangoCookieAge;
     /// Longest wait for the directory lock (held by another process, or by a local user who opened
     /// the lock file to stall the store); StorageTimeout then. Must be positive.
-    std::chrono::milliseconds timeout{5000};
+    std::chrono::milliseconds lock_timeout{5000};
+    Clock clock{};
+    Logger logger{};
   };
 
-  /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),
-  /// SESSION_COOKIE_NAME as the file name prefix, the clock, the logger, and SESSION_COOKIE_AGE
-  /// (for MtimeMeaning::last_write, unless Options::cookie_age is set). Everything needed is
-  /// copied, so `settings` may be a temporary. Throws ConfigurationError when the directory does
-  /// not exist or is not a directory, when the cookie name cannot be a file name prefix, or when
-  /// the cookie age is not positive (or beyond TimePoint's range) in last_write mode.
-  explicit FileStore(const Settings& settings = default_settings()) : FileStore(settings, Options{}) {}
-  FileStore(const Settings& settings, Options options)
-      : FileStore(settings.file_path, settings.cookie_name, settings.clock,
-                  with_cookie_age(options, settings.cookie_age), settings.logger) {}
-
-  /// An explicit directory (the system temp directory when empty) and file name prefix. In
-  /// last_write mode the cookie age is Options::cookie_age, or kDjangoCookieAge when unset.
-  FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock = {})
-      : FileStore(std::move(directory), std::move(cookie_name), clock, Options{}) {}
-  FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock, Options options,
-            Logger logger = {})
-      : prefix_(std::move(cookie_name)),
-        clock_(clock),
-        logger_(logger),
-        options_(with_cookie_age(options, kDjangoCookieAge)) {
-    check_prefix();
-    if (options_.mtime_meaning == MtimeMeaning::last_write) {
-      const std::chrono::seconds age = *options_.cookie_age;
-      constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
-      if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
-        throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
-                                 "representable (got " + std::to_string(age.count()) + " s)");
+  /// Options from a URL: `file:///absolute/dir` or `file:/absolute/dir`; `file://relative/dir`
+  /// and `file:relative/dir` are made absolute against the working directory now. Parameters:
+  /// cookie_name, max_file_bytes, durable, require_same_owner, stale_temp_age (s),
+  /// rename_exchange, mtime_meaning (expiry|last_write), cookie_age (s), lock_timeout (ms).
+  /// Anything else is a ConfigurationError.
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
+    Url url = detail::parse_store_url("FileStore", text, {"file"});
+    Options options = std::move(base);
+    options.directory = std::filesystem::absolute(std::filesystem::path(detail::url_local_path("FileStore", url)));
+    if (auto v = url.take("cookie_name")) options.cookie_name = *v;
+    if (auto v = url.take_integer("max_file_bytes", 1, std::int64_t{1} << 40)) {
+      options.max_file_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = url.take_bool("durable")) options.durable = *v;
+    if (auto v = url.take_bool("require_same_owner")) options.require_same_owner = *v;
+    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds)) options.stale_temp_age = std::chrono::seconds{*v};
+    if (auto v = url.take_bool("rename_exchange")) options.use_rename_exchange = *v;
+    if (auto v = url.take_integer("cookie_age", 1, kMaxUrlSeconds)) options.cookie_age = std::chrono::seconds{*v};
+    if (auto v = url.take_milliseconds("lock_timeout")) options.lock_timeout = *v;
+    if (auto v = url.take("mtime_meaning")) {
+      if (*v == "expiry") {
+        options.mtime_meaning = MtimeMeaning::expiry;
+      } else if (*v == "last_write") {
+        options.mtime_meaning = MtimeMeaning::last_write;
+      } else {
+        throw ConfigurationError("FileStore: mtime_meaning must be expiry or last_write, not '" + *v + "'");
       }
-      age_ = std::chrono::duration_cast<TimePoint::duration>(age);
     }
-    if (options_.timeout <= std::chrono::milliseconds::zero()) {
-      throw ConfigurationError("FileStore: timeout must be positive (got " + std::to_string(options_.timeout.count()) +
-                               " ms)");
-    }
-    directory_ = resolve_directory(std::move(directory));
-    dir_string_ = directory_.string();
-    lock_path_ = dir_string_ + "/" + prefix_ + ".lock";
-    check_directory_mode();
+    url.reject_unknown_parameters();
+    return options;
   }
 
+  /// Options from Django's settings, on top of `base`: SESSION_FILE_PATH (the system temporary
+  /// directory when empty), SESSION_COOKIE_NAME as the file name prefix, SESSION_COOKIE_AGE (for
+  /// MtimeMeaning::last_write), the clock and the logger. Everything is copied, so `settings` may
+  /// be a temporary.
+  [[nodiscard]] static Options options_from_settings(const Settings& settings) {
+    return options_from_settings(settings, Options{});
+  }
+  [[nodiscard]] static Options options_from_settings(const Settings& settings, Options base) {
+    Options options = std::move(base);
+    options.directory = detail::file_store::directory_or_temp(settings.file_path);
+    options.cookie_name = settings.cookie_name;
+    options.cookie_age = settings.cookie_age;
+    options.clock = settings.clock;
+    options.logger = settings.logger;
+    return options;
+  }
+
+  /// Throws ConfigurationError when the directory is missing, relative or not a directory, when
+  /// the cookie name cannot be a file name prefix, when max_file_bytes is 0, a timeout or age is
+  /// not positive, or the cookie age is beyond TimePoint's range in last_write mode.
+  explicit FileStore(Options options) : options_(std::move(options)) {
+    detail::file_store::check_cookie_name(options_.cookie_name);
+    if (options_.mtime_meaning == MtimeMeaning::last_write) {
+      age_ = detail::file_store::checked_cookie_age(options_.cookie_age);
+    }
+    if (options_.lock_timeout <= std::chrono::milliseconds::zero()) {
+      throw ConfigurationError("FileStore: lock_timeout must be positive (got " +
+                               std::to_string(options_.lock_timeout.count()) + " ms)");
+    }
+    if (options_.max_file_bytes == 0) throw ConfigurationError("FileStore: max_file_bytes must not be 0");
+    if (options_.stale_temp_age < std::chrono::seconds::zero()) {
+      throw ConfigurationError("FileStore: stale_temp_age must not be negative");
+    }
+    options_.directory = detail::file_store::checked_directory(options_.directory);
+    dir_string_ = options_.directory.string();
+    lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
+    detail::file_store::check_directory_mode(dir_string_, options_.logger);
+  }
+
+  /// FileStore(options_from_url(url)) with the given clock and logger.
+  explicit FileStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : FileStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
   /// The directory the files live in (absolute).
-  [[nodiscard]] const std::filesystem::path& directory() const noexcept { return directory_; }
-  /// The file name prefix (the cookie name).
-  [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+  [[nodiscard]] const std::filesystem::path& directory() const noexcept { return options_.directory; }
   [[nodiscard]] const Options& options() const noexcept { return options_; }
-  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
   /// The expiry instant that the file time `mtime` stands for (Options::mtime_meaning).
   [[nodiscard]] TimePoint expiry_from_mtime(TimePoint mtime) const noexcept {
     if (options_.mtime_meaning == MtimeMeaning::expiry) return mtime;
@@ -5704,7 +6340,7 @@ class FileStore {
     struct stat st {};
     detail::file_store::Fd fd = open_session("load", key, path, st, Noticed::warn);
     if (fd.get() < 0) return std::nullopt;
-    const TimePoint now = clock_.now();
+    const TimePoint now = options_.clock.now();
     const TimePoint expires_at = expiry_of(st);
     if (expires_at <= now) {
       fd.reset();
@@ -5728,14 +6364,14 @@ class FileStore {
   /// An expired file, or anything that is not a session of ours, is replaced.
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) const {
     if (!is_valid_session_key(key)) return false;
-    check_size("create", payload);
+    check_size("create", key, payload);
     const std::string target = file_path(key);
     detail::file_store::ScratchFile temp = write_temp("create", key, payload, expires_at);
     constexpr int kAttempts = 3;
     std::optional<detail::file_store::DirectoryLock> lock;
     for (int attempt = 1;; ++attempt) {
       bool consumed = false;
-      const int err = publish_noreplace(temp.path(), target, consumed);
+      const int err = detail::file_store::publish_noreplace(temp.path(), target, consumed);
       if (consumed) temp.release();
       if (err == 0) {
         sync_directory("create", key);
@@ -5745,7 +6381,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_, options_.timeout, "FileStore::create");
+      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, locked("create", key));
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -5754,7 +6390,7 @@ class FileStore {
   /// there is none: absent, expired, removed meanwhile, or not a regular file of ours.
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) const {
     if (!is_valid_session_key(key)) return false;
-    check_size("update", payload);
+    check_size("update", key, payload);
     const std::string target = file_path(key);
     if (!is_live(target, "update", key)) return false;  // no temp file for a session that is gone
     detail::file_store::ScratchFile temp = write_temp("update", key, payload, expires_at);
@@ -5772,12 +6408,12 @@ class FileStore {
   [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
                                     std::string_view expected) const {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_size("update_if", payload);
+    check_size("update_if", key, payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_, options_.timeout, "FileStore::update_if");
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("update_if", key));
     struct stat st {};
     detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
-    if (fd.get() < 0 || !live(st, clock_.now())) return CasResult::missing;
+    if (fd.get() < 0 || !live(st, options_.clock.now())) return CasResult::missing;
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
     if (size != expected.size()) return CasResult::conflict;
     std::string current;
@@ -5794,8 +6430,8 @@ class FileStore {
     // Through a descriptor, so the file checked is the file stamped.
     struct stat st {};
     detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
-    if (fd.get() < 0 || !live(st, clock_.now())) return false;
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    if (fd.get() < 0 || !live(st, options_.clock.now())) return false;
+    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
     return true;
@@ -5827,52 +6463,28 @@ class FileStore {
   /// Options::stale_temp_age. Anything else in the directory is left alone, and so are symlinks
   /// and other non-regular files. Entries that cannot be deleted are logged and skipped.
   std::size_t clear_expired() const {
-    DIR* dir = ::opendir(dir_string_.c_str());
-    if (dir == nullptr) {
-      const int err = errno;
-      throw StorageError("FileStore::clear_expired: cannot open " + dir_string_ + ": " +
-                         detail::file_store::errno_text(err));
-    }
-    struct DirCloser {
-      DIR* d;
-      ~DirCloser() { ::closedir(d); }
-    } closer{dir};
-
-    const TimePoint now = clock_.now();
+    const TimePoint now = options_.clock.now();
     const TimePoint stale_before = std::chrono::system_clock::now() - options_.stale_temp_age;
     std::size_t removed = 0;
     std::size_t failures = 0;
     int last_failure = 0;
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir);
-      if (entry == nullptr) {
-        const int err = errno;
-        if (err != 0) {
-          throw StorageError("FileStore::clear_expired: cannot read " + dir_string_ + ": " +
-                             detail::file_store::errno_text(err));
-        }
-        break;
-      }
-      const std::string_view name(entry->d_name);
-      if (!name.starts_with(prefix_)) continue;
-      const std::string_view rest = name.substr(prefix_.size());
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (!name.starts_with(options_.cookie_name)) return;
+      const std::string_view rest = name.substr(options_.cookie_name.size());
       const bool session = is_valid_session_key(rest);
-      if (!session && !detail::file_store::is_temp_name(rest)) continue;
-      std::string path = dir_string_;
-      path += '/';
-      path += name;
+      if (!session && !detail::file_store::is_temp_name(rest)) return;
+      const std::string path = dir_string_ + '/' + std::string(name);
       struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) continue;
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) return;
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_, options_.timeout, "FileStore::clear_expired");
+        lock.emplace(lock_path_, options_.lock_timeout, locked("clear_expired", {}));
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
-          continue;
+          return;
         }
       }
       if (::unlink(path.c_str()) == 0) {
@@ -5881,70 +6493,27 @@ class FileStore {
         ++failures;
         last_failure = errno;
       }
-    }
+    });
+    if (err != 0) fail("clear_expired", {}, "cannot list the directory", err);
     if (failures != 0) {
-      logger_(LogLevel::warning, detail::file_store::kLogCategory,
-              "FileStore::clear_expired: " + std::to_string(failures) + " expired file(s) in " + dir_string_ +
-                  " could not be deleted: " + detail::file_store::errno_text(last_failure));
+      options_.logger(LogLevel::warning, detail::file_store::kLogCategory,
+                      message("clear_expired", {}, std::to_string(failures) + " expired file(s) could not be deleted",
+                              last_failure));
     }
     return removed;
   }
 
  private:
-  static constexpr timespec omit_time() noexcept {
-    timespec ts{};
-    ts.tv_nsec = UTIME_OMIT;
-    return ts;
-  }
-
-  void check_prefix() const {
-    const bool all_dots = prefix_.find_first_not_of('.') == std::string::npos;
-    if (prefix_.empty() || all_dots || prefix_.find('/') != std::string::npos ||
-        prefix_.find('\0') != std::string::npos) {
-      throw ConfigurationError("FileStore: the cookie name \"" + std::string(prefix_.c_str()) +
-                               "\" cannot prefix a file name (empty, only dots, or contains '/' or NUL)");
-    }
-    if (prefix_.size() + kMaxSessionKeyLength + detail::file_store::kTempSuffixLength >
-        detail::file_store::kNameMax) {
-      throw ConfigurationError("FileStore: the cookie name is too long to prefix a file name (" +
-                               std::to_string(prefix_.size()) + " characters)");
-    }
-  }
-
-  static std::filesystem::path resolve_directory(std::filesystem::path dir) {
-    std::error_code ec;
-    if (dir.empty()) {
-      dir = std::filesystem::temp_directory_path(ec);
-      if (ec) throw ConfigurationError("FileStore: no usable system temporary directory: " + ec.message());
-    }
-    std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
-    if (ec) throw ConfigurationError("FileStore: cannot resolve the session directory " + dir.string() + ": " + ec.message());
-    absolute = absolute.lexically_normal();
-    if (absolute.has_relative_path() && !absolute.has_filename()) absolute = absolute.parent_path();  // no trailing '/'
-    struct stat st {};
-    if (::stat(absolute.c_str(), &st) != 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ENOTDIR) {
-        throw ConfigurationError("FileStore: the session storage path " + absolute.string() +
-                                 " doesn't exist. Set SESSION_FILE_PATH (Settings::file_path) to an existing "
-                                 "directory in which session data can be stored.");
-      }
-      throw ConfigurationError("FileStore: cannot use the session storage path " + absolute.string() + ": " +
-                               detail::file_store::errno_text(err));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-      throw ConfigurationError("FileStore: the session storage path " + absolute.string() + " is not a directory");
-    }
-    return absolute;
-  }
+  // Longest age or timeout in seconds a URL may give (a century).
+  static constexpr std::int64_t kMaxUrlSeconds = 100LL * 365 * 24 * 3600;
 
   // The full path of `key`'s file; `key` has been validated.
   [[nodiscard]] std::string file_path(std::string_view key) const {
     std::string path;
-    path.reserve(dir_string_.size() + 1 + prefix_.size() + key.size());
+    path.reserve(dir_string_.size() + 1 + options_.cookie_name.size() + key.size());
     path += dir_string_;
     if (path.empty() || path.back() != '/') path += '/';
-    path += prefix_;
+    path += options_.cookie_name;
     path += key;
     return path;
   }
@@ -5977,7 +6546,7 @@ class FileStore {
 
   [[nodiscard]] bool is_live(const std::string& path, const char* op, std::string_view key) const {
     struct stat st {};
-    return lstat_or_absent(path, st, op, key) && live(st, clock_.now());
+    return lstat_or_absent(path, st, op, key) && live(st, options_.clock.now());
   }
 
   // Unlinks the expired file `seen` unless the entry changed since (another inode, or re-stamped).
@@ -5987,9 +6556,9 @@ class FileStore {
                            TimePoint now) const {
     std::optional<detail::file_store::DirectoryLock> lock;
     try {
-      lock.emplace(lock_path_, options_.timeout, "FileStore::load");
+      lock.emplace(lock_path_, options_.lock_timeout, locked("load", key));
     } catch (const StorageError& e) {
-      warn(key, std::string("is expired but was not deleted: ") + e.what());
+      warn("load", key, std::string("is expired but was not deleted: ") + e.what());
       return;
     }
     struct stat st {};
@@ -6009,7 +6578,7 @@ class FileStore {
                                       struct stat& st, Noticed noticed) const {
     detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     const auto ignore = [&](std::string_view why) {
-      if (noticed == Noticed::warn) warn(key, why);
+      if (noticed == Noticed::warn) warn(op, key, why);
       return detail::file_store::Fd{};
     };
     if (fd.get() < 0) {
@@ -6048,52 +6617,18 @@ class FileStore {
     return true;
   }
 
-  // Anyone may rename or delete files in a world-writable directory without the sticky bit:
-  // refused. With the sticky bit (/tmp, Django's default) files are safe but any local user can
-  // open the lock file and make operations that need it time out: allowed, with a warning.
-  void check_directory_mode() const {
-    struct stat st {};
-    if (::stat(dir_string_.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return;
-    if ((st.st_mode & S_ISVTX) == 0) {
-      throw ConfigurationError("FileStore: the session directory " + dir_string_ +
-                               " is world-writable without the sticky bit: any local user could replace "
-                               "or delete sessions. Use a private directory (mode 0700).");
-    }
-    logger_(LogLevel::warning, detail::file_store::kLogCategory,
-            "FileStore: the session directory " + dir_string_ +
-                " is shared with every local user (world-writable): they cannot read or forge sessions, "
-                "but can hold its lock file so that create over an expired file, update_if and "
-                "clear_expired fail after Options::timeout. Use a private directory (mode 0700).");
-  }
-
   // Reads the whole file, at most max_file_bytes; false when it holds more.
   bool read_bounded(int fd, std::size_t size_hint, std::string_view key, std::string& out) const {
-    const std::size_t limit = options_.max_file_bytes;
-    out.resize(size_hint + 1);  // one spare byte notices a file that grew
-    std::size_t len = 0;
-    for (;;) {
-      if (len == out.size()) {
-        if (len > limit) return false;
-        out.resize(std::min(out.size() * 2, limit + 1));
-      }
-      const ssize_t n = ::read(fd, out.data() + len, out.size() - len);
-      if (n < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        fail("load", key, "cannot read the session file", err);
-      }
-      if (n == 0) break;
-      len += static_cast<std::size_t>(n);
-      if (len > limit) return false;
-    }
-    out.resize(len);
-    return true;
+    const int err = detail::file_store::read_bounded(fd, size_hint, options_.max_file_bytes, out);
+    if (err > 0) fail("load", key, "cannot read the session file", err);
+    return err == 0;
   }
 
-  void check_size(const char* op, std::string_view payload) const {
+  void check_size(const char* op, std::string_view key, std::string_view payload) const {
     if (payload.size() > options_.max_file_bytes) {
-      throw LimitExceeded(std::string("FileStore::") + op + ": a payload of " + std::to_string(payload.size()) +
-                          " bytes exceeds max_file_bytes (" + std::to_string(options_.max_file_bytes) + ")");
+      throw LimitExceeded(message(op, key, "a payload of " + std::to_string(payload.size()) +
+                                               " bytes exceeds max_file_bytes (" +
+                                               std::to_string(options_.max_file_bytes) + ")", 0));
     }
   }
 
@@ -6114,37 +6649,15 @@ class FileStore {
                                              TimePoint expires_at) const {
     detail::file_store::Fd fd;
     detail::file_store::ScratchFile temp = make_scratch(op, key, "_out_", fd);
-    std::size_t done = 0;
-    while (done < payload.size()) {
-      const ssize_t n = ::write(fd.get(), payload.data() + done, payload.size() - done);
-      if (n < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        fail(op, key, "cannot write the session file", err);
-      }
-      if (n == 0) fail(op, key, "cannot write the session file", EIO);
-      done += static_cast<std::size_t>(n);
+    if (const int err = detail::file_store::write_all(fd.get(), payload); err != 0) {
+      fail(op, key, "cannot write the session file", err);
     }
     // After the last write, which moves the mtime to "now".
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail(op, key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail(op, key, "cannot sync the session file", errno);
     if (const int err = fd.close(); err != 0) fail(op, key, "cannot write the session file", err);
     return temp;
-  }
-
-  // Publishes `from` as `to` unless `to` exists: 0, EEXIST, or another errno. link(2) first; where
-  // the file system has no hard links, renameat2(RENAME_NOREPLACE) (then `consumed` is set).
-  static int publish_noreplace(const std::string& from, const std::string& to, bool& consumed) noexcept {
-    if (::link(from.c_str(), to.c_str()) == 0) return 0;
-    const int err = errno;
-    if (err != EPERM && err != EOPNOTSUPP && err != ENOSYS) return err;
-    if (detail::file_store::rename2(from.c_str(), to.c_str(), detail::file_store::kRenameNoReplace) == 0) {
-      consumed = true;
-      return 0;
-    }
-    const int err2 = errno;
-    return detail::file_store::unsupported(err2) ? err : err2;
   }
 
   // create() met an existing entry: true when it was not a live session and is gone now (retry the
@@ -6152,7 +6665,7 @@ class FileStore {
   bool clear_dead_entry(std::string_view key, const std::string& target) const {
     struct stat st {};
     if (!lstat_or_absent(target, st, "create", key)) return true;
-    if (live(st, clock_.now())) return false;
+    if (live(st, options_.clock.now())) return false;
     // Take the entry away atomically and look at what was taken: a create that raced us may have
     // put a live session there after our lstat, and that one goes back.
     detail::file_store::Fd fd;
@@ -6160,7 +6673,7 @@ class FileStore {
     fd.reset();
     if (::rename(target.c_str(), grave.c_str()) != 0) return errno == ENOENT;
     struct stat taken {};
-    if (::lstat(grave.c_str(), &taken) == 0 && live(taken, clock_.now())) {
+    if (::lstat(grave.c_str(), &taken) == 0 && live(taken, options_.clock.now())) {
       (void)::link(grave.c_str(), target.c_str());  // EEXIST: a third create won; it keeps the name
       return false;
     }
@@ -6173,41 +6686,43 @@ class FileStore {
     if (dir.get() < 0 || ::fsync(dir.get()) != 0) {
       // The change is made and visible; only its durability is in doubt. Throwing would make the
       // caller believe it failed.
-      const int err = errno;
-      logger_(LogLevel::error, detail::file_store::kLogCategory,
-              std::string("FileStore::") + op + ": cannot sync the directory " + dir_string_ + " (key " +
-                  std::string(loggable_key_prefix(key)) + "...): " + detail::file_store::errno_text(err));
+      options_.logger(LogLevel::error, detail::file_store::kLogCategory,
+                      message(op, key, "cannot sync the directory", errno));
     }
   }
 
-  // `options` with cookie_age set (to `fallback` when it was not).
-  static Options with_cookie_age(Options options, std::chrono::seconds fallback) noexcept {
-    if (!options.cookie_age) options.cookie_age = fallback;
-    return options;
+  // What the directory lock reports in its errors, for operation `op` on `key`.
+  struct LockMessage {
+    const FileStore* store;
+    const char* op;
+    std::string_view key;
+    std::string operator()(const std::string& what) const { return store->message(op, key, what, 0); }
+  };
+  [[nodiscard]] LockMessage locked(const char* op, std::string_view key) const { return {this, op, key}; }
+
+  // `FileStore::op: what: errno text (directory, session abcd...)`, the stores' error format.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view what, int err) const {
+    std::string text(what);
+    if (err != 0) text += ": " + detail::file_store::errno_text(err);
+    return detail::store_message("FileStore", op, dir_string_, key, text);
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view what, int err) const {
-    throw StorageError(std::string("FileStore::") + op + ": " + std::string(what) + " in " + dir_string_ + " (key " +
-                       std::string(loggable_key_prefix(key)) + "...): " + detail::file_store::errno_text(err));
+    throw StorageError(message(op, key, what, err));
   }
 
-  void warn(std::string_view key, std::string_view what) const {
-    logger_(LogLevel::warning, detail::file_store::kLogCategory,
-            "FileStore: the session file for key " + std::string(loggable_key_prefix(key)) + "... in " + dir_string_ +
-                " " + std::string(what));
+  void warn(const char* op, std::string_view key, std::string_view what) const {
+    options_.logger(LogLevel::warning, detail::file_store::kLogCategory,
+                    message(op, key, "the session file " + std::string(what), 0));
   }
 
   void warn_oversized(std::string_view key) const {
-    warn(key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
-                  " bytes); treated as corrupted");
+    warn("load", key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
+                          " bytes); treated as corrupted");
   }
 
-  std::string prefix_;
-  Clock clock_;
-  Logger logger_;
   Options options_;
-  TimePoint::duration age_{};  // *options_.cookie_age in last_write mode, else zero
-  std::filesystem::path directory_;
+  TimePoint::duration age_{};  // options_.cookie_age in last_write mode, else zero
   std::string dir_string_;
   std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
 };

@@ -65,7 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   if ((flags & 2U) != 0) options.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
   std::optional<sessions::FileStore> store;
   try {
-    store.emplace(directory(), prefix, sessions::Clock{}, options);
+    options.directory = directory();
+    options.cookie_name = prefix;
+    store.emplace(options);
   } catch (const sessions::ConfigurationError&) {
     FUZZ_CHECK_MSG(!prefix_acceptable(prefix), sessions_fuzz::shown(prefix));
     return 0;

@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
       // Django's convention for the mtime (the last write), so both sides read each other's files.
       sessions::FileStore::Options options;
       options.mtime_meaning = sessions::FileStore::MtimeMeaning::last_write;
-      sessions::FileStore store{settings, options};
+      sessions::FileStore store{sessions::FileStore::options_from_settings(settings, options)};
       const sessions::DjangoSignedSerializer serializer{secret};
       using SessionT = sessions::Session<sessions::FileStore, sessions::DjangoSignedSerializer>;
       if (command == "file-write") {

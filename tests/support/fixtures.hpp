@@ -86,7 +86,7 @@ struct StoreFixture<sessions::MemoryValueStore> : FixtureBase {
 template <>
 struct StoreFixture<sessions::FileStore> : FixtureBase {
   TempDir dir;
-  sessions::FileStore store{configure(settings, dir)};
+  sessions::FileStore store{sessions::FileStore::options_from_settings(configure(settings, dir))};
   static const sessions::Settings& configure(sessions::Settings& s, const TempDir& d) {
     s.file_path = d.path;
     return s;

@@ -50,6 +50,7 @@
 #include "../errors.hpp"
 #include "../log.hpp"
 #include "../record.hpp"
+#include "detail/store_options.hpp"
 
 namespace sessions {
 
@@ -277,15 +278,7 @@ class CachedStore {
   }
 
   void report(std::string_view op, std::string_view key, std::string_view what, const Error& e) const {
-    std::string message = "CachedStore::";
-    message += op;
-    message += ": error ";
-    message += what;
-    if (!key.empty()) {
-      message += " (session ";
-      message += loggable_key_prefix(key);
-      message += "...)";
-    }
+    std::string message = detail::store_message("CachedStore", op, {}, key, "error " + std::string(what));
     message += "; continuing with the persistent store: ";
     message += e.what();
     options_.logger(LogLevel::error, kLogCategory, message);

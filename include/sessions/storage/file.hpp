@@ -7,29 +7,28 @@
 // and is published atomically (link() for create, renameat2(RENAME_EXCHANGE) for update, so a
 // session removed meanwhile is never brought back). Nothing is opened through a symlink, files of
 // other users are no sessions, oversized files are corrupted ones. Replacing or removing an
-// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline (Options::timeout,
-// StorageTimeout). One instance serves every thread. The reasoning behind each of these choices,
-// and what sharing a directory with Django implies, is in docs/file-store.md.
+// existing entry holds an flock on `<cookie_name>.lock`, taken with a deadline
+// (Options::lock_timeout, StorageTimeout). One instance serves every thread. The reasoning behind
+// each of these choices, and what sharing a directory with Django implies, is in
+// docs/file-store.md.
+//
+//   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
+//   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
-#include <cstdio>  // renameat2, RENAME_EXCHANGE, RENAME_NOREPLACE (glibc 2.28+)
+#include <cstdint>
 #include <cstdlib>  // mkostemp
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 
 #include "../clock.hpp"
@@ -39,6 +38,8 @@
 #include "../session_key.hpp"
 #include "../settings.hpp"
 #include "detail/file_io.hpp"
+#include "detail/store_options.hpp"
+#include "url.hpp"
 
 namespace sessions {
 
@@ -60,11 +61,16 @@ class FileStore {
   static constexpr std::chrono::seconds kDjangoCookieAge{1'209'600};
 
   struct Options {
+    /// The directory the session files live in: an existing directory, as an absolute path
+    /// (ConfigurationError otherwise). options_from_settings() takes Django's SESSION_FILE_PATH.
+    std::filesystem::path directory;
+    /// The file name prefix: Django's SESSION_COOKIE_NAME (files are `<cookie_name><key>`).
+    std::string cookie_name = "sessionid";
     /// A session file bigger than this is treated as corrupted (load logs a warning and returns
-    /// nullopt), and create/update of a bigger payload throws LimitExceeded.
+    /// nullopt), and create/update of a bigger payload throws LimitExceeded. Must not be 0.
     std::size_t max_file_bytes = std::size_t{1} << 20;
     /// fsync the file before publishing it and the directory after create/update/remove (and the
-    /// file after touch). Off by default, as in Django; see the header comment.
+    /// file after touch). Off by default, as in Django.
     bool durable = false;
     /// A session file not owned by this process's effective user is not a session (it may have been
     /// planted in a shared directory): load/exists/update/touch see it as absent and create may
@@ -73,6 +79,7 @@ class FileStore {
     bool require_same_owner = true;
     /// clear_expired() deletes temporary files (crash leftovers) whose change time is at least this
     /// old, measured on the system clock (file change times cannot come from an injected clock).
+    /// Must not be negative.
     std::chrono::seconds stale_temp_age{3600};
     /// Use renameat2(RENAME_EXCHANGE) for update(). false forces the check-then-rename() fallback
     /// (for tests, or for a file system that misreports its support).
@@ -81,62 +88,96 @@ class FileStore {
     /// shared with Django.
     MtimeMeaning mtime_meaning = MtimeMeaning::expiry;
     /// last_write only: the session lifetime counted from the mtime, which must be the Django
-    /// side's SESSION_COOKIE_AGE. When unset, the constructors that take Settings use
-    /// Settings::cookie_age and the others kDjangoCookieAge. Must be positive in last_write mode
-    /// (ConfigurationError otherwise); ignored in expiry mode. options() reports the value in use.
-    std::optional<std::chrono::seconds> cookie_age{};
+    /// side's SESSION_COOKIE_AGE (options_from_settings() takes Settings::cookie_age). Must be
+    /// positive in last_write mode (ConfigurationError otherwise); ignored in expiry mode.
+    std::chrono::seconds cookie_age = kDjangoCookieAge;
     /// Longest wait for the directory lock (held by another process, or by a local user who opened
     /// the lock file to stall the store); StorageTimeout then. Must be positive.
-    std::chrono::milliseconds timeout{5000};
+    std::chrono::milliseconds lock_timeout{5000};
+    Clock clock{};
+    Logger logger{};
   };
 
-  /// Django's settings: SESSION_FILE_PATH (the system temp directory when empty),
-  /// SESSION_COOKIE_NAME as the file name prefix, the clock, the logger, and SESSION_COOKIE_AGE
-  /// (for MtimeMeaning::last_write, unless Options::cookie_age is set). Everything needed is
-  /// copied, so `settings` may be a temporary. Throws ConfigurationError when the directory does
-  /// not exist or is not a directory, when the cookie name cannot be a file name prefix, or when
-  /// the cookie age is not positive (or beyond TimePoint's range) in last_write mode.
-  explicit FileStore(const Settings& settings = default_settings()) : FileStore(settings, Options{}) {}
-  FileStore(const Settings& settings, Options options)
-      : FileStore(settings.file_path, settings.cookie_name, settings.clock,
-                  with_cookie_age(options, settings.cookie_age), settings.logger) {}
-
-  /// An explicit directory (the system temp directory when empty) and file name prefix. In
-  /// last_write mode the cookie age is Options::cookie_age, or kDjangoCookieAge when unset.
-  FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock = {})
-      : FileStore(std::move(directory), std::move(cookie_name), clock, Options{}) {}
-  FileStore(std::filesystem::path directory, std::string cookie_name, Clock clock, Options options,
-            Logger logger = {})
-      : prefix_(std::move(cookie_name)),
-        clock_(clock),
-        logger_(logger),
-        options_(with_cookie_age(options, kDjangoCookieAge)) {
-    check_prefix();
-    if (options_.mtime_meaning == MtimeMeaning::last_write) {
-      const std::chrono::seconds age = *options_.cookie_age;
-      constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
-      if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
-        throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
-                                 "representable (got " + std::to_string(age.count()) + " s)");
+  /// Options from a URL: `file:///absolute/dir` or `file:/absolute/dir`; `file://relative/dir`
+  /// and `file:relative/dir` are made absolute against the working directory now. Parameters:
+  /// cookie_name, max_file_bytes, durable, require_same_owner, stale_temp_age (s),
+  /// rename_exchange, mtime_meaning (expiry|last_write), cookie_age (s), lock_timeout (ms).
+  /// Anything else is a ConfigurationError.
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
+    Url url = detail::parse_store_url("FileStore", text, {"file"});
+    Options options = std::move(base);
+    options.directory = std::filesystem::absolute(std::filesystem::path(detail::url_local_path("FileStore", url)));
+    if (auto v = url.take("cookie_name")) options.cookie_name = *v;
+    if (auto v = url.take_integer("max_file_bytes", 1, std::int64_t{1} << 40)) {
+      options.max_file_bytes = static_cast<std::size_t>(*v);
+    }
+    if (auto v = url.take_bool("durable")) options.durable = *v;
+    if (auto v = url.take_bool("require_same_owner")) options.require_same_owner = *v;
+    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds)) options.stale_temp_age = std::chrono::seconds{*v};
+    if (auto v = url.take_bool("rename_exchange")) options.use_rename_exchange = *v;
+    if (auto v = url.take_integer("cookie_age", 1, kMaxUrlSeconds)) options.cookie_age = std::chrono::seconds{*v};
+    if (auto v = url.take_milliseconds("lock_timeout")) options.lock_timeout = *v;
+    if (auto v = url.take("mtime_meaning")) {
+      if (*v == "expiry") {
+        options.mtime_meaning = MtimeMeaning::expiry;
+      } else if (*v == "last_write") {
+        options.mtime_meaning = MtimeMeaning::last_write;
+      } else {
+        throw ConfigurationError("FileStore: mtime_meaning must be expiry or last_write, not '" + *v + "'");
       }
-      age_ = std::chrono::duration_cast<TimePoint::duration>(age);
     }
-    if (options_.timeout <= std::chrono::milliseconds::zero()) {
-      throw ConfigurationError("FileStore: timeout must be positive (got " + std::to_string(options_.timeout.count()) +
-                               " ms)");
-    }
-    directory_ = resolve_directory(std::move(directory));
-    dir_string_ = directory_.string();
-    lock_path_ = dir_string_ + "/" + prefix_ + ".lock";
-    check_directory_mode();
+    url.reject_unknown_parameters();
+    return options;
   }
 
+  /// Options from Django's settings, on top of `base`: SESSION_FILE_PATH (the system temporary
+  /// directory when empty), SESSION_COOKIE_NAME as the file name prefix, SESSION_COOKIE_AGE (for
+  /// MtimeMeaning::last_write), the clock and the logger. Everything is copied, so `settings` may
+  /// be a temporary.
+  [[nodiscard]] static Options options_from_settings(const Settings& settings) {
+    return options_from_settings(settings, Options{});
+  }
+  [[nodiscard]] static Options options_from_settings(const Settings& settings, Options base) {
+    Options options = std::move(base);
+    options.directory = detail::file_store::directory_or_temp(settings.file_path);
+    options.cookie_name = settings.cookie_name;
+    options.cookie_age = settings.cookie_age;
+    options.clock = settings.clock;
+    options.logger = settings.logger;
+    return options;
+  }
+
+  /// Throws ConfigurationError when the directory is missing, relative or not a directory, when
+  /// the cookie name cannot be a file name prefix, when max_file_bytes is 0, a timeout or age is
+  /// not positive, or the cookie age is beyond TimePoint's range in last_write mode.
+  explicit FileStore(Options options) : options_(std::move(options)) {
+    detail::file_store::check_cookie_name(options_.cookie_name);
+    if (options_.mtime_meaning == MtimeMeaning::last_write) {
+      age_ = detail::file_store::checked_cookie_age(options_.cookie_age);
+    }
+    if (options_.lock_timeout <= std::chrono::milliseconds::zero()) {
+      throw ConfigurationError("FileStore: lock_timeout must be positive (got " +
+                               std::to_string(options_.lock_timeout.count()) + " ms)");
+    }
+    if (options_.max_file_bytes == 0) throw ConfigurationError("FileStore: max_file_bytes must not be 0");
+    if (options_.stale_temp_age < std::chrono::seconds::zero()) {
+      throw ConfigurationError("FileStore: stale_temp_age must not be negative");
+    }
+    options_.directory = detail::file_store::checked_directory(options_.directory);
+    dir_string_ = options_.directory.string();
+    lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
+    detail::file_store::check_directory_mode(dir_string_, options_.logger);
+  }
+
+  /// FileStore(options_from_url(url)) with the given clock and logger.
+  explicit FileStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : FileStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
   /// The directory the files live in (absolute).
-  [[nodiscard]] const std::filesystem::path& directory() const noexcept { return directory_; }
-  /// The file name prefix (the cookie name).
-  [[nodiscard]] const std::string& prefix() const noexcept { return prefix_; }
+  [[nodiscard]] const std::filesystem::path& directory() const noexcept { return options_.directory; }
   [[nodiscard]] const Options& options() const noexcept { return options_; }
-  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
   /// The expiry instant that the file time `mtime` stands for (Options::mtime_meaning).
   [[nodiscard]] TimePoint expiry_from_mtime(TimePoint mtime) const noexcept {
     if (options_.mtime_meaning == MtimeMeaning::expiry) return mtime;
@@ -168,7 +209,7 @@ class FileStore {
     struct stat st {};
     detail::file_store::Fd fd = open_session("load", key, path, st, Noticed::warn);
     if (fd.get() < 0) return std::nullopt;
-    const TimePoint now = clock_.now();
+    const TimePoint now = options_.clock.now();
     const TimePoint expires_at = expiry_of(st);
     if (expires_at <= now) {
       fd.reset();
@@ -192,14 +233,14 @@ class FileStore {
   /// An expired file, or anything that is not a session of ours, is replaced.
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) const {
     if (!is_valid_session_key(key)) return false;
-    check_size("create", payload);
+    check_size("create", key, payload);
     const std::string target = file_path(key);
     detail::file_store::ScratchFile temp = write_temp("create", key, payload, expires_at);
     constexpr int kAttempts = 3;
     std::optional<detail::file_store::DirectoryLock> lock;
     for (int attempt = 1;; ++attempt) {
       bool consumed = false;
-      const int err = publish_noreplace(temp.path(), target, consumed);
+      const int err = detail::file_store::publish_noreplace(temp.path(), target, consumed);
       if (consumed) temp.release();
       if (err == 0) {
         sync_directory("create", key);
@@ -209,7 +250,7 @@ class FileStore {
       if (attempt == kAttempts) return false;
       // Replacing a dead entry: under the directory lock, check, move away and publish happen as
       // one step with respect to every other replacement and removal.
-      if (!lock) lock.emplace(lock_path_, options_.timeout, "FileStore::create");
+      if (!lock) lock.emplace(lock_path_, options_.lock_timeout, locked("create", key));
       if (!clear_dead_entry(key, target)) return false;
     }
   }
@@ -218,7 +259,7 @@ class FileStore {
   /// there is none: absent, expired, removed meanwhile, or not a regular file of ours.
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) const {
     if (!is_valid_session_key(key)) return false;
-    check_size("update", payload);
+    check_size("update", key, payload);
     const std::string target = file_path(key);
     if (!is_live(target, "update", key)) return false;  // no temp file for a session that is gone
     detail::file_store::ScratchFile temp = write_temp("update", key, payload, expires_at);
@@ -236,12 +277,12 @@ class FileStore {
   [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
                                     std::string_view expected) const {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_size("update_if", payload);
+    check_size("update_if", key, payload);
     const std::string target = file_path(key);
-    const detail::file_store::DirectoryLock lock(lock_path_, options_.timeout, "FileStore::update_if");
+    const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("update_if", key));
     struct stat st {};
     detail::file_store::Fd fd = open_session("update_if", key, target, st, Noticed::quietly);
-    if (fd.get() < 0 || !live(st, clock_.now())) return CasResult::missing;
+    if (fd.get() < 0 || !live(st, options_.clock.now())) return CasResult::missing;
     const auto size = static_cast<std::size_t>(st.st_size < 0 ? 0 : st.st_size);
     if (size != expected.size()) return CasResult::conflict;
     std::string current;
@@ -258,8 +299,8 @@ class FileStore {
     // Through a descriptor, so the file checked is the file stamped.
     struct stat st {};
     detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
-    if (fd.get() < 0 || !live(st, clock_.now())) return false;
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    if (fd.get() < 0 || !live(st, options_.clock.now())) return false;
+    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
     return true;
@@ -291,52 +332,28 @@ class FileStore {
   /// Options::stale_temp_age. Anything else in the directory is left alone, and so are symlinks
   /// and other non-regular files. Entries that cannot be deleted are logged and skipped.
   std::size_t clear_expired() const {
-    DIR* dir = ::opendir(dir_string_.c_str());
-    if (dir == nullptr) {
-      const int err = errno;
-      throw StorageError("FileStore::clear_expired: cannot open " + dir_string_ + ": " +
-                         detail::file_store::errno_text(err));
-    }
-    struct DirCloser {
-      DIR* d;
-      ~DirCloser() { ::closedir(d); }
-    } closer{dir};
-
-    const TimePoint now = clock_.now();
+    const TimePoint now = options_.clock.now();
     const TimePoint stale_before = std::chrono::system_clock::now() - options_.stale_temp_age;
     std::size_t removed = 0;
     std::size_t failures = 0;
     int last_failure = 0;
-    for (;;) {
-      errno = 0;
-      const dirent* entry = ::readdir(dir);
-      if (entry == nullptr) {
-        const int err = errno;
-        if (err != 0) {
-          throw StorageError("FileStore::clear_expired: cannot read " + dir_string_ + ": " +
-                             detail::file_store::errno_text(err));
-        }
-        break;
-      }
-      const std::string_view name(entry->d_name);
-      if (!name.starts_with(prefix_)) continue;
-      const std::string_view rest = name.substr(prefix_.size());
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (!name.starts_with(options_.cookie_name)) return;
+      const std::string_view rest = name.substr(options_.cookie_name.size());
       const bool session = is_valid_session_key(rest);
-      if (!session && !detail::file_store::is_temp_name(rest)) continue;
-      std::string path = dir_string_;
-      path += '/';
-      path += name;
+      if (!session && !detail::file_store::is_temp_name(rest)) return;
+      const std::string path = dir_string_ + '/' + std::string(name);
       struct stat st {};
-      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) continue;
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+      if (session ? expiry_of(st) > now : detail::file_store::ctime_of(st) > stale_before) return;
       std::optional<detail::file_store::DirectoryLock> lock;
       if (session) {
         // Re-check under the lock: a create may have replaced the expired file meanwhile.
-        lock.emplace(lock_path_, options_.timeout, "FileStore::clear_expired");
+        lock.emplace(lock_path_, options_.lock_timeout, locked("clear_expired", {}));
         struct stat again {};
         if (::lstat(path.c_str(), &again) != 0 || again.st_ino != st.st_ino || again.st_dev != st.st_dev ||
             expiry_of(again) > now) {
-          continue;
+          return;
         }
       }
       if (::unlink(path.c_str()) == 0) {
@@ -345,70 +362,27 @@ class FileStore {
         ++failures;
         last_failure = errno;
       }
-    }
+    });
+    if (err != 0) fail("clear_expired", {}, "cannot list the directory", err);
     if (failures != 0) {
-      logger_(LogLevel::warning, detail::file_store::kLogCategory,
-              "FileStore::clear_expired: " + std::to_string(failures) + " expired file(s) in " + dir_string_ +
-                  " could not be deleted: " + detail::file_store::errno_text(last_failure));
+      options_.logger(LogLevel::warning, detail::file_store::kLogCategory,
+                      message("clear_expired", {}, std::to_string(failures) + " expired file(s) could not be deleted",
+                              last_failure));
     }
     return removed;
   }
 
  private:
-  static constexpr timespec omit_time() noexcept {
-    timespec ts{};
-    ts.tv_nsec = UTIME_OMIT;
-    return ts;
-  }
-
-  void check_prefix() const {
-    const bool all_dots = prefix_.find_first_not_of('.') == std::string::npos;
-    if (prefix_.empty() || all_dots || prefix_.find('/') != std::string::npos ||
-        prefix_.find('\0') != std::string::npos) {
-      throw ConfigurationError("FileStore: the cookie name \"" + std::string(prefix_.c_str()) +
-                               "\" cannot prefix a file name (empty, only dots, or contains '/' or NUL)");
-    }
-    if (prefix_.size() + kMaxSessionKeyLength + detail::file_store::kTempSuffixLength >
-        detail::file_store::kNameMax) {
-      throw ConfigurationError("FileStore: the cookie name is too long to prefix a file name (" +
-                               std::to_string(prefix_.size()) + " characters)");
-    }
-  }
-
-  static std::filesystem::path resolve_directory(std::filesystem::path dir) {
-    std::error_code ec;
-    if (dir.empty()) {
-      dir = std::filesystem::temp_directory_path(ec);
-      if (ec) throw ConfigurationError("FileStore: no usable system temporary directory: " + ec.message());
-    }
-    std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
-    if (ec) throw ConfigurationError("FileStore: cannot resolve the session directory " + dir.string() + ": " + ec.message());
-    absolute = absolute.lexically_normal();
-    if (absolute.has_relative_path() && !absolute.has_filename()) absolute = absolute.parent_path();  // no trailing '/'
-    struct stat st {};
-    if (::stat(absolute.c_str(), &st) != 0) {
-      const int err = errno;
-      if (err == ENOENT || err == ENOTDIR) {
-        throw ConfigurationError("FileStore: the session storage path " + absolute.string() +
-                                 " doesn't exist. Set SESSION_FILE_PATH (Settings::file_path) to an existing "
-                                 "directory in which session data can be stored.");
-      }
-      throw ConfigurationError("FileStore: cannot use the session storage path " + absolute.string() + ": " +
-                               detail::file_store::errno_text(err));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-      throw ConfigurationError("FileStore: the session storage path " + absolute.string() + " is not a directory");
-    }
-    return absolute;
-  }
+  // Longest age or timeout in seconds a URL may give (a century).
+  static constexpr std::int64_t kMaxUrlSeconds = 100LL * 365 * 24 * 3600;
 
   // The full path of `key`'s file; `key` has been validated.
   [[nodiscard]] std::string file_path(std::string_view key) const {
     std::string path;
-    path.reserve(dir_string_.size() + 1 + prefix_.size() + key.size());
+    path.reserve(dir_string_.size() + 1 + options_.cookie_name.size() + key.size());
     path += dir_string_;
     if (path.empty() || path.back() != '/') path += '/';
-    path += prefix_;
+    path += options_.cookie_name;
     path += key;
     return path;
   }
@@ -441,7 +415,7 @@ class FileStore {
 
   [[nodiscard]] bool is_live(const std::string& path, const char* op, std::string_view key) const {
     struct stat st {};
-    return lstat_or_absent(path, st, op, key) && live(st, clock_.now());
+    return lstat_or_absent(path, st, op, key) && live(st, options_.clock.now());
   }
 
   // Unlinks the expired file `seen` unless the entry changed since (another inode, or re-stamped).
@@ -451,9 +425,9 @@ class FileStore {
                            TimePoint now) const {
     std::optional<detail::file_store::DirectoryLock> lock;
     try {
-      lock.emplace(lock_path_, options_.timeout, "FileStore::load");
+      lock.emplace(lock_path_, options_.lock_timeout, locked("load", key));
     } catch (const StorageError& e) {
-      warn(key, std::string("is expired but was not deleted: ") + e.what());
+      warn("load", key, std::string("is expired but was not deleted: ") + e.what());
       return;
     }
     struct stat st {};
@@ -473,7 +447,7 @@ class FileStore {
                                       struct stat& st, Noticed noticed) const {
     detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     const auto ignore = [&](std::string_view why) {
-      if (noticed == Noticed::warn) warn(key, why);
+      if (noticed == Noticed::warn) warn(op, key, why);
       return detail::file_store::Fd{};
     };
     if (fd.get() < 0) {
@@ -512,52 +486,18 @@ class FileStore {
     return true;
   }
 
-  // Anyone may rename or delete files in a world-writable directory without the sticky bit:
-  // refused. With the sticky bit (/tmp, Django's default) files are safe but any local user can
-  // open the lock file and make operations that need it time out: allowed, with a warning.
-  void check_directory_mode() const {
-    struct stat st {};
-    if (::stat(dir_string_.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) return;
-    if ((st.st_mode & S_ISVTX) == 0) {
-      throw ConfigurationError("FileStore: the session directory " + dir_string_ +
-                               " is world-writable without the sticky bit: any local user could replace "
-                               "or delete sessions. Use a private directory (mode 0700).");
-    }
-    logger_(LogLevel::warning, detail::file_store::kLogCategory,
-            "FileStore: the session directory " + dir_string_ +
-                " is shared with every local user (world-writable): they cannot read or forge sessions, "
-                "but can hold its lock file so that create over an expired file, update_if and "
-                "clear_expired fail after Options::timeout. Use a private directory (mode 0700).");
-  }
-
   // Reads the whole file, at most max_file_bytes; false when it holds more.
   bool read_bounded(int fd, std::size_t size_hint, std::string_view key, std::string& out) const {
-    const std::size_t limit = options_.max_file_bytes;
-    out.resize(size_hint + 1);  // one spare byte notices a file that grew
-    std::size_t len = 0;
-    for (;;) {
-      if (len == out.size()) {
-        if (len > limit) return false;
-        out.resize(std::min(out.size() * 2, limit + 1));
-      }
-      const ssize_t n = ::read(fd, out.data() + len, out.size() - len);
-      if (n < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        fail("load", key, "cannot read the session file", err);
-      }
-      if (n == 0) break;
-      len += static_cast<std::size_t>(n);
-      if (len > limit) return false;
-    }
-    out.resize(len);
-    return true;
+    const int err = detail::file_store::read_bounded(fd, size_hint, options_.max_file_bytes, out);
+    if (err > 0) fail("load", key, "cannot read the session file", err);
+    return err == 0;
   }
 
-  void check_size(const char* op, std::string_view payload) const {
+  void check_size(const char* op, std::string_view key, std::string_view payload) const {
     if (payload.size() > options_.max_file_bytes) {
-      throw LimitExceeded(std::string("FileStore::") + op + ": a payload of " + std::to_string(payload.size()) +
-                          " bytes exceeds max_file_bytes (" + std::to_string(options_.max_file_bytes) + ")");
+      throw LimitExceeded(message(op, key, "a payload of " + std::to_string(payload.size()) +
+                                               " bytes exceeds max_file_bytes (" +
+                                               std::to_string(options_.max_file_bytes) + ")", 0));
     }
   }
 
@@ -578,37 +518,15 @@ class FileStore {
                                              TimePoint expires_at) const {
     detail::file_store::Fd fd;
     detail::file_store::ScratchFile temp = make_scratch(op, key, "_out_", fd);
-    std::size_t done = 0;
-    while (done < payload.size()) {
-      const ssize_t n = ::write(fd.get(), payload.data() + done, payload.size() - done);
-      if (n < 0) {
-        const int err = errno;
-        if (err == EINTR) continue;
-        fail(op, key, "cannot write the session file", err);
-      }
-      if (n == 0) fail(op, key, "cannot write the session file", EIO);
-      done += static_cast<std::size_t>(n);
+    if (const int err = detail::file_store::write_all(fd.get(), payload); err != 0) {
+      fail(op, key, "cannot write the session file", err);
     }
     // After the last write, which moves the mtime to "now".
-    const timespec times[2] = {omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail(op, key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail(op, key, "cannot sync the session file", errno);
     if (const int err = fd.close(); err != 0) fail(op, key, "cannot write the session file", err);
     return temp;
-  }
-
-  // Publishes `from` as `to` unless `to` exists: 0, EEXIST, or another errno. link(2) first; where
-  // the file system has no hard links, renameat2(RENAME_NOREPLACE) (then `consumed` is set).
-  static int publish_noreplace(const std::string& from, const std::string& to, bool& consumed) noexcept {
-    if (::link(from.c_str(), to.c_str()) == 0) return 0;
-    const int err = errno;
-    if (err != EPERM && err != EOPNOTSUPP && err != ENOSYS) return err;
-    if (detail::file_store::rename2(from.c_str(), to.c_str(), detail::file_store::kRenameNoReplace) == 0) {
-      consumed = true;
-      return 0;
-    }
-    const int err2 = errno;
-    return detail::file_store::unsupported(err2) ? err : err2;
   }
 
   // create() met an existing entry: true when it was not a live session and is gone now (retry the
@@ -616,7 +534,7 @@ class FileStore {
   bool clear_dead_entry(std::string_view key, const std::string& target) const {
     struct stat st {};
     if (!lstat_or_absent(target, st, "create", key)) return true;
-    if (live(st, clock_.now())) return false;
+    if (live(st, options_.clock.now())) return false;
     // Take the entry away atomically and look at what was taken: a create that raced us may have
     // put a live session there after our lstat, and that one goes back.
     detail::file_store::Fd fd;
@@ -624,7 +542,7 @@ class FileStore {
     fd.reset();
     if (::rename(target.c_str(), grave.c_str()) != 0) return errno == ENOENT;
     struct stat taken {};
-    if (::lstat(grave.c_str(), &taken) == 0 && live(taken, clock_.now())) {
+    if (::lstat(grave.c_str(), &taken) == 0 && live(taken, options_.clock.now())) {
       (void)::link(grave.c_str(), target.c_str());  // EEXIST: a third create won; it keeps the name
       return false;
     }
@@ -637,41 +555,43 @@ class FileStore {
     if (dir.get() < 0 || ::fsync(dir.get()) != 0) {
       // The change is made and visible; only its durability is in doubt. Throwing would make the
       // caller believe it failed.
-      const int err = errno;
-      logger_(LogLevel::error, detail::file_store::kLogCategory,
-              std::string("FileStore::") + op + ": cannot sync the directory " + dir_string_ + " (key " +
-                  std::string(loggable_key_prefix(key)) + "...): " + detail::file_store::errno_text(err));
+      options_.logger(LogLevel::error, detail::file_store::kLogCategory,
+                      message(op, key, "cannot sync the directory", errno));
     }
   }
 
-  // `options` with cookie_age set (to `fallback` when it was not).
-  static Options with_cookie_age(Options options, std::chrono::seconds fallback) noexcept {
-    if (!options.cookie_age) options.cookie_age = fallback;
-    return options;
+  // What the directory lock reports in its errors, for operation `op` on `key`.
+  struct LockMessage {
+    const FileStore* store;
+    const char* op;
+    std::string_view key;
+    std::string operator()(const std::string& what) const { return store->message(op, key, what, 0); }
+  };
+  [[nodiscard]] LockMessage locked(const char* op, std::string_view key) const { return {this, op, key}; }
+
+  // `FileStore::op: what: errno text (directory, session abcd...)`, the stores' error format.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view what, int err) const {
+    std::string text(what);
+    if (err != 0) text += ": " + detail::file_store::errno_text(err);
+    return detail::store_message("FileStore", op, dir_string_, key, text);
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view what, int err) const {
-    throw StorageError(std::string("FileStore::") + op + ": " + std::string(what) + " in " + dir_string_ + " (key " +
-                       std::string(loggable_key_prefix(key)) + "...): " + detail::file_store::errno_text(err));
+    throw StorageError(message(op, key, what, err));
   }
 
-  void warn(std::string_view key, std::string_view what) const {
-    logger_(LogLevel::warning, detail::file_store::kLogCategory,
-            "FileStore: the session file for key " + std::string(loggable_key_prefix(key)) + "... in " + dir_string_ +
-                " " + std::string(what));
+  void warn(const char* op, std::string_view key, std::string_view what) const {
+    options_.logger(LogLevel::warning, detail::file_store::kLogCategory,
+                    message(op, key, "the session file " + std::string(what), 0));
   }
 
   void warn_oversized(std::string_view key) const {
-    warn(key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
-                  " bytes); treated as corrupted");
+    warn("load", key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
+                          " bytes); treated as corrupted");
   }
 
-  std::string prefix_;
-  Clock clock_;
-  Logger logger_;
   Options options_;
-  TimePoint::duration age_{};  // *options_.cookie_age in last_write mode, else zero
-  std::filesystem::path directory_;
+  TimePoint::duration age_{};  // options_.cookie_age in last_write mode, else zero
   std::string dir_string_;
   std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
 };

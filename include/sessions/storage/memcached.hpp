@@ -110,11 +110,8 @@ struct MemcachedOptions : detail::key_value::CommonOptions {
 // RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
 namespace detail::memcached_store {
 [[nodiscard]] inline MemcachedOptions options_from_url(std::string_view text, MemcachedOptions base) {
-  Url url = parse_url(text);
+  Url url = parse_store_url("MemcachedStore", text, {"memcached"});
   const std::string where = "MemcachedStore: URL " + url.redacted();
-  if (url.scheme != "memcached") {
-    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected memcached://)");
-  }
   if (!url.has_authority) throw ConfigurationError(where + ": expected memcached://host:port,...");
   if (url.username || url.password) {
     throw ConfigurationError(where + ": user and password are not supported (SASL is not configured)");
@@ -269,11 +266,11 @@ class MemcachedStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const auto ttl = detail::cache_value::ttl(expires_at, options_.clock.now());
-    if (ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string& value = prepared.value;
     const std::string name = cache_key(key);
-    const std::string value = detail::cache_value::encode(expires_at, payload);
-    const time_t expiry = detail::memcached_store::expiration(ttl);
+    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
     bool retried = false;
     const memcached_return_t rc = run(
         "create", key, name,
@@ -291,11 +288,11 @@ class MemcachedStore {
   [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     const TimePoint now = options_.clock.now();
-    const auto ttl = detail::cache_value::ttl(expires_at, now);
-    if (ttl.count() == 0) return rewrite_expiry("update", key, expires_at);  // deletes a live record
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
+    if (prepared.ttl.count() == 0) return rewrite_expiry("update", key, expires_at);  // deletes a live record
+    const std::string& value = prepared.value;
     const std::string name = cache_key(key);
-    const std::string value = detail::cache_value::encode(expires_at, payload);
-    const time_t expiry = detail::memcached_store::expiration(ttl);
+    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
     const memcached_return_t rc = run("update", key, name, [&](memcached_st* m) {
       return memcached_replace(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
     });
@@ -539,7 +536,7 @@ class MemcachedStore {
   // `MemcachedStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
                                     const std::string& what) const {
-    return detail::key_value::message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
+    return detail::store_message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
   }
 
   Options options_;

@@ -90,58 +90,12 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "sql_common.hpp"
+#include "detail/pg_io.hpp"
 #include "detail/pool.hpp"
 #include "detail/store_options.hpp"
 #include "url.hpp"
 
 namespace sessions {
-
-namespace detail::pg {
-
-using SteadyClock = std::chrono::steady_clock;
-using Deadline = SteadyClock::time_point;
-
-/// A connection that stopped working (closed by the server, a socket error); `retry` when the
-/// statement may be sent again on a new connection.
-class Broken : public StorageError {
- public:
-  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
-  bool retry;
-};
-
-/// libpq's multi-line messages on one line, without the trailing newline.
-[[nodiscard]] inline std::string one_line(const char* text) {
-  std::string out;
-  bool space = false;
-  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
-    const char c = *p;
-    if (c == '\n' || c == '\t' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out.empty() ? "unknown error" : out;
-}
-
-/// Waits until `fd` is ready for `events`; false when the deadline passed first.
-[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
-  for (;;) {
-    const auto remaining = deadline - SteadyClock::now();
-    if (remaining <= SteadyClock::duration::zero()) return false;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
-    pollfd p{};
-    p.fd = fd;
-    p.events = events;
-    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
-  }
-}
-
-}  // namespace detail::pg
 
 class PostgresStore {
  public:
@@ -183,11 +137,7 @@ class PostgresStore {
   /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
   [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
   [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = parse_url(text);
-    if (url.scheme != "postgresql" && url.scheme != "postgres") {
-      throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
-                               " does not start with postgresql:// or postgres://");
-    }
+    Url url = detail::parse_store_url("PostgresStore", text, {"postgresql", "postgres"});
     if (!url.has_authority) {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
@@ -239,8 +189,9 @@ class PostgresStore {
         throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
       }
     }
-    validate_connection_options();
-    build_statements();
+    detail::pg::validate_connection(options_.conninfo, options_.parameters);
+    servers_ = detail::pg::configured_servers(options_.conninfo, options_.parameters);
+    sql_ = detail::pg::statements(options_.table);
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
@@ -260,13 +211,13 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
-      Result r = execute(c, kLoad, "load", key, {k.c_str(), now.c_str()});
+      Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
       std::int64_t micros = 0;
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError("PostgresStore::load: unexpected expire_date value from the server");
+        throw StorageError(message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -275,11 +226,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("create", kCreate, key, payload, expires_at);
+    return write_row("create", detail::pg::kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("update", kUpdate, key, payload, expires_at);
+    return write_row("update", detail::pg::kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -292,18 +243,18 @@ class PostgresStore {
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_payload("update_if", payload);
+    check_payload("update_if", key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
-      return affected(execute(c, kUpdateIf, "update_if", key,
+      return detail::pg::affected(execute(c, detail::pg::kUpdateIf, "update_if", key,
                               {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
     return call("update_if", key, [&](Conn& c) {
-      Result r = execute(c, kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
+      Result r = execute(c, detail::pg::kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
       if (::PQntuples(r.get()) != 1) return CasResult::missing;
       return std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t" ? CasResult::written : CasResult::conflict;
     });
@@ -315,7 +266,7 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
-      return affected(execute(c, kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -323,7 +274,7 @@ class PostgresStore {
     if (!is_valid_session_key(key)) return;
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
-      (void)execute(c, kRemove, "remove", key, {k.c_str()});
+      (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
       return 0;
     });
   }
@@ -333,7 +284,7 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("exists", key, [&](Conn& c) {
-      return ::PQntuples(execute(c, kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+      return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
     });
   }
 
@@ -344,7 +295,7 @@ class PostgresStore {
     std::size_t removed = 0;
     for (;;) {
       const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
-        return affected(execute(c, kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+        return detail::pg::affected(execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
@@ -361,38 +312,13 @@ class PostgresStore {
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
   static constexpr std::chrono::milliseconds kStatementGrace{500};
-  enum StatementId : std::size_t {
-    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
-  };
-  static constexpr std::array<const char*, kStatementCount> kNames = {
-      "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
-      "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
-  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2, 5, 3};
 
+  using StatementId = detail::pg::StatementId;
   using Deadline = detail::pg::Deadline;
   using SteadyClock = detail::pg::SteadyClock;
   using Broken = detail::pg::Broken;
-
-  struct ResultDeleter {
-    void operator()(PGresult* r) const noexcept { ::PQclear(r); }
-  };
-  using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-  struct Conn {
-    PGconn* pg = nullptr;
-    std::array<bool, kStatementCount> prepared{};
-    bool bad = false;  // timed out or broken: closed instead of going back to the pool
-    Conn() = default;
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
-    ~Conn() { close(); }
-    void close() noexcept {
-      if (pg != nullptr) ::PQfinish(pg);
-      pg = nullptr;
-      prepared = {};
-      bad = false;
-    }
-  };
+  using Result = detail::pg::Result;
+  using Conn = detail::pg::Conn;
 
   using Pool = detail::ConnectionPool<std::unique_ptr<Conn>>;
 
@@ -413,94 +339,21 @@ class PostgresStore {
     Pool::Lease lease_;
   };
 
-
   /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
   [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
 
-  static std::size_t affected(const Result& r) {
-    const char* text = ::PQcmdTuples(r.get());
-    std::size_t n = 0;
-    const char* end = text + std::strlen(text);
-    std::from_chars(text, end, n);
-    return n;
-  }
-
-  static void check_payload(const char* op, const std::string& payload) {
+  void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(std::string("PostgresStore::") + op +
-                         ": the payload contains a NUL byte, which a PostgreSQL text column cannot hold");
+      throw StorageError(message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
     }
-  }
-
-  void build_statements() {
-    const std::string t = detail::sql::quoted(options_.table);
-    sql_[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
-                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kCreate] = "INSERT INTO " + t +
-                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
-                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
-                    " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
-                    t + ".\"expire_date\" <= $4::timestamptz";
-    sql_[kUpdate] = "UPDATE " + t +
-                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
-    sql_[kTouch] = "UPDATE " + t +
-                   " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
-    sql_[kUpdateIf] = "UPDATE " + t +
-                      " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                      " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
-    sql_[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
-                   " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
-    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    // The outer condition is checked again on the row's latest version, so a row that a
-    // concurrent create() replaced with a live one after the subquery saw it is not deleted.
-    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
-                          " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
-                          " AND \"expire_date\" <= $1::timestamptz";
   }
 
   // ------------------------------------------------------------------------------ connections
 
-  [[nodiscard]] std::string describe(PGconn* pg) const {
-    const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
-    const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
-    std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
-    if (port != nullptr && *port != '\0') out += std::string(":") + port;
-    return out;
-  }
-
   [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
-    const std::string message = std::string("PostgresStore::") + op + ": cannot connect to " + describe(c.pg) +
-                                ": " + what;
+    std::string text = message(op, {}, "cannot connect: " + what, detail::pg::describe(c.pg));
     c.close();
-    throw Broken(message, /*retry_allowed=*/false);
-  }
-
-  // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
-  // before any connection attempt (a connection failure is a StorageError).
-  void validate_connection_options() const {
-    if (!options_.conninfo.empty()) {
-      char* error = nullptr;
-      PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), &error);
-      if (parsed == nullptr) {
-        const std::string why = error != nullptr ? detail::pg::one_line(error) : "out of memory";
-        ::PQfreemem(error);
-        throw ConfigurationError("PostgresStore: invalid connection string: " + why);
-      }
-      ::PQconninfoFree(parsed);
-    }
-    PQconninfoOption* defaults = ::PQconndefaults();
-    if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
-    for (const auto& [k, v] : options_.parameters) {
-      bool known = false;
-      for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
-      if (!known) {
-        ::PQconninfoFree(defaults);
-        throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
-      }
-    }
-    ::PQconninfoFree(defaults);
+    throw Broken(text, /*retry_allowed=*/false);
   }
 
   // Opens `c` within connect_timeout and sets the server-side statement_timeout.
@@ -528,7 +381,7 @@ class PostgresStore {
     values.push_back(nullptr);
 
     c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
-    if (c.pg == nullptr) throw StorageError(std::string("PostgresStore::") + op + ": libpq is out of memory");
+    if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
     if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
     ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
     PostgresPollingStatusType status = PGRES_POLLING_WRITING;
@@ -591,8 +444,8 @@ class PostgresStore {
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     auto broken = [&](const char* what) -> Broken {
       c.bad = true;
-      return Broken(message(op, key, std::string(what) + " (" + describe(c.pg) +
-                                          "): " + detail::pg::one_line(::PQerrorMessage(c.pg))),
+      return Broken(message(op, key, std::string(what) + ": " + detail::pg::one_line(::PQerrorMessage(c.pg)),
+                            detail::pg::describe(c.pg)),
                     /*retry_allowed=*/true);
     };
     if (send() == 0) throw broken("cannot send the statement");
@@ -631,23 +484,30 @@ class PostgresStore {
     // session: the connection must be replaced.
     if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
       c.bad = true;
-      throw Broken(message(op, key, text), /*retry_allowed=*/true);
+      throw Broken(message(op, key, text, detail::pg::describe(c.pg)), /*retry_allowed=*/true);
     }
-    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]")));
+    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"),
+                               detail::pg::describe(c.pg)));
   }
 
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
-    const std::string where = describe(c.pg);
+    const std::string where = detail::pg::describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(op, key, "no answer from " + where + " within " +
-                                            std::to_string((options_.statement_timeout + kStatementGrace).count()) +
-                                            " ms"));
+    throw StorageError(message(op, key,
+                               "no answer within " +
+                                   std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+                               where));
   }
 
-  [[nodiscard]] static std::string message(const char* op, std::string_view key, const std::string& what) {
-    std::string out = std::string("PostgresStore::") + op + ": " + what;
-    if (!key.empty()) out += " (key " + std::string(loggable_key_prefix(key)) + "...)";
-    return out;
+  // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
+  // is the one `c` is connected to when there is a connection (describe()); before, the hosts the
+  // options name, of which libpq will pick one.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what,
+                                    std::string_view where) const {
+    return detail::store_message("PostgresStore", op, where, key, what);
+  }
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return message(op, key, what, servers_);
   }
 
   // One statement with text parameters: prepared on first use per connection (or unnamed).
@@ -662,11 +522,11 @@ class PostgresStore {
     }
     for (int attempt = 0;; ++attempt) {
       if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr); });
         c.prepared[id] = true;
       }
       try {
-        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
       } catch (const Broken&) {
         throw;
       } catch (const StorageError& e) {
@@ -685,12 +545,12 @@ class PostgresStore {
   bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
                  TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    check_payload(op, payload);
+    check_payload(op, key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
-      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -741,7 +601,8 @@ class PostgresStore {
   }
 
   Options options_;
-  std::array<std::string, kStatementCount> sql_;
+  std::string servers_;  // the configured hosts, for messages without a connection
+  std::array<std::string, detail::pg::kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};
 };

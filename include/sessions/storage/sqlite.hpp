@@ -129,26 +129,9 @@ class SqliteStore {
   /// a ConfigurationError. In-memory databases are refused (each connection would see its own).
   [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
   [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = parse_url(text);
-    if (url.scheme != "sqlite" && url.scheme != "sqlite3") {
-      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " does not start with sqlite:");
-    }
-    if (url.username || url.password) {
-      throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " has a user or password; SQLite has none");
-    }
+    Url url = detail::parse_store_url("SqliteStore", text, {"sqlite", "sqlite3"});
     Options options = std::move(base);
-    std::string path;
-    if (!url.hosts.empty()) {
-      // sqlite://relative/path: the "host" is the first path segment.
-      if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
-        throw ConfigurationError("SqliteStore: cannot read a file path from the URL " + url.redacted() +
-                                 " (write sqlite:///absolute/path or sqlite://relative/path)");
-      }
-      path = url.hosts.front().name + url.path;
-    } else {
-      path = url.path;
-    }
-    if (path.empty() || path == "/") throw ConfigurationError("SqliteStore: the URL " + url.redacted() + " names no file");
+    const std::string path = detail::url_local_path("SqliteStore", url);
     if (path == ":memory:" || path == "/:memory:" || path.starts_with("file:")) {
       throw ConfigurationError("SqliteStore: in-memory and URI databases are not supported (every connection of "
                                "the pool would see a different database); use a file");
@@ -216,8 +199,8 @@ class SqliteStore {
     const std::optional<TimePoint> expires_at = detail::sql::parse_utc(expire);
     if (!expires_at) {
       options_.logger(LogLevel::warning, kLogCategory,
-                      "SqliteStore: the row for key " + std::string(loggable_key_prefix(key)) + "... in " + path_string_ +
-                          " has an unreadable expire_date; treated as absent");
+                      detail::store_message("SqliteStore", "load", path_string_, key,
+                                            "the row has an unreadable expire_date; treated as absent"));
       return std::nullopt;
     }
     return Record<std::string>{std::string(st.column_text(0)), *expires_at};
@@ -381,10 +364,10 @@ class SqliteStore {
       if (rc != SQLITE_OK) fail(rc);
     }
     [[noreturn]] void fail(int rc) {
-      std::string message = std::string("SqliteStore::") + op_ + ": " + ::sqlite3_errmsg(lease_->db) + " (" +
-                            ::sqlite3_errstr(rc) + ", " + store_.path_string_;
-      if (!key_.empty()) message += ", key " + std::string(loggable_key_prefix(key_)) + "...";
-      message += ')';
+      // `SqliteStore::op: message (code) (file, session abcd...)`, the stores' error format.
+      std::string message = detail::store_message(
+          "SqliteStore", op_, store_.path_string_, key_,
+          std::string(::sqlite3_errmsg(lease_->db)) + " (" + ::sqlite3_errstr(rc) + ")");
       ::sqlite3_reset(st_);
       ::sqlite3_clear_bindings(st_);
       st_ = nullptr;

@@ -230,6 +230,220 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
 }  // namespace sessions::detail::sql
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // ---- end sessions/storage/sql_common.hpp ----
+// ---- begin sessions/storage/detail/pg_io.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
+// PostgresStore's libpq mechanics: its statements, a pooled connection, waiting on a socket with
+// a deadline, libpq's messages on one line, and what a configuration names (its keywords, its
+// servers). PostgresStore (storage/postgres.hpp) composes them.
+
+namespace sessions::detail::pg {
+
+using SteadyClock = std::chrono::steady_clock;
+using Deadline = SteadyClock::time_point;
+
+/// A connection that stopped working (closed by the server, a socket error); `retry` when the
+/// statement may be sent again on a new connection.
+class Broken : public StorageError {
+ public:
+  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
+  bool retry;
+};
+
+/// libpq's multi-line messages on one line, without the trailing newline.
+[[nodiscard]] inline std::string one_line(const char* text) {
+  std::string out;
+  bool space = false;
+  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
+    const char c = *p;
+    if (c == '\n' || c == '\t' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out.empty() ? "unknown error" : out;
+}
+
+/// The servers a configuration names, for messages before a connection exists: `host:port` for
+/// each host of libpq's comma-separated `host` (a port list pairs with it, one port applies to
+/// all), "(libpq's default host)" when none is named.
+[[nodiscard]] inline std::string server_list(std::string_view hosts, std::string_view ports) {
+  if (hosts.empty()) return ports.empty() ? "(libpq's default host)" : "(libpq's default host):" + std::string(ports);
+  const auto split = [](std::string_view text) {
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = text.find(',', start);
+      parts.push_back(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      if (comma == std::string_view::npos) return parts;
+      start = comma + 1;
+    }
+  };
+  const std::vector<std::string_view> host_list = split(hosts);
+  const std::vector<std::string_view> port_list = ports.empty() ? std::vector<std::string_view>{} : split(ports);
+  std::string out;
+  for (std::size_t i = 0; i < host_list.size(); ++i) {
+    if (i != 0) out += ',';
+    out += host_list[i];
+    const std::string_view port = port_list.size() == 1 ? port_list[0] : i < port_list.size() ? port_list[i] : "";
+    if (!port.empty()) {
+      out += ':';
+      out += port;
+    }
+  }
+  return out;
+}
+
+/// Waits until `fd` is ready for `events`; false when the deadline passed first.
+[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
+  for (;;) {
+    const auto remaining = deadline - SteadyClock::now();
+    if (remaining <= SteadyClock::duration::zero()) return false;
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+    pollfd p{};
+    p.fd = fd;
+    p.events = events;
+    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
+    if (r > 0) return true;
+    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
+  }
+}
+
+/// The store's statements, prepared under kNames on each connection.
+enum StatementId : std::size_t {
+  kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
+};
+inline constexpr std::array<const char*, kStatementCount> kNames = {
+    "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
+    "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
+inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2, 5, 3};
+
+/// The text of every statement on `table` (a validated identifier), indexed by StatementId.
+[[nodiscard]] inline std::array<std::string, kStatementCount> statements(const std::string& table) {
+  std::array<std::string, kStatementCount> sql;
+  const std::string t = sql::quoted(table);
+  sql[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
+               " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+  sql[kCreate] = "INSERT INTO " + t +
+                 " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
+                 " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
+                 " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
+                 t + ".\"expire_date\" <= $4::timestamptz";
+  sql[kUpdate] = "UPDATE " + t +
+                 " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
+                 " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
+  sql[kTouch] = "UPDATE " + t +
+                " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+  sql[kUpdateIf] = "UPDATE " + t +
+                   " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
+                   " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
+  sql[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
+                " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+  sql[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
+  sql[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+  // The outer condition is checked again on the row's latest version, so a row that a
+  // concurrent create() replaced with a live one after the subquery saw it is not deleted.
+  sql[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
+                       " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
+                       " AND \"expire_date\" <= $1::timestamptz";
+  return sql;
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { ::PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+/// One pooled connection and which statements it has prepared.
+struct Conn {
+  PGconn* pg = nullptr;
+  std::array<bool, kStatementCount> prepared{};
+  bool bad = false;  // timed out or broken: closed instead of going back to the pool
+  Conn() = default;
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() { close(); }
+  void close() noexcept {
+    if (pg != nullptr) ::PQfinish(pg);
+    pg = nullptr;
+    prepared = {};
+    bad = false;
+  }
+};
+
+/// The rows a command changed (PQcmdTuples), 0 when it says nothing.
+[[nodiscard]] inline std::size_t affected(const Result& r) {
+  const char* text = ::PQcmdTuples(r.get());
+  std::size_t n = 0;
+  const char* end = text + std::strlen(text);
+  std::from_chars(text, end, n);
+  return n;
+}
+
+/// `host:port` of the server `pg` is connected to (or trying to).
+[[nodiscard]] inline std::string describe(PGconn* pg) {
+  const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
+  const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
+  std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
+  if (port != nullptr && *port != '\0') out += std::string(":") + port;
+  return out;
+}
+
+/// Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
+/// before any connection attempt (a connection failure is a StorageError).
+inline void validate_connection(const std::string& conninfo,
+                                const std::vector<std::pair<std::string, std::string>>& parameters) {
+  if (!conninfo.empty()) {
+    char* error = nullptr;
+    PQconninfoOption* parsed = ::PQconninfoParse(conninfo.c_str(), &error);
+    if (parsed == nullptr) {
+      const std::string why = error != nullptr ? one_line(error) : "out of memory";
+      ::PQfreemem(error);
+      throw ConfigurationError("PostgresStore: invalid connection string: " + why);
+    }
+    ::PQconninfoFree(parsed);
+  }
+  PQconninfoOption* defaults = ::PQconndefaults();
+  if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
+  for (const auto& [k, v] : parameters) {
+    bool known = false;
+    for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
+    if (!known) {
+      ::PQconninfoFree(defaults);
+      throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
+    }
+  }
+  ::PQconninfoFree(defaults);
+}
+
+/// The hosts and ports a conninfo and parameters name (the parameters win), for messages written
+/// before there is a connection.
+[[nodiscard]] inline std::string configured_servers(const std::string& conninfo,
+                                                    const std::vector<std::pair<std::string, std::string>>& parameters) {
+  std::string hosts;
+  std::string ports;
+  if (!conninfo.empty()) {
+    if (PQconninfoOption* parsed = ::PQconninfoParse(conninfo.c_str(), nullptr); parsed != nullptr) {
+      for (const PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        if (std::string_view(o->keyword) == "host") hosts = o->val;
+        if (std::string_view(o->keyword) == "port") ports = o->val;
+      }
+      ::PQconninfoFree(parsed);
+    }
+  }
+  for (const auto& [k, v] : parameters) {
+    if (k == "host") hosts = v;
+    if (k == "port") ports = v;
+  }
+  return server_list(hosts, ports);
+}
+
+}  // namespace sessions::detail::pg
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
+// ---- end sessions/storage/detail/pg_io.hpp ----
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -455,436 +669,8 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
-// ---- begin sessions/storage/detail/store_options.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
-// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
-// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
-// constructor from a URL that takes the clock and the logger besides, built on this.
-
-namespace sessions::detail {
-
-/// `options` with its clock and logger replaced.
-template <class Options>
-[[nodiscard]] Options with_clock_and_logger(Options options, Clock clock, Logger logger) {
-  options.clock = clock;
-  options.logger = logger;
-  return options;
-}
-
-}  // namespace sessions::detail
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_STORE_OPTIONS_HPP
-// ---- end sessions/storage/detail/store_options.hpp ----
-// ---- begin sessions/storage/url.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
-// Store URLs: one small parser for every store that is configured with a URL.
-//
-//   scheme://[user[:password]@]host[:port][,host[:port]...][/path][?name=value&...]
-//   scheme:path[?query]                   (no authority: e.g. sqlite:relative.db)
-//
-// Examples:  sqlite:///var/lib/app/sessions.db        (absolute path "/var/lib/app/sessions.db")
-//            sqlite://data/sessions.db                (relative: see SqliteStore)
-//            postgresql://app:s%40cret@db1:5432,db2/app?sslmode=require
-//            postgresql:///app?host=/var/run/postgresql   (unix socket)
-//            redis://:password@127.0.0.1:6379/0   rediss://...   unix:///run/redis.sock
-//            memcached://10.0.0.1:11211,10.0.0.2:11211
-//
-// What the parser does, and nothing more: splits the parts, lower-cases the scheme, percent-decodes
-// user, password, hosts, path and query names and values (`+` stays a `+`: these are URLs, not
-// HTML forms), checks ports (1..65535) and IPv6 literals (`[::1]:6379`). What a part means is the
-// store's business (Url::take / take_integer / ... consume the query parameters a store knows, and
-// reject_unknown_parameters() refuses the rest, so a typo is an error rather than a silent default).
-//
-// Every malformed URL is a sessions::ConfigurationError. Messages never contain the password: they
-// show Url::redacted() or, before a URL is parsed, the text with its userinfo masked.
 
 namespace sessions {
-
-/// One host of a URL's host list, percent-decoded (an IPv6 literal without its brackets).
-struct UrlHost {
-  std::string name;
-  std::optional<std::uint16_t> port;
-  bool ipv6 = false;  // written as [literal]
-
-  friend bool operator==(const UrlHost&, const UrlHost&) = default;
-};
-
-struct Url {
-  /// Lower case, e.g. "postgresql".
-  std::string scheme;
-  /// The URL had a `//` authority part (possibly empty, as in `sqlite:///abs`).
-  bool has_authority = false;
-  std::optional<std::string> username;
-  std::optional<std::string> password;
-  /// Empty when the authority names no host (`postgresql:///db`, `unix:///path`).
-  std::vector<UrlHost> hosts;
-  /// Percent-decoded; starts with '/' whenever there is an authority and a path.
-  std::string path;
-  /// Query parameters in order, percent-decoded. `?flag` gives {"flag", ""}.
-  std::vector<std::pair<std::string, std::string>> query;
-
-  /// The value of parameter `name` (its last occurrence), without consuming it.
-  [[nodiscard]] std::optional<std::string> parameter(std::string_view name) const {
-    std::optional<std::string> value;
-    for (const auto& [k, v] : query) {
-      if (k == name) value = v;
-    }
-    return value;
-  }
-
-  /// Removes parameter `name` and returns its value; nullopt when absent. Given twice, it is a
-  /// ConfigurationError (which one was meant?).
-  std::optional<std::string> take(std::string_view name) {
-    std::optional<std::string> value;
-    for (auto it = query.begin(); it != query.end();) {
-      if (it->first == name) {
-        if (value) throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' is given twice");
-        value = std::move(it->second);
-        it = query.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    return value;
-  }
-
-  /// take(name) as an integer in [min, max].
-  std::optional<std::int64_t> take_integer(std::string_view name, std::int64_t min, std::int64_t max) {
-    const std::optional<std::string> text = take(name);
-    if (!text) return std::nullopt;
-    std::int64_t value = 0;
-    const char* first = text->data();
-    const char* last = first + text->size();
-    const auto [ptr, ec] = std::from_chars(first, last, value);
-    if (text->empty() || ec != std::errc{} || ptr != last || value < min || value > max) {
-      throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be an integer from " +
-                               std::to_string(min) + " to " + std::to_string(max) + ", not '" + *text + "'");
-    }
-    return value;
-  }
-
-  /// take(name) as a number of milliseconds (a plain integer) in [0, max].
-  std::optional<std::chrono::milliseconds> take_milliseconds(std::string_view name,
-                                                             std::int64_t max = 24LL * 3600 * 1000) {
-    const auto value = take_integer(name, 0, max);
-    if (!value) return std::nullopt;
-    return std::chrono::milliseconds{*value};
-  }
-
-  /// take(name) as a boolean: 1/0, true/false, yes/no, on/off (any case); `?flag` alone is true.
-  std::optional<bool> take_bool(std::string_view name) {
-    const std::optional<std::string> text = take(name);
-    if (!text) return std::nullopt;
-    std::string lower = *text;
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) { return ascii_lower(c); });
-    if (lower.empty() || lower == "1" || lower == "true" || lower == "yes" || lower == "on") return true;
-    if (lower == "0" || lower == "false" || lower == "no" || lower == "off") return false;
-    throw ConfigurationError(where() + ": the parameter '" + std::string(name) + "' must be true or false, not '" +
-                             *text + "'");
-  }
-
-  /// A ConfigurationError naming every parameter still in `query` (call it after taking the
-  /// known ones).
-  void reject_unknown_parameters() const {
-    if (query.empty()) return;
-    std::string names;
-    for (const auto& [k, v] : query) {
-      if (!names.empty()) names += ", ";
-      names += "'" + k + "'";
-    }
-    throw ConfigurationError(where() + ": unknown parameter" + (query.size() > 1 ? "s " : " ") + names);
-  }
-
-  /// The URL for messages and logs: the password replaced by "***", the query left out.
-  [[nodiscard]] std::string redacted() const {
-    std::string out = scheme + ":";
-    if (has_authority) {
-      out += "//";
-      if (username || password) {
-        out += username.value_or("");
-        if (password) out += ":***";
-        out += '@';
-      }
-      out += host_list();
-    }
-    out += path;
-    return out;
-  }
-
-  /// "host:port,host:port" (IPv6 in brackets), as written minus the percent-encoding.
-  [[nodiscard]] std::string host_list() const {
-    std::string out;
-    for (const UrlHost& h : hosts) {
-      if (!out.empty()) out += ',';
-      // Appended piece by piece: a temporary `"[" + name + "]"` makes g++ 12 -O2 warn -Wrestrict.
-      if (h.ipv6) out += '[';
-      out += h.name;
-      if (h.ipv6) out += ']';
-      if (h.port) {
-        out += ':';
-        out += std::to_string(*h.port);
-      }
-    }
-    return out;
-  }
-
-  [[nodiscard]] static constexpr char ascii_lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-
- private:
-  [[nodiscard]] std::string where() const { return "URL " + redacted(); }
-};
-
-namespace detail::url {
-
-[[nodiscard]] constexpr bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-[[nodiscard]] constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-[[nodiscard]] constexpr int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// `text` with any userinfo (between "//" and the last '@' of the authority) replaced by "***",
-/// for error messages about a URL that could not be parsed.
-[[nodiscard]] inline std::string mask(std::string_view text) {
-  const std::size_t slashes = text.find("//");
-  if (slashes == std::string_view::npos) return std::string(text);
-  const std::size_t start = slashes + 2;
-  const std::size_t end = text.find_first_of("/?#", start);
-  const std::string_view authority = text.substr(start, end == std::string_view::npos ? text.npos : end - start);
-  const std::size_t at = authority.rfind('@');
-  if (at == std::string_view::npos) return std::string(text);
-  std::string out(text.substr(0, start));
-  out += "***";
-  out += text.substr(start + at);
-  return out;
-}
-
-[[noreturn]] inline void fail(std::string_view text, std::string_view why) {
-  throw ConfigurationError("invalid URL '" + mask(text) + "': " + std::string(why));
-}
-
-/// Percent-decodes `part`; a stray '%' or a decoded NUL is an error.
-[[nodiscard]] inline std::string decode(std::string_view text, std::string_view part, std::string_view what) {
-  std::string out;
-  out.reserve(part.size());
-  for (std::size_t i = 0; i < part.size(); ++i) {
-    const char c = part[i];
-    if (c != '%') {
-      out += c;
-      continue;
-    }
-    if (i + 2 >= part.size()) fail(text, std::string("a truncated %-escape in the ") + std::string(what));
-    const int hi = hex_value(part[i + 1]);
-    const int lo = hex_value(part[i + 2]);
-    if (hi < 0 || lo < 0) fail(text, std::string("an invalid %-escape in the ") + std::string(what));
-    const char decoded = static_cast<char>((hi << 4) | lo);
-    if (decoded == '\0') fail(text, std::string("%00 in the ") + std::string(what));
-    out += decoded;
-    i += 2;
-  }
-  return out;
-}
-
-[[nodiscard]] inline UrlHost parse_host(std::string_view text, std::string_view item) {
-  UrlHost host;
-  std::string_view port_text;
-  bool has_port = false;
-  if (!item.empty() && item.front() == '[') {
-    const std::size_t close = item.find(']');
-    if (close == std::string_view::npos) fail(text, "an IPv6 address without its closing ']'");
-    // An address, optionally with a zone (RFC 6874: `[fe80::1%25eth0]`).
-    const std::string literal = decode(text, item.substr(1, close - 1), "IPv6 address");
-    const std::size_t zone = literal.find('%');
-    const std::string_view address = std::string_view(literal).substr(0, zone);
-    bool ok = !address.empty() && address.find(':') != std::string_view::npos &&
-              address.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
-    if (ok && zone != std::string::npos) {
-      const std::string_view name = std::string_view(literal).substr(zone + 1);
-      ok = !name.empty();
-      for (const char c : name) ok = ok && (is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' || c == '~');
-    }
-    if (!ok) fail(text, "an invalid IPv6 address");
-    host.name = literal;
-    host.ipv6 = true;
-    const std::string_view rest = item.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') fail(text, "unexpected characters after an IPv6 address");
-      has_port = true;
-      port_text = rest.substr(1);
-    }
-  } else {
-    const std::size_t colon = item.rfind(':');
-    std::string_view name = item;
-    if (colon != std::string_view::npos) {
-      name = item.substr(0, colon);
-      port_text = item.substr(colon + 1);
-      has_port = true;
-      if (name.find(':') != std::string_view::npos) fail(text, "an IPv6 address must be written in brackets");
-    }
-    host.name = decode(text, name, "host");
-  }
-  if (has_port && !port_text.empty()) {
-    unsigned value = 0;
-    const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
-    if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || value == 0 || value > 65535 ||
-        !is_digit(port_text.front())) {
-      fail(text, "the port '" + std::string(port_text) + "' is not a number from 1 to 65535");
-    }
-    host.port = static_cast<std::uint16_t>(value);
-  }
-  if (host.name.empty() && host.port) fail(text, "a port without a host");
-  return host;
-}
-
-}  // namespace detail::url
-
-/// The scheme of `text`, lower case, without parsing the rest: "sqlite" for `sqlite:/tmp/x.db`
-/// (no authority, RFC 3986's form for an absolute path, as `file:/dir`) as for
-/// `sqlite:///tmp/x.db`. For choosing a store by URL; ConfigurationError when there is no scheme.
-[[nodiscard]] inline std::string url_scheme(std::string_view text) {
-  const std::size_t colon = text.find(':');
-  bool ok = colon != std::string_view::npos && colon != 0 && detail::url::is_alpha(text.front());
-  std::string scheme;
-  for (std::size_t i = 0; ok && i < colon; ++i) {
-    const char c = text[i];
-    ok = detail::url::is_alpha(c) || detail::url::is_digit(c) || c == '+' || c == '-' || c == '.';
-    scheme += Url::ascii_lower(c);
-  }
-  if (!ok) detail::url::fail(text, "no scheme: a store URL starts with one, e.g. 'sqlite:' or 'redis:'");
-  return scheme;
-}
-
-/// Parses `text`; ConfigurationError when it is not a well-formed URL.
-[[nodiscard]] inline Url parse_url(std::string_view text) {
-  using namespace detail::url;
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) fail(text, "spaces and control characters must be %-encoded");
-  }
-  Url url;
-  // scheme
-  const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
-  for (const char c : text.substr(0, colon)) {
-    if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
-    url.scheme += Url::ascii_lower(c);
-  }
-  std::string_view rest = text.substr(colon + 1);
-  // fragment: no store has a use for one, and a raw '#' in a password would silently cut the URL
-  if (rest.find('#') != std::string_view::npos) fail(text, "a '#' (write it as %23 in a password)");
-  // query
-  std::string_view query;
-  if (const std::size_t q = rest.find('?'); q != std::string_view::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
-  // authority
-  if (rest.starts_with("//")) {
-    url.has_authority = true;
-    rest.remove_prefix(2);
-    const std::size_t slash = rest.find('/');
-    std::string_view authority = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-    if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
-      const std::string_view userinfo = authority.substr(0, at);
-      authority.remove_prefix(at + 1);
-      const std::size_t sep = userinfo.find(':');
-      url.username = decode(text, userinfo.substr(0, sep), "user name");
-      if (sep != std::string_view::npos) url.password = decode(text, userinfo.substr(sep + 1), "password");
-    }
-    if (!authority.empty()) {
-      std::size_t start = 0;
-      for (;;) {
-        const std::size_t comma = authority.find(',', start);
-        const std::string_view item =
-            authority.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-        if (item.empty()) fail(text, "an empty entry in the host list");
-        url.hosts.push_back(parse_host(text, item));
-        if (comma == std::string_view::npos) break;
-        start = comma + 1;
-      }
-      for (const UrlHost& h : url.hosts) {
-        if (h.name.empty()) fail(text, "an empty host name");
-      }
-    }
-  }
-  url.path = decode(text, rest, "path");
-  // query parameters
-  std::size_t start = 0;
-  while (start <= query.size() && !query.empty()) {
-    const std::size_t amp = query.find('&', start);
-    const std::string_view item =
-        query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
-    if (!item.empty()) {
-      const std::size_t eq = item.find('=');
-      std::string name = decode(text, item.substr(0, eq), "query");
-      if (name.empty()) fail(text, "a query parameter without a name");
-      std::string value = eq == std::string_view::npos ? std::string() : decode(text, item.substr(eq + 1), "query");
-      url.query.emplace_back(std::move(name), std::move(value));
-    }
-    if (amp == std::string_view::npos) break;
-    start = amp + 1;
-  }
-  return url;
-}
-
-}  // namespace sessions
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_URL_HPP
-// ---- end sessions/storage/url.hpp ----
-
-namespace sessions {
-
-namespace detail::pg {
-
-using SteadyClock = std::chrono::steady_clock;
-using Deadline = SteadyClock::time_point;
-
-/// A connection that stopped working (closed by the server, a socket error); `retry` when the
-/// statement may be sent again on a new connection.
-class Broken : public StorageError {
- public:
-  Broken(const std::string& message, bool retry_allowed) : StorageError(message), retry(retry_allowed) {}
-  bool retry;
-};
-
-/// libpq's multi-line messages on one line, without the trailing newline.
-[[nodiscard]] inline std::string one_line(const char* text) {
-  std::string out;
-  bool space = false;
-  for (const char* p = text != nullptr ? text : ""; *p != '\0'; ++p) {
-    const char c = *p;
-    if (c == '\n' || c == '\t' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out.empty() ? "unknown error" : out;
-}
-
-/// Waits until `fd` is ready for `events`; false when the deadline passed first.
-[[nodiscard]] inline bool wait_socket(int fd, short events, Deadline deadline) {
-  for (;;) {
-    const auto remaining = deadline - SteadyClock::now();
-    if (remaining <= SteadyClock::duration::zero()) return false;
-    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
-    pollfd p{};
-    p.fd = fd;
-    p.events = events;
-    const int r = ::poll(&p, 1, ms > 60'000 ? 60'000 : static_cast<int>(ms));
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;  // libpq's next call reports the socket's error
-  }
-}
-
-}  // namespace detail::pg
 
 class PostgresStore {
  public:
@@ -926,11 +712,7 @@ class PostgresStore {
   /// (sslmode, application_name, target_session_attrs, ...), which rejects unknown ones.
   [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
   [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = parse_url(text);
-    if (url.scheme != "postgresql" && url.scheme != "postgres") {
-      throw ConfigurationError("PostgresStore: the URL " + url.redacted() +
-                               " does not start with postgresql:// or postgres://");
-    }
+    Url url = detail::parse_store_url("PostgresStore", text, {"postgresql", "postgres"});
     if (!url.has_authority) {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
@@ -982,8 +764,9 @@ class PostgresStore {
         throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
       }
     }
-    validate_connection_options();
-    build_statements();
+    detail::pg::validate_connection(options_.conninfo, options_.parameters);
+    servers_ = detail::pg::configured_servers(options_.conninfo, options_.parameters);
+    sql_ = detail::pg::statements(options_.table);
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
@@ -1003,13 +786,13 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
-      Result r = execute(c, kLoad, "load", key, {k.c_str(), now.c_str()});
+      Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
       std::int64_t micros = 0;
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError("PostgresStore::load: unexpected expire_date value from the server");
+        throw StorageError(message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -1018,11 +801,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("create", kCreate, key, payload, expires_at);
+    return write_row("create", detail::pg::kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("update", kUpdate, key, payload, expires_at);
+    return write_row("update", detail::pg::kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -1035,18 +818,18 @@ class PostgresStore {
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_payload("update_if", payload);
+    check_payload("update_if", key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
-      return affected(execute(c, kUpdateIf, "update_if", key,
+      return detail::pg::affected(execute(c, detail::pg::kUpdateIf, "update_if", key,
                               {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
     return call("update_if", key, [&](Conn& c) {
-      Result r = execute(c, kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
+      Result r = execute(c, detail::pg::kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
       if (::PQntuples(r.get()) != 1) return CasResult::missing;
       return std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t" ? CasResult::written : CasResult::conflict;
     });
@@ -1058,7 +841,7 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
-      return affected(execute(c, kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -1066,7 +849,7 @@ class PostgresStore {
     if (!is_valid_session_key(key)) return;
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
-      (void)execute(c, kRemove, "remove", key, {k.c_str()});
+      (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
       return 0;
     });
   }
@@ -1076,7 +859,7 @@ class PostgresStore {
     const std::string now = pg_time(options_.clock.now());
     const std::string k(key);
     return call("exists", key, [&](Conn& c) {
-      return ::PQntuples(execute(c, kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+      return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
     });
   }
 
@@ -1087,7 +870,7 @@ class PostgresStore {
     std::size_t removed = 0;
     for (;;) {
       const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
-        return affected(execute(c, kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+        return detail::pg::affected(execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
@@ -1104,38 +887,13 @@ class PostgresStore {
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
   static constexpr std::chrono::milliseconds kStatementGrace{500};
-  enum StatementId : std::size_t {
-    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
-  };
-  static constexpr std::array<const char*, kStatementCount> kNames = {
-      "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
-      "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
-  static constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 2, 2, 5, 3};
 
+  using StatementId = detail::pg::StatementId;
   using Deadline = detail::pg::Deadline;
   using SteadyClock = detail::pg::SteadyClock;
   using Broken = detail::pg::Broken;
-
-  struct ResultDeleter {
-    void operator()(PGresult* r) const noexcept { ::PQclear(r); }
-  };
-  using Result = std::unique_ptr<PGresult, ResultDeleter>;
-
-  struct Conn {
-    PGconn* pg = nullptr;
-    std::array<bool, kStatementCount> prepared{};
-    bool bad = false;  // timed out or broken: closed instead of going back to the pool
-    Conn() = default;
-    Conn(const Conn&) = delete;
-    Conn& operator=(const Conn&) = delete;
-    ~Conn() { close(); }
-    void close() noexcept {
-      if (pg != nullptr) ::PQfinish(pg);
-      pg = nullptr;
-      prepared = {};
-      bad = false;
-    }
-  };
+  using Result = detail::pg::Result;
+  using Conn = detail::pg::Conn;
 
   using Pool = detail::ConnectionPool<std::unique_ptr<Conn>>;
 
@@ -1159,90 +917,18 @@ class PostgresStore {
   /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
   [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
 
-  static std::size_t affected(const Result& r) {
-    const char* text = ::PQcmdTuples(r.get());
-    std::size_t n = 0;
-    const char* end = text + std::strlen(text);
-    std::from_chars(text, end, n);
-    return n;
-  }
-
-  static void check_payload(const char* op, const std::string& payload) {
+  void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(std::string("PostgresStore::") + op +
-                         ": the payload contains a NUL byte, which a PostgreSQL text column cannot hold");
+      throw StorageError(message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
     }
-  }
-
-  void build_statements() {
-    const std::string t = detail::sql::quoted(options_.table);
-    sql_[kLoad] = "SELECT \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " + t +
-                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kCreate] = "INSERT INTO " + t +
-                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES ($1, $2, $3::timestamptz)"
-                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = EXCLUDED.\"session_data\","
-                    " \"expire_date\" = EXCLUDED.\"expire_date\" WHERE " +
-                    t + ".\"expire_date\" <= $4::timestamptz";
-    sql_[kUpdate] = "UPDATE " + t +
-                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
-    sql_[kTouch] = "UPDATE " + t +
-                   " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
-    sql_[kUpdateIf] = "UPDATE " + t +
-                      " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
-                      " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
-    sql_[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
-                   " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
-    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
-    // The outer condition is checked again on the row's latest version, so a row that a
-    // concurrent create() replaced with a live one after the subquery saw it is not deleted.
-    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE \"session_key\" IN (SELECT \"session_key\" FROM " + t +
-                          " WHERE \"expire_date\" <= $1::timestamptz LIMIT $2::int8)"
-                          " AND \"expire_date\" <= $1::timestamptz";
   }
 
   // ------------------------------------------------------------------------------ connections
 
-  [[nodiscard]] std::string describe(PGconn* pg) const {
-    const char* host = pg != nullptr ? ::PQhost(pg) : nullptr;
-    const char* port = pg != nullptr ? ::PQport(pg) : nullptr;
-    std::string out = host != nullptr && *host != '\0' ? host : "(default host)";
-    if (port != nullptr && *port != '\0') out += std::string(":") + port;
-    return out;
-  }
-
   [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
-    const std::string message = std::string("PostgresStore::") + op + ": cannot connect to " + describe(c.pg) +
-                                ": " + what;
+    std::string text = message(op, {}, "cannot connect: " + what, detail::pg::describe(c.pg));
     c.close();
-    throw Broken(message, /*retry_allowed=*/false);
-  }
-
-  // Keywords libpq does not know and a conninfo it cannot parse are configuration errors, found
-  // before any connection attempt (a connection failure is a StorageError).
-  void validate_connection_options() const {
-    if (!options_.conninfo.empty()) {
-      char* error = nullptr;
-      PQconninfoOption* parsed = ::PQconninfoParse(options_.conninfo.c_str(), &error);
-      if (parsed == nullptr) {
-        const std::string why = error != nullptr ? detail::pg::one_line(error) : "out of memory";
-        ::PQfreemem(error);
-        throw ConfigurationError("PostgresStore: invalid connection string: " + why);
-      }
-      ::PQconninfoFree(parsed);
-    }
-    PQconninfoOption* defaults = ::PQconndefaults();
-    if (defaults == nullptr) throw ConfigurationError("PostgresStore: libpq is out of memory");
-    for (const auto& [k, v] : options_.parameters) {
-      bool known = false;
-      for (const PQconninfoOption* o = defaults; o->keyword != nullptr && !known; ++o) known = k == o->keyword;
-      if (!known) {
-        ::PQconninfoFree(defaults);
-        throw ConfigurationError("PostgresStore: '" + k + "' is not a libpq connection keyword");
-      }
-    }
-    ::PQconninfoFree(defaults);
+    throw Broken(text, /*retry_allowed=*/false);
   }
 
   // Opens `c` within connect_timeout and sets the server-side statement_timeout.
@@ -1270,7 +956,7 @@ class PostgresStore {
     values.push_back(nullptr);
 
     c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
-    if (c.pg == nullptr) throw StorageError(std::string("PostgresStore::") + op + ": libpq is out of memory");
+    if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
     if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
     ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
     PostgresPollingStatusType status = PGRES_POLLING_WRITING;
@@ -1333,8 +1019,8 @@ class PostgresStore {
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     auto broken = [&](const char* what) -> Broken {
       c.bad = true;
-      return Broken(message(op, key, std::string(what) + " (" + describe(c.pg) +
-                                          "): " + detail::pg::one_line(::PQerrorMessage(c.pg))),
+      return Broken(message(op, key, std::string(what) + ": " + detail::pg::one_line(::PQerrorMessage(c.pg)),
+                            detail::pg::describe(c.pg)),
                     /*retry_allowed=*/true);
     };
     if (send() == 0) throw broken("cannot send the statement");
@@ -1373,23 +1059,30 @@ class PostgresStore {
     // session: the connection must be replaced.
     if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
       c.bad = true;
-      throw Broken(message(op, key, text), /*retry_allowed=*/true);
+      throw Broken(message(op, key, text, detail::pg::describe(c.pg)), /*retry_allowed=*/true);
     }
-    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]")));
+    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"),
+                               detail::pg::describe(c.pg)));
   }
 
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
-    const std::string where = describe(c.pg);
+    const std::string where = detail::pg::describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(op, key, "no answer from " + where + " within " +
-                                            std::to_string((options_.statement_timeout + kStatementGrace).count()) +
-                                            " ms"));
+    throw StorageError(message(op, key,
+                               "no answer within " +
+                                   std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+                               where));
   }
 
-  [[nodiscard]] static std::string message(const char* op, std::string_view key, const std::string& what) {
-    std::string out = std::string("PostgresStore::") + op + ": " + what;
-    if (!key.empty()) out += " (key " + std::string(loggable_key_prefix(key)) + "...)";
-    return out;
+  // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
+  // is the one `c` is connected to when there is a connection (describe()); before, the hosts the
+  // options name, of which libpq will pick one.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what,
+                                    std::string_view where) const {
+    return detail::store_message("PostgresStore", op, where, key, what);
+  }
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return message(op, key, what, servers_);
   }
 
   // One statement with text parameters: prepared on first use per connection (or unnamed).
@@ -1404,11 +1097,11 @@ class PostgresStore {
     }
     for (int attempt = 0;; ++attempt) {
       if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr); });
         c.prepared[id] = true;
       }
       try {
-        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
       } catch (const Broken&) {
         throw;
       } catch (const StorageError& e) {
@@ -1427,12 +1120,12 @@ class PostgresStore {
   bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
                  TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    check_payload(op, payload);
+    check_payload(op, key, payload);
     const std::string now = pg_time(options_.clock.now());
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
-      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -1483,7 +1176,8 @@ class PostgresStore {
   }
 
   Options options_;
-  std::array<std::string, kStatementCount> sql_;
+  std::string servers_;  // the configured hosts, for messages without a connection
+  std::array<std::string, detail::pg::kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};
 };

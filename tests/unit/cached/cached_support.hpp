@@ -117,7 +117,7 @@ template <>
 struct StoreFixture<cached_test::MemoryOverFile> : FixtureBase {
   sessions::MemoryStore cache{sessions::Clock(clock)};
   TempDir dir;
-  sessions::FileStore persistent{configure(settings, dir)};
+  sessions::FileStore persistent{sessions::FileStore::options_from_settings(configure(settings, dir))};
   cached_test::MemoryOverFile store{cache, persistent, settings.logger};
   static const sessions::Settings& configure(sessions::Settings& s, const TempDir& d) {
     s.file_path = d.path;
@@ -137,7 +137,7 @@ template <>
 struct StoreFixture<cached_test::RedisOverFile> : FixtureBase {
   sessions::RedisStore cache{redis_test::options(sessions::Clock(clock), log.logger())};
   TempDir dir;
-  sessions::FileStore persistent{configure(settings, dir)};
+  sessions::FileStore persistent{sessions::FileStore::options_from_settings(configure(settings, dir))};
   cached_test::RedisOverFile store{cache, persistent, settings.logger};
   static const sessions::Settings& configure(sessions::Settings& s, const TempDir& d) {
     s.file_path = d.path;

@@ -15,7 +15,7 @@ TEST_CASE("FileStore: flipped bits in session files give an empty session and a 
   test_support::TempDir dir;
   sessions::Settings settings;
   settings.file_path = dir.path;
-  sessions::FileStore store(settings);
+  sessions::FileStore store(sessions::FileStore::options_from_settings(settings));
   const auto path = [&](const std::string& key) { return dir.path / ("sessionid" + key); };
   const auto counts = fault_test::flip_stored_bytes<sessions::FileStore>(
       store, [&](const std::string& key) { return file_store_test::slurp(path(key)); },

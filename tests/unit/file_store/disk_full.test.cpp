@@ -46,7 +46,10 @@ int with_file_size_limit(rlim_t limit, Operation operation) {
         const std::string what = e.what();
         const bool names_errno = what.find("File too large") != std::string::npos;
         const bool leaks_key = what.find(std::string(kKey)) != std::string::npos;
-        code = names_errno && !leaks_key ? kThrewStorageError : kBadMessage;
+        // The stores' format: `FileStore::op: what: errno text (directory, session abcd...)`.
+        const bool formatted = what.starts_with("FileStore::") &&
+                               what.ends_with(", session " + std::string(sessions::loggable_key_prefix(kKey)) + "...)");
+        code = names_errno && formatted && !leaks_key ? kThrewStorageError : kBadMessage;
       } catch (...) {
         code = kThrewOther;
       }

@@ -23,7 +23,7 @@ TEST_CASE("FileStore disk full under load: typed errors, nothing half written, r
   settings.file_path = disk.path() / "sessions";
   settings.logger = log.logger();
   std::filesystem::create_directory(settings.file_path);
-  FileStore store(settings);
+  FileStore store(FileStore::options_from_settings(settings));
   const fault_test::WrittenSessions<FileStore> before(store, settings, 20);
 
   const auto run = fault_test::fill_disk_under_load(store, settings, disk);

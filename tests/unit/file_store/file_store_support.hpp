@@ -147,7 +147,10 @@ struct Fixture {
   LogCapture log;
 
   [[nodiscard]] sessions::FileStore store(sessions::FileStore::Options options = {}) {
-    return sessions::FileStore(dir.path(), "sessionid", sessions::Clock(clock), options, log.logger());
+    options.directory = dir.path();
+    options.clock = sessions::Clock(clock);
+    options.logger = log.logger();
+    return sessions::FileStore(std::move(options));
   }
   [[nodiscard]] TimePoint now() const noexcept { return clock.now(); }
   [[nodiscard]] fs::path file(std::string_view key) const { return dir / ("sessionid" + std::string(key)); }

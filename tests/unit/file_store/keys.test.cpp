@@ -31,7 +31,7 @@ struct Sandbox {
     spit(root / "sessionidabcdefgh", "bait");
   }
   [[nodiscard]] FileStore store() const {
-    return FileStore(store_dir, "sessionid", sessions::Clock(clock), {}, sessions::Logger::silent());
+    return FileStore({.directory = store_dir, .clock = sessions::Clock(clock), .logger = sessions::Logger::silent()});
   }
 };
 

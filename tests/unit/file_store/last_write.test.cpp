@@ -226,33 +226,34 @@ TEST_CASE("FileStore last_write: where the cookie age comes from", "[file_store]
   options.mtime_meaning = FileStore::MtimeMeaning::last_write;
 
   SECTION("the default mode is unchanged") {
-    const FileStore store{settings};
+    const FileStore store{FileStore::options_from_settings(settings)};
     CHECK(store.options().mtime_meaning == FileStore::MtimeMeaning::expiry);
   }
   SECTION("Settings::cookie_age when built from Settings") {
-    const FileStore store{settings, options};
-    REQUIRE(store.options().cookie_age.has_value());
-    CHECK(*store.options().cookie_age == 4321s);
+    const FileStore store{FileStore::options_from_settings(settings, options)};
+    CHECK(store.options().cookie_age == 4321s);
     CHECK(store.expiry_from_mtime(TimePoint{}) == TimePoint{4321s});
     CHECK(store.mtime_for_expiry(TimePoint{4321s}) == TimePoint{});
   }
-  SECTION("an explicit Options::cookie_age wins") {
-    options.cookie_age = 99s;
-    const FileStore store{settings, options};
-    CHECK(*store.options().cookie_age == 99s);
+  SECTION("an Options::cookie_age set after options_from_settings wins") {
+    FileStore::Options from_settings = FileStore::options_from_settings(settings, options);
+    from_settings.cookie_age = 99s;
+    const FileStore store{from_settings};
+    CHECK(store.options().cookie_age == 99s);
   }
   SECTION("Django's default without Settings") {
-    const FileStore store{f.dir.path(), "sessionid", sessions::Clock{}, options};
-    CHECK(*store.options().cookie_age == FileStore::kDjangoCookieAge);
+    options.directory = f.dir.path();
+    const FileStore store{options};
+    CHECK(store.options().cookie_age == FileStore::kDjangoCookieAge);
     CHECK(FileStore::kDjangoCookieAge == sessions::Settings{}.cookie_age);
   }
   SECTION("a cookie age that is not positive is refused in last_write mode") {
     settings.cookie_age = 0s;
-    CHECK_THROWS_AS(FileStore(settings, options), sessions::ConfigurationError);
-    options.cookie_age = -5s;
-    CHECK_THROWS_AS(FileStore(settings, options), sessions::ConfigurationError);
+    CHECK_THROWS_AS(FileStore(FileStore::options_from_settings(settings, options)), sessions::ConfigurationError);
+    settings.cookie_age = -5s;
+    CHECK_THROWS_AS(FileStore(FileStore::options_from_settings(settings, options)), sessions::ConfigurationError);
     options.mtime_meaning = FileStore::MtimeMeaning::expiry;
-    CHECK_NOTHROW(FileStore(settings, options));  // unused in expiry mode
+    CHECK_NOTHROW(FileStore(FileStore::options_from_settings(settings, options)));  // unused in expiry mode
   }
 }
 
@@ -265,7 +266,7 @@ TEST_CASE("FileStore last_write under Session: Django's file read, ours stamped 
   settings.logger = f.log.logger();
   FileStore::Options options;
   options.mtime_meaning = FileStore::MtimeMeaning::last_write;
-  FileStore store{settings, options};
+  FileStore store{FileStore::options_from_settings(settings, options)};
   const sessions::DjangoSignedSerializer serializer{"secret"};
   using SessionT = sessions::Session<FileStore, sessions::DjangoSignedSerializer>;
 

@@ -1,6 +1,6 @@
 // FileStore's directory lock (`<cookie_name>.lock`): taken with a deadline, never skipped. The
 // directory may be shared with every local user (the system temp directory by default), so a lock
-// held by someone else must end in a typed error after Options::timeout, not stall the store, and
+// held by someone else must end in a typed error after Options::lock_timeout, not stall the store, and
 // a lock file that cannot be opened must not let the store go on unlocked.
 
 #include <sys/file.h>
@@ -32,7 +32,7 @@ class HeldLock {
 
 FileStore::Options short_deadline() {
   FileStore::Options options;
-  options.timeout = std::chrono::milliseconds{20};
+  options.lock_timeout = std::chrono::milliseconds{20};
   return options;
 }
 
@@ -76,7 +76,22 @@ TEST_CASE("FileStore: a lock held by another process ends in StorageTimeout, not
     } catch (const sessions::StorageTimeout& e) {
       const std::string what = e.what();
       CHECK(what.starts_with("FileStore::clear_expired: "));
-      CHECK(what.find("Options::timeout") != std::string::npos);
+      CHECK(what.find("Options::lock_timeout") != std::string::npos);
+      CHECK(what.ends_with(" (" + f.dir.path().string() + ")"));  // no session: the scan has none
+    }
+  }
+  SECTION("an operation on one session names it by its prefix only") {
+    spit(f.file(kKey2), "current");
+    set_mtime(f.file(kKey2), f.now() + 1h);
+    try {
+      (void)store.update_if(kKey2, "next", f.now() + 1h, "current");
+      FAIL("no exception");
+    } catch (const sessions::StorageTimeout& e) {
+      const std::string what = e.what();
+      CHECK(what.starts_with("FileStore::update_if: the lock file "));
+      CHECK(what.ends_with(" (" + f.dir.path().string() + ", session " +
+                           std::string(sessions::loggable_key_prefix(kKey2)) + "...)"));
+      CHECK(what.find(std::string(kKey2)) == std::string::npos);
     }
   }
 }
@@ -128,7 +143,7 @@ TEST_CASE("FileStore: directory modes and the timeout are checked at constructio
   }
   SECTION("a timeout that is not positive") {
     FileStore::Options options;
-    options.timeout = std::chrono::milliseconds{0};
+    options.lock_timeout = std::chrono::milliseconds{0};
     CHECK_THROWS_AS(f.store(options), sessions::ConfigurationError);
   }
 }

@@ -135,7 +135,7 @@ TEST_CASE("HashedKeys: a whole session through the middleware leaves only hashed
   test_support::TempDir dir;
   sessions::Settings settings;
   settings.file_path = dir.path;
-  sessions::FileStore files(settings);
+  sessions::FileStore files(sessions::FileStore::options_from_settings(settings));
   HashedKeys<sessions::FileStore> store(files);
   sessions::Middleware<sessions::Session<HashedKeys<sessions::FileStore>>> middleware(store, settings);
 

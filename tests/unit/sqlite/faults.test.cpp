@@ -228,7 +228,14 @@ TEST_CASE("SqliteStore on a corrupted database throws StorageError", "[sqlite][f
     (void)store.load("session1001");
     FAIL("read a corrupted page without an error");
   } catch (const StorageError& e) {
-    CHECK(std::string(e.what()).find("malformed") != std::string::npos);
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("malformed") != std::string::npos);
+    // The stores' format: `SqliteStore::op: what (file, session abcd...)`, never the whole key.
+    CHECK(what.starts_with("SqliteStore::load: "));
+    CHECK(what.ends_with(" (" + path.string() + ", session " +
+                         std::string(sessions::loggable_key_prefix("session1001")) + "...)"));
+    CHECK(what.find("session1001") == std::string::npos);
   }
   CHECK(throws_storage_error([&] { (void)store.create(kKey, "x", clock.now() + 1h); }));
   CHECK(throws_storage_error([&] { (void)store.clear_expired(); }));

@@ -57,25 +57,6 @@ struct CommonOptions {
   return out;
 }
 
-/// `Store::op: what (server, session abcd...)`: the stores' error format (docs/writing-policies.md).
-[[nodiscard]] inline std::string message(std::string_view store, std::string_view op, std::string_view server,
-                                         std::string_view key, std::string_view what) {
-  std::string out(store);
-  out += "::";
-  out += op;
-  out += ": ";
-  out += what;
-  out += " (";
-  out += server;
-  if (!key.empty()) {
-    out += ", session ";
-    out += loggable_key_prefix(key);
-    out += "...";
-  }
-  out += ')';
-  return out;
-}
-
 /// The live record a stored value holds: nullopt when it has expired by `now`, or when it is not a
 /// value of these stores (logged as a warning, then treated as absent: another program may share
 /// the server and the prefix).
@@ -98,6 +79,18 @@ struct CommonOptions {
 [[nodiscard]] inline bool live_header(std::string_view value, TimePoint now) noexcept {
   const std::optional<TimePoint> expires_at = cache_value::read_header(value);
   return expires_at && *expires_at > now;
+}
+
+/// What a create or an update sends: the stored value (header and payload) and its TTL. A zero
+/// TTL (and no value) when the record is already over at `now`: nothing is stored then.
+struct Write {
+  std::chrono::milliseconds ttl;
+  std::string value;
+};
+[[nodiscard]] inline Write prepare_write(std::string_view payload, TimePoint expires_at, TimePoint now) {
+  const std::chrono::milliseconds ttl = cache_value::ttl(expires_at, now);
+  if (ttl.count() == 0) return {ttl, {}};
+  return {ttl, cache_value::encode(expires_at, payload)};
 }
 
 /// A create-if-absent found the key taken. When the command was retried on a new connection, the

@@ -1,12 +1,18 @@
 #pragma once
-// The store convention's shared piece (docs/writing-policies.md, "Writing a store"): every store
-// has a nested Options with a Clock and a Logger, a static options_from_url(url, base), and a
-// constructor from a URL that takes the clock and the logger besides, built on this.
+// The store convention's shared pieces (docs/writing-policies.md, "The convention the library's
+// stores follow"): every store has a nested Options with a Clock and a Logger, a static
+// options_from_url(url, base), a constructor from a URL that takes the clock and the logger
+// besides, and one error format, built on these.
 
+#include <initializer_list>
+#include <string>
+#include <string_view>
 #include <utility>
 
 #include "../../clock.hpp"
+#include "../../errors.hpp"
 #include "../../log.hpp"
+#include "../url.hpp"
 
 namespace sessions::detail {
 
@@ -16,6 +22,61 @@ template <class Options>
   options.clock = clock;
   options.logger = logger;
   return options;
+}
+
+/// parse_url(text) for `store`: a ConfigurationError unless the scheme is one of `schemes` (the
+/// message names the first as the one to write).
+[[nodiscard]] inline Url parse_store_url(std::string_view store, std::string_view text,
+                                         std::initializer_list<std::string_view> schemes) {
+  Url url = parse_url(text);
+  for (const std::string_view scheme : schemes) {
+    if (url.scheme == scheme) return url;
+  }
+  throw ConfigurationError(std::string(store) + ": the URL " + url.redacted() + " does not start with " +
+                           std::string(*schemes.begin()) + ":");
+}
+
+/// The path a URL of a local file or directory names: `scheme:///absolute`, `scheme:/absolute`,
+/// `scheme:relative` or `scheme://relative/path` (the "host" is then the first segment; an
+/// authority cannot name a relative path otherwise). A user, a password, a port or a host list is
+/// a ConfigurationError, and so is an empty path.
+[[nodiscard]] inline std::string url_local_path(std::string_view store, const Url& url) {
+  const std::string where = std::string(store) + ": the URL " + url.redacted();
+  if (url.username || url.password) throw ConfigurationError(where + " has a user or password; a local file has none");
+  std::string path = url.path;
+  if (!url.hosts.empty()) {
+    if (url.hosts.size() != 1 || url.hosts.front().port || url.hosts.front().ipv6) {
+      throw ConfigurationError(where + " names a server; write " + url.scheme + ":///absolute/path or " + url.scheme +
+                               "://relative/path");
+    }
+    path = url.hosts.front().name + url.path;
+  }
+  if (path.empty() || path == "/") throw ConfigurationError(where + " names no path");
+  return path;
+}
+
+/// `Store::op: what (where, session abcd...)`: every store's error format. `where` is the server
+/// (host:port, a host list, a database file, a directory; empty for a store that has none, such
+/// as CachedStore); the session key, when there is one, is shortened by loggable_key_prefix() so
+/// that a message never carries a whole key. Parts that are empty are left out.
+[[nodiscard]] inline std::string store_message(std::string_view store, std::string_view op, std::string_view where,
+                                               std::string_view key, std::string_view what) {
+  std::string out(store);
+  out += "::";
+  out += op;
+  out += ": ";
+  out += what;
+  if (where.empty() && key.empty()) return out;
+  out += " (";
+  out += where;
+  if (!key.empty()) {
+    if (!where.empty()) out += ", ";
+    out += "session ";
+    out += loggable_key_prefix(key);
+    out += "...";
+  }
+  out += ')';
+  return out;
 }
 
 }  // namespace sessions::detail
