@@ -15,7 +15,8 @@ namespace {
 /// A Cookie header as a browser sends it to a site with analytics and CSRF protection.
 std::string cookie_header(const std::string& session_cookie) {
   return "_ga=GA1.2.1234567890.1700000000; csrftoken=x7Ykq2pQ9mLw3ZrT8vBn4HsJ6dFg1AeC0uIoPl5KjNh; "
-         "sessionid=" + session_cookie + "; theme=dark";
+         "sessionid=" +
+         session_cookie + "; theme=dark";
 }
 
 template <class Store>

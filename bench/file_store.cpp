@@ -14,9 +14,11 @@ sessions::FileStore& store_in(const std::string& where) {
   static std::map<std::string, std::unique_ptr<sessions::FileStore>> stores;
   auto& slot = stores[where];
   if (!slot) {
-    const std::filesystem::path dir = std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid()));
+    const std::filesystem::path dir =
+        std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    slot = std::make_unique<sessions::FileStore>(sessions::FileStore::Options{.directory = std::filesystem::absolute(dir)});
+    slot = std::make_unique<sessions::FileStore>(
+        sessions::FileStore::Options{.directory = std::filesystem::absolute(dir)});
   }
   return *slot;
 }
@@ -38,7 +40,8 @@ struct Cleanup {
   ~Cleanup() {
     for (const std::string& where : {bench::disk_dir(), std::string("/dev/shm")}) {
       std::error_code ec;
-      std::filesystem::remove_all(std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid())), ec);
+      std::filesystem::remove_all(std::filesystem::path(where) / ("sessions-bench-files-" + std::to_string(::getpid())),
+                                  ec);
     }
   }
 } cleanup;

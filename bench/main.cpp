@@ -5,7 +5,8 @@
 
 int main(int argc, char** argv) {
   for (const std::string_view size : bench::kSizes) {
-    benchmark::AddCustomContext("payload_bytes_" + std::string(size), std::to_string(bench::payload(size).dump().size()));
+    benchmark::AddCustomContext("payload_bytes_" + std::string(size),
+                                std::to_string(bench::payload(size).dump().size()));
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

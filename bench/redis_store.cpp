@@ -27,7 +27,8 @@ sessions::RedisStore* store() {
 }
 
 void cycle(benchmark::State& state, bool change) {
-  if (store() == nullptr) return state.SkipWithError("SESSIONS_TEST_REDIS_URL is not set (run under tests/servers/redis.sh)");
+  if (store() == nullptr)
+    return state.SkipWithError("SESSIONS_TEST_REDIS_URL is not set (run under tests/servers/redis.sh)");
   bench::store_cycle(state, *store(), change);
 }
 
@@ -40,7 +41,8 @@ struct Reply {
 
 /// The same commands with hiredis alone: the payload bytes are what RedisStore stored.
 void raw(benchmark::State& state, bool change) {
-  if (store() == nullptr) return state.SkipWithError("SESSIONS_TEST_REDIS_URL is not set (run under tests/servers/redis.sh)");
+  if (store() == nullptr)
+    return state.SkipWithError("SESSIONS_TEST_REDIS_URL is not set (run under tests/servers/redis.sh)");
   const sessions::RedisOptions o = sessions::RedisStore::options_from_url(redis_url());
   redisContext* c = redisConnect(o.host.c_str(), o.port);
   if (c == nullptr || c->err != 0) return state.SkipWithError("cannot connect to redis");

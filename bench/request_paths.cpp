@@ -118,7 +118,8 @@ double cpu_seconds() {
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s value_session|value_middleware|bytes_session|json_reference|new_session N [threads]\n",
+    std::fprintf(stderr,
+                 "usage: %s value_session|value_middleware|bytes_session|json_reference|new_session N [threads]\n",
                  argv[0]);
     return 2;
   }

@@ -57,14 +57,17 @@ int main(int argc, char** argv) {
   long grown = 0;
   if (kind == "values") {
     sessions::MemoryValueStore store;
-    grown = fill(store, [&data] { return std::make_shared<const sessions::Data>(data); }, count);
+    grown = fill(
+        store, [&data] { return std::make_shared<const sessions::Data>(data); }, count);
   } else {
     sessions::MemoryStore store;
-    grown = fill(store, [&bytes]() -> const std::string& { return bytes; }, count);
+    grown = fill(
+        store, [&bytes]() -> const std::string& { return bytes; }, count);
   }
-  std::printf("{\"store\": \"%s\", \"sessions\": %zu, \"payload_bytes\": %zu, \"key_bytes\": 32, "
-              "\"rss_growth_bytes\": %ld, \"bytes_per_session\": %.1f}\n",
-              kind == "values" ? "MemoryValueStore" : "MemoryStore", count, bytes.size(), grown * 1024L,
-              static_cast<double>(grown) * 1024.0 / static_cast<double>(count));
+  std::printf(
+      "{\"store\": \"%s\", \"sessions\": %zu, \"payload_bytes\": %zu, \"key_bytes\": 32, "
+      "\"rss_growth_bytes\": %ld, \"bytes_per_session\": %.1f}\n",
+      kind == "values" ? "MemoryValueStore" : "MemoryStore", count, bytes.size(), grown * 1024L,
+      static_cast<double>(grown) * 1024.0 / static_cast<double>(count));
   return 0;
 }

@@ -17,8 +17,8 @@ sessions::SqliteStore& store(sessions::SqliteSynchronous sync) {
   auto& slot = stores[static_cast<int>(sync)];
   if (!slot) {
     sessions::SqliteStore::Options o;
-    o.path = std::filesystem::path(bench::disk_dir()) /
-             ("sessions-bench-" + std::to_string(static_cast<int>(sync)) + "-" + std::to_string(::getpid()) + ".sqlite3");
+    o.path = std::filesystem::path(bench::disk_dir()) / ("sessions-bench-" + std::to_string(static_cast<int>(sync)) +
+                                                         "-" + std::to_string(::getpid()) + ".sqlite3");
     o.synchronous = sync;
     o.wal = true;
     slot = std::make_unique<sessions::SqliteStore>(o);
@@ -28,9 +28,12 @@ sessions::SqliteStore& store(sessions::SqliteSynchronous sync) {
 
 const bench::Registrar registrar{[] {
   using S = sessions::SqliteSynchronous;
-  benchmark::RegisterBenchmark("sqlite_store/wal_normal/changed", [](benchmark::State& s) { bench::store_cycle(s, store(S::normal), true); });
-  benchmark::RegisterBenchmark("sqlite_store/wal_normal/read", [](benchmark::State& s) { bench::store_cycle(s, store(S::normal), false); });
-  benchmark::RegisterBenchmark("sqlite_store/wal_full/changed", [](benchmark::State& s) { bench::store_cycle(s, store(S::full), true); });
+  benchmark::RegisterBenchmark("sqlite_store/wal_normal/changed",
+                               [](benchmark::State& s) { bench::store_cycle(s, store(S::normal), true); });
+  benchmark::RegisterBenchmark("sqlite_store/wal_normal/read",
+                               [](benchmark::State& s) { bench::store_cycle(s, store(S::normal), false); });
+  benchmark::RegisterBenchmark("sqlite_store/wal_full/changed",
+                               [](benchmark::State& s) { bench::store_cycle(s, store(S::full), true); });
 }};
 
 struct Cleanup {
@@ -38,8 +41,10 @@ struct Cleanup {
     for (const int sync : {1, 2}) {
       for (const char* suffix : {"", "-wal", "-shm"}) {
         std::error_code ec;
-        std::filesystem::remove(std::filesystem::path(bench::disk_dir()) / ("sessions-bench-" + std::to_string(sync) + "-" +
-                                                                          std::to_string(::getpid()) + ".sqlite3" + suffix), ec);
+        std::filesystem::remove(
+            std::filesystem::path(bench::disk_dir()) /
+                ("sessions-bench-" + std::to_string(sync) + "-" + std::to_string(::getpid()) + ".sqlite3" + suffix),
+            ec);
       }
     }
   }

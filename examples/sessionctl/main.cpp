@@ -209,7 +209,8 @@ int cmd_unsign(const Args& args) {
   const std::string salt = args.get("salt").value_or(std::string(signing::default_dumps_salt));
   const std::string input = read_stdin();
   const signing::TimestampSigner signer(key, salt, fallbacks);
-  const sessions::Data value = signing::loads(trim_trailing_newlines(input), signer, max_age_option(args), now_option(args));
+  const sessions::Data value =
+      signing::loads(trim_trailing_newlines(input), signer, max_age_option(args), now_option(args));
   std::cout << signing::dump_python_json(value) << '\n';
   return kExitOk;
 }

@@ -48,8 +48,8 @@ class NotFound : public sessions::Error {
 /// or no store at all.
 [[nodiscard]] inline std::string unavailable(std::string_view scheme) {
   const auto missing = [&](std::string_view library) {
-    return "this sessionctl was built without " + std::string(library) + ", so it cannot open '" +
-           std::string(scheme) + ":' stores";
+    return "this sessionctl was built without " + std::string(library) + ", so it cannot open '" + std::string(scheme) +
+           ":' stores";
   };
   if (scheme == "sqlite" || scheme == "sqlite3") return missing("SQLite (libsqlite3)");
   if (scheme == "postgresql" || scheme == "postgres") return missing("PostgreSQL (libpq)");

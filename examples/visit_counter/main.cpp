@@ -95,8 +95,9 @@ std::optional<std::string> secret_key(const Options& options) {
     return key;
   }
   if (const char* env = std::getenv("SESSIONS_SECRET_KEY"); env != nullptr && *env != '\0') return std::string(env);
-  std::fprintf(stderr, "visit_counter: warning: using the insecure development key; set SESSIONS_SECRET_KEY or "
-                       "--secret-key-file\n");
+  std::fprintf(stderr,
+               "visit_counter: warning: using the insecure development key; set SESSIONS_SECRET_KEY or "
+               "--secret-key-file\n");
   return std::string(kDevelopmentKey);
 }
 

@@ -254,8 +254,7 @@ class Session {
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
   /// browser closes.
   template <class Int>
-    requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-  void set_expiry(Int seconds) {
+  requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>)void set_expiry(Int seconds) {
     set(kSessionExpiryKey, saturate_int64(seconds));
   }
   /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
@@ -364,9 +363,9 @@ class Session {
 
  private:
   template <class T>
-  using result_type_t = std::conditional_t<std::is_convertible_v<T, std::string_view> &&
-                                               !std::is_same_v<std::remove_cvref_t<T>, Data>,
-                                           std::string, std::remove_cvref_t<T>>;
+  using result_type_t =
+      std::conditional_t<std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, Data>,
+                         std::string, std::remove_cvref_t<T>>;
 
   template <class R>
   static R convert(std::string_view key, const Data& value) {
@@ -411,4 +410,3 @@ class Session {
 };
 
 }  // namespace sessions
-

@@ -577,8 +577,7 @@ namespace detail {
 // Calls `visit(pair)` for each pair in order until it returns false or `max_pairs` pairs were
 // seen. The only loop over the header, so find_cookie and parse_cookie_header always agree.
 template <class Visit>
-constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs,
-                             Visit&& visit) {
+constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs, Visit&& visit) {
   std::string_view rest = bounded(header, max_bytes);
   std::size_t seen = 0;
   while (seen < max_pairs && !rest.empty()) {
@@ -684,10 +683,14 @@ enum class LogLevel { debug, info, warning, error };
 
 [[nodiscard]] constexpr std::string_view to_string(LogLevel level) noexcept {
   switch (level) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warning: return "warning";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::error:
+      return "error";
   }
   return "unknown";
 }
@@ -928,9 +931,7 @@ namespace sessions::detail {
 
 inline std::atomic<unsigned> random_fork_generation{0};
 
-inline void note_random_fork() noexcept {
-  random_fork_generation.fetch_add(1, std::memory_order_relaxed);
-}
+inline void note_random_fork() noexcept { random_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 /// Fills `out` with CSPRNG bytes from this thread's batch (requests larger than a quarter batch
 /// go to RAND_bytes directly). CryptoError when libcrypto cannot produce them.
@@ -1723,18 +1724,22 @@ inline void check_domain(std::string_view name, std::string_view domain) {
 inline void check_path(std::string_view name, std::string_view path) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (!is_path_char(static_cast<unsigned char>(path[i]))) {
-      refuse("the Path \"" + printable(path) + "\" of cookie \"" + printable(name) + "\" has " +
-             byte_at(path, i) + "; a Path may not hold control characters, ';' or non-ASCII bytes");
+      refuse("the Path \"" + printable(path) + "\" of cookie \"" + printable(name) + "\" has " + byte_at(path, i) +
+             "; a Path may not hold control characters, ';' or non-ASCII bytes");
     }
   }
 }
 
 [[nodiscard]] constexpr std::string_view samesite_text(SameSite s) noexcept {
   switch (s) {
-    case SameSite::lax: return "Lax";
-    case SameSite::strict: return "Strict";
-    case SameSite::none: return "None";
-    case SameSite::omit: return "";
+    case SameSite::lax:
+      return "Lax";
+    case SameSite::strict:
+      return "Strict";
+    case SameSite::none:
+      return "None";
+    case SameSite::omit:
+      return "";
   }
   return "";
 }
@@ -2045,7 +2050,9 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 }  // namespace detail
 
 /// The length of b64_encode's output for `n` bytes.
-[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept { return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1); }
+[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept {
+  return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
 
 /// Writes the URL-safe base64 of `bytes`, without padding, at `out` (b64_encoded_size(bytes.size())
 /// characters; no terminator): for callers that encode into a buffer they already have.
@@ -2138,7 +2145,8 @@ inline void b64_encode_to(crypto::ByteView bytes, char* out) noexcept {
         break;
     }
   }
-  if (group == 1) throw MalformedSignedData("invalid base64: the number of data characters is 1 more than a multiple of 4");
+  if (group == 1)
+    throw MalformedSignedData("invalid base64: the number of data characters is 1 more than a multiple of 4");
   if (group != 0) throw MalformedSignedData("invalid base64: incorrect padding");
   return out;
 }
@@ -2626,14 +2634,29 @@ inline void append_python_string(std::string& out, std::string_view s) {
     if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
     const std::uint32_t cp = *decoded;
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
     }
     if (cp >= 0x20 && cp < 0x7F) {
       out += static_cast<char>(cp);
@@ -2822,9 +2845,12 @@ class PythonJsonParser {
   [[nodiscard]] Data value(std::size_t depth) {
     if (at_end()) fail("expecting a value");
     switch (peek()) {
-      case '{': return object(depth + 1);
-      case '[': return array(depth + 1);
-      case '"': return Data(string());
+      case '{':
+        return object(depth + 1);
+      case '[':
+        return array(depth + 1);
+      case '"':
+        return Data(string());
       case 'n':
         if (consume_literal("null")) return Data(nullptr);
         break;
@@ -2945,7 +2971,9 @@ class PythonJsonParser {
   }
 
   // The characters a string copies as they are: printable ASCII but `"` and `\\`.
-  [[nodiscard]] static bool is_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+  [[nodiscard]] static bool is_plain(unsigned char c) noexcept {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
 
   // The end of the run of plain characters from `from`.
   [[nodiscard]] std::size_t plain_run_end(std::size_t from) const noexcept {
@@ -2985,14 +3013,30 @@ class PythonJsonParser {
       if (at_end()) fail("unterminated string");
       const char e = s_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) fail("lone UTF-16 surrogate in a \\u escape");
@@ -3436,9 +3480,7 @@ class SharedHmacSha256 {
 };
 
 /// One-shot HMAC-SHA256(key, message).
-[[nodiscard]] inline Sha256Digest hmac_sha256(ByteView key, ByteView message) {
-  return HmacSha256(key).mac(message);
-}
+[[nodiscard]] inline Sha256Digest hmac_sha256(ByteView key, ByteView message) { return HmacSha256(key).mac(message); }
 [[nodiscard]] inline Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
   return hmac_sha256(as_bytes(key), as_bytes(message));
 }
@@ -3522,7 +3564,9 @@ class Signer {
 
   /// The value part of `signed_value` if its signature verifies under the main key or a fallback
   /// key; BadSignature otherwise (also when there is no separator at all).
-  [[nodiscard]] std::string unsign(std::string_view signed_value) const { return std::string(unsign_view(signed_value)); }
+  [[nodiscard]] std::string unsign(std::string_view signed_value) const {
+    return std::string(unsign_view(signed_value));
+  }
 
   /// As unsign(), the value returned as a view into `signed_value` (no copy).
   [[nodiscard]] std::string_view unsign_view(std::string_view signed_value) const {
@@ -3545,8 +3589,8 @@ class Signer {
  protected:
   friend class TimestampSigner;
 
-  Signer(std::string_view key, std::string_view salt, std::span<const std::string> fallback_keys,
-         std::string_view sep, std::string_view default_salt)
+  Signer(std::string_view key, std::string_view salt, std::span<const std::string> fallback_keys, std::string_view sep,
+         std::string_view default_salt)
       : sep_(sep), salt_(salt.empty() ? default_salt : salt) {
     if (detail::separator_is_unsafe(sep_)) {
       throw ConfigurationError("unsafe signer separator (cannot be empty or consist of only A-z0-9-_=)");
@@ -3777,8 +3821,7 @@ struct LoadsOptions {
 }
 
 /// Django's signing.loads(text, key=key, salt=salt, max_age=max_age).
-[[nodiscard]] inline Data loads(std::string_view text, std::string_view key,
-                                std::string_view salt = default_dumps_salt,
+[[nodiscard]] inline Data loads(std::string_view text, std::string_view key, std::string_view salt = default_dumps_salt,
                                 std::optional<double> max_age = std::nullopt) {
   return loads(text, TimestampSigner(key, salt), max_age);
 }
@@ -3829,8 +3872,7 @@ struct CookieUnsignOptions {
 /// with "django.http.cookies" + secret (and likewise for each fallback). `full_salt` is the
 /// cookie name followed by the caller's salt. Throws ConfigurationError for an empty secret.
 [[nodiscard]] inline TimestampSigner cookie_signer(std::string_view secret, std::string_view full_salt,
-                                                   std::span<const std::string> fallback_keys = {},
-                                                   Clock clock = {}) {
+                                                   std::span<const std::string> fallback_keys = {}, Clock clock = {}) {
   if (secret.empty()) throw ConfigurationError("the secret key must not be empty");
   std::string key(cookie_key_prefix);
   key += secret;
@@ -3869,8 +3911,7 @@ namespace detail {
 /// salt=..., max_age=...) returns it. Throws BadSignature, SignatureExpired (a BadSignature) or
 /// MalformedSignedData (validly signed but without a readable timestamp).
 [[nodiscard]] inline std::string unsign_cookie_value(std::string_view name, std::string_view signed_value,
-                                                     std::string_view secret,
-                                                     const CookieUnsignOptions& options = {}) {
+                                                     std::string_view secret, const CookieUnsignOptions& options = {}) {
   const TimestampSigner signer =
       cookie_signer(secret, detail::cookie_salt(name, options.salt), options.fallback_keys, options.clock);
   return options.now ? signer.unsign(signed_value, options.max_age, *options.now)
@@ -4097,11 +4138,11 @@ class VerifiedCache {
   /// detail::bounded_memory_size of the entry's data (saves measuring it again).
   bool insert(std::string_view value, Entry entry, std::optional<std::size_t> data_bytes = std::nullopt) {
     if (!enabled() || !entry.data) return false;
-    const std::size_t size = data_bytes ? value.size() + kEntryOverhead + *data_bytes
-                                        : entry_size(value, *entry.data, max_entry_bytes_);
+    const std::size_t size =
+        data_bytes ? value.size() + kEntryOverhead + *data_bytes : entry_size(value, *entry.data, max_entry_bytes_);
     if (size > max_entry_bytes_) return false;
     const std::uint64_t h = hash(value);
-    std::string copy(value);  // allocate outside the lock
+    std::string copy(value);                            // allocate outside the lock
     std::vector<std::shared_ptr<const Data>> released;  // freed after the lock
     Shard& shard = shards_[h & shard_mask_];
     released.reserve(shard.slots.size());
@@ -4323,8 +4364,8 @@ inline constexpr std::chrono::seconds kMaxExpiryAge{100LL * 31'557'600};
 
 /// Any integer as an age in seconds, clamped (an unsigned 2^64-1 is a long age, never -1).
 template <class Int>
-  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-[[nodiscard]] constexpr std::chrono::seconds clamp_expiry_age(Int seconds) noexcept {
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>) [[nodiscard]] constexpr std::chrono::seconds
+    clamp_expiry_age(Int seconds) noexcept {
   if (std::cmp_greater(seconds, kMaxExpiryAge.count())) return kMaxExpiryAge;
   if (std::cmp_less(seconds, -kMaxExpiryAge.count())) return -kMaxExpiryAge;
   return std::chrono::seconds{static_cast<std::int64_t>(seconds)};
@@ -4332,8 +4373,8 @@ template <class Int>
 
 /// Any integer as an int64, saturating (what set_expiry(seconds) stores).
 template <class Int>
-  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-[[nodiscard]] constexpr std::int64_t saturate_int64(Int v) noexcept {
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>) [[nodiscard]] constexpr std::int64_t
+    saturate_int64(Int v) noexcept {
   if (std::cmp_greater(v, std::numeric_limits<std::int64_t>::max())) return std::numeric_limits<std::int64_t>::max();
   if (std::cmp_less(v, std::numeric_limits<std::int64_t>::min())) return std::numeric_limits<std::int64_t>::min();
   return static_cast<std::int64_t>(v);
@@ -4670,9 +4711,7 @@ struct IdleAbsolute {
 namespace sessions {
 
 struct BrowserSession : DjangoExpiry {
-  [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const {
-    return true;
-  }
+  [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const { return true; }
 };
 
 }  // namespace sessions
@@ -5015,7 +5054,8 @@ namespace detail::url {
   Url url;
   // scheme
   const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front()))
+    fail(text, "no scheme (e.g. 'sqlite:')");
   for (const char c : text.substr(0, colon)) {
     if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
     url.scheme += Url::ascii_lower(c);
@@ -5236,9 +5276,7 @@ class CachedStore {
   /// conflict or a missing record removes the cache entry: the version this request compared
   /// with may have come from a stale cache, and the reload of a merge must see the truth.
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
-                                    const std::string& expected)
-    requires requirement::storage_update_if<Persistent>
-  {
+                                    const std::string& expected) requires requirement::storage_update_if<Persistent> {
     const CasResult result = persistent_->update_if(key, payload, expires_at, expected);
     if (result != CasResult::written) {
       forget(key);
@@ -5468,8 +5506,8 @@ inline CipherCtxPtr gcm_context() {
 /// Seal with a caller-chosen nonce. Only for known-answer tests: re-using a nonce under one key
 /// destroys GCM's security, which is why the public seal() always draws a random one.
 [[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal_with_nonce(Aes256GcmKeyView key,
-                                                                          Aes256GcmNonceView nonce,
-                                                                          ByteView plaintext, ByteView aad) {
+                                                                          Aes256GcmNonceView nonce, ByteView plaintext,
+                                                                          ByteView aad) {
   std::vector<unsigned char> out(aes256gcm_nonce_size + plaintext.size() + aes256gcm_tag_size);
   std::copy(nonce.begin(), nonce.end(), out.begin());
   const CipherCtxPtr ctx = gcm_context();
@@ -6089,9 +6127,10 @@ class DirectoryLock {
 /// the working directory of whoever constructs the store) and name an existing directory.
 [[nodiscard]] inline std::filesystem::path checked_directory(const std::filesystem::path& dir) {
   if (dir.empty()) {
-    throw ConfigurationError("FileStore: no session directory given (Options::directory); "
-                             "options_from_settings() uses the system temporary directory when "
-                             "SESSION_FILE_PATH is empty");
+    throw ConfigurationError(
+        "FileStore: no session directory given (Options::directory); "
+        "options_from_settings() uses the system temporary directory when "
+        "SESSION_FILE_PATH is empty");
   }
   if (!dir.is_absolute()) {
     throw ConfigurationError("FileStore: the session directory " + dir.string() + " is not an absolute path");
@@ -6143,8 +6182,10 @@ inline void check_cookie_name(const std::string& name) {
 [[nodiscard]] inline TimePoint::duration checked_cookie_age(std::chrono::seconds age) {
   constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
   if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
-    throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
-                             "representable (got " + std::to_string(age.count()) + " s)");
+    throw ConfigurationError(
+        "FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
+        "representable (got " +
+        std::to_string(age.count()) + " s)");
   }
   return std::chrono::duration_cast<TimePoint::duration>(age);
 }
@@ -6245,7 +6286,8 @@ class FileStore {
     }
     if (auto v = url.take_bool("durable")) options.durable = *v;
     if (auto v = url.take_bool("require_same_owner")) options.require_same_owner = *v;
-    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds)) options.stale_temp_age = std::chrono::seconds{*v};
+    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds))
+      options.stale_temp_age = std::chrono::seconds{*v};
     if (auto v = url.take_bool("rename_exchange")) options.use_rename_exchange = *v;
     if (auto v = url.take_integer("cookie_age", 1, kMaxUrlSeconds)) options.cookie_age = std::chrono::seconds{*v};
     if (auto v = url.take_milliseconds("lock_timeout")) options.lock_timeout = *v;
@@ -6431,7 +6473,8 @@ class FileStore {
     struct stat st {};
     detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
     if (fd.get() < 0 || !live(st, options_.clock.now())) return false;
-    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(),
+                               detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
     return true;
@@ -6574,8 +6617,8 @@ class FileStore {
   // Opens the session file at `path` without following a symlink and fstat()s it into `st`. An
   // invalid descriptor when there is no session to read there: absent, a symlink or special file,
   // another user's file (logged when `noticed` is warn). Throws StorageError on other I/O errors.
-  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path,
-                                      struct stat& st, Noticed noticed) const {
+  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path, struct stat& st,
+                                      Noticed noticed) const {
     detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     const auto ignore = [&](std::string_view why) {
       if (noticed == Noticed::warn) warn(op, key, why);
@@ -6626,9 +6669,10 @@ class FileStore {
 
   void check_size(const char* op, std::string_view key, std::string_view payload) const {
     if (payload.size() > options_.max_file_bytes) {
-      throw LimitExceeded(message(op, key, "a payload of " + std::to_string(payload.size()) +
-                                               " bytes exceeds max_file_bytes (" +
-                                               std::to_string(options_.max_file_bytes) + ")", 0));
+      throw LimitExceeded(message(op, key,
+                                  "a payload of " + std::to_string(payload.size()) + " bytes exceeds max_file_bytes (" +
+                                      std::to_string(options_.max_file_bytes) + ")",
+                                  0));
     }
   }
 
@@ -6653,7 +6697,8 @@ class FileStore {
       fail(op, key, "cannot write the session file", err);
     }
     // After the last write, which moves the mtime to "now".
-    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(),
+                               detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail(op, key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail(op, key, "cannot sync the session file", errno);
     if (const int err = fd.close(); err != 0) fail(op, key, "cannot write the session file", err);
@@ -6717,8 +6762,8 @@ class FileStore {
   }
 
   void warn_oversized(std::string_view key) const {
-    warn("load", key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
-                          " bytes); treated as corrupted");
+    warn("load", key,
+         "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) + " bytes); treated as corrupted");
   }
 
   Options options_;
@@ -6812,9 +6857,7 @@ class HashedKeys {
     return detail::hashed_keys::base36_40(hmac_ ? hmac_->mac(key) : crypto::sha256(key));
   }
 
-  [[nodiscard]] std::optional<Record<payload_type>> load(std::string_view key) {
-    return inner_->load(stored_key(key));
-  }
+  [[nodiscard]] std::optional<Record<payload_type>> load(std::string_view key) { return inner_->load(stored_key(key)); }
 
   [[nodiscard]] bool create(std::string_view key, const payload_type& payload, TimePoint expires_at) {
     return inner_->create(stored_key(key), payload, expires_at);
@@ -6827,9 +6870,7 @@ class HashedKeys {
   /// Compare-and-set (the lost-update capability), present only when the inner store has it:
   /// `HashedKeys<S>` is a `CasStorage` exactly when `S` is.
   [[nodiscard]] CasResult update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
-                                    const payload_type& expected)
-    requires requirement::storage_update_if<Inner>
-  {
+                                    const payload_type& expected) requires requirement::storage_update_if<Inner> {
     return inner_->update_if(stored_key(key), payload, expires_at, expected);
   }
 
@@ -7179,7 +7220,8 @@ inline constexpr std::array<bool, 256> signed_value_chars = [] {
   // Verified, but a key holder can sign any timestamp: one TimePoint cannot hold would overflow
   // its conversion (undefined behaviour; found by tests/fuzz/signed_cookie_store.cpp).
   constexpr std::int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
-  if (timestamp > kLimit || timestamp < -kLimit) throw signing::MalformedSignedData("signed value's timestamp is out of range");
+  if (timestamp > kLimit || timestamp < -kLimit)
+    throw signing::MalformedSignedData("signed value's timestamp is out of range");
   return timestamp;
 }
 
@@ -7238,8 +7280,9 @@ class SignedCookieStore {
     std::string value = signing::dumps_json_text(json, signer_, options_.compress, now);
     const std::size_t size = settings.cookie_name.size() + 1 + value.size();
     if (size > cookie::kMaxSetCookieBytes) {
-      throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) + " bytes of name and value, over the " +
-                           std::to_string(cookie::kMaxSetCookieBytes) + "-byte limit; keep less in the session or use a server-side store");
+      throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) +
+                           " bytes of name and value, over the " + std::to_string(cookie::kMaxSetCookieBytes) +
+                           "-byte limit; keep less in the session or use a server-side store");
     }
     // What decode() would refuse: a compressed payload over max_decompressed_size (an uncompressed
     // one that large is over the cookie size already), or data over max_decoded_bytes.
@@ -7298,7 +7341,8 @@ class SignedCookieStore {
  private:
   // The measured size of `data`; LimitExceeded over max_decoded_bytes.
   std::size_t check_decoded_size(const Data& data) const {
-    const std::size_t limit = options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
+    const std::size_t limit =
+        options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
     const std::size_t bytes = sessions::detail::bounded_memory_size(data, limit);
     if (bytes > limit) {
       throw LimitExceeded("the session's data holds more than the signed cookie store's max_decoded_bytes (" +
@@ -7406,8 +7450,8 @@ namespace sessions::detail {
 /// Logs a record the session refuses to load; `key` may be empty (never logged whole).
 inline void log_suspicious(const Settings& settings, std::string_view key, std::string_view what) {
   settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                  std::string("Session data rejected (key ") + std::string(loggable_key_prefix(key)) + "...): " +
-                      std::string(what));
+                  std::string("Session data rejected (key ") + std::string(loggable_key_prefix(key)) +
+                      "...): " + std::string(what));
 }
 
 /// Loaded data with more top-level keys than Settings::max_keys (logged).
@@ -7544,9 +7588,9 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   }
   switch (value.type()) {
     case Data::value_t::object:
-      total += 2 + (value.empty() ? 0 : value.size() - 1);  // braces, commas
+      total += 2 + (value.empty() ? 0 : value.size() - 1);                      // braces, commas
       for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
-        total += string_size(key) + 1;  // key and colon
+        total += string_size(key) + 1;                                          // key and colon
         if (total > limit || !add(item, limit, total, depth + 1)) return false;
       }
       break;
@@ -7627,9 +7671,7 @@ struct PayloadCodec {
   static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
 
   /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
-  static const Data& data_of(const payload_type& payload)
-    requires keeps_values
-  {
+  static const Data& data_of(const payload_type& payload) requires keeps_values {
     if constexpr (kind == PayloadKind::shared) {
       if (!payload) {
         static const Data empty = Data::object();
@@ -7699,9 +7741,8 @@ struct PayloadCodec {
   }
 
   /// The fingerprint of loaded bytes, equal to fingerprint_of() of the same data.
-  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes, const Data& data)
-    requires(!keeps_values)
-  {
+  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes,
+                                          const Data& data) requires(!keeps_values) {
     if constexpr (canonical) {
       (void)serializer;
       (void)data;
@@ -7784,8 +7825,9 @@ struct LoadedVersion {
                         "...: another request saved it since this one loaded it (Settings::lost_update = fail); "
                         "nothing was written");
   }
-  throw ConflictError("session " + std::string(loggable_key_prefix(key)) + "...: still changed by other requests after " +
-                      std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
+  throw ConflictError("session " + std::string(loggable_key_prefix(key)) +
+                      "...: still changed by other requests after " + std::to_string(attempts) +
+                      " merge attempts (Settings::merge_attempts); nothing was written");
 }
 
 /// The record's current data `theirs` with this request's changes (`mine` against the keys it
@@ -8013,7 +8055,9 @@ class SessionState {
     return data;
   }
 
-  [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const { return codec::fingerprint_of(serializer_, data); }
+  [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const {
+    return codec::fingerprint_of(serializer_, data);
+  }
 
   /// Settings::lost_update asks for protection (the flow says whether the store can give it).
   [[nodiscard]] bool protecting() const noexcept {
@@ -8090,8 +8134,8 @@ class SessionState {
   }
 
  private:
-  Data owned_;        // the data, when the session owns it (shared_ empty)
-  SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
+  Data owned_;                         // the data, when the session owns it (shared_ empty)
+  SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
 };
 
@@ -8325,9 +8369,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       } catch (const Error& e) {
         // Django: "Session data corrupted", logged on the security logger; the session goes on
         // empty under the same key.
-        settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                        std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) +
-                            "...): " + e.what());
+        settings.logger(
+            LogLevel::warning, "sessions.security.SuspiciousSession",
+            std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
       }
     }
     if (protect) {
@@ -8801,8 +8845,7 @@ class Session {
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
   /// browser closes.
   template <class Int>
-    requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-  void set_expiry(Int seconds) {
+  requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>)void set_expiry(Int seconds) {
     set(kSessionExpiryKey, saturate_int64(seconds));
   }
   /// Django: set_expiry(timedelta): expire at now + duration (stored as an ISO-8601 date).
@@ -8911,9 +8954,9 @@ class Session {
 
  private:
   template <class T>
-  using result_type_t = std::conditional_t<std::is_convertible_v<T, std::string_view> &&
-                                               !std::is_same_v<std::remove_cvref_t<T>, Data>,
-                                           std::string, std::remove_cvref_t<T>>;
+  using result_type_t =
+      std::conditional_t<std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, Data>,
+                         std::string, std::remove_cvref_t<T>>;
 
   template <class R>
   static R convert(std::string_view key, const Data& value) {
@@ -8958,7 +9001,6 @@ class Session {
 };
 
 }  // namespace sessions
-
 // ---- end sessions/session.hpp ----
 // ---- begin sessions/middleware.hpp ----
 // Middleware: Django's SessionMiddleware without a web framework. open() turns a request's

@@ -27,9 +27,8 @@ namespace sessions_fuzz {
 /// Mostly near a realistic time; sometimes any instant at all.
 [[nodiscard]] inline sessions::TimePoint consume_now(FuzzedDataProvider& input) {
   using sessions::TimePoint;
-  return input.ConsumeBool()
-             ? TimePoint{TimePoint::duration{input.ConsumeIntegral<std::int64_t>()}}
-             : TimePoint{std::chrono::seconds{1'700'000'000 + input.ConsumeIntegral<std::int16_t>()}};
+  return input.ConsumeBool() ? TimePoint{TimePoint::duration{input.ConsumeIntegral<std::int64_t>()}}
+                             : TimePoint{std::chrono::seconds{1'700'000'000 + input.ConsumeIntegral<std::int16_t>()}};
 }
 
 /// decode() returns a record whose data is an object, issued no longer than cookie_age before
@@ -53,7 +52,7 @@ void decode_and_check(const Store& store, const sessions::Settings& settings, st
 }
 
 struct RoundTrip {
-  sessions::Data data{};             // what was encoded
+  sessions::Data data{};            // what was encoded
   sessions::ClientRecord record{};  // what decode() gave back
 };
 

@@ -88,10 +88,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const CookiePair& pair : pairs) {
       if (pair.name == name) values.push_back(pair.value);
     }
-    const bool differ = std::any_of(values.begin(), values.end(), [&](std::string_view v) { return v != values.front(); });
+    const bool differ =
+        std::any_of(values.begin(), values.end(), [&](std::string_view v) { return v != values.front(); });
     const auto last = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::last, max_bytes, max_pairs);
     const auto first = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::first, max_bytes, max_pairs);
-    const auto reject = sessions::cookie::find_session_cookie(view, name, DuplicateCookies::reject, max_bytes, max_pairs);
+    const auto reject =
+        sessions::cookie::find_session_cookie(view, name, DuplicateCookies::reject, max_bytes, max_pairs);
     FUZZ_CHECK(last.value && last.value->data() == values.back().data());
     FUZZ_CHECK(first.value && first.value->data() == values.front().data());
     FUZZ_CHECK(last.conflicting == differ && first.conflicting == differ && reject.conflicting == differ);

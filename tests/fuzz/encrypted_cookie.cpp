@@ -64,8 +64,9 @@ struct SealingKey {
 const SealingKey& sealing_key() {
   static const SealingKey key = [] {
     SealingKey k;
-    k.aes = crypto::hkdf_sha256_key<crypto::aes256gcm_key_size>(
-        crypto::as_bytes(kSecretKey), crypto::as_bytes("sessions.EncryptedCookieStore"), crypto::as_bytes("aes-256-gcm v1"));
+    k.aes = crypto::hkdf_sha256_key<crypto::aes256gcm_key_size>(crypto::as_bytes(kSecretKey),
+                                                                crypto::as_bytes("sessions.EncryptedCookieStore"),
+                                                                crypto::as_bytes("aes-256-gcm v1"));
     const auto digest = crypto::sha256(crypto::ByteView(k.aes));
     k.kid = sessions::signing::b64_encode(crypto::ByteView(digest.data(), 4)).substr(0, 6);
     return k;

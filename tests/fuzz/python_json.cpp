@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
 
   const bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
   if (ascii) {
-    for (const auto mode : {signing::NonAsciiInput::reject, signing::NonAsciiInput::latin1, signing::NonAsciiInput::utf8}) {
+    for (const auto mode :
+         {signing::NonAsciiInput::reject, signing::NonAsciiInput::latin1, signing::NonAsciiInput::utf8}) {
       signing::PythonJsonReadOptions other = options;
       other.non_ascii = mode;
       const std::optional<sessions::Data> result = try_parse(text, other);

@@ -81,8 +81,8 @@ bool acceptable(const SetCookie& c) {
 
 std::size_t expected_attributes(const SetCookie& c) {
   return static_cast<std::size_t>((c.domain && !c.domain->empty()) + (c.expires || c.max_age) + c.httponly +
-                                  c.max_age.has_value() + !c.path.empty() + (c.samesite != SameSite::omit) +
-                                  c.secure + c.partitioned);
+                                  c.max_age.has_value() + !c.path.empty() + (c.samesite != SameSite::omit) + c.secure +
+                                  c.partitioned);
 }
 
 std::vector<std::string_view> split_attributes(std::string_view header) {
@@ -193,7 +193,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(header.starts_with(c.name + "=\"\"; "));
     FUZZ_CHECK(header.find("; expires=Thu, 01 Jan 1970 00:00:00 GMT") != std::string::npos);
     FUZZ_CHECK(header.find("; Max-Age=0") != std::string::npos);
-    for (const char ch : header) FUZZ_CHECK(static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7F);
+    for (const char ch : header)
+      FUZZ_CHECK(static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7F);
   } catch (const sessions::CookieError&) {
     SetCookie deletion;
     deletion.name = c.name;
@@ -201,8 +202,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     deletion.domain = c.domain;
     deletion.path = c.path;
     deletion.samesite = c.samesite;
-    deletion.secure = starts_with_ci(c.name, "__secure-") || starts_with_ci(c.name, "__host-") ||
-                      c.samesite == SameSite::none;
+    deletion.secure =
+        starts_with_ci(c.name, "__secure-") || starts_with_ci(c.name, "__host-") || c.samesite == SameSite::none;
     FUZZ_CHECK(!acceptable(deletion) || c.name.size() + c.path.size() + 200 > sessions::cookie::kMaxSetCookieBytes);
   }
   return 0;

@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
       [](const sessions_fuzz::RoundTrip& trip, TimePoint now) {
         FUZZ_CHECK(sessions_fuzz::canonical(trip.record.data) == sessions_fuzz::canonical(trip.data));
         // Signed at int(time.time()), truncated from the float time as Django does.
-        FUZZ_CHECK(trip.record.issued_at == TimePoint{std::chrono::seconds{sessions::signing::detail::python_int_time(now)}});
+        FUZZ_CHECK(trip.record.issued_at ==
+                   TimePoint{std::chrono::seconds{sessions::signing::detail::python_int_time(now)}});
       });
   return 0;
 }

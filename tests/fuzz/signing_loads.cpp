@@ -81,7 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   FuzzedDataProvider input(bytes, size);
   const auto mode = input.ConsumeIntegral<std::uint8_t>() % 4;
   std::optional<double> max_age;
-  if (input.ConsumeBool()) max_age = static_cast<double>(input.ConsumeIntegralInRange<std::int64_t>(-10, 1'000'000'000));
+  if (input.ConsumeBool())
+    max_age = static_cast<double>(input.ConsumeIntegralInRange<std::int64_t>(-10, 1'000'000'000));
 
   switch (mode) {
     case 0: {

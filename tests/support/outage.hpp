@@ -69,9 +69,9 @@ typename RequestLoad<Store>::Counts run_outages(Store& store, const sessions::Se
 
   const auto counts = load.counts();
   INFO("ok " << counts.ok << " (" << ok_before << " before the first outage), acknowledged but lost "
-             << counts.lost_acknowledged << ", StorageError "
-             << counts.storage_errors << ", interrupted " << counts.interrupted << ", other " << counts.other
-             << ", slowest " << load.slowest().count() << " ms; sample: " << load.sample_storage_error());
+             << counts.lost_acknowledged << ", StorageError " << counts.storage_errors << ", interrupted "
+             << counts.interrupted << ", other " << counts.other << ", slowest " << load.slowest().count()
+             << " ms; sample: " << load.sample_storage_error());
   for (const auto& m : load.other_messages()) UNSCOPED_INFO("untyped failure: " << m);
   CHECK(counts.other == 0);
   CHECK(counts.storage_errors >= plan.outages);  // every outage was met

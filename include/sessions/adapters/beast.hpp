@@ -74,12 +74,13 @@ inline constexpr bool is_beast_response<http::response<Body, Fields>> = true;
 /// Runs `handler(request, session)` with the request's session and returns the handler's
 /// response with the middleware's headers applied (see the top of this file).
 template <class MiddlewareT, class RequestBody, class RequestFields, class Handler>
-  requires std::is_invocable_v<Handler&, const http::request<RequestBody, RequestFields>&,
-                               typename MiddlewareT::session_type&>
-[[nodiscard]] auto handle(const MiddlewareT& middleware, const http::request<RequestBody, RequestFields>& request,
-                          Handler&& handler, bool secure = false) {
-  using Response = std::remove_cvref_t<
-      std::invoke_result_t<Handler&, const http::request<RequestBody, RequestFields>&, typename MiddlewareT::session_type&>>;
+requires std::is_invocable_v < Handler&, const http::request<RequestBody, RequestFields>
+&, typename MiddlewareT::session_type& >
+       [[nodiscard]] auto handle(const MiddlewareT& middleware,
+                                 const http::request<RequestBody, RequestFields>& request, Handler&& handler,
+                                 bool secure = false) {
+  using Response = std::remove_cvref_t<std::invoke_result_t<Handler&, const http::request<RequestBody, RequestFields>&,
+                                                            typename MiddlewareT::session_type&>>;
   static_assert(is_beast_response<Response>, "the handler must return a boost::beast::http::response");
 
   auto session = middleware.open(joined_header(request, http::field::cookie, "; "), secure);

@@ -98,10 +98,10 @@ struct Handled {
 /// Runs `handler(request, response, session)` with the request's session and applies the
 /// middleware's headers to `response` (see the top of this file). Returns the finished session.
 template <class MiddlewareT, class Handler>
-  requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
-                               typename MiddlewareT::session_type&>
-Handled<typename MiddlewareT::session_type> handle(const MiddlewareT& middleware, const ::httplib::Request& request,
-                                                   ::httplib::Response& response, Handler&& handler) {
+requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
+                             typename MiddlewareT::session_type&>
+    Handled<typename MiddlewareT::session_type> handle(const MiddlewareT& middleware, const ::httplib::Request& request,
+                                                       ::httplib::Response& response, Handler&& handler) {
   Handled<typename MiddlewareT::session_type> handled{
       middleware.open(joined_header(request.headers, "Cookie", "; "), is_secure(request)), {}, 200, false};
   try {
@@ -134,8 +134,8 @@ Handled<typename MiddlewareT::session_type> handle(const MiddlewareT& middleware
 /// An httplib::Server::Handler that runs `handler(request, response, session)` through handle().
 /// `middleware` must outlive the server.
 template <class MiddlewareT, class Handler>
-  requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
-                               typename MiddlewareT::session_type&>
+requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Response&,
+                             typename MiddlewareT::session_type&>
 [[nodiscard]] ::httplib::Server::Handler with_session(const MiddlewareT& middleware, Handler handler) {
   return [&middleware, handler = std::move(handler)](const ::httplib::Request& request,
                                                      ::httplib::Response& response) mutable {

@@ -96,8 +96,7 @@ namespace detail {
 // Calls `visit(pair)` for each pair in order until it returns false or `max_pairs` pairs were
 // seen. The only loop over the header, so find_cookie and parse_cookie_header always agree.
 template <class Visit>
-constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs,
-                             Visit&& visit) {
+constexpr void for_each_pair(std::string_view header, std::size_t max_bytes, std::size_t max_pairs, Visit&& visit) {
   std::string_view rest = bounded(header, max_bytes);
   std::size_t seen = 0;
   while (seen < max_pairs && !rest.empty()) {

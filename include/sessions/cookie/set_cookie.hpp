@@ -154,18 +154,22 @@ inline void check_domain(std::string_view name, std::string_view domain) {
 inline void check_path(std::string_view name, std::string_view path) {
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (!is_path_char(static_cast<unsigned char>(path[i]))) {
-      refuse("the Path \"" + printable(path) + "\" of cookie \"" + printable(name) + "\" has " +
-             byte_at(path, i) + "; a Path may not hold control characters, ';' or non-ASCII bytes");
+      refuse("the Path \"" + printable(path) + "\" of cookie \"" + printable(name) + "\" has " + byte_at(path, i) +
+             "; a Path may not hold control characters, ';' or non-ASCII bytes");
     }
   }
 }
 
 [[nodiscard]] constexpr std::string_view samesite_text(SameSite s) noexcept {
   switch (s) {
-    case SameSite::lax: return "Lax";
-    case SameSite::strict: return "Strict";
-    case SameSite::none: return "None";
-    case SameSite::omit: return "";
+    case SameSite::lax:
+      return "Lax";
+    case SameSite::strict:
+      return "Strict";
+    case SameSite::none:
+      return "None";
+    case SameSite::omit:
+      return "";
   }
   return "";
 }

@@ -67,8 +67,8 @@ inline CipherCtxPtr gcm_context() {
 /// Seal with a caller-chosen nonce. Only for known-answer tests: re-using a nonce under one key
 /// destroys GCM's security, which is why the public seal() always draws a random one.
 [[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal_with_nonce(Aes256GcmKeyView key,
-                                                                          Aes256GcmNonceView nonce,
-                                                                          ByteView plaintext, ByteView aad) {
+                                                                          Aes256GcmNonceView nonce, ByteView plaintext,
+                                                                          ByteView aad) {
   std::vector<unsigned char> out(aes256gcm_nonce_size + plaintext.size() + aes256gcm_tag_size);
   std::copy(nonce.begin(), nonce.end(), out.begin());
   const CipherCtxPtr ctx = gcm_context();

@@ -115,9 +115,7 @@ class SharedHmacSha256 {
 };
 
 /// One-shot HMAC-SHA256(key, message).
-[[nodiscard]] inline Sha256Digest hmac_sha256(ByteView key, ByteView message) {
-  return HmacSha256(key).mac(message);
-}
+[[nodiscard]] inline Sha256Digest hmac_sha256(ByteView key, ByteView message) { return HmacSha256(key).mac(message); }
 [[nodiscard]] inline Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
   return hmac_sha256(as_bytes(key), as_bytes(message));
 }

@@ -68,9 +68,9 @@ inline bool add(const Data& value, std::size_t limit, std::size_t& total, int de
   }
   switch (value.type()) {
     case Data::value_t::object:
-      total += 2 + (value.empty() ? 0 : value.size() - 1);  // braces, commas
+      total += 2 + (value.empty() ? 0 : value.size() - 1);                      // braces, commas
       for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
-        total += string_size(key) + 1;  // key and colon
+        total += string_size(key) + 1;                                          // key and colon
         if (total > limit || !add(item, limit, total, depth + 1)) return false;
       }
       break;

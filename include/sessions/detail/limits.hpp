@@ -19,8 +19,8 @@ namespace sessions::detail {
 /// Logs a record the session refuses to load; `key` may be empty (never logged whole).
 inline void log_suspicious(const Settings& settings, std::string_view key, std::string_view what) {
   settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                  std::string("Session data rejected (key ") + std::string(loggable_key_prefix(key)) + "...): " +
-                      std::string(what));
+                  std::string("Session data rejected (key ") + std::string(loggable_key_prefix(key)) +
+                      "...): " + std::string(what));
 }
 
 /// Loaded data with more top-level keys than Settings::max_keys (logged).

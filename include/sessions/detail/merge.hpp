@@ -60,8 +60,9 @@ struct LoadedVersion {
                         "...: another request saved it since this one loaded it (Settings::lost_update = fail); "
                         "nothing was written");
   }
-  throw ConflictError("session " + std::string(loggable_key_prefix(key)) + "...: still changed by other requests after " +
-                      std::to_string(attempts) + " merge attempts (Settings::merge_attempts); nothing was written");
+  throw ConflictError("session " + std::string(loggable_key_prefix(key)) +
+                      "...: still changed by other requests after " + std::to_string(attempts) +
+                      " merge attempts (Settings::merge_attempts); nothing was written");
 }
 
 /// The record's current data `theirs` with this request's changes (`mine` against the keys it

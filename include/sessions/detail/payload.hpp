@@ -53,9 +53,7 @@ struct PayloadCodec {
   static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
 
   /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
-  static const Data& data_of(const payload_type& payload)
-    requires keeps_values
-  {
+  static const Data& data_of(const payload_type& payload) requires keeps_values {
     if constexpr (kind == PayloadKind::shared) {
       if (!payload) {
         static const Data empty = Data::object();
@@ -125,9 +123,8 @@ struct PayloadCodec {
   }
 
   /// The fingerprint of loaded bytes, equal to fingerprint_of() of the same data.
-  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes, const Data& data)
-    requires(!keeps_values)
-  {
+  static std::uint64_t loaded_fingerprint(const SerializerT& serializer, const payload_type& bytes,
+                                          const Data& data) requires(!keeps_values) {
     if constexpr (canonical) {
       (void)serializer;
       (void)data;

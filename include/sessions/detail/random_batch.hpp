@@ -25,9 +25,7 @@ namespace sessions::detail {
 
 inline std::atomic<unsigned> random_fork_generation{0};
 
-inline void note_random_fork() noexcept {
-  random_fork_generation.fetch_add(1, std::memory_order_relaxed);
-}
+inline void note_random_fork() noexcept { random_fork_generation.fetch_add(1, std::memory_order_relaxed); }
 
 /// Fills `out` with CSPRNG bytes from this thread's batch (requests larger than a quarter batch
 /// go to RAND_bytes directly). CryptoError when libcrypto cannot produce them.

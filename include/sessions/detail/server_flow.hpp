@@ -145,9 +145,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       } catch (const Error& e) {
         // Django: "Session data corrupted", logged on the security logger; the session goes on
         // empty under the same key.
-        settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                        std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) +
-                            "...): " + e.what());
+        settings.logger(
+            LogLevel::warning, "sessions.security.SuspiciousSession",
+            std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
       }
     }
     if (protect) {

@@ -136,7 +136,9 @@ class SessionState {
     return data;
   }
 
-  [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const { return codec::fingerprint_of(serializer_, data); }
+  [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const {
+    return codec::fingerprint_of(serializer_, data);
+  }
 
   /// Settings::lost_update asks for protection (the flow says whether the store can give it).
   [[nodiscard]] bool protecting() const noexcept {
@@ -213,8 +215,8 @@ class SessionState {
   }
 
  private:
-  Data owned_;        // the data, when the session owns it (shared_ empty)
-  SharedData shared_;  // the data, while it is shared and unchanged (copy-on-write)
+  Data owned_;                         // the data, when the session owns it (shared_ empty)
+  SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
 };
 

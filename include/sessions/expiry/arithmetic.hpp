@@ -38,8 +38,8 @@ inline constexpr std::chrono::seconds kMaxExpiryAge{100LL * 31'557'600};
 
 /// Any integer as an age in seconds, clamped (an unsigned 2^64-1 is a long age, never -1).
 template <class Int>
-  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-[[nodiscard]] constexpr std::chrono::seconds clamp_expiry_age(Int seconds) noexcept {
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>) [[nodiscard]] constexpr std::chrono::seconds
+    clamp_expiry_age(Int seconds) noexcept {
   if (std::cmp_greater(seconds, kMaxExpiryAge.count())) return kMaxExpiryAge;
   if (std::cmp_less(seconds, -kMaxExpiryAge.count())) return -kMaxExpiryAge;
   return std::chrono::seconds{static_cast<std::int64_t>(seconds)};
@@ -47,8 +47,8 @@ template <class Int>
 
 /// Any integer as an int64, saturating (what set_expiry(seconds) stores).
 template <class Int>
-  requires std::is_integral_v<Int> && (!std::is_same_v<Int, bool>)
-[[nodiscard]] constexpr std::int64_t saturate_int64(Int v) noexcept {
+requires std::is_integral_v<Int> &&(!std::is_same_v<Int, bool>) [[nodiscard]] constexpr std::int64_t
+    saturate_int64(Int v) noexcept {
   if (std::cmp_greater(v, std::numeric_limits<std::int64_t>::max())) return std::numeric_limits<std::int64_t>::max();
   if (std::cmp_less(v, std::numeric_limits<std::int64_t>::min())) return std::numeric_limits<std::int64_t>::min();
   return static_cast<std::int64_t>(v);

@@ -8,9 +8,7 @@
 namespace sessions {
 
 struct BrowserSession : DjangoExpiry {
-  [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const {
-    return true;
-  }
+  [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const { return true; }
 };
 
 }  // namespace sessions

@@ -46,7 +46,9 @@ inline constexpr std::array<unsigned char, 256> b64_decode_table = [] {
 }  // namespace detail
 
 /// The length of b64_encode's output for `n` bytes.
-[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept { return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1); }
+[[nodiscard]] constexpr std::size_t b64_encoded_size(std::size_t n) noexcept {
+  return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
 
 /// Writes the URL-safe base64 of `bytes`, without padding, at `out` (b64_encoded_size(bytes.size())
 /// characters; no terminator): for callers that encode into a buffer they already have.
@@ -139,7 +141,8 @@ inline void b64_encode_to(crypto::ByteView bytes, char* out) noexcept {
         break;
     }
   }
-  if (group == 1) throw MalformedSignedData("invalid base64: the number of data characters is 1 more than a multiple of 4");
+  if (group == 1)
+    throw MalformedSignedData("invalid base64: the number of data characters is 1 more than a multiple of 4");
   if (group != 0) throw MalformedSignedData("invalid base64: incorrect padding");
   return out;
 }

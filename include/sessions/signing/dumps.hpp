@@ -148,8 +148,7 @@ struct LoadsOptions {
 }
 
 /// Django's signing.loads(text, key=key, salt=salt, max_age=max_age).
-[[nodiscard]] inline Data loads(std::string_view text, std::string_view key,
-                                std::string_view salt = default_dumps_salt,
+[[nodiscard]] inline Data loads(std::string_view text, std::string_view key, std::string_view salt = default_dumps_salt,
                                 std::optional<double> max_age = std::nullopt) {
   return loads(text, TimestampSigner(key, salt), max_age);
 }

@@ -235,14 +235,29 @@ inline void append_python_string(std::string& out, std::string_view s) {
     if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
     const std::uint32_t cp = *decoded;
     switch (cp) {
-      case '"': out += "\\\""; continue;
-      case '\\': out += "\\\\"; continue;
-      case '\n': out += "\\n"; continue;
-      case '\r': out += "\\r"; continue;
-      case '\t': out += "\\t"; continue;
-      case '\b': out += "\\b"; continue;
-      case '\f': out += "\\f"; continue;
-      default: break;
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
     }
     if (cp >= 0x20 && cp < 0x7F) {
       out += static_cast<char>(cp);
@@ -431,9 +446,12 @@ class PythonJsonParser {
   [[nodiscard]] Data value(std::size_t depth) {
     if (at_end()) fail("expecting a value");
     switch (peek()) {
-      case '{': return object(depth + 1);
-      case '[': return array(depth + 1);
-      case '"': return Data(string());
+      case '{':
+        return object(depth + 1);
+      case '[':
+        return array(depth + 1);
+      case '"':
+        return Data(string());
       case 'n':
         if (consume_literal("null")) return Data(nullptr);
         break;
@@ -554,7 +572,9 @@ class PythonJsonParser {
   }
 
   // The characters a string copies as they are: printable ASCII but `"` and `\\`.
-  [[nodiscard]] static bool is_plain(unsigned char c) noexcept { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+  [[nodiscard]] static bool is_plain(unsigned char c) noexcept {
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+  }
 
   // The end of the run of plain characters from `from`.
   [[nodiscard]] std::size_t plain_run_end(std::size_t from) const noexcept {
@@ -594,14 +614,30 @@ class PythonJsonParser {
       if (at_end()) fail("unterminated string");
       const char e = s_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) fail("lone UTF-16 surrogate in a \\u escape");

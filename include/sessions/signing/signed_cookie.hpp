@@ -40,8 +40,7 @@ struct CookieUnsignOptions {
 /// with "django.http.cookies" + secret (and likewise for each fallback). `full_salt` is the
 /// cookie name followed by the caller's salt. Throws ConfigurationError for an empty secret.
 [[nodiscard]] inline TimestampSigner cookie_signer(std::string_view secret, std::string_view full_salt,
-                                                   std::span<const std::string> fallback_keys = {},
-                                                   Clock clock = {}) {
+                                                   std::span<const std::string> fallback_keys = {}, Clock clock = {}) {
   if (secret.empty()) throw ConfigurationError("the secret key must not be empty");
   std::string key(cookie_key_prefix);
   key += secret;
@@ -80,8 +79,7 @@ namespace detail {
 /// salt=..., max_age=...) returns it. Throws BadSignature, SignatureExpired (a BadSignature) or
 /// MalformedSignedData (validly signed but without a readable timestamp).
 [[nodiscard]] inline std::string unsign_cookie_value(std::string_view name, std::string_view signed_value,
-                                                     std::string_view secret,
-                                                     const CookieUnsignOptions& options = {}) {
+                                                     std::string_view secret, const CookieUnsignOptions& options = {}) {
   const TimestampSigner signer =
       cookie_signer(secret, detail::cookie_salt(name, options.salt), options.fallback_keys, options.clock);
   return options.now ? signer.unsign(signed_value, options.max_age, *options.now)

@@ -121,7 +121,9 @@ class Signer {
 
   /// The value part of `signed_value` if its signature verifies under the main key or a fallback
   /// key; BadSignature otherwise (also when there is no separator at all).
-  [[nodiscard]] std::string unsign(std::string_view signed_value) const { return std::string(unsign_view(signed_value)); }
+  [[nodiscard]] std::string unsign(std::string_view signed_value) const {
+    return std::string(unsign_view(signed_value));
+  }
 
   /// As unsign(), the value returned as a view into `signed_value` (no copy).
   [[nodiscard]] std::string_view unsign_view(std::string_view signed_value) const {
@@ -144,8 +146,8 @@ class Signer {
  protected:
   friend class TimestampSigner;
 
-  Signer(std::string_view key, std::string_view salt, std::span<const std::string> fallback_keys,
-         std::string_view sep, std::string_view default_salt)
+  Signer(std::string_view key, std::string_view salt, std::span<const std::string> fallback_keys, std::string_view sep,
+         std::string_view default_salt)
       : sep_(sep), salt_(salt.empty() ? default_salt : salt) {
     if (detail::separator_is_unsafe(sep_)) {
       throw ConfigurationError("unsafe signer separator (cannot be empty or consist of only A-z0-9-_=)");

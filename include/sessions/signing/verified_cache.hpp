@@ -116,11 +116,11 @@ class VerifiedCache {
   /// detail::bounded_memory_size of the entry's data (saves measuring it again).
   bool insert(std::string_view value, Entry entry, std::optional<std::size_t> data_bytes = std::nullopt) {
     if (!enabled() || !entry.data) return false;
-    const std::size_t size = data_bytes ? value.size() + kEntryOverhead + *data_bytes
-                                        : entry_size(value, *entry.data, max_entry_bytes_);
+    const std::size_t size =
+        data_bytes ? value.size() + kEntryOverhead + *data_bytes : entry_size(value, *entry.data, max_entry_bytes_);
     if (size > max_entry_bytes_) return false;
     const std::uint64_t h = hash(value);
-    std::string copy(value);  // allocate outside the lock
+    std::string copy(value);                            // allocate outside the lock
     std::vector<std::shared_ptr<const Data>> released;  // freed after the lock
     Shard& shard = shards_[h & shard_mask_];
     released.reserve(shard.slots.size());

@@ -138,9 +138,7 @@ class CachedStore {
   /// conflict or a missing record removes the cache entry: the version this request compared
   /// with may have come from a stale cache, and the reload of a merge must see the truth.
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
-                                    const std::string& expected)
-    requires requirement::storage_update_if<Persistent>
-  {
+                                    const std::string& expected) requires requirement::storage_update_if<Persistent> {
     const CasResult result = persistent_->update_if(key, payload, expires_at, expected);
     if (result != CasResult::written) {
       forget(key);

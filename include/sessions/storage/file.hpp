@@ -114,7 +114,8 @@ class FileStore {
     }
     if (auto v = url.take_bool("durable")) options.durable = *v;
     if (auto v = url.take_bool("require_same_owner")) options.require_same_owner = *v;
-    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds)) options.stale_temp_age = std::chrono::seconds{*v};
+    if (auto v = url.take_integer("stale_temp_age", 0, kMaxUrlSeconds))
+      options.stale_temp_age = std::chrono::seconds{*v};
     if (auto v = url.take_bool("rename_exchange")) options.use_rename_exchange = *v;
     if (auto v = url.take_integer("cookie_age", 1, kMaxUrlSeconds)) options.cookie_age = std::chrono::seconds{*v};
     if (auto v = url.take_milliseconds("lock_timeout")) options.lock_timeout = *v;
@@ -300,7 +301,8 @@ class FileStore {
     struct stat st {};
     detail::file_store::Fd fd = open_session("touch", key, path, st, Noticed::quietly);
     if (fd.get() < 0 || !live(st, options_.clock.now())) return false;
-    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(),
+                               detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail("touch", key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail("touch", key, "cannot sync the session file", errno);
     return true;
@@ -443,8 +445,8 @@ class FileStore {
   // Opens the session file at `path` without following a symlink and fstat()s it into `st`. An
   // invalid descriptor when there is no session to read there: absent, a symlink or special file,
   // another user's file (logged when `noticed` is warn). Throws StorageError on other I/O errors.
-  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path,
-                                      struct stat& st, Noticed noticed) const {
+  detail::file_store::Fd open_session(const char* op, std::string_view key, const std::string& path, struct stat& st,
+                                      Noticed noticed) const {
     detail::file_store::Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     const auto ignore = [&](std::string_view why) {
       if (noticed == Noticed::warn) warn(op, key, why);
@@ -495,9 +497,10 @@ class FileStore {
 
   void check_size(const char* op, std::string_view key, std::string_view payload) const {
     if (payload.size() > options_.max_file_bytes) {
-      throw LimitExceeded(message(op, key, "a payload of " + std::to_string(payload.size()) +
-                                               " bytes exceeds max_file_bytes (" +
-                                               std::to_string(options_.max_file_bytes) + ")", 0));
+      throw LimitExceeded(message(op, key,
+                                  "a payload of " + std::to_string(payload.size()) + " bytes exceeds max_file_bytes (" +
+                                      std::to_string(options_.max_file_bytes) + ")",
+                                  0));
     }
   }
 
@@ -522,7 +525,8 @@ class FileStore {
       fail(op, key, "cannot write the session file", err);
     }
     // After the last write, which moves the mtime to "now".
-    const timespec times[2] = {detail::file_store::omit_time(), detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
+    const timespec times[2] = {detail::file_store::omit_time(),
+                               detail::file_store::to_timespec(mtime_for_expiry(expires_at))};
     if (::futimens(fd.get(), times) != 0) fail(op, key, "cannot set the expiry", errno);
     if (options_.durable && ::fsync(fd.get()) != 0) fail(op, key, "cannot sync the session file", errno);
     if (const int err = fd.close(); err != 0) fail(op, key, "cannot write the session file", err);
@@ -586,8 +590,8 @@ class FileStore {
   }
 
   void warn_oversized(std::string_view key) const {
-    warn("load", key, "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) +
-                          " bytes); treated as corrupted");
+    warn("load", key,
+         "is larger than max_file_bytes (" + std::to_string(options_.max_file_bytes) + " bytes); treated as corrupted");
   }
 
   Options options_;

@@ -95,9 +95,7 @@ class HashedKeys {
     return detail::hashed_keys::base36_40(hmac_ ? hmac_->mac(key) : crypto::sha256(key));
   }
 
-  [[nodiscard]] std::optional<Record<payload_type>> load(std::string_view key) {
-    return inner_->load(stored_key(key));
-  }
+  [[nodiscard]] std::optional<Record<payload_type>> load(std::string_view key) { return inner_->load(stored_key(key)); }
 
   [[nodiscard]] bool create(std::string_view key, const payload_type& payload, TimePoint expires_at) {
     return inner_->create(stored_key(key), payload, expires_at);
@@ -110,9 +108,7 @@ class HashedKeys {
   /// Compare-and-set (the lost-update capability), present only when the inner store has it:
   /// `HashedKeys<S>` is a `CasStorage` exactly when `S` is.
   [[nodiscard]] CasResult update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
-                                    const payload_type& expected)
-    requires requirement::storage_update_if<Inner>
-  {
+                                    const payload_type& expected) requires requirement::storage_update_if<Inner> {
     return inner_->update_if(stored_key(key), payload, expires_at, expected);
   }
 

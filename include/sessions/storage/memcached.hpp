@@ -129,7 +129,8 @@ namespace detail::memcached_store {
       options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
   }
   detail::key_value::take_common_parameters(url, options, options.io_timeout);
-  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600))
+    options.retry_timeout = std::chrono::seconds{*value};
   url.reject_unknown_parameters();
   return options;
 }
@@ -266,7 +267,8 @@ class MemcachedStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
     if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);
@@ -342,7 +344,7 @@ class MemcachedStore {
       });
       if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return CasResult::written;
       if (rc == MEMCACHED_NOTFOUND) return CasResult::missing;  // deleted meanwhile: not brought back
-      if (rc == MEMCACHED_DATA_EXISTS) continue;                 // changed meanwhile: read it again
+      if (rc == MEMCACHED_DATA_EXISTS) continue;                // changed meanwhile: read it again
       fail("update_if", key, name, rc);
     }
     return CasResult::conflict;  // kept changing under us
@@ -379,7 +381,6 @@ class MemcachedStore {
   using Handle = detail::memcached_store::Handle;
 
   using Lease = detail::ConnectionPool<Handle>::Lease;
-
 
   void behave(memcached_behavior_t flag, std::uint64_t value) {
     const memcached_return_t rc = memcached_behavior_set(master_.get(), flag, value);
@@ -517,7 +518,8 @@ class MemcachedStore {
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
     if (rc == MEMCACHED_E2BIG) {
-      throw LimitExceeded(message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
+      throw LimitExceeded(
+          message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
     }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;

@@ -178,7 +178,8 @@ class PostgresStore {
 
   explicit PostgresStore(Options options)
       : options_(std::move(options)),
-        pool_(std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
+        pool_(
+            std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
     if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
       throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
@@ -217,7 +218,8 @@ class PostgresStore {
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError(message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
+        throw StorageError(
+            message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -249,8 +251,9 @@ class PostgresStore {
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, detail::pg::kUpdateIf, "update_if", key,
-                              {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
+      return detail::pg::affected(
+                 execute(c, detail::pg::kUpdateIf, "update_if", key,
+                         {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
     return call("update_if", key, [&](Conn& c) {
@@ -266,7 +269,8 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(
+                 execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -295,7 +299,8 @@ class PostgresStore {
     std::size_t removed = 0;
     for (;;) {
       const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
-        return detail::pg::affected(execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+        return detail::pg::affected(
+            execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
@@ -344,7 +349,8 @@ class PostgresStore {
 
   void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
+      throw StorageError(
+          message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
     }
   }
 
@@ -416,20 +422,23 @@ class PostgresStore {
                                                                          : options_.table + "_session_key_like";
     const std::string ddl =
         "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
-        "CREATE TABLE IF NOT EXISTS " + t +
+        "CREATE TABLE IF NOT EXISTS " +
+        t +
         " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
         " \"expire_date\" timestamp with time zone NOT NULL); "
-        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
+        "CREATE INDEX IF NOT EXISTS " +
+        detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
         " (\"expire_date\"); "
-        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(like) + " ON " + t +
-        " (\"session_key\" varchar_pattern_ops); COMMIT";
+        "CREATE INDEX IF NOT EXISTS " +
+        detail::sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
     const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
     try {
       Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
       if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
       (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
     } catch (const StorageError& e) {
-      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " + e.what());
+      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " +
+                               e.what());
     }
   }
 
@@ -493,10 +502,9 @@ class PostgresStore {
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
     const std::string where = detail::pg::describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(op, key,
-                               "no answer within " +
-                                   std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
-                               where));
+    throw StorageError(message(
+        op, key, "no answer within " + std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+        where));
   }
 
   // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
@@ -516,17 +524,19 @@ class PostgresStore {
     const int n = static_cast<int>(params.size());
     const char* const* values = params.begin();
     if (!options_.prepare_statements) {
-      return run(c, op, key, [&] {
-        return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0);
-      });
+      return run(c, op, key,
+                 [&] { return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0); });
     }
     for (int attempt = 0;; ++attempt) {
       if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr); });
+        (void)run(c, op, key, [&] {
+          return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr);
+        });
         c.prepared[id] = true;
       }
       try {
-        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
+        return run(c, op, key,
+                   [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
       } catch (const Broken&) {
         throw;
       } catch (const StorageError& e) {
@@ -550,7 +560,8 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) ==
+             1;
     });
   }
 

@@ -231,7 +231,8 @@ class RedisStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
     if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);
@@ -331,7 +332,6 @@ class RedisStore {
 
   // A connection lent by the pool; given back on destruction, or closed if it broke.
   using Lease = detail::ConnectionPool<Context>::Lease;
-
 
   // Runs one command; a reply that is a Redis error becomes a StorageError.
   Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,

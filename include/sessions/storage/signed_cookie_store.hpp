@@ -74,7 +74,8 @@ inline constexpr std::array<bool, 256> signed_value_chars = [] {
   // Verified, but a key holder can sign any timestamp: one TimePoint cannot hold would overflow
   // its conversion (undefined behaviour; found by tests/fuzz/signed_cookie_store.cpp).
   constexpr std::int64_t kLimit = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count();
-  if (timestamp > kLimit || timestamp < -kLimit) throw signing::MalformedSignedData("signed value's timestamp is out of range");
+  if (timestamp > kLimit || timestamp < -kLimit)
+    throw signing::MalformedSignedData("signed value's timestamp is out of range");
   return timestamp;
 }
 
@@ -133,8 +134,9 @@ class SignedCookieStore {
     std::string value = signing::dumps_json_text(json, signer_, options_.compress, now);
     const std::size_t size = settings.cookie_name.size() + 1 + value.size();
     if (size > cookie::kMaxSetCookieBytes) {
-      throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) + " bytes of name and value, over the " +
-                           std::to_string(cookie::kMaxSetCookieBytes) + "-byte limit; keep less in the session or use a server-side store");
+      throw CookieTooLarge("the session is too large for a cookie: " + std::to_string(size) +
+                           " bytes of name and value, over the " + std::to_string(cookie::kMaxSetCookieBytes) +
+                           "-byte limit; keep less in the session or use a server-side store");
     }
     // What decode() would refuse: a compressed payload over max_decompressed_size (an uncompressed
     // one that large is over the cookie size already), or data over max_decoded_bytes.
@@ -193,7 +195,8 @@ class SignedCookieStore {
  private:
   // The measured size of `data`; LimitExceeded over max_decoded_bytes.
   std::size_t check_decoded_size(const Data& data) const {
-    const std::size_t limit = options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
+    const std::size_t limit =
+        options_.max_decoded_bytes == 0 ? std::numeric_limits<std::size_t>::max() : options_.max_decoded_bytes;
     const std::size_t bytes = sessions::detail::bounded_memory_size(data, limit);
     if (bytes > limit) {
       throw LimitExceeded("the session's data holds more than the signed cookie store's max_decoded_bytes (" +

@@ -133,8 +133,9 @@ class SqliteStore {
     Options options = std::move(base);
     const std::string path = detail::url_local_path("SqliteStore", url);
     if (path == ":memory:" || path == "/:memory:" || path.starts_with("file:")) {
-      throw ConfigurationError("SqliteStore: in-memory and URI databases are not supported (every connection of "
-                               "the pool would see a different database); use a file");
+      throw ConfigurationError(
+          "SqliteStore: in-memory and URI databases are not supported (every connection of "
+          "the pool would see a different database); use a file");
     }
     options.path = path;
     if (auto v = url.take("table")) options.table = *v;
@@ -296,7 +297,15 @@ class SqliteStore {
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
   enum StatementId : std::size_t {
-    kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kStatementCount
+    kLoad,
+    kCreate,
+    kUpdate,
+    kTouch,
+    kRemove,
+    kExists,
+    kClearExpired,
+    kUpdateIf,
+    kStatementCount
   };
 
   struct Connection {
@@ -322,7 +331,6 @@ class SqliteStore {
 
   // A borrowed connection; goes back to the pool unless discard() was called (after an error).
   using Lease = detail::ConnectionPool<std::unique_ptr<Connection>>::Lease;
-
 
   // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
   class Statement {
@@ -365,9 +373,9 @@ class SqliteStore {
     }
     [[noreturn]] void fail(int rc) {
       // `SqliteStore::op: message (code) (file, session abcd...)`, the stores' error format.
-      std::string message = detail::store_message(
-          "SqliteStore", op_, store_.path_string_, key_,
-          std::string(::sqlite3_errmsg(lease_->db)) + " (" + ::sqlite3_errstr(rc) + ")");
+      std::string message =
+          detail::store_message("SqliteStore", op_, store_.path_string_, key_,
+                                std::string(::sqlite3_errmsg(lease_->db)) + " (" + ::sqlite3_errstr(rc) + ")");
       ::sqlite3_reset(st_);
       ::sqlite3_clear_bindings(st_);
       st_ = nullptr;
@@ -384,28 +392,29 @@ class SqliteStore {
     std::string_view key_;
   };
 
-
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
 
   void build_statements() {
     const std::string t = detail::sql::quoted(options_.table);
-    sql_[kLoad] = "SELECT \"session_data\", \"expire_date\" FROM " + t +
-                  " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+    sql_[kLoad] =
+        "SELECT \"session_data\", \"expire_date\" FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
     sql_[kCreate] = "INSERT INTO " + t +
                     " (\"session_key\", \"session_data\", \"expire_date\") VALUES (?1, ?2, ?3)"
                     " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = excluded.\"session_data\","
                     " \"expire_date\" = excluded.\"expire_date\" WHERE " +
                     t + ".\"expire_date\" <= ?4";
-    sql_[kUpdate] = "UPDATE " + t +
-                    " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
+    sql_[kUpdate] =
+        "UPDATE " + t +
+        " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
     sql_[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
-    sql_[kUpdateIf] = "UPDATE " + t +
-                      " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4"
-                      " AND \"session_data\" = ?5";
+    sql_[kUpdateIf] =
+        "UPDATE " + t +
+        " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4"
+        " AND \"session_data\" = ?5";
     sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
     sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
-    sql_[kClearExpired] = "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t +
-                          " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
+    sql_[kClearExpired] =
+        "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
   }
 
   [[nodiscard]] std::string ddl_table() const {
@@ -414,8 +423,8 @@ class SqliteStore {
            "\"expire_date\" datetime NOT NULL)";
   }
   [[nodiscard]] std::string ddl_index() const {
-    return "CREATE INDEX " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) +
-           " ON " + detail::sql::quoted(options_.table) + " (\"expire_date\")";
+    return "CREATE INDEX " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " +
+           detail::sql::quoted(options_.table) + " (\"expire_date\")";
   }
 
   // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.

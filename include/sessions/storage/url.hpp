@@ -304,7 +304,8 @@ namespace detail::url {
   Url url;
   // scheme
   const std::size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front())) fail(text, "no scheme (e.g. 'sqlite:')");
+  if (colon == std::string_view::npos || colon == 0 || !is_alpha(text.front()))
+    fail(text, "no scheme (e.g. 'sqlite:')");
   for (const char c : text.substr(0, colon)) {
     if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') fail(text, "an invalid scheme");
     url.scheme += Url::ascii_lower(c);

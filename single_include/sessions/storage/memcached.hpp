@@ -238,9 +238,9 @@ struct CommonOptions {
 /// value of these stores (logged as a warning, then treated as absent: another program may share
 /// the server and the prefix).
 [[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
-                                                                   const Logger& logger, std::string_view category,
-                                                                   std::string_view store, std::string_view server,
-                                                                   std::string_view key) {
+                                                                    const Logger& logger, std::string_view category,
+                                                                    std::string_view store, std::string_view server,
+                                                                    std::string_view key) {
   const auto decoded = cache_value::decode(value);
   if (!decoded) {
     logger(LogLevel::warning, category,
@@ -405,8 +405,7 @@ class ConnectionPool {
         lock.unlock();
         return Lease(*this, connect_reserved(connect, context), true);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= settings_.pool_size) {
         throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
                                      " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
       }
@@ -416,7 +415,8 @@ class ConnectionPool {
   /// acquire() with every idle connection taken as healthy.
   template <class Connect, class Context>
   Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+    return acquire(
+        std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
   }
 
   /// Adds a connection opened outside the pool (a store's constructor opens one to check its
@@ -561,7 +561,8 @@ namespace detail::memcached_store {
       options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
   }
   detail::key_value::take_common_parameters(url, options, options.io_timeout);
-  if (const auto value = url.take_integer("retry_timeout", 0, 3600)) options.retry_timeout = std::chrono::seconds{*value};
+  if (const auto value = url.take_integer("retry_timeout", 0, 3600))
+    options.retry_timeout = std::chrono::seconds{*value};
   url.reject_unknown_parameters();
   return options;
 }
@@ -698,7 +699,8 @@ class MemcachedStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
     if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);
@@ -774,7 +776,7 @@ class MemcachedStore {
       });
       if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return CasResult::written;
       if (rc == MEMCACHED_NOTFOUND) return CasResult::missing;  // deleted meanwhile: not brought back
-      if (rc == MEMCACHED_DATA_EXISTS) continue;                 // changed meanwhile: read it again
+      if (rc == MEMCACHED_DATA_EXISTS) continue;                // changed meanwhile: read it again
       fail("update_if", key, name, rc);
     }
     return CasResult::conflict;  // kept changing under us
@@ -948,7 +950,8 @@ class MemcachedStore {
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
     if (rc == MEMCACHED_E2BIG) {
-      throw LimitExceeded(message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
+      throw LimitExceeded(
+          message(op, key, name, "the value is larger than the server's item size limit (memcached -I)"));
     }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;

@@ -313,7 +313,16 @@ class Broken : public StorageError {
 
 /// The store's statements, prepared under kNames on each connection.
 enum StatementId : std::size_t {
-  kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
 };
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
@@ -334,13 +343,14 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
   sql[kUpdate] = "UPDATE " + t +
                  " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
-  sql[kTouch] = "UPDATE " + t +
-                " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+  sql[kTouch] =
+      "UPDATE " + t +
+      " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
   sql[kUpdateIf] = "UPDATE " + t +
                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
-  sql[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
-                " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+  sql[kHolds] =
+      "SELECT \"session_data\" = $3 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
   sql[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
   sql[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
   // The outer condition is checked again on the row's latest version, so a row that a
@@ -420,8 +430,8 @@ inline void validate_connection(const std::string& conninfo,
 
 /// The hosts and ports a conninfo and parameters name (the parameters win), for messages written
 /// before there is a connection.
-[[nodiscard]] inline std::string configured_servers(const std::string& conninfo,
-                                                    const std::vector<std::pair<std::string, std::string>>& parameters) {
+[[nodiscard]] inline std::string configured_servers(
+    const std::string& conninfo, const std::vector<std::pair<std::string, std::string>>& parameters) {
   std::string hosts;
   std::string ports;
   if (!conninfo.empty()) {
@@ -555,8 +565,7 @@ class ConnectionPool {
         lock.unlock();
         return Lease(*this, connect_reserved(connect, context), true);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= settings_.pool_size) {
         throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
                                      " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
       }
@@ -566,7 +575,8 @@ class ConnectionPool {
   /// acquire() with every idle connection taken as healthy.
   template <class Connect, class Context>
   Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+    return acquire(
+        std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
   }
 
   /// Adds a connection opened outside the pool (a store's constructor opens one to check its
@@ -753,7 +763,8 @@ class PostgresStore {
 
   explicit PostgresStore(Options options)
       : options_(std::move(options)),
-        pool_(std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
+        pool_(
+            std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
     if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
       throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
@@ -792,7 +803,8 @@ class PostgresStore {
       const char* text = ::PQgetvalue(r.get(), 0, 1);
       const char* end = text + std::strlen(text);
       if (std::from_chars(text, end, micros).ptr != end) {
-        throw StorageError(message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
+        throw StorageError(
+            message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -824,8 +836,9 @@ class PostgresStore {
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, detail::pg::kUpdateIf, "update_if", key,
-                              {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
+      return detail::pg::affected(
+                 execute(c, detail::pg::kUpdateIf, "update_if", key,
+                         {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
     return call("update_if", key, [&](Conn& c) {
@@ -841,7 +854,8 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(
+                 execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
@@ -870,7 +884,8 @@ class PostgresStore {
     std::size_t removed = 0;
     for (;;) {
       const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
-        return detail::pg::affected(execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+        return detail::pg::affected(
+            execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
@@ -919,7 +934,8 @@ class PostgresStore {
 
   void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
+      throw StorageError(
+          message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
     }
   }
 
@@ -991,20 +1007,23 @@ class PostgresStore {
                                                                          : options_.table + "_session_key_like";
     const std::string ddl =
         "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
-        "CREATE TABLE IF NOT EXISTS " + t +
+        "CREATE TABLE IF NOT EXISTS " +
+        t +
         " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
         " \"expire_date\" timestamp with time zone NOT NULL); "
-        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
+        "CREATE INDEX IF NOT EXISTS " +
+        detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
         " (\"expire_date\"); "
-        "CREATE INDEX IF NOT EXISTS " + detail::sql::quoted(like) + " ON " + t +
-        " (\"session_key\" varchar_pattern_ops); COMMIT";
+        "CREATE INDEX IF NOT EXISTS " +
+        detail::sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
     const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
     try {
       Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
       if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
       (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
     } catch (const StorageError& e) {
-      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " + e.what());
+      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " +
+                               e.what());
     }
   }
 
@@ -1068,10 +1087,9 @@ class PostgresStore {
   [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
     const std::string where = detail::pg::describe(c.pg);
     c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(op, key,
-                               "no answer within " +
-                                   std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
-                               where));
+    throw StorageError(message(
+        op, key, "no answer within " + std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+        where));
   }
 
   // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
@@ -1091,17 +1109,19 @@ class PostgresStore {
     const int n = static_cast<int>(params.size());
     const char* const* values = params.begin();
     if (!options_.prepare_statements) {
-      return run(c, op, key, [&] {
-        return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0);
-      });
+      return run(c, op, key,
+                 [&] { return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0); });
     }
     for (int attempt = 0;; ++attempt) {
       if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] { return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr); });
+        (void)run(c, op, key, [&] {
+          return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr);
+        });
         c.prepared[id] = true;
       }
       try {
-        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
+        return run(c, op, key,
+                   [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
       } catch (const Broken&) {
         throw;
       } catch (const StorageError& e) {
@@ -1125,7 +1145,8 @@ class PostgresStore {
     const std::string expire = pg_time(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) ==
+             1;
     });
   }
 

@@ -247,9 +247,9 @@ struct CommonOptions {
 /// value of these stores (logged as a warning, then treated as absent: another program may share
 /// the server and the prefix).
 [[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
-                                                                   const Logger& logger, std::string_view category,
-                                                                   std::string_view store, std::string_view server,
-                                                                   std::string_view key) {
+                                                                    const Logger& logger, std::string_view category,
+                                                                    std::string_view store, std::string_view server,
+                                                                    std::string_view key) {
   const auto decoded = cache_value::decode(value);
   if (!decoded) {
     logger(LogLevel::warning, category,
@@ -414,8 +414,7 @@ class ConnectionPool {
         lock.unlock();
         return Lease(*this, connect_reserved(connect, context), true);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= settings_.pool_size) {
         throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
                                      " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
       }
@@ -425,7 +424,8 @@ class ConnectionPool {
   /// acquire() with every idle connection taken as healthy.
   template <class Connect, class Context>
   Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+    return acquire(
+        std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
   }
 
   /// Adds a connection opened outside the pool (a store's constructor opens one to check its
@@ -829,7 +829,8 @@ class RedisStore {
 
   [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
     if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);

@@ -55,9 +55,10 @@ TEST_CASE("httplib adapter: the count lives in the session, with Django's cookie
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
   HttplibServer t;
-  t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
-  }));
+  t.server.Get(
+      "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+        res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
+      }));
   const int port = t.start();
   adapters_test::Browser browser{port};
 
@@ -86,17 +87,19 @@ TEST_CASE("httplib adapter: Vary is merged, the handler's cookies stay", "[adapt
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
   HttplibServer t;
-  t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_header("Vary", "Accept-Encoding");
-    res.set_header("Vary", "Accept-Language");
-    res.set_header("Set-Cookie", "theme=dark; Path=/");
-    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
-  }));
-  t.server.Get("/already", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_header("Vary", "cookie");
-    (void)session.get("num_visits");
-    res.set_content("read", "text/plain");
-  }));
+  t.server.Get(
+      "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+        res.set_header("Vary", "Accept-Encoding");
+        res.set_header("Vary", "Accept-Language");
+        res.set_header("Set-Cookie", "theme=dark; Path=/");
+        res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
+      }));
+  t.server.Get("/already", adapter::with_session(
+                               middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+                                 res.set_header("Vary", "cookie");
+                                 (void)session.get("num_visits");
+                                 res.set_content("read", "text/plain");
+                               }));
   adapters_test::Browser browser{t.start()};
 
   const adapters_test::Reply reply = browser.get("/");
@@ -111,17 +114,20 @@ TEST_CASE("httplib adapter: a 5xx response saves nothing", "[adapters][httplib]"
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
   HttplibServer t;
-  t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
-  }));
-  t.server.Get("/fail", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    (void)httplib_count_visit(session);
-    res.status = 503;  // the status is only known after the handler
-  }));
-  t.server.Get("/throw", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response&, SessionT& session) {
-    (void)httplib_count_visit(session);
-    throw std::runtime_error("boom");
-  }));
+  t.server.Get(
+      "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+        res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
+      }));
+  t.server.Get("/fail", adapter::with_session(middleware,
+                                              [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+                                                (void)httplib_count_visit(session);
+                                                res.status = 503;  // the status is only known after the handler
+                                              }));
+  t.server.Get("/throw",
+               adapter::with_session(middleware, [](const httplib::Request&, httplib::Response&, SessionT& session) {
+                 (void)httplib_count_visit(session);
+                 throw std::runtime_error("boom");
+               }));
   adapters_test::Browser browser{t.start()};
 
   SECTION("a new session is not created") {
@@ -148,15 +154,17 @@ TEST_CASE("httplib adapter: a session deleted during the request answers 400", "
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
   HttplibServer t;
-  t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
-  }));
-  t.server.Get("/race", adapter::with_session(middleware, [&store](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    (void)httplib_count_visit(session);
-    store.remove(*session.session_key());  // a logout in another request, meanwhile
-    res.set_header("Set-Cookie", "theme=dark");
-    res.set_content("never sent", "text/plain");
-  }));
+  t.server.Get(
+      "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+        res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
+      }));
+  t.server.Get("/race", adapter::with_session(
+                            middleware, [&store](const httplib::Request&, httplib::Response& res, SessionT& session) {
+                              (void)httplib_count_visit(session);
+                              store.remove(*session.session_key());  // a logout in another request, meanwhile
+                              res.set_header("Set-Cookie", "theme=dark");
+                              res.set_content("never sent", "text/plain");
+                            }));
   adapters_test::Browser browser{t.start()};
   CHECK(browser.get("/").body == "Visits: 1");
   const std::string key = *browser.session_cookie;
@@ -172,9 +180,10 @@ TEST_CASE("httplib adapter: a cookie naming no session is deleted", "[adapters][
   sessions::MemoryStore store;
   const MiddlewareT middleware{store};
   HttplibServer t;
-  t.server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
-    res.set_content(session.contains("num_visits") ? "known" : "unknown", "text/plain");
-  }));
+  t.server.Get(
+      "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+        res.set_content(session.contains("num_visits") ? "known" : "unknown", "text/plain");
+      }));
   adapters_test::Browser browser{t.start()};
   browser.session_cookie = "abcdefghijklmnopqrstuvwxyz012345";
   const adapters_test::Reply reply = browser.get("/");
@@ -191,10 +200,11 @@ TEST_CASE("httplib adapter: a plain request is not secure", "[adapters][httplib]
   const MiddlewareT middleware{store, settings};
   HttplibServer t;
   bool secure_seen = true;
-  t.server.Get("/", adapter::with_session(middleware, [&](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-    secure_seen = adapter::is_secure(req) || MiddlewareT::request_secure(session);
-    res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
-  }));
+  t.server.Get("/", adapter::with_session(
+                        middleware, [&](const httplib::Request& req, httplib::Response& res, SessionT& session) {
+                          secure_seen = adapter::is_secure(req) || MiddlewareT::request_secure(session);
+                          res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
+                        }));
   adapters_test::Browser browser{t.start()};
   const adapters_test::Reply reply = browser.get("/");
   CHECK_FALSE(secure_seen);

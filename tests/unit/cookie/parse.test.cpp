@@ -41,9 +41,7 @@ TEST_CASE("a normal Cookie header yields every pair in order", "[cookie][parse]"
     CHECK(!find_cookie(header, "missing").has_value());
     CHECK(!find_cookie(header, "").has_value());
   }
-  SECTION("names are case-sensitive") {
-    CHECK(!find_cookie(header, "SessionId").has_value());
-  }
+  SECTION("names are case-sensitive") { CHECK(!find_cookie(header, "SessionId").has_value()); }
   SECTION("a single pair without spaces") {
     REQUIRE(find_cookie("a=b", "a").has_value());
     CHECK(got(find_cookie("a=b", "a")) == "b");

@@ -53,8 +53,9 @@ bool contains(std::string_view haystack, std::string_view needle) {
 TEST_CASE("deletion is byte for byte Django's", "[cookie][set_cookie][django]") {
   CHECK(delete_cookie_value("sessionid", "/", std::nullopt, SameSite::lax) ==
         R"(sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax)");
-  CHECK(delete_cookie_value("sessionid", "/example/", std::string{".example.local"}, SameSite::lax) ==
-        R"(sessionid=""; Domain=.example.local; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/example/; SameSite=Lax)");
+  CHECK(
+      delete_cookie_value("sessionid", "/example/", std::string{".example.local"}, SameSite::lax) ==
+      R"(sessionid=""; Domain=.example.local; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/example/; SameSite=Lax)");
   CHECK(delete_cookie_value("sessionid", "/", std::nullopt, SameSite::omit) ==
         R"(sessionid=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/)");
   CHECK(delete_cookie_value("sessionid", "/", std::nullopt, SameSite::strict) ==
@@ -107,8 +108,7 @@ TEST_CASE("a session cookie is byte for byte Django's", "[cookie][set_cookie][dj
   SECTION("a browser-session cookie has neither expires nor Max-Age") {
     c.expires.reset();
     c.max_age.reset();
-    CHECK(build_set_cookie(c, kNow) ==
-          "sid=abc; Domain=.example.local; HttpOnly; Path=/app/; SameSite=Strict; Secure");
+    CHECK(build_set_cookie(c, kNow) == "sid=abc; Domain=.example.local; HttpOnly; Path=/app/; SameSite=Strict; Secure");
   }
 }
 
@@ -164,8 +164,8 @@ TEST_CASE("attributes: minimal forms, omissions and Partitioned", "[cookie][set_
 
 TEST_CASE("names that are not RFC 6265 tokens are refused", "[cookie][set_cookie][refuse]") {
   CHECK(contains(refusal(plain("", "v")), "name is empty"));
-  for (const char* bad : {"a b", "a\tb", "a;b", "a=b", "a,b", "a\"b", "a(b", "a)b", "a<b", "a>b", "a@b", "a:b",
-                          "a\\b", "a/b", "a[b", "a]b", "a?b", "a{b", "a}b", "a\x7f", "caf\xC3\xA9"}) {
+  for (const char* bad : {"a b", "a\tb", "a;b", "a=b", "a,b", "a\"b", "a(b", "a)b", "a<b",   "a>b",        "a@b",
+                          "a:b", "a\\b", "a/b", "a[b", "a]b", "a?b",  "a{b", "a}b", "a\x7f", "caf\xC3\xA9"}) {
     const std::string message = refusal(plain(bad, "v"));
     CHECK(contains(message, "cookie name"));
     CHECK(contains(message, "token"));
@@ -180,8 +180,8 @@ TEST_CASE("names that are not RFC 6265 tokens are refused", "[cookie][set_cookie
 }
 
 TEST_CASE("values outside cookie-octet are refused", "[cookie][set_cookie][refuse]") {
-  for (const char* bad : {"a b", "a;b", "a,b", "a\"b", "a\\b", "\"abc\"", "\"", "a\x7f", "caf\xC3\xA9", "a\tb",
-                          "\"\"\"\""}) {
+  for (const char* bad :
+       {"a b", "a;b", "a,b", "a\"b", "a\\b", "\"abc\"", "\"", "a\x7f", "caf\xC3\xA9", "a\tb", "\"\"\"\""}) {
     const std::string message = refusal(plain("sid", bad));
     CHECK(contains(message, "value of cookie \"sid\""));
     CHECK(contains(message, "cookie-octet"));
@@ -198,7 +198,9 @@ TEST_CASE("values outside cookie-octet are refused", "[cookie][set_cookie][refus
 
 TEST_CASE("unsafe Domain and Path are refused", "[cookie][set_cookie][refuse]") {
   for (const char* bad : {"example.com; Secure", "example.com\r\nX: y", "exa mple.com", "example.com/", "ex_ample.com",
-                          "b\xC3\xBC" "cher.de", "a\tb", "example.com:8080"}) {
+                          "b\xC3\xBC"
+                          "cher.de",
+                          "a\tb", "example.com:8080"}) {
     SetCookie c = plain("sid", "v");
     c.domain = bad;
     CHECK(contains(refusal(c), "Domain"));

@@ -75,10 +75,14 @@ std::string random_json(std::mt19937& rng, int depth) {
       for (int i = 0; i < n; ++i) out += (i ? "," : "") + random_json(rng, depth + 1);
       return out + "]";
     }
-    case 2: return "\"s" + std::to_string(pick(100)) + "\"";
-    case 3: return pick(2) ? "true" : "null";
-    case 4: return std::to_string(pick(100)) + ".5";
-    default: return "-" + std::to_string(pick(100000));
+    case 2:
+      return "\"s" + std::to_string(pick(100)) + "\"";
+    case 3:
+      return pick(2) ? "true" : "null";
+    case 4:
+      return std::to_string(pick(100)) + ".5";
+    default:
+      return "-" + std::to_string(pick(100000));
   }
 }
 
@@ -195,7 +199,8 @@ TEST_CASE("Data: equality compares members in order, as ordered_json's", "[data]
   const char* const ab = R"({"a":1,"b":{"x":[1,2],"y":null}})";
   const char* const ba = R"({"b":{"x":[1,2],"y":null},"a":1})";
   CHECK(Data::parse(ab) == Data::parse(ab));
-  CHECK((Data::parse(ab) == Data::parse(ba)) == (nlohmann::ordered_json::parse(ab) == nlohmann::ordered_json::parse(ba)));
+  CHECK((Data::parse(ab) == Data::parse(ba)) ==
+        (nlohmann::ordered_json::parse(ab) == nlohmann::ordered_json::parse(ba)));
   CHECK(Data::parse(ab) != Data::parse(ba));
   CHECK((Data::parse(ab) < Data::parse(ba)) == (nlohmann::ordered_json::parse(ab) < nlohmann::ordered_json::parse(ba)));
 }
@@ -207,7 +212,8 @@ TEST_CASE("Data: dump() is byte-identical to ordered_json's for random objects, 
     Data data = Data::parse(text);
     nlohmann::ordered_json reference = nlohmann::ordered_json::parse(text);
     REQUIRE(data.dump() == reference.dump());
-    CHECK(sessions::signing::dump_python_json(data) == sessions::signing::dump_python_json(Data::parse(reference.dump())));
+    CHECK(sessions::signing::dump_python_json(data) ==
+          sessions::signing::dump_python_json(Data::parse(reference.dump())));
     // The same edits through basic_json's API.
     for (int i = 0; i < 10; ++i) {
       const std::string key = random_key(rng, 60);

@@ -10,10 +10,10 @@
 
 using crypto_test::from_hex;
 using crypto_test::to_hex;
-using sessions::crypto::Aes256GcmKey;
 using sessions::crypto::aes256gcm_open;
 using sessions::crypto::aes256gcm_overhead;
 using sessions::crypto::aes256gcm_seal;
+using sessions::crypto::Aes256GcmKey;
 using sessions::crypto::as_bytes;
 using sessions::crypto::ByteView;
 
@@ -46,9 +46,10 @@ TEST_CASE("aead: GCM specification test vectors for AES-256", "[crypto][aead]") 
       "57ba637b39");
   const auto aad = from_hex("feedfacedeadbeeffeedfacedeadbeefabaddad2");
   sealed = sessions::crypto::detail::aes256gcm_seal_with_nonce(key, nonce, ByteView(plaintext), ByteView(aad));
-  CHECK(to_hex(ByteView(sealed).subspan(12)) ==
-        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0a"
-        "bcc9f66276fc6ece0f4e1768cddf8853bb2d551b");
+  CHECK(
+      to_hex(ByteView(sealed).subspan(12)) ==
+      "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0a"
+      "bcc9f66276fc6ece0f4e1768cddf8853bb2d551b");
   const auto opened = aes256gcm_open(key, ByteView(sealed), ByteView(aad));
   REQUIRE(opened.has_value());
   CHECK(*opened == plaintext);

@@ -31,6 +31,8 @@ inline std::vector<unsigned char> from_hex(std::string_view hex) {
   return out;
 }
 
-inline std::vector<unsigned char> repeat(unsigned char byte, std::size_t n) { return std::vector<unsigned char>(n, byte); }
+inline std::vector<unsigned char> repeat(unsigned char byte, std::size_t n) {
+  return std::vector<unsigned char>(n, byte);
+}
 
 }  // namespace crypto_test

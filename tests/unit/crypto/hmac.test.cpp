@@ -14,8 +14,8 @@ using crypto_test::repeat;
 using crypto_test::to_hex;
 using sessions::crypto::as_bytes;
 using sessions::crypto::ByteView;
-using sessions::crypto::HmacSha256;
 using sessions::crypto::hmac_sha256;
+using sessions::crypto::HmacSha256;
 using sessions::crypto::SharedHmacSha256;
 
 namespace {

@@ -27,7 +27,8 @@ TEST_CASE("kdf: fixed-size keys, distinct purposes, limits", "[crypto][kdf]") {
   const auto a = sessions::crypto::hkdf_sha256_key<32>(as_bytes("secret"), {}, as_bytes("purpose a"));
   const auto b = sessions::crypto::hkdf_sha256_key<32>(as_bytes("secret"), {}, as_bytes("purpose b"));
   CHECK(a != b);
-  CHECK(hkdf_sha256(as_bytes("secret"), {}, as_bytes("purpose a"), 32) == std::vector<unsigned char>(a.begin(), a.end()));
+  CHECK(hkdf_sha256(as_bytes("secret"), {}, as_bytes("purpose a"), 32) ==
+        std::vector<unsigned char>(a.begin(), a.end()));
   CHECK(hkdf_sha256(as_bytes("secret"), {}, {}, 0).empty());
   CHECK(hkdf_sha256(as_bytes("secret"), {}, {}, 8160).size() == 8160);
   CHECK_THROWS_AS(hkdf_sha256(as_bytes("secret"), {}, {}, 8161), sessions::CryptoError);

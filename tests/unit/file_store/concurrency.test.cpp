@@ -151,11 +151,15 @@ int race_creates(const FileStore& store, const Fixture& f, const std::string& ke
 
 TEST_CASE("FileStore: concurrent updates of one key never show a mixed payload", "[file_store][concurrency]") {
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
-  const std::string variant = GENERATE(as<std::string>{},
-                                        "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
+  const std::string variant =
+      GENERATE(as<std::string>{}, "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
   CAPTURE(variant);
-  if (variant == "with renameat2(RENAME_EXCHANGE)") { hammer_one_key(true); }
-  if (variant == "with the check-then-rename fallback") { hammer_one_key(false); }
+  if (variant == "with renameat2(RENAME_EXCHANGE)") {
+    hammer_one_key(true);
+  }
+  if (variant == "with the check-then-rename fallback") {
+    hammer_one_key(false);
+  }
 }
 
 TEST_CASE("FileStore: of concurrent creates of one key exactly one wins", "[file_store][concurrency]") {

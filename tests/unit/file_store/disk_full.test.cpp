@@ -67,12 +67,18 @@ TEST_CASE("FileStore update on a full disk throws and keeps the previous file", 
   Fixture f;
   FileStore::Options options;
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
-  const std::string variant = GENERATE(as<std::string>{},
-                                        "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback", "durable");
+  const std::string variant =
+      GENERATE(as<std::string>{}, "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback", "durable");
   CAPTURE(variant);
-  if (variant == "with renameat2(RENAME_EXCHANGE)") { options.use_rename_exchange = true; }
-  if (variant == "with the check-then-rename fallback") { options.use_rename_exchange = false; }
-  if (variant == "durable") { options.durable = true; }
+  if (variant == "with renameat2(RENAME_EXCHANGE)") {
+    options.use_rename_exchange = true;
+  }
+  if (variant == "with the check-then-rename fallback") {
+    options.use_rename_exchange = false;
+  }
+  if (variant == "durable") {
+    options.durable = true;
+  }
   const FileStore store = f.store(options);
   const std::string previous = "{\"cart\":[1,2,3]}";
   const auto expires = f.now() + 1h;

@@ -72,8 +72,7 @@ inline Snapshot snapshot(const fs::path& root) {
     struct stat st {};
     if (::lstat(entry.path().c_str(), &st) != 0) throw std::runtime_error("lstat failed");
     out.emplace_back(fs::relative(entry.path(), root).string(), static_cast<unsigned>(st.st_mode),
-                     static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
-                     st.st_mtim.tv_nsec);
+                     static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec), st.st_mtim.tv_nsec);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -96,7 +95,8 @@ inline void set_mtime(const fs::path& path, TimePoint t) {
   timespec times[2] = {};
   times[0].tv_nsec = UTIME_OMIT;
   times[1] = sessions::detail::file_store::to_timespec(t);
-  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) throw std::runtime_error("utimensat failed");
+  if (::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    throw std::runtime_error("utimensat failed");
 }
 
 inline TimePoint mtime(const fs::path& path) {
@@ -114,8 +114,8 @@ class LogCapture {
 
   [[nodiscard]] std::size_t count(sessions::LogLevel level) const {
     std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(),
-                                                  [level](const auto& e) { return e.first == level; }));
+    return static_cast<std::size_t>(
+        std::count_if(entries_.begin(), entries_.end(), [level](const auto& e) { return e.first == level; }));
   }
   [[nodiscard]] bool contains(std::string_view text) const {
     std::lock_guard lock(mutex_);

@@ -169,7 +169,7 @@ TEST_CASE("FileStore ignores session files owned by another user", "[file_store]
   if (::lchown(f.file(kKey).c_str(), other, static_cast<gid_t>(-1)) != 0) {
     const int err = errno;
     FAIL("cannot give a file to another user (lchown: " << std::strerror(err)
-                                                         << "); this test needs root (or run with \"~[root]\")");
+                                                        << "); this test needs root (or run with \"~[root]\")");
   }
   SECTION("by default") {
     FileStore store = f.store();

@@ -57,8 +57,7 @@ void check_rejected(std::string_view key) {
 
 }  // namespace
 
-TEST_CASE("FileStore rejects a key with forward slashes (Django test_invalid_key_forwardslash)",
-          "[file_store][keys]") {
+TEST_CASE("FileStore rejects a key with forward slashes (Django test_invalid_key_forwardslash)", "[file_store][keys]") {
   check_rejected("a/b/c");
   check_rejected("/abs");
   check_rejected("/etc/passwd");
@@ -88,12 +87,12 @@ TEST_CASE("FileStore rejects a key with an embedded NUL", "[file_store][keys]") 
 
 TEST_CASE("FileStore rejects keys of the wrong length or alphabet", "[file_store][keys]") {
   check_rejected("");
-  check_rejected("abcdefg");                  // 7 characters
-  check_rejected(std::string(41, 'a'));       // over Django's 40
-  check_rejected(std::string(10'000, 'a'));   // would exceed NAME_MAX
-  check_rejected("ABCDEFGHIJKLMNOP");         // upper case
+  check_rejected("abcdefg");                 // 7 characters
+  check_rejected(std::string(41, 'a'));      // over Django's 40
+  check_rejected(std::string(10'000, 'a'));  // would exceed NAME_MAX
+  check_rejected("ABCDEFGHIJKLMNOP");        // upper case
   check_rejected("abcdefghijklmnoP");
-  check_rejected("abcdefgh_out_abcdef");      // a temporary file's name
+  check_rejected("abcdefgh_out_abcdef");  // a temporary file's name
   check_rejected("abcdefgh ijkl");
   check_rejected("abcdefgh\nijkl");
   check_rejected("abcdefgh-ijkl");

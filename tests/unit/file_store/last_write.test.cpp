@@ -70,8 +70,12 @@ TEST_CASE("FileStore last_write: live before mtime + cookie_age, expired at and 
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
   const std::string variant = GENERATE(as<std::string>{}, "exactly at mtime + cookie_age", "after it");
   CAPTURE(variant);
-  if (variant == "exactly at mtime + cookie_age") { f.clock.set(written + kAge); }
-  if (variant == "after it") { f.clock.set(written + kAge + 1h); }
+  if (variant == "exactly at mtime + cookie_age") {
+    f.clock.set(written + kAge);
+  }
+  if (variant == "after it") {
+    f.clock.set(written + kAge + 1h);
+  }
   CHECK(!store.exists(kKey));
   CHECK(!store.update(kKey, "resurrected?", f.now() + kAge));
   CHECK(!store.touch(kKey, f.now() + kAge));
@@ -184,8 +188,7 @@ TEST_CASE("FileStore last_write: clear_expired removes and counts files older th
   set_mtime(f.dir / "sessionidnot_a_session_file", now - kAge * 10);
 
   CHECK(store.clear_expired() == 3u);
-  CHECK(f.listing() ==
-        std::vector<std::string>{name_of(kKey), "sessionidnot_a_session_file", name_of("ours0000live")});
+  CHECK(f.listing() == std::vector<std::string>{name_of(kKey), "sessionidnot_a_session_file", name_of("ours0000live")});
   CHECK(store.clear_expired() == 0u);
 
   f.clock.advance(1s);

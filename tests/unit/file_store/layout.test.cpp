@@ -116,7 +116,8 @@ TEST_CASE("FileStore normalises the directory it is given", "[file_store][layout
   CHECK(store.path_for(kKey).string() == dir.path().string() + "/sessionid" + std::string(kKey));
 }
 
-TEST_CASE("FileStore refuses a missing directory (Django test_configuration_check: ImproperlyConfigured)", "[file_store][config]") {
+TEST_CASE("FileStore refuses a missing directory (Django test_configuration_check: ImproperlyConfigured)",
+          "[file_store][config]") {
   TempDir dir;
   REQUIRE_THROWS_AS(FileStore(in(dir / "missing", "sessionid")), sessions::ConfigurationError);
   REQUIRE_THROWS_AS(FileStore(in(dir / "missing" / "deeper", "sessionid")), sessions::ConfigurationError);
@@ -180,7 +181,8 @@ TEST_CASE("FileStore works with a cookie name containing '_'", "[file_store][lay
   REQUIRE(store.load(kKey2).has_value());
 }
 
-TEST_CASE("FileStore refuses an empty or relative directory and timeouts or sizes that cannot work", "[file_store][config]") {
+TEST_CASE("FileStore refuses an empty or relative directory and timeouts or sizes that cannot work",
+          "[file_store][config]") {
   TempDir dir;
   CHECK_THROWS_AS(FileStore(in("", "sessionid")), sessions::ConfigurationError);
   CHECK_THROWS_AS(FileStore(in("relative/dir", "sessionid")), sessions::ConfigurationError);
@@ -233,7 +235,8 @@ TEST_CASE("FileStore::options_from_url reads file:/abs, file:///abs and the para
     CHECK_THROWS_AS(FileStore::options_from_url("file:"), sessions::ConfigurationError);
     CHECK_THROWS_AS(FileStore::options_from_url("sqlite://" + abs), sessions::ConfigurationError);
     CHECK_THROWS_AS(FileStore::options_from_url("file://" + abs + "?colour=blue"), sessions::ConfigurationError);
-    CHECK_THROWS_AS(FileStore::options_from_url("file://" + abs + "?mtime_meaning=ctime"), sessions::ConfigurationError);
+    CHECK_THROWS_AS(FileStore::options_from_url("file://" + abs + "?mtime_meaning=ctime"),
+                    sessions::ConfigurationError);
     CHECK_THROWS_AS(FileStore::options_from_url("file://" + abs + "?lock_timeout=soon"), sessions::ConfigurationError);
     CHECK_THROWS_AS(FileStore::options_from_url("file://user:pw@host" + abs), sessions::ConfigurationError);
     CHECK_THROWS_AS(FileStore("file://" + abs + "?lock_timeout=0"), sessions::ConfigurationError);

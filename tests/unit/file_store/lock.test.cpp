@@ -104,11 +104,15 @@ TEST_CASE("FileStore: a lock file that cannot be opened is a StorageError, never
   // Works for root too (which ignores permission bits): a directory cannot be opened O_RDWR, a
   // symlink is never followed.
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
-  const std::string variant = GENERATE(as<std::string>{},
-                                        "a directory at the lock's name", "a symlink at the lock's name");
+  const std::string variant =
+      GENERATE(as<std::string>{}, "a directory at the lock's name", "a symlink at the lock's name");
   CAPTURE(variant);
-  if (variant == "a directory at the lock's name") { fs::create_directory(f.dir / "sessionid.lock"); }
-  if (variant == "a symlink at the lock's name") { fs::create_symlink(f.dir / "elsewhere", f.dir / "sessionid.lock"); }
+  if (variant == "a directory at the lock's name") {
+    fs::create_directory(f.dir / "sessionid.lock");
+  }
+  if (variant == "a symlink at the lock's name") {
+    fs::create_symlink(f.dir / "elsewhere", f.dir / "sessionid.lock");
+  }
 
   CHECK_THROWS_AS((void)store.create(kKey, "new", f.now() + 1h), sessions::StorageError);
   CHECK(slurp(f.file(kKey)) == "old");

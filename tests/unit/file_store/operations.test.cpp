@@ -47,8 +47,12 @@ TEST_CASE("FileStore create over an expired session succeeds", "[file_store][cre
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
   const std::string variant = GENERATE(as<std::string>{}, "well after expiry", "exactly at the expiry instant");
   CAPTURE(variant);
-  if (variant == "well after expiry") { f.clock.advance(1h); }
-  if (variant == "exactly at the expiry instant") { f.clock.advance(10s); }
+  if (variant == "well after expiry") {
+    f.clock.advance(1h);
+  }
+  if (variant == "exactly at the expiry instant") {
+    f.clock.advance(10s);
+  }
 
   const auto expires = f.now() + 30s;
   REQUIRE(store.create(kKey, "new", expires));
@@ -118,21 +122,29 @@ void check_update_refuses(bool exchange) {
 
 TEST_CASE("FileStore update replaces payload and expiry of a live session", "[file_store][update]") {
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
-  const std::string variant = GENERATE(as<std::string>{},
-                                        "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
+  const std::string variant =
+      GENERATE(as<std::string>{}, "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
   CAPTURE(variant);
-  if (variant == "with renameat2(RENAME_EXCHANGE)") { check_update_replaces(true); }
-  if (variant == "with the check-then-rename fallback") { check_update_replaces(false); }
+  if (variant == "with renameat2(RENAME_EXCHANGE)") {
+    check_update_replaces(true);
+  }
+  if (variant == "with the check-then-rename fallback") {
+    check_update_replaces(false);
+  }
 }
 
 TEST_CASE("FileStore update of a missing, expired or removed key is false and creates nothing",
           "[file_store][update]") {
   // One variant per run (not SECTIONs: a SECTION holding no assertion fails under --warn NoAssertions).
-  const std::string variant = GENERATE(as<std::string>{},
-                                        "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
+  const std::string variant =
+      GENERATE(as<std::string>{}, "with renameat2(RENAME_EXCHANGE)", "with the check-then-rename fallback");
   CAPTURE(variant);
-  if (variant == "with renameat2(RENAME_EXCHANGE)") { check_update_refuses(true); }
-  if (variant == "with the check-then-rename fallback") { check_update_refuses(false); }
+  if (variant == "with renameat2(RENAME_EXCHANGE)") {
+    check_update_refuses(true);
+  }
+  if (variant == "with the check-then-rename fallback") {
+    check_update_refuses(false);
+  }
 }
 
 TEST_CASE("FileStore touch moves only the expiry", "[file_store][touch]") {
@@ -220,11 +232,11 @@ TEST_CASE("FileStore clear_expired leaves every name that is not one of its sess
   FileStore store = f.store();
   const auto long_ago = f.now() - 24h;
   const std::vector<std::string> foreign = {
-      "other" + std::string(kKey),           // another prefix
-      "sessionidABCDEFGHIJKLMNOP",           // upper case: not a key
-      "sessionidabc",                        // too short
-      "sessionid" + std::string(41, 'a'),    // too long
-      "sessionid",                           // the bare prefix
+      "other" + std::string(kKey),         // another prefix
+      "sessionidABCDEFGHIJKLMNOP",         // upper case: not a key
+      "sessionidabc",                      // too short
+      "sessionid" + std::string(41, 'a'),  // too long
+      "sessionid",                         // the bare prefix
       "readme.txt",
   };
   for (const auto& name : foreign) {
@@ -249,8 +261,8 @@ TEST_CASE("FileStore clear_expired leaves every name that is not one of its sess
 TEST_CASE("FileStore clear_expired removes stale temporary files but not fresh ones", "[file_store][clear_expired]") {
   Fixture f;
   const std::vector<std::string> temps = {
-      name_of(kKey) + "_out_a1B2c3",  // ours
-      name_of(kKey) + "_old_Zz09Aa",  // ours (create's graveyard)
+      name_of(kKey) + "_out_a1B2c3",    // ours
+      name_of(kKey) + "_old_Zz09Aa",    // ours (create's graveyard)
       name_of(kKey) + "_out_k3_j9x0a",  // Django's mkstemp: eight characters of [a-z0-9_]
   };
   for (const auto& name : temps) {

@@ -3,7 +3,7 @@
 
 #include "hashed_keys_support.hpp"
 
-#define BYTE_STORES                                                                                   \
+#define BYTE_STORES                                                                       \
   sessions::HashedKeys<sessions::MemoryStore>, sessions::HashedKeys<sessions::FileStore>, \
       hashed_keys_test::PepperedMemory
 #define SERVER_STORES BYTE_STORES, sessions::HashedKeys<sessions::MemoryValueStore>

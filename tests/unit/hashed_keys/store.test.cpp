@@ -109,7 +109,7 @@ TEST_CASE("HashedKeys: the inner store never sees the plain key; every operation
   CHECK_FALSE(inner.exists(kKey));
   CHECK(inner.exists(stored));
   CHECK(inner.size() == 1);
-  CHECK(inner.load(stored)->payload == "v1");  // the payload passes through untouched
+  CHECK(inner.load(stored)->payload == "v1");   // the payload passes through untouched
   CHECK_FALSE(store.create(kKey, "v1bis", t));  // no overwrite of a live record
 
   CHECK(store.load(kKey)->payload == "v1");

@@ -149,7 +149,7 @@ TEST_CASE("MemoryValueStore shares values copy-on-write: reads and unchanged sav
     const sessions::SharedData written = store.load(key)->payload;
     CHECK(written != stored);
     CHECK(*written == sessions::Data{{"cart", {1, 2}}, {"user", 7}});
-    CHECK(&writer.data() == written.get());  // the save handed the session's data over, no copy
+    CHECK(&writer.data() == written.get());              // the save handed the session's data over, no copy
     CHECK(*stored == sessions::Data{{"cart", {1, 2}}});  // what the reader loaded never changes
     CHECK(reader.data() == sessions::Data{{"cart", {1, 2}}});
     writer.set("user", 8);  // a change after the save copies again: the store keeps what was saved

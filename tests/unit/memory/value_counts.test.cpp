@@ -40,10 +40,10 @@ TEST_CASE("value counts: kept beside each saved value and followed exactly throu
 
   // Each step loads the record saved by the last (counts kept), changes it with set() only, saves.
   const Data steps[] = {
-      Data(12),                                           // a new key, a scalar
+      Data(12),                                            // a new key, a scalar
       Data::array({1, 2, Data::object({{"deep", "x"}})}),  // the same key, now nested
-      Data("tab\there"),                                  // escapes
-      Data::object(),                                     // an empty object
+      Data("tab\there"),                                   // escapes
+      Data::object(),                                      // an empty object
       Data(nullptr),
   };
   std::int64_t i = 0;
@@ -92,7 +92,7 @@ TEST_CASE("value counts: a change through at() is walked, not trusted to the cou
 
   SessionT s(env.store, key, env.settings);
   Data& list = s.at("list");
-  s.save();                                     // walked: 2 nodes, counted
+  s.save();                                       // walked: 2 nodes, counted
   for (int v = 0; v < 5; ++v) list.push_back(v);  // unseen by the counts: 7 nodes
   CHECK_THROWS_AS(s.save(), sessions::LimitExceeded);
 }

@@ -7,8 +7,7 @@
 
 using Fixture = test_support::StoreFixture<sessions::PostgresStore>;
 
-TEST_CASE("PostgresStore: 8 threads creating, saving and deleting sessions lose nothing",
-          "[postgres][concurrency]") {
+TEST_CASE("PostgresStore: 8 threads creating, saving and deleting sessions lose nothing", "[postgres][concurrency]") {
   Fixture f;
   sql_concurrency::many_sessions(f.store, f.settings);
 }

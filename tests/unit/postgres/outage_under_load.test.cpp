@@ -78,7 +78,7 @@ TEST_CASE("PostgreSQL outage under load: stop/restart cycles while requests run"
   plan.probe_interval = 50ms;
   plan.settle = 200ms;
   const auto counts = fault_test::run_outages(pg.store, pg.settings, plan);
-  CHECK(counts.interrupted == 0);  // nothing is lost across a restart
+  CHECK(counts.interrupted == 0);        // nothing is lost across a restart
   CHECK(counts.lost_acknowledged == 0);  // every acknowledged write was there for the next request
   CHECK(pg.before.intact(pg.store, pg.settings) == 20);
 }

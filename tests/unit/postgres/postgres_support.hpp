@@ -65,7 +65,8 @@ class Raw {
       PQfinish(pg_);
       throw std::runtime_error("cannot connect to the test server: " + message);
     }
-    PQsetNoticeProcessor(pg_, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
+    PQsetNoticeProcessor(
+        pg_, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
   }
   Raw(const Raw&) = delete;
   Raw& operator=(const Raw&) = delete;
@@ -75,8 +76,8 @@ class Raw {
   std::vector<std::vector<std::string>> rows(const std::string& sql, const std::vector<std::string>& params = {}) {
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p.c_str());
-    PGresult* r = PQexecParams(pg_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
-                               nullptr, 0);
+    PGresult* r =
+        PQexecParams(pg_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr, nullptr, 0);
     const ExecStatusType status = PQresultStatus(r);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       const std::string message = PQresultErrorMessage(r);

@@ -52,8 +52,8 @@ TEST_CASE("PostgresStore creates Django's table: types, key, indexes", "[postgre
   CHECK(columns == std::vector<std::vector<std::string>>{{"session_key", "character varying", "40", "NO"},
                                                          {"session_data", "text", "", "NO"},
                                                          {"expire_date", "timestamp with time zone", "", "NO"}});
-  const auto indexes = raw.rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname",
-                                {schema});
+  const auto indexes =
+      raw.rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname", {schema});
   REQUIRE(indexes.size() == 3);
   CHECK(indexes[0][0] == "django_session_expire_date_a5c62663");
   CHECK(indexes[1][0] == "django_session_pkey");
@@ -73,8 +73,8 @@ TEST_CASE("PostgresStore keeps instants exact to the microsecond in timestamptz"
   const TimePoint fine = at_micros(1'800'000'000'123'456) + std::chrono::nanoseconds{789};
   REQUIRE(f.store.create(kKey, "{\"a\":1}", fine));
   REQUIRE(f.store.create(kKey2, "p", at_micros(1'800'000'000'000'000)));
-  const std::string q = "SELECT to_char(expire_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM \"" +
-                        f.table + "\" WHERE session_key = $1";
+  const std::string q = "SELECT to_char(expire_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') FROM \"" + f.table +
+                        "\" WHERE session_key = $1";
   CHECK(raw.one(q, {std::string(kKey)}) == "2027-01-15 08:00:00.123456");
   CHECK(raw.one(q, {std::string(kKey2)}) == "2027-01-15 08:00:00.000000");
   CHECK(f.store.load(kKey)->expires_at == at_micros(1'800'000'000'123'456));
@@ -147,8 +147,10 @@ TEST_CASE("PostgresStore clear_expired removes exactly the expired rows and coun
   options.clear_batch = 3;
   PostgresStore store(options);
   const TimePoint now = f.clock.now();
-  for (int i = 0; i < 7; ++i) REQUIRE(store.create("expired" + std::to_string(i) + "xxxxx", "d", now - std::chrono::seconds{i}));
-  for (int i = 1; i <= 4; ++i) REQUIRE(store.create("live" + std::to_string(i) + "xxxxxxx", "l", now + std::chrono::microseconds{i}));
+  for (int i = 0; i < 7; ++i)
+    REQUIRE(store.create("expired" + std::to_string(i) + "xxxxx", "d", now - std::chrono::seconds{i}));
+  for (int i = 1; i <= 4; ++i)
+    REQUIRE(store.create("live" + std::to_string(i) + "xxxxxxx", "l", now + std::chrono::microseconds{i}));
   CHECK(store.clear_expired() == 7);
   CHECK(f.rows() == 4);
   CHECK(store.clear_expired() == 0);
@@ -160,9 +162,15 @@ TEST_CASE("PostgresStore clear_expired removes exactly the expired rows and coun
 TEST_CASE("PostgresStore: keys that fail validation never reach SQL; payloads are data", "[postgres][keys]") {
   Fixture f;
   REQUIRE(f.store.create(kKey, "victim", f.clock.now() + 1h));
-  const std::vector<std::string> hostile = {"", "short", "' OR '1'='1' --", "abcdefgh'; DROP TABLE x; --",
-                                            "ABCDEFGHIJKLMNOP", std::string(41, 'a'),
-                                            std::string("abcdefgh\0ijklmnop", 17), "abcdefgh%", "abcdefgh_"};
+  const std::vector<std::string> hostile = {"",
+                                            "short",
+                                            "' OR '1'='1' --",
+                                            "abcdefgh'; DROP TABLE x; --",
+                                            "ABCDEFGHIJKLMNOP",
+                                            std::string(41, 'a'),
+                                            std::string("abcdefgh\0ijklmnop", 17),
+                                            "abcdefgh%",
+                                            "abcdefgh_"};
   const std::uint64_t before = f.store.round_trips();
   for (const std::string& key : hostile) {
     CHECK_FALSE(f.store.load(key));
@@ -248,8 +256,12 @@ TEST_CASE("PostgresStore options from a URL", "[postgres][url]") {
   auto o = PostgresStore::options_from_url(
       "postgresql://app:p%40ss@db1:5433,db2/appdb?sslmode=disable&table=app_sessions&pool_size=9&connect_timeout=3"
       "&statement_timeout=1500&pool_timeout=200&prepare_statements=off&clear_batch=50&create_table=no");
-  CHECK(o.parameters == Params{{"host", "db1,db2"}, {"port", "5433,"}, {"user", "app"}, {"password", "p@ss"},
-                               {"dbname", "appdb"}, {"sslmode", "disable"}});
+  CHECK(o.parameters == Params{{"host", "db1,db2"},
+                               {"port", "5433,"},
+                               {"user", "app"},
+                               {"password", "p@ss"},
+                               {"dbname", "appdb"},
+                               {"sslmode", "disable"}});
   CHECK(o.table == "app_sessions");
   CHECK(o.pool_size == 9);
   CHECK(o.connect_timeout == 3s);

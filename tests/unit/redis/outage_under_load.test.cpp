@@ -62,7 +62,7 @@ TEST_CASE("Redis outage under load: a paused server times requests out; nothing 
   };
   plan.slowest_limit = 3000ms;
   const auto counts = fault_test::run_outages(store, settings, plan);
-  CHECK(counts.interrupted == 0);  // a pause loses no record
+  CHECK(counts.interrupted == 0);        // a pause loses no record
   CHECK(counts.lost_acknowledged == 0);  // every acknowledged write was there for the next request
   CHECK(before.intact(store, settings) == 20);
 }

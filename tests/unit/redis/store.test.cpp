@@ -249,7 +249,8 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
     store.remove(kKey);
   }
   SECTION("a wrong password is a StorageError that does not show it") {
-    sessions::RedisOptions o = sessions::RedisStore::options_from_url("redis://" + user + ":wrong-pass-123@" + host_port, base);
+    sessions::RedisOptions o =
+        sessions::RedisStore::options_from_url("redis://" + user + ":wrong-pass-123@" + host_port, base);
     RedisStore store(o);
     try {
       (void)store.load(kKey);
@@ -271,8 +272,8 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
 }
 
 TEST_CASE("RedisStore: over the unix socket", "[redis]") {
-  sessions::RedisOptions o =
-      sessions::RedisStore::options_from_url(redis_test::require_env("SESSIONS_TEST_REDIS_UNIX_URL"), redis_test::options());
+  sessions::RedisOptions o = sessions::RedisStore::options_from_url(
+      redis_test::require_env("SESSIONS_TEST_REDIS_UNIX_URL"), redis_test::options());
   REQUIRE_FALSE(o.unix_socket.empty());
   RedisStore store(o);
   REQUIRE(store.create(kKey, "via socket", std::chrono::system_clock::now() + 1h));

@@ -24,10 +24,10 @@ TEST_CASE("SignedCookieStore writes Django's signed_cookies value", "[cookie-sto
   test_support::StoreFixture<sessions::SignedCookieStore> env;
   const std::string cookie = saved_cookie(env.store, env.settings, Data{{"num_visits", 1}});
   // Django: signing.dumps({"num_visits": 1}, salt=..., compress=True) at time 1700000000.
-  const Data loaded = sessions::signing::loads(cookie, "test secret key, never used in production",
-                                               sessions::kSignedCookiesSalt);
+  const Data loaded =
+      sessions::signing::loads(cookie, "test secret key, never used in production", sessions::kSignedCookiesSalt);
   CHECK(loaded == Data{{"num_visits", 1}});
-  CHECK(cookie.find(":1r31eq:") != std::string::npos);  // base62 of the signing time
+  CHECK(cookie.find(":1r31eq:") != std::string::npos);    // base62 of the signing time
   CHECK(cookie.rfind("eyJudW1fdmlzaXRzIjoxfQ", 0) == 0);  // base64url of {"num_visits":1}
 }
 

@@ -28,7 +28,8 @@ std::string sealed_cookie(const std::string& plaintext, std::string_view cookie_
       crypto::as_bytes(kKey), crypto::as_bytes("sessions.EncryptedCookieStore"), crypto::as_bytes("aes-256-gcm v1"));
   const auto digest = crypto::sha256(crypto::ByteView(key));
   const std::string kid = sessions::signing::b64_encode(crypto::ByteView(digest.data(), 4)).substr(0, 6);
-  const std::vector<unsigned char> sealed = crypto::aes256gcm_seal(key, crypto::as_bytes(plaintext), crypto::as_bytes(cookie_name));
+  const std::vector<unsigned char> sealed =
+      crypto::aes256gcm_seal(key, crypto::as_bytes(plaintext), crypto::as_bytes(cookie_name));
   return "e1." + kid + "." + sessions::signing::b64_encode(crypto::ByteView(sealed));
 }
 
@@ -48,9 +49,9 @@ TEST_CASE("EncryptedCookieStore: an authenticated issue time TimePoint cannot ho
   // conversion to nanoseconds.
   const sessions::EncryptedCookieStore store{std::string(kKey)};
   const sessions::Settings settings;
-  for (const std::uint64_t issued : {std::uint64_t{0x4A4A4A0000000000}, std::uint64_t{1} << 62,
-                                     std::uint64_t{9'223'372'037}, std::uint64_t{0} - 9'223'372'037,
-                                     std::numeric_limits<std::uint64_t>::max() / 2 + 1}) {
+  for (const std::uint64_t issued :
+       {std::uint64_t{0x4A4A4A0000000000}, std::uint64_t{1} << 62, std::uint64_t{9'223'372'037},
+        std::uint64_t{0} - 9'223'372'037, std::numeric_limits<std::uint64_t>::max() / 2 + 1}) {
     CAPTURE(issued);
     CHECK_THROWS_AS(store.decode(sealed_cookie(plaintext_issued_at(issued)), settings, kNow), sessions::DecodeError);
   }
@@ -88,10 +89,11 @@ TEST_CASE("SignedCookieStore: a validly signed timestamp TimePoint cannot hold i
   sessions::SignedCookieStore store{std::string(kKey)};
   const sessions::Settings settings;
   const sessions::signing::TimestampSigner signer(kKey, sessions::kSignedCookiesSalt);
-  for (const std::int64_t timestamp : {std::int64_t{1} << 62, std::int64_t{9'223'372'037},
-                                       std::numeric_limits<std::int64_t>::max()}) {
+  for (const std::int64_t timestamp :
+       {std::int64_t{1} << 62, std::int64_t{9'223'372'037}, std::numeric_limits<std::int64_t>::max()}) {
     CAPTURE(timestamp);
-    CHECK_THROWS_AS(store.decode(signer.sign("e30", timestamp), settings, kNow), sessions::signing::MalformedSignedData);
+    CHECK_THROWS_AS(store.decode(signer.sign("e30", timestamp), settings, kNow),
+                    sessions::signing::MalformedSignedData);
   }
   // The last representable second is still a valid (future) signing time.
   const auto record = store.decode(signer.sign("e30", std::int64_t{9'223'372'036}), settings, kNow);

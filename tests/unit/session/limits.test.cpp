@@ -8,8 +8,7 @@
 
 using sessions::Data;
 
-TEST_CASE("limits: a cookie session over max_keys is not encoded, and a cookie holding more loads empty",
-          "[limits]") {
+TEST_CASE("limits: a cookie session over max_keys is not encoded, and a cookie holding more loads empty", "[limits]") {
   test_support::StoreFixture<sessions::SignedCookieStore> env;
   using SessionT = sessions::Session<sessions::SignedCookieStore>;
   env.settings.max_keys = 3;
@@ -52,7 +51,8 @@ TEST_CASE("limits: the defaults refuse a session over 1 MiB or 10000 keys", "[li
 }
 
 TEST_CASE("detail::bounded_json_size matches dump() for everything but floats and stops at the limit", "[limits]") {
-  const Data data = Data::parse(R"({"a":[1,-20,true,false,null,"x\"y\n\u0001"],"b":{"c":18446744073709551615},"d":""})");
+  const Data data =
+      Data::parse(R"({"a":[1,-20,true,false,null,"x\"y\n\u0001"],"b":{"c":18446744073709551615},"d":""})");
   CHECK(sessions::detail::bounded_json_size(data, 1'000'000) == data.dump().size());
   CHECK(sessions::detail::bounded_json_size(data, 10) > 10);
   CHECK(sessions::detail::bounded_json_size(Data::object(), 10) == 2);
@@ -140,8 +140,7 @@ Data wide_session(int n) {
 
 }  // namespace
 
-TEST_CASE("limits: a stored session with one nested object of 60000 keys loads empty, logged (max_nodes)",
-          "[limits]") {
+TEST_CASE("limits: a stored session with one nested object of 60000 keys loads empty, logged (max_nodes)", "[limits]") {
   // Settings::max_keys counts top-level keys only: this record passed it, and decoding it made
   // every request with its cookie cost seconds (a linear search per key inserted).
   test_support::StoreFixture<sessions::MemoryStore> env;
@@ -180,8 +179,7 @@ TEST_CASE("limits: a stored session with one nested object of 60000 keys loads e
   }
 }
 
-TEST_CASE("limits: save() over max_nodes throws LimitExceeded and writes nothing; arrays count too",
-          "[limits]") {
+TEST_CASE("limits: save() over max_nodes throws LimitExceeded and writes nothing; arrays count too", "[limits]") {
   test_support::StoreFixture<sessions::MemoryStore> env;
   test_support::StoreFixture<sessions::MemoryValueStore> values;
   env.settings.max_nodes = 10;
@@ -196,7 +194,7 @@ TEST_CASE("limits: save() over max_nodes throws LimitExceeded and writes nothing
   CHECK_THROWS_AS(v.save(), sessions::LimitExceeded);
   CHECK(env.store.size() == 0);
   CHECK(values.store.size() == 0);
-  s.set("a", Data::array({Data::array(), Data::array()}));  // 3 values
+  s.set("a", Data::array({Data::array(), Data::array()}));        // 3 values
   for (int i = 0; i < 7; ++i) s.set("k" + std::to_string(i), i);  // 10 values: at the limit
   CHECK_NOTHROW(s.save());
 }

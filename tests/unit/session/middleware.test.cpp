@@ -198,8 +198,7 @@ TEST_CASE("a request that only reads sets Vary but neither saves nor sends a coo
   CHECK(untouched.empty());
 }
 
-TEST_CASE("SESSION_SAVE_EVERY_REQUEST re-sets the cookie without Vary when the session is untouched",
-          "[middleware]") {
+TEST_CASE("SESSION_SAVE_EVERY_REQUEST re-sets the cookie without Vary when the session is untouched", "[middleware]") {
   Env env;
   env.settings.save_every_request = true;
   const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));

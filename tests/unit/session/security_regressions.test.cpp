@@ -192,7 +192,8 @@ std::string inflating_cookie(std::size_t arrays, int n = 0) {
   for (std::size_t i = 0; i < arrays; ++i) json += i == 0 ? "[]" : ",[]";
   json += "],\"n\":" + std::to_string(n) + "}";
   const sessions::signing::TimestampSigner signer(kCookieSecret, sessions::kSignedCookiesSalt);
-  return sessions::signing::dumps_json_text(json, signer, true, sessions::TimePoint{std::chrono::seconds{1'700'000'000}});
+  return sessions::signing::dumps_json_text(json, signer, true,
+                                            sessions::TimePoint{std::chrono::seconds{1'700'000'000}});
 }
 }  // namespace
 

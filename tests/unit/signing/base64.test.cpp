@@ -35,7 +35,7 @@ TEST_CASE("base64: decoding is as lenient as Django's", "[signing][base64]") {
   CHECK(b64_decode("YQ==garbage") == "a");  // a completed group ends decoding
   CHECK(b64_decode("YWJj") == "abc");
   CHECK(b64_decode("eyJh****IjoxfQ") == "{\"a\":1}");  // unknown characters are skipped
-  CHECK(b64_decode("YW=Jj") == "abc");                  // a '=' that does not complete a group is skipped
+  CHECK(b64_decode("YW=Jj") == "abc");                 // a '=' that does not complete a group is skipped
   CHECK(b64_decode("YWJ=j") == "ab");
   CHECK(b64_decode("YQ=x=") == std::string("a\x0c"));
   CHECK(b64_decode("YWI=z") == "ab");

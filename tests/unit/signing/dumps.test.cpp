@@ -13,10 +13,10 @@ using sessions::LimitExceeded;
 using sessions::SignatureExpired;
 using sessions::TimePoint;
 using sessions::signing::dump_python_json;
-using sessions::signing::DumpsOptions;
 using sessions::signing::dumps;
-using sessions::signing::LoadsOptions;
+using sessions::signing::DumpsOptions;
 using sessions::signing::loads;
+using sessions::signing::LoadsOptions;
 using sessions::signing::MalformedSignedData;
 using sessions::signing::Signer;
 using sessions::signing::TimestampSigner;
@@ -61,7 +61,8 @@ TEST_CASE("loads: reads Django's tokens and round-trips ours", "[signing][dumps]
   CHECK(loads("eyJhIjoxfQ:1r31eq:I6FHvRuDt1QvhGrC5_GTBgUKxFXLKQmzsPKrgrC89_U", "secret") == Data::parse(R"({"a":1})"));
   CHECK(loads(".eJyrVipJrShRslKqoANQqgUA1AcyYA:1r31eq:FFNmxlSryT0A-JzFTIfytWYJipHKFJiioa1qbGxYDWA", "secret")["text"] ==
         std::string(100, 'x'));
-  CHECK(loads("eyJhIjoxfQ:1r31eq:iiNbnFkwNC0--9qwM9VlS5QbjO01TThPqInuJVLAHoA", "secret", "") == Data::parse(R"({"a":1})"));
+  CHECK(loads("eyJhIjoxfQ:1r31eq:iiNbnFkwNC0--9qwM9VlS5QbjO01TThPqInuJVLAHoA", "secret", "") ==
+        Data::parse(R"({"a":1})"));
   const Data value = Data::parse(R"({"z":[1,2,{"y":null}],"a":"text","n":-1.5})");
   for (const bool compress : {false, true}) {
     for (const char* salt : {"django.core.signing", "", "django.contrib.sessions.backends.signed_cookies"}) {
@@ -83,8 +84,8 @@ TEST_CASE("loads: with a kept signer and fallback keys", "[signing][dumps]") {
   const std::string old_token = dumps(value, TimestampSigner("old", "django.contrib.sessions.SessionStore"), true);
   CHECK(loads(old_token, signer) == value);
   CHECK_THROWS_AS(loads(old_token, "new", "django.contrib.sessions.SessionStore"), BadSignature);
-  CHECK(loads(old_token, "new", LoadsOptions{.salt = "django.contrib.sessions.SessionStore", .fallback_keys = fallbacks}) ==
-        value);
+  CHECK(loads(old_token, "new",
+              LoadsOptions{.salt = "django.contrib.sessions.SessionStore", .fallback_keys = fallbacks}) == value);
   CHECK(dumps(value, signer, false, at(T)) == dumps_at(value, "new", "django.contrib.sessions.SessionStore", false));
 }
 
@@ -95,7 +96,8 @@ TEST_CASE("loads: max_age against an injected now", "[signing][dumps]") {
   sessions::ManualClock clock(at(T + 5));
   CHECK(loads(token, "secret", LoadsOptions{.max_age = 5.0, .clock = sessions::Clock(clock)}) == Data::object());
   clock.advance(std::chrono::seconds(1));
-  CHECK_THROWS_AS(loads(token, "secret", LoadsOptions{.max_age = 5.0, .clock = sessions::Clock(clock)}), SignatureExpired);
+  CHECK_THROWS_AS(loads(token, "secret", LoadsOptions{.max_age = 5.0, .clock = sessions::Clock(clock)}),
+                  SignatureExpired);
 }
 
 TEST_CASE("loads: tampering, wrong key or salt, truncation", "[signing][dumps]") {
@@ -129,7 +131,8 @@ TEST_CASE("loads: validly signed but malformed content", "[signing][dumps]") {
   CHECK_THROWS_AS(loads(Signer("secret", "django.core.signing").sign("e30:1r3!"), "secret"), MalformedSignedData);
   CHECK_THROWS_AS(loads(Signer("secret", "django.core.signing").sign("e30:"), "secret"), MalformedSignedData);
   // Raw UTF-8 in the JSON: Django would read latin-1 mojibake; refused here.
-  CHECK_THROWS_AS(loads(sign_raw(sessions::signing::b64_encode("{\"a\":\"\xc3\xa9\"}")), "secret"), MalformedSignedData);
+  CHECK_THROWS_AS(loads(sign_raw(sessions::signing::b64_encode("{\"a\":\"\xc3\xa9\"}")), "secret"),
+                  MalformedSignedData);
   // ...unless the caller asks for Django's latin-1 reading.
   LoadsOptions latin1;
   latin1.limits.json.non_ascii = sessions::signing::NonAsciiInput::latin1;
@@ -181,8 +184,12 @@ TEST_CASE("loads: random input only ever raises the library's typed errors", "[s
   for (int i = 0; i < 3000; ++i) {
     std::string input;
     switch (i % 3) {
-      case 0: input = random_text(80); break;
-      case 1: input = sign_raw(random_text(60)); break;  // exercises every decoder after the signature
+      case 0:
+        input = random_text(80);
+        break;
+      case 1:
+        input = sign_raw(random_text(60));
+        break;  // exercises every decoder after the signature
       default: {
         input = valid;
         input[rng() % input.size()] = alphabet[rng() % alphabet.size()];

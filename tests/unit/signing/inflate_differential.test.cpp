@@ -31,7 +31,8 @@ std::string outcome(std::string (*inflate)(std::string_view, std::size_t), std::
 
 std::string random_text(std::mt19937& rng, std::size_t n) {
   // Session-like text: repetitive enough to compress, with some noise.
-  static constexpr std::string_view kWords[] = {"{\"sku\":\"SKU-", "\"qty\":", ",", "}", "2026-11-01T00:00:00Z", "product-"};
+  static constexpr std::string_view kWords[] = {"{\"sku\":\"SKU-",      "\"qty\":", ",", "}",
+                                                "2026-11-01T00:00:00Z", "product-"};
   std::string out;
   while (out.size() < n) {
     if (rng() % 4 == 0) {
@@ -46,7 +47,8 @@ std::string random_text(std::mt19937& rng, std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("libdeflate and zlib inflate agree on valid, damaged and bounded streams", "[zlib][libdeflate][differential]") {
+TEST_CASE("libdeflate and zlib inflate agree on valid, damaged and bounded streams",
+          "[zlib][libdeflate][differential]") {
   using sessions::signing::detail::libdeflate_inflate;
   using sessions::signing::detail::zlib_inflate;
   std::mt19937 rng(1202);
@@ -59,11 +61,20 @@ TEST_CASE("libdeflate and zlib inflate agree on valid, damaged and bounded strea
                                   sessions::signing::default_max_decompressed_size};
     const std::size_t max = limits[rng() % 5];
     switch (rng() % 5) {
-      case 0: break;  // as written
-      case 1: z[rng() % z.size()] = static_cast<char>(rng() % 256); break;
-      case 2: z.resize(rng() % z.size()); break;
-      case 3: z += random_text(rng, 1 + rng() % 20); break;  // ignored after the stream, by both
-      default: z[rng() % z.size()] ^= static_cast<char>(1u << (rng() % 8)); break;
+      case 0:
+        break;  // as written
+      case 1:
+        z[rng() % z.size()] = static_cast<char>(rng() % 256);
+        break;
+      case 2:
+        z.resize(rng() % z.size());
+        break;
+      case 3:
+        z += random_text(rng, 1 + rng() % 20);
+        break;  // ignored after the stream, by both
+      default:
+        z[rng() % z.size()] ^= static_cast<char>(1u << (rng() % 8));
+        break;
     }
     const std::string ours = outcome(&libdeflate_inflate, z, max);
     const std::string reference = outcome(&zlib_inflate, z, max);

@@ -59,9 +59,9 @@ TEST_CASE("python_json: invalid UTF-8 and non-JSON values cannot be written", "[
 }
 
 TEST_CASE("python_json: floats as Python's repr", "[signing][python_json]") {
-  const Data floats = Data::array({1.0, -0.0, 0.0, 1e16, 1e15, 9999999999999998.0, 1e-05, 0.0001, 2.5e-07, 1e22,
-                                   5e-324, 1.7976931348623157e308, 0.1, 123.456, -1.5, 1e-4 * 0.9999999, 100.0,
-                                   1.5e300, 12345678.9});
+  const Data floats =
+      Data::array({1.0, -0.0, 0.0, 1e16, 1e15, 9999999999999998.0, 1e-05, 0.0001, 2.5e-07, 1e22, 5e-324,
+                   1.7976931348623157e308, 0.1, 123.456, -1.5, 1e-4 * 0.9999999, 100.0, 1.5e300, 12345678.9});
   CHECK(dump_python_json(floats) ==
         "[1.0,-0.0,0.0,1e+16,1000000000000000.0,9999999999999998.0,1e-05,0.0001,2.5e-07,1e+22,5e-324,"
         "1.7976931348623157e+308,0.1,123.456,-1.5,9.999999e-05,100.0,1.5e+300,12345678.9]");
@@ -120,11 +120,42 @@ TEST_CASE("python_json: reading what Python's json.loads accepts", "[signing][py
 }
 
 TEST_CASE("python_json: what json.loads rejects is DecodeError", "[signing][python_json]") {
-  for (const char* bad :
-       {"", " ", "[1,]", "{'a':1}", "01", "1.", ".5", "-", "+1", "1e", "1e+", "[1 2]", "{\"a\" 1}", "{\"a\":1,}",
-        "{1:2}", "nul", "NAN", "-NaN", "infinity", "[", "]", "{", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\u12g4\"",
-        "\"\t\"", "\"\n\"", "[] []", "\xef\xbb\xbf{}", "\x0b1", "1 x", "\"\\ud800\"", "\"\\udc00\"",
-        "\"\\ud800\\u0041\"", "\"\\ud800x\""}) {
+  for (const char* bad : {"",
+                          " ",
+                          "[1,]",
+                          "{'a':1}",
+                          "01",
+                          "1.",
+                          ".5",
+                          "-",
+                          "+1",
+                          "1e",
+                          "1e+",
+                          "[1 2]",
+                          "{\"a\" 1}",
+                          "{\"a\":1,}",
+                          "{1:2}",
+                          "nul",
+                          "NAN",
+                          "-NaN",
+                          "infinity",
+                          "[",
+                          "]",
+                          "{",
+                          "\"abc",
+                          "\"\\x\"",
+                          "\"\\u12\"",
+                          "\"\\u12g4\"",
+                          "\"\t\"",
+                          "\"\n\"",
+                          "[] []",
+                          "\xef\xbb\xbf{}",
+                          "\x0b1",
+                          "1 x",
+                          "\"\\ud800\"",
+                          "\"\\udc00\"",
+                          "\"\\ud800\\u0041\"",
+                          "\"\\ud800x\""}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parse_python_json(bad), DecodeError);
   }

@@ -38,8 +38,20 @@ class RandomJson {
 
   void string(std::string& out) {
     // Few distinct keys, so that objects often repeat one.
-    static constexpr const char* kPieces[] = {"a", "b", "key", "sku", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9",
-                                              "\\ud83d\\ude00", "\\u0041", "x y", "2026-11-01T00:00:00Z", "\\t"};
+    static constexpr const char* kPieces[] = {"a",
+                                              "b",
+                                              "key",
+                                              "sku",
+                                              "\\n",
+                                              "\\\"",
+                                              "\\\\",
+                                              "\\/",
+                                              "\\u00e9",
+                                              "\\ud83d\\ude00",
+                                              "\\u0041",
+                                              "x y",
+                                              "2026-11-01T00:00:00Z",
+                                              "\\t"};
     out += '"';
     const std::uint32_t n = below(4);
     for (std::uint32_t i = 0; i < n; ++i) out += kPieces[below(sizeof kPieces / sizeof kPieces[0])];
@@ -48,11 +60,21 @@ class RandomJson {
 
   void number(std::string& out) {
     switch (below(5)) {
-      case 0: out += std::to_string(static_cast<std::int64_t>(rng_()) - (std::int64_t{1} << 31)); break;
-      case 1: out += std::to_string(rng_() % 1000); break;
-      case 2: out += "-0"; break;
-      case 3: out += std::to_string(rng_() % 100) + "." + std::to_string(rng_() % 1000); break;
-      default: out += std::to_string(rng_() % 10) + "e" + (below(2) ? "-" : "+") + std::to_string(rng_() % 30); break;
+      case 0:
+        out += std::to_string(static_cast<std::int64_t>(rng_()) - (std::int64_t{1} << 31));
+        break;
+      case 1:
+        out += std::to_string(rng_() % 1000);
+        break;
+      case 2:
+        out += "-0";
+        break;
+      case 3:
+        out += std::to_string(rng_() % 100) + "." + std::to_string(rng_() % 1000);
+        break;
+      default:
+        out += std::to_string(rng_() % 10) + "e" + (below(2) ? "-" : "+") + std::to_string(rng_() % 30);
+        break;
     }
   }
 
@@ -60,11 +82,19 @@ class RandomJson {
     ws(out);
     const std::uint32_t kind = depth > 5 ? below(5) : below(7);
     switch (kind) {
-      case 0: out += "null"; break;
-      case 1: out += below(2) ? "true" : "false"; break;
-      case 2: number(out); break;
+      case 0:
+        out += "null";
+        break;
+      case 1:
+        out += below(2) ? "true" : "false";
+        break;
+      case 2:
+        number(out);
+        break;
       case 3:
-      case 4: string(out); break;
+      case 4:
+        string(out);
+        break;
       case 5: {
         out += '{';
         // Now and then an object past the linear search (and its index) of ordered_index_map.
@@ -161,9 +191,15 @@ TEST_CASE("python_json's reader refuses mutated JSON when nlohmann's parser does
     for (std::uint32_t e = 0; e < edits && !text.empty(); ++e) {
       const std::size_t at = gen.below(static_cast<std::uint32_t>(text.size()));
       switch (gen.below(3)) {
-        case 0: text.erase(at, 1); break;
-        case 1: text.insert(at, 1, kBytes[gen.below(sizeof kBytes - 1)]); break;
-        default: text[at] = kBytes[gen.below(sizeof kBytes - 1)]; break;
+        case 0:
+          text.erase(at, 1);
+          break;
+        case 1:
+          text.insert(at, 1, kBytes[gen.below(sizeof kBytes - 1)]);
+          break;
+        default:
+          text[at] = kBytes[gen.below(sizeof kBytes - 1)];
+          break;
       }
     }
     const auto a = ours(text);

@@ -31,22 +31,25 @@ TEST_CASE("signed_cookie: byte-identical to Django's set_signed_cookie", "[signi
   CHECK(sign_cookie_value("prefs", "dark mode", "secret", "pepper", cookie_at(kCookieNow)) ==
         "dark mode:1r31eq:XLQInMGiAOYC5P0_O5H5Dd-DeqJ9neWh8GoIxCXZFaQ");
   // Empty name and salt: Django's empty-salt default applies.
-  CHECK(sign_cookie_value("", "v", "secret", "", cookie_at(kCookieNow)) == "v:1r31eq:rMdJimQh_Sbxw9ftxGm4f3dc22mxSUPKOkgVxdL4Y6I");
+  CHECK(sign_cookie_value("", "v", "secret", "", cookie_at(kCookieNow)) ==
+        "v:1r31eq:rMdJimQh_Sbxw9ftxGm4f3dc22mxSUPKOkgVxdL4Y6I");
 }
 
 TEST_CASE("signed_cookie: get_signed_cookie semantics", "[signing][cookie]") {
   const std::string token = "dark mode:1r31eq:XLQInMGiAOYC5P0_O5H5Dd-DeqJ9neWh8GoIxCXZFaQ";
   CHECK(unsign_cookie_value("prefs", token, "secret", {.salt = "pepper"}) == "dark mode");
-  CHECK(unsign_cookie_value("prefs", token, "secret", {.salt = "pepper", .max_age = 60.0, .now = cookie_at(kCookieNow + 60)}) ==
-        "dark mode");
-  CHECK_THROWS_AS(unsign_cookie_value("prefs", token, "secret", {.salt = "pepper", .max_age = 60.0, .now = cookie_at(kCookieNow + 61)}),
+  CHECK(unsign_cookie_value("prefs", token, "secret",
+                            {.salt = "pepper", .max_age = 60.0, .now = cookie_at(kCookieNow + 60)}) == "dark mode");
+  CHECK_THROWS_AS(unsign_cookie_value("prefs", token, "secret",
+                                      {.salt = "pepper", .max_age = 60.0, .now = cookie_at(kCookieNow + 61)}),
                   SignatureExpired);
-  CHECK_THROWS_AS(unsign_cookie_value("prefs", token, "secret"), BadSignature);             // salt missing
+  CHECK_THROWS_AS(unsign_cookie_value("prefs", token, "secret"), BadSignature);  // salt missing
   CHECK_THROWS_AS(unsign_cookie_value("other", token, "secret", {.salt = "pepper"}), BadSignature);
   CHECK_THROWS_AS(unsign_cookie_value("prefs", token, "other", {.salt = "pepper"}), BadSignature);
   CHECK_THROWS_AS(unsign_cookie_value("prefs", token + "x", "secret", {.salt = "pepper"}), BadSignature);
   // The plain signing key is not the cookie key: a value signed without the prefix is refused.
-  const std::string unprefixed = sessions::signing::TimestampSigner("secret", "prefspepper").sign("dark mode", kCookieNow);
+  const std::string unprefixed =
+      sessions::signing::TimestampSigner("secret", "prefspepper").sign("dark mode", kCookieNow);
   CHECK_THROWS_AS(unsign_cookie_value("prefs", unprefixed, "secret", {.salt = "pepper"}), BadSignature);
 
   CHECK(try_unsign_cookie_value("prefs", token, "secret", {.salt = "pepper"}) == "dark mode");

@@ -38,7 +38,8 @@ TEST_CASE("signer: Django's TimestampSigner output", "[signing][signer]") {
   const TimestampSigner signer("secret");
   CHECK(signer.salt() == "django.core.signing.TimestampSigner");
   CHECK(signer.sign("hello", kSignerNow) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
-  CHECK(signer.sign("hello", signer_at(kSignerNow + 0.999)) == "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
+  CHECK(signer.sign("hello", signer_at(kSignerNow + 0.999)) ==
+        "hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q");
   CHECK(TimestampSigner("secret", "pepper").sign("hello", kSignerNow) ==
         "hello:1r31eq:eMJPiAhl_NEWZHijpZKXlpUkJbve5C-jN0zXdLJf444");
   CHECK(signer.unsign("hello:1r31eq:cd3olmP207LffIZrXNJ8LTxzeEF4brfUrRYVM3D-t8Q") == "hello");
@@ -65,8 +66,9 @@ TEST_CASE("signer: max_age boundaries", "[signing][signer]") {
   CHECK_THROWS_AS(signer.unsign(token, 10.0, signer_at(kSignerNow + 10.000001)), SignatureExpired);
   CHECK(signer.unsign(token, 0.0, signer_at(kSignerNow)) == "v");
   CHECK_THROWS_AS(signer.unsign(token, 0.0, signer_at(kSignerNow + 0.5)), SignatureExpired);
-  CHECK_THROWS_AS(signer.unsign(token, -1.0, signer_at(kSignerNow)), SignatureExpired);  // negative max_age always expires
-  CHECK(signer.unsign(token, 10.0, signer_at(kSignerNow - 1000)) == "v");                // future timestamps are accepted
+  CHECK_THROWS_AS(signer.unsign(token, -1.0, signer_at(kSignerNow)),
+                  SignatureExpired);                                       // negative max_age always expires
+  CHECK(signer.unsign(token, 10.0, signer_at(kSignerNow - 1000)) == "v");  // future timestamps are accepted
   CHECK(signer.unsign(token, 10.5, signer_at(kSignerNow + 10.5)) == "v");
   CHECK(signer.unsign(token, std::nullopt, signer_at(kSignerNow + 1e9)) == "v");
   try {
@@ -108,9 +110,11 @@ TEST_CASE("signer: validly signed but without a usable timestamp", "[signing][si
   CHECK(signer.unsign(plain.sign("v:-")) == "v");
   CHECK(signer.unsign(plain.sign("v:00001r31eq"), 10.0, signer_at(kSignerNow)) == "v");
   CHECK(signer.unsign(plain.sign("v:" + std::string(30, 'z')), 10.0, signer_at(kSignerNow)) == "v");  // far future
-  CHECK_THROWS_AS(signer.unsign(plain.sign("v:-" + std::string(30, 'z')), 10.0, signer_at(kSignerNow)), SignatureExpired);
+  CHECK_THROWS_AS(signer.unsign(plain.sign("v:-" + std::string(30, 'z')), 10.0, signer_at(kSignerNow)),
+                  SignatureExpired);
   CHECK(signer.unsign(plain.sign("v:" + std::string(200, 'z'))) == "v");
-  CHECK_THROWS_AS(signer.unsign(plain.sign("v:" + std::string(200, 'z')), 10.0, signer_at(kSignerNow)), MalformedSignedData);
+  CHECK_THROWS_AS(signer.unsign(plain.sign("v:" + std::string(200, 'z')), 10.0, signer_at(kSignerNow)),
+                  MalformedSignedData);
 }
 
 TEST_CASE("signer: fallback keys verify in order but never sign", "[signing][signer]") {

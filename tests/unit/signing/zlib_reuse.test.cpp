@@ -13,7 +13,8 @@ using sessions::signing::zlib_compress;
 using sessions::signing::zlib_decompress;
 
 TEST_CASE("zlib streams reused across calls give the same bytes as fresh ones", "[zlib]") {
-  const std::string text = R"({"_auth_user_id":"4217","cart":[{"sku":"SKU-01000","qty":2},{"sku":"SKU-01037","qty":1}]})";
+  const std::string text =
+      R"({"_auth_user_id":"4217","cart":[{"sku":"SKU-01000","qty":2},{"sku":"SKU-01037","qty":1}]})";
   const std::string first = zlib_compress(text);
   // Python: zlib.compress(text) starts with 78 9c (default level) and round-trips.
   REQUIRE(first.size() > 2);

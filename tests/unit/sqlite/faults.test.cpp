@@ -84,9 +84,7 @@ TEST_CASE("SqliteStore: a file that cannot be used is a ConfigurationError", "[s
   SECTION("missing directory") {
     CHECK_THROWS_AS(SqliteStore(options_for(dir.path / "no" / "such" / "dir.db", clock)), sessions::ConfigurationError);
   }
-  SECTION("a directory") {
-    CHECK_THROWS_AS(SqliteStore(options_for(dir.path, clock)), sessions::ConfigurationError);
-  }
+  SECTION("a directory") { CHECK_THROWS_AS(SqliteStore(options_for(dir.path, clock)), sessions::ConfigurationError); }
   SECTION("not a database") {
     std::ofstream(dir.path / "garbage.db") << std::string(8192, 'x');
     try {

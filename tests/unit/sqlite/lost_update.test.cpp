@@ -19,7 +19,7 @@ TEST_CASE("SqliteStore::update_if: written, conflict, missing; the table stays D
   CHECK(store.load(sqlite_test::kKey)->expires_at == later + std::chrono::hours{1});
   CHECK(store.update_if(sqlite_test::kKey2, "v2", later, "v1") == sessions::CasResult::missing);
   CHECK_FALSE(store.exists(sqlite_test::kKey2));  // never created
-  env.clock.advance(std::chrono::hours{3});      // expired
+  env.clock.advance(std::chrono::hours{3});       // expired
   CHECK(store.update_if(sqlite_test::kKey, "v3", env.clock.now() + std::chrono::hours{1}, "v2") ==
         sessions::CasResult::missing);
   sqlite_test::Raw raw(env.db_path);

@@ -56,7 +56,8 @@ TEST_CASE("SqliteStore writes expire_date as Django does: naive UTC text, micros
   CHECK(raw.one("SELECT expire_date FROM django_session WHERE session_key = ?1", {std::string(kKey2)}) ==
         "2027-01-15 08:00:00.123456");
   CHECK(raw.one("SELECT session_data FROM django_session WHERE session_key = ?1", {std::string(kKey)}) == "{\"a\":1}");
-  CHECK(raw.one("SELECT typeof(expire_date) FROM django_session WHERE session_key = ?1", {std::string(kKey)}) == "text");
+  CHECK(raw.one("SELECT typeof(expire_date) FROM django_session WHERE session_key = ?1", {std::string(kKey)}) ==
+        "text");
 
   // Nanoseconds are floored to the microsecond (DateTimeField's precision), and load returns
   // exactly what is stored.
@@ -186,7 +187,8 @@ TEST_CASE("SqliteStore clear_expired removes exactly the expired rows and counts
   SqliteStore store(options);
   const TimePoint now = f.clock.now();
   for (int i = 0; i < 7; ++i) {
-    REQUIRE(store.create("expired" + std::to_string(i) + "xxxxx", "d", now - std::chrono::seconds{i}));  // i = 0: at now
+    REQUIRE(
+        store.create("expired" + std::to_string(i) + "xxxxx", "d", now - std::chrono::seconds{i}));  // i = 0: at now
   }
   for (int i = 1; i <= 4; ++i) {
     REQUIRE(store.create("live" + std::to_string(i) + "xxxxxxx", "l", now + std::chrono::microseconds{i}));
@@ -216,7 +218,8 @@ TEST_CASE("SqliteStore: keys that fail validation never reach SQL", "[sqlite][ke
       std::string("abcdefgh\0ijklmnop", 17),
       "abcdefgh%",
       "abcdefgh_",
-      "caf\xc3\xa9" "abcdefgh",
+      "caf\xc3\xa9"
+      "abcdefgh",
       "abcdefgh ijklmnop",
   };
   const std::uint64_t before = f.store.statements_executed();
@@ -290,7 +293,7 @@ TEST_CASE("SqliteStore with DjangoSignedSerializer stores Django's session_data"
   CHECK(std::count(data.begin(), data.end(), ':') == 2);  // payload:timestamp:signature
   CHECK(serializer.loads(data) == sessions::Data{{"cart", {1, 2, 3}}});
   sessions::Session<SqliteStore, sessions::DjangoSignedSerializer> again(f.store, *s.session_key(), f.settings,
-                                                                        serializer);
+                                                                         serializer);
   CHECK(again.get("cart") == sessions::Data::array({1, 2, 3}));
 }
 

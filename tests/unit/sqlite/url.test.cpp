@@ -142,24 +142,24 @@ TEST_CASE("parse_url: malformed URLs are ConfigurationErrors", "[url]") {
       ":///x",
       "1sqlite:///x",
       "sq lite:///x",
-      "sqlite:///a b",           // raw space
-      "sqlite:///a\tb",          // control character
-      "sqlite:///a%zz",          // bad escape
-      "sqlite:///a%4",           // truncated escape
-      "sqlite:///a%00b",         // NUL
-      "sqlite:///x#frag",        // fragment
-      "postgresql://h:0/db",     // port 0
+      "sqlite:///a b",            // raw space
+      "sqlite:///a\tb",           // control character
+      "sqlite:///a%zz",           // bad escape
+      "sqlite:///a%4",            // truncated escape
+      "sqlite:///a%00b",          // NUL
+      "sqlite:///x#frag",         // fragment
+      "postgresql://h:0/db",      // port 0
       "postgresql://h:65536/db",  // port too large
       "postgresql://h:12ab/db",
       "postgresql://h:+1/db",
       "postgresql://h1,,h2/db",  // empty host entry
       "postgresql://h1,/db",
-      "postgresql://:5432/db",   // port without host
-      "postgresql://[::1/db",    // unclosed bracket
+      "postgresql://:5432/db",  // port without host
+      "postgresql://[::1/db",   // unclosed bracket
       "postgresql://[::1]x/db",
       "postgresql://[zz]/db",
-      "postgresql://::1/db",     // IPv6 without brackets
-      "x://h/?=value",           // parameter without a name
+      "postgresql://::1/db",  // IPv6 without brackets
+      "x://h/?=value",        // parameter without a name
   };
   for (const std::string& text : bad) {
     INFO(text);
@@ -168,8 +168,8 @@ TEST_CASE("parse_url: malformed URLs are ConfigurationErrors", "[url]") {
 }
 
 TEST_CASE("parse_url: error messages never show the password", "[url]") {
-  for (const std::string text : {"postgresql://user:hunter2@host:99999/db", "redis://:hunter2@h/#x",
-                                 "postgresql://u:hunter2@h/%zz"}) {
+  for (const std::string text :
+       {"postgresql://user:hunter2@host:99999/db", "redis://:hunter2@h/#x", "postgresql://u:hunter2@h/%zz"}) {
     try {
       (void)parse_url(text);
       FAIL("accepted: " + text);

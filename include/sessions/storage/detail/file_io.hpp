@@ -301,9 +301,10 @@ class DirectoryLock {
 /// the working directory of whoever constructs the store) and name an existing directory.
 [[nodiscard]] inline std::filesystem::path checked_directory(const std::filesystem::path& dir) {
   if (dir.empty()) {
-    throw ConfigurationError("FileStore: no session directory given (Options::directory); "
-                             "options_from_settings() uses the system temporary directory when "
-                             "SESSION_FILE_PATH is empty");
+    throw ConfigurationError(
+        "FileStore: no session directory given (Options::directory); "
+        "options_from_settings() uses the system temporary directory when "
+        "SESSION_FILE_PATH is empty");
   }
   if (!dir.is_absolute()) {
     throw ConfigurationError("FileStore: the session directory " + dir.string() + " is not an absolute path");
@@ -355,8 +356,10 @@ inline void check_cookie_name(const std::string& name) {
 [[nodiscard]] inline TimePoint::duration checked_cookie_age(std::chrono::seconds age) {
   constexpr auto kMaxAge = std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()) / 2;
   if (age <= std::chrono::seconds::zero() || age > kMaxAge) {
-    throw ConfigurationError("FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
-                             "representable (got " + std::to_string(age.count()) + " s)");
+    throw ConfigurationError(
+        "FileStore: with MtimeMeaning::last_write the cookie age must be positive and "
+        "representable (got " +
+        std::to_string(age.count()) + " s)");
   }
   return std::chrono::duration_cast<TimePoint::duration>(age);
 }

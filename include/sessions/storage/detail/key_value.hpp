@@ -61,9 +61,9 @@ struct CommonOptions {
 /// value of these stores (logged as a warning, then treated as absent: another program may share
 /// the server and the prefix).
 [[nodiscard]] inline std::optional<Record<std::string>> live_record(std::string_view value, TimePoint now,
-                                                                   const Logger& logger, std::string_view category,
-                                                                   std::string_view store, std::string_view server,
-                                                                   std::string_view key) {
+                                                                    const Logger& logger, std::string_view category,
+                                                                    std::string_view store, std::string_view server,
+                                                                    std::string_view key) {
   const auto decoded = cache_value::decode(value);
   if (!decoded) {
     logger(LogLevel::warning, category,

@@ -95,10 +95,18 @@ class Broken : public StorageError {
   }
 }
 
-
 /// The store's statements, prepared under kNames on each connection.
 enum StatementId : std::size_t {
-  kLoad, kCreate, kUpdate, kTouch, kRemove, kExists, kClearExpired, kUpdateIf, kHolds, kStatementCount
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
 };
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
@@ -119,13 +127,14 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
   sql[kUpdate] = "UPDATE " + t +
                  " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
                  " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz";
-  sql[kTouch] = "UPDATE " + t +
-                " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
+  sql[kTouch] =
+      "UPDATE " + t +
+      " SET \"expire_date\" = $2::timestamptz WHERE \"session_key\" = $1 AND \"expire_date\" > $3::timestamptz";
   sql[kUpdateIf] = "UPDATE " + t +
                    " SET \"session_data\" = $2, \"expire_date\" = $3::timestamptz"
                    " WHERE \"session_key\" = $1 AND \"expire_date\" > $4::timestamptz AND \"session_data\" = $5";
-  sql[kHolds] = "SELECT \"session_data\" = $3 FROM " + t +
-                " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
+  sql[kHolds] =
+      "SELECT \"session_data\" = $3 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
   sql[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = $1";
   sql[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" > $2::timestamptz";
   // The outer condition is checked again on the row's latest version, so a row that a
@@ -205,8 +214,8 @@ inline void validate_connection(const std::string& conninfo,
 
 /// The hosts and ports a conninfo and parameters name (the parameters win), for messages written
 /// before there is a connection.
-[[nodiscard]] inline std::string configured_servers(const std::string& conninfo,
-                                                    const std::vector<std::pair<std::string, std::string>>& parameters) {
+[[nodiscard]] inline std::string configured_servers(
+    const std::string& conninfo, const std::vector<std::pair<std::string, std::string>>& parameters) {
   std::string hosts;
   std::string ports;
   if (!conninfo.empty()) {

@@ -119,8 +119,7 @@ class ConnectionPool {
         lock.unlock();
         return Lease(*this, connect_reserved(connect, context), true);
       }
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
-          open_ >= settings_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= settings_.pool_size) {
         throw StorageTimeout(context("no free connection within " + std::to_string(settings_.pool_timeout.count()) +
                                      " ms (pool_size " + std::to_string(settings_.pool_size) + ")"));
       }
@@ -130,7 +129,8 @@ class ConnectionPool {
   /// acquire() with every idle connection taken as healthy.
   template <class Connect, class Context>
   Lease acquire(Connect&& connect, Context&& context) {
-    return acquire(std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
+    return acquire(
+        std::forward<Connect>(connect), [](const Conn&) { return true; }, std::forward<Context>(context));
   }
 
   /// Adds a connection opened outside the pool (a store's constructor opens one to check its
