@@ -29,10 +29,17 @@ else
   # concepts.hpp is quoted, definition by definition, in docs/writing-policies.md
   # (tools/policy_contract.py), and clang-format 14 lays a concept's requires-expression out badly
   # (no RequiresClausePosition before 15): its concepts stay as written.
+  # Files the guides quote line for line (`<!-- snippet: FILE -->` in docs/*.md, FILE relative to
+  # docs/snippets/, checked by docs/snippets/check_snippets.py) keep the layout they are shown in:
+  # reflowing them would leave the guides quoting lines that no longer exist.
+  quoted=()
+  while IFS= read -r snippet; do
+    quoted+=(":!:$(realpath -m --relative-to="$ROOT" "$ROOT/docs/snippets/$snippet")")
+  done < <(sed -n 's/^[[:space:]]*<!--[[:space:]]*snippet:[[:space:]]*\([^[:space:]]*\)[[:space:]]*-->.*/\1/p' docs/*.md | sort -u)
   while IFS= read -r -d '' file; do
     files+=("$file")
   done < <(git ls-files -z -- '*.hpp' '*.cpp' '*.h' '*.inc' ':!:single_include/**' ':!:tests/support/catch.hpp' \
-    ':!:include/sessions/concepts.hpp')
+    ':!:include/sessions/concepts.hpp' "${quoted[@]}")
 fi
 
 if [[ $mode == fix ]]; then

@@ -40,8 +40,7 @@ int main() {
   for (const auto& h : headers) {
     if (h.name == "Set-Cookie") set_cookie = h.value;
   }
-  const bool secure =
-      set_cookie.find("; Secure") != std::string::npos && set_cookie.find("; HttpOnly") != std::string::npos;
+  const bool secure = set_cookie.find("; Secure") != std::string::npos && set_cookie.find("; HttpOnly") != std::string::npos;
   std::printf("hashed at rest %d, Secure+HttpOnly %d, %zu expired removed\n", hashed, secure, removed);
   return hashed && secure && removed == 0 ? 0 : 1;
 }

@@ -22,30 +22,30 @@ int main() {
   sessions::MemoryStore store;
   using SessionT = sessions::Session<sessions::MemoryStore>;
 
-  SessionT s{store};                              // s = SessionStore()
-  s.set("fav_color", "blue");                     // s["fav_color"] = "blue"
-  std::string color = s.get("fav_color", "red");  // s.get("fav_color", "red")
-  sessions::Data missing = s.get("nothing");      // s.get("nothing") -> None
-  bool has = s.contains("fav_color");             // "fav_color" in s
-  s.set("cart", sessions::Data::array());         // s["cart"] = []
-  s.at("cart").push_back(42);                     // s["cart"].append(42); saved without
-                                                  // s.modified = True
-  s.setdefault("theme", "dark");                  // s.setdefault("theme", "dark")
-  s.update({{"lang", "fr"}, {"tz", "UTC"}});      // s.update({"lang": "fr", "tz": "UTC"})
-  sessions::Data tz = s.pop("tz");                // s.pop("tz")
-  int fallback = s.pop("absent", 7);              // s.pop("absent", 7)
-  s.erase("lang");                                // del s["lang"]
-  std::vector<std::string> names = s.keys();      // list(s.keys())
-  s.set_expiry(300);                              // s.set_expiry(300)
-  std::int64_t age = s.get_expiry_age();          // s.get_expiry_age()
-  s.save();                                       // s.save()
-  std::string key = *s.session_key();             // s.session_key
+  SessionT s{store};                                    // s = SessionStore()
+  s.set("fav_color", "blue");                           // s["fav_color"] = "blue"
+  std::string color = s.get("fav_color", "red");        // s.get("fav_color", "red")
+  sessions::Data missing = s.get("nothing");            // s.get("nothing") -> None
+  bool has = s.contains("fav_color");                   // "fav_color" in s
+  s.set("cart", sessions::Data::array());               // s["cart"] = []
+  s.at("cart").push_back(42);                           // s["cart"].append(42); saved without
+                                                        // s.modified = True
+  s.setdefault("theme", "dark");                        // s.setdefault("theme", "dark")
+  s.update({{"lang", "fr"}, {"tz", "UTC"}});            // s.update({"lang": "fr", "tz": "UTC"})
+  sessions::Data tz = s.pop("tz");                      // s.pop("tz")
+  int fallback = s.pop("absent", 7);                    // s.pop("absent", 7)
+  s.erase("lang");                                      // del s["lang"]
+  std::vector<std::string> names = s.keys();            // list(s.keys())
+  s.set_expiry(300);                                    // s.set_expiry(300)
+  std::int64_t age = s.get_expiry_age();                // s.get_expiry_age()
+  s.save();                                             // s.save()
+  std::string key = *s.session_key();                   // s.session_key
 
-  SessionT again{store, key};      // SessionStore(session_key=key)
-  bool found = again.exists(key);  // again.exists(key)
-  again.cycle_key();               // again.cycle_key()
+  SessionT again{store, key};                           // SessionStore(session_key=key)
+  bool found = again.exists(key);                       // again.exists(key)
+  again.cycle_key();                                    // again.cycle_key()
   again.save();
-  again.flush();  // again.flush()
+  again.flush();                                        // again.flush()
 
   check(color == "blue", "get with a default converts to the default's type");
   check(missing.is_null(), "get of a missing key is null (None)");

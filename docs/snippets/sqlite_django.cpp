@@ -25,12 +25,12 @@ int main(int argc, char** argv) {
 
   // SESSION_ENGINE = "django.contrib.sessions.backends.db" on DATABASES["default"] (sqlite3)
   using SessionT = sessions::Session<sessions::SqliteStore, sessions::DjangoSignedSerializer>;
-  sessions::Settings settings;  // Django's defaults
+  sessions::Settings settings;                                   // Django's defaults
   sessions::SqliteStore store{sessions::SqliteStore::Options{.path = database}};
   const sessions::DjangoSignedSerializer serializer{secret_key()};  // salt: django.contrib.sessions.SessionStore
   const sessions::Middleware<SessionT> middleware{store, settings, serializer};
 
-  SessionT session = middleware.open("");  // a request without a cookie
+  SessionT session = middleware.open("");                        // a request without a cookie
   session.set("num_visits", session.get("num_visits", 0) + 1);
   const sessions::HeaderFields headers = middleware.finish(session, 200);  // INSERT INTO django_session
   const std::string key = *session.session_key();

@@ -25,23 +25,12 @@ std::string escape_html(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#x27;";
-        break;
-      default:
-        out += c;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#x27;"; break;
+      default: out += c;
     }
   }
   return out;
@@ -168,7 +157,8 @@ int main() {
         "GET /about sees the test cookie and the count");
 
   const std::string key_before_login = browser.jar["sessionid"];
-  const std::string login_page = browser.visit(middleware, [](SessionT& s) { return views::login(s, "<ann>"); });
+  const std::string login_page =
+      browser.visit(middleware, [](SessionT& s) { return views::login(s, "<ann>"); });
   check(login_page == "Logged in as &lt;ann&gt;", "POST /login escapes the user name");
   check(browser.jar["sessionid"] != key_before_login, "POST /login gives the session a new key");
   check(!store.exists(key_before_login), "POST /login deletes the record of the old key");
@@ -178,8 +168,7 @@ int main() {
   check(browser.visit(middleware, views::logout) == "Logged out", "POST /logout");
   check(!browser.jar.contains("sessionid"), "POST /logout deletes the cookie");
   check(!store.exists(key_before_logout), "POST /logout deletes the record");
-  check(contains(browser.visit(middleware, views::about), "Test cookie not set"),
-        "after logout the test cookie is gone");
+  check(contains(browser.visit(middleware, views::about), "Test cookie not set"), "after logout the test cookie is gone");
 
   Browser brief;
   Response first = serve(middleware, "", views::short_lived);
@@ -193,13 +182,11 @@ int main() {
   const std::string secret = "docs snippet secret key, never used in production";
   Browser plain;
   const auto visit_cookies = [&] {
-    const visit_counter::CookieVisits counts =
-        visit_counter::count_cookie_visits(plain.cookie_header(), secret, clock.now());
+    const visit_counter::CookieVisits counts = visit_counter::count_cookie_visits(plain.cookie_header(), secret, clock.now());
     sessions::HeaderFields headers;
     for (const std::string& value : counts.set_cookies) headers.push_back({"Set-Cookie", value});
     plain.receive(headers);
-    return "Cookie visits: " + std::to_string(counts.visits) +
-           "\nSigned visits: " + std::to_string(counts.signed_visits);
+    return "Cookie visits: " + std::to_string(counts.visits) + "\nSigned visits: " + std::to_string(counts.signed_visits);
   };
   check(visit_cookies() == "Cookie visits: 1\nSigned visits: 1", "GET /cookies, first visit");
   clock.advance(1h);

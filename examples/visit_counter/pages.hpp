@@ -69,23 +69,12 @@ class RequestLog {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#x27;";
-        break;
-      default:
-        out += c;
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#x27;"; break;
+      default: out += c;
     }
   }
   return out;
@@ -119,63 +108,60 @@ class Site {
 
   void install(httplib::Server& server) {
     server.Get("/", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 html_page(res, "Visits", "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
-               }));
+      html_page(res, "Visits", "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
+    }));
     server.Get("/short", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 session.set_expiry(30);
-                 html_page(res, "Visits",
-                           "<p>Visits: " + std::to_string(count_visit(session)) +
-                               "</p>\n<p>This session ends after 30 s "
-                               "without a visit.</p>\n");
-               }));
+      session.set_expiry(30);
+      html_page(res, "Visits",
+                "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n<p>This session ends after 30 s "
+                "without a visit.</p>\n");
+    }));
     server.Get("/about", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 const bool worked = session.test_cookie_worked();
-                 const auto visits = session.get("num_visits", std::int64_t{0});
-                 const auto user = session.get("user", std::string());
-                 html_page(res, "About",
-                           std::string("<p>") + (worked ? "Test cookie worked" : "Test cookie not set") + "</p>\n" +
-                               "<p>Visits: " + std::to_string(visits) + "</p>\n" +
-                               "<p>Expires: " + sessions::cookie::http_date(session.get_expiry_date()) + "</p>\n" +
-                               (user.empty() ? std::string() : "<p>User: " + html_escape(user) + "</p>\n"));
-               }));
+      const bool worked = session.test_cookie_worked();
+      const auto visits = session.get("num_visits", std::int64_t{0});
+      const auto user = session.get("user", std::string());
+      html_page(res, "About",
+                std::string("<p>") + (worked ? "Test cookie worked" : "Test cookie not set") + "</p>\n" +
+                    "<p>Visits: " + std::to_string(visits) + "</p>\n" + "<p>Expires: " +
+                    sessions::cookie::http_date(session.get_expiry_date()) + "</p>\n" +
+                    (user.empty() ? std::string() : "<p>User: " + html_escape(user) + "</p>\n"));
+    }));
     server.Post("/login", page([](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-                  const std::string user = req.get_param_value("user");
-                  if (user.empty()) {
-                    res.status = 400;
-                    html_page(res, "Log in", "<p>Missing form field user</p>\n");
-                    return;
-                  }
-                  session.cycle_key();  // a new key at login: a key planted before it is worthless
-                  session.set("user", user);
-                  html_page(res, "Logged in", "<p>Logged in as " + html_escape(user) + "</p>\n");
-                }));
+      const std::string user = req.get_param_value("user");
+      if (user.empty()) {
+        res.status = 400;
+        html_page(res, "Log in", "<p>Missing form field user</p>\n");
+        return;
+      }
+      session.cycle_key();  // a new key at login: a key planted before it is worthless
+      session.set("user", user);
+      html_page(res, "Logged in", "<p>Logged in as " + html_escape(user) + "</p>\n");
+    }));
     server.Post("/logout", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                  session.flush();
-                  html_page(res, "Logged out", "<p>Logged out</p>\n");
-                }));
+      session.flush();
+      html_page(res, "Logged out", "<p>Logged out</p>\n");
+    }));
     server.Get("/session.json", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 json_response(res, 200, session.data());
-               }));
+      json_response(res, 200, session.data());
+    }));
     server.Post("/session.json", page([](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-                  sessions::Data body = sessions::Data::parse(req.body, nullptr, /*allow_exceptions=*/false);
-                  if (!body.is_object()) {
-                    json_response(res, 400, {{"error", "the body must be a JSON object"}});
-                    return;
-                  }
-                  session.update(body);
-                  json_response(res, 200, session.data());
-                }));
-    server.Get(
-        "/cookies", page([this](const httplib::Request& req, httplib::Response& res, SessionT&) {
-          const CookieVisits counts =
-              count_cookie_visits(httplib_adapter_cookies(req), secret_, sessions::Clock{}.now());
-          for (const std::string& value : counts.set_cookies) res.set_header("Set-Cookie", value);
-          html_page(res, "Cookie visits",
-                    "<p>Cookie visits: " + std::to_string(counts.visits) +
-                        "</p>\n<p>Signed visits: " + std::to_string(counts.signed_visits) + "</p>\n" +
-                        (counts.signed_tampered ? "<p>The signed cookie was tampered with: its count starts over.</p>\n"
-                                                : ""));
-        }));
+      sessions::Data body = sessions::Data::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object()) {
+        json_response(res, 400, {{"error", "the body must be a JSON object"}});
+        return;
+      }
+      session.update(body);
+      json_response(res, 200, session.data());
+    }));
+    server.Get("/cookies", page([this](const httplib::Request& req, httplib::Response& res, SessionT&) {
+      const CookieVisits counts = count_cookie_visits(httplib_adapter_cookies(req), secret_, sessions::Clock{}.now());
+      for (const std::string& value : counts.set_cookies) res.set_header("Set-Cookie", value);
+      html_page(res, "Cookie visits",
+                "<p>Cookie visits: " + std::to_string(counts.visits) + "</p>\n<p>Signed visits: " +
+                    std::to_string(counts.signed_visits) + "</p>\n" +
+                    (counts.signed_tampered ? "<p>The signed cookie was tampered with: its count starts over.</p>\n"
+                                            : ""));
+    }));
   }
 
  private:
