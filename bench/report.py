@@ -209,13 +209,15 @@ def main():
                 f.write("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |\n")
             f.write("\nReading the table: the machine is shared with other work, so absolute numbers move between "
                     "runs; ratios from one run are what the targets are about. Where a target does not hold, what "
-                    "bounds it: the changed-cookie cycle against Django is bounded by the floor itself (nlohmann "
-                    "parse and zlib deflate; the floor is only about 2x Django's C-accelerated json and zlib on "
-                    "typical data); the cached read of a larger session by the deep copy of the cached value into "
-                    "the session (copy-on-write data in Session removes it); MemoryStore/MemoryValueStore by "
-                    "(de)serialization and deep copies per request; two threads by the other processes on the two "
-                    "vCPUs; Redis against raw hiredis by the client-side work (parsing the session) that the raw "
-                    "floor does not do, on the single CPU both share.\n")
+                    "bounds it (from callgrind/perf profiles): the cached read of a larger session against Django by "
+                    "the Cookie header scan, the constant-time compare of the whole signed value and the node-count "
+                    "walk that every request still does; MemoryValueStore's existing-session request by the copy of "
+                    "the whole session on its first change and the freeing of the value it replaces (a record "
+                    "shared per top-level key would remove both); MemoryStore by parsing and dumping the session "
+                    "(the nlohmann floor); two threads by freeing values that the other thread's malloc arena "
+                    "allocated, and by the other processes on the two vCPUs; Redis against raw hiredis by the "
+                    "client-side work (parsing the session) that the raw floor does not do, on the single CPU both "
+                    "share.\n")
             if args.chart:
                 f.write("\n![C++ and Django, microseconds, log scale](%s)\n" % os.path.basename(args.chart))
     if args.chart and chart:
