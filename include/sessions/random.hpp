@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <span>
 
-#include "detail/random_batch.hpp"
+#include "crypto/random_batch.hpp"
 
 namespace sessions {
 
@@ -14,7 +14,7 @@ class RandomSource {
  public:
   using FillFn = void (*)(void* context, std::span<unsigned char> out);
 
-  /// libcrypto's CSPRNG, drawn a batch at a time per thread (detail/random_batch.hpp).
+  /// libcrypto's CSPRNG, drawn a batch at a time per thread (crypto/random_batch.hpp).
   RandomSource() noexcept = default;
   /// A caller-provided source (tests). `context` must outlive this object's copies.
   RandomSource(FillFn fill_fn, void* context) noexcept : fill_(fill_fn), context_(context) {}
@@ -23,7 +23,7 @@ class RandomSource {
     if (fill_ != nullptr) {
       fill_(context_, out);
     } else {
-      detail::batched_random_bytes(out);
+      crypto::batched_random_bytes(out);
     }
   }
 

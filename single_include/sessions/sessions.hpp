@@ -738,7 +738,7 @@ class Logger {
 
 #include <span>
 
-// ---- begin sessions/detail/random_batch.hpp ----
+// ---- begin sessions/crypto/random_batch.hpp ----
 // Random bytes for session keys, drawn from libcrypto's CSPRNG (RAND_bytes) a batch at a time and
 // handed out from a buffer of each thread's own. One RAND_bytes call cost about two thirds of a
 // new session's instructions (libcrypto's provider lookup on every call); a 4 KiB batch serves
@@ -927,7 +927,7 @@ inline void random_bytes(std::span<unsigned char> out) {
 }  // namespace sessions::crypto
 // ---- end sessions/crypto/random.hpp ----
 
-namespace sessions::detail {
+namespace sessions::crypto {
 
 inline std::atomic<unsigned> random_fork_generation{0};
 
@@ -949,7 +949,7 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
   // Registered once per process; a child inherits the registration.
   static const bool fork_handler = pthread_atfork(nullptr, nullptr, &note_random_fork) == 0;
   if (!fork_handler || out.size() > kBatch / 4) {
-    crypto::random_bytes(out);  // no way to notice a fork, or too big to be worth buffering
+    random_bytes(out);  // no way to notice a fork, or too big to be worth buffering
     return;
   }
   thread_local Batch batch;
@@ -960,7 +960,7 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
     batch.generation = generation;
   }
   if (kBatch - batch.used < out.size()) {
-    crypto::random_bytes(batch.bytes);
+    random_bytes(batch.bytes);
     batch.used = 0;
   }
   unsigned char* from = batch.bytes.data() + batch.used;
@@ -969,8 +969,8 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
   batch.used += out.size();
 }
 
-}  // namespace sessions::detail
-// ---- end sessions/detail/random_batch.hpp ----
+}  // namespace sessions::crypto
+// ---- end sessions/crypto/random_batch.hpp ----
 
 namespace sessions {
 
@@ -978,7 +978,7 @@ class RandomSource {
  public:
   using FillFn = void (*)(void* context, std::span<unsigned char> out);
 
-  /// libcrypto's CSPRNG, drawn a batch at a time per thread (detail/random_batch.hpp).
+  /// libcrypto's CSPRNG, drawn a batch at a time per thread (crypto/random_batch.hpp).
   RandomSource() noexcept = default;
   /// A caller-provided source (tests). `context` must outlive this object's copies.
   RandomSource(FillFn fill_fn, void* context) noexcept : fill_(fill_fn), context_(context) {}
@@ -987,7 +987,7 @@ class RandomSource {
     if (fill_ != nullptr) {
       fill_(context_, out);
     } else {
-      detail::batched_random_bytes(out);
+      crypto::batched_random_bytes(out);
     }
   }
 

@@ -19,9 +19,9 @@
 #include <cstring>
 #include <span>
 
-#include "../crypto/random.hpp"
+#include "random.hpp"
 
-namespace sessions::detail {
+namespace sessions::crypto {
 
 inline std::atomic<unsigned> random_fork_generation{0};
 
@@ -43,7 +43,7 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
   // Registered once per process; a child inherits the registration.
   static const bool fork_handler = pthread_atfork(nullptr, nullptr, &note_random_fork) == 0;
   if (!fork_handler || out.size() > kBatch / 4) {
-    crypto::random_bytes(out);  // no way to notice a fork, or too big to be worth buffering
+    random_bytes(out);  // no way to notice a fork, or too big to be worth buffering
     return;
   }
   thread_local Batch batch;
@@ -54,7 +54,7 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
     batch.generation = generation;
   }
   if (kBatch - batch.used < out.size()) {
-    crypto::random_bytes(batch.bytes);
+    random_bytes(batch.bytes);
     batch.used = 0;
   }
   unsigned char* from = batch.bytes.data() + batch.used;
@@ -63,4 +63,4 @@ inline void batched_random_bytes(std::span<unsigned char> out) {
   batch.used += out.size();
 }
 
-}  // namespace sessions::detail
+}  // namespace sessions::crypto
