@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <concepts>
+#include <iterator>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -231,6 +232,18 @@ concept ExpiryPolicy = requirement::expiry_age<E> && requirement::expiry_browser
 template <class E>
 concept ExpiryDatePolicy = requires(const E& e, const Data& d, const Settings& s, TimePoint t) {
   { e.expiry_date(d, s, t) } -> std::same_as<TimePoint>;
+};
+
+/// Optional: the policy names every key of the data its hooks read or write (`static constexpr`
+/// array of std::string_view `data_keys`) and states that it is the class making that promise
+/// (`using data_keys_policy = <the class itself>;`, so a class derived from it, which may
+/// override a hook, does not inherit the promise). Its hooks are then given an object holding
+/// only those keys, so a store that keeps the top-level members apart (MemoryValueStore) need
+/// not build the whole data for them on every request. A policy without it gets the whole data.
+template <class E>
+concept ExpiryDataKeys = std::same_as<typename E::data_keys_policy, E> && requires {
+  E::data_keys.size();
+  { *std::begin(E::data_keys) } -> std::convertible_to<std::string_view>;
 };
 
 // ---------------------------------------------------------------------------------------------

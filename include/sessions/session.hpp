@@ -99,9 +99,8 @@ class Session {
 
   /// The value under `key`, or null when absent (Django: get(key) -> None).
   [[nodiscard]] Data get(std::string_view key) {
-    const Data& data = s_.read_data();
-    const auto it = data.find(key);
-    return it == data.end() ? Data{} : *it;
+    const Data* value = s_.find(key);
+    return value ? *value : Data{};
   }
 
   /// The value under `key` converted to the type of `fallback`, or `fallback` when absent.
@@ -110,10 +109,9 @@ class Session {
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
-    const Data& data = s_.read_data();
-    const auto it = data.find(key);
-    if (it == data.end()) return Result(std::forward<T>(fallback));
-    return convert<Result>(key, *it);
+    const Data* value = s_.find(key);
+    if (!value) return Result(std::forward<T>(fallback));
+    return convert<Result>(key, *value);
   }
 
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
@@ -124,7 +122,7 @@ class Session {
   }
 
   /// Django: `key in session` / has_key(key).
-  [[nodiscard]] bool contains(std::string_view key) { return s_.read_data().contains(key); }
+  [[nodiscard]] bool contains(std::string_view key) { return s_.find(key) != nullptr; }
 
   [[nodiscard]] std::vector<std::string> keys() {
     std::vector<std::string> out;
@@ -167,8 +165,7 @@ class Session {
   /// the call for "remove if present".
   void erase(std::string_view key) {
     require(key);
-    Data& data = s_.write_data();
-    data.erase(data.find(key));
+    s_.erase(key);
     s_.modified_ = true;
   }
 
@@ -199,13 +196,9 @@ class Session {
   /// Django: setdefault(key, value): the stored value if present, else stores and returns `value`.
   template <class V>
   Data setdefault(std::string_view key, V&& value) {
-    {
-      const Data& data = s_.read_data();
-      const auto it = data.find(key);
-      if (it != data.end()) return *it;
-    }
+    if (const Data* stored = s_.find(key)) return *stored;
     Data stored(std::forward<V>(value));
-    s_.write_data()[std::string(key)] = stored;
+    s_.assign(key, stored);
     s_.modified_ = true;
     return stored;
   }
@@ -236,9 +229,8 @@ class Session {
 
   void set_test_cookie() { set(kTestCookieName, kTestCookieValue); }
   [[nodiscard]] bool test_cookie_worked() {
-    const Data& data = s_.read_data();
-    const auto it = data.find(kTestCookieName);
-    return it != data.end() && *it == kTestCookieValue;
+    const Data* value = s_.find(kTestCookieName);
+    return value && *value == kTestCookieValue;
   }
   void delete_test_cookie() { erase(kTestCookieName); }
 
@@ -247,8 +239,7 @@ class Session {
   /// Django: set_expiry(None): back to the global policy.
   void set_expiry(std::nullopt_t) {
     if (!contains(kSessionExpiryKey)) return;
-    Data& data = s_.write_data();
-    data.erase(data.find(kSessionExpiryKey));
+    s_.erase(kSessionExpiryKey);
     s_.modified_ = true;
   }
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
@@ -279,7 +270,7 @@ class Session {
   }
 
   [[nodiscard]] bool get_expire_at_browser_close() {
-    return s_.expiry_.expire_at_browser_close(s_.read_data(), *s_.settings_);
+    return s_.expiry_.expire_at_browser_close(s_.expiry_data(), *s_.settings_);
   }
 
   [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return s_.settings_->cookie_age.count(); }
@@ -312,6 +303,7 @@ class Session {
     std::optional<std::uint64_t> ignored;
     detail::Loaded loaded = s_.read_record(ignored, /*own_load=*/false);
     if (loaded.shared) return *loaded.shared;
+    if (loaded.members) return loaded.members->to_data();
     return std::move(loaded.owned);
   }
 
@@ -393,12 +385,12 @@ class Session {
   // `expiry` given (even None) replaces the session's own and does not load the session.
   std::int64_t expiry_age_at(TimePoint modification, const ExpiryValue* expiry) {
     if (expiry) return django_expiry_age(*expiry, s_.settings_->cookie_age, modification).count();
-    return s_.expiry_.expiry_age(s_.read_data(), *s_.settings_, modification).count();
+    return s_.expiry_.expiry_age(s_.expiry_data(), *s_.settings_, modification).count();
   }
 
   TimePoint expiry_date_at(TimePoint modification, const ExpiryValue* expiry) {
     if (expiry) return django_expiry_date(*expiry, s_.settings_->cookie_age, modification);
-    const Data& data = s_.read_data();
+    const Data& data = s_.expiry_data();
     if constexpr (ExpiryDatePolicy<ExpiryT>) {
       return s_.expiry_.expiry_date(data, *s_.settings_, modification);
     } else {

@@ -23,14 +23,19 @@ inline void log_suspicious(const Settings& settings, std::string_view key, std::
                       "...): " + std::string(what));
 }
 
-/// Loaded data with more top-level keys than Settings::max_keys (logged).
-[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, const Data& data) {
+/// A loaded record with `keys` top-level keys, more than Settings::max_keys (logged).
+[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, std::size_t keys) {
   const std::size_t limit = settings.max_keys;
-  if (limit == 0 || !data.is_object() || data.size() <= limit) return false;
+  if (limit == 0 || keys <= limit) return false;
   log_suspicious(settings, key,
-                 "the stored session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+                 "the stored session holds " + std::to_string(keys) + " keys, more than Settings::max_keys (" +
                      std::to_string(limit) + ")");
   return true;
+}
+
+/// Loaded data with more top-level keys than Settings::max_keys (logged).
+[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, const Data& data) {
+  return data.is_object() && over_key_limit(settings, key, data.size());
 }
 
 /// Loaded data with more values at all depths than Settings::max_nodes (logged).

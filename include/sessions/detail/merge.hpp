@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -40,10 +41,18 @@ struct LoadedVersion {
   std::vector<KeyFingerprint> keys{};
   bool whole_change = false;
 
-  /// `payload` holding `data` is now the version the next save compares with.
-  void remember(const Settings& settings, Payload payload, const Data& data) {
+  /// `payload` holding `data` is now the version the next save compares with. `data` may be a
+  /// function that gives it, called only for merge (the only use of it).
+  template <class DataOrSource>
+  void remember(const Settings& settings, Payload payload, const DataOrSource& data) {
     expected = std::move(payload);
-    if (settings.lost_update == LostUpdate::merge) keys = key_fingerprints(data);
+    if (settings.lost_update == LostUpdate::merge) {
+      if constexpr (std::is_invocable_v<const DataOrSource&>) {
+        keys = key_fingerprints(data());
+      } else {
+        keys = key_fingerprints(data);
+      }
+    }
     whole_change = false;
   }
 };

@@ -7,8 +7,8 @@
 //   bytes   std::string from the serializer policy (MemoryStore, files, SQL, Redis, memcached;
 //           and, for fingerprints only, the cookie stores)
 //   values  sessions::Data itself, no serializer (BasicMemoryStore<Data>)
-//   shared  sessions::SharedData, values shared immutably (MemoryValueStore): load and save move
-//           a pointer, never the data
+//   members sessions::SharedMembers, the top-level members shared immutably (MemoryValueStore):
+//           load moves a pointer, a save copies one pointer per key and the values it changed
 
 #include <cstddef>
 #include <cstdint>
@@ -19,13 +19,13 @@
 
 #include "../concepts.hpp"
 #include "../data.hpp"
+#include "../member_list.hpp"
 #include "../record.hpp"
 #include "fingerprint.hpp"
-#include "json_size.hpp"
 
 namespace sessions::detail {
 
-enum class PayloadKind { bytes, values, shared };
+enum class PayloadKind { bytes, values, members };
 
 template <class S, bool Client = ClientStorage<S>>
 struct stored_payload {
@@ -36,30 +36,29 @@ struct stored_payload<S, false> {
   using type = typename S::payload_type;
 };
 
-/// What a read of the store gave: data of the session's own, or data shared immutably.
+/// What a read of the store gave: data of the session's own, data shared immutably (a cookie
+/// store's cache of verified values), or a value store's shared members.
 struct Loaded {
   Data owned = Data::object();
   SharedData shared{};
+  SharedMembers members{};
 };
 
 template <class Storage, class SerializerT>
 struct PayloadCodec {
   using payload_type = typename stored_payload<Storage>::type;
-  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedData> ? PayloadKind::shared
+  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedMembers> ? PayloadKind::members
                                       : std::is_same_v<payload_type, Data>     ? PayloadKind::values
                                                                                : PayloadKind::bytes;
   static constexpr bool keeps_values = kind != PayloadKind::bytes;
   /// Bytes that are a function of the data alone can be fingerprinted as they are.
   static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
 
-  /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
-  static const Data& data_of(const payload_type& payload) requires keeps_values {
-    if constexpr (kind == PayloadKind::shared) {
-      if (!payload) {
-        static const Data empty = Data::object();
-        return empty;
-      }
-      return *payload;
+  /// The data a value payload holds as a JSON object (a copy for members; a null SharedMembers,
+  /// which no Session writes, as empty).
+  static Data data_of(const payload_type& payload) requires keeps_values {
+    if constexpr (kind == PayloadKind::members) {
+      return payload ? payload->to_data() : Data::object();
     } else {
       return payload;
     }
@@ -75,22 +74,11 @@ struct PayloadCodec {
     }
   }
 
-  /// The size Settings::max_payload_bytes limits: the bytes, or the compact JSON size of values
-  /// (counted without producing it, stopping past `limit`).
-  static std::size_t size_of(const payload_type& payload, std::size_t limit) {
-    if constexpr (keeps_values) {
-      return bounded_json_size(data_of(payload), limit);
-    } else {
-      (void)limit;
-      return payload.size();
-    }
-  }
-
   /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
   static payload_type encode(const SerializerT& serializer, const Data& data) {
-    if constexpr (kind == PayloadKind::shared) {
+    if constexpr (kind == PayloadKind::members) {
       (void)serializer;
-      return std::make_shared<const Data>(data);
+      return std::make_shared<const MemberList>(MemberList::from(data));
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       return data;
@@ -99,15 +87,15 @@ struct PayloadCodec {
     }
   }
 
-  /// The data of a loaded payload, before any limit check. Shared values are handed over as the
+  /// The data of a loaded payload, before any limit check. Shared members are handed over as the
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
   /// payload), bytes decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
     Loaded loaded{};
-    if constexpr (kind == PayloadKind::shared) {
+    if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;
-      if (payload) loaded.shared = payload;  // a reference count, no copy
+      if (payload) loaded.members = payload;  // a reference count, no copy
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       if (keep) {

@@ -57,8 +57,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
-    (void)this->data_without_load();
-    this->expiry_.on_create(this->own(), this->settings_->clock.now());
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
@@ -76,9 +76,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       return;
     }
     if (must_create) {
-      (void)this->data_without_load();
+      this->start_without_load();
     } else {
-      (void)this->read_data();
+      (void)this->find({});  // loads
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -96,7 +96,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   void cycle_key() {
-    (void)this->read_data();  // load first: the data must survive (Django ticket #28066)
+    (void)this->find({});  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     create();
     if (old) this->store_->remove(*old);
@@ -105,7 +105,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void touch() {
     // Load before reading key_: a load that finds no live record drops the key, so the key must
     // be read only after the data (never within one expression that may load).
-    const Data& data = this->read_data();
+    const Data& data = this->expiry_data();
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
@@ -131,7 +131,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
       // key count is O(1) and stays.
-      if (!over_key_limit(settings, key, codec::data_of(record->payload))) {
+      if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
       }
     } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
@@ -151,12 +151,24 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       }
     }
     if (protect) {
-      this->version_.remember(settings, std::move(record->payload), loaded.shared ? *loaded.shared : loaded.owned);
+      if constexpr (codec::kind == PayloadKind::members) {
+        this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
+      } else {
+        this->version_.remember(settings, std::move(record->payload), loaded.owned);
+      }
     }
     return loaded;
   }
 
  private:
+  static std::size_t stored_key_count(const payload_type& payload) {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return payload ? payload->size() : 0;
+    } else {
+      return payload.is_object() ? payload.size() : 0;
+    }
+  }
+
   // What a save must check before anything reaches the store.
   void check_limits(const Data& data) const {
     check_key_limit(*this->settings_, data);
@@ -168,20 +180,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   // The limits of the current data of a value store: by its counts when the session knows them,
-  // else by one walk whose counts the shared value then keeps.
-  void check_current_limits(const Data& data) {
+  // else by one walk whose counts the shared list then keeps.
+  void check_current_limits() {
     const Settings& settings = *this->settings_;
-    if (!counts_wanted(settings)) {
-      check_limits(data);
+    if (!counts_wanted(settings) || this->exposed_) {
+      check_limits(this->current());
       return;
     }
-    check_key_limit(settings, data);
+    if (settings.max_keys != 0 && this->key_count() > settings.max_keys) check_key_limit(settings, this->current());
     std::optional<ValueCounts> counts = this->known_counts();
     if (!counts) {
-      counts = walk_counts(settings, data);
+      counts = this->walk_current_counts();
       this->remember_counts(counts);
       if (!counts) {
-        check_limits(data);  // over a limit: throws, with that limit's own message
+        check_limits(this->current());  // over a limit: throws, with that limit's own message
         return;
       }
     }
@@ -189,42 +201,47 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     check_size_limit(settings, counts->size);
   }
 
-  // The payload for the current data. Shared values: the shared pointer itself when the data is
-  // unchanged, otherwise the session's own data moved into a new one that the session then shares.
+  // The payload for the current data: a value store's shared members (the loaded list itself
+  // when unchanged), or the data encoded.
   payload_type current_payload() {
-    if constexpr (codec::kind == PayloadKind::shared) {
+    if constexpr (codec::kind == PayloadKind::members) {
       return this->share();
     } else {
       return codec::encode(this->serializer_, this->current());
     }
   }
 
+  // The data still equals what `expected` (the version this request loaded) holds.
+  bool unchanged_since(const payload_type& expected) requires codec::keeps_values {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return expected ? this->same_members(*expected) : this->key_count() == 0;
+    } else {
+      return this->current() == expected;
+    }
+  }
+
   // After a successful write: what the record now holds is the version the next save of this
   // request compares with, and the baseline its merge compares keys with.
   void written(const payload_type& payload) {
-    if (this->protecting()) this->version_.remember(*this->settings_, payload, this->current());
+    if (this->protecting()) this->version_.remember(*this->settings_, payload, [&] { return this->current(); });
   }
 
   // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    const Data& data = this->current();
     if constexpr (Base::keeps_counts) {
-      check_current_limits(data);
+      check_current_limits();
     } else {
-      check_limits(data);
+      check_limits(this->current());
     }
     const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
-      if (compare_and_set) {
-        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-        const Data& loaded = codec::data_of(*this->version_.expected);
-        if (&data == &loaded || data == loaded) return this->store_->touch(key, expires_at);
-      }
-      // From here on `data` may have been moved into the payload: use current().
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
       payload_type payload = current_payload();
       bool ok = false;
       if (compare_and_set) {
@@ -236,6 +253,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (ok) written(payload);
       return ok;
     } else {
+      const Data& data = this->current();
       std::string payload = codec::encode(this->serializer_, data);
       check_size_limit(*this->settings_, payload.size());
       std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
@@ -274,7 +292,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         if (!record) return false;  // deleted meanwhile: never brought back
         Data theirs = Data::object();
         if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);
+          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
         } else {
           try {
             theirs = this->serializer_.loads(record->payload);
@@ -291,7 +309,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
         if (result == CasResult::missing) return false;
         if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::shared) {
+          if constexpr (codec::kind == PayloadKind::members) {
             this->adopt_written(std::move(merged), merged_payload);
           } else {
             this->adopt_written(std::move(merged), nullptr);

@@ -9,23 +9,28 @@
 //   the session's own write_data() copies shared data once (copy-on-write), then changes it
 // data_without_load() is Django's _get_session(no_load=True): the data if read, else empty.
 //
-// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
-// store's cache of verified values) is held as that shared pointer, and copied into data of the
-// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
-// saving an unchanged session writes the same pointer back; a value store's save hands the
-// session's data over (moved into a new SharedData, which the session then shares). A reference
-// from data() stays valid until the next change.
+// Copy-on-write: data a cookie store's cache of verified values shares is held as that shared
+// pointer, and copied into data of the session's own only by the first change. A value store's
+// members (MemoryValueStore's SharedMembers) are held as the shared list; the first set() or
+// erase() copies the list of pointers, not the values, and a save shares that list again. Any
+// other change (at(), pop, update, clear) builds the whole data, as does a read of it whole
+// (data(), keys(), items(), an expiry policy without ExpiryDataKeys): that copy is kept until
+// the next change, so a reference from data() stays valid until then. Reads of single keys
+// (get, contains) never copy, and saving an unchanged session writes the same pointer back.
 //
 // Value stores also get the data's size and node count kept up to date through set()
 // (value_counts.hpp), so that their save need not walk the whole data for the limits.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 
+#include "../concepts.hpp"
 #include "../data.hpp"
+#include "../member_list.hpp"
 #include "../record.hpp"
 #include "../settings.hpp"
 #include "merge.hpp"
@@ -47,8 +52,10 @@ class SessionState {
  public:
   using codec = PayloadCodec<Storage, SerializerT>;
   using payload_type = typename codec::payload_type;
+  /// A value store's members, shared per key (MemoryValueStore).
+  static constexpr bool members = codec::kind == PayloadKind::members;
   /// Only a value store's save checks the limits by walking values, so only it keeps counts.
-  static constexpr bool keeps_counts = codec::kind == PayloadKind::shared;
+  static constexpr bool keeps_counts = members;
 
   SessionState(Storage& store, const Settings& settings, SerializerT serializer, ExpiryT expiry)
       : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
@@ -69,9 +76,69 @@ class SessionState {
 
   /// Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
   const Data& data_without_load() {
+    start_without_load();
+    return current();
+  }
+
+  /// data_without_load() for a caller that does not read the data.
+  void start_without_load() {
     accessed_ = true;
     if (!loaded_) replace_with_empty();
+  }
+
+  /// The value under `key`, or null (loads on first use, marks accessed); never copies.
+  const Data* find(std::string_view key) {
+    ensure_loaded();
+    if constexpr (members) {
+      if (stored_) return stored_->find(key);
+      if (listed_) return list_.find(key);
+    }
+    const Data& data = current();
+    const auto it = data.find(key);
+    return it == data.end() ? nullptr : &*it;
+  }
+
+  /// The data the expiry policy's hooks read: only its data_keys when it names them and the
+  /// members are kept apart (no whole copy), else the data itself.
+  const Data& expiry_data() {
+    ensure_loaded();
+    if constexpr (members && ExpiryDataKeys<ExpiryT>) {
+      if (stored_ || listed_) {
+        const MemberList& list = stored_ ? *stored_ : list_;
+        static const Data empty = Data::object();
+        bool any = false;
+        for (const auto k : ExpiryT::data_keys) any = any || list.find(k) != nullptr;
+        if (!any) return empty;
+        expiry_view_ = Data::object();
+        for (const auto k : ExpiryT::data_keys) {
+          if (const Data* v = list.find(k)) (*expiry_view_)[std::string(k)] = *v;
+        }
+        return *expiry_view_;
+      }
+    }
     return current();
+  }
+
+  /// The expiry policy's on_create(): on the keys it names when it names them (written back
+  /// key by key), else on the whole data.
+  void expiry_on_create(TimePoint now) {
+    if constexpr (members && ExpiryDataKeys<ExpiryT>) {
+      if (stored_ || listed_) {
+        Data keys = expiry_data();
+        expiry_.on_create(keys, now);
+        for (const auto k : ExpiryT::data_keys) {
+          const auto it = keys.find(k);
+          const Data* before = find(k);
+          if (it == keys.end()) {
+            if (before) erase(k);
+          } else if (!before || *before != *it) {
+            assign(k, *it);
+          }
+        }
+        return;
+      }
+    }
+    expiry_.on_create(own(), now);
   }
 
   /// Reads the record if not read yet without marking the session accessed (the middleware does
@@ -88,6 +155,12 @@ class SessionState {
     shared_.reset();
     loaded_ = true;
     counts_.reset();
+    if constexpr (members) {
+      stored_.reset();
+      list_ = MemberList{};
+      listed_ = true;
+      views_.reset();
+    }
     if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
 
@@ -95,13 +168,39 @@ class SessionState {
   void assign(std::string_view key, Data value) {
     ensure_loaded();
     const std::optional<ValueCounts> before = counts_;
-    Data& data = own();  // forgets the counts: the set below is a change they do not follow
     std::optional<ValueCounts> counts;
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        MemberList& list = own_list();
+        if (before) counts = counts_after_set(*settings_, *before, list.find(key), list.empty(), key, value);
+        list.set(key, std::move(value));
+        counts_ = counts;
+        return;
+      }
+    }
+    Data& data = own();  // forgets the counts: the set below is a change they do not follow
     if constexpr (keeps_counts) {
-      if (before) counts = counts_after_set(*settings_, *before, data, key, value);
+      if (before && data.is_object()) {
+        const auto it = data.find(key);
+        counts = counts_after_set(*settings_, *before, it == data.end() ? nullptr : &*it, data.empty(), key, value);
+      }
     }
     data[std::string(key)] = std::move(value);
     counts_ = counts;
+  }
+
+  /// Django's del session[key] (the caller checked that `key` is there).
+  void erase(std::string_view key) {
+    ensure_loaded();
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        (void)own_list().erase(key);
+        counts_.reset();
+        return;
+      }
+    }
+    Data& data = own();
+    data.erase(data.find(key));
   }
 
   /// The counts of the current data when known (never while at() handed out a reference, through
@@ -114,10 +213,46 @@ class SessionState {
   /// The counts of the current data, walked by a save (nullopt: over a limit).
   void remember_counts(const std::optional<ValueCounts>& counts) noexcept { counts_ = counts; }
 
-  /// Whatever holds it (no load, no copy): for code that knows the data was read already.
-  [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : owned_; }
+  /// Whatever holds it (no load): for code that knows the data was read already. Members kept
+  /// apart are built into a whole object here, kept until the next change.
+  [[nodiscard]] const Data& current() const {
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        if (!views_) views_ = (stored_ ? *stored_ : list_).to_data();
+        return *views_;
+      }
+    }
+    return shared_ ? *shared_ : owned_;
+  }
 
-  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || current().empty()); }
+  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || data_empty()); }
+
+  /// The data holds exactly `list`'s members (pointers shared with it compare without a look
+  /// at their values).
+  [[nodiscard]] bool same_members(const MemberList& list) const requires members {
+    if (stored_) return stored_.get() == &list || *stored_ == list;
+    if (listed_) return list_ == list;
+    return owned_ == list.to_data();
+  }
+
+  /// The number of top-level keys.
+  [[nodiscard]] std::size_t key_count() const {
+    if constexpr (members) {
+      if (stored_) return stored_->size();
+      if (listed_) return list_.size();
+    }
+    const Data& data = shared_ ? *shared_ : owned_;
+    return data.is_object() ? data.size() : 0;
+  }
+
+  /// The counts of the current data by walking it (nullopt: over a limit).
+  [[nodiscard]] std::optional<ValueCounts> walk_current_counts() const {
+    if constexpr (members) {
+      if (stored_) return walk_member_counts(*settings_, *stored_);
+      if (listed_) return walk_member_counts(*settings_, list_);
+    }
+    return walk_counts(*settings_, shared_ ? *shared_ : owned_);
+  }
 
   /// True when a save would change the stored record: modified, or changed in place through a
   /// reference from at() (compared by fingerprint with what was loaded).
@@ -163,6 +298,15 @@ class SessionState {
   // The data, made the session's own before a change (copy-on-write: the one deep copy).
   Data& own() {
     counts_.reset();
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        owned_ = (stored_ ? *stored_ : list_).to_data();
+        stored_.reset();
+        list_ = MemberList{};
+        listed_ = false;
+      }
+      views_.reset();
+    }
     if (shared_) {
       owned_ = *shared_;
       shared_.reset();
@@ -174,32 +318,57 @@ class SessionState {
     owned_ = std::move(loaded.owned);
     shared_ = std::move(loaded.shared);
     counts_.reset();
-    if constexpr (keeps_counts) {
-      if (shared_) counts_ = counts_of(shared_);
+    if constexpr (members) {
+      views_.reset();
+      stored_ = std::move(loaded.members);
+      listed_ = !stored_;  // nothing stored: an empty list of the session's own
+      list_ = MemberList{};
+      if (stored_) {
+        counts_ = stored_->counts();
+      } else if (counts_wanted(*settings_)) {
+        counts_.emplace();
+      }
     }
   }
 
-  // The session's own data moved into a new shared value, which the session then shares (no
-  // copy); unless at() handed out a reference into it, which must stay valid: a copy then.
-  SharedData share() {
-    if (shared_) return shared_;
-    if (exposed_) return std::make_shared<const Data>(owned_);
-    if (counts_) {
-      shared_ = share_counted(std::move(owned_), *counts_);
+  // The members as a shared list: the loaded one when unchanged; else the session's own list (or
+  // whole data, split into members) moved into a new one that the session then shares. When at()
+  // handed out a reference into the whole data, which must stay valid, the data is copied.
+  SharedMembers share() requires members {
+    if (stored_) return stored_;
+    MemberList list;
+    if (listed_) {
+      list = std::move(list_);
+      list_ = MemberList{};
+      listed_ = false;
+    } else if (exposed_) {
+      list = MemberList::from(owned_);
     } else {
-      shared_ = std::make_shared<const Data>(std::move(owned_));
+      list = MemberList::from(std::move(owned_));
+      owned_ = Data();
     }
-    owned_ = Data();
-    return shared_;
+    list.set_counts(counts_);
+    auto shared = std::make_shared<const MemberList>(std::move(list));
+    if (!exposed_) {
+      stored_ = shared;
+      views_.reset();
+    }
+    return shared;
   }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
-  void adopt_written(Data merged, const SharedData& payload) {
+  void adopt_written(Data merged, const SharedMembers& payload) {
     counts_.reset();
-    if (payload && !exposed_) {
-      shared_ = payload;
-      owned_ = Data();
-      return;
+    if constexpr (members) {
+      views_.reset();
+      listed_ = false;
+      list_ = MemberList{};
+      if (payload && !exposed_) {
+        stored_ = payload;
+        owned_ = Data();
+        return;
+      }
+      stored_.reset();
     }
     owned_ = std::move(merged);
     shared_.reset();
@@ -215,9 +384,35 @@ class SessionState {
   }
 
  private:
-  Data owned_;                         // the data, when the session owns it (shared_ empty)
+  // The members as a list of the session's own (copying the loaded list's pointers once).
+  MemberList& own_list() requires members {
+    if (stored_) {
+      list_ = *stored_;
+      stored_.reset();
+      listed_ = true;
+    }
+    views_.reset();
+    return list_;
+  }
+
+  [[nodiscard]] bool data_empty() const noexcept {
+    if constexpr (members) {
+      if (stored_) return stored_->empty();
+      if (listed_) return list_.empty();
+    }
+    return (shared_ ? *shared_ : owned_).empty();
+  }
+
+  Data owned_;                         // the data, when the session owns it whole
   SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
+  // Value stores only (members): the loaded list while unchanged, or the session's own list
+  // (listed_); neither: owned_ holds the data whole.
+  SharedMembers stored_;
+  MemberList list_;
+  bool listed_ = false;
+  mutable std::optional<Data> views_;       // the members built whole for a read, until a change
+  std::optional<Data> expiry_view_;         // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail

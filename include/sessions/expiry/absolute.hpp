@@ -5,6 +5,7 @@
 // extend the lifetime. IdleAbsolute combines both limits, as OWASP recommends.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -35,6 +36,8 @@ inline void stamp_creation(Data& data, TimePoint now) {
 }  // namespace detail
 
 struct Absolute {
+  using data_keys_policy = Absolute;  // the creation stamp, and what expire_at_browser_close reads
+  static constexpr std::array<std::string_view, 2> data_keys{kSessionExpiryKey, kSessionCreatedAtKey};
   std::chrono::seconds lifetime{std::chrono::hours{8}};
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& /*settings*/,
@@ -49,6 +52,8 @@ struct Absolute {
 };
 
 struct IdleAbsolute {
+  using data_keys_policy = IdleAbsolute;
+  static constexpr std::array<std::string_view, 2> data_keys{kSessionExpiryKey, kSessionCreatedAtKey};
   std::chrono::seconds idle{1800};
   std::chrono::seconds lifetime{std::chrono::hours{8}};
 

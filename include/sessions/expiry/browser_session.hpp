@@ -8,6 +8,7 @@
 namespace sessions {
 
 struct BrowserSession : DjangoExpiry {
+  using data_keys_policy = BrowserSession;  // DjangoExpiry's keys: it reads no other
   [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const { return true; }
 };
 

@@ -4,7 +4,9 @@
 // SESSION_EXPIRE_AT_BROWSER_CLOSE is set (and set_expiry() did not say otherwise) or when
 // set_expiry(0) was called. A request that only reads extends nothing, as in Django.
 
+#include <array>
 #include <chrono>
+#include <string_view>
 
 #include "../data.hpp"
 #include "../settings.hpp"
@@ -13,6 +15,10 @@
 namespace sessions {
 
 struct DjangoExpiry {
+  // Its hooks read `_session_expiry` and nothing else (see ExpiryDataKeys in concepts.hpp).
+  using data_keys_policy = DjangoExpiry;
+  static constexpr std::array<std::string_view, 1> data_keys{kSessionExpiryKey};
+
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& settings,
                                                 TimePoint modification) const {
     return django_expiry_age(expiry_value_of(data), settings.cookie_age, modification);

@@ -3,7 +3,9 @@
 // session pushes the expiry forward (a cheap touch of the store, plus a fresh cookie Max-Age), not
 // only requests that change data as in Django.
 
+#include <array>
 #include <chrono>
+#include <string_view>
 
 #include "arithmetic.hpp"
 #include "django.hpp"
@@ -11,6 +13,8 @@
 namespace sessions {
 
 struct Idle {
+  using data_keys_policy = Idle;  // what expire_at_browser_close reads (DjangoExpiry's)
+  static constexpr std::array<std::string_view, 1> data_keys{kSessionExpiryKey};
   std::chrono::seconds timeout{1800};
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& /*data*/, const Settings& /*settings*/,

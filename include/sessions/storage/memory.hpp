@@ -10,13 +10,14 @@
 // about 10% of a MemoryValueStore request with 100k sessions stored).
 //
 // BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
-// BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
-// (copy-on-write), so a request pays no serialization and no deep copy: load() hands out a
-// pointer, a save hands one in (the value it replaces is freed after the lock is released), and a
-// Session copies the value only when it first changes it. update_if() (compare-and-set, for
+// BasicMemoryStore<SharedMembers> (MemoryValueStore) keeps the values themselves, each top-level
+// member shared immutably (member_list.hpp), so a request pays no serialization and no deep copy:
+// load() hands out a pointer, a save hands one in (the list it replaces is freed after the lock is
+// released, and with it only the members nobody else shares), and a Session that changes one key
+// copies the list of pointers and that one value. update_if() (compare-and-set, for
 // Settings::lost_update) compares under the shard's lock: bytes for MemoryStore, pointers for
-// MemoryValueStore (the record still holds the very value the request loaded iff nobody saved
-// since; a Session never changes a value it shares). BasicMemoryStore<Data> still works (values
+// MemoryValueStore (the record still holds the very list the request loaded iff nobody saved
+// since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
 
@@ -33,6 +34,7 @@
 #include "../clock.hpp"
 #include "../data.hpp"
 #include "../detail/fingerprint.hpp"
+#include "../member_list.hpp"
 #include "../record.hpp"
 
 namespace sessions {
@@ -107,8 +109,8 @@ class BasicMemoryStore {
   }
 
   /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
-  /// equals `expected`, under the shard's lock, so no write can come in between (SharedData:
-  /// the same pointer, i.e. the very value the caller loaded).
+  /// equals `expected`, under the shard's lock, so no write can come in between (SharedMembers:
+  /// the same pointer, i.e. the very list the caller loaded).
   [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
                                     const Payload& expected) {
     Shard& shard = shard_for(key);
@@ -245,7 +247,8 @@ class BasicMemoryStore {
 
 /// Keeps the serializer's bytes: the same code path as any server store.
 using MemoryStore = BasicMemoryStore<std::string>;
-/// Keeps session values, shared immutably: no serialization and no deep copy on load or save.
-using MemoryValueStore = BasicMemoryStore<SharedData>;
+/// Keeps session values, each top-level member shared immutably: no serialization, and a save
+/// copies only the members the request changed.
+using MemoryValueStore = BasicMemoryStore<SharedMembers>;
 
 }  // namespace sessions
