@@ -56,8 +56,9 @@ std::vector<std::string> fill(Store& store) {
   const auto expires = sessions::Clock{}.now() + std::chrono::hours(24);
   for (std::size_t i = 0; i < kStored; ++i) {
     keys.push_back(key_of(i));
-    if constexpr (std::is_same_v<typename Store::payload_type, sessions::SharedData>) {
-      (void)store.create(keys.back(), std::make_shared<const sessions::Data>(typical()), expires);
+    if constexpr (std::is_same_v<typename Store::payload_type, sessions::SharedMembers>) {
+      (void)store.create(keys.back(), std::make_shared<const sessions::MemberList>(sessions::MemberList::from(typical())),
+                         expires);
     } else {
       (void)store.create(keys.back(), sessions::JsonSerializer{}.dumps(typical()), expires);
     }

@@ -12,6 +12,7 @@
 
 #include "clock.hpp"
 #include "data.hpp"
+#include "member_list.hpp"
 #include "record.hpp"
 #include "settings.hpp"
 
@@ -103,7 +104,7 @@ concept CasStorage = ServerStorage<S> && requirement::storage_update_if<S>;
 /// A store that keeps session values themselves (no serializer involved).
 template <class S>
 concept ValueStorage = ServerStorage<S> && (std::same_as<typename S::payload_type, Data> ||
-                                            std::same_as<typename S::payload_type, SharedData>);
+                                            std::same_as<typename S::payload_type, SharedMembers>);
 
 /// A store that keeps bytes produced by the serializer policy.
 template <class S>

@@ -114,61 +114,82 @@ TEST_CASE("MemoryValueStore keeps values without serializing them", "[memory]") 
   const auto record = store.load(*s.session_key());
   REQUIRE(record);
   REQUIRE(record->payload);
-  CHECK(*record->payload == sessions::Data{{"cart", {1, 2}}});
+  CHECK(record->payload->to_data() == sessions::Data{{"cart", {1, 2}}});
 }
 
-TEST_CASE("MemoryValueStore shares values copy-on-write: reads and unchanged saves never copy", "[memory][cow]") {
+namespace {
+// The stored member under `name` (the shared pointer itself: equal pointers are one value).
+sessions::MemberList::MemberPtr member_of(const sessions::SharedMembers& list, std::string_view name) {
+  const auto* member = list->find_member(name);
+  REQUIRE(member != nullptr);
+  return *member;
+}
+}  // namespace
+
+TEST_CASE("MemoryValueStore shares members copy-on-write: reads and unchanged saves never copy", "[memory][cow]") {
   sessions::MemoryValueStore store;
   std::string key;
   {
     sessions::Session<sessions::MemoryValueStore> s{store};
     s.set("cart", sessions::Data::array({1, 2}));
+    s.set("lang", "en");
     s.save();
     key = *s.session_key();
   }
-  const sessions::SharedData stored = store.load(key)->payload;
+  const sessions::SharedMembers stored = store.load(key)->payload;
   REQUIRE(stored);
 
-  SECTION("a session that only reads (and saves unchanged) sees the stored value itself") {
+  SECTION("a session that only reads (and saves unchanged) writes the stored list itself back") {
     sessions::Session<sessions::MemoryValueStore> s{store, key};
-    CHECK(&s.data() == stored.get());
     CHECK(s.get("cart") == sessions::Data::array({1, 2}));
-    CHECK(s.keys() == std::vector<std::string>{"cart"});
+    CHECK(s.keys() == std::vector<std::string>{"cart", "lang"});
+    CHECK(s.data() == sessions::Data{{"cart", {1, 2}}, {"lang", "en"}});
     s.save();
     CHECK(store.load(key)->payload == stored);  // the same pointer went back
   }
 
-  SECTION("the first change copies; the stored value and other sessions are untouched until the save") {
+  SECTION("the first change copies the list, not the values it did not change") {
     sessions::Session<sessions::MemoryValueStore> writer{store, key};
     sessions::Session<sessions::MemoryValueStore> reader{store, key};
     CHECK(reader.get("cart") == sessions::Data::array({1, 2}));
     writer.set("user", 7);
-    CHECK(&writer.data() != stored.get());
-    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});
+    writer.set("lang", "fr");
+    CHECK(stored->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "en"}});
     writer.save();
-    const sessions::SharedData written = store.load(key)->payload;
+    const sessions::SharedMembers written = store.load(key)->payload;
     CHECK(written != stored);
-    CHECK(*written == sessions::Data{{"cart", {1, 2}}, {"user", 7}});
-    CHECK(&writer.data() == written.get());              // the save handed the session's data over, no copy
-    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});  // what the reader loaded never changes
-    CHECK(reader.data() == sessions::Data{{"cart", {1, 2}}});
+    CHECK(written->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "fr"}, {"user", 7}});
+    CHECK(member_of(written, "cart") == member_of(stored, "cart"));  // shared, not copied
+    CHECK(member_of(written, "lang") != member_of(stored, "lang"));
+    CHECK(stored->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "en"}});  // what the reader loaded stays
+    CHECK(reader.data() == sessions::Data{{"cart", {1, 2}}, {"lang", "en"}});
     writer.set("user", 8);  // a change after the save copies again: the store keeps what was saved
-    CHECK(*written == sessions::Data{{"cart", {1, 2}}, {"user", 7}});
+    CHECK(written->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "fr"}, {"user", 7}});
     writer.save();
-    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2}}, {"user", 8}});
+    CHECK(store.load(key)->payload->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "fr"}, {"user", 8}});
+    CHECK(member_of(store.load(key)->payload, "cart") == member_of(stored, "cart"));
+  }
+
+  SECTION("erase removes the member and shares the rest") {
+    sessions::Session<sessions::MemoryValueStore> s{store, key};
+    s.erase("lang");
+    s.save();
+    const sessions::SharedMembers written = store.load(key)->payload;
+    CHECK(written->to_data() == sessions::Data{{"cart", {1, 2}}});
+    CHECK(member_of(written, "cart") == member_of(stored, "cart"));
   }
 
   SECTION("a reference from at() stays the session's own across saves") {
     sessions::Session<sessions::MemoryValueStore> s{store, key};
     sessions::Data& cart = s.at("cart");
     cart.push_back(3);
-    CHECK(*stored == sessions::Data{{"cart", {1, 2}}});
+    CHECK(stored->to_data() == sessions::Data{{"cart", {1, 2}}, {"lang", "en"}});
     CHECK(s.needs_save());
     s.save();
     cart.push_back(4);  // still a valid reference into the session's data
-    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2, 3}}});
+    CHECK(store.load(key)->payload->to_data() == sessions::Data{{"cart", {1, 2, 3}}, {"lang", "en"}});
     s.save();
-    CHECK(*store.load(key)->payload == sessions::Data{{"cart", {1, 2, 3, 4}}});
+    CHECK(store.load(key)->payload->to_data() == sessions::Data{{"cart", {1, 2, 3, 4}}, {"lang", "en"}});
   }
 
   SECTION("reads and failed changes do not copy; pop and erase of a missing key change nothing") {
@@ -178,6 +199,7 @@ TEST_CASE("MemoryValueStore shares values copy-on-write: reads and unchanged sav
     CHECK(s.setdefault("cart", 0) == sessions::Data::array({1, 2}));
     s.set_expiry(std::nullopt);
     CHECK_FALSE(s.modified());
-    CHECK(&s.data() == stored.get());
+    s.save();
+    CHECK(store.load(key)->payload == stored);
   }
 }

@@ -1,4 +1,4 @@
-// MemoryValueStore keeps each saved value's compact JSON size and node count beside it, and a
+// MemoryValueStore keeps each saved list's compact JSON size and node count in it, and a
 // Session follows them through set() instead of walking the whole data on save: the counts kept
 // must always equal a walk of the value they describe, and the limits must hold as before.
 
@@ -18,13 +18,13 @@ namespace {
 void check_counts_exact(test_support::StoreFixture<sessions::MemoryValueStore>& env, const std::string& key) {
   const auto record = env.store.load(key);
   REQUIRE(record);
-  const auto kept = sessions::detail::counts_of(record->payload);
+  const auto kept = record->payload->counts();
   REQUIRE(kept);
-  const auto walked = sessions::detail::walk_counts(env.settings, *record->payload);
+  const auto walked = sessions::detail::walk_counts(env.settings, record->payload->to_data());
   REQUIRE(walked);
   CHECK(kept->size == walked->size);
   CHECK(kept->nodes == walked->nodes);
-  CHECK(kept->size == record->payload->dump().size());  // no floats here: the size is dump()'s
+  CHECK(kept->size == record->payload->to_data().dump().size());  // no floats here: the size is dump()'s
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ TEST_CASE("value counts: a save with a limit of 0 keeps none, and a later save w
   created.set("a", 1);
   created.save();
   const std::string key = *created.session_key();
-  CHECK_FALSE(sessions::detail::counts_of(env.store.load(key)->payload));
+  CHECK_FALSE(env.store.load(key)->payload->counts());
 
   env.settings.max_payload_bytes = 1000;
   SessionT s(env.store, key, env.settings);
