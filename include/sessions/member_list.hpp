@@ -78,8 +78,23 @@ class MemberList {
   }
 
   /// list[key] = value: replaces the member in place (its position kept) or appends one.
-  void set(std::string_view key, Data value) {
-    const std::size_t pos = position(key);
+  void set(std::string_view key, Data value) { set_at(position(key), key, std::move(value)); }
+
+  /// The position of the member under `key`, or size() when there is none.
+  [[nodiscard]] std::size_t position(std::string_view key) const noexcept {
+    if (index_.empty()) {
+      for (std::size_t i = 0; i < members_.size(); ++i) {
+        if (members_[i]->key == key) return i;
+      }
+      return members_.size();
+    }
+    const auto it = std::lower_bound(index_.begin(), index_.end(), key, KeyLess{this});
+    return it != index_.end() && members_[*it]->key == key ? *it : members_.size();
+  }
+  [[nodiscard]] const Data& value_at(std::size_t pos) const noexcept { return members_[pos]->value; }
+
+  /// set() for `pos` = position(key), when the caller has it already.
+  void set_at(std::size_t pos, std::string_view key, Data value) {
     if (pos != members_.size()) {
       members_[pos] = std::make_shared<const Member>(Member{members_[pos]->key, std::move(value)});
       return;
@@ -136,18 +151,6 @@ class MemberList {
       return list->members_[a]->key < list->members_[b]->key;
     }
   };
-
-  // The member's position, or size() when absent.
-  [[nodiscard]] std::size_t position(std::string_view key) const noexcept {
-    if (index_.empty()) {
-      for (std::size_t i = 0; i < members_.size(); ++i) {
-        if (members_[i]->key == key) return i;
-      }
-      return members_.size();
-    }
-    const auto it = std::lower_bound(index_.begin(), index_.end(), key, KeyLess{this});
-    return it != index_.end() && members_[*it]->key == key ? *it : members_.size();
-  }
 
   void rebuild_index() {
     index_.clear();

@@ -304,6 +304,7 @@ class Session {
     detail::Loaded loaded = s_.read_record(ignored, /*own_load=*/false);
     if (loaded.shared) return *loaded.shared;
     if (loaded.members) return loaded.members->to_data();
+    if (loaded.owned.is_null()) return Data::object();  // nothing stored
     return std::move(loaded.owned);
   }
 

@@ -117,11 +117,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// `own_load`: this is the session's own load, which lost-update protection compares with.
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
-    if (!this->key_) return Loaded{};
+    if (!this->key_) return nothing_loaded();
     auto record = this->store_->load(*this->key_);
     if (!record) {
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
-      return Loaded{};
+      return nothing_loaded();
     }
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
@@ -161,6 +161,15 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
  private:
+  // No record: empty data (for members, an empty list: no whole object is allocated).
+  static Loaded nothing_loaded() {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return Loaded{Data(), nullptr, nullptr};
+    } else {
+      return Loaded{};
+    }
+  }
+
   static std::size_t stored_key_count(const payload_type& payload) {
     if constexpr (codec::kind == PayloadKind::members) {
       return payload ? payload->size() : 0;

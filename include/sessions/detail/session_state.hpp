@@ -124,7 +124,13 @@ class SessionState {
   void expiry_on_create(TimePoint now) {
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
       if (stored_ || listed_) {
-        Data keys = expiry_data();
+        // One object per thread, emptied and refilled: a new session allocates nothing for it.
+        thread_local Data keys = Data::object();
+        keys.clear();
+        const MemberList& list = stored_ ? *stored_ : list_;
+        for (const auto k : ExpiryT::data_keys) {
+          if (const Data* v = list.find(k)) keys[std::string(k)] = *v;
+        }
         expiry_.on_create(keys, now);
         for (const auto k : ExpiryT::data_keys) {
           const auto it = keys.find(k);
@@ -151,7 +157,7 @@ class SessionState {
 
   /// Empty data, loaded (clear(), flush(), a destroyed cookie session).
   void replace_with_empty() {
-    owned_ = Data::object();
+    owned_ = members ? Data() : Data::object();  // members: the empty list below holds the data
     shared_.reset();
     loaded_ = true;
     counts_.reset();
@@ -172,8 +178,12 @@ class SessionState {
     if constexpr (members) {
       if (stored_ || listed_) {
         MemberList& list = own_list();
-        if (before) counts = counts_after_set(*settings_, *before, list.find(key), list.empty(), key, value);
-        list.set(key, std::move(value));
+        const std::size_t at = list.position(key);
+        if (before) {
+          const Data* replaced = at == list.size() ? nullptr : &list.value_at(at);
+          counts = counts_after_set(*settings_, *before, replaced, list.empty(), key, value);
+        }
+        list.set_at(at, key, std::move(value));
         counts_ = counts;
         return;
       }
