@@ -57,8 +57,8 @@ std::vector<std::string> fill(Store& store) {
   for (std::size_t i = 0; i < kStored; ++i) {
     keys.push_back(key_of(i));
     if constexpr (std::is_same_v<typename Store::payload_type, sessions::SharedMembers>) {
-      (void)store.create(keys.back(), std::make_shared<const sessions::MemberList>(sessions::MemberList::from(typical())),
-                         expires);
+      (void)store.create(keys.back(),
+                         std::make_shared<const sessions::MemberList>(sessions::MemberList::from(typical())), expires);
     } else {
       (void)store.create(keys.back(), sessions::JsonSerializer{}.dumps(typical()), expires);
     }

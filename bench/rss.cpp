@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   if (kind == "values") {
     sessions::MemoryValueStore store;
     grown = fill(
-        store, [&data] { return std::make_shared<const sessions::MemberList>(sessions::MemberList::from(data)); }, count);
+        store, [&data] { return std::make_shared<const sessions::MemberList>(sessions::MemberList::from(data)); },
+        count);
   } else {
     sessions::MemoryStore store;
     grown = fill(

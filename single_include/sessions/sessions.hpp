@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 69.
+// Library headers inlined: 70.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -86,6 +86,7 @@ class Clock {
 // one that is missing in a static_assert message instead of printing a wall of template errors.
 
 #include <concepts>
+#include <iterator>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -120,7 +121,6 @@ class Clock {
 
 #include <functional>
 #include <initializer_list>
-#include <iterator>
 #include <memory>
 #include <new>
 #include <set>
@@ -439,44 +439,30 @@ using Data = nlohmann::basic_json<detail::ordered_index_map>;
 
 }  // namespace sessions
 // ---- end sessions/data.hpp ----
-// ---- begin sessions/record.hpp ----
-// What a server-side store keeps under a session key: the payload and when it stops being valid.
+// ---- begin sessions/member_list.hpp ----
+// MemberList: session data as MemoryValueStore keeps it. The top-level members of the data (a JSON
+// object), in insertion order, each one shared immutably. A request that changes one key copies
+// the list of pointers, not the values: its save shares every other member with the record it
+// replaces, and freeing that record frees only what the request replaced. Copying and freeing the
+// whole data on every changed request cost about 80% of a MemoryValueStore request (the session's
+// first change copied it, the save freed the old value).
+//
+// A list is changed only while one Session owns it; once a save shares it (SharedMembers) nobody
+// changes it, so any number of threads may read it. Lookup is a linear search up to 32 members
+// (a real session has about ten) and a binary search over an index of positions sorted by key
+// beyond, so no choice of keys makes it quadratic.
 
-namespace sessions {
+#include <algorithm>
 
-template <class Payload>
-struct Record {
-  Payload payload;
-  /// The instant the record expires; a store never returns a record at or after this instant.
-  TimePoint expires_at;
-};
+// ---- begin sessions/detail/value_counts.hpp ----
+// The two numbers a save to a value store checks against Settings: the data's compact JSON size
+// (max_payload_bytes) and its values below the top level (max_nodes). Walking the whole data for
+// them cost about 30% of a MemoryValueStore request, though a request typically changes one key.
+// So a save that walked (or knew) them keeps them in the MemberList it shares, and a Session that
+// loads such a list keeps them up to date through set(): the replaced value and the new one are
+// walked, not the rest. Every other change (erase, pop, update, at()...) forgets them, and the
+// next save walks the whole data again.
 
-/// Session data shared immutably (copy-on-write): MemoryValueStore's payload, and what a cookie
-/// store's cache of verified values hands out. Holders never change the pointee: a Session copies
-/// it into data of its own on its first change, so reading or saving an unchanged session costs a
-/// reference count, not a deep copy.
-using SharedData = std::shared_ptr<const Data>;
-
-/// What a compare-and-set write (a store's optional update_if()) found: the record still held the
-/// payload the caller expected and was replaced (`written`); it held something else, i.e. another
-/// request saved the session meanwhile (`conflict`); or there was no live record (`missing`: never
-/// created, expired, or deleted by a logout, and not brought back).
-enum class CasResult { written, conflict, missing };
-
-/// What a client-side store reads out of a cookie: the data and when the cookie was issued (its
-/// signing time), from which the session's expiry policy decides whether it is still alive.
-/// A store may hand the data over shared (`shared`, e.g. from its cache of verified values, with
-/// `data` then left empty) instead of as a copy of its own: value() is the data either way.
-struct ClientRecord {
-  Data data{};
-  TimePoint issued_at{};
-  SharedData shared{};
-
-  [[nodiscard]] const Data& value() const noexcept { return shared ? *shared : data; }
-};
-
-}  // namespace sessions
-// ---- end sessions/record.hpp ----
 // ---- begin sessions/settings.hpp ----
 // Every SESSION_* setting of Django, with Django's defaults, plus the few our library adds. One
 // Settings object usually serves a whole application; sessions and middleware hold a reference
@@ -1094,6 +1080,437 @@ struct Settings {
 
 }  // namespace sessions
 // ---- end sessions/settings.hpp ----
+// ---- begin sessions/detail/json_nodes.hpp ----
+// The number of values a session holds below its top level, at every depth: each object member
+// and each array element counts one (Settings::max_nodes). Settings::max_keys bounds only the
+// top level, so one nested object of 60,000 keys, or an array of 300,000 empty arrays (each a
+// heap allocation built from three bytes of input), passed it. Counted without allocating, and
+// stopping as soon as the count passes the limit.
+
+namespace sessions::detail {
+
+namespace json_nodes_detail {
+
+// Adds the values below `value` to `total`; false as soon as `total` exceeds `limit`.
+inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
+  if (!value.is_structured()) return true;
+  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
+    total = limit + 1;
+    return false;
+  }
+  total += value.size();
+  if (total > limit) return false;
+  if (value.is_object()) {
+    for (const auto& member : value.get_ref<const Data::object_t&>()) {
+      if (!add(member.second, limit, total, depth + 1)) return false;
+    }
+  } else {
+    for (const Data& element : value.get_ref<const Data::array_t&>()) {
+      if (!add(element, limit, total, depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace json_nodes_detail
+
+/// The number of values below `value`'s top level, or some number above `limit` once it exceeds it.
+[[nodiscard]] inline std::size_t bounded_node_count(const Data& value, std::size_t limit) noexcept {
+  std::size_t total = 0;
+  (void)json_nodes_detail::add(value, limit, total, 0);
+  return total;
+}
+
+/// What data over Settings::max_nodes (`limit`) does, for messages.
+[[nodiscard]] inline std::string node_limit_text(std::size_t limit) {
+  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
+}
+
+/// Why `data` breaks Settings::max_nodes (`limit`; 0: no limit), or nullopt when it does not.
+[[nodiscard]] inline std::optional<std::string> node_limit_violation(const Data& data, std::size_t limit) {
+  if (limit == 0 || bounded_node_count(data, limit) <= limit) return std::nullopt;
+  return node_limit_text(limit);
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/json_nodes.hpp ----
+// ---- begin sessions/detail/json_size.hpp ----
+// The size of a value's compact JSON text, counted without producing it and without allocating,
+// stopping as soon as it passes a limit: Settings::max_payload_bytes for stores that keep values
+// (MemoryValueStore), which never serialize. Strings count their bytes plus escapes as
+// nlohmann::json's dump() writes them; floating-point numbers count at most 24 bytes (dump()'s
+// longest form), so the count may exceed dump()'s by a few bytes per float, never fall short.
+
+namespace sessions::detail {
+
+namespace json_size_detail {
+
+// Bytes dump() writes for each byte of a string: 1, 2 for the short escapes, 6 for \u00XX.
+inline constexpr auto kEscapedSize = [] {
+  struct Table {
+    unsigned char size[256];
+  } t{};
+  for (std::size_t c = 0; c < 256; ++c) t.size[c] = static_cast<unsigned char>(c < 0x20 ? 6 : 1);
+  for (const char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t.size[static_cast<unsigned char>(c)] = 2;
+  return t;
+}();
+
+// Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
+// lookup per byte otherwise: this walk runs on every save of a value store.
+inline std::size_t string_size(std::string_view s) noexcept {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  std::size_t n = 2;  // quotes
+  std::size_t i = 0;
+  const std::size_t size = s.size();
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, s.data() + i, 8);
+    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
+    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
+    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
+      n += 8;
+      continue;
+    }
+    for (std::size_t j = i; j < i + 8; ++j) n += kEscapedSize.size[static_cast<unsigned char>(s[j])];
+  }
+  for (; i < size; ++i) n += kEscapedSize.size[static_cast<unsigned char>(s[i])];
+  return n;
+}
+
+inline std::size_t digits(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+// Adds the size of `value` to `total`; false as soon as `total` exceeds `limit`.
+inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
+  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
+    total = limit + 1;
+    return false;
+  }
+  switch (value.type()) {
+    case Data::value_t::object:
+      total += 2 + (value.empty() ? 0 : value.size() - 1);                      // braces, commas
+      for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
+        total += string_size(key) + 1;                                          // key and colon
+        if (total > limit || !add(item, limit, total, depth + 1)) return false;
+      }
+      break;
+    case Data::value_t::array:
+      total += 2 + (value.empty() ? 0 : value.size() - 1);
+      for (const auto& element : value.get_ref<const Data::array_t&>()) {
+        if (total > limit || !add(element, limit, total, depth + 1)) return false;
+      }
+      break;
+    case Data::value_t::string:
+      total += string_size(value.get_ref<const std::string&>());
+      break;
+    case Data::value_t::boolean:
+      total += *value.get_ptr<const Data::boolean_t*>() ? std::size_t{4} : std::size_t{5};
+      break;
+    case Data::value_t::number_integer: {
+      const std::int64_t v = *value.get_ptr<const Data::number_integer_t*>();
+      total += v < 0 ? 1 + digits(static_cast<std::uint64_t>(-(v + 1)) + 1) : digits(static_cast<std::uint64_t>(v));
+      break;
+    }
+    case Data::value_t::number_unsigned:
+      total += digits(*value.get_ptr<const Data::number_unsigned_t*>());
+      break;
+    case Data::value_t::number_float:
+      total += 24;
+      break;
+    case Data::value_t::binary:
+      total += value.get_binary().size() * 4 + 16;
+      break;
+    case Data::value_t::null:
+    case Data::value_t::discarded:
+    default:
+      total += 4;
+      break;
+  }
+  return total <= limit;
+}
+
+}  // namespace json_size_detail
+
+/// The compact JSON size of `value` (see above), or some number above `limit` once it exceeds it.
+[[nodiscard]] inline std::size_t bounded_json_size(const Data& value, std::size_t limit) noexcept {
+  std::size_t total = 0;
+  (void)json_size_detail::add(value, limit, total, 0);
+  return total;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/json_size.hpp ----
+
+namespace sessions::detail {
+
+/// Exact counts of one session's data (an object); the defaults are those of an empty object.
+struct ValueCounts {
+  std::size_t size = 2;   // "{}"
+  std::size_t nodes = 0;  // values below the top level
+};
+
+/// Counts are kept only while both limits are on (a limit of 0 is never walked for).
+[[nodiscard]] inline bool counts_wanted(const Settings& settings) noexcept {
+  return settings.max_payload_bytes != 0 && settings.max_nodes != 0;
+}
+
+/// The counts of `data` by walking it; nullopt once either passes its limit (then the counts are
+/// not exact, and the limit check rejects the data).
+[[nodiscard]] inline std::optional<ValueCounts> walk_counts(const Settings& settings, const Data& data) {
+  const ValueCounts counts{bounded_json_size(data, settings.max_payload_bytes),
+                           bounded_node_count(data, settings.max_nodes)};
+  if (counts.size > settings.max_payload_bytes || counts.nodes > settings.max_nodes) return std::nullopt;
+  return counts;
+}
+
+/// The counts of an object's members (pointers to `key` and `value`, as MemberList holds them) by
+/// walking them; nullopt once either passes its limit.
+template <class Members>
+[[nodiscard]] std::optional<ValueCounts> walk_member_counts(const Settings& settings, const Members& members) {
+  const std::size_t size_limit = settings.max_payload_bytes;
+  const std::size_t node_limit = settings.max_nodes;
+  ValueCounts counts{};
+  bool first = true;
+  for (const auto& member : members) {
+    counts.size += (first ? 0 : 1) + json_size_detail::string_size(member->key) + 1;  // comma, key, colon
+    counts.nodes += 1;
+    first = false;
+    if (!json_size_detail::add(member->value, size_limit, counts.size, 1) ||
+        !json_nodes_detail::add(member->value, node_limit, counts.nodes, 1) || counts.size > size_limit ||
+        counts.nodes > node_limit) {
+      return std::nullopt;
+    }
+  }
+  return counts;
+}
+
+/// The counts of an object after `object[key] = value`, from `counts` (those of the object, exact):
+/// `replaced` is the value under `key` before (null when new), `was_empty` whether the object had
+/// no member. nullopt when they cannot be known without a whole walk (a limit passed). The values
+/// are walked at depth 1, where they will be, so the depth bound applies as in a whole walk.
+[[nodiscard]] inline std::optional<ValueCounts> counts_after_set(const Settings& settings, ValueCounts counts,
+                                                                 const Data* replaced, bool was_empty,
+                                                                 std::string_view key, const Data& value) {
+  const std::size_t size_limit = settings.max_payload_bytes;
+  const std::size_t node_limit = settings.max_nodes;
+  // Counts over a limit (kept under other Settings) would make the bounded walks below inexact.
+  if (counts.size > size_limit || counts.nodes > node_limit) return std::nullopt;
+  std::size_t value_size = 0;
+  std::size_t value_nodes = 0;
+  if (!json_size_detail::add(value, size_limit, value_size, 1) ||
+      !json_nodes_detail::add(value, node_limit, value_nodes, 1)) {
+    return std::nullopt;
+  }
+  if (replaced != nullptr) {
+    // Exact: the replaced value is part of data within the limits.
+    std::size_t old_size = 0;
+    std::size_t old_nodes = 0;
+    (void)json_size_detail::add(*replaced, size_limit, old_size, 1);
+    (void)json_nodes_detail::add(*replaced, node_limit, old_nodes, 1);
+    counts.size = counts.size - old_size + value_size;
+    counts.nodes = counts.nodes - old_nodes + value_nodes;
+  } else {
+    counts.size += (was_empty ? 0 : 1) + json_size_detail::string_size(key) + 1 + value_size;  // comma, key, colon
+    counts.nodes += 1 + value_nodes;
+  }
+  return counts;
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/value_counts.hpp ----
+
+namespace sessions {
+
+class MemberList {
+ public:
+  /// One top-level member: its key and its value.
+  struct Member {
+    std::string key;
+    Data value;
+  };
+  using MemberPtr = std::shared_ptr<const Member>;
+
+  /// The largest list searched linearly; a larger one keeps an index sorted by key.
+  static constexpr std::size_t linear_max = 32;
+
+  MemberList() = default;
+
+  /// The members of a JSON object, in its order, moved out of it (anything but an object: empty).
+  [[nodiscard]] static MemberList from(Data&& object) {
+    MemberList list;
+    if (!object.is_object()) return list;
+    auto& members = object.get_ref<Data::object_t&>();
+    list.members_.reserve(members.size());
+    for (auto& member : members) {
+      list.members_.push_back(std::make_shared<const Member>(Member{member.first, std::move(member.second)}));
+    }
+    list.rebuild_index();
+    return list;
+  }
+  [[nodiscard]] static MemberList from(const Data& object) { return from(Data(object)); }
+
+  /// A JSON object holding copies of the members, in order.
+  [[nodiscard]] Data to_data() const {
+    Data data = Data::object();
+    auto& members = data.get_ref<Data::object_t&>();
+    for (const MemberPtr& m : members_) members.emplace(m->key, m->value);
+    return data;
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return members_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return members_.empty(); }
+  [[nodiscard]] auto begin() const noexcept { return members_.begin(); }
+  [[nodiscard]] auto end() const noexcept { return members_.end(); }
+
+  /// The value under `key`, or null when absent.
+  [[nodiscard]] const Data* find(std::string_view key) const noexcept {
+    const std::size_t pos = position(key);
+    return pos == members_.size() ? nullptr : &members_[pos]->value;
+  }
+  [[nodiscard]] const MemberPtr* find_member(std::string_view key) const noexcept {
+    const std::size_t pos = position(key);
+    return pos == members_.size() ? nullptr : &members_[pos];
+  }
+
+  /// list[key] = value: replaces the member in place (its position kept) or appends one.
+  void set(std::string_view key, Data value) { set_at(position(key), key, std::move(value)); }
+
+  /// The position of the member under `key`, or size() when there is none.
+  [[nodiscard]] std::size_t position(std::string_view key) const noexcept {
+    if (index_.empty()) {
+      for (std::size_t i = 0; i < members_.size(); ++i) {
+        if (members_[i]->key == key) return i;
+      }
+      return members_.size();
+    }
+    const auto it = std::lower_bound(index_.begin(), index_.end(), key, KeyLess{this});
+    return it != index_.end() && members_[*it]->key == key ? *it : members_.size();
+  }
+  [[nodiscard]] const Data& value_at(std::size_t pos) const noexcept { return members_[pos]->value; }
+
+  /// set() for `pos` = position(key), when the caller has it already.
+  void set_at(std::size_t pos, std::string_view key, Data value) {
+    if (pos != members_.size()) {
+      members_[pos] = std::make_shared<const Member>(Member{members_[pos]->key, std::move(value)});
+      return;
+    }
+    members_.push_back(std::make_shared<const Member>(Member{std::string(key), std::move(value)}));
+    if (members_.size() > linear_max) {
+      if (index_.empty()) {
+        rebuild_index();
+      } else {
+        const auto at = std::lower_bound(index_.begin(), index_.end(), key, KeyLess{this});
+        index_.insert(at, static_cast<std::uint32_t>(members_.size() - 1));
+      }
+    }
+  }
+
+  /// Removes the member under `key`; false when there is none.
+  bool erase(std::string_view key) {
+    const std::size_t pos = position(key);
+    if (pos == members_.size()) return false;
+    members_.erase(members_.begin() + static_cast<std::ptrdiff_t>(pos));
+    if (members_.size() <= linear_max) {
+      index_.clear();
+    } else {
+      std::erase(index_, static_cast<std::uint32_t>(pos));
+      for (std::uint32_t& p : index_) {
+        if (p > pos) --p;
+      }
+    }
+    return true;
+  }
+
+  /// The data's compact JSON size and node count, when a save counted them (value stores check
+  /// Settings::max_payload_bytes and max_nodes by them instead of walking the data again).
+  [[nodiscard]] const std::optional<detail::ValueCounts>& counts() const noexcept { return counts_; }
+  void set_counts(const std::optional<detail::ValueCounts>& counts) noexcept { counts_ = counts; }
+
+  /// The same members in the same order (values compared when they are not the same object).
+  friend bool operator==(const MemberList& a, const MemberList& b) {
+    if (a.members_.size() != b.members_.size()) return false;
+    for (std::size_t i = 0; i < a.members_.size(); ++i) {
+      const MemberPtr& x = a.members_[i];
+      const MemberPtr& y = b.members_[i];
+      if (x != y && (x->key != y->key || x->value != y->value)) return false;
+    }
+    return true;
+  }
+
+ private:
+  struct KeyLess {
+    const MemberList* list;
+    bool operator()(std::uint32_t a, std::string_view b) const noexcept { return list->members_[a]->key < b; }
+    bool operator()(std::string_view a, std::uint32_t b) const noexcept { return a < list->members_[b]->key; }
+    bool operator()(std::uint32_t a, std::uint32_t b) const noexcept {
+      return list->members_[a]->key < list->members_[b]->key;
+    }
+  };
+
+  void rebuild_index() {
+    index_.clear();
+    if (members_.size() <= linear_max) return;
+    index_.resize(members_.size());
+    for (std::size_t i = 0; i < members_.size(); ++i) index_[i] = static_cast<std::uint32_t>(i);
+    std::sort(index_.begin(), index_.end(), KeyLess{this});
+  }
+
+  std::vector<MemberPtr> members_;
+  std::vector<std::uint32_t> index_;  // positions sorted by key, above linear_max members only
+  std::optional<detail::ValueCounts> counts_;
+};
+
+/// A MemberList shared immutably: MemoryValueStore's payload.
+using SharedMembers = std::shared_ptr<const MemberList>;
+
+}  // namespace sessions
+// ---- end sessions/member_list.hpp ----
+// ---- begin sessions/record.hpp ----
+// What a server-side store keeps under a session key: the payload and when it stops being valid.
+
+namespace sessions {
+
+template <class Payload>
+struct Record {
+  Payload payload;
+  /// The instant the record expires; a store never returns a record at or after this instant.
+  TimePoint expires_at;
+};
+
+/// Session data shared immutably (copy-on-write): MemoryValueStore's payload, and what a cookie
+/// store's cache of verified values hands out. Holders never change the pointee: a Session copies
+/// it into data of its own on its first change, so reading or saving an unchanged session costs a
+/// reference count, not a deep copy.
+using SharedData = std::shared_ptr<const Data>;
+
+/// What a compare-and-set write (a store's optional update_if()) found: the record still held the
+/// payload the caller expected and was replaced (`written`); it held something else, i.e. another
+/// request saved the session meanwhile (`conflict`); or there was no live record (`missing`: never
+/// created, expired, or deleted by a logout, and not brought back).
+enum class CasResult { written, conflict, missing };
+
+/// What a client-side store reads out of a cookie: the data and when the cookie was issued (its
+/// signing time), from which the session's expiry policy decides whether it is still alive.
+/// A store may hand the data over shared (`shared`, e.g. from its cache of verified values, with
+/// `data` then left empty) instead of as a copy of its own: value() is the data either way.
+struct ClientRecord {
+  Data data{};
+  TimePoint issued_at{};
+  SharedData shared{};
+
+  [[nodiscard]] const Data& value() const noexcept { return shared ? *shared : data; }
+};
+
+}  // namespace sessions
+// ---- end sessions/record.hpp ----
 
 namespace sessions {
 
@@ -1183,7 +1600,7 @@ concept CasStorage = ServerStorage<S> && requirement::storage_update_if<S>;
 /// A store that keeps session values themselves (no serializer involved).
 template <class S>
 concept ValueStorage = ServerStorage<S> && (std::same_as<typename S::payload_type, Data> ||
-                                            std::same_as<typename S::payload_type, SharedData>);
+                                            std::same_as<typename S::payload_type, SharedMembers>);
 
 /// A store that keeps bytes produced by the serializer policy.
 template <class S>
@@ -1312,6 +1729,18 @@ concept ExpiryPolicy = requirement::expiry_age<E> && requirement::expiry_browser
 template <class E>
 concept ExpiryDatePolicy = requires(const E& e, const Data& d, const Settings& s, TimePoint t) {
   { e.expiry_date(d, s, t) } -> std::same_as<TimePoint>;
+};
+
+/// Optional: the policy names every key of the data its hooks read or write (`static constexpr`
+/// array of std::string_view `data_keys`) and states that it is the class making that promise
+/// (`using data_keys_policy = <the class itself>;`, so a class derived from it, which may
+/// override a hook, does not inherit the promise). Its hooks are then given an object holding
+/// only those keys, so a store that keeps the top-level members apart (MemoryValueStore) need
+/// not build the whole data for them on every request. A policy without it gets the whole data.
+template <class E>
+concept ExpiryDataKeys = std::same_as<typename E::data_keys_policy, E> && requires {
+  E::data_keys.size();
+  { *std::begin(E::data_keys) } -> std::convertible_to<std::string_view>;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1590,8 +2019,6 @@ inline void append_http_date(std::string& out, TimePoint t) {
 // early (CR/LF), add an attribute (`;`) or be mangled by a browser is refused with CookieError,
 // as is a cookie a browser would silently drop (a broken prefix rule, SameSite=None without
 // Secure, more than 4096 bytes). Failing loudly on the server beats a session that never sticks.
-
-#include <algorithm>
 
 namespace sessions::cookie {
 
@@ -4606,6 +5033,10 @@ using ExpiryValue = std::variant<std::monostate, std::int64_t, TimePoint>;
 namespace sessions {
 
 struct DjangoExpiry {
+  // Its hooks read `_session_expiry` and nothing else (see ExpiryDataKeys in concepts.hpp).
+  using data_keys_policy = DjangoExpiry;
+  static constexpr std::array<std::string_view, 1> data_keys{kSessionExpiryKey};
+
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& settings,
                                                 TimePoint modification) const {
     return django_expiry_age(expiry_value_of(data), settings.cookie_age, modification);
@@ -4636,6 +5067,8 @@ struct DjangoExpiry {
 namespace sessions {
 
 struct Idle {
+  using data_keys_policy = Idle;  // what expire_at_browser_close reads (DjangoExpiry's)
+  static constexpr std::array<std::string_view, 1> data_keys{kSessionExpiryKey};
   std::chrono::seconds timeout{1800};
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& /*data*/, const Settings& /*settings*/,
@@ -4673,6 +5106,8 @@ inline void stamp_creation(Data& data, TimePoint now) {
 }  // namespace detail
 
 struct Absolute {
+  using data_keys_policy = Absolute;  // the creation stamp, and what expire_at_browser_close reads
+  static constexpr std::array<std::string_view, 2> data_keys{kSessionExpiryKey, kSessionCreatedAtKey};
   std::chrono::seconds lifetime{std::chrono::hours{8}};
 
   [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const Settings& /*settings*/,
@@ -4687,6 +5122,8 @@ struct Absolute {
 };
 
 struct IdleAbsolute {
+  using data_keys_policy = IdleAbsolute;
+  static constexpr std::array<std::string_view, 2> data_keys{kSessionExpiryKey, kSessionCreatedAtKey};
   std::chrono::seconds idle{1800};
   std::chrono::seconds lifetime{std::chrono::hours{8}};
 
@@ -4711,6 +5148,7 @@ struct IdleAbsolute {
 namespace sessions {
 
 struct BrowserSession : DjangoExpiry {
+  using data_keys_policy = BrowserSession;  // DjangoExpiry's keys: it reads no other
   [[nodiscard]] bool expire_at_browser_close(const Data& /*data*/, const Settings& /*settings*/) const { return true; }
 };
 
@@ -6905,13 +7343,14 @@ class HashedKeys {
 // about 10% of a MemoryValueStore request with 100k sessions stored).
 //
 // BasicMemoryStore<std::string> (MemoryStore) keeps the serializer's bytes;
-// BasicMemoryStore<SharedData> (MemoryValueStore) keeps the values themselves, shared immutably
-// (copy-on-write), so a request pays no serialization and no deep copy: load() hands out a
-// pointer, a save hands one in (the value it replaces is freed after the lock is released), and a
-// Session copies the value only when it first changes it. update_if() (compare-and-set, for
+// BasicMemoryStore<SharedMembers> (MemoryValueStore) keeps the values themselves, each top-level
+// member shared immutably (member_list.hpp), so a request pays no serialization and no deep copy:
+// load() hands out a pointer, a save hands one in (the list it replaces is freed after the lock is
+// released, and with it only the members nobody else shares), and a Session that changes one key
+// copies the list of pointers and that one value. update_if() (compare-and-set, for
 // Settings::lost_update) compares under the shard's lock: bytes for MemoryStore, pointers for
-// MemoryValueStore (the record still holds the very value the request loaded iff nobody saved
-// since; a Session never changes a value it shares). BasicMemoryStore<Data> still works (values
+// MemoryValueStore (the record still holds the very list the request loaded iff nobody saved
+// since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
 
@@ -6960,19 +7399,42 @@ class BasicMemoryStore {
   using payload_type = Payload;
 
   struct Options {
-    /// Number of independently locked shards (rounded up to a power of two).
+    /// Number of independently locked shards: 1 to 65536, rounded up to a power of two.
     std::size_t shards = 64;
     Clock clock{};
+    /// Kept for the stores' convention; a memory store has nothing to report.
+    Logger logger{};
   };
+
+  /// `memory:` (or `memory://`), with an optional `?shards=N`, on top of `base`.
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
+    Url url = detail::parse_store_url(kName, text, {"memory"});
+    if (!url.hosts.empty() || !url.path.empty() || url.username || url.password) {
+      throw ConfigurationError(std::string(kName) + ": the URL " + url.redacted() +
+                               " names a server or a path; a memory store is written memory: or memory:?shards=N");
+    }
+    Options options = std::move(base);
+    if (auto v = url.take_integer("shards", 1, kMaxShards)) options.shards = static_cast<std::size_t>(*v);
+    url.reject_unknown_parameters();
+    return options;
+  }
 
   BasicMemoryStore() : BasicMemoryStore(Options{}) {}
   explicit BasicMemoryStore(Options options) : clock_(options.clock) {
+    if (options.shards == 0 || options.shards > kMaxShards) {
+      throw ConfigurationError(std::string(kName) + ": Options::shards must be 1 to " + std::to_string(kMaxShards) +
+                               ", not " + std::to_string(options.shards));
+    }
     std::size_t n = 1;
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
   }
-  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{64, clock}) {}
+  /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
+  explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : BasicMemoryStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{.clock = clock}) {}
 
   BasicMemoryStore(const BasicMemoryStore&) = delete;
   BasicMemoryStore& operator=(const BasicMemoryStore&) = delete;
@@ -7024,8 +7486,8 @@ class BasicMemoryStore {
   }
 
   /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
-  /// equals `expected`, under the shard's lock, so no write can come in between (SharedData:
-  /// the same pointer, i.e. the very value the caller loaded).
+  /// equals `expected`, under the shard's lock, so no write can come in between (SharedMembers:
+  /// the same pointer, i.e. the very list the caller loaded).
   [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
                                     const Payload& expected) {
     Shard& shard = shard_for(key);
@@ -7092,6 +7554,11 @@ class BasicMemoryStore {
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
  private:
+  static constexpr std::string_view kName = std::is_same_v<Payload, std::string>     ? "MemoryStore"
+                                            : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
+                                                                                     : "BasicMemoryStore";
+  static constexpr std::size_t kMaxShards = 65536;
+
   struct Entry {
     Payload payload;
     TimePoint expires_at;
@@ -7162,8 +7629,9 @@ class BasicMemoryStore {
 
 /// Keeps the serializer's bytes: the same code path as any server store.
 using MemoryStore = BasicMemoryStore<std::string>;
-/// Keeps session values, shared immutably: no serialization and no deep copy on load or save.
-using MemoryValueStore = BasicMemoryStore<SharedData>;
+/// Keeps session values, each top-level member shared immutably: no serialization, and a save
+/// copies only the members the request changed.
+using MemoryValueStore = BasicMemoryStore<SharedMembers>;
 
 }  // namespace sessions
 // ---- end sessions/storage/memory.hpp ----
@@ -7390,61 +7858,6 @@ class SignedCookieStore {
 // throws LimitExceeded and writes nothing; a loaded record over a limit is logged on the security
 // logger (as corrupt data is) and the session goes on empty.
 
-// ---- begin sessions/detail/json_nodes.hpp ----
-// The number of values a session holds below its top level, at every depth: each object member
-// and each array element counts one (Settings::max_nodes). Settings::max_keys bounds only the
-// top level, so one nested object of 60,000 keys, or an array of 300,000 empty arrays (each a
-// heap allocation built from three bytes of input), passed it. Counted without allocating, and
-// stopping as soon as the count passes the limit.
-
-namespace sessions::detail {
-
-namespace json_nodes_detail {
-
-// Adds the values below `value` to `total`; false as soon as `total` exceeds `limit`.
-inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
-  if (!value.is_structured()) return true;
-  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
-    total = limit + 1;
-    return false;
-  }
-  total += value.size();
-  if (total > limit) return false;
-  if (value.is_object()) {
-    for (const auto& member : value.get_ref<const Data::object_t&>()) {
-      if (!add(member.second, limit, total, depth + 1)) return false;
-    }
-  } else {
-    for (const Data& element : value.get_ref<const Data::array_t&>()) {
-      if (!add(element, limit, total, depth + 1)) return false;
-    }
-  }
-  return true;
-}
-
-}  // namespace json_nodes_detail
-
-/// The number of values below `value`'s top level, or some number above `limit` once it exceeds it.
-[[nodiscard]] inline std::size_t bounded_node_count(const Data& value, std::size_t limit) noexcept {
-  std::size_t total = 0;
-  (void)json_nodes_detail::add(value, limit, total, 0);
-  return total;
-}
-
-/// What data over Settings::max_nodes (`limit`) does, for messages.
-[[nodiscard]] inline std::string node_limit_text(std::size_t limit) {
-  return "holds more than Settings::max_nodes (" + std::to_string(limit) + ") values at all depths";
-}
-
-/// Why `data` breaks Settings::max_nodes (`limit`; 0: no limit), or nullopt when it does not.
-[[nodiscard]] inline std::optional<std::string> node_limit_violation(const Data& data, std::size_t limit) {
-  if (limit == 0 || bounded_node_count(data, limit) <= limit) return std::nullopt;
-  return node_limit_text(limit);
-}
-
-}  // namespace sessions::detail
-// ---- end sessions/detail/json_nodes.hpp ----
-
 namespace sessions::detail {
 
 /// Logs a record the session refuses to load; `key` may be empty (never logged whole).
@@ -7454,14 +7867,19 @@ inline void log_suspicious(const Settings& settings, std::string_view key, std::
                       "...): " + std::string(what));
 }
 
-/// Loaded data with more top-level keys than Settings::max_keys (logged).
-[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, const Data& data) {
+/// A loaded record with `keys` top-level keys, more than Settings::max_keys (logged).
+[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, std::size_t keys) {
   const std::size_t limit = settings.max_keys;
-  if (limit == 0 || !data.is_object() || data.size() <= limit) return false;
+  if (limit == 0 || keys <= limit) return false;
   log_suspicious(settings, key,
-                 "the stored session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+                 "the stored session holds " + std::to_string(keys) + " keys, more than Settings::max_keys (" +
                      std::to_string(limit) + ")");
   return true;
+}
+
+/// Loaded data with more top-level keys than Settings::max_keys (logged).
+[[nodiscard]] inline bool over_key_limit(const Settings& settings, std::string_view key, const Data& data) {
+  return data.is_object() && over_key_limit(settings, key, data.size());
 }
 
 /// Loaded data with more values at all depths than Settings::max_nodes (logged).
@@ -7523,127 +7941,12 @@ inline void check_size_limit(const Settings& settings, std::size_t size) {
 //   bytes   std::string from the serializer policy (MemoryStore, files, SQL, Redis, memcached;
 //           and, for fingerprints only, the cookie stores)
 //   values  sessions::Data itself, no serializer (BasicMemoryStore<Data>)
-//   shared  sessions::SharedData, values shared immutably (MemoryValueStore): load and save move
-//           a pointer, never the data
-
-// ---- begin sessions/detail/json_size.hpp ----
-// The size of a value's compact JSON text, counted without producing it and without allocating,
-// stopping as soon as it passes a limit: Settings::max_payload_bytes for stores that keep values
-// (MemoryValueStore), which never serialize. Strings count their bytes plus escapes as
-// nlohmann::json's dump() writes them; floating-point numbers count at most 24 bytes (dump()'s
-// longest form), so the count may exceed dump()'s by a few bytes per float, never fall short.
+//   members sessions::SharedMembers, the top-level members shared immutably (MemoryValueStore):
+//           load moves a pointer, a save copies one pointer per key and the values it changed
 
 namespace sessions::detail {
 
-namespace json_size_detail {
-
-// Bytes dump() writes for each byte of a string: 1, 2 for the short escapes, 6 for \u00XX.
-inline constexpr auto kEscapedSize = [] {
-  struct Table {
-    unsigned char size[256];
-  } t{};
-  for (std::size_t c = 0; c < 256; ++c) t.size[c] = static_cast<unsigned char>(c < 0x20 ? 6 : 1);
-  for (const char c : {'"', '\\', '\b', '\f', '\n', '\r', '\t'}) t.size[static_cast<unsigned char>(c)] = 2;
-  return t;
-}();
-
-// Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
-// lookup per byte otherwise: this walk runs on every save of a value store.
-inline std::size_t string_size(std::string_view s) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  std::size_t n = 2;  // quotes
-  std::size_t i = 0;
-  const std::size_t size = s.size();
-  for (; i + 8 <= size; i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, 8);
-    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
-    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
-    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
-      n += 8;
-      continue;
-    }
-    for (std::size_t j = i; j < i + 8; ++j) n += kEscapedSize.size[static_cast<unsigned char>(s[j])];
-  }
-  for (; i < size; ++i) n += kEscapedSize.size[static_cast<unsigned char>(s[i])];
-  return n;
-}
-
-inline std::size_t digits(std::uint64_t v) noexcept {
-  std::size_t n = 1;
-  while (v >= 10) {
-    v /= 10;
-    ++n;
-  }
-  return n;
-}
-
-// Adds the size of `value` to `total`; false as soon as `total` exceeds `limit`.
-inline bool add(const Data& value, std::size_t limit, std::size_t& total, int depth) noexcept {
-  if (depth > 512) {  // deeper than any decoder accepts: count it as too large
-    total = limit + 1;
-    return false;
-  }
-  switch (value.type()) {
-    case Data::value_t::object:
-      total += 2 + (value.empty() ? 0 : value.size() - 1);                      // braces, commas
-      for (const auto& [key, item] : value.get_ref<const Data::object_t&>()) {  // no items() proxies
-        total += string_size(key) + 1;                                          // key and colon
-        if (total > limit || !add(item, limit, total, depth + 1)) return false;
-      }
-      break;
-    case Data::value_t::array:
-      total += 2 + (value.empty() ? 0 : value.size() - 1);
-      for (const auto& element : value.get_ref<const Data::array_t&>()) {
-        if (total > limit || !add(element, limit, total, depth + 1)) return false;
-      }
-      break;
-    case Data::value_t::string:
-      total += string_size(value.get_ref<const std::string&>());
-      break;
-    case Data::value_t::boolean:
-      total += *value.get_ptr<const Data::boolean_t*>() ? std::size_t{4} : std::size_t{5};
-      break;
-    case Data::value_t::number_integer: {
-      const std::int64_t v = *value.get_ptr<const Data::number_integer_t*>();
-      total += v < 0 ? 1 + digits(static_cast<std::uint64_t>(-(v + 1)) + 1) : digits(static_cast<std::uint64_t>(v));
-      break;
-    }
-    case Data::value_t::number_unsigned:
-      total += digits(*value.get_ptr<const Data::number_unsigned_t*>());
-      break;
-    case Data::value_t::number_float:
-      total += 24;
-      break;
-    case Data::value_t::binary:
-      total += value.get_binary().size() * 4 + 16;
-      break;
-    case Data::value_t::null:
-    case Data::value_t::discarded:
-    default:
-      total += 4;
-      break;
-  }
-  return total <= limit;
-}
-
-}  // namespace json_size_detail
-
-/// The compact JSON size of `value` (see above), or some number above `limit` once it exceeds it.
-[[nodiscard]] inline std::size_t bounded_json_size(const Data& value, std::size_t limit) noexcept {
-  std::size_t total = 0;
-  (void)json_size_detail::add(value, limit, total, 0);
-  return total;
-}
-
-}  // namespace sessions::detail
-// ---- end sessions/detail/json_size.hpp ----
-
-namespace sessions::detail {
-
-enum class PayloadKind { bytes, values, shared };
+enum class PayloadKind { bytes, values, members };
 
 template <class S, bool Client = ClientStorage<S>>
 struct stored_payload {
@@ -7654,30 +7957,29 @@ struct stored_payload<S, false> {
   using type = typename S::payload_type;
 };
 
-/// What a read of the store gave: data of the session's own, or data shared immutably.
+/// What a read of the store gave: data of the session's own, data shared immutably (a cookie
+/// store's cache of verified values), or a value store's shared members.
 struct Loaded {
   Data owned = Data::object();
   SharedData shared{};
+  SharedMembers members{};
 };
 
 template <class Storage, class SerializerT>
 struct PayloadCodec {
   using payload_type = typename stored_payload<Storage>::type;
-  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedData> ? PayloadKind::shared
+  static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedMembers> ? PayloadKind::members
                                       : std::is_same_v<payload_type, Data>     ? PayloadKind::values
                                                                                : PayloadKind::bytes;
   static constexpr bool keeps_values = kind != PayloadKind::bytes;
   /// Bytes that are a function of the data alone can be fingerprinted as they are.
   static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
 
-  /// The data a value payload holds (a null SharedData, which no Session writes, as empty).
-  static const Data& data_of(const payload_type& payload) requires keeps_values {
-    if constexpr (kind == PayloadKind::shared) {
-      if (!payload) {
-        static const Data empty = Data::object();
-        return empty;
-      }
-      return *payload;
+  /// The data a value payload holds as a JSON object (a copy for members; a null SharedMembers,
+  /// which no Session writes, as empty).
+  static Data data_of(const payload_type& payload) requires keeps_values {
+    if constexpr (kind == PayloadKind::members) {
+      return payload ? payload->to_data() : Data::object();
     } else {
       return payload;
     }
@@ -7693,22 +7995,11 @@ struct PayloadCodec {
     }
   }
 
-  /// The size Settings::max_payload_bytes limits: the bytes, or the compact JSON size of values
-  /// (counted without producing it, stopping past `limit`).
-  static std::size_t size_of(const payload_type& payload, std::size_t limit) {
-    if constexpr (keeps_values) {
-      return bounded_json_size(data_of(payload), limit);
-    } else {
-      (void)limit;
-      return payload.size();
-    }
-  }
-
   /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
   static payload_type encode(const SerializerT& serializer, const Data& data) {
-    if constexpr (kind == PayloadKind::shared) {
+    if constexpr (kind == PayloadKind::members) {
       (void)serializer;
-      return std::make_shared<const Data>(data);
+      return std::make_shared<const MemberList>(MemberList::from(data));
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       return data;
@@ -7717,15 +8008,15 @@ struct PayloadCodec {
     }
   }
 
-  /// The data of a loaded payload, before any limit check. Shared values are handed over as the
+  /// The data of a loaded payload, before any limit check. Shared members are handed over as the
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
   /// payload), bytes decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
     Loaded loaded{};
-    if constexpr (kind == PayloadKind::shared) {
+    if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;
-      if (payload) loaded.shared = payload;  // a reference count, no copy
+      if (payload) loaded.members = payload;  // a reference count, no copy
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       if (keep) {
@@ -7766,12 +8057,14 @@ struct PayloadCodec {
 //   the session's own write_data() copies shared data once (copy-on-write), then changes it
 // data_without_load() is Django's _get_session(no_load=True): the data if read, else empty.
 //
-// Copy-on-write: data loaded from a store that shares it (MemoryValueStore's SharedData, a cookie
-// store's cache of verified values) is held as that shared pointer, and copied into data of the
-// session's own only by the first change (set, erase, pop, update, at()...). Reads never copy, and
-// saving an unchanged session writes the same pointer back; a value store's save hands the
-// session's data over (moved into a new SharedData, which the session then shares). A reference
-// from data() stays valid until the next change.
+// Copy-on-write: data a cookie store's cache of verified values shares is held as that shared
+// pointer, and copied into data of the session's own only by the first change. A value store's
+// members (MemoryValueStore's SharedMembers) are held as the shared list; the first set() or
+// erase() copies the list of pointers, not the values, and a save shares that list again. Any
+// other change (at(), pop, update, clear) builds the whole data, as does a read of it whole
+// (data(), keys(), items(), an expiry policy without ExpiryDataKeys): that copy is kept until
+// the next change, so a reference from data() stays valid until then. Reads of single keys
+// (get, contains) never copy, and saving an unchanged session writes the same pointer back.
 //
 // Value stores also get the data's size and node count kept up to date through set()
 // (value_counts.hpp), so that their save need not walk the whole data for the limits.
@@ -7805,10 +8098,18 @@ struct LoadedVersion {
   std::vector<KeyFingerprint> keys{};
   bool whole_change = false;
 
-  /// `payload` holding `data` is now the version the next save compares with.
-  void remember(const Settings& settings, Payload payload, const Data& data) {
+  /// `payload` holding `data` is now the version the next save compares with. `data` may be a
+  /// function that gives it, called only for merge (the only use of it).
+  template <class DataOrSource>
+  void remember(const Settings& settings, Payload payload, const DataOrSource& data) {
     expected = std::move(payload);
-    if (settings.lost_update == LostUpdate::merge) keys = key_fingerprints(data);
+    if (settings.lost_update == LostUpdate::merge) {
+      if constexpr (std::is_invocable_v<const DataOrSource&>) {
+        keys = key_fingerprints(data());
+      } else {
+        keys = key_fingerprints(data);
+      }
+    }
     whole_change = false;
   }
 };
@@ -7866,90 +8167,6 @@ template <class Payload>
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/merge.hpp ----
-// ---- begin sessions/detail/value_counts.hpp ----
-// The two numbers a save to a value store checks against Settings: the data's compact JSON size
-// (max_payload_bytes) and its values below the top level (max_nodes). Walking the whole data for
-// them cost about 30% of a MemoryValueStore request, though a request typically changes one key.
-// So a save that walked (or knew) them keeps them beside the value it shares, in the deleter of
-// its SharedData (std::get_deleter finds them; a SharedData made elsewhere has none and is walked),
-// and a Session that loads such a value keeps them up to date through set(): the replaced value
-// and the new one are walked, not the rest. Every other change (erase, pop, update, at()...)
-// forgets them, and the next save walks the whole data again.
-
-namespace sessions::detail {
-
-/// Exact counts of one session's data (an object); the defaults are those of an empty object.
-struct ValueCounts {
-  std::size_t size = 2;   // "{}"
-  std::size_t nodes = 0;  // values below the top level
-};
-
-/// The deleter of a SharedData shared by a save: frees the value, and carries its counts.
-struct CountedDelete {
-  ValueCounts counts;
-  void operator()(const Data* data) const noexcept { delete data; }
-};
-
-/// `data` shared immutably, with its counts beside it.
-[[nodiscard]] inline SharedData share_counted(Data&& data, const ValueCounts& counts) {
-  return SharedData(new Data(std::move(data)), CountedDelete{counts});
-}
-
-/// The counts kept beside `value`, if a save put them there.
-[[nodiscard]] inline std::optional<ValueCounts> counts_of(const SharedData& value) noexcept {
-  if (const auto* deleter = std::get_deleter<CountedDelete>(value)) return deleter->counts;
-  return std::nullopt;
-}
-
-/// Counts are kept only while both limits are on (a limit of 0 is never walked for).
-[[nodiscard]] inline bool counts_wanted(const Settings& settings) noexcept {
-  return settings.max_payload_bytes != 0 && settings.max_nodes != 0;
-}
-
-/// The counts of `data` by walking it; nullopt once either passes its limit (then the counts are
-/// not exact, and the limit check rejects the data).
-[[nodiscard]] inline std::optional<ValueCounts> walk_counts(const Settings& settings, const Data& data) {
-  const ValueCounts counts{bounded_json_size(data, settings.max_payload_bytes),
-                           bounded_node_count(data, settings.max_nodes)};
-  if (counts.size > settings.max_payload_bytes || counts.nodes > settings.max_nodes) return std::nullopt;
-  return counts;
-}
-
-/// The counts of `data` after `data[key] = value`, from `counts` (those of `data`, exact), or
-/// nullopt when they cannot be known without a whole walk (a limit passed, data not an object).
-/// The values are walked at depth 1, where they will be, so the depth bound applies as in a
-/// whole walk.
-[[nodiscard]] inline std::optional<ValueCounts> counts_after_set(const Settings& settings, ValueCounts counts,
-                                                                 const Data& data, std::string_view key,
-                                                                 const Data& value) {
-  const std::size_t size_limit = settings.max_payload_bytes;
-  const std::size_t node_limit = settings.max_nodes;
-  // Counts over a limit (kept under other Settings) would make the bounded walks below inexact.
-  if (!data.is_object() || counts.size > size_limit || counts.nodes > node_limit) return std::nullopt;
-  std::size_t value_size = 0;
-  std::size_t value_nodes = 0;
-  if (!json_size_detail::add(value, size_limit, value_size, 1) ||
-      !json_nodes_detail::add(value, node_limit, value_nodes, 1)) {
-    return std::nullopt;
-  }
-  const auto it = data.find(key);
-  if (it != data.end()) {
-    // Exact: the replaced value is part of data within the limits.
-    std::size_t old_size = 0;
-    std::size_t old_nodes = 0;
-    (void)json_size_detail::add(*it, size_limit, old_size, 1);
-    (void)json_nodes_detail::add(*it, node_limit, old_nodes, 1);
-    counts.size = counts.size - old_size + value_size;
-    counts.nodes = counts.nodes - old_nodes + value_nodes;
-  } else {
-    counts.size += (data.empty() ? 0 : 1) + json_size_detail::string_size(key) + 1 + value_size;  // comma, key, colon
-    counts.nodes += 1 + value_nodes;
-  }
-  return counts;
-}
-
-}  // namespace sessions::detail
-// ---- end sessions/detail/value_counts.hpp ----
 
 namespace sessions::detail {
 
@@ -7966,8 +8183,10 @@ class SessionState {
  public:
   using codec = PayloadCodec<Storage, SerializerT>;
   using payload_type = typename codec::payload_type;
+  /// A value store's members, shared per key (MemoryValueStore).
+  static constexpr bool members = codec::kind == PayloadKind::members;
   /// Only a value store's save checks the limits by walking values, so only it keeps counts.
-  static constexpr bool keeps_counts = codec::kind == PayloadKind::shared;
+  static constexpr bool keeps_counts = members;
 
   SessionState(Storage& store, const Settings& settings, SerializerT serializer, ExpiryT expiry)
       : store_(&store), settings_(&settings), serializer_(std::move(serializer)), expiry_(std::move(expiry)) {}
@@ -7988,9 +8207,75 @@ class SessionState {
 
   /// Django's _get_session(no_load=True): the data if loaded, otherwise a fresh empty object.
   const Data& data_without_load() {
+    start_without_load();
+    return current();
+  }
+
+  /// data_without_load() for a caller that does not read the data.
+  void start_without_load() {
     accessed_ = true;
     if (!loaded_) replace_with_empty();
+  }
+
+  /// The value under `key`, or null (loads on first use, marks accessed); never copies.
+  const Data* find(std::string_view key) {
+    ensure_loaded();
+    if constexpr (members) {
+      if (stored_) return stored_->find(key);
+      if (listed_) return list_.find(key);
+    }
+    const Data& data = current();
+    const auto it = data.find(key);
+    return it == data.end() ? nullptr : &*it;
+  }
+
+  /// The data the expiry policy's hooks read: only its data_keys when it names them and the
+  /// members are kept apart (no whole copy), else the data itself.
+  const Data& expiry_data() {
+    ensure_loaded();
+    if constexpr (members && ExpiryDataKeys<ExpiryT>) {
+      if (stored_ || listed_) {
+        const MemberList& list = stored_ ? *stored_ : list_;
+        static const Data empty = Data::object();
+        bool any = false;
+        for (const auto k : ExpiryT::data_keys) any = any || list.find(k) != nullptr;
+        if (!any) return empty;
+        expiry_view_ = Data::object();
+        for (const auto k : ExpiryT::data_keys) {
+          if (const Data* v = list.find(k)) (*expiry_view_)[std::string(k)] = *v;
+        }
+        return *expiry_view_;
+      }
+    }
     return current();
+  }
+
+  /// The expiry policy's on_create(): on the keys it names when it names them (written back
+  /// key by key), else on the whole data.
+  void expiry_on_create(TimePoint now) {
+    if constexpr (members && ExpiryDataKeys<ExpiryT>) {
+      if (stored_ || listed_) {
+        // One object per thread, emptied and refilled: a new session allocates nothing for it.
+        thread_local Data keys = Data::object();
+        keys.clear();
+        const MemberList& list = stored_ ? *stored_ : list_;
+        for (const auto k : ExpiryT::data_keys) {
+          if (const Data* v = list.find(k)) keys[std::string(k)] = *v;
+        }
+        expiry_.on_create(keys, now);
+        for (const auto k : ExpiryT::data_keys) {
+          const auto it = keys.find(k);
+          const Data* before = find(k);
+          if (it == keys.end()) {
+            if (before) erase(k);
+          } else if (!before || *before != *it) {
+            assign(k, *it);
+          }
+        }
+        return;
+      }
+    }
+    expiry_.on_create(own(), now);
   }
 
   /// Reads the record if not read yet without marking the session accessed (the middleware does
@@ -8003,10 +8288,16 @@ class SessionState {
 
   /// Empty data, loaded (clear(), flush(), a destroyed cookie session).
   void replace_with_empty() {
-    owned_ = Data::object();
+    owned_ = members ? Data() : Data::object();  // members: the empty list below holds the data
     shared_.reset();
     loaded_ = true;
     counts_.reset();
+    if constexpr (members) {
+      stored_.reset();
+      list_ = MemberList{};
+      listed_ = true;
+      views_.reset();
+    }
     if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
 
@@ -8014,13 +8305,43 @@ class SessionState {
   void assign(std::string_view key, Data value) {
     ensure_loaded();
     const std::optional<ValueCounts> before = counts_;
-    Data& data = own();  // forgets the counts: the set below is a change they do not follow
     std::optional<ValueCounts> counts;
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        MemberList& list = own_list();
+        const std::size_t at = list.position(key);
+        if (before) {
+          const Data* replaced = at == list.size() ? nullptr : &list.value_at(at);
+          counts = counts_after_set(*settings_, *before, replaced, list.empty(), key, value);
+        }
+        list.set_at(at, key, std::move(value));
+        counts_ = counts;
+        return;
+      }
+    }
+    Data& data = own();  // forgets the counts: the set below is a change they do not follow
     if constexpr (keeps_counts) {
-      if (before) counts = counts_after_set(*settings_, *before, data, key, value);
+      if (before && data.is_object()) {
+        const auto it = data.find(key);
+        counts = counts_after_set(*settings_, *before, it == data.end() ? nullptr : &*it, data.empty(), key, value);
+      }
     }
     data[std::string(key)] = std::move(value);
     counts_ = counts;
+  }
+
+  /// Django's del session[key] (the caller checked that `key` is there).
+  void erase(std::string_view key) {
+    ensure_loaded();
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        (void)own_list().erase(key);
+        counts_.reset();
+        return;
+      }
+    }
+    Data& data = own();
+    data.erase(data.find(key));
   }
 
   /// The counts of the current data when known (never while at() handed out a reference, through
@@ -8033,10 +8354,46 @@ class SessionState {
   /// The counts of the current data, walked by a save (nullopt: over a limit).
   void remember_counts(const std::optional<ValueCounts>& counts) noexcept { counts_ = counts; }
 
-  /// Whatever holds it (no load, no copy): for code that knows the data was read already.
-  [[nodiscard]] const Data& current() const noexcept { return shared_ ? *shared_ : owned_; }
+  /// Whatever holds it (no load): for code that knows the data was read already. Members kept
+  /// apart are built into a whole object here, kept until the next change.
+  [[nodiscard]] const Data& current() const {
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        if (!views_) views_ = (stored_ ? *stored_ : list_).to_data();
+        return *views_;
+      }
+    }
+    return shared_ ? *shared_ : owned_;
+  }
 
-  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || current().empty()); }
+  [[nodiscard]] bool is_empty() const noexcept { return !key_ && (!loaded_ || data_empty()); }
+
+  /// The data holds exactly `list`'s members (pointers shared with it compare without a look
+  /// at their values).
+  [[nodiscard]] bool same_members(const MemberList& list) const requires members {
+    if (stored_) return stored_.get() == &list || *stored_ == list;
+    if (listed_) return list_ == list;
+    return owned_ == list.to_data();
+  }
+
+  /// The number of top-level keys.
+  [[nodiscard]] std::size_t key_count() const {
+    if constexpr (members) {
+      if (stored_) return stored_->size();
+      if (listed_) return list_.size();
+    }
+    const Data& data = shared_ ? *shared_ : owned_;
+    return data.is_object() ? data.size() : 0;
+  }
+
+  /// The counts of the current data by walking it (nullopt: over a limit).
+  [[nodiscard]] std::optional<ValueCounts> walk_current_counts() const {
+    if constexpr (members) {
+      if (stored_) return walk_member_counts(*settings_, *stored_);
+      if (listed_) return walk_member_counts(*settings_, list_);
+    }
+    return walk_counts(*settings_, shared_ ? *shared_ : owned_);
+  }
 
   /// True when a save would change the stored record: modified, or changed in place through a
   /// reference from at() (compared by fingerprint with what was loaded).
@@ -8082,6 +8439,15 @@ class SessionState {
   // The data, made the session's own before a change (copy-on-write: the one deep copy).
   Data& own() {
     counts_.reset();
+    if constexpr (members) {
+      if (stored_ || listed_) {
+        owned_ = (stored_ ? *stored_ : list_).to_data();
+        stored_.reset();
+        list_ = MemberList{};
+        listed_ = false;
+      }
+      views_.reset();
+    }
     if (shared_) {
       owned_ = *shared_;
       shared_.reset();
@@ -8093,32 +8459,57 @@ class SessionState {
     owned_ = std::move(loaded.owned);
     shared_ = std::move(loaded.shared);
     counts_.reset();
-    if constexpr (keeps_counts) {
-      if (shared_) counts_ = counts_of(shared_);
+    if constexpr (members) {
+      views_.reset();
+      stored_ = std::move(loaded.members);
+      listed_ = !stored_;  // nothing stored: an empty list of the session's own
+      list_ = MemberList{};
+      if (stored_) {
+        counts_ = stored_->counts();
+      } else if (counts_wanted(*settings_)) {
+        counts_.emplace();
+      }
     }
   }
 
-  // The session's own data moved into a new shared value, which the session then shares (no
-  // copy); unless at() handed out a reference into it, which must stay valid: a copy then.
-  SharedData share() {
-    if (shared_) return shared_;
-    if (exposed_) return std::make_shared<const Data>(owned_);
-    if (counts_) {
-      shared_ = share_counted(std::move(owned_), *counts_);
+  // The members as a shared list: the loaded one when unchanged; else the session's own list (or
+  // whole data, split into members) moved into a new one that the session then shares. When at()
+  // handed out a reference into the whole data, which must stay valid, the data is copied.
+  SharedMembers share() requires members {
+    if (stored_) return stored_;
+    MemberList list;
+    if (listed_) {
+      list = std::move(list_);
+      list_ = MemberList{};
+      listed_ = false;
+    } else if (exposed_) {
+      list = MemberList::from(owned_);
     } else {
-      shared_ = std::make_shared<const Data>(std::move(owned_));
+      list = MemberList::from(std::move(owned_));
+      owned_ = Data();
     }
-    owned_ = Data();
-    return shared_;
+    list.set_counts(counts_);
+    auto shared = std::make_shared<const MemberList>(std::move(list));
+    if (!exposed_) {
+      stored_ = shared;
+      views_.reset();
+    }
+    return shared;
   }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
-  void adopt_written(Data merged, const SharedData& payload) {
+  void adopt_written(Data merged, const SharedMembers& payload) {
     counts_.reset();
-    if (payload && !exposed_) {
-      shared_ = payload;
-      owned_ = Data();
-      return;
+    if constexpr (members) {
+      views_.reset();
+      listed_ = false;
+      list_ = MemberList{};
+      if (payload && !exposed_) {
+        stored_ = payload;
+        owned_ = Data();
+        return;
+      }
+      stored_.reset();
     }
     owned_ = std::move(merged);
     shared_.reset();
@@ -8134,9 +8525,35 @@ class SessionState {
   }
 
  private:
-  Data owned_;                         // the data, when the session owns it (shared_ empty)
+  // The members as a list of the session's own (copying the loaded list's pointers once).
+  MemberList& own_list() requires members {
+    if (stored_) {
+      list_ = *stored_;
+      stored_.reset();
+      listed_ = true;
+    }
+    views_.reset();
+    return list_;
+  }
+
+  [[nodiscard]] bool data_empty() const noexcept {
+    if constexpr (members) {
+      if (stored_) return stored_->empty();
+      if (listed_) return list_.empty();
+    }
+    return (shared_ ? *shared_ : owned_).empty();
+  }
+
+  Data owned_;                         // the data, when the session owns it whole
   SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
+  // Value stores only (members): the loaded list while unchanged, or the session's own list
+  // (listed_); neither: owned_ holds the data whole.
+  SharedMembers stored_;
+  MemberList list_;
+  bool listed_ = false;
+  mutable std::optional<Data> views_;       // the members built whole for a read, until a change
+  std::optional<Data> expiry_view_;         // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail
@@ -8281,8 +8698,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
-    (void)this->data_without_load();
-    this->expiry_.on_create(this->own(), this->settings_->clock.now());
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
@@ -8300,9 +8717,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       return;
     }
     if (must_create) {
-      (void)this->data_without_load();
+      this->start_without_load();
     } else {
-      (void)this->read_data();
+      (void)this->find({});  // loads
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -8320,7 +8737,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   void cycle_key() {
-    (void)this->read_data();  // load first: the data must survive (Django ticket #28066)
+    (void)this->find({});  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     create();
     if (old) this->store_->remove(*old);
@@ -8329,7 +8746,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void touch() {
     // Load before reading key_: a load that finds no live record drops the key, so the key must
     // be read only after the data (never within one expression that may load).
-    const Data& data = this->read_data();
+    const Data& data = this->expiry_data();
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
@@ -8341,11 +8758,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// `own_load`: this is the session's own load, which lost-update protection compares with.
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
-    if (!this->key_) return Loaded{};
+    if (!this->key_) return nothing_loaded();
     auto record = this->store_->load(*this->key_);
     if (!record) {
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
-      return Loaded{};
+      return nothing_loaded();
     }
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
@@ -8355,7 +8772,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
       // key count is O(1) and stays.
-      if (!over_key_limit(settings, key, codec::data_of(record->payload))) {
+      if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
       }
     } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
@@ -8375,12 +8792,33 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       }
     }
     if (protect) {
-      this->version_.remember(settings, std::move(record->payload), loaded.shared ? *loaded.shared : loaded.owned);
+      if constexpr (codec::kind == PayloadKind::members) {
+        this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
+      } else {
+        this->version_.remember(settings, std::move(record->payload), loaded.owned);
+      }
     }
     return loaded;
   }
 
  private:
+  // No record: empty data (for members, an empty list: no whole object is allocated).
+  static Loaded nothing_loaded() {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return Loaded{Data(), nullptr, nullptr};
+    } else {
+      return Loaded{};
+    }
+  }
+
+  static std::size_t stored_key_count(const payload_type& payload) {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return payload ? payload->size() : 0;
+    } else {
+      return payload.is_object() ? payload.size() : 0;
+    }
+  }
+
   // What a save must check before anything reaches the store.
   void check_limits(const Data& data) const {
     check_key_limit(*this->settings_, data);
@@ -8392,20 +8830,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   // The limits of the current data of a value store: by its counts when the session knows them,
-  // else by one walk whose counts the shared value then keeps.
-  void check_current_limits(const Data& data) {
+  // else by one walk whose counts the shared list then keeps.
+  void check_current_limits() {
     const Settings& settings = *this->settings_;
-    if (!counts_wanted(settings)) {
-      check_limits(data);
+    if (!counts_wanted(settings) || this->exposed_) {
+      check_limits(this->current());
       return;
     }
-    check_key_limit(settings, data);
+    if (settings.max_keys != 0 && this->key_count() > settings.max_keys) check_key_limit(settings, this->current());
     std::optional<ValueCounts> counts = this->known_counts();
     if (!counts) {
-      counts = walk_counts(settings, data);
+      counts = this->walk_current_counts();
       this->remember_counts(counts);
       if (!counts) {
-        check_limits(data);  // over a limit: throws, with that limit's own message
+        check_limits(this->current());  // over a limit: throws, with that limit's own message
         return;
       }
     }
@@ -8413,42 +8851,47 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     check_size_limit(settings, counts->size);
   }
 
-  // The payload for the current data. Shared values: the shared pointer itself when the data is
-  // unchanged, otherwise the session's own data moved into a new one that the session then shares.
+  // The payload for the current data: a value store's shared members (the loaded list itself
+  // when unchanged), or the data encoded.
   payload_type current_payload() {
-    if constexpr (codec::kind == PayloadKind::shared) {
+    if constexpr (codec::kind == PayloadKind::members) {
       return this->share();
     } else {
       return codec::encode(this->serializer_, this->current());
     }
   }
 
+  // The data still equals what `expected` (the version this request loaded) holds.
+  bool unchanged_since(const payload_type& expected) requires codec::keeps_values {
+    if constexpr (codec::kind == PayloadKind::members) {
+      return expected ? this->same_members(*expected) : this->key_count() == 0;
+    } else {
+      return this->current() == expected;
+    }
+  }
+
   // After a successful write: what the record now holds is the version the next save of this
   // request compares with, and the baseline its merge compares keys with.
   void written(const payload_type& payload) {
-    if (this->protecting()) this->version_.remember(*this->settings_, payload, this->current());
+    if (this->protecting()) this->version_.remember(*this->settings_, payload, [&] { return this->current(); });
   }
 
   // One write: create-if-absent, update-if-present (compare-and-set when protecting), or (for
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    const Data& data = this->current();
     if constexpr (Base::keeps_counts) {
-      check_current_limits(data);
+      check_current_limits();
     } else {
-      check_limits(data);
+      check_limits(this->current());
     }
     const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
-      if (compare_and_set) {
-        // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-        const Data& loaded = codec::data_of(*this->version_.expected);
-        if (&data == &loaded || data == loaded) return this->store_->touch(key, expires_at);
-      }
-      // From here on `data` may have been moved into the payload: use current().
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
       payload_type payload = current_payload();
       bool ok = false;
       if (compare_and_set) {
@@ -8460,6 +8903,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (ok) written(payload);
       return ok;
     } else {
+      const Data& data = this->current();
       std::string payload = codec::encode(this->serializer_, data);
       check_size_limit(*this->settings_, payload.size());
       std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
@@ -8498,7 +8942,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         if (!record) return false;  // deleted meanwhile: never brought back
         Data theirs = Data::object();
         if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);
+          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
         } else {
           try {
             theirs = this->serializer_.loads(record->payload);
@@ -8515,7 +8959,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
         if (result == CasResult::missing) return false;
         if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::shared) {
+          if constexpr (codec::kind == PayloadKind::members) {
             this->adopt_written(std::move(merged), merged_payload);
           } else {
             this->adopt_written(std::move(merged), nullptr);
@@ -8690,9 +9134,8 @@ class Session {
 
   /// The value under `key`, or null when absent (Django: get(key) -> None).
   [[nodiscard]] Data get(std::string_view key) {
-    const Data& data = s_.read_data();
-    const auto it = data.find(key);
-    return it == data.end() ? Data{} : *it;
+    const Data* value = s_.find(key);
+    return value ? *value : Data{};
   }
 
   /// The value under `key` converted to the type of `fallback`, or `fallback` when absent.
@@ -8701,10 +9144,9 @@ class Session {
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
     using Result = result_type_t<T>;
-    const Data& data = s_.read_data();
-    const auto it = data.find(key);
-    if (it == data.end()) return Result(std::forward<T>(fallback));
-    return convert<Result>(key, *it);
+    const Data* value = s_.find(key);
+    if (!value) return Result(std::forward<T>(fallback));
+    return convert<Result>(key, *value);
   }
 
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
@@ -8715,7 +9157,7 @@ class Session {
   }
 
   /// Django: `key in session` / has_key(key).
-  [[nodiscard]] bool contains(std::string_view key) { return s_.read_data().contains(key); }
+  [[nodiscard]] bool contains(std::string_view key) { return s_.find(key) != nullptr; }
 
   [[nodiscard]] std::vector<std::string> keys() {
     std::vector<std::string> out;
@@ -8758,8 +9200,7 @@ class Session {
   /// the call for "remove if present".
   void erase(std::string_view key) {
     require(key);
-    Data& data = s_.write_data();
-    data.erase(data.find(key));
+    s_.erase(key);
     s_.modified_ = true;
   }
 
@@ -8790,13 +9231,9 @@ class Session {
   /// Django: setdefault(key, value): the stored value if present, else stores and returns `value`.
   template <class V>
   Data setdefault(std::string_view key, V&& value) {
-    {
-      const Data& data = s_.read_data();
-      const auto it = data.find(key);
-      if (it != data.end()) return *it;
-    }
+    if (const Data* stored = s_.find(key)) return *stored;
     Data stored(std::forward<V>(value));
-    s_.write_data()[std::string(key)] = stored;
+    s_.assign(key, stored);
     s_.modified_ = true;
     return stored;
   }
@@ -8827,9 +9264,8 @@ class Session {
 
   void set_test_cookie() { set(kTestCookieName, kTestCookieValue); }
   [[nodiscard]] bool test_cookie_worked() {
-    const Data& data = s_.read_data();
-    const auto it = data.find(kTestCookieName);
-    return it != data.end() && *it == kTestCookieValue;
+    const Data* value = s_.find(kTestCookieName);
+    return value && *value == kTestCookieValue;
   }
   void delete_test_cookie() { erase(kTestCookieName); }
 
@@ -8838,8 +9274,7 @@ class Session {
   /// Django: set_expiry(None): back to the global policy.
   void set_expiry(std::nullopt_t) {
     if (!contains(kSessionExpiryKey)) return;
-    Data& data = s_.write_data();
-    data.erase(data.find(kSessionExpiryKey));
+    s_.erase(kSessionExpiryKey);
     s_.modified_ = true;
   }
   /// Django: set_expiry(seconds): expire after that many seconds of inactivity; 0 means when the
@@ -8870,7 +9305,7 @@ class Session {
   }
 
   [[nodiscard]] bool get_expire_at_browser_close() {
-    return s_.expiry_.expire_at_browser_close(s_.read_data(), *s_.settings_);
+    return s_.expiry_.expire_at_browser_close(s_.expiry_data(), *s_.settings_);
   }
 
   [[nodiscard]] std::int64_t get_session_cookie_age() const noexcept { return s_.settings_->cookie_age.count(); }
@@ -8903,6 +9338,8 @@ class Session {
     std::optional<std::uint64_t> ignored;
     detail::Loaded loaded = s_.read_record(ignored, /*own_load=*/false);
     if (loaded.shared) return *loaded.shared;
+    if (loaded.members) return loaded.members->to_data();
+    if (loaded.owned.is_null()) return Data::object();  // nothing stored
     return std::move(loaded.owned);
   }
 
@@ -8984,12 +9421,12 @@ class Session {
   // `expiry` given (even None) replaces the session's own and does not load the session.
   std::int64_t expiry_age_at(TimePoint modification, const ExpiryValue* expiry) {
     if (expiry) return django_expiry_age(*expiry, s_.settings_->cookie_age, modification).count();
-    return s_.expiry_.expiry_age(s_.read_data(), *s_.settings_, modification).count();
+    return s_.expiry_.expiry_age(s_.expiry_data(), *s_.settings_, modification).count();
   }
 
   TimePoint expiry_date_at(TimePoint modification, const ExpiryValue* expiry) {
     if (expiry) return django_expiry_date(*expiry, s_.settings_->cookie_age, modification);
-    const Data& data = s_.read_data();
+    const Data& data = s_.expiry_data();
     if constexpr (ExpiryDatePolicy<ExpiryT>) {
       return s_.expiry_.expiry_date(data, *s_.settings_, modification);
     } else {

@@ -421,8 +421,8 @@ class SessionState {
   SharedMembers stored_;
   MemberList list_;
   bool listed_ = false;
-  mutable std::optional<Data> views_;       // the members built whole for a read, until a change
-  std::optional<Data> expiry_view_;         // the expiry policy's keys, for its hooks
+  mutable std::optional<Data> views_;  // the members built whole for a read, until a change
+  std::optional<Data> expiry_view_;    // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail

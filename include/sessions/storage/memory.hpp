@@ -27,15 +27,20 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "../clock.hpp"
+#include "../errors.hpp"
+#include "../log.hpp"
 #include "../data.hpp"
 #include "../detail/fingerprint.hpp"
 #include "../member_list.hpp"
 #include "../record.hpp"
+#include "detail/store_options.hpp"
+#include "url.hpp"
 
 namespace sessions {
 
@@ -45,19 +50,42 @@ class BasicMemoryStore {
   using payload_type = Payload;
 
   struct Options {
-    /// Number of independently locked shards (rounded up to a power of two).
+    /// Number of independently locked shards: 1 to 65536, rounded up to a power of two.
     std::size_t shards = 64;
     Clock clock{};
+    /// Kept for the stores' convention; a memory store has nothing to report.
+    Logger logger{};
   };
+
+  /// `memory:` (or `memory://`), with an optional `?shards=N`, on top of `base`.
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
+    Url url = detail::parse_store_url(kName, text, {"memory"});
+    if (!url.hosts.empty() || !url.path.empty() || url.username || url.password) {
+      throw ConfigurationError(std::string(kName) + ": the URL " + url.redacted() +
+                               " names a server or a path; a memory store is written memory: or memory:?shards=N");
+    }
+    Options options = std::move(base);
+    if (auto v = url.take_integer("shards", 1, kMaxShards)) options.shards = static_cast<std::size_t>(*v);
+    url.reject_unknown_parameters();
+    return options;
+  }
 
   BasicMemoryStore() : BasicMemoryStore(Options{}) {}
   explicit BasicMemoryStore(Options options) : clock_(options.clock) {
+    if (options.shards == 0 || options.shards > kMaxShards) {
+      throw ConfigurationError(std::string(kName) + ": Options::shards must be 1 to " + std::to_string(kMaxShards) +
+                               ", not " + std::to_string(options.shards));
+    }
     std::size_t n = 1;
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
   }
-  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{64, clock}) {}
+  /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
+  explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : BasicMemoryStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{.clock = clock}) {}
 
   BasicMemoryStore(const BasicMemoryStore&) = delete;
   BasicMemoryStore& operator=(const BasicMemoryStore&) = delete;
@@ -177,6 +205,11 @@ class BasicMemoryStore {
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
  private:
+  static constexpr std::string_view kName = std::is_same_v<Payload, std::string>     ? "MemoryStore"
+                                            : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
+                                                                                     : "BasicMemoryStore";
+  static constexpr std::size_t kMaxShards = 65536;
+
   struct Entry {
     Payload payload;
     TimePoint expires_at;

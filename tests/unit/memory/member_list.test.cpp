@@ -19,7 +19,8 @@ std::string member_key(int i) { return "k" + std::to_string((i * 7919) % 1000); 
 
 // A policy that reads a key of its own and declares none: it must be given the whole data.
 struct PlanReadingExpiry {
-  [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const sessions::Settings&, sessions::TimePoint) const {
+  [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const sessions::Settings&,
+                                                sessions::TimePoint) const {
     return data.value("plan", "") == "long" ? 1000s : 100s;
   }
   [[nodiscard]] bool expire_at_browser_close(const Data&, const sessions::Settings&) const { return false; }
@@ -29,7 +30,8 @@ struct PlanReadingExpiry {
 
 // Derived from a policy that declares its keys, but reading another: it does not inherit the promise.
 struct DerivedPlanReadingExpiry : sessions::DjangoExpiry {
-  [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const sessions::Settings&, sessions::TimePoint) const {
+  [[nodiscard]] std::chrono::seconds expiry_age(const Data& data, const sessions::Settings&,
+                                                sessions::TimePoint) const {
     return data.value("plan", "") == "long" ? 1000s : 100s;
   }
 };
@@ -100,9 +102,9 @@ TEST_CASE("MemberList: a copy shares its members; equality compares values", "[m
   CHECK_FALSE(a == b);
   CHECK(*a.find("x") == 1);  // the original is untouched
   b.set("x", 1);
-  CHECK(a == b);  // a different member, an equal value
+  CHECK(a == b);                                                                   // a different member, an equal value
   CHECK_FALSE(a == MemberList::from(Data{{"y", Data::array({1, 2})}, {"x", 1}}));  // order matters
-  CHECK(MemberList::from(Data::array({1})).empty());                            // not an object: empty
+  CHECK(MemberList::from(Data::array({1})).empty());                               // not an object: empty
 }
 
 TEST_CASE("MemoryValueStore: a session with more keys than the index threshold", "[memory][members]") {
@@ -131,7 +133,8 @@ TEST_CASE("MemoryValueStore: expiry policies see what they read", "[memory][memb
   SECTION("a policy without data_keys gets the whole data, on save and on create") {
     CHECK(members_saved_age<PlanReadingExpiry>(env, "long") == 1000);
     CHECK(members_saved_age<PlanReadingExpiry>(env, "short") == 100);
-    sessions::Session<sessions::MemoryValueStore, sessions::JsonSerializer, PlanReadingExpiry> s(env.store, env.settings);
+    sessions::Session<sessions::MemoryValueStore, sessions::JsonSerializer, PlanReadingExpiry> s(env.store,
+                                                                                                 env.settings);
     s.set("plan", "long");
     s.save();
     CHECK(s.get("created_by_policy", false));

@@ -203,3 +203,29 @@ TEST_CASE("MemoryValueStore shares members copy-on-write: reads and unchanged sa
     CHECK(store.load(key)->payload == stored);
   }
 }
+
+TEST_CASE("MemoryStore: Options from a memory: URL, validated as every store's", "[memory][url]") {
+  CHECK(sessions::MemoryStore::options_from_url("memory:").shards == 64);
+  CHECK(sessions::MemoryStore::options_from_url("memory://").shards == 64);
+  CHECK(sessions::MemoryStore::options_from_url("memory:?shards=8").shards == 8);
+  CHECK(sessions::MemoryValueStore::options_from_url("memory:?shards=1").shards == 1);
+  sessions::MemoryStore::Options base;
+  base.shards = 4;
+  CHECK(sessions::MemoryStore::options_from_url("memory:", base).shards == 4);
+  for (const char* bad : {"memory://host", "memory:/tmp/x", "memory:?shards=0", "memory:?shards=65537",
+                          "memory:?shard=8", "redis://127.0.0.1", "memory:?shards=x"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(sessions::MemoryStore::options_from_url(bad), sessions::ConfigurationError);
+  }
+  CHECK_THROWS_WITH(sessions::MemoryValueStore::options_from_url("memory://host"),
+                    Catch::Contains("MemoryValueStore: the URL memory://host"));
+  CHECK_THROWS_AS(sessions::MemoryStore(sessions::MemoryStore::Options{.shards = 0}), sessions::ConfigurationError);
+
+  sessions::ManualClock clock;
+  sessions::MemoryStore store("memory:?shards=2", sessions::Clock(clock));
+  const std::string key = sessions::generate_session_key();
+  REQUIRE(store.create(key, "v", clock.now() + 1s));
+  CHECK(store.load(key)->payload == "v");
+  clock.advance(1s);
+  CHECK_FALSE(store.load(key));  // the clock given with the URL is the store's
+}
