@@ -7969,8 +7969,8 @@ template <class Storage, class SerializerT>
 struct PayloadCodec {
   using payload_type = typename stored_payload<Storage>::type;
   static constexpr PayloadKind kind = std::is_same_v<payload_type, SharedMembers> ? PayloadKind::members
-                                      : std::is_same_v<payload_type, Data>     ? PayloadKind::values
-                                                                               : PayloadKind::bytes;
+                                      : std::is_same_v<payload_type, Data>        ? PayloadKind::values
+                                                                                  : PayloadKind::bytes;
   static constexpr bool keeps_values = kind != PayloadKind::bytes;
   /// Bytes that are a function of the data alone can be fingerprinted as they are.
   static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
@@ -8552,8 +8552,8 @@ class SessionState {
   SharedMembers stored_;
   MemberList list_;
   bool listed_ = false;
-  mutable std::optional<Data> views_;       // the members built whole for a read, until a change
-  std::optional<Data> expiry_view_;         // the expiry policy's keys, for its hooks
+  mutable std::optional<Data> views_;  // the members built whole for a read, until a change
+  std::optional<Data> expiry_view_;    // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail
