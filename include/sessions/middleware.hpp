@@ -105,6 +105,7 @@ class Middleware {
   /// max_payload_bytes: answer 413 or 400), StorageError (the store failed: 503).
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
+    headers.reserve(2);  // at most Set-Cookie and Vary
     const Settings& s = *settings_;
     const bool accessed = session.accessed();
     const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);

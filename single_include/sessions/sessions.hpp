@@ -489,6 +489,9 @@ using Data = nlohmann::basic_json<detail::ordered_index_map>;
 // read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
 // into the caller's header, valid as long as it is).
 
+#include <cstring>
+#include <type_traits>
+
 namespace sessions::cookie {
 
 /// How much of a Cookie header is read by default. Servers commonly refuse request headers over
@@ -522,10 +525,29 @@ namespace detail {
 // RFC 6265bis drops a cookie whose name or value holds %x00-08 / %x0A-1F / %x7F (HTAB is fine).
 // A NUL or a CR/LF in a pair means a broken or hostile client; never hand such bytes onward,
 // where they could end up in a log line, a file name or another header.
+[[nodiscard]] constexpr bool has_control_byte(unsigned char c) noexcept { return (c < 0x20 && c != '\t') || c == 0x7F; }
+
+// Eight bytes at a time while none is below 0x20 or 0x7F (every request's Cookie header passes
+// here); a group that has one (a tab, most likely) is looked at byte by byte.
 [[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;  // exact as "any byte < 0x20"
+      const std::uint64_t x = w ^ (kOnes * 0x7F);
+      const std::uint64_t del = (x - kOnes) & ~x & kHighs;  // exact as "any byte == 0x7F"
+      if ((below_space | del) == 0) continue;
+      for (std::size_t j = i; j < i + 8; ++j) {
+        if (has_control_byte(static_cast<unsigned char>(s[j]))) return true;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (has_control_byte(static_cast<unsigned char>(s[i]))) return true;
   }
   return false;
 }
@@ -740,7 +762,6 @@ class Logger {
 #include <pthread.h>
 
 #include <array>
-#include <cstring>
 
 // ---- begin sessions/crypto/random.hpp ----
 // Cryptographically secure random bytes from libcrypto (RAND_bytes, seeded by the OS).
@@ -2051,16 +2072,32 @@ namespace detail {
 [[nodiscard]] constexpr bool is_ctl(unsigned char c) noexcept { return c < 0x20 || c == 0x7F; }
 
 // RFC 2616 token, which RFC 6265 uses for cookie names: visible ASCII except the separators.
-[[nodiscard]] constexpr bool is_token_char(unsigned char c) noexcept {
+[[nodiscard]] constexpr bool is_token_char_slow(unsigned char c) noexcept {
   if (is_ctl(c) || c >= 0x80 || c == ' ') return false;
   return std::string_view{"()<>@,;:\\\"/[]?={}"}.find(static_cast<char>(c)) == std::string_view::npos;
 }
 
 // RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E, i.e. visible ASCII except
 // DQUOTE, comma, semicolon and backslash.
-[[nodiscard]] constexpr bool is_cookie_octet(unsigned char c) noexcept {
+[[nodiscard]] constexpr bool is_cookie_octet_slow(unsigned char c) noexcept {
   return c >= 0x21 && c <= 0x7E && c != '"' && c != ',' && c != ';' && c != '\\';
 }
+
+// The two checks above as one table (every response checks its cookie's name and value byte by
+// byte): bit 0 token, bit 1 cookie-octet.
+inline constexpr auto kCookieCharClass = [] {
+  struct Table {
+    unsigned char bits[256];
+  } t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    const auto b = static_cast<unsigned char>(c);
+    t.bits[c] = static_cast<unsigned char>((is_token_char_slow(b) ? 1U : 0U) | (is_cookie_octet_slow(b) ? 2U : 0U));
+  }
+  return t;
+}();
+
+[[nodiscard]] constexpr bool is_token_char(unsigned char c) noexcept { return (kCookieCharClass.bits[c] & 1U) != 0; }
+[[nodiscard]] constexpr bool is_cookie_octet(unsigned char c) noexcept { return (kCookieCharClass.bits[c] & 2U) != 0; }
 
 // Path: RFC 6265's av-octet (any CHAR but CTLs and `;`), ASCII only.
 [[nodiscard]] constexpr bool is_path_char(unsigned char c) noexcept { return !is_ctl(c) && c < 0x80 && c != ';'; }
@@ -2204,20 +2241,21 @@ inline void check_path(std::string_view name, std::string_view path) {
 
   // Rules under which a browser drops the cookie without a word; refusing here surfaces the
   // misconfiguration instead of a login that silently never sticks.
-  const std::string shown = "\"" + detail::printable(c.name) + "\"";
+  // The name as messages show it, built only for a refusal (every response builds a cookie).
+  const auto shown = [&c] { return "\"" + detail::printable(c.name) + "\""; };
   if (detail::has_secure_prefix(c.name) && !c.secure) {
-    detail::refuse("cookie " + shown + " has the __Secure- prefix, so it must be Secure");
+    detail::refuse("cookie " + shown() + " has the __Secure- prefix, so it must be Secure");
   }
   if (detail::has_host_prefix(c.name)) {
-    if (!c.secure) detail::refuse("cookie " + shown + " has the __Host- prefix, so it must be Secure");
-    if (!domain.empty()) detail::refuse("cookie " + shown + " has the __Host- prefix, so it may not have a Domain");
-    if (c.path != "/") detail::refuse("cookie " + shown + " has the __Host- prefix, so its Path must be \"/\"");
+    if (!c.secure) detail::refuse("cookie " + shown() + " has the __Host- prefix, so it must be Secure");
+    if (!domain.empty()) detail::refuse("cookie " + shown() + " has the __Host- prefix, so it may not have a Domain");
+    if (c.path != "/") detail::refuse("cookie " + shown() + " has the __Host- prefix, so its Path must be \"/\"");
   }
   if (c.samesite == SameSite::none && !c.secure) {
-    detail::refuse("cookie " + shown + " has SameSite=None, which browsers accept only with Secure");
+    detail::refuse("cookie " + shown() + " has SameSite=None, which browsers accept only with Secure");
   }
   if (c.partitioned && !c.secure) {
-    detail::refuse("cookie " + shown + " is Partitioned, which browsers accept only with Secure");
+    detail::refuse("cookie " + shown() + " is Partitioned, which browsers accept only with Secure");
   }
 
   std::optional<std::chrono::seconds> max_age;
@@ -2259,7 +2297,7 @@ inline void check_path(std::string_view name, std::string_view path) {
   if (c.partitioned) out += "; Partitioned";
 
   if (out.size() > kMaxSetCookieBytes) {
-    throw CookieTooLarge("cannot set cookie " + shown + ": its Set-Cookie value is " + std::to_string(out.size()) +
+    throw CookieTooLarge("cannot set cookie " + shown() + ": its Set-Cookie value is " + std::to_string(out.size()) +
                          " bytes, over the " + std::to_string(kMaxSetCookieBytes) +
                          "-byte limit browsers keep for one cookie");
   }
@@ -4776,8 +4814,6 @@ class JsonSerializer {
 //    is kept in practice, and far enough from TimePoint's limits that `now + age` is exact for any
 //    clock before the year 2162);
 //  - an instant is kept within [TimePoint::min(), TimePoint::max()].
-
-#include <type_traits>
 
 namespace sessions {
 
@@ -9532,6 +9568,7 @@ class Middleware {
   /// max_payload_bytes: answer 413 or 400), StorageError (the store failed: 503).
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
+    headers.reserve(2);  // at most Set-Cookie and Vary
     const Settings& s = *settings_;
     const bool accessed = session.accessed();
     const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);

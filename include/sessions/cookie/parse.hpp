@@ -18,6 +18,9 @@
 // into the caller's header, valid as long as it is).
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -55,10 +58,29 @@ namespace detail {
 // RFC 6265bis drops a cookie whose name or value holds %x00-08 / %x0A-1F / %x7F (HTAB is fine).
 // A NUL or a CR/LF in a pair means a broken or hostile client; never hand such bytes onward,
 // where they could end up in a log line, a file name or another header.
+[[nodiscard]] constexpr bool has_control_byte(unsigned char c) noexcept { return (c < 0x20 && c != '\t') || c == 0x7F; }
+
+// Eight bytes at a time while none is below 0x20 or 0x7F (every request's Cookie header passes
+// here); a group that has one (a tab, most likely) is looked at byte by byte.
 [[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  std::size_t i = 0;
+  if (!std::is_constant_evaluated()) {
+    for (; i + 8 <= s.size(); i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, s.data() + i, 8);
+      const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;  // exact as "any byte < 0x20"
+      const std::uint64_t x = w ^ (kOnes * 0x7F);
+      const std::uint64_t del = (x - kOnes) & ~x & kHighs;  // exact as "any byte == 0x7F"
+      if ((below_space | del) == 0) continue;
+      for (std::size_t j = i; j < i + 8; ++j) {
+        if (has_control_byte(static_cast<unsigned char>(s[j]))) return true;
+      }
+    }
+  }
+  for (; i < s.size(); ++i) {
+    if (has_control_byte(static_cast<unsigned char>(s[i]))) return true;
   }
   return false;
 }

@@ -54,16 +54,32 @@ namespace detail {
 [[nodiscard]] constexpr bool is_ctl(unsigned char c) noexcept { return c < 0x20 || c == 0x7F; }
 
 // RFC 2616 token, which RFC 6265 uses for cookie names: visible ASCII except the separators.
-[[nodiscard]] constexpr bool is_token_char(unsigned char c) noexcept {
+[[nodiscard]] constexpr bool is_token_char_slow(unsigned char c) noexcept {
   if (is_ctl(c) || c >= 0x80 || c == ' ') return false;
   return std::string_view{"()<>@,;:\\\"/[]?={}"}.find(static_cast<char>(c)) == std::string_view::npos;
 }
 
 // RFC 6265 cookie-octet: %x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E, i.e. visible ASCII except
 // DQUOTE, comma, semicolon and backslash.
-[[nodiscard]] constexpr bool is_cookie_octet(unsigned char c) noexcept {
+[[nodiscard]] constexpr bool is_cookie_octet_slow(unsigned char c) noexcept {
   return c >= 0x21 && c <= 0x7E && c != '"' && c != ',' && c != ';' && c != '\\';
 }
+
+// The two checks above as one table (every response checks its cookie's name and value byte by
+// byte): bit 0 token, bit 1 cookie-octet.
+inline constexpr auto kCookieCharClass = [] {
+  struct Table {
+    unsigned char bits[256];
+  } t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    const auto b = static_cast<unsigned char>(c);
+    t.bits[c] = static_cast<unsigned char>((is_token_char_slow(b) ? 1U : 0U) | (is_cookie_octet_slow(b) ? 2U : 0U));
+  }
+  return t;
+}();
+
+[[nodiscard]] constexpr bool is_token_char(unsigned char c) noexcept { return (kCookieCharClass.bits[c] & 1U) != 0; }
+[[nodiscard]] constexpr bool is_cookie_octet(unsigned char c) noexcept { return (kCookieCharClass.bits[c] & 2U) != 0; }
 
 // Path: RFC 6265's av-octet (any CHAR but CTLs and `;`), ASCII only.
 [[nodiscard]] constexpr bool is_path_char(unsigned char c) noexcept { return !is_ctl(c) && c < 0x80 && c != ';'; }
@@ -207,20 +223,21 @@ inline void check_path(std::string_view name, std::string_view path) {
 
   // Rules under which a browser drops the cookie without a word; refusing here surfaces the
   // misconfiguration instead of a login that silently never sticks.
-  const std::string shown = "\"" + detail::printable(c.name) + "\"";
+  // The name as messages show it, built only for a refusal (every response builds a cookie).
+  const auto shown = [&c] { return "\"" + detail::printable(c.name) + "\""; };
   if (detail::has_secure_prefix(c.name) && !c.secure) {
-    detail::refuse("cookie " + shown + " has the __Secure- prefix, so it must be Secure");
+    detail::refuse("cookie " + shown() + " has the __Secure- prefix, so it must be Secure");
   }
   if (detail::has_host_prefix(c.name)) {
-    if (!c.secure) detail::refuse("cookie " + shown + " has the __Host- prefix, so it must be Secure");
-    if (!domain.empty()) detail::refuse("cookie " + shown + " has the __Host- prefix, so it may not have a Domain");
-    if (c.path != "/") detail::refuse("cookie " + shown + " has the __Host- prefix, so its Path must be \"/\"");
+    if (!c.secure) detail::refuse("cookie " + shown() + " has the __Host- prefix, so it must be Secure");
+    if (!domain.empty()) detail::refuse("cookie " + shown() + " has the __Host- prefix, so it may not have a Domain");
+    if (c.path != "/") detail::refuse("cookie " + shown() + " has the __Host- prefix, so its Path must be \"/\"");
   }
   if (c.samesite == SameSite::none && !c.secure) {
-    detail::refuse("cookie " + shown + " has SameSite=None, which browsers accept only with Secure");
+    detail::refuse("cookie " + shown() + " has SameSite=None, which browsers accept only with Secure");
   }
   if (c.partitioned && !c.secure) {
-    detail::refuse("cookie " + shown + " is Partitioned, which browsers accept only with Secure");
+    detail::refuse("cookie " + shown() + " is Partitioned, which browsers accept only with Secure");
   }
 
   std::optional<std::chrono::seconds> max_age;
@@ -262,7 +279,7 @@ inline void check_path(std::string_view name, std::string_view path) {
   if (c.partitioned) out += "; Partitioned";
 
   if (out.size() > kMaxSetCookieBytes) {
-    throw CookieTooLarge("cannot set cookie " + shown + ": its Set-Cookie value is " + std::to_string(out.size()) +
+    throw CookieTooLarge("cannot set cookie " + shown() + ": its Set-Cookie value is " + std::to_string(out.size()) +
                          " bytes, over the " + std::to_string(kMaxSetCookieBytes) +
                          "-byte limit browsers keep for one cookie");
   }
