@@ -135,23 +135,42 @@ def main():
     vs_django("new session key", "key_generation", "key_generation", "cpu")
     vs_floor("new session key vs getrandom()", "key_generation", "floor/getrandom_key", "cpu", None)
 
-    # Memory stores.
+    # Memory stores. MemoryValueStore: the existing-session request <= 1 us, through the Middleware
+    # <= 1.5 us (Crow's in-memory session middleware takes 1.8 us for the same request), a new
+    # session <= 1.5 us. MemoryStore (bytes): <= 1.2x nlohmann's parse + dump of the payload.
     for store in ("memory_store", "memory_value_store"):
         for count in (1, 100000, 1000000):
             absolute("%s, existing session, %d stored" % (store, count), "%s/existing/%d" % (store, count), "cpu",
-                     1000 if count == 100000 else None)
-        absolute("%s, new session, 100000 stored" % store, "%s/new/100000" % store, "cpu", 2000)
+                     1000 if count == 100000 and store == "memory_value_store" else None)
+        absolute("%s, new session, 100000 stored" % store, "%s/new/100000" % store, "cpu",
+                 1500 if store == "memory_value_store" else 2000)
+    absolute("memory_value_store, existing session through the Middleware, 100000 stored",
+             "memory_value_store/middleware/100000", "cpu", 1500)
+    bytes_existing = t(cpp, "memory_store/existing/100000", "cpu")
+    parse, dump = t(cpp, "floor/json_parse/typical", "cpu"), t(cpp, "floor/json_dump/typical", "cpu")
+    json_floor = parse + dump if parse and dump else None
+    json_ratio = bytes_existing / json_floor if bytes_existing and json_floor else None
+    rows.append(("memory_store, existing session (100k) vs nlohmann parse + dump", fmt_time(bytes_existing),
+                 "floor " + fmt_time(json_floor), "%.2fx floor" % json_ratio if json_ratio else "n/a",
+                 "<= 1.2x floor", None if json_ratio is None else json_ratio <= 1.2))
     vs_django("memory_value_store existing (100k) vs locmem cache", "memory_value_store/existing/100000",
               "locmem_cache/changed", "cpu")
     vs_django("memory_value_store new session vs locmem cache", "memory_value_store/new/100000",
               "locmem_cache/new", "cpu")
+    # Two threads on the two vCPUs: the CPU time per request (all threads) must not grow by more
+    # than 15% (throughput, shown too, depends on what else the shared machine runs).
     for store in ("memory_store", "memory_value_store"):
-        one = cpp.get("%s/existing_threads/100000/real_time/threads:1" % store, {}).get("items_per_second")
-        two = cpp.get("%s/existing_threads/100000/real_time/threads:2" % store, {}).get("items_per_second")
+        runs = ["%s/existing_threads/100000/real_time/threads:%d" % (store, n) for n in (1, 2)]
+        one, two = (cpp.get(r, {}).get("items_per_second") for r in runs)
         ratio = two / one if one and two else None
         rows.append(("%s, 2 threads vs 1 (throughput)" % store, "%.0f/s" % two if two else "n/a",
-                     "1 thread %.0f/s" % one if one else "", "%.2fx" % ratio if ratio else "n/a", ">= 1.7x",
-                     None if ratio is None else ratio >= 1.7))
+                     "1 thread %.0f/s" % one if one else "", "%.2fx" % ratio if ratio else "n/a", "", None))
+        cpu_one, cpu_two = t(cpp, runs[0], "cpu"), t(cpp, runs[1], "cpu")
+        cpu_ratio = cpu_two / cpu_one if cpu_one and cpu_two else None
+        rows.append(("%s, 2 threads vs 1 (CPU time per request)" % store, fmt_time(cpu_two),
+                     "1 thread " + fmt_time(cpu_one), "%.2fx" % cpu_ratio if cpu_ratio else "n/a",
+                     "<= 1.15x" if store == "memory_value_store" else "",
+                     None if cpu_ratio is None or store != "memory_value_store" else cpu_ratio <= 1.15))
     for line in rss:
         per = line["bytes_per_session"]
         limit = line["payload_bytes"] + 200
