@@ -1,6 +1,7 @@
 #pragma once
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, and Django's text form of an expire_date. No
+// SQL client header here.
 
 #include <array>
 #include <chrono>
@@ -24,6 +25,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.

@@ -296,21 +296,15 @@ class SqliteStore {
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  enum StatementId : std::size_t {
-    kLoad,
-    kCreate,
-    kUpdate,
-    kTouch,
-    kRemove,
-    kExists,
-    kClearExpired,
-    kUpdateIf,
-    kStatementCount
-  };
+  using StatementId = detail::sql::StatementId;
+  using enum detail::sql::StatementId;
+  // The statements SQLite prepares: all but PostgreSQL's kHolds.
+  static constexpr std::size_t kPrepared = kHolds;
+  static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
 
   struct Connection {
     sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    std::array<sqlite3_stmt*, kPrepared> statements{};
     Connection() = default;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -492,7 +486,7 @@ class SqliteStore {
         }
       }
     }
-    for (std::size_t i = 0; i < kStatementCount; ++i) {
+    for (std::size_t i = 0; i < kPrepared; ++i) {
       const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
                                            SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
       if (prc != SQLITE_OK) {
@@ -525,7 +519,7 @@ class SqliteStore {
 
   Options options_;
   std::string path_string_;
-  std::array<std::string, kStatementCount> sql_;
+  std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> statements_{0};
 };

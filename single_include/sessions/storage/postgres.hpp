@@ -84,7 +84,8 @@
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, and Django's text form of an expire_date. No
+// SQL client header here.
 
 namespace sessions::detail::sql {
 
@@ -97,6 +98,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.
@@ -311,19 +330,10 @@ class Broken : public StorageError {
   }
 }
 
-/// The store's statements, prepared under kNames on each connection.
-enum StatementId : std::size_t {
-  kLoad,
-  kCreate,
-  kUpdate,
-  kTouch,
-  kRemove,
-  kExists,
-  kClearExpired,
-  kUpdateIf,
-  kHolds,
-  kStatementCount
-};
+using sql::StatementId;
+using enum sql::StatementId;
+
+/// The names the statements are prepared under on each connection, and their parameter counts.
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
     "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};

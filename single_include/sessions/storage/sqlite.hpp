@@ -311,7 +311,8 @@ class ConnectionPool {
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, and Django's text form of an expire_date. No
+// SQL client header here.
 
 namespace sessions::detail::sql {
 
@@ -324,6 +325,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.
@@ -663,21 +682,15 @@ class SqliteStore {
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  enum StatementId : std::size_t {
-    kLoad,
-    kCreate,
-    kUpdate,
-    kTouch,
-    kRemove,
-    kExists,
-    kClearExpired,
-    kUpdateIf,
-    kStatementCount
-  };
+  using StatementId = detail::sql::StatementId;
+  using enum detail::sql::StatementId;
+  // The statements SQLite prepares: all but PostgreSQL's kHolds.
+  static constexpr std::size_t kPrepared = kHolds;
+  static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
 
   struct Connection {
     sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    std::array<sqlite3_stmt*, kPrepared> statements{};
     Connection() = default;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -859,7 +872,7 @@ class SqliteStore {
         }
       }
     }
-    for (std::size_t i = 0; i < kStatementCount; ++i) {
+    for (std::size_t i = 0; i < kPrepared; ++i) {
       const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
                                            SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
       if (prc != SQLITE_OK) {
@@ -892,7 +905,7 @@ class SqliteStore {
 
   Options options_;
   std::string path_string_;
-  std::array<std::string, kStatementCount> sql_;
+  std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> statements_{0};
 };

@@ -95,19 +95,10 @@ class Broken : public StorageError {
   }
 }
 
-/// The store's statements, prepared under kNames on each connection.
-enum StatementId : std::size_t {
-  kLoad,
-  kCreate,
-  kUpdate,
-  kTouch,
-  kRemove,
-  kExists,
-  kClearExpired,
-  kUpdateIf,
-  kHolds,
-  kStatementCount
-};
+using sql::StatementId;
+using enum sql::StatementId;
+
+/// The names the statements are prepared under on each connection, and their parameter counts.
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
     "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
