@@ -172,7 +172,8 @@ class SqliteStore {
     if (::sqlite3_threadsafe() == 0) {
       throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
     }
-    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    detail::require_positive("SqliteStore", "busy_timeout", options_.busy_timeout);
+    detail::require_at_least_one("SqliteStore", "clear_batch", options_.clear_batch);
     path_string_ = options_.path.string();
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
