@@ -836,9 +836,8 @@ class SqliteStore {
   std::unique_ptr<Connection> open_connection(bool initialize) {
     auto c = std::make_unique<Connection>();
     auto fail = [&](const std::string& what) -> void {
-      const std::string message = "SqliteStore: " + what + " (" + path_string_ + ")";
-      if (initialize) throw ConfigurationError(message);
-      throw StorageError(message);
+      if (initialize) throw ConfigurationError("SqliteStore: " + what + " (" + path_string_ + ")");
+      throw StorageError(what);  // borrow() adds the store, the operation and the file
     };
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
@@ -894,11 +893,9 @@ class SqliteStore {
   }
 
   Lease borrow(const char* op) {
-    return pool_->connections.acquire([this] { return open_connection(/*initialize=*/false); },
-                                      [&](const std::string& what) {
-                                        return std::string("SqliteStore::") + op + ": " + what + " (" + path_string_ +
-                                               ")";
-                                      });
+    return pool_->connections.acquire(
+        [this] { return open_connection(/*initialize=*/false); },
+        [&](const std::string& what) { return detail::store_message("SqliteStore", op, path_string_, {}, what); });
   }
 
   Options options_;
