@@ -142,14 +142,10 @@ class PostgresStore {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
     Options options = std::move(base);
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    detail::sql::take_common_parameters(url, options, 10'000'000);
     if (auto v = url.take_integer("connect_timeout", 1, 3600)) options.connect_timeout = std::chrono::seconds{*v};
     if (auto v = url.take_milliseconds("statement_timeout")) options.statement_timeout = *v;
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
     if (auto v = url.take_bool("prepare_statements")) options.prepare_statements = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 10'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     auto& p = options.parameters;
     if (!url.hosts.empty()) {
       std::string hosts;

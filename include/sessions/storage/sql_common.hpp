@@ -1,7 +1,7 @@
 #pragma once
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, the names of their statements, and Django's text form of an expire_date. No
-// SQL client header here.
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
 
 #include <array>
 #include <chrono>
@@ -13,6 +13,7 @@
 
 #include "../clock.hpp"
 #include "../errors.hpp"
+#include "url.hpp"
 
 namespace sessions::detail::sql {
 
@@ -57,6 +58,19 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
   if (!ok) {
     throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
                              "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
   }
 }
 

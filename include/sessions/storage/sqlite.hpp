@@ -138,13 +138,9 @@ class SqliteStore {
           "the pool would see a different database); use a file");
     }
     options.path = path;
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    detail::sql::take_common_parameters(url, options, 1'000'000);
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
       for (char& c : lower) c = Url::ascii_lower(c);

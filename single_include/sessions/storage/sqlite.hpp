@@ -308,8 +308,8 @@ class ConnectionPool {
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, the names of their statements, and Django's text form of an expire_date. No
-// SQL client header here.
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
 
 namespace sessions::detail::sql {
 
@@ -354,6 +354,19 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
   if (!ok) {
     throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
                              "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
   }
 }
 
@@ -521,13 +534,9 @@ class SqliteStore {
           "the pool would see a different database); use a file");
     }
     options.path = path;
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    detail::sql::take_common_parameters(url, options, 1'000'000);
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
       for (char& c : lower) c = Url::ascii_lower(c);
