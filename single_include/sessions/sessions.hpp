@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 70.
+// Library headers inlined: 74.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1846,8 +1846,14 @@ inline constexpr std::size_t kMaxSessionKeyLength = 40;
 /// A new random session key. Rejection sampling: a byte is used only if it is below 252 (the
 /// largest multiple of 36 that fits a byte), so every character is equally likely.
 [[nodiscard]] inline std::string generate_session_key(const RandomSource& random = {}) {
-  constexpr unsigned kAlphabet = static_cast<unsigned>(kSessionKeyChars.size());
-  constexpr unsigned kLimit = 256 - (256 % kAlphabet);  // 252
+  // Each byte's character (b % 36), or 0 for the four bytes rejected: one table lookup per byte.
+  static constexpr auto kCharOf = [] {
+    constexpr unsigned kAlphabet = static_cast<unsigned>(kSessionKeyChars.size());
+    constexpr unsigned kLimit = 256 - (256 % kAlphabet);  // 252
+    std::array<char, 256> table{};
+    for (unsigned b = 0; b < kLimit; ++b) table[b] = kSessionKeyChars[b % kAlphabet];
+    return table;
+  }();
   // Built in a local array and made a string once (a push_back per character cost a third of a
   // new session's instructions).
   std::array<char, kSessionKeyLength> key{};
@@ -1858,8 +1864,9 @@ inline constexpr std::size_t kMaxSessionKeyLength = 40;
   while (length < kSessionKeyLength) {
     random.fill(buffer);
     for (const unsigned char b : buffer) {
-      if (b >= kLimit) continue;
-      key[length++] = kSessionKeyChars[b % kAlphabet];
+      const char c = kCharOf[b];
+      if (c == 0) continue;
+      key[length++] = c;
       if (length == kSessionKeyLength) break;
     }
   }
@@ -2914,9 +2921,17 @@ namespace detail {
 // In-range integers are stored as nlohmann does: non-negative as number_unsigned, negative as
 // number_integer.
 
+// ---- begin sessions/signing/detail/python_json_parser.hpp ----
+// The Python JSON reader behind parse_python_json() (signing/python_json.hpp): a recursive
+// descent over the text that accepts what Python's json.loads accepts, with the refusals and
+// options that header describes.
+
 #include <charconv>
-#include <cmath>
 #include <system_error>
+
+// ---- begin sessions/signing/python_json_options.hpp ----
+// The knobs of the Python JSON reader and writer (signing/python_json.hpp) and the marker of a
+// big integer: what a caller names when reading or writing Django's JSON.
 
 namespace sessions::signing {
 
@@ -2944,7 +2959,23 @@ struct PythonJsonReadOptions {
   std::size_t max_int_digits = python_int_max_str_digits;
 };
 
-namespace detail {
+}  // namespace sessions::signing
+// ---- end sessions/signing/python_json_options.hpp ----
+// ---- begin sessions/signing/detail/python_json_text.hpp ----
+// The text pieces the Python JSON writer and reader (signing/python_json.hpp) share: UTF-8 read
+// and written one code point at a time, `\uXXXX` escapes in Python's lowercase hex, and integer
+// literals of any size (a big integer is kept as its digits, see python_json.hpp).
+
+namespace sessions::signing::detail {
+
+/// The digits of a big integer (a binary value of subtype python_int_subtype), nullopt for any
+/// other value.
+[[nodiscard]] inline std::optional<std::string_view> big_int_digits(const Data& value) noexcept {
+  if (!value.is_binary()) return std::nullopt;
+  const auto& bytes = value.get_binary();
+  if (!bytes.has_subtype() || bytes.subtype() != python_int_subtype) return std::nullopt;
+  return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
 
 [[nodiscard]] inline bool is_canonical_int_text(std::string_view s) noexcept {
   if (!s.empty() && s.front() == '-') s.remove_prefix(1);
@@ -2978,39 +3009,6 @@ namespace detail {
   // "-0..." cannot reach here: it fits. Strip nothing else: the literal is canonical already.
   return Data::binary(std::vector<std::uint8_t>(text.begin(), text.end()), python_int_subtype);
 }
-
-}  // namespace detail
-
-/// An integer from its decimal text (`-?(0|[1-9][0-9]*)`), of any size: a normal JSON number
-/// when it fits int64/uint64, otherwise the big-integer binary value. Throws ValueTypeError for
-/// text that is not a canonical decimal integer.
-[[nodiscard]] inline Data make_python_int(std::string_view decimal) {
-  if (!detail::is_canonical_int_text(decimal) || decimal == "-0") {
-    throw ValueTypeError("not a canonical decimal integer");
-  }
-  return detail::int_from_literal(decimal);
-}
-
-/// True iff `value` is a big integer kept as digits (see the header comment).
-[[nodiscard]] inline bool is_python_big_int(const Data& value) noexcept {
-  return value.is_binary() && value.get_binary().has_subtype() && value.get_binary().subtype() == python_int_subtype;
-}
-
-/// The decimal text of any integer value (int64, uint64 or big integer); nullopt otherwise.
-[[nodiscard]] inline std::optional<std::string> python_int_text(const Data& value) {
-  if (value.is_number_unsigned()) return std::to_string(value.get<std::uint64_t>());
-  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
-  if (is_python_big_int(value)) {
-    const auto& bytes = value.get_binary();
-    return std::string(bytes.begin(), bytes.end());
-  }
-  return std::nullopt;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Writer
-
-namespace detail {
 
 inline constexpr char lower_hex[] = "0123456789abcdef";
 
@@ -3078,204 +3076,10 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-inline void append_python_string(std::string& out, std::string_view s) {
-  out += '"';
-  std::size_t i = 0;
-  while (i < s.size()) {
-    // Printable ASCII other than `"` and `\` is written as it is: copy such runs in one piece
-    // (most session strings are one such run), and decode only what needs an escape.
-    std::size_t run = i;
-    while (run < s.size()) {
-      const auto c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
-      ++run;
-    }
-    if (run != i) {
-      out.append(s.substr(i, run - i));
-      i = run;
-      continue;
-    }
-    const std::optional<std::uint32_t> decoded = next_utf8(s, i);
-    if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
-    const std::uint32_t cp = *decoded;
-    switch (cp) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\b':
-        out += "\\b";
-        continue;
-      case '\f':
-        out += "\\f";
-        continue;
-      default:
-        break;
-    }
-    if (cp >= 0x20 && cp < 0x7F) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x10000) {
-      append_u_escape(out, cp);  // C0 controls, DEL and the rest of the BMP
-    } else {
-      const std::uint32_t v = cp - 0x10000;
-      append_u_escape(out, 0xD800 + (v >> 10));
-      append_u_escape(out, 0xDC00 + (v & 0x3FF));
-    }
-  }
-  out += '"';
-}
+}  // namespace sessions::signing::detail
+// ---- end sessions/signing/detail/python_json_text.hpp ----
 
-/// Appends Python's repr() of a double.
-inline void append_python_float(std::string& out, double x) {
-  if (std::isnan(x)) {
-    out += "NaN";
-    return;
-  }
-  if (std::isinf(x)) {
-    out += x < 0 ? "-Infinity" : "Infinity";
-    return;
-  }
-  // Shortest round-trip digits in scientific form, e.g. "-1.2345e+16", "5e-324", "0e+00".
-  char buf[64];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
-  const std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
-  std::string_view body = sci;
-  const bool negative = !body.empty() && body.front() == '-';
-  if (negative) body.remove_prefix(1);
-  const std::size_t e_pos = body.find('e');
-  const std::string_view mantissa = body.substr(0, e_pos);
-  int exponent = 0;
-  std::from_chars(body.data() + e_pos + 1 + (body[e_pos + 1] == '+' ? 1 : 0), body.data() + body.size(), exponent);
-  std::string digits;
-  for (const char c : mantissa) {
-    if (c != '.') digits += c;
-  }
-  // Python's rule: with the value written as 0.DIGITS * 10^decpt, use plain notation when
-  // -4 < decpt <= 16, i.e. 1e-4 <= |x| < 1e16.
-  const int decpt = exponent + 1;
-  const auto n = static_cast<int>(digits.size());
-  if (negative) out += '-';
-  if (decpt > -4 && decpt <= 16) {
-    if (decpt <= 0) {
-      out += "0.";
-      out.append(static_cast<std::size_t>(-decpt), '0');
-      out += digits;
-    } else if (decpt >= n) {
-      out += digits;
-      out.append(static_cast<std::size_t>(decpt - n), '0');
-      out += ".0";
-    } else {
-      out.append(digits, 0, static_cast<std::size_t>(decpt));
-      out += '.';
-      out.append(digits, static_cast<std::size_t>(decpt), std::string::npos);
-    }
-    return;
-  }
-  out += digits[0];
-  if (n > 1) {
-    out += '.';
-    out.append(digits, 1, std::string::npos);
-  }
-  const int e = decpt - 1;
-  out += e < 0 ? "e-" : "e+";
-  const int magnitude = e < 0 ? -e : e;
-  if (magnitude < 10) out += '0';
-  out += std::to_string(magnitude);
-}
-
-inline void append_python_json(std::string& out, const Data& value, std::size_t depth_left) {
-  switch (value.type()) {
-    case Data::value_t::null:
-      out += "null";
-      return;
-    case Data::value_t::boolean:
-      out += value.get<bool>() ? "true" : "false";
-      return;
-    case Data::value_t::number_integer:
-      out += std::to_string(value.get<std::int64_t>());
-      return;
-    case Data::value_t::number_unsigned:
-      out += std::to_string(value.get<std::uint64_t>());
-      return;
-    case Data::value_t::number_float:
-      append_python_float(out, value.get<double>());
-      return;
-    case Data::value_t::string:
-      append_python_string(out, value.get_ref<const std::string&>());
-      return;
-    case Data::value_t::binary: {
-      const std::optional<std::string> text = is_python_big_int(value) ? python_int_text(value) : std::nullopt;
-      if (!text || !is_canonical_int_text(*text) || *text == "-0") {
-        throw EncodeError("binary values cannot be written as JSON (only big integers, see python_json.hpp)");
-      }
-      out += *text;
-      return;
-    }
-    case Data::value_t::array: {
-      if (depth_left == 0) throw EncodeError("data nests deeper than the JSON depth limit");
-      out += '[';
-      bool first = true;
-      for (const Data& item : value) {
-        if (!first) out += ',';
-        first = false;
-        append_python_json(out, item, depth_left - 1);
-      }
-      out += ']';
-      return;
-    }
-    case Data::value_t::object: {
-      if (depth_left == 0) throw EncodeError("data nests deeper than the JSON depth limit");
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : value.items()) {
-        if (!first) out += ',';
-        first = false;
-        append_python_string(out, key);
-        out += ':';
-        append_python_json(out, item, depth_left - 1);
-      }
-      out += '}';
-      return;
-    }
-    case Data::value_t::discarded:
-    default:
-      throw EncodeError("a discarded JSON value cannot be written");
-  }
-}
-
-}  // namespace detail
-
-/// Appends `value` to `out` exactly as Python's json.dumps(value, separators=(',', ':')) writes
-/// it. Throws EncodeError for invalid UTF-8, binary values other than big integers, discarded
-/// values, or nesting deeper than `max_depth`.
-inline void dump_python_json(const Data& value, std::string& out,
-                             std::size_t max_depth = python_json_default_max_depth) {
-  detail::append_python_json(out, value, max_depth);
-}
-
-/// `value` as Python's json.dumps(value, separators=(',', ':')) text (always ASCII).
-[[nodiscard]] inline std::string dump_python_json(const Data& value,
-                                                  std::size_t max_depth = python_json_default_max_depth) {
-  std::string out;
-  dump_python_json(value, out, max_depth);
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reader
-
-namespace detail {
+namespace sessions::signing::detail {
 
 class PythonJsonParser {
  public:
@@ -3616,7 +3420,241 @@ class PythonJsonParser {
   std::vector<Data> elements_{};
 };
 
-}  // namespace detail
+}  // namespace sessions::signing::detail
+// ---- end sessions/signing/detail/python_json_parser.hpp ----
+// ---- begin sessions/signing/detail/python_json_writer.hpp ----
+// The Python JSON writer behind dump_python_json() (signing/python_json.hpp): Data to exactly the
+// bytes of Python's json.dumps(value, separators=(',', ':')).
+
+#include <cmath>
+
+namespace sessions::signing::detail {
+
+inline void append_python_string(std::string& out, std::string_view s) {
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    // Printable ASCII other than `"` and `\` is written as it is: copy such runs in one piece
+    // (most session strings are one such run), and decode only what needs an escape.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run != i) {
+      out.append(s.substr(i, run - i));
+      i = run;
+      continue;
+    }
+    const std::optional<std::uint32_t> decoded = next_utf8(s, i);
+    if (!decoded) throw EncodeError("a string in the data is not valid UTF-8");
+    const std::uint32_t cp = *decoded;
+    switch (cp) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
+    }
+    if (cp >= 0x20 && cp < 0x7F) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x10000) {
+      append_u_escape(out, cp);  // C0 controls, DEL and the rest of the BMP
+    } else {
+      const std::uint32_t v = cp - 0x10000;
+      append_u_escape(out, 0xD800 + (v >> 10));
+      append_u_escape(out, 0xDC00 + (v & 0x3FF));
+    }
+  }
+  out += '"';
+}
+
+/// Appends Python's repr() of a double.
+inline void append_python_float(std::string& out, double x) {
+  if (std::isnan(x)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(x)) {
+    out += x < 0 ? "-Infinity" : "Infinity";
+    return;
+  }
+  // Shortest round-trip digits in scientific form, e.g. "-1.2345e+16", "5e-324", "0e+00".
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<std::size_t>(res.ptr - buf));
+  std::string_view body = sci;
+  const bool negative = !body.empty() && body.front() == '-';
+  if (negative) body.remove_prefix(1);
+  const std::size_t e_pos = body.find('e');
+  const std::string_view mantissa = body.substr(0, e_pos);
+  int exponent = 0;
+  std::from_chars(body.data() + e_pos + 1 + (body[e_pos + 1] == '+' ? 1 : 0), body.data() + body.size(), exponent);
+  std::string digits;
+  for (const char c : mantissa) {
+    if (c != '.') digits += c;
+  }
+  // Python's rule: with the value written as 0.DIGITS * 10^decpt, use plain notation when
+  // -4 < decpt <= 16, i.e. 1e-4 <= |x| < 1e16.
+  const int decpt = exponent + 1;
+  const auto n = static_cast<int>(digits.size());
+  if (negative) out += '-';
+  if (decpt > -4 && decpt <= 16) {
+    if (decpt <= 0) {
+      out += "0.";
+      out.append(static_cast<std::size_t>(-decpt), '0');
+      out += digits;
+    } else if (decpt >= n) {
+      out += digits;
+      out.append(static_cast<std::size_t>(decpt - n), '0');
+      out += ".0";
+    } else {
+      out.append(digits, 0, static_cast<std::size_t>(decpt));
+      out += '.';
+      out.append(digits, static_cast<std::size_t>(decpt), std::string::npos);
+    }
+    return;
+  }
+  out += digits[0];
+  if (n > 1) {
+    out += '.';
+    out.append(digits, 1, std::string::npos);
+  }
+  const int e = decpt - 1;
+  out += e < 0 ? "e-" : "e+";
+  const int magnitude = e < 0 ? -e : e;
+  if (magnitude < 10) out += '0';
+  out += std::to_string(magnitude);
+}
+
+inline void append_python_json(std::string& out, const Data& value, std::size_t depth_left) {
+  switch (value.type()) {
+    case Data::value_t::null:
+      out += "null";
+      return;
+    case Data::value_t::boolean:
+      out += value.get<bool>() ? "true" : "false";
+      return;
+    case Data::value_t::number_integer:
+      out += std::to_string(value.get<std::int64_t>());
+      return;
+    case Data::value_t::number_unsigned:
+      out += std::to_string(value.get<std::uint64_t>());
+      return;
+    case Data::value_t::number_float:
+      append_python_float(out, value.get<double>());
+      return;
+    case Data::value_t::string:
+      append_python_string(out, value.get_ref<const std::string&>());
+      return;
+    case Data::value_t::binary: {
+      const std::optional<std::string_view> text = big_int_digits(value);
+      if (!text || !is_canonical_int_text(*text) || *text == "-0") {
+        throw EncodeError("binary values cannot be written as JSON (only big integers, see python_json.hpp)");
+      }
+      out += *text;
+      return;
+    }
+    case Data::value_t::array: {
+      if (depth_left == 0) throw EncodeError("data nests deeper than the JSON depth limit");
+      out += '[';
+      bool first = true;
+      for (const Data& item : value) {
+        if (!first) out += ',';
+        first = false;
+        append_python_json(out, item, depth_left - 1);
+      }
+      out += ']';
+      return;
+    }
+    case Data::value_t::object: {
+      if (depth_left == 0) throw EncodeError("data nests deeper than the JSON depth limit");
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : value.items()) {
+        if (!first) out += ',';
+        first = false;
+        append_python_string(out, key);
+        out += ':';
+        append_python_json(out, item, depth_left - 1);
+      }
+      out += '}';
+      return;
+    }
+    case Data::value_t::discarded:
+    default:
+      throw EncodeError("a discarded JSON value cannot be written");
+  }
+}
+
+}  // namespace sessions::signing::detail
+// ---- end sessions/signing/detail/python_json_writer.hpp ----
+
+namespace sessions::signing {
+
+/// An integer from its decimal text (`-?(0|[1-9][0-9]*)`), of any size: a normal JSON number
+/// when it fits int64/uint64, otherwise the big-integer binary value. Throws ValueTypeError for
+/// text that is not a canonical decimal integer.
+[[nodiscard]] inline Data make_python_int(std::string_view decimal) {
+  if (!detail::is_canonical_int_text(decimal) || decimal == "-0") {
+    throw ValueTypeError("not a canonical decimal integer");
+  }
+  return detail::int_from_literal(decimal);
+}
+
+/// True iff `value` is a big integer kept as digits (see the header comment).
+[[nodiscard]] inline bool is_python_big_int(const Data& value) noexcept {
+  return detail::big_int_digits(value).has_value();
+}
+
+/// The decimal text of any integer value (int64, uint64 or big integer); nullopt otherwise.
+[[nodiscard]] inline std::optional<std::string> python_int_text(const Data& value) {
+  if (value.is_number_unsigned()) return std::to_string(value.get<std::uint64_t>());
+  if (value.is_number_integer()) return std::to_string(value.get<std::int64_t>());
+  if (const std::optional<std::string_view> digits = detail::big_int_digits(value)) return std::string(*digits);
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+/// Appends `value` to `out` exactly as Python's json.dumps(value, separators=(',', ':')) writes
+/// it. Throws EncodeError for invalid UTF-8, binary values other than big integers, discarded
+/// values, or nesting deeper than `max_depth`.
+inline void dump_python_json(const Data& value, std::string& out,
+                             std::size_t max_depth = python_json_default_max_depth) {
+  detail::append_python_json(out, value, max_depth);
+}
+
+/// `value` as Python's json.dumps(value, separators=(',', ':')) text (always ASCII).
+[[nodiscard]] inline std::string dump_python_json(const Data& value,
+                                                  std::size_t max_depth = python_json_default_max_depth) {
+  std::string out;
+  dump_python_json(value, out, max_depth);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reader
 
 /// Parses `text` as Python's json.loads would (see the header comment for the deliberate
 /// refusals). Throws DecodeError for anything it does not accept.
@@ -5234,7 +5272,7 @@ struct BrowserSession : DjangoExpiry {
 // The store convention's shared pieces (docs/writing-policies.md, "The convention the library's
 // stores follow"): every store has a nested Options with a Clock and a Logger, a static
 // options_from_url(url, base), a constructor from a URL that takes the clock and the logger
-// besides, and one error format, built on these.
+// besides, one validation of sizes and timeouts, and one error format, built on these.
 
 // ---- begin sessions/storage/url.hpp ----
 // Store URLs: one small parser for every store that is configured with a URL.
@@ -5604,6 +5642,22 @@ template <class Options>
   options.clock = clock;
   options.logger = logger;
   return options;
+}
+
+/// The one rule for a store's timeouts (a wait for a lock, a connection, an answer): positive, or
+/// a ConfigurationError naming the store and the option. Clamping 0 to something small instead
+/// would hide a configuration mistake behind a store that fails under the first load.
+inline void require_positive(std::string_view store, std::string_view option, std::chrono::milliseconds value) {
+  if (value > std::chrono::milliseconds::zero()) return;
+  throw ConfigurationError(std::string(store) + ": " + std::string(option) + " must be positive (got " +
+                           std::to_string(value.count()) + " ms)");
+}
+
+/// The one rule for a store's sizes and counts (connections, bytes, rows per batch): at least 1,
+/// or a ConfigurationError naming the store and the option.
+inline void require_at_least_one(std::string_view store, std::string_view option, std::size_t value) {
+  if (value >= 1) return;
+  throw ConfigurationError(std::string(store) + ": " + std::string(option) + " must be at least 1");
 }
 
 /// parse_url(text) for `store`: a ConfigurationError unless the scheme is one of `schemes` (the
@@ -6803,11 +6857,8 @@ class FileStore {
     if (options_.mtime_meaning == MtimeMeaning::last_write) {
       age_ = detail::file_store::checked_cookie_age(options_.cookie_age);
     }
-    if (options_.lock_timeout <= std::chrono::milliseconds::zero()) {
-      throw ConfigurationError("FileStore: lock_timeout must be positive (got " +
-                               std::to_string(options_.lock_timeout.count()) + " ms)");
-    }
-    if (options_.max_file_bytes == 0) throw ConfigurationError("FileStore: max_file_bytes must not be 0");
+    detail::require_positive("FileStore", "lock_timeout", options_.lock_timeout);
+    detail::require_at_least_one("FileStore", "max_file_bytes", options_.max_file_bytes);
     if (options_.stale_temp_age < std::chrono::seconds::zero()) {
       throw ConfigurationError("FileStore: stale_temp_age must not be negative");
     }

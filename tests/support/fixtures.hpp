@@ -16,6 +16,18 @@
 
 namespace test_support {
 
+/// The message of the ConfigurationError `construct()` throws; "(no ConfigurationError)" when it
+/// throws none. For the stores' one validation of sizes and timeouts.
+template <class Construct>
+std::string configuration_error(Construct&& construct) {
+  try {
+    construct();
+  } catch (const sessions::ConfigurationError& e) {
+    return e.what();
+  }
+  return "(no ConfigurationError)";
+}
+
 /// Collects what the library logs, for assertions.
 struct LogCapture {
   struct Line {

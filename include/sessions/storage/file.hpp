@@ -157,11 +157,8 @@ class FileStore {
     if (options_.mtime_meaning == MtimeMeaning::last_write) {
       age_ = detail::file_store::checked_cookie_age(options_.cookie_age);
     }
-    if (options_.lock_timeout <= std::chrono::milliseconds::zero()) {
-      throw ConfigurationError("FileStore: lock_timeout must be positive (got " +
-                               std::to_string(options_.lock_timeout.count()) + " ms)");
-    }
-    if (options_.max_file_bytes == 0) throw ConfigurationError("FileStore: max_file_bytes must not be 0");
+    detail::require_positive("FileStore", "lock_timeout", options_.lock_timeout);
+    detail::require_at_least_one("FileStore", "max_file_bytes", options_.max_file_bytes);
     if (options_.stale_temp_age < std::chrono::seconds::zero()) {
       throw ConfigurationError("FileStore: stale_temp_age must not be negative");
     }

@@ -192,6 +192,11 @@ class MemcachedStore {
       : options_(std::move(options)),
         pool_("MemcachedStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout}, options_.logger,
               detail::memcached_store::kLogCategory) {
+    detail::require_positive("MemcachedStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("MemcachedStore", "io_timeout", options_.io_timeout);
+    if (options_.retry_timeout < std::chrono::seconds::zero()) {
+      throw ConfigurationError("MemcachedStore: retry_timeout must not be negative");
+    }
     if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
     if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
       throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");

@@ -142,14 +142,10 @@ class PostgresStore {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
     Options options = std::move(base);
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    detail::sql::take_common_parameters(url, options, 10'000'000);
     if (auto v = url.take_integer("connect_timeout", 1, 3600)) options.connect_timeout = std::chrono::seconds{*v};
     if (auto v = url.take_milliseconds("statement_timeout")) options.statement_timeout = *v;
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
     if (auto v = url.take_bool("prepare_statements")) options.prepare_statements = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 10'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     auto& p = options.parameters;
     if (!url.hosts.empty()) {
       std::string hosts;
@@ -181,10 +177,9 @@ class PostgresStore {
         pool_(
             std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
-    if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
-      throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
-    }
-    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    detail::require_positive("PostgresStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("PostgresStore", "statement_timeout", options_.statement_timeout);
+    detail::require_at_least_one("PostgresStore", "clear_batch", options_.clear_batch);
     for (const auto& [k, v] : options_.parameters) {
       if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) {
         throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
@@ -209,21 +204,19 @@ class PostgresStore {
 
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
     return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
       Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
-      std::int64_t micros = 0;
-      const char* text = ::PQgetvalue(r.get(), 0, 1);
-      const char* end = text + std::strlen(text);
-      if (std::from_chars(text, end, micros).ptr != end) {
+      const std::optional<std::int64_t> micros = detail::pg::int8_value(r, 0, 1);
+      if (!micros) {
         throw StorageError(
             message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
-          detail::sql::from_unix_micros(micros)};
+          detail::sql::from_unix_micros(*micros)};
     });
   }
 
@@ -246,8 +239,8 @@ class PostgresStore {
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_payload("update_if", key, payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
@@ -265,8 +258,8 @@ class PostgresStore {
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
       return detail::pg::affected(
@@ -285,7 +278,7 @@ class PostgresStore {
 
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
     return call("exists", key, [&](Conn& c) {
       return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
@@ -294,7 +287,7 @@ class PostgresStore {
 
   /// Deletes the rows whose expire_date is at or before now; returns how many.
   std::size_t clear_expired() {
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string batch = std::to_string(options_.clear_batch);
     std::size_t removed = 0;
     for (;;) {
@@ -344,9 +337,6 @@ class PostgresStore {
     Pool::Lease lease_;
   };
 
-  /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
-  [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
-
   void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
       throw StorageError(
@@ -366,27 +356,8 @@ class PostgresStore {
   void connect(Conn& c, const char* op) {
     c.close();
     const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
-    std::vector<const char*> keys;
-    std::vector<const char*> values;
-    const std::string tcp_timeout = std::to_string((options_.statement_timeout + kStatementGrace).count());
-    auto add = [&](const char* k, const char* v) {
-      keys.push_back(k);
-      values.push_back(v);
-    };
-    // Defaults first: the conninfo and the parameters after them override them.
-    add("fallback_application_name", "sessions");
-    add("keepalives", "1");
-    add("keepalives_idle", "30");
-    add("keepalives_interval", "10");
-    add("keepalives_count", "3");
-    add("tcp_user_timeout", tcp_timeout.c_str());
-    const bool expand = !options_.conninfo.empty();
-    if (expand) add("dbname", options_.conninfo.c_str());
-    for (const auto& [k, v] : options_.parameters) add(k.c_str(), v.c_str());
-    keys.push_back(nullptr);
-    values.push_back(nullptr);
-
-    c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+    c.pg = detail::pg::start_connection(options_.conninfo, options_.parameters,
+                                        options_.statement_timeout + kStatementGrace);
     if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
     if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
     ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
@@ -417,21 +388,8 @@ class PostgresStore {
   // The constructor's table check and creation, under an advisory lock so that two processes
   // starting together do not race on CREATE TABLE.
   void create_table(Conn& c) {
-    const std::string t = detail::sql::quoted(options_.table);
-    const std::string like = options_.table == detail::sql::kDjangoTable ? std::string(detail::sql::kDjangoKeyLikeIndex)
-                                                                         : options_.table + "_session_key_like";
-    const std::string ddl =
-        "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
-        "CREATE TABLE IF NOT EXISTS " +
-        t +
-        " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
-        " \"expire_date\" timestamp with time zone NOT NULL); "
-        "CREATE INDEX IF NOT EXISTS " +
-        detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
-        " (\"expire_date\"); "
-        "CREATE INDEX IF NOT EXISTS " +
-        detail::sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
-    const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
+    const std::string check = detail::pg::table_exists_sql(options_.table);
+    const std::string ddl = detail::pg::create_table_sql(options_.table);
     try {
       Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
       if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
@@ -556,8 +514,8 @@ class PostgresStore {
                  TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     check_payload(op, key, payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
       return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) ==
@@ -573,7 +531,7 @@ class PostgresStore {
       Lease lease = borrow(op, key);
       Conn& c = *lease;
       try {
-        if (c.pg == nullptr || !alive(c)) connect(c, op);
+        if (c.pg == nullptr || !detail::pg::alive(c)) connect(c, op);
         return fn(c);
       } catch (const Broken& e) {
         c.bad = true;
@@ -584,25 +542,6 @@ class PostgresStore {
         throw StorageError(e.what());
       }
     }
-  }
-
-  // An idle connection that the server closed (restart, idle timeout, network failure) shows as
-  // readable: its pending bytes are an error message or the end of the stream.
-  bool alive(Conn& c) {
-    if (::PQstatus(c.pg) != CONNECTION_OK) return false;
-    pollfd p{};
-    p.fd = ::PQsocket(c.pg);
-    p.events = POLLIN;
-    if (p.fd < 0) return false;
-    if (::poll(&p, 1, 0) <= 0) return true;
-    if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
-    // Anything else pending (an asynchronous error about to end the session) is not a reason
-    // to trust the connection with a statement.
-    if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
-      ::PQclear(r);
-      return false;
-    }
-    return true;
   }
 
   // A connection slot; connected by call() (a new Conn is not connected yet).

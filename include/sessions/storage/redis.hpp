@@ -189,6 +189,8 @@ class RedisStore {
               detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
                                    options_.reconnect_backoff_max},
               options_.logger, detail::redis_store::kLogCategory) {
+    detail::require_positive("RedisStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("RedisStore", "command_timeout", options_.command_timeout);
     if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");

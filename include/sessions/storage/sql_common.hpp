@@ -1,6 +1,7 @@
 #pragma once
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
 
 #include <array>
 #include <chrono>
@@ -12,6 +13,7 @@
 
 #include "../clock.hpp"
 #include "../errors.hpp"
+#include "url.hpp"
 
 namespace sessions::detail::sql {
 
@@ -24,6 +26,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.
@@ -38,6 +58,19 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
   if (!ok) {
     throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
                              "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
   }
 }
 

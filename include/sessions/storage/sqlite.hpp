@@ -138,13 +138,9 @@ class SqliteStore {
           "the pool would see a different database); use a file");
     }
     options.path = path;
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    detail::sql::take_common_parameters(url, options, 1'000'000);
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
       for (char& c : lower) c = Url::ascii_lower(c);
@@ -172,7 +168,8 @@ class SqliteStore {
     if (::sqlite3_threadsafe() == 0) {
       throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
     }
-    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    detail::require_positive("SqliteStore", "busy_timeout", options_.busy_timeout);
+    detail::require_at_least_one("SqliteStore", "clear_batch", options_.clear_batch);
     path_string_ = options_.path.string();
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
@@ -296,21 +293,15 @@ class SqliteStore {
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  enum StatementId : std::size_t {
-    kLoad,
-    kCreate,
-    kUpdate,
-    kTouch,
-    kRemove,
-    kExists,
-    kClearExpired,
-    kUpdateIf,
-    kStatementCount
-  };
+  using StatementId = detail::sql::StatementId;
+  using enum detail::sql::StatementId;
+  // The statements SQLite prepares: all but PostgreSQL's kHolds.
+  static constexpr std::size_t kPrepared = kHolds;
+  static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
 
   struct Connection {
     sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    std::array<sqlite3_stmt*, kPrepared> statements{};
     Connection() = default;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -458,9 +449,8 @@ class SqliteStore {
   std::unique_ptr<Connection> open_connection(bool initialize) {
     auto c = std::make_unique<Connection>();
     auto fail = [&](const std::string& what) -> void {
-      const std::string message = "SqliteStore: " + what + " (" + path_string_ + ")";
-      if (initialize) throw ConfigurationError(message);
-      throw StorageError(message);
+      if (initialize) throw ConfigurationError("SqliteStore: " + what + " (" + path_string_ + ")");
+      throw StorageError(what);  // borrow() adds the store, the operation and the file
     };
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
@@ -492,7 +482,7 @@ class SqliteStore {
         }
       }
     }
-    for (std::size_t i = 0; i < kStatementCount; ++i) {
+    for (std::size_t i = 0; i < kPrepared; ++i) {
       const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
                                            SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
       if (prc != SQLITE_OK) {
@@ -516,16 +506,14 @@ class SqliteStore {
   }
 
   Lease borrow(const char* op) {
-    return pool_->connections.acquire([this] { return open_connection(/*initialize=*/false); },
-                                      [&](const std::string& what) {
-                                        return std::string("SqliteStore::") + op + ": " + what + " (" + path_string_ +
-                                               ")";
-                                      });
+    return pool_->connections.acquire(
+        [this] { return open_connection(/*initialize=*/false); },
+        [&](const std::string& what) { return detail::store_message("SqliteStore", op, path_string_, {}, what); });
   }
 
   Options options_;
   std::string path_string_;
-  std::array<std::string, kStatementCount> sql_;
+  std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> statements_{0};
 };

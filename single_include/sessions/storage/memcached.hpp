@@ -321,11 +321,8 @@ struct PoolSettings {
 
 /// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
 inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
+  require_at_least_one(store, "pool_size", s.pool_size);
+  require_positive(store, "pool_timeout", s.pool_timeout);
   if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
     throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
   }
@@ -624,6 +621,11 @@ class MemcachedStore {
       : options_(std::move(options)),
         pool_("MemcachedStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout}, options_.logger,
               detail::memcached_store::kLogCategory) {
+    detail::require_positive("MemcachedStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("MemcachedStore", "io_timeout", options_.io_timeout);
+    if (options_.retry_timeout < std::chrono::seconds::zero()) {
+      throw ConfigurationError("MemcachedStore: retry_timeout must not be negative");
+    }
     if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
     if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
       throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");

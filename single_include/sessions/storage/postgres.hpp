@@ -84,7 +84,8 @@
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
 
 namespace sessions::detail::sql {
 
@@ -97,6 +98,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.
@@ -111,6 +130,19 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
   if (!ok) {
     throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
                              "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
   }
 }
 
@@ -233,9 +265,10 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
 // ---- begin sessions/storage/detail/pg_io.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
-// PostgresStore's libpq mechanics: its statements, a pooled connection, waiting on a socket with
-// a deadline, libpq's messages on one line, and what a configuration names (its keywords, its
-// servers). PostgresStore (storage/postgres.hpp) composes them.
+// PostgresStore's libpq mechanics: its statements and DDL, a pooled connection (starting one,
+// checking an idle one), waiting on a socket with a deadline, reading a row, libpq's messages on
+// one line, and what a configuration names (its keywords, its servers). PostgresStore
+// (storage/postgres.hpp) composes them.
 
 namespace sessions::detail::pg {
 
@@ -311,19 +344,10 @@ class Broken : public StorageError {
   }
 }
 
-/// The store's statements, prepared under kNames on each connection.
-enum StatementId : std::size_t {
-  kLoad,
-  kCreate,
-  kUpdate,
-  kTouch,
-  kRemove,
-  kExists,
-  kClearExpired,
-  kUpdateIf,
-  kHolds,
-  kStatementCount
-};
+using sql::StatementId;
+using enum sql::StatementId;
+
+/// The names the statements are prepared under on each connection, and their parameter counts.
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
     "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
@@ -361,6 +385,32 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
   return sql;
 }
 
+/// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
+[[nodiscard]] inline std::string timestamptz(TimePoint t) { return sql::format_utc(t) + "+00"; }
+
+/// True when `table` exists (resolved through the search_path): one row, `t` or `f`.
+[[nodiscard]] inline std::string table_exists_sql(const std::string& table) {
+  return "SELECT to_regclass('" + sql::quoted(table) + "') IS NOT NULL";
+}
+
+/// The table and its indexes as Django's `migrate` creates them, in one transaction under an
+/// advisory lock, so that two processes starting together do not race on CREATE TABLE.
+[[nodiscard]] inline std::string create_table_sql(const std::string& table) {
+  const std::string t = sql::quoted(table);
+  const std::string like =
+      table == sql::kDjangoTable ? std::string(sql::kDjangoKeyLikeIndex) : table + "_session_key_like";
+  return "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
+         "CREATE TABLE IF NOT EXISTS " +
+         t +
+         " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
+         " \"expire_date\" timestamp with time zone NOT NULL); "
+         "CREATE INDEX IF NOT EXISTS " +
+         sql::quoted(sql::expire_index_name(table)) + " ON " + t +
+         " (\"expire_date\"); "
+         "CREATE INDEX IF NOT EXISTS " +
+         sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
+}
+
 struct ResultDeleter {
   void operator()(PGresult* r) const noexcept { ::PQclear(r); }
 };
@@ -390,6 +440,63 @@ struct Conn {
   const char* end = text + std::strlen(text);
   std::from_chars(text, end, n);
   return n;
+}
+
+/// The int8 at (`row`, `column`) of `r`; nullopt when it is not an integer's text.
+[[nodiscard]] inline std::optional<std::int64_t> int8_value(const Result& r, int row, int column) {
+  std::int64_t value = 0;
+  const char* text = ::PQgetvalue(r.get(), row, column);
+  const char* end = text + std::strlen(text);
+  if (std::from_chars(text, end, value).ptr != end) return std::nullopt;
+  return value;
+}
+
+/// Starts a non-blocking connection (PQconnectStartParams): the library's defaults (its
+/// application name, TCP keepalives so that a vanished server is noticed, a TCP user timeout of
+/// `tcp_timeout`), overridden by `conninfo` (when not empty) and then by `parameters`. nullptr
+/// when libpq is out of memory.
+[[nodiscard]] inline PGconn* start_connection(const std::string& conninfo,
+                                              const std::vector<std::pair<std::string, std::string>>& parameters,
+                                              std::chrono::milliseconds tcp_timeout) {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  const std::string tcp_timeout_text = std::to_string(tcp_timeout.count());
+  auto add = [&](const char* k, const char* v) {
+    keys.push_back(k);
+    values.push_back(v);
+  };
+  // Defaults first: the conninfo and the parameters after them override them.
+  add("fallback_application_name", "sessions");
+  add("keepalives", "1");
+  add("keepalives_idle", "30");
+  add("keepalives_interval", "10");
+  add("keepalives_count", "3");
+  add("tcp_user_timeout", tcp_timeout_text.c_str());
+  const bool expand = !conninfo.empty();
+  if (expand) add("dbname", conninfo.c_str());
+  for (const auto& [k, v] : parameters) add(k.c_str(), v.c_str());
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+}
+
+/// False when an idle connection was closed by the server (restart, idle timeout, network
+/// failure): it shows as readable, its pending bytes an error message or the end of the stream.
+[[nodiscard]] inline bool alive(Conn& c) {
+  if (::PQstatus(c.pg) != CONNECTION_OK) return false;
+  pollfd p{};
+  p.fd = ::PQsocket(c.pg);
+  p.events = POLLIN;
+  if (p.fd < 0) return false;
+  if (::poll(&p, 1, 0) <= 0) return true;
+  if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
+  // Anything else pending (an asynchronous error about to end the session) is not a reason
+  // to trust the connection with a statement.
+  if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
+    ::PQclear(r);
+    return false;
+  }
+  return true;
 }
 
 /// `host:port` of the server `pg` is connected to (or trying to).
@@ -481,11 +588,8 @@ struct PoolSettings {
 
 /// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
 inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
+  require_at_least_one(store, "pool_size", s.pool_size);
+  require_positive(store, "pool_timeout", s.pool_timeout);
   if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
     throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
   }
@@ -727,14 +831,10 @@ class PostgresStore {
       throw ConfigurationError("PostgresStore: the URL " + url.redacted() + " has no '//' part");
     }
     Options options = std::move(base);
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+    detail::sql::take_common_parameters(url, options, 10'000'000);
     if (auto v = url.take_integer("connect_timeout", 1, 3600)) options.connect_timeout = std::chrono::seconds{*v};
     if (auto v = url.take_milliseconds("statement_timeout")) options.statement_timeout = *v;
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
     if (auto v = url.take_bool("prepare_statements")) options.prepare_statements = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 10'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     auto& p = options.parameters;
     if (!url.hosts.empty()) {
       std::string hosts;
@@ -766,10 +866,9 @@ class PostgresStore {
         pool_(
             std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
-    if (options_.connect_timeout.count() <= 0 || options_.statement_timeout.count() <= 0) {
-      throw ConfigurationError("PostgresStore: connect_timeout and statement_timeout must be positive");
-    }
-    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    detail::require_positive("PostgresStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("PostgresStore", "statement_timeout", options_.statement_timeout);
+    detail::require_at_least_one("PostgresStore", "clear_batch", options_.clear_batch);
     for (const auto& [k, v] : options_.parameters) {
       if (k.empty() || k.find('\0') != std::string::npos || v.find('\0') != std::string::npos) {
         throw ConfigurationError("PostgresStore: an empty connection keyword or a NUL byte in a connection value");
@@ -794,21 +893,19 @@ class PostgresStore {
 
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
     return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
       Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
-      std::int64_t micros = 0;
-      const char* text = ::PQgetvalue(r.get(), 0, 1);
-      const char* end = text + std::strlen(text);
-      if (std::from_chars(text, end, micros).ptr != end) {
+      const std::optional<std::int64_t> micros = detail::pg::int8_value(r, 0, 1);
+      if (!micros) {
         throw StorageError(
             message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
-          detail::sql::from_unix_micros(micros)};
+          detail::sql::from_unix_micros(*micros)};
     });
   }
 
@@ -831,8 +928,8 @@ class PostgresStore {
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
     check_payload("update_if", key, payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
     const bool changed = call("update_if", key, [&](Conn& c) {
@@ -850,8 +947,8 @@ class PostgresStore {
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     return call("touch", key, [&](Conn& c) {
       return detail::pg::affected(
@@ -870,7 +967,7 @@ class PostgresStore {
 
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
     return call("exists", key, [&](Conn& c) {
       return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
@@ -879,7 +976,7 @@ class PostgresStore {
 
   /// Deletes the rows whose expire_date is at or before now; returns how many.
   std::size_t clear_expired() {
-    const std::string now = pg_time(options_.clock.now());
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string batch = std::to_string(options_.clear_batch);
     std::size_t removed = 0;
     for (;;) {
@@ -929,9 +1026,6 @@ class PostgresStore {
     Pool::Lease lease_;
   };
 
-  /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
-  [[nodiscard]] static std::string pg_time(TimePoint t) { return detail::sql::format_utc(t) + "+00"; }
-
   void check_payload(const char* op, std::string_view key, const std::string& payload) const {
     if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
       throw StorageError(
@@ -951,27 +1045,8 @@ class PostgresStore {
   void connect(Conn& c, const char* op) {
     c.close();
     const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
-    std::vector<const char*> keys;
-    std::vector<const char*> values;
-    const std::string tcp_timeout = std::to_string((options_.statement_timeout + kStatementGrace).count());
-    auto add = [&](const char* k, const char* v) {
-      keys.push_back(k);
-      values.push_back(v);
-    };
-    // Defaults first: the conninfo and the parameters after them override them.
-    add("fallback_application_name", "sessions");
-    add("keepalives", "1");
-    add("keepalives_idle", "30");
-    add("keepalives_interval", "10");
-    add("keepalives_count", "3");
-    add("tcp_user_timeout", tcp_timeout.c_str());
-    const bool expand = !options_.conninfo.empty();
-    if (expand) add("dbname", options_.conninfo.c_str());
-    for (const auto& [k, v] : options_.parameters) add(k.c_str(), v.c_str());
-    keys.push_back(nullptr);
-    values.push_back(nullptr);
-
-    c.pg = ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+    c.pg = detail::pg::start_connection(options_.conninfo, options_.parameters,
+                                        options_.statement_timeout + kStatementGrace);
     if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
     if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
     ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
@@ -1002,21 +1077,8 @@ class PostgresStore {
   // The constructor's table check and creation, under an advisory lock so that two processes
   // starting together do not race on CREATE TABLE.
   void create_table(Conn& c) {
-    const std::string t = detail::sql::quoted(options_.table);
-    const std::string like = options_.table == detail::sql::kDjangoTable ? std::string(detail::sql::kDjangoKeyLikeIndex)
-                                                                         : options_.table + "_session_key_like";
-    const std::string ddl =
-        "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
-        "CREATE TABLE IF NOT EXISTS " +
-        t +
-        " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
-        " \"expire_date\" timestamp with time zone NOT NULL); "
-        "CREATE INDEX IF NOT EXISTS " +
-        detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " + t +
-        " (\"expire_date\"); "
-        "CREATE INDEX IF NOT EXISTS " +
-        detail::sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
-    const std::string check = "SELECT to_regclass('" + t + "') IS NOT NULL";
+    const std::string check = detail::pg::table_exists_sql(options_.table);
+    const std::string ddl = detail::pg::create_table_sql(options_.table);
     try {
       Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
       if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
@@ -1141,8 +1203,8 @@ class PostgresStore {
                  TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
     check_payload(op, key, payload);
-    const std::string now = pg_time(options_.clock.now());
-    const std::string expire = pg_time(expires_at);
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     return call(op, key, [&](Conn& c) {
       return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) ==
@@ -1158,7 +1220,7 @@ class PostgresStore {
       Lease lease = borrow(op, key);
       Conn& c = *lease;
       try {
-        if (c.pg == nullptr || !alive(c)) connect(c, op);
+        if (c.pg == nullptr || !detail::pg::alive(c)) connect(c, op);
         return fn(c);
       } catch (const Broken& e) {
         c.bad = true;
@@ -1169,25 +1231,6 @@ class PostgresStore {
         throw StorageError(e.what());
       }
     }
-  }
-
-  // An idle connection that the server closed (restart, idle timeout, network failure) shows as
-  // readable: its pending bytes are an error message or the end of the stream.
-  bool alive(Conn& c) {
-    if (::PQstatus(c.pg) != CONNECTION_OK) return false;
-    pollfd p{};
-    p.fd = ::PQsocket(c.pg);
-    p.events = POLLIN;
-    if (p.fd < 0) return false;
-    if (::poll(&p, 1, 0) <= 0) return true;
-    if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
-    // Anything else pending (an asynchronous error about to end the session) is not a reason
-    // to trust the connection with a statement.
-    if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
-      ::PQclear(r);
-      return false;
-    }
-    return true;
   }
 
   // A connection slot; connected by call() (a new Conn is not connected yet).

@@ -330,11 +330,8 @@ struct PoolSettings {
 
 /// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
 inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
+  require_at_least_one(store, "pool_size", s.pool_size);
+  require_positive(store, "pool_timeout", s.pool_timeout);
   if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
     throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
   }
@@ -787,6 +784,8 @@ class RedisStore {
               detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
                                    options_.reconnect_backoff_max},
               options_.logger, detail::redis_store::kLogCategory) {
+    detail::require_positive("RedisStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("RedisStore", "command_timeout", options_.command_timeout);
     if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");

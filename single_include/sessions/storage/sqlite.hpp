@@ -109,11 +109,8 @@ struct PoolSettings {
 
 /// The one validation rule for pool sizes and timeouts; `store` names the store in the message.
 inline void validate_pool_settings(std::string_view store, const PoolSettings& s) {
-  if (s.pool_size == 0) throw ConfigurationError(std::string(store) + ": pool_size must be at least 1");
-  if (s.pool_timeout <= std::chrono::milliseconds::zero()) {
-    throw ConfigurationError(std::string(store) + ": pool_timeout must be positive (got " +
-                             std::to_string(s.pool_timeout.count()) + " ms)");
-  }
+  require_at_least_one(store, "pool_size", s.pool_size);
+  require_positive(store, "pool_timeout", s.pool_timeout);
   if (s.backoff < std::chrono::milliseconds::zero() || s.backoff_max < s.backoff) {
     throw ConfigurationError(std::string(store) + ": the reconnect back-off must be 0 <= backoff <= backoff_max");
   }
@@ -311,7 +308,8 @@ class ConnectionPool {
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, and Django's text form of an expire_date. No SQL client header here.
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
 
 namespace sessions::detail::sql {
 
@@ -324,6 +322,24 @@ inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_da
 inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
 /// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
 inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
 
 /// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
 /// so that it can be quoted into statements as is; ConfigurationError otherwise.
@@ -338,6 +354,19 @@ inline void validate_table_name(std::string_view store, std::string_view name) {
   if (!ok) {
     throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
                              "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
   }
 }
 
@@ -505,13 +534,9 @@ class SqliteStore {
           "the pool would see a different database); use a file");
     }
     options.path = path;
-    if (auto v = url.take("table")) options.table = *v;
-    if (auto v = url.take_bool("create_table")) options.create_table = *v;
+    detail::sql::take_common_parameters(url, options, 1'000'000);
     if (auto v = url.take_milliseconds("busy_timeout")) options.busy_timeout = *v;
     if (auto v = url.take_bool("wal")) options.wal = *v;
-    if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
-    if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
-    if (auto v = url.take_integer("clear_batch", 1, 1'000'000)) options.clear_batch = static_cast<std::size_t>(*v);
     if (auto v = url.take("synchronous")) {
       std::string lower = *v;
       for (char& c : lower) c = Url::ascii_lower(c);
@@ -539,7 +564,8 @@ class SqliteStore {
     if (::sqlite3_threadsafe() == 0) {
       throw ConfigurationError("SqliteStore: this libsqlite3 was built without thread support (SQLITE_THREADSAFE=0)");
     }
-    if (options_.clear_batch == 0) options_.clear_batch = 1;
+    detail::require_positive("SqliteStore", "busy_timeout", options_.busy_timeout);
+    detail::require_at_least_one("SqliteStore", "clear_batch", options_.clear_batch);
     path_string_ = options_.path.string();
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
@@ -663,21 +689,15 @@ class SqliteStore {
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  enum StatementId : std::size_t {
-    kLoad,
-    kCreate,
-    kUpdate,
-    kTouch,
-    kRemove,
-    kExists,
-    kClearExpired,
-    kUpdateIf,
-    kStatementCount
-  };
+  using StatementId = detail::sql::StatementId;
+  using enum detail::sql::StatementId;
+  // The statements SQLite prepares: all but PostgreSQL's kHolds.
+  static constexpr std::size_t kPrepared = kHolds;
+  static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
 
   struct Connection {
     sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kStatementCount> statements{};
+    std::array<sqlite3_stmt*, kPrepared> statements{};
     Connection() = default;
     Connection(const Connection&) = delete;
     Connection& operator=(const Connection&) = delete;
@@ -825,9 +845,8 @@ class SqliteStore {
   std::unique_ptr<Connection> open_connection(bool initialize) {
     auto c = std::make_unique<Connection>();
     auto fail = [&](const std::string& what) -> void {
-      const std::string message = "SqliteStore: " + what + " (" + path_string_ + ")";
-      if (initialize) throw ConfigurationError(message);
-      throw StorageError(message);
+      if (initialize) throw ConfigurationError("SqliteStore: " + what + " (" + path_string_ + ")");
+      throw StorageError(what);  // borrow() adds the store, the operation and the file
     };
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
@@ -859,7 +878,7 @@ class SqliteStore {
         }
       }
     }
-    for (std::size_t i = 0; i < kStatementCount; ++i) {
+    for (std::size_t i = 0; i < kPrepared; ++i) {
       const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
                                            SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
       if (prc != SQLITE_OK) {
@@ -883,16 +902,14 @@ class SqliteStore {
   }
 
   Lease borrow(const char* op) {
-    return pool_->connections.acquire([this] { return open_connection(/*initialize=*/false); },
-                                      [&](const std::string& what) {
-                                        return std::string("SqliteStore::") + op + ": " + what + " (" + path_string_ +
-                                               ")";
-                                      });
+    return pool_->connections.acquire(
+        [this] { return open_connection(/*initialize=*/false); },
+        [&](const std::string& what) { return detail::store_message("SqliteStore", op, path_string_, {}, what); });
   }
 
   Options options_;
   std::string path_string_;
-  std::array<std::string, kStatementCount> sql_;
+  std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> statements_{0};
 };

@@ -68,6 +68,20 @@ TEST_CASE("MemcachedStore::options_from_url", "[memcached][url]") {
   }
 }
 
+TEST_CASE("MemcachedStore refuses timeouts that are not positive, and a negative retry_timeout",
+          "[memcached][config]") {
+  sessions::MemcachedOptions options;
+  options.io_timeout = 0ms;
+  CHECK(test_support::configuration_error([&] { MemcachedStore s(options); }) ==
+        "MemcachedStore: io_timeout must be positive (got 0 ms)");
+  options = sessions::MemcachedOptions{};
+  options.retry_timeout = -1s;
+  CHECK(test_support::configuration_error([&] { MemcachedStore s(options); }) ==
+        "MemcachedStore: retry_timeout must not be negative");
+  CHECK(test_support::configuration_error([] { MemcachedStore s("memcached://127.0.0.1?connect_timeout=0"); }) ==
+        "MemcachedStore: connect_timeout must be positive (got 0 ms)");
+}
+
 TEST_CASE("MemcachedStore: the default key is Django's cache key", "[memcached]") {
   const MemcachedStore store(sessions::MemcachedOptions{});
   CHECK(store.cache_key(kKey) == ":1:django.contrib.sessions.cache" + std::string(kKey));

@@ -288,6 +288,17 @@ TEST_CASE("PostgresStore options from a URL", "[postgres][url]") {
   CHECK_THROWS_AS(PostgresStore(bad_table), ConfigurationError);
 }
 
+TEST_CASE("PostgresStore refuses timeouts that are not positive and a clear_batch of 0", "[postgres][config]") {
+  PostgresStore::Options options = PostgresStore::options_from_url(server_url());
+  options.statement_timeout = 0ms;
+  CHECK(test_support::configuration_error([&] { PostgresStore s(options); }) ==
+        "PostgresStore: statement_timeout must be positive (got 0 ms)");
+  options = PostgresStore::options_from_url(server_url());
+  options.clear_batch = 0;
+  CHECK(test_support::configuration_error([&] { PostgresStore s(options); }) ==
+        "PostgresStore: clear_batch must be at least 1");
+}
+
 TEST_CASE("PostgresStore: nothing listening is a StorageError naming host and port, never the password",
           "[postgres][faults]") {
   // A port that was free a moment ago; nothing listens there.

@@ -99,6 +99,19 @@ TEST_CASE("RedisStore::options_from_url", "[redis][url]") {
   }
 }
 
+TEST_CASE("RedisStore refuses timeouts that are not positive", "[redis][config]") {
+  sessions::RedisOptions options;
+  options.connect_timeout = 0ms;
+  CHECK(test_support::configuration_error([&] { RedisStore s(options); }) ==
+        "RedisStore: connect_timeout must be positive (got 0 ms)");
+  options = sessions::RedisOptions{};
+  options.command_timeout = -1ms;
+  CHECK(test_support::configuration_error([&] { RedisStore s(options); }) ==
+        "RedisStore: command_timeout must be positive (got -1 ms)");
+  CHECK(test_support::configuration_error([] { RedisStore s("redis://127.0.0.1?timeout=0"); }) ==
+        "RedisStore: command_timeout must be positive (got 0 ms)");
+}
+
 TEST_CASE("RedisStore: the default key is Django's cache key", "[redis]") {
   sessions::RedisOptions o;
   const RedisStore store(o);

@@ -238,3 +238,36 @@ TEST_CASE("SqliteStore on a corrupted database throws StorageError", "[sqlite][f
   CHECK(throws_storage_error([&] { (void)store.create(kKey, "x", clock.now() + 1h); }));
   CHECK(throws_storage_error([&] { (void)store.clear_expired(); }));
 }
+
+TEST_CASE("SqliteStore: a connection that cannot be reopened reads `SqliteStore::op: what (file)`, once",
+          "[sqlite][faults]") {
+  test_support::TempDir dir;
+  sessions::ManualClock clock;
+  const auto path = dir.path / "replaced.db";
+  SqliteStore::Options options = options_for(path, clock);
+  options.wal = false;  // with WAL the pages just written would still be read from the -wal file
+  SqliteStore store(options);
+  {
+    // The database is replaced by something that is not one: the pooled connection fails and is
+    // dropped, and every new one fails while opening.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC);
+    REQUIRE(fd >= 0);
+    const std::string junk(8 * 4096, '\xa5');
+    CHECK(::write(fd, junk.data(), junk.size()) == static_cast<ssize_t>(junk.size()));
+    ::close(fd);
+  }
+  int reopen_failures = 0;
+  for (int i = 0; i < 3; ++i) {
+    try {
+      (void)store.load(kKey);
+    } catch (const StorageError& e) {
+      const std::string what = e.what();
+      INFO(what);
+      CHECK(what.starts_with("SqliteStore::load: "));
+      CHECK(what.find("SqliteStore: ") == std::string::npos);
+      CHECK(what.find(path.string()) == what.rfind(path.string()));  // the file named once
+      if (what.find("cannot") != std::string::npos) ++reopen_failures;
+    }
+  }
+  CHECK(reopen_failures >= 1);
+}

@@ -340,6 +340,18 @@ TEST_CASE("SqliteStore options from a URL", "[sqlite][url]") {
   }
 }
 
+TEST_CASE("SqliteStore refuses a busy_timeout that is not positive and a clear_batch of 0", "[sqlite][config]") {
+  Fixture f;
+  SqliteStore::Options options = f.options();
+  options.busy_timeout = 0ms;
+  CHECK(test_support::configuration_error([&] { SqliteStore s(options); }) ==
+        "SqliteStore: busy_timeout must be positive (got 0 ms)");
+  options = f.options();
+  options.clear_batch = 0;
+  CHECK(test_support::configuration_error([&] { SqliteStore s(options); }) ==
+        "SqliteStore: clear_batch must be at least 1");
+}
+
 TEST_CASE("SqliteStore opened from a URL", "[sqlite][url]") {
   test_support::TempDir dir;
   sessions::ManualClock clock;

@@ -1,7 +1,8 @@
 #pragma once
-// PostgresStore's libpq mechanics: its statements, a pooled connection, waiting on a socket with
-// a deadline, libpq's messages on one line, and what a configuration names (its keywords, its
-// servers). PostgresStore (storage/postgres.hpp) composes them.
+// PostgresStore's libpq mechanics: its statements and DDL, a pooled connection (starting one,
+// checking an idle one), waiting on a socket with a deadline, reading a row, libpq's messages on
+// one line, and what a configuration names (its keywords, its servers). PostgresStore
+// (storage/postgres.hpp) composes them.
 
 #include <libpq-fe.h>
 #include <poll.h>
@@ -11,13 +12,16 @@
 #include <charconv>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "../../clock.hpp"
 #include "../../errors.hpp"
 #include "../sql_common.hpp"
 
@@ -95,19 +99,10 @@ class Broken : public StorageError {
   }
 }
 
-/// The store's statements, prepared under kNames on each connection.
-enum StatementId : std::size_t {
-  kLoad,
-  kCreate,
-  kUpdate,
-  kTouch,
-  kRemove,
-  kExists,
-  kClearExpired,
-  kUpdateIf,
-  kHolds,
-  kStatementCount
-};
+using sql::StatementId;
+using enum sql::StatementId;
+
+/// The names the statements are prepared under on each connection, and their parameter counts.
 inline constexpr std::array<const char*, kStatementCount> kNames = {
     "sessions_load",   "sessions_create",        "sessions_update",    "sessions_touch", "sessions_remove",
     "sessions_exists", "sessions_clear_expired", "sessions_update_if", "sessions_holds"};
@@ -145,6 +140,32 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
   return sql;
 }
 
+/// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
+[[nodiscard]] inline std::string timestamptz(TimePoint t) { return sql::format_utc(t) + "+00"; }
+
+/// True when `table` exists (resolved through the search_path): one row, `t` or `f`.
+[[nodiscard]] inline std::string table_exists_sql(const std::string& table) {
+  return "SELECT to_regclass('" + sql::quoted(table) + "') IS NOT NULL";
+}
+
+/// The table and its indexes as Django's `migrate` creates them, in one transaction under an
+/// advisory lock, so that two processes starting together do not race on CREATE TABLE.
+[[nodiscard]] inline std::string create_table_sql(const std::string& table) {
+  const std::string t = sql::quoted(table);
+  const std::string like =
+      table == sql::kDjangoTable ? std::string(sql::kDjangoKeyLikeIndex) : table + "_session_key_like";
+  return "BEGIN; SELECT pg_advisory_xact_lock(hashtext('sessions.create_table')); "
+         "CREATE TABLE IF NOT EXISTS " +
+         t +
+         " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL,"
+         " \"expire_date\" timestamp with time zone NOT NULL); "
+         "CREATE INDEX IF NOT EXISTS " +
+         sql::quoted(sql::expire_index_name(table)) + " ON " + t +
+         " (\"expire_date\"); "
+         "CREATE INDEX IF NOT EXISTS " +
+         sql::quoted(like) + " ON " + t + " (\"session_key\" varchar_pattern_ops); COMMIT";
+}
+
 struct ResultDeleter {
   void operator()(PGresult* r) const noexcept { ::PQclear(r); }
 };
@@ -174,6 +195,63 @@ struct Conn {
   const char* end = text + std::strlen(text);
   std::from_chars(text, end, n);
   return n;
+}
+
+/// The int8 at (`row`, `column`) of `r`; nullopt when it is not an integer's text.
+[[nodiscard]] inline std::optional<std::int64_t> int8_value(const Result& r, int row, int column) {
+  std::int64_t value = 0;
+  const char* text = ::PQgetvalue(r.get(), row, column);
+  const char* end = text + std::strlen(text);
+  if (std::from_chars(text, end, value).ptr != end) return std::nullopt;
+  return value;
+}
+
+/// Starts a non-blocking connection (PQconnectStartParams): the library's defaults (its
+/// application name, TCP keepalives so that a vanished server is noticed, a TCP user timeout of
+/// `tcp_timeout`), overridden by `conninfo` (when not empty) and then by `parameters`. nullptr
+/// when libpq is out of memory.
+[[nodiscard]] inline PGconn* start_connection(const std::string& conninfo,
+                                              const std::vector<std::pair<std::string, std::string>>& parameters,
+                                              std::chrono::milliseconds tcp_timeout) {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+  const std::string tcp_timeout_text = std::to_string(tcp_timeout.count());
+  auto add = [&](const char* k, const char* v) {
+    keys.push_back(k);
+    values.push_back(v);
+  };
+  // Defaults first: the conninfo and the parameters after them override them.
+  add("fallback_application_name", "sessions");
+  add("keepalives", "1");
+  add("keepalives_idle", "30");
+  add("keepalives_interval", "10");
+  add("keepalives_count", "3");
+  add("tcp_user_timeout", tcp_timeout_text.c_str());
+  const bool expand = !conninfo.empty();
+  if (expand) add("dbname", conninfo.c_str());
+  for (const auto& [k, v] : parameters) add(k.c_str(), v.c_str());
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  return ::PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+}
+
+/// False when an idle connection was closed by the server (restart, idle timeout, network
+/// failure): it shows as readable, its pending bytes an error message or the end of the stream.
+[[nodiscard]] inline bool alive(Conn& c) {
+  if (::PQstatus(c.pg) != CONNECTION_OK) return false;
+  pollfd p{};
+  p.fd = ::PQsocket(c.pg);
+  p.events = POLLIN;
+  if (p.fd < 0) return false;
+  if (::poll(&p, 1, 0) <= 0) return true;
+  if (::PQconsumeInput(c.pg) == 0 || ::PQstatus(c.pg) != CONNECTION_OK) return false;
+  // Anything else pending (an asynchronous error about to end the session) is not a reason
+  // to trust the connection with a statement.
+  if (PGresult* r = ::PQgetResult(c.pg); r != nullptr) {
+    ::PQclear(r);
+    return false;
+  }
+  return true;
 }
 
 /// `host:port` of the server `pg` is connected to (or trying to).

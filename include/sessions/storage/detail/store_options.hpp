@@ -2,8 +2,10 @@
 // The store convention's shared pieces (docs/writing-policies.md, "The convention the library's
 // stores follow"): every store has a nested Options with a Clock and a Logger, a static
 // options_from_url(url, base), a constructor from a URL that takes the clock and the logger
-// besides, and one error format, built on these.
+// besides, one validation of sizes and timeouts, and one error format, built on these.
 
+#include <chrono>
+#include <cstddef>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -22,6 +24,22 @@ template <class Options>
   options.clock = clock;
   options.logger = logger;
   return options;
+}
+
+/// The one rule for a store's timeouts (a wait for a lock, a connection, an answer): positive, or
+/// a ConfigurationError naming the store and the option. Clamping 0 to something small instead
+/// would hide a configuration mistake behind a store that fails under the first load.
+inline void require_positive(std::string_view store, std::string_view option, std::chrono::milliseconds value) {
+  if (value > std::chrono::milliseconds::zero()) return;
+  throw ConfigurationError(std::string(store) + ": " + std::string(option) + " must be positive (got " +
+                           std::to_string(value.count()) + " ms)");
+}
+
+/// The one rule for a store's sizes and counts (connections, bytes, rows per batch): at least 1,
+/// or a ConfigurationError naming the store and the option.
+inline void require_at_least_one(std::string_view store, std::string_view option, std::size_t value) {
+  if (value >= 1) return;
+  throw ConfigurationError(std::string(store) + ": " + std::string(option) + " must be at least 1");
 }
 
 /// parse_url(text) for `store`: a ConfigurationError unless the scheme is one of `schemes` (the
