@@ -88,7 +88,8 @@ void through_middleware(benchmark::State& state) {
   const std::size_t n = f.keys.size();
   std::vector<std::string> headers;  // built outside the timing: a server hands the header in
   headers.reserve(n);
-  for (const std::string& key : f.keys) headers.push_back("csrftoken=abcdefghijklmnop; sessionid=" + key + "; theme=dark");
+  for (const std::string& key : f.keys)
+    headers.push_back("csrftoken=abcdefghijklmnop; sessionid=" + key + "; theme=dark");
   std::size_t i = 0;
   for (auto _ : state) {
     auto session = middleware.open(headers[scattered(i++, n)], true);

@@ -7509,9 +7509,10 @@ class BasicMemoryStore {
 
   BasicMemoryStore() : BasicMemoryStore(Options{}) {}
   explicit BasicMemoryStore(Options options) : clock_(options.clock) {
-    if (options.shards == 0 || options.shards > kMaxShards) {
-      throw ConfigurationError(std::string(kName) + ": Options::shards must be 1 to " + std::to_string(kMaxShards) +
-                               ", not " + std::to_string(options.shards));
+    detail::require_at_least_one(kName, "Options::shards", options.shards);
+    if (options.shards > kMaxShards) {
+      throw ConfigurationError(std::string(kName) + ": Options::shards must be at most " + std::to_string(kMaxShards) +
+                               " (got " + std::to_string(options.shards) + ")");
     }
     std::size_t n = 1;
     while (n < options.shards) n <<= 1;
