@@ -34,7 +34,9 @@ function(_sessions_add_browser_test python name labels)
   if("browser" IN_LIST labels)
     set(_lock RESOURCE_LOCK sessions_chromium)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 ${_lock})
+  # COST (about each one's seconds in CI): the browser tests run one after another, so they are
+  # started early rather than left to the end of a parallel ctest run.
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 COST 20 ${_lock})
 endfunction()
 
 # Runs at the end of the top-level directory, when visit_counter exists.
