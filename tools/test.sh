@@ -119,12 +119,12 @@ stage_clang() {
 }
 
 # clang++-14 with -Werror under ASan+UBSan: this is also the project's clang warnings build (the
-# separate clang stage would compile everything once more for nothing). -O0: the instrumented
-# build compiles in about half the CPU time of -O1 (the optimiser's passes over the sanitizers'
-# checks were most of it), and the tests are not CPU-bound enough for the slower code to give that
-# back (tools/test.sh's stage lines, before and after); ASan and UBSan check every access and
-# operation at -O0 as at -O1 (at -O1 the optimiser may even remove a faulty access before it is
-# checked). -g1 gives line numbers in their reports. clang's warnings do not depend on the
+# separate clang stage would compile everything once more for nothing). -O0: an instrumented test
+# file compiles in about half the CPU time of -O1 (the optimiser's passes over the sanitizers'
+# checks were most of it); the tests run slower (a CPU-bound program 3 to 4 times), but most of
+# them wait on servers, sockets and subprocesses, so the stage as a whole costs less. ASan and UBSan
+# check every access and operation at -O0 as at -O1 (at -O1 the optimiser may even remove a faulty
+# access before it is checked). -g1 gives line numbers in their reports. clang's warnings do not depend on the
 # optimization level the way gcc's flow warnings do, so -Werror holds here. As the warnings build
 # it compiles the programs of the tests it does not run (documentation snippets, interop tools),
 # but for the instruction-count program: that one is built at -O2 without the project's warnings
