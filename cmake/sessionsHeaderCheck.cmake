@@ -14,11 +14,7 @@
 #
 # Whether each header stands alone does not depend on the compiler or the optimisation level, so
 # SESSIONS_HEADER_CHECK_EACH=OFF leaves the one-TU-per-header part out (the optimised stage checks
-# it once, with g++, and compiles only the two whole-library TUs with clang++). The one-header TUs
-# are compiled at -O0: a TU that only includes a header emits no more code than the all-headers TU
-# emits for that header too (no template is instantiated there, and that TU keeps every inline
-# function), so the optimisers' warnings are all seen there; at -O0 the one-header TUs cost parsing
-# alone, which is nearly all of their time at -O2 anyway.
+# it once, with g++, and compiles only the two whole-library TUs with clang++).
 #
 # Enabled with -DSESSIONS_HEADER_CHECK=ON (top level only); nothing is linked, nothing is run.
 # A store's header gets its client library's include directories (all four stores are required),
@@ -50,7 +46,6 @@ foreach(_header IN LISTS _sessions_headers)
   set(_source "${_sessions_check_dir}/${_name}.cpp")
   file(CONFIGURE OUTPUT "${_source}" CONTENT "#include <${_header}>  // and nothing else: it must stand alone\n")
   list(APPEND _sessions_check_sources "${_source}")
-  set_source_files_properties("${_source}" PROPERTIES COMPILE_OPTIONS -O0)
 endforeach()
 
 set(_all "${_sessions_check_dir}/all_headers.cpp")
