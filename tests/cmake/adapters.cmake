@@ -10,7 +10,10 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(sessions_test_httplib REQUIRED IMPORTED_TARGET cpp-httplib)
 find_package(Boost 1.70 REQUIRED)
 
-file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/unit/adapters/*.test.cpp")
+sessions_test_sources(adapters _sources)
+if(NOT _sources)
+  return()
+endif()
 add_executable(test_adapters ${_sources} ${_sessions_catch_main})
 target_include_directories(test_adapters PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
 target_link_libraries(test_adapters PRIVATE sessions::sessions sessions_project_options PkgConfig::sessions_test_httplib

@@ -34,7 +34,9 @@ function(_sessions_add_browser_test python name labels)
   if("browser" IN_LIST labels)
     set(_lock RESOURCE_LOCK sessions_chromium)
   endif()
-  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 ${_lock})
+  # COST, about each one's seconds in CI (10 to 20): ctest starts the costliest ready test first,
+  # so these (the browser ones one after another) start early, not at the end of the run.
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300 COST 20 ${_lock})
 endfunction()
 
 # Runs at the end of the top-level directory, when visit_counter exists.

@@ -18,7 +18,10 @@ set(_sessions_servers_dir "${CMAKE_CURRENT_SOURCE_DIR}/servers")
 
 # _sessions_cache_test_part(<part> <libraries...>)
 function(_sessions_cache_test_part part)
-  file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/unit/${part}/*.test.cpp")
+  sessions_test_sources(${part} _sources)
+  if(NOT _sources)
+    return()  # no target, no test (SESSIONS_THREADED_TESTS_ONLY)
+  endif()
   add_executable(test_${part} ${_sources} ${_sessions_catch_main})
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::sessions ${ARGN} sessions_project_options
@@ -65,12 +68,16 @@ set(_sessions_memcached_harness bash "${_sessions_servers_dir}/memcached.sh" run
 
 if(SESSIONS_WITH_REDIS)
   _sessions_cache_test_part(redis sessions::redis)
+endif()
+if(TARGET test_redis)
   add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(redis PROPERTIES LABELS "unit;redis" TIMEOUT 600)
 endif()
 
 if(SESSIONS_WITH_MEMCACHED)
   _sessions_cache_test_part(memcached sessions::memcached)
+endif()
+if(TARGET test_memcached)
   add_test(NAME memcached COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(memcached PROPERTIES LABELS "unit;memcached" TIMEOUT 600)
 endif()
@@ -86,8 +93,10 @@ if(SESSIONS_WITH_MEMCACHED)
   list(APPEND _cached_harness ${_sessions_memcached_harness})
 endif()
 _sessions_cache_test_part(cached ${_cached_libs})
-target_compile_definitions(test_cached PRIVATE
-  SESSIONS_TEST_WITH_REDIS=$<BOOL:${SESSIONS_WITH_REDIS}>
-  SESSIONS_TEST_WITH_MEMCACHED=$<BOOL:${SESSIONS_WITH_MEMCACHED}>)
-add_test(NAME cached COMMAND ${_cached_harness} $<TARGET_FILE:test_cached> ${SESSIONS_CATCH_ARGS})
-set_tests_properties(cached PROPERTIES LABELS "unit;cached" TIMEOUT 600)
+if(TARGET test_cached)
+  target_compile_definitions(test_cached PRIVATE
+    SESSIONS_TEST_WITH_REDIS=$<BOOL:${SESSIONS_WITH_REDIS}>
+    SESSIONS_TEST_WITH_MEMCACHED=$<BOOL:${SESSIONS_WITH_MEMCACHED}>)
+  add_test(NAME cached COMMAND ${_cached_harness} $<TARGET_FILE:test_cached> ${SESSIONS_CATCH_ARGS})
+  set_tests_properties(cached PROPERTIES LABELS "unit;cached" TIMEOUT 600)
+endif()

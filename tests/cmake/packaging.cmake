@@ -117,6 +117,8 @@ add_test(NAME packaging_readme_install
     "-DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}"
     "-DCXX=${CMAKE_CXX_COMPILER}"
     -P "${_sessions_pkg_src}/readme_install/run.cmake")
+# About its seconds in CI: ctest starts the costliest ready test first (see interop.cmake).
+set_tests_properties(packaging_readme_install PROPERTIES COST 70)
 
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)

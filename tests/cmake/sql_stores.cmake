@@ -16,7 +16,10 @@ include("${CMAKE_CURRENT_LIST_DIR}/interop.cmake")  # _sessions_find_interop_pyt
 set(_sessions_postgres_harness "${CMAKE_CURRENT_SOURCE_DIR}/servers/postgres.sh")
 
 function(_sessions_sql_test_part part)
-  file(GLOB _sources CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/unit/${part}/*.test.cpp")
+  sessions_test_sources(${part} _sources)
+  if(NOT _sources)
+    return()  # no target, no test (SESSIONS_THREADED_TESTS_ONLY)
+  endif()
   add_executable(test_${part} ${_sources} ${_sessions_catch_main})
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::${part} sessions_project_options
@@ -29,12 +32,16 @@ endfunction()
 
 if(SESSIONS_WITH_SQLITE)
   _sessions_sql_test_part(sqlite)
+endif()
+if(TARGET test_sqlite)
   add_test(NAME sqlite COMMAND test_sqlite ${SESSIONS_CATCH_ARGS})
   set_tests_properties(sqlite PROPERTIES LABELS "unit;sqlite")
 endif()
 
 if(SESSIONS_WITH_POSTGRES)
   _sessions_sql_test_part(postgres)
+endif()
+if(TARGET test_postgres)
   add_test(NAME postgres COMMAND bash "${_sessions_postgres_harness}" run -- $<TARGET_FILE:test_postgres> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(postgres PROPERTIES LABELS "unit;postgres" TIMEOUT 900)
 endif()
