@@ -48,8 +48,8 @@ std::string random_json(std::mt19937& rng, std::size_t room) {
   if (room == 0) return strings[pick(6)];
   switch (pick(room > 5 ? 2 : 5)) {  // a chain of containers down to the last few levels
     case 0:
-      return "[" + random_json(rng, room - 1) + (pick(2) ? "," + random_json(rng, std::min<std::size_t>(room, 3)) : "") +
-             "]";
+      return "[" + random_json(rng, room - 1) +
+             (pick(2) ? "," + random_json(rng, std::min<std::size_t>(room, 3)) : "") + "]";
     case 1:
       return "{" + std::string(strings[pick(6)]) + ":" + random_json(rng, room - 1) + "}";
     case 2:
@@ -90,10 +90,13 @@ TEST_CASE("JsonSerializer: the depth limit at its boundary, as a parse callback 
 TEST_CASE("JsonSerializer: the depth scan agrees with the parse callback on random JSON", "[serializer][depth]") {
   std::mt19937 rng(20261202);
   for (int i = 0; i < 3000; ++i) {
-    const std::string value = random_json(rng, static_cast<std::size_t>(std::uniform_int_distribution<int>(110, 140)(rng)));
+    const std::string value =
+        random_json(rng, static_cast<std::size_t>(std::uniform_int_distribution<int>(110, 140)(rng)));
     CAPTURE(value);
     const bool refused = refuses_for_depth(value);
     CHECK(refused == reference_refuses("{\"v\":" + value + "}"));
-    if (!refused) CHECK(sessions::JsonSerializer{}.loads("{\"v\":" + value + "}") == sessions::Data::parse("{\"v\":" + value + "}"));
+    if (!refused)
+      CHECK(sessions::JsonSerializer{}.loads("{\"v\":" + value + "}") ==
+            sessions::Data::parse("{\"v\":" + value + "}"));
   }
 }
