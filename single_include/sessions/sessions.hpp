@@ -8032,13 +8032,18 @@ inline void log_suspicious(const Settings& settings, std::string_view key, std::
   return true;
 }
 
-/// Before a save: LimitExceeded when `data` has more top-level keys than Settings::max_keys.
-inline void check_key_limit(const Settings& settings, const Data& data) {
+/// Before a save: LimitExceeded when `keys` (the session's top-level keys) exceed Settings::max_keys.
+inline void check_key_count(const Settings& settings, std::size_t keys) {
   const std::size_t limit = settings.max_keys;
-  if (limit != 0 && data.is_object() && data.size() > limit) {
-    throw LimitExceeded("the session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+  if (limit != 0 && keys > limit) {
+    throw LimitExceeded("the session holds " + std::to_string(keys) + " keys, more than Settings::max_keys (" +
                         std::to_string(limit) + "); nothing was saved");
   }
+}
+
+/// Before a save: LimitExceeded when `data` has more top-level keys than Settings::max_keys.
+inline void check_key_limit(const Settings& settings, const Data& data) {
+  if (data.is_object()) check_key_count(settings, data.size());
 }
 
 /// Before a save: LimitExceeded when `data` holds more values at all depths than Settings::max_nodes.
@@ -8354,10 +8359,7 @@ class SessionState {
   /// The value under `key`, or null (loads on first use, marks accessed); never copies.
   const Data* find(std::string_view key) {
     ensure_loaded();
-    if constexpr (members) {
-      if (stored_) return stored_->find(key);
-      if (listed_) return list_.find(key);
-    }
+    if (const MemberList* list = member_list()) return list->find(key);
     const Data& data = current();
     const auto it = data.find(key);
     return it == data.end() ? nullptr : &*it;
@@ -8368,17 +8370,11 @@ class SessionState {
   const Data& expiry_data() {
     ensure_loaded();
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (stored_ || listed_) {
-        const MemberList& list = stored_ ? *stored_ : list_;
+      if (const MemberList* list = member_list()) {
+        expiry_view_ = Data();  // null: becomes an object (an allocation) only if a key is there
+        copy_expiry_keys(*list, expiry_view_);
         static const Data empty = Data::object();
-        bool any = false;
-        for (const auto k : ExpiryT::data_keys) any = any || list.find(k) != nullptr;
-        if (!any) return empty;
-        expiry_view_ = Data::object();
-        for (const auto k : ExpiryT::data_keys) {
-          if (const Data* v = list.find(k)) (*expiry_view_)[std::string(k)] = *v;
-        }
-        return *expiry_view_;
+        return expiry_view_.is_null() ? empty : expiry_view_;
       }
     }
     return current();
@@ -8388,14 +8384,11 @@ class SessionState {
   /// key by key), else on the whole data.
   void expiry_on_create(TimePoint now) {
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (stored_ || listed_) {
+      if (const MemberList* list = member_list()) {
         // One object per thread, emptied and refilled: a new session allocates nothing for it.
         thread_local Data keys = Data::object();
         keys.clear();
-        const MemberList& list = stored_ ? *stored_ : list_;
-        for (const auto k : ExpiryT::data_keys) {
-          if (const Data* v = list.find(k)) keys[std::string(k)] = *v;
-        }
+        copy_expiry_keys(*list, keys);
         expiry_.on_create(keys, now);
         for (const auto k : ExpiryT::data_keys) {
           const auto it = keys.find(k);
@@ -8441,7 +8434,7 @@ class SessionState {
     const std::optional<ValueCounts> before = counts_;
     std::optional<ValueCounts> counts;
     if constexpr (members) {
-      if (stored_ || listed_) {
+      if (member_list()) {
         MemberList& list = own_list();
         const std::size_t at = list.position(key);
         if (before) {
@@ -8468,7 +8461,7 @@ class SessionState {
   void erase(std::string_view key) {
     ensure_loaded();
     if constexpr (members) {
-      if (stored_ || listed_) {
+      if (member_list()) {
         (void)own_list().erase(key);
         counts_.reset();
         return;
@@ -8491,11 +8484,9 @@ class SessionState {
   /// Whatever holds it (no load): for code that knows the data was read already. Members kept
   /// apart are built into a whole object here, kept until the next change.
   [[nodiscard]] const Data& current() const {
-    if constexpr (members) {
-      if (stored_ || listed_) {
-        if (!views_) views_ = (stored_ ? *stored_ : list_).to_data();
-        return *views_;
-      }
+    if (const MemberList* list = member_list()) {
+      if (!views_) views_ = list->to_data();
+      return *views_;
     }
     return shared_ ? *shared_ : owned_;
   }
@@ -8505,27 +8496,20 @@ class SessionState {
   /// The data holds exactly `list`'s members (pointers shared with it compare without a look
   /// at their values).
   [[nodiscard]] bool same_members(const MemberList& list) const requires members {
-    if (stored_) return stored_.get() == &list || *stored_ == list;
-    if (listed_) return list_ == list;
+    if (const MemberList* mine = member_list()) return mine == &list || *mine == list;
     return owned_ == list.to_data();
   }
 
   /// The number of top-level keys.
   [[nodiscard]] std::size_t key_count() const {
-    if constexpr (members) {
-      if (stored_) return stored_->size();
-      if (listed_) return list_.size();
-    }
+    if (const MemberList* list = member_list()) return list->size();
     const Data& data = shared_ ? *shared_ : owned_;
     return data.is_object() ? data.size() : 0;
   }
 
   /// The counts of the current data by walking it (nullopt: over a limit).
   [[nodiscard]] std::optional<ValueCounts> walk_current_counts() const {
-    if constexpr (members) {
-      if (stored_) return walk_member_counts(*settings_, *stored_);
-      if (listed_) return walk_member_counts(*settings_, list_);
-    }
+    if (const MemberList* list = member_list()) return walk_member_counts(*settings_, *list);
     return walk_counts(*settings_, shared_ ? *shared_ : owned_);
   }
 
@@ -8574,8 +8558,8 @@ class SessionState {
   Data& own() {
     counts_.reset();
     if constexpr (members) {
-      if (stored_ || listed_) {
-        owned_ = (stored_ ? *stored_ : list_).to_data();
+      if (const MemberList* list = member_list()) {
+        owned_ = list->to_data();
         stored_.reset();
         list_ = MemberList{};
         listed_ = false;
@@ -8671,11 +8655,25 @@ class SessionState {
   }
 
   [[nodiscard]] bool data_empty() const noexcept {
-    if constexpr (members) {
-      if (stored_) return stored_->empty();
-      if (listed_) return list_.empty();
-    }
+    if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
+  }
+
+  // The members the data is held as (the loaded list, or the session's own), or null when the
+  // data is held whole (and always for kinds other than members).
+  [[nodiscard]] const MemberList* member_list() const noexcept {
+    if constexpr (members) {
+      if (stored_) return stored_.get();
+      if (listed_) return &list_;
+    }
+    return nullptr;
+  }
+
+  // The keys the expiry policy names, copied from `list` into `out` (null or an object).
+  static void copy_expiry_keys(const MemberList& list, Data& out) requires ExpiryDataKeys<ExpiryT> {
+    for (const auto k : ExpiryT::data_keys) {
+      if (const Data* v = list.find(k)) out[std::string(k)] = *v;
+    }
   }
 
   Data owned_;                         // the data, when the session owns it whole
@@ -8687,7 +8685,7 @@ class SessionState {
   MemberList list_;
   bool listed_ = false;
   mutable std::optional<Data> views_;  // the members built whole for a read, until a change
-  std::optional<Data> expiry_view_;    // the expiry policy's keys, for its hooks
+  Data expiry_view_;                   // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail
@@ -8853,7 +8851,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      (void)this->find({});  // loads
+      this->ensure_loaded();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -8871,7 +8869,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   void cycle_key() {
-    (void)this->find({});  // load first: the data must survive (Django ticket #28066)
+    this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     create();
     if (old) this->store_->remove(*old);
@@ -8971,7 +8969,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       check_limits(this->current());
       return;
     }
-    if (settings.max_keys != 0 && this->key_count() > settings.max_keys) check_key_limit(settings, this->current());
+    check_key_count(settings, this->key_count());
     std::optional<ValueCounts> counts = this->known_counts();
     if (!counts) {
       counts = this->walk_current_counts();

@@ -54,13 +54,18 @@ inline void log_suspicious(const Settings& settings, std::string_view key, std::
   return true;
 }
 
-/// Before a save: LimitExceeded when `data` has more top-level keys than Settings::max_keys.
-inline void check_key_limit(const Settings& settings, const Data& data) {
+/// Before a save: LimitExceeded when `keys` (the session's top-level keys) exceed Settings::max_keys.
+inline void check_key_count(const Settings& settings, std::size_t keys) {
   const std::size_t limit = settings.max_keys;
-  if (limit != 0 && data.is_object() && data.size() > limit) {
-    throw LimitExceeded("the session holds " + std::to_string(data.size()) + " keys, more than Settings::max_keys (" +
+  if (limit != 0 && keys > limit) {
+    throw LimitExceeded("the session holds " + std::to_string(keys) + " keys, more than Settings::max_keys (" +
                         std::to_string(limit) + "); nothing was saved");
   }
+}
+
+/// Before a save: LimitExceeded when `data` has more top-level keys than Settings::max_keys.
+inline void check_key_limit(const Settings& settings, const Data& data) {
+  if (data.is_object()) check_key_count(settings, data.size());
 }
 
 /// Before a save: LimitExceeded when `data` holds more values at all depths than Settings::max_nodes.

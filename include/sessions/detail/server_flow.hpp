@@ -78,7 +78,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      (void)this->find({});  // loads
+      this->ensure_loaded();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -96,7 +96,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
   void cycle_key() {
-    (void)this->find({});  // load first: the data must survive (Django ticket #28066)
+    this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     create();
     if (old) this->store_->remove(*old);
@@ -196,7 +196,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       check_limits(this->current());
       return;
     }
-    if (settings.max_keys != 0 && this->key_count() > settings.max_keys) check_key_limit(settings, this->current());
+    check_key_count(settings, this->key_count());
     std::optional<ValueCounts> counts = this->known_counts();
     if (!counts) {
       counts = this->walk_current_counts();

@@ -89,10 +89,7 @@ class SessionState {
   /// The value under `key`, or null (loads on first use, marks accessed); never copies.
   const Data* find(std::string_view key) {
     ensure_loaded();
-    if constexpr (members) {
-      if (stored_) return stored_->find(key);
-      if (listed_) return list_.find(key);
-    }
+    if (const MemberList* list = member_list()) return list->find(key);
     const Data& data = current();
     const auto it = data.find(key);
     return it == data.end() ? nullptr : &*it;
@@ -103,17 +100,11 @@ class SessionState {
   const Data& expiry_data() {
     ensure_loaded();
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (stored_ || listed_) {
-        const MemberList& list = stored_ ? *stored_ : list_;
+      if (const MemberList* list = member_list()) {
+        expiry_view_ = Data();  // null: becomes an object (an allocation) only if a key is there
+        copy_expiry_keys(*list, expiry_view_);
         static const Data empty = Data::object();
-        bool any = false;
-        for (const auto k : ExpiryT::data_keys) any = any || list.find(k) != nullptr;
-        if (!any) return empty;
-        expiry_view_ = Data::object();
-        for (const auto k : ExpiryT::data_keys) {
-          if (const Data* v = list.find(k)) (*expiry_view_)[std::string(k)] = *v;
-        }
-        return *expiry_view_;
+        return expiry_view_.is_null() ? empty : expiry_view_;
       }
     }
     return current();
@@ -123,14 +114,11 @@ class SessionState {
   /// key by key), else on the whole data.
   void expiry_on_create(TimePoint now) {
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (stored_ || listed_) {
+      if (const MemberList* list = member_list()) {
         // One object per thread, emptied and refilled: a new session allocates nothing for it.
         thread_local Data keys = Data::object();
         keys.clear();
-        const MemberList& list = stored_ ? *stored_ : list_;
-        for (const auto k : ExpiryT::data_keys) {
-          if (const Data* v = list.find(k)) keys[std::string(k)] = *v;
-        }
+        copy_expiry_keys(*list, keys);
         expiry_.on_create(keys, now);
         for (const auto k : ExpiryT::data_keys) {
           const auto it = keys.find(k);
@@ -176,7 +164,7 @@ class SessionState {
     const std::optional<ValueCounts> before = counts_;
     std::optional<ValueCounts> counts;
     if constexpr (members) {
-      if (stored_ || listed_) {
+      if (member_list()) {
         MemberList& list = own_list();
         const std::size_t at = list.position(key);
         if (before) {
@@ -203,7 +191,7 @@ class SessionState {
   void erase(std::string_view key) {
     ensure_loaded();
     if constexpr (members) {
-      if (stored_ || listed_) {
+      if (member_list()) {
         (void)own_list().erase(key);
         counts_.reset();
         return;
@@ -226,11 +214,9 @@ class SessionState {
   /// Whatever holds it (no load): for code that knows the data was read already. Members kept
   /// apart are built into a whole object here, kept until the next change.
   [[nodiscard]] const Data& current() const {
-    if constexpr (members) {
-      if (stored_ || listed_) {
-        if (!views_) views_ = (stored_ ? *stored_ : list_).to_data();
-        return *views_;
-      }
+    if (const MemberList* list = member_list()) {
+      if (!views_) views_ = list->to_data();
+      return *views_;
     }
     return shared_ ? *shared_ : owned_;
   }
@@ -240,27 +226,20 @@ class SessionState {
   /// The data holds exactly `list`'s members (pointers shared with it compare without a look
   /// at their values).
   [[nodiscard]] bool same_members(const MemberList& list) const requires members {
-    if (stored_) return stored_.get() == &list || *stored_ == list;
-    if (listed_) return list_ == list;
+    if (const MemberList* mine = member_list()) return mine == &list || *mine == list;
     return owned_ == list.to_data();
   }
 
   /// The number of top-level keys.
   [[nodiscard]] std::size_t key_count() const {
-    if constexpr (members) {
-      if (stored_) return stored_->size();
-      if (listed_) return list_.size();
-    }
+    if (const MemberList* list = member_list()) return list->size();
     const Data& data = shared_ ? *shared_ : owned_;
     return data.is_object() ? data.size() : 0;
   }
 
   /// The counts of the current data by walking it (nullopt: over a limit).
   [[nodiscard]] std::optional<ValueCounts> walk_current_counts() const {
-    if constexpr (members) {
-      if (stored_) return walk_member_counts(*settings_, *stored_);
-      if (listed_) return walk_member_counts(*settings_, list_);
-    }
+    if (const MemberList* list = member_list()) return walk_member_counts(*settings_, *list);
     return walk_counts(*settings_, shared_ ? *shared_ : owned_);
   }
 
@@ -309,8 +288,8 @@ class SessionState {
   Data& own() {
     counts_.reset();
     if constexpr (members) {
-      if (stored_ || listed_) {
-        owned_ = (stored_ ? *stored_ : list_).to_data();
+      if (const MemberList* list = member_list()) {
+        owned_ = list->to_data();
         stored_.reset();
         list_ = MemberList{};
         listed_ = false;
@@ -406,11 +385,25 @@ class SessionState {
   }
 
   [[nodiscard]] bool data_empty() const noexcept {
-    if constexpr (members) {
-      if (stored_) return stored_->empty();
-      if (listed_) return list_.empty();
-    }
+    if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
+  }
+
+  // The members the data is held as (the loaded list, or the session's own), or null when the
+  // data is held whole (and always for kinds other than members).
+  [[nodiscard]] const MemberList* member_list() const noexcept {
+    if constexpr (members) {
+      if (stored_) return stored_.get();
+      if (listed_) return &list_;
+    }
+    return nullptr;
+  }
+
+  // The keys the expiry policy names, copied from `list` into `out` (null or an object).
+  static void copy_expiry_keys(const MemberList& list, Data& out) requires ExpiryDataKeys<ExpiryT> {
+    for (const auto k : ExpiryT::data_keys) {
+      if (const Data* v = list.find(k)) out[std::string(k)] = *v;
+    }
   }
 
   Data owned_;                         // the data, when the session owns it whole
@@ -422,7 +415,7 @@ class SessionState {
   MemberList list_;
   bool listed_ = false;
   mutable std::optional<Data> views_;  // the members built whole for a read, until a change
-  std::optional<Data> expiry_view_;    // the expiry policy's keys, for its hooks
+  Data expiry_view_;                   // the expiry policy's keys, for its hooks
 };
 
 }  // namespace sessions::detail
