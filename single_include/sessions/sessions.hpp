@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 74.
+// Library headers inlined: 75.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -489,8 +489,40 @@ using Data = nlohmann::basic_json<detail::ordered_index_map>;
 // read and at most `max_pairs` pairs are returned, and nothing is copied (the results are views
 // into the caller's header, valid as long as it is).
 
-#include <cstring>
 #include <type_traits>
+
+// ---- begin sessions/detail/byte_word.hpp ----
+// Eight bytes of a string at a time, for the scans every request makes (the Cookie header's
+// control bytes, the JSON size of a value store's strings): each test below is exact as "some
+// byte of the word is ...", which is all the scans ask before looking at the bytes one by one.
+
+#include <cstring>
+
+namespace sessions::detail::byte_word {
+
+inline constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+inline constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+
+/// The eight bytes at `p`, in memory order.
+[[nodiscard]] inline std::uint64_t load(const char* p) noexcept {
+  std::uint64_t w = 0;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+/// Some byte of `w` is below `n` (n <= 0x80).
+[[nodiscard]] constexpr bool any_below(std::uint64_t w, unsigned char n) noexcept {
+  return ((w - kOnes * n) & ~w & kHighs) != 0;
+}
+
+/// Some byte of `w` equals `c`.
+[[nodiscard]] constexpr bool any_equal(std::uint64_t w, unsigned char c) noexcept {
+  const std::uint64_t x = w ^ (kOnes * c);
+  return ((x - kOnes) & ~x & kHighs) != 0;
+}
+
+}  // namespace sessions::detail::byte_word
+// ---- end sessions/detail/byte_word.hpp ----
 
 namespace sessions::cookie {
 
@@ -530,17 +562,12 @@ namespace detail {
 // Eight bytes at a time while none is below 0x20 or 0x7F (every request's Cookie header passes
 // here); a group that has one (a tab, most likely) is looked at byte by byte.
 [[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   std::size_t i = 0;
   if (!std::is_constant_evaluated()) {
     for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;  // exact as "any byte < 0x20"
-      const std::uint64_t x = w ^ (kOnes * 0x7F);
-      const std::uint64_t del = (x - kOnes) & ~x & kHighs;  // exact as "any byte == 0x7F"
-      if ((below_space | del) == 0) continue;
+      const std::uint64_t w = sessions::detail::byte_word::load(s.data() + i);
+      if (!sessions::detail::byte_word::any_below(w, 0x20) && !sessions::detail::byte_word::any_equal(w, 0x7F))
+        continue;
       for (std::size_t j = i; j < i + 8; ++j) {
         if (has_control_byte(static_cast<unsigned char>(s[j]))) return true;
       }
@@ -1179,18 +1206,12 @@ inline constexpr auto kEscapedSize = [] {
 // Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
 // lookup per byte otherwise: this walk runs on every save of a value store.
 inline std::size_t string_size(std::string_view s) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
   std::size_t n = 2;  // quotes
   std::size_t i = 0;
   const std::size_t size = s.size();
   for (; i + 8 <= size; i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, 8);
-    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
-    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
-    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
+    const std::uint64_t w = byte_word::load(s.data() + i);
+    if (!byte_word::any_below(w, 0x20) && !byte_word::any_equal(w, '"') && !byte_word::any_equal(w, '\\')) {
       n += 8;
       continue;
     }

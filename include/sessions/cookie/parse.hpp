@@ -19,11 +19,12 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "../detail/byte_word.hpp"
 
 namespace sessions::cookie {
 
@@ -63,17 +64,12 @@ namespace detail {
 // Eight bytes at a time while none is below 0x20 or 0x7F (every request's Cookie header passes
 // here); a group that has one (a tab, most likely) is looked at byte by byte.
 [[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
   std::size_t i = 0;
   if (!std::is_constant_evaluated()) {
     for (; i + 8 <= s.size(); i += 8) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;  // exact as "any byte < 0x20"
-      const std::uint64_t x = w ^ (kOnes * 0x7F);
-      const std::uint64_t del = (x - kOnes) & ~x & kHighs;  // exact as "any byte == 0x7F"
-      if ((below_space | del) == 0) continue;
+      const std::uint64_t w = sessions::detail::byte_word::load(s.data() + i);
+      if (!sessions::detail::byte_word::any_below(w, 0x20) && !sessions::detail::byte_word::any_equal(w, 0x7F))
+        continue;
       for (std::size_t j = i; j < i + 8; ++j) {
         if (has_control_byte(static_cast<unsigned char>(s[j]))) return true;
       }

@@ -7,11 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 
 #include "../data.hpp"
+#include "byte_word.hpp"
 
 namespace sessions::detail {
 
@@ -30,18 +30,12 @@ inline constexpr auto kEscapedSize = [] {
 // Eight bytes at a time while none needs an escape (the common case: keys, ids, hashes), a table
 // lookup per byte otherwise: this walk runs on every save of a value store.
 inline std::size_t string_size(std::string_view s) noexcept {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
-  const auto has_zero_byte = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
   std::size_t n = 2;  // quotes
   std::size_t i = 0;
   const std::size_t size = s.size();
   for (; i + 8 <= size; i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, s.data() + i, 8);
-    // A byte below 0x20 (its high bit clear and w - 0x20 borrowing), a '"' or a '\\'.
-    const std::uint64_t control = (w - kOnes * 0x20) & ~w & kHighs;
-    if ((control | has_zero_byte(w ^ (kOnes * '"')) | has_zero_byte(w ^ (kOnes * '\\'))) == 0) {
+    const std::uint64_t w = byte_word::load(s.data() + i);
+    if (!byte_word::any_below(w, 0x20) && !byte_word::any_equal(w, '"') && !byte_word::any_equal(w, '\\')) {
       n += 8;
       continue;
     }
