@@ -39,7 +39,9 @@ TEST_CASE("memcached outage under load: stop/restart cycles while requests run",
   plan.settle = 200ms;
   plan.slowest_limit = 3000ms;  // connect 500 ms + io 500 ms, one retry; pool wait 2 s at worst
   (void)fault_test::run_outages(store, settings, plan);
-  // Restarted empty: the earlier sessions read as empty (new session, no error).
+  // Restarted empty: the earlier sessions read as empty (new session, no error), once both
+  // servers answer again.
+  REQUIRE(fault_test::back_within(plan.probe, plan.recovery_limit, plan.probe_interval));
   CHECK(before.intact(store, settings) == 0);
   for (const auto& [key, data] : before.sessions) {
     sessions::Session<MemcachedStore> s(store, key, settings);
