@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 75.
+// Library headers inlined: 76.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -8219,16 +8219,149 @@ struct PayloadCodec {
 //
 // Copy-on-write: data a cookie store's cache of verified values shares is held as that shared
 // pointer, and copied into data of the session's own only by the first change. A value store's
-// members (MemoryValueStore's SharedMembers) are held as the shared list; the first set() or
-// erase() copies the list of pointers, not the values, and a save shares that list again. Any
-// other change (at(), pop, update, clear) builds the whole data, as does a read of it whole
-// (data(), keys(), items(), an expiry policy without ExpiryDataKeys): that copy is kept until
-// the next change, so a reference from data() stays valid until then. Reads of single keys
-// (get, contains) never copy, and saving an unchanged session writes the same pointer back.
+// members (MemoryValueStore's SharedMembers) are held as the shared list (held_members.hpp); the
+// first set() or erase() copies the list of pointers, not the values, and a save shares that
+// list again. Any other change (at(), pop, update, clear) makes the data whole, as a read of it
+// whole does (data(), keys(), items(), an expiry policy without ExpiryDataKeys). Reads of single
+// keys (get, contains) never copy, and saving an unchanged session writes the same pointer back.
 //
 // Value stores also get the data's size and node count kept up to date through set()
 // (value_counts.hpp), so that their save need not walk the whole data for the limits.
 
+// ---- begin sessions/detail/held_members.hpp ----
+// How a session of a value store that shares members (MemoryValueStore's SharedMembers) holds its
+// data, apart from the rest of the session's state (session_state.hpp):
+//   stored  the list the store gave it, shared and unchanged: reads and an unchanged save use it
+//           as it is (no copy)
+//   listed  a list of the session's own: the first set() or erase() copies the stored list's
+//           pointers (not the values) into it
+//   neither the data is held whole by the session (after a change that is not a set or erase of
+//           one key); list() is null then
+// A read of the whole data (data(), keys(), ...) builds it from the members once and keeps it
+// until the next change, so a reference it handed out stays valid until then.
+//
+// NoHeldMembers stands in for the other payload kinds: its list() is always null, so that the
+// session's code needs no branch of its own for them.
+
+namespace sessions::detail {
+
+class HeldMembers {
+ public:
+  /// The members the data is held as (the stored list, or the session's own), or null when the
+  /// data is held whole.
+  [[nodiscard]] const MemberList* list() const noexcept {
+    if (stored_) return stored_.get();
+    if (listed_) return &list_;
+    return nullptr;
+  }
+
+  /// The members as a list of the session's own (copying the stored list's pointers once).
+  MemberList& own_list() {
+    if (stored_) {
+      list_ = *stored_;
+      stored_.reset();
+      listed_ = true;
+    }
+    whole_.reset();
+    return list_;
+  }
+
+  /// The members built into one object (for a caller that reads the data whole), kept until the
+  /// next change. Only called while list() is not null.
+  [[nodiscard]] const Data& whole() const {
+    if (!whole_) whole_ = list()->to_data();
+    return *whole_;
+  }
+
+  /// Holds what a load found: the stored list, or (none stored) an empty list of the session's own.
+  void hold_loaded(SharedMembers stored) {
+    stored_ = std::move(stored);
+    listed_ = !stored_;
+    list_ = MemberList{};
+    whole_.reset();
+  }
+
+  /// Holds an empty list of the session's own (clear(), flush()).
+  void hold_empty() { hold_loaded(nullptr); }
+
+  /// Holds `shared` as the stored list (after a save shared it with the store).
+  void hold_stored(SharedMembers shared) {
+    stored_ = std::move(shared);
+    listed_ = false;
+    list_ = MemberList{};
+    whole_.reset();
+  }
+
+  /// Lets go of the members (the session now holds the data whole, or a change made the whole
+  /// object built for a read stale).
+  void drop() {
+    stored_.reset();
+    listed_ = false;
+    list_ = MemberList{};
+    whole_.reset();
+  }
+
+  /// A change is about to be made to the data held whole: the object built for reads is stale.
+  void forget_whole() noexcept { whole_.reset(); }
+
+  /// The members to save, as a shared list: the stored one when unchanged (no copy); else the
+  /// session's own list, or `whole` split into members, moved into a new list; the session holds
+  /// that list as stored from then on. `keep_whole`: a reference into `whole` was handed out and
+  /// must stay valid, so `whole` is copied, not moved, and the session goes on holding it whole
+  /// (a list of its own is not that data: at() was followed by clear(), which started the list).
+  SharedMembers share(Data& whole, bool keep_whole, const std::optional<ValueCounts>& counts) {
+    if (stored_) return stored_;
+    MemberList members;
+    const bool from_list = listed_;
+    if (from_list) {
+      members = std::move(list_);
+      list_ = MemberList{};
+      listed_ = false;
+    } else if (keep_whole) {
+      members = MemberList::from(whole);
+    } else {
+      members = MemberList::from(std::move(whole));
+      whole = Data();
+    }
+    members.set_counts(counts);
+    auto shared = std::make_shared<const MemberList>(std::move(members));
+    if (from_list || !keep_whole) hold_stored(shared);
+    return shared;
+  }
+
+  /// The expiry policy's data_keys that the members hold, as one object (null when none is there:
+  /// an object is allocated only when a key is there), for the policy's read hooks.
+  template <class ExpiryT>
+  const Data& expiry_view() requires ExpiryDataKeys<ExpiryT> {
+    expiry_view_ = Data();
+    copy_keys<ExpiryT>(*list(), expiry_view_);
+    static const Data empty = Data::object();
+    return expiry_view_.is_null() ? empty : expiry_view_;
+  }
+
+  /// The keys ExpiryT names, copied from `list` into `out` (null or an object).
+  template <class ExpiryT>
+  static void copy_keys(const MemberList& list, Data& out) requires ExpiryDataKeys<ExpiryT> {
+    for (const auto k : ExpiryT::data_keys) {
+      if (const Data* v = list.find(k)) out[std::string(k)] = *v;
+    }
+  }
+
+ private:
+  SharedMembers stored_;
+  MemberList list_;
+  bool listed_ = false;
+  mutable std::optional<Data> whole_;  // the members built whole for a read, until a change
+  Data expiry_view_;                   // the expiry policy's keys, for its read hooks
+};
+
+/// For payload kinds that do not share members: nothing held, list() always null.
+struct NoHeldMembers {
+  [[nodiscard]] static constexpr const MemberList* list() noexcept { return nullptr; }
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/held_members.hpp ----
 // ---- begin sessions/detail/merge.hpp ----
 // Lost-update protection (Settings::lost_update, off by default as in Django): with `fail` or
 // `merge`, the load keeps the payload it read (and, for merge, a fingerprint of each top-level
@@ -8391,12 +8524,7 @@ class SessionState {
   const Data& expiry_data() {
     ensure_loaded();
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (const MemberList* list = member_list()) {
-        expiry_view_ = Data();  // null: becomes an object (an allocation) only if a key is there
-        copy_expiry_keys(*list, expiry_view_);
-        static const Data empty = Data::object();
-        return expiry_view_.is_null() ? empty : expiry_view_;
-      }
+      if (member_list()) return held_.template expiry_view<ExpiryT>();
     }
     return current();
   }
@@ -8409,7 +8537,7 @@ class SessionState {
         // One object per thread, emptied and refilled: a new session allocates nothing for it.
         thread_local Data keys = Data::object();
         keys.clear();
-        copy_expiry_keys(*list, keys);
+        HeldMembers::copy_keys<ExpiryT>(*list, keys);
         expiry_.on_create(keys, now);
         for (const auto k : ExpiryT::data_keys) {
           const auto it = keys.find(k);
@@ -8440,12 +8568,7 @@ class SessionState {
     shared_.reset();
     loaded_ = true;
     counts_.reset();
-    if constexpr (members) {
-      stored_.reset();
-      list_ = MemberList{};
-      listed_ = true;
-      views_.reset();
-    }
+    if constexpr (members) held_.hold_empty();
     if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
 
@@ -8456,7 +8579,7 @@ class SessionState {
     std::optional<ValueCounts> counts;
     if constexpr (members) {
       if (member_list()) {
-        MemberList& list = own_list();
+        MemberList& list = held_.own_list();
         const std::size_t at = list.position(key);
         if (before) {
           const Data* replaced = at == list.size() ? nullptr : &list.value_at(at);
@@ -8483,7 +8606,7 @@ class SessionState {
     ensure_loaded();
     if constexpr (members) {
       if (member_list()) {
-        (void)own_list().erase(key);
+        (void)held_.own_list().erase(key);
         counts_.reset();
         return;
       }
@@ -8505,9 +8628,8 @@ class SessionState {
   /// Whatever holds it (no load): for code that knows the data was read already. Members kept
   /// apart are built into a whole object here, kept until the next change.
   [[nodiscard]] const Data& current() const {
-    if (const MemberList* list = member_list()) {
-      if (!views_) views_ = list->to_data();
-      return *views_;
+    if constexpr (members) {
+      if (member_list()) return held_.whole();
     }
     return shared_ ? *shared_ : owned_;
   }
@@ -8581,11 +8703,9 @@ class SessionState {
     if constexpr (members) {
       if (const MemberList* list = member_list()) {
         owned_ = list->to_data();
-        stored_.reset();
-        list_ = MemberList{};
-        listed_ = false;
+        held_.drop();
       }
-      views_.reset();
+      held_.forget_whole();
     }
     if (shared_) {
       owned_ = *shared_;
@@ -8599,56 +8719,29 @@ class SessionState {
     shared_ = std::move(loaded.shared);
     counts_.reset();
     if constexpr (members) {
-      views_.reset();
-      stored_ = std::move(loaded.members);
-      listed_ = !stored_;  // nothing stored: an empty list of the session's own
-      list_ = MemberList{};
-      if (stored_) {
-        counts_ = stored_->counts();
+      if (loaded.members) {
+        counts_ = loaded.members->counts();
       } else if (counts_wanted(*settings_)) {
         counts_.emplace();
       }
+      held_.hold_loaded(std::move(loaded.members));  // none stored: an empty list of its own
     }
   }
 
-  // The members as a shared list: the loaded one when unchanged; else the session's own list (or
-  // whole data, split into members) moved into a new one that the session then shares. When at()
-  // handed out a reference into the whole data, which must stay valid, the data is copied.
-  SharedMembers share() requires members {
-    if (stored_) return stored_;
-    MemberList list;
-    if (listed_) {
-      list = std::move(list_);
-      list_ = MemberList{};
-      listed_ = false;
-    } else if (exposed_) {
-      list = MemberList::from(owned_);
-    } else {
-      list = MemberList::from(std::move(owned_));
-      owned_ = Data();
-    }
-    list.set_counts(counts_);
-    auto shared = std::make_shared<const MemberList>(std::move(list));
-    if (!exposed_) {
-      stored_ = shared;
-      views_.reset();
-    }
-    return shared;
-  }
+  // The members as a shared list (HeldMembers::share); when at() handed out a reference into
+  // the whole data, which must stay valid, the data is copied and stays whole.
+  SharedMembers share() requires members { return held_.share(owned_, exposed_, counts_); }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
   void adopt_written(Data merged, const SharedMembers& payload) {
     counts_.reset();
     if constexpr (members) {
-      views_.reset();
-      listed_ = false;
-      list_ = MemberList{};
       if (payload && !exposed_) {
-        stored_ = payload;
+        held_.hold_stored(payload);
         owned_ = Data();
         return;
       }
-      stored_.reset();
+      held_.drop();
     }
     owned_ = std::move(merged);
     shared_.reset();
@@ -8664,49 +8757,18 @@ class SessionState {
   }
 
  private:
-  // The members as a list of the session's own (copying the loaded list's pointers once).
-  MemberList& own_list() requires members {
-    if (stored_) {
-      list_ = *stored_;
-      stored_.reset();
-      listed_ = true;
-    }
-    views_.reset();
-    return list_;
-  }
-
   [[nodiscard]] bool data_empty() const noexcept {
     if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
   }
 
-  // The members the data is held as (the loaded list, or the session's own), or null when the
-  // data is held whole (and always for kinds other than members).
-  [[nodiscard]] const MemberList* member_list() const noexcept {
-    if constexpr (members) {
-      if (stored_) return stored_.get();
-      if (listed_) return &list_;
-    }
-    return nullptr;
-  }
-
-  // The keys the expiry policy names, copied from `list` into `out` (null or an object).
-  static void copy_expiry_keys(const MemberList& list, Data& out) requires ExpiryDataKeys<ExpiryT> {
-    for (const auto k : ExpiryT::data_keys) {
-      if (const Data* v = list.find(k)) out[std::string(k)] = *v;
-    }
-  }
+  // The members the data is held as, or null when it is held whole (always for other kinds).
+  [[nodiscard]] const MemberList* member_list() const noexcept { return held_.list(); }
 
   Data owned_;                         // the data, when the session owns it whole
   SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
-  // Value stores only (members): the loaded list while unchanged, or the session's own list
-  // (listed_); neither: owned_ holds the data whole.
-  SharedMembers stored_;
-  MemberList list_;
-  bool listed_ = false;
-  mutable std::optional<Data> views_;  // the members built whole for a read, until a change
-  Data expiry_view_;                   // the expiry policy's keys, for its hooks
+  [[no_unique_address]] std::conditional_t<members, HeldMembers, NoHeldMembers> held_;
 };
 
 }  // namespace sessions::detail

@@ -11,12 +11,11 @@
 //
 // Copy-on-write: data a cookie store's cache of verified values shares is held as that shared
 // pointer, and copied into data of the session's own only by the first change. A value store's
-// members (MemoryValueStore's SharedMembers) are held as the shared list; the first set() or
-// erase() copies the list of pointers, not the values, and a save shares that list again. Any
-// other change (at(), pop, update, clear) builds the whole data, as does a read of it whole
-// (data(), keys(), items(), an expiry policy without ExpiryDataKeys): that copy is kept until
-// the next change, so a reference from data() stays valid until then. Reads of single keys
-// (get, contains) never copy, and saving an unchanged session writes the same pointer back.
+// members (MemoryValueStore's SharedMembers) are held as the shared list (held_members.hpp); the
+// first set() or erase() copies the list of pointers, not the values, and a save shares that
+// list again. Any other change (at(), pop, update, clear) makes the data whole, as a read of it
+// whole does (data(), keys(), items(), an expiry policy without ExpiryDataKeys). Reads of single
+// keys (get, contains) never copy, and saving an unchanged session writes the same pointer back.
 //
 // Value stores also get the data's size and node count kept up to date through set()
 // (value_counts.hpp), so that their save need not walk the whole data for the limits.
@@ -26,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "../concepts.hpp"
@@ -33,6 +33,7 @@
 #include "../member_list.hpp"
 #include "../record.hpp"
 #include "../settings.hpp"
+#include "held_members.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
 #include "value_counts.hpp"
@@ -100,12 +101,7 @@ class SessionState {
   const Data& expiry_data() {
     ensure_loaded();
     if constexpr (members && ExpiryDataKeys<ExpiryT>) {
-      if (const MemberList* list = member_list()) {
-        expiry_view_ = Data();  // null: becomes an object (an allocation) only if a key is there
-        copy_expiry_keys(*list, expiry_view_);
-        static const Data empty = Data::object();
-        return expiry_view_.is_null() ? empty : expiry_view_;
-      }
+      if (member_list()) return held_.template expiry_view<ExpiryT>();
     }
     return current();
   }
@@ -118,7 +114,7 @@ class SessionState {
         // One object per thread, emptied and refilled: a new session allocates nothing for it.
         thread_local Data keys = Data::object();
         keys.clear();
-        copy_expiry_keys(*list, keys);
+        HeldMembers::copy_keys<ExpiryT>(*list, keys);
         expiry_.on_create(keys, now);
         for (const auto k : ExpiryT::data_keys) {
           const auto it = keys.find(k);
@@ -149,12 +145,7 @@ class SessionState {
     shared_.reset();
     loaded_ = true;
     counts_.reset();
-    if constexpr (members) {
-      stored_.reset();
-      list_ = MemberList{};
-      listed_ = true;
-      views_.reset();
-    }
+    if constexpr (members) held_.hold_empty();
     if (keeps_counts && counts_wanted(*settings_)) counts_.emplace();
   }
 
@@ -165,7 +156,7 @@ class SessionState {
     std::optional<ValueCounts> counts;
     if constexpr (members) {
       if (member_list()) {
-        MemberList& list = own_list();
+        MemberList& list = held_.own_list();
         const std::size_t at = list.position(key);
         if (before) {
           const Data* replaced = at == list.size() ? nullptr : &list.value_at(at);
@@ -192,7 +183,7 @@ class SessionState {
     ensure_loaded();
     if constexpr (members) {
       if (member_list()) {
-        (void)own_list().erase(key);
+        (void)held_.own_list().erase(key);
         counts_.reset();
         return;
       }
@@ -214,9 +205,8 @@ class SessionState {
   /// Whatever holds it (no load): for code that knows the data was read already. Members kept
   /// apart are built into a whole object here, kept until the next change.
   [[nodiscard]] const Data& current() const {
-    if (const MemberList* list = member_list()) {
-      if (!views_) views_ = list->to_data();
-      return *views_;
+    if constexpr (members) {
+      if (member_list()) return held_.whole();
     }
     return shared_ ? *shared_ : owned_;
   }
@@ -290,11 +280,9 @@ class SessionState {
     if constexpr (members) {
       if (const MemberList* list = member_list()) {
         owned_ = list->to_data();
-        stored_.reset();
-        list_ = MemberList{};
-        listed_ = false;
+        held_.drop();
       }
-      views_.reset();
+      held_.forget_whole();
     }
     if (shared_) {
       owned_ = *shared_;
@@ -308,56 +296,29 @@ class SessionState {
     shared_ = std::move(loaded.shared);
     counts_.reset();
     if constexpr (members) {
-      views_.reset();
-      stored_ = std::move(loaded.members);
-      listed_ = !stored_;  // nothing stored: an empty list of the session's own
-      list_ = MemberList{};
-      if (stored_) {
-        counts_ = stored_->counts();
+      if (loaded.members) {
+        counts_ = loaded.members->counts();
       } else if (counts_wanted(*settings_)) {
         counts_.emplace();
       }
+      held_.hold_loaded(std::move(loaded.members));  // none stored: an empty list of its own
     }
   }
 
-  // The members as a shared list: the loaded one when unchanged; else the session's own list (or
-  // whole data, split into members) moved into a new one that the session then shares. When at()
-  // handed out a reference into the whole data, which must stay valid, the data is copied.
-  SharedMembers share() requires members {
-    if (stored_) return stored_;
-    MemberList list;
-    if (listed_) {
-      list = std::move(list_);
-      list_ = MemberList{};
-      listed_ = false;
-    } else if (exposed_) {
-      list = MemberList::from(owned_);
-    } else {
-      list = MemberList::from(std::move(owned_));
-      owned_ = Data();
-    }
-    list.set_counts(counts_);
-    auto shared = std::make_shared<const MemberList>(std::move(list));
-    if (!exposed_) {
-      stored_ = shared;
-      views_.reset();
-    }
-    return shared;
-  }
+  // The members as a shared list (HeldMembers::share); when at() handed out a reference into
+  // the whole data, which must stay valid, the data is copied and stays whole.
+  SharedMembers share() requires members { return held_.share(owned_, exposed_, counts_); }
 
   // After a merge wrote `payload` (holding `merged`): it is now the session's data.
   void adopt_written(Data merged, const SharedMembers& payload) {
     counts_.reset();
     if constexpr (members) {
-      views_.reset();
-      listed_ = false;
-      list_ = MemberList{};
       if (payload && !exposed_) {
-        stored_ = payload;
+        held_.hold_stored(payload);
         owned_ = Data();
         return;
       }
-      stored_.reset();
+      held_.drop();
     }
     owned_ = std::move(merged);
     shared_.reset();
@@ -373,49 +334,18 @@ class SessionState {
   }
 
  private:
-  // The members as a list of the session's own (copying the loaded list's pointers once).
-  MemberList& own_list() requires members {
-    if (stored_) {
-      list_ = *stored_;
-      stored_.reset();
-      listed_ = true;
-    }
-    views_.reset();
-    return list_;
-  }
-
   [[nodiscard]] bool data_empty() const noexcept {
     if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
   }
 
-  // The members the data is held as (the loaded list, or the session's own), or null when the
-  // data is held whole (and always for kinds other than members).
-  [[nodiscard]] const MemberList* member_list() const noexcept {
-    if constexpr (members) {
-      if (stored_) return stored_.get();
-      if (listed_) return &list_;
-    }
-    return nullptr;
-  }
-
-  // The keys the expiry policy names, copied from `list` into `out` (null or an object).
-  static void copy_expiry_keys(const MemberList& list, Data& out) requires ExpiryDataKeys<ExpiryT> {
-    for (const auto k : ExpiryT::data_keys) {
-      if (const Data* v = list.find(k)) out[std::string(k)] = *v;
-    }
-  }
+  // The members the data is held as, or null when it is held whole (always for other kinds).
+  [[nodiscard]] const MemberList* member_list() const noexcept { return held_.list(); }
 
   Data owned_;                         // the data, when the session owns it whole
   SharedData shared_;                  // the data, while it is shared and unchanged (copy-on-write)
   std::optional<ValueCounts> counts_;  // of the current data, when known (value stores)
-  // Value stores only (members): the loaded list while unchanged, or the session's own list
-  // (listed_); neither: owned_ holds the data whole.
-  SharedMembers stored_;
-  MemberList list_;
-  bool listed_ = false;
-  mutable std::optional<Data> views_;  // the members built whole for a read, until a change
-  Data expiry_view_;                   // the expiry policy's keys, for its hooks
+  [[no_unique_address]] std::conditional_t<members, HeldMembers, NoHeldMembers> held_;
 };
 
 }  // namespace sessions::detail

@@ -192,6 +192,24 @@ TEST_CASE("MemoryValueStore shares members copy-on-write: reads and unchanged sa
     CHECK(store.load(key)->payload->to_data() == sessions::Data{{"cart", {1, 2, 3, 4}}, {"lang", "en"}});
   }
 
+  SECTION("after at(), clear() and set(), the saved data is what the session then reads") {
+    // at() hands out a reference (the data is held whole), clear() starts a list of the session's
+    // own: the save must share that list and go on reading it, not the whole data at() saw.
+    sessions::Session<sessions::MemoryValueStore> s{store, key};
+    sessions::Data& cart = s.at("cart");
+    cart.push_back(3);
+    s.clear();
+    s.set("user", 9);
+    s.save();
+    CHECK(store.load(key)->payload->to_data() == sessions::Data{{"user", 9}});
+    CHECK(s.get("user") == 9);
+    CHECK(s.data() == sessions::Data{{"user", 9}});
+    CHECK_FALSE(s.contains("cart"));
+    s.set("lang", "de");
+    s.save();
+    CHECK(store.load(key)->payload->to_data() == sessions::Data{{"user", 9}, {"lang", "de"}});
+  }
+
   SECTION("reads and failed changes do not copy; pop and erase of a missing key change nothing") {
     sessions::Session<sessions::MemoryValueStore> s{store, key};
     CHECK(s.pop("absent", 5) == 5);
