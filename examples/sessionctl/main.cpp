@@ -19,8 +19,18 @@
 //       Django's clearsessions, and a session's data as Django's SessionStore(key).load() sees it
 //       (store_commands.hpp). A store that cannot be reached: one line on stderr, exit 1.
 //
+//   sessionctl batch
+//       runs many commands in one process, for scripts that would otherwise start sessionctl once
+//       per command (starting it, with the store clients' libraries, costs more than most
+//       commands do). Each line of stdin is one command as JSON: {"args": ["sign", "--key", "k"],
+//       "stdin": "<its stdin, URL-safe base64>"}; each is answered, in order, by one line
+//       {"status": <exit status>, "stdout": "<base64>", "stderr": "<base64>"}, flushed at once so
+//       that a script can wait for each answer. The library's own log lines still go to the
+//       process's stderr. A line that is not such a request is answered with status 2.
+//
 // Commands live in one table (kCommands): a handler and a row.
 
+#include <nlohmann/json.hpp>
 #include <sessions/signing/signing.hpp>
 
 #include "store_commands.hpp"
@@ -314,6 +324,8 @@ constexpr Command kCommands[] = {
 void print_usage(std::ostream& out) {
   out << "usage: sessionctl <command> [options]   (--key-file PATH or $SESSIONS_SECRET_KEY may replace --key)\n";
   for (const Command& c : kCommands) out << "  sessionctl " << c.synopsis << "\n      " << c.summary << '\n';
+  out << "  sessionctl batch\n      runs the commands on stdin, one JSON request per line: {\"args\": [...], "
+         "\"stdin\": base64url}, each answered by a line {\"status\", \"stdout\", \"stderr\"}\n";
 }
 
 // The most specific library error name, for "Name: why" on stderr.
@@ -331,10 +343,8 @@ std::string_view error_name(const std::exception& e) {
   return "error";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::span<char* const> words(argv, static_cast<std::size_t>(argc));
+// One command line (words[0] is the program's name), as main() runs it.
+int run_command(std::span<char* const> words) {
   if (words.size() < 2) {
     print_usage(std::cerr);
     return kExitUsage;
@@ -376,4 +386,69 @@ int main(int argc, char** argv) {
     std::cerr << error_name(e) << ": " << e.what() << '\n';
     return kExitRefused;
   }
+}
+
+// The streams a command reads and writes, pointed at buffers for one command of a batch and
+// pointed back when it ends (also when it throws).
+class RedirectedStreams {
+ public:
+  RedirectedStreams(std::streambuf* in, std::streambuf* out, std::streambuf* err)
+      : in_(std::cin.rdbuf(in)), out_(std::cout.rdbuf(out)), err_(std::cerr.rdbuf(err)) {
+    std::cin.clear();
+  }
+  ~RedirectedStreams() {
+    std::cin.rdbuf(in_);
+    std::cout.rdbuf(out_);
+    std::cerr.rdbuf(err_);
+    std::cin.clear();
+    std::cout.clear();
+    std::cerr.clear();
+  }
+  RedirectedStreams(const RedirectedStreams&) = delete;
+  RedirectedStreams& operator=(const RedirectedStreams&) = delete;
+
+ private:
+  std::streambuf* in_;
+  std::streambuf* out_;
+  std::streambuf* err_;
+};
+
+// One request line of `sessionctl batch`, run; its answer line (without the newline).
+std::string answer_batch_request(const std::string& line) {
+  std::ostringstream out, err;
+  int status = kExitUsage;
+  try {
+    const nlohmann::json request = nlohmann::json::parse(line);
+    std::vector<std::string> words{"sessionctl"};
+    for (const auto& word : request.at("args")) words.push_back(word.get<std::string>());
+    std::istringstream in(signing::b64_decode(request.value("stdin", std::string())));
+    std::vector<char*> argv;
+    for (std::string& word : words) argv.push_back(word.data());
+    const RedirectedStreams redirected(in.rdbuf(), out.rdbuf(), err.rdbuf());
+    status = run_command(argv);
+  } catch (const std::exception& e) {
+    // Not a request (bad JSON, args not strings, stdin not base64): say so in its answer.
+    err << "sessionctl batch: not a request (" << e.what() << ")\n";
+    status = kExitUsage;
+  }
+  const nlohmann::json answer = {
+      {"status", status}, {"stdout", signing::b64_encode(out.str())}, {"stderr", signing::b64_encode(err.str())}};
+  return answer.dump();
+}
+
+int run_batch() {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    std::cout << answer_batch_request(line) << std::endl;  // flushed: the caller waits for it
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::span<char* const> words(argv, static_cast<std::size_t>(argc));
+  if (words.size() == 2 && std::string_view(words[1]) == "batch") return run_batch();
+  return run_command(words);
 }

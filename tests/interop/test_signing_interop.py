@@ -16,6 +16,7 @@ Django 3.2 has no fallback keys; they are tested on our side only.
 Exits 1 on any mismatch, and also when Django is missing: this test must never silently skip.
 """
 
+import base64
 import json
 import math
 import os
@@ -57,19 +58,58 @@ def compact(value):
     return json.dumps(value, separators=(",", ":"))
 
 
+def unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
 class Ours:
+    """sessionctl, driven through one `sessionctl batch` process: starting sessionctl once per
+    vector cost about a minute of this test (its store clients' libraries load at every start).
+    The first SPAWN_CHECKS commands also run as processes of their own, and both answers must be
+    the same: the batch mode is checked against the command line it stands for."""
+
+    SPAWN_CHECKS = 40
+
     def __init__(self, path):
         self.path = path
+        self.env = {k: v for k, v in os.environ.items() if k != "SESSIONS_SECRET_KEY"}
+        self.batch = None
+        self.runs = 0
+        self.mismatches = []
+
+    def start(self):
+        self.batch = subprocess.Popen([self.path, "batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      env=self.env)
+
+    def stop(self):
+        if self.batch is not None:
+            self.batch.stdin.close()
+            self.batch.wait(timeout=60)
+
+    def spawn(self, args, data):
+        proc = subprocess.run([self.path] + args, input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=self.env)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def batched(self, args, data):
+        request = {"args": args, "stdin": base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")}
+        self.batch.stdin.write(json.dumps(request).encode("ascii") + b"\n")
+        self.batch.stdin.flush()
+        line = self.batch.stdout.readline()
+        if not line:
+            raise RuntimeError("sessionctl batch ended early (status %s)" % self.batch.poll())
+        answer = json.loads(line)
+        return answer["status"], unb64(answer["stdout"]), unb64(answer["stderr"])
 
     def run(self, args, stdin):
-        proc = subprocess.run(
-            [self.path] + args,
-            input=stdin.encode("utf-8") if isinstance(stdin, str) else stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={k: v for k, v in os.environ.items() if k != "SESSIONS_SECRET_KEY"},
-        )
-        return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+        data = stdin.encode("utf-8") if isinstance(stdin, str) else stdin
+        result = self.batched(args, data)
+        self.runs += 1
+        if self.runs <= self.SPAWN_CHECKS and self.spawn(args, data) != result:
+            self.mismatches.append(args)
+        rc, out, err = result
+        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
 
     def dumps(self, json_text, key, salt=SALT_DEFAULT, compress=False, ts=T):
         args = ["sign", "--key", key, "--timestamp", str(ts)]
@@ -149,6 +189,7 @@ def main():
 
     print("Django", django.get_version(), "python", sys.version.split()[0], "sessionctl", ours.path)
     c = Checker()
+    ours.start()
     rng = random.Random(20240601)
 
     def dj_dumps(obj, key, salt=SALT_DEFAULT, compress=False, ts=T):
@@ -433,6 +474,10 @@ def main():
         got = ours.unsign_cookie("c", good, "another-key", "pepper", fallbacks=[key])
         c.check(got == ("ok", "value"), "cookie fallback key (ours only)")
     settings.SECRET_KEY = SECRET
+    ours.stop()
+    c.check(ours.runs >= ours.SPAWN_CHECKS and not ours.mismatches,
+            "sessionctl batch answers as the command line does (%d runs; differ: %r)" %
+            (ours.runs, ours.mismatches[:3]))
 
     print("interop: %d checks passed, %d failed" % (c.passed, len(c.failures)))
     if c.passed == 0:
