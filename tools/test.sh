@@ -27,7 +27,7 @@ TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-60}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
-          nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django
+          nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django python3-prometheus-client
           libcpp-httplib-dev libboost-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
           libhiredis-dev redis-server libmemcached-dev memcached

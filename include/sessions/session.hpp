@@ -292,8 +292,8 @@ class Session {
   void save(bool must_create = false) { s_.save(must_create); }
 
   /// Django: delete(key=None): removes the record of `key`, or of this session when none is given.
-  void destroy() { s_.destroy(); }
-  void destroy(std::string_view key) { s_.destroy(key); }
+  void destroy() { s_.destroy("delete", s_.event_user_id()); }
+  void destroy(std::string_view key) { s_.destroy_other(key); }
 
   /// Django: load(): reads the record from the store now (always, even when the session holds
   /// data already) and returns a copy of its data, without adopting it: the session's own data is
@@ -310,8 +310,9 @@ class Session {
 
   /// Django: flush(): empties the data, deletes the record and drops the key.
   void flush() {
+    const std::string user_id = s_.event_user_id();  // for the destroyed event, before clear()
     clear();
-    destroy();
+    s_.destroy("flush", user_id);
     s_.key_.reset();
   }
 

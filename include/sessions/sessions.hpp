@@ -35,6 +35,7 @@
 #include "storage/file.hpp"
 #include "storage/hashed_keys.hpp"
 #include "storage/memory.hpp"
+#include "storage/metered.hpp"
 #include "storage/signed_cookie_store.hpp"
 
 #include "session.hpp"

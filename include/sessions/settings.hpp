@@ -11,6 +11,7 @@
 
 #include "clock.hpp"
 #include "cookie/parse.hpp"
+#include "events.hpp"
 #include "log.hpp"
 #include "random.hpp"
 
@@ -99,6 +100,9 @@ struct Settings {
   RandomSource random;
   /// Where warnings (tampered data, survived outages) go.
   Logger logger;
+  /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
+  /// Unset by default: nothing is told.
+  EventHook on_event;
 };
 
 /// The settings used when a caller passes none: Django's defaults.

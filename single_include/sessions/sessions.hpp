@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 76.
+// Library headers inlined: 81.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -705,6 +705,105 @@ struct SessionCookie {
 
 }  // namespace sessions::cookie
 // ---- end sessions/cookie/parse.hpp ----
+// ---- begin sessions/events.hpp ----
+// What happened to a session, told to the application as it happens (Settings::on_event):
+// created, key cycled, saved, destroyed (delete or flush), expired, missing, rejected and
+// conflict. Each transition is told once, by the request that made it or found it.
+//
+// An event names the store, the reason, the user (Django's `_auth_user_id`, when the session
+// holds one) and the first characters of the session key, never the whole key: a handler may log
+// events, and a logged key must not be usable.
+//
+// A deleted session and an expired one are told apart: `destroyed` is a delete or flush by this
+// library; `expired` a session found past its expiry (a cookie whose signature or expiry policy
+// says so). A server store drops an expired record itself and answers a load of it as it answers
+// a key it never had, so a request carrying such a key is told as `missing`.
+//
+// Unset (the default), telling costs one test of a null pointer per transition; the user id is
+// looked up only when a hook is set.
+
+namespace sessions {
+
+enum class SessionEventKind {
+  /// A new session was stored (its first save, or create()).
+  created,
+  /// cycle_key() moved the data to a new key; the old record is gone.
+  key_cycled,
+  /// An existing session was saved (written, or its expiry moved when its data had not changed).
+  saved,
+  /// The session was deleted (delete(), flush(), a cookie session emptied).
+  destroyed,
+  /// The session was found past its expiry.
+  expired,
+  /// A request carried a key the server store does not have: expired and removed, deleted by
+  /// another request, or never issued.
+  missing,
+  /// Stored data or a cookie was refused: tampered, corrupted or over a limit. The session goes
+  /// on empty.
+  rejected,
+  /// Lost-update protection refused a save (another request changed the session meanwhile).
+  conflict,
+};
+
+[[nodiscard]] constexpr std::string_view to_string(SessionEventKind kind) noexcept {
+  switch (kind) {
+    case SessionEventKind::created:
+      return "created";
+    case SessionEventKind::key_cycled:
+      return "key_cycled";
+    case SessionEventKind::saved:
+      return "saved";
+    case SessionEventKind::destroyed:
+      return "destroyed";
+    case SessionEventKind::expired:
+      return "expired";
+    case SessionEventKind::missing:
+      return "missing";
+    case SessionEventKind::rejected:
+      return "rejected";
+    case SessionEventKind::conflict:
+      return "conflict";
+  }
+  return "unknown";
+}
+
+/// One event. The views are valid during the call only: copy what the handler keeps.
+struct SessionEvent {
+  SessionEventKind kind;
+  /// Why, in a few words ("flush", "delete", "signature expired", "data corrupted", ...).
+  std::string_view reason;
+  /// The store's name ("MemoryStore", "RedisStore", ...; "store" for a store that names none).
+  std::string_view store;
+  /// The first characters of the session key (loggable_key_prefix); empty when it has none.
+  std::string_view key_prefix;
+  /// `_auth_user_id` (Django's login), as text; empty when the session holds none or its data
+  /// was not read.
+  std::string_view user_id;
+};
+
+/// Where events go: a function pointer and its context, as Logger (no allocation; unset costs
+/// one test). The handler runs on the request's thread, inside the Session call that made the
+/// transition: keep it short, and do not throw from it (an exception propagates to that call).
+class EventHook {
+ public:
+  using Fn = void (*)(void* context, const SessionEvent& event);
+
+  EventHook() noexcept = default;
+  EventHook(Fn fn, void* context) noexcept : fn_(fn), context_(context) {}
+
+  [[nodiscard]] explicit operator bool() const noexcept { return fn_ != nullptr; }
+
+  void operator()(const SessionEvent& event) const {
+    if (fn_ != nullptr) fn_(context_, event);
+  }
+
+ private:
+  Fn fn_ = nullptr;
+  void* context_ = nullptr;
+};
+
+}  // namespace sessions
+// ---- end sessions/events.hpp ----
 // ---- begin sessions/log.hpp ----
 // How the library reports what it does not throw: tampered data (Django logs it on
 // `django.security.SuspiciousSession`), a cache outage it survived, a store it could not reach.
@@ -1118,6 +1217,9 @@ struct Settings {
   RandomSource random;
   /// Where warnings (tampered data, survived outages) go.
   Logger logger;
+  /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
+  /// Unset by default: nothing is told.
+  EventHook on_event;
 };
 
 /// The settings used when a caller passes none: Django's defaults.
@@ -5799,6 +5901,8 @@ template <class Cache, class Persistent>
 requires ByteStorage<Cache> && ByteStorage<Persistent>
 class CachedStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "CachedStore";
   using payload_type = std::string;
   using cache_type = Cache;
   using persistent_type = Persistent;
@@ -6239,6 +6343,8 @@ namespace sessions {
 
 class EncryptedCookieStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "EncryptedCookieStore";
   static constexpr bool client_side = true;
   static constexpr std::string_view kPrefix = "e1.";
   static constexpr std::size_t kKidLength = 6;
@@ -6813,6 +6919,8 @@ namespace sessions {
 /// Django's file backend, hardened; see the comment at the top of this header.
 class FileStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "FileStore";
   using payload_type = std::string;
 
   /// What a session file's modification time stands for; see the header comment.
@@ -7433,6 +7541,8 @@ inline constexpr std::size_t kStoredKeyLength = kMaxSessionKeyLength;
 template <ServerStorage Inner>
 class HashedKeys {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "HashedKeys";
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
   using Options = HashedKeysOptions;
@@ -7550,6 +7660,10 @@ namespace sessions {
 template <class Payload>
 class BasicMemoryStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = std::is_same_v<Payload, std::string>     ? "MemoryStore"
+                                                 : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
+                                                                                          : "BasicMemoryStore";
   using payload_type = Payload;
 
   struct Options {
@@ -7709,9 +7823,7 @@ class BasicMemoryStore {
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
  private:
-  static constexpr std::string_view kName = std::is_same_v<Payload, std::string>     ? "MemoryStore"
-                                            : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
-                                                                                     : "BasicMemoryStore";
+  static constexpr std::string_view kName = store_name;
   static constexpr std::size_t kMaxShards = 65536;
 
   struct Entry {
@@ -7790,6 +7902,394 @@ using MemoryValueStore = BasicMemoryStore<SharedMembers>;
 
 }  // namespace sessions
 // ---- end sessions/storage/memory.hpp ----
+// ---- begin sessions/storage/metered.hpp ----
+// Metered<Inner>: counts and times every call of a server store. A storage decorator (as
+// HashedKeys and CachedStore): each operation is the inner store's, with its outcome counted (a
+// load's hit or miss, a write refused, a conflict, a timeout, an error), its latency put in a
+// histogram, and an optional trace hook told when it begins and ends (for OpenTelemetry spans or
+// logs). Read the figures with snapshot(), or as Prometheus text with to_prometheus():
+//
+//   sessions::RedisStore redis{"redis://127.0.0.1:6379/0"};
+//   sessions::Metered<sessions::RedisStore> store{redis};
+//   sessions::Middleware<sessions::Session<sessions::Metered<sessions::RedisStore>>> middleware{store};
+//   ...  // GET /metrics:
+//   std::string text = sessions::to_prometheus(std::array{store.snapshot()});
+//
+// A store that is not wrapped pays nothing. Wrapped, a call costs two reads of the steady clock
+// and three relaxed atomic additions (measured in docs/benchmarks.md). Counters are per Metered
+// object: wrap each store once and share the wrapper. Thread-safe when the inner store is.
+// update_if (lost-update protection) is forwarded when, and only when, the inner store has it.
+//
+// Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
+// rethrown unchanged.
+
+#include <exception>
+
+// ---- begin sessions/detail/store_name.hpp ----
+// A store's name where the library names it (session events, metrics): its public `store_name` when
+// it declares one (every store of the library does), else "store".
+
+namespace sessions::detail {
+
+template <class Storage>
+[[nodiscard]] constexpr std::string_view store_name() noexcept {
+  if constexpr (requires {
+                  { Storage::store_name } -> std::convertible_to<std::string_view>;
+                }) {
+    return Storage::store_name;
+  } else {
+    return "store";
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/store_name.hpp ----
+// ---- begin sessions/storage/detail/metrics.hpp ----
+// The mechanics of Metered<Inner> (storage/metered.hpp): lock-free counters and latency buckets,
+// their snapshot, and the Prometheus text exposition format (version 0.0.4) they are written in.
+
+namespace sessions {
+
+/// The operations of a server store that Metered counts.
+enum class StoreOperation : std::uint8_t { load, create, update, update_if, touch, remove, exists, clear_expired };
+inline constexpr std::size_t kStoreOperationCount = 8;
+
+[[nodiscard]] constexpr std::string_view to_string(StoreOperation op) noexcept {
+  constexpr std::array<std::string_view, kStoreOperationCount> names{"load",  "create", "update", "update_if",
+                                                                     "touch", "remove", "exists", "clear_expired"};
+  return names[static_cast<std::size_t>(op)];
+}
+
+/// How one store call ended. `done` is the answer of operations that have only one (remove,
+/// exists, clear_expired); the others say which answer they gave.
+enum class CallOutcome : std::uint8_t {
+  done,
+  hit,        // load found the session
+  miss,       // load found nothing (unknown or expired)
+  written,    // create, update, update_if, touch wrote
+  refused,    // create: the key exists; update, touch, update_if: the session is gone
+  conflict,   // update_if: another request changed the session
+  timeout,    // StorageTimeout thrown
+  error,      // another StorageError (server down, I/O error, ...)
+  exception,  // anything else thrown
+};
+inline constexpr std::size_t kCallOutcomeCount = 9;
+
+[[nodiscard]] constexpr std::string_view to_string(CallOutcome outcome) noexcept {
+  constexpr std::array<std::string_view, kCallOutcomeCount> names{"done",     "hit",     "miss",  "written",  "refused",
+                                                                  "conflict", "timeout", "error", "exception"};
+  return names[static_cast<std::size_t>(outcome)];
+}
+
+/// Upper bounds of the latency buckets, in seconds (Prometheus' `le`; the last bucket, +Inf, is
+/// implied): from 10 µs (an in-memory store) to 2.5 s (a store's timeouts).
+inline constexpr std::array<double, 12> kLatencyBounds{0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005,
+                                                       0.001,   0.0025,   0.005,   0.01,   0.1,     2.5};
+
+/// One operation's figures at one moment.
+struct OperationSnapshot {
+  std::array<std::uint64_t, kCallOutcomeCount> outcomes{};                 // calls by outcome
+  std::array<std::uint64_t, kLatencyBounds.size() + 1> latency_buckets{};  // not cumulative; last: above
+  std::uint64_t latency_sum_ns = 0;
+
+  [[nodiscard]] std::uint64_t calls() const noexcept {
+    std::uint64_t n = 0;
+    for (const std::uint64_t c : outcomes) n += c;
+    return n;
+  }
+  [[nodiscard]] std::uint64_t count(CallOutcome outcome) const noexcept {
+    return outcomes[static_cast<std::size_t>(outcome)];
+  }
+};
+
+/// Every operation's figures of one store at one moment (Metered::snapshot()).
+struct MetricsSnapshot {
+  std::string_view store;
+  std::array<OperationSnapshot, kStoreOperationCount> operations{};
+
+  [[nodiscard]] const OperationSnapshot& operator[](StoreOperation op) const noexcept {
+    return operations[static_cast<std::size_t>(op)];
+  }
+};
+
+namespace detail {
+
+/// The live counters: relaxed atomics (each figure is exact; a snapshot taken while calls run
+/// may see one call's outcome before its latency, never a torn number).
+class StoreCounters {
+ public:
+  void record(StoreOperation op, CallOutcome outcome, std::chrono::nanoseconds elapsed) noexcept {
+    Operation& o = operations_[static_cast<std::size_t>(op)];
+    o.outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    std::size_t bucket = 0;
+    while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
+    o.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    o.sum_ns.fetch_add(static_cast<std::uint64_t>(elapsed.count() < 0 ? 0 : elapsed.count()),
+                       std::memory_order_relaxed);
+  }
+
+  [[nodiscard]] MetricsSnapshot snapshot(std::string_view store) const noexcept {
+    MetricsSnapshot out{store, {}};
+    for (std::size_t i = 0; i < kStoreOperationCount; ++i) {
+      const Operation& o = operations_[i];
+      OperationSnapshot& s = out.operations[i];
+      for (std::size_t k = 0; k < kCallOutcomeCount; ++k) s.outcomes[k] = o.outcomes[k].load(std::memory_order_relaxed);
+      for (std::size_t b = 0; b < o.buckets.size(); ++b)
+        s.latency_buckets[b] = o.buckets[b].load(std::memory_order_relaxed);
+      s.latency_sum_ns = o.sum_ns.load(std::memory_order_relaxed);
+    }
+    return out;
+  }
+
+ private:
+  struct Operation {
+    std::array<std::atomic<std::uint64_t>, kCallOutcomeCount> outcomes{};
+    std::array<std::atomic<std::uint64_t>, kLatencyBounds.size() + 1> buckets{};
+    std::atomic<std::uint64_t> sum_ns{0};
+  };
+  std::array<Operation, kStoreOperationCount> operations_{};
+};
+
+/// A label value as the text format wants it: backslash, double quote and newline escaped.
+inline void append_label_value(std::string& out, std::string_view value) {
+  for (const char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+}
+
+/// A number as the text format wants it, with `digits` significant digits.
+inline void append_number(std::string& out, double value, int digits) {
+  std::array<char, 40> buffer{};
+  const int n = std::snprintf(buffer.data(), buffer.size(), "%.*g", digits, value);
+  out.append(buffer.data(), static_cast<std::size_t>(n));
+}
+
+inline void append_labels(std::string& out, std::string_view store, StoreOperation op) {
+  out += "{store=\"";
+  append_label_value(out, store);
+  out += "\",operation=\"";
+  out += to_string(op);
+  out += '"';
+}
+
+}  // namespace detail
+
+/// The snapshots in Prometheus' text exposition format (version 0.0.4): a counter
+/// `sessions_store_calls_total{store,operation,outcome}` and a histogram
+/// `sessions_store_call_duration_seconds{store,operation}`; operations never called are left out.
+/// Serve it as `text/plain; version=0.0.4`.
+template <class Snapshots>
+[[nodiscard]] std::string to_prometheus(const Snapshots& snapshots) {
+  std::string out;
+  out += "# HELP sessions_store_calls_total Session store calls, by operation and outcome.\n";
+  out += "# TYPE sessions_store_calls_total counter\n";
+  for (const MetricsSnapshot& m : snapshots) {
+    for (std::size_t i = 0; i < kStoreOperationCount; ++i) {
+      const OperationSnapshot& s = m.operations[i];
+      for (std::size_t k = 0; k < kCallOutcomeCount; ++k) {
+        if (s.outcomes[k] == 0) continue;
+        out += "sessions_store_calls_total";
+        detail::append_labels(out, m.store, static_cast<StoreOperation>(i));
+        out += ",outcome=\"";
+        out += to_string(static_cast<CallOutcome>(k));
+        out += "\"} ";
+        out += std::to_string(s.outcomes[k]);
+        out += '\n';
+      }
+    }
+  }
+  out += "# HELP sessions_store_call_duration_seconds Session store call latency.\n";
+  out += "# TYPE sessions_store_call_duration_seconds histogram\n";
+  for (const MetricsSnapshot& m : snapshots) {
+    for (std::size_t i = 0; i < kStoreOperationCount; ++i) {
+      const OperationSnapshot& s = m.operations[i];
+      // The histogram's count is its buckets' total, so that it is consistent in itself even when
+      // the snapshot was taken while calls ran (the counter above may then differ by those calls).
+      std::uint64_t calls = 0;
+      for (const std::uint64_t n : s.latency_buckets) calls += n;
+      if (calls == 0) continue;
+      const auto op = static_cast<StoreOperation>(i);
+      std::uint64_t cumulative = 0;
+      for (std::size_t b = 0; b <= kLatencyBounds.size(); ++b) {
+        cumulative += s.latency_buckets[b];
+        out += "sessions_store_call_duration_seconds_bucket";
+        detail::append_labels(out, m.store, op);
+        out += ",le=\"";
+        if (b < kLatencyBounds.size()) {
+          detail::append_number(out, kLatencyBounds[b], 6);
+        } else {
+          out += "+Inf";
+        }
+        out += "\"} ";
+        out += std::to_string(b < kLatencyBounds.size() ? cumulative : calls);
+        out += '\n';
+      }
+      out += "sessions_store_call_duration_seconds_sum";
+      detail::append_labels(out, m.store, op);
+      out += "} ";
+      detail::append_number(out, static_cast<double>(s.latency_sum_ns) * 1e-9, 12);
+      out += "\nsessions_store_call_duration_seconds_count";
+      detail::append_labels(out, m.store, op);
+      out += "} ";
+      out += std::to_string(calls);
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace sessions
+// ---- end sessions/storage/detail/metrics.hpp ----
+
+namespace sessions {
+
+/// One store call, as a trace hook sees it. `outcome` is set at the end only.
+struct StoreCall {
+  std::string_view store;
+  StoreOperation operation;
+  std::optional<CallOutcome> outcome;
+  std::chrono::nanoseconds elapsed{0};
+};
+
+/// Told when each store call begins (outcome unset) and ends: a function pointer and its context,
+/// as Logger. It runs on the calling thread; it must not throw.
+class TraceHook {
+ public:
+  using Fn = void (*)(void* context, const StoreCall& call) noexcept;
+
+  TraceHook() noexcept = default;
+  TraceHook(Fn fn, void* context) noexcept : fn_(fn), context_(context) {}
+
+  [[nodiscard]] explicit operator bool() const noexcept { return fn_ != nullptr; }
+  void operator()(const StoreCall& call) const noexcept {
+    if (fn_ != nullptr) fn_(context_, call);
+  }
+
+ private:
+  Fn fn_ = nullptr;
+  void* context_ = nullptr;
+};
+
+template <ServerStorage Inner>
+class Metered {
+ public:
+  /// The store's name in events and metrics: the inner store's.
+  static constexpr std::string_view store_name = detail::store_name<Inner>();
+  using payload_type = typename Inner::payload_type;
+  using inner_type = Inner;
+
+  struct Options {
+    /// Told at the beginning and end of each call (unset: nothing is told).
+    TraceHook trace;
+  };
+
+  explicit Metered(Inner& inner, Options options = {}) : inner_(&inner), options_(std::move(options)) {}
+  Metered(const Metered&) = delete;
+  Metered& operator=(const Metered&) = delete;
+
+  [[nodiscard]] std::optional<Record<payload_type>> load(std::string_view key) {
+    return call(
+        StoreOperation::load, [&] { return inner_->load(key); },
+        [](const auto& record) { return record ? CallOutcome::hit : CallOutcome::miss; });
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const payload_type& payload, TimePoint expires_at) {
+    return call(
+        StoreOperation::create, [&] { return inner_->create(key, payload, expires_at); }, written_or_refused);
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const payload_type& payload, TimePoint expires_at) {
+    return call(
+        StoreOperation::update, [&] { return inner_->update(key, payload, expires_at); }, written_or_refused);
+  }
+
+  [[nodiscard]] CasResult update_if(std::string_view key, const payload_type& payload, TimePoint expires_at,
+                                    const payload_type& expected) requires requirement::storage_update_if<Inner> {
+    return call(
+        StoreOperation::update_if, [&] { return inner_->update_if(key, payload, expires_at, expected); },
+        [](CasResult r) {
+          return r == CasResult::written   ? CallOutcome::written
+                 : r == CasResult::missing ? CallOutcome::refused
+                                           : CallOutcome::conflict;
+        });
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    return call(
+        StoreOperation::touch, [&] { return inner_->touch(key, expires_at); }, written_or_refused);
+  }
+
+  void remove(std::string_view key) {
+    call(
+        StoreOperation::remove,
+        [&] {
+          inner_->remove(key);
+          return true;
+        },
+        done);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    return call(
+        StoreOperation::exists, [&] { return inner_->exists(key); }, done);
+  }
+
+  std::size_t clear_expired() {
+    return call(
+        StoreOperation::clear_expired, [&] { return static_cast<std::size_t>(inner_->clear_expired()); }, done);
+  }
+
+  /// The figures so far (each one exact; see detail::StoreCounters for calls still running).
+  [[nodiscard]] MetricsSnapshot snapshot() const noexcept { return counters_.snapshot(store_name); }
+
+  [[nodiscard]] Inner& inner() const noexcept { return *inner_; }
+
+ private:
+  static CallOutcome written_or_refused(bool ok) noexcept { return ok ? CallOutcome::written : CallOutcome::refused; }
+  static constexpr auto done = [](const auto&) noexcept { return CallOutcome::done; };
+
+  template <class Run, class Judge>
+  auto call(StoreOperation op, Run&& run, Judge&& judge) {
+    const auto start = std::chrono::steady_clock::now();
+    if (options_.trace) options_.trace(StoreCall{store_name, op, std::nullopt, {}});
+    try {
+      auto result = run();
+      finish(op, judge(result), start);
+      return result;
+    } catch (const StorageTimeout&) {
+      finish(op, CallOutcome::timeout, start);
+      throw;
+    } catch (const StorageError&) {
+      finish(op, CallOutcome::error, start);
+      throw;
+    } catch (...) {
+      finish(op, CallOutcome::exception, start);
+      throw;
+    }
+  }
+
+  void finish(StoreOperation op, CallOutcome outcome, std::chrono::steady_clock::time_point start) noexcept {
+    const auto elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
+    counters_.record(op, outcome, elapsed);
+    if (options_.trace) options_.trace(StoreCall{store_name, op, outcome, elapsed});
+  }
+
+  Inner* inner_;
+  Options options_;
+  detail::StoreCounters counters_;
+};
+
+}  // namespace sessions
+// ---- end sessions/storage/metered.hpp ----
 // ---- begin sessions/storage/signed_cookie_store.hpp ----
 // SignedCookieStore: Django's signed_cookies backend. The session data travels in the cookie,
 // as `signing.dumps(data, compress=True, salt="django.contrib.sessions.backends.signed_cookies")`,
@@ -7856,6 +8356,8 @@ inline constexpr std::array<bool, 256> signed_value_chars = [] {
 
 class SignedCookieStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "SignedCookieStore";
   static constexpr bool client_side = true;
 
   struct Options {
@@ -8460,6 +8962,34 @@ template <class Payload>
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/merge.hpp ----
+// ---- begin sessions/detail/session_events.hpp ----
+// How a session's flows tell Settings::on_event (events.hpp) what happened: the store's name, the
+// key's loggable prefix and the user id gathered here, so that each place that makes or finds a
+// transition says only which one it is.
+
+namespace sessions::detail {
+
+/// Django's login() keeps the user's primary key under this key, as text (or, written by other
+/// code, a number).
+inline constexpr std::string_view kAuthUserIdKey = "_auth_user_id";
+
+/// The user id an event names: `value` (the session's `_auth_user_id`) as text, or empty.
+[[nodiscard]] inline std::string user_id_text(const Data* value) {
+  if (value == nullptr) return {};
+  if (value->is_string()) return value->get_ref<const std::string&>();
+  if (value->is_number_integer()) return value->dump();
+  return {};
+}
+
+/// Tells the hook one event (the caller checked that a hook is set).
+template <class Storage>
+void tell_event(const Settings& settings, SessionEventKind kind, std::string_view reason, std::string_view key,
+                std::string_view user_id) {
+  settings.on_event(SessionEvent{kind, reason, store_name<Storage>(), loggable_key_prefix(key), user_id});
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/session_events.hpp ----
 
 namespace sessions::detail {
 
@@ -8677,6 +9207,26 @@ class SessionState {
     return codec::fingerprint_of(serializer_, data);
   }
 
+  /// The user id an event names: the session's `_auth_user_id` when a hook is set and the data
+  /// was read, else empty (nothing is looked up, and nothing loaded, for an event).
+  [[nodiscard]] std::string event_user_id() const {
+    if (!settings_->on_event || !loaded_) return {};
+    if (const MemberList* list = member_list()) return user_id_text(list->find(kAuthUserIdKey));
+    const Data& data = shared_ ? *shared_ : owned_;
+    if (!data.is_object()) return {};
+    const auto it = data.find(kAuthUserIdKey);
+    return user_id_text(it == data.end() ? nullptr : &*it);
+  }
+
+  /// Tells Settings::on_event, when set, that `kind` happened to the session under `key`.
+  void tell(SessionEventKind kind, std::string_view reason, std::string_view key) const {
+    if (settings_->on_event) tell_event<Storage>(*settings_, kind, reason, key, event_user_id());
+  }
+  /// The same for the session's own key, with `user_id` gathered before the data changed.
+  void tell_with_user(SessionEventKind kind, std::string_view reason, const std::string& user_id) const {
+    if (settings_->on_event) tell_event<Storage>(*settings_, kind, reason, key_ ? *key_ : "", user_id);
+  }
+
   /// Settings::lost_update asks for protection (the flow says whether the store can give it).
   [[nodiscard]] bool protecting() const noexcept {
     return Flow::has_compare_and_set && settings_->lost_update != LostUpdate::last_write_wins;
@@ -8812,25 +9362,27 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 
   /// The new cookie value is the signed (or sealed) data, with a fresh timestamp.
   void save(bool /*must_create*/) {
-    const Data& data = this->read_data();
-    check_key_limit(*this->settings_, data);
-    check_node_limit(*this->settings_, data);
-    this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
-    this->modified_ = true;
+    const bool is_new = !this->key_;
+    encode();
+    this->tell(is_new ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
   /// A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
-  void destroy() {
+  void destroy(std::string_view reason, const std::string& user_id) {
+    if (this->key_) this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
     this->key_.reset();
     this->replace_with_empty();
     this->modified_ = true;
   }
-  void destroy(std::string_view key) {
-    if (this->key_ && *this->key_ == key) destroy();
+  void destroy_other(std::string_view key) {
+    if (this->key_ && *this->key_ == key) destroy("delete", this->event_user_id());
   }
 
   /// A new signature is all a cookie session can change.
-  void cycle_key() { save(false); }
+  void cycle_key() {
+    encode();
+    this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
+  }
 
   void touch() { save(false); }
 
@@ -8852,8 +9404,13 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
       // signed cookies, ticket #19201): the cookie's signing time is the last modification.
       // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-      if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now ||
-          over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
+      if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now) {
+        this->tell(SessionEventKind::expired, "past the expiry policy's age", *this->key_);
+        this->modified_ = true;
+        return Loaded{};
+      }
+      if (over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
+        this->tell(SessionEventKind::rejected, "over a limit", *this->key_);
         this->modified_ = true;
         return Loaded{};
       }
@@ -8864,9 +9421,24 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // same key until then.
       settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
                       std::string("Session cookie rejected: ") + e.what());
+      if (dynamic_cast<const SignatureExpired*>(&e) != nullptr) {
+        this->tell(SessionEventKind::expired, "signature expired", *this->key_);
+      } else {
+        this->tell(SessionEventKind::rejected, "tampered or corrupted", *this->key_);
+      }
       this->modified_ = true;
       return Loaded{};
     }
+  }
+
+ private:
+  // The session's data signed (or sealed) into the cookie value, the new key.
+  void encode() {
+    const Data& data = this->read_data();
+    check_key_limit(*this->settings_, data);
+    check_node_limit(*this->settings_, data);
+    this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
+    this->modified_ = true;
   }
 };
 
@@ -8913,17 +9485,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
-    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
-      std::string key = generate_session_key(this->settings_->random);
-      if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        return;
-      }
-    }
-    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+    store_under_new_key();
+    this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
   void save(bool must_create) {
@@ -8942,20 +9505,30 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
-  void destroy() {
-    if (this->key_) this->store_->remove(*this->key_);
+  /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
+  /// flush emptied the data).
+  void destroy(std::string_view reason, const std::string& user_id) {
+    if (!this->key_) return;
+    this->store_->remove(*this->key_);
+    this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
-  void destroy(std::string_view key) {
-    if (is_valid_session_key(key)) this->store_->remove(key);
+  /// Deletes the record of another session.
+  void destroy_other(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    this->store_->remove(key);
+    if (this->settings_->on_event)
+      tell_event<Storage>(*this->settings_, SessionEventKind::destroyed, "delete", key, {});
   }
 
   void cycle_key() {
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
-    create();
+    store_under_new_key();
     if (old) this->store_->remove(*old);
+    this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
   void touch() {
@@ -8976,6 +9549,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (!this->key_) return nothing_loaded();
     auto record = this->store_->load(*this->key_);
     if (!record) {
+      if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -8989,12 +9563,17 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       // key count is O(1) and stays.
       if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
+      } else {
+        this->tell(SessionEventKind::rejected, "over a limit", key);
       }
-    } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+    } else if (over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+      this->tell(SessionEventKind::rejected, "over a limit", key);
+    } else {
       try {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
         if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
           loaded.owned = Data::object();
+          this->tell(SessionEventKind::rejected, "over a limit", key);
         } else {
           baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
         }
@@ -9004,6 +9583,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         settings.logger(
             LogLevel::warning, "sessions.security.SuspiciousSession",
             std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
+        this->tell(SessionEventKind::rejected, "data corrupted", key);
       }
     }
     if (protect) {
@@ -9017,6 +9597,27 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
  private:
+  // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
+  void store_under_new_key() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+      std::string key = generate_session_key(this->settings_->random);
+      if (write(key, /*must_create=*/true)) {
+        this->key_ = std::move(key);
+        this->modified_ = true;
+        return;
+      }
+    }
+    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+  }
+
+  // Lost-update protection refuses this save: told, then ConflictError.
+  [[noreturn]] void refuse_conflict(std::string_view key, int attempts) {
+    this->tell(SessionEventKind::conflict, "changed by another request", key);
+    conflict(*this->settings_, key, attempts);
+  }
+
   // No record: empty data (for members, an empty list: no whole object is allocated).
   static Loaded nothing_loaded() {
     if constexpr (codec::kind == PayloadKind::members) {
@@ -9151,7 +9752,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
       if (result == CasResult::written) return true;
       if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+      if (settings.lost_update != LostUpdate::merge) refuse_conflict(key, 0);
       for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
         auto record = this->store_->load(key);
         if (!record) return false;  // deleted meanwhile: never brought back
@@ -9165,7 +9766,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
         }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        Data merged = Data::object();
+        try {
+          merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        } catch (const ConflictError&) {  // both changed one key
+          this->tell(SessionEventKind::conflict, "changed by another request", key);
+          throw;
+        }
         check_limits(merged);
         const TimePoint now = settings.clock.now();
         const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
@@ -9183,7 +9790,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
           return true;
         }
       }
-      conflict(settings, key, settings.merge_attempts);
+      refuse_conflict(key, settings.merge_attempts);
     } else {
       (void)key;
       (void)payload;
@@ -9542,8 +10149,8 @@ class Session {
   void save(bool must_create = false) { s_.save(must_create); }
 
   /// Django: delete(key=None): removes the record of `key`, or of this session when none is given.
-  void destroy() { s_.destroy(); }
-  void destroy(std::string_view key) { s_.destroy(key); }
+  void destroy() { s_.destroy("delete", s_.event_user_id()); }
+  void destroy(std::string_view key) { s_.destroy_other(key); }
 
   /// Django: load(): reads the record from the store now (always, even when the session holds
   /// data already) and returns a copy of its data, without adopting it: the session's own data is
@@ -9560,8 +10167,9 @@ class Session {
 
   /// Django: flush(): empties the data, deletes the record and drops the key.
   void flush() {
+    const std::string user_id = s_.event_user_id();  // for the destroyed event, before clear()
     clear();
-    destroy();
+    s_.destroy("flush", user_id);
     s_.key_.reset();
   }
 

@@ -58,25 +58,27 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 
   /// The new cookie value is the signed (or sealed) data, with a fresh timestamp.
   void save(bool /*must_create*/) {
-    const Data& data = this->read_data();
-    check_key_limit(*this->settings_, data);
-    check_node_limit(*this->settings_, data);
-    this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
-    this->modified_ = true;
+    const bool is_new = !this->key_;
+    encode();
+    this->tell(is_new ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
   /// A cookie cannot be revoked: forget it and start over empty (Django's signed_cookies).
-  void destroy() {
+  void destroy(std::string_view reason, const std::string& user_id) {
+    if (this->key_) this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
     this->key_.reset();
     this->replace_with_empty();
     this->modified_ = true;
   }
-  void destroy(std::string_view key) {
-    if (this->key_ && *this->key_ == key) destroy();
+  void destroy_other(std::string_view key) {
+    if (this->key_ && *this->key_ == key) destroy("delete", this->event_user_id());
   }
 
   /// A new signature is all a cookie session can change.
-  void cycle_key() { save(false); }
+  void cycle_key() {
+    encode();
+    this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
+  }
 
   void touch() { save(false); }
 
@@ -98,8 +100,13 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // The expiry policy applies to cookies too (Django leaves set_expiry() unenforced for
       // signed cookies, ticket #19201): the cookie's signing time is the last modification.
       // Strictly past, as the signature's own max_age check (an age equal to it is valid).
-      if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now ||
-          over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
+      if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now) {
+        this->tell(SessionEventKind::expired, "past the expiry policy's age", *this->key_);
+        this->modified_ = true;
+        return Loaded{};
+      }
+      if (over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
+        this->tell(SessionEventKind::rejected, "over a limit", *this->key_);
         this->modified_ = true;
         return Loaded{};
       }
@@ -110,9 +117,24 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // same key until then.
       settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
                       std::string("Session cookie rejected: ") + e.what());
+      if (dynamic_cast<const SignatureExpired*>(&e) != nullptr) {
+        this->tell(SessionEventKind::expired, "signature expired", *this->key_);
+      } else {
+        this->tell(SessionEventKind::rejected, "tampered or corrupted", *this->key_);
+      }
       this->modified_ = true;
       return Loaded{};
     }
+  }
+
+ private:
+  // The session's data signed (or sealed) into the cookie value, the new key.
+  void encode() {
+    const Data& data = this->read_data();
+    check_key_limit(*this->settings_, data);
+    check_node_limit(*this->settings_, data);
+    this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
+    this->modified_ = true;
   }
 };
 

@@ -57,17 +57,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
-    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
-      std::string key = generate_session_key(this->settings_->random);
-      if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        return;
-      }
-    }
-    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+    store_under_new_key();
+    this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
   void save(bool must_create) {
@@ -86,20 +77,30 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
-  void destroy() {
-    if (this->key_) this->store_->remove(*this->key_);
+  /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
+  /// flush emptied the data).
+  void destroy(std::string_view reason, const std::string& user_id) {
+    if (!this->key_) return;
+    this->store_->remove(*this->key_);
+    this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
-  void destroy(std::string_view key) {
-    if (is_valid_session_key(key)) this->store_->remove(key);
+  /// Deletes the record of another session.
+  void destroy_other(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    this->store_->remove(key);
+    if (this->settings_->on_event)
+      tell_event<Storage>(*this->settings_, SessionEventKind::destroyed, "delete", key, {});
   }
 
   void cycle_key() {
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
-    create();
+    store_under_new_key();
     if (old) this->store_->remove(*old);
+    this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
   void touch() {
@@ -120,6 +121,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (!this->key_) return nothing_loaded();
     auto record = this->store_->load(*this->key_);
     if (!record) {
+      if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -133,12 +135,17 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       // key count is O(1) and stays.
       if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
+      } else {
+        this->tell(SessionEventKind::rejected, "over a limit", key);
       }
-    } else if (!over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+    } else if (over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
+      this->tell(SessionEventKind::rejected, "over a limit", key);
+    } else {
       try {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
         if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
           loaded.owned = Data::object();
+          this->tell(SessionEventKind::rejected, "over a limit", key);
         } else {
           baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
         }
@@ -148,6 +155,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         settings.logger(
             LogLevel::warning, "sessions.security.SuspiciousSession",
             std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
+        this->tell(SessionEventKind::rejected, "data corrupted", key);
       }
     }
     if (protect) {
@@ -161,6 +169,27 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   }
 
  private:
+  // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
+  void store_under_new_key() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+    for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+      std::string key = generate_session_key(this->settings_->random);
+      if (write(key, /*must_create=*/true)) {
+        this->key_ = std::move(key);
+        this->modified_ = true;
+        return;
+      }
+    }
+    throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+  }
+
+  // Lost-update protection refuses this save: told, then ConflictError.
+  [[noreturn]] void refuse_conflict(std::string_view key, int attempts) {
+    this->tell(SessionEventKind::conflict, "changed by another request", key);
+    conflict(*this->settings_, key, attempts);
+  }
+
   // No record: empty data (for members, an empty list: no whole object is allocated).
   static Loaded nothing_loaded() {
     if constexpr (codec::kind == PayloadKind::members) {
@@ -295,7 +324,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
       if (result == CasResult::written) return true;
       if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+      if (settings.lost_update != LostUpdate::merge) refuse_conflict(key, 0);
       for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
         auto record = this->store_->load(key);
         if (!record) return false;  // deleted meanwhile: never brought back
@@ -309,7 +338,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
         }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        Data merged = Data::object();
+        try {
+          merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
+        } catch (const ConflictError&) {  // both changed one key
+          this->tell(SessionEventKind::conflict, "changed by another request", key);
+          throw;
+        }
         check_limits(merged);
         const TimePoint now = settings.clock.now();
         const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
@@ -327,7 +362,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
           return true;
         }
       }
-      conflict(settings, key, settings.merge_attempts);
+      refuse_conflict(key, settings.merge_attempts);
     } else {
       (void)key;
       (void)payload;

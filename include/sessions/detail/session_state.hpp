@@ -36,6 +36,7 @@
 #include "held_members.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
+#include "session_events.hpp"
 #include "value_counts.hpp"
 
 namespace sessions::detail {
@@ -252,6 +253,26 @@ class SessionState {
 
   [[nodiscard]] std::uint64_t fingerprint_of(const Data& data) const {
     return codec::fingerprint_of(serializer_, data);
+  }
+
+  /// The user id an event names: the session's `_auth_user_id` when a hook is set and the data
+  /// was read, else empty (nothing is looked up, and nothing loaded, for an event).
+  [[nodiscard]] std::string event_user_id() const {
+    if (!settings_->on_event || !loaded_) return {};
+    if (const MemberList* list = member_list()) return user_id_text(list->find(kAuthUserIdKey));
+    const Data& data = shared_ ? *shared_ : owned_;
+    if (!data.is_object()) return {};
+    const auto it = data.find(kAuthUserIdKey);
+    return user_id_text(it == data.end() ? nullptr : &*it);
+  }
+
+  /// Tells Settings::on_event, when set, that `kind` happened to the session under `key`.
+  void tell(SessionEventKind kind, std::string_view reason, std::string_view key) const {
+    if (settings_->on_event) tell_event<Storage>(*settings_, kind, reason, key, event_user_id());
+  }
+  /// The same for the session's own key, with `user_id` gathered before the data changed.
+  void tell_with_user(SessionEventKind kind, std::string_view reason, const std::string& user_id) const {
+    if (settings_->on_event) tell_event<Storage>(*settings_, kind, reason, key_ ? *key_ : "", user_id);
   }
 
   /// Settings::lost_update asks for protection (the flow says whether the store can give it).

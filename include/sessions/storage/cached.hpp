@@ -66,6 +66,8 @@ template <class Cache, class Persistent>
 requires ByteStorage<Cache> && ByteStorage<Persistent>
 class CachedStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "CachedStore";
   using payload_type = std::string;
   using cache_type = Cache;
   using persistent_type = Persistent;

@@ -48,6 +48,8 @@ namespace sessions {
 
 class EncryptedCookieStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "EncryptedCookieStore";
   static constexpr bool client_side = true;
   static constexpr std::string_view kPrefix = "e1.";
   static constexpr std::size_t kKidLength = 6;

@@ -46,6 +46,8 @@ namespace sessions {
 /// Django's file backend, hardened; see the comment at the top of this header.
 class FileStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "FileStore";
   using payload_type = std::string;
 
   /// What a session file's modification time stands for; see the header comment.

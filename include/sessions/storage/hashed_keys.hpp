@@ -79,6 +79,8 @@ inline constexpr std::size_t kStoredKeyLength = kMaxSessionKeyLength;
 template <ServerStorage Inner>
 class HashedKeys {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "HashedKeys";
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
   using Options = HashedKeysOptions;

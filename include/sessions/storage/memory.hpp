@@ -47,6 +47,10 @@ namespace sessions {
 template <class Payload>
 class BasicMemoryStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = std::is_same_v<Payload, std::string>     ? "MemoryStore"
+                                                 : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
+                                                                                          : "BasicMemoryStore";
   using payload_type = Payload;
 
   struct Options {
@@ -206,9 +210,7 @@ class BasicMemoryStore {
   [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
 
  private:
-  static constexpr std::string_view kName = std::is_same_v<Payload, std::string>     ? "MemoryStore"
-                                            : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
-                                                                                     : "BasicMemoryStore";
+  static constexpr std::string_view kName = store_name;
   static constexpr std::size_t kMaxShards = 65536;
 
   struct Entry {

@@ -87,6 +87,8 @@ inline constexpr std::array<bool, 256> signed_value_chars = [] {
 
 class SignedCookieStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "SignedCookieStore";
   static constexpr bool client_side = true;
 
   struct Options {

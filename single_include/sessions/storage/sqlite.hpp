@@ -494,6 +494,8 @@ enum class SqliteSynchronous { off, normal, full, extra };
 
 class SqliteStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "SqliteStore";
   using payload_type = std::string;
 
   struct Options {
