@@ -18,7 +18,12 @@
 #                               against what they installed (tests/packaging/readme_install; no stage)
 #   packaging_check             tests/packaging/check_packaging.py: the vcpkg port, the conan recipe,
 #                               meson and CMake agree (names, version, dependencies), and the stage
-#                               passes what vcpkg's post-build checks would look at
+#                               passes what vcpkg's post-build checks would look at; the
+#                               manifests and the recipe carry licence, address and version, and the
+#                               README's vcpkg and conan commands suit their mode (check_metadata.py)
+#   packaging_check_fails       tests/packaging/check_packaging_test.py: the check fails on a copy
+#                               of the repository with one thing broken (a manifest without its
+#                               licence, a version that disagrees, vcpkg install without --classic...)
 #   single_header, amalgamate_check   (tests/cmake/single_header.cmake) get the label too
 #
 # Each consumer is one configure + one build of tests/packaging/consumer/main.cpp (a MemoryStore
@@ -126,13 +131,18 @@ if(Python3_Interpreter_FOUND)
     COMMAND "${Python3_EXECUTABLE}" "${_sessions_pkg_src}/check_packaging.py"
       --root "${sessions_SOURCE_DIR}" --stage "${_sessions_pkg_stage}" --build-dir "${CMAKE_BINARY_DIR}")
 else()
+  add_test(NAME packaging_check_fails
+    COMMAND "${Python3_EXECUTABLE}" "${_sessions_pkg_src}/check_packaging_test.py" --root "${sessions_SOURCE_DIR}")
+else()
   add_test(NAME packaging_check COMMAND "${CMAKE_COMMAND}" -E echo "no Python 3 interpreter")
-  set_tests_properties(packaging_check PROPERTIES WILL_FAIL TRUE)
+  add_test(NAME packaging_check_fails COMMAND "${CMAKE_COMMAND}" -E echo "no Python 3 interpreter")
+  set_tests_properties(packaging_check packaging_check_fails PROPERTIES WILL_FAIL TRUE)
 endif()
 set_tests_properties(packaging_check PROPERTIES FIXTURES_REQUIRED sessions_stage)
 
 set_tests_properties(packaging_install packaging_find_package packaging_pkgconfig packaging_meson_subproject
-  packaging_add_subdirectory packaging_readme_install packaging_check PROPERTIES LABELS "packaging" TIMEOUT 900)
+  packaging_add_subdirectory packaging_readme_install packaging_check packaging_check_fails
+  PROPERTIES LABELS "packaging" TIMEOUT 900)
 
 # The single-header test (tests/cmake/single_header.cmake, included after this file) is packaging
 # too: label it at the end of this directory, once it exists.
