@@ -222,6 +222,9 @@ def check_commands(c, root: Path, version: str, options: set[str]) -> None:
             except json.JSONDecodeError as error:
                 c.check(False, "README.md: a json block parses", str(error))
                 continue
+            for overlay in manifest.get("overlay-ports", []):
+                c.check(overlay.rstrip("/").endswith("packaging/vcpkg"),
+                        "README.md: vcpkg-configuration.json's overlay-ports is <repository>/packaging/vcpkg", overlay)
             for dep in manifest.get("dependencies", []):
                 if isinstance(dep, dict) and dep.get("name") == "sessions":
                     unknown = set(dep.get("features", [])) - features
