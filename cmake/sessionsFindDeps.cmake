@@ -72,6 +72,13 @@ set(SESSIONS_STORE_CLIENTS redis=hiredis memcached=libmemcached sqlite=sqlite3 p
 # missing library is an error. Names tried (the same bridge as for xxHash):
 #   redis      hiredis::hiredis (vcpkg, conan, hiredis >= 1.0)  | pkg-config hiredis (Debian 0.14)
 #   memcached  libmemcached::libmemcached (libmemcached-awesome) | pkg-config libmemcached
+# The names are those of vcpkg's ports (hiredis, libmemcached-awesome, libpq, sqlite3): hiredis
+# installs share/hiredis/hiredis-config.cmake; libmemcached-awesome installs its package
+# `libmemcached` (libmemcached-config.cmake) in share/libmemcached-awesome/, which
+# find_package(libmemcached) finds because it searches <prefix>/share/<name>*/; libpq and sqlite3
+# come through CMake's FindPostgreSQL and FindSQLite3, which their ports wrap to add the private
+# libraries of a static build. Those configs carry a static library's own dependencies; the
+# pkg-config fallback adds them (Libs.private, Requires.private) when what it found is an archive.
 #   sqlite     SQLite::SQLite3 (CMake's FindSQLite3)            | pkg-config sqlite3
 #   postgres   PostgreSQL::PostgreSQL (CMake's FindPostgreSQL)  | pkg-config libpq
 function(sessions_find_store_client store)
@@ -106,6 +113,11 @@ function(sessions_find_store_client store)
       find_package(PkgConfig QUIET)
       if(PkgConfig_FOUND)
         pkg_check_modules(sessions_${store}_client QUIET IMPORTED_TARGET GLOBAL ${_pc})
+      endif()
+      # Only an archive (a static triplet, a prefix without the .so) needs the private libraries.
+      if(TARGET ${_target} AND sessions_${store}_client_LINK_LIBRARIES MATCHES "\\.a(;|$)")
+        set_property(TARGET ${_target} APPEND PROPERTY
+          INTERFACE_LINK_LIBRARIES ${sessions_${store}_client_STATIC_LDFLAGS})
       endif()
     endif()
   endif()

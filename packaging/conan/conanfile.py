@@ -1,7 +1,10 @@
 """Conan 2 recipe of sessions, a header-only C++20 library, kept in the repository it packages.
 
-    conan create packaging/conan --build=missing                      the core
-    conan create packaging/conan -o "sessions/*:with_sqlite3=True"    plus the SQLite store
+The core, then with the SQLite store (from the repository's root; README.md, Installation, shows
+the profile cpp20, which sets compiler.cppstd=20, and one that uses the system's libraries):
+
+    conan create packaging/conan -pr:a cpp20 --build=missing
+    conan create packaging/conan -pr:a cpp20 --build=missing -o "sessions/*:with_sqlite3=True"
 
 Each store with its own client library is an option, off by default, that adds exactly one
 requirement and one component: sessions::redis (with_hiredis), sessions::memcached
@@ -22,23 +25,31 @@ from conan.tools.layout import basic_layout
 
 required_conan_version = ">=2.0"
 
-# option -> (requirement, component, the requirement's component to link)
-STORES = {
-    # 0.14 is what Debian 12 ships and the CMake package accepts (cmake/sessionsFindDeps.cmake).
-    "with_hiredis": ("hiredis/[>=0.14 <2]", "redis", "hiredis::hiredislib"),
-    "with_libmemcached": ("libmemcached/[>=1.0 <2]", "memcached", "libmemcached::libmemcached"),
-    "with_sqlite3": ("sqlite3/[>=3.40 <4]", "sqlite", "sqlite3::sqlite"),
-    "with_libpq": ("libpq/[>=15 <18]", "postgres", "libpq::pq"),
+# The core's requirements: requirement -> (its component to link, the system library to link
+# instead when a profile's [platform_requires] provides it).
+CORE = {
+    "nlohmann_json/[>=3.10 <4]": ("nlohmann_json::nlohmann_json", None),  # header-only
+    "xxhash/[>=0.8.1 <0.9]": ("xxhash::libxxhash", "xxhash"),
+    "openssl/[>=3 <4]": ("openssl::crypto", "crypto"),
+    "zlib/[>=1.2.11 <2]": ("zlib::zlib", "z"),
 }
 
+# option -> (requirement, component, the requirement's component to link, the system library)
+STORES = {
+    # 0.14 is what Debian 12 ships and the CMake package accepts (cmake/sessionsFindDeps.cmake).
+    "with_hiredis": ("hiredis/[>=0.14 <2]", "redis", "hiredis::hiredislib", "hiredis"),
+    "with_libmemcached": ("libmemcached/[>=1.0 <2]", "memcached", "libmemcached::libmemcached", "memcached"),
+    "with_sqlite3": ("sqlite3/[>=3.40 <4]", "sqlite", "sqlite3::sqlite", "sqlite3"),
+    "with_libpq": ("libpq/[>=15 <18]", "postgres", "libpq::pq", "pq"),
+}
 
 class SessionsConan(ConanFile):
     name = "sessions"
     license = "MIT"
-    # The repository's public address is not written anywhere in it yet: set it here (and in
-    # vcpkg.json) when the project is published; until then Conan shows none.
-    url = None
-    homepage = None
+    # The project's address is written in CMakeLists.txt's project(HOMEPAGE_URL); the packaging
+    # check keeps this copy (and vcpkg.json's) equal to it.
+    url = "https://github.com/sessions-cpp/sessions"
+    homepage = "https://github.com/sessions-cpp/sessions"
     description = "Django's session framework (django.contrib.sessions) as a header-only C++20 library"
     topics = ("sessions", "django", "http", "cookies", "web", "header-only")
     package_type = "header-library"
@@ -72,11 +83,9 @@ class SessionsConan(ConanFile):
         basic_layout(self)
 
     def requirements(self):
-        self.requires("nlohmann_json/[>=3.10 <4]")
-        self.requires("xxhash/[>=0.8.1 <0.9]")
-        self.requires("openssl/[>=3 <4]")
-        self.requires("zlib/[>=1.2.11 <2]")
-        for option, (requirement, _component, _link) in STORES.items():
+        for requirement in CORE:
+            self.requires(requirement)
+        for option, (requirement, _component, _link, _system_lib) in STORES.items():
             if self.options.get_safe(option):
                 self.requires(requirement)
 
@@ -104,15 +113,27 @@ class SessionsConan(ConanFile):
         core = self.cpp_info.components["core"]
         core.set_property("cmake_target_name", "sessions::sessions")
         core.set_property("pkg_config_name", "sessions")
-        core.requires = ["nlohmann_json::nlohmann_json", "xxhash::libxxhash", "openssl::crypto", "zlib::zlib"]
         core.bindirs = []
         core.libdirs = []
+        for link, system_lib in CORE.values():
+            self._link(core, link, system_lib)
 
-        for option, (_requirement, component, link) in STORES.items():
+        for option, (_requirement, component, link, system_lib) in STORES.items():
             if self.options.get_safe(option):
                 store = self.cpp_info.components[component]
                 store.set_property("cmake_target_name", f"sessions::{component}")
                 store.set_property("pkg_config_name", f"sessions-{component}")
-                store.requires = ["core", link]
+                store.requires = ["core"]
                 store.bindirs = []
                 store.libdirs = []
+                self._link(store, link, system_lib)
+
+    def _link(self, component, link, system_lib):
+        # A requirement that a profile's [platform_requires] provides is no package: it has no
+        # components, and CMakeDeps rejects a component that names one ("is not a direct
+        # dependency"). The system's library is then linked by name, from the default search path.
+        provided = {dependency.ref.name for dependency in self.dependencies.host.values()}
+        if link.split("::")[0] in provided:
+            component.requires.append(link)
+        elif system_lib:
+            component.system_libs.append(system_lib)

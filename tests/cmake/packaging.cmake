@@ -12,13 +12,20 @@
 #   packaging_meson_subproject  a meson project with the repository as subprojects/sessions, via
 #                               dependency('sessions'); its .pc files must equal CMake's (stage)
 #   packaging_add_subdirectory  a CMake project that add_subdirectory()s the repository (no stage)
+#   packaging_find_deps         cmake/sessionsFindDeps.cmake against stand-ins laid out as vcpkg's
+#                               ports (libmemcached-awesome) and a static-only hiredis (configure only)
 #   packaging_readme_install    the ```sh blocks of README.md's Installation section, exactly as
 #                               written (read from the README), each on a fresh copy of the source
 #                               tree, then a find_package(sessions COMPONENTS sqlite) consumer
 #                               against what they installed (tests/packaging/readme_install; no stage)
 #   packaging_check             tests/packaging/check_packaging.py: the vcpkg port, the conan recipe,
 #                               meson and CMake agree (names, version, dependencies), and the stage
-#                               passes what vcpkg's post-build checks would look at
+#                               passes what vcpkg's post-build checks would look at; the
+#                               manifests and the recipe carry licence, address and version, and the
+#                               README's vcpkg and conan commands suit their mode (check_metadata.py)
+#   packaging_check_fails       tests/packaging/check_packaging_test.py: the check fails on a copy
+#                               of the repository with one thing broken (a manifest without its
+#                               licence, a version that disagrees, vcpkg install without --classic...)
 #   single_header, amalgamate_check   (tests/cmake/single_header.cmake) get the label too
 #
 # Each consumer is one configure + one build of tests/packaging/consumer/main.cpp (a MemoryStore
@@ -106,6 +113,11 @@ add_test(NAME packaging_add_subdirectory
       "-DSESSIONS_CONSUMER_MAIN=${_sessions_pkg_main}"
     --test-command "${CMAKE_CTEST_COMMAND}" --output-on-failure)
 
+add_test(NAME packaging_find_deps
+  COMMAND "${CMAKE_COMMAND}" -S "${_sessions_pkg_src}/find_deps" -B "${_sessions_pkg_bin}/find_deps"
+    -G "${CMAKE_GENERATOR}" "-DCMAKE_MAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}" ${_sessions_pkg_cmake_options}
+    "-DSESSIONS_SOURCE_DIR=${sessions_SOURCE_DIR}")
+
 # Runs the README's plain `cmake -S . -B build` (default generator and compiler, as a reader would),
 # then builds its consumer with this build's generator and compiler.
 add_test(NAME packaging_readme_install
@@ -125,14 +137,18 @@ if(Python3_Interpreter_FOUND)
   add_test(NAME packaging_check
     COMMAND "${Python3_EXECUTABLE}" "${_sessions_pkg_src}/check_packaging.py"
       --root "${sessions_SOURCE_DIR}" --stage "${_sessions_pkg_stage}" --build-dir "${CMAKE_BINARY_DIR}")
+  add_test(NAME packaging_check_fails
+    COMMAND "${Python3_EXECUTABLE}" "${_sessions_pkg_src}/check_packaging_test.py" --root "${sessions_SOURCE_DIR}")
 else()
   add_test(NAME packaging_check COMMAND "${CMAKE_COMMAND}" -E echo "no Python 3 interpreter")
-  set_tests_properties(packaging_check PROPERTIES WILL_FAIL TRUE)
+  add_test(NAME packaging_check_fails COMMAND "${CMAKE_COMMAND}" -E echo "no Python 3 interpreter")
+  set_tests_properties(packaging_check packaging_check_fails PROPERTIES WILL_FAIL TRUE)
 endif()
 set_tests_properties(packaging_check PROPERTIES FIXTURES_REQUIRED sessions_stage)
 
 set_tests_properties(packaging_install packaging_find_package packaging_pkgconfig packaging_meson_subproject
-  packaging_add_subdirectory packaging_readme_install packaging_check PROPERTIES LABELS "packaging" TIMEOUT 900)
+  packaging_add_subdirectory packaging_find_deps packaging_readme_install packaging_check packaging_check_fails
+  PROPERTIES LABELS "packaging" TIMEOUT 900)
 
 # The single-header test (tests/cmake/single_header.cmake, included after this file) is packaging
 # too: label it at the end of this directory, once it exists.

@@ -5,7 +5,9 @@
 
 Neither tool can run here (no registry, no network), so this checks everything they take from us:
 that the port, the recipe, the CMake package, meson and pkg-config all name the same version, the
-same dependencies and the same targets. Without --stage only the files in the repository are read;
+same dependencies and the same targets, that the manifests and the recipe carry a licence and the
+project's address, and that the documented vcpkg and conan commands suit the mode they run in
+(check_metadata.py). Without --stage only the files in the repository are read;
 with --stage (the prefix the packaging_install test installed into) the installed tree is checked
 too: what the port's post-build checks would reject (lib/, debug/, absolute paths), the header set,
 and that every target and module the usage text and the recipe promise is really installed.
@@ -22,6 +24,8 @@ import json
 import re
 import sys
 from pathlib import Path
+
+from check_metadata import check_commands, check_metadata
 
 STORES = ("redis", "memcached", "sqlite", "postgres")
 
@@ -229,9 +233,12 @@ def check_conan(c: Checker, root: Path, version: str, core: set[str]) -> dict:
         c.check((root / "packaging/conan/test_package" / name).is_file(), f"test_package/{name} exists")
 
     stores_dict: dict = {}
+    core_dict: dict = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "STORES" for t in node.targets):
             stores_dict = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "CORE" for t in node.targets):
+            core_dict = ast.literal_eval(node.value)
     classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
     recipe = next((cls for cls in classes if any(
         isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "name" for t in n.targets) and
@@ -272,6 +279,7 @@ def check_conan(c: Checker, root: Path, version: str, core: set[str]) -> dict:
 
     requirements = methods.get("requirements")
     requires = [s for s in string_constants(requirements) if "/" in s] if requirements else []
+    requires += list(core_dict) if requirements and "CORE" in ast.unparse(requirements) else []
     core_requires = {r.split("/")[0] for r in requires}
     expected_core = {CORE[p][1] for p in core if p in CORE}
     c.check(core_requires == expected_core, "requirements() are the conan names of what sessionsFindDeps.cmake finds",
@@ -290,7 +298,7 @@ def check_conan(c: Checker, root: Path, version: str, core: set[str]) -> dict:
     for store in STORES:
         if store not in components:
             continue
-        requirement, _component, link = components[store]
+        requirement, _component, link = components[store][:3]
         expected = STORE_DEPS[store][2]
         c.check(requirement.split("/")[0] == expected, f"{store}: requires {expected}", requirement)
         c.check(link.split("::")[0] == expected, f"{store}: the component links {expected}::...", link)
@@ -306,12 +314,15 @@ def check_conan(c: Checker, root: Path, version: str, core: set[str]) -> dict:
     core_links = next((ast.literal_eval(n.value) for n in ast.walk(info) if isinstance(n, ast.Assign) and
                        any(isinstance(t, ast.Attribute) and t.attr == "requires" and
                            isinstance(t.value, ast.Name) and t.value.id == "core" for t in n.targets)), [])
+    if not core_links and "CORE.values()" in info_text:
+        core_links = [link for link, _system_lib in core_dict.values()]
     c.check({link.split("::")[0] for link in core_links} == expected_core,
             "the core component links nlohmann_json, xxhash, openssl, zlib", str(core_links))
     aggregate = [s for s in strings if s.startswith("sessions::") and s != "sessions::sessions"]
     cmake_targets = {"sessions::sessions"} | {f"sessions::{s}" for s in components}
     pc_modules = {"sessions"} | {f"sessions-{s}" for s in components}
-    return {"cmake_targets": cmake_targets, "pc_modules": pc_modules, "aggregate": aggregate}
+    return {"cmake_targets": cmake_targets, "pc_modules": pc_modules, "aggregate": aggregate,
+            "conan_options": set(stores_dict)}
 
 
 # ------------------------------------------------------------------------------------- meson
@@ -408,6 +419,8 @@ def main(argv: list[str]) -> int:
     promised = check_vcpkg(c, root, version, core, store_packages)
     promised.update(check_conan(c, root, version, core))
     check_meson(c, root, clients)
+    check_metadata(c, root, version)
+    check_commands(c, root, version, promised.get("conan_options", set()))
     if args.stage:
         check_stage(c, root, args.stage, args.build_dir, promised)
     else:

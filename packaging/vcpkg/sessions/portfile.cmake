@@ -1,4 +1,7 @@
-# Overlay port of the repository it sits in: vcpkg install "sessions[sqlite]" --overlay-ports=<repo>/packaging/vcpkg
+# Overlay port of the repository it sits in. Classic mode, from any directory (--classic, because a
+# vcpkg.json in the current directory or above, such as this repository's own, means manifest mode):
+#   vcpkg install "sessions[sqlite]" --classic --overlay-ports=<repo>/packaging/vcpkg
+# Manifest mode (a project's vcpkg.json naming sessions): README.md, Installation.
 # (for a registry, SOURCE_PATH would come from vcpkg_from_github with REF "v${VERSION}" and its SHA512).
 get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)
 
