@@ -6,8 +6,11 @@
 //               (three cookies), the Set-Cookie and Vary headers built (MemoryValueStore, 100k)
 //   threads:    the existing-session cycle from 1 and 2 threads at once (items_per_second, real
 //               time; cpu_time is then the CPU time of all threads per request)
+//   observed:   the existing-session request (MemoryValueStore, 100k) with the store wrapped in
+//               Metered and a session-event hook set: what metrics and events cost when on
 // Sessions are visited in a scattered order, as requests for different visitors arrive.
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <sessions/sessions.hpp>
@@ -99,6 +102,25 @@ void through_middleware(benchmark::State& state) {
   }
 }
 
+void observed(benchmark::State& state) {
+  using Store = sessions::MemoryValueStore;
+  Filled<Store>& f = filled<Store>(static_cast<std::size_t>(state.range(0)));
+  sessions::Metered<Store> store{f.store};
+  static std::atomic<std::uint64_t> told{0};
+  sessions::Settings settings;
+  settings.on_event = sessions::EventHook(
+      [](void*, const sessions::SessionEvent&) { told.fetch_add(1, std::memory_order_relaxed); }, nullptr);
+  const std::size_t n = f.keys.size();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    sessions::Session<sessions::Metered<Store>> session{store, f.keys[scattered(i++, n)], settings};
+    benchmark::DoNotOptimize(session.get("_auth_user_id"));
+    session.set("num_visits", static_cast<std::int64_t>(i));
+    session.save();
+  }
+  if (told.load() == 0) state.SkipWithError("no event was told");
+}
+
 template <class Store>
 void register_store(const std::string& name) {
   for (const long count : {1L, 100'000L, 1'000'000L}) {
@@ -117,6 +139,7 @@ const bench::Registrar registrar{[] {
   register_store<sessions::MemoryValueStore>("memory_value_store");
   benchmark::RegisterBenchmark("memory_value_store/middleware", through_middleware<sessions::MemoryValueStore>)
       ->Arg(100'000);
+  benchmark::RegisterBenchmark("memory_value_store/observed", observed)->Arg(100'000);
 }};
 
 }  // namespace

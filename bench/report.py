@@ -146,6 +146,12 @@ def main():
                  1500 if store == "memory_value_store" else 2000)
     absolute("memory_value_store, existing session through the Middleware, 100000 stored",
              "memory_value_store/middleware/100000", "cpu", 1500)
+    # Metrics (Metered) and session events on: <= 5% over the same request with both off.
+    plain, observed = t(cpp, "memory_value_store/existing/100000", "cpu"), t(cpp, "memory_value_store/observed/100000", "cpu")
+    observed_ratio = observed / plain if plain and observed else None
+    rows.append(("memory_value_store existing (100k), metrics and events on vs off", fmt_time(observed),
+                 "off " + fmt_time(plain), "%.2fx" % observed_ratio if observed_ratio else "n/a", "<= 1.05x",
+                 None if observed_ratio is None else observed_ratio <= 1.05))
     bytes_existing = t(cpp, "memory_store/existing/100000", "cpu")
     parse, dump = t(cpp, "floor/json_parse/typical", "cpu"), t(cpp, "floor/json_dump/typical", "cpu")
     json_floor = parse + dump if parse and dump else None

@@ -84,7 +84,7 @@ std::map<std::string, double> parsed_by_prometheus(const std::string& text) {
 
 TEST_CASE("Metered: a store's calls counted by outcome", "[metered]") {
   test_support::StoreFixture<sessions::MemoryStore> env;
-  sessions::Metered<sessions::MemoryStore> store{env.store};
+  sessions::Metered<sessions::MemoryStore> store{env.store, {.trace = {}, .time_one_in = 1}};
   STATIC_REQUIRE(sessions::CasStorage<sessions::Metered<sessions::MemoryStore>>);
   STATIC_REQUIRE_FALSE(sessions::CasStorage<sessions::Metered<example::MapStore>>);
   CHECK(sessions::Metered<sessions::MemoryStore>::store_name == "MemoryStore");
@@ -120,8 +120,21 @@ TEST_CASE("Metered: a store's calls counted by outcome", "[metered]") {
   for (const sessions::OperationSnapshot& op : m.operations) {
     std::uint64_t in_buckets = 0;
     for (const std::uint64_t n : op.latency_buckets) in_buckets += n;
-    CHECK(in_buckets == op.calls());  // every call timed once
+    CHECK(in_buckets == op.calls());  // time_one_in = 1: every call timed once
   }
+}
+
+TEST_CASE("Metered: one call in time_one_in is timed, every call counted", "[metered]") {
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  CHECK_THROWS_AS(sessions::Metered<sessions::MemoryStore>(env.store, {.trace = {}, .time_one_in = 0}),
+                  sessions::ConfigurationError);
+  sessions::Metered<sessions::MemoryStore> store{env.store, {.trace = {}, .time_one_in = 4}};
+  for (int i = 0; i < 40; ++i) CHECK_FALSE(store.exists(kKey));
+  const sessions::OperationSnapshot& exists = store.snapshot()[StoreOperation::exists];
+  CHECK(exists.calls() == 40);
+  std::uint64_t timed = 0;
+  for (const std::uint64_t n : exists.latency_buckets) timed += n;
+  CHECK(timed == 10);
 }
 
 TEST_CASE("Metered: exceptions counted by kind and rethrown unchanged", "[metered]") {
@@ -166,7 +179,7 @@ TEST_CASE("Metered: the trace hook sees each call begin and end", "[metered]") {
 
 TEST_CASE("Metered: the Prometheus text reads back with the reference parser", "[metered][prometheus]") {
   test_support::StoreFixture<sessions::MemoryStore> env;
-  sessions::Metered<sessions::MemoryStore> memory{env.store};
+  sessions::Metered<sessions::MemoryStore> memory{env.store, {.trace = {}, .time_one_in = 1}};
   FailingStore inner;
   sessions::Metered<FailingStore> failing{inner};
   const auto later = env.clock.now() + std::chrono::hours(1);

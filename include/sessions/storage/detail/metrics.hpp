@@ -51,8 +51,10 @@ inline constexpr std::array<double, 12> kLatencyBounds{0.00001, 0.000025, 0.0000
 
 /// One operation's figures at one moment.
 struct OperationSnapshot {
-  std::array<std::uint64_t, kCallOutcomeCount> outcomes{};                 // calls by outcome
-  std::array<std::uint64_t, kLatencyBounds.size() + 1> latency_buckets{};  // not cumulative; last: above
+  std::array<std::uint64_t, kCallOutcomeCount> outcomes{};  // calls by outcome
+  // The timed calls (Metered::Options::time_one_in) by latency: not cumulative; the last bucket
+  // holds those above every bound.
+  std::array<std::uint64_t, kLatencyBounds.size() + 1> latency_buckets{};
   std::uint64_t latency_sum_ns = 0;
 
   [[nodiscard]] std::uint64_t calls() const noexcept {
@@ -81,9 +83,13 @@ namespace detail {
 /// may see one call's outcome before its latency, never a torn number).
 class StoreCounters {
  public:
-  void record(StoreOperation op, CallOutcome outcome, std::chrono::nanoseconds elapsed) noexcept {
+  void count(StoreOperation op, CallOutcome outcome) noexcept {
+    operations_[static_cast<std::size_t>(op)].outcomes[static_cast<std::size_t>(outcome)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+
+  void time(StoreOperation op, std::chrono::nanoseconds elapsed) noexcept {
     Operation& o = operations_[static_cast<std::size_t>(op)];
-    o.outcomes[static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
     const double seconds = std::chrono::duration<double>(elapsed).count();
     std::size_t bucket = 0;
     while (bucket < kLatencyBounds.size() && seconds > kLatencyBounds[bucket]) ++bucket;
@@ -148,7 +154,8 @@ inline void append_labels(std::string& out, std::string_view store, StoreOperati
 
 /// The snapshots in Prometheus' text exposition format (version 0.0.4): a counter
 /// `sessions_store_calls_total{store,operation,outcome}` and a histogram
-/// `sessions_store_call_duration_seconds{store,operation}`; operations never called are left out.
+/// `sessions_store_call_duration_seconds{store,operation}` of the timed calls; operations never
+/// called are left out.
 /// Serve it as `text/plain; version=0.0.4`.
 template <class Snapshots>
 [[nodiscard]] std::string to_prometheus(const Snapshots& snapshots) {
