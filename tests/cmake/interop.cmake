@@ -47,6 +47,11 @@ function(_sessions_register_interop_tests interop_dir)
       COMMAND "${_python}" "${interop_dir}/test_session_interop.py" $<TARGET_FILE:sessions_interop_tool>)
     set_tests_properties(interop_session PROPERTIES LABELS "interop" TIMEOUT 600)
   endif()
+  if(TARGET sessions_auth_tool AND _python)
+    add_test(NAME interop_auth
+      COMMAND "${_python}" "${interop_dir}/test_auth_interop.py" $<TARGET_FILE:sessions_auth_tool>)
+    set_tests_properties(interop_auth PROPERTIES LABELS "interop" TIMEOUT 300)
+  endif()
 endfunction()
 
 sessions_test_label_skipped(interop _sessions_interop_skipped)
@@ -57,6 +62,9 @@ endif()
 # Real sessions::Session objects for the session-level interop test (test_session_interop.py).
 add_executable(sessions_interop_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/session_tool.cpp")
 target_link_libraries(sessions_interop_tool PRIVATE sessions::sessions sessions_project_options)
+# Django's login state and messages in shared sessions (test_auth_interop.py).
+add_executable(sessions_auth_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/auth_tool.cpp")
+target_link_libraries(sessions_auth_tool PRIVATE sessions::sessions sessions_project_options)
 
 get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
 sessions_call_at_end_of_project(_sessions_register_interop_tests "${_sessions_interop_dir}")
