@@ -47,9 +47,11 @@ function(_sessions_register_interop_tests interop_dir)
       COMMAND "${_python}" "${interop_dir}/test_session_interop.py" $<TARGET_FILE:sessions_interop_tool>)
     set_tests_properties(interop_session PROPERTIES LABELS "interop" TIMEOUT 600)
   endif()
-  if(TARGET sessions_auth_tool AND _python)
+  # sessionctl whoami reads Django's SQLite database: the test needs a build with SQLite.
+  if(TARGET sessions_auth_tool AND _python AND SESSIONS_WITH_SQLITE)
     add_test(NAME interop_auth
-      COMMAND "${_python}" "${interop_dir}/test_auth_interop.py" $<TARGET_FILE:sessions_auth_tool>)
+      COMMAND "${_python}" "${interop_dir}/test_auth_interop.py" $<TARGET_FILE:sessions_auth_tool>
+              $<TARGET_FILE:sessionctl>)
     set_tests_properties(interop_auth PROPERTIES LABELS "interop" TIMEOUT 300)
   endif()
 endfunction()

@@ -12,8 +12,12 @@
   - passwords hashed by Django's make_password check true in C++, wrong ones false, other
     hashers are reported as unsupported.
 
+  - sessionctl whoami reads a session of Django's db backend and auth_user from the same SQLite
+    file: the user id when verified, the reason (exit 1) otherwise.
+
 Sessions live in Django's file backend directory, which the C++ side reads with FileStore and
-Django's signed format. usage: test_auth_interop.py PATH/TO/auth_tool   (exits 1 on any failure)
+Django's signed format (and, for whoami, in Django's SQLite database).
+usage: test_auth_interop.py PATH/TO/auth_tool PATH/TO/sessionctl   (exits 1 on any failure)
 """
 import json
 import os
@@ -87,6 +91,7 @@ def change_password(request):
 urlpatterns = [path("whoami", whoami), path("add", add), path("show", show), path("change", change_password)]
 
 TOOL = sys.argv[1]
+SESSIONCTL = sys.argv[2]
 USERS = os.path.join(DIRECTORY, "users.json")
 failures = []
 
@@ -242,6 +247,47 @@ for password, hasher in [("s3cret pass", "pbkdf2_sha256"), ("Zoë ☃", "pbkdf2_
     check(tool("check-password", password + "!", encoded) == "false", f"{hasher}: a wrong password is false")
 check(tool("check-password", "x", "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA") == "unsupported",
       "an argon2 hash is 'unsupported', not 'wrong password'")
+
+# 9. sessionctl whoami over Django's db backend and auth_user in one SQLite file.
+DB_URL = "sqlite:///" + os.path.join(DIRECTORY, "db.sqlite3")
+
+
+def whoami(key, *extra):
+    result = subprocess.run([SESSIONCTL, "whoami", "--store", DB_URL, "--key", SECRET, *extra, key],
+                            capture_output=True, text=True, timeout=60)
+    return result.returncode, result.stdout.strip(), result.stderr.strip()
+
+
+with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.db"):
+    carol = User.objects.create_user("carol", password="carol's password")
+    client = Client()
+    client.force_login(carol)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    check(whoami(key) == (0, str(carol.pk), ""), "whoami prints the id of a Django login, alone, exit 0")
+    environment = dict(os.environ, SESSIONS_SECRET_KEY=SECRET)
+    result = subprocess.run([SESSIONCTL, "whoami", "--store", DB_URL, key], capture_output=True, text=True,
+                            timeout=60, env=environment)
+    check(result.returncode == 0 and result.stdout.strip() == str(carol.pk), "whoami takes the key from SESSIONS_SECRET_KEY")
+    carol.is_active = False
+    carol.save()
+    check(whoami(key) == (1, "", "inactive user"), "whoami: an inactive user, exit 1")
+    carol.is_active = True
+    carol.set_password("carol's new password")
+    carol.save()
+    check(whoami(key) == (1, "", "hash mismatch"), "whoami: a password changed since the login, exit 1")
+    anonymous = Client()
+    anonymous.get("/add", {"level": ["20"], "text": ["hello"]})
+    with override_settings(MESSAGE_STORAGE="django.contrib.messages.storage.session.SessionStorage"):
+        anonymous.get("/add", {"level": ["20"], "text": ["hello"]})
+    anonymous_key = anonymous.cookies[settings.SESSION_COOKIE_NAME].value
+    check(whoami(anonymous_key) == (1, "", "no user"), "whoami: a session without a login, exit 1")
+    client = Client()
+    client.force_login(carol)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    carol.delete()
+    check(whoami(key) == (1, "", "unknown user"), "whoami: a user deleted since, exit 1")
+    code, _, err = whoami("0" * 32)
+    check(code == 1 and err.startswith("NotFound"), "whoami: no such session, exit 1")
 
 if failures:
     print(f"{len(failures)} failure(s)", file=sys.stderr)
