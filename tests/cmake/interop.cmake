@@ -54,6 +54,13 @@ function(_sessions_register_interop_tests interop_dir)
               $<TARGET_FILE:sessionctl>)
     set_tests_properties(interop_auth PROPERTIES LABELS "interop" TIMEOUT 300)
   endif()
+  # The example site's Django logins (--user-table) against Django on one SQLite file.
+  if(TARGET visit_counter AND _python)
+    add_test(NAME interop_visit_counter_login
+      COMMAND "${_python}" "${PROJECT_SOURCE_DIR}/examples/visit_counter/check_django_login.py"
+              $<TARGET_FILE:visit_counter>)
+    set_tests_properties(interop_visit_counter_login PROPERTIES LABELS "interop;example" TIMEOUT 120)
+  endif()
 endfunction()
 
 sessions_test_label_skipped(interop _sessions_interop_skipped)
