@@ -72,8 +72,8 @@ struct CookieVisits {
   out.visits = bump(plain);
 
   if (const auto text = cookie("signed_visits")) {
-    const std::optional<std::string> value =
-        sessions::signing::try_unsign_cookie_value("signed_visits", *text, secret, {.salt = kSignedVisitsSalt});
+    const std::optional<std::string> value = sessions::signing::try_unsign_cookie_value(
+        "signed_visits", *text, secret, {.salt = kSignedVisitsSalt});
     const std::optional<std::int64_t> previous = value ? parse_count(*value) : std::nullopt;
     out.signed_tampered = !previous;
     out.signed_visits = out.signed_tampered ? 1 : bump(previous);

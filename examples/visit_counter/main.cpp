@@ -9,8 +9,8 @@
 //   POST /login         form field `user`: a new session key (cycle_key), then the user in it;
 //                       with --user-table, Django's login: fields `user` and `password` checked
 //                       against Django's auth_user, "Logged in as NAME", and a success message
-//                       the next page shows once (site_auth.hpp); / and /about then say who is
-//                       logged in, as Django's get_user decides it
+//                       the next page shows once (site_auth.hpp); / then says who is logged
+//                       in, as Django's get_user decides it
 //   POST /logout        flush(): the session and its cookie are gone
 //   GET  /cookies       plain and signed cookies instead of a session (cookie_visits.hpp)
 //   GET  /session.json  the session's data; POST /session.json adds a JSON object's keys to it

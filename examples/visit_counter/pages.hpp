@@ -70,23 +70,12 @@ class RequestLog {
   out.reserve(text.size());
   for (const char c : text) {
     switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#x27;";
-        break;
-      default:
-        out += c;
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#x27;"; break;
+      default: out += c;
     }
   }
   return out;
@@ -121,98 +110,90 @@ class Site {
       : middleware_(&middleware), secret_(std::move(secret)), log_(&log), auth_(auth) {}
 
   void install(httplib::Server& server) {
-    server.Get("/", page([this](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 const std::string who = logged_in_html(session);
-                 html_page(res, "Visits", who + "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
-               }));
+    // httplib answers with the first route that matches: these take over / and /login.
+    if (auth_ != nullptr) install_django_login(server);
+    server.Get("/", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
+      html_page(res, "Visits", "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
+    }));
     server.Get("/short", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 session.set_expiry(30);
-                 html_page(res, "Visits",
-                           "<p>Visits: " + std::to_string(count_visit(session)) +
-                               "</p>\n<p>This session ends after 30 s "
-                               "without a visit.</p>\n");
-               }));
-    server.Get("/about", page([this](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 const std::string who = logged_in_html(session);
-                 const bool worked = session.test_cookie_worked();
-                 const auto visits = session.get("num_visits", std::int64_t{0});
-                 const auto user = session.get("user", std::string());
-                 html_page(res, "About",
-                           who + "<p>" + (worked ? "Test cookie worked" : "Test cookie not set") + "</p>\n" +
-                               "<p>Visits: " + std::to_string(visits) + "</p>\n" +
-                               "<p>Expires: " + sessions::cookie::http_date(session.get_expiry_date()) + "</p>\n" +
-                               (user.empty() ? std::string() : "<p>User: " + html_escape(user) + "</p>\n"));
-               }));
-    server.Post("/login", page([this](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-                  const std::string user = req.get_param_value("user");
-                  if (auth_ != nullptr) {
-                    django_login(req, res, session);
-                    return;
-                  }
-                  if (user.empty()) {
-                    res.status = 400;
-                    html_page(res, "Log in", "<p>Missing form field user</p>\n");
-                    return;
-                  }
-                  session.cycle_key();  // a new key at login: a key planted before it is worthless
-                  session.set("user", user);
-                  html_page(res, "Logged in", "<p>Logged in as " + html_escape(user) + "</p>\n");
-                }));
+      session.set_expiry(30);
+      html_page(res, "Visits",
+                "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n<p>This session ends after 30 s "
+                "without a visit.</p>\n");
+    }));
+    server.Get("/about", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
+      const bool worked = session.test_cookie_worked();
+      const auto visits = session.get("num_visits", std::int64_t{0});
+      const auto user = session.get("user", std::string());
+      html_page(res, "About",
+                std::string("<p>") + (worked ? "Test cookie worked" : "Test cookie not set") + "</p>\n" +
+                    "<p>Visits: " + std::to_string(visits) + "</p>\n" + "<p>Expires: " +
+                    sessions::cookie::http_date(session.get_expiry_date()) + "</p>\n" +
+                    (user.empty() ? std::string() : "<p>User: " + html_escape(user) + "</p>\n"));
+    }));
+    server.Post("/login", page([](const httplib::Request& req, httplib::Response& res, SessionT& session) {
+      const std::string user = req.get_param_value("user");
+      if (user.empty()) {
+        res.status = 400;
+        html_page(res, "Log in", "<p>Missing form field user</p>\n");
+        return;
+      }
+      session.cycle_key();  // a new key at login: a key planted before it is worthless
+      session.set("user", user);
+      html_page(res, "Logged in", "<p>Logged in as " + html_escape(user) + "</p>\n");
+    }));
     server.Post("/logout", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                  session.flush();
-                  html_page(res, "Logged out", "<p>Logged out</p>\n");
-                }));
+      session.flush();
+      html_page(res, "Logged out", "<p>Logged out</p>\n");
+    }));
     server.Get("/session.json", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
-                 json_response(res, 200, session.data());
-               }));
+      json_response(res, 200, session.data());
+    }));
     server.Post("/session.json", page([](const httplib::Request& req, httplib::Response& res, SessionT& session) {
-                  sessions::Data body = sessions::Data::parse(req.body, nullptr, /*allow_exceptions=*/false);
-                  if (!body.is_object()) {
-                    json_response(res, 400, {{"error", "the body must be a JSON object"}});
-                    return;
-                  }
-                  session.update(body);
-                  json_response(res, 200, session.data());
-                }));
-    server.Get(
-        "/cookies", page([this](const httplib::Request& req, httplib::Response& res, SessionT&) {
-          const CookieVisits counts =
-              count_cookie_visits(httplib_adapter_cookies(req), secret_, sessions::Clock{}.now());
-          for (const std::string& value : counts.set_cookies) res.set_header("Set-Cookie", value);
-          html_page(res, "Cookie visits",
-                    "<p>Cookie visits: " + std::to_string(counts.visits) +
-                        "</p>\n<p>Signed visits: " + std::to_string(counts.signed_visits) + "</p>\n" +
-                        (counts.signed_tampered ? "<p>The signed cookie was tampered with: its count starts over.</p>\n"
-                                                : ""));
-        }));
+      sessions::Data body = sessions::Data::parse(req.body, nullptr, /*allow_exceptions=*/false);
+      if (!body.is_object()) {
+        json_response(res, 400, {{"error", "the body must be a JSON object"}});
+        return;
+      }
+      session.update(body);
+      json_response(res, 200, session.data());
+    }));
+    server.Get("/cookies", page([this](const httplib::Request& req, httplib::Response& res, SessionT&) {
+      const CookieVisits counts = count_cookie_visits(httplib_adapter_cookies(req), secret_, sessions::Clock{}.now());
+      for (const std::string& value : counts.set_cookies) res.set_header("Set-Cookie", value);
+      html_page(res, "Cookie visits",
+                "<p>Cookie visits: " + std::to_string(counts.visits) + "</p>\n<p>Signed visits: " +
+                    std::to_string(counts.signed_visits) + "</p>\n" +
+                    (counts.signed_tampered ? "<p>The signed cookie was tampered with: its count starts over.</p>\n"
+                                            : ""));
+    }));
   }
 
  private:
-  // Django's login view: authenticate, login() (a new key, the _auth_user_* keys), and a success
-  // message that the next page shows once.
-  void django_login(const httplib::Request& req, httplib::Response& res, SessionT& session) const {
-    const std::string name = req.get_param_value("user");
-    const LoginAttempt attempt = authenticate(*auth_, name, req.get_param_value("password"));
-    if (!attempt.user) {
-      res.status = attempt.status;
-      html_page(res, "Log in", "<p>" + html_escape(attempt.error) + "</p>\n");
-      return;
-    }
-    sessions::auth::login(session, *attempt.user, auth_->config);
-    auto messages = sessions::messages::session_messages(session, sessions::DjangoVersion::v3_2);
-    messages.success("Welcome back, " + attempt.user->username + ".");
-    messages.update();
-    html_page(res, "Logged in", "<p>Logged in as " + html_escape(attempt.user->username) + "</p>\n");
-  }
-
-  // With Django logins: "Logged in as NAME" when Django's get_user verifies the session (a
-  // password changed on the Django site flushes it here), then the pending messages, shown once.
-  std::string logged_in_html(SessionT& session) const {
-    if (auth_ == nullptr) return {};
-    const sessions::auth::AuthResult result = sessions::auth::get_user(session, auth_->config, auth_->users.lookup());
-    std::string html = take_messages_html(session, &html_escape);
-    if (result.user) html += "<p>Logged in as " + html_escape(result.user->username) + "</p>\n";
-    return html;
+  // With --user-table: POST /login is Django's login view (authenticate, login(): a new key and
+  // the _auth_user_* keys, a success message for the next page), and GET / says who is logged in
+  // as Django's get_user decides it (a password changed on the Django site flushes the session
+  // here), with the pending messages, shown once.
+  void install_django_login(httplib::Server& server) {
+    server.Post("/login", page([this](const httplib::Request& req, httplib::Response& res, SessionT& session) {
+      const LoginAttempt attempt = authenticate(*auth_, req.get_param_value("user"), req.get_param_value("password"));
+      if (!attempt.user) {
+        res.status = attempt.status;
+        html_page(res, "Log in", "<p>" + html_escape(attempt.error) + "</p>\n");
+        return;
+      }
+      sessions::auth::login(session, *attempt.user, auth_->config);
+      auto messages = sessions::messages::session_messages(session, sessions::DjangoVersion::v3_2);
+      messages.success("Welcome back, " + attempt.user->username + ".");
+      messages.update();
+      html_page(res, "Logged in", "<p>Logged in as " + html_escape(attempt.user->username) + "</p>\n");
+    }));
+    server.Get("/", page([this](const httplib::Request&, httplib::Response& res, SessionT& session) {
+      const auto who = sessions::auth::get_user(session, auth_->config, auth_->users.lookup());
+      std::string body = take_messages_html(session, &html_escape);
+      if (who.user) body += "<p>Logged in as " + html_escape(who.user->username) + "</p>\n";
+      html_page(res, "Visits", body + "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
+    }));
   }
 
   static std::int64_t count_visit(SessionT& session) {

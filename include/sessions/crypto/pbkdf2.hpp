@@ -22,7 +22,7 @@ enum class Pbkdf2Digest { sha256, sha1 };
   return digest == Pbkdf2Digest::sha256 ? 32 : 20;
 }
 
-/// PBKDF2-HMAC-<digest>(password, salt, iterations) giving `length` bytes. CryptoError when the
+/// PBKDF2-HMAC-`digest`(password, salt, iterations) giving `length` bytes. CryptoError when the
 /// iteration count or a length does not fit libcrypto's int, or libcrypto fails.
 [[nodiscard]] inline std::vector<unsigned char> pbkdf2_hmac(Pbkdf2Digest digest, std::string_view password,
                                                             std::string_view salt, unsigned long iterations,
