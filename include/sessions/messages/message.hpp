@@ -9,27 +9,31 @@
 
 namespace sessions::messages {
 
-/// Django's message levels (django.contrib.messages.constants). Any other integer is a custom
-/// level; it has no tag unless given one (Message::level_tag).
-inline constexpr int DEBUG = 10;
-inline constexpr int INFO = 20;
-inline constexpr int SUCCESS = 25;
-inline constexpr int WARNING = 30;
-inline constexpr int ERROR = 40;
+/// Django's message levels (django.contrib.messages.constants: DEBUG, INFO, SUCCESS, WARNING,
+/// ERROR), named so that no DEBUG or ERROR macro of the application can clash with them. Any other
+/// integer is a custom level; it has no tag unless given one (Message::level_tag).
+inline constexpr int debug_level = 10;
+inline constexpr int info_level = 20;
+inline constexpr int success_level = 25;
+inline constexpr int warning_level = 30;
+inline constexpr int error_level = 40;
 /// MESSAGE_LEVEL's default: messages below it are not recorded.
-inline constexpr int default_minimum_level = INFO;
+inline constexpr int default_minimum_level = info_level;
 
 /// Level -> tag, Django's DEFAULT_TAGS plus any MESSAGE_TAGS a site adds.
 using LevelTags = std::map<int, std::string>;
 
 [[nodiscard]] inline const LevelTags& default_level_tags() {
-  static const LevelTags tags{
-      {DEBUG, "debug"}, {INFO, "info"}, {SUCCESS, "success"}, {WARNING, "warning"}, {ERROR, "error"}};
+  static const LevelTags tags{{debug_level, "debug"},
+                              {info_level, "info"},
+                              {success_level, "success"},
+                              {warning_level, "warning"},
+                              {error_level, "error"}};
   return tags;
 }
 
 struct Message {
-  int level = INFO;
+  int level = info_level;
   std::string text;
   /// Django's extra_tags: "" for a message added without tags; nullopt after a Django 3.2
   /// round trip of "" (3.2 drops empty tags when encoding, and decodes their absence as None).

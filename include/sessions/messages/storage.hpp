@@ -4,7 +4,7 @@
 // fallback_storage.hpp). One MessageStorage per request, as Django makes one per request:
 //
 //   add(level, text, extra_tags)  recorded only when text is non-empty and level >= the minimum
-//                                 level (MESSAGE_LEVEL, default INFO); queued until update()
+//                                 level (MESSAGE_LEVEL, default INFO = 20); queued until update()
 //   consume()                     Django's iteration: the stored messages then the queued ones;
 //                                 marks the storage used, so update() keeps none of them
 //   peek()                        the same list without marking anything (Django's len()/`in`)
@@ -50,17 +50,19 @@ class MessageStorage {
     return true;
   }
   bool debug(std::string text, std::string extra_tags = {}) {
-    return add(DEBUG, std::move(text), std::move(extra_tags));
+    return add(debug_level, std::move(text), std::move(extra_tags));
   }
-  bool info(std::string text, std::string extra_tags = {}) { return add(INFO, std::move(text), std::move(extra_tags)); }
+  bool info(std::string text, std::string extra_tags = {}) {
+    return add(info_level, std::move(text), std::move(extra_tags));
+  }
   bool success(std::string text, std::string extra_tags = {}) {
-    return add(SUCCESS, std::move(text), std::move(extra_tags));
+    return add(success_level, std::move(text), std::move(extra_tags));
   }
   bool warning(std::string text, std::string extra_tags = {}) {
-    return add(WARNING, std::move(text), std::move(extra_tags));
+    return add(warning_level, std::move(text), std::move(extra_tags));
   }
   bool error(std::string text, std::string extra_tags = {}) {
-    return add(ERROR, std::move(text), std::move(extra_tags));
+    return add(error_level, std::move(text), std::move(extra_tags));
   }
 
   /// Iterates as Django does: every message, which will not be stored again.

@@ -59,13 +59,13 @@ TEST_CASE("messages: levels, minimum level, empty text and tags as Django", "[me
   CHECK_FALSE(storage.debug("hidden"));  // below INFO, the default MESSAGE_LEVEL
   CHECK_FALSE(storage.info(""));         // Django drops empty messages
   CHECK(storage.info("shown"));
-  storage.set_level(sessions::messages::DEBUG);
+  storage.set_level(sessions::messages::debug_level);
   CHECK(storage.debug("now shown", "extra"));
   storage.set_level(35);
   CHECK_FALSE(storage.warning("below custom level"));
   CHECK(storage.add(35, "custom level"));
   storage.reset_level();
-  CHECK(storage.level() == sessions::messages::INFO);
+  CHECK(storage.level() == sessions::messages::info_level);
   const auto all = storage.peek();
   REQUIRE(all.size() == 3);
   CHECK(all[0].tags() == "info");
