@@ -10,6 +10,7 @@
 //   auth_tool cookie-add SECRET COOKIE|- LEVEL TEXT... stdout: the new cookie value
 //   auth_tool cookie-show SECRET COOKIE                stdout: the messages as JSON, then the cookie action
 //   auth_tool fallback-show SECRET DIR KEY COOKIE|-    stdout: the messages as JSON, then the cookie action
+//   auth_tool fallback-add SECRET DIR KEY COOKIE|- LEVEL TEXT...   stdout: the cookie action
 //   auth_tool check-password PASSWORD ENCODED          stdout: true|false|unsupported
 //
 // USERS is a JSON list of {"id", "password", "is_active", "username"}.
@@ -155,14 +156,18 @@ int run(const std::vector<std::string>& a) {
     if (session.needs_save()) session.save();
     return 0;
   }
-  if (command == "fallback-show") {
+  if (command == "fallback-show" || command == "fallback-add") {
     AuthToolSession session = env.open(a.at(3));
     std::optional<std::string> cookie;
     if (a.at(4) != "-") cookie = a.at(4);
     const sessions::messages::CookieOptions options{{}, sessions::DjangoVersion::v3_2};
     auto storage = sessions::messages::fallback_messages(sessions::messages::CookieBackend(cookie, a.at(1), options),
                                                          session, sessions::DjangoVersion::v3_2);
-    print_messages(storage.consume());
+    if (command == "fallback-add") {
+      for (std::size_t i = 5; i + 1 < a.size(); i += 2) storage.add(std::stoi(a[i]), a[i + 1]);
+    } else {
+      print_messages(storage.consume());
+    }
     storage.update();
     if (session.needs_save()) session.save();
     print_cookie_update(storage.backend().cookie_update());

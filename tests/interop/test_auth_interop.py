@@ -239,6 +239,12 @@ out = tool("fallback-show", SECRET, DIRECTORY, key, cookie).splitlines()
 check([m[1] for m in json.loads(out[0])] == texts and out[1] == "REMOVE",
       "Django's fallback storage (cookie + session) is read whole and in order in C++")
 check(json.loads(tool("session-show", SECRET, DIRECTORY, key)) == [], "... and the session part is consumed")
+texts = ["from C++ %d %s" % (i, os.urandom(30).hex()) for i in range(40)]
+cookie = tool("fallback-add", SECRET, DIRECTORY, key, "-", *[a for t in texts for a in ("25", t)]).splitlines()[-1]
+shown = client_with(key, cookie).get("/show").json()
+check([m[1] for m in shown] == texts and all(m[0] == 25 for m in shown),
+      "a C++ fallback storage overflowing into the session is shown whole and in order by Django")
+check(json.loads(tool("session-show", SECRET, DIRECTORY, key)) == [], "... once (Django emptied the session part)")
 
 # 8. Passwords.
 for password, hasher in [("s3cret pass", "pbkdf2_sha256"), ("Zoë ☃", "pbkdf2_sha256"), ("s3cret pass", "pbkdf2_sha1")]:
