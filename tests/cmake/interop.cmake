@@ -54,6 +54,13 @@ function(_sessions_register_interop_tests interop_dir)
               $<TARGET_FILE:sessionctl>)
     set_tests_properties(interop_auth PROPERTIES LABELS "interop" TIMEOUT 300)
   endif()
+  # whoami with Django's database on PostgreSQL, inside a throw-away server.
+  if(TARGET sessionctl AND _python AND SESSIONS_WITH_POSTGRES)
+    add_test(NAME interop_auth_postgres
+      COMMAND bash "${PROJECT_SOURCE_DIR}/tests/servers/postgres.sh" run --
+              "${_python}" "${interop_dir}/test_auth_postgres.py" $<TARGET_FILE:sessionctl>)
+    set_tests_properties(interop_auth_postgres PROPERTIES LABELS "interop;postgres" TIMEOUT 300)
+  endif()
   # The example site's Django logins (--user-table) against Django on one SQLite file.
   if(TARGET visit_counter AND _python)
     add_test(NAME interop_visit_counter_login
