@@ -1,20 +1,16 @@
 #pragma once
 // Django's salted_hmac(key_salt, value, secret, algorithm).hexdigest():
 //   key = H(key_salt + secret);  HMAC-H(key, value) in lowercase hex.
-// SHA-256 through the project's wrappers; SHA-1 only for Django 3.2's legacy session auth hash
-// (sessions written before Django 3.1), through libcrypto's one-shot HMAC.
+// SHA-256, and SHA-1 only for Django 3.2's legacy session auth hash (sessions written before
+// Django 3.1), both through the project's libcrypto wrappers (crypto/).
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
-#include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
 
 #include "../../crypto/bytes.hpp"
 #include "../../crypto/hmac.hpp"
-#include "../../crypto/libcrypto.hpp"
+#include "../../crypto/sha1.hpp"
 #include "../../crypto/sha256.hpp"
 
 namespace sessions::auth::detail {
@@ -43,20 +39,8 @@ namespace sessions::auth::detail {
   std::string key_input;
   key_input.reserve(key_salt.size() + secret.size());
   key_input.append(key_salt).append(secret);
-  std::array<unsigned char, 20> key{};
-  unsigned int key_length = 0;
-  if (EVP_Digest(key_input.data(), key_input.size(), key.data(), &key_length, EVP_sha1(), nullptr) != 1 ||
-      key_length != key.size()) {
-    crypto::detail::throw_crypto_error("SHA-1 failed");
-  }
-  std::array<unsigned char, 20> mac{};
-  unsigned int mac_length = 0;
-  if (HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
-           crypto::detail::non_null(crypto::as_bytes(value).data()), value.size(), mac.data(),
-           &mac_length) == nullptr ||
-      mac_length != mac.size()) {
-    crypto::detail::throw_crypto_error("HMAC-SHA1 failed");
-  }
+  const crypto::Sha1Digest key = crypto::sha1(crypto::as_bytes(key_input));
+  const crypto::Sha1Digest mac = crypto::hmac_sha1(crypto::ByteView(key), crypto::as_bytes(value));
   return to_hex(mac.data(), mac.size());
 }
 
