@@ -18,6 +18,8 @@
 //   sessionctl show --store URL [--key KEY] SESSION_KEY
 //       Django's clearsessions, and a session's data as Django's SessionStore(key).load() sees it
 //       (store_commands.hpp). A store that cannot be reached: one line on stderr, exit 1.
+//   sessionctl whoami --store URL [--key KEY] [--fallback-key KEY]... [--user-table URL] SESSION_KEY
+//       the verified user id of a session, as Django's get_user decides it (whoami.hpp).
 //
 //   sessionctl batch
 //       runs many commands in one process, for scripts that would otherwise start sessionctl once
@@ -34,6 +36,7 @@
 #include <sessions/signing/signing.hpp>
 
 #include "store_commands.hpp"
+#include "whoami.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -275,6 +278,8 @@ constexpr OptionSpec kUnsignCookieOptions[] = {kKey, kKeyFile, kName, kFallbackK
 constexpr OptionSpec kStore{"store", true, false};
 constexpr OptionSpec kClearOptions[] = {kStore, kKey, kKeyFile};
 constexpr OptionSpec kShowOptions[] = {kStore, kKey, kKeyFile, {"session-key", true, false}};
+constexpr OptionSpec kWhoamiOptions[] = {
+    kStore, kKey, kKeyFile, kFallbackKey, {"user-table", true, false}, {"session-key", true, false}};
 
 std::string store_url(const Args& args) {
   auto url = args.get("store");
@@ -290,6 +295,18 @@ int cmd_show(const Args& args) {
   if (!session_key) throw UsageError("the session key to show is missing");
   try {
     return sessionctl::show(url, secret_key(args), *session_key);
+  } catch (const sessionctl::NotFound& e) {
+    std::cerr << "NotFound: " << e.what() << '\n';
+    return kExitRefused;
+  }
+}
+
+int cmd_whoami(const Args& args) {
+  const std::string url = store_url(args);
+  const auto session_key = args.get("session-key");
+  if (!session_key) throw UsageError("the session key is missing");
+  try {
+    return sessionctl::whoami(url, secret_key(args), args.all("fallback-key"), args.get("user-table"), *session_key);
   } catch (const sessionctl::NotFound& e) {
     std::cerr << "NotFound: " << e.what() << '\n';
     return kExitRefused;
@@ -319,6 +336,9 @@ constexpr Command kCommands[] = {
      "removes expired sessions and prints how many (Django's clearsessions)", kClearOptions, cmd_clearsessions},
     {"show", "show --store URL [--key KEY] SESSION_KEY",
      "the live session's data as compact JSON; exit 1 when missing or expired", kShowOptions, cmd_show},
+    {"whoami", "whoami --store URL [--key KEY] [--fallback-key KEY]... [--user-table URL] SESSION_KEY",
+     "the verified user id of the session (Django's get_user); exit 1 with the reason otherwise", kWhoamiOptions,
+     cmd_whoami},
 };
 
 void print_usage(std::ostream& out) {
@@ -362,7 +382,8 @@ int run_command(std::span<char* const> words) {
     if (command == nullptr) throw UsageError("unknown command '" + std::string(name) + "'");
     std::vector<char*> rest(words.begin() + 2, words.end());
     std::string positional;
-    if (command->name == "show" && !rest.empty() && std::string_view(rest.back()).substr(0, 2) != "--") {
+    if ((command->name == "show" || command->name == "whoami") && !rest.empty() &&
+        std::string_view(rest.back()).substr(0, 2) != "--") {
       // show's one positional argument, the session key, is passed on as --session-key.
       positional = "--session-key=" + std::string(rest.back());
       rest.back() = positional.data();

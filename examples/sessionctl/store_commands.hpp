@@ -111,24 +111,28 @@ inline int clearsessions(std::string_view url) {
   });
 }
 
-inline int show(std::string_view url, const std::string& secret, std::string_view session_key) {
+/// The live session's data, as Django's SessionStore(key).load() sees it; NotFound otherwise.
+inline sessions::Data load_session_data(std::string_view url, const std::string& secret, std::string_view session_key) {
   const sessions::Settings& settings = sessions::default_settings();
   const sessions::DjangoSignedSerializer serializer{secret};
-  return with_store(url, settings, [&](auto& store) {
-    using Store = std::remove_reference_t<decltype(store)>;
+  sessions::Data data;
+  with_store(url, settings, [&](auto& store) {
     if (!sessions::is_valid_session_key(session_key)) throw NotFound("not a valid session key");
     auto record = store.load(session_key);
     if (!record) throw NotFound("no live session under that key (missing or expired)");
-    sessions::Data data;
     try {
       data = serializer.loads(record->payload);
     } catch (const sessions::Error& e) {
       throw NotFound(std::string("the session's data cannot be read with this key: ") + e.what());
     }
-    (void)sizeof(Store);
-    std::cout << sessions::signing::dump_python_json(data) << '\n';
     return 0;
   });
+  return data;
+}
+
+inline int show(std::string_view url, const std::string& secret, std::string_view session_key) {
+  std::cout << sessions::signing::dump_python_json(load_session_data(url, secret, session_key)) << '\n';
+  return 0;
 }
 
 }  // namespace sessionctl

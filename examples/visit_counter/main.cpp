@@ -1,11 +1,16 @@
 // The seed tutorial's site in C++: Django's session framework behind cpp-httplib.
 //
 //   visit_counter [--host 127.0.0.1] [--port 8000] [--store URL] [--secret-key-file FILE]
+//                 [--user-table sqlite:///PATH]
 //
 //   GET  /              counts this visitor's visits in the session, sets the test cookie
 //   GET  /short         the same in a session that ends after 30 s without a visit
 //   GET  /about         whether the test cookie came back, the count, the session's expiry date
-//   POST /login         form field `user`: a new session key (cycle_key), then the user in it
+//   POST /login         form field `user`: a new session key (cycle_key), then the user in it;
+//                       with --user-table, Django's login: fields `user` and `password` checked
+//                       against Django's auth_user, "Logged in as NAME", and a success message
+//                       the next page shows once (site_auth.hpp); / then says who is logged
+//                       in, as Django's get_user decides it
 //   POST /logout        flush(): the session and its cookie are gone
 //   GET  /cookies       plain and signed cookies instead of a session (cookie_visits.hpp)
 //   GET  /session.json  the session's data; POST /session.json adds a JSON object's keys to it
@@ -49,11 +54,13 @@ struct Options {
   int port = 8000;
   std::string store{kDefaultStore};
   std::optional<std::string> secret_key_file{};
+  std::optional<std::string> user_table{};
 };
 
 void usage() {
   std::fprintf(stderr,
                "usage: visit_counter [--host HOST] [--port PORT] [--store URL] [--secret-key-file FILE]\n"
+               "                     [--user-table sqlite:///PATH]\n"
                "stores: %s\n",
                visit_counter::available_schemes().c_str());
 }
@@ -75,6 +82,8 @@ std::optional<Options> parse_options(int argc, char** argv) {
       options.store = value;
     } else if (arg == "--secret-key-file") {
       options.secret_key_file = value;
+    } else if (arg == "--user-table") {
+      options.user_table = value;
     } else {
       return std::nullopt;
     }
@@ -107,7 +116,9 @@ std::optional<std::string> secret_key(const Options& options) {
 template <class SessionT>
 int serve(const Options& options, const sessions::Middleware<SessionT>& middleware, const std::string& secret) {
   visit_counter::RequestLog log;
-  visit_counter::Site<SessionT> site{middleware, secret, log};
+  std::optional<visit_counter::SiteAuth> auth;
+  if (options.user_table) auth.emplace(*options.user_table, secret);
+  visit_counter::Site<SessionT> site{middleware, secret, log, auth ? &*auth : nullptr};
   httplib::Server server;
   // Keep-alive responses must not wait for Nagle's algorithm (~40 ms each), and a pool of 8
   // threads (httplib's default) leaves most of 64 concurrent clients queued: both show as

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "cookie_visits.hpp"
+#include "site_auth.hpp"
 
 namespace visit_counter {
 
@@ -87,6 +88,7 @@ inline void html_page(httplib::Response& res, std::string_view title, const std:
                       "<a href=\"/about\">about</a> | <a href=\"/cookies\">cookies</a> | "
                       "<a href=\"/session.json\">session.json</a></nav>\n"
                       "<form method=\"post\" action=\"/login\"><input name=\"user\" placeholder=\"name\"> "
+                      "<input name=\"password\" type=\"password\" placeholder=\"password\"> "
                       "<button>Log in</button></form>\n"
                       "<form method=\"post\" action=\"/logout\"><button>Log out</button></form>\n"
                       "</body></html>\n",
@@ -103,10 +105,13 @@ class Site {
  public:
   using MiddlewareT = sessions::Middleware<SessionT>;
 
-  Site(const MiddlewareT& middleware, std::string secret, RequestLog& log)
-      : middleware_(&middleware), secret_(std::move(secret)), log_(&log) {}
+  /// `auth`: Django's users and logins (--user-table), or null for the name-only login.
+  Site(const MiddlewareT& middleware, std::string secret, RequestLog& log, const SiteAuth* auth = nullptr)
+      : middleware_(&middleware), secret_(std::move(secret)), log_(&log), auth_(auth) {}
 
   void install(httplib::Server& server) {
+    // httplib answers with the first route that matches: these take over / and /login.
+    if (auth_ != nullptr) install_django_login(server);
     server.Get("/", page([](const httplib::Request&, httplib::Response& res, SessionT& session) {
       html_page(res, "Visits", "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
     }));
@@ -165,6 +170,32 @@ class Site {
   }
 
  private:
+  // With --user-table: POST /login is Django's login view (authenticate, login(): a new key and
+  // the _auth_user_* keys, a success message for the next page), and GET / says who is logged in
+  // as Django's get_user decides it (a password changed on the Django site flushes the session
+  // here), with the pending messages, shown once.
+  void install_django_login(httplib::Server& server) {
+    server.Post("/login", page([this](const httplib::Request& req, httplib::Response& res, SessionT& session) {
+      const LoginAttempt attempt = authenticate(*auth_, req.get_param_value("user"), req.get_param_value("password"));
+      if (!attempt.user) {
+        res.status = attempt.status;
+        html_page(res, "Log in", "<p>" + html_escape(attempt.error) + "</p>\n");
+        return;
+      }
+      sessions::auth::login(session, *attempt.user, auth_->config);
+      auto messages = sessions::messages::session_messages(session, sessions::DjangoVersion::v3_2);
+      messages.success("Welcome back, " + attempt.user->username + ".");
+      messages.update();
+      html_page(res, "Logged in", "<p>Logged in as " + html_escape(attempt.user->username) + "</p>\n");
+    }));
+    server.Get("/", page([this](const httplib::Request&, httplib::Response& res, SessionT& session) {
+      const auto who = sessions::auth::get_user(session, auth_->config, auth_->users.lookup());
+      std::string body = take_messages_html(session, &html_escape);
+      if (who.user) body += "<p>Logged in as " + html_escape(who.user->username) + "</p>\n";
+      html_page(res, "Visits", body + "<p>Visits: " + std::to_string(count_visit(session)) + "</p>\n");
+    }));
+  }
+
   static std::int64_t count_visit(SessionT& session) {
     const std::int64_t visits = session.get("num_visits", std::int64_t{0}) + 1;
     session.set("num_visits", visits);
@@ -197,6 +228,7 @@ class Site {
   const MiddlewareT* middleware_;
   std::string secret_;
   RequestLog* log_;
+  const SiteAuth* auth_;
 };
 
 }  // namespace visit_counter

@@ -46,6 +46,27 @@ function(_sessions_register_interop_tests interop_dir)
       COMMAND "${_python}" "${interop_dir}/test_session_interop.py" $<TARGET_FILE:sessions_interop_tool>)
     set_tests_properties(interop_session PROPERTIES LABELS "interop" TIMEOUT 600)
   endif()
+  # sessionctl whoami reads Django's SQLite database: the test needs a build with SQLite.
+  if(TARGET sessions_auth_tool AND _python AND SESSIONS_WITH_SQLITE)
+    add_test(NAME interop_auth
+      COMMAND "${_python}" "${interop_dir}/test_auth_interop.py" $<TARGET_FILE:sessions_auth_tool>
+              $<TARGET_FILE:sessionctl>)
+    set_tests_properties(interop_auth PROPERTIES LABELS "interop" TIMEOUT 300)
+  endif()
+  # whoami with Django's database on PostgreSQL, inside a throw-away server.
+  if(TARGET sessionctl AND _python AND SESSIONS_WITH_POSTGRES)
+    add_test(NAME interop_auth_postgres
+      COMMAND bash "${PROJECT_SOURCE_DIR}/tests/servers/postgres.sh" run --
+              "${_python}" "${interop_dir}/test_auth_postgres.py" $<TARGET_FILE:sessionctl>)
+    set_tests_properties(interop_auth_postgres PROPERTIES LABELS "interop;postgres" TIMEOUT 300)
+  endif()
+  # The example site's Django logins (--user-table) against Django on one SQLite file.
+  if(TARGET visit_counter AND _python)
+    add_test(NAME interop_visit_counter_login
+      COMMAND "${_python}" "${PROJECT_SOURCE_DIR}/examples/visit_counter/check_django_login.py"
+              $<TARGET_FILE:visit_counter>)
+    set_tests_properties(interop_visit_counter_login PROPERTIES LABELS "interop;example" TIMEOUT 120)
+  endif()
 endfunction()
 
 sessions_test_label_skipped(interop _sessions_interop_skipped)
@@ -56,6 +77,9 @@ endif()
 # Real sessions::Session objects for the session-level interop test (test_session_interop.py).
 add_executable(sessions_interop_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/session_tool.cpp")
 target_link_libraries(sessions_interop_tool PRIVATE sessions::sessions sessions_project_options)
+# Django's login state and messages in shared sessions (test_auth_interop.py).
+add_executable(sessions_auth_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/auth_tool.cpp")
+target_link_libraries(sessions_auth_tool PRIVATE sessions::sessions sessions_project_options)
 
 get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
 sessions_call_at_end_of_project(_sessions_register_interop_tests "${_sessions_interop_dir}")
