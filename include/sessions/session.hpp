@@ -31,6 +31,7 @@
 #include "detail/client_flow.hpp"
 #include "detail/server_flow.hpp"
 #include "detail/session_access.hpp"
+#include "detail/value_conversion.hpp"
 #include "errors.hpp"
 #include "expiry/arithmetic.hpp"
 #include "expiry/django.hpp"
@@ -108,10 +109,10 @@ class Session {
   /// gives a std::string.
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
-    using Result = result_type_t<T>;
+    using Result = detail::get_result_t<T>;
     const Data* value = s_.find(key);
     if (!value) return Result(std::forward<T>(fallback));
-    return convert<Result>(key, *value);
+    return detail::converted_value<Result>(key, *value);
   }
 
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
@@ -183,11 +184,11 @@ class Session {
   /// Django: pop(key, default). A missing key does not mark the session modified.
   template <class T>
   auto pop(std::string_view key, T&& fallback) {
-    using Result = result_type_t<T>;
+    using Result = detail::get_result_t<T>;
     if (!contains(key)) return Result(std::forward<T>(fallback));
     Data& data = s_.write_data();
     const auto it = data.find(key);
-    Result value = convert<Result>(key, *it);
+    Result value = detail::converted_value<Result>(key, *it);
     data.erase(it);
     s_.modified_ = true;
     return value;
@@ -356,25 +357,6 @@ class Session {
   [[nodiscard]] const ExpiryT& expiry_policy() const noexcept { return s_.expiry_; }
 
  private:
-  template <class T>
-  using result_type_t =
-      std::conditional_t<std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, Data>,
-                         std::string, std::remove_cvref_t<T>>;
-
-  template <class R>
-  static R convert(std::string_view key, const Data& value) {
-    if constexpr (std::is_same_v<R, Data>) {
-      return value;
-    } else {
-      try {
-        return value.template get<R>();
-      } catch (const nlohmann::json::exception&) {
-        throw ValueTypeError("session value '" + std::string(key) + "' is a " + value.type_name() +
-                             " and cannot be converted to the requested type");
-      }
-    }
-  }
-
   // KeyError unless the data holds `key` (Django's KeyError).
   void require(std::string_view key) {
     if (!contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");

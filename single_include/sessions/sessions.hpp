@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 81.
+// Library headers inlined: 82.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -8696,7 +8696,7 @@ struct PayloadCodec {
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
   /// payload), bytes decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
-    Loaded loaded{};
+    Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;
@@ -9578,7 +9578,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
     const bool protect = own_load && this->protecting();  // this load is the version a save compares with
-    Loaded loaded{};
+    Loaded loaded = nothing_loaded();                     // what a record over a limit loads as
     if constexpr (codec::keeps_values) {
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
@@ -9866,6 +9866,35 @@ struct SessionAccess {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/session_access.hpp ----
+// ---- begin sessions/detail/value_conversion.hpp ----
+// Session::get(key, fallback)'s conversion of a stored value to the fallback's type.
+
+namespace sessions::detail {
+
+/// The type get(key, fallback) returns: the fallback's, with a string literal (or anything else
+/// that converts to std::string_view, but Data) read as std::string.
+template <class T>
+using get_result_t =
+    std::conditional_t<std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, Data>,
+                       std::string, std::remove_cvref_t<T>>;
+
+/// `value` (stored under `key`) as an R; ValueTypeError when it cannot be converted.
+template <class R>
+[[nodiscard]] R converted_value(std::string_view key, const Data& value) {
+  if constexpr (std::is_same_v<R, Data>) {
+    return value;
+  } else {
+    try {
+      return value.template get<R>();
+    } catch (const nlohmann::json::exception&) {
+      throw ValueTypeError("session value '" + std::string(key) + "' is a " + value.type_name() +
+                           " and cannot be converted to the requested type");
+    }
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/value_conversion.hpp ----
 // ---- begin sessions/expiry_query.hpp ----
 // ExpiryQuery: Django's keyword arguments of get_expiry_age()/get_expiry_date().
 
@@ -9987,10 +10016,10 @@ class Session {
   /// gives a std::string.
   template <class T>
   [[nodiscard]] auto get(std::string_view key, T&& fallback) {
-    using Result = result_type_t<T>;
+    using Result = detail::get_result_t<T>;
     const Data* value = s_.find(key);
     if (!value) return Result(std::forward<T>(fallback));
-    return convert<Result>(key, *value);
+    return detail::converted_value<Result>(key, *value);
   }
 
   /// The value under `key`; KeyError when absent (Django: session[key]). The reference allows
@@ -10062,11 +10091,11 @@ class Session {
   /// Django: pop(key, default). A missing key does not mark the session modified.
   template <class T>
   auto pop(std::string_view key, T&& fallback) {
-    using Result = result_type_t<T>;
+    using Result = detail::get_result_t<T>;
     if (!contains(key)) return Result(std::forward<T>(fallback));
     Data& data = s_.write_data();
     const auto it = data.find(key);
-    Result value = convert<Result>(key, *it);
+    Result value = detail::converted_value<Result>(key, *it);
     data.erase(it);
     s_.modified_ = true;
     return value;
@@ -10235,25 +10264,6 @@ class Session {
   [[nodiscard]] const ExpiryT& expiry_policy() const noexcept { return s_.expiry_; }
 
  private:
-  template <class T>
-  using result_type_t =
-      std::conditional_t<std::is_convertible_v<T, std::string_view> && !std::is_same_v<std::remove_cvref_t<T>, Data>,
-                         std::string, std::remove_cvref_t<T>>;
-
-  template <class R>
-  static R convert(std::string_view key, const Data& value) {
-    if constexpr (std::is_same_v<R, Data>) {
-      return value;
-    } else {
-      try {
-        return value.template get<R>();
-      } catch (const nlohmann::json::exception&) {
-        throw ValueTypeError("session value '" + std::string(key) + "' is a " + value.type_name() +
-                             " and cannot be converted to the requested type");
-      }
-    }
-  }
-
   // KeyError unless the data holds `key` (Django's KeyError).
   void require(std::string_view key) {
     if (!contains(key)) throw KeyError("no session value named '" + std::string(key) + "'");

@@ -91,7 +91,7 @@ struct PayloadCodec {
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
   /// payload), bytes decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
-    Loaded loaded{};
+    Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;

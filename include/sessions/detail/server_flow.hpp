@@ -128,7 +128,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
     const bool protect = own_load && this->protecting();  // this load is the version a save compares with
-    Loaded loaded{};
+    Loaded loaded = nothing_loaded();                     // what a record over a limit loads as
     if constexpr (codec::keeps_values) {
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
