@@ -83,6 +83,17 @@ class LoginTest:
         form.find_element(By.TAG_NAME, "button").click()
         return browser.wait_for_text(expected)
 
+    def login_and_message_seen(self, browser, site, name, other, shot):
+        """`site`'s / says who logged in on the `other` site and shows its success message, once."""
+        c = self.checks
+        text = browser.get(site.url)
+        c.check(LOGGED_IN in text, f"{name} sees the login made on {other}: {text!r}")
+        c.check(WELCOME in text, f"{name} shows the message {other} added at login: {text!r}")
+        self.screenshot(browser, shot)
+        text = browser.get(site.url)
+        c.check(LOGGED_IN in text and WELCOME not in text,
+                f"{name}: the message is shown once, the login stays: {text!r}")
+
     def journey(self, django, cpp, browser, users):
         c = self.checks
         alice = users.objects.create_user(USER, password=PASSWORD)
@@ -95,13 +106,7 @@ class LoginTest:
         c.check(key is not None and session_rows(self.database, key) == 1,
                 f"Django's login left a session cookie whose row is in the shared file: {key!r}")
 
-        # The C++ site: the user Django logged in, and Django's message, shown once.
-        text = browser.get(cpp.url)
-        c.check(LOGGED_IN in text, f"the C++ site sees the Django login: {text!r}")
-        c.check(WELCOME in text, f"the C++ site shows the message Django added at login: {text!r}")
-        self.screenshot(browser, "cpp-sees-django-login")
-        text = browser.get(cpp.url)
-        c.check(LOGGED_IN in text and WELCOME not in text, f"the message is shown once, the login stays: {text!r}")
+        self.login_and_message_seen(browser, cpp, "the C++ site", "Django", "cpp-sees-django-login")
 
         # The password changed in Django: the C++ site logs this browser out at its next page.
         alice.set_password(NEW_PASSWORD)
@@ -118,12 +123,7 @@ class LoginTest:
         text = self.type_and_submit(browser, 'form[action="/login"]', {"user": USER, "password": NEW_PASSWORD},
                                     LOGGED_IN)
         c.check(LOGGED_IN in text, f"the C++ site's login form with the new password: {text!r}")
-        text = browser.get(django.url)
-        c.check(LOGGED_IN in text, f"Django sees the C++ login as request.user: {text!r}")
-        c.check(WELCOME in text, f"Django shows the message the C++ site added at login: {text!r}")
-        self.screenshot(browser, "django-sees-cpp-login")
-        text = browser.get(django.url)
-        c.check(LOGGED_IN in text and WELCOME not in text, f"Django shows it once: {text!r}")
+        self.login_and_message_seen(browser, django, "Django", "the C++ site", "django-sees-cpp-login")
 
     def run(self):
         browser = None

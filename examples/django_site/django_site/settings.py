@@ -13,6 +13,9 @@ Only what the two sites must agree on comes from the environment:
                           django_session) or `signed_cookies` (the session lives in the cookie;
                           give the C++ site `--store signed-cookies:`)
   SESSIONS_DJANGO_DEBUG   `1` for Django's debug pages
+
+Django's users and messages are installed too (auth_user in the same file, messages in the
+session), so that a login on either site, and its message, is seen by the other.
 """
 import os
 import sys

@@ -43,7 +43,8 @@ def _count_visit(request):
 
 def _messages_html(request):
     """The pending messages, consumed (shown once): the C++ site's take_messages_html."""
-    items = [f'<li class="{escape(m.tags)}">{conditional_escape(m.message)}</li>\n' for m in messages.get_messages(request)]
+    items = [f'<li class="{escape(m.tags)}">{conditional_escape(m.message)}</li>\n'
+             for m in messages.get_messages(request)]
     return '<ul class="messages">\n' + "".join(items) + "</ul>\n" if items else ""
 
 
