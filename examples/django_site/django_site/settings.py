@@ -13,6 +13,9 @@ Only what the two sites must agree on comes from the environment:
                           django_session) or `signed_cookies` (the session lives in the cookie;
                           give the C++ site `--store signed-cookies:`)
   SESSIONS_DJANGO_DEBUG   `1` for Django's debug pages
+
+Django's users and messages are installed too (auth_user in the same file, messages in the
+session), so that a login on either site, and its message, is seen by the other.
 """
 import os
 import sys
@@ -40,10 +43,17 @@ SESSION_SERIALIZER = "django.contrib.sessions.serializers.JSONSerializer"
 DEBUG = os.environ.get("SESSIONS_DJANGO_DEBUG") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
-INSTALLED_APPS = ["django.contrib.sessions"]
+# Django's users and messages, as the C++ site's `--user-table` login reads them: auth_user in the
+# same SQLite file (migrate creates it), the _auth_user_* session keys, and the messages kept in
+# the session (`_messages`), not in a cookie of their own, so that the other site can show them.
+INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", "django.contrib.messages",
+                  "django.contrib.sessions"]
 # No CSRF middleware: POST /session.json and /login take requests from scripts and tests, as the
 # C++ site does. A real application keeps CsrfViewMiddleware.
-MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware"]
+MIDDLEWARE = ["django.contrib.sessions.middleware.SessionMiddleware",
+              "django.contrib.auth.middleware.AuthenticationMiddleware",
+              "django.contrib.messages.middleware.MessageMiddleware"]
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 ROOT_URLCONF = "django_site.urls"
 
 DATABASES = {

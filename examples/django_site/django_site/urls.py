@@ -7,6 +7,7 @@ urlpatterns = [
     path("about", views.about),
     path("short", views.short),
     path("login", views.login),
+    path("accounts/login/", views.account_login),
     path("logout", views.logout),
     path("session.json", views.session_json),
 ]
