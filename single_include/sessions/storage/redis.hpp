@@ -77,6 +77,21 @@
 // blocked in the calling thread, and a SIGPIPE it caused is consumed, so the process is never
 // killed (an application that ignores SIGPIPE is unaffected).
 //
+// Sentinel (Options::sentinels, redis+sentinel://): the primary is the one the sentinels name for
+// Options::sentinel_service (SENTINEL get-master-addr-by-name, asked in turn), confirmed by ROLE
+// on every new connection. It is asked again after a connection to it failed, after it answered
+// READONLY, LOADING or MASTERDOWN (the command is then sent once more, to the primary named now),
+// and an idle connection to a server that is no longer the known primary is closed. During a
+// failover (the sentinels' down-after-milliseconds plus the election) operations fail with
+// StorageError; a short reconnect_backoff_max keeps the first success close to its end.
+//
+// Durability (Options::wait_replicas, ?wait_replicas=N&wait_timeout_ms=T): Redis replicates
+// asynchronously, so a write the primary acknowledged and had not yet sent to a replica is lost
+// when that replica is promoted. With wait_replicas, every write is followed by WAIT on the same
+// connection; a write fewer replicas confirmed within wait_timeout throws StorageError (it was
+// applied on the primary, and survives unless a failover comes first). Without it, the writes of
+// the last moments before a primary dies may be lost: their sessions read as older or as new.
+//
 // TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
 // a trusted network or a TLS tunnel.
 //
@@ -690,6 +705,162 @@ class SigpipeGuard {
 }  // namespace sessions
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
 // ---- end sessions/storage/detail/redis_io.hpp ----
+// ---- begin sessions/storage/detail/redis_sentinel.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// RedisStore behind Redis Sentinel: where the primary is. The sentinels are asked in turn
+// (`SENTINEL get-master-addr-by-name <service>`); the first that answers names the primary. The
+// store then checks what it reached with ROLE: right after a failover a sentinel that has not
+// heard of it yet may still name the old primary, which may be back as a replica. A sentinel is
+// only asked when the store does not know the primary: at the first connection, and after a
+// connection to it failed or it answered READONLY or LOADING (see RedisStore).
+
+namespace sessions {
+
+/// A Redis server (a sentinel, a cluster node, a primary): host name or address and port.
+struct RedisAddress {
+  std::string host;
+  std::uint16_t port = 6379;
+
+  friend bool operator==(const RedisAddress&, const RedisAddress&) = default;
+};
+
+namespace detail::redis_store {
+
+/// "host:port" (an IPv6 literal in brackets).
+[[nodiscard]] inline std::string address_text(const RedisAddress& a) { return key_value::host_port(a.host, a.port); }
+
+/// A port number of a reply ("6379"); nullopt when it is not one.
+[[nodiscard]] inline std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+/// The role a server reports (ROLE's first element: "master", "slave", "sentinel"); empty when
+/// the reply is not one.
+[[nodiscard]] inline std::string role_of(redisContext* c) {
+  const Reply reply = command(c, {"ROLE"});
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return {};
+  const redisReply* first = reply->element[0];
+  if (first == nullptr || (first->type != REDIS_REPLY_STRING && first->type != REDIS_REPLY_STATUS)) return {};
+  return std::string(reply_text(*first));
+}
+
+/// The server a TCP connection was opened to, as it was asked for (what the sentinels named).
+[[nodiscard]] inline RedisAddress peer(const redisContext* c) {
+  if (c == nullptr || c->tcp.host == nullptr) return {};
+  return RedisAddress{c->tcp.host, static_cast<std::uint16_t>(c->tcp.port)};
+}
+
+/// An error reply that means "not the primary (any more, or yet)": a demoted primary refuses
+/// writes (READONLY), a server loading its data set refuses everything (LOADING), a replica that
+/// lost its primary may refuse reads (MASTERDOWN).
+[[nodiscard]] inline bool not_the_primary(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return false;
+  const std::string_view text = reply_text(r);
+  return text.starts_with("READONLY") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN");
+}
+
+/// What the sentinels know of one service, and the primary's address they last named.
+class SentinelDirectory {
+ public:
+  SentinelDirectory(std::vector<RedisAddress> sentinels, std::string service, std::string password)
+      : sentinels_(std::move(sentinels)), service_(std::move(service)), password_(std::move(password)) {}
+
+  /// The primary as last discovered; nullopt when it must be asked again.
+  [[nodiscard]] std::optional<RedisAddress> known() const {
+    std::lock_guard lock(mutex_);
+    return primary_;
+  }
+  /// Forget `stale` (the primary a failed connection or a READONLY reply came from), so that the
+  /// next connection asks the sentinels; a newer discovery is kept.
+  void forget(const RedisAddress& stale) {
+    std::lock_guard lock(mutex_);
+    if (primary_ && *primary_ == stale) primary_.reset();
+  }
+
+  /// The primary: the known one, or the first answer of a sentinel. StorageError (saying what
+  /// each sentinel did) when none names one.
+  [[nodiscard]] RedisAddress primary(timeval connect_timeout, timeval command_timeout) {
+    if (auto known_primary = known()) return *known_primary;
+    std::string failures;
+    for (const RedisAddress& sentinel : sentinels_) {
+      std::string why;
+      if (auto found = ask(sentinel, connect_timeout, command_timeout, why)) {
+        std::lock_guard lock(mutex_);
+        primary_ = *found;
+        return *found;
+      }
+      if (!failures.empty()) failures += "; ";
+      failures += "sentinel " + address_text(sentinel) + ": " + why;
+    }
+    throw StorageError("no sentinel named the primary of '" + service_ + "' (" + failures + ")");
+  }
+
+  [[nodiscard]] const std::string& service() const noexcept { return service_; }
+  [[nodiscard]] const std::vector<RedisAddress>& sentinels() const noexcept { return sentinels_; }
+
+ private:
+  std::optional<RedisAddress> ask(const RedisAddress& sentinel, timeval connect_timeout, timeval command_timeout,
+                                  std::string& why) const {
+    const Context c(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, connect_timeout));
+    if (!c || c->err != 0) {
+      why = c ? c->errstr : "out of memory";
+      return std::nullopt;
+    }
+    if (redisSetTimeout(c.get(), command_timeout) != REDIS_OK) {
+      why = "cannot set the command timeout";
+      return std::nullopt;
+    }
+    if (!password_.empty()) {
+      const Reply auth = command(c.get(), {"AUTH", password_});
+      if (!auth || auth->type == REDIS_REPLY_ERROR) {
+        why = auth ? "authentication failed" : c->errstr;
+        return std::nullopt;
+      }
+    }
+    const Reply reply = command(c.get(), {"SENTINEL", "get-master-addr-by-name", service_});
+    if (!reply) {
+      why = c->errstr;
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+      why = "it does not monitor '" + service_ + "'";
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      why = std::string(reply_text(*reply));
+      return std::nullopt;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+      why = "an unexpected reply";
+      return std::nullopt;
+    }
+    const std::optional<std::uint16_t> port = parse_port(reply_text(*reply->element[1]));
+    if (!port || reply->element[0]->len == 0) {
+      why = "an invalid address";
+      return std::nullopt;
+    }
+    return RedisAddress{std::string(reply_text(*reply->element[0])), *port};
+  }
+
+  std::vector<RedisAddress> sentinels_;
+  std::string service_;
+  std::string password_;
+  mutable std::mutex mutex_;
+  std::optional<RedisAddress> primary_;
+};
+
+}  // namespace detail::redis_store
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// ---- end sessions/storage/detail/redis_sentinel.hpp ----
 
 namespace sessions {
 
@@ -712,6 +883,16 @@ struct RedisOptions : detail::key_value::CommonOptions {
   /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
   std::chrono::milliseconds reconnect_backoff{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
+  /// Redis Sentinel: when not empty, the primary of `sentinel_service` is the one these sentinels
+  /// name (host, port and unix_socket are then unused); see "Sentinel" above.
+  std::vector<RedisAddress> sentinels;
+  std::string sentinel_service;
+  /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
+  std::string sentinel_password;
+  /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
+  /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{100};
 };
 
 // RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
@@ -725,8 +906,10 @@ namespace detail::redis_store {
                              ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
                              "tunnel, or unix:// for a local server");
   }
-  if (url.scheme != "redis" && url.scheme != "unix") {
-    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected redis:// or unix://)");
+  const bool sentinel = url.scheme == "redis+sentinel";
+  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel) {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
+                             "' (expected redis://, redis+sentinel:// or unix://)");
   }
   if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
   RedisOptions options = std::move(base);
@@ -739,7 +922,17 @@ namespace detail::redis_store {
   if (url.password) options.password = *url.password;
 
   std::optional<std::int64_t> db;
-  if (url.scheme == "redis") {
+  options.sentinels.clear();
+  options.sentinel_service.clear();
+  if (sentinel) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
+    for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
+    if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
+      throw ConfigurationError(where + ": the path must name the service the sentinels monitor (/mymaster)");
+    }
+    options.sentinel_service = url.path.substr(1);
+    options.unix_socket.clear();
+  } else if (url.scheme == "redis") {
     if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
     options.host = url.hosts.front().name;
     options.port = url.hosts.front().port.value_or(6379);
@@ -767,6 +960,12 @@ namespace detail::redis_store {
     db = *value;
   }
   if (db) options.db = static_cast<int>(*db);
+  if (auto value = url.take("sentinel_password")) {
+    if (!sentinel) throw ConfigurationError(where + ": sentinel_password is for redis+sentinel:// URLs");
+    options.sentinel_password = std::move(*value);
+  }
+  if (const auto value = url.take_integer("wait_replicas", 0, 1000)) options.wait_replicas = static_cast<int>(*value);
+  if (const auto value = url.take_milliseconds("wait_timeout_ms")) options.wait_timeout = *value;
   detail::key_value::take_common_parameters(url, options, options.command_timeout);
   url.reject_unknown_parameters();
   return options;
@@ -790,9 +989,27 @@ class RedisStore {
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
     }
-    server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
-                                           : "unix:" + options_.unix_socket;
-    if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    if (options_.wait_replicas < 0) throw ConfigurationError("RedisStore: wait_replicas must not be negative");
+    if (options_.wait_replicas > 0) {
+      // WAIT 0 would block for ever; a WAIT that outlasts the socket timeout would break the connection.
+      detail::require_positive("RedisStore", "wait_timeout", options_.wait_timeout);
+      if (options_.wait_timeout >= options_.command_timeout) {
+        throw ConfigurationError("RedisStore: wait_timeout must be shorter than command_timeout");
+      }
+    }
+    if (!options_.sentinels.empty()) {
+      if (options_.sentinel_service.empty()) throw ConfigurationError("RedisStore: sentinels need a sentinel_service");
+      server_ = "primary of '" + options_.sentinel_service + "' via sentinels ";
+      for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.sentinels[i]);
+      }
+      sentinel_ = std::make_unique<detail::redis_store::SentinelDirectory>(
+          options_.sentinels, options_.sentinel_service, options_.sentinel_password);
+    } else {
+      server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
+                                             : "unix:" + options_.unix_socket;
+      if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    }
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
   }
@@ -818,7 +1035,7 @@ class RedisStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string name = cache_key(key);
-    const Reply reply = exec("load", key, {"GET", name});
+    const Reply reply = exec("load", key, Kind::read, {"GET", name});
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
     return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options_.clock.now(),
@@ -835,10 +1052,10 @@ class RedisStore {
     const std::string name = cache_key(key);
     const std::string ms = std::to_string(prepared.ttl.count());
     bool retried = false;
-    const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
+    const Reply reply = exec("create", key, Kind::write, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
     return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
-      const Reply current = exec("create", key, {"GET", name});
+      const Reply current = exec("create", key, Kind::read, {"GET", name});
       if (current->type != REDIS_REPLY_STRING) return std::nullopt;
       return std::string(detail::redis_store::reply_text(*current));
     });
@@ -852,7 +1069,7 @@ class RedisStore {
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);
     const std::string ms = std::to_string(prepared.ttl.count());
-    const Reply reply = exec("update", key, {"SET", name, value, "XX", "PX", ms});
+    const Reply reply = exec("update", key, Kind::write, {"SET", name, value, "XX", "PX", ms});
     return set_result("update", key, *reply);
   }
 
@@ -883,14 +1100,14 @@ class RedisStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     const std::string name = cache_key(key);
-    const Reply reply = exec("remove", key, {"DEL", name});
+    const Reply reply = exec("remove", key, Kind::write, {"DEL", name});
     if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string name = cache_key(key);
-    const Reply reply = exec("exists", key, {"GETRANGE", name, "0", "19"});
+    const Reply reply = exec("exists", key, Kind::read, {"GETRANGE", name, "0", "19"});
     if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
     return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options_.clock.now());
   }
@@ -900,7 +1117,7 @@ class RedisStore {
 
   /// PING: throws StorageError when the server cannot be reached (for health checks).
   void ping() {
-    const Reply reply = exec("ping", {}, {"PING"});
+    const Reply reply = exec("ping", {}, Kind::read, {"PING"});
     if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
   }
 
@@ -930,10 +1147,13 @@ class RedisStore {
   // A connection lent by the pool; given back on destruction, or closed if it broke.
   using Lease = detail::ConnectionPool<Context>::Lease;
 
+  // Whether a command writes (and is then followed by WAIT when Options::wait_replicas asks).
+  enum class Kind { read, write };
+
   // Runs one command; a reply that is a Redis error becomes a StorageError.
-  Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
+  Reply exec(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
              bool* retried = nullptr) {
-    Reply reply = exec_raw(op, key, args, retried);
+    Reply reply = exec_raw(op, key, kind, args, retried);
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
@@ -943,19 +1163,33 @@ class RedisStore {
   // Runs one command; never nullptr (a connection failure throws). A command that failed on a
   // pooled connection is sent once more on a fresh one; `retried` (if given) tells whether the
   // reply is that second attempt's.
-  Reply exec_raw(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
+  // Behind sentinels, a reply that says the server is no longer (or not yet) the primary sends the
+  // command once more to the primary the sentinels name now.
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
                  bool* retried = nullptr) {
-    return exec_raw(op, key, std::span<const std::string_view>(args.begin(), args.size()), retried);
+    return exec_raw(op, key, kind, std::span<const std::string_view>(args.begin(), args.size()), retried);
   }
-  Reply exec_raw(const char* op, std::string_view key, std::span<const std::string_view> args,
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
                  bool* retried = nullptr) {
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
       Reply reply = detail::redis_store::command(lease.get(), args);
-      if (reply) return reply;
+      if (reply && sentinel_ && detail::redis_store::not_the_primary(*reply)) {
+        sentinel_->forget(detail::redis_store::peer(lease.get()));
+        lease.discard();
+        if (attempt == 0) continue;
+        return reply;  // the caller reports the error reply
+      }
+      if (reply) {
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
       const std::string why = lease.get()->errstr;
       const bool reused = !lease.fresh();
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
       lease.discard();
       if (attempt == 0 && reused) {
         options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
@@ -964,6 +1198,26 @@ class RedisStore {
         continue;
       }
       fail(op, key, "the connection failed (" + why + ")");
+    }
+  }
+
+  // WAIT on the connection that wrote: the write reached `wait_replicas` replicas, or the caller
+  // learns that a failover could lose it (the write itself was applied on the primary).
+  void wait_for_replicas(Lease& lease, const char* op, std::string_view key) {
+    const std::string replicas = std::to_string(options_.wait_replicas);
+    const std::string ms = std::to_string(options_.wait_timeout.count());
+    const Reply reply = detail::redis_store::command(lease.get(), {"WAIT", replicas, ms});
+    if (!reply) {
+      const std::string why = lease.get()->errstr;
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
+      lease.discard();
+      fail(op, key, "written on the primary, but the connection failed before WAIT answered (" + why + ")");
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    if (reply->integer < options_.wait_replicas) {
+      fail(op, key,
+           "written on the primary, but only " + std::to_string(reply->integer) + " of " + replicas +
+               " replicas confirmed it within " + ms + " ms: a failover now could lose it");
     }
   }
 
@@ -985,11 +1239,11 @@ class RedisStore {
                        std::initializer_list<std::string_view> key_and_args) {
     std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
     argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
-    Reply reply = exec_raw(op, key, argv);
+    Reply reply = exec_raw(op, key, Kind::write, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
       argv[0] = "EVAL";
       argv[1] = script;
-      reply = exec_raw(op, key, argv);
+      reply = exec_raw(op, key, Kind::write, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
@@ -1008,7 +1262,14 @@ class RedisStore {
 
   Lease acquire(const char* op, std::string_view key) {
     return pool_.acquire([this] { return connect(); },
-                         [](const Context& context) { return !detail::redis_store::looks_dead(context.get()); },
+                         [this](const Context& context) {
+                           // Behind sentinels, an idle connection to a server that is no longer the
+                           // known primary is closed (the next connection asks the sentinels).
+                           if (detail::redis_store::looks_dead(context.get())) return false;
+                           if (!sentinel_) return true;
+                           const auto primary = sentinel_->known();
+                           return primary && *primary == detail::redis_store::peer(context.get());
+                         },
                          [&](const std::string& what) { return message(op, key, what); });
   }
 
@@ -1016,9 +1277,32 @@ class RedisStore {
   // without naming the server: the caller adds it) when that fails.
   Context connect() {
     const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
-    Context context(options_.unix_socket.empty()
-                        ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
-                        : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+    if (sentinel_) {
+      const RedisAddress primary =
+          sentinel_->primary(connect_tv, detail::redis_store::to_timeval(options_.command_timeout));
+      try {
+        Context context = connect_to(redisConnectWithTimeout(primary.host.c_str(), primary.port, connect_tv));
+        // A sentinel that has not heard of a failover yet names the old primary, which may be
+        // back as a replica; what ROLE says is what counts.
+        const std::string role = detail::redis_store::role_of(context.get());
+        if (role != "master") {
+          throw StorageError("the server the sentinels named is not a primary (ROLE: " +
+                             (role.empty() ? std::string("no answer") : role) + ")");
+        }
+        return context;
+      } catch (const StorageError& e) {
+        sentinel_->forget(primary);
+        throw StorageError(std::string(e.what()) + " [primary " + detail::redis_store::address_text(primary) + "]");
+      }
+    }
+    return connect_to(options_.unix_socket.empty()
+                          ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
+                          : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+  }
+
+  // The setup of every new connection `raw`: timeouts, AUTH, SELECT.
+  Context connect_to(redisContext* raw) {
+    Context context(raw);
     if (!context) throw StorageError("cannot connect: out of memory");
     if (context->err != 0) throw StorageError(std::string("cannot connect: ") + context->errstr);
     if (redisSetTimeout(context.get(), detail::redis_store::to_timeval(options_.command_timeout)) != REDIS_OK) {
@@ -1063,6 +1347,7 @@ class RedisStore {
   Options options_;
   std::string server_;
   std::string db_text_;
+  std::unique_ptr<detail::redis_store::SentinelDirectory> sentinel_;  // null: a fixed server
 
   detail::ConnectionPool<Context> pool_;
 };

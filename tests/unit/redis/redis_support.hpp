@@ -64,7 +64,13 @@ class Admin {
  public:
   explicit Admin(int db = 0) {
     const sessions::RedisOptions o = sessions::RedisStore::options_from_url(url());
-    context_.reset(redisConnect(o.host.c_str(), o.port));
+    sessions::RedisAddress server{o.host, o.port};
+    if (!o.sentinels.empty()) {  // tests/servers/redis_sentinel.sh: the primary of the moment
+      sessions::detail::redis_store::SentinelDirectory sentinels(o.sentinels, o.sentinel_service, {});
+      server = sentinels.primary(sessions::detail::redis_store::to_timeval(1s),
+                                 sessions::detail::redis_store::to_timeval(1s));
+    }
+    context_.reset(redisConnect(server.host.c_str(), server.port));
     if (!context_ || context_->err != 0) throw std::runtime_error("Admin: cannot connect to the test Redis");
     if (db != 0) (void)command({"SELECT", std::to_string(db)});
   }
