@@ -53,7 +53,8 @@ class NotFound : public sessions::Error {
   };
   if (scheme == "sqlite" || scheme == "sqlite3") return missing("SQLite (libsqlite3)");
   if (scheme == "postgresql" || scheme == "postgres") return missing("PostgreSQL (libpq)");
-  if (scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "unix") return missing("Redis (hiredis)");
+  if (scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "unix")
+    return missing("Redis (hiredis)");
   if (scheme == "memcached") return missing("memcached (libmemcached)");
   return "unknown store scheme '" + std::string(scheme) +
          ":' (stores: file:, sqlite:, postgresql:, redis:, rediss:, redis+sentinel:, unix:, memcached:)";

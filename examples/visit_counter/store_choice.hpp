@@ -115,7 +115,8 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
   }
 #endif
   const bool known = scheme == "sqlite" || scheme == "sqlite3" || scheme == "postgresql" || scheme == "postgres" ||
-                     scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "unix" || scheme == "memcached";
+                     scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "unix" ||
+                     scheme == "memcached";
   throw UnknownStore((known ? "this build has no client library for '" + scheme + ":' stores"
                             : "unknown store scheme '" + scheme + ":'") +
                      "; this build opens: " + available_schemes());

@@ -85,8 +85,7 @@ FailoverFigures failover_under_load(int wait_replicas) {
   REQUIRE(restarted);
   REQUIRE(recovered);
   FailoverFigures figures;
-  figures.recover_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(recovered_at - killed_at).count();
+  figures.recover_ms = std::chrono::duration_cast<std::chrono::milliseconds>(recovered_at - killed_at).count();
   std::this_thread::sleep_for(300ms);
   load.stop();
   const auto counts = load.counts();
@@ -95,10 +94,11 @@ FailoverFigures failover_under_load(int wait_replicas) {
   figures.failed = counts.storage_errors - failed_before;
   figures.lost = counts.lost_acknowledged + load.unreadable_last_writes(settings);
   figures.written_before_intact = before.intact(store, settings);
-  std::printf("sentinel failover (wait_replicas=%d): %ld requests ok, %ld failed (StorageError), recovered after %lld ms, "
-              "%ld acknowledged writes lost, %d of 20 earlier sessions intact; a failure: %s\n",
-              wait_replicas, counts.ok, figures.failed, figures.recover_ms, figures.lost, figures.written_before_intact,
-              load.sample_storage_error().c_str());
+  std::printf(
+      "sentinel failover (wait_replicas=%d): %ld requests ok, %ld failed (StorageError), recovered after %lld ms, "
+      "%ld acknowledged writes lost, %d of 20 earlier sessions intact; a failure: %s\n",
+      wait_replicas, counts.ok, figures.failed, figures.recover_ms, figures.lost, figures.written_before_intact,
+      load.sample_storage_error().c_str());
   return figures;
 }
 
@@ -122,8 +122,9 @@ TEST_CASE("redis+sentinel:// URLs", "[redis][url]") {
   CHECK_THROWS_AS(RedisStore::options_from_url("redis+sentinel:///mymaster"), sessions::ConfigurationError);
   CHECK_THROWS_AS(RedisStore::options_from_url("redis://h/0?sentinel_password=x"), sessions::ConfigurationError);
   // WAIT must end before the socket timeout, and WAIT 0 would wait for ever.
-  CHECK_THROWS_AS(RedisStore(RedisStore::options_from_url("redis://h?wait_replicas=1&wait_timeout_ms=2000&timeout=1000")),
-                  sessions::ConfigurationError);
+  CHECK_THROWS_AS(
+      RedisStore(RedisStore::options_from_url("redis://h?wait_replicas=1&wait_timeout_ms=2000&timeout=1000")),
+      sessions::ConfigurationError);
   CHECK_THROWS_AS(RedisStore(RedisStore::options_from_url("redis://h?wait_replicas=1&wait_timeout_ms=0")),
                   sessions::ConfigurationError);
 }
