@@ -107,6 +107,7 @@
 #include "../session_key.hpp"
 #include "detail/key_value.hpp"
 #include "detail/pool.hpp"
+#include "detail/redis_cluster.hpp"
 #include "detail/redis_io.hpp"
 #include "detail/redis_sentinel.hpp"
 #include "detail/store_options.hpp"
@@ -139,6 +140,9 @@ struct RedisOptions : detail::key_value::CommonOptions {
   std::string sentinel_service;
   /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
   std::string sentinel_password;
+  /// Redis Cluster: when not empty, some nodes of the cluster (any, primaries or replicas) from
+  /// which the slot map is learnt; host, port and unix_socket are then unused, db must be 0.
+  std::vector<RedisAddress> cluster_nodes;
   /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
   /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
   int wait_replicas = 0;
@@ -157,9 +161,10 @@ namespace detail::redis_store {
                              "tunnel, or unix:// for a local server");
   }
   const bool sentinel = url.scheme == "redis+sentinel";
-  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel) {
+  const bool cluster = url.scheme == "redis+cluster";
+  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel && !cluster) {
     throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
-                             "' (expected redis://, redis+sentinel:// or unix://)");
+                             "' (expected redis://, redis+sentinel://, redis+cluster:// or unix://)");
   }
   if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
   RedisOptions options = std::move(base);
@@ -174,7 +179,15 @@ namespace detail::redis_store {
   std::optional<std::int64_t> db;
   options.sentinels.clear();
   options.sentinel_service.clear();
-  if (sentinel) {
+  options.cluster_nodes.clear();
+  if (cluster) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one cluster node (host:port)");
+    for (const UrlHost& h : url.hosts) options.cluster_nodes.push_back(RedisAddress{h.name, h.port.value_or(6379)});
+    if (!url.path.empty() && url.path != "/" && url.path != "/0") {
+      throw ConfigurationError(where + ": a Redis Cluster has only database 0");
+    }
+    options.unix_socket.clear();
+  } else if (sentinel) {
     if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
     for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
     if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
@@ -247,7 +260,17 @@ class RedisStore {
         throw ConfigurationError("RedisStore: wait_timeout must be shorter than command_timeout");
       }
     }
-    if (!options_.sentinels.empty()) {
+    if (!options_.cluster_nodes.empty()) {
+      if (!options_.sentinels.empty())
+        throw ConfigurationError("RedisStore: cluster_nodes and sentinels exclude each other");
+      if (options_.db != 0) throw ConfigurationError("RedisStore: a Redis Cluster has only database 0");
+      server_ = "cluster ";
+      for (std::size_t i = 0; i < options_.cluster_nodes.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.cluster_nodes[i]);
+      }
+      cluster_ =
+          std::make_unique<detail::redis_store::ClusterMap>(options_.cluster_nodes, pool_.settings(), options_.logger);
+    } else if (!options_.sentinels.empty()) {
       if (options_.sentinel_service.empty()) throw ConfigurationError("RedisStore: sentinels need a sentinel_service");
       server_ = "primary of '" + options_.sentinel_service + "' via sentinels ";
       for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
@@ -421,6 +444,7 @@ class RedisStore {
   }
   Reply exec_raw(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
                  bool* retried = nullptr) {
+    if (cluster_) return cluster_exec(op, key, kind, args, retried);
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
@@ -449,6 +473,118 @@ class RedisStore {
       }
       fail(op, key, "the connection failed (" + why + ")");
     }
+  }
+
+  // --- Redis Cluster -----------------------------------------------------------------------------
+
+  // At most this many MOVED/ASK redirects per command: a slot map that keeps pointing elsewhere
+  // is a cluster in trouble, and a StorageError is better than a loop.
+  static constexpr int kMaxRedirects = 5;
+
+  // One command on the node serving its key: redirects followed (ASK with ASKING first, for this
+  // command only; MOVED updates the map and refreshes it), a failed connection refreshes the map
+  // and is retried once (`retried` then says so, as for a single server).
+  Reply cluster_exec(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
+                     bool* retried) {
+    const std::optional<std::uint16_t> slot = routing_slot(args);
+    std::shared_ptr<detail::redis_store::ClusterNode> asked;  // set by ASK
+    bool reconnected = false;
+    if (retried != nullptr) *retried = false;
+    for (int redirects = 0;;) {
+      const std::shared_ptr<detail::redis_store::ClusterNode> node = asked ? asked : route(op, key, slot);
+      Lease lease = acquire_on(*node, op, key);
+      Reply reply;
+      if (asked) {
+        reply = detail::redis_store::command(lease.get(), {"ASKING"});
+        if (reply) reply = detail::redis_store::command(lease.get(), args);
+      } else {
+        reply = detail::redis_store::command(lease.get(), args);
+      }
+      if (reply) {
+        if (const auto redirect = detail::redis_store::parse_redirect(*reply)) {
+          if (++redirects > kMaxRedirects) {
+            fail(op, key,
+                 "more than " + std::to_string(kMaxRedirects) +
+                     " redirects (the last: " + std::string(detail::redis_store::reply_text(*reply)) + ")");
+          }
+          if (redirect->ask) {
+            asked = cluster_->node_at(redirect->to);
+          } else {
+            asked.reset();
+            cluster_->moved(redirect->slot, redirect->to);
+            refresh_quietly();
+          }
+          continue;  // the command was not run: sent again where the redirect says
+        }
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      refresh_quietly();  // a failover may have moved the slot to a promoted replica
+      if (!reconnected) {
+        reconnected = true;
+        if (retried != nullptr) *retried = true;
+        continue;
+      }
+      fail(op, key, "the connection to " + node->name + " failed (" + why + ")");
+    }
+  }
+
+  // The slot of the key a command names: the store's commands name one key, second after the
+  // command (GET key, SET key ..., DEL key, GETRANGE key ...) or after the script and the key
+  // count (EVALSHA sha 1 key ...). nullopt for a command without a key (PING).
+  static std::optional<std::uint16_t> routing_slot(std::span<const std::string_view> args) {
+    if (!args.empty() && (args[0] == "EVALSHA" || args[0] == "EVAL")) {
+      if (args.size() > 3) return detail::redis_store::key_slot(args[3]);
+      return std::nullopt;
+    }
+    if (args.size() > 1) return detail::redis_store::key_slot(args[1]);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<detail::redis_store::ClusterNode> route(const char* op, std::string_view key,
+                                                          std::optional<std::uint16_t> slot) {
+    auto find = [&] { return slot ? cluster_->node_for(*slot) : cluster_->any_node(); };
+    std::shared_ptr<detail::redis_store::ClusterNode> node = find();
+    if (node) return node;
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const StorageError& e) {
+      fail(op, key, e.what());
+    }
+    node = find();
+    if (!node) fail(op, key, "no node serves hash slot " + std::to_string(slot.value_or(0)));
+    return node;
+  }
+
+  void refresh_quietly() noexcept {
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const std::exception& e) {
+      options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                      "RedisStore: the cluster's slot map could not be refreshed: " + std::string(e.what()));
+    }
+  }
+
+  Lease acquire_on(detail::redis_store::ClusterNode& node, const char* op, std::string_view key) {
+    try {
+      return node.pool.acquire([this, &node] { return connect_node(node.address); },
+                               [](const Context& c) { return !detail::redis_store::looks_dead(c.get()); },
+                               [&](const std::string& what) { return message(op, key, node.name + ": " + what); });
+    } catch (const StorageTimeout&) {
+      throw;
+    } catch (const StorageError&) {
+      refresh_quietly();  // the node may be gone: the next command asks the new map
+      throw;
+    }
+  }
+
+  Context connect_node(const RedisAddress& a) {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    return connect_to(redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv));
   }
 
   // WAIT on the connection that wrote: the write reached `wait_replicas` replicas, or the caller
@@ -598,6 +734,7 @@ class RedisStore {
   std::string server_;
   std::string db_text_;
   std::unique_ptr<detail::redis_store::SentinelDirectory> sentinel_;  // null: a fixed server
+  std::unique_ptr<detail::redis_store::ClusterMap> cluster_;          // null: not a cluster
 
   detail::ConnectionPool<Context> pool_;
 };

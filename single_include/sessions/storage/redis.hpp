@@ -540,6 +540,19 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/redis_cluster.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+// RedisStore on a Redis Cluster: which node serves a key. A key belongs to one of 16384 hash slots
+// (CRC16/XMODEM of the key, or of its hash tag: the part between the first '{' and the next '}'
+// when that part is not empty), and every slot to one primary. The map comes from CLUSTER SLOTS,
+// asked of any node that answers; it is asked again when a node answers MOVED (the slot has moved
+// for good) and when a connection to a node fails (a failover may have promoted a replica). Each
+// node has its own connection pool. Reads and writes both go to the primaries, so a client reads
+// its own writes. No cluster library is in Debian 12's archive; this is the routing the store
+// needs and nothing more (no replica reads, no multi-key commands: every command of the store
+// names one key).
+
 // ---- begin sessions/storage/detail/redis_io.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
@@ -862,6 +875,203 @@ class SentinelDirectory {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
 // ---- end sessions/storage/detail/redis_sentinel.hpp ----
 
+namespace sessions::detail::redis_store {
+
+inline constexpr std::size_t kClusterSlots = 16384;
+
+/// CRC16/XMODEM (polynomial 0x1021, initial 0), the checksum Redis Cluster's key slots use.
+[[nodiscard]] constexpr std::uint16_t crc16(std::string_view bytes) noexcept {
+  std::uint16_t crc = 0;
+  for (const char c : bytes) {
+    crc = static_cast<std::uint16_t>(crc ^ (static_cast<std::uint16_t>(static_cast<unsigned char>(c)) << 8));
+    for (int bit = 0; bit < 8; ++bit) {
+      crc =
+          (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+/// The hash slot of `key`: of its hash tag when it has a non-empty one ("{user1}.a" and
+/// "{user1}.b" share a slot), else of the whole key.
+[[nodiscard]] constexpr std::uint16_t key_slot(std::string_view key) noexcept {
+  const std::size_t open = key.find('{');
+  if (open != std::string_view::npos) {
+    const std::size_t close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  return static_cast<std::uint16_t>(crc16(key) % kClusterSlots);
+}
+
+/// A MOVED or ASK error reply ("MOVED 3999 127.0.0.1:6381"): where the slot is served now.
+struct Redirect {
+  bool ask = false;  // ASK: for the next command only (a slot being migrated); MOVED: for good
+  std::uint16_t slot = 0;
+  RedisAddress to;
+};
+[[nodiscard]] inline std::optional<Redirect> parse_redirect(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return std::nullopt;
+  std::string_view text = reply_text(r);
+  Redirect out;
+  if (text.starts_with("ASK ")) {
+    out.ask = true;
+    text.remove_prefix(4);
+  } else if (text.starts_with("MOVED ")) {
+    text.remove_prefix(6);
+  } else {
+    return std::nullopt;
+  }
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  unsigned slot = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + space, slot);
+  const std::string_view where = text.substr(space + 1);
+  const std::size_t colon = where.rfind(':');
+  if (space == 0 || ec != std::errc{} || end != text.data() + space || slot >= kClusterSlots ||
+      colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  const std::optional<std::uint16_t> port = parse_port(where.substr(colon + 1));
+  if (!port) return std::nullopt;
+  out.slot = static_cast<std::uint16_t>(slot);
+  std::string_view host = where.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  out.to = RedisAddress{std::string(host), *port};
+  return out;
+}
+
+/// One primary of the cluster and its connections.
+struct ClusterNode {
+  ClusterNode(RedisAddress a, const PoolSettings& settings, const Logger& logger)
+      : address(std::move(a)), name(address_text(address)), pool("RedisStore", settings, logger, kLogCategory) {
+    pool.set_server("RedisStore: " + name);
+  }
+  RedisAddress address;
+  std::string name;
+  ConnectionPool<Context> pool;
+};
+
+/// The slot map and the nodes. Nodes are never removed (a node that left keeps an idle pool):
+/// a command in progress may still hold one.
+class ClusterMap {
+ public:
+  ClusterMap(std::vector<RedisAddress> seeds, PoolSettings settings, Logger logger)
+      : seeds_(std::move(seeds)), settings_(settings), logger_(logger) {}
+
+  /// The node serving `slot`; nullptr when the map does not know (not loaded yet, or a slot no
+  /// node serves).
+  [[nodiscard]] std::shared_ptr<ClusterNode> node_for(std::uint16_t slot) const {
+    std::lock_guard lock(mutex_);
+    return slots_[slot];
+  }
+  /// Any node the map knows (for a command without a key); nullptr before the first refresh.
+  [[nodiscard]] std::shared_ptr<ClusterNode> any_node() const {
+    std::lock_guard lock(mutex_);
+    return nodes_.empty() ? nullptr : nodes_.front();
+  }
+  /// The node at `address`, added to the known nodes when new.
+  [[nodiscard]] std::shared_ptr<ClusterNode> node_at(const RedisAddress& address) {
+    std::lock_guard lock(mutex_);
+    return node_at_locked(address);
+  }
+  /// MOVED: `slot` is served by `address` from now on.
+  void moved(std::uint16_t slot, const RedisAddress& address) {
+    std::lock_guard lock(mutex_);
+    slots_[slot] = node_at_locked(address);
+  }
+
+  /// Loads the slot map with CLUSTER SLOTS from the first node that answers (the known nodes,
+  /// then the seeds). `open(address)` opens an authenticated connection or throws StorageError.
+  /// Refreshes that come within `min_interval` of the last one do nothing (a burst of MOVED or of
+  /// failed connections asks once). StorageError when no node answers.
+  template <class Open>
+  void refresh(Open&& open, std::chrono::milliseconds min_interval = std::chrono::milliseconds{50}) {
+    std::lock_guard refreshing(refresh_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (loaded_ && now - refreshed_at_ < min_interval) return;
+    std::vector<RedisAddress> candidates;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& node : nodes_) candidates.push_back(node->address);
+    }
+    candidates.insert(candidates.end(), seeds_.begin(), seeds_.end());
+    std::string failures;
+    for (const RedisAddress& candidate : candidates) {
+      try {
+        const Context c = open(candidate);
+        const Reply reply = command(c.get(), {"CLUSTER", "SLOTS"});
+        if (!reply) throw StorageError(c->errstr);
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+          throw StorageError(reply->type == REDIS_REPLY_ERROR ? std::string(reply_text(*reply))
+                                                              : "CLUSTER SLOTS answered no slots");
+        }
+        install(*reply, candidate);
+        refreshed_at_ = std::chrono::steady_clock::now();
+        loaded_ = true;
+        return;
+      } catch (const StorageError& e) {
+        if (!failures.empty()) failures += "; ";
+        failures += address_text(candidate) + ": " + e.what();
+      }
+    }
+    throw StorageError("no cluster node answered CLUSTER SLOTS (" + failures + ")");
+  }
+
+  [[nodiscard]] const std::vector<RedisAddress>& seeds() const noexcept { return seeds_; }
+
+ private:
+  std::shared_ptr<ClusterNode> node_at_locked(const RedisAddress& address) {
+    for (const auto& node : nodes_) {
+      if (node->address == address) return node;
+    }
+    nodes_.push_back(std::make_shared<ClusterNode>(address, settings_, logger_));
+    return nodes_.back();
+  }
+
+  // CLUSTER SLOTS: [[start, end, [host, port, id...], replicas...], ...]. An empty host means
+  // "the node you asked" (a node that does not know its own address).
+  void install(const redisReply& reply, const RedisAddress& asked) {
+    std::vector<std::shared_ptr<ClusterNode>> fresh(kClusterSlots);
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < reply.elements; ++i) {
+      const redisReply* range = reply.element[i];
+      if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 || range->element[0]->type != REDIS_REPLY_INTEGER ||
+          range->element[1]->type != REDIS_REPLY_INTEGER || range->element[2]->type != REDIS_REPLY_ARRAY ||
+          range->element[2]->elements < 2) {
+        throw StorageError("CLUSTER SLOTS answered an entry of an unexpected shape");
+      }
+      const long long first = range->element[0]->integer;
+      const long long last = range->element[1]->integer;
+      const redisReply* primary = range->element[2];
+      if (first < 0 || last < first || last >= static_cast<long long>(kClusterSlots) ||
+          primary->element[0]->type != REDIS_REPLY_STRING || primary->element[1]->type != REDIS_REPLY_INTEGER ||
+          primary->element[1]->integer <= 0 || primary->element[1]->integer > 65535) {
+        throw StorageError("CLUSTER SLOTS answered an invalid slot range or node");
+      }
+      RedisAddress address{std::string(reply_text(*primary->element[0])),
+                           static_cast<std::uint16_t>(primary->element[1]->integer)};
+      if (address.host.empty()) address.host = asked.host;
+      const std::shared_ptr<ClusterNode> node = node_at_locked(address);
+      for (long long slot = first; slot <= last; ++slot) fresh[static_cast<std::size_t>(slot)] = node;
+    }
+    slots_ = std::move(fresh);
+  }
+
+  std::vector<RedisAddress> seeds_;
+  PoolSettings settings_;
+  Logger logger_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<ClusterNode>> nodes_;
+  std::vector<std::shared_ptr<ClusterNode>> slots_ = std::vector<std::shared_ptr<ClusterNode>>(kClusterSlots);
+  std::mutex refresh_mutex_;  // one refresh at a time; guards the two below
+  std::chrono::steady_clock::time_point refreshed_at_{};
+  bool loaded_ = false;
+};
+
+}  // namespace sessions::detail::redis_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+// ---- end sessions/storage/detail/redis_cluster.hpp ----
+
 namespace sessions {
 
 /// RedisStore's options: those every key-value store has (key_prefix, connect_timeout, pool_size,
@@ -889,6 +1099,9 @@ struct RedisOptions : detail::key_value::CommonOptions {
   std::string sentinel_service;
   /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
   std::string sentinel_password;
+  /// Redis Cluster: when not empty, some nodes of the cluster (any, primaries or replicas) from
+  /// which the slot map is learnt; host, port and unix_socket are then unused, db must be 0.
+  std::vector<RedisAddress> cluster_nodes;
   /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
   /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
   int wait_replicas = 0;
@@ -907,9 +1120,10 @@ namespace detail::redis_store {
                              "tunnel, or unix:// for a local server");
   }
   const bool sentinel = url.scheme == "redis+sentinel";
-  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel) {
+  const bool cluster = url.scheme == "redis+cluster";
+  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel && !cluster) {
     throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
-                             "' (expected redis://, redis+sentinel:// or unix://)");
+                             "' (expected redis://, redis+sentinel://, redis+cluster:// or unix://)");
   }
   if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
   RedisOptions options = std::move(base);
@@ -924,7 +1138,15 @@ namespace detail::redis_store {
   std::optional<std::int64_t> db;
   options.sentinels.clear();
   options.sentinel_service.clear();
-  if (sentinel) {
+  options.cluster_nodes.clear();
+  if (cluster) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one cluster node (host:port)");
+    for (const UrlHost& h : url.hosts) options.cluster_nodes.push_back(RedisAddress{h.name, h.port.value_or(6379)});
+    if (!url.path.empty() && url.path != "/" && url.path != "/0") {
+      throw ConfigurationError(where + ": a Redis Cluster has only database 0");
+    }
+    options.unix_socket.clear();
+  } else if (sentinel) {
     if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
     for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
     if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
@@ -997,7 +1219,17 @@ class RedisStore {
         throw ConfigurationError("RedisStore: wait_timeout must be shorter than command_timeout");
       }
     }
-    if (!options_.sentinels.empty()) {
+    if (!options_.cluster_nodes.empty()) {
+      if (!options_.sentinels.empty())
+        throw ConfigurationError("RedisStore: cluster_nodes and sentinels exclude each other");
+      if (options_.db != 0) throw ConfigurationError("RedisStore: a Redis Cluster has only database 0");
+      server_ = "cluster ";
+      for (std::size_t i = 0; i < options_.cluster_nodes.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.cluster_nodes[i]);
+      }
+      cluster_ =
+          std::make_unique<detail::redis_store::ClusterMap>(options_.cluster_nodes, pool_.settings(), options_.logger);
+    } else if (!options_.sentinels.empty()) {
       if (options_.sentinel_service.empty()) throw ConfigurationError("RedisStore: sentinels need a sentinel_service");
       server_ = "primary of '" + options_.sentinel_service + "' via sentinels ";
       for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
@@ -1171,6 +1403,7 @@ class RedisStore {
   }
   Reply exec_raw(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
                  bool* retried = nullptr) {
+    if (cluster_) return cluster_exec(op, key, kind, args, retried);
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
@@ -1199,6 +1432,118 @@ class RedisStore {
       }
       fail(op, key, "the connection failed (" + why + ")");
     }
+  }
+
+  // --- Redis Cluster -----------------------------------------------------------------------------
+
+  // At most this many MOVED/ASK redirects per command: a slot map that keeps pointing elsewhere
+  // is a cluster in trouble, and a StorageError is better than a loop.
+  static constexpr int kMaxRedirects = 5;
+
+  // One command on the node serving its key: redirects followed (ASK with ASKING first, for this
+  // command only; MOVED updates the map and refreshes it), a failed connection refreshes the map
+  // and is retried once (`retried` then says so, as for a single server).
+  Reply cluster_exec(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
+                     bool* retried) {
+    const std::optional<std::uint16_t> slot = routing_slot(args);
+    std::shared_ptr<detail::redis_store::ClusterNode> asked;  // set by ASK
+    bool reconnected = false;
+    if (retried != nullptr) *retried = false;
+    for (int redirects = 0;;) {
+      const std::shared_ptr<detail::redis_store::ClusterNode> node = asked ? asked : route(op, key, slot);
+      Lease lease = acquire_on(*node, op, key);
+      Reply reply;
+      if (asked) {
+        reply = detail::redis_store::command(lease.get(), {"ASKING"});
+        if (reply) reply = detail::redis_store::command(lease.get(), args);
+      } else {
+        reply = detail::redis_store::command(lease.get(), args);
+      }
+      if (reply) {
+        if (const auto redirect = detail::redis_store::parse_redirect(*reply)) {
+          if (++redirects > kMaxRedirects) {
+            fail(op, key,
+                 "more than " + std::to_string(kMaxRedirects) +
+                     " redirects (the last: " + std::string(detail::redis_store::reply_text(*reply)) + ")");
+          }
+          if (redirect->ask) {
+            asked = cluster_->node_at(redirect->to);
+          } else {
+            asked.reset();
+            cluster_->moved(redirect->slot, redirect->to);
+            refresh_quietly();
+          }
+          continue;  // the command was not run: sent again where the redirect says
+        }
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      refresh_quietly();  // a failover may have moved the slot to a promoted replica
+      if (!reconnected) {
+        reconnected = true;
+        if (retried != nullptr) *retried = true;
+        continue;
+      }
+      fail(op, key, "the connection to " + node->name + " failed (" + why + ")");
+    }
+  }
+
+  // The slot of the key a command names: the store's commands name one key, second after the
+  // command (GET key, SET key ..., DEL key, GETRANGE key ...) or after the script and the key
+  // count (EVALSHA sha 1 key ...). nullopt for a command without a key (PING).
+  static std::optional<std::uint16_t> routing_slot(std::span<const std::string_view> args) {
+    if (!args.empty() && (args[0] == "EVALSHA" || args[0] == "EVAL")) {
+      if (args.size() > 3) return detail::redis_store::key_slot(args[3]);
+      return std::nullopt;
+    }
+    if (args.size() > 1) return detail::redis_store::key_slot(args[1]);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<detail::redis_store::ClusterNode> route(const char* op, std::string_view key,
+                                                          std::optional<std::uint16_t> slot) {
+    auto find = [&] { return slot ? cluster_->node_for(*slot) : cluster_->any_node(); };
+    std::shared_ptr<detail::redis_store::ClusterNode> node = find();
+    if (node) return node;
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const StorageError& e) {
+      fail(op, key, e.what());
+    }
+    node = find();
+    if (!node) fail(op, key, "no node serves hash slot " + std::to_string(slot.value_or(0)));
+    return node;
+  }
+
+  void refresh_quietly() noexcept {
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const std::exception& e) {
+      options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                      "RedisStore: the cluster's slot map could not be refreshed: " + std::string(e.what()));
+    }
+  }
+
+  Lease acquire_on(detail::redis_store::ClusterNode& node, const char* op, std::string_view key) {
+    try {
+      return node.pool.acquire([this, &node] { return connect_node(node.address); },
+                               [](const Context& c) { return !detail::redis_store::looks_dead(c.get()); },
+                               [&](const std::string& what) { return message(op, key, node.name + ": " + what); });
+    } catch (const StorageTimeout&) {
+      throw;
+    } catch (const StorageError&) {
+      refresh_quietly();  // the node may be gone: the next command asks the new map
+      throw;
+    }
+  }
+
+  Context connect_node(const RedisAddress& a) {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    return connect_to(redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv));
   }
 
   // WAIT on the connection that wrote: the write reached `wait_replicas` replicas, or the caller
@@ -1348,6 +1693,7 @@ class RedisStore {
   std::string server_;
   std::string db_text_;
   std::unique_ptr<detail::redis_store::SentinelDirectory> sentinel_;  // null: a fixed server
+  std::unique_ptr<detail::redis_store::ClusterMap> cluster_;          // null: not a cluster
 
   detail::ConnectionPool<Context> pool_;
 };
