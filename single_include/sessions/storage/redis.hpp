@@ -85,6 +85,14 @@
 // failover (the sentinels' down-after-milliseconds plus the election) operations fail with
 // StorageError; a short reconnect_backoff_max keeps the first success close to its end.
 //
+// Cluster (Options::cluster_nodes, redis+cluster://): each key goes to the primary of its hash
+// slot (detail/redis_cluster.hpp: CRC16 with hash tags, the map from CLUSTER SLOTS, one pool per
+// primary). MOVED updates the map and refreshes it, ASK sends ASKING and the command to the node
+// importing the slot (for that command only); at most 5 redirects per command. A failed connection
+// refreshes the map and the command is retried once (a failover may have promoted a replica). Every
+// command of the store names one key, so the scripts never span slots; a key_prefix with a hash
+// tag ("{sessions}:") would put every session in one slot, on one primary.
+//
 // Durability (Options::wait_replicas, ?wait_replicas=N&wait_timeout_ms=T): Redis replicates
 // asynchronously, so a write the primary acknowledged and had not yet sent to a replica is lost
 // when that replica is promoted. With wait_replicas, every write is followed by WAIT on the same
@@ -1252,8 +1260,12 @@ class RedisStore {
   /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
   ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
   ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
-  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
-  /// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+  ///   redis+sentinel://[[user]:password@]sentinel[:port][,sentinel[:port]...]/SERVICE[?db=N&parameters]
+  ///                                  (sentinel port 26379 by default; sentinel_password=...)
+  ///   redis+cluster://[[user]:password@]node[:port][,node[:port]...][?parameters]   (db 0 only)
+  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size (per node on a
+  /// cluster), pool_timeout (timeouts in milliseconds), key_prefix, wait_replicas and
+  /// wait_timeout_ms (Durability, above). rediss:// is refused (no TLS in hiredis 0.14). User and password
   /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
   /// for anything malformed or unknown; messages never show the password.
   [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
