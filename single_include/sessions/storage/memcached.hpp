@@ -848,10 +848,11 @@ class MemcachedStore {
   memcached_return_t run(const char* op, std::string_view key, std::string_view name, Command&& command,
                          bool* retried = nullptr) {
     memcached_return_t rc = MEMCACHED_SUCCESS;
-    // With remove_failed_servers, a third attempt: libmemcached reports the first failure of a
+    // With remove_failed_servers, more attempts: libmemcached reports the first failure of a
     // server (CONNECTION FAILURE), takes it out of the ring at the next attempt (MARKED DEAD), and
-    // only the attempt after that hashes the key to a live server.
-    const int attempts = options_.remove_failed_servers ? 3 : 2;
+    // only an attempt after that hashes the key to a live server; a server tried again after its
+    // dead timeout goes through the same steps.
+    const int attempts = options_.remove_failed_servers ? 2 + 2 * static_cast<int>(options_.servers.size()) : 2;
     for (int attempt = 0; attempt < attempts; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key, name);

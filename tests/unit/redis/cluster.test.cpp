@@ -9,14 +9,14 @@
 // replica takes over, and the figures are printed: failed requests, time until every thread
 // succeeds again, acknowledged writes lost (none with wait_replicas=1).
 
-#include <algorithm>
 #include <chrono>
-#include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "failover_load.hpp"
 #include "redis_support.hpp"
 #include "support/catch.hpp"
 #include "support/request_load.hpp"
@@ -72,86 +72,38 @@ std::vector<ClusterNodeLine> cluster_nodes(const RedisAddress& except = {}) {
 }
 
 sessions::RedisOptions cluster_options(int wait_replicas) {
-  sessions::RedisOptions o = redis_test::options();
+  sessions::RedisOptions o = redis_test::failover_options(wait_replicas);
   REQUIRE_FALSE(o.cluster_nodes.empty());  // run through tests/servers/redis_cluster.sh
-  o.connect_timeout = 200ms;
-  o.command_timeout = 300ms;
-  o.reconnect_backoff = 20ms;
-  o.reconnect_backoff_max = 100ms;
-  o.wait_replicas = wait_replicas;
-  o.wait_timeout = 200ms;
   return o;
 }
 
-struct ClusterFailover {
-  long failed = 0;
-  long long recover_ms = 0;
-  long lost = 0;
-  int written_before_intact = 0;
-};
-
-ClusterFailover kill_a_primary_under_load(int wait_replicas) {
+redis_test::FailoverFigures kill_a_primary_under_load(int wait_replicas) {
   cluster_ctl("wait-ok");
-  sessions::Settings settings;
-  RedisStore store(cluster_options(wait_replicas));
-  const fault_test::WrittenSessions<RedisStore> before(store, settings, 20);
-  fault_test::RequestLoad<RedisStore> load(store, settings, 4);
-  std::this_thread::sleep_for(300ms);
+  const sessions::RedisOptions o = cluster_options(wait_replicas);
   // A primary that is not the first seed (the helpers ask that one first).
-  const sessions::RedisOptions o = RedisStore::options_from_url(redis_test::url());
   ClusterNodeLine victim;
   for (const auto& n : cluster_nodes()) {
     if (n.primary() && !n.failed() && !(n.address == o.cluster_nodes.front())) victim = n;
   }
   REQUIRE_FALSE(victim.id.empty());
-  const long failed_before = load.counts().storage_errors;
-  cluster_ctl("kill " + std::to_string(victim.address.port));
-  const auto killed_at = fault_test::Steady::now();
-  // The supervisor: once a replica has taken the victim's slots, the victim comes back (empty,
-  // it has no persistence) and rejoins as a replica.
-  bool restarted = false;
-  std::thread supervisor([&] {
-    const auto deadline = fault_test::Steady::now() + 10s;
-    try {
-      for (;;) {
-        bool taken_over = false;
-        for (const auto& n : cluster_nodes(victim.address)) {
-          if (n.id == victim.id) taken_over = n.failed() && n.slots.empty();
+  return redis_test::failover_under_load(
+      "cluster", wait_replicas, [&] { cluster_ctl("kill " + std::to_string(victim.address.port)); },
+      [&] {
+        // Once a replica has taken the victim's slots, the victim comes back (empty: it has no
+        // persistence) and rejoins as a replica.
+        const auto deadline = fault_test::Steady::now() + 10s;
+        for (;;) {
+          bool taken_over = false;
+          for (const auto& n : cluster_nodes(victim.address)) {
+            if (n.id == victim.id) taken_over = n.failed() && n.slots.empty();
+          }
+          if (taken_over) break;
+          if (fault_test::Steady::now() > deadline) return false;
+          std::this_thread::sleep_for(50ms);
         }
-        if (taken_over || fault_test::Steady::now() > deadline) break;
-        std::this_thread::sleep_for(50ms);
-      }
-      cluster_ctl("restart " + std::to_string(victim.address.port));
-      restarted = true;
-    } catch (const std::exception&) {
-    }
-  });
-  const bool recovered = load.wait_for_success_since(killed_at, 15s);
-  const auto recovered_at = fault_test::Steady::now();
-  supervisor.join();
-  REQUIRE(restarted);
-  REQUIRE(recovered);
-  ClusterFailover figures;
-  std::this_thread::sleep_for(300ms);
-  load.stop();
-  const auto counts = load.counts();
-  // Until the last failed request: with several shards, a thread whose session lives on another
-  // one may succeed again before the failover is over.
-  figures.recover_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::max(load.last_failure(), recovered_at) - killed_at)
-          .count();
-  INFO("an untyped failure: " << (load.other_messages().empty() ? "" : load.other_messages().front()));
-  CHECK(counts.other == 0);
-  figures.failed = counts.storage_errors - failed_before;
-  figures.lost = counts.lost_acknowledged + load.unreadable_last_writes(settings);
-  figures.written_before_intact = before.intact(store, settings);
-  std::printf(
-      "cluster failover (wait_replicas=%d): %ld requests ok, %ld failed (StorageError), failures for %lld ms after the "
-      "kill, "
-      "%ld acknowledged writes lost, %d of 20 earlier sessions intact; a failure: %s\n",
-      wait_replicas, counts.ok, figures.failed, figures.recover_ms, figures.lost, figures.written_before_intact,
-      load.sample_storage_error().c_str());
-  return figures;
+        cluster_ctl("restart " + std::to_string(victim.address.port));
+        return true;
+      });
 }
 
 }  // namespace
@@ -292,13 +244,13 @@ TEST_CASE("Cluster: a slot migrated under load (ASK, then MOVED) loses nothing a
 }
 
 TEST_CASE("Cluster: a primary killed under load, without WAIT", "[.][cluster][failover]") {
-  const ClusterFailover f = kill_a_primary_under_load(0);
+  const auto f = kill_a_primary_under_load(0);
   CHECK(f.failed > 0);  // the outage was real
 }
 
 TEST_CASE("Cluster: a primary killed under load, with wait_replicas=1: no acknowledged write lost",
           "[.][cluster][failover]") {
-  const ClusterFailover f = kill_a_primary_under_load(1);
+  const auto f = kill_a_primary_under_load(1);
   CHECK(f.failed > 0);
   CHECK(f.lost == 0);
   CHECK(f.written_before_intact == 20);

@@ -9,16 +9,15 @@
 // killed server as a replica of the new primary once the sentinels have promoted one, as
 // systemd's Restart= and a rewritten configuration would.
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
 
+#include "failover_load.hpp"
 #include "redis_support.hpp"
 #include "support/catch.hpp"
-#include "support/request_load.hpp"
 
 using namespace std::chrono_literals;
 using sessions::RedisStore;
@@ -38,74 +37,27 @@ std::string sentinel_ctl(const std::string& args) {
 }
 
 sessions::RedisOptions sentinel_options(int wait_replicas) {
-  sessions::RedisOptions o = redis_test::options();
+  sessions::RedisOptions o = redis_test::failover_options(wait_replicas);
   REQUIRE_FALSE(o.sentinels.empty());  // run through tests/servers/redis_sentinel.sh
-  o.connect_timeout = 200ms;
-  o.command_timeout = 300ms;
-  o.reconnect_backoff = 20ms;
-  o.reconnect_backoff_max = 100ms;
-  o.wait_replicas = wait_replicas;
-  o.wait_timeout = 200ms;
   return o;
 }
 
-struct FailoverFigures {
-  long failed = 0;
-  long long recover_ms = 0;
-  long lost = 0;
-  int written_before_intact = 0;
-};
-
-FailoverFigures failover_under_load(int wait_replicas) {
+redis_test::FailoverFigures kill_the_primary_under_load(int wait_replicas) {
   sentinel_ctl("wait-replica");
-  sessions::Settings settings;
-  RedisStore store(sentinel_options(wait_replicas));
-  const fault_test::WrittenSessions<RedisStore> before(store, settings, 20);
-  fault_test::RequestLoad<RedisStore> load(store, settings, 4);
-  std::this_thread::sleep_for(300ms);
-  const long failed_before = load.counts().storage_errors;
-  const std::string killed = sentinel_ctl("kill-primary");
-  const auto killed_at = fault_test::Steady::now();  // after the kill: no success before it counts
-  // The supervisor: once the sentinels name another primary, the killed server comes back as its
-  // replica (with wait_replicas, writes can be confirmed again only then).
-  bool restarted = false;
-  std::thread supervisor([&] {
-    const auto deadline = fault_test::Steady::now() + 10s;
-    try {
-      while (sentinel_ctl("primary") == killed && fault_test::Steady::now() < deadline) {
-        std::this_thread::sleep_for(50ms);
-      }
-      sentinel_ctl("restart " + killed);
-      restarted = true;
-    } catch (const std::exception&) {
-    }
-  });
-  const bool recovered = load.wait_for_success_since(killed_at, 10s);
-  const auto recovered_at = fault_test::Steady::now();
-  supervisor.join();
-  REQUIRE(restarted);
-  REQUIRE(recovered);
-  FailoverFigures figures;
-  std::this_thread::sleep_for(300ms);
-  load.stop();
-  const auto counts = load.counts();
-  // Until the last failed request: with several shards, a thread whose session lives on another
-  // one may succeed again before the failover is over.
-  figures.recover_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::max(load.last_failure(), recovered_at) - killed_at)
-          .count();
-  INFO("an untyped failure: " << (load.other_messages().empty() ? "" : load.other_messages().front()));
-  CHECK(counts.other == 0);
-  figures.failed = counts.storage_errors - failed_before;
-  figures.lost = counts.lost_acknowledged + load.unreadable_last_writes(settings);
-  figures.written_before_intact = before.intact(store, settings);
-  std::printf(
-      "sentinel failover (wait_replicas=%d): %ld requests ok, %ld failed (StorageError), failures for %lld ms after "
-      "the kill, "
-      "%ld acknowledged writes lost, %d of 20 earlier sessions intact; a failure: %s\n",
-      wait_replicas, counts.ok, figures.failed, figures.recover_ms, figures.lost, figures.written_before_intact,
-      load.sample_storage_error().c_str());
-  return figures;
+  REQUIRE_FALSE(sentinel_options(wait_replicas).sentinels.empty());
+  std::string killed;
+  return redis_test::failover_under_load(
+      "sentinel", wait_replicas, [&] { killed = sentinel_ctl("kill-primary"); },
+      [&] {
+        // Once the sentinels name another primary, the killed server comes back as its replica.
+        const auto deadline = fault_test::Steady::now() + 10s;
+        while (sentinel_ctl("primary") == killed) {
+          if (fault_test::Steady::now() > deadline) return false;
+          std::this_thread::sleep_for(50ms);
+        }
+        sentinel_ctl("restart " + killed);
+        return true;
+      });
 }
 
 }  // namespace
@@ -173,14 +125,14 @@ TEST_CASE("Sentinel: writes reach the primary, and WAIT confirms them on the rep
 }
 
 TEST_CASE("Sentinel: the primary killed under load, without WAIT", "[.][sentinel][failover]") {
-  const FailoverFigures f = failover_under_load(0);
+  const auto f = kill_the_primary_under_load(0);
   CHECK(f.failed > 0);  // the outage was real
-  CHECK(f.recover_ms < 10000);
+  CHECK(f.outage_ms < 10000);
 }
 
 TEST_CASE("Sentinel: the primary killed under load, with wait_replicas=1: no acknowledged write lost",
           "[.][sentinel][failover]") {
-  const FailoverFigures f = failover_under_load(1);
+  const auto f = kill_the_primary_under_load(1);
   CHECK(f.failed > 0);
   CHECK(f.lost == 0);
   CHECK(f.written_before_intact == 20);
