@@ -17,6 +17,7 @@
 #
 #   SESSIONS_TEST_POSTGRES_FAILOVER_URL  postgresql://postgres@127.0.0.1:<primary>,127.0.0.1:<standby>/
 #                                        sessions_test?target_session_attrs=read-write
+#   SESSIONS_TEST_POSTGRES_STANDBY_PORT  the standby's port
 #   the control script's `kill-primary` (an immediate stop: no shutdown checkpoint, as a crash)
 #   and `promote` (the standby becomes the primary, as a failover manager would make it)
 #
@@ -159,6 +160,7 @@ if [[ ${SESSIONS_TEST_POSTGRES_STANDBY:-0} == 1 ]]; then
   STANDBY_PORT=$(free_port)
   "${AS_PG[@]}" "$BIN/pg_ctl" -D "$STANDBY" -l "$DIR/standby.log" -o "-p $STANDBY_PORT" -w -t 30 start >/dev/null ||
     { cat "$DIR/standby.log" >&2; die "the standby did not start"; }
+  export SESSIONS_TEST_POSTGRES_STANDBY_PORT="$STANDBY_PORT"
   export SESSIONS_TEST_POSTGRES_FAILOVER_URL="postgresql://postgres@127.0.0.1:$PORT,127.0.0.1:$STANDBY_PORT/sessions_test?target_session_attrs=read-write"
 fi
 

@@ -113,12 +113,18 @@ TEST_CASE("PostgreSQL failover under load: the primary killed, the standby promo
                                   "run through tests/servers/postgres.sh with SESSIONS_TEST_POSTGRES_STANDBY=1");
   sessions::Settings settings;
   PostgresStore::Options o = PostgresStore::options_from_url(url);
-  o.table = postgres_test::unique_table();
+  o.table = "django_session";  // Django's table: a Django process reads it below (a fresh database)
   o.connect_timeout = 1s;
   o.statement_timeout = 1s;
   o.pool_timeout = 2s;
   PostgresStore store(o);
   const fault_test::WrittenSessions<PostgresStore> before(store, settings, 20);
+  // One session in Django's format, for Django to read from the promoted server.
+  const sessions::DjangoSignedSerializer django_format{"failover-interop-secret"};
+  sessions::Session<PostgresStore, sessions::DjangoSignedSerializer> for_django(store, settings, django_format);
+  for_django.set("user", "alice");
+  for_django.set("n", 7);
+  for_django.save();
   std::this_thread::sleep_for(200ms);  // the standby replays the table and the sessions
   fault_test::RequestLoad<PostgresStore> load(store, settings, 4);
   std::this_thread::sleep_for(300ms);
@@ -147,4 +153,25 @@ TEST_CASE("PostgreSQL failover under load: the primary killed, the standby promo
       counts.ok, failed, outage_ms, lost, intact, load.sample_storage_error().c_str());
   CHECK(failed > 0);    // the outage was real
   CHECK(intact == 20);  // written well before the kill: replayed by the standby
+  // Django 3.2's db backend, on the promoted server alone, reads the session written before.
+  const std::string script =
+      "import json, sys, django\n"
+      "from django.conf import settings\n"
+      "settings.configure(SECRET_KEY='failover-interop-secret', USE_TZ=True, TIME_ZONE='UTC',\n"
+      "  INSTALLED_APPS=['django.contrib.sessions'], DATABASES={'default': {'ENGINE': "
+      "'django.db.backends.postgresql',\n"
+      "  'NAME': 'sessions_test', 'USER': 'postgres', 'HOST': '127.0.0.1', 'PORT': sys.argv[1]}})\n"
+      "django.setup()\n"
+      "from django.contrib.sessions.backends.db import SessionStore\n"
+      "print(json.dumps(SessionStore(sys.argv[2]).load(), sort_keys=True))\n";
+  const std::string command = "/usr/bin/python3 -c \"" + script + "\" " +
+                              postgres_test::required_env("SESSIONS_TEST_POSTGRES_STANDBY_PORT", "the standby's port") +
+                              " " + std::string(*for_django.session_key());
+  std::string out;
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[512];
+  while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) out += buffer;
+  CHECK(::pclose(pipe) == 0);
+  CHECK(out == "{\"n\": 7, \"user\": \"alice\"}\n");
 }
