@@ -9,7 +9,7 @@
 //       sees it; an expired or missing session exits 1 with a message.
 //
 // Store URLs: file:///dir (Django's file backend layout), sqlite:///path or sqlite:/path, postgresql://...,
-// redis://..., memcached://host:port,... Session data is read in Django's session_data format
+// redis://..., redis+sentinel://..., redis+cluster://..., memcached://host:port,... Session data is read in Django's session_data format
 // (DjangoSignedSerializer) with the secret key, as Django's db/file backends write it.
 // The client libraries are compiled in when the build has them (SESSIONCTL_WITH_*).
 
@@ -53,10 +53,13 @@ class NotFound : public sessions::Error {
   };
   if (scheme == "sqlite" || scheme == "sqlite3") return missing("SQLite (libsqlite3)");
   if (scheme == "postgresql" || scheme == "postgres") return missing("PostgreSQL (libpq)");
-  if (scheme == "redis" || scheme == "rediss" || scheme == "unix") return missing("Redis (hiredis)");
+  if (scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "redis+cluster" ||
+      scheme == "unix")
+    return missing("Redis (hiredis)");
   if (scheme == "memcached") return missing("memcached (libmemcached)");
   return "unknown store scheme '" + std::string(scheme) +
-         ":' (stores: file:, sqlite:, postgresql:, redis:, rediss:, unix:, memcached:)";
+         ":' (stores: file:, sqlite:, postgresql:, redis:, rediss:, redis+sentinel:, redis+cluster:, unix:, "
+         "memcached:)";
 }
 
 /// Opens the store named by `url` and calls `use(store)`; StorageError/ConfigurationError as the
@@ -86,7 +89,8 @@ int with_store(std::string_view url, const sessions::Settings& settings, Use&& u
   }
 #endif
 #ifdef SESSIONCTL_WITH_REDIS
-  if (scheme == "redis" || scheme == "rediss" || scheme == "unix") {
+  if (scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "redis+cluster" ||
+      scheme == "unix") {
     sessions::RedisStore store{url, settings.clock, sessions::Logger::silent()};
     return use(store);
   }

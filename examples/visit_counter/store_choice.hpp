@@ -10,7 +10,7 @@
 //   memory:                      MemoryStore
 //   signed-cookies:              SignedCookieStore (Django's signed_cookies engine)
 //   encrypted-cookies:           EncryptedCookieStore
-//   postgresql://, redis://, rediss://, unix://, memcached://   with their client libraries
+//   postgresql://, redis://, rediss://, redis+sentinel://, redis+cluster://, unix://, memcached://   with their client libraries
 //
 // Server stores keep Django's session_data format (DjangoSignedSerializer with the secret key),
 // so a Django application with the same SECRET_KEY reads these sessions and the reverse.
@@ -53,7 +53,7 @@ class UnknownStore : public sessions::Error {
   out += " postgresql://";
 #endif
 #ifdef VISIT_COUNTER_WITH_REDIS
-  out += " redis://";
+  out += " redis:// redis+sentinel:// redis+cluster://";
 #endif
 #ifdef VISIT_COUNTER_WITH_MEMCACHED
   out += " memcached://";
@@ -103,7 +103,8 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
   }
 #endif
 #ifdef VISIT_COUNTER_WITH_REDIS
-  if (scheme == "redis" || scheme == "rediss" || scheme == "unix") {
+  if (scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" || scheme == "redis+cluster" ||
+      scheme == "unix") {
     sessions::RedisStore store{url, settings.clock, settings.logger};
     return serve(store, django_format);
   }
@@ -115,7 +116,8 @@ int with_store(std::string_view url, const std::string& secret, sessions::Settin
   }
 #endif
   const bool known = scheme == "sqlite" || scheme == "sqlite3" || scheme == "postgresql" || scheme == "postgres" ||
-                     scheme == "redis" || scheme == "rediss" || scheme == "unix" || scheme == "memcached";
+                     scheme == "redis" || scheme == "rediss" || scheme == "redis+sentinel" ||
+                     scheme == "redis+cluster" || scheme == "unix" || scheme == "memcached";
   throw UnknownStore((known ? "this build has no client library for '" + scheme + ":' stores"
                             : "unknown store scheme '" + scheme + ":'") +
                      "; this build opens: " + available_schemes());

@@ -3,6 +3,10 @@
 #
 #   redis      test_redis (tests/unit/redis), linked with sessions::redis, run inside
 #              tests/servers/redis.sh (a throw-away redis-server on a free port)        WITH_REDIS
+#              and again as redis_sentinel inside tests/servers/redis_sentinel.sh (primary,
+#              replica, three sentinels) and as redis_cluster inside tests/servers/redis_cluster.sh
+#              (three primaries, three replicas) for the behaviour and lost-update suites and
+#              the hidden [sentinel] / [cluster] tests
 #   memcached  test_memcached (tests/unit/memcached), linked with sessions::memcached, run inside
 #              tests/servers/memcached.sh (two throw-away memcached servers)             WITH_MEMCACHED
 #   cached     test_cached (tests/unit/cached): always, over MemoryStore and FileStore; with the
@@ -72,6 +76,17 @@ endif()
 if(TARGET test_redis)
   add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(redis PROPERTIES LABELS "unit;redis" TIMEOUT 600)
+  # The same program against a Sentinel deployment (tests/servers/redis_sentinel.sh): the behaviour
+  # suite and the hidden [sentinel] tests (discovery, WAIT, the primary killed under load).
+  add_test(NAME redis_sentinel COMMAND bash "${_sessions_servers_dir}/redis_sentinel.sh" run --
+    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[sentinel],lost update*")
+  set_tests_properties(redis_sentinel PROPERTIES LABELS "unit;redis" TIMEOUT 300)
+  # And against a Redis Cluster (tests/servers/redis_cluster.sh, three primaries and three
+  # replicas): the behaviour and lost-update suites and the hidden [cluster] tests (slot
+  # migration under load, a primary killed under load).
+  add_test(NAME redis_cluster COMMAND bash "${_sessions_servers_dir}/redis_cluster.sh" run --
+    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[cluster],lost update*")
+  set_tests_properties(redis_cluster PROPERTIES LABELS "unit;redis" TIMEOUT 300)
 endif()
 
 if(SESSIONS_WITH_MEMCACHED)

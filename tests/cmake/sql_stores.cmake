@@ -44,6 +44,11 @@ endif()
 if(TARGET test_postgres)
   add_test(NAME postgres COMMAND bash "${_sessions_postgres_harness}" run -- $<TARGET_FILE:test_postgres> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(postgres PROPERTIES LABELS "unit;postgres" TIMEOUT 900)
+  # A primary and a streaming standby; the primary killed and the standby promoted under load.
+  add_test(NAME postgres_failover COMMAND bash "${_sessions_postgres_harness}" run -- $<TARGET_FILE:test_postgres>
+    ${SESSIONS_CATCH_ARGS} "[standby]")
+  set_tests_properties(postgres_failover PROPERTIES LABELS "unit;postgres" TIMEOUT 300
+    ENVIRONMENT "SESSIONS_TEST_POSTGRES_STANDBY=1")
 endif()
 
 # Interop with Django: one helper program for both stores, driven by a Python script.

@@ -12,6 +12,15 @@
 #                                `freeze` / `thaw` it (SIGSTOP/SIGCONT of its processes, to test
 #                                timeouts), `log` (print the server log)
 #
+# With SESSIONS_TEST_POSTGRES_STANDBY=1, also a streaming standby of it (pg_basebackup -R) on a
+# second port, and
+#
+#   SESSIONS_TEST_POSTGRES_FAILOVER_URL  postgresql://postgres@127.0.0.1:<primary>,127.0.0.1:<standby>/
+#                                        sessions_test?target_session_attrs=read-write
+#   SESSIONS_TEST_POSTGRES_STANDBY_PORT  the standby's port
+#   the control script's `kill-primary` (an immediate stop: no shutdown checkpoint, as a crash)
+#   and `promote` (the standby becomes the primary, as a failover manager would make it)
+#
 # and finally stop the server and delete the directory, whatever happened. The exit code is the
 # command's. Environment: SESSIONS_PG_BIN (the server binaries; default: the newest
 # /usr/lib/postgresql/*/bin), SESSIONS_TEST_POSTGRES_LOG_STATEMENT (e.g. `all`: log every statement
@@ -52,8 +61,13 @@ CTL=$DIR/ctl.sh
 chmod 755 "$DIR"
 if [[ ${#AS_PG[@]} -gt 0 ]]; then chown postgres: "$DIR"; fi
 
+STANDBY=$DIR/standby
+
 # Stops the server (whatever state it is in) and removes everything.
 teardown() {
+  if [[ -f $STANDBY/postmaster.pid ]]; then
+    "${AS_PG[@]}" "$BIN/pg_ctl" -D "$STANDBY" -m immediate -w -t 20 stop >/dev/null 2>&1
+  fi
   if [[ -f $DATA/postmaster.pid ]]; then
     [[ -x $CTL ]] && "$CTL" thaw >/dev/null 2>&1
     "${AS_PG[@]}" "$BIN/pg_ctl" -D "$DATA" -m immediate -w -t 20 stop >/dev/null 2>&1
@@ -118,7 +132,9 @@ case \${1:-} in
   freeze) for p in \$(pids); do kill -STOP "\$p"; done ;;
   thaw) for p in \$(pids); do kill -CONT "\$p"; done ;;
   log) cat "$LOG" ;;
-  *) echo "usage: \$0 stop|start|freeze|thaw|log" >&2; exit 2 ;;
+  kill-primary) ${AS_PG[*]} "$BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null ;;
+  promote) ${AS_PG[*]} "$BIN/pg_ctl" -D "$STANDBY" -w -t 30 promote >/dev/null ;;
+  *) echo "usage: \$0 stop|start|freeze|thaw|log|kill-primary|promote" >&2; exit 2 ;;
 esac
 EOF
 chmod 755 "$CTL"
@@ -137,6 +153,16 @@ done
 [[ $started -eq 1 ]] || { cat "$LOG" >&2; die "the server did not start"; }
 "${AS_PG[@]}" "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -q -v ON_ERROR_STOP=1 \
   -c 'CREATE DATABASE sessions_test' >/dev/null || { cat "$LOG" >&2; die "cannot create the database"; }
+
+if [[ ${SESSIONS_TEST_POSTGRES_STANDBY:-0} == 1 ]]; then
+  "${AS_PG[@]}" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PORT" -U postgres -D "$STANDBY" -R -X stream -c fast \
+    >"$DIR/basebackup.log" 2>&1 || { cat "$DIR/basebackup.log" >&2; die "pg_basebackup failed"; }
+  STANDBY_PORT=$(free_port)
+  "${AS_PG[@]}" "$BIN/pg_ctl" -D "$STANDBY" -l "$DIR/standby.log" -o "-p $STANDBY_PORT" -w -t 30 start >/dev/null ||
+    { cat "$DIR/standby.log" >&2; die "the standby did not start"; }
+  export SESSIONS_TEST_POSTGRES_STANDBY_PORT="$STANDBY_PORT"
+  export SESSIONS_TEST_POSTGRES_FAILOVER_URL="postgresql://postgres@127.0.0.1:$PORT,127.0.0.1:$STANDBY_PORT/sessions_test?target_session_attrs=read-write"
+fi
 
 export SESSIONS_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PORT/sessions_test"
 export SESSIONS_TEST_POSTGRES_CTL="$CTL"

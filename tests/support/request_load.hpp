@@ -101,6 +101,11 @@ class RequestLoad {
     return static_cast<int>(std::count_if(last_acknowledged_.begin(), last_acknowledged_.end(),
                                           [](const Acknowledged& a) { return !a.cookie.empty(); }));
   }
+  /// When the last request that failed with StorageError ended (the epoch when none failed): for
+  /// a failover, how long clients saw failures.
+  [[nodiscard]] Steady::time_point last_failure() const {
+    return Steady::time_point(Steady::duration(last_failure_.load()));
+  }
   /// The slowest request so far, failed or not.
   [[nodiscard]] std::chrono::milliseconds slowest() const { return std::chrono::milliseconds(slowest_ms_.load()); }
   /// True when every thread had a successful request after `since`.
@@ -149,6 +154,7 @@ class RequestLoad {
         last_ok_[static_cast<std::size_t>(index)].store(Steady::now().time_since_epoch().count());
       } catch (const sessions::StorageError& e) {
         ++storage_errors_;
+        last_failure_.store(Steady::now().time_since_epoch().count());
         std::lock_guard lock(mutex_);
         if (sample_.empty()) sample_ = e.what();
       } catch (const sessions::SessionInterrupted&) {
@@ -180,6 +186,7 @@ class RequestLoad {
   std::atomic<bool> stopping_{false};
   std::atomic<long> ok_{0}, storage_errors_{0}, interrupted_{0}, other_{0}, lost_acknowledged_{0};
   std::atomic<long long> slowest_ms_{0};
+  std::atomic<Steady::rep> last_failure_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> other_messages_;
   std::string sample_;

@@ -534,6 +534,12 @@ struct MemcachedOptions : detail::key_value::CommonOptions {
   /// A server whose connect failed is not tried again for this long (libmemcached counts whole
   /// seconds: the pause lasts up to one second longer).
   std::chrono::seconds retry_timeout{2};
+  /// With several servers: a server whose connection fails is taken out of the hash ring
+  /// (libmemcached's REMOVE_FAILED_SERVERS, after one failure) until retry_timeout has passed, so
+  /// that its keys go to the live servers: its sessions read as new (memcached is a cache; they
+  /// were on the dead server only) and no request fails once it is out. Off: its keys keep
+  /// failing with StorageError until it is back.
+  bool remove_failed_servers = false;
 };
 
 // RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
@@ -560,6 +566,7 @@ namespace detail::memcached_store {
   detail::key_value::take_common_parameters(url, options, options.io_timeout);
   if (const auto value = url.take_integer("retry_timeout", 0, 3600))
     options.retry_timeout = std::chrono::seconds{*value};
+  if (const auto value = url.take_bool("remove_failed_servers")) options.remove_failed_servers = *value;
   url.reject_unknown_parameters();
   return options;
 }
@@ -672,6 +679,16 @@ class MemcachedStore {
     behave(MEMCACHED_BEHAVIOR_RCV_TIMEOUT, us(options_.io_timeout));
     behave(MEMCACHED_BEHAVIOR_SND_TIMEOUT, us(options_.io_timeout));
     behave(MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, static_cast<std::uint64_t>(options_.retry_timeout.count()));
+    if (options_.remove_failed_servers) {
+      // One failure takes the server out of this handle's ring (each pooled handle keeps its own
+      // ring); the store's retry of a broken operation then lands on a live server.
+      behave(MEMCACHED_BEHAVIOR_AUTO_EJECT_HOSTS, 1);
+      behave(MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, 1);
+      // Out of the ring until this long has passed (without it, a server that had been connected
+      // stays in the ring, answering MARKED DEAD, until the handle reconnects it).
+      behave(MEMCACHED_BEHAVIOR_DEAD_TIMEOUT,
+             static_cast<std::uint64_t>(std::max<std::int64_t>(1, options_.retry_timeout.count())));
+    }
   }
   /// MemcachedStore(options_from_url(url)) with the given clock and logger.
   explicit MemcachedStore(std::string_view url, Clock clock = {}, Logger logger = {})
@@ -681,7 +698,7 @@ class MemcachedStore {
   ///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
   ///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
   /// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
-  /// (seconds), pool_size, key_prefix. ConfigurationError for anything malformed or unknown.
+  /// (seconds), pool_size, key_prefix, remove_failed_servers (true/false). ConfigurationError for anything malformed or unknown.
   [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
     return detail::memcached_store::options_from_url(url, std::move(base));
   }
@@ -831,12 +848,19 @@ class MemcachedStore {
   memcached_return_t run(const char* op, std::string_view key, std::string_view name, Command&& command,
                          bool* retried = nullptr) {
     memcached_return_t rc = MEMCACHED_SUCCESS;
-    for (int attempt = 0; attempt < 2; ++attempt) {
+    // With remove_failed_servers, more attempts: libmemcached reports the first failure of a
+    // server (CONNECTION FAILURE), takes it out of the ring at the next attempt (MARKED DEAD), and
+    // only an attempt after that hashes the key to a live server; a server tried again after its
+    // dead timeout goes through the same steps.
+    const int attempts = options_.remove_failed_servers ? 2 + 2 * static_cast<int>(options_.servers.size()) : 2;
+    for (int attempt = 0; attempt < attempts; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key, name);
       rc = command(lease.get());
       last_errno_ = memcached_last_error_errno(lease.get());
-      if (!detail::memcached_store::connection_broke(rc)) return rc;
+      const bool out_of_ring = options_.remove_failed_servers &&
+                               (rc == MEMCACHED_SERVER_MARKED_DEAD || rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED);
+      if (!detail::memcached_store::connection_broke(rc) && !out_of_ring) return rc;
       if (attempt == 0) {
         options_.logger(LogLevel::debug, detail::memcached_store::kLogCategory,
                         "MemcachedStore::" + std::string(op) + ": the connection broke (" +

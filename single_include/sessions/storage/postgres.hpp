@@ -1137,8 +1137,11 @@ class PostgresStore {
     const std::string_view sqlstate = state != nullptr ? state : "";
     const std::string text = detail::pg::one_line(::PQresultErrorMessage(last.get()));
     // Connection-level errors (class 08) and an administrator's shutdown (57P01..57P03) end the
-    // session: the connection must be replaced.
-    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
+    // session: the connection must be replaced. So does a read-only transaction refusing a write
+    // (25006): after a failover the old primary may be back as a standby, and a new connection
+    // (libpq's host list with target_session_attrs=read-write) finds the new primary; the refused
+    // statement was not applied, so it may be sent again.
+    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "25006") {
       c.bad = true;
       throw Broken(message(op, key, text, detail::pg::describe(c.pg)), /*retry_allowed=*/true);
     }

@@ -77,6 +77,29 @@
 // blocked in the calling thread, and a SIGPIPE it caused is consumed, so the process is never
 // killed (an application that ignores SIGPIPE is unaffected).
 //
+// Sentinel (Options::sentinels, redis+sentinel://): the primary is the one the sentinels name for
+// Options::sentinel_service (SENTINEL get-master-addr-by-name, asked in turn), confirmed by ROLE
+// on every new connection. It is asked again after a connection to it failed, after it answered
+// READONLY, LOADING or MASTERDOWN (the command is then sent once more, to the primary named now),
+// and an idle connection to a server that is no longer the known primary is closed. During a
+// failover (the sentinels' down-after-milliseconds plus the election) operations fail with
+// StorageError; a short reconnect_backoff_max keeps the first success close to its end.
+//
+// Cluster (Options::cluster_nodes, redis+cluster://): each key goes to the primary of its hash
+// slot (detail/redis_cluster.hpp: CRC16 with hash tags, the map from CLUSTER SLOTS, one pool per
+// primary). MOVED updates the map and refreshes it, ASK sends ASKING and the command to the node
+// importing the slot (for that command only); at most 5 redirects per command. A failed connection
+// refreshes the map and the command is retried once (a failover may have promoted a replica). Every
+// command of the store names one key, so the scripts never span slots; a key_prefix with a hash
+// tag ("{sessions}:") would put every session in one slot, on one primary.
+//
+// Durability (Options::wait_replicas, ?wait_replicas=N&wait_timeout_ms=T): Redis replicates
+// asynchronously, so a write the primary acknowledged and had not yet sent to a replica is lost
+// when that replica is promoted. With wait_replicas, every write is followed by WAIT on the same
+// connection; a write fewer replicas confirmed within wait_timeout throws StorageError (it was
+// applied on the primary, and survives unless a failover comes first). Without it, the writes of
+// the last moments before a primary dies may be lost: their sessions read as older or as new.
+//
 // TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
 // a trusted network or a TLS tunnel.
 //
@@ -525,6 +548,19 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/redis_cluster.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+// RedisStore on a Redis Cluster: which node serves a key. A key belongs to one of 16384 hash slots
+// (CRC16/XMODEM of the key, or of its hash tag: the part between the first '{' and the next '}'
+// when that part is not empty), and every slot to one primary. The map comes from CLUSTER SLOTS,
+// asked of any node that answers; it is asked again when a node answers MOVED (the slot has moved
+// for good) and when a connection to a node fails (a failover may have promoted a replica). Each
+// node has its own connection pool. Reads and writes both go to the primaries, so a client reads
+// its own writes. No cluster library is in Debian 12's archive; this is the routing the store
+// needs and nothing more (no replica reads, no multi-key commands: every command of the store
+// names one key).
+
 // ---- begin sessions/storage/detail/redis_io.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
@@ -690,6 +726,359 @@ class SigpipeGuard {
 }  // namespace sessions
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
 // ---- end sessions/storage/detail/redis_io.hpp ----
+// ---- begin sessions/storage/detail/redis_sentinel.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// RedisStore behind Redis Sentinel: where the primary is. The sentinels are asked in turn
+// (`SENTINEL get-master-addr-by-name <service>`); the first that answers names the primary. The
+// store then checks what it reached with ROLE: right after a failover a sentinel that has not
+// heard of it yet may still name the old primary, which may be back as a replica. A sentinel is
+// only asked when the store does not know the primary: at the first connection, and after a
+// connection to it failed or it answered READONLY or LOADING (see RedisStore).
+
+namespace sessions {
+
+/// A Redis server (a sentinel, a cluster node, a primary): host name or address and port.
+struct RedisAddress {
+  std::string host;
+  std::uint16_t port = 6379;
+
+  friend bool operator==(const RedisAddress&, const RedisAddress&) = default;
+};
+
+namespace detail::redis_store {
+
+/// "host:port" (an IPv6 literal in brackets).
+[[nodiscard]] inline std::string address_text(const RedisAddress& a) { return key_value::host_port(a.host, a.port); }
+
+/// A port number of a reply ("6379"); nullopt when it is not one.
+[[nodiscard]] inline std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+/// The role a server reports (ROLE's first element: "master", "slave", "sentinel"); empty when
+/// the reply is not one.
+[[nodiscard]] inline std::string role_of(redisContext* c) {
+  const Reply reply = command(c, {"ROLE"});
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return {};
+  const redisReply* first = reply->element[0];
+  if (first == nullptr || (first->type != REDIS_REPLY_STRING && first->type != REDIS_REPLY_STATUS)) return {};
+  return std::string(reply_text(*first));
+}
+
+/// The server a TCP connection was opened to, as it was asked for (what the sentinels named).
+[[nodiscard]] inline RedisAddress peer(const redisContext* c) {
+  if (c == nullptr || c->tcp.host == nullptr) return {};
+  return RedisAddress{c->tcp.host, static_cast<std::uint16_t>(c->tcp.port)};
+}
+
+/// An error reply that means "not the primary (any more, or yet)": a demoted primary refuses
+/// writes (READONLY), a server loading its data set refuses everything (LOADING), a replica that
+/// lost its primary may refuse reads (MASTERDOWN).
+[[nodiscard]] inline bool not_the_primary(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return false;
+  const std::string_view text = reply_text(r);
+  return text.starts_with("READONLY") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN");
+}
+
+/// What the sentinels know of one service, and the primary's address they last named.
+class SentinelDirectory {
+ public:
+  SentinelDirectory(std::vector<RedisAddress> sentinels, std::string service, std::string password)
+      : sentinels_(std::move(sentinels)), service_(std::move(service)), password_(std::move(password)) {}
+
+  /// The primary as last discovered; nullopt when it must be asked again.
+  [[nodiscard]] std::optional<RedisAddress> known() const {
+    std::lock_guard lock(mutex_);
+    return primary_;
+  }
+  /// Forget `stale` (the primary a failed connection or a READONLY reply came from), so that the
+  /// next connection asks the sentinels; a newer discovery is kept.
+  void forget(const RedisAddress& stale) {
+    std::lock_guard lock(mutex_);
+    if (primary_ && *primary_ == stale) primary_.reset();
+  }
+
+  /// The primary: the known one, or the first answer of a sentinel. StorageError (saying what
+  /// each sentinel did) when none names one.
+  [[nodiscard]] RedisAddress primary(timeval connect_timeout, timeval command_timeout) {
+    if (auto known_primary = known()) return *known_primary;
+    std::string failures;
+    for (const RedisAddress& sentinel : sentinels_) {
+      std::string why;
+      if (auto found = ask(sentinel, connect_timeout, command_timeout, why)) {
+        std::lock_guard lock(mutex_);
+        primary_ = *found;
+        return *found;
+      }
+      if (!failures.empty()) failures += "; ";
+      failures += "sentinel " + address_text(sentinel) + ": " + why;
+    }
+    throw StorageError("no sentinel named the primary of '" + service_ + "' (" + failures + ")");
+  }
+
+  [[nodiscard]] const std::string& service() const noexcept { return service_; }
+  [[nodiscard]] const std::vector<RedisAddress>& sentinels() const noexcept { return sentinels_; }
+
+ private:
+  std::optional<RedisAddress> ask(const RedisAddress& sentinel, timeval connect_timeout, timeval command_timeout,
+                                  std::string& why) const {
+    const Context c(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, connect_timeout));
+    if (!c || c->err != 0) {
+      why = c ? c->errstr : "out of memory";
+      return std::nullopt;
+    }
+    if (redisSetTimeout(c.get(), command_timeout) != REDIS_OK) {
+      why = "cannot set the command timeout";
+      return std::nullopt;
+    }
+    if (!password_.empty()) {
+      const Reply auth = command(c.get(), {"AUTH", password_});
+      if (!auth || auth->type == REDIS_REPLY_ERROR) {
+        why = auth ? "authentication failed" : c->errstr;
+        return std::nullopt;
+      }
+    }
+    const Reply reply = command(c.get(), {"SENTINEL", "get-master-addr-by-name", service_});
+    if (!reply) {
+      why = c->errstr;
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+      why = "it does not monitor '" + service_ + "'";
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      why = std::string(reply_text(*reply));
+      return std::nullopt;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+      why = "an unexpected reply";
+      return std::nullopt;
+    }
+    const std::optional<std::uint16_t> port = parse_port(reply_text(*reply->element[1]));
+    if (!port || reply->element[0]->len == 0) {
+      why = "an invalid address";
+      return std::nullopt;
+    }
+    return RedisAddress{std::string(reply_text(*reply->element[0])), *port};
+  }
+
+  std::vector<RedisAddress> sentinels_;
+  std::string service_;
+  std::string password_;
+  mutable std::mutex mutex_;
+  std::optional<RedisAddress> primary_;
+};
+
+}  // namespace detail::redis_store
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// ---- end sessions/storage/detail/redis_sentinel.hpp ----
+
+namespace sessions::detail::redis_store {
+
+inline constexpr std::size_t kClusterSlots = 16384;
+
+/// CRC16/XMODEM (polynomial 0x1021, initial 0), the checksum Redis Cluster's key slots use.
+[[nodiscard]] constexpr std::uint16_t crc16(std::string_view bytes) noexcept {
+  std::uint16_t crc = 0;
+  for (const char c : bytes) {
+    crc = static_cast<std::uint16_t>(crc ^ (static_cast<std::uint16_t>(static_cast<unsigned char>(c)) << 8));
+    for (int bit = 0; bit < 8; ++bit) {
+      crc =
+          (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021) : static_cast<std::uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+/// The hash slot of `key`: of its hash tag when it has a non-empty one ("{user1}.a" and
+/// "{user1}.b" share a slot), else of the whole key.
+[[nodiscard]] constexpr std::uint16_t key_slot(std::string_view key) noexcept {
+  const std::size_t open = key.find('{');
+  if (open != std::string_view::npos) {
+    const std::size_t close = key.find('}', open + 1);
+    if (close != std::string_view::npos && close > open + 1) key = key.substr(open + 1, close - open - 1);
+  }
+  return static_cast<std::uint16_t>(crc16(key) % kClusterSlots);
+}
+
+/// A MOVED or ASK error reply ("MOVED 3999 127.0.0.1:6381"): where the slot is served now.
+struct Redirect {
+  bool ask = false;  // ASK: for the next command only (a slot being migrated); MOVED: for good
+  std::uint16_t slot = 0;
+  RedisAddress to;
+};
+[[nodiscard]] inline std::optional<Redirect> parse_redirect(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return std::nullopt;
+  std::string_view text = reply_text(r);
+  Redirect out;
+  if (text.starts_with("ASK ")) {
+    out.ask = true;
+    text.remove_prefix(4);
+  } else if (text.starts_with("MOVED ")) {
+    text.remove_prefix(6);
+  } else {
+    return std::nullopt;
+  }
+  const std::size_t space = text.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  unsigned slot = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + space, slot);
+  const std::string_view where = text.substr(space + 1);
+  const std::size_t colon = where.rfind(':');
+  if (space == 0 || ec != std::errc{} || end != text.data() + space || slot >= kClusterSlots ||
+      colon == std::string_view::npos || colon == 0) {
+    return std::nullopt;
+  }
+  const std::optional<std::uint16_t> port = parse_port(where.substr(colon + 1));
+  if (!port) return std::nullopt;
+  out.slot = static_cast<std::uint16_t>(slot);
+  std::string_view host = where.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  out.to = RedisAddress{std::string(host), *port};
+  return out;
+}
+
+/// One primary of the cluster and its connections.
+struct ClusterNode {
+  ClusterNode(RedisAddress a, const PoolSettings& settings, const Logger& logger)
+      : address(std::move(a)), name(address_text(address)), pool("RedisStore", settings, logger, kLogCategory) {
+    pool.set_server("RedisStore: " + name);
+  }
+  RedisAddress address;
+  std::string name;
+  ConnectionPool<Context> pool;
+};
+
+/// The slot map and the nodes. Nodes are never removed (a node that left keeps an idle pool):
+/// a command in progress may still hold one.
+class ClusterMap {
+ public:
+  ClusterMap(std::vector<RedisAddress> seeds, PoolSettings settings, Logger logger)
+      : seeds_(std::move(seeds)), settings_(settings), logger_(logger) {}
+
+  /// The node serving `slot`; nullptr when the map does not know (not loaded yet, or a slot no
+  /// node serves).
+  [[nodiscard]] std::shared_ptr<ClusterNode> node_for(std::uint16_t slot) const {
+    std::lock_guard lock(mutex_);
+    return slots_[slot];
+  }
+  /// Any node the map knows (for a command without a key); nullptr before the first refresh.
+  [[nodiscard]] std::shared_ptr<ClusterNode> any_node() const {
+    std::lock_guard lock(mutex_);
+    return nodes_.empty() ? nullptr : nodes_.front();
+  }
+  /// The node at `address`, added to the known nodes when new.
+  [[nodiscard]] std::shared_ptr<ClusterNode> node_at(const RedisAddress& address) {
+    std::lock_guard lock(mutex_);
+    return node_at_locked(address);
+  }
+  /// MOVED: `slot` is served by `address` from now on.
+  void moved(std::uint16_t slot, const RedisAddress& address) {
+    std::lock_guard lock(mutex_);
+    slots_[slot] = node_at_locked(address);
+  }
+
+  /// Loads the slot map with CLUSTER SLOTS from the first node that answers (the known nodes,
+  /// then the seeds). `open(address)` opens an authenticated connection or throws StorageError.
+  /// Refreshes that come within `min_interval` of the last one do nothing (a burst of MOVED or of
+  /// failed connections asks once). StorageError when no node answers.
+  template <class Open>
+  void refresh(Open&& open, std::chrono::milliseconds min_interval = std::chrono::milliseconds{50}) {
+    std::lock_guard refreshing(refresh_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (loaded_ && now - refreshed_at_ < min_interval) return;
+    std::vector<RedisAddress> candidates;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& node : nodes_) candidates.push_back(node->address);
+    }
+    candidates.insert(candidates.end(), seeds_.begin(), seeds_.end());
+    std::string failures;
+    for (const RedisAddress& candidate : candidates) {
+      try {
+        const Context c = open(candidate);
+        const Reply reply = command(c.get(), {"CLUSTER", "SLOTS"});
+        if (!reply) throw StorageError(c->errstr);
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) {
+          throw StorageError(reply->type == REDIS_REPLY_ERROR ? std::string(reply_text(*reply))
+                                                              : "CLUSTER SLOTS answered no slots");
+        }
+        install(*reply, candidate);
+        refreshed_at_ = std::chrono::steady_clock::now();
+        loaded_ = true;
+        return;
+      } catch (const StorageError& e) {
+        if (!failures.empty()) failures += "; ";
+        failures += address_text(candidate) + ": " + e.what();
+      }
+    }
+    throw StorageError("no cluster node answered CLUSTER SLOTS (" + failures + ")");
+  }
+
+  [[nodiscard]] const std::vector<RedisAddress>& seeds() const noexcept { return seeds_; }
+
+ private:
+  std::shared_ptr<ClusterNode> node_at_locked(const RedisAddress& address) {
+    for (const auto& node : nodes_) {
+      if (node->address == address) return node;
+    }
+    nodes_.push_back(std::make_shared<ClusterNode>(address, settings_, logger_));
+    return nodes_.back();
+  }
+
+  // CLUSTER SLOTS: [[start, end, [host, port, id...], replicas...], ...]. An empty host means
+  // "the node you asked" (a node that does not know its own address).
+  void install(const redisReply& reply, const RedisAddress& asked) {
+    std::vector<std::shared_ptr<ClusterNode>> fresh(kClusterSlots);
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < reply.elements; ++i) {
+      const redisReply* range = reply.element[i];
+      if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 || range->element[0]->type != REDIS_REPLY_INTEGER ||
+          range->element[1]->type != REDIS_REPLY_INTEGER || range->element[2]->type != REDIS_REPLY_ARRAY ||
+          range->element[2]->elements < 2) {
+        throw StorageError("CLUSTER SLOTS answered an entry of an unexpected shape");
+      }
+      const long long first = range->element[0]->integer;
+      const long long last = range->element[1]->integer;
+      const redisReply* primary = range->element[2];
+      if (first < 0 || last < first || last >= static_cast<long long>(kClusterSlots) ||
+          primary->element[0]->type != REDIS_REPLY_STRING || primary->element[1]->type != REDIS_REPLY_INTEGER ||
+          primary->element[1]->integer <= 0 || primary->element[1]->integer > 65535) {
+        throw StorageError("CLUSTER SLOTS answered an invalid slot range or node");
+      }
+      RedisAddress address{std::string(reply_text(*primary->element[0])),
+                           static_cast<std::uint16_t>(primary->element[1]->integer)};
+      if (address.host.empty()) address.host = asked.host;
+      const std::shared_ptr<ClusterNode> node = node_at_locked(address);
+      for (long long slot = first; slot <= last; ++slot) fresh[static_cast<std::size_t>(slot)] = node;
+    }
+    slots_ = std::move(fresh);
+  }
+
+  std::vector<RedisAddress> seeds_;
+  PoolSettings settings_;
+  Logger logger_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<ClusterNode>> nodes_;
+  std::vector<std::shared_ptr<ClusterNode>> slots_ = std::vector<std::shared_ptr<ClusterNode>>(kClusterSlots);
+  std::mutex refresh_mutex_;  // one refresh at a time; guards the two below
+  std::chrono::steady_clock::time_point refreshed_at_{};
+  bool loaded_ = false;
+};
+
+}  // namespace sessions::detail::redis_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
+// ---- end sessions/storage/detail/redis_cluster.hpp ----
 
 namespace sessions {
 
@@ -712,6 +1101,19 @@ struct RedisOptions : detail::key_value::CommonOptions {
   /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
   std::chrono::milliseconds reconnect_backoff{100};
   std::chrono::milliseconds reconnect_backoff_max{5000};
+  /// Redis Sentinel: when not empty, the primary of `sentinel_service` is the one these sentinels
+  /// name (host, port and unix_socket are then unused); see "Sentinel" above.
+  std::vector<RedisAddress> sentinels;
+  std::string sentinel_service;
+  /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
+  std::string sentinel_password;
+  /// Redis Cluster: when not empty, some nodes of the cluster (any, primaries or replicas) from
+  /// which the slot map is learnt; host, port and unix_socket are then unused, db must be 0.
+  std::vector<RedisAddress> cluster_nodes;
+  /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
+  /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{100};
 };
 
 // RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
@@ -725,8 +1127,11 @@ namespace detail::redis_store {
                              ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
                              "tunnel, or unix:// for a local server");
   }
-  if (url.scheme != "redis" && url.scheme != "unix") {
-    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme + "' (expected redis:// or unix://)");
+  const bool sentinel = url.scheme == "redis+sentinel";
+  const bool cluster = url.scheme == "redis+cluster";
+  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel && !cluster) {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
+                             "' (expected redis://, redis+sentinel://, redis+cluster:// or unix://)");
   }
   if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
   RedisOptions options = std::move(base);
@@ -739,7 +1144,25 @@ namespace detail::redis_store {
   if (url.password) options.password = *url.password;
 
   std::optional<std::int64_t> db;
-  if (url.scheme == "redis") {
+  options.sentinels.clear();
+  options.sentinel_service.clear();
+  options.cluster_nodes.clear();
+  if (cluster) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one cluster node (host:port)");
+    for (const UrlHost& h : url.hosts) options.cluster_nodes.push_back(RedisAddress{h.name, h.port.value_or(6379)});
+    if (!url.path.empty() && url.path != "/" && url.path != "/0") {
+      throw ConfigurationError(where + ": a Redis Cluster has only database 0");
+    }
+    options.unix_socket.clear();
+  } else if (sentinel) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
+    for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
+    if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
+      throw ConfigurationError(where + ": the path must name the service the sentinels monitor (/mymaster)");
+    }
+    options.sentinel_service = url.path.substr(1);
+    options.unix_socket.clear();
+  } else if (url.scheme == "redis") {
     if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
     options.host = url.hosts.front().name;
     options.port = url.hosts.front().port.value_or(6379);
@@ -767,6 +1190,12 @@ namespace detail::redis_store {
     db = *value;
   }
   if (db) options.db = static_cast<int>(*db);
+  if (auto value = url.take("sentinel_password")) {
+    if (!sentinel) throw ConfigurationError(where + ": sentinel_password is for redis+sentinel:// URLs");
+    options.sentinel_password = std::move(*value);
+  }
+  if (const auto value = url.take_integer("wait_replicas", 0, 1000)) options.wait_replicas = static_cast<int>(*value);
+  if (const auto value = url.take_milliseconds("wait_timeout_ms")) options.wait_timeout = *value;
   detail::key_value::take_common_parameters(url, options, options.command_timeout);
   url.reject_unknown_parameters();
   return options;
@@ -790,9 +1219,37 @@ class RedisStore {
     if (options_.username.size() > 0 && options_.password.empty()) {
       throw ConfigurationError("RedisStore: a user name needs a password");
     }
-    server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
-                                           : "unix:" + options_.unix_socket;
-    if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    if (options_.wait_replicas < 0) throw ConfigurationError("RedisStore: wait_replicas must not be negative");
+    if (options_.wait_replicas > 0) {
+      // WAIT 0 would block for ever; a WAIT that outlasts the socket timeout would break the connection.
+      detail::require_positive("RedisStore", "wait_timeout", options_.wait_timeout);
+      if (options_.wait_timeout >= options_.command_timeout) {
+        throw ConfigurationError("RedisStore: wait_timeout must be shorter than command_timeout");
+      }
+    }
+    if (!options_.cluster_nodes.empty()) {
+      if (!options_.sentinels.empty())
+        throw ConfigurationError("RedisStore: cluster_nodes and sentinels exclude each other");
+      if (options_.db != 0) throw ConfigurationError("RedisStore: a Redis Cluster has only database 0");
+      server_ = "cluster ";
+      for (std::size_t i = 0; i < options_.cluster_nodes.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.cluster_nodes[i]);
+      }
+      cluster_ =
+          std::make_unique<detail::redis_store::ClusterMap>(options_.cluster_nodes, pool_.settings(), options_.logger);
+    } else if (!options_.sentinels.empty()) {
+      if (options_.sentinel_service.empty()) throw ConfigurationError("RedisStore: sentinels need a sentinel_service");
+      server_ = "primary of '" + options_.sentinel_service + "' via sentinels ";
+      for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.sentinels[i]);
+      }
+      sentinel_ = std::make_unique<detail::redis_store::SentinelDirectory>(
+          options_.sentinels, options_.sentinel_service, options_.sentinel_password);
+    } else {
+      server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
+                                             : "unix:" + options_.unix_socket;
+      if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    }
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
   }
@@ -803,8 +1260,12 @@ class RedisStore {
   /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
   ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
   ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
-  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size, pool_timeout (timeouts
-  /// in milliseconds), key_prefix. rediss:// is refused (no TLS in hiredis 0.14). User and password
+  ///   redis+sentinel://[[user]:password@]sentinel[:port][,sentinel[:port]...]/SERVICE[?db=N&parameters]
+  ///                                  (sentinel port 26379 by default; sentinel_password=...)
+  ///   redis+cluster://[[user]:password@]node[:port][,node[:port]...][?parameters]   (db 0 only)
+  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size (per node on a
+  /// cluster), pool_timeout (timeouts in milliseconds), key_prefix, wait_replicas and
+  /// wait_timeout_ms (Durability, above). rediss:// is refused (no TLS in hiredis 0.14). User and password
   /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
   /// for anything malformed or unknown; messages never show the password.
   [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
@@ -818,7 +1279,7 @@ class RedisStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string name = cache_key(key);
-    const Reply reply = exec("load", key, {"GET", name});
+    const Reply reply = exec("load", key, Kind::read, {"GET", name});
     if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
     if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
     return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options_.clock.now(),
@@ -835,10 +1296,10 @@ class RedisStore {
     const std::string name = cache_key(key);
     const std::string ms = std::to_string(prepared.ttl.count());
     bool retried = false;
-    const Reply reply = exec("create", key, {"SET", name, value, "NX", "PX", ms}, &retried);
+    const Reply reply = exec("create", key, Kind::write, {"SET", name, value, "NX", "PX", ms}, &retried);
     if (set_result("create", key, *reply)) return true;
     return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
-      const Reply current = exec("create", key, {"GET", name});
+      const Reply current = exec("create", key, Kind::read, {"GET", name});
       if (current->type != REDIS_REPLY_STRING) return std::nullopt;
       return std::string(detail::redis_store::reply_text(*current));
     });
@@ -852,7 +1313,7 @@ class RedisStore {
     const std::string& value = prepared.value;
     const std::string name = cache_key(key);
     const std::string ms = std::to_string(prepared.ttl.count());
-    const Reply reply = exec("update", key, {"SET", name, value, "XX", "PX", ms});
+    const Reply reply = exec("update", key, Kind::write, {"SET", name, value, "XX", "PX", ms});
     return set_result("update", key, *reply);
   }
 
@@ -883,14 +1344,14 @@ class RedisStore {
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     const std::string name = cache_key(key);
-    const Reply reply = exec("remove", key, {"DEL", name});
+    const Reply reply = exec("remove", key, Kind::write, {"DEL", name});
     if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string name = cache_key(key);
-    const Reply reply = exec("exists", key, {"GETRANGE", name, "0", "19"});
+    const Reply reply = exec("exists", key, Kind::read, {"GETRANGE", name, "0", "19"});
     if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
     return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options_.clock.now());
   }
@@ -900,7 +1361,7 @@ class RedisStore {
 
   /// PING: throws StorageError when the server cannot be reached (for health checks).
   void ping() {
-    const Reply reply = exec("ping", {}, {"PING"});
+    const Reply reply = exec("ping", {}, Kind::read, {"PING"});
     if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
   }
 
@@ -930,10 +1391,13 @@ class RedisStore {
   // A connection lent by the pool; given back on destruction, or closed if it broke.
   using Lease = detail::ConnectionPool<Context>::Lease;
 
+  // Whether a command writes (and is then followed by WAIT when Options::wait_replicas asks).
+  enum class Kind { read, write };
+
   // Runs one command; a reply that is a Redis error becomes a StorageError.
-  Reply exec(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
+  Reply exec(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
              bool* retried = nullptr) {
-    Reply reply = exec_raw(op, key, args, retried);
+    Reply reply = exec_raw(op, key, kind, args, retried);
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
@@ -943,19 +1407,34 @@ class RedisStore {
   // Runs one command; never nullptr (a connection failure throws). A command that failed on a
   // pooled connection is sent once more on a fresh one; `retried` (if given) tells whether the
   // reply is that second attempt's.
-  Reply exec_raw(const char* op, std::string_view key, std::initializer_list<std::string_view> args,
+  // Behind sentinels, a reply that says the server is no longer (or not yet) the primary sends the
+  // command once more to the primary the sentinels name now.
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
                  bool* retried = nullptr) {
-    return exec_raw(op, key, std::span<const std::string_view>(args.begin(), args.size()), retried);
+    return exec_raw(op, key, kind, std::span<const std::string_view>(args.begin(), args.size()), retried);
   }
-  Reply exec_raw(const char* op, std::string_view key, std::span<const std::string_view> args,
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
                  bool* retried = nullptr) {
+    if (cluster_) return cluster_exec(op, key, kind, args, retried);
     for (int attempt = 0;; ++attempt) {
       if (retried != nullptr) *retried = attempt > 0;
       Lease lease = acquire(op, key);
       Reply reply = detail::redis_store::command(lease.get(), args);
-      if (reply) return reply;
+      if (reply && sentinel_ && detail::redis_store::not_the_primary(*reply)) {
+        sentinel_->forget(detail::redis_store::peer(lease.get()));
+        lease.discard();
+        if (attempt == 0) continue;
+        return reply;  // the caller reports the error reply
+      }
+      if (reply) {
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
       const std::string why = lease.get()->errstr;
       const bool reused = !lease.fresh();
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
       lease.discard();
       if (attempt == 0 && reused) {
         options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
@@ -964,6 +1443,138 @@ class RedisStore {
         continue;
       }
       fail(op, key, "the connection failed (" + why + ")");
+    }
+  }
+
+  // --- Redis Cluster -----------------------------------------------------------------------------
+
+  // At most this many MOVED/ASK redirects per command: a slot map that keeps pointing elsewhere
+  // is a cluster in trouble, and a StorageError is better than a loop.
+  static constexpr int kMaxRedirects = 5;
+
+  // One command on the node serving its key: redirects followed (ASK with ASKING first, for this
+  // command only; MOVED updates the map and refreshes it), a failed connection refreshes the map
+  // and is retried once (`retried` then says so, as for a single server).
+  Reply cluster_exec(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
+                     bool* retried) {
+    const std::optional<std::uint16_t> slot = routing_slot(args);
+    std::shared_ptr<detail::redis_store::ClusterNode> asked;  // set by ASK
+    bool reconnected = false;
+    if (retried != nullptr) *retried = false;
+    for (int redirects = 0;;) {
+      const std::shared_ptr<detail::redis_store::ClusterNode> node = asked ? asked : route(op, key, slot);
+      Lease lease = acquire_on(*node, op, key);
+      Reply reply;
+      if (asked) {
+        reply = detail::redis_store::command(lease.get(), {"ASKING"});
+        if (reply) reply = detail::redis_store::command(lease.get(), args);
+      } else {
+        reply = detail::redis_store::command(lease.get(), args);
+      }
+      if (reply) {
+        if (const auto redirect = detail::redis_store::parse_redirect(*reply)) {
+          if (++redirects > kMaxRedirects) {
+            fail(op, key,
+                 "more than " + std::to_string(kMaxRedirects) +
+                     " redirects (the last: " + std::string(detail::redis_store::reply_text(*reply)) + ")");
+          }
+          if (redirect->ask) {
+            asked = cluster_->node_at(redirect->to);
+          } else {
+            asked.reset();
+            cluster_->moved(redirect->slot, redirect->to);
+            refresh_quietly();
+          }
+          continue;  // the command was not run: sent again where the redirect says
+        }
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      refresh_quietly();  // a failover may have moved the slot to a promoted replica
+      if (!reconnected) {
+        reconnected = true;
+        if (retried != nullptr) *retried = true;
+        continue;
+      }
+      fail(op, key, "the connection to " + node->name + " failed (" + why + ")");
+    }
+  }
+
+  // The slot of the key a command names: the store's commands name one key, second after the
+  // command (GET key, SET key ..., DEL key, GETRANGE key ...) or after the script and the key
+  // count (EVALSHA sha 1 key ...). nullopt for a command without a key (PING).
+  static std::optional<std::uint16_t> routing_slot(std::span<const std::string_view> args) {
+    if (!args.empty() && (args[0] == "EVALSHA" || args[0] == "EVAL")) {
+      if (args.size() > 3) return detail::redis_store::key_slot(args[3]);
+      return std::nullopt;
+    }
+    if (args.size() > 1) return detail::redis_store::key_slot(args[1]);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<detail::redis_store::ClusterNode> route(const char* op, std::string_view key,
+                                                          std::optional<std::uint16_t> slot) {
+    auto find = [&] { return slot ? cluster_->node_for(*slot) : cluster_->any_node(); };
+    std::shared_ptr<detail::redis_store::ClusterNode> node = find();
+    if (node) return node;
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const StorageError& e) {
+      fail(op, key, e.what());
+    }
+    node = find();
+    if (!node) fail(op, key, "no node serves hash slot " + std::to_string(slot.value_or(0)));
+    return node;
+  }
+
+  void refresh_quietly() noexcept {
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const std::exception& e) {
+      options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                      "RedisStore: the cluster's slot map could not be refreshed: " + std::string(e.what()));
+    }
+  }
+
+  Lease acquire_on(detail::redis_store::ClusterNode& node, const char* op, std::string_view key) {
+    try {
+      return node.pool.acquire([this, &node] { return connect_node(node.address); },
+                               [](const Context& c) { return !detail::redis_store::looks_dead(c.get()); },
+                               [&](const std::string& what) { return message(op, key, node.name + ": " + what); });
+    } catch (const StorageTimeout&) {
+      throw;
+    } catch (const StorageError&) {
+      refresh_quietly();  // the node may be gone: the next command asks the new map
+      throw;
+    }
+  }
+
+  Context connect_node(const RedisAddress& a) {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    return connect_to(redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv));
+  }
+
+  // WAIT on the connection that wrote: the write reached `wait_replicas` replicas, or the caller
+  // learns that a failover could lose it (the write itself was applied on the primary).
+  void wait_for_replicas(Lease& lease, const char* op, std::string_view key) {
+    const std::string replicas = std::to_string(options_.wait_replicas);
+    const std::string ms = std::to_string(options_.wait_timeout.count());
+    const Reply reply = detail::redis_store::command(lease.get(), {"WAIT", replicas, ms});
+    if (!reply) {
+      const std::string why = lease.get()->errstr;
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
+      lease.discard();
+      fail(op, key, "written on the primary, but the connection failed before WAIT answered (" + why + ")");
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    if (reply->integer < options_.wait_replicas) {
+      fail(op, key,
+           "written on the primary, but only " + std::to_string(reply->integer) + " of " + replicas +
+               " replicas confirmed it within " + ms + " ms: a failover now could lose it");
     }
   }
 
@@ -985,11 +1596,11 @@ class RedisStore {
                        std::initializer_list<std::string_view> key_and_args) {
     std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
     argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
-    Reply reply = exec_raw(op, key, argv);
+    Reply reply = exec_raw(op, key, Kind::write, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
       argv[0] = "EVAL";
       argv[1] = script;
-      reply = exec_raw(op, key, argv);
+      reply = exec_raw(op, key, Kind::write, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
@@ -1008,7 +1619,14 @@ class RedisStore {
 
   Lease acquire(const char* op, std::string_view key) {
     return pool_.acquire([this] { return connect(); },
-                         [](const Context& context) { return !detail::redis_store::looks_dead(context.get()); },
+                         [this](const Context& context) {
+                           // Behind sentinels, an idle connection to a server that is no longer the
+                           // known primary is closed (the next connection asks the sentinels).
+                           if (detail::redis_store::looks_dead(context.get())) return false;
+                           if (!sentinel_) return true;
+                           const auto primary = sentinel_->known();
+                           return primary && *primary == detail::redis_store::peer(context.get());
+                         },
                          [&](const std::string& what) { return message(op, key, what); });
   }
 
@@ -1016,9 +1634,32 @@ class RedisStore {
   // without naming the server: the caller adds it) when that fails.
   Context connect() {
     const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
-    Context context(options_.unix_socket.empty()
-                        ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
-                        : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+    if (sentinel_) {
+      const RedisAddress primary =
+          sentinel_->primary(connect_tv, detail::redis_store::to_timeval(options_.command_timeout));
+      try {
+        Context context = connect_to(redisConnectWithTimeout(primary.host.c_str(), primary.port, connect_tv));
+        // A sentinel that has not heard of a failover yet names the old primary, which may be
+        // back as a replica; what ROLE says is what counts.
+        const std::string role = detail::redis_store::role_of(context.get());
+        if (role != "master") {
+          throw StorageError("the server the sentinels named is not a primary (ROLE: " +
+                             (role.empty() ? std::string("no answer") : role) + ")");
+        }
+        return context;
+      } catch (const StorageError& e) {
+        sentinel_->forget(primary);
+        throw StorageError(std::string(e.what()) + " [primary " + detail::redis_store::address_text(primary) + "]");
+      }
+    }
+    return connect_to(options_.unix_socket.empty()
+                          ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
+                          : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+  }
+
+  // The setup of every new connection `raw`: timeouts, AUTH, SELECT.
+  Context connect_to(redisContext* raw) {
+    Context context(raw);
     if (!context) throw StorageError("cannot connect: out of memory");
     if (context->err != 0) throw StorageError(std::string("cannot connect: ") + context->errstr);
     if (redisSetTimeout(context.get(), detail::redis_store::to_timeval(options_.command_timeout)) != REDIS_OK) {
@@ -1063,6 +1704,8 @@ class RedisStore {
   Options options_;
   std::string server_;
   std::string db_text_;
+  std::unique_ptr<detail::redis_store::SentinelDirectory> sentinel_;  // null: a fixed server
+  std::unique_ptr<detail::redis_store::ClusterMap> cluster_;          // null: not a cluster
 
   detail::ConnectionPool<Context> pool_;
 };

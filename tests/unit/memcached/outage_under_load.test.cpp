@@ -9,6 +9,7 @@
 // A pause (SIGSTOP) loses nothing: the sessions written before it are intact.
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "memcached_support.hpp"
@@ -70,4 +71,39 @@ TEST_CASE("memcached outage under load: paused servers time requests out; nothin
   CHECK(counts.interrupted == 0);
   CHECK(counts.lost_acknowledged == 0);  // every acknowledged write was there for the next request
   CHECK(before.intact(store, settings) == 20);
+}
+
+TEST_CASE("memcached: one of two servers stopped under load, remove_failed_servers: no request fails once it is out",
+          "[memcached][faults][outage][eject]") {
+  sessions::Settings settings;
+  CHECK(MemcachedStore::options_from_url("memcached://a,b?remove_failed_servers=true").remove_failed_servers);
+  CHECK_FALSE(MemcachedStore::options_from_url("memcached://a,b").remove_failed_servers);
+  sessions::MemcachedOptions o = memcached_test::options();
+  o.remove_failed_servers = true;
+  o.retry_timeout = 1s;  // the dead server is tried again (and taken out again) during the test
+  MemcachedStore store(o);
+  const fault_test::WrittenSessions<MemcachedStore> before(store, settings, 40);
+  memcached_test::ServerRestorer restorer;
+  fault_test::RequestLoad<MemcachedStore> load(store, settings, 4);
+  std::this_thread::sleep_for(300ms);
+  const long failed_before = load.counts().storage_errors;
+  memcached_test::ctl("stop 2");
+  const auto stopped_at = fault_test::Steady::now();
+  std::this_thread::sleep_for(2500ms);  // two retry periods and more
+  load.stop();
+  const auto counts = load.counts();
+  INFO("a failure: " << load.sample_storage_error());
+  CHECK(counts.other == 0);
+  const long failed = counts.storage_errors - failed_before;
+  const long long failing_ms =
+      failed == 0 ? 0 : std::chrono::duration_cast<std::chrono::milliseconds>(load.last_failure() - stopped_at).count();
+  std::printf(
+      "memcached, one of two servers stopped (remove_failed_servers): %ld requests ok, %ld failed, the last "
+      "failure %lld ms after the stop\n",
+      counts.ok, failed, failing_ms);
+  CHECK(failing_ms < 500);  // failures, if any, only until the server is out; none at its retries
+  // The sessions on the stopped server read as new; the others are intact.
+  const int intact = before.intact(store, settings);
+  CHECK(intact > 0);
+  CHECK(intact < 40);
 }

@@ -130,3 +130,41 @@ TEST_CASE("PostgresStore: the server's statement_timeout ends a statement that w
   CHECK(store.update(kKey, "w", f.clock.now() + 1h));
   CHECK(store.load(kKey)->payload == "w");
 }
+
+namespace {
+// Undoes the role setting of the read-only test whatever happens (the server outlives the test).
+struct ReadWriteAgain {
+  Raw& admin;
+  ~ReadWriteAgain() {
+    try {
+      admin.exec("ALTER ROLE CURRENT_USER RESET default_transaction_read_only");
+    } catch (...) {
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("PostgresStore: a connection that turned read-only (SQLSTATE 25006) is replaced, not reused",
+          "[postgres][faults][failover]") {
+  // After a failover the old primary may come back as a standby: its connections refuse writes
+  // with 25006 for as long as they live. The store must drop them, so that the next connection
+  // (libpq's host list, target_session_attrs=read-write) reaches the new primary. Here the
+  // server's own read-only default plays the standby.
+  Fixture f;  // creates the table
+  Raw admin;  // opened read-write, before the role turns read-only
+  PostgresStore::Options o = f.options();
+  o.create_table = false;
+  o.pool_size = 2;
+  ReadWriteAgain restore{admin};
+  admin.exec("ALTER ROLE CURRENT_USER SET default_transaction_read_only = on");
+  PostgresStore store(o);
+  try {
+    (void)store.create(kKey, "v", f.clock.now() + 1h);
+    FAIL("a write on a read-only connection succeeded");
+  } catch (const sessions::StorageError& e) {
+    CHECK(std::string(e.what()).find("read-only transaction") != std::string::npos);
+  }
+  admin.exec("ALTER ROLE CURRENT_USER RESET default_transaction_read_only");
+  CHECK(store.create(kKey, "v", f.clock.now() + 1h));
+  CHECK(store.load(kKey)->payload == "v");
+}

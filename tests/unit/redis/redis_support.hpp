@@ -62,11 +62,26 @@ inline sessions::RedisOptions options(const sessions::Clock& clock = {},
 /// A plain hiredis connection to the test server, to look behind the store's back.
 class Admin {
  public:
-  explicit Admin(int db = 0) {
-    const sessions::RedisOptions o = sessions::RedisStore::options_from_url(url());
-    context_.reset(redisConnect(o.host.c_str(), o.port));
-    if (!context_ || context_->err != 0) throw std::runtime_error("Admin: cannot connect to the test Redis");
+  explicit Admin(int db = 0) : Admin(test_server()) {
     if (db != 0) (void)command({"SELECT", std::to_string(db)});
+  }
+  /// A connection to one given server (a node of the test cluster).
+  explicit Admin(const sessions::RedisAddress& server) {
+    context_.reset(redisConnect(server.host.c_str(), server.port));
+    if (!context_ || context_->err != 0) throw std::runtime_error("Admin: cannot connect to the test Redis");
+  }
+
+  /// The server the harness's URL names: the one server, a cluster's first node, or the primary
+  /// the sentinels name at this moment.
+  static sessions::RedisAddress test_server() {
+    const sessions::RedisOptions o = sessions::RedisStore::options_from_url(url());
+    if (!o.cluster_nodes.empty()) return o.cluster_nodes.front();
+    if (!o.sentinels.empty()) {
+      sessions::detail::redis_store::SentinelDirectory sentinels(o.sentinels, o.sentinel_service, {});
+      return sentinels.primary(sessions::detail::redis_store::to_timeval(1s),
+                               sessions::detail::redis_store::to_timeval(1s));
+    }
+    return sessions::RedisAddress{o.host, o.port};
   }
 
   sessions::detail::redis_store::Reply command(std::vector<std::string> args) {
