@@ -193,6 +193,8 @@ using Value = std::unique_ptr<char, FreeDeleter>;
 
 class MemcachedStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "MemcachedStore";
   using payload_type = std::string;
   using Options = MemcachedOptions;
 

@@ -99,6 +99,8 @@ namespace sessions {
 
 class PostgresStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "PostgresStore";
   using payload_type = std::string;
 
   struct Options {

@@ -1204,6 +1204,8 @@ namespace detail::redis_store {
 
 class RedisStore {
  public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "RedisStore";
   using payload_type = std::string;
   using Options = RedisOptions;
 
