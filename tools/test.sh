@@ -9,7 +9,7 @@
 #
 # Environment: SESSIONS_JOBS (parallel jobs, default 2), SESSIONS_BUILD_ROOT (where the build
 # directories go, default build/: build/ci-<stage>), SESSIONS_TEST_TIMEOUT (seconds per test, 600),
-# SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 45).
+# SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 30).
 #
 # Each stage is a function stage_<name> below; to add one, write the function, add the name to
 # STAGES and a line to HINTS. Packages the new stage needs go into PACKAGES. Servers that tests
@@ -24,7 +24,7 @@ cd "$ROOT"
 JOBS=${SESSIONS_JOBS:-2}
 BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
-FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-45}
+FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-30}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django python3-prometheus-client
@@ -45,7 +45,7 @@ declare -A HINTS=(
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
   [sanitize]="clang++-14 -Werror build with ASan+UBSan (SESSIONS_SANITIZE=address,undefined), then ctest"
   [tsan]="clang++-14 -Werror build with ThreadSanitizer (SESSIONS_SANITIZE=thread), then ctest"
-  [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (45) over a copy of its seed corpus"
+  [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (30) over a copy of its seed corpus"
   [meson]="meson build of the unit tests with -Dwerror=true, then meson test"
   [mutation]="mutants of tools/mutation/mutants.toml, each applied to a scratch copy of include/ and run against its test files; every one must be killed (tools/mutation/run.py --only <id> to retry one)"
 )

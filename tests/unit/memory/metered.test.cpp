@@ -130,7 +130,8 @@ TEST_CASE("Metered: one call in time_one_in is timed, every call counted", "[met
                   sessions::ConfigurationError);
   sessions::Metered<sessions::MemoryStore> store{env.store, {.trace = {}, .time_one_in = 4}};
   for (int i = 0; i < 40; ++i) CHECK_FALSE(store.exists(kKey));
-  const sessions::OperationSnapshot& exists = store.snapshot()[StoreOperation::exists];
+  const sessions::MetricsSnapshot m = store.snapshot();  // kept: exists below refers into it
+  const sessions::OperationSnapshot& exists = m[StoreOperation::exists];
   CHECK(exists.calls() == 40);
   std::uint64_t timed = 0;
   for (const std::uint64_t n : exists.latency_buckets) timed += n;
