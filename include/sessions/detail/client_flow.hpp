@@ -84,10 +84,14 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 
   /// Decodes the cookie: empty data (and the session marked modified, so that the cookie is
   /// rewritten, as Django does) when it is invalid, expired by the expiry policy or over a limit.
-  Loaded read_record(std::optional<std::uint64_t>& baseline, bool /*own_load*/) {
+  Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return Loaded{};
     const Settings& settings = *this->settings_;
+    // Told by the session's own load only (an explicit load() reads without adopting).
+    const auto refuse = [&](SessionEventKind kind, std::string_view reason) {
+      if (own_load) this->tell(kind, reason, *this->key_);
+    };
     try {
       const TimePoint now = settings.clock.now();
       ClientRecord record{};
@@ -101,12 +105,12 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // signed cookies, ticket #19201): the cookie's signing time is the last modification.
       // Strictly past, as the signature's own max_age check (an age equal to it is valid).
       if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now) {
-        this->tell(SessionEventKind::expired, "past the expiry policy's age", *this->key_);
+        refuse(SessionEventKind::expired, "past the expiry policy's age");
         this->modified_ = true;
         return Loaded{};
       }
       if (over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
-        this->tell(SessionEventKind::rejected, "over a limit", *this->key_);
+        refuse(SessionEventKind::rejected, "over a limit");
         this->modified_ = true;
         return Loaded{};
       }
@@ -118,9 +122,9 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
                       std::string("Session cookie rejected: ") + e.what());
       if (dynamic_cast<const SignatureExpired*>(&e) != nullptr) {
-        this->tell(SessionEventKind::expired, "signature expired", *this->key_);
+        refuse(SessionEventKind::expired, "signature expired");
       } else {
-        this->tell(SessionEventKind::rejected, "tampered or corrupted", *this->key_);
+        refuse(SessionEventKind::rejected, "tampered or corrupted");
       }
       this->modified_ = true;
       return Loaded{};

@@ -140,6 +140,7 @@ TEST_CASE("events: corrupted and oversized records are rejected", "[events]") {
   SECTION("undecodable") {
     REQUIRE(env.store.create(key, std::string("{not json"), later));
     sessions::Session<sessions::MemoryStore> s{env.store, key, env.settings};
+    CHECK(s.load().empty());  // Django's load(): reads without adopting, tells nothing
     CHECK(s.keys().empty());
     REQUIRE(log.kinds() == Kinds{Kind::rejected});
     CHECK(log.events[0].reason == "data corrupted");
@@ -209,6 +210,7 @@ TEST_CASE("events: a signed-cookie session", "[events]") {
     std::string tampered = cookie;
     tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
     SessionT s{env.store, tampered, env.settings};
+    CHECK(s.load().empty());  // read without adopting: told once, by the session's own load below
     CHECK(s.keys().empty());
     REQUIRE(log.kinds() == Kinds{Kind::created, Kind::rejected});
   }
