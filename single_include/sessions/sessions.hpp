@@ -9065,10 +9065,7 @@ class SessionState {
   /// The value under `key`, or null (loads on first use, marks accessed); never copies.
   const Data* find(std::string_view key) {
     ensure_loaded();
-    if (const MemberList* list = member_list()) return list->find(key);
-    const Data& data = current();
-    const auto it = data.find(key);
-    return it == data.end() ? nullptr : &*it;
+    return lookup(key);
   }
 
   /// The data the expiry policy's hooks read: only its data_keys when it names them and the
@@ -9233,11 +9230,7 @@ class SessionState {
   /// was read, else empty (nothing is looked up, and nothing loaded, for an event).
   [[nodiscard]] std::string event_user_id() const {
     if (!settings_->on_event || !loaded_) return {};
-    if (const MemberList* list = member_list()) return user_id_text(list->find(kAuthUserIdKey));
-    const Data& data = shared_ ? *shared_ : owned_;
-    if (!data.is_object()) return {};
-    const auto it = data.find(kAuthUserIdKey);
-    return user_id_text(it == data.end() ? nullptr : &*it);
+    return user_id_text(lookup(kAuthUserIdKey));
   }
 
   /// Tells Settings::on_event, when set, that `kind` happened to the session under `key`.
@@ -9329,6 +9322,15 @@ class SessionState {
   }
 
  private:
+  // The value under `key` in the data as it is held (members or whole), or null; never loads and
+  // never builds the members into one object.
+  [[nodiscard]] const Data* lookup(std::string_view key) const {
+    if (const MemberList* list = member_list()) return list->find(key);
+    const Data& data = shared_ ? *shared_ : owned_;
+    const auto it = data.find(key);
+    return it == data.end() ? nullptr : &*it;
+  }
+
   [[nodiscard]] bool data_empty() const noexcept {
     if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
@@ -9410,10 +9412,14 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 
   /// Decodes the cookie: empty data (and the session marked modified, so that the cookie is
   /// rewritten, as Django does) when it is invalid, expired by the expiry policy or over a limit.
-  Loaded read_record(std::optional<std::uint64_t>& baseline, bool /*own_load*/) {
+  Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return Loaded{};
     const Settings& settings = *this->settings_;
+    // Told by the session's own load only (an explicit load() reads without adopting).
+    const auto refuse = [&](SessionEventKind kind, std::string_view reason) {
+      if (own_load) this->tell(kind, reason, *this->key_);
+    };
     try {
       const TimePoint now = settings.clock.now();
       ClientRecord record{};
@@ -9427,12 +9433,12 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       // signed cookies, ticket #19201): the cookie's signing time is the last modification.
       // Strictly past, as the signature's own max_age check (an age equal to it is valid).
       if (add_saturating(record.issued_at, this->expiry_.expiry_age(data, settings, record.issued_at)) < now) {
-        this->tell(SessionEventKind::expired, "past the expiry policy's age", *this->key_);
+        refuse(SessionEventKind::expired, "past the expiry policy's age");
         this->modified_ = true;
         return Loaded{};
       }
       if (over_key_limit(settings, *this->key_, data) || over_node_limit(settings, *this->key_, data)) {
-        this->tell(SessionEventKind::rejected, "over a limit", *this->key_);
+        refuse(SessionEventKind::rejected, "over a limit");
         this->modified_ = true;
         return Loaded{};
       }
@@ -9444,9 +9450,9 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
       settings.logger(LogLevel::warning, "sessions.security.SuspiciousSession",
                       std::string("Session cookie rejected: ") + e.what());
       if (dynamic_cast<const SignatureExpired*>(&e) != nullptr) {
-        this->tell(SessionEventKind::expired, "signature expired", *this->key_);
+        refuse(SessionEventKind::expired, "signature expired");
       } else {
-        this->tell(SessionEventKind::rejected, "tampered or corrupted", *this->key_);
+        refuse(SessionEventKind::rejected, "tampered or corrupted");
       }
       this->modified_ = true;
       return Loaded{};
@@ -9578,7 +9584,12 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
     const bool protect = own_load && this->protecting();  // this load is the version a save compares with
-    Loaded loaded = nothing_loaded();                     // what a record over a limit loads as
+    // Told by the session's own load only: an explicit load() reads without adopting, and the
+    // session's own load after it would tell the same record again.
+    const auto reject = [&](std::string_view reason) {
+      if (own_load) this->tell(SessionEventKind::rejected, reason, key);
+    };
+    Loaded loaded = nothing_loaded();  // what a record over a limit loads as
     if constexpr (codec::keeps_values) {
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
@@ -9586,16 +9597,16 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
       } else {
-        this->tell(SessionEventKind::rejected, "over a limit", key);
+        reject("over a limit");
       }
     } else if (over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
-      this->tell(SessionEventKind::rejected, "over a limit", key);
+      reject("over a limit");
     } else {
       try {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
         if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
           loaded.owned = Data::object();
-          this->tell(SessionEventKind::rejected, "over a limit", key);
+          reject("over a limit");
         } else {
           baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
         }
@@ -9605,7 +9616,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         settings.logger(
             LogLevel::warning, "sessions.security.SuspiciousSession",
             std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
-        this->tell(SessionEventKind::rejected, "data corrupted", key);
+        reject("data corrupted");
       }
     }
     if (protect) {
@@ -9632,12 +9643,6 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       }
     }
     throw CreateError("unable to create a new session key: every attempt collided with an existing record");
-  }
-
-  // Lost-update protection refuses this save: told, then ConflictError.
-  [[noreturn]] void refuse_conflict(std::string_view key, int attempts) {
-    this->tell(SessionEventKind::conflict, "changed by another request", key);
-    conflict(*this->settings_, key, attempts);
   }
 
   // No record: empty data (for members, an empty list: no whole object is allocated).
@@ -9765,16 +9770,28 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
   }
 
+  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
+  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
+  // is told as the session's conflict event first.
+  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+    try {
+      return try_compare_and_set(key, payload, expires_at);
+    } catch (const ConflictError&) {
+      this->tell(SessionEventKind::conflict, "changed by another request", key);
+      throw;
+    }
+  }
+
   // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
   // True when written (the session's data and `payload` then hold what was written, merged or
   // not), false when the record is gone; ConflictError as the policy says.
-  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
     if constexpr (has_compare_and_set) {
       const Settings& settings = *this->settings_;
       CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
       if (result == CasResult::written) return true;
       if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) refuse_conflict(key, 0);
+      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
       for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
         auto record = this->store_->load(key);
         if (!record) return false;  // deleted meanwhile: never brought back
@@ -9788,13 +9805,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
         }
-        Data merged = Data::object();
-        try {
-          merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        } catch (const ConflictError&) {  // both changed one key
-          this->tell(SessionEventKind::conflict, "changed by another request", key);
-          throw;
-        }
+        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
         check_limits(merged);
         const TimePoint now = settings.clock.now();
         const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
@@ -9812,7 +9823,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
           return true;
         }
       }
-      refuse_conflict(key, settings.merge_attempts);
+      conflict(settings, key, settings.merge_attempts);
     } else {
       (void)key;
       (void)payload;

@@ -128,7 +128,12 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const Settings& settings = *this->settings_;
     const std::string_view key = *this->key_;
     const bool protect = own_load && this->protecting();  // this load is the version a save compares with
-    Loaded loaded = nothing_loaded();                     // what a record over a limit loads as
+    // Told by the session's own load only: an explicit load() reads without adopting, and the
+    // session's own load after it would tell the same record again.
+    const auto reject = [&](std::string_view reason) {
+      if (own_load) this->tell(SessionEventKind::rejected, reason, key);
+    };
+    Loaded loaded = nothing_loaded();  // what a record over a limit loads as
     if constexpr (codec::keeps_values) {
       // A value store in this process holds only what a save of this library checked already:
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
@@ -136,16 +141,16 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
       } else {
-        this->tell(SessionEventKind::rejected, "over a limit", key);
+        reject("over a limit");
       }
     } else if (over_size_limit(settings, key, record->payload.size())) {  // too big: not even decoded
-      this->tell(SessionEventKind::rejected, "over a limit", key);
+      reject("over a limit");
     } else {
       try {
         loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
         if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
           loaded.owned = Data::object();
-          this->tell(SessionEventKind::rejected, "over a limit", key);
+          reject("over a limit");
         } else {
           baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
         }
@@ -155,7 +160,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         settings.logger(
             LogLevel::warning, "sessions.security.SuspiciousSession",
             std::string("Session data corrupted (key ") + std::string(loggable_key_prefix(key)) + "...): " + e.what());
-        this->tell(SessionEventKind::rejected, "data corrupted", key);
+        reject("data corrupted");
       }
     }
     if (protect) {
@@ -182,12 +187,6 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       }
     }
     throw CreateError("unable to create a new session key: every attempt collided with an existing record");
-  }
-
-  // Lost-update protection refuses this save: told, then ConflictError.
-  [[noreturn]] void refuse_conflict(std::string_view key, int attempts) {
-    this->tell(SessionEventKind::conflict, "changed by another request", key);
-    conflict(*this->settings_, key, attempts);
   }
 
   // No record: empty data (for members, an empty list: no whole object is allocated).
@@ -315,16 +314,28 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
   }
 
+  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
+  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
+  // is told as the session's conflict event first.
+  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+    try {
+      return try_compare_and_set(key, payload, expires_at);
+    } catch (const ConflictError&) {
+      this->tell(SessionEventKind::conflict, "changed by another request", key);
+      throw;
+    }
+  }
+
   // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
   // True when written (the session's data and `payload` then hold what was written, merged or
   // not), false when the record is gone; ConflictError as the policy says.
-  bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
+  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
     if constexpr (has_compare_and_set) {
       const Settings& settings = *this->settings_;
       CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
       if (result == CasResult::written) return true;
       if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) refuse_conflict(key, 0);
+      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
       for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
         auto record = this->store_->load(key);
         if (!record) return false;  // deleted meanwhile: never brought back
@@ -338,13 +349,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
         }
-        Data merged = Data::object();
-        try {
-          merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        } catch (const ConflictError&) {  // both changed one key
-          this->tell(SessionEventKind::conflict, "changed by another request", key);
-          throw;
-        }
+        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
         check_limits(merged);
         const TimePoint now = settings.clock.now();
         const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
@@ -362,7 +367,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
           return true;
         }
       }
-      refuse_conflict(key, settings.merge_attempts);
+      conflict(settings, key, settings.merge_attempts);
     } else {
       (void)key;
       (void)payload;

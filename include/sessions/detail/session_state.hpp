@@ -91,10 +91,7 @@ class SessionState {
   /// The value under `key`, or null (loads on first use, marks accessed); never copies.
   const Data* find(std::string_view key) {
     ensure_loaded();
-    if (const MemberList* list = member_list()) return list->find(key);
-    const Data& data = current();
-    const auto it = data.find(key);
-    return it == data.end() ? nullptr : &*it;
+    return lookup(key);
   }
 
   /// The data the expiry policy's hooks read: only its data_keys when it names them and the
@@ -259,11 +256,7 @@ class SessionState {
   /// was read, else empty (nothing is looked up, and nothing loaded, for an event).
   [[nodiscard]] std::string event_user_id() const {
     if (!settings_->on_event || !loaded_) return {};
-    if (const MemberList* list = member_list()) return user_id_text(list->find(kAuthUserIdKey));
-    const Data& data = shared_ ? *shared_ : owned_;
-    if (!data.is_object()) return {};
-    const auto it = data.find(kAuthUserIdKey);
-    return user_id_text(it == data.end() ? nullptr : &*it);
+    return user_id_text(lookup(kAuthUserIdKey));
   }
 
   /// Tells Settings::on_event, when set, that `kind` happened to the session under `key`.
@@ -355,6 +348,15 @@ class SessionState {
   }
 
  private:
+  // The value under `key` in the data as it is held (members or whole), or null; never loads and
+  // never builds the members into one object.
+  [[nodiscard]] const Data* lookup(std::string_view key) const {
+    if (const MemberList* list = member_list()) return list->find(key);
+    const Data& data = shared_ ? *shared_ : owned_;
+    const auto it = data.find(key);
+    return it == data.end() ? nullptr : &*it;
+  }
+
   [[nodiscard]] bool data_empty() const noexcept {
     if (const MemberList* list = member_list()) return list->empty();
     return (shared_ ? *shared_ : owned_).empty();
