@@ -106,9 +106,6 @@
 // Thread-safe: one instance serves every thread. It must outlive every operation in progress.
 
 #include <hiredis/hiredis.h>
-#include <sys/time.h>
-
-#include <condition_variable>
 
 // ---- begin sessions/detail/cache_value.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
@@ -326,6 +323,384 @@ inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono
 }  // namespace sessions::detail::key_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
 // ---- end sessions/storage/detail/key_value.hpp ----
+// ---- begin sessions/storage/detail/redis_client.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLIENT_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLIENT_HPP
+// RedisStore's connection to Redis: the pool (or, on a cluster, one pool per primary and the
+// routing of each command to the primary of its key's slot, following MOVED and ASK), the
+// sentinels' primary, the retry of a command on a fresh connection, WAIT after writes, the
+// EVALSHA/EVAL path of the scripts, and the errors that name the operation and the server.
+// RedisStore (storage/redis.hpp) describes the behaviour; this is how it is done.
+
+#include <sys/time.h>
+
+// ---- begin sessions/storage/redis_options.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_OPTIONS_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_OPTIONS_HPP
+// RedisStore's options (storage/redis.hpp describes what each one does to the store).
+
+// ---- begin sessions/storage/detail/redis_sentinel.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// RedisStore behind Redis Sentinel: where the primary is. The sentinels are asked in turn
+// (`SENTINEL get-master-addr-by-name <service>`); the first that answers names the primary. The
+// store then checks what it reached with ROLE: right after a failover a sentinel that has not
+// heard of it yet may still name the old primary, which may be back as a replica. A sentinel is
+// only asked when the store does not know the primary: at the first connection, and after a
+// connection to it failed or it answered READONLY or LOADING (see RedisStore).
+
+// ---- begin sessions/storage/detail/redis_io.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
+// RedisStore's wire mechanics: the Lua scripts of touch and update_if, hiredis handles, one
+// command with SIGPIPE held off, and the check of an idle connection. RedisStore
+// (storage/redis.hpp) composes them.
+
+#include <poll.h>
+#include <signal.h>
+#include <time.h>
+
+namespace sessions {
+
+namespace detail::redis_store {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.redis";
+
+// The touch script (see the header comment). ARGV: now (19 digits), the new header, the TTL in ms
+// ("0": the record ends now and is deleted). Returns 1 when a live record was touched, else 0.
+inline constexpr std::string_view kTouchScript =
+    "local h = redis.call('GETRANGE', KEYS[1], 0, 19)\n"
+    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
+    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
+    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
+    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
+    "if ARGV[3] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SETRANGE', KEYS[1], 0, ARGV[2])\n"
+    "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
+    "end\n"
+    "return 1\n";
+/// SHA-1 of kTouchScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kTouchScriptSha1 = "772e9ec14972f9a66eb020d9dafd2d6b370f7a0b";
+
+// The compare-and-set script of update_if (lost-update protection). ARGV: now (19 digits), the
+// expected payload, the new value (header and payload), the TTL in ms ("0": the record ends now and
+// is deleted). Returns 0 when there is no live record by the caller's clock (missing), 2 when the
+// payload is neither the expected one nor the new one (conflict), 1 when written. Finding the new
+// payload already there counts as written: that is what a retry on a fresh connection sees when
+// the first attempt was applied before the connection broke (and writing equal bytes again loses
+// nothing).
+inline constexpr std::string_view kUpdateIfScript =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return 0 end\n"
+    "local h = string.sub(v, 1, 20)\n"
+    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
+    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
+    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
+    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
+    "local p = string.sub(v, 21)\n"
+    "if p ~= ARGV[2] and p ~= string.sub(ARGV[3], 21) then return 2 end\n"
+    "if ARGV[4] == '0' then\n"
+    "  redis.call('DEL', KEYS[1])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])\n"
+    "end\n"
+    "return 1\n";
+/// SHA-1 of kUpdateIfScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kUpdateIfScriptSha1 = "1eb0e723677bb1b3b58f267f24b4d18c770df140";
+
+struct ContextDeleter {
+  void operator()(redisContext* c) const noexcept {
+    if (c != nullptr) redisFree(c);
+  }
+};
+using Context = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const noexcept {
+    if (r != nullptr) freeReplyObject(r);
+  }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+[[nodiscard]] inline timeval to_timeval(std::chrono::milliseconds ms) noexcept {
+  if (ms < std::chrono::milliseconds{1}) ms = std::chrono::milliseconds{1};  // 0 would mean "no timeout"
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+/// Blocks SIGPIPE in the calling thread for the lifetime of the object; consume() takes away a
+/// SIGPIPE raised meanwhile (one that was pending before is left alone).
+class SigpipeGuard {
+ public:
+  SigpipeGuard() noexcept {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (active_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+  void consume() noexcept {
+    if (!active_ || was_pending_) return;
+    const timespec zero{};
+    while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
+    }
+  }
+
+ private:
+  sigset_t pipe_{};
+  sigset_t previous_{};
+  bool was_pending_ = false;
+  bool active_ = false;
+};
+
+/// True when an idle connection has something to read (EOF: the server closed it) or an error.
+[[nodiscard]] inline bool looks_dead(const redisContext* c) noexcept {
+  if (c == nullptr || c->err != 0 || c->fd < 0) return true;
+  pollfd p{};
+  p.fd = c->fd;
+  p.events = POLLIN;
+  const int n = ::poll(&p, 1, 0);
+  return n != 0;  // readable, hung up, error, or poll itself failed
+}
+
+/// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
+/// context is then unusable).
+[[nodiscard]] inline Reply command(redisContext* c, std::span<const std::string_view> args) {
+  // Every command of the store fits the arrays on the stack; a longer one takes the heap rather
+  // than losing arguments.
+  constexpr std::size_t kInline = 10;
+  std::array<const char*, kInline> argv_inline{};
+  std::array<std::size_t, kInline> lengths_inline{};
+  std::vector<const char*> argv_heap;
+  std::vector<std::size_t> lengths_heap;
+  const char** argv = argv_inline.data();
+  std::size_t* lengths = lengths_inline.data();
+  if (args.size() > kInline) {
+    argv_heap.resize(args.size());
+    lengths_heap.resize(args.size());
+    argv = argv_heap.data();
+    lengths = lengths_heap.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
+  }
+  SigpipeGuard guard;
+  void* raw = redisCommandArgv(c, static_cast<int>(args.size()), argv, lengths);
+  if (raw == nullptr) guard.consume();
+  return Reply(static_cast<redisReply*>(raw));
+}
+[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
+  return command(c, std::span<const std::string_view>(args.begin(), args.size()));
+}
+
+[[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
+  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view{};
+}
+
+}  // namespace detail::redis_store
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
+// ---- end sessions/storage/detail/redis_io.hpp ----
+
+namespace sessions {
+
+/// A Redis server (a sentinel, a cluster node, a primary): host name or address and port.
+struct RedisAddress {
+  std::string host;
+  std::uint16_t port = 6379;
+
+  friend bool operator==(const RedisAddress&, const RedisAddress&) = default;
+};
+
+namespace detail::redis_store {
+
+/// "host:port" (an IPv6 literal in brackets).
+[[nodiscard]] inline std::string address_text(const RedisAddress& a) { return key_value::host_port(a.host, a.port); }
+
+/// A port number of a reply ("6379"); nullopt when it is not one.
+[[nodiscard]] inline std::optional<std::uint16_t> parse_port(std::string_view text) {
+  unsigned value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+/// The role a server reports (ROLE's first element: "master", "slave", "sentinel"); empty when
+/// the reply is not one.
+[[nodiscard]] inline std::string role_of(redisContext* c) {
+  const Reply reply = command(c, {"ROLE"});
+  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return {};
+  const redisReply* first = reply->element[0];
+  if (first == nullptr || (first->type != REDIS_REPLY_STRING && first->type != REDIS_REPLY_STATUS)) return {};
+  return std::string(reply_text(*first));
+}
+
+/// The server a TCP connection was opened to, as it was asked for (what the sentinels named).
+[[nodiscard]] inline RedisAddress peer(const redisContext* c) {
+  if (c == nullptr || c->tcp.host == nullptr) return {};
+  return RedisAddress{c->tcp.host, static_cast<std::uint16_t>(c->tcp.port)};
+}
+
+/// An error reply that means "not the primary (any more, or yet)": a demoted primary refuses
+/// writes (READONLY), a server loading its data set refuses everything (LOADING), a replica that
+/// lost its primary may refuse reads (MASTERDOWN).
+[[nodiscard]] inline bool not_the_primary(const redisReply& r) {
+  if (r.type != REDIS_REPLY_ERROR) return false;
+  const std::string_view text = reply_text(r);
+  return text.starts_with("READONLY") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN");
+}
+
+/// What the sentinels know of one service, and the primary's address they last named.
+class SentinelDirectory {
+ public:
+  SentinelDirectory(std::vector<RedisAddress> sentinels, std::string service, std::string password)
+      : sentinels_(std::move(sentinels)), service_(std::move(service)), password_(std::move(password)) {}
+
+  /// The primary as last discovered; nullopt when it must be asked again.
+  [[nodiscard]] std::optional<RedisAddress> known() const {
+    std::lock_guard lock(mutex_);
+    return primary_;
+  }
+  /// Forget `stale` (the primary a failed connection or a READONLY reply came from), so that the
+  /// next connection asks the sentinels; a newer discovery is kept.
+  void forget(const RedisAddress& stale) {
+    std::lock_guard lock(mutex_);
+    if (primary_ && *primary_ == stale) primary_.reset();
+  }
+
+  /// The primary: the known one, or the first answer of a sentinel. StorageError (saying what
+  /// each sentinel did) when none names one.
+  [[nodiscard]] RedisAddress primary(timeval connect_timeout, timeval command_timeout) {
+    if (auto known_primary = known()) return *known_primary;
+    std::string failures;
+    for (const RedisAddress& sentinel : sentinels_) {
+      std::string why;
+      if (auto found = ask(sentinel, connect_timeout, command_timeout, why)) {
+        std::lock_guard lock(mutex_);
+        primary_ = *found;
+        return *found;
+      }
+      if (!failures.empty()) failures += "; ";
+      failures += "sentinel " + address_text(sentinel) + ": " + why;
+    }
+    throw StorageError("no sentinel named the primary of '" + service_ + "' (" + failures + ")");
+  }
+
+  [[nodiscard]] const std::string& service() const noexcept { return service_; }
+  [[nodiscard]] const std::vector<RedisAddress>& sentinels() const noexcept { return sentinels_; }
+
+ private:
+  std::optional<RedisAddress> ask(const RedisAddress& sentinel, timeval connect_timeout, timeval command_timeout,
+                                  std::string& why) const {
+    const Context c(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, connect_timeout));
+    if (!c || c->err != 0) {
+      why = c ? c->errstr : "out of memory";
+      return std::nullopt;
+    }
+    if (redisSetTimeout(c.get(), command_timeout) != REDIS_OK) {
+      why = "cannot set the command timeout";
+      return std::nullopt;
+    }
+    if (!password_.empty()) {
+      const Reply auth = command(c.get(), {"AUTH", password_});
+      if (!auth || auth->type == REDIS_REPLY_ERROR) {
+        why = auth ? "authentication failed" : c->errstr;
+        return std::nullopt;
+      }
+    }
+    const Reply reply = command(c.get(), {"SENTINEL", "get-master-addr-by-name", service_});
+    if (!reply) {
+      why = c->errstr;
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_NIL) {
+      why = "it does not monitor '" + service_ + "'";
+      return std::nullopt;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      why = std::string(reply_text(*reply));
+      return std::nullopt;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_STRING) {
+      why = "an unexpected reply";
+      return std::nullopt;
+    }
+    const std::optional<std::uint16_t> port = parse_port(reply_text(*reply->element[1]));
+    if (!port || reply->element[0]->len == 0) {
+      why = "an invalid address";
+      return std::nullopt;
+    }
+    return RedisAddress{std::string(reply_text(*reply->element[0])), *port};
+  }
+
+  std::vector<RedisAddress> sentinels_;
+  std::string service_;
+  std::string password_;
+  mutable std::mutex mutex_;
+  std::optional<RedisAddress> primary_;
+};
+
+}  // namespace detail::redis_store
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
+// ---- end sessions/storage/detail/redis_sentinel.hpp ----
+
+namespace sessions {
+
+/// RedisStore's options: those every key-value store has (key_prefix, connect_timeout, pool_size,
+/// pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct RedisOptions : detail::key_value::CommonOptions {
+  /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 6379;
+  /// Path of the server's unix socket; when not empty, used instead of host and port.
+  std::string unix_socket;
+  /// ACL user (Redis 6+): `AUTH <username> <password>`. Empty: `AUTH <password>` (the default user).
+  std::string username;
+  /// Empty: no AUTH.
+  std::string password;
+  /// `SELECT <db>` on every connection when not 0.
+  int db = 0;
+  /// Socket send and receive timeout of every command.
+  std::chrono::milliseconds command_timeout{1000};
+  /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
+  std::chrono::milliseconds reconnect_backoff{100};
+  std::chrono::milliseconds reconnect_backoff_max{5000};
+  /// Redis Sentinel: when not empty, the primary of `sentinel_service` is the one these sentinels
+  /// name (host, port and unix_socket are then unused); see "Sentinel" above.
+  std::vector<RedisAddress> sentinels;
+  std::string sentinel_service;
+  /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
+  std::string sentinel_password;
+  /// Redis Cluster: when not empty, some nodes of the cluster (any, primaries or replicas) from
+  /// which the slot map is learnt; host, port and unix_socket are then unused, db must be 0.
+  std::vector<RedisAddress> cluster_nodes;
+  /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
+  /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
+  int wait_replicas = 0;
+  std::chrono::milliseconds wait_timeout{100};
+};
+
+}  // namespace sessions
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_REDIS_OPTIONS_HPP
+// ---- end sessions/storage/redis_options.hpp ----
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -336,6 +711,8 @@ inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono
 // closed when the lease was discard()ed because the connection broke. Optionally, failed connects
 // start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
 // unreachable server costs one connect timeout per back-off period, not one per request.
+
+#include <condition_variable>
 
 namespace sessions::detail {
 
@@ -561,328 +938,6 @@ class ConnectionPool {
 // needs and nothing more (no replica reads, no multi-key commands: every command of the store
 // names one key).
 
-// ---- begin sessions/storage/detail/redis_io.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
-// RedisStore's wire mechanics: the Lua scripts of touch and update_if, hiredis handles, one
-// command with SIGPIPE held off, and the check of an idle connection. RedisStore
-// (storage/redis.hpp) composes them.
-
-#include <poll.h>
-#include <signal.h>
-#include <time.h>
-
-namespace sessions {
-
-namespace detail::redis_store {
-
-inline constexpr std::string_view kLogCategory = "sessions.storage.redis";
-
-// The touch script (see the header comment). ARGV: now (19 digits), the new header, the TTL in ms
-// ("0": the record ends now and is deleted). Returns 1 when a live record was touched, else 0.
-inline constexpr std::string_view kTouchScript =
-    "local h = redis.call('GETRANGE', KEYS[1], 0, 19)\n"
-    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
-    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
-    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
-    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
-    "if ARGV[3] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SETRANGE', KEYS[1], 0, ARGV[2])\n"
-    "  redis.call('PEXPIRE', KEYS[1], ARGV[3])\n"
-    "end\n"
-    "return 1\n";
-/// SHA-1 of kTouchScript (what SCRIPT LOAD answers; a test checks it against the server).
-inline constexpr std::string_view kTouchScriptSha1 = "772e9ec14972f9a66eb020d9dafd2d6b370f7a0b";
-
-// The compare-and-set script of update_if (lost-update protection). ARGV: now (19 digits), the
-// expected payload, the new value (header and payload), the TTL in ms ("0": the record ends now and
-// is deleted). Returns 0 when there is no live record by the caller's clock (missing), 2 when the
-// payload is neither the expected one nor the new one (conflict), 1 when written. Finding the new
-// payload already there counts as written: that is what a retry on a fresh connection sees when
-// the first attempt was applied before the connection broke (and writing equal bytes again loses
-// nothing).
-inline constexpr std::string_view kUpdateIfScript =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then return 0 end\n"
-    "local h = string.sub(v, 1, 20)\n"
-    "if not string.match(h, '^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d:$') then return 0 end\n"
-    "local hs, hn = tonumber(string.sub(h, 1, 10)), tonumber(string.sub(h, 11, 19))\n"
-    "local ns, nn = tonumber(string.sub(ARGV[1], 1, 10)), tonumber(string.sub(ARGV[1], 11, 19))\n"
-    "if hs < ns or (hs == ns and hn <= nn) then return 0 end\n"
-    "local p = string.sub(v, 21)\n"
-    "if p ~= ARGV[2] and p ~= string.sub(ARGV[3], 21) then return 2 end\n"
-    "if ARGV[4] == '0' then\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "else\n"
-    "  redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])\n"
-    "end\n"
-    "return 1\n";
-/// SHA-1 of kUpdateIfScript (what SCRIPT LOAD answers; a test checks it against the server).
-inline constexpr std::string_view kUpdateIfScriptSha1 = "1eb0e723677bb1b3b58f267f24b4d18c770df140";
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const noexcept {
-    if (c != nullptr) redisFree(c);
-  }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const noexcept {
-    if (r != nullptr) freeReplyObject(r);
-  }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-[[nodiscard]] inline timeval to_timeval(std::chrono::milliseconds ms) noexcept {
-  if (ms < std::chrono::milliseconds{1}) ms = std::chrono::milliseconds{1};  // 0 would mean "no timeout"
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
-
-/// Blocks SIGPIPE in the calling thread for the lifetime of the object; consume() takes away a
-/// SIGPIPE raised meanwhile (one that was pending before is left alone).
-class SigpipeGuard {
- public:
-  SigpipeGuard() noexcept {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigset_t pending;
-    sigemptyset(&pending);
-    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
-    active_ = pthread_sigmask(SIG_BLOCK, &pipe_, &previous_) == 0;
-  }
-  ~SigpipeGuard() {
-    if (active_) pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
-  }
-  SigpipeGuard(const SigpipeGuard&) = delete;
-  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
-
-  void consume() noexcept {
-    if (!active_ || was_pending_) return;
-    const timespec zero{};
-    while (sigtimedwait(&pipe_, nullptr, &zero) == SIGPIPE) {
-    }
-  }
-
- private:
-  sigset_t pipe_{};
-  sigset_t previous_{};
-  bool was_pending_ = false;
-  bool active_ = false;
-};
-
-/// True when an idle connection has something to read (EOF: the server closed it) or an error.
-[[nodiscard]] inline bool looks_dead(const redisContext* c) noexcept {
-  if (c == nullptr || c->err != 0 || c->fd < 0) return true;
-  pollfd p{};
-  p.fd = c->fd;
-  p.events = POLLIN;
-  const int n = ::poll(&p, 1, 0);
-  return n != 0;  // readable, hung up, error, or poll itself failed
-}
-
-/// One command on `c`; nullptr when the connection failed (c->err and c->errstr say why; the
-/// context is then unusable).
-[[nodiscard]] inline Reply command(redisContext* c, std::span<const std::string_view> args) {
-  // Every command of the store fits the arrays on the stack; a longer one takes the heap rather
-  // than losing arguments.
-  constexpr std::size_t kInline = 10;
-  std::array<const char*, kInline> argv_inline{};
-  std::array<std::size_t, kInline> lengths_inline{};
-  std::vector<const char*> argv_heap;
-  std::vector<std::size_t> lengths_heap;
-  const char** argv = argv_inline.data();
-  std::size_t* lengths = lengths_inline.data();
-  if (args.size() > kInline) {
-    argv_heap.resize(args.size());
-    lengths_heap.resize(args.size());
-    argv = argv_heap.data();
-    lengths = lengths_heap.data();
-  }
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    argv[i] = args[i].data();
-    lengths[i] = args[i].size();
-  }
-  SigpipeGuard guard;
-  void* raw = redisCommandArgv(c, static_cast<int>(args.size()), argv, lengths);
-  if (raw == nullptr) guard.consume();
-  return Reply(static_cast<redisReply*>(raw));
-}
-[[nodiscard]] inline Reply command(redisContext* c, std::initializer_list<std::string_view> args) {
-  return command(c, std::span<const std::string_view>(args.begin(), args.size()));
-}
-
-[[nodiscard]] inline std::string_view reply_text(const redisReply& r) noexcept {
-  return r.str != nullptr ? std::string_view(r.str, r.len) : std::string_view{};
-}
-
-}  // namespace detail::redis_store
-
-}  // namespace sessions
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_IO_HPP
-// ---- end sessions/storage/detail/redis_io.hpp ----
-// ---- begin sessions/storage/detail/redis_sentinel.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
-// RedisStore behind Redis Sentinel: where the primary is. The sentinels are asked in turn
-// (`SENTINEL get-master-addr-by-name <service>`); the first that answers names the primary. The
-// store then checks what it reached with ROLE: right after a failover a sentinel that has not
-// heard of it yet may still name the old primary, which may be back as a replica. A sentinel is
-// only asked when the store does not know the primary: at the first connection, and after a
-// connection to it failed or it answered READONLY or LOADING (see RedisStore).
-
-namespace sessions {
-
-/// A Redis server (a sentinel, a cluster node, a primary): host name or address and port.
-struct RedisAddress {
-  std::string host;
-  std::uint16_t port = 6379;
-
-  friend bool operator==(const RedisAddress&, const RedisAddress&) = default;
-};
-
-namespace detail::redis_store {
-
-/// "host:port" (an IPv6 literal in brackets).
-[[nodiscard]] inline std::string address_text(const RedisAddress& a) { return key_value::host_port(a.host, a.port); }
-
-/// A port number of a reply ("6379"); nullopt when it is not one.
-[[nodiscard]] inline std::optional<std::uint16_t> parse_port(std::string_view text) {
-  unsigned value = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc{} || ptr != text.data() + text.size() || value == 0 || value > 65535) {
-    return std::nullopt;
-  }
-  return static_cast<std::uint16_t>(value);
-}
-
-/// The role a server reports (ROLE's first element: "master", "slave", "sentinel"); empty when
-/// the reply is not one.
-[[nodiscard]] inline std::string role_of(redisContext* c) {
-  const Reply reply = command(c, {"ROLE"});
-  if (!reply || reply->type != REDIS_REPLY_ARRAY || reply->elements == 0) return {};
-  const redisReply* first = reply->element[0];
-  if (first == nullptr || (first->type != REDIS_REPLY_STRING && first->type != REDIS_REPLY_STATUS)) return {};
-  return std::string(reply_text(*first));
-}
-
-/// The server a TCP connection was opened to, as it was asked for (what the sentinels named).
-[[nodiscard]] inline RedisAddress peer(const redisContext* c) {
-  if (c == nullptr || c->tcp.host == nullptr) return {};
-  return RedisAddress{c->tcp.host, static_cast<std::uint16_t>(c->tcp.port)};
-}
-
-/// An error reply that means "not the primary (any more, or yet)": a demoted primary refuses
-/// writes (READONLY), a server loading its data set refuses everything (LOADING), a replica that
-/// lost its primary may refuse reads (MASTERDOWN).
-[[nodiscard]] inline bool not_the_primary(const redisReply& r) {
-  if (r.type != REDIS_REPLY_ERROR) return false;
-  const std::string_view text = reply_text(r);
-  return text.starts_with("READONLY") || text.starts_with("LOADING") || text.starts_with("MASTERDOWN");
-}
-
-/// What the sentinels know of one service, and the primary's address they last named.
-class SentinelDirectory {
- public:
-  SentinelDirectory(std::vector<RedisAddress> sentinels, std::string service, std::string password)
-      : sentinels_(std::move(sentinels)), service_(std::move(service)), password_(std::move(password)) {}
-
-  /// The primary as last discovered; nullopt when it must be asked again.
-  [[nodiscard]] std::optional<RedisAddress> known() const {
-    std::lock_guard lock(mutex_);
-    return primary_;
-  }
-  /// Forget `stale` (the primary a failed connection or a READONLY reply came from), so that the
-  /// next connection asks the sentinels; a newer discovery is kept.
-  void forget(const RedisAddress& stale) {
-    std::lock_guard lock(mutex_);
-    if (primary_ && *primary_ == stale) primary_.reset();
-  }
-
-  /// The primary: the known one, or the first answer of a sentinel. StorageError (saying what
-  /// each sentinel did) when none names one.
-  [[nodiscard]] RedisAddress primary(timeval connect_timeout, timeval command_timeout) {
-    if (auto known_primary = known()) return *known_primary;
-    std::string failures;
-    for (const RedisAddress& sentinel : sentinels_) {
-      std::string why;
-      if (auto found = ask(sentinel, connect_timeout, command_timeout, why)) {
-        std::lock_guard lock(mutex_);
-        primary_ = *found;
-        return *found;
-      }
-      if (!failures.empty()) failures += "; ";
-      failures += "sentinel " + address_text(sentinel) + ": " + why;
-    }
-    throw StorageError("no sentinel named the primary of '" + service_ + "' (" + failures + ")");
-  }
-
-  [[nodiscard]] const std::string& service() const noexcept { return service_; }
-  [[nodiscard]] const std::vector<RedisAddress>& sentinels() const noexcept { return sentinels_; }
-
- private:
-  std::optional<RedisAddress> ask(const RedisAddress& sentinel, timeval connect_timeout, timeval command_timeout,
-                                  std::string& why) const {
-    const Context c(redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, connect_timeout));
-    if (!c || c->err != 0) {
-      why = c ? c->errstr : "out of memory";
-      return std::nullopt;
-    }
-    if (redisSetTimeout(c.get(), command_timeout) != REDIS_OK) {
-      why = "cannot set the command timeout";
-      return std::nullopt;
-    }
-    if (!password_.empty()) {
-      const Reply auth = command(c.get(), {"AUTH", password_});
-      if (!auth || auth->type == REDIS_REPLY_ERROR) {
-        why = auth ? "authentication failed" : c->errstr;
-        return std::nullopt;
-      }
-    }
-    const Reply reply = command(c.get(), {"SENTINEL", "get-master-addr-by-name", service_});
-    if (!reply) {
-      why = c->errstr;
-      return std::nullopt;
-    }
-    if (reply->type == REDIS_REPLY_NIL) {
-      why = "it does not monitor '" + service_ + "'";
-      return std::nullopt;
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      why = std::string(reply_text(*reply));
-      return std::nullopt;
-    }
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
-        reply->element[1]->type != REDIS_REPLY_STRING) {
-      why = "an unexpected reply";
-      return std::nullopt;
-    }
-    const std::optional<std::uint16_t> port = parse_port(reply_text(*reply->element[1]));
-    if (!port || reply->element[0]->len == 0) {
-      why = "an invalid address";
-      return std::nullopt;
-    }
-    return RedisAddress{std::string(reply_text(*reply->element[0])), *port};
-  }
-
-  std::vector<RedisAddress> sentinels_;
-  std::string service_;
-  std::string password_;
-  mutable std::mutex mutex_;
-  std::optional<RedisAddress> primary_;
-};
-
-}  // namespace detail::redis_store
-
-}  // namespace sessions
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_SENTINEL_HPP
-// ---- end sessions/storage/detail/redis_sentinel.hpp ----
-
 namespace sessions::detail::redis_store {
 
 inline constexpr std::size_t kClusterSlots = 16384;
@@ -1080,136 +1135,17 @@ class ClusterMap {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLUSTER_HPP
 // ---- end sessions/storage/detail/redis_cluster.hpp ----
 
-namespace sessions {
+namespace sessions::detail::redis_store {
 
-/// RedisStore's options: those every key-value store has (key_prefix, connect_timeout, pool_size,
-/// pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
-struct RedisOptions : detail::key_value::CommonOptions {
-  /// Host name or address (IPv4, IPv6) of the server; ignored when unix_socket is set.
-  std::string host = "127.0.0.1";
-  std::uint16_t port = 6379;
-  /// Path of the server's unix socket; when not empty, used instead of host and port.
-  std::string unix_socket;
-  /// ACL user (Redis 6+): `AUTH <username> <password>`. Empty: `AUTH <password>` (the default user).
-  std::string username;
-  /// Empty: no AUTH.
-  std::string password;
-  /// `SELECT <db>` on every connection when not 0.
-  int db = 0;
-  /// Socket send and receive timeout of every command.
-  std::chrono::milliseconds command_timeout{1000};
-  /// Pause after a failed connect before the next attempt; doubles per failure up to the max.
-  std::chrono::milliseconds reconnect_backoff{100};
-  std::chrono::milliseconds reconnect_backoff_max{5000};
-  /// Redis Sentinel: when not empty, the primary of `sentinel_service` is the one these sentinels
-  /// name (host, port and unix_socket are then unused); see "Sentinel" above.
-  std::vector<RedisAddress> sentinels;
-  std::string sentinel_service;
-  /// AUTH for the sentinels (their requirepass); empty: none. `password` is the data nodes'.
-  std::string sentinel_password;
-  /// Redis Cluster: when not empty, some nodes of the cluster (any, primaries or replicas) from
-  /// which the slot map is learnt; host, port and unix_socket are then unused, db must be 0.
-  std::vector<RedisAddress> cluster_nodes;
-  /// Durability: after every write, `WAIT wait_replicas wait_timeout` on the same connection; a
-  /// write fewer replicas confirmed in time is a StorageError (see "Durability" above). 0: no WAIT.
-  int wait_replicas = 0;
-  std::chrono::milliseconds wait_timeout{100};
-};
+/// Whether a command writes (and is then followed by WAIT when RedisOptions::wait_replicas asks).
+enum class Kind { read, write };
 
-// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
-namespace detail::redis_store {
-[[nodiscard]] inline RedisOptions options_from_url(std::string_view text, RedisOptions base) {
-  Url url = parse_url(text);
-  const std::string where = "RedisStore: URL " + url.redacted();
-  if (url.scheme == "rediss") {
-    throw ConfigurationError(where + ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
-                             std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) +
-                             ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
-                             "tunnel, or unix:// for a local server");
-  }
-  const bool sentinel = url.scheme == "redis+sentinel";
-  const bool cluster = url.scheme == "redis+cluster";
-  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel && !cluster) {
-    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
-                             "' (expected redis://, redis+sentinel://, redis+cluster:// or unix://)");
-  }
-  if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
-  RedisOptions options = std::move(base);
-  if (url.username && !url.username->empty()) {
-    if (!url.password) throw ConfigurationError(where + ": a user name needs a password (user:password@)");
-    options.username = *url.username;
-  } else {
-    options.username.clear();
-  }
-  if (url.password) options.password = *url.password;
-
-  std::optional<std::int64_t> db;
-  options.sentinels.clear();
-  options.sentinel_service.clear();
-  options.cluster_nodes.clear();
-  if (cluster) {
-    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one cluster node (host:port)");
-    for (const UrlHost& h : url.hosts) options.cluster_nodes.push_back(RedisAddress{h.name, h.port.value_or(6379)});
-    if (!url.path.empty() && url.path != "/" && url.path != "/0") {
-      throw ConfigurationError(where + ": a Redis Cluster has only database 0");
-    }
-    options.unix_socket.clear();
-  } else if (sentinel) {
-    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
-    for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
-    if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
-      throw ConfigurationError(where + ": the path must name the service the sentinels monitor (/mymaster)");
-    }
-    options.sentinel_service = url.path.substr(1);
-    options.unix_socket.clear();
-  } else if (url.scheme == "redis") {
-    if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
-    options.host = url.hosts.front().name;
-    options.port = url.hosts.front().port.value_or(6379);
-    options.unix_socket.clear();
-    if (!url.path.empty() && url.path != "/") {
-      const std::string_view digits = std::string_view(url.path).substr(1);
-      std::int64_t value = 0;
-      for (const char c : digits) {
-        if (c < '0' || c > '9' || value > 1'000'000) {
-          throw ConfigurationError(where + ": the path must be a database number (/0, /1, ...)");
-        }
-        value = value * 10 + (c - '0');
-      }
-      db = value;
-    }
-  } else {
-    if (!url.hosts.empty()) {
-      throw ConfigurationError(where + ": a unix socket URL has no host: write unix:///path/to/redis.sock");
-    }
-    if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no socket path");
-    options.unix_socket = url.path;
-  }
-  if (const auto value = url.take_integer("db", 0, 1'000'000)) {
-    if (db) throw ConfigurationError(where + ": the database is given twice (path and ?db=)");
-    db = *value;
-  }
-  if (db) options.db = static_cast<int>(*db);
-  if (auto value = url.take("sentinel_password")) {
-    if (!sentinel) throw ConfigurationError(where + ": sentinel_password is for redis+sentinel:// URLs");
-    options.sentinel_password = std::move(*value);
-  }
-  if (const auto value = url.take_integer("wait_replicas", 0, 1000)) options.wait_replicas = static_cast<int>(*value);
-  if (const auto value = url.take_milliseconds("wait_timeout_ms")) options.wait_timeout = *value;
-  detail::key_value::take_common_parameters(url, options, options.command_timeout);
-  url.reject_unknown_parameters();
-  return options;
-}
-}  // namespace detail::redis_store
-
-class RedisStore {
+class Client {
  public:
-  /// The store's name in events and messages.
-  static constexpr std::string_view store_name = "RedisStore";
-  using payload_type = std::string;
-  using Options = RedisOptions;
+  // A connection lent by the pool; given back on destruction, or closed if it broke.
+  using Lease = ConnectionPool<Context>::Lease;
 
-  explicit RedisStore(Options options)
+  explicit Client(RedisOptions options)
       : options_(std::move(options)),
         pool_("RedisStore",
               detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
@@ -1255,146 +1191,14 @@ class RedisStore {
     db_text_ = std::to_string(options_.db);
     pool_.set_server("RedisStore: " + server_);
   }
-  /// RedisStore(options_from_url(url)) with the given clock and logger.
-  explicit RedisStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : RedisStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() = default;
 
-  /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
-  ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
-  ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
-  ///   redis+sentinel://[[user]:password@]sentinel[:port][,sentinel[:port]...]/SERVICE[?db=N&parameters]
-  ///                                  (sentinel port 26379 by default; sentinel_password=...)
-  ///   redis+cluster://[[user]:password@]node[:port][,node[:port]...][?parameters]   (db 0 only)
-  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size (per node on a
-  /// cluster), pool_timeout (timeouts in milliseconds), key_prefix, wait_replicas and
-  /// wait_timeout_ms (Durability, above). rediss:// is refused (no TLS in hiredis 0.14). User and password
-  /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
-  /// for anything malformed or unknown; messages never show the password.
-  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
-    return detail::redis_store::options_from_url(url, std::move(base));
-  }
-
-  RedisStore(const RedisStore&) = delete;
-  RedisStore& operator=(const RedisStore&) = delete;
-  ~RedisStore() = default;
-
-  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
-    if (!is_valid_session_key(key)) return std::nullopt;
-    const std::string name = cache_key(key);
-    const Reply reply = exec("load", key, Kind::read, {"GET", name});
-    if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
-    if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
-    return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options_.clock.now(),
-                                          options_.logger, detail::redis_store::kLogCategory, "RedisStore", server_,
-                                          key);
-  }
-
-  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared =
-        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
-    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
-    const std::string& value = prepared.value;
-    const std::string name = cache_key(key);
-    const std::string ms = std::to_string(prepared.ttl.count());
-    bool retried = false;
-    const Reply reply = exec("create", key, Kind::write, {"SET", name, value, "NX", "PX", ms}, &retried);
-    if (set_result("create", key, *reply)) return true;
-    return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
-      const Reply current = exec("create", key, Kind::read, {"GET", name});
-      if (current->type != REDIS_REPLY_STRING) return std::nullopt;
-      return std::string(detail::redis_store::reply_text(*current));
-    });
-  }
-
-  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    const TimePoint now = options_.clock.now();
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
-    if (prepared.ttl.count() == 0) return run_touch_script("update", key, expires_at, now, prepared.ttl);  // deletes
-    const std::string& value = prepared.value;
-    const std::string name = cache_key(key);
-    const std::string ms = std::to_string(prepared.ttl.count());
-    const Reply reply = exec("update", key, Kind::write, {"SET", name, value, "XX", "PX", ms});
-    return set_result("update", key, *reply);
-  }
-
-  /// Compare-and-set (lost-update protection): one EVALSHA of kUpdateIfScript, which compares the
-  /// stored payload with `expected` and SETs the new value with its TTL, atomically on the server.
-  /// Liveness by the store's clock, as load() sees it.
-  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
-                                    std::string_view expected) {
-    if (!is_valid_session_key(key)) return CasResult::missing;
-    const TimePoint now = options_.clock.now();
-    const std::string name = cache_key(key);
-    std::string now_digits = detail::cache_value::header(now);
-    now_digits.pop_back();  // 19 digits, no separator
-    const std::string value = detail::cache_value::encode(expires_at, payload);
-    const std::string ms = std::to_string(detail::cache_value::ttl(expires_at, now).count());
-    const long long result = run_script("update_if", key, detail::redis_store::kUpdateIfScriptSha1,
-                                        detail::redis_store::kUpdateIfScript, {name, now_digits, expected, value, ms});
-    if (result == 1) return CasResult::written;
-    return result == 2 ? CasResult::conflict : CasResult::missing;
-  }
-
-  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    const TimePoint now = options_.clock.now();
-    return run_touch_script("touch", key, expires_at, now, detail::cache_value::ttl(expires_at, now));
-  }
-
-  void remove(std::string_view key) {
-    if (!is_valid_session_key(key)) return;
-    const std::string name = cache_key(key);
-    const Reply reply = exec("remove", key, Kind::write, {"DEL", name});
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
-  }
-
-  [[nodiscard]] bool exists(std::string_view key) {
-    if (!is_valid_session_key(key)) return false;
-    const std::string name = cache_key(key);
-    const Reply reply = exec("exists", key, Kind::read, {"GETRANGE", name, "0", "19"});
-    if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
-    return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options_.clock.now());
-  }
-
-  /// Redis removes expired keys by itself.
-  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
-
-  /// PING: throws StorageError when the server cannot be reached (for health checks).
-  void ping() {
-    const Reply reply = exec("ping", {}, Kind::read, {"PING"});
-    if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
-  }
-
-  /// The Redis key of a session: key_prefix + session key.
-  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    return detail::key_value::cache_key(options_.key_prefix, session_key);
-  }
-
-  /// "host:port" or "unix:/path", as in messages.
+  [[nodiscard]] const RedisOptions& options() const noexcept { return options_; }
+  /// "host:port", "unix:/path", "cluster ..." or "primary of ... via sentinels ...", as in messages.
   [[nodiscard]] const std::string& server() const noexcept { return server_; }
-  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
-
-  /// Connections open (in use or idle) and idle, at this instant.
-  struct PoolState {
-    std::size_t open = 0;
-    std::size_t idle = 0;
-  };
-  [[nodiscard]] PoolState pool_state() const {
-    const auto state = pool_.state();
-    return PoolState{state.open, state.idle};
-  }
-
- private:
-  using Context = detail::redis_store::Context;
-  using Reply = detail::redis_store::Reply;
-
-  // A connection lent by the pool; given back on destruction, or closed if it broke.
-  using Lease = detail::ConnectionPool<Context>::Lease;
-
-  // Whether a command writes (and is then followed by WAIT when Options::wait_replicas asks).
-  enum class Kind { read, write };
+  [[nodiscard]] ConnectionPool<Context>::State pool_state() const { return pool_.state(); }
 
   // Runs one command; a reply that is a Redis error becomes a StorageError.
   Reply exec(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
@@ -1447,6 +1251,49 @@ class RedisStore {
       fail(op, key, "the connection failed (" + why + ")");
     }
   }
+
+  // One script call on one key (`key_and_args`: the key, then the arguments): EVALSHA, and EVAL
+  // when the server does not know the script yet (NOSCRIPT: the first call after a restart or a
+  // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
+  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
+                       std::initializer_list<std::string_view> key_and_args) {
+    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
+    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
+    Reply reply = exec_raw(op, key, Kind::write, argv);
+    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
+      argv[0] = "EVAL";
+      argv[1] = script;
+      reply = exec_raw(op, key, Kind::write, argv);
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer;
+  }
+
+  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
+    if (reply.type == REDIS_REPLY_NIL) return false;
+    if (reply.type == REDIS_REPLY_STATUS && detail::redis_store::reply_text(reply) == "OK") return true;
+    unexpected(op, key, reply);
+  }
+
+  // --- errors ----------------------------------------------------------------------------------
+
+  [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    throw StorageError(message(op, key, what));
+  }
+
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return detail::store_message("RedisStore", op, server_, key, what);
+  }
+
+  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
+    fail(op, key, "unexpected reply of type " + std::to_string(reply.type));
+  }
+
+ private:
+  using Options = RedisOptions;
 
   // --- Redis Cluster -----------------------------------------------------------------------------
 
@@ -1580,43 +1427,6 @@ class RedisStore {
     }
   }
 
-  bool run_touch_script(const char* op, std::string_view key, TimePoint expires_at, TimePoint now,
-                        std::chrono::milliseconds ttl) {
-    const std::string name = cache_key(key);
-    std::string now_digits = detail::cache_value::header(now);
-    now_digits.pop_back();  // 19 digits, no separator
-    const std::string fresh = detail::cache_value::header(expires_at);
-    const std::string ms = std::to_string(ttl.count());
-    return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
-                      {name, now_digits, fresh, ms}) == 1;
-  }
-
-  // One script call on one key (`key_and_args`: the key, then the arguments): EVALSHA, and EVAL
-  // when the server does not know the script yet (NOSCRIPT: the first call after a restart or a
-  // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
-  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
-                       std::initializer_list<std::string_view> key_and_args) {
-    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
-    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
-    Reply reply = exec_raw(op, key, Kind::write, argv);
-    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
-      argv[0] = "EVAL";
-      argv[1] = script;
-      reply = exec_raw(op, key, Kind::write, argv);
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
-    }
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
-    return reply->integer;
-  }
-
-  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
-    if (reply.type == REDIS_REPLY_NIL) return false;
-    if (reply.type == REDIS_REPLY_STATUS && detail::redis_store::reply_text(reply) == "OK") return true;
-    unexpected(op, key, reply);
-  }
-
   // --- the pool ------------------------------------------------------------------------------
 
   Lease acquire(const char* op, std::string_view key) {
@@ -1689,20 +1499,6 @@ class RedisStore {
     }
   }
 
-  // --- errors ----------------------------------------------------------------------------------
-
-  [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
-    throw StorageError(message(op, key, what));
-  }
-
-  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
-    return detail::store_message("RedisStore", op, server_, key, what);
-  }
-
-  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
-    fail(op, key, "unexpected reply of type " + std::to_string(reply.type));
-  }
-
   Options options_;
   std::string server_;
   std::string db_text_;
@@ -1710,6 +1506,280 @@ class RedisStore {
   std::unique_ptr<detail::redis_store::ClusterMap> cluster_;          // null: not a cluster
 
   detail::ConnectionPool<Context> pool_;
+};
+
+}  // namespace sessions::detail::redis_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_CLIENT_HPP
+// ---- end sessions/storage/detail/redis_client.hpp ----
+// ---- begin sessions/storage/detail/redis_url.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_URL_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_URL_HPP
+// RedisStore::options_from_url: redis://, unix://, redis+sentinel:// and redis+cluster:// URLs
+// (the forms and parameters are documented at RedisStore::options_from_url).
+
+namespace sessions::detail::redis_store {
+
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+[[nodiscard]] inline RedisOptions options_from_url(std::string_view text, RedisOptions base) {
+  Url url = parse_url(text);
+  const std::string where = "RedisStore: URL " + url.redacted();
+  if (url.scheme == "rediss") {
+    throw ConfigurationError(where + ": rediss:// (Redis over TLS) is not supported: the hiredis this build uses (" +
+                             std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) +
+                             ") has no TLS support (hiredis_ssl). Use redis:// over a trusted network or a TLS "
+                             "tunnel, or unix:// for a local server");
+  }
+  const bool sentinel = url.scheme == "redis+sentinel";
+  const bool cluster = url.scheme == "redis+cluster";
+  if (url.scheme != "redis" && url.scheme != "unix" && !sentinel && !cluster) {
+    throw ConfigurationError(where + ": unsupported scheme '" + url.scheme +
+                             "' (expected redis://, redis+sentinel://, redis+cluster:// or unix://)");
+  }
+  if (!url.has_authority) throw ConfigurationError(where + ": expected " + url.scheme + "://...");
+  RedisOptions options = std::move(base);
+  if (url.username && !url.username->empty()) {
+    if (!url.password) throw ConfigurationError(where + ": a user name needs a password (user:password@)");
+    options.username = *url.username;
+  } else {
+    options.username.clear();
+  }
+  if (url.password) options.password = *url.password;
+
+  std::optional<std::int64_t> db;
+  options.sentinels.clear();
+  options.sentinel_service.clear();
+  options.cluster_nodes.clear();
+  if (cluster) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one cluster node (host:port)");
+    for (const UrlHost& h : url.hosts) options.cluster_nodes.push_back(RedisAddress{h.name, h.port.value_or(6379)});
+    if (!url.path.empty() && url.path != "/" && url.path != "/0") {
+      throw ConfigurationError(where + ": a Redis Cluster has only database 0");
+    }
+    options.unix_socket.clear();
+  } else if (sentinel) {
+    if (url.hosts.empty()) throw ConfigurationError(where + ": expected at least one sentinel (host:port)");
+    for (const UrlHost& h : url.hosts) options.sentinels.push_back(RedisAddress{h.name, h.port.value_or(26379)});
+    if (url.path.size() < 2 || url.path.find('/', 1) != std::string::npos) {
+      throw ConfigurationError(where + ": the path must name the service the sentinels monitor (/mymaster)");
+    }
+    options.sentinel_service = url.path.substr(1);
+    options.unix_socket.clear();
+  } else if (url.scheme == "redis") {
+    if (url.hosts.size() != 1) throw ConfigurationError(where + ": expected exactly one host");
+    options.host = url.hosts.front().name;
+    options.port = url.hosts.front().port.value_or(6379);
+    options.unix_socket.clear();
+    if (!url.path.empty() && url.path != "/") {
+      const std::string_view digits = std::string_view(url.path).substr(1);
+      std::int64_t value = 0;
+      for (const char c : digits) {
+        if (c < '0' || c > '9' || value > 1'000'000) {
+          throw ConfigurationError(where + ": the path must be a database number (/0, /1, ...)");
+        }
+        value = value * 10 + (c - '0');
+      }
+      db = value;
+    }
+  } else {
+    if (!url.hosts.empty()) {
+      throw ConfigurationError(where + ": a unix socket URL has no host: write unix:///path/to/redis.sock");
+    }
+    if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no socket path");
+    options.unix_socket = url.path;
+  }
+  if (const auto value = url.take_integer("db", 0, 1'000'000)) {
+    if (db) throw ConfigurationError(where + ": the database is given twice (path and ?db=)");
+    db = *value;
+  }
+  if (db) options.db = static_cast<int>(*db);
+  if (auto value = url.take("sentinel_password")) {
+    if (!sentinel) throw ConfigurationError(where + ": sentinel_password is for redis+sentinel:// URLs");
+    options.sentinel_password = std::move(*value);
+  }
+  if (const auto value = url.take_integer("wait_replicas", 0, 1000)) options.wait_replicas = static_cast<int>(*value);
+  if (const auto value = url.take_milliseconds("wait_timeout_ms")) options.wait_timeout = *value;
+  detail::key_value::take_common_parameters(url, options, options.command_timeout);
+  url.reject_unknown_parameters();
+  return options;
+}
+
+}  // namespace sessions::detail::redis_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_URL_HPP
+// ---- end sessions/storage/detail/redis_url.hpp ----
+
+namespace sessions {
+
+class RedisStore {
+ public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "RedisStore";
+  using payload_type = std::string;
+  using Options = RedisOptions;
+
+  explicit RedisStore(Options options) : client_(std::move(options)) {}
+  /// RedisStore(options_from_url(url)) with the given clock and logger.
+  explicit RedisStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : RedisStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base` (which supplies everything the URL does not say):
+  ///   redis://[[user]:password@]host[:port][/db][?parameters]     port 6379, db 0 by default
+  ///   unix://[[user]:password@]/path/to/redis.sock[?db=N&parameters]
+  ///   redis+sentinel://[[user]:password@]sentinel[:port][,sentinel[:port]...]/SERVICE[?db=N&parameters]
+  ///                                  (sentinel port 26379 by default; sentinel_password=...)
+  ///   redis+cluster://[[user]:password@]node[:port][,node[:port]...][?parameters]   (db 0 only)
+  /// Parameters: db, connect_timeout, timeout (command timeout), pool_size (per node on a
+  /// cluster), pool_timeout (timeouts in milliseconds), key_prefix, wait_replicas and
+  /// wait_timeout_ms (Durability, above). rediss:// is refused (no TLS in hiredis 0.14). User and password
+  /// are percent-decoded (write '@' as %40, ':' in a user as %3A, '#' as %23). ConfigurationError
+  /// for anything malformed or unknown; messages never show the password.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::redis_store::options_from_url(url, std::move(base));
+  }
+
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+  ~RedisStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("load", key, Kind::read, {"GET", name});
+    if (reply->type == REDIS_REPLY_NIL) return std::nullopt;
+    if (reply->type != REDIS_REPLY_STRING) unexpected("load", key, *reply);
+    return detail::key_value::live_record(detail::redis_store::reply_text(*reply), options().clock.now(),
+                                          options().logger, detail::redis_store::kLogCategory, "RedisStore",
+                                          client_.server(), key);
+  }
+
+  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options().clock.now());
+    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string& value = prepared.value;
+    const std::string name = cache_key(key);
+    const std::string ms = std::to_string(prepared.ttl.count());
+    bool retried = false;
+    const Reply reply = exec("create", key, Kind::write, {"SET", name, value, "NX", "PX", ms}, &retried);
+    if (set_result("create", key, *reply)) return true;
+    return detail::key_value::created_by_first_attempt(retried, value, [&]() -> std::optional<std::string> {
+      const Reply current = exec("create", key, Kind::read, {"GET", name});
+      if (current->type != REDIS_REPLY_STRING) return std::nullopt;
+      return std::string(detail::redis_store::reply_text(*current));
+    });
+  }
+
+  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options().clock.now();
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
+    if (prepared.ttl.count() == 0) return run_touch_script("update", key, expires_at, now, prepared.ttl);  // deletes
+    const std::string& value = prepared.value;
+    const std::string name = cache_key(key);
+    const std::string ms = std::to_string(prepared.ttl.count());
+    const Reply reply = exec("update", key, Kind::write, {"SET", name, value, "XX", "PX", ms});
+    return set_result("update", key, *reply);
+  }
+
+  /// Compare-and-set (lost-update protection): one EVALSHA of kUpdateIfScript, which compares the
+  /// stored payload with `expected` and SETs the new value with its TTL, atomically on the server.
+  /// Liveness by the store's clock, as load() sees it.
+  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
+                                    std::string_view expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    const TimePoint now = options().clock.now();
+    const std::string name = cache_key(key);
+    std::string now_digits = detail::cache_value::header(now);
+    now_digits.pop_back();  // 19 digits, no separator
+    const std::string value = detail::cache_value::encode(expires_at, payload);
+    const std::string ms = std::to_string(detail::cache_value::ttl(expires_at, now).count());
+    const long long result = run_script("update_if", key, detail::redis_store::kUpdateIfScriptSha1,
+                                        detail::redis_store::kUpdateIfScript, {name, now_digits, expected, value, ms});
+    if (result == 1) return CasResult::written;
+    return result == 2 ? CasResult::conflict : CasResult::missing;
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options().clock.now();
+    return run_touch_script("touch", key, expires_at, now, detail::cache_value::ttl(expires_at, now));
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("remove", key, Kind::write, {"DEL", name});
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected("remove", key, *reply);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string name = cache_key(key);
+    const Reply reply = exec("exists", key, Kind::read, {"GETRANGE", name, "0", "19"});
+    if (reply->type != REDIS_REPLY_STRING) unexpected("exists", key, *reply);
+    return detail::key_value::live_header(detail::redis_store::reply_text(*reply), options().clock.now());
+  }
+
+  /// Redis removes expired keys by itself.
+  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
+
+  /// PING: throws StorageError when the server cannot be reached (for health checks).
+  void ping() {
+    const Reply reply = exec("ping", {}, Kind::read, {"PING"});
+    if (reply->type != REDIS_REPLY_STATUS) unexpected("ping", {}, *reply);
+  }
+
+  /// The Redis key of a session: key_prefix + session key.
+  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
+    return detail::key_value::cache_key(options().key_prefix, session_key);
+  }
+
+  /// "host:port" or "unix:/path", as in messages.
+  [[nodiscard]] const std::string& server() const noexcept { return client_.server(); }
+  [[nodiscard]] const Clock& clock() const noexcept { return options().clock; }
+
+  /// Connections open (in use or idle) and idle, at this instant.
+  struct PoolState {
+    std::size_t open = 0;
+    std::size_t idle = 0;
+  };
+  [[nodiscard]] PoolState pool_state() const {
+    const auto state = client_.pool_state();
+    return PoolState{state.open, state.idle};
+  }
+
+ private:
+  using Reply = detail::redis_store::Reply;
+  using Kind = detail::redis_store::Kind;
+
+  [[nodiscard]] const Options& options() const noexcept { return client_.options(); }
+
+  Reply exec(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
+             bool* retried = nullptr) {
+    return client_.exec(op, key, kind, args, retried);
+  }
+  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
+    client_.unexpected(op, key, reply);
+  }
+  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
+    return client_.set_result(op, key, reply);
+  }
+  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
+                       std::initializer_list<std::string_view> key_and_args) {
+    return client_.run_script(op, key, sha1, script, key_and_args);
+  }
+
+  bool run_touch_script(const char* op, std::string_view key, TimePoint expires_at, TimePoint now,
+                        std::chrono::milliseconds ttl) {
+    const std::string name = cache_key(key);
+    std::string now_digits = detail::cache_value::header(now);
+    now_digits.pop_back();  // 19 digits, no separator
+    const std::string fresh = detail::cache_value::header(expires_at);
+    const std::string ms = std::to_string(ttl.count());
+    return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
+                      {name, now_digits, fresh, ms}) == 1;
+  }
+  detail::redis_store::Client client_;
 };
 
 }  // namespace sessions

@@ -1,0 +1,406 @@
+#pragma once
+// RedisStore's connection to Redis: the pool (or, on a cluster, one pool per primary and the
+// routing of each command to the primary of its key's slot, following MOVED and ASK), the
+// sentinels' primary, the retry of a command on a fresh connection, WAIT after writes, the
+// EVALSHA/EVAL path of the scripts, and the errors that name the operation and the server.
+// RedisStore (storage/redis.hpp) describes the behaviour; this is how it is done.
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../../errors.hpp"
+#include "../../log.hpp"
+#include "../redis_options.hpp"
+#include "key_value.hpp"
+#include "pool.hpp"
+#include "redis_cluster.hpp"
+#include "redis_io.hpp"
+#include "redis_sentinel.hpp"
+#include "store_options.hpp"
+
+namespace sessions::detail::redis_store {
+
+/// Whether a command writes (and is then followed by WAIT when RedisOptions::wait_replicas asks).
+enum class Kind { read, write };
+
+class Client {
+ public:
+  // A connection lent by the pool; given back on destruction, or closed if it broke.
+  using Lease = ConnectionPool<Context>::Lease;
+
+  explicit Client(RedisOptions options)
+      : options_(std::move(options)),
+        pool_("RedisStore",
+              detail::PoolSettings{options_.pool_size, options_.pool_timeout, options_.reconnect_backoff,
+                                   options_.reconnect_backoff_max},
+              options_.logger, detail::redis_store::kLogCategory) {
+    detail::require_positive("RedisStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("RedisStore", "command_timeout", options_.command_timeout);
+    if (options_.db < 0) throw ConfigurationError("RedisStore: db must not be negative");
+    if (options_.username.size() > 0 && options_.password.empty()) {
+      throw ConfigurationError("RedisStore: a user name needs a password");
+    }
+    if (options_.wait_replicas < 0) throw ConfigurationError("RedisStore: wait_replicas must not be negative");
+    if (options_.wait_replicas > 0) {
+      // WAIT 0 would block for ever; a WAIT that outlasts the socket timeout would break the connection.
+      detail::require_positive("RedisStore", "wait_timeout", options_.wait_timeout);
+      if (options_.wait_timeout >= options_.command_timeout) {
+        throw ConfigurationError("RedisStore: wait_timeout must be shorter than command_timeout");
+      }
+    }
+    if (!options_.cluster_nodes.empty()) {
+      if (!options_.sentinels.empty())
+        throw ConfigurationError("RedisStore: cluster_nodes and sentinels exclude each other");
+      if (options_.db != 0) throw ConfigurationError("RedisStore: a Redis Cluster has only database 0");
+      server_ = "cluster ";
+      for (std::size_t i = 0; i < options_.cluster_nodes.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.cluster_nodes[i]);
+      }
+      cluster_ =
+          std::make_unique<detail::redis_store::ClusterMap>(options_.cluster_nodes, pool_.settings(), options_.logger);
+    } else if (!options_.sentinels.empty()) {
+      if (options_.sentinel_service.empty()) throw ConfigurationError("RedisStore: sentinels need a sentinel_service");
+      server_ = "primary of '" + options_.sentinel_service + "' via sentinels ";
+      for (std::size_t i = 0; i < options_.sentinels.size(); ++i) {
+        server_ += (i == 0 ? "" : ",") + detail::redis_store::address_text(options_.sentinels[i]);
+      }
+      sentinel_ = std::make_unique<detail::redis_store::SentinelDirectory>(
+          options_.sentinels, options_.sentinel_service, options_.sentinel_password);
+    } else {
+      server_ = options_.unix_socket.empty() ? detail::key_value::host_port(options_.host, options_.port)
+                                             : "unix:" + options_.unix_socket;
+      if (options_.unix_socket.empty() && options_.host.empty()) throw ConfigurationError("RedisStore: no host");
+    }
+    db_text_ = std::to_string(options_.db);
+    pool_.set_server("RedisStore: " + server_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  ~Client() = default;
+
+  [[nodiscard]] const RedisOptions& options() const noexcept { return options_; }
+  /// "host:port", "unix:/path", "cluster ..." or "primary of ... via sentinels ...", as in messages.
+  [[nodiscard]] const std::string& server() const noexcept { return server_; }
+  [[nodiscard]] ConnectionPool<Context>::State pool_state() const { return pool_.state(); }
+
+  // Runs one command; a reply that is a Redis error becomes a StorageError.
+  Reply exec(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
+             bool* retried = nullptr) {
+    Reply reply = exec_raw(op, key, kind, args, retried);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    return reply;
+  }
+
+  // Runs one command; never nullptr (a connection failure throws). A command that failed on a
+  // pooled connection is sent once more on a fresh one; `retried` (if given) tells whether the
+  // reply is that second attempt's.
+  // Behind sentinels, a reply that says the server is no longer (or not yet) the primary sends the
+  // command once more to the primary the sentinels name now.
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::initializer_list<std::string_view> args,
+                 bool* retried = nullptr) {
+    return exec_raw(op, key, kind, std::span<const std::string_view>(args.begin(), args.size()), retried);
+  }
+  Reply exec_raw(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
+                 bool* retried = nullptr) {
+    if (cluster_) return cluster_exec(op, key, kind, args, retried);
+    for (int attempt = 0;; ++attempt) {
+      if (retried != nullptr) *retried = attempt > 0;
+      Lease lease = acquire(op, key);
+      Reply reply = detail::redis_store::command(lease.get(), args);
+      if (reply && sentinel_ && detail::redis_store::not_the_primary(*reply)) {
+        sentinel_->forget(detail::redis_store::peer(lease.get()));
+        lease.discard();
+        if (attempt == 0) continue;
+        return reply;  // the caller reports the error reply
+      }
+      if (reply) {
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
+      const std::string why = lease.get()->errstr;
+      const bool reused = !lease.fresh();
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
+      lease.discard();
+      if (attempt == 0 && reused) {
+        options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                        "RedisStore::" + std::string(op) + ": a pooled connection to " + server_ + " failed (" + why +
+                            "); retrying on a fresh connection");
+        continue;
+      }
+      fail(op, key, "the connection failed (" + why + ")");
+    }
+  }
+
+  // One script call on one key (`key_and_args`: the key, then the arguments): EVALSHA, and EVAL
+  // when the server does not know the script yet (NOSCRIPT: the first call after a restart or a
+  // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
+  long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
+                       std::initializer_list<std::string_view> key_and_args) {
+    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
+    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
+    Reply reply = exec_raw(op, key, Kind::write, argv);
+    if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
+      argv[0] = "EVAL";
+      argv[1] = script;
+      reply = exec_raw(op, key, Kind::write, argv);
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer;
+  }
+
+  bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
+    if (reply.type == REDIS_REPLY_NIL) return false;
+    if (reply.type == REDIS_REPLY_STATUS && detail::redis_store::reply_text(reply) == "OK") return true;
+    unexpected(op, key, reply);
+  }
+
+  // --- errors ----------------------------------------------------------------------------------
+
+  [[noreturn]] void fail(const char* op, std::string_view key, const std::string& what) const {
+    throw StorageError(message(op, key, what));
+  }
+
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return detail::store_message("RedisStore", op, server_, key, what);
+  }
+
+  [[noreturn]] void unexpected(const char* op, std::string_view key, const redisReply& reply) const {
+    fail(op, key, "unexpected reply of type " + std::to_string(reply.type));
+  }
+
+ private:
+  using Options = RedisOptions;
+
+  // --- Redis Cluster -----------------------------------------------------------------------------
+
+  // At most this many MOVED/ASK redirects per command: a slot map that keeps pointing elsewhere
+  // is a cluster in trouble, and a StorageError is better than a loop.
+  static constexpr int kMaxRedirects = 5;
+
+  // One command on the node serving its key: redirects followed (ASK with ASKING first, for this
+  // command only; MOVED updates the map and refreshes it), a failed connection refreshes the map
+  // and is retried once (`retried` then says so, as for a single server).
+  Reply cluster_exec(const char* op, std::string_view key, Kind kind, std::span<const std::string_view> args,
+                     bool* retried) {
+    const std::optional<std::uint16_t> slot = routing_slot(args);
+    std::shared_ptr<detail::redis_store::ClusterNode> asked;  // set by ASK
+    bool reconnected = false;
+    if (retried != nullptr) *retried = false;
+    for (int redirects = 0;;) {
+      const std::shared_ptr<detail::redis_store::ClusterNode> node = asked ? asked : route(op, key, slot);
+      Lease lease = acquire_on(*node, op, key);
+      Reply reply;
+      if (asked) {
+        reply = detail::redis_store::command(lease.get(), {"ASKING"});
+        if (reply) reply = detail::redis_store::command(lease.get(), args);
+      } else {
+        reply = detail::redis_store::command(lease.get(), args);
+      }
+      if (reply) {
+        if (const auto redirect = detail::redis_store::parse_redirect(*reply)) {
+          if (++redirects > kMaxRedirects) {
+            fail(op, key,
+                 "more than " + std::to_string(kMaxRedirects) +
+                     " redirects (the last: " + std::string(detail::redis_store::reply_text(*reply)) + ")");
+          }
+          if (redirect->ask) {
+            asked = cluster_->node_at(redirect->to);
+          } else {
+            asked.reset();
+            cluster_->moved(redirect->slot, redirect->to);
+            refresh_quietly();
+          }
+          continue;  // the command was not run: sent again where the redirect says
+        }
+        if (kind == Kind::write && options_.wait_replicas > 0 && reply->type != REDIS_REPLY_ERROR) {
+          wait_for_replicas(lease, op, key);
+        }
+        return reply;
+      }
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      refresh_quietly();  // a failover may have moved the slot to a promoted replica
+      if (!reconnected) {
+        reconnected = true;
+        if (retried != nullptr) *retried = true;
+        continue;
+      }
+      fail(op, key, "the connection to " + node->name + " failed (" + why + ")");
+    }
+  }
+
+  // The slot of the key a command names: the store's commands name one key, second after the
+  // command (GET key, SET key ..., DEL key, GETRANGE key ...) or after the script and the key
+  // count (EVALSHA sha 1 key ...). nullopt for a command without a key (PING).
+  static std::optional<std::uint16_t> routing_slot(std::span<const std::string_view> args) {
+    if (!args.empty() && (args[0] == "EVALSHA" || args[0] == "EVAL")) {
+      if (args.size() > 3) return detail::redis_store::key_slot(args[3]);
+      return std::nullopt;
+    }
+    if (args.size() > 1) return detail::redis_store::key_slot(args[1]);
+    return std::nullopt;
+  }
+
+  std::shared_ptr<detail::redis_store::ClusterNode> route(const char* op, std::string_view key,
+                                                          std::optional<std::uint16_t> slot) {
+    auto find = [&] { return slot ? cluster_->node_for(*slot) : cluster_->any_node(); };
+    std::shared_ptr<detail::redis_store::ClusterNode> node = find();
+    if (node) return node;
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const StorageError& e) {
+      fail(op, key, e.what());
+    }
+    node = find();
+    if (!node) fail(op, key, "no node serves hash slot " + std::to_string(slot.value_or(0)));
+    return node;
+  }
+
+  void refresh_quietly() noexcept {
+    try {
+      cluster_->refresh([this](const RedisAddress& a) { return connect_node(a); });
+    } catch (const std::exception& e) {
+      options_.logger(LogLevel::debug, detail::redis_store::kLogCategory,
+                      "RedisStore: the cluster's slot map could not be refreshed: " + std::string(e.what()));
+    }
+  }
+
+  Lease acquire_on(detail::redis_store::ClusterNode& node, const char* op, std::string_view key) {
+    try {
+      return node.pool.acquire([this, &node] { return connect_node(node.address); },
+                               [](const Context& c) { return !detail::redis_store::looks_dead(c.get()); },
+                               [&](const std::string& what) { return message(op, key, node.name + ": " + what); });
+    } catch (const StorageTimeout&) {
+      throw;
+    } catch (const StorageError&) {
+      refresh_quietly();  // the node may be gone: the next command asks the new map
+      throw;
+    }
+  }
+
+  Context connect_node(const RedisAddress& a) {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    return connect_to(redisConnectWithTimeout(a.host.c_str(), a.port, connect_tv));
+  }
+
+  // WAIT on the connection that wrote: the write reached `wait_replicas` replicas, or the caller
+  // learns that a failover could lose it (the write itself was applied on the primary).
+  void wait_for_replicas(Lease& lease, const char* op, std::string_view key) {
+    const std::string replicas = std::to_string(options_.wait_replicas);
+    const std::string ms = std::to_string(options_.wait_timeout.count());
+    const Reply reply = detail::redis_store::command(lease.get(), {"WAIT", replicas, ms});
+    if (!reply) {
+      const std::string why = lease.get()->errstr;
+      if (sentinel_) sentinel_->forget(detail::redis_store::peer(lease.get()));
+      lease.discard();
+      fail(op, key, "written on the primary, but the connection failed before WAIT answered (" + why + ")");
+    }
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    if (reply->integer < options_.wait_replicas) {
+      fail(op, key,
+           "written on the primary, but only " + std::to_string(reply->integer) + " of " + replicas +
+               " replicas confirmed it within " + ms + " ms: a failover now could lose it");
+    }
+  }
+
+  // --- the pool ------------------------------------------------------------------------------
+
+  Lease acquire(const char* op, std::string_view key) {
+    return pool_.acquire([this] { return connect(); },
+                         [this](const Context& context) {
+                           // Behind sentinels, an idle connection to a server that is no longer the
+                           // known primary is closed (the next connection asks the sentinels).
+                           if (detail::redis_store::looks_dead(context.get())) return false;
+                           if (!sentinel_) return true;
+                           const auto primary = sentinel_->known();
+                           return primary && *primary == detail::redis_store::peer(context.get());
+                         },
+                         [&](const std::string& what) { return message(op, key, what); });
+  }
+
+  // A new connection, authenticated and on the right database; StorageError (saying what failed,
+  // without naming the server: the caller adds it) when that fails.
+  Context connect() {
+    const timeval connect_tv = detail::redis_store::to_timeval(options_.connect_timeout);
+    if (sentinel_) {
+      const RedisAddress primary =
+          sentinel_->primary(connect_tv, detail::redis_store::to_timeval(options_.command_timeout));
+      try {
+        Context context = connect_to(redisConnectWithTimeout(primary.host.c_str(), primary.port, connect_tv));
+        // A sentinel that has not heard of a failover yet names the old primary, which may be
+        // back as a replica; what ROLE says is what counts.
+        const std::string role = detail::redis_store::role_of(context.get());
+        if (role != "master") {
+          throw StorageError("the server the sentinels named is not a primary (ROLE: " +
+                             (role.empty() ? std::string("no answer") : role) + ")");
+        }
+        return context;
+      } catch (const StorageError& e) {
+        sentinel_->forget(primary);
+        throw StorageError(std::string(e.what()) + " [primary " + detail::redis_store::address_text(primary) + "]");
+      }
+    }
+    return connect_to(options_.unix_socket.empty()
+                          ? redisConnectWithTimeout(options_.host.c_str(), options_.port, connect_tv)
+                          : redisConnectUnixWithTimeout(options_.unix_socket.c_str(), connect_tv));
+  }
+
+  // The setup of every new connection `raw`: timeouts, AUTH, SELECT.
+  Context connect_to(redisContext* raw) {
+    Context context(raw);
+    if (!context) throw StorageError("cannot connect: out of memory");
+    if (context->err != 0) throw StorageError(std::string("cannot connect: ") + context->errstr);
+    if (redisSetTimeout(context.get(), detail::redis_store::to_timeval(options_.command_timeout)) != REDIS_OK) {
+      throw StorageError("cannot set the command timeout on a new connection");
+    }
+    if (options_.unix_socket.empty()) (void)redisEnableKeepAlive(context.get());
+    if (!options_.password.empty()) {
+      const Reply reply =
+          options_.username.empty()
+              ? detail::redis_store::command(context.get(), {"AUTH", options_.password})
+              : detail::redis_store::command(context.get(), {"AUTH", options_.username, options_.password});
+      setup_check(context.get(), reply.get(), "authentication");
+    }
+    if (options_.db != 0) {
+      const Reply reply = detail::redis_store::command(context.get(), {"SELECT", db_text_});
+      setup_check(context.get(), reply.get(), "SELECT " + db_text_);
+    }
+    return context;
+  }
+
+  void setup_check(const redisContext* context, const redisReply* reply, const std::string& what) const {
+    if (reply == nullptr) throw StorageError(what + " failed: " + context->errstr);
+    if (reply->type == REDIS_REPLY_ERROR) {
+      throw StorageError(what + " failed: " + std::string(detail::redis_store::reply_text(*reply)));
+    }
+  }
+
+  Options options_;
+  std::string server_;
+  std::string db_text_;
+  std::unique_ptr<detail::redis_store::SentinelDirectory> sentinel_;  // null: a fixed server
+  std::unique_ptr<detail::redis_store::ClusterMap> cluster_;          // null: not a cluster
+
+  detail::ConnectionPool<Context> pool_;
+};
+
+}  // namespace sessions::detail::redis_store
