@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 82.
+// Library headers inlined: 83.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -5417,6 +5417,10 @@ struct BrowserSession : DjangoExpiry {
 //            old entry in the cache, never re-fills the cache from a record about to vanish)
 //   exists   the cache, then the persistent store
 //   clear_expired   the persistent store's (caches expire on their own; their count is ignored)
+//   the per-user index (UserIndexStorage, user_index.hpp): offered when the persistent store
+//            offers it, and kept there (the cache holds records only); the sessions a limit evicted
+//            and the ones a purge removed are dropped from the cache too, so that a revoked session
+//            is not served from it
 //
 // Outages of the cache are not fatal (Django: test_cache_set_failure_non_fatal): a StorageError
 // (or LimitExceeded) from the cache is logged at error level on the category
@@ -5437,6 +5441,138 @@ struct BrowserSession : DjangoExpiry {
 
 #include <unordered_set>
 
+// ---- begin sessions/user_index.hpp ----
+// Every session of a user: the optional per-user index a listing store keeps beside its records,
+// so that an application can answer "where is this user logged in?", log a user out everywhere
+// and cap the number of sessions a user holds.
+//
+// The user is the session's `_auth_user_id` (the key Django's login() writes), so sessions that
+// Django wrote are indexed too once `reindex` has read them. The index lives beside the records
+// (a side table, a sorted set, a map): the records themselves, and Django's `django_session`
+// table, are unchanged.
+//
+// An entry carries the expiry of its session and goes away with it: a store's clear_expired() and
+// purge_expired() remove the entries of the sessions they remove, in the same step, and a listing
+// drops (and deletes) the dead entries it meets. Nothing in the index outlives its session for
+// longer than one purge interval, so the index cannot grow without bound (the failure of indexes
+// kept apart from expiry).
+//
+// A store offers the index by providing the UserIndexStorage operations below; a store that cannot
+// list its records (memcached, cookies) does not, and asking for the index of such a store fails
+// to compile, naming the missing operation.
+
+namespace sessions {
+
+/// What the index records of one session. `created` is kept from the first time the session was
+/// indexed; the rest is refreshed by every save. `user_agent` and `address` are what the
+/// application chose to record (empty otherwise); they are shown, never trusted.
+struct SessionDetails {
+  TimePoint created{};
+  TimePoint last_seen{};
+  TimePoint expires_at{};
+  std::string user_agent{};
+  std::string address{};
+};
+
+/// One session of a user, as a listing returns it. `key` is the whole session key, which an
+/// application needs to revoke the session; show `key_prefix()` to people and to logs, never the
+/// key itself.
+struct UserSession {
+  std::string key;
+  SessionDetails details;
+
+  [[nodiscard]] std::string_view key_prefix() const noexcept {
+    return std::string_view(key).substr(0, key.size() < 8 ? key.size() : 8);
+  }
+};
+
+/// How many sessions a user may hold at once, and what a new login does at the limit.
+struct UserSessionLimit {
+  enum class AtLimit {
+    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
+    evict_oldest,
+    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
+    refuse_new,
+  };
+  /// 0: no limit.
+  std::size_t max_sessions = 0;
+  AtLimit at_limit = AtLimit::evict_oldest;
+};
+
+/// What index_session() did.
+struct IndexOutcome {
+  /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
+  bool refused = false;
+  /// Sessions the limit evicted (their records and entries are already deleted).
+  std::vector<std::string> evicted{};
+};
+
+/// A session the purge removed because it had expired (for the `expired` event).
+struct PurgedSession {
+  std::string key;
+  /// Empty when the session was not indexed.
+  std::string user_id;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The per-user index, a store's optional capability (a ServerStorage that also provides):
+//
+//   s.index_session(user_id, key, details, limit) -> IndexOutcome
+//        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
+//        exists); with a limit, atomically against concurrent logins of the same user: two
+//        sessions indexed at once never both pass a limit that has room for one.
+//   s.unindex_session(user_id, key) -> void
+//        remove the entry (the session logged out, was deleted, or moved to another key).
+//   s.user_sessions(user_id, now) -> std::vector<UserSession>
+//        the user's live sessions, oldest `created` first; entries whose session is gone or
+//        expired are not returned (and may be deleted on the way).
+//   s.purge_expired(batch, now) -> std::vector<PurgedSession>
+//        remove at most `batch` expired records and their entries in one bounded step (no long
+//        lock); an empty result means nothing expired is left.
+//   s.for_each_session(fn) -> void
+//        call fn(key, payload, expires_at) for each live record, for `reindex` (the index built
+//        from existing sessions, e.g. ones Django wrote).
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept index_session = requires(S& s, std::string_view user, std::string_view key, const SessionDetails& d,
+                                 const UserSessionLimit& limit) {
+  { s.index_session(user, key, d, limit) } -> std::same_as<IndexOutcome>;
+};
+
+template <class S>
+concept unindex_session = requires(S& s, std::string_view user, std::string_view key) {
+  s.unindex_session(user, key);
+};
+
+template <class S>
+concept user_sessions = requires(S& s, std::string_view user, TimePoint now) {
+  { s.user_sessions(user, now) } -> std::same_as<std::vector<UserSession>>;
+};
+
+template <class S>
+concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
+  { s.purge_expired(batch, now) } -> std::same_as<std::vector<PurgedSession>>;
+};
+
+template <class S>
+concept for_each_session =
+    storage_payload_type<S> &&
+    requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
+      s.for_each_session(fn);
+    };
+
+}  // namespace requirement
+
+/// A server store that keeps the per-user index.
+template <class S>
+concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
+                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
+                           requirement::for_each_session<S>;
+
+}  // namespace sessions
+// ---- end sessions/user_index.hpp ----
 // ---- begin sessions/storage/detail/store_options.hpp ----
 // The store convention's shared pieces (docs/writing-policies.md, "The convention the library's
 // stores follow"): every store has a nested Options with a Clock and a Logger, a static
@@ -6037,6 +6173,36 @@ class CachedStore {
       report("clear_expired", {}, "clearing the cache", e);
     }
     return static_cast<std::size_t>(persistent_->clear_expired());
+  }
+
+  // --- the per-user index, when the persistent store keeps one -------------------------------
+
+  [[nodiscard]] IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                                           const UserSessionLimit& limit) requires UserIndexStorage<Persistent> {
+    IndexOutcome outcome = persistent_->index_session(user, key, details, limit);
+    for (const std::string& evicted : outcome.evicted) forget(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) requires UserIndexStorage<Persistent> {
+    persistent_->unindex_session(user, key);
+  }
+
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user,
+                                                       TimePoint now) requires UserIndexStorage<Persistent> {
+    return persistent_->user_sessions(user, now);
+  }
+
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch,
+                                                         TimePoint now) requires UserIndexStorage<Persistent> {
+    std::vector<PurgedSession> purged = persistent_->purge_expired(batch, now);
+    for (const PurgedSession& p : purged) forget(p.key);
+    return purged;
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) requires
+      UserIndexStorage<Persistent> {
+    persistent_->for_each_session(fn);
   }
 
   [[nodiscard]] Cache& cache() noexcept { return *cache_; }

@@ -79,13 +79,13 @@ if(TARGET test_redis)
   # The same program against a Sentinel deployment (tests/servers/redis_sentinel.sh): the behaviour
   # suite and the hidden [sentinel] tests (discovery, WAIT, the primary killed under load).
   add_test(NAME redis_sentinel COMMAND bash "${_sessions_servers_dir}/redis_sentinel.sh" run --
-    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[sentinel],lost update*")
+    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[sentinel],[user_index],lost update*")
   set_tests_properties(redis_sentinel PROPERTIES LABELS "unit;redis" TIMEOUT 300)
   # And against a Redis Cluster (tests/servers/redis_cluster.sh, three primaries and three
   # replicas): the behaviour and lost-update suites and the hidden [cluster] tests (slot
   # migration under load, a primary killed under load).
   add_test(NAME redis_cluster COMMAND bash "${_sessions_servers_dir}/redis_cluster.sh" run --
-    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[cluster],lost update*")
+    $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS} "[session],[cluster],[user_index],lost update*")
   set_tests_properties(redis_cluster PROPERTIES LABELS "unit;redis" TIMEOUT 300)
 endif()
 

@@ -32,4 +32,13 @@ template class Middleware<Session<MemoryValueStore>>;
 template class Middleware<Session<SignedCookieStore>>;
 template class Middleware<Session<SqliteStore, DjangoSignedSerializer>>;
 
+// The per-user index: offered by the stores that can list their records (and by a CachedStore
+// whose persistent store does, with every member emitted here), never by those that cannot.
+template class CachedStore<MemoryStore, RedisStore>;
+static_assert(UserIndexStorage<RedisStore>);
+static_assert(UserIndexStorage<CachedStore<MemcachedStore, RedisStore>>);
+static_assert(!UserIndexStorage<MemcachedStore>);
+static_assert(!UserIndexStorage<CachedStore<MemoryStore, MemcachedStore>>);
+static_assert(!UserIndexStorage<CachedStore<RedisStore, MemcachedStore>>);
+
 }  // namespace sessions

@@ -17,6 +17,10 @@
 //            old entry in the cache, never re-fills the cache from a record about to vanish)
 //   exists   the cache, then the persistent store
 //   clear_expired   the persistent store's (caches expire on their own; their count is ignored)
+//   the per-user index (UserIndexStorage, user_index.hpp): offered when the persistent store
+//            offers it, and kept there (the cache holds records only); the sessions a limit evicted
+//            and the ones a purge removed are dropped from the cache too, so that a revoked session
+//            is not served from it
 //
 // Outages of the cache are not fatal (Django: test_cache_set_failure_non_fatal): a StorageError
 // (or LimitExceeded) from the cache is logged at error level on the category
@@ -44,12 +48,14 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "../clock.hpp"
 #include "../concepts.hpp"
 #include "../errors.hpp"
 #include "../log.hpp"
 #include "../record.hpp"
+#include "../user_index.hpp"
 #include "detail/store_options.hpp"
 
 namespace sessions {
@@ -202,6 +208,36 @@ class CachedStore {
       report("clear_expired", {}, "clearing the cache", e);
     }
     return static_cast<std::size_t>(persistent_->clear_expired());
+  }
+
+  // --- the per-user index, when the persistent store keeps one -------------------------------
+
+  [[nodiscard]] IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                                           const UserSessionLimit& limit) requires UserIndexStorage<Persistent> {
+    IndexOutcome outcome = persistent_->index_session(user, key, details, limit);
+    for (const std::string& evicted : outcome.evicted) forget(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) requires UserIndexStorage<Persistent> {
+    persistent_->unindex_session(user, key);
+  }
+
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user,
+                                                       TimePoint now) requires UserIndexStorage<Persistent> {
+    return persistent_->user_sessions(user, now);
+  }
+
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch,
+                                                         TimePoint now) requires UserIndexStorage<Persistent> {
+    std::vector<PurgedSession> purged = persistent_->purge_expired(batch, now);
+    for (const PurgedSession& p : purged) forget(p.key);
+    return purged;
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) requires
+      UserIndexStorage<Persistent> {
+    persistent_->for_each_session(fn);
   }
 
   [[nodiscard]] Cache& cache() noexcept { return *cache_; }

@@ -85,6 +85,24 @@
 // applied on the primary, and survives unless a failover comes first). Without it, the writes of
 // the last moments before a primary dies may be lost: their sessions read as older or as new.
 //
+// Per-user index (UserIndexStorage, user_index.hpp), without keyspace notifications (they are
+// lost on a restart and are per node on a cluster). Under the key prefix P, for a user U (its id
+// percent-encoded, so that no '{' or '}' of the id reaches a key, at most 256 bytes):
+//   P idx:{U}          sorted set: members the user's session keys, scores their expiry (ms)
+//   P idx:{U}:s:<key>  hash: created, last_seen, expiry, user agent, address; expires with the
+//                      session
+//   P idx:users        sorted set of the users with entries, scored by their earliest expiry
+// The braces make U the hash tag: a user's keys share one slot, so each script runs on one node.
+// index_session is one script there (count the live entries, refuse or evict the oldest by
+// last_seen, add), atomic against concurrent logins of the user; the records of evicted sessions
+// live in other slots and are deleted after it. Redis expires the records and the details by TTL;
+// the entries go with purge_expired, which takes the users whose earliest expiry has passed from
+// P idx:users (no scan of the keyspace) and removes their expired entries in bounded batches,
+// returning them for the `expired` events; a user's sorted set also expires a day after its latest
+// entry, so an index whose purge never runs still does not outgrow its sessions. for_each_session
+// SCANs the record keys on every primary. The index's keys are in the store's prefix: a
+// key_prefix shared with another store shares its index.
+//
 // TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
 // a trusted network or a TLS tunnel.
 //
@@ -92,23 +110,29 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../clock.hpp"
 #include "../detail/cache_value.hpp"
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "../user_index.hpp"
 #include "detail/key_value.hpp"
 #include "detail/redis_client.hpp"
 #include "detail/redis_io.hpp"
 #include "detail/redis_url.hpp"
+#include "detail/redis_user_index.hpp"
 #include "detail/store_options.hpp"
 #include "redis_options.hpp"
 
@@ -228,6 +252,132 @@ class RedisStore {
   /// Redis removes expired keys by itself.
   [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
 
+  // --- the per-user index (UserIndexStorage: user_index.hpp; see "Per-user index" above) ------
+
+  /// Indexes `key` under `user` (refreshing the entry and keeping its `created` when it is there),
+  /// with the limit checked and applied by one script on the user's slot; the records of the
+  /// sessions it evicts are then deleted. A session already expired is unindexed instead.
+  /// LimitExceeded for an empty user id or one longer than 256 bytes.
+  [[nodiscard]] IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                                           const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const TimePoint now = options().clock.now();
+    if (details.expires_at <= now) {
+      unindex_session(user, key);
+      return {};
+    }
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    const std::string details_key = keys.details_prefix + std::string(key);
+    const std::string now_ms = ms_text(now);
+    const std::string expires = ms_text(details.expires_at);
+    const std::string created = ms_text(details.created);
+    const std::string last_seen = ms_text(details.last_seen);
+    const std::string max = std::to_string(limit.max_sessions);
+    const std::string ttl = std::to_string(detail::cache_value::ttl(details.expires_at, now).count());
+    const std::string grace = std::to_string(detail::redis_store::kIndexGraceMs);
+    const bool refuse = limit.at_limit == UserSessionLimit::AtLimit::refuse_new;
+    const std::array<std::string_view, 14> args{
+        keys.index,         details_key,     key, keys.details_prefix, now_ms, expires, created, last_seen,
+        details.user_agent, details.address, max, refuse ? "r" : "e",  ttl,    grace};
+    const Reply reply = client_.script_reply("index_session", key, Kind::write, detail::redis_store::kIndexScriptSha1,
+                                             detail::redis_store::kIndexScript, 2, args);
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 || reply->element[0]->type != REDIS_REPLY_INTEGER) {
+      unexpected("index_session", key, *reply);
+    }
+    if (reply->element[0]->integer == 0) return IndexOutcome{true, {}};
+    const std::vector<std::string> out = detail::redis_store::strings(*reply, 1);  // earliest score, evicted...
+    if (out.empty()) unexpected("index_session", key, *reply);
+    note_user(keys.encoded, out.front(), now_ms);
+    IndexOutcome outcome;
+    outcome.evicted.assign(out.begin() + 1, out.end());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  /// Removes the entry of `key` under `user` (and its details).
+  void unindex_session(std::string_view user, std::string_view key) {
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    (void)remove_entries("unindex_session", keys, "", {std::string(key)});
+  }
+
+  /// The user's live sessions, oldest `created` first. An entry whose record is gone (deleted
+  /// without being unindexed) is removed on the way; expired entries are left to the purge, which
+  /// tells their expiry.
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    const std::string now_ms = ms_text(now);
+    const std::array<std::string_view, 3> args{keys.index, keys.details_prefix, now_ms};
+    const Reply reply = client_.script_reply("user_sessions", {}, Kind::read, detail::redis_store::kListScriptSha1,
+                                             detail::redis_store::kListScript, 1, args);
+    std::vector<UserSession> sessions = detail::redis_store::parse_listing(*reply);
+    std::vector<std::string> gone;
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      gone.push_back(s.key);
+      return true;
+    });
+    if (!gone.empty()) (void)remove_entries("user_sessions", keys, "", gone);
+    std::stable_sort(sessions.begin(), sessions.end(),
+                     [](const UserSession& a, const UserSession& b) { return a.details.created < b.details.created; });
+    return sessions;
+  }
+
+  /// At most `batch` expired entries removed, with their details, and returned for the `expired`
+  /// events: the users come from the sorted set of users by their earliest expiry (no scan of the
+  /// keyspace), and an entry goes only when its record is gone or expired by the store's clock (a
+  /// record touched since it was indexed moves its entry to its new expiry instead). Redis
+  /// expires the records themselves.
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    if (batch == 0) return purged;
+    const std::string users = detail::redis_store::users_key(options().key_prefix);
+    const std::string now_ms = ms_text(now);
+    const Reply due = exec("purge_expired", {}, Kind::read,
+                           {"ZRANGEBYSCORE", users, "-inf", now_ms, "WITHSCORES", "LIMIT", "0", std::to_string(batch)});
+    const std::vector<std::string> due_users = detail::redis_store::strings(*due, 0);  // user, score, ...
+    for (std::size_t i = 0; i + 1 < due_users.size() && purged.size() < batch; i += 2) {
+      const std::string& encoded = due_users[i];
+      const std::string user = detail::redis_store::decode_user(encoded);
+      const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+      const Reply candidates =
+          exec("purge_expired", {}, Kind::read,
+               {"ZRANGEBYSCORE", keys.index, "-inf", now_ms, "LIMIT", "0", std::to_string(batch - purged.size())});
+      std::vector<std::string> expired;
+      for (std::string& key : detail::redis_store::strings(*candidates, 0)) {
+        const std::optional<TimePoint> expires_at = record_expiry(key);
+        if (expires_at && *expires_at > now) {
+          (void)exec("purge_expired", key, Kind::write, {"ZADD", keys.index, "XX", ms_text(*expires_at), key});
+        } else {
+          expired.push_back(std::move(key));
+        }
+      }
+      const std::vector<std::string> removed = remove_entries("purge_expired", keys, now_ms, expired);
+      for (auto it = removed.begin() + 1; it != removed.end(); ++it) purged.push_back(PurgedSession{*it, user});
+      // The user's score becomes the earliest expiry left, or the user leaves the set when none is
+      // left; either only if no login changed the score since it was read.
+      purged_user(encoded, removed.front(), due_users[i + 1]);
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record under the key prefix (SCAN, on every
+  /// primary of a cluster), for `reindex`. Values that are not records of this store (e.g. ones
+  /// Django pickled) are skipped.
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string& prefix = options().key_prefix;
+    const std::string match = detail::redis_store::glob_escape(prefix) + "*";
+    for (const auto& node : client_.scan_nodes("for_each_session")) {
+      std::string cursor = "0";
+      do {
+        for (const std::string& name : client_.scan_step("for_each_session", node, cursor, match)) {
+          const std::string_view key = std::string_view(name).substr(prefix.size());
+          if (!is_valid_session_key(key)) continue;  // the index's own keys, or not a session
+          if (const auto record = load(key)) fn(key, record->payload, record->expires_at);
+        }
+      } while (cursor != "0");
+    }
+  }
+
   /// PING: throws StorageError when the server cannot be reached (for health checks).
   void ping() {
     const Reply reply = exec("ping", {}, Kind::read, {"PING"});
@@ -284,6 +434,48 @@ class RedisStore {
     return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
                       {name, now_digits, fresh, ms}) == 1;
   }
+  static std::string ms_text(TimePoint t) { return std::to_string(detail::redis_store::to_ms(t)); }
+
+  // The per-user index's remove script: the entries among `keys_to_remove` whose score is at most
+  // `max_score` ("": any) go. Returns {the earliest score left or "", the removed keys...}.
+  std::vector<std::string> remove_entries(const char* op, const detail::redis_store::IndexKeys& keys,
+                                          std::string_view max_score, const std::vector<std::string>& keys_to_remove) {
+    std::vector<std::string_view> args{keys.index, keys.details_prefix, max_score};
+    args.insert(args.end(), keys_to_remove.begin(), keys_to_remove.end());
+    const Reply reply = client_.script_reply(op, {}, Kind::write, detail::redis_store::kRemoveScriptSha1,
+                                             detail::redis_store::kRemoveScript, 1, args);
+    std::vector<std::string> out = detail::redis_store::strings(*reply, 0);
+    if (out.empty()) unexpected(op, {}, *reply);
+    return out;
+  }
+
+  // The sorted set of users after a login: the user's score becomes `earliest` when the user is
+  // missing, when it was due (at most `now`: the purge may be about to remove the user) or when
+  // `earliest` is lower.
+  void note_user(const std::string& encoded, const std::string& earliest, const std::string& now) {
+    users_script("index_session", encoded, "l", earliest, now);
+  }
+  // ... after a purge of the user's entries: the score becomes `earliest` (none left: "", the user
+  // is removed), only if it is still `was` (otherwise a login has just set it).
+  void purged_user(const std::string& encoded, const std::string& earliest, const std::string& was) {
+    users_script("purge_expired", encoded, "p", earliest, was);
+  }
+  void users_script(const char* op, const std::string& encoded, std::string_view mode, std::string_view score,
+                    std::string_view than) {
+    const std::string users = detail::redis_store::users_key(options().key_prefix);
+    const std::array<std::string_view, 5> args{users, encoded, mode, score, than};
+    (void)client_.script_reply(op, {}, Kind::write, detail::redis_store::kUsersScriptSha1,
+                               detail::redis_store::kUsersScript, 1, args);
+  }
+
+  // The expiry in the record's header; nullopt when there is no record of this store.
+  std::optional<TimePoint> record_expiry(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const Reply reply = exec("purge_expired", key, Kind::read, {"GETRANGE", cache_key(key), "0", "19"});
+    if (reply->type != REDIS_REPLY_STRING) unexpected("purge_expired", key, *reply);
+    return detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
+  }
+
   detail::redis_store::Client client_;
 };
 

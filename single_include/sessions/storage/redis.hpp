@@ -100,6 +100,24 @@
 // applied on the primary, and survives unless a failover comes first). Without it, the writes of
 // the last moments before a primary dies may be lost: their sessions read as older or as new.
 //
+// Per-user index (UserIndexStorage, user_index.hpp), without keyspace notifications (they are
+// lost on a restart and are per node on a cluster). Under the key prefix P, for a user U (its id
+// percent-encoded, so that no '{' or '}' of the id reaches a key, at most 256 bytes):
+//   P idx:{U}          sorted set: members the user's session keys, scores their expiry (ms)
+//   P idx:{U}:s:<key>  hash: created, last_seen, expiry, user agent, address; expires with the
+//                      session
+//   P idx:users        sorted set of the users with entries, scored by their earliest expiry
+// The braces make U the hash tag: a user's keys share one slot, so each script runs on one node.
+// index_session is one script there (count the live entries, refuse or evict the oldest by
+// last_seen, add), atomic against concurrent logins of the user; the records of evicted sessions
+// live in other slots and are deleted after it. Redis expires the records and the details by TTL;
+// the entries go with purge_expired, which takes the users whose earliest expiry has passed from
+// P idx:users (no scan of the keyspace) and removes their expired entries in bounded batches,
+// returning them for the `expired` events; a user's sorted set also expires a day after its latest
+// entry, so an index whose purge never runs still does not outgrow its sessions. for_each_session
+// SCANs the record keys on every primary. The index's keys are in the store's prefix: a
+// key_prefix shared with another store shares its index.
+//
 // TLS (rediss://) is not supported: Debian's hiredis 0.14 has no hiredis_ssl. Use a unix socket,
 // a trusted network or a TLS tunnel.
 //
@@ -1032,6 +1050,15 @@ class ClusterMap {
     std::lock_guard lock(mutex_);
     return nodes_.empty() ? nullptr : nodes_.front();
   }
+  /// The primaries that serve slots now, each once (empty before the first refresh).
+  [[nodiscard]] std::vector<std::shared_ptr<ClusterNode>> primaries() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<ClusterNode>> out;
+    for (const auto& node : slots_) {
+      if (node && std::find(out.begin(), out.end(), node) == out.end()) out.push_back(node);
+    }
+    return out;
+  }
   /// The node at `address`, added to the known nodes when new.
   [[nodiscard]] std::shared_ptr<ClusterNode> node_at(const RedisAddress& address) {
     std::lock_guard lock(mutex_);
@@ -1257,19 +1284,61 @@ class Client {
   // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
   long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
                        std::initializer_list<std::string_view> key_and_args) {
-    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
-    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
-    Reply reply = exec_raw(op, key, Kind::write, argv);
+    const Reply reply = script_reply(op, key, Kind::write, sha1, script, 1,
+                                     std::span<const std::string_view>(key_and_args.begin(), key_and_args.size()));
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer;
+  }
+
+  // The same for a script on `key_count` keys (all in one slot: the first routes the command) and
+  // a reply of any type; an error reply throws.
+  Reply script_reply(const char* op, std::string_view key, Kind kind, std::string_view sha1, std::string_view script,
+                     int key_count, std::span<const std::string_view> keys_and_args) {
+    const std::string count = std::to_string(key_count);
+    std::vector<std::string_view> argv{"EVALSHA", sha1, count};
+    argv.insert(argv.end(), keys_and_args.begin(), keys_and_args.end());
+    Reply reply = exec_raw(op, key, kind, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
       argv[0] = "EVAL";
       argv[1] = script;
-      reply = exec_raw(op, key, Kind::write, argv);
+      reply = exec_raw(op, key, kind, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
-    return reply->integer;
+    return reply;
+  }
+
+  // The nodes whose keys a walk with scan_step() covers: every primary of a cluster (the map is
+  // loaded if it was not); one null entry (the server) otherwise.
+  std::vector<std::shared_ptr<ClusterNode>> scan_nodes(const char* op) {
+    if (!cluster_) return {nullptr};
+    if (cluster_->primaries().empty()) (void)route(op, {}, std::nullopt);  // loads the map
+    return cluster_->primaries();
+  }
+
+  // One SCAN step on `node` (null: the server): the keys matching `match` it returned; `cursor`
+  // moves on, and is "0" when the walk of that node is over. The connection is given back before
+  // the caller reads the keys (a pool of one connection would deadlock otherwise).
+  std::vector<std::string> scan_step(const char* op, const std::shared_ptr<ClusterNode>& node, std::string& cursor,
+                                     std::string_view match) {
+    Lease lease = node ? acquire_on(*node, op, {}) : acquire(op, {});
+    const Reply reply = command(lease.get(), {"SCAN", cursor, "MATCH", match, "COUNT", "500"});
+    if (!reply) {
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      fail(op, {}, "the connection failed (" + why + ")");
+    }
+    if (reply->type == REDIS_REPLY_ERROR) fail(op, {}, "the server replied: " + std::string(reply_text(*reply)));
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY) {
+      unexpected(op, {}, *reply);
+    }
+    cursor = std::string(reply_text(*reply->element[0]));
+    std::vector<std::string> keys;
+    const redisReply& found = *reply->element[1];
+    for (std::size_t i = 0; i < found.elements; ++i) keys.emplace_back(reply_text(*found.element[i]));
+    return keys;
   }
 
   bool set_result(const char* op, std::string_view key, const redisReply& reply) const {
@@ -1606,6 +1675,241 @@ namespace sessions::detail::redis_store {
 }  // namespace sessions::detail::redis_store
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_URL_HPP
 // ---- end sessions/storage/detail/redis_url.hpp ----
+// ---- begin sessions/storage/detail/redis_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_USER_INDEX_HPP
+// RedisStore's per-user index (UserIndexStorage, user_index.hpp): the key names, the encoding of
+// a user id into them, and the Lua scripts. RedisStore (storage/redis.hpp) describes the layout.
+//
+// Every key of one user carries the user's hash tag ("{<encoded user>}"), so that on a Redis
+// Cluster they share one slot and each script below runs on one node, atomically. The user id is
+// data from the session: it is percent-encoded before it becomes part of a key, so that a '{' or
+// '}' in it can never move its keys to another user's slot, and its length is bounded.
+//
+// Scores and the stored instants are milliseconds since the epoch by the store's Clock (Lua
+// numbers are doubles: exact for any instant of this era).
+
+namespace sessions::detail::redis_store {
+
+/// The longest user id the index takes (bytes, before encoding): a key is not a place for a
+/// document, and an unbounded id would make unbounded keys.
+inline constexpr std::size_t kMaxIndexedUserId = 256;
+
+/// `user` as it appears in keys: bytes other than [A-Za-z0-9._@+-] as %XX (upper-case hex), so
+/// no '{', '}', ':' or '*' reaches a key. LimitExceeded for an empty id or one longer than
+/// kMaxIndexedUserId (an empty hash tag would scatter the user's keys over the cluster).
+[[nodiscard]] inline std::string encode_user(std::string_view user) {
+  if (user.empty() || user.size() > kMaxIndexedUserId) {
+    throw LimitExceeded("RedisStore: a user id of the per-user index must be 1 to " +
+                        std::to_string(kMaxIndexedUserId) + " bytes (got " + std::to_string(user.size()) + ")");
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(user.size());
+  for (const char c : user) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                       c == '_' || c == '@' || c == '+' || c == '-';
+    if (plain) {
+      out += c;
+    } else {
+      const auto byte = static_cast<unsigned char>(c);
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
+    }
+  }
+  return out;
+}
+
+/// The inverse of encode_user; a malformed escape is kept as it is (the text came from our own keys).
+[[nodiscard]] inline std::string decode_user(std::string_view encoded) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (encoded[i] == '%' && i + 2 < encoded.size() && hex(encoded[i + 1]) >= 0 && hex(encoded[i + 2]) >= 0) {
+      out += static_cast<char>(hex(encoded[i + 1]) * 16 + hex(encoded[i + 2]));
+      i += 2;
+    } else {
+      out += encoded[i];
+    }
+  }
+  return out;
+}
+
+/// The key names of one user's index, under the store's key prefix.
+struct IndexKeys {
+  IndexKeys(std::string_view prefix, std::string_view user)
+      : encoded(encode_user(user)),
+        index(std::string(prefix) + "idx:{" + encoded + "}"),
+        details_prefix(index + ":s:") {}
+  std::string encoded;
+  /// The sorted set: members are session keys, scores their expiry.
+  std::string index;
+  /// + session key: the hash of that session's details (c created, l last_seen, e expires,
+  /// a user agent, r address), expiring with the session.
+  std::string details_prefix;
+};
+
+/// The sorted set of users that have entries, each scored by the earliest expiry among them (at
+/// most that: a refreshed session can leave the score early, and the purge then sets it right).
+[[nodiscard]] inline std::string users_key(std::string_view prefix) { return std::string(prefix) + "idx:users"; }
+
+[[nodiscard]] inline std::int64_t to_ms(TimePoint t) noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+[[nodiscard]] inline TimePoint from_ms(std::int64_t ms) noexcept {
+  return TimePoint{std::chrono::duration_cast<TimePoint::duration>(std::chrono::milliseconds{ms})};
+}
+
+/// How long a user's sorted set outlives the latest expiry among its entries: the purge has this
+/// long to find the expired entries (and emit their events); a store whose purge never runs still
+/// loses the whole set then, so the index cannot outgrow the sessions.
+inline constexpr std::int64_t kIndexGraceMs = 24LL * 3600 * 1000;
+
+// index_session. KEYS: the user's sorted set, the session's details hash. ARGV: 1 session key,
+// 2 details prefix, 3 now, 4 expires, 5 created, 6 last_seen, 7 user agent, 8 address, 9 limit
+// (0: none), 10 'r' to refuse at the limit ('e': evict the oldest by last_seen), 11 the details'
+// TTL in ms, 12 the sorted set's grace in ms. Expired entries are not counted (and not removed:
+// the purge removes them and tells their expiry). Returns {0} when refused, else {1, the earliest
+// score, evicted keys...}; the caller deletes the evicted sessions' records (other slots).
+inline constexpr std::string_view kIndexScript =
+    "local idx, pre, key = KEYS[1], ARGV[2], ARGV[1]\n"
+    "local now, limit = tonumber(ARGV[3]), tonumber(ARGV[9])\n"
+    "local evicted = {}\n"
+    "if limit > 0 and not redis.call('ZSCORE', idx, key) then\n"
+    "  local live = redis.call('ZRANGEBYSCORE', idx, '(' .. ARGV[3], '+inf')\n"
+    "  local over = #live + 1 - limit\n"
+    "  if over > 0 then\n"
+    "    if ARGV[10] == 'r' then return {0} end\n"
+    "    local seen = {}\n"
+    "    for i = 1, #live do\n"
+    "      seen[i] = {tonumber(redis.call('HGET', pre .. live[i], 'l') or '0'), live[i]}\n"
+    "    end\n"
+    "    table.sort(seen, function(a, b) if a[1] ~= b[1] then return a[1] < b[1] end return a[2] < b[2] end)\n"
+    "    for i = 1, over do\n"
+    "      redis.call('ZREM', idx, seen[i][2])\n"
+    "      redis.call('DEL', pre .. seen[i][2])\n"
+    "      evicted[#evicted + 1] = seen[i][2]\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSETNX', KEYS[2], 'c', ARGV[5])\n"
+    "redis.call('HSET', KEYS[2], 'l', ARGV[6], 'e', ARGV[4], 'a', ARGV[7], 'r', ARGV[8])\n"
+    "redis.call('PEXPIRE', KEYS[2], ARGV[11])\n"
+    "redis.call('ZADD', idx, ARGV[4], key)\n"
+    "local last = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')\n"
+    "local first = redis.call('ZRANGE', idx, 0, 0, 'WITHSCORES')\n"
+    "redis.call('PEXPIRE', idx, math.max(1, tonumber(last[2]) - now) + tonumber(ARGV[12]))\n"
+    "local out = {1, first[2]}\n"
+    "for i = 1, #evicted do out[#out + 1] = evicted[i] end\n"
+    "return out\n";
+/// SHA-1 of kIndexScript (what SCRIPT LOAD answers; a test checks it against the server).
+inline constexpr std::string_view kIndexScriptSha1 = "f10a89c5960f17680c52d5fb5dd4be239606a110";
+
+// Removes entries. KEYS: the user's sorted set. ARGV: 1 details prefix, 2 the highest score to
+// remove ('' : any), 3... session keys. An entry is removed (with its details) only when its score
+// is at most ARGV[2]: an entry a concurrent save refreshed stays. Returns {the earliest remaining
+// score or '', removed keys...}.
+inline constexpr std::string_view kRemoveScript =
+    "local idx, pre = KEYS[1], ARGV[1]\n"
+    "local limit = tonumber(ARGV[2])\n"
+    "local out = {''}\n"
+    "for i = 3, #ARGV do\n"
+    "  local s = redis.call('ZSCORE', idx, ARGV[i])\n"
+    "  if s and (not limit or tonumber(s) <= limit) then\n"
+    "    redis.call('ZREM', idx, ARGV[i])\n"
+    "    redis.call('DEL', pre .. ARGV[i])\n"
+    "    out[#out + 1] = ARGV[i]\n"
+    "  end\n"
+    "end\n"
+    "local first = redis.call('ZRANGE', idx, 0, 0, 'WITHSCORES')\n"
+    "if first[2] then out[1] = first[2] end\n"
+    "return out\n";
+/// SHA-1 of kRemoveScript.
+inline constexpr std::string_view kRemoveScriptSha1 = "36210057ea4f82fec4ffcd547801907ef1a9a102";
+
+// A user's live entries with their details. KEYS: the user's sorted set. ARGV: 1 details prefix,
+// 2 now. Returns {key, created, last_seen, expires, user agent, address, key, ...} (a missing
+// field is nil).
+inline constexpr std::string_view kListScript =
+    "local idx, pre = KEYS[1], ARGV[1]\n"
+    "local keys = redis.call('ZRANGEBYSCORE', idx, '(' .. ARGV[2], '+inf')\n"
+    "local out = {}\n"
+    "for i = 1, #keys do\n"
+    "  local d = redis.call('HMGET', pre .. keys[i], 'c', 'l', 'e', 'a', 'r')\n"
+    "  out[#out + 1] = keys[i]\n"
+    "  for j = 1, 5 do out[#out + 1] = d[j] end\n"
+    "end\n"
+    "return out\n";
+/// SHA-1 of kListScript.
+inline constexpr std::string_view kListScriptSha1 = "c367670bfbcd8784d0309342abe1874de92a18b1";
+
+// The sorted set of users. KEYS: that set. ARGV: 1 the encoded user, 2 'l' after a login (the
+// score becomes ARGV[3], the user's earliest expiry, when the user is missing, or when its score
+// is at most ARGV[4], now, or higher than ARGV[3]) or 'p' after a purge (only when the score is
+// still ARGV[4], the one the purge read: the score becomes ARGV[3], or the user is removed when
+// ARGV[3] is ''). So a login that lands between a purge's removal of the last entries and its
+// update of this set is never lost: it changed the score the purge compares with.
+inline constexpr std::string_view kUsersScript =
+    "local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])\n"
+    "if ARGV[2] == 'l' then\n"
+    "  if not cur or tonumber(cur) <= tonumber(ARGV[4]) or tonumber(ARGV[3]) < tonumber(cur) then\n"
+    "    redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+    "  end\n"
+    "elseif cur and tonumber(cur) == tonumber(ARGV[4]) then\n"
+    "  if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) "
+    "end\n"
+    "end\n"
+    "return 0\n";
+/// SHA-1 of kUsersScript.
+inline constexpr std::string_view kUsersScriptSha1 = "550542e6c97e1470dddade734f9bf232816f590f";
+
+/// `text` with the glob characters of SCAN's MATCH escaped, so that a key prefix matches itself only.
+[[nodiscard]] inline std::string glob_escape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+/// The elements of an array reply from index `from` on, as strings (a nil or non-string element
+/// is ""); empty for a reply that is not an array.
+[[nodiscard]] inline std::vector<std::string> strings(const redisReply& reply, std::size_t from) {
+  std::vector<std::string> out;
+  if (reply.type != REDIS_REPLY_ARRAY) return out;
+  for (std::size_t i = from; i < reply.elements; ++i) {
+    const redisReply& e = *reply.element[i];
+    out.emplace_back(e.type == REDIS_REPLY_STRING || e.type == REDIS_REPLY_STATUS ? reply_text(e) : std::string_view{});
+  }
+  return out;
+}
+
+/// kListScript's reply as UserSessions (in the index's order); a malformed instant reads as 0.
+[[nodiscard]] inline std::vector<UserSession> parse_listing(const redisReply& reply) {
+  const std::vector<std::string> fields = strings(reply, 0);
+  auto instant = [](const std::string& text) {
+    std::int64_t ms = 0;
+    (void)std::from_chars(text.data(), text.data() + text.size(), ms);
+    return from_ms(ms);
+  };
+  std::vector<UserSession> out;
+  for (std::size_t i = 0; i + 6 <= fields.size(); i += 6) {
+    out.push_back(UserSession{fields[i], SessionDetails{instant(fields[i + 1]), instant(fields[i + 2]),
+                                                        instant(fields[i + 3]), fields[i + 4], fields[i + 5]}});
+  }
+  return out;
+}
+
+}  // namespace sessions::detail::redis_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_REDIS_USER_INDEX_HPP
+// ---- end sessions/storage/detail/redis_user_index.hpp ----
 
 namespace sessions {
 
@@ -1723,6 +2027,132 @@ class RedisStore {
   /// Redis removes expired keys by itself.
   [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
 
+  // --- the per-user index (UserIndexStorage: user_index.hpp; see "Per-user index" above) ------
+
+  /// Indexes `key` under `user` (refreshing the entry and keeping its `created` when it is there),
+  /// with the limit checked and applied by one script on the user's slot; the records of the
+  /// sessions it evicts are then deleted. A session already expired is unindexed instead.
+  /// LimitExceeded for an empty user id or one longer than 256 bytes.
+  [[nodiscard]] IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                                           const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const TimePoint now = options().clock.now();
+    if (details.expires_at <= now) {
+      unindex_session(user, key);
+      return {};
+    }
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    const std::string details_key = keys.details_prefix + std::string(key);
+    const std::string now_ms = ms_text(now);
+    const std::string expires = ms_text(details.expires_at);
+    const std::string created = ms_text(details.created);
+    const std::string last_seen = ms_text(details.last_seen);
+    const std::string max = std::to_string(limit.max_sessions);
+    const std::string ttl = std::to_string(detail::cache_value::ttl(details.expires_at, now).count());
+    const std::string grace = std::to_string(detail::redis_store::kIndexGraceMs);
+    const bool refuse = limit.at_limit == UserSessionLimit::AtLimit::refuse_new;
+    const std::array<std::string_view, 14> args{
+        keys.index,         details_key,     key, keys.details_prefix, now_ms, expires, created, last_seen,
+        details.user_agent, details.address, max, refuse ? "r" : "e",  ttl,    grace};
+    const Reply reply = client_.script_reply("index_session", key, Kind::write, detail::redis_store::kIndexScriptSha1,
+                                             detail::redis_store::kIndexScript, 2, args);
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 || reply->element[0]->type != REDIS_REPLY_INTEGER) {
+      unexpected("index_session", key, *reply);
+    }
+    if (reply->element[0]->integer == 0) return IndexOutcome{true, {}};
+    const std::vector<std::string> out = detail::redis_store::strings(*reply, 1);  // earliest score, evicted...
+    if (out.empty()) unexpected("index_session", key, *reply);
+    note_user(keys.encoded, out.front(), now_ms);
+    IndexOutcome outcome;
+    outcome.evicted.assign(out.begin() + 1, out.end());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  /// Removes the entry of `key` under `user` (and its details).
+  void unindex_session(std::string_view user, std::string_view key) {
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    (void)remove_entries("unindex_session", keys, "", {std::string(key)});
+  }
+
+  /// The user's live sessions, oldest `created` first. An entry whose record is gone (deleted
+  /// without being unindexed) is removed on the way; expired entries are left to the purge, which
+  /// tells their expiry.
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+    const std::string now_ms = ms_text(now);
+    const std::array<std::string_view, 3> args{keys.index, keys.details_prefix, now_ms};
+    const Reply reply = client_.script_reply("user_sessions", {}, Kind::read, detail::redis_store::kListScriptSha1,
+                                             detail::redis_store::kListScript, 1, args);
+    std::vector<UserSession> sessions = detail::redis_store::parse_listing(*reply);
+    std::vector<std::string> gone;
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      gone.push_back(s.key);
+      return true;
+    });
+    if (!gone.empty()) (void)remove_entries("user_sessions", keys, "", gone);
+    std::stable_sort(sessions.begin(), sessions.end(),
+                     [](const UserSession& a, const UserSession& b) { return a.details.created < b.details.created; });
+    return sessions;
+  }
+
+  /// At most `batch` expired entries removed, with their details, and returned for the `expired`
+  /// events: the users come from the sorted set of users by their earliest expiry (no scan of the
+  /// keyspace), and an entry goes only when its record is gone or expired by the store's clock (a
+  /// record touched since it was indexed moves its entry to its new expiry instead). Redis
+  /// expires the records themselves.
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    if (batch == 0) return purged;
+    const std::string users = detail::redis_store::users_key(options().key_prefix);
+    const std::string now_ms = ms_text(now);
+    const Reply due = exec("purge_expired", {}, Kind::read,
+                           {"ZRANGEBYSCORE", users, "-inf", now_ms, "WITHSCORES", "LIMIT", "0", std::to_string(batch)});
+    const std::vector<std::string> due_users = detail::redis_store::strings(*due, 0);  // user, score, ...
+    for (std::size_t i = 0; i + 1 < due_users.size() && purged.size() < batch; i += 2) {
+      const std::string& encoded = due_users[i];
+      const std::string user = detail::redis_store::decode_user(encoded);
+      const detail::redis_store::IndexKeys keys(options().key_prefix, user);
+      const Reply candidates =
+          exec("purge_expired", {}, Kind::read,
+               {"ZRANGEBYSCORE", keys.index, "-inf", now_ms, "LIMIT", "0", std::to_string(batch - purged.size())});
+      std::vector<std::string> expired;
+      for (std::string& key : detail::redis_store::strings(*candidates, 0)) {
+        const std::optional<TimePoint> expires_at = record_expiry(key);
+        if (expires_at && *expires_at > now) {
+          (void)exec("purge_expired", key, Kind::write, {"ZADD", keys.index, "XX", ms_text(*expires_at), key});
+        } else {
+          expired.push_back(std::move(key));
+        }
+      }
+      const std::vector<std::string> removed = remove_entries("purge_expired", keys, now_ms, expired);
+      for (auto it = removed.begin() + 1; it != removed.end(); ++it) purged.push_back(PurgedSession{*it, user});
+      // The user's score becomes the earliest expiry left, or the user leaves the set when none is
+      // left; either only if no login changed the score since it was read.
+      purged_user(encoded, removed.front(), due_users[i + 1]);
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record under the key prefix (SCAN, on every
+  /// primary of a cluster), for `reindex`. Values that are not records of this store (e.g. ones
+  /// Django pickled) are skipped.
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string& prefix = options().key_prefix;
+    const std::string match = detail::redis_store::glob_escape(prefix) + "*";
+    for (const auto& node : client_.scan_nodes("for_each_session")) {
+      std::string cursor = "0";
+      do {
+        for (const std::string& name : client_.scan_step("for_each_session", node, cursor, match)) {
+          const std::string_view key = std::string_view(name).substr(prefix.size());
+          if (!is_valid_session_key(key)) continue;  // the index's own keys, or not a session
+          if (const auto record = load(key)) fn(key, record->payload, record->expires_at);
+        }
+      } while (cursor != "0");
+    }
+  }
+
   /// PING: throws StorageError when the server cannot be reached (for health checks).
   void ping() {
     const Reply reply = exec("ping", {}, Kind::read, {"PING"});
@@ -1779,6 +2209,48 @@ class RedisStore {
     return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
                       {name, now_digits, fresh, ms}) == 1;
   }
+  static std::string ms_text(TimePoint t) { return std::to_string(detail::redis_store::to_ms(t)); }
+
+  // The per-user index's remove script: the entries among `keys_to_remove` whose score is at most
+  // `max_score` ("": any) go. Returns {the earliest score left or "", the removed keys...}.
+  std::vector<std::string> remove_entries(const char* op, const detail::redis_store::IndexKeys& keys,
+                                          std::string_view max_score, const std::vector<std::string>& keys_to_remove) {
+    std::vector<std::string_view> args{keys.index, keys.details_prefix, max_score};
+    args.insert(args.end(), keys_to_remove.begin(), keys_to_remove.end());
+    const Reply reply = client_.script_reply(op, {}, Kind::write, detail::redis_store::kRemoveScriptSha1,
+                                             detail::redis_store::kRemoveScript, 1, args);
+    std::vector<std::string> out = detail::redis_store::strings(*reply, 0);
+    if (out.empty()) unexpected(op, {}, *reply);
+    return out;
+  }
+
+  // The sorted set of users after a login: the user's score becomes `earliest` when the user is
+  // missing, when it was due (at most `now`: the purge may be about to remove the user) or when
+  // `earliest` is lower.
+  void note_user(const std::string& encoded, const std::string& earliest, const std::string& now) {
+    users_script("index_session", encoded, "l", earliest, now);
+  }
+  // ... after a purge of the user's entries: the score becomes `earliest` (none left: "", the user
+  // is removed), only if it is still `was` (otherwise a login has just set it).
+  void purged_user(const std::string& encoded, const std::string& earliest, const std::string& was) {
+    users_script("purge_expired", encoded, "p", earliest, was);
+  }
+  void users_script(const char* op, const std::string& encoded, std::string_view mode, std::string_view score,
+                    std::string_view than) {
+    const std::string users = detail::redis_store::users_key(options().key_prefix);
+    const std::array<std::string_view, 5> args{users, encoded, mode, score, than};
+    (void)client_.script_reply(op, {}, Kind::write, detail::redis_store::kUsersScriptSha1,
+                               detail::redis_store::kUsersScript, 1, args);
+  }
+
+  // The expiry in the record's header; nullopt when there is no record of this store.
+  std::optional<TimePoint> record_expiry(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const Reply reply = exec("purge_expired", key, Kind::read, {"GETRANGE", cache_key(key), "0", "19"});
+    if (reply->type != REDIS_REPLY_STRING) unexpected("purge_expired", key, *reply);
+    return detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
+  }
+
   detail::redis_store::Client client_;
 };
 

@@ -152,19 +152,61 @@ class Client {
   // SCRIPT FLUSH). The script's integer reply; an error reply or another type throws.
   long long run_script(const char* op, std::string_view key, std::string_view sha1, std::string_view script,
                        std::initializer_list<std::string_view> key_and_args) {
-    std::vector<std::string_view> argv{"EVALSHA", sha1, "1"};
-    argv.insert(argv.end(), key_and_args.begin(), key_and_args.end());
-    Reply reply = exec_raw(op, key, Kind::write, argv);
+    const Reply reply = script_reply(op, key, Kind::write, sha1, script, 1,
+                                     std::span<const std::string_view>(key_and_args.begin(), key_and_args.size()));
+    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
+    return reply->integer;
+  }
+
+  // The same for a script on `key_count` keys (all in one slot: the first routes the command) and
+  // a reply of any type; an error reply throws.
+  Reply script_reply(const char* op, std::string_view key, Kind kind, std::string_view sha1, std::string_view script,
+                     int key_count, std::span<const std::string_view> keys_and_args) {
+    const std::string count = std::to_string(key_count);
+    std::vector<std::string_view> argv{"EVALSHA", sha1, count};
+    argv.insert(argv.end(), keys_and_args.begin(), keys_and_args.end());
+    Reply reply = exec_raw(op, key, kind, argv);
     if (reply->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*reply).starts_with("NOSCRIPT")) {
       argv[0] = "EVAL";
       argv[1] = script;
-      reply = exec_raw(op, key, Kind::write, argv);
+      reply = exec_raw(op, key, kind, argv);
     }
     if (reply->type == REDIS_REPLY_ERROR) {
       fail(op, key, "the server replied: " + std::string(detail::redis_store::reply_text(*reply)));
     }
-    if (reply->type != REDIS_REPLY_INTEGER) unexpected(op, key, *reply);
-    return reply->integer;
+    return reply;
+  }
+
+  // The nodes whose keys a walk with scan_step() covers: every primary of a cluster (the map is
+  // loaded if it was not); one null entry (the server) otherwise.
+  std::vector<std::shared_ptr<ClusterNode>> scan_nodes(const char* op) {
+    if (!cluster_) return {nullptr};
+    if (cluster_->primaries().empty()) (void)route(op, {}, std::nullopt);  // loads the map
+    return cluster_->primaries();
+  }
+
+  // One SCAN step on `node` (null: the server): the keys matching `match` it returned; `cursor`
+  // moves on, and is "0" when the walk of that node is over. The connection is given back before
+  // the caller reads the keys (a pool of one connection would deadlock otherwise).
+  std::vector<std::string> scan_step(const char* op, const std::shared_ptr<ClusterNode>& node, std::string& cursor,
+                                     std::string_view match) {
+    Lease lease = node ? acquire_on(*node, op, {}) : acquire(op, {});
+    const Reply reply = command(lease.get(), {"SCAN", cursor, "MATCH", match, "COUNT", "500"});
+    if (!reply) {
+      const std::string why = lease.get()->errstr;
+      lease.discard();
+      fail(op, {}, "the connection failed (" + why + ")");
+    }
+    if (reply->type == REDIS_REPLY_ERROR) fail(op, {}, "the server replied: " + std::string(reply_text(*reply)));
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[0]->type != REDIS_REPLY_STRING ||
+        reply->element[1]->type != REDIS_REPLY_ARRAY) {
+      unexpected(op, {}, *reply);
+    }
+    cursor = std::string(reply_text(*reply->element[0]));
+    std::vector<std::string> keys;
+    const redisReply& found = *reply->element[1];
+    for (std::size_t i = 0; i < found.elements; ++i) keys.emplace_back(reply_text(*found.element[i]));
+    return keys;
   }
 
   bool set_result(const char* op, std::string_view key, const redisReply& reply) const {

@@ -11,6 +11,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstddef>
@@ -122,6 +123,15 @@ class ClusterMap {
   [[nodiscard]] std::shared_ptr<ClusterNode> any_node() const {
     std::lock_guard lock(mutex_);
     return nodes_.empty() ? nullptr : nodes_.front();
+  }
+  /// The primaries that serve slots now, each once (empty before the first refresh).
+  [[nodiscard]] std::vector<std::shared_ptr<ClusterNode>> primaries() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<ClusterNode>> out;
+    for (const auto& node : slots_) {
+      if (node && std::find(out.begin(), out.end(), node) == out.end()) out.push_back(node);
+    }
+    return out;
   }
   /// The node at `address`, added to the known nodes when new.
   [[nodiscard]] std::shared_ptr<ClusterNode> node_at(const RedisAddress& address) {
