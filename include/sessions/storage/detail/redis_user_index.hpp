@@ -31,7 +31,7 @@ namespace sessions::detail::redis_store {
 /// document, and an unbounded id would make unbounded keys.
 inline constexpr std::size_t kMaxIndexedUserId = 256;
 
-/// `user` as it appears in keys: bytes other than [A-Za-z0-9._@+-] as %XX (upper-case hex), so
+/// `user` as it appears in keys: bytes other than `[A-Za-z0-9._@+-]` as `%XX` (upper-case hex), so
 /// no '{', '}', ':' or '*' reaches a key. LimitExceeded for an empty id or one longer than
 /// kMaxIndexedUserId (an empty hash tag would scatter the user's keys over the cluster).
 [[nodiscard]] inline std::string encode_user(std::string_view user) {
