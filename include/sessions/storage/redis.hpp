@@ -330,33 +330,70 @@ class RedisStore {
   [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     std::vector<PurgedSession> purged;
     if (batch == 0) return purged;
+    const char* op = "purge_expired";
     const std::string users = detail::redis_store::users_key(options().key_prefix);
     const std::string now_ms = ms_text(now);
-    const Reply due = exec("purge_expired", {}, Kind::read,
+    const Reply due = exec(op, {}, Kind::read,
                            {"ZRANGEBYSCORE", users, "-inf", now_ms, "WITHSCORES", "LIMIT", "0", std::to_string(batch)});
     const std::vector<std::string> due_users = detail::redis_store::strings(*due, 0);  // user, score, ...
-    for (std::size_t i = 0; i + 1 < due_users.size() && purged.size() < batch; i += 2) {
-      const std::string& encoded = due_users[i];
-      const std::string user = detail::redis_store::decode_user(encoded);
-      const detail::redis_store::IndexKeys keys(options().key_prefix, user);
-      const Reply candidates =
-          exec("purge_expired", {}, Kind::read,
-               {"ZRANGEBYSCORE", keys.index, "-inf", now_ms, "LIMIT", "0", std::to_string(batch - purged.size())});
-      std::vector<std::string> expired;
-      for (std::string& key : detail::redis_store::strings(*candidates, 0)) {
-        const std::optional<TimePoint> expires_at = record_expiry(key);
-        if (expires_at && *expires_at > now) {
-          (void)exec("purge_expired", key, Kind::write, {"ZADD", keys.index, "XX", ms_text(*expires_at), key});
-        } else {
-          expired.push_back(std::move(key));
-        }
-      }
-      const std::vector<std::string> removed = remove_entries("purge_expired", keys, now_ms, expired);
-      for (auto it = removed.begin() + 1; it != removed.end(); ++it) purged.push_back(PurgedSession{*it, user});
-      // The user's score becomes the earliest expiry left, or the user leaves the set when none is
-      // left; either only if no login changed the score since it was read.
-      purged_user(encoded, removed.front(), due_users[i + 1]);
+    // Each step below is one pipelined round trip per node, for every user of the batch at once.
+    std::vector<detail::redis_store::IndexKeys> keys;
+    std::vector<std::vector<std::string>> commands;
+    const std::string per_user = std::to_string(std::min<std::size_t>(batch, kPurgePerUser));
+    for (std::size_t i = 0; i + 1 < due_users.size(); i += 2) {
+      keys.emplace_back(options().key_prefix, detail::redis_store::decode_user(due_users[i]));
+      commands.push_back({"ZRANGEBYSCORE", keys.back().index, "-inf", now_ms, "LIMIT", "0", per_user});
     }
+    // 1. The users' expired entries, at most `batch` in all: the users beyond wait for the next call.
+    const std::vector<Reply> lists = client_.exec_all(op, Kind::read, commands);
+    std::vector<std::pair<std::size_t, std::string>> candidates;  // (user, session key)
+    std::size_t users_taken = 0;
+    for (; users_taken < lists.size() && candidates.size() < batch; ++users_taken) {
+      for (std::string& key : detail::redis_store::strings(*lists[users_taken], 0)) {
+        if (candidates.size() == batch) break;
+        candidates.emplace_back(users_taken, std::move(key));
+      }
+    }
+    // 2. Their records' expiry: a record touched since it was indexed moves its entry (3) instead.
+    commands.clear();
+    for (const auto& [user, key] : candidates) commands.push_back({"GETRANGE", cache_key(key), "0", "19"});
+    const std::vector<Reply> headers = client_.exec_all(op, Kind::read, commands);
+    std::vector<std::vector<std::string>> removals(users_taken);
+    commands.clear();
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      const auto& [user, key] = candidates[j];
+      const std::optional<TimePoint> expires_at =
+          headers[j]->type == REDIS_REPLY_STRING
+              ? detail::cache_value::read_header(detail::redis_store::reply_text(*headers[j]))
+              : std::nullopt;
+      if (expires_at && *expires_at > now) {
+        commands.push_back({"ZADD", keys[user].index, "XX", ms_text(*expires_at), key});
+      } else {
+        removals[user].push_back(key);
+      }
+    }
+    if (!commands.empty()) (void)client_.exec_all(op, Kind::write, commands);
+    // 4. The removal script on each user's slot (also for a user without expired entries: its score
+    // in the users' set is set right in 5).
+    for (std::size_t u = 0; u < users_taken; ++u) {
+      std::vector<std::string> args{keys[u].index, keys[u].details_prefix, now_ms};
+      args.insert(args.end(), removals[u].begin(), removals[u].end());
+      removals[u] = std::move(args);
+    }
+    const std::vector<Reply> removed = client_.scripts_pipelined(
+        op, Kind::write, detail::redis_store::kRemoveScriptSha1, detail::redis_store::kRemoveScript, removals);
+    // 5. Each user's score becomes the earliest expiry left, or the user leaves the set when none
+    // is left; either only if no login changed the score since it was read.
+    commands.clear();
+    for (std::size_t u = 0; u < users_taken; ++u) {
+      const std::vector<std::string> out = detail::redis_store::strings(*removed[u], 0);
+      if (out.empty()) unexpected(op, {}, *removed[u]);
+      const std::string user = detail::redis_store::decode_user(keys[u].encoded);
+      for (auto it = out.begin() + 1; it != out.end(); ++it) purged.push_back(PurgedSession{*it, user});
+      commands.push_back({users, keys[u].encoded, "p", out.front(), due_users[2 * u + 1]});
+    }
+    (void)client_.scripts_pipelined(op, Kind::write, detail::redis_store::kUsersScriptSha1,
+                                    detail::redis_store::kUsersScript, commands);
     return purged;
   }
 
@@ -434,6 +471,9 @@ class RedisStore {
     return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
                       {name, now_digits, fresh, ms}) == 1;
   }
+  // The most expired entries of one user a purge takes at once (a user with more is due again).
+  static constexpr std::size_t kPurgePerUser = 64;
+
   static std::string ms_text(TimePoint t) { return std::to_string(detail::redis_store::to_ms(t)); }
 
   // The per-user index's remove script: the entries among `keys_to_remove` whose score is at most
@@ -455,25 +495,12 @@ class RedisStore {
   void note_user(const std::string& encoded, const std::string& earliest, const std::string& now) {
     users_script("index_session", encoded, "l", earliest, now);
   }
-  // ... after a purge of the user's entries: the score becomes `earliest` (none left: "", the user
-  // is removed), only if it is still `was` (otherwise a login has just set it).
-  void purged_user(const std::string& encoded, const std::string& earliest, const std::string& was) {
-    users_script("purge_expired", encoded, "p", earliest, was);
-  }
   void users_script(const char* op, const std::string& encoded, std::string_view mode, std::string_view score,
                     std::string_view than) {
     const std::string users = detail::redis_store::users_key(options().key_prefix);
     const std::array<std::string_view, 5> args{users, encoded, mode, score, than};
     (void)client_.script_reply(op, {}, Kind::write, detail::redis_store::kUsersScriptSha1,
                                detail::redis_store::kUsersScript, 1, args);
-  }
-
-  // The expiry in the record's header; nullopt when there is no record of this store.
-  std::optional<TimePoint> record_expiry(std::string_view key) {
-    if (!is_valid_session_key(key)) return std::nullopt;
-    const Reply reply = exec("purge_expired", key, Kind::read, {"GETRANGE", cache_key(key), "0", "19"});
-    if (reply->type != REDIS_REPLY_STRING) unexpected("purge_expired", key, *reply);
-    return detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
   }
 
   detail::redis_store::Client client_;

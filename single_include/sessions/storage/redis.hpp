@@ -1309,6 +1309,99 @@ class Client {
     return reply;
   }
 
+  // Commands that each name one key, pipelined to spare round trips (the purge's): grouped by the
+  // node serving each command's slot on a cluster, one connection per node, each group written at
+  // once and its replies read after. The replies come back in the order of `commands`. A reply
+  // that is a redirect (MOVED, ASK) or says the server is no longer the primary, and every command
+  // a failed connection left without a reply, are sent again alone through exec_raw (with its
+  // redirects and retries), so the commands must be safe to send twice. Other error replies (a
+  // script's NOSCRIPT) are returned as they are.
+  std::vector<Reply> exec_pipelined(const char* op, Kind kind, const std::vector<std::vector<std::string>>& commands) {
+    std::vector<Reply> replies(commands.size());
+    std::vector<std::pair<std::shared_ptr<ClusterNode>, std::vector<std::size_t>>> groups;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      std::shared_ptr<ClusterNode> node;
+      if (cluster_) node = route(op, {}, routing_slot(views(commands[i])));
+      auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == node; });
+      if (group == groups.end()) group = groups.insert(groups.end(), {node, {}});
+      group->second.push_back(i);
+    }
+    for (const auto& [node, indices] : groups) {
+      Lease lease = node ? acquire_on(*node, op, {}) : acquire(op, {});
+      bool healthy = true;
+      {
+        SigpipeGuard guard;
+        for (const std::size_t i : indices) {
+          std::vector<const char*> argv;
+          std::vector<std::size_t> lengths;
+          for (const std::string& a : commands[i]) {
+            argv.push_back(a.data());
+            lengths.push_back(a.size());
+          }
+          if (redisAppendCommandArgv(lease.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+              REDIS_OK) {
+            healthy = false;
+            break;
+          }
+        }
+        for (std::size_t n = 0; healthy && n < indices.size(); ++n) {
+          void* raw = nullptr;
+          if (redisGetReply(lease.get(), &raw) != REDIS_OK || raw == nullptr) {
+            guard.consume();
+            healthy = false;
+            break;
+          }
+          replies[indices[n]].reset(static_cast<redisReply*>(raw));
+          if (sentinel_ && not_the_primary(*replies[indices[n]])) healthy = false;  // the rest go alone
+        }
+      }
+      if (!healthy) {
+        if (sentinel_) sentinel_->forget(peer(lease.get()));
+        lease.discard();
+      } else if (kind == Kind::write && options_.wait_replicas > 0) {
+        wait_for_replicas(lease, op, {});
+      }
+    }
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const Reply& r = replies[i];
+      if (!r || parse_redirect(*r) || (sentinel_ && not_the_primary(*r))) {
+        replies[i] = exec_raw(op, {}, kind, views(commands[i]));
+      }
+    }
+    return replies;
+  }
+
+  // exec_pipelined for commands that must succeed: an error reply throws.
+  std::vector<Reply> exec_all(const char* op, Kind kind, const std::vector<std::vector<std::string>>& commands) {
+    std::vector<Reply> replies = exec_pipelined(op, kind, commands);
+    for (const Reply& r : replies) {
+      if (r->type == REDIS_REPLY_ERROR) fail(op, {}, "the server replied: " + std::string(reply_text(*r)));
+    }
+    return replies;
+  }
+
+  // One script on one key per element of `keys_and_args`, pipelined (EVALSHA; a NOSCRIPT reply is
+  // sent again alone through script_reply, which loads the script). An error reply throws.
+  std::vector<Reply> scripts_pipelined(const char* op, Kind kind, std::string_view sha1, std::string_view script,
+                                       const std::vector<std::vector<std::string>>& keys_and_args) {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(keys_and_args.size());
+    for (const auto& args : keys_and_args) {
+      std::vector<std::string> command{"EVALSHA", std::string(sha1), "1"};
+      command.insert(command.end(), args.begin(), args.end());
+      commands.push_back(std::move(command));
+    }
+    std::vector<Reply> replies = exec_pipelined(op, kind, commands);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (replies[i]->type == REDIS_REPLY_ERROR && reply_text(*replies[i]).starts_with("NOSCRIPT")) {
+        replies[i] = script_reply(op, {}, kind, sha1, script, 1, views(keys_and_args[i]));
+      } else if (replies[i]->type == REDIS_REPLY_ERROR) {
+        fail(op, {}, "the server replied: " + std::string(reply_text(*replies[i])));
+      }
+    }
+    return replies;
+  }
+
   // The nodes whose keys a walk with scan_step() covers: every primary of a cluster (the map is
   // loaded if it was not); one null entry (the server) otherwise.
   std::vector<std::shared_ptr<ClusterNode>> scan_nodes(const char* op) {
@@ -1363,6 +1456,10 @@ class Client {
 
  private:
   using Options = RedisOptions;
+
+  static std::vector<std::string_view> views(const std::vector<std::string>& command) {
+    return std::vector<std::string_view>(command.begin(), command.end());
+  }
 
   // --- Redis Cluster -----------------------------------------------------------------------------
 
@@ -1695,7 +1792,7 @@ namespace sessions::detail::redis_store {
 /// document, and an unbounded id would make unbounded keys.
 inline constexpr std::size_t kMaxIndexedUserId = 256;
 
-/// `user` as it appears in keys: bytes other than [A-Za-z0-9._@+-] as %XX (upper-case hex), so
+/// `user` as it appears in keys: bytes other than `[A-Za-z0-9._@+-]` as `%XX` (upper-case hex), so
 /// no '{', '}', ':' or '*' reaches a key. LimitExceeded for an empty id or one longer than
 /// kMaxIndexedUserId (an empty hash tag would scatter the user's keys over the cluster).
 [[nodiscard]] inline std::string encode_user(std::string_view user) {
@@ -2105,33 +2202,70 @@ class RedisStore {
   [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     std::vector<PurgedSession> purged;
     if (batch == 0) return purged;
+    const char* op = "purge_expired";
     const std::string users = detail::redis_store::users_key(options().key_prefix);
     const std::string now_ms = ms_text(now);
-    const Reply due = exec("purge_expired", {}, Kind::read,
+    const Reply due = exec(op, {}, Kind::read,
                            {"ZRANGEBYSCORE", users, "-inf", now_ms, "WITHSCORES", "LIMIT", "0", std::to_string(batch)});
     const std::vector<std::string> due_users = detail::redis_store::strings(*due, 0);  // user, score, ...
-    for (std::size_t i = 0; i + 1 < due_users.size() && purged.size() < batch; i += 2) {
-      const std::string& encoded = due_users[i];
-      const std::string user = detail::redis_store::decode_user(encoded);
-      const detail::redis_store::IndexKeys keys(options().key_prefix, user);
-      const Reply candidates =
-          exec("purge_expired", {}, Kind::read,
-               {"ZRANGEBYSCORE", keys.index, "-inf", now_ms, "LIMIT", "0", std::to_string(batch - purged.size())});
-      std::vector<std::string> expired;
-      for (std::string& key : detail::redis_store::strings(*candidates, 0)) {
-        const std::optional<TimePoint> expires_at = record_expiry(key);
-        if (expires_at && *expires_at > now) {
-          (void)exec("purge_expired", key, Kind::write, {"ZADD", keys.index, "XX", ms_text(*expires_at), key});
-        } else {
-          expired.push_back(std::move(key));
-        }
-      }
-      const std::vector<std::string> removed = remove_entries("purge_expired", keys, now_ms, expired);
-      for (auto it = removed.begin() + 1; it != removed.end(); ++it) purged.push_back(PurgedSession{*it, user});
-      // The user's score becomes the earliest expiry left, or the user leaves the set when none is
-      // left; either only if no login changed the score since it was read.
-      purged_user(encoded, removed.front(), due_users[i + 1]);
+    // Each step below is one pipelined round trip per node, for every user of the batch at once.
+    std::vector<detail::redis_store::IndexKeys> keys;
+    std::vector<std::vector<std::string>> commands;
+    const std::string per_user = std::to_string(std::min<std::size_t>(batch, kPurgePerUser));
+    for (std::size_t i = 0; i + 1 < due_users.size(); i += 2) {
+      keys.emplace_back(options().key_prefix, detail::redis_store::decode_user(due_users[i]));
+      commands.push_back({"ZRANGEBYSCORE", keys.back().index, "-inf", now_ms, "LIMIT", "0", per_user});
     }
+    // 1. The users' expired entries, at most `batch` in all: the users beyond wait for the next call.
+    const std::vector<Reply> lists = client_.exec_all(op, Kind::read, commands);
+    std::vector<std::pair<std::size_t, std::string>> candidates;  // (user, session key)
+    std::size_t users_taken = 0;
+    for (; users_taken < lists.size() && candidates.size() < batch; ++users_taken) {
+      for (std::string& key : detail::redis_store::strings(*lists[users_taken], 0)) {
+        if (candidates.size() == batch) break;
+        candidates.emplace_back(users_taken, std::move(key));
+      }
+    }
+    // 2. Their records' expiry: a record touched since it was indexed moves its entry (3) instead.
+    commands.clear();
+    for (const auto& [user, key] : candidates) commands.push_back({"GETRANGE", cache_key(key), "0", "19"});
+    const std::vector<Reply> headers = client_.exec_all(op, Kind::read, commands);
+    std::vector<std::vector<std::string>> removals(users_taken);
+    commands.clear();
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      const auto& [user, key] = candidates[j];
+      const std::optional<TimePoint> expires_at =
+          headers[j]->type == REDIS_REPLY_STRING
+              ? detail::cache_value::read_header(detail::redis_store::reply_text(*headers[j]))
+              : std::nullopt;
+      if (expires_at && *expires_at > now) {
+        commands.push_back({"ZADD", keys[user].index, "XX", ms_text(*expires_at), key});
+      } else {
+        removals[user].push_back(key);
+      }
+    }
+    if (!commands.empty()) (void)client_.exec_all(op, Kind::write, commands);
+    // 4. The removal script on each user's slot (also for a user without expired entries: its score
+    // in the users' set is set right in 5).
+    for (std::size_t u = 0; u < users_taken; ++u) {
+      std::vector<std::string> args{keys[u].index, keys[u].details_prefix, now_ms};
+      args.insert(args.end(), removals[u].begin(), removals[u].end());
+      removals[u] = std::move(args);
+    }
+    const std::vector<Reply> removed = client_.scripts_pipelined(
+        op, Kind::write, detail::redis_store::kRemoveScriptSha1, detail::redis_store::kRemoveScript, removals);
+    // 5. Each user's score becomes the earliest expiry left, or the user leaves the set when none
+    // is left; either only if no login changed the score since it was read.
+    commands.clear();
+    for (std::size_t u = 0; u < users_taken; ++u) {
+      const std::vector<std::string> out = detail::redis_store::strings(*removed[u], 0);
+      if (out.empty()) unexpected(op, {}, *removed[u]);
+      const std::string user = detail::redis_store::decode_user(keys[u].encoded);
+      for (auto it = out.begin() + 1; it != out.end(); ++it) purged.push_back(PurgedSession{*it, user});
+      commands.push_back({users, keys[u].encoded, "p", out.front(), due_users[2 * u + 1]});
+    }
+    (void)client_.scripts_pipelined(op, Kind::write, detail::redis_store::kUsersScriptSha1,
+                                    detail::redis_store::kUsersScript, commands);
     return purged;
   }
 
@@ -2209,6 +2343,9 @@ class RedisStore {
     return run_script(op, key, detail::redis_store::kTouchScriptSha1, detail::redis_store::kTouchScript,
                       {name, now_digits, fresh, ms}) == 1;
   }
+  // The most expired entries of one user a purge takes at once (a user with more is due again).
+  static constexpr std::size_t kPurgePerUser = 64;
+
   static std::string ms_text(TimePoint t) { return std::to_string(detail::redis_store::to_ms(t)); }
 
   // The per-user index's remove script: the entries among `keys_to_remove` whose score is at most
@@ -2230,25 +2367,12 @@ class RedisStore {
   void note_user(const std::string& encoded, const std::string& earliest, const std::string& now) {
     users_script("index_session", encoded, "l", earliest, now);
   }
-  // ... after a purge of the user's entries: the score becomes `earliest` (none left: "", the user
-  // is removed), only if it is still `was` (otherwise a login has just set it).
-  void purged_user(const std::string& encoded, const std::string& earliest, const std::string& was) {
-    users_script("purge_expired", encoded, "p", earliest, was);
-  }
   void users_script(const char* op, const std::string& encoded, std::string_view mode, std::string_view score,
                     std::string_view than) {
     const std::string users = detail::redis_store::users_key(options().key_prefix);
     const std::array<std::string_view, 5> args{users, encoded, mode, score, than};
     (void)client_.script_reply(op, {}, Kind::write, detail::redis_store::kUsersScriptSha1,
                                detail::redis_store::kUsersScript, 1, args);
-  }
-
-  // The expiry in the record's header; nullopt when there is no record of this store.
-  std::optional<TimePoint> record_expiry(std::string_view key) {
-    if (!is_valid_session_key(key)) return std::nullopt;
-    const Reply reply = exec("purge_expired", key, Kind::read, {"GETRANGE", cache_key(key), "0", "19"});
-    if (reply->type != REDIS_REPLY_STRING) unexpected("purge_expired", key, *reply);
-    return detail::cache_value::read_header(detail::redis_store::reply_text(*reply));
   }
 
   detail::redis_store::Client client_;

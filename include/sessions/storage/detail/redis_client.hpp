@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -177,6 +178,99 @@ class Client {
     return reply;
   }
 
+  // Commands that each name one key, pipelined to spare round trips (the purge's): grouped by the
+  // node serving each command's slot on a cluster, one connection per node, each group written at
+  // once and its replies read after. The replies come back in the order of `commands`. A reply
+  // that is a redirect (MOVED, ASK) or says the server is no longer the primary, and every command
+  // a failed connection left without a reply, are sent again alone through exec_raw (with its
+  // redirects and retries), so the commands must be safe to send twice. Other error replies (a
+  // script's NOSCRIPT) are returned as they are.
+  std::vector<Reply> exec_pipelined(const char* op, Kind kind, const std::vector<std::vector<std::string>>& commands) {
+    std::vector<Reply> replies(commands.size());
+    std::vector<std::pair<std::shared_ptr<ClusterNode>, std::vector<std::size_t>>> groups;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      std::shared_ptr<ClusterNode> node;
+      if (cluster_) node = route(op, {}, routing_slot(views(commands[i])));
+      auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == node; });
+      if (group == groups.end()) group = groups.insert(groups.end(), {node, {}});
+      group->second.push_back(i);
+    }
+    for (const auto& [node, indices] : groups) {
+      Lease lease = node ? acquire_on(*node, op, {}) : acquire(op, {});
+      bool healthy = true;
+      {
+        SigpipeGuard guard;
+        for (const std::size_t i : indices) {
+          std::vector<const char*> argv;
+          std::vector<std::size_t> lengths;
+          for (const std::string& a : commands[i]) {
+            argv.push_back(a.data());
+            lengths.push_back(a.size());
+          }
+          if (redisAppendCommandArgv(lease.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()) !=
+              REDIS_OK) {
+            healthy = false;
+            break;
+          }
+        }
+        for (std::size_t n = 0; healthy && n < indices.size(); ++n) {
+          void* raw = nullptr;
+          if (redisGetReply(lease.get(), &raw) != REDIS_OK || raw == nullptr) {
+            guard.consume();
+            healthy = false;
+            break;
+          }
+          replies[indices[n]].reset(static_cast<redisReply*>(raw));
+          if (sentinel_ && not_the_primary(*replies[indices[n]])) healthy = false;  // the rest go alone
+        }
+      }
+      if (!healthy) {
+        if (sentinel_) sentinel_->forget(peer(lease.get()));
+        lease.discard();
+      } else if (kind == Kind::write && options_.wait_replicas > 0) {
+        wait_for_replicas(lease, op, {});
+      }
+    }
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      const Reply& r = replies[i];
+      if (!r || parse_redirect(*r) || (sentinel_ && not_the_primary(*r))) {
+        replies[i] = exec_raw(op, {}, kind, views(commands[i]));
+      }
+    }
+    return replies;
+  }
+
+  // exec_pipelined for commands that must succeed: an error reply throws.
+  std::vector<Reply> exec_all(const char* op, Kind kind, const std::vector<std::vector<std::string>>& commands) {
+    std::vector<Reply> replies = exec_pipelined(op, kind, commands);
+    for (const Reply& r : replies) {
+      if (r->type == REDIS_REPLY_ERROR) fail(op, {}, "the server replied: " + std::string(reply_text(*r)));
+    }
+    return replies;
+  }
+
+  // One script on one key per element of `keys_and_args`, pipelined (EVALSHA; a NOSCRIPT reply is
+  // sent again alone through script_reply, which loads the script). An error reply throws.
+  std::vector<Reply> scripts_pipelined(const char* op, Kind kind, std::string_view sha1, std::string_view script,
+                                       const std::vector<std::vector<std::string>>& keys_and_args) {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(keys_and_args.size());
+    for (const auto& args : keys_and_args) {
+      std::vector<std::string> command{"EVALSHA", std::string(sha1), "1"};
+      command.insert(command.end(), args.begin(), args.end());
+      commands.push_back(std::move(command));
+    }
+    std::vector<Reply> replies = exec_pipelined(op, kind, commands);
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+      if (replies[i]->type == REDIS_REPLY_ERROR && reply_text(*replies[i]).starts_with("NOSCRIPT")) {
+        replies[i] = script_reply(op, {}, kind, sha1, script, 1, views(keys_and_args[i]));
+      } else if (replies[i]->type == REDIS_REPLY_ERROR) {
+        fail(op, {}, "the server replied: " + std::string(reply_text(*replies[i])));
+      }
+    }
+    return replies;
+  }
+
   // The nodes whose keys a walk with scan_step() covers: every primary of a cluster (the map is
   // loaded if it was not); one null entry (the server) otherwise.
   std::vector<std::shared_ptr<ClusterNode>> scan_nodes(const char* op) {
@@ -231,6 +325,10 @@ class Client {
 
  private:
   using Options = RedisOptions;
+
+  static std::vector<std::string_view> views(const std::vector<std::string>& command) {
+    return std::vector<std::string_view>(command.begin(), command.end());
+  }
 
   // --- Redis Cluster -----------------------------------------------------------------------------
 
