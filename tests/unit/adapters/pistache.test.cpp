@@ -1,6 +1,10 @@
 // The Pistache adapter, against a real Pistache::Http::Endpoint on a free loopback port, driven
 // over real HTTP by httplib::Client (and, for a request no client library sends as it is, by
 // raw_request).
+// Pistache answers on threads of its own (its reactor and listener,
+// pthread_create inside libpistache): the handler, and so the session's
+// store, run on those while the test reads the store on its own; ThreadSanitizer's build keeps
+// this file.
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>

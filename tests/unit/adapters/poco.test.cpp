@@ -1,6 +1,10 @@
 // The POCO HTTPServer adapter, against a real Poco::Net::HTTPServer on a free loopback port,
 // driven over real HTTP by httplib::Client (and, for a request no client library sends as it is,
 // by raw_request).
+// POCO's HTTPServer answers on threads of its own (its TCPServer and
+// thread pool, pthread_create inside libPocoFoundation): the handler, and so the session's
+// store, run on those while the test reads the store on its own; ThreadSanitizer's build keeps
+// this file.
 
 #include <Poco/Net/HTMLForm.h>
 #include <Poco/Net/HTTPRequestHandler.h>
