@@ -29,8 +29,9 @@ struct Response {
 namespace minihttp_sessions {
 
 inline bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
 }
 
 // Every Cookie line of the request, as one header (a client may split its cookies over lines).
@@ -98,9 +99,7 @@ std::vector<std::string> values(const minihttp::Response& response, std::string_
 }
 
 // The session cookie's value in a Set-Cookie line.
-std::string cookie_value(const std::string& set_cookie) {
-  return set_cookie.substr(10, set_cookie.find(';') - 10);
-}
+std::string cookie_value(const std::string& set_cookie) { return set_cookie.substr(10, set_cookie.find(';') - 10); }
 
 }  // namespace
 
@@ -136,7 +135,8 @@ int main() {
   const std::vector<std::string> set_cookie = values(first, "Set-Cookie");
   check(set_cookie.size() == 1 && set_cookie[0].rfind("sessionid=", 0) == 0, "one session cookie");
   const std::string key = set_cookie.empty() ? "" : cookie_value(set_cookie[0]);
-  check(set_cookie.size() == 1 && set_cookie[0].find("; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax") != std::string::npos,
+  check(set_cookie.size() == 1 &&
+            set_cookie[0].find("; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax") != std::string::npos,
         "Django's cookie attributes");
 
   // The cookie brings the session back; the handler's Vary and cookies stay.

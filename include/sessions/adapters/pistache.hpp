@@ -89,7 +89,8 @@ inline void apply_headers(::Pistache::Http::ResponseWriter& writer, const Header
         existing = std::move(out).str();
         writer.headers().remove("Vary");
       }
-      writer.headers().add(std::make_shared<Vary>(existing.empty() ? header.value : patch_vary(existing, header.value)));
+      writer.headers().add(
+          std::make_shared<Vary>(existing.empty() ? header.value : patch_vary(existing, header.value)));
     } else if (header.name == "Set-Cookie") {
       // Pistache writes a cookie as name=value plus the attributes it knows, in an order of its
       // own: the whole attribute list goes into the value, so that the line is the middleware's

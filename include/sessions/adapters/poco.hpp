@@ -57,8 +57,8 @@ namespace sessions::poco_adapter {
 
 /// Every value of header `name` (case-insensitive), joined with `separator` (a client may split
 /// Cookie over several header lines).
-[[nodiscard]] inline std::string joined_header(const ::Poco::Net::NameValueCollection& headers,
-                                               const std::string& name, std::string_view separator) {
+[[nodiscard]] inline std::string joined_header(const ::Poco::Net::NameValueCollection& headers, const std::string& name,
+                                               std::string_view separator) {
   std::string out;
   for (const auto& [field, value] : headers) {
     if (value.empty() || ::Poco::icompare(field, name) != 0) continue;

@@ -1,10 +1,9 @@
 // The Pistache adapter, against a real Pistache::Http::Endpoint on a free loopback port, driven
 // over real HTTP by httplib::Client (and, for a request no client library sends as it is, by
-// raw_request).
-// Pistache answers on threads of its own (its reactor and listener,
-// pthread_create inside libpistache): the handler, and so the session's
-// store, run on those while the test reads the store on its own; ThreadSanitizer's build keeps
-// this file.
+// raw_request). The endpoint answers on threads of its own (its listener and reactor,
+// pthread_create inside libpistache): the handler, and so the session's store, run there while
+// the test reads the store from its own thread, which is why ThreadSanitizer's build keeps this
+// file.
 
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
@@ -54,7 +53,9 @@ class PistacheServer {
    public:
     HTTP_PROTOTYPE(Handler)
     explicit Handler(std::shared_ptr<const PistacheRoute> route) : route_(std::move(route)) {}
-    void onRequest(const Http::Request& request, Http::ResponseWriter response) override { (*route_)(request, response); }
+    void onRequest(const Http::Request& request, Http::ResponseWriter response) override {
+      (*route_)(request, response);
+    }
 
    private:
     std::shared_ptr<const PistacheRoute> route_;
@@ -88,7 +89,8 @@ void pistache_route(const PistacheMiddleware& middleware, sessions::MemoryStore&
           res.cookies().add(Http::Cookie("theme", "dark"));
           return Reply{Http::Code::Ok, "never sent"};
         } else if (resource == "/form") {
-          return Reply{Http::Code::Ok, "body: [" + req.body() + "], Visits: " + std::to_string(pistache_count_visit(session))};
+          return Reply{Http::Code::Ok,
+                       "body: [" + req.body() + "], Visits: " + std::to_string(pistache_count_visit(session))};
         }
         return Reply{Http::Code::Ok, "Visits: " + std::to_string(pistache_count_visit(session))};
       });
@@ -178,7 +180,8 @@ TEST_CASE("pistache adapter: a POST with no body and no Content-Length is answer
   CHECK(browser.get("/").body == "Visits: 1");
 
   const adapters_test::RawReply reply = adapters_test::raw_request(
-      server.port, "POST /form HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + *browser.session_cookie + "\r\n\r\n");
+      server.port,
+      "POST /form HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + *browser.session_cookie + "\r\n\r\n");
   CHECK(reply.status == 200);
   CHECK(reply.body == "body: [], Visits: 2");
   CHECK(reply.head.find("\r\nVary: Cookie") != std::string::npos);

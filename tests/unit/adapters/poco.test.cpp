@@ -1,9 +1,8 @@
 // The POCO HTTPServer adapter, against a real Poco::Net::HTTPServer on a free loopback port,
 // driven over real HTTP by httplib::Client (and, for a request no client library sends as it is,
-// by raw_request).
-// POCO's HTTPServer answers on threads of its own (its TCPServer and
-// thread pool, pthread_create inside libPocoFoundation): the handler, and so the session's
-// store, run on those while the test reads the store on its own; ThreadSanitizer's build keeps
+// by raw_request). The server answers on threads of its own (its TCPServer and thread pool,
+// pthread_create inside libPocoFoundation): the handler, and so the session's store, run there
+// while the test reads the store from its own thread, which is why ThreadSanitizer's build keeps
 // this file.
 
 #include <Poco/Net/HTMLForm.h>
@@ -192,7 +191,8 @@ TEST_CASE("poco adapter: a POST with no body and no Content-Length is answered",
   // The handler reads the form; POCO alone would read until the client closes, and the client
   // waits for the answer.
   const adapters_test::RawReply reply = adapters_test::raw_request(
-      server.port, "POST /form HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + *browser.session_cookie + "\r\n\r\n");
+      server.port,
+      "POST /form HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + *browser.session_cookie + "\r\n\r\n");
   CHECK(reply.status == 200);
   CHECK(reply.body == "fields: 0, Visits: 2");
   CHECK(reply.head.find("\r\nVary: Cookie") != std::string::npos);
