@@ -1,7 +1,7 @@
 // A visit counter on Pistache: `/` counts this visitor's visits in a session, through the Pistache
 // adapter.
 //
-//   pistache_counter [--host 127.0.0.1] [--port 8080]
+//   pistache_counter [--host 127.0.0.1] [--port 8080]   (counter_options.hpp)
 //
 // Sessions live in memory (MemoryStore). `--port 0` picks a free port; the first line on stdout is
 // `listening on http://HOST:PORT/`.
@@ -15,12 +15,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
+
+#include "../counter_options.hpp"
 
 namespace {
 
@@ -58,19 +59,11 @@ class CounterHandler final : public Http::Handler {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8080;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--port" && i + 1 < argc) {
-      port = static_cast<unsigned short>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      std::fprintf(stderr, "usage: pistache_counter [--host HOST] [--port PORT]\n");
-      return 2;
-    }
-  }
+  const std::optional<examples::CounterOptions> options =
+      examples::parse_counter_options(argc, argv, "pistache_counter");
+  if (!options) return 2;
+  const std::string& host = options->host;
+  const unsigned short port = options->port;
   try {
     sessions::MemoryStore store;
     const MiddlewareT middleware{store};

@@ -1,7 +1,7 @@
 // A visit counter on POCO's HTTPServer: `/` counts this visitor's visits in a session, through the
 // POCO adapter.
 //
-//   poco_counter [--host 127.0.0.1] [--port 8080]
+//   poco_counter [--host 127.0.0.1] [--port 8080]   (counter_options.hpp)
 //
 // Sessions live in memory (MemoryStore). `--port 0` picks a free port; the first line on stdout is
 // `listening on http://HOST:PORT/`.
@@ -20,12 +20,13 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <ostream>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
+
+#include "../counter_options.hpp"
 
 namespace {
 
@@ -75,19 +76,10 @@ class CounterFactory final : public Poco::Net::HTTPRequestHandlerFactory {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8080;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--port" && i + 1 < argc) {
-      port = static_cast<unsigned short>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      std::fprintf(stderr, "usage: poco_counter [--host HOST] [--port PORT]\n");
-      return 2;
-    }
-  }
+  const std::optional<examples::CounterOptions> options = examples::parse_counter_options(argc, argv, "poco_counter");
+  if (!options) return 2;
+  const std::string& host = options->host;
+  const unsigned short port = options->port;
   try {
     sessions::MemoryStore store;
     const MiddlewareT middleware{store};

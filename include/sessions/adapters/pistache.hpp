@@ -45,6 +45,7 @@
 
 #include "../errors.hpp"
 #include "../middleware.hpp"
+#include "handled.hpp"
 
 namespace sessions::pistache_adapter {
 
@@ -103,17 +104,13 @@ inline void apply_headers(::Pistache::Http::ResponseWriter& writer, const Header
   }
 }
 
-/// What a request did with its session, for the caller's logging.
+/// What a request did with its session (handled.hpp).
 template <class SessionT>
-struct Handled {
-  /// The session after the middleware finished with it (its key is the one the cookie carries).
-  SessionT session;
-  /// The headers the middleware added to the response.
-  HeaderFields headers{};
-  /// The status the middleware saw (400 when the session was interrupted).
-  int status = 200;
-  /// The session was deleted meanwhile: the response became a 400.
-  bool interrupted = false;
+using Handled = HandledRequest<SessionT>;
+/// The status the middleware saw (400 when the session was interrupted).
+int status = 200;
+/// The session was deleted meanwhile: the response became a 400.
+bool interrupted = false;
 };
 
 /// Runs `handler(request, writer, session)` with the request's session, then sends the Reply it

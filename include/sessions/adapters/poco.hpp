@@ -52,6 +52,7 @@
 
 #include "../errors.hpp"
 #include "../middleware.hpp"
+#include "handled.hpp"
 
 namespace sessions::poco_adapter {
 
@@ -114,17 +115,13 @@ class EmptyBodyRequest final : public ::Poco::Net::HTTPServerRequest {
 
 }  // namespace detail
 
-/// What a request did with its session, for the caller's logging.
+/// What a request did with its session (handled.hpp).
 template <class SessionT>
-struct Handled {
-  /// The session after the middleware finished with it (its key is the one the cookie carries).
-  SessionT session;
-  /// The headers the middleware added to the response.
-  HeaderFields headers{};
-  /// The status the middleware saw (500 when the handler threw, 400 when the session was interrupted).
-  int status = 200;
-  /// The session was deleted meanwhile: the response became a 400.
-  bool interrupted = false;
+using Handled = HandledRequest<SessionT>;
+/// The status the middleware saw (500 when the handler threw, 400 when the session was interrupted).
+int status = 200;
+/// The session was deleted meanwhile: the response became a 400.
+bool interrupted = false;
 };
 
 /// Runs `handler(request, response, session, body)` with the request's session, then sends

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Drives a visit counter example (beast_counter, poco_counter, pistache_counter) over HTTP with a cookie jar: the count grows within a session, a second
-browser starts at 1, and the session cookie is Django's (sessionid, HttpOnly, SameSite=Lax)."""
+"""Drives a visit counter example (beast_counter, poco_counter, pistache_counter: one per HTTP
+library) over HTTP with a cookie jar: the count grows within a session, a second browser starts
+at 1, and the session cookie is Django's (sessionid, HttpOnly, SameSite=Lax)."""
 import http.cookiejar
 import os
 import re
