@@ -107,11 +107,6 @@ inline void apply_headers(::Pistache::Http::ResponseWriter& writer, const Header
 /// What a request did with its session (handled.hpp).
 template <class SessionT>
 using Handled = HandledRequest<SessionT>;
-/// The status the middleware saw (400 when the session was interrupted).
-int status = 200;
-/// The session was deleted meanwhile: the response became a 400.
-bool interrupted = false;
-};
 
 /// Runs `handler(request, writer, session)` with the request's session, then sends the Reply it
 /// returns on `writer` with the middleware's headers (see the top of this file). `request` may be

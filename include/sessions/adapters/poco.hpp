@@ -118,11 +118,6 @@ class EmptyBodyRequest final : public ::Poco::Net::HTTPServerRequest {
 /// What a request did with its session (handled.hpp).
 template <class SessionT>
 using Handled = HandledRequest<SessionT>;
-/// The status the middleware saw (500 when the handler threw, 400 when the session was interrupted).
-int status = 200;
-/// The session was deleted meanwhile: the response became a 400.
-bool interrupted = false;
-};
 
 /// Runs `handler(request, response, session, body)` with the request's session, then sends
 /// `response` with the middleware's headers and the body the handler wrote (see the top of this
