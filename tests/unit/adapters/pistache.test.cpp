@@ -99,22 +99,17 @@ struct PistacheSite {
 
 }  // namespace
 
-TEST_CASE("pistache adapter: the count lives in the session, with Django's cookie", "[adapters][pistache]") {
+// Catch2 runs the case once for each section: every check gets a fresh store and server.
+TEST_CASE("pistache adapter: what every adapter does (session_checks.hpp)", "[adapters][pistache]") {
   PistacheSite site;
-  adapters_test::check_counter_and_cookie(site.server.port, site.store);
-}
-
-TEST_CASE("pistache adapter: Vary is merged, the handler's cookies stay", "[adapters][pistache]") {
-  PistacheSite site;
-  adapters_test::check_vary_and_cookies(site.server.port);
-}
-
-TEST_CASE("pistache adapter: a 5xx saves nothing, a session deleted meanwhile answers 400", "[adapters][pistache]") {
-  PistacheSite site;
-  adapters_test::check_failures(site.server.port, site.store);
-}
-
-TEST_CASE("pistache adapter: a POST with no body and no Content-Length is answered", "[adapters][pistache]") {
-  PistacheSite site;
-  adapters_test::check_post_without_length(site.server.port);
+  SECTION("the count lives in the session, with Django's cookie") {
+    adapters_test::check_counter_and_cookie(site.server.port, site.store);
+  }
+  SECTION("Vary is merged, the handler's cookies stay") { adapters_test::check_vary_and_cookies(site.server.port); }
+  SECTION("a 5xx saves nothing, a session deleted meanwhile answers 400") {
+    adapters_test::check_failures(site.server.port, site.store);
+  }
+  SECTION("a POST with no body and no Content-Length is answered") {
+    adapters_test::check_post_without_length(site.server.port);
+  }
 }
