@@ -18,13 +18,13 @@
 #
 # Enabled with -DSESSIONS_HEADER_CHECK=ON (top level only); nothing is linked, nothing is run.
 # A store's header gets its client library's include directories (all four stores are required),
-# the adapters' headers cpp-httplib's and Boost's.
+# the adapters' headers those of cpp-httplib, Boost, POCO and Pistache (all required too).
 include_guard(GLOBAL)
 
-foreach(_store IN ITEMS sqlite postgres redis memcached)
+foreach(_store IN ITEMS sqlite postgres redis memcached poco pistache)
   string(TOUPPER "${_store}" _upper)
   if(NOT SESSIONS_WITH_${_upper})
-    message(FATAL_ERROR "SESSIONS_HEADER_CHECK compiles every store's header: it needs -DSESSIONS_WITH_${_upper}=ON")
+    message(FATAL_ERROR "SESSIONS_HEADER_CHECK compiles every store's and adapter's header: it needs -DSESSIONS_WITH_${_upper}=ON")
   endif()
 endforeach()
 find_package(PkgConfig REQUIRED)
@@ -60,7 +60,8 @@ endif()
 
 add_library(sessions_header_check OBJECT ${_sessions_check_sources} "${_all}")
 target_link_libraries(sessions_header_check PRIVATE sessions::sessions sessions::sqlite sessions::postgres
-  sessions::redis sessions::memcached PkgConfig::sessions_check_httplib Boost::boost Threads::Threads
+  sessions::redis sessions::memcached PkgConfig::sessions_check_httplib Boost::boost sessions_adapter_poco
+  sessions_adapter_pistache Threads::Threads
   sessions_project_options)
 set_target_properties(sessions_header_check PROPERTIES UNITY_BUILD OFF)
 list(LENGTH _sessions_headers _count)

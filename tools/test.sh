@@ -28,7 +28,7 @@ FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-30}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django python3-prometheus-client
-          libcpp-httplib-dev libboost-dev
+          libcpp-httplib-dev libboost-dev libpoco-dev libpistache-dev
           libsqlite3-dev libpq-dev postgresql python3-psycopg2
           libhiredis-dev redis-server libmemcached-dev memcached
           chromium chromium-driver python3-selenium wrk doxygen gnuplot-nox libbenchmark-dev libdeflate-dev)
@@ -62,7 +62,8 @@ cmake_stage() {
   local dir=$1
   shift
   cmake -S "$ROOT" -B "$dir" -G Ninja -DSESSIONS_BUILD_TESTS=ON -DSESSIONS_BUILD_EXAMPLES=ON \
-    -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON "$@"
+    -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON \
+    -DSESSIONS_WITH_POCO=ON -DSESSIONS_WITH_PISTACHE=ON "$@"
   cmake --build "$dir" --parallel "$JOBS"
   ctest --test-dir "$dir" --output-on-failure --parallel "$JOBS" --timeout "$TEST_TIMEOUT" "${CTEST_ARGS[@]}"
 }
@@ -93,7 +94,7 @@ stage_optimised() {
     cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O2 -g0" \
       -DSESSIONS_WERROR=ON -DSESSIONS_HEADER_CHECK=ON -DSESSIONS_BUILD_TESTS=OFF -DSESSIONS_BUILD_EXAMPLES=OFF \
       -DSESSIONS_INSTALL=OFF -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON \
-      -DSESSIONS_WITH_MEMCACHED=ON -DSESSIONS_HEADER_CHECK_EACH=$each
+      -DSESSIONS_WITH_MEMCACHED=ON -DSESSIONS_WITH_POCO=ON -DSESSIONS_WITH_PISTACHE=ON -DSESSIONS_HEADER_CHECK_EACH=$each
     cmake --build "$dir" --target sessions_header_check --parallel "$JOBS"
   done
 }

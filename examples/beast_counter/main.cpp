@@ -1,7 +1,7 @@
 // A visit counter on Boost.Beast: a small synchronous HTTP server (one thread per connection)
 // whose `/` counts this visitor's visits in a session, through the Beast adapter.
 //
-//   beast_counter [--host 127.0.0.1] [--port 8080]
+//   beast_counter [--host 127.0.0.1] [--port 8080]   (counter_options.hpp)
 //
 // Sessions live in memory (MemoryStore). `--port 0` picks a free port; the first line on stdout is
 // `listening on http://HOST:PORT/`.
@@ -14,13 +14,14 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <utility>
+
+#include "../counter_options.hpp"
 
 namespace {
 
@@ -68,19 +69,10 @@ void serve_connection(tcp::socket socket, const MiddlewareT& middleware) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string host = "127.0.0.1";
-  unsigned short port = 8080;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--host" && i + 1 < argc) {
-      host = argv[++i];
-    } else if (arg == "--port" && i + 1 < argc) {
-      port = static_cast<unsigned short>(std::strtoul(argv[++i], nullptr, 10));
-    } else {
-      std::fprintf(stderr, "usage: beast_counter [--host HOST] [--port PORT]\n");
-      return 2;
-    }
-  }
+  const std::optional<examples::CounterOptions> options = examples::parse_counter_options(argc, argv, "beast_counter");
+  if (!options) return 2;
+  const std::string& host = options->host;
+  const unsigned short port = options->port;
   try {
     sessions::MemoryStore store;
     const MiddlewareT middleware{store};

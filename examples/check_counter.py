@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Drives beast_counter over HTTP with a cookie jar: the count grows within a session, a second
-browser starts at 1, and the session cookie is Django's (sessionid, HttpOnly, SameSite=Lax)."""
+"""Drives a visit counter example (beast_counter, poco_counter, pistache_counter: one per HTTP
+library) over HTTP with a cookie jar: the count grows within a session, a second browser starts
+at 1, and the session cookie is Django's (sessionid, HttpOnly, SameSite=Lax)."""
 import http.cookiejar
+import os
 import re
 import subprocess
 import sys
@@ -27,7 +29,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    print("beast counter: OK")
+    print(f"{os.path.basename(sys.argv[1])}: OK")
 
 
 if __name__ == "__main__":
