@@ -77,21 +77,23 @@ namespace sessions::detail::binary_format {
 /// accept back (a string or key that is not UTF-8), or empty. The encoders check first, as
 /// JsonSerializer's dump() does, so that a save fails loudly (EncodeError) rather than writing a
 /// record that would load as an empty session.
+// A container `depth` levels down (inside `depth` others) may hold values only above the limit.
 [[nodiscard]] inline const char* unwritable(const Data& value, int depth = 0) {
+  constexpr const char* kTooDeep = "the data nests deeper than the limit";
   switch (value.type()) {
     case Data::value_t::string:
       return valid_utf8(value.get_ref<const std::string&>()) ? nullptr : "a string is not valid UTF-8";
     case Data::value_t::binary:
       return "a binary value (session data holds JSON values only)";
     case Data::value_t::object:
-      if (static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return "the data nests deeper than the limit";
+      if (!value.empty() && static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return kTooDeep;
       for (const auto& member : value.get_ref<const Data::object_t&>()) {
         if (!valid_utf8(member.first)) return "a key is not valid UTF-8";
         if (const char* why = unwritable(member.second, depth + 1)) return why;
       }
       return nullptr;
     case Data::value_t::array:
-      if (static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return "the data nests deeper than the limit";
+      if (!value.empty() && static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return kTooDeep;
       for (const Data& element : value.get_ref<const Data::array_t&>()) {
         if (const char* why = unwritable(element, depth + 1)) return why;
       }
