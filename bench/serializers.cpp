@@ -35,21 +35,23 @@ sessions::Data loads_of(const S& s, std::string_view bytes) {
 
 template <class S>
 void register_format(const std::string& format, S serializer) {
-  bench::register_sized("serializer/" + format + "/dumps", [serializer](benchmark::State& state, std::string_view size) {
-    const sessions::Data& data = bench::payload(size);
-    std::size_t bytes = 0;
-    for (auto _ : state) {
-      std::string out = dumps_of(serializer, data);
-      bytes = out.size();
-      benchmark::DoNotOptimize(out);
-    }
-    state.counters["bytes"] = static_cast<double>(bytes);
-  });
-  bench::register_sized("serializer/" + format + "/loads", [serializer](benchmark::State& state, std::string_view size) {
-    const std::string bytes = dumps_of(serializer, bench::payload(size));
-    for (auto _ : state) benchmark::DoNotOptimize(loads_of(serializer, bytes));
-    state.counters["bytes"] = static_cast<double>(bytes.size());
-  });
+  bench::register_sized("serializer/" + format + "/dumps",
+                        [serializer](benchmark::State& state, std::string_view size) {
+                          const sessions::Data& data = bench::payload(size);
+                          std::size_t bytes = 0;
+                          for (auto _ : state) {
+                            std::string out = dumps_of(serializer, data);
+                            bytes = out.size();
+                            benchmark::DoNotOptimize(out);
+                          }
+                          state.counters["bytes"] = static_cast<double>(bytes);
+                        });
+  bench::register_sized("serializer/" + format + "/loads",
+                        [serializer](benchmark::State& state, std::string_view size) {
+                          const std::string bytes = dumps_of(serializer, bench::payload(size));
+                          for (auto _ : state) benchmark::DoNotOptimize(loads_of(serializer, bytes));
+                          state.counters["bytes"] = static_cast<double>(bytes.size());
+                        });
 }
 
 const bench::Registrar registered([] {

@@ -4933,8 +4933,8 @@ class Base64Serializer {
     return inner_.loads(decode(text));
   }
 
-  [[nodiscard]] std::string dumps(const Data& data, std::string_view session_key) const
-      requires KeyedSerializer<Inner> {
+  [[nodiscard]] std::string dumps(const Data& data,
+                                  std::string_view session_key) const requires KeyedSerializer<Inner> {
     return signing::b64_encode(std::string_view(inner_.dumps(data, session_key)));
   }
   [[nodiscard]] Data loads(std::string_view text, std::string_view session_key) const requires KeyedSerializer<Inner> {
@@ -4959,7 +4959,8 @@ class Base64Serializer {
     } catch (const Error&) {
       throw DecodeError("the stored session is not valid base64");
     }
-    if (signing::b64_encoded_size(bytes.size()) != text.size() || signing::b64_encode(std::string_view(bytes)) != text) {
+    if (signing::b64_encoded_size(bytes.size()) != text.size() ||
+        signing::b64_encode(std::string_view(bytes)) != text) {
       throw DecodeError("the stored session is not canonical base64");
     }
     return bytes;
@@ -5263,6 +5264,18 @@ class Builder {
   std::string reader_error_;
 };
 
+/// `data` written by `write(data, out)` (nlohmann's to_cbor or to_msgpack) once unwritable() finds
+/// nothing; EncodeError naming `format_name` otherwise.
+template <class Write>
+[[nodiscard]] std::string encode(const Data& data, std::string_view format_name, Write write) {
+  if (const char* why = unwritable(data)) {
+    throw EncodeError("session data cannot be written as " + std::string(format_name) + ": " + why);
+  }
+  std::string out;
+  write(data, out);
+  return out;
+}
+
 /// Decodes `bytes` in `format` as session data: DecodeError for anything but a map whose
 /// strings are UTF-8, nested at most JsonSerializer::max_depth deep, with no byte left over.
 [[nodiscard]] inline Data decode(std::string_view bytes, nlohmann::json::input_format_t format,
@@ -5292,12 +5305,7 @@ class CborSerializer {
   static constexpr bool binary = true;
 
   [[nodiscard]] std::string dumps(const Data& data) const {
-    if (const char* why = detail::binary_format::unwritable(data)) {
-      throw EncodeError(std::string("session data cannot be written as CBOR: ") + why);
-    }
-    std::string out;
-    Data::to_cbor(data, out);
-    return out;
+    return detail::binary_format::encode(data, "CBOR", [](const Data& d, std::string& out) { Data::to_cbor(d, out); });
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
@@ -5620,7 +5628,8 @@ class EncryptedSerializer {
 
   [[nodiscard]] Data loads(std::string_view bytes, std::string_view session_key) const {
     if (bytes.size() < kOverhead) throw BadSignature("the stored session is too short to be sealed");
-    if (static_cast<unsigned char>(bytes[0]) != kVersion) throw BadSignature("the stored session is not sealed (version)");
+    if (static_cast<unsigned char>(bytes[0]) != kVersion)
+      throw BadSignature("the stored session is not sealed (version)");
     const std::string_view kid = bytes.substr(1, kKidSize);
     const std::string aad = associated_data(kid, session_key);
     const crypto::ByteView sealed = crypto::as_bytes(bytes.substr(kHeaderSize));
@@ -5708,12 +5717,8 @@ class MessagePackSerializer {
   static constexpr bool binary = true;
 
   [[nodiscard]] std::string dumps(const Data& data) const {
-    if (const char* why = detail::binary_format::unwritable(data)) {
-      throw EncodeError(std::string("session data cannot be written as MessagePack: ") + why);
-    }
-    std::string out;
-    Data::to_msgpack(data, out);
-    return out;
+    return detail::binary_format::encode(data, "MessagePack",
+                                         [](const Data& d, std::string& out) { Data::to_msgpack(d, out); });
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
@@ -9242,8 +9247,8 @@ struct PayloadCodec {
   }
 
   /// The data of bytes stored under `key` (a sessions::Error when they are not a session).
-  static Data loads(const SerializerT& serializer, std::string_view bytes, std::string_view key)
-      requires(!keeps_values) {
+  static Data loads(const SerializerT& serializer, std::string_view bytes,
+                    std::string_view key) requires(!keeps_values) {
     if constexpr (keyed) {
       return serializer.loads(bytes, key);
     } else {
@@ -9269,7 +9274,7 @@ struct PayloadCodec {
   /// payload), bytes stored under `key` decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep, std::string_view key) {
     Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
-    (void)key;  // bytes only
+    (void)key;                                // bytes only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;

@@ -42,7 +42,9 @@ struct Rejections {
 /// Data whose CBOR and MessagePack hold a NUL byte (the integer 0) and bytes above 0x7F (a map
 /// header, UTF-8 text), with a secret-looking string to look for in the stored bytes.
 inline sessions::Data sample() {
-  return sessions::Data{{"zero", 0}, {"text", "caf\xc3\xa9 \xe2\x82\xac"}, {"token", "hunter2-plaintext"},
+  return sessions::Data{{"zero", 0},
+                        {"text", "caf\xc3\xa9 \xe2\x82\xac"},
+                        {"token", "hunter2-plaintext"},
                         {"list", {1, -1, 2.5, nullptr, true}}};
 }
 

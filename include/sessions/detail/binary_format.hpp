@@ -200,6 +200,18 @@ class Builder {
   std::string reader_error_;
 };
 
+/// `data` written by `write(data, out)` (nlohmann's to_cbor or to_msgpack) once unwritable() finds
+/// nothing; EncodeError naming `format_name` otherwise.
+template <class Write>
+[[nodiscard]] std::string encode(const Data& data, std::string_view format_name, Write write) {
+  if (const char* why = unwritable(data)) {
+    throw EncodeError("session data cannot be written as " + std::string(format_name) + ": " + why);
+  }
+  std::string out;
+  write(data, out);
+  return out;
+}
+
 /// Decodes `bytes` in `format` as session data: DecodeError for anything but a map whose
 /// strings are UTF-8, nested at most JsonSerializer::max_depth deep, with no byte left over.
 [[nodiscard]] inline Data decode(std::string_view bytes, nlohmann::json::input_format_t format,

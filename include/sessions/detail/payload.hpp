@@ -96,8 +96,8 @@ struct PayloadCodec {
   }
 
   /// The data of bytes stored under `key` (a sessions::Error when they are not a session).
-  static Data loads(const SerializerT& serializer, std::string_view bytes, std::string_view key)
-      requires(!keeps_values) {
+  static Data loads(const SerializerT& serializer, std::string_view bytes,
+                    std::string_view key) requires(!keeps_values) {
     if constexpr (keyed) {
       return serializer.loads(bytes, key);
     } else {
@@ -123,7 +123,7 @@ struct PayloadCodec {
   /// payload), bytes stored under `key` decoded (a sessions::Error when they are not a session).
   static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep, std::string_view key) {
     Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
-    (void)key;  // bytes only
+    (void)key;                                // bytes only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;

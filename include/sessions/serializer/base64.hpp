@@ -34,8 +34,8 @@ class Base64Serializer {
     return inner_.loads(decode(text));
   }
 
-  [[nodiscard]] std::string dumps(const Data& data, std::string_view session_key) const
-      requires KeyedSerializer<Inner> {
+  [[nodiscard]] std::string dumps(const Data& data,
+                                  std::string_view session_key) const requires KeyedSerializer<Inner> {
     return signing::b64_encode(std::string_view(inner_.dumps(data, session_key)));
   }
   [[nodiscard]] Data loads(std::string_view text, std::string_view session_key) const requires KeyedSerializer<Inner> {
@@ -60,7 +60,8 @@ class Base64Serializer {
     } catch (const Error&) {
       throw DecodeError("the stored session is not valid base64");
     }
-    if (signing::b64_encoded_size(bytes.size()) != text.size() || signing::b64_encode(std::string_view(bytes)) != text) {
+    if (signing::b64_encoded_size(bytes.size()) != text.size() ||
+        signing::b64_encode(std::string_view(bytes)) != text) {
       throw DecodeError("the stored session is not canonical base64");
     }
     return bytes;

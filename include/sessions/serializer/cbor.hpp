@@ -28,12 +28,7 @@ class CborSerializer {
   static constexpr bool binary = true;
 
   [[nodiscard]] std::string dumps(const Data& data) const {
-    if (const char* why = detail::binary_format::unwritable(data)) {
-      throw EncodeError(std::string("session data cannot be written as CBOR: ") + why);
-    }
-    std::string out;
-    Data::to_cbor(data, out);
-    return out;
+    return detail::binary_format::encode(data, "CBOR", [](const Data& d, std::string& out) { Data::to_cbor(d, out); });
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {

@@ -80,7 +80,8 @@ class EncryptedSerializer {
 
   [[nodiscard]] Data loads(std::string_view bytes, std::string_view session_key) const {
     if (bytes.size() < kOverhead) throw BadSignature("the stored session is too short to be sealed");
-    if (static_cast<unsigned char>(bytes[0]) != kVersion) throw BadSignature("the stored session is not sealed (version)");
+    if (static_cast<unsigned char>(bytes[0]) != kVersion)
+      throw BadSignature("the stored session is not sealed (version)");
     const std::string_view kid = bytes.substr(1, kKidSize);
     const std::string aad = associated_data(kid, session_key);
     const crypto::ByteView sealed = crypto::as_bytes(bytes.substr(kHeaderSize));

@@ -27,12 +27,8 @@ class MessagePackSerializer {
   static constexpr bool binary = true;
 
   [[nodiscard]] std::string dumps(const Data& data) const {
-    if (const char* why = detail::binary_format::unwritable(data)) {
-      throw EncodeError(std::string("session data cannot be written as MessagePack: ") + why);
-    }
-    std::string out;
-    Data::to_msgpack(data, out);
-    return out;
+    return detail::binary_format::encode(data, "MessagePack",
+                                         [](const Data& d, std::string& out) { Data::to_msgpack(d, out); });
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {

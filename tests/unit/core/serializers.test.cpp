@@ -29,7 +29,8 @@ std::string bytes_of(std::initializer_list<unsigned> values) {
 // bench/payloads.json, found from this file's path (CMake compiles it by its absolute path) or
 // from the working directory upwards (a build directory inside the source tree).
 Data serializer_test_payloads() {
-  std::vector<std::filesystem::path> candidates{std::filesystem::path(__FILE__).parent_path() / "../../../bench/payloads.json"};
+  std::vector<std::filesystem::path> candidates{std::filesystem::path(__FILE__).parent_path() /
+                                                "../../../bench/payloads.json"};
   for (auto dir = std::filesystem::current_path(); !dir.empty(); dir = dir.parent_path()) {
     candidates.push_back(dir / "bench/payloads.json");
     if (dir == dir.parent_path()) break;
@@ -75,8 +76,8 @@ TEST_CASE("CBOR and MessagePack: byte-exact encodings of a small map", "[seriali
   // Other encodings of the same values are read too: CBOR's half-precision 1.5 (RFC 8949: 0xf93e00)
   // and an indefinite-length map; MessagePack's 16-bit map and string headers.
   CHECK(sessions::CborSerializer{}.loads(bytes_of({0xbf, 0x61, 0x66, 0xf9, 0x3e, 0x00, 0xff})) == Data{{"f", 1.5}});
-  CHECK(sessions::MessagePackSerializer{}.loads(bytes_of({0xde, 0x00, 0x01, 0xda, 0x00, 0x01, 0x66, 0xcb, 0x3f, 0xf8,
-                                                          0, 0, 0, 0, 0, 0})) == Data{{"f", 1.5}});
+  CHECK(sessions::MessagePackSerializer{}.loads(bytes_of(
+            {0xde, 0x00, 0x01, 0xda, 0x00, 0x01, 0x66, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0})) == Data{{"f", 1.5}});
   // Negative integers, floats written as single precision when exact, keys in the data's order.
   const Data mixed = Data::parse(R"({"z": -1, "y": 1.5, "x": -1000})");
   CHECK(sessions::CborSerializer{}.dumps(mixed) ==
