@@ -124,8 +124,13 @@ def main():
     if args.serializers_only:
         cpp, _ = load_gbench(os.path.join(r, "serializers.json"))
         now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-        section = serializer_section(cpp, "Measured on its own on %s (machine: %s), not in the run above." % (
-            now, machine()))
+        section = serializer_section(cpp, (
+            "Measured on its own, not in the run above, on %s (machine: %s), a machine shared with other "
+            "builds and under load: compare the rows with each other rather than with the table above. Command: "
+            "`sessions_bench --benchmark_filter='^serializer/' --benchmark_min_time=0.2 --benchmark_repetitions=5 "
+            "--benchmark_report_aggregates_only=true --benchmark_out_format=json "
+            "--benchmark_out=RESULTS/serializers.json`, then "
+            "`bench/report.py --results RESULTS --serializers-only docs/benchmarks.md`.") % (now, machine()))
         if section is None:
             sys.exit("no serializer/ benchmarks in %s" % os.path.join(r, "serializers.json"))
         replace_serializer_section(args.serializers_only, section)

@@ -1,9 +1,10 @@
 #pragma once
-// MessagePackSerializer: session data as MessagePack (msgpack.org), nlohmann_json's binary form
-// of the same values. Smaller and quicker to read than JSON text for data with many numbers or long
-// structures; for server-side stores that keep bytes (Redis, memcached, files, memory). Its bytes
-// are binary (any byte, NUL included), so the SQL stores, whose column is text, refuse it at
-// compile time: wrap it in Base64Serializer there.
+// MessagePackSerializer: session data as MessagePack (msgpack.org), nlohmann_json's binary form of the
+// same values, for server-side stores that keep bytes (Redis, memcached, files, memory). On the
+// benchmark payloads it is a fifth smaller than JSON text, written in 0.7 and read in 0.6 of
+// JSON's time (docs/benchmarks.md, "Serializers"). Its bytes are binary (any byte, NUL
+// included), so the SQL stores, whose column is text, refuse it at compile time: wrap it in
+// Base64Serializer there.
 //
 // What loads() accepts is what JsonSerializer's loads() would give for the same data: a map at
 // the top, UTF-8 strings and keys, at most JsonSerializer::max_depth levels deep; anything else
