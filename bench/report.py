@@ -29,7 +29,8 @@ def load_gbench(path):
             continue
         scale = {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[b.get("time_unit", "ns")]
         out[b.get("run_name", b["name"])] = {"real": b["real_time"] * scale, "cpu": b["cpu_time"] * scale,
-                                              "items_per_second": b.get("items_per_second")}
+                                              "items_per_second": b.get("items_per_second"),
+                                              "bytes": b.get("bytes")}
     return out, doc.get("context", {})
 
 
@@ -41,6 +42,56 @@ def fmt_time(ns):
     if ns >= 1e3:
         return "%.2f µs" % (ns / 1e3)
     return "%.0f ns" % ns
+
+
+SERIALIZERS_BEGIN = "<!-- serializers:begin (written by bench/report.py) -->"
+SERIALIZERS_END = "<!-- serializers:end -->"
+SERIALIZER_FORMATS = [("json", "JSON"), ("cbor", "CBOR"), ("msgpack", "MessagePack"),
+                      ("encrypted_json", "encrypted JSON")]
+
+
+def serializer_section(cpp, provenance):
+    """The serializer table (bench/serializers.cpp) as a markdown section between markers, or None
+    when the results hold none of its benchmarks."""
+    if not any(name.startswith("serializer/") for name in cpp):
+        return None
+    lines = [SERIALIZERS_BEGIN, "", "## Serializers", "",
+             "Stored size and CPU time per call of each serializer for server-side stores over the three payloads "
+             "(bench/serializers.cpp). Encrypted JSON is EncryptedSerializer<JsonSerializer>: AES-256-GCM over the "
+             "JSON text, bound to the session key (%d bytes more than the JSON). %s" % (33, provenance), "",
+             "| payload | serializer | bytes | size vs JSON | dumps | dumps vs JSON | loads | loads vs JSON |",
+             "|---|---|---|---|---|---|---|---|"]
+    for size in ("tiny", "typical", "large"):
+        base_d = cpp.get("serializer/json/dumps/" + size, {})
+        base_l = cpp.get("serializer/json/loads/" + size, {})
+        for key, label in SERIALIZER_FORMATS:
+            d = cpp.get("serializer/%s/dumps/%s" % (key, size), {})
+            l = cpp.get("serializer/%s/loads/%s" % (key, size), {})
+            if not d or not l or "error" in d or "error" in l:
+                continue
+
+            def ratio(x, y):
+                return "%.2fx" % (x / y) if x and y else "n/a"
+            lines.append("| %s | %s | %d | %s | %s | %s | %s | %s |" % (
+                size, label, int(d.get("bytes") or 0), ratio(d.get("bytes"), base_d.get("bytes")),
+                fmt_time(d.get("cpu")), ratio(d.get("cpu"), base_d.get("cpu")), fmt_time(l.get("cpu")),
+                ratio(l.get("cpu"), base_l.get("cpu"))))
+    lines += ["", SERIALIZERS_END]
+    return "\n".join(lines) + "\n"
+
+
+def replace_serializer_section(path, section):
+    """Writes `section` into the markdown file at `path`: over the old one, else at the end."""
+    with open(path) as f:
+        text = f.read()
+    if SERIALIZERS_BEGIN in text and SERIALIZERS_END in text:
+        head, rest = text.split(SERIALIZERS_BEGIN, 1)
+        tail = rest.split(SERIALIZERS_END, 1)[1].lstrip("\n")
+        text = head + section + ("\n" + tail if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as f:
+        f.write(text)
 
 
 def machine():
@@ -65,8 +116,26 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--markdown")
     p.add_argument("--chart")
+    p.add_argument("--serializers-only", metavar="MARKDOWN",
+                   help="only (re)write the serializer section of this file, from RESULTS/serializers.json "
+                        "(sessions_bench --benchmark_filter=serializer/ --benchmark_out=...)")
     args = p.parse_args()
     r = args.results
+    if args.serializers_only:
+        cpp, _ = load_gbench(os.path.join(r, "serializers.json"))
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        section = serializer_section(cpp, (
+            "Measured on its own, not in the run above, on %s (machine: %s), a machine shared with other "
+            "builds and under load: compare the rows with each other rather than with the table above. Command: "
+            "`sessions_bench --benchmark_filter='^serializer/' --benchmark_min_time=0.2 --benchmark_repetitions=5 "
+            "--benchmark_report_aggregates_only=true --benchmark_out_format=json "
+            "--benchmark_out=RESULTS/serializers.json`, then "
+            "`bench/report.py --results RESULTS --serializers-only docs/benchmarks.md`.") % (now, machine()))
+        if section is None:
+            sys.exit("no serializer/ benchmarks in %s" % os.path.join(r, "serializers.json"))
+        replace_serializer_section(args.serializers_only, section)
+        print(section)
+        return
 
     cpp, ctx = load_gbench(os.path.join(r, "cpp.json"))
     servers, _ = load_gbench(os.path.join(r, "cpp_servers.json"))
@@ -253,6 +322,9 @@ def main():
                     "session) that the raw floor does not do, on the single CPU both share.\n")
             if args.chart:
                 f.write("\n![C++ and Django, microseconds, log scale](%s)\n" % os.path.basename(args.chart))
+            section = serializer_section(cpp, "Same run as the table above.")
+            if section:
+                f.write("\n" + section)
     if args.chart and chart:
         data = os.path.join(r, "chart.dat")
         with open(data, "w") as f:

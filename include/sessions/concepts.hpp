@@ -166,6 +166,18 @@ concept ClientStorage = requirement::client_side_flag<S> && requirement::client_
 //   s.loads(bytes)  -> Data          throws DecodeError (or BadSignature for signed formats);
 //                                    the result must be a JSON object
 // Layered serializers (signing, encryption) wrap another serializer.
+//
+// Or, keyed (KeyedSerializer): the bytes belong to one session and say so, e.g. an encryption
+// that authenticates the session key, so that a value copied under another key does not load.
+//   s.dumps(data, session_key)  -> std::string
+//   s.loads(bytes, session_key) -> Data     throws a sessions::Error for bytes of another key
+// The server flow calls the keyed form whenever a serializer has it; the session key is the one
+// the client holds (before a store such as HashedKeys hashes it).
+//
+// Optional: s.needs_rewrite(bytes) -> bool   bytes that loaded but should be written again by the
+//           next save even if the data is unchanged (sealed under a fallback key).
+// Optional: S::binary, a static constexpr bool: the bytes are not text (NUL and any byte may
+//           occur), so a store that keeps text (TextStorage: the SQL stores) refuses them.
 // ---------------------------------------------------------------------------------------------
 namespace requirement {
 
@@ -179,7 +191,41 @@ concept serializer_loads = requires(const S& s, std::string_view bytes) {
   { s.loads(bytes) } -> std::same_as<Data>;
 };
 
+template <class S>
+concept serializer_keyed_dumps = requires(const S& s, const Data& d, std::string_view session_key) {
+  { s.dumps(d, session_key) } -> std::convertible_to<std::string>;
+};
+
+template <class S>
+concept serializer_keyed_loads = requires(const S& s, std::string_view bytes, std::string_view session_key) {
+  { s.loads(bytes, session_key) } -> std::same_as<Data>;
+};
+
+template <class S>
+concept serializer_needs_rewrite = requires(const S& s, std::string_view bytes) {
+  { s.needs_rewrite(bytes) } -> std::same_as<bool>;
+};
+
 }  // namespace requirement
+
+/// A serializer whose bytes are bound to the session key (see above).
+template <class S>
+concept KeyedSerializer = requirement::serializer_keyed_dumps<S> && requirement::serializer_keyed_loads<S>;
+
+/// A serializer whose bytes may hold any byte (CBOR, MessagePack, encryption).
+template <class S>
+concept BinarySerializer = requires {
+  { S::binary } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::binary);
+};
+
+/// A store whose payload column is text (Django's `session_data text`): no NUL byte, valid UTF-8.
+/// It declares `static constexpr bool text_payload = true;`.
+template <class S>
+concept TextStorage = requires {
+  { S::text_payload } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::text_payload);
+};
 
 /// Optional: the serializer promises `dumps(loads(b)) == b` for bytes dumps() wrote, so the
 /// stored bytes themselves can be fingerprinted to notice changes (no second serialization).
@@ -190,7 +236,7 @@ concept CanonicalSerializer = requires {
 };
 
 template <class S>
-concept Serializer = requirement::serializer_dumps<S> && requirement::serializer_loads<S>;
+concept Serializer = (requirement::serializer_dumps<S> && requirement::serializer_loads<S>) || KeyedSerializer<S>;
 
 // ---------------------------------------------------------------------------------------------
 // Expiry: how long a session lives, whether its cookie dies with the browser, and whether a
@@ -277,8 +323,17 @@ struct StorageCheck<S, true> {
 
 template <class S>
 struct SerializerCheck {
-  static_assert(requirement::serializer_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
-  static_assert(requirement::serializer_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static_assert(requirement::serializer_dumps<S> || requirement::serializer_keyed_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
+  static_assert(requirement::serializer_loads<S> || requirement::serializer_keyed_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static constexpr bool ok = true;
+};
+
+// Bytes that may hold NUL or invalid UTF-8 never reach a text column: PostgreSQL would refuse
+// some of them at run time (only some: the failure would depend on the data) and SQLite would
+// keep text no other reader of Django's table can read. Base64Serializer makes any bytes text.
+template <class S, class Ser>
+struct PayloadCheck {
+  static_assert(!(TextStorage<S> && BinarySerializer<Ser>), "a binary serializer cannot write to a store that keeps text (SQL): wrap it in sessions::Base64Serializer<...>");
   static constexpr bool ok = true;
 };
 
@@ -293,7 +348,8 @@ struct ExpiryCheck {
 
 /// True once every policy passed its checks (a failing check stops compilation with its message).
 template <class S, class Ser, class E>
-inline constexpr bool policies_checked = StorageCheck<S>::ok && SerializerCheck<Ser>::ok && ExpiryCheck<E>::ok;
+inline constexpr bool policies_checked =
+    StorageCheck<S>::ok && SerializerCheck<Ser>::ok && PayloadCheck<S, Ser>::ok && ExpiryCheck<E>::ok;
 
 }  // namespace detail
 

@@ -22,8 +22,12 @@
 
 #include "signing/signing.hpp"
 
+#include "serializer/base64.hpp"
+#include "serializer/cbor.hpp"
 #include "serializer/django_signed.hpp"
+#include "serializer/encrypted.hpp"
 #include "serializer/json.hpp"
+#include "serializer/msgpack.hpp"
 
 #include "expiry/absolute.hpp"
 #include "expiry/browser_session.hpp"

@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 83.
+// Library headers inlined: 88.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1806,6 +1806,18 @@ concept ClientStorage = requirement::client_side_flag<S> && requirement::client_
 //   s.loads(bytes)  -> Data          throws DecodeError (or BadSignature for signed formats);
 //                                    the result must be a JSON object
 // Layered serializers (signing, encryption) wrap another serializer.
+//
+// Or, keyed (KeyedSerializer): the bytes belong to one session and say so, e.g. an encryption
+// that authenticates the session key, so that a value copied under another key does not load.
+//   s.dumps(data, session_key)  -> std::string
+//   s.loads(bytes, session_key) -> Data     throws a sessions::Error for bytes of another key
+// The server flow calls the keyed form whenever a serializer has it; the session key is the one
+// the client holds (before a store such as HashedKeys hashes it).
+//
+// Optional: s.needs_rewrite(bytes) -> bool   bytes that loaded but should be written again by the
+//           next save even if the data is unchanged (sealed under a fallback key).
+// Optional: S::binary, a static constexpr bool: the bytes are not text (NUL and any byte may
+//           occur), so a store that keeps text (TextStorage: the SQL stores) refuses them.
 // ---------------------------------------------------------------------------------------------
 namespace requirement {
 
@@ -1819,7 +1831,41 @@ concept serializer_loads = requires(const S& s, std::string_view bytes) {
   { s.loads(bytes) } -> std::same_as<Data>;
 };
 
+template <class S>
+concept serializer_keyed_dumps = requires(const S& s, const Data& d, std::string_view session_key) {
+  { s.dumps(d, session_key) } -> std::convertible_to<std::string>;
+};
+
+template <class S>
+concept serializer_keyed_loads = requires(const S& s, std::string_view bytes, std::string_view session_key) {
+  { s.loads(bytes, session_key) } -> std::same_as<Data>;
+};
+
+template <class S>
+concept serializer_needs_rewrite = requires(const S& s, std::string_view bytes) {
+  { s.needs_rewrite(bytes) } -> std::same_as<bool>;
+};
+
 }  // namespace requirement
+
+/// A serializer whose bytes are bound to the session key (see above).
+template <class S>
+concept KeyedSerializer = requirement::serializer_keyed_dumps<S> && requirement::serializer_keyed_loads<S>;
+
+/// A serializer whose bytes may hold any byte (CBOR, MessagePack, encryption).
+template <class S>
+concept BinarySerializer = requires {
+  { S::binary } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::binary);
+};
+
+/// A store whose payload column is text (Django's `session_data text`): no NUL byte, valid UTF-8.
+/// It declares `static constexpr bool text_payload = true;`.
+template <class S>
+concept TextStorage = requires {
+  { S::text_payload } -> std::convertible_to<bool>;
+  requires static_cast<bool>(S::text_payload);
+};
 
 /// Optional: the serializer promises `dumps(loads(b)) == b` for bytes dumps() wrote, so the
 /// stored bytes themselves can be fingerprinted to notice changes (no second serialization).
@@ -1830,7 +1876,7 @@ concept CanonicalSerializer = requires {
 };
 
 template <class S>
-concept Serializer = requirement::serializer_dumps<S> && requirement::serializer_loads<S>;
+concept Serializer = (requirement::serializer_dumps<S> && requirement::serializer_loads<S>) || KeyedSerializer<S>;
 
 // ---------------------------------------------------------------------------------------------
 // Expiry: how long a session lives, whether its cookie dies with the browser, and whether a
@@ -1917,8 +1963,17 @@ struct StorageCheck<S, true> {
 
 template <class S>
 struct SerializerCheck {
-  static_assert(requirement::serializer_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
-  static_assert(requirement::serializer_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static_assert(requirement::serializer_dumps<S> || requirement::serializer_keyed_dumps<S>, "serializer policy lacks: dumps(const sessions::Data&) -> std::string");
+  static_assert(requirement::serializer_loads<S> || requirement::serializer_keyed_loads<S>, "serializer policy lacks: loads(std::string_view) -> sessions::Data");
+  static constexpr bool ok = true;
+};
+
+// Bytes that may hold NUL or invalid UTF-8 never reach a text column: PostgreSQL would refuse
+// some of them at run time (only some: the failure would depend on the data) and SQLite would
+// keep text no other reader of Django's table can read. Base64Serializer makes any bytes text.
+template <class S, class Ser>
+struct PayloadCheck {
+  static_assert(!(TextStorage<S> && BinarySerializer<Ser>), "a binary serializer cannot write to a store that keeps text (SQL): wrap it in sessions::Base64Serializer<...>");
   static constexpr bool ok = true;
 };
 
@@ -1933,7 +1988,8 @@ struct ExpiryCheck {
 
 /// True once every policy passed its checks (a failing check stops compilation with its message).
 template <class S, class Ser, class E>
-inline constexpr bool policies_checked = StorageCheck<S>::ok && SerializerCheck<Ser>::ok && ExpiryCheck<E>::ok;
+inline constexpr bool policies_checked =
+    StorageCheck<S>::ok && SerializerCheck<Ser>::ok && PayloadCheck<S, Ser>::ok && ExpiryCheck<E>::ok;
 
 }  // namespace detail
 
@@ -4850,66 +4906,106 @@ class VerifiedCache {
 // ---- end sessions/signing/verified_cache.hpp ----
 // ---- end sessions/signing/signing.hpp ----
 
-// ---- begin sessions/serializer/django_signed.hpp ----
-// DjangoSignedSerializer: the session_data format of Django's db, cached_db and file backends,
-// `signing.dumps(data, compress=True, salt="django.contrib.sessions.SessionStore")`. With it a
-// server store holds exactly what Django would, so a Django application with the same SECRET_KEY
-// reads sessions this library wrote, and the reverse.
+// ---- begin sessions/serializer/base64.hpp ----
+// Base64Serializer<Inner>: another serializer's bytes as URL-safe base64 text (no padding), for
+// the stores whose column is text (SqliteStore, PostgresStore: Django's `session_data text`),
+// which refuse a binary serializer at compile time. A third larger than the bytes it carries.
 //
-// As in Django, no max_age is applied: how long a stored session lives is the store's business
-// (expire_date, the file's time, the cache TTL), not the signature's.
+// Only the canonical base64 that dumps() writes is read back (a string with other characters,
+// padding or stray bits is DecodeError), so one record has one text. The inner serializer's
+// keyed form, canonical promise and needs_rewrite() pass through.
 
 namespace sessions {
 
-/// Django's salt for stored session data: "django.contrib.sessions." + the SessionStore class name.
-inline constexpr std::string_view kDjangoSessionStoreSalt = "django.contrib.sessions.SessionStore";
-
-class DjangoSignedSerializer {
+template <class Inner>
+requires Serializer<Inner>
+class Base64Serializer {
  public:
-  /// Signing embeds a timestamp, so two encodings of the same data differ: the session layer
-  /// must fingerprint the data, not these bytes.
-  static constexpr bool canonical = false;
+  static constexpr bool canonical = CanonicalSerializer<Inner>;
 
-  struct Options {
-    std::string secret_key;
-    std::vector<std::string> fallback_keys{};
-    std::string salt{kDjangoSessionStoreSalt};
-    Clock clock{};
-    std::size_t max_decompressed_size = 1 << 20;
-  };
+  Base64Serializer() = default;
+  explicit Base64Serializer(Inner inner) : inner_(std::move(inner)) {}
 
-  explicit DjangoSignedSerializer(std::string secret_key, std::vector<std::string> fallback_keys = {})
-      : DjangoSignedSerializer(Options{std::move(secret_key), std::move(fallback_keys)}) {}
-  explicit DjangoSignedSerializer(Options options) : state_(std::make_shared<const State>(std::move(options))) {}
-
-  [[nodiscard]] std::string dumps(const Data& data) const {
-    return signing::dumps(data, state_->signer, /*compress=*/true);
+  [[nodiscard]] std::string dumps(const Data& data) const requires requirement::serializer_dumps<Inner> {
+    return signing::b64_encode(std::string_view(inner_.dumps(data)));
+  }
+  [[nodiscard]] Data loads(std::string_view text) const requires requirement::serializer_loads<Inner> {
+    return inner_.loads(decode(text));
   }
 
-  [[nodiscard]] Data loads(std::string_view bytes) const {
-    Data data = signing::loads(bytes, state_->signer, std::nullopt, std::nullopt, state_->limits);
-    if (!data.is_object()) throw DecodeError("the signed session data is not a JSON object");
-    return data;
+  [[nodiscard]] std::string dumps(const Data& data,
+                                  std::string_view session_key) const requires KeyedSerializer<Inner> {
+    return signing::b64_encode(std::string_view(inner_.dumps(data, session_key)));
   }
+  [[nodiscard]] Data loads(std::string_view text, std::string_view session_key) const requires KeyedSerializer<Inner> {
+    return inner_.loads(decode(text), session_key);
+  }
+
+  [[nodiscard]] bool needs_rewrite(std::string_view text) const requires requirement::serializer_needs_rewrite<Inner> {
+    try {
+      return inner_.needs_rewrite(decode(text));
+    } catch (const Error&) {
+      return true;
+    }
+  }
+
+  [[nodiscard]] const Inner& inner() const noexcept { return inner_; }
 
  private:
-  // Shared and immutable: Sessions copy their serializer, and the keyed HMAC contexts inside the
-  // signer are worth deriving once.
-  struct State {
-    explicit State(Options o)
-        : options(std::move(o)),
-          signer(options.secret_key, options.salt, std::span<const std::string>(options.fallback_keys), options.clock) {
-      limits.max_decompressed_size = options.max_decompressed_size;
+  static std::string decode(std::string_view text) {
+    std::string bytes;
+    try {
+      bytes = signing::b64_decode(text);
+    } catch (const Error&) {
+      throw DecodeError("the stored session is not valid base64");
     }
-    Options options;
-    signing::TimestampSigner signer;
-    signing::PayloadLimits limits{};
-  };
-  std::shared_ptr<const State> state_;
+    if (signing::b64_encoded_size(bytes.size()) != text.size() ||
+        signing::b64_encode(std::string_view(bytes)) != text) {
+      throw DecodeError("the stored session is not canonical base64");
+    }
+    return bytes;
+  }
+
+  [[no_unique_address]] Inner inner_{};
 };
 
 }  // namespace sessions
-// ---- end sessions/serializer/django_signed.hpp ----
+// ---- end sessions/serializer/base64.hpp ----
+// ---- begin sessions/serializer/cbor.hpp ----
+// CborSerializer: session data as CBOR (RFC 8949), nlohmann_json's binary form of the
+// same values, for server-side stores that keep bytes (Redis, memcached, files, memory). On the
+// benchmark payloads it is a fifth smaller than JSON text, written in 0.7 and read in 0.6 of
+// JSON's time (docs/benchmarks.md, "Serializers"). Its bytes are binary (any byte, NUL
+// included), so the SQL stores, whose column is text, refuse it at compile time: wrap it in
+// Base64Serializer there.
+//
+// What loads() accepts is what JsonSerializer's loads() would give for the same data: a map at
+// the top, UTF-8 strings and keys, at most JsonSerializer::max_depth levels deep; anything else
+// is DecodeError (detail/binary_format.hpp says how, and why not nlohmann's from_cbor()).
+// dumps() writes integers in their shortest form, floats as single precision when that is exact,
+// strings and maps with definite lengths, in the data's own key order: the same data always
+// gives the same bytes.
+
+// ---- begin sessions/detail/binary_format.hpp ----
+// The mechanics the binary serializers (CBOR, MessagePack) share: a decoder that keeps the
+// promises of the JSON one, and the check their encoders make first.
+//
+// Decoding goes through nlohmann's SAX interface with a builder of our own, rather than
+// from_cbor()/from_msgpack(), because those take whatever the format can say:
+//   - depth: nlohmann's binary reader recurses once per nested array or map, so a few hundred
+//     kilobytes of 0x81 bytes would exhaust the stack. The builder refuses a value inside more
+//     than JsonSerializer::max_depth containers as it opens them, which stops the reader there.
+//   - text: the formats carry strings as bytes and nlohmann does not check them; a string that
+//     is not UTF-8 would decode, then make every later dump() of the data throw (a fingerprint,
+//     a merge, the application's own logging). The builder refuses it.
+//   - the top level must be an object (a map), as for JSON.
+// Nothing is reserved from a length the input claims (an array header saying 2^32 elements
+// allocates nothing before the elements arrive), duplicate map keys keep the first position and
+// the last value as JSON's parse does, and every step is O(1) or O(log n) (the key index), so
+// decoding is linear in the input. Session data holds JSON values only, whatever the format:
+// byte strings (CBOR major type 2, MessagePack bin and ext) and CBOR tags are refused, and the
+// encoders refuse an nlohmann binary value (which JSON text cannot hold either).
+
 // ---- begin sessions/serializer/json.hpp ----
 // JsonSerializer: session data as compact JSON text (nlohmann_json). The default serializer for
 // server-side stores. Layered serializers (Django's signed format, encryption) wrap a serializer.
@@ -4999,6 +5095,641 @@ class JsonSerializer {
 
 }  // namespace sessions
 // ---- end sessions/serializer/json.hpp ----
+
+namespace sessions::detail::binary_format {
+
+/// True when `s` is well-formed UTF-8 (no overlong form, no surrogate, nothing above U+10FFFF).
+[[nodiscard]] inline bool valid_utf8(std::string_view s) noexcept {
+  const std::size_t size = s.size();
+  std::size_t i = 0;
+  while (i < size) {
+    // ASCII eight bytes at a time: keys and most values are.
+    if (i + 8 <= size && (byte_word::load(s.data() + i) & byte_word::kHighs) == 0) {
+      i += 8;
+      continue;
+    }
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (size - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (k == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+/// The first problem that keeps `value` from being written as session data the binary decoders
+/// accept back (a string or key that is not UTF-8), or empty. The encoders check first, as
+/// JsonSerializer's dump() does, so that a save fails loudly (EncodeError) rather than writing a
+/// record that would load as an empty session.
+// A container `depth` levels down (inside `depth` others) may hold values only above the limit.
+[[nodiscard]] inline const char* unwritable(const Data& value, int depth = 0) {
+  constexpr const char* kTooDeep = "the data nests deeper than the limit";
+  switch (value.type()) {
+    case Data::value_t::string:
+      return valid_utf8(value.get_ref<const std::string&>()) ? nullptr : "a string is not valid UTF-8";
+    case Data::value_t::binary:
+      return "a binary value (session data holds JSON values only)";
+    case Data::value_t::object:
+      if (!value.empty() && static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return kTooDeep;
+      for (const auto& member : value.get_ref<const Data::object_t&>()) {
+        if (!valid_utf8(member.first)) return "a key is not valid UTF-8";
+        if (const char* why = unwritable(member.second, depth + 1)) return why;
+      }
+      return nullptr;
+    case Data::value_t::array:
+      if (!value.empty() && static_cast<std::size_t>(depth) >= JsonSerializer::max_depth) return kTooDeep;
+      for (const Data& element : value.get_ref<const Data::array_t&>()) {
+        if (const char* why = unwritable(element, depth + 1)) return why;
+      }
+      return nullptr;
+    default:
+      return nullptr;
+  }
+}
+
+/// Builds session data from nlohmann's SAX events, with the checks above. Each event returns
+/// false to stop the reader at the first problem, which why() then names.
+class Builder {
+ public:
+  using number_integer_t = Data::number_integer_t;
+  using number_unsigned_t = Data::number_unsigned_t;
+  using number_float_t = Data::number_float_t;
+  using string_t = Data::string_t;
+  using binary_t = Data::binary_t;
+
+  bool null() { return put(Data(nullptr)); }
+  bool boolean(bool v) { return put(Data(v)); }
+  bool number_integer(number_integer_t v) { return put(Data(v)); }
+  bool number_unsigned(number_unsigned_t v) { return put(Data(v)); }
+  bool number_float(number_float_t v, const string_t& /*text*/) { return put(Data(v)); }
+  bool string(string_t& v) {
+    if (!valid_utf8(v)) return fail("a string is not valid UTF-8");
+    return put(Data(std::move(v)));
+  }
+  bool binary(binary_t& /*bytes*/) { return fail("a byte string (session data holds JSON values only)"); }
+
+  bool start_object(std::size_t /*claimed*/) { return open(Data::object()); }
+  bool key(string_t& k) {
+    if (stack_.size() > JsonSerializer::max_depth) return fail("the data nests deeper than the limit");
+    if (!valid_utf8(k)) return fail("a key is not valid UTF-8");
+    pending_key_ = std::move(k);
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool start_array(std::size_t /*claimed*/) { return open(Data::array()); }
+  bool end_array() { return close(); }
+
+  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/, const Data::exception& e) {
+    reader_error_ = e.what();
+    return fail(nullptr);
+  }
+
+  /// What stopped the reader (empty when it did not stop).
+  [[nodiscard]] std::string why() const {
+    if (!reader_error_.empty()) return reader_error_;
+    return why_ != nullptr ? why_ : "";
+  }
+
+  /// The decoded data: an object, else DecodeError.
+  [[nodiscard]] Data take(std::string_view format) {
+    if (!root_.is_object()) throw DecodeError(std::string("session data in ") + std::string(format) + " is not a map");
+    return std::move(root_);
+  }
+
+ private:
+  bool fail(const char* why) {
+    why_ = why;
+    return false;
+  }
+
+  // A scalar, or a container just opened, goes where the reader is: the top level, the next
+  // array element, or the member under the key just read. Returns where it went.
+  Data* place(Data&& value) {
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    Data& parent = *stack_.back();
+    if (parent.is_array()) {
+      auto& elements = parent.get_ref<Data::array_t&>();
+      elements.push_back(std::move(value));
+      return &elements.back();
+    }
+    Data& slot = parent[pending_key_];  // a repeated key: first position, last value
+    slot = std::move(value);
+    return &slot;
+  }
+
+  bool put(Data&& value) {
+    if (stack_.size() > JsonSerializer::max_depth) return fail("the data nests deeper than the limit");
+    (void)place(std::move(value));
+    return true;
+  }
+
+  bool open(Data&& container) {
+    if (stack_.size() > JsonSerializer::max_depth) return fail("the data nests deeper than the limit");
+    stack_.push_back(place(std::move(container)));
+    return true;
+  }
+
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  Data root_;
+  std::vector<Data*> stack_;  // the open containers; each pointer stays valid while it is open
+  string_t pending_key_;
+  const char* why_ = nullptr;
+  std::string reader_error_;
+};
+
+/// `data` written by `write(data, out)` (nlohmann's to_cbor or to_msgpack) once unwritable() finds
+/// nothing; EncodeError naming `format_name` otherwise.
+template <class Write>
+[[nodiscard]] std::string encode(const Data& data, std::string_view format_name, Write write) {
+  if (const char* why = unwritable(data)) {
+    throw EncodeError("session data cannot be written as " + std::string(format_name) + ": " + why);
+  }
+  std::string out;
+  write(data, out);
+  return out;
+}
+
+/// Decodes `bytes` in `format` as session data: DecodeError for anything but a map whose
+/// strings are UTF-8, nested at most JsonSerializer::max_depth deep, with no byte left over.
+[[nodiscard]] inline Data decode(std::string_view bytes, nlohmann::json::input_format_t format,
+                                 std::string_view format_name) {
+  Builder builder;
+  bool ok = false;
+  try {
+    ok = Data::sax_parse(bytes.begin(), bytes.end(), &builder, format, /*strict=*/true);
+  } catch (const nlohmann::json::exception& e) {
+    throw DecodeError(std::string("session data is not valid ") + std::string(format_name) + ": " + e.what());
+  }
+  if (!ok) {
+    throw DecodeError(std::string("session data is not valid ") + std::string(format_name) + ": " + builder.why());
+  }
+  return builder.take(format_name);
+}
+
+}  // namespace sessions::detail::binary_format
+// ---- end sessions/detail/binary_format.hpp ----
+
+namespace sessions {
+
+class CborSerializer {
+ public:
+  /// dumps(loads(x)) == x for bytes dumps() wrote: the session layer fingerprints stored bytes.
+  static constexpr bool canonical = true;
+  static constexpr bool binary = true;
+
+  [[nodiscard]] std::string dumps(const Data& data) const {
+    return detail::binary_format::encode(data, "CBOR", [](const Data& d, std::string& out) { Data::to_cbor(d, out); });
+  }
+
+  [[nodiscard]] Data loads(std::string_view bytes) const {
+    return detail::binary_format::decode(bytes, nlohmann::json::input_format_t::cbor, "CBOR");
+  }
+};
+
+}  // namespace sessions
+// ---- end sessions/serializer/cbor.hpp ----
+// ---- begin sessions/serializer/django_signed.hpp ----
+// DjangoSignedSerializer: the session_data format of Django's db, cached_db and file backends,
+// `signing.dumps(data, compress=True, salt="django.contrib.sessions.SessionStore")`. With it a
+// server store holds exactly what Django would, so a Django application with the same SECRET_KEY
+// reads sessions this library wrote, and the reverse.
+//
+// As in Django, no max_age is applied: how long a stored session lives is the store's business
+// (expire_date, the file's time, the cache TTL), not the signature's.
+
+namespace sessions {
+
+/// Django's salt for stored session data: "django.contrib.sessions." + the SessionStore class name.
+inline constexpr std::string_view kDjangoSessionStoreSalt = "django.contrib.sessions.SessionStore";
+
+class DjangoSignedSerializer {
+ public:
+  /// Signing embeds a timestamp, so two encodings of the same data differ: the session layer
+  /// must fingerprint the data, not these bytes.
+  static constexpr bool canonical = false;
+
+  struct Options {
+    std::string secret_key;
+    std::vector<std::string> fallback_keys{};
+    std::string salt{kDjangoSessionStoreSalt};
+    Clock clock{};
+    std::size_t max_decompressed_size = 1 << 20;
+  };
+
+  explicit DjangoSignedSerializer(std::string secret_key, std::vector<std::string> fallback_keys = {})
+      : DjangoSignedSerializer(Options{std::move(secret_key), std::move(fallback_keys)}) {}
+  explicit DjangoSignedSerializer(Options options) : state_(std::make_shared<const State>(std::move(options))) {}
+
+  [[nodiscard]] std::string dumps(const Data& data) const {
+    return signing::dumps(data, state_->signer, /*compress=*/true);
+  }
+
+  [[nodiscard]] Data loads(std::string_view bytes) const {
+    Data data = signing::loads(bytes, state_->signer, std::nullopt, std::nullopt, state_->limits);
+    if (!data.is_object()) throw DecodeError("the signed session data is not a JSON object");
+    return data;
+  }
+
+ private:
+  // Shared and immutable: Sessions copy their serializer, and the keyed HMAC contexts inside the
+  // signer are worth deriving once.
+  struct State {
+    explicit State(Options o)
+        : options(std::move(o)),
+          signer(options.secret_key, options.salt, std::span<const std::string>(options.fallback_keys), options.clock) {
+      limits.max_decompressed_size = options.max_decompressed_size;
+    }
+    Options options;
+    signing::TimestampSigner signer;
+    signing::PayloadLimits limits{};
+  };
+  std::shared_ptr<const State> state_;
+};
+
+}  // namespace sessions
+// ---- end sessions/serializer/django_signed.hpp ----
+// ---- begin sessions/serializer/encrypted.hpp ----
+// EncryptedSerializer<Inner>: session data at rest sealed with AES-256-GCM, so that whoever reads
+// the store (a Redis or memcached dump, an SQL backup, a replica) learns nothing without the
+// secret, and cannot change a value or move it to another session (Spring Session's and
+// connect-redis's encrypted stores). The data is first written by `Inner` (JsonSerializer by
+// default, or CborSerializer / MessagePackSerializer), then sealed.
+//
+// Stored bytes: version (1 byte, 0x01) || KID (4 bytes) || nonce (12) || ciphertext || tag (16)
+//   - Key: HKDF-SHA256 of the secret (salt "sessions.EncryptedSerializer", info "aes-256-gcm
+//     v1"), never the raw secret, and not the key an EncryptedCookieStore or Django's signing
+//     derives from the same secret.
+//   - KID: the first 4 bytes of SHA-256 of that key, so loads() tries the right key at once.
+//     Rotation: the new secret first, the old ones as fallback_keys; values sealed under a
+//     fallback still load, and needs_rewrite() tells the session to seal them again under the
+//     current key on its next save, even if the data did not change.
+//   - Associated data: the version and KID, then the session key (the key the client holds): a
+//     value copied under another key, in this store or another, does not open. The server flow
+//     hands the key over through the keyed form (KeyedSerializer); there is no unkeyed form.
+//   - Nonce: 96 random bits per seal. Random nonces keep one key safe for about 2^32 seals
+//     (NIST SP 800-38D); nothing counts them (the processes sharing a secret would each count
+//     their own): rotate the secret well before that many saves.
+// A value that does not open (another key or secret, tampered, truncated, another version) is
+// BadSignature; the session then reads as empty and the security logger says why, as for
+// corrupted data. The bytes are binary: in an SQL store, wrap the serializer in Base64Serializer.
+
+// ---- begin sessions/crypto/aead.hpp ----
+// AES-256-GCM authenticated encryption, for stores that must hide session data from the client
+// (an encrypted cookie) rather than only detect tampering (Django's signed cookie).
+//
+// Sealed layout: nonce (12 bytes) || ciphertext (same length as the plaintext) || tag (16 bytes).
+// The nonce is fresh random bytes from crypto/random.hpp for every seal: with random 96-bit
+// nonces, one key stays safe for about 2^32 seals (NIST SP 800-38D); derive per-purpose keys with
+// kdf.hpp and rotate keys well before that.
+//
+// Error policy: open() returns std::nullopt for every input that does not authenticate (wrong
+// key, wrong associated data, any changed/truncated/extended byte). That is an expected outcome
+// for data from a client, not an exception. CryptoError is thrown only when libcrypto itself fails
+// (allocation, missing algorithm), never because of the input's content.
+
+namespace sessions::crypto {
+
+inline constexpr std::size_t aes256gcm_key_size = 32;
+inline constexpr std::size_t aes256gcm_nonce_size = 12;
+inline constexpr std::size_t aes256gcm_tag_size = 16;
+/// Bytes a sealed message has beyond its plaintext.
+inline constexpr std::size_t aes256gcm_overhead = aes256gcm_nonce_size + aes256gcm_tag_size;
+
+using Aes256GcmKey = std::array<unsigned char, aes256gcm_key_size>;
+using Aes256GcmKeyView = std::span<const unsigned char, aes256gcm_key_size>;
+using Aes256GcmNonceView = std::span<const unsigned char, aes256gcm_nonce_size>;
+
+namespace detail {
+
+// EVP update calls take int lengths; feed larger buffers in pieces (GCM is a stream mode, so
+// splitting changes nothing in the output).
+inline constexpr std::size_t gcm_chunk = std::size_t{1} << 30;
+
+template <class Update>
+void gcm_update_chunks(ByteView in, unsigned char* out, Update update) {
+  while (!in.empty()) {
+    const std::size_t n = in.size() < gcm_chunk ? in.size() : gcm_chunk;
+    int written = 0;
+    if (update(out, &written, in.data(), static_cast<int>(n)) != 1 || static_cast<std::size_t>(written) != n) {
+      throw_crypto_error("AES-GCM update failed");
+    }
+    in = in.subspan(n);
+    if (out != nullptr) out += n;
+  }
+}
+
+inline CipherCtxPtr gcm_context() {
+  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) throw_crypto_error("cannot allocate a cipher context");
+  return ctx;
+}
+
+/// Seal with a caller-chosen nonce. Only for known-answer tests: re-using a nonce under one key
+/// destroys GCM's security, which is why the public seal() always draws a random one.
+[[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal_with_nonce(Aes256GcmKeyView key,
+                                                                          Aes256GcmNonceView nonce, ByteView plaintext,
+                                                                          ByteView aad) {
+  std::vector<unsigned char> out(aes256gcm_nonce_size + plaintext.size() + aes256gcm_tag_size);
+  std::copy(nonce.begin(), nonce.end(), out.begin());
+  const CipherCtxPtr ctx = gcm_context();
+  // AES-256-GCM's default IV length in libcrypto is 12 bytes, the size used here.
+  if (EVP_EncryptInit_ex2(ctx.get(), aes256gcm_cipher(), key.data(), nonce.data(), nullptr) != 1) {
+    throw_crypto_error("AES-GCM encrypt init failed");
+  }
+  const auto update = [&](unsigned char* o, int* n, const unsigned char* i, int len) {
+    return EVP_EncryptUpdate(ctx.get(), o, n, i, len);
+  };
+  gcm_update_chunks(aad, nullptr, update);
+  gcm_update_chunks(plaintext, out.data() + aes256gcm_nonce_size, update);
+  int tail = 0;
+  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + aes256gcm_nonce_size + plaintext.size(), &tail) != 1 || tail != 0) {
+    throw_crypto_error("AES-GCM encrypt final failed");
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(aes256gcm_tag_size),
+                          out.data() + aes256gcm_nonce_size + plaintext.size()) != 1) {
+    throw_crypto_error("AES-GCM tag retrieval failed");
+  }
+  return out;
+}
+
+}  // namespace detail
+
+/// Encrypts and authenticates `plaintext` (and authenticates, without encrypting, `aad`) under a
+/// fresh random nonce. Returns nonce || ciphertext || tag. Throws CryptoError if libcrypto fails.
+[[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal(Aes256GcmKeyView key, ByteView plaintext,
+                                                               ByteView aad = {}) {
+  std::array<unsigned char, aes256gcm_nonce_size> nonce{};
+  random_bytes(nonce);
+  return detail::aes256gcm_seal_with_nonce(key, nonce, plaintext, aad);
+}
+
+/// Verifies and decrypts what aes256gcm_seal produced with the same key and `aad`. Returns the
+/// plaintext, or std::nullopt if the input is too short or does not authenticate. No plaintext
+/// is ever returned (or left in memory) for input that fails the tag check.
+[[nodiscard]] inline std::optional<std::vector<unsigned char>> aes256gcm_open(Aes256GcmKeyView key, ByteView sealed,
+                                                                              ByteView aad = {}) {
+  if (sealed.size() < aes256gcm_overhead) return std::nullopt;
+  const ByteView nonce = sealed.first(aes256gcm_nonce_size);
+  const ByteView ciphertext = sealed.subspan(aes256gcm_nonce_size, sealed.size() - aes256gcm_overhead);
+  const ByteView tag = sealed.last(aes256gcm_tag_size);
+
+  const detail::CipherCtxPtr ctx = detail::gcm_context();
+  if (EVP_DecryptInit_ex2(ctx.get(), detail::aes256gcm_cipher(), key.data(), nonce.data(), nullptr) != 1) {
+    detail::throw_crypto_error("AES-GCM decrypt init failed");
+  }
+  // The ctrl takes a non-const pointer but only copies the tag in.
+  std::array<unsigned char, aes256gcm_tag_size> expected_tag{};
+  std::copy(tag.begin(), tag.end(), expected_tag.begin());
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(expected_tag.size()),
+                          expected_tag.data()) != 1) {
+    detail::throw_crypto_error("AES-GCM set tag failed");
+  }
+  std::vector<unsigned char> plaintext(ciphertext.size());
+  const auto update = [&](unsigned char* o, int* n, const unsigned char* i, int len) {
+    return EVP_DecryptUpdate(ctx.get(), o, n, i, len);
+  };
+  detail::gcm_update_chunks(aad, nullptr, update);
+  detail::gcm_update_chunks(ciphertext, plaintext.data(), update);
+  int tail = 0;
+  // Final is where the tag is checked; its failure means "not authentic".
+  if (EVP_DecryptFinal_ex(ctx.get(), plaintext.data() + plaintext.size(), &tail) != 1) {
+    ERR_clear_error();
+    if (!plaintext.empty()) OPENSSL_cleanse(plaintext.data(), plaintext.size());
+    return std::nullopt;
+  }
+  return plaintext;
+}
+
+}  // namespace sessions::crypto
+// ---- end sessions/crypto/aead.hpp ----
+// ---- begin sessions/crypto/kdf.hpp ----
+// HKDF-SHA256 (RFC 5869) through EVP_KDF: derives independent sub-keys from one secret, so a
+// single configured secret can key signing, encryption and anything else without one use ever
+// weakening another. Use a distinct `info` per purpose (e.g. "sessions encrypted cookie v1").
+
+namespace sessions::crypto {
+
+/// The most output HKDF-SHA256 can give (255 blocks of 32 bytes, RFC 5869 section 2.3).
+inline constexpr std::size_t hkdf_sha256_max_output = 255 * 32;
+
+/// Fills `out` with HKDF-SHA256(ikm, salt, info) (extract then expand). An empty salt means the
+/// RFC's default (32 zero bytes). Throws CryptoError if `ikm` is empty (libcrypto refuses a
+/// missing key, and an empty secret is a configuration mistake anyway), if more than
+/// hkdf_sha256_max_output bytes are asked for, or if libcrypto fails.
+inline void hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::span<unsigned char> out) {
+  if (out.empty()) return;
+  if (out.size() > hkdf_sha256_max_output) throw CryptoError("HKDF-SHA256 cannot produce more than 8160 bytes");
+  if (ikm.empty()) throw CryptoError("HKDF-SHA256 needs a non-empty input key");
+  const detail::KdfCtxPtr ctx(EVP_KDF_CTX_new(detail::hkdf_kdf()));
+  if (!ctx) detail::throw_crypto_error("cannot allocate a KDF context");
+
+  char digest_name[] = "SHA2-256";
+  // OSSL_PARAM wants non-const pointers but only reads through them for these inputs.
+  auto octets = [](const char* name, ByteView bytes) {
+    return OSSL_PARAM_construct_octet_string(name, const_cast<unsigned char*>(bytes.data()), bytes.size());
+  };
+  OSSL_PARAM params[5];
+  std::size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
+  params[n++] = octets(OSSL_KDF_PARAM_KEY, ikm);
+  if (!salt.empty()) params[n++] = octets(OSSL_KDF_PARAM_SALT, salt);
+  if (!info.empty()) params[n++] = octets(OSSL_KDF_PARAM_INFO, info);
+  params[n] = OSSL_PARAM_construct_end();
+  if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
+    detail::throw_crypto_error("HKDF-SHA256 derivation failed");
+  }
+}
+
+/// HKDF-SHA256 returning `length` bytes.
+[[nodiscard]] inline std::vector<unsigned char> hkdf_sha256(ByteView ikm, ByteView salt, ByteView info,
+                                                            std::size_t length) {
+  if (length > hkdf_sha256_max_output) throw CryptoError("HKDF-SHA256 cannot produce more than 8160 bytes");
+  std::vector<unsigned char> out(length);
+  hkdf_sha256(ikm, salt, info, std::span<unsigned char>(out));
+  return out;
+}
+
+/// HKDF-SHA256 into a fixed-size key, e.g. `hkdf_sha256_key<32>(secret, {}, as_bytes("purpose"))`.
+template <std::size_t N>
+[[nodiscard]] std::array<unsigned char, N> hkdf_sha256_key(ByteView ikm, ByteView salt, ByteView info) {
+  static_assert(N > 0 && N <= hkdf_sha256_max_output, "HKDF-SHA256 output must be 1..8160 bytes");
+  std::array<unsigned char, N> out{};
+  hkdf_sha256(ikm, salt, info, std::span<unsigned char>(out));
+  return out;
+}
+
+}  // namespace sessions::crypto
+// ---- end sessions/crypto/kdf.hpp ----
+
+namespace sessions {
+
+template <class Inner = JsonSerializer>
+requires requirement::serializer_dumps<Inner> && requirement::serializer_loads<Inner>
+class EncryptedSerializer {
+ public:
+  /// Every seal draws a fresh nonce: the session layer must fingerprint the data, not the bytes.
+  static constexpr bool canonical = false;
+  static constexpr bool binary = true;
+  static constexpr unsigned char kVersion = 0x01;
+  static constexpr std::size_t kKidSize = 4;
+  static constexpr std::size_t kHeaderSize = 1 + kKidSize;
+  /// Bytes a stored value has beyond what Inner wrote.
+  static constexpr std::size_t kOverhead = kHeaderSize + crypto::aes256gcm_overhead;
+
+  struct Options {
+    /// The secret the key is derived from (e.g. the application's SECRET_KEY).
+    std::string secret_key;
+    /// Older secrets: their values still load, and are sealed again under secret_key on save.
+    std::vector<std::string> fallback_keys{};
+    Inner inner{};
+  };
+
+  explicit EncryptedSerializer(std::string secret_key, std::vector<std::string> fallback_keys = {})
+      : EncryptedSerializer(Options{std::move(secret_key), std::move(fallback_keys)}) {}
+  explicit EncryptedSerializer(Options options) : state_(std::make_shared<const State>(std::move(options))) {}
+
+  [[nodiscard]] std::string dumps(const Data& data, std::string_view session_key) const {
+    const std::string plaintext = state_->inner.dumps(data);
+    const Key& key = state_->keys.front();
+    const std::string aad = associated_data(key.kid, session_key);
+    const std::vector<unsigned char> sealed =
+        crypto::aes256gcm_seal(key.aes, crypto::as_bytes(plaintext), crypto::as_bytes(aad));
+    std::string out(aad, 0, kHeaderSize);
+    out.append(reinterpret_cast<const char*>(sealed.data()), sealed.size());
+    return out;
+  }
+
+  [[nodiscard]] Data loads(std::string_view bytes, std::string_view session_key) const {
+    if (bytes.size() < kOverhead) throw BadSignature("the stored session is too short to be sealed");
+    if (static_cast<unsigned char>(bytes[0]) != kVersion)
+      throw BadSignature("the stored session is not sealed (version)");
+    const std::string_view kid = bytes.substr(1, kKidSize);
+    const std::string aad = associated_data(kid, session_key);
+    const crypto::ByteView sealed = crypto::as_bytes(bytes.substr(kHeaderSize));
+    bool known = false;
+    // Two keys may share a KID (one chance in 2^32): each one that matches is tried.
+    for (const Key& key : state_->keys) {
+      if (key.kid != kid) continue;
+      known = true;
+      if (auto plaintext = crypto::aes256gcm_open(key.aes, sealed, crypto::as_bytes(aad))) {
+        const std::string_view text(reinterpret_cast<const char*>(plaintext->data()), plaintext->size());
+        return state_->inner.loads(text);
+      }
+    }
+    if (!known) throw BadSignature("the stored session was sealed with an unknown key");
+    throw BadSignature("the stored session does not authenticate (another session's value, or changed)");
+  }
+
+  /// True for bytes sealed under a fallback key (or not sealed by this version at all).
+  [[nodiscard]] bool needs_rewrite(std::string_view bytes) const {
+    return bytes.size() < kHeaderSize || bytes.substr(1, kKidSize) != state_->keys.front().kid;
+  }
+
+ private:
+  struct Key {
+    crypto::Aes256GcmKey aes;
+    std::string kid;
+  };
+
+  // Shared and immutable: Sessions copy their serializer, and the keys are worth deriving once.
+  struct State {
+    explicit State(Options o) : inner(std::move(o.inner)) {
+      if (o.secret_key.empty()) throw ConfigurationError("EncryptedSerializer needs a non-empty secret key");
+      keys.push_back(derive(o.secret_key));
+      for (const std::string& fallback : o.fallback_keys) {
+        if (fallback.empty()) throw ConfigurationError("EncryptedSerializer: a fallback key must not be empty");
+        keys.push_back(derive(fallback));
+      }
+    }
+    Inner inner;
+    std::vector<Key> keys;  // the current key first
+  };
+
+  static Key derive(std::string_view secret) {
+    Key key{crypto::hkdf_sha256_key<crypto::aes256gcm_key_size>(crypto::as_bytes(secret),
+                                                                crypto::as_bytes("sessions.EncryptedSerializer"),
+                                                                crypto::as_bytes("aes-256-gcm v1")),
+            {}};
+    const auto digest = crypto::sha256(crypto::ByteView(key.aes));
+    key.kid.assign(reinterpret_cast<const char*>(digest.data()), kKidSize);
+    return key;
+  }
+
+  static std::string associated_data(std::string_view kid, std::string_view session_key) {
+    std::string aad;
+    aad.reserve(kHeaderSize + session_key.size());
+    aad.push_back(static_cast<char>(kVersion));
+    aad.append(kid).append(session_key);
+    return aad;
+  }
+
+  std::shared_ptr<const State> state_;
+};
+
+}  // namespace sessions
+// ---- end sessions/serializer/encrypted.hpp ----
+// ---- begin sessions/serializer/msgpack.hpp ----
+// MessagePackSerializer: session data as MessagePack (msgpack.org), nlohmann_json's binary form of the
+// same values, for server-side stores that keep bytes (Redis, memcached, files, memory). On the
+// benchmark payloads it is a fifth smaller than JSON text, written in 0.7 and read in 0.6 of
+// JSON's time (docs/benchmarks.md, "Serializers"). Its bytes are binary (any byte, NUL
+// included), so the SQL stores, whose column is text, refuse it at compile time: wrap it in
+// Base64Serializer there.
+//
+// What loads() accepts is what JsonSerializer's loads() would give for the same data: a map at
+// the top, UTF-8 strings and keys, at most JsonSerializer::max_depth levels deep; anything else
+// is DecodeError (detail/binary_format.hpp says how, and why not nlohmann's from_msgpack()).
+// dumps() writes integers in their shortest form, floats as single precision when that is exact,
+// in the data's own key order: the same data always gives the same bytes.
+
+namespace sessions {
+
+class MessagePackSerializer {
+ public:
+  /// dumps(loads(x)) == x for bytes dumps() wrote: the session layer fingerprints stored bytes.
+  static constexpr bool canonical = true;
+  static constexpr bool binary = true;
+
+  [[nodiscard]] std::string dumps(const Data& data) const {
+    return detail::binary_format::encode(data, "MessagePack",
+                                         [](const Data& d, std::string& out) { Data::to_msgpack(d, out); });
+  }
+
+  [[nodiscard]] Data loads(std::string_view bytes) const {
+    return detail::binary_format::decode(bytes, nlohmann::json::input_format_t::msgpack, "MessagePack");
+  }
+};
+
+}  // namespace sessions
+// ---- end sessions/serializer/msgpack.hpp ----
 
 // ---- begin sessions/expiry/absolute.hpp ----
 // Absolute(lifetime): the session ends `lifetime` after it was created, however active it is.
@@ -6040,6 +6771,8 @@ class CachedStore {
   /// The store's name in events and messages.
   static constexpr std::string_view store_name = "CachedStore";
   using payload_type = std::string;
+  /// The same bytes go to both stores: text when either keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Cache> || TextStorage<Persistent>;
   using cache_type = Cache;
   using persistent_type = Persistent;
   using Options = CachedStoreOptions;
@@ -6316,194 +7049,6 @@ class CachedStore {
 // Nonce budget: random 96-bit nonces are safe for about 2^32 writes per key (NIST SP 800-38D);
 // the store does not count them (a count in one process would not see the others sharing the
 // secret): rotate the secret (keeping the old one as a fallback) well before that many writes.
-
-// ---- begin sessions/crypto/aead.hpp ----
-// AES-256-GCM authenticated encryption, for stores that must hide session data from the client
-// (an encrypted cookie) rather than only detect tampering (Django's signed cookie).
-//
-// Sealed layout: nonce (12 bytes) || ciphertext (same length as the plaintext) || tag (16 bytes).
-// The nonce is fresh random bytes from crypto/random.hpp for every seal: with random 96-bit
-// nonces, one key stays safe for about 2^32 seals (NIST SP 800-38D); derive per-purpose keys with
-// kdf.hpp and rotate keys well before that.
-//
-// Error policy: open() returns std::nullopt for every input that does not authenticate (wrong
-// key, wrong associated data, any changed/truncated/extended byte). That is an expected outcome
-// for data from a client, not an exception. CryptoError is thrown only when libcrypto itself fails
-// (allocation, missing algorithm), never because of the input's content.
-
-namespace sessions::crypto {
-
-inline constexpr std::size_t aes256gcm_key_size = 32;
-inline constexpr std::size_t aes256gcm_nonce_size = 12;
-inline constexpr std::size_t aes256gcm_tag_size = 16;
-/// Bytes a sealed message has beyond its plaintext.
-inline constexpr std::size_t aes256gcm_overhead = aes256gcm_nonce_size + aes256gcm_tag_size;
-
-using Aes256GcmKey = std::array<unsigned char, aes256gcm_key_size>;
-using Aes256GcmKeyView = std::span<const unsigned char, aes256gcm_key_size>;
-using Aes256GcmNonceView = std::span<const unsigned char, aes256gcm_nonce_size>;
-
-namespace detail {
-
-// EVP update calls take int lengths; feed larger buffers in pieces (GCM is a stream mode, so
-// splitting changes nothing in the output).
-inline constexpr std::size_t gcm_chunk = std::size_t{1} << 30;
-
-template <class Update>
-void gcm_update_chunks(ByteView in, unsigned char* out, Update update) {
-  while (!in.empty()) {
-    const std::size_t n = in.size() < gcm_chunk ? in.size() : gcm_chunk;
-    int written = 0;
-    if (update(out, &written, in.data(), static_cast<int>(n)) != 1 || static_cast<std::size_t>(written) != n) {
-      throw_crypto_error("AES-GCM update failed");
-    }
-    in = in.subspan(n);
-    if (out != nullptr) out += n;
-  }
-}
-
-inline CipherCtxPtr gcm_context() {
-  CipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (!ctx) throw_crypto_error("cannot allocate a cipher context");
-  return ctx;
-}
-
-/// Seal with a caller-chosen nonce. Only for known-answer tests: re-using a nonce under one key
-/// destroys GCM's security, which is why the public seal() always draws a random one.
-[[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal_with_nonce(Aes256GcmKeyView key,
-                                                                          Aes256GcmNonceView nonce, ByteView plaintext,
-                                                                          ByteView aad) {
-  std::vector<unsigned char> out(aes256gcm_nonce_size + plaintext.size() + aes256gcm_tag_size);
-  std::copy(nonce.begin(), nonce.end(), out.begin());
-  const CipherCtxPtr ctx = gcm_context();
-  // AES-256-GCM's default IV length in libcrypto is 12 bytes, the size used here.
-  if (EVP_EncryptInit_ex2(ctx.get(), aes256gcm_cipher(), key.data(), nonce.data(), nullptr) != 1) {
-    throw_crypto_error("AES-GCM encrypt init failed");
-  }
-  const auto update = [&](unsigned char* o, int* n, const unsigned char* i, int len) {
-    return EVP_EncryptUpdate(ctx.get(), o, n, i, len);
-  };
-  gcm_update_chunks(aad, nullptr, update);
-  gcm_update_chunks(plaintext, out.data() + aes256gcm_nonce_size, update);
-  int tail = 0;
-  if (EVP_EncryptFinal_ex(ctx.get(), out.data() + aes256gcm_nonce_size + plaintext.size(), &tail) != 1 || tail != 0) {
-    throw_crypto_error("AES-GCM encrypt final failed");
-  }
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(aes256gcm_tag_size),
-                          out.data() + aes256gcm_nonce_size + plaintext.size()) != 1) {
-    throw_crypto_error("AES-GCM tag retrieval failed");
-  }
-  return out;
-}
-
-}  // namespace detail
-
-/// Encrypts and authenticates `plaintext` (and authenticates, without encrypting, `aad`) under a
-/// fresh random nonce. Returns nonce || ciphertext || tag. Throws CryptoError if libcrypto fails.
-[[nodiscard]] inline std::vector<unsigned char> aes256gcm_seal(Aes256GcmKeyView key, ByteView plaintext,
-                                                               ByteView aad = {}) {
-  std::array<unsigned char, aes256gcm_nonce_size> nonce{};
-  random_bytes(nonce);
-  return detail::aes256gcm_seal_with_nonce(key, nonce, plaintext, aad);
-}
-
-/// Verifies and decrypts what aes256gcm_seal produced with the same key and `aad`. Returns the
-/// plaintext, or std::nullopt if the input is too short or does not authenticate. No plaintext
-/// is ever returned (or left in memory) for input that fails the tag check.
-[[nodiscard]] inline std::optional<std::vector<unsigned char>> aes256gcm_open(Aes256GcmKeyView key, ByteView sealed,
-                                                                              ByteView aad = {}) {
-  if (sealed.size() < aes256gcm_overhead) return std::nullopt;
-  const ByteView nonce = sealed.first(aes256gcm_nonce_size);
-  const ByteView ciphertext = sealed.subspan(aes256gcm_nonce_size, sealed.size() - aes256gcm_overhead);
-  const ByteView tag = sealed.last(aes256gcm_tag_size);
-
-  const detail::CipherCtxPtr ctx = detail::gcm_context();
-  if (EVP_DecryptInit_ex2(ctx.get(), detail::aes256gcm_cipher(), key.data(), nonce.data(), nullptr) != 1) {
-    detail::throw_crypto_error("AES-GCM decrypt init failed");
-  }
-  // The ctrl takes a non-const pointer but only copies the tag in.
-  std::array<unsigned char, aes256gcm_tag_size> expected_tag{};
-  std::copy(tag.begin(), tag.end(), expected_tag.begin());
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(expected_tag.size()),
-                          expected_tag.data()) != 1) {
-    detail::throw_crypto_error("AES-GCM set tag failed");
-  }
-  std::vector<unsigned char> plaintext(ciphertext.size());
-  const auto update = [&](unsigned char* o, int* n, const unsigned char* i, int len) {
-    return EVP_DecryptUpdate(ctx.get(), o, n, i, len);
-  };
-  detail::gcm_update_chunks(aad, nullptr, update);
-  detail::gcm_update_chunks(ciphertext, plaintext.data(), update);
-  int tail = 0;
-  // Final is where the tag is checked; its failure means "not authentic".
-  if (EVP_DecryptFinal_ex(ctx.get(), plaintext.data() + plaintext.size(), &tail) != 1) {
-    ERR_clear_error();
-    if (!plaintext.empty()) OPENSSL_cleanse(plaintext.data(), plaintext.size());
-    return std::nullopt;
-  }
-  return plaintext;
-}
-
-}  // namespace sessions::crypto
-// ---- end sessions/crypto/aead.hpp ----
-// ---- begin sessions/crypto/kdf.hpp ----
-// HKDF-SHA256 (RFC 5869) through EVP_KDF: derives independent sub-keys from one secret, so a
-// single configured secret can key signing, encryption and anything else without one use ever
-// weakening another. Use a distinct `info` per purpose (e.g. "sessions encrypted cookie v1").
-
-namespace sessions::crypto {
-
-/// The most output HKDF-SHA256 can give (255 blocks of 32 bytes, RFC 5869 section 2.3).
-inline constexpr std::size_t hkdf_sha256_max_output = 255 * 32;
-
-/// Fills `out` with HKDF-SHA256(ikm, salt, info) (extract then expand). An empty salt means the
-/// RFC's default (32 zero bytes). Throws CryptoError if `ikm` is empty (libcrypto refuses a
-/// missing key, and an empty secret is a configuration mistake anyway), if more than
-/// hkdf_sha256_max_output bytes are asked for, or if libcrypto fails.
-inline void hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, std::span<unsigned char> out) {
-  if (out.empty()) return;
-  if (out.size() > hkdf_sha256_max_output) throw CryptoError("HKDF-SHA256 cannot produce more than 8160 bytes");
-  if (ikm.empty()) throw CryptoError("HKDF-SHA256 needs a non-empty input key");
-  const detail::KdfCtxPtr ctx(EVP_KDF_CTX_new(detail::hkdf_kdf()));
-  if (!ctx) detail::throw_crypto_error("cannot allocate a KDF context");
-
-  char digest_name[] = "SHA2-256";
-  // OSSL_PARAM wants non-const pointers but only reads through them for these inputs.
-  auto octets = [](const char* name, ByteView bytes) {
-    return OSSL_PARAM_construct_octet_string(name, const_cast<unsigned char*>(bytes.data()), bytes.size());
-  };
-  OSSL_PARAM params[5];
-  std::size_t n = 0;
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
-  params[n++] = octets(OSSL_KDF_PARAM_KEY, ikm);
-  if (!salt.empty()) params[n++] = octets(OSSL_KDF_PARAM_SALT, salt);
-  if (!info.empty()) params[n++] = octets(OSSL_KDF_PARAM_INFO, info);
-  params[n] = OSSL_PARAM_construct_end();
-  if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
-    detail::throw_crypto_error("HKDF-SHA256 derivation failed");
-  }
-}
-
-/// HKDF-SHA256 returning `length` bytes.
-[[nodiscard]] inline std::vector<unsigned char> hkdf_sha256(ByteView ikm, ByteView salt, ByteView info,
-                                                            std::size_t length) {
-  if (length > hkdf_sha256_max_output) throw CryptoError("HKDF-SHA256 cannot produce more than 8160 bytes");
-  std::vector<unsigned char> out(length);
-  hkdf_sha256(ikm, salt, info, std::span<unsigned char>(out));
-  return out;
-}
-
-/// HKDF-SHA256 into a fixed-size key, e.g. `hkdf_sha256_key<32>(secret, {}, as_bytes("purpose"))`.
-template <std::size_t N>
-[[nodiscard]] std::array<unsigned char, N> hkdf_sha256_key(ByteView ikm, ByteView salt, ByteView info) {
-  static_assert(N > 0 && N <= hkdf_sha256_max_output, "HKDF-SHA256 output must be 1..8160 bytes");
-  std::array<unsigned char, N> out{};
-  hkdf_sha256(ikm, salt, info, std::span<unsigned char>(out));
-  return out;
-}
-
-}  // namespace sessions::crypto
-// ---- end sessions/crypto/kdf.hpp ----
 
 namespace sessions {
 
@@ -7711,6 +8256,8 @@ class HashedKeys {
   static constexpr std::string_view store_name = "HashedKeys";
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
+  /// Text only when the inner store keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Inner>;
   using Options = HashedKeysOptions;
 
   explicit HashedKeys(Inner& inner, const Options& options = {}) : inner_(&inner) {
@@ -8363,6 +8910,8 @@ class Metered {
   static constexpr std::string_view store_name = detail::store_name<Inner>();
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
+  /// Text only when the inner store keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Inner>;
 
   struct Options {
     /// Told at the beginning and end of each call (unset: nothing is told).
@@ -8822,8 +9371,11 @@ struct PayloadCodec {
                                       : std::is_same_v<payload_type, Data>        ? PayloadKind::values
                                                                                   : PayloadKind::bytes;
   static constexpr bool keeps_values = kind != PayloadKind::bytes;
-  /// Bytes that are a function of the data alone can be fingerprinted as they are.
-  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
+  /// The serializer binds its bytes to the session key (KeyedSerializer): every call passes it.
+  static constexpr bool keyed = KeyedSerializer<SerializerT>;
+  /// Bytes that are a function of the data alone can be fingerprinted as they are (bytes that
+  /// depend on the key too are not: the fingerprint is taken without one).
+  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT> && !keyed;
 
   /// The data a value payload holds as a JSON object (a copy for members; a null SharedMembers,
   /// which no Session writes, as empty).
@@ -8845,24 +9397,52 @@ struct PayloadCodec {
     }
   }
 
-  /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
-  static payload_type encode(const SerializerT& serializer, const Data& data) {
+  /// A payload for `data` (a copy: the session keeps its own) stored under `key`. Bytes may throw
+  /// EncodeError.
+  static payload_type encode(const SerializerT& serializer, const Data& data, std::string_view key) {
+    (void)key;  // bytes of a keyed serializer only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       return std::make_shared<const MemberList>(MemberList::from(data));
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       return data;
+    } else if constexpr (keyed) {
+      return serializer.dumps(data, key);
     } else {
       return serializer.dumps(data);
     }
   }
 
+  /// The data of bytes stored under `key` (a sessions::Error when they are not a session).
+  static Data loads(const SerializerT& serializer, std::string_view bytes,
+                    std::string_view key) requires(!keeps_values) {
+    if constexpr (keyed) {
+      return serializer.loads(bytes, key);
+    } else {
+      (void)key;
+      return serializer.loads(bytes);
+    }
+  }
+
+  /// Bytes that loaded but should be written again by the next save, unchanged data or not
+  /// (sealed under a fallback key); false for every serializer without needs_rewrite().
+  static bool needs_rewrite(const SerializerT& serializer, const payload_type& bytes) requires(!keeps_values) {
+    if constexpr (requirement::serializer_needs_rewrite<SerializerT>) {
+      return serializer.needs_rewrite(bytes);
+    } else {
+      (void)serializer;
+      (void)bytes;
+      return false;
+    }
+  }
+
   /// The data of a loaded payload, before any limit check. Shared members are handed over as the
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
-  /// payload), bytes decoded (a sessions::Error when they are not a session).
-  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
+  /// payload), bytes stored under `key` decoded (a sessions::Error when they are not a session).
+  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep, std::string_view key) {
     Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
+    (void)key;                                // bytes only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;
@@ -8876,7 +9456,7 @@ struct PayloadCodec {
       }
     } else {
       (void)keep;
-      loaded.owned = serializer.loads(payload);
+      loaded.owned = loads(serializer, payload, key);
     }
     return loaded;
   }
@@ -9761,7 +10341,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       // walking the whole value again on every load cost 18% of a MemoryValueStore request. The
       // key count is O(1) and stays.
       if (!over_key_limit(settings, key, stored_key_count(record->payload))) {
-        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect);
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/protect, key);
       } else {
         reject("over a limit");
       }
@@ -9769,11 +10349,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       reject("over a limit");
     } else {
       try {
-        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true);
+        loaded = codec::decode(this->serializer_, record->payload, /*keep=*/true, key);
         if (over_key_limit(settings, key, loaded.owned) || over_node_limit(settings, key, loaded.owned)) {
           loaded.owned = Data::object();
           reject("over a limit");
-        } else {
+        } else if (!codec::needs_rewrite(this->serializer_, record->payload)) {
+          // Bytes to write again (sealed under a fallback key) get no baseline: the next save
+          // then writes even unchanged data, under the current key.
           baseline = codec::loaded_fingerprint(this->serializer_, record->payload, loaded.owned);
         }
       } catch (const Error& e) {
@@ -9866,7 +10448,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if constexpr (codec::kind == PayloadKind::members) {
       return this->share();
     } else {
-      return codec::encode(this->serializer_, this->current());
+      return codec::encode(this->serializer_, this->current(), {});  // a value store: no bytes
     }
   }
 
@@ -9913,7 +10495,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       return ok;
     } else {
       const Data& data = this->current();
-      std::string payload = codec::encode(this->serializer_, data);
+      std::string payload = codec::encode(this->serializer_, data, key);
       check_size_limit(*this->settings_, payload.size());
       std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
       bool ok = false;
@@ -9966,7 +10548,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
           theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
         } else {
           try {
-            theirs = this->serializer_.loads(record->payload);
+            theirs = codec::loads(this->serializer_, record->payload, key);
           } catch (const Error&) {
             theirs = Data::object();  // undecodable: as a load would, start from empty
           }
@@ -9975,7 +10557,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         check_limits(merged);
         const TimePoint now = settings.clock.now();
         const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
-        payload_type merged_payload = codec::encode(this->serializer_, merged);
+        payload_type merged_payload = codec::encode(this->serializer_, merged, key);
         if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
         result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
         if (result == CasResult::missing) return false;

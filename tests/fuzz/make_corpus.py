@@ -124,6 +124,61 @@ UNICODE = {"name": "Zoë – 東京 🍣", "quote": "\"<script>\"\\\n\t", "big":
            "neg": -9223372036854775809, "floats": [1e-05, 1e16, -0.0, 2.5e-07, 1.5]}
 
 
+# --- CBOR and MessagePack, the subset session data uses ---------------------------------------
+
+def _head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if n < 1 << (8 * size):
+            return bytes([major << 5 | extra]) + n.to_bytes(size, "big")
+    raise ValueError(n)
+
+
+def cbor(obj):
+    if obj is None:
+        return b"\xf6"
+    if obj is True or obj is False:
+        return b"\xf5" if obj else b"\xf4"
+    if isinstance(obj, int) and -(1 << 64) <= obj < 1 << 64:
+        return _head(0, obj) if obj >= 0 else _head(1, -1 - obj)
+    if isinstance(obj, int):  # beyond the format's integers: a double, as nlohmann reads it
+        obj = float(obj)
+    if isinstance(obj, float):
+        return b"\xfb" + struct.pack(">d", obj)
+    if isinstance(obj, str):
+        raw = obj.encode()
+        return _head(3, len(raw)) + raw
+    if isinstance(obj, list):
+        return _head(4, len(obj)) + b"".join(cbor(v) for v in obj)
+    return _head(5, len(obj)) + b"".join(cbor(k) + cbor(v) for k, v in obj.items())
+
+
+def msgpack(obj):
+    if obj is None:
+        return b"\xc0"
+    if obj is True or obj is False:
+        return b"\xc3" if obj else b"\xc2"
+    if isinstance(obj, int) and not -(1 << 63) <= obj < 1 << 64:
+        obj = float(obj)
+    if isinstance(obj, int):
+        if 0 <= obj < 128:
+            return bytes([obj])
+        if -32 <= obj < 0:
+            return struct.pack(">b", obj)
+        return b"\xd3" + struct.pack(">q", obj) if obj < 0 else b"\xcf" + struct.pack(">Q", obj)
+    if isinstance(obj, float):
+        return b"\xcb" + struct.pack(">d", obj)
+    if isinstance(obj, str):
+        raw = obj.encode()
+        return (bytes([0xA0 | len(raw)]) if len(raw) < 32 else b"\xda" + struct.pack(">H", len(raw))) + raw
+    if isinstance(obj, list):
+        return (bytes([0x90 | len(obj)]) if len(obj) < 16 else b"\xdc" + struct.pack(">H", len(obj))) + b"".join(
+            msgpack(v) for v in obj)
+    head = bytes([0x80 | len(obj)]) if len(obj) < 16 else b"\xde" + struct.pack(">H", len(obj))
+    return head + b"".join(msgpack(k) + msgpack(v) for k, v in obj.items())
+
+
 # --- EncryptedCookieStore, as its header documents -----------------------------------------------
 
 def encrypted_cookie(plaintext, cookie_name=b"sessionid", nonce=b"\x00" * 12):
@@ -247,6 +302,23 @@ def corpora():
         "nested": b'{"a":' * 130 + b"1" + b"}" * 130,
         "not_object": b"[1,2,3]",
         "wide": WIDE,
+    }
+
+    # serializer_binary: the first byte picks the decoder (0 CBOR, 1 MessagePack, 2 encrypted
+    # CBOR: the rest is sealed by the target itself, as the serializer documents).
+    c["serializer_binary"] = {
+        "cbor_login": b"\x00" + cbor(LOGIN),
+        "cbor_cart": b"\x00" + cbor(CART),
+        "cbor_unicode": b"\x00" + cbor(UNICODE),
+        "cbor_nested": b"\x00\xa1\x61\x61" + b"\x81" * 130 + b"\x01",
+        "cbor_indefinite": b"\x00\xbf\x61\x66\xf9\x3e\x00\x61\x6c\x9f\x01\x02\xff\xff",
+        "cbor_not_map": b"\x00" + cbor([1, 2, 3]),
+        "msgpack_login": b"\x01" + msgpack(LOGIN),
+        "msgpack_cart": b"\x01" + msgpack(CART),
+        "msgpack_unicode": b"\x01" + msgpack(UNICODE),
+        "msgpack_nested": b"\x01\x81\xa1\x61" + b"\x91" * 130 + b"\x01",
+        "encrypted_login": b"\x02" + cbor(LOGIN),
+        "encrypted_cart": b"\x02" + cbor(CART),
     }
 
     # serializer_django_signed: mode byte at the end (0 stored bytes, 1 payload, 2 JSON text).

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -51,8 +52,11 @@ struct PayloadCodec {
                                       : std::is_same_v<payload_type, Data>        ? PayloadKind::values
                                                                                   : PayloadKind::bytes;
   static constexpr bool keeps_values = kind != PayloadKind::bytes;
-  /// Bytes that are a function of the data alone can be fingerprinted as they are.
-  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT>;
+  /// The serializer binds its bytes to the session key (KeyedSerializer): every call passes it.
+  static constexpr bool keyed = KeyedSerializer<SerializerT>;
+  /// Bytes that are a function of the data alone can be fingerprinted as they are (bytes that
+  /// depend on the key too are not: the fingerprint is taken without one).
+  static constexpr bool canonical = kind == PayloadKind::bytes && CanonicalSerializer<SerializerT> && !keyed;
 
   /// The data a value payload holds as a JSON object (a copy for members; a null SharedMembers,
   /// which no Session writes, as empty).
@@ -74,24 +78,52 @@ struct PayloadCodec {
     }
   }
 
-  /// A payload for `data` (a copy: the session keeps its own). Bytes may throw EncodeError.
-  static payload_type encode(const SerializerT& serializer, const Data& data) {
+  /// A payload for `data` (a copy: the session keeps its own) stored under `key`. Bytes may throw
+  /// EncodeError.
+  static payload_type encode(const SerializerT& serializer, const Data& data, std::string_view key) {
+    (void)key;  // bytes of a keyed serializer only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       return std::make_shared<const MemberList>(MemberList::from(data));
     } else if constexpr (kind == PayloadKind::values) {
       (void)serializer;
       return data;
+    } else if constexpr (keyed) {
+      return serializer.dumps(data, key);
     } else {
       return serializer.dumps(data);
     }
   }
 
+  /// The data of bytes stored under `key` (a sessions::Error when they are not a session).
+  static Data loads(const SerializerT& serializer, std::string_view bytes,
+                    std::string_view key) requires(!keeps_values) {
+    if constexpr (keyed) {
+      return serializer.loads(bytes, key);
+    } else {
+      (void)key;
+      return serializer.loads(bytes);
+    }
+  }
+
+  /// Bytes that loaded but should be written again by the next save, unchanged data or not
+  /// (sealed under a fallback key); false for every serializer without needs_rewrite().
+  static bool needs_rewrite(const SerializerT& serializer, const payload_type& bytes) requires(!keeps_values) {
+    if constexpr (requirement::serializer_needs_rewrite<SerializerT>) {
+      return serializer.needs_rewrite(bytes);
+    } else {
+      (void)serializer;
+      (void)bytes;
+      return false;
+    }
+  }
+
   /// The data of a loaded payload, before any limit check. Shared members are handed over as the
   /// pointer (a reference count), owned values moved unless `keep` (the caller still needs the
-  /// payload), bytes decoded (a sessions::Error when they are not a session).
-  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep) {
+  /// payload), bytes stored under `key` decoded (a sessions::Error when they are not a session).
+  static Loaded decode(const SerializerT& serializer, payload_type& payload, bool keep, std::string_view key) {
     Loaded loaded{Data(), nullptr, nullptr};  // every kind sets what it holds: no empty object made first
+    (void)key;                                // bytes only
     if constexpr (kind == PayloadKind::members) {
       (void)serializer;
       (void)keep;
@@ -105,7 +137,7 @@ struct PayloadCodec {
       }
     } else {
       (void)keep;
-      loaded.owned = serializer.loads(payload);
+      loaded.owned = loads(serializer, payload, key);
     }
     return loaded;
   }

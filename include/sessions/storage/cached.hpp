@@ -75,6 +75,8 @@ class CachedStore {
   /// The store's name in events and messages.
   static constexpr std::string_view store_name = "CachedStore";
   using payload_type = std::string;
+  /// The same bytes go to both stores: text when either keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Cache> || TextStorage<Persistent>;
   using cache_type = Cache;
   using persistent_type = Persistent;
   using Options = CachedStoreOptions;

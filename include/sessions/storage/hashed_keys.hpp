@@ -83,6 +83,8 @@ class HashedKeys {
   static constexpr std::string_view store_name = "HashedKeys";
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
+  /// Text only when the inner store keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Inner>;
   using Options = HashedKeysOptions;
 
   explicit HashedKeys(Inner& inner, const Options& options = {}) : inner_(&inner) {

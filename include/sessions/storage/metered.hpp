@@ -73,6 +73,8 @@ class Metered {
   static constexpr std::string_view store_name = detail::store_name<Inner>();
   using payload_type = typename Inner::payload_type;
   using inner_type = Inner;
+  /// Text only when the inner store keeps text (TextStorage).
+  static constexpr bool text_payload = TextStorage<Inner>;
 
   struct Options {
     /// Told at the beginning and end of each call (unset: nothing is told).

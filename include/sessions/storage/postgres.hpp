@@ -102,6 +102,8 @@ class PostgresStore {
   /// The store's name in events and messages.
   static constexpr std::string_view store_name = "PostgresStore";
   using payload_type = std::string;
+  /// Django's `session_data text` column: a binary serializer is refused at compile time.
+  static constexpr bool text_payload = true;
 
   struct Options {
     /// A libpq connection string or URI (`host=... dbname=...`, `postgresql://...`), passed to

@@ -101,6 +101,8 @@ class SqliteStore {
   /// The store's name in events and messages.
   static constexpr std::string_view store_name = "SqliteStore";
   using payload_type = std::string;
+  /// Django's `session_data text` column: a binary serializer is refused at compile time.
+  static constexpr bool text_payload = true;
 
   struct Options {
     /// The database file; created if missing (its directory must exist).
