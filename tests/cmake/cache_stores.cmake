@@ -8,7 +8,7 @@
 #              (three primaries, three replicas) for the behaviour and lost-update suites and
 #              the hidden [sentinel] / [cluster] tests
 #   memcached  test_memcached (tests/unit/memcached), linked with sessions::memcached, run inside
-#              tests/servers/memcached.sh (two throw-away memcached servers)             WITH_MEMCACHED
+#              tests/servers/memcached.sh (three throw-away memcached servers)           WITH_MEMCACHED
 #   cached     test_cached (tests/unit/cached): always, over MemoryStore and FileStore; with the
 #              options also over RedisStore / MemcachedStore (SESSIONS_TEST_WITH_REDIS /
 #              SESSIONS_TEST_WITH_MEMCACHED), inside the harnesses it needs
@@ -30,31 +30,9 @@ function(_sessions_cache_test_part part)
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::sessions ${ARGN} sessions_project_options
     ${_sessions_catch_libs} Threads::Threads)
-  # The shared precompiled header only fits a program compiled with the same definitions; hiredis's
-  # pkg-config file adds -D_FILE_OFFSET_BITS=64, with which g++ silently ignores that header and
-  # parses everything again in every file. Such a program gets a precompiled header of its own.
-  set(_own_pch FALSE)
-  foreach(_lib IN LISTS ARGN)
-    set(_client "")
-    if(_lib STREQUAL "sessions::redis")
-      set(_client "${SESSIONS_REDIS_TARGET}")
-    elseif(_lib STREQUAL "sessions::memcached")
-      set(_client "${SESSIONS_MEMCACHED_TARGET}")
-    endif()
-    if(_client AND TARGET ${_client})
-      get_target_property(_defs ${_client} INTERFACE_COMPILE_DEFINITIONS)
-      get_target_property(_opts ${_client} INTERFACE_COMPILE_OPTIONS)
-      if(_defs OR _opts)
-        set(_own_pch TRUE)
-      endif()
-    endif()
-  endforeach()
-  if(_own_pch OR NOT _sessions_pch_owner)
-    target_precompile_headers(test_${part} PRIVATE
-      <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
-  else()
-    target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
-  endif()
+  # The shared precompiled header (tests/CMakeLists.txt: every test program has the clients'
+  # definitions, hiredis's -D_FILE_OFFSET_BITS=64 among them, so this one fits too).
+  sessions_test_pch(test_${part})
   sessions_test_program(test_${part})
 endfunction()
 

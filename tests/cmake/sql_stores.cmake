@@ -24,9 +24,7 @@ function(_sessions_sql_test_part part)
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::${part} sessions_project_options
     ${_sessions_catch_libs} Threads::Threads)
-  if(_sessions_pch_owner)
-    target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
-  endif()
+  sessions_test_pch(test_${part})
   sessions_test_program(test_${part})
 endfunction()
 
