@@ -3,11 +3,12 @@
 #
 #   tests/servers/memcached.sh run -- <command...>
 #
-# Starts two memcached servers on 127.0.0.1 and free ports (two, so that consistent hashing over
-# several servers is exercised), in a temporary directory, then runs <command...> with
-#   SESSIONS_TEST_MEMCACHED_SERVERS   127.0.0.1:<port1>,127.0.0.1:<port2>
-#   SESSIONS_TEST_MEMCACHED_CTL       a script taking stop | start | pause | resume [1|2] (both
-#                                     servers when no number is given); start uses the same ports
+# Starts three memcached servers on 127.0.0.1 and free ports (several, so that consistent hashing
+# is exercised; three, so that one can be stopped under load while two still share the keys), in a
+# temporary directory, then runs <command...> with
+#   SESSIONS_TEST_MEMCACHED_SERVERS   127.0.0.1:<port1>,127.0.0.1:<port2>,127.0.0.1:<port3>
+#   SESSIONS_TEST_MEMCACHED_CTL       a script taking stop | start | pause | resume [1|2|3] (every
+#                                     server when no number is given); start uses the same ports
 # and stops the servers at the end (also when the command fails or the harness is killed). The exit
 # code is the command's. As root, memcached runs as the user nobody (it refuses to run as root).
 set -euo pipefail
@@ -16,7 +17,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-readonly COUNT=2
+readonly COUNT=3
 
 usage() {
   echo "usage: $0 run -- <command...>" >&2
@@ -67,7 +68,7 @@ ctl() {
         ;;
       pause) signal_pid "$dir/memcached$n.pid" STOP ;;
       resume) signal_pid "$dir/memcached$n.pid" CONT ;;
-      *) echo "usage: SESSIONS_TEST_MEMCACHED_CTL stop|start|pause|resume [1|2]" >&2; return 2 ;;
+      *) echo "usage: SESSIONS_TEST_MEMCACHED_CTL stop|start|pause|resume [1|2|3]" >&2; return 2 ;;
     esac
   done
 }
