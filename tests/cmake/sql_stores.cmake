@@ -62,6 +62,7 @@ if((SESSIONS_WITH_SQLITE OR SESSIONS_WITH_POSTGRES) AND NOT _sessions_sql_intero
     target_link_libraries(sessions_sql_interop PRIVATE sessions::postgres)
     target_compile_definitions(sessions_sql_interop PRIVATE SESSIONS_INTEROP_POSTGRES=1)
   endif()
+  sessions_test_pch(sessions_sql_interop)  # the tests' precompiled header (tests/CMakeLists.txt)
 
   _sessions_find_interop_python(_sessions_sql_python)
   if(NOT _sessions_sql_python)
