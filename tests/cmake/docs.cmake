@@ -9,7 +9,7 @@
 #                            also lead to compiled code elsewhere: ../../examples/...)
 #   docs_snippet_<name>      docs/snippets/<name>.cpp, built with the project's warnings (-Werror
 #                            in CI) as part of the build (all of them in one program,
-#                            docs_snippets, below), then run: each snippet checks what the
+#                            sessions_docs_snippets, below), then run: each snippet checks what the
 #                            guide says it does and exits non-zero otherwise
 #
 # So a guide cannot show code that no longer compiles, or code that is not the code compiled.
@@ -102,11 +102,11 @@ if(SESSIONS_SANITIZE)
   return()
 endif()
 
-# The snippets: one program, docs_snippets, built with the project's warnings and run once per
-# snippet (`docs_snippets <name> [arguments]`: the test docs_snippet_<name>). A snippet costs about
-# 15 CPU seconds as a program of its own (most of it the library's templates, instantiated and
-# compiled again in each, and loading the precompiled header), all of them together a little more
-# than one: so one translation unit (docs_snippets.cpp, generated here) includes each snippet file,
+# The snippets: one program, sessions_docs_snippets, built with the project's warnings and run
+# once per snippet (`sessions_docs_snippets <name> [arguments]`: the test docs_snippet_<name>). A
+# snippet costs about 15 CPU seconds as a program of its own (most of it the library's templates,
+# instantiated and compiled again in each, and loading the precompiled header), all of them
+# together a little more than one: so one translation unit (docs_snippets.cpp, generated here) includes each snippet file,
 # unchanged, inside a namespace of its own (docs_snippet_<name>), with its main() renamed, and a
 # main() that runs the snippet named by its first argument. Every header a snippet includes is
 # included once before, at file scope, so that its include inside the namespace adds nothing.
@@ -124,7 +124,7 @@ set(_sessions_docs_tests "")
 foreach(_snippet IN LISTS _sessions_docs_snippets)
   get_filename_component(_name "${_snippet}" NAME_WE)
   get_filename_component(_dir "${_snippet}" DIRECTORY)
-  set(_command $<TARGET_FILE:docs_snippets> ${_name})
+  set(_command $<TARGET_FILE:sessions_docs_snippets> ${_name})
   if(_name MATCHES "^sqlite_")
     if(NOT SESSIONS_WITH_SQLITE)
       continue()
@@ -189,18 +189,18 @@ int run(Main main_of_snippet, int argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fputs("usage: docs_snippets <snippet> [arguments]\n", stderr);
+    std::fputs("usage: sessions_docs_snippets <snippet> [arguments]\n", stderr);
     return 2;
   }
 @_sessions_docs_dispatch@
-  std::fprintf(stderr, "docs_snippets: no snippet named %s\n", argv[1]);
+  std::fprintf(stderr, "sessions_docs_snippets: no snippet named %s\n", argv[1]);
   return 2;
 }
 ]=])
   list(REMOVE_DUPLICATES _sessions_docs_libraries)
-  add_executable(docs_snippets "${_source}")
-  target_link_libraries(docs_snippets PRIVATE ${_sessions_docs_libraries} sessions_project_options Threads::Threads)
-  sessions_test_pch(docs_snippets)
+  add_executable(sessions_docs_snippets "${_source}")
+  target_link_libraries(sessions_docs_snippets PRIVATE ${_sessions_docs_libraries} sessions_project_options Threads::Threads)
+  sessions_test_pch(sessions_docs_snippets)
   foreach(_name IN LISTS _sessions_docs_tests)
     add_test(NAME docs_snippet_${_name} COMMAND ${_sessions_docs_command_${_name}}
       WORKING_DIRECTORY "${_sessions_docs_run_dir}")

@@ -1,5 +1,5 @@
 // The shared behaviour suite (support/behaviour_suite.inc, Django's SessionTestsMixin) against
-// MemcachedStore on the three servers started by tests/servers/memcached.sh.
+// MemcachedStore on the two servers started by tests/servers/memcached.sh.
 
 #include "memcached_support.hpp"
 

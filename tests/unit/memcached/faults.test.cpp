@@ -1,5 +1,5 @@
 // Server faults: stopped (connection refused), paused (SIGSTOP: commands time out), restarted
-// (connections are dead), one of three servers down. Each ends in a StorageError within the
+// (connections are dead), one of two servers down. Each ends in a StorageError within the
 // timeouts, never a crash or a hang, and the same store instance works again afterwards.
 
 #include <chrono>
@@ -108,10 +108,10 @@ TEST_CASE("MemcachedStore faults: after a restart, the first write on a dead con
   for (const std::string& key : keys) CHECK(store.load(key)->payload == "again");
 }
 
-TEST_CASE("MemcachedStore faults: one of three servers down affects only its share", "[memcached][faults]") {
+TEST_CASE("MemcachedStore faults: one of two servers down affects only its share", "[memcached][faults]") {
   MemcachedStore store(memcached_test::options());
   std::vector<std::string> keys;
-  for (int i = 0; i < 40; ++i) {  // about a third on the stopped server: none there is a 1e-7 chance
+  for (int i = 0; i < 20; ++i) {
     keys.push_back(sessions::generate_session_key());
     REQUIRE(store.create(keys.back(), "x", later()));
   }
@@ -128,7 +128,7 @@ TEST_CASE("MemcachedStore faults: one of three servers down affects only its sha
   }
   CHECK(served > 0);
   CHECK(failed > 0);
-  CHECK(served + failed == 40);
+  CHECK(served + failed == 20);
   memcached_test::ctl("start 1");
 }
 

@@ -74,7 +74,9 @@ TEST_CASE("memcached outage under load: paused servers time requests out; nothin
 }
 
 TEST_CASE("memcached: one of three servers stopped under load, remove_failed_servers: no request fails once it is out",
-          "[memcached][faults][outage][eject]") {
+          "[.][memcached][faults][outage][eject]") {
+  // Run by ctest's memcached_eject (tests/servers/memcached.sh with SESSIONS_TEST_MEMCACHED_COUNT=3).
+  REQUIRE(memcached_test::ports().size() == 3);
   sessions::Settings settings;
   CHECK(MemcachedStore::options_from_url("memcached://a,b?remove_failed_servers=true").remove_failed_servers);
   CHECK_FALSE(MemcachedStore::options_from_url("memcached://a,b").remove_failed_servers);
