@@ -67,8 +67,8 @@ victim=$(redis-cli -h 127.0.0.1 -p "${first#*:}" cluster nodes | awk '/master/ &
 victim=${victim%@*}
 (
   sleep $((duration / 2))
+  date +%s >"$dir/killed_at"  # taken before: an answer of the kill's own second is never "before"
   "$SESSIONS_TEST_REDIS_CLUSTER_CTL" kill "${victim#*:}"
-  date +%s >"$dir/killed_at"
   echo "killed the primary $victim at $((duration / 2)) s" >&2
 ) &
 killer=$!
