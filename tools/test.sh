@@ -7,7 +7,10 @@
 #   tools/test.sh --no-install    do not call apt-get (the tools must be there already)
 #   tools/test.sh --clean         delete each stage's build directory before building
 #
-# Environment: SESSIONS_JOBS (parallel jobs, default 2), SESSIONS_BUILD_ROOT (where the build
+# Environment: SESSIONS_JOBS (parallel jobs, default 2), SESSIONS_TEST_JOBS (tests ctest runs at
+# once, default SESSIONS_JOBS: many tests wait on servers, sockets and timeouts, so one more than the
+# cores can overlap those waits with the CPU-bound tests, at the price of slower CPU-bound tests
+# beside them), SESSIONS_BUILD_ROOT (where the build
 # directories go, default build/: build/ci-<stage>), SESSIONS_TEST_TIMEOUT (seconds per test, 600),
 # SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 30), SESSIONS_MUTATION_CXX (the
 # compiler of the mutation stage, clang++-14).
@@ -23,6 +26,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
 JOBS=${SESSIONS_JOBS:-2}
+TEST_JOBS=${SESSIONS_TEST_JOBS:-$JOBS}
 BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
 FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-30}
@@ -65,7 +69,7 @@ cmake_stage() {
   cmake -S "$ROOT" -B "$dir" -G Ninja -DSESSIONS_BUILD_TESTS=ON -DSESSIONS_BUILD_EXAMPLES=ON \
     -DSESSIONS_WITH_SQLITE=ON -DSESSIONS_WITH_POSTGRES=ON -DSESSIONS_WITH_REDIS=ON -DSESSIONS_WITH_MEMCACHED=ON "$@"
   cmake --build "$dir" --parallel "$JOBS"
-  ctest --test-dir "$dir" --output-on-failure --parallel "$JOBS" --timeout "$TEST_TIMEOUT" "${CTEST_ARGS[@]}"
+  ctest --test-dir "$dir" --output-on-failure --parallel "$TEST_JOBS" --timeout "$TEST_TIMEOUT" "${CTEST_ARGS[@]}"
 }
 
 stage_amalgamate() {
