@@ -104,7 +104,7 @@ TEST_CASE("memcached: one of three servers stopped under load, remove_failed_ser
       "memcached, one of three servers stopped (remove_failed_servers): %ld requests ok, %ld failed, the last "
       "failure %lld ms after the stop\n",
       counts.ok, failed, failing_ms);
-  CHECK(failing_ms < 500);  // failures, if any, only until the server is out; none at its retries
+  CHECK(failing_ms < 500);             // failures, if any, only until the server is out; none at its retries
   CHECK(counts.ok - ok_before > 100);  // and the two others served the requests meanwhile
   // The sessions on the stopped server read as new; the others are intact.
   const int intact = before.intact(store, settings);
