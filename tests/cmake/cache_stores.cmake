@@ -9,6 +9,7 @@
 #              the hidden [sentinel] / [cluster] tests
 #   memcached  test_memcached (tests/unit/memcached), linked with sessions::memcached, run inside
 #              tests/servers/memcached.sh (two throw-away memcached servers)             WITH_MEMCACHED
+#              and its hidden [eject] test again as memcached_eject, with three servers
 #   cached     test_cached (tests/unit/cached): always, over MemoryStore and FileStore; with the
 #              options also over RedisStore / MemcachedStore (SESSIONS_TEST_WITH_REDIS /
 #              SESSIONS_TEST_WITH_MEMCACHED), inside the harnesses it needs
@@ -30,31 +31,9 @@ function(_sessions_cache_test_part part)
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::sessions ${ARGN} sessions_project_options
     ${_sessions_catch_libs} Threads::Threads)
-  # The shared precompiled header only fits a program compiled with the same definitions; hiredis's
-  # pkg-config file adds -D_FILE_OFFSET_BITS=64, with which g++ silently ignores that header and
-  # parses everything again in every file. Such a program gets a precompiled header of its own.
-  set(_own_pch FALSE)
-  foreach(_lib IN LISTS ARGN)
-    set(_client "")
-    if(_lib STREQUAL "sessions::redis")
-      set(_client "${SESSIONS_REDIS_TARGET}")
-    elseif(_lib STREQUAL "sessions::memcached")
-      set(_client "${SESSIONS_MEMCACHED_TARGET}")
-    endif()
-    if(_client AND TARGET ${_client})
-      get_target_property(_defs ${_client} INTERFACE_COMPILE_DEFINITIONS)
-      get_target_property(_opts ${_client} INTERFACE_COMPILE_OPTIONS)
-      if(_defs OR _opts)
-        set(_own_pch TRUE)
-      endif()
-    endif()
-  endforeach()
-  if(_own_pch OR NOT _sessions_pch_owner)
-    target_precompile_headers(test_${part} PRIVATE
-      <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
-  else()
-    target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
-  endif()
+  # The shared precompiled header (tests/CMakeLists.txt: every test program has the clients'
+  # definitions, hiredis's -D_FILE_OFFSET_BITS=64 among them, so this one fits too).
+  sessions_test_pch(test_${part})
   sessions_test_program(test_${part})
 endfunction()
 
@@ -95,6 +74,14 @@ endif()
 if(TARGET test_memcached)
   add_test(NAME memcached COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached> ${SESSIONS_CATCH_ARGS})
   set_tests_properties(memcached PROPERTIES LABELS "unit;memcached" TIMEOUT 600)
+  # One of three servers stopped under load, with remove_failed_servers: requests fail only until
+  # it is out of the ring. Three servers, so that two still share the keys. The other memcached
+  # tests keep two: with three, "paused servers time out within io_timeout" failed in one of two
+  # runs of the [faults] tests (a request on paused servers returned; not explained yet).
+  add_test(NAME memcached_eject COMMAND ${_sessions_memcached_harness} $<TARGET_FILE:test_memcached>
+    ${SESSIONS_CATCH_ARGS} "[eject]")
+  set_tests_properties(memcached_eject PROPERTIES LABELS "unit;memcached" TIMEOUT 120
+    ENVIRONMENT "SESSIONS_TEST_MEMCACHED_COUNT=3")
 endif()
 
 set(_cached_libs "")

@@ -6,6 +6,7 @@ include("${CMAKE_CURRENT_LIST_DIR}/../support/python_tests.cmake")
 
 add_executable(sessions_middleware_driver "${CMAKE_CURRENT_LIST_DIR}/../conformance/middleware_driver.cpp")
 target_link_libraries(sessions_middleware_driver PRIVATE sessions::sessions sessions_project_options)
+sessions_test_pch(sessions_middleware_driver)  # the tests' precompiled header (tests/CMakeLists.txt)
 
 sessions_find_test_python(_sessions_conformance_python "${SESSIONS_INTEROP_PYTHON}" "django"
   "the middleware conformance test" "Install python3-django or set SESSIONS_INTEROP_PYTHON.")

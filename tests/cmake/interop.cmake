@@ -77,9 +77,11 @@ endif()
 # Real sessions::Session objects for the session-level interop test (test_session_interop.py).
 add_executable(sessions_interop_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/session_tool.cpp")
 target_link_libraries(sessions_interop_tool PRIVATE sessions::sessions sessions_project_options)
+sessions_test_pch(sessions_interop_tool)  # the tests' precompiled header (tests/CMakeLists.txt)
 # Django's login state and messages in shared sessions (test_auth_interop.py).
 add_executable(sessions_auth_tool "${CMAKE_CURRENT_LIST_DIR}/../interop/auth_tool.cpp")
 target_link_libraries(sessions_auth_tool PRIVATE sessions::sessions sessions_project_options)
+sessions_test_pch(sessions_auth_tool)
 
 get_filename_component(_sessions_interop_dir "${CMAKE_CURRENT_LIST_DIR}/../interop" ABSOLUTE)
 sessions_call_at_end_of_project(_sessions_register_interop_tests "${_sessions_interop_dir}")

@@ -24,9 +24,7 @@ function(_sessions_sql_test_part part)
   target_include_directories(test_${part} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
   target_link_libraries(test_${part} PRIVATE sessions::${part} sessions_project_options
     ${_sessions_catch_libs} Threads::Threads)
-  if(_sessions_pch_owner)
-    target_precompile_headers(test_${part} REUSE_FROM ${_sessions_pch_owner})
-  endif()
+  sessions_test_pch(test_${part})
   sessions_test_program(test_${part})
 endfunction()
 
@@ -64,6 +62,7 @@ if((SESSIONS_WITH_SQLITE OR SESSIONS_WITH_POSTGRES) AND NOT _sessions_sql_intero
     target_link_libraries(sessions_sql_interop PRIVATE sessions::postgres)
     target_compile_definitions(sessions_sql_interop PRIVATE SESSIONS_INTEROP_POSTGRES=1)
   endif()
+  sessions_test_pch(sessions_sql_interop)  # the tests' precompiled header (tests/CMakeLists.txt)
 
   _sessions_find_interop_python(_sessions_sql_python)
   if(NOT _sessions_sql_python)

@@ -3,11 +3,12 @@
 #
 #   tests/servers/memcached.sh run -- <command...>
 #
-# Starts two memcached servers on 127.0.0.1 and free ports (two, so that consistent hashing over
-# several servers is exercised), in a temporary directory, then runs <command...> with
-#   SESSIONS_TEST_MEMCACHED_SERVERS   127.0.0.1:<port1>,127.0.0.1:<port2>
-#   SESSIONS_TEST_MEMCACHED_CTL       a script taking stop | start | pause | resume [1|2] (both
-#                                     servers when no number is given); start uses the same ports
+# Starts SESSIONS_TEST_MEMCACHED_COUNT memcached servers (default two, so that consistent hashing
+# over several servers is exercised; the test of one server failing under load asks for three) on
+# 127.0.0.1 and free ports, in a temporary directory, then runs <command...> with
+#   SESSIONS_TEST_MEMCACHED_SERVERS   127.0.0.1:<port1>,127.0.0.1:<port2>[,...]
+#   SESSIONS_TEST_MEMCACHED_CTL       a script taking stop | start | pause | resume [<n>] (every
+#                                     server when no number is given); start uses the same ports
 # and stops the servers at the end (also when the command fails or the harness is killed). The exit
 # code is the command's. As root, memcached runs as the user nobody (it refuses to run as root).
 set -euo pipefail
@@ -16,7 +17,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
 
-readonly COUNT=2
+readonly COUNT=${SESSIONS_TEST_MEMCACHED_COUNT:-2}
+[[ $COUNT =~ ^[1-9][0-9]?$ ]] || { echo "memcached.sh: SESSIONS_TEST_MEMCACHED_COUNT must be 1 to 99" >&2; exit 2; }
 
 usage() {
   echo "usage: $0 run -- <command...>" >&2
@@ -67,7 +69,7 @@ ctl() {
         ;;
       pause) signal_pid "$dir/memcached$n.pid" STOP ;;
       resume) signal_pid "$dir/memcached$n.pid" CONT ;;
-      *) echo "usage: SESSIONS_TEST_MEMCACHED_CTL stop|start|pause|resume [1|2]" >&2; return 2 ;;
+      *) echo "usage: SESSIONS_TEST_MEMCACHED_CTL stop|start|pause|resume [<n>]" >&2; return 2 ;;
     esac
   done
 }

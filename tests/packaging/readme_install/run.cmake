@@ -10,7 +10,9 @@
 # them; the whole tree minus build directories without git), with its install prefix
 # (/opt/sessions in the README) replaced by a directory of WORK_DIR. After each block the prefix
 # must hold the package, and `bin/sessionctl` exactly when the block asked for it; then
-# readme_install/CMakeLists.txt is configured with CMAKE_PREFIX_PATH=<prefix>, built and run.
+# readme_install/CMakeLists.txt is configured with CMAKE_PREFIX_PATH=<prefix>, built and run (or,
+# when the prefix's include/ and share/ equal an earlier block's file for file, that block's
+# consumer stands for it).
 cmake_minimum_required(VERSION 3.21)
 
 foreach(_var IN ITEMS SOURCE_DIR WORK_DIR CONSUMER_MAIN)
@@ -96,6 +98,7 @@ function(_run what)
 endfunction()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
+set(_consumed "")  # the blocks whose consumer was built
 foreach(_i RANGE 1 ${_count})
   set(_source "${WORK_DIR}/block${_i}/source")
   set(_prefix "${WORK_DIR}/block${_i}/prefix")
@@ -127,7 +130,46 @@ foreach(_i RANGE 1 ${_count})
     message(FATAL_ERROR "README block ${_i} installed bin/ although sessionctl was not asked for")
   endif()
 
-  # A consumer of that prefix, built as its users build it.
+  # A consumer of that prefix, built as its users build it. A prefix whose include/ and share/ hold
+  # the same files, byte for byte, as an earlier block's (the sessionctl block adds only bin/) would
+  # give the same consumer from the same inputs (the package files are relocatable): it is compared
+  # instead of built again, which is a configure and a compilation of the whole library less.
+  set(_same_as "")
+  foreach(_earlier IN LISTS _consumed)
+    set(_equal TRUE)
+    foreach(_tree IN ITEMS include share)
+      file(GLOB_RECURSE _here RELATIVE "${_prefix}/${_tree}" "${_prefix}/${_tree}/*")
+      file(GLOB_RECURSE _there RELATIVE "${WORK_DIR}/block${_earlier}/prefix/${_tree}"
+        "${WORK_DIR}/block${_earlier}/prefix/${_tree}/*")
+      list(SORT _here)
+      list(SORT _there)
+      if(NOT _here STREQUAL _there)
+        set(_equal FALSE)
+        break()
+      endif()
+      foreach(_file IN LISTS _here)
+        file(SHA256 "${_prefix}/${_tree}/${_file}" _a)
+        file(SHA256 "${WORK_DIR}/block${_earlier}/prefix/${_tree}/${_file}" _b)
+        if(NOT _a STREQUAL _b)
+          set(_equal FALSE)
+          break()
+        endif()
+      endforeach()
+      if(NOT _equal)
+        break()
+      endif()
+    endforeach()
+    if(_equal)
+      set(_same_as ${_earlier})
+      break()
+    endif()
+  endforeach()
+  if(_same_as)
+    message(STATUS "README block ${_i}: installed include/ and share/ identical to block ${_same_as}'s, "
+      "whose consumer was built and run")
+    continue()
+  endif()
+  list(APPEND _consumed ${_i})
   set(_consumer "${WORK_DIR}/block${_i}/consumer")
   set(_configure "${CMAKE_COMMAND}" -S "${CMAKE_CURRENT_LIST_DIR}" -B "${_consumer}"
     "-DCMAKE_PREFIX_PATH=${_prefix}" "-DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF" "-DSESSIONS_CONSUMER_MAIN=${CONSUMER_MAIN}")
