@@ -5022,13 +5022,19 @@ class JsonSerializer {
   /// unbounded depth would let a corrupted record exhaust the stack of recursive consumers.
   static constexpr std::size_t max_depth = 128;
 
+  /// Throws EncodeError for data loads() would refuse (invalid UTF-8, nesting deeper than
+  /// max_depth): refused here, the caller learns it at the save; written, the next load would
+  /// drop the whole session as corrupted.
   [[nodiscard]] std::string dumps(const Data& data) const {
+    std::string text;
     try {
-      return data.dump();
+      text = data.dump();
     } catch (const nlohmann::json::exception& e) {
       // dump() throws on invalid UTF-8 in strings.
       throw EncodeError(std::string("session data cannot be written as JSON: ") + e.what());
     }
+    if (nests_too_deep(text)) throw EncodeError("session data nests deeper than the limit");
+    return text;
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {

@@ -100,3 +100,19 @@ TEST_CASE("JsonSerializer: the depth scan agrees with the parse callback on rand
             sessions::Data::parse("{\"v\":" + value + "}"));
   }
 }
+
+TEST_CASE("JsonSerializer: dumps refuses data that loads would refuse for its depth", "[serializer][depth]") {
+  // Written, such data would save without complaint and the next load would drop the whole
+  // session as corrupted: the save is where the caller can still learn of it.
+  const sessions::JsonSerializer serializer;
+  const std::size_t limit = sessions::JsonSerializer::max_depth;
+  for (std::size_t levels = limit - 2; levels <= limit + 2; ++levels) {
+    const sessions::Data data = sessions::Data::parse("{\"v\":" + nested(levels, "1", false) + "}");
+    CAPTURE(levels);
+    if (refuses_for_depth(nested(levels, "1", false))) {
+      CHECK_THROWS_AS((void)serializer.dumps(data), sessions::EncodeError);
+    } else {
+      CHECK(serializer.loads(serializer.dumps(data)) == data);
+    }
+  }
+}
