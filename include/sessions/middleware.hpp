@@ -149,7 +149,8 @@ class Middleware {
     return headers;
   }
 
-  /// What open() learnt from the request: it carried the session cookie.
+  /// What open() learnt from the request: it carried the session cookie (in a header mode, the
+  /// session id, from whichever of the two open() read).
   [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
     return detail::SessionAccess::cookie_received(session);
   }

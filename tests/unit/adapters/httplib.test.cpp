@@ -288,6 +288,20 @@ void install_token_routes(httplib::Server& server, const MiddlewareT& middleware
              }));
 }
 
+// A server with those routes, its middleware reading the session id as `from` says.
+struct TokenSite {
+  explicit TokenSite(sessions::SessionIdFrom from) {
+    settings.session_id_from = from;  // the middleware reads its settings at each request
+    install_token_routes(t.server, middleware);
+    port = t.start();
+  }
+  sessions::MemoryStore store;
+  sessions::Settings settings;
+  const MiddlewareT middleware{store, settings};
+  HttplibServer t;
+  int port = 0;
+};
+
 std::string token_request(const std::string& method, const std::string& path, const std::string& token) {
   return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Token: " + token +
          "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
@@ -296,13 +310,9 @@ std::string token_request(const std::string& method, const std::string& path, co
 }  // namespace
 
 TEST_CASE("httplib adapter: the session id in a request header", "[adapters][httplib][header]") {
-  sessions::MemoryStore store;
-  sessions::Settings settings;
-  settings.session_id_from = sessions::SessionIdFrom::header;
-  const MiddlewareT middleware{store, settings};
-  HttplibServer t;
-  install_token_routes(t.server, middleware);
-  const int port = t.start();
+  TokenSite site{sessions::SessionIdFrom::header};
+  sessions::MemoryStore& store = site.store;
+  const int port = site.port;
   adapters_test::Browser api{port};
   api.token_header = "X-Session-Token";
 
@@ -355,13 +365,8 @@ TEST_CASE("httplib adapter: the session id in a request header", "[adapters][htt
 }
 
 TEST_CASE("httplib adapter: header first, then the cookie", "[adapters][httplib][header]") {
-  sessions::MemoryStore store;
-  sessions::Settings settings;
-  settings.session_id_from = sessions::SessionIdFrom::header_then_cookie;
-  const MiddlewareT middleware{store, settings};
-  HttplibServer t;
-  install_token_routes(t.server, middleware);
-  const int port = t.start();
+  TokenSite site{sessions::SessionIdFrom::header_then_cookie};
+  const int port = site.port;
 
   // A browser sends no header: Django's cookie, and Vary names both.
   adapters_test::Browser browser{port};

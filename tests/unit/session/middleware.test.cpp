@@ -405,6 +405,8 @@ TEST_CASE("the session id in a header, then the cookie", "[middleware][header]")
   CHECK(header_values(by_cookie, "X-Auth-Token").empty());
 
   // The header present (even empty) is the client's choice of transport: answered in it.
+  CHECK_FALSE(MiddlewareT::answers_in_header(env.middleware.open("", false, std::nullopt)));
+  CHECK(MiddlewareT::answers_in_header(env.middleware.open("", false, "")));
   const auto by_header = header_request(env, "", [](SessionT& s) { s.set("n", 1); });
   CHECK(find_header(by_header, "Set-Cookie") == nullptr);
   REQUIRE(header_values(by_header, "X-Auth-Token").size() == 1);
