@@ -62,20 +62,9 @@ class Middleware {
         (session_header || settings_->session_id_from == SessionIdFrom::header)) {
       return open_from_header(session_header.value_or(std::string_view{}), secure);
     }
-    // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
-    // are looked at, and nothing is copied but the session cookie's value.
-    const cookie::SessionCookie found =
-        cookie::find_session_cookie(cookie_header, settings_->cookie_name, settings_->duplicate_cookies,
-                                    settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
-    if (found.conflicting) {
-      settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
-                        "the request carries several different session cookies (a planted cookie?)");
-    }
-    const std::optional<std::string_view>& value = found.value;
-    SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
-                             : SessionT(*store_, *settings_, serializer_, expiry_);
-    detail::SessionAccess::note_request(session, value.has_value(), secure);
-    return session;
+    // Both returns are prvalues: a named session returned beside another return would be moved
+    // out instead of built in place (a measurable part of a request).
+    return open_from_cookie(cookie_header, secure);
   }
 
   /// The response side, as Django's process_response: the headers to add. Throws
@@ -91,6 +80,13 @@ class Middleware {
     // At most Set-Cookie and Vary; in a header mode the id, Vary twice and Cache-Control.
     headers.reserve(s.session_id_from == SessionIdFrom::cookie ? 2 : 4);
     const bool in_header = detail::SessionAccess::answers_in_header(session);
+    const auto add_vary = [&] {
+      if (s.session_id_from == SessionIdFrom::cookie) {
+        headers.push_back({"Vary", "Cookie"});
+      } else {
+        add_header_vary(headers);
+      }
+    };
     const bool accessed = session.accessed();
     const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
     const bool read_only = detail::SessionAccess::read_only_requested(session);
@@ -108,10 +104,10 @@ class Middleware {
         headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
                                                                      s.cookie_samesite)});
       }
-      add_vary(headers);
+      add_vary();
       return headers;
     }
-    if (accessed) add_vary(headers);
+    if (accessed) add_vary();
     if (session.is_empty()) return headers;
 
     const bool changed = session.needs_save();
@@ -176,6 +172,23 @@ class Middleware {
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }
 
  private:
+  SessionT open_from_cookie(std::string_view cookie_header, bool secure) const {
+    // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
+    // are looked at, and nothing is copied but the session cookie's value.
+    const cookie::SessionCookie found =
+        cookie::find_session_cookie(cookie_header, settings_->cookie_name, settings_->duplicate_cookies,
+                                    settings_->max_cookie_header_bytes, settings_->max_cookie_pairs);
+    if (found.conflicting) {
+      settings_->logger(LogLevel::warning, "sessions.security.SuspiciousSession",
+                        "the request carries several different session cookies (a planted cookie?)");
+    }
+    const std::optional<std::string_view>& value = found.value;
+    SessionT session = value ? SessionT(*store_, *value, *settings_, serializer_, expiry_)
+                             : SessionT(*store_, *settings_, serializer_, expiry_);
+    detail::SessionAccess::note_request(session, value.has_value(), secure);
+    return session;
+  }
+
   SessionT open_from_header(std::string_view value, bool secure) const {
     value = detail::trim_ows(value);
     const bool received = !value.empty();
@@ -192,11 +205,11 @@ class Middleware {
   // Where Django adds `Vary: Cookie`. A header mode names its header too (as a Vary of its own,
   // which an adapter merges like any other) and keeps shared caches out: a response that depends
   // on a header token is one client's.
-  void add_vary(HeaderFields& headers) const {
-    const Settings& s = *settings_;
-    if (s.session_id_from != SessionIdFrom::header) headers.push_back({"Vary", "Cookie"});
-    if (s.session_id_from == SessionIdFrom::cookie) return;
-    headers.push_back({"Vary", s.session_header});
+  // (Out of finish()'s cookie path, which pushes its one Vary in place: a call there cost a
+  // request 0.5% of its instructions.)
+  void add_header_vary(HeaderFields& headers) const {
+    if (settings_->session_id_from == SessionIdFrom::header_then_cookie) headers.push_back({"Vary", "Cookie"});
+    headers.push_back({"Vary", settings_->session_header});
     headers.push_back({"Cache-Control", "private"});
   }
 
