@@ -67,11 +67,11 @@ inline void frame_empty_body(const ::httplib::Request& request) {
 /// (httplib keeps one pre-routing handler: pass yours here rather than setting it afterwards).
 inline void accept_requests_without_length(::httplib::Server& server,
                                            ::httplib::Server::HandlerWithResponse next = nullptr) {
-  server.set_pre_routing_handler([next = std::move(next)](const ::httplib::Request& request,
-                                                          ::httplib::Response& response) {
-    frame_empty_body(request);
-    return next ? next(request, response) : ::httplib::Server::HandlerResponse::Unhandled;
-  });
+  server.set_pre_routing_handler(
+      [next = std::move(next)](const ::httplib::Request& request, ::httplib::Response& response) {
+        frame_empty_body(request);
+        return next ? next(request, response) : ::httplib::Server::HandlerResponse::Unhandled;
+      });
 }
 
 /// Every value of header `name`, joined with `separator` (clients may split Cookie or Vary over
@@ -93,8 +93,8 @@ inline void accept_requests_without_length(::httplib::Server& server,
 inline void apply_headers(::httplib::Response& response, const HeaderFields& headers) {
   for (const HeaderField& header : headers) {
     if (merges_into_response(header.name)) {
-      const std::string merged = merge_header(header.name, joined_header(response.headers, header.name, ", "),
-                                              header.value);
+      const std::string merged =
+          merge_header(header.name, joined_header(response.headers, header.name, ", "), header.value);
       response.headers.erase(header.name);
       response.set_header(header.name, merged);
     } else {

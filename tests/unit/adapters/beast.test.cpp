@@ -217,9 +217,9 @@ TEST_CASE("beast adapter: a POST without Content-Length has an empty body (RFC 9
   const std::string key = *browser.session_cookie;
 
   // What `curl -X POST http://127.0.0.1:PORT/logout` sends: no Content-Length, no body.
-  const std::string reply = adapters_test::raw_exchange(
-      server.port,
-      "POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + key + "\r\nConnection: close\r\n\r\n");
+  const std::string reply =
+      adapters_test::raw_exchange(server.port, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + key +
+                                                   "\r\nConnection: close\r\n\r\n");
   CHECK(reply.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(reply.find("\r\nSet-Cookie: sessionid=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0") !=
         std::string::npos);
@@ -244,8 +244,9 @@ TEST_CASE("beast adapter: the session id in a request header", "[adapters][beast
     });
   }};
   const auto exchange = [&](const std::string& target, const std::string& token) {
-    return adapters_test::raw_exchange(server.port, "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Token: " +
-                                                        token + "\r\nConnection: close\r\n\r\n");
+    return adapters_test::raw_exchange(server.port, "GET " + target +
+                                                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Token: " + token +
+                                                        "\r\nConnection: close\r\n\r\n");
   };
 
   // Beast keeps an empty header value: an API client asks for its first id with it.

@@ -67,7 +67,8 @@ class Browser {
     reply.status = result->status;
     reply.body = result->body;
     reply.headers = result->headers;
-    if (token_header && result->has_header(token_header->c_str())) token = result->get_header_value(token_header->c_str());
+    if (token_header && result->has_header(token_header->c_str()))
+      token = result->get_header_value(token_header->c_str());
     for (std::size_t i = 0; i < result->get_header_value_count("Set-Cookie"); ++i) {
       reply.set_cookies.push_back(result->get_header_value("Set-Cookie", i));
     }

@@ -227,16 +227,16 @@ TEST_CASE("httplib adapter: a POST without Content-Length has an empty body (RFC
       "/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
         res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
       }));
-  t.server.Post("/logout", adapter::with_session(middleware, [](const httplib::Request& req, httplib::Response& res,
-                                                                 SessionT& session) {
-                  session.flush();
-                  res.set_content("logged out, body [" + req.body + "]", "text/plain");
-                }));
-  t.server.Delete("/logout", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res,
-                                                                   SessionT& session) {
-                    session.flush();
-                    res.set_content("deleted", "text/plain");
-                  }));
+  t.server.Post("/logout", adapter::with_session(
+                               middleware, [](const httplib::Request& req, httplib::Response& res, SessionT& session) {
+                                 session.flush();
+                                 res.set_content("logged out, body [" + req.body + "]", "text/plain");
+                               }));
+  t.server.Delete("/logout", adapter::with_session(
+                                 middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
+                                   session.flush();
+                                   res.set_content("deleted", "text/plain");
+                                 }));
   const int port = t.start();
   adapters_test::Browser browser{port};
   REQUIRE(browser.get("/").body == "Visits: 1");
@@ -265,23 +265,23 @@ namespace {
 // The routes of the session-header tests: / counts, /login cycles the key, /logout flushes,
 // /cached is a page the handler itself marks cacheable.
 void install_token_routes(httplib::Server& server, const MiddlewareT& middleware) {
-  server.Get("/", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res,
-                                                       SessionT& session) {
+  server.Get("/",
+             adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
                res.set_content("Visits: " + std::to_string(httplib_count_visit(session)), "text/plain");
              }));
-  server.Post("/login", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res,
-                                                             SessionT& session) {
+  server.Post("/login",
+              adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
                 session.cycle_key();
                 session.set("user", "ada");
                 res.set_content("in", "text/plain");
               }));
-  server.Post("/logout", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res,
-                                                              SessionT& session) {
+  server.Post("/logout",
+              adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
                 session.flush();
                 res.set_content("out", "text/plain");
               }));
-  server.Get("/cached", adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res,
-                                                             SessionT& session) {
+  server.Get("/cached",
+             adapter::with_session(middleware, [](const httplib::Request&, httplib::Response& res, SessionT& session) {
                res.set_header("Cache-Control", "public, max-age=60");
                res.set_header("Vary", "Accept-Encoding");
                res.set_content(session.contains("user") ? "user" : "anonymous", "text/plain");
@@ -412,13 +412,13 @@ TEST_CASE("httplib adapter: two sessions in one request", "[adapters][httplib][s
   HttplibServer t;
   t.server.Get("/", adapter::with_session(prefs, [&](const httplib::Request& req, httplib::Response& res,
                                                      SessionT& prefs_session) {
-                 (void)adapter::handle(auth, req, res, [&](const httplib::Request&, httplib::Response& r,
-                                                           SessionT& auth_session) {
-                   if (!prefs_session.contains("theme")) prefs_session.set("theme", "dark");
-                   const std::int64_t hits = auth_session.get("hits", std::int64_t{0}) + 1;
-                   auth_session.set("hits", hits);
-                   r.set_content("hits " + std::to_string(hits), "text/plain");
-                 });
+                 (void)adapter::handle(auth, req, res,
+                                       [&](const httplib::Request&, httplib::Response& r, SessionT& auth_session) {
+                                         if (!prefs_session.contains("theme")) prefs_session.set("theme", "dark");
+                                         const std::int64_t hits = auth_session.get("hits", std::int64_t{0}) + 1;
+                                         auth_session.set("hits", hits);
+                                         r.set_content("hits " + std::to_string(hits), "text/plain");
+                                       });
                }));
   const int port = t.start();
   httplib::Client client{"127.0.0.1", port};

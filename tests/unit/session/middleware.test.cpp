@@ -301,7 +301,8 @@ TEST_CASE("patch_cache_control_private and merge_header merge as Django's patch_
   CHECK(sessions::patch_cache_control_private("") == "private");
   CHECK(sessions::patch_cache_control_private("max-age=60") == "max-age=60, private");
   CHECK(sessions::patch_cache_control_private("Public, max-age=60") == "max-age=60, private");
-  CHECK(sessions::patch_cache_control_private("private=\"Set-Cookie\", no-cache") == "private=\"Set-Cookie\", no-cache");
+  CHECK(sessions::patch_cache_control_private("private=\"Set-Cookie\", no-cache") ==
+        "private=\"Set-Cookie\", no-cache");
   CHECK(sessions::merges_into_response("vary"));
   CHECK(sessions::merges_into_response("Cache-Control"));
   CHECK_FALSE(sessions::merges_into_response("Set-Cookie"));
@@ -364,7 +365,8 @@ TEST_CASE("the session id in a header: a new id goes back in the header, never a
   CHECK(new_ids.front() != key);
   CHECK_FALSE(env.store.exists(key));
   CHECK(SessionT(env.store, new_ids.front(), env.settings).get("n") == Data(2));
-  CHECK(header_request(env, std::nullopt, [](SessionT& s) { CHECK_FALSE(s.contains("n")); }, "sessionid=" + new_ids.front())
+  CHECK(header_request(
+            env, std::nullopt, [](SessionT& s) { CHECK_FALSE(s.contains("n")); }, "sessionid=" + new_ids.front())
             .size() == 2);  // Vary and Cache-Control: the session was read, from no id
 
   // flush: the header empty.
@@ -399,7 +401,8 @@ TEST_CASE("the session id in a header, then the cookie", "[middleware][header]")
   const auto by_cookie = header_request(env, std::nullopt, [](SessionT& s) { s.set("n", 1); });
   const std::string key = cookie_value(by_cookie);
   CHECK(find_header(by_cookie, "Set-Cookie")->value ==
-        "sessionid=" + key + "; expires=Tue, 28 Nov 2023 22:13:20 GMT; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax");
+        "sessionid=" + key +
+            "; expires=Tue, 28 Nov 2023 22:13:20 GMT; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax");
   CHECK(header_values(by_cookie, "Vary") == std::vector<std::string>{"Cookie", "X-Auth-Token"});
   CHECK(header_values(by_cookie, "Cache-Control") == std::vector<std::string>{"private"});
   CHECK(header_values(by_cookie, "X-Auth-Token").empty());
@@ -415,13 +418,19 @@ TEST_CASE("the session id in a header, then the cookie", "[middleware][header]")
 
   // The header wins over the cookie.
   const auto both = header_request(
-      env, token, [](SessionT& s) { CHECK(s.get("n") == Data(1)); s.set("m", 2); }, "sessionid=" + key);
+      env, token,
+      [](SessionT& s) {
+        CHECK(s.get("n") == Data(1));
+        s.set("m", 2);
+      },
+      "sessionid=" + key);
   CHECK(find_header(both, "Set-Cookie") == nullptr);
   CHECK(SessionT(env.store, token, env.settings).contains("m"));
   CHECK_FALSE(SessionT(env.store, key, env.settings).contains("m"));
 
   // A stale cookie is deleted as Django deletes it.
-  const auto stale = header_request(env, std::nullopt, [](SessionT& s) { (void)s.get("n"); }, "sessionid=abcdefgh12345678abcdefgh12345678");
+  const auto stale = header_request(
+      env, std::nullopt, [](SessionT& s) { (void)s.get("n"); }, "sessionid=abcdefgh12345678abcdefgh12345678");
   CHECK(find_header(stale, "Set-Cookie")->value.find("Max-Age=0") != std::string::npos);
 }
 
