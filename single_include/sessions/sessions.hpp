@@ -10516,8 +10516,7 @@ class Middleware {
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
     const Settings& s = *settings_;
-    // At most Set-Cookie and Vary; in a header mode the id, Vary twice and Cache-Control.
-    headers.reserve(s.session_id_from == SessionIdFrom::cookie ? 2 : 4);
+    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
     const bool in_header = detail::SessionAccess::answers_in_header(session);
     const auto add_vary = [&] {
       if (s.session_id_from == SessionIdFrom::cookie) {
