@@ -16,6 +16,7 @@ import http.cookiejar
 import json
 import os
 import re
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -210,6 +211,12 @@ def check_sqlite_site(binary, workdir):
                                                    None, {}))
         status, headers, body = stale.get(base + "about")
         assert "Max-Age=0" in headers["Set-Cookie"], headers
+
+        # `curl -X POST URL`: no Content-Length, no body (an empty body, RFC 9112 6.3), answered at once.
+        status, _, body = browser.get(base)
+        reply = post_without_length(base, "/logout", "sessionid=" + browser.cookie("sessionid").value)
+        assert reply.startswith("HTTP/1.1 200 ") and "Logged out" in reply, reply
+        assert 'Set-Cookie: sessionid=""' in reply and "Max-Age=0" in reply, reply
     finally:
         log, err = stop(proc)
     assert "insecure development key" not in err, err
@@ -218,6 +225,21 @@ def check_sqlite_site(binary, workdir):
     assert any(line.startswith("GET /about 200 ") and " cookie=kept" in line for line in log), log
     assert all(first.value not in line and second.value not in line for line in log), "a whole key in the log"
     return log
+
+
+def post_without_length(base, path, cookie):
+    """A POST as `curl -X POST` sends it (no Content-Length, no body); the whole reply, or what came
+    within 3 s."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=3) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n".encode())
+        reply = b""
+        try:
+            while chunk := conn.recv(4096):
+                reply += chunk
+        except socket.timeout:
+            pass
+    return reply.decode(errors="replace")
 
 
 def check_errors(binary, workdir):

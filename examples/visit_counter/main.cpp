@@ -124,6 +124,8 @@ int serve(const Options& options, const sessions::Middleware<SessionT>& middlewa
   // threads (httplib's default) leaves most of 64 concurrent clients queued: both show as
   // timeouts under load (tools/soak.sh).
   server.set_tcp_nodelay(true);
+  // `curl -X POST .../logout` sends no Content-Length: httplib 0.11 would wait 5 s, then answer 400.
+  sessions::httplib_adapter::accept_requests_without_length(server);
   server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   site.install(server);
   server.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {

@@ -31,6 +31,18 @@ enum class LostUpdate {
   merge,
 };
 
+/// Where the middleware reads the session id and sends a new one (not in Django; Spring Session's
+/// cookie and header resolvers). See Middleware and docs/DESIGN.md, "Session id in a header".
+enum class SessionIdFrom {
+  /// Django's session cookie, byte for byte as Django's middleware: the default.
+  cookie,
+  /// Only Settings::session_header, for API and mobile clients: no cookie is read or written.
+  header,
+  /// Settings::session_header when the request carries it (answered in it), else the cookie
+  /// (answered with Django's cookie): one site for both browsers and API clients.
+  header_then_cookie,
+};
+
 struct Settings {
   /// SESSION_COOKIE_NAME; also the file name prefix of FileStore, as in Django.
   std::string cookie_name = "sessionid";
@@ -93,6 +105,13 @@ struct Settings {
   /// always applied (0 reads nothing).
   std::size_t max_cookie_header_bytes = 8192;
   std::size_t max_cookie_pairs = 256;
+
+  /// Not in Django: where the middleware reads the session id (cookie, header, or header then
+  /// cookie); with the header, a new id goes back in the same header and a deleted session is
+  /// answered with the header empty. An id longer than max_cookie_header_bytes is not read.
+  SessionIdFrom session_id_from = SessionIdFrom::cookie;
+  /// The request and response header that carries the session id when session_id_from says so.
+  std::string session_header = "X-Session-Token";
 
   /// Where "now" comes from (injectable for tests).
   Clock clock;

@@ -13,8 +13,8 @@
 //       });
 //
 // The handler gets the request's session and returns its response; the middleware's headers then
-// go onto that response: Set-Cookie added (other cookies stay), Vary merged into the handler's own
-// Vary with patch_vary. The status is the response's, so a 5xx saves nothing
+// go onto that response: Set-Cookie (or the session header, Settings::session_id_from) added
+// (other cookies stay), Vary and Cache-Control merged into the handler's own (merge_header). The status is the response's, so a 5xx saves nothing
 // (Settings::no_save_status_from); a session deleted meanwhile (a concurrent logout) turns the
 // response into a 400, as Django's SessionInterrupted does. A handler that throws saves nothing;
 // the exception goes on to the caller.
@@ -26,6 +26,7 @@
 
 #include <boost/beast/http.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -38,9 +39,10 @@ namespace sessions::beast_adapter {
 
 namespace http = boost::beast::http;
 
-/// Every value of header `field`, joined with `separator` (a client may split Cookie over lines).
-template <class Fields>
-[[nodiscard]] std::string joined_header(const Fields& fields, http::field field, std::string_view separator) {
+/// Every value of header `field` (an http::field or a name), joined with `separator` (a client
+/// may split Cookie over lines).
+template <class Fields, class Field>
+[[nodiscard]] std::string joined_header(const Fields& fields, Field field, std::string_view separator) {
   std::string out;
   const auto [first, last] = fields.equal_range(field);
   for (auto it = first; it != last; ++it) {
@@ -52,18 +54,32 @@ template <class Fields>
   return out;
 }
 
-/// Adds the middleware's headers to `response`: Vary merged into the existing Vary (one field),
-/// anything else (Set-Cookie) inserted next to what is there.
+/// Adds the middleware's headers to `response`: Vary and Cache-Control merged into the existing
+/// field (one each), anything else (Set-Cookie, the session header) inserted next to what is there.
 template <bool isRequest, class Fields>
 void apply_headers(http::header<isRequest, Fields>& response, const HeaderFields& headers) {
   for (const HeaderField& header : headers) {
-    if (header.name == "Vary") {
-      const std::string existing = joined_header(response, http::field::vary, ", ");
-      response.set(http::field::vary, existing.empty() ? header.value : patch_vary(existing, header.value));
+    if (merges_into_response(header.name)) {
+      const boost::beast::string_view name{header.name.data(), header.name.size()};
+      response.set(name, merge_header(header.name, joined_header(response, name, ", "), header.value));
     } else {
       response.insert(header.name, header.value);
     }
   }
+}
+
+/// Opens the request's session: its Cookie header, and the session header when the middleware
+/// reads one (present but empty counts as present).
+template <class MiddlewareT, class RequestBody, class RequestFields>
+[[nodiscard]] typename MiddlewareT::session_type open(const MiddlewareT& middleware,
+                                                      const http::request<RequestBody, RequestFields>& request,
+                                                      bool secure = false) {
+  std::optional<std::string> token;
+  if (const std::string* name = middleware.session_header_name()) {
+    const boost::beast::string_view field{name->data(), name->size()};
+    if (request.count(field) != 0) token = joined_header(request, field, ", ");
+  }
+  return middleware.open(joined_header(request, http::field::cookie, "; "), secure, token);
 }
 
 template <class Response>
@@ -83,7 +99,7 @@ requires std::is_invocable_v < Handler&, const http::request<RequestBody, Reques
                                                             typename MiddlewareT::session_type&>>;
   static_assert(is_beast_response<Response>, "the handler must return a boost::beast::http::response");
 
-  auto session = middleware.open(joined_header(request, http::field::cookie, "; "), secure);
+  auto session = beast_adapter::open(middleware, request, secure);
   Response response = handler(request, session);
   HeaderFields headers;
   try {

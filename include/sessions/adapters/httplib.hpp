@@ -10,12 +10,15 @@
 //       }));
 //
 // The handler runs with the request's session; afterwards the middleware's headers go onto the
-// response: Set-Cookie appended (other cookies the handler set stay), Vary merged into the
-// handler's own Vary with patch_vary. The response status is read after the handler, so a 5xx
+// response: Set-Cookie (or the session header, Settings::session_id_from) appended (other cookies
+// the handler set stay), Vary and Cache-Control merged into the handler's own (merge_header). The response status is read after the handler, so a 5xx
 // saves nothing (Settings::no_save_status_from); a session deleted meanwhile (a concurrent logout)
 // turns the response into a 400, as Django's SessionInterrupted does. A handler that throws
 // saves nothing either: the headers of a 500 (Vary, a deleted cookie) are applied and the
 // exception goes on to httplib, which answers 500.
+//
+// cpp-httplib 0.11 answers a POST without Content-Length (`curl -X POST URL`) with 400 after a
+// 5 s wait, before any handler runs: accept_requests_without_length(server) fixes that.
 //
 // Not included by <sessions/sessions.hpp>: it needs <httplib.h>. With an httplib built with
 // OpenSSL (CPPHTTPLIB_OPENSSL_SUPPORT), a request that came through an httplib::SSLServer opens
@@ -24,6 +27,7 @@
 #include <httplib.h>
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -45,6 +49,31 @@ namespace sessions::httplib_adapter {
 #endif
 }
 
+/// RFC 9112 section 6.3: a request with neither Content-Length nor Transfer-Encoding has an empty
+/// body. cpp-httplib 0.11 instead reads the body of such a POST, PUT, PATCH or DELETE until the
+/// client closes the connection, and answers 400 when its read timeout ends it (5 s by default):
+/// `curl -X POST URL` and an HTML form without fields send exactly that. Called from a pre-routing
+/// handler, this gives such a request the `Content-Length: 0` it implies, so that httplib reads no
+/// body and routes it at once. Later cpp-httplib versions read no body there anyway; the header then
+/// changes nothing. (The pre-routing handler sees the request as const, but the object is httplib's
+/// own mutable one, created for this request, so adding a header to it is well defined.)
+inline void frame_empty_body(const ::httplib::Request& request) {
+  if (request.method == "GET" || request.method == "HEAD") return;  // httplib never reads their body
+  if (request.has_header("Content-Length") || request.has_header("Transfer-Encoding")) return;
+  const_cast<::httplib::Request&>(request).headers.emplace("Content-Length", "0");
+}
+
+/// Installs frame_empty_body() as `server`'s pre-routing handler, followed by `next` when given
+/// (httplib keeps one pre-routing handler: pass yours here rather than setting it afterwards).
+inline void accept_requests_without_length(::httplib::Server& server,
+                                           ::httplib::Server::HandlerWithResponse next = nullptr) {
+  server.set_pre_routing_handler(
+      [next = std::move(next)](const ::httplib::Request& request, ::httplib::Response& response) {
+        frame_empty_body(request);
+        return next ? next(request, response) : ::httplib::Server::HandlerResponse::Unhandled;
+      });
+}
+
 /// Every value of header `name`, joined with `separator` (clients may split Cookie or Vary over
 /// several header lines).
 [[nodiscard]] inline std::string joined_header(const ::httplib::Headers& headers, const std::string& name,
@@ -59,19 +88,31 @@ namespace sessions::httplib_adapter {
   return out;
 }
 
-/// Adds the middleware's headers to `response`: Vary merged into the existing Vary (one header),
-/// anything else (Set-Cookie) appended.
+/// Adds the middleware's headers to `response`: Vary and Cache-Control merged into the existing
+/// field (one header each), anything else (Set-Cookie, the session header) appended.
 inline void apply_headers(::httplib::Response& response, const HeaderFields& headers) {
   for (const HeaderField& header : headers) {
-    if (header.name == "Vary") {
-      const std::string existing = joined_header(response.headers, "Vary", ", ");
-      const std::string merged = existing.empty() ? header.value : patch_vary(existing, header.value);
-      response.headers.erase("Vary");
-      response.set_header("Vary", merged);
+    if (merges_into_response(header.name)) {
+      const std::string merged =
+          merge_header(header.name, joined_header(response.headers, header.name, ", "), header.value);
+      response.headers.erase(header.name);
+      response.set_header(header.name, merged);
     } else {
       response.set_header(header.name, header.value);
     }
   }
+}
+
+/// Opens the request's session: its Cookie header, TLS, and the session header when the
+/// middleware reads one (present but empty counts as present).
+template <class MiddlewareT>
+[[nodiscard]] typename MiddlewareT::session_type open(const MiddlewareT& middleware,
+                                                      const ::httplib::Request& request) {
+  std::optional<std::string> token;
+  if (const std::string* name = middleware.session_header_name(); name && request.has_header(name->c_str())) {
+    token = joined_header(request.headers, *name, ", ");
+  }
+  return middleware.open(joined_header(request.headers, "Cookie", "; "), is_secure(request), token);
 }
 
 /// The response Django gives when the session was deleted while the request ran.
@@ -102,8 +143,7 @@ requires std::is_invocable_v<Handler&, const ::httplib::Request&, ::httplib::Res
                              typename MiddlewareT::session_type&>
     Handled<typename MiddlewareT::session_type> handle(const MiddlewareT& middleware, const ::httplib::Request& request,
                                                        ::httplib::Response& response, Handler&& handler) {
-  Handled<typename MiddlewareT::session_type> handled{
-      middleware.open(joined_header(request.headers, "Cookie", "; "), is_secure(request)), {}, 200, false};
+  Handled<typename MiddlewareT::session_type> handled{httplib_adapter::open(middleware, request), {}, 200, false};
   try {
     handler(request, response, handled.session);
   } catch (...) {

@@ -139,6 +139,7 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
     check_node_limit(*this->settings_, data);
     this->key_ = this->store_->encode(data, *this->settings_, this->settings_->clock.now());
     this->modified_ = true;
+    this->request_.key_issued = true;
   }
 };
 

@@ -185,6 +185,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (write(key, /*must_create=*/true)) {
         this->key_ = std::move(key);
         this->modified_ = true;
+        this->request_.key_issued = true;
         return;
       }
     }

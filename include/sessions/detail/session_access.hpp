@@ -13,10 +13,27 @@ struct SessionAccess {
     session.s_.request_.secure = secure;
   }
 
-  /// The request carried the session cookie.
+  /// The response is to carry the session id in Settings::session_header, not in a cookie.
+  template <class SessionT>
+  static void answer_in_header(SessionT& session) noexcept {
+    session.s_.request_.answer_in_header = true;
+  }
+
+  /// The request carried the session id (in its cookie, or in the session header).
   template <class SessionT>
   [[nodiscard]] static bool cookie_received(const SessionT& session) noexcept {
     return session.s_.request_.cookie_received;
+  }
+
+  template <class SessionT>
+  [[nodiscard]] static bool answers_in_header(const SessionT& session) noexcept {
+    return session.s_.request_.answer_in_header;
+  }
+
+  /// This request gave the session a key (create, cycle_key, a cookie store's save).
+  template <class SessionT>
+  [[nodiscard]] static bool key_issued(const SessionT& session) noexcept {
+    return session.s_.request_.key_issued;
   }
 
   /// The request came over HTTPS (as the middleware was told).

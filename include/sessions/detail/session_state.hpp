@@ -44,9 +44,13 @@ namespace sessions::detail {
 /// What the middleware learnt from the request and the handler's promise not to write. Not part
 /// of a Session's public API: the middleware reaches it through SessionAccess.
 struct RequestState {
-  bool cookie_received = false;
+  bool cookie_received = false;  // the request carried a session id (cookie or session header)
   bool secure = false;
   bool read_only = false;
+  bool answer_in_header = false;  // the response carries the id in Settings::session_header
+  // This request gave the session a key it did not have (create, cycle_key; a cookie store's
+  // every save): the one a session header must send back.
+  bool key_issued = false;
 };
 
 template <class Flow, class Storage, class SerializerT, class ExpiryT>

@@ -199,3 +199,81 @@ TEST_CASE("beast adapter: `secure` marks the cookie Secure with cookie_secure_au
   REQUIRE(reply.set_cookies.size() == 1);
   CHECK((reply.set_cookies.front().find("; Secure") != std::string::npos) == secure);
 }
+
+TEST_CASE("beast adapter: a POST without Content-Length has an empty body (RFC 9112 6.3)", "[adapters][beast]") {
+  sessions::MemoryStore store;
+  const MiddlewareT middleware{store};
+  TestServer server{[&](const Request& req) {
+    return sessions::beast_adapter::handle(middleware, req, [&](const Request& request, SessionT& session) {
+      if (request.method() == http::verb::post && request.target() == "/logout") {
+        session.flush();
+        return text(request, http::status::ok, "logged out, body [" + request.body() + "]");
+      }
+      return text(request, http::status::ok, "Visits: " + std::to_string(count_visit(session)));
+    });
+  }};
+  adapters_test::Browser browser{server.port};
+  REQUIRE(browser.get("/").body == "Visits: 1");
+  const std::string key = *browser.session_cookie;
+
+  // What `curl -X POST http://127.0.0.1:PORT/logout` sends: no Content-Length, no body.
+  const std::string reply =
+      adapters_test::raw_exchange(server.port, "POST /logout HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid=" + key +
+                                                   "\r\nConnection: close\r\n\r\n");
+  CHECK(reply.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(reply.find("\r\nSet-Cookie: sessionid=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0") !=
+        std::string::npos);
+  CHECK(reply.find("logged out, body []") != std::string::npos);
+  CHECK_FALSE(store.exists(key));
+}
+
+TEST_CASE("beast adapter: the session id in a request header", "[adapters][beast][header]") {
+  sessions::MemoryStore store;
+  sessions::Settings settings;
+  settings.session_id_from = sessions::SessionIdFrom::header_then_cookie;
+  const MiddlewareT middleware{store, settings};
+  TestServer server{[&](const Request& req) {
+    return sessions::beast_adapter::handle(middleware, req, [&](const Request& request, SessionT& session) {
+      if (request.target() == "/logout") {
+        session.flush();
+        return text(request, http::status::ok, "out");
+      }
+      Response res = text(request, http::status::ok, "Visits: " + std::to_string(count_visit(session)));
+      res.set(http::field::cache_control, "public, max-age=60");
+      return res;
+    });
+  }};
+  const auto exchange = [&](const std::string& target, const std::string& token) {
+    return adapters_test::raw_exchange(server.port, "GET " + target +
+                                                        " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Session-Token: " + token +
+                                                        "\r\nConnection: close\r\n\r\n");
+  };
+
+  // Beast keeps an empty header value: an API client asks for its first id with it.
+  const std::string first = exchange("/", "");
+  CHECK(first.find("Visits: 1") != std::string::npos);
+  CHECK(first.find("Set-Cookie") == std::string::npos);
+  CHECK(first.find("\r\nVary: Cookie, X-Session-Token\r\n") != std::string::npos);
+  CHECK(first.find("\r\nCache-Control: max-age=60, private\r\n") != std::string::npos);
+  const auto at = first.find("\r\nX-Session-Token: ");
+  REQUIRE(at != std::string::npos);
+  const std::string token = first.substr(at + 19, 32);
+  CHECK(store.exists(token));
+
+  const std::string second = exchange("/", token);
+  CHECK(second.find("Visits: 2") != std::string::npos);
+  CHECK(second.find("X-Session-Token:") == std::string::npos);  // not repeated
+
+  const std::string out = exchange("/logout", token);
+  CHECK(out.find("\r\nX-Session-Token: \r\n") != std::string::npos);
+  CHECK_FALSE(store.exists(token));
+  const std::string forged = exchange("/logout", token);  // the same, now stale id
+  CHECK(forged.find("\r\nX-Session-Token: \r\n") != std::string::npos);
+  CHECK(forged.find(token) == std::string::npos);
+
+  // A browser (no header) still gets Django's cookie.
+  adapters_test::Browser browser{server.port};
+  const adapters_test::Reply page = browser.get("/");
+  REQUIRE(page.set_cookies.size() == 1);
+  CHECK(page.set_cookies.front().rfind("sessionid=", 0) == 0);
+}

@@ -1,7 +1,10 @@
 // Django's SessionMiddlewareTests, plus what our middleware adds (nested changes, read-only views,
 // no writes of unchanged data).
 
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "support/catch.hpp"
 #include "support/fixtures.hpp"
@@ -292,4 +295,214 @@ TEST_CASE("patch_vary merges as Django's patch_vary_headers", "[middleware]") {
   CHECK(sessions::patch_vary("Accept-Encoding", "Cookie") == "Accept-Encoding, Cookie");
   CHECK(sessions::patch_vary("accept-encoding, COOKIE", "Cookie") == "accept-encoding, COOKIE");
   CHECK(sessions::patch_vary("*", "Cookie") == "*");
+}
+
+TEST_CASE("patch_cache_control_private and merge_header merge as Django's patch_cache_control", "[middleware]") {
+  CHECK(sessions::patch_cache_control_private("") == "private");
+  CHECK(sessions::patch_cache_control_private("max-age=60") == "max-age=60, private");
+  CHECK(sessions::patch_cache_control_private("Public, max-age=60") == "max-age=60, private");
+  CHECK(sessions::patch_cache_control_private("private=\"Set-Cookie\", no-cache") ==
+        "private=\"Set-Cookie\", no-cache");
+  CHECK(sessions::merges_into_response("vary"));
+  CHECK(sessions::merges_into_response("Cache-Control"));
+  CHECK_FALSE(sessions::merges_into_response("Set-Cookie"));
+  CHECK_FALSE(sessions::merges_into_response("X-Session-Token"));
+  CHECK(sessions::merge_header("Vary", "", "X-Session-Token") == "X-Session-Token");
+  CHECK(sessions::merge_header("Vary", "Accept-Encoding", "X-Session-Token") == "Accept-Encoding, X-Session-Token");
+  CHECK(sessions::merge_header("Cache-Control", "public", "private") == "private");
+}
+
+namespace {
+
+// One request in a header mode: the session header's value (nullopt: absent) and the Cookie header.
+template <class Handler>
+sessions::HeaderFields header_request(Env& env, std::optional<std::string_view> token, Handler&& handler,
+                                      const std::string& cookie_header = "") {
+  SessionT session = env.middleware.open(cookie_header, false, token);
+  handler(session);
+  return env.middleware.finish(session, 200);
+}
+
+std::vector<std::string> header_values(const sessions::HeaderFields& headers, std::string_view name) {
+  std::vector<std::string> out;
+  for (const auto& h : headers) {
+    if (h.name == name) out.push_back(h.value);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the session id in a header: a new id goes back in the header, never a cookie", "[middleware][header]") {
+  Env env;
+  env.settings.session_id_from = sessions::SessionIdFrom::header;
+  REQUIRE(env.middleware.session_header_name() != nullptr);
+  CHECK(*env.middleware.session_header_name() == "X-Session-Token");
+
+  const auto created = header_request(env, std::nullopt, [](SessionT& s) { s.set("n", 1); });
+  CHECK(find_header(created, "Set-Cookie") == nullptr);
+  CHECK(header_values(created, "Vary") == std::vector<std::string>{"X-Session-Token"});
+  CHECK(header_values(created, "Cache-Control") == std::vector<std::string>{"private"});
+  const auto ids = header_values(created, "X-Session-Token");
+  REQUIRE(ids.size() == 1);
+  const std::string key = ids.front();
+  CHECK(env.store.exists(key));
+
+  // Known and changed: saved, but the client has this id already.
+  const auto changed = header_request(env, key, [](SessionT& s) { s.set("n", 2); });
+  CHECK(header_values(changed, "X-Session-Token").empty());
+  CHECK(SessionT(env.store, key, env.settings).get("n") == Data(2));
+  CHECK(header_values(changed, "Vary") == std::vector<std::string>{"X-Session-Token"});
+
+  // Untouched: nothing at all, as Django's middleware for an unread session.
+  CHECK(header_request(env, key, [](SessionT&) {}).empty());
+
+  // cycle_key: the new id; the cookie is never read in this mode.
+  const auto cycled = header_request(
+      env, key, [](SessionT& s) { s.cycle_key(); }, "sessionid=" + key);
+  const auto new_ids = header_values(cycled, "X-Session-Token");
+  REQUIRE(new_ids.size() == 1);
+  CHECK(new_ids.front() != key);
+  CHECK_FALSE(env.store.exists(key));
+  CHECK(SessionT(env.store, new_ids.front(), env.settings).get("n") == Data(2));
+  CHECK(header_request(
+            env, std::nullopt, [](SessionT& s) { CHECK_FALSE(s.contains("n")); }, "sessionid=" + new_ids.front())
+            .size() == 2);  // Vary and Cache-Control: the session was read, from no id
+
+  // flush: the header empty.
+  const auto flushed = header_request(env, new_ids.front(), [](SessionT& s) { s.flush(); });
+  CHECK(header_values(flushed, "X-Session-Token") == std::vector<std::string>{""});
+  CHECK(header_values(flushed, "Vary") == std::vector<std::string>{"X-Session-Token"});
+}
+
+TEST_CASE("the session id in a header: an invalid id is never sent back", "[middleware][header]") {
+  Env env;
+  env.settings.session_id_from = sessions::SessionIdFrom::header;
+  const std::string too_long(env.settings.max_cookie_header_bytes + 1, 'a');
+  for (const std::string& id : {std::string("abcdefgh12345678abcdefgh12345678"), std::string("<script>x</script>"),
+                                std::string("short"), too_long}) {
+    const auto read = header_request(env, id, [](SessionT& s) { CHECK_FALSE(s.contains("n")); });
+    CHECK(header_values(read, "X-Session-Token") == std::vector<std::string>{""});
+    // A new session created in its place gets a fresh key, not the client's.
+    const auto created = header_request(env, id, [](SessionT& s) { s.set("n", 1); });
+    const auto ids = header_values(created, "X-Session-Token");
+    REQUIRE(ids.size() == 1);
+    CHECK(ids.front() != id);
+    CHECK(ids.front().size() == 32);
+  }
+}
+
+TEST_CASE("the session id in a header, then the cookie", "[middleware][header]") {
+  Env env;
+  env.settings.session_id_from = sessions::SessionIdFrom::header_then_cookie;
+  env.settings.session_header = "X-Auth-Token";
+
+  // No header: Django's cookie, byte for byte, with Vary naming both and the response private.
+  const auto by_cookie = header_request(env, std::nullopt, [](SessionT& s) { s.set("n", 1); });
+  const std::string key = cookie_value(by_cookie);
+  CHECK(find_header(by_cookie, "Set-Cookie")->value ==
+        "sessionid=" + key +
+            "; expires=Tue, 28 Nov 2023 22:13:20 GMT; HttpOnly; Max-Age=1209600; Path=/; SameSite=Lax");
+  CHECK(header_values(by_cookie, "Vary") == std::vector<std::string>{"Cookie", "X-Auth-Token"});
+  CHECK(header_values(by_cookie, "Cache-Control") == std::vector<std::string>{"private"});
+  CHECK(header_values(by_cookie, "X-Auth-Token").empty());
+
+  // The header present (even empty) is the client's choice of transport: answered in it.
+  CHECK_FALSE(MiddlewareT::answers_in_header(env.middleware.open("", false, std::nullopt)));
+  CHECK(MiddlewareT::answers_in_header(env.middleware.open("", false, "")));
+  const auto by_header = header_request(env, "", [](SessionT& s) { s.set("n", 1); });
+  CHECK(find_header(by_header, "Set-Cookie") == nullptr);
+  REQUIRE(header_values(by_header, "X-Auth-Token").size() == 1);
+  const std::string token = header_values(by_header, "X-Auth-Token").front();
+  CHECK(token != key);
+
+  // The header wins over the cookie.
+  const auto both = header_request(
+      env, token,
+      [](SessionT& s) {
+        CHECK(s.get("n") == Data(1));
+        s.set("m", 2);
+      },
+      "sessionid=" + key);
+  CHECK(find_header(both, "Set-Cookie") == nullptr);
+  CHECK(SessionT(env.store, token, env.settings).contains("m"));
+  CHECK_FALSE(SessionT(env.store, key, env.settings).contains("m"));
+
+  // A stale cookie is deleted as Django deletes it.
+  const auto stale = header_request(
+      env, std::nullopt, [](SessionT& s) { (void)s.get("n"); }, "sessionid=abcdefgh12345678abcdefgh12345678");
+  CHECK(find_header(stale, "Set-Cookie")->value.find("Max-Age=0") != std::string::npos);
+}
+
+TEST_CASE("the session id in a header with a cookie store: the new signed value on each save", "[middleware][header]") {
+  test_support::StoreFixture<sessions::SignedCookieStore> env;
+  env.settings.session_id_from = sessions::SessionIdFrom::header;
+  using CookieSession = sessions::Session<sessions::SignedCookieStore>;
+  const sessions::Middleware<CookieSession> middleware{env.store, env.settings};
+  auto first = middleware.open("", false, std::nullopt);
+  first.set("n", 1);
+  const auto created = middleware.finish(first, 200);
+  REQUIRE(header_values(created, "X-Session-Token").size() == 1);
+  const std::string value = header_values(created, "X-Session-Token").front();
+
+  env.clock.advance(1s);
+  auto second = middleware.open("", false, value);
+  CHECK(second.get("n") == Data(1));
+  second.set("n", 2);
+  const auto saved = middleware.finish(second, 200);
+  REQUIRE(header_values(saved, "X-Session-Token").size() == 1);  // the data is the value: it changed
+  CHECK(header_values(saved, "X-Session-Token").front() != value);
+
+  // A tampered value loads empty and, as Django rewrites such a cookie, a newly signed empty
+  // session goes back: never the client's value.
+  auto tampered = middleware.open("", false, value + "x");
+  CHECK_FALSE(tampered.contains("n"));
+  const auto rewritten = header_values(middleware.finish(tampered, 200), "X-Session-Token");
+  REQUIRE(rewritten.size() == 1);
+  CHECK(rewritten.front() != value + "x");
+  CHECK(CookieSession(env.store, rewritten.front(), env.settings).keys().empty());
+}
+
+TEST_CASE("two middlewares serve one request: each its own cookie, store and lifetime", "[middleware][several]") {
+  test_support::FixtureBase base;
+  sessions::MemoryStore prefs_store{sessions::Clock(base.clock)};
+  sessions::MemoryStore auth_store{sessions::Clock(base.clock)};
+  sessions::Settings prefs_settings = base.settings;
+  prefs_settings.cookie_name = "prefs";
+  prefs_settings.cookie_age = std::chrono::hours(24 * 365);
+  sessions::Settings auth_settings = base.settings;
+  auth_settings.cookie_name = "auth";
+  auth_settings.cookie_age = 15min;
+  const MiddlewareT prefs{prefs_store, prefs_settings};
+  const MiddlewareT auth{auth_store, auth_settings};
+
+  auto p = prefs.open("");
+  auto a = auth.open("");
+  p.set("theme", "dark");
+  a.set("user", "ada");
+  const auto auth_headers = auth.finish(a, 200);
+  const auto prefs_headers = prefs.finish(p, 200);
+  const std::string auth_cookie = find_header(auth_headers, "Set-Cookie")->value;
+  const std::string prefs_cookie = find_header(prefs_headers, "Set-Cookie")->value;
+  CHECK(auth_cookie.rfind("auth=" + *a.session_key() + "; expires=Tue, 14 Nov 2023 22:28:20 GMT;", 0) == 0);
+  CHECK(auth_cookie.find("Max-Age=900;") != std::string::npos);
+  CHECK(prefs_cookie.find("Max-Age=31536000;") != std::string::npos);
+  CHECK(auth_store.exists(*a.session_key()));
+  CHECK_FALSE(prefs_store.exists(*a.session_key()));
+
+  // One Cookie header carries both; each middleware reads only its own name.
+  const std::string cookie_header = "prefs=" + *p.session_key() + "; auth=" + *a.session_key();
+  auto p2 = prefs.open(cookie_header);
+  auto a2 = auth.open(cookie_header);
+  CHECK(p2.get("theme") == Data("dark"));
+  CHECK(a2.get("user") == Data("ada"));
+  CHECK_FALSE(p2.contains("user"));
+  a2.flush();  // logout ends the short session only
+  const auto logged_out = auth.finish(a2, 200);
+  CHECK(find_header(logged_out, "Set-Cookie")->value.rfind("auth=\"\"; expires=Thu, 01 Jan 1970", 0) == 0);
+  CHECK(prefs.finish(p2, 200) == sessions::HeaderFields{{"Vary", "Cookie"}});
+  CHECK(prefs_store.exists(*p.session_key()));
+
+  // An adapter merges the two Vary: Cookie into one.
+  CHECK(sessions::merge_header("Vary", "Cookie", "Cookie") == "Cookie");
 }
