@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 82.
+// Library headers inlined: 83.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -7922,7 +7922,9 @@ using MemoryValueStore = BasicMemoryStore<SharedMembers>;
 // calls timed; the counter counts them all. Every call is timed while a trace hook is set. The
 // cost is measured in docs/benchmarks.md. Counters are per Metered object: wrap each store once
 // and share the wrapper. Thread-safe when the inner store is.
-// update_if (lost-update protection) is forwarded when, and only when, the inner store has it.
+// update_if (lost-update protection) and the per-user index (user_index.hpp) are forwarded when,
+// and only when, the inner store has them: a wrapped store keeps its capabilities, so a site that
+// meters its store still lists and revokes its users' sessions.
 //
 // Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
 // rethrown unchanged.
@@ -7948,30 +7950,181 @@ template <class Storage>
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/store_name.hpp ----
+// ---- begin sessions/user_index.hpp ----
+// Every session of a user: the optional per-user index a listing store keeps beside its records,
+// so that an application can answer "where is this user logged in?", log a user out everywhere
+// and cap the number of sessions a user holds.
+//
+// The user is the session's `_auth_user_id` (the key Django's login() writes), so sessions that
+// Django wrote are indexed too once `reindex` has read them. The index lives beside the records
+// (a side table, a sorted set, a map): the records themselves, and Django's `django_session`
+// table, are unchanged.
+//
+// An entry carries the expiry of its session and goes away with it: a store's clear_expired() and
+// purge_expired() remove the entries of the sessions they remove, in the same step, and a listing
+// drops (and deletes) the dead entries it meets. Nothing in the index outlives its session for
+// longer than one purge interval, so the index cannot grow without bound (the failure of indexes
+// kept apart from expiry).
+//
+// A store offers the index by providing the UserIndexStorage operations below; a store that cannot
+// list its records (memcached, cookies) does not, and asking for the index of such a store fails
+// to compile, naming the missing operation.
+
+namespace sessions {
+
+/// What the index records of one session. `created` is kept from the first time the session was
+/// indexed; the rest is refreshed by every save. `user_agent` and `address` are what the
+/// application chose to record (empty otherwise); they are shown, never trusted.
+struct SessionDetails {
+  TimePoint created{};
+  TimePoint last_seen{};
+  TimePoint expires_at{};
+  std::string user_agent{};
+  std::string address{};
+};
+
+/// One session of a user, as a listing returns it. `key` is the whole session key, which an
+/// application needs to revoke the session; show `key_prefix()` to people and to logs, never the
+/// key itself.
+struct UserSession {
+  std::string key;
+  SessionDetails details;
+
+  [[nodiscard]] std::string_view key_prefix() const noexcept {
+    return std::string_view(key).substr(0, key.size() < 8 ? key.size() : 8);
+  }
+};
+
+/// How many sessions a user may hold at once, and what a new login does at the limit.
+struct UserSessionLimit {
+  enum class AtLimit {
+    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
+    evict_oldest,
+    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
+    refuse_new,
+  };
+  /// 0: no limit.
+  std::size_t max_sessions = 0;
+  AtLimit at_limit = AtLimit::evict_oldest;
+};
+
+/// What index_session() did.
+struct IndexOutcome {
+  /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
+  bool refused = false;
+  /// Sessions the limit evicted (their records and entries are already deleted).
+  std::vector<std::string> evicted{};
+};
+
+/// A session the purge removed because it had expired (for the `expired` event).
+struct PurgedSession {
+  std::string key;
+  /// Empty when the session was not indexed.
+  std::string user_id;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The per-user index, a store's optional capability (a ServerStorage that also provides):
+//
+//   s.index_session(user_id, key, details, limit) -> IndexOutcome
+//        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
+//        exists); with a limit, atomically against concurrent logins of the same user: two
+//        sessions indexed at once never both pass a limit that has room for one.
+//   s.unindex_session(user_id, key) -> void
+//        remove the entry (the session logged out, was deleted, or moved to another key).
+//   s.user_sessions(user_id, now) -> std::vector<UserSession>
+//        the user's live sessions, oldest `created` first; entries whose session is gone or
+//        expired are not returned (and may be deleted on the way).
+//   s.purge_expired(batch, now) -> std::vector<PurgedSession>
+//        remove at most `batch` expired records and their entries in one bounded step (no long
+//        lock); an empty result means nothing expired is left.
+//   s.for_each_session(fn) -> void
+//        call fn(key, payload, expires_at) for each live record, for `reindex` (the index built
+//        from existing sessions, e.g. ones Django wrote).
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept index_session = requires(S& s, std::string_view user, std::string_view key, const SessionDetails& d,
+                                 const UserSessionLimit& limit) {
+  { s.index_session(user, key, d, limit) } -> std::same_as<IndexOutcome>;
+};
+
+template <class S>
+concept unindex_session = requires(S& s, std::string_view user, std::string_view key) {
+  s.unindex_session(user, key);
+};
+
+template <class S>
+concept user_sessions = requires(S& s, std::string_view user, TimePoint now) {
+  { s.user_sessions(user, now) } -> std::same_as<std::vector<UserSession>>;
+};
+
+template <class S>
+concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
+  { s.purge_expired(batch, now) } -> std::same_as<std::vector<PurgedSession>>;
+};
+
+template <class S>
+concept for_each_session =
+    storage_payload_type<S> &&
+    requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
+      s.for_each_session(fn);
+    };
+
+}  // namespace requirement
+
+/// A server store that keeps the per-user index.
+template <class S>
+concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
+                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
+                           requirement::for_each_session<S>;
+
+}  // namespace sessions
+// ---- end sessions/user_index.hpp ----
 // ---- begin sessions/storage/detail/metrics.hpp ----
 // The mechanics of Metered<Inner> (storage/metered.hpp): lock-free counters and latency buckets,
 // their snapshot, and the Prometheus text exposition format (version 0.0.4) they are written in.
 
 namespace sessions {
 
-/// The operations of a server store that Metered counts.
-enum class StoreOperation : std::uint8_t { load, create, update, update_if, touch, remove, exists, clear_expired };
-inline constexpr std::size_t kStoreOperationCount = 8;
+/// The operations of a server store that Metered counts: the record operations, then those of
+/// the per-user index (user_index.hpp), which a store without the index never calls.
+enum class StoreOperation : std::uint8_t {
+  load,
+  create,
+  update,
+  update_if,
+  touch,
+  remove,
+  exists,
+  clear_expired,
+  index_session,
+  unindex_session,
+  user_sessions,
+  purge_expired,
+  for_each_session,
+};
+inline constexpr std::size_t kStoreOperationCount = 13;
 
 [[nodiscard]] constexpr std::string_view to_string(StoreOperation op) noexcept {
-  constexpr std::array<std::string_view, kStoreOperationCount> names{"load",  "create", "update", "update_if",
-                                                                     "touch", "remove", "exists", "clear_expired"};
+  constexpr std::array<std::string_view, kStoreOperationCount> names{
+      "load",          "create",        "update",          "update_if",     "touch",
+      "remove",        "exists",        "clear_expired",   "index_session", "unindex_session",
+      "user_sessions", "purge_expired", "for_each_session"};
   return names[static_cast<std::size_t>(op)];
 }
 
 /// How one store call ended. `done` is the answer of operations that have only one (remove,
-/// exists, clear_expired); the others say which answer they gave.
+/// exists, clear_expired and the index's but index_session); the others say which answer they
+/// gave (index_session: written, or refused by the user's session limit).
 enum class CallOutcome : std::uint8_t {
   done,
   hit,        // load found the session
   miss,       // load found nothing (unknown or expired)
-  written,    // create, update, update_if, touch wrote
-  refused,    // create: the key exists; update, touch, update_if: the session is gone
+  written,    // create, update, update_if, touch, index_session wrote
+  refused,    // create: the key exists; update, touch, update_if: the session is gone;
+              // index_session: the user's session limit refused the session
   conflict,   // update_if: another request changed the session
   timeout,    // StorageTimeout thrown
   error,      // another StorageError (server down, I/O error, ...)
@@ -8261,6 +8414,49 @@ class Metered {
   std::size_t clear_expired() {
     return call(
         StoreOperation::clear_expired, [&] { return static_cast<std::size_t>(inner_->clear_expired()); }, done);
+  }
+
+  // The per-user index (user_index.hpp), when the inner store keeps it.
+
+  [[nodiscard]] IndexOutcome index_session(std::string_view user_id, std::string_view key,
+                                           const SessionDetails& details,
+                                           const UserSessionLimit& limit) requires requirement::index_session<Inner> {
+    return call(
+        StoreOperation::index_session, [&] { return inner_->index_session(user_id, key, details, limit); },
+        [](const IndexOutcome& o) { return o.refused ? CallOutcome::refused : CallOutcome::written; });
+  }
+
+  void unindex_session(std::string_view user_id, std::string_view key) requires requirement::unindex_session<Inner> {
+    call(
+        StoreOperation::unindex_session,
+        [&] {
+          inner_->unindex_session(user_id, key);
+          return true;
+        },
+        done);
+  }
+
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user_id,
+                                                       TimePoint now) requires requirement::user_sessions<Inner> {
+    return call(
+        StoreOperation::user_sessions, [&] { return inner_->user_sessions(user_id, now); }, done);
+  }
+
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch,
+                                                         TimePoint now) requires requirement::purge_expired<Inner> {
+    return call(
+        StoreOperation::purge_expired, [&] { return inner_->purge_expired(batch, now); }, done);
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const payload_type&, TimePoint)>& fn) requires
+      requirement::for_each_session<Inner> {
+    call(
+        StoreOperation::for_each_session,
+        [&] {
+          inner_->for_each_session(fn);
+          return true;
+        },
+        done);
   }
 
   /// The figures so far (each one exact; see detail::StoreCounters for calls still running).
