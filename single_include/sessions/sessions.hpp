@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 83.
+// Library headers inlined: 87.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1041,6 +1041,14 @@ class LimitExceeded : public Error {
   using Error::Error;
 };
 
+/// A save of a session whose user already holds Settings::max_sessions_per_user sessions, with
+/// UserSessionLimit::AtLimit::refuse_new: the new session's record was deleted (a `rejected`
+/// event, reason "session limit", was told). Answer it as a refused login.
+class SessionLimitReached : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace sessions
 // ---- end sessions/errors.hpp ----
 
@@ -1131,6 +1139,27 @@ class RandomSource {
 
 }  // namespace sessions
 // ---- end sessions/random.hpp ----
+// ---- begin sessions/session_limit.hpp ----
+// How many sessions one user may hold at once (Settings::max_sessions_per_user), and what a new
+// login does at the limit. Apart from user_index.hpp so that Settings can name it.
+
+namespace sessions {
+
+/// How many sessions a user may hold at once, and what a new login does at the limit.
+struct UserSessionLimit {
+  enum class AtLimit {
+    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
+    evict_oldest,
+    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
+    refuse_new,
+  };
+  /// 0: no limit.
+  std::size_t max_sessions = 0;
+  AtLimit at_limit = AtLimit::evict_oldest;
+};
+
+}  // namespace sessions
+// ---- end sessions/session_limit.hpp ----
 
 namespace sessions {
 
@@ -1220,6 +1249,13 @@ struct Settings {
   /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
   /// Unset by default: nothing is told.
   EventHook on_event;
+
+  /// The per-user index (user_indexed.hpp; only a store wrapped in UserIndexed keeps it): how many
+  /// sessions one user (`_auth_user_id`) may hold at once, 0 for no limit, and what a save that
+  /// would go over it does: evict the user's least recently seen sessions, or refuse the new one
+  /// (its record is deleted and save() throws SessionLimitReached). Ignored by other stores.
+  std::size_t max_sessions_per_user = 0;
+  UserSessionLimit::AtLimit at_session_limit = UserSessionLimit::AtLimit::evict_oldest;
 };
 
 /// The settings used when a caller passes none: Django's defaults.
@@ -7995,19 +8031,6 @@ struct UserSession {
   }
 };
 
-/// How many sessions a user may hold at once, and what a new login does at the limit.
-struct UserSessionLimit {
-  enum class AtLimit {
-    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
-    evict_oldest,
-    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
-    refuse_new,
-  };
-  /// 0: no limit.
-  std::size_t max_sessions = 0;
-  AtLimit at_limit = AtLimit::evict_oldest;
-};
-
 /// What index_session() did.
 struct IndexOutcome {
   /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
@@ -8028,7 +8051,8 @@ struct PurgedSession {
 //
 //   s.index_session(user_id, key, details, limit) -> IndexOutcome
 //        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
-//        exists); with a limit, atomically against concurrent logins of the same user: two
+//        exists, and its user_agent and address when `details` brings them empty; an entry of
+//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
 //        sessions indexed at once never both pass a limit that has room for one.
 //   s.unindex_session(user_id, key) -> void
 //        remove the entry (the session logged out, was deleted, or moved to another key).
@@ -9675,6 +9699,181 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 // logout deleted. Unchanged data (same fingerprint, or the very value loaded) only moves the
 // expiry. With lost-update protection, updates go through the store's compare-and-set.
 
+// ---- begin sessions/detail/index_keeping.hpp ----
+// How a Session keeps the per-user index in step over a UserIndexed store (user_indexed.hpp):
+// what it remembers between its load and its save (the user the record was indexed under, the
+// expiry of its last write, the client it was asked to record), and what each save, key change
+// and delete tells the store. Over any other store IndexKeeper is empty and every call is an
+// inline no-op: the request path of an application without the index is unchanged.
+
+// ---- begin sessions/user_indexed.hpp ----
+// UserIndexed<Store>: the same store, with the per-user index kept in step by every Session.
+//
+//   sessions::UserIndexed<sessions::SqliteStore> store{"sqlite:///var/lib/app/sessions.db"};
+//   sessions::Session<sessions::UserIndexed<sessions::SqliteStore>> session{store, key, settings};
+//
+// The index is a compile-time choice, not a Settings flag, so that an application that does not
+// want it pays nothing on its request path (not even a test of a flag), and so that asking for it
+// over a store that cannot list its sessions (memcached, cookies) fails to compile, naming the
+// missing operation of UserIndexStorage (user_index.hpp).
+//
+// Over a UserIndexed store, a Session indexes every successful save (create, save, cycle_key,
+// touch) of data holding `_auth_user_id` under that user, with Settings::max_sessions_per_user as
+// the limit; removes the entry when the session is deleted, flushed or moved to a new key; and
+// moves it when the user id changes. record_client() adds the user agent and address the
+// application wants shown in the listing. The listing, revocation and reindexing are in
+// lifecycle.hpp, the background purge in purger.hpp.
+
+namespace sessions {
+
+template <class Store>
+class UserIndexed : public Store {
+  static_assert(ServerStorage<Store>, "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
+  static_assert(requirement::index_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
+  static_assert(requirement::unindex_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+
+ public:
+  using Store::Store;
+  /// What a Session looks for to keep the index (KeepsUserIndex).
+  static constexpr bool keeps_user_index = true;
+};
+
+/// A store whose sessions keep the per-user index in step (a UserIndexed store).
+template <class S>
+concept KeepsUserIndex = UserIndexStorage<S> && requires {
+  requires static_cast<bool>(S::keeps_user_index);
+};
+
+}  // namespace sessions
+// ---- end sessions/user_indexed.hpp ----
+// ---- begin sessions/detail/lifecycle_check.hpp ----
+// The mechanics shared by lifecycle.hpp and purger.hpp: the compile-time check that names what a
+// store lacks, the user id of a stored payload, and one revocation told as an event.
+
+namespace sessions::detail {
+
+template <class Store>
+struct LifecycleCheck {
+  static_assert(ServerStorage<Store>, "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
+  static_assert(requirement::index_session<Store>, "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), so it keeps no per-user index");
+  static_assert(requirement::unindex_session<Store>, "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
+  static constexpr bool ok = true;
+};
+
+/// The member `key` of a JSON object, or null.
+[[nodiscard]] inline const Data* find_member(const Data& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+/// `_auth_user_id` of a value payload as text, or empty.
+[[nodiscard]] inline std::string user_id_of(const SharedMembers& members) {
+  return members ? user_id_text(members->find(kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const SharedData& data) {
+  return data && data->is_object() ? user_id_text(find_member(*data, kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const Data& data) {
+  return data.is_object() ? user_id_text(find_member(data, kAuthUserIdKey)) : std::string();
+}
+
+/// Deletes one session of `user_id` (record and entry) and tells it as `destroyed`, "revoked".
+template <class Store>
+void revoke_one(Store& store, std::string_view user_id, std::string_view key, const Settings& settings) {
+  store.remove(key);
+  store.unindex_session(user_id, key);
+  if (settings.on_event) tell_event<Store>(settings, SessionEventKind::destroyed, "revoked", key, user_id);
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/lifecycle_check.hpp ----
+
+namespace sessions::detail {
+
+template <class Storage, bool Keeps = KeepsUserIndex<Storage>>
+class IndexKeeper {
+ public:
+  void loaded(const Loaded&) noexcept {}
+  void forget() noexcept {}
+  void wrote(TimePoint) noexcept {}
+  void record_client(std::string_view, std::string_view) noexcept {}
+  template <class UserOf>
+  bool after_write(Storage&, const Settings&, std::string_view, UserOf&&) noexcept {
+    return false;
+  }
+  void removed(Storage&, std::string_view) noexcept {}
+};
+
+template <class Storage>
+class IndexKeeper<Storage, true> {
+ public:
+  /// The session's own load found `loaded`: its user is the one the record is indexed under.
+  void loaded(const Loaded& loaded) {
+    if (loaded.members) {
+      user_ = user_id_of(loaded.members);
+    } else if (loaded.shared) {
+      user_ = user_id_of(loaded.shared);
+    } else {
+      user_ = user_id_of(loaded.owned);
+    }
+  }
+  /// The record is gone or was never there: nothing is indexed under the key.
+  void forget() noexcept { user_.clear(); }
+
+  /// The expiry the last write gave the record (the entry carries it).
+  void wrote(TimePoint expires_at) noexcept { expires_at_ = expires_at; }
+
+  void record_client(std::string_view user_agent, std::string_view address) {
+    user_agent_.assign(user_agent);
+    address_.assign(address);
+  }
+
+  /// After a successful write of `key`: indexes it under its user (`user_of()`, the current
+  /// `_auth_user_id`), with Settings::max_sessions_per_user, moving it from a previous user. True
+  /// when the limit refused it: the record is then deleted and the refusal told; the caller drops
+  /// the key and throws.
+  template <class UserOf>
+  bool after_write(Storage& store, const Settings& settings, std::string_view key, UserOf&& user_of) {
+    std::string user = user_of();
+    if (!user_.empty() && user_ != user) store.unindex_session(user_, key);
+    user_ = std::move(user);
+    if (user_.empty()) return false;
+    const TimePoint now = settings.clock.now();
+    const IndexOutcome outcome =
+        store.index_session(user_, key, SessionDetails{now, now, expires_at_, user_agent_, address_},
+                            UserSessionLimit{settings.max_sessions_per_user, settings.at_session_limit});
+    if (settings.on_event) {
+      for (const std::string& evicted : outcome.evicted)
+        tell_event<Storage>(settings, SessionEventKind::destroyed, "evicted", evicted, user_);
+    }
+    if (!outcome.refused) return false;
+    store.remove(key);
+    if (settings.on_event) tell_event<Storage>(settings, SessionEventKind::rejected, "session limit", key, user_);
+    user_.clear();
+    return true;
+  }
+
+  /// The record of `key` was deleted (delete, flush, or the old key of cycle_key).
+  void removed(Storage& store, std::string_view key) {
+    if (!user_.empty()) store.unindex_session(user_, key);
+  }
+
+ private:
+  std::string user_;
+  TimePoint expires_at_{};
+  std::string user_agent_;
+  std::string address_;
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/index_keeping.hpp ----
+
 namespace sessions::detail {
 
 template <class Storage, class SerializerT, class ExpiryT>
@@ -9710,6 +9909,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
+    keep_index(*this->key_);
     this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
@@ -9729,6 +9929,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
@@ -9737,6 +9938,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void destroy(std::string_view reason, const std::string& user_id) {
     if (!this->key_) return;
     this->store_->remove(*this->key_);
+    index_.removed(*this->store_, *this->key_);
     this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
   /// Deletes the record of another session.
@@ -9751,7 +9953,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     store_under_new_key();
-    if (old) this->store_->remove(*old);
+    if (old) {
+      this->store_->remove(*old);
+      index_.removed(*this->store_, *old);
+    }
+    keep_index(*this->key_);
     this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
@@ -9763,6 +9969,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+    index_.wrote(expires_at);
+    keep_index(*this->key_);
   }
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
@@ -9774,6 +9982,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     auto record = this->store_->load(*this->key_);
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
+      if (own_load) index_.forget();
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -9815,6 +10024,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         reject("data corrupted");
       }
     }
+    if (own_load) index_.loaded(loaded);
     if (protect) {
       if constexpr (codec::kind == PayloadKind::members) {
         this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
@@ -9825,7 +10035,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return loaded;
   }
 
+  /// Keeps the per-user index in step (an empty no-op unless the store is UserIndexed).
+  [[no_unique_address]] IndexKeeper<Storage> index_{};
+
  private:
+  // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
+  // per-user limit refused is gone: the key is dropped and the caller told.
+  void keep_index(std::string_view key) {
+    if (index_.after_write(*this->store_, *this->settings_, key,
+                           [this] { return user_id_text(this->find(kAuthUserIdKey)); })) {
+      this->key_.reset();
+      throw SessionLimitReached("the user holds Settings::max_sessions_per_user sessions already");
+    }
+  }
+
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
     this->start_without_load();
@@ -9927,6 +10150,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at =
         add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
@@ -10438,6 +10662,13 @@ class Session {
   /// Django: SessionStore.clear_expired(): removes expired records; returns how many.
   static std::size_t clear_expired(StorageT& store) { return Flow::clear_expired(store); }
   std::size_t clear_expired() { return Flow::clear_expired(*s_.store_); }
+
+  /// The user agent and address the per-user index shows for this session (user_indexed.hpp),
+  /// kept from the next save on (a save without them keeps what the entry has). Shown to the
+  /// user, never trusted. Nothing at all over a store that keeps no index.
+  void record_client(std::string_view user_agent, std::string_view address) {
+    if constexpr (!ClientStorage<StorageT>) s_.index_.record_client(user_agent, address);
+  }
 
   /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
   /// session on every request). UpdateError when the record is gone.
