@@ -263,7 +263,7 @@ class Browser:
     keeps the cookies, as a person's browser does). Flags: no sandbox (tests run as root in CI), and
     nothing that phones home (CI has no network)."""
 
-    def __init__(self, profile_dir):
+    def __init__(self, profile_dir, user_agent=None):
         try:
             from selenium import webdriver
             from selenium.webdriver.chrome.service import Service
@@ -284,6 +284,8 @@ class Browser:
                      "--no-default-browser-check", "--password-store=basic", "--window-size=900,600",
                      f"--user-data-dir={profile_dir}"):
             options.add_argument(flag)
+        if user_agent:  # tells two profiles apart in a listing of sessions
+            options.add_argument(f"--user-agent={user_agent}")
         try:
             self.driver = webdriver.Chrome(service=Service(driver), options=options)
         except Exception as e:  # a broken install is a failure with the reason, not a traceback
