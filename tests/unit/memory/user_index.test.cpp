@@ -1,0 +1,53 @@
+// The shared per-user index suite (support/user_index_suite.inc) against MemoryStore and
+// MemoryValueStore, and what is particular to them.
+
+#include "support/fixtures.hpp"
+
+#include <sessions/user_indexed.hpp>
+
+namespace test_support {
+
+template <>
+struct StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> : FixtureBase {
+  sessions::UserIndexed<sessions::MemoryStore> store{sessions::Clock(clock)};
+};
+
+template <>
+struct StoreFixture<sessions::UserIndexed<sessions::MemoryValueStore>> : FixtureBase {
+  sessions::UserIndexed<sessions::MemoryValueStore> store{sessions::Clock(clock)};
+};
+
+}  // namespace test_support
+
+#define INDEX_STORES sessions::MemoryStore, sessions::MemoryValueStore
+#define INDEX_MASS_USERS 10000
+
+#include "support/user_index_suite.inc"
+
+TEST_CASE("MemoryStore: a record the sweep or a load reclaims takes its index entry with it", "[memory][user_index]") {
+  test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
+  auto& store = env.store;
+  const auto now = env.clock.now();
+  const std::string key = sessions::generate_session_key(env.settings.random);
+  REQUIRE(store.create(key, "{}", now + 1s));
+  store.index_session("42", key, sessions::SessionDetails{now, now, now + 1s, {}, {}}, sessions::UserSessionLimit{});
+  REQUIRE(store.user_index_size() == 1);
+  env.clock.advance(2s);
+  CHECK_FALSE(store.load(key).has_value());  // the load drops the expired record...
+  CHECK(store.user_index_size() == 0);       // ...and its entry
+  REQUIRE(store.create(key, "{}", env.clock.now() + 1s));
+  store.index_session("42", key, sessions::SessionDetails{now, now, env.clock.now() + 1s, {}, {}},
+                      sessions::UserSessionLimit{});
+  env.clock.advance(2s);
+  CHECK(store.clear_expired() == 1);
+  CHECK(store.user_index_size() == 0);
+}
+
+TEST_CASE("MemoryStore without UserIndexed: sessions are not indexed", "[memory][user_index]") {
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  sessions::Session<sessions::MemoryStore> s(env.store, env.settings);
+  s.set("_auth_user_id", "42");
+  s.save();
+  CHECK(env.store.user_index_size() == 0);
+  CHECK(sessions::user_sessions(env.store, "42", env.clock.now()).empty());
+}
