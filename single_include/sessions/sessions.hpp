@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 87.
+// Library headers inlined: 88.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -7653,6 +7653,11 @@ class HashedKeys {
 // since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
+//
+// Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
+// record removed in any way (delete, load or sweep of an expired one, clear_expired, purge) takes
+// its entry with it. A store whose sessions are never indexed pays one relaxed atomic load per
+// removal for it.
 
 #include <unordered_map>
 
@@ -7690,302 +7695,6 @@ struct KeyFingerprint {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/fingerprint.hpp ----
-
-namespace sessions {
-
-template <class Payload>
-class BasicMemoryStore {
- public:
-  /// The store's name in events and messages.
-  static constexpr std::string_view store_name = std::is_same_v<Payload, std::string>     ? "MemoryStore"
-                                                 : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
-                                                                                          : "BasicMemoryStore";
-  using payload_type = Payload;
-
-  struct Options {
-    /// Number of independently locked shards: 1 to 65536, rounded up to a power of two.
-    std::size_t shards = 64;
-    Clock clock{};
-    /// Kept for the stores' convention; a memory store has nothing to report.
-    Logger logger{};
-  };
-
-  /// `memory:` (or `memory://`), with an optional `?shards=N`, on top of `base`.
-  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
-  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
-    Url url = detail::parse_store_url(kName, text, {"memory"});
-    if (!url.hosts.empty() || !url.path.empty() || url.username || url.password) {
-      throw ConfigurationError(std::string(kName) + ": the URL " + url.redacted() +
-                               " names a server or a path; a memory store is written memory: or memory:?shards=N");
-    }
-    Options options = std::move(base);
-    if (auto v = url.take_integer("shards", 1, kMaxShards)) options.shards = static_cast<std::size_t>(*v);
-    url.reject_unknown_parameters();
-    return options;
-  }
-
-  BasicMemoryStore() : BasicMemoryStore(Options{}) {}
-  explicit BasicMemoryStore(Options options) : clock_(options.clock) {
-    detail::require_at_least_one(kName, "Options::shards", options.shards);
-    if (options.shards > kMaxShards) {
-      throw ConfigurationError(std::string(kName) + ": Options::shards must be at most " + std::to_string(kMaxShards) +
-                               " (got " + std::to_string(options.shards) + ")");
-    }
-    std::size_t n = 1;
-    while (n < options.shards) n <<= 1;
-    shards_ = std::make_unique<Shard[]>(n);
-    shard_mask_ = n - 1;
-  }
-  /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
-  explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : BasicMemoryStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
-  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{.clock = clock}) {}
-
-  BasicMemoryStore(const BasicMemoryStore&) = delete;
-  BasicMemoryStore& operator=(const BasicMemoryStore&) = delete;
-
-  [[nodiscard]] std::optional<Record<Payload>> load(std::string_view key) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(key);
-    if (it == shard.map.end()) return std::nullopt;
-    if (it->second.expires_at <= now) {
-      shard.map.erase(it);
-      return std::nullopt;
-    }
-    return Record<Payload>{it->second.payload, it->second.expires_at};
-  }
-
-  [[nodiscard]] bool create(std::string_view key, const Payload& payload, TimePoint expires_at) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    Payload released{};  // what a write replaces is freed after the lock, not under it
-    std::lock_guard lock(shard.mutex);
-    sweep_one_bucket(shard, now);
-    const auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      if (it->second.expires_at > now) return false;  // never overwrite a live record
-      released = std::exchange(it->second.payload, payload);
-      it->second.expires_at = expires_at;
-      shard.note_expiry(expires_at);
-      return true;
-    }
-    shard.map.emplace(std::string(key), Entry{payload, expires_at});
-    shard.note_expiry(expires_at);
-    return true;
-  }
-
-  [[nodiscard]] bool update(std::string_view key, const Payload& payload, TimePoint expires_at) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    Payload released{};
-    std::lock_guard lock(shard.mutex);
-    sweep_one_bucket(shard, now);
-    const auto it = shard.map.find(key);
-    if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
-    released = std::exchange(it->second.payload, payload);
-    it->second.expires_at = expires_at;
-    shard.note_expiry(expires_at);
-    return true;
-  }
-
-  /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
-  /// equals `expected`, under the shard's lock, so no write can come in between (SharedMembers:
-  /// the same pointer, i.e. the very list the caller loaded).
-  [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
-                                    const Payload& expected) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    Payload released{};
-    std::lock_guard lock(shard.mutex);
-    sweep_one_bucket(shard, now);
-    const auto it = shard.map.find(key);
-    if (it == shard.map.end() || it->second.expires_at <= now) return CasResult::missing;  // never resurrect
-    if (!(it->second.payload == expected)) return CasResult::conflict;
-    released = std::exchange(it->second.payload, payload);
-    it->second.expires_at = expires_at;
-    shard.note_expiry(expires_at);
-    return CasResult::written;
-  }
-
-  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(key);
-    if (it == shard.map.end() || it->second.expires_at <= now) return false;
-    it->second.expires_at = expires_at;
-    shard.note_expiry(expires_at);
-    return true;
-  }
-
-  void remove(std::string_view key) {
-    Shard& shard = shard_for(key);
-    std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(key);
-    if (it != shard.map.end()) shard.map.erase(it);
-  }
-
-  [[nodiscard]] bool exists(std::string_view key) {
-    Shard& shard = shard_for(key);
-    const TimePoint now = clock_.now();
-    std::lock_guard lock(shard.mutex);
-    const auto it = shard.map.find(key);
-    return it != shard.map.end() && it->second.expires_at > now;
-  }
-
-  std::size_t clear_expired() {
-    const TimePoint now = clock_.now();
-    std::size_t removed = 0;
-    for (std::size_t i = 0; i <= shard_mask_; ++i) {
-      Shard& shard = shards_[i];
-      std::lock_guard lock(shard.mutex);
-      removed += std::erase_if(shard.map, [now](const auto& kv) { return kv.second.expires_at <= now; });
-    }
-    return removed;
-  }
-
-  /// Records held, expired ones not yet reclaimed included.
-  [[nodiscard]] std::size_t size() const {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i <= shard_mask_; ++i) {
-      std::lock_guard lock(shards_[i].mutex);
-      n += shards_[i].map.size();
-    }
-    return n;
-  }
-
-  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
-
- private:
-  static constexpr std::string_view kName = store_name;
-  static constexpr std::size_t kMaxShards = 65536;
-
-  struct Entry {
-    Payload payload;
-    TimePoint expires_at;
-  };
-  // Heterogeneous lookup: find(string_view) without building a std::string per request.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const noexcept {
-      return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
-    }
-  };
-  // A cache line (or more) each: threads working on different shards never write the same line.
-  struct alignas(64) Shard {
-    mutable std::mutex mutex;
-    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
-    std::size_t sweep_hand = 0;
-    // No record of the shard expires before `earliest` (a lower bound: never later than the
-    // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
-    // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
-    TimePoint earliest = TimePoint::max();
-    TimePoint turn_min = TimePoint::max();
-    std::size_t turn_buckets = 0;
-
-    void note_expiry(TimePoint t) noexcept {
-      if (t < earliest) earliest = t;
-      if (t < turn_min) turn_min = t;
-    }
-  };
-
-  Shard& shard_for(std::string_view key) noexcept {
-    return shards_[static_cast<std::size_t>(detail::fingerprint(key)) & shard_mask_];
-  }
-
-  // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
-  // every record is looked at once per bucket_count writes to its shard.
-  static void sweep_one_bucket(Shard& shard, TimePoint now) {
-    auto& map = shard.map;
-    if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
-    if (shard.sweep_hand >= map.bucket_count()) {
-      // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
-      // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
-      if (shard.turn_buckets == map.bucket_count()) shard.earliest = shard.turn_min;
-      shard.sweep_hand = 0;
-      shard.turn_min = TimePoint::max();
-      shard.turn_buckets = map.bucket_count();
-    }
-    const std::size_t bucket = shard.sweep_hand++;
-    std::string_view expired[4];
-    std::size_t n = 0;
-    for (auto it = map.begin(bucket); it != map.end(bucket); ++it) {
-      if (it->second.expires_at <= now && n < 4) {
-        expired[n++] = it->first;
-      } else if (it->second.expires_at < shard.turn_min) {
-        shard.turn_min = it->second.expires_at;  // stays (a fifth expired record is one of these)
-      }
-    }
-    for (std::size_t i = 0; i < n; ++i) {
-      // Copy the key first: erasing destroys the string the view points into.
-      const std::string key(expired[i]);
-      map.erase(map.find(key));
-    }
-  }
-
-  Clock clock_;
-  std::unique_ptr<Shard[]> shards_;
-  std::size_t shard_mask_ = 0;
-};
-
-/// Keeps the serializer's bytes: the same code path as any server store.
-using MemoryStore = BasicMemoryStore<std::string>;
-/// Keeps session values, each top-level member shared immutably: no serialization, and a save
-/// copies only the members the request changed.
-using MemoryValueStore = BasicMemoryStore<SharedMembers>;
-
-}  // namespace sessions
-// ---- end sessions/storage/memory.hpp ----
-// ---- begin sessions/storage/metered.hpp ----
-// Metered<Inner>: counts and times every call of a server store. A storage decorator (as
-// HashedKeys and CachedStore): each operation is the inner store's, with its outcome counted (a
-// load's hit or miss, a write refused, a conflict, a timeout, an error), its latency put in a
-// histogram, and an optional trace hook told when it begins and ends (for OpenTelemetry spans or
-// logs). Read the figures with snapshot(), or as Prometheus text with to_prometheus():
-//
-//   sessions::RedisStore redis{"redis://127.0.0.1:6379/0"};
-//   sessions::Metered<sessions::RedisStore> store{redis};
-//   sessions::Middleware<sessions::Session<sessions::Metered<sessions::RedisStore>>> middleware{store};
-//   ...  // GET /metrics:
-//   std::string text = sessions::to_prometheus(std::array{store.snapshot()});
-//
-// A store that is not wrapped pays nothing. Wrapped, every call is counted (one relaxed atomic
-// addition) and one call in Options::time_one_in (4 by default; 1 times them all) is timed: two
-// reads of the steady clock (about 30 ns each on a virtual machine, more than the rest of the
-// wrapper) and two more additions. The histogram is then a sample of the calls, its _count the
-// calls timed; the counter counts them all. Every call is timed while a trace hook is set. The
-// cost is measured in docs/benchmarks.md. Counters are per Metered object: wrap each store once
-// and share the wrapper. Thread-safe when the inner store is.
-// update_if (lost-update protection) and the per-user index (user_index.hpp) are forwarded when,
-// and only when, the inner store has them: a wrapped store keeps its capabilities, so a site that
-// meters its store still lists and revokes its users' sessions.
-//
-// Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
-// rethrown unchanged.
-
-#include <exception>
-
-// ---- begin sessions/detail/store_name.hpp ----
-// A store's name where the library names it (session events, metrics): its public `store_name` when
-// it declares one (every store of the library does), else "store".
-
-namespace sessions::detail {
-
-template <class Storage>
-[[nodiscard]] constexpr std::string_view store_name() noexcept {
-  if constexpr (requires {
-                  { Storage::store_name } -> std::convertible_to<std::string_view>;
-                }) {
-    return Storage::store_name;
-  } else {
-    return "store";
-  }
-}
-
-}  // namespace sessions::detail
-// ---- end sessions/detail/store_name.hpp ----
 // ---- begin sessions/user_index.hpp ----
 // Every session of a user: the optional per-user index a listing store keeps beside its records,
 // so that an application can answer "where is this user logged in?", log a user out everywhere
@@ -8106,6 +7815,536 @@ concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && 
 
 }  // namespace sessions
 // ---- end sessions/user_index.hpp ----
+// ---- begin sessions/storage/detail/memory_user_index.hpp ----
+// The per-user index of a memory store: user -> (key -> details), and key -> user so that a
+// record's removal (delete, expiry, sweep) finds its entry. One mutex of its own, taken only by
+// index operations and by the removal of a record that may be indexed; never held while a shard's
+// lock is taken (a shard's lock may be held while this one is: that is the only order).
+
+namespace sessions::detail {
+
+class MemoryUserIndex {
+ public:
+  /// Inserts or refreshes the entry of `key` under `user` with `limit` applied under the lock, so
+  /// two logins of one user never both pass it. The evicted keys' entries are gone; their records
+  /// are the caller's to delete.
+  IndexOutcome index(std::string_view user, std::string_view key, const SessionDetails& details,
+                     const UserSessionLimit& limit, TimePoint now) {
+    IndexOutcome outcome;
+    std::lock_guard lock(mutex_);
+    if (const auto owner = user_of_key_.find(key); owner != user_of_key_.end() && owner->second != user) {
+      const std::string previous = owner->second;
+      erase_entry(previous, key);  // the session's user changed: the entry moves
+    }
+    Entries& entries = by_user_[std::string(user)];
+    drop_expired(entries, now);
+    if (const auto it = entries.find(key); it != entries.end()) {
+      refresh(it->second, details);
+      return outcome;
+    }
+    if (limit.max_sessions != 0 && entries.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        if (entries.empty()) by_user_.erase(std::string(user));
+        return outcome;
+      }
+      std::vector<std::pair<TimePoint, std::string>> by_age;
+      by_age.reserve(entries.size());
+      for (const auto& [k, d] : entries) by_age.emplace_back(d.last_seen, k);
+      std::sort(by_age.begin(), by_age.end());
+      const std::size_t excess = entries.size() - limit.max_sessions + 1;
+      for (std::size_t i = 0; i < excess; ++i) {
+        entries.erase(by_age[i].second);
+        user_of_key_.erase(by_age[i].second);
+        outcome.evicted.push_back(std::move(by_age[i].second));
+      }
+    }
+    entries.emplace(std::string(key), details);
+    user_of_key_.emplace(std::string(key), std::string(user));
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return outcome;
+  }
+
+  void unindex(std::string_view user, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end() || owner->second != user) return;
+    erase_entry(user, key);
+  }
+
+  /// The entry of `key`, whoever's it is, removed; the user it was under (empty when none).
+  std::string take(std::string_view key) {
+    if (empty()) return {};  // no lock when nothing is indexed: the request path of a store without users
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end()) return {};
+    std::string user = owner->second;
+    erase_entry(user, key);
+    return user;
+  }
+
+  /// The user's entries whose expiry is after `now`, oldest `created` first (the expired ones are
+  /// deleted on the way).
+  std::vector<UserSession> sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> out;
+    std::lock_guard lock(mutex_);
+    const auto it = by_user_.find(user);
+    if (it == by_user_.end()) return out;
+    drop_expired(it->second, now);
+    for (const auto& [k, d] : it->second) out.push_back(UserSession{k, d});
+    if (it->second.empty()) by_user_.erase(it);
+    std::sort(out.begin(), out.end(), [](const UserSession& a, const UserSession& b) {
+      return a.details.created != b.details.created ? a.details.created < b.details.created : a.key < b.key;
+    });
+    return out;
+  }
+
+  /// Removes at most `batch` entries whose expiry is past `now` (entries whose record went
+  /// without them); returns them.
+  std::vector<PurgedSession> purge(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> out;
+    if (empty()) return out;
+    std::lock_guard lock(mutex_);
+    for (auto user = by_user_.begin(); user != by_user_.end() && out.size() < batch;) {
+      for (auto e = user->second.begin(); e != user->second.end() && out.size() < batch;) {
+        if (e->second.expires_at <= now) {
+          out.push_back(PurgedSession{e->first, user->first});
+          user_of_key_.erase(e->first);
+          e = user->second.erase(e);
+        } else {
+          ++e;
+        }
+      }
+      user = user->second.empty() ? by_user_.erase(user) : std::next(user);
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return out;
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+
+  /// Entries held, expired ones not yet removed included.
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return user_of_key_.size();
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Entries = std::unordered_map<std::string, SessionDetails, Hash, std::equal_to<>>;
+
+  static void refresh(SessionDetails& entry, const SessionDetails& details) {
+    entry.last_seen = details.last_seen;
+    entry.expires_at = details.expires_at;
+    if (!details.user_agent.empty()) entry.user_agent = details.user_agent;
+    if (!details.address.empty()) entry.address = details.address;
+  }
+
+  void drop_expired(Entries& entries, TimePoint now) {
+    for (auto e = entries.begin(); e != entries.end();) {
+      if (e->second.expires_at <= now) {
+        user_of_key_.erase(e->first);
+        e = entries.erase(e);
+      } else {
+        ++e;
+      }
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  // `user` must not view a string of the maps.
+  void erase_entry(std::string_view user, std::string_view key) {
+    if (const auto it = by_user_.find(user); it != by_user_.end()) {
+      if (const auto e = it->second.find(key); e != it->second.end()) it->second.erase(e);
+      if (it->second.empty()) by_user_.erase(it);
+    }
+    if (const auto k = user_of_key_.find(key); k != user_of_key_.end()) user_of_key_.erase(k);
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entries, Hash, std::equal_to<>> by_user_;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> user_of_key_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/storage/detail/memory_user_index.hpp ----
+
+namespace sessions {
+
+template <class Payload>
+class BasicMemoryStore {
+ public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = std::is_same_v<Payload, std::string>     ? "MemoryStore"
+                                                 : std::is_same_v<Payload, SharedMembers> ? "MemoryValueStore"
+                                                                                          : "BasicMemoryStore";
+  using payload_type = Payload;
+
+  struct Options {
+    /// Number of independently locked shards: 1 to 65536, rounded up to a power of two.
+    std::size_t shards = 64;
+    Clock clock{};
+    /// Kept for the stores' convention; a memory store has nothing to report.
+    Logger logger{};
+  };
+
+  /// `memory:` (or `memory://`), with an optional `?shards=N`, on top of `base`.
+  [[nodiscard]] static Options options_from_url(std::string_view text) { return options_from_url(text, Options{}); }
+  [[nodiscard]] static Options options_from_url(std::string_view text, Options base) {
+    Url url = detail::parse_store_url(kName, text, {"memory"});
+    if (!url.hosts.empty() || !url.path.empty() || url.username || url.password) {
+      throw ConfigurationError(std::string(kName) + ": the URL " + url.redacted() +
+                               " names a server or a path; a memory store is written memory: or memory:?shards=N");
+    }
+    Options options = std::move(base);
+    if (auto v = url.take_integer("shards", 1, kMaxShards)) options.shards = static_cast<std::size_t>(*v);
+    url.reject_unknown_parameters();
+    return options;
+  }
+
+  BasicMemoryStore() : BasicMemoryStore(Options{}) {}
+  explicit BasicMemoryStore(Options options) : clock_(options.clock) {
+    detail::require_at_least_one(kName, "Options::shards", options.shards);
+    if (options.shards > kMaxShards) {
+      throw ConfigurationError(std::string(kName) + ": Options::shards must be at most " + std::to_string(kMaxShards) +
+                               " (got " + std::to_string(options.shards) + ")");
+    }
+    std::size_t n = 1;
+    while (n < options.shards) n <<= 1;
+    shards_ = std::make_unique<Shard[]>(n);
+    shard_mask_ = n - 1;
+  }
+  /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
+  explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : BasicMemoryStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+  explicit BasicMemoryStore(Clock clock) : BasicMemoryStore(Options{.clock = clock}) {}
+
+  BasicMemoryStore(const BasicMemoryStore&) = delete;
+  BasicMemoryStore& operator=(const BasicMemoryStore&) = delete;
+
+  [[nodiscard]] std::optional<Record<Payload>> load(std::string_view key) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end()) return std::nullopt;
+    if (it->second.expires_at <= now) {
+      shard.map.erase(it);
+      (void)index_.take(key);
+      return std::nullopt;
+    }
+    return Record<Payload>{it->second.payload, it->second.expires_at};
+  }
+
+  [[nodiscard]] bool create(std::string_view key, const Payload& payload, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    Payload released{};  // what a write replaces is freed after the lock, not under it
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it != shard.map.end()) {
+      if (it->second.expires_at > now) return false;  // never overwrite a live record
+      released = std::exchange(it->second.payload, payload);
+      it->second.expires_at = expires_at;
+      shard.note_expiry(expires_at);
+      return true;
+    }
+    shard.map.emplace(std::string(key), Entry{payload, expires_at});
+    shard.note_expiry(expires_at);
+    return true;
+  }
+
+  [[nodiscard]] bool update(std::string_view key, const Payload& payload, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    Payload released{};
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return false;  // never resurrect
+    released = std::exchange(it->second.payload, payload);
+    it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
+    return true;
+  }
+
+  /// Compare-and-set (lost-update protection): replaces the live record only if its payload still
+  /// equals `expected`, under the shard's lock, so no write can come in between (SharedMembers:
+  /// the same pointer, i.e. the very list the caller loaded).
+  [[nodiscard]] CasResult update_if(std::string_view key, const Payload& payload, TimePoint expires_at,
+                                    const Payload& expected) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    Payload released{};
+    std::lock_guard lock(shard.mutex);
+    sweep_one_bucket(shard, now);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return CasResult::missing;  // never resurrect
+    if (!(it->second.payload == expected)) return CasResult::conflict;
+    released = std::exchange(it->second.payload, payload);
+    it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
+    return CasResult::written;
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it == shard.map.end() || it->second.expires_at <= now) return false;
+    it->second.expires_at = expires_at;
+    shard.note_expiry(expires_at);
+    return true;
+  }
+
+  void remove(std::string_view key) {
+    Shard& shard = shard_for(key);
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    if (it != shard.map.end()) shard.map.erase(it);
+    (void)index_.take(key);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    Shard& shard = shard_for(key);
+    const TimePoint now = clock_.now();
+    std::lock_guard lock(shard.mutex);
+    const auto it = shard.map.find(key);
+    return it != shard.map.end() && it->second.expires_at > now;
+  }
+
+  std::size_t clear_expired() {
+    const TimePoint now = clock_.now();
+    std::size_t removed = 0;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      removed += std::erase_if(shard.map, [&](const auto& kv) {
+        if (kv.second.expires_at > now) return false;
+        (void)index_.take(kv.first);
+        return true;
+      });
+    }
+    (void)index_.purge(static_cast<std::size_t>(-1), now);  // entries whose record went without them
+    return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  /// Indexes `key` under `user`, the limit applied atomically; the evicted sessions' records are
+  /// deleted before it returns.
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    IndexOutcome outcome = index_.index(user, key, details, limit, clock_.now());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) { index_.unindex(user, key); }
+
+  /// The user's live sessions, oldest first; entries whose record is gone are dropped.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> sessions = index_.sessions(user, now);
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      index_.unindex(user, s.key);
+      return true;
+    });
+    return sessions;
+  }
+
+  /// Removes at most `batch` expired records with their entries, one shard's lock at a time, then
+  /// (within the same batch) entries whose record went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    for (std::size_t i = 0; i <= shard_mask_ && purged.size() < batch; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      for (auto it = shard.map.begin(); it != shard.map.end() && purged.size() < batch;) {
+        if (it->second.expires_at <= now) {
+          purged.push_back(PurgedSession{it->first, index_.take(it->first)});
+          it = shard.map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (purged.size() < batch) {
+      for (PurgedSession& orphan : index_.purge(batch - purged.size(), now)) purged.push_back(std::move(orphan));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record, outside the shards' locks.
+  void for_each_session(const std::function<void(std::string_view, const Payload&, TimePoint)>& fn) {
+    const TimePoint now = clock_.now();
+    std::vector<std::pair<std::string, Entry>> live;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      live.clear();
+      {
+        std::lock_guard lock(shards_[i].mutex);
+        for (const auto& [key, entry] : shards_[i].map) {
+          if (entry.expires_at > now) live.emplace_back(key, entry);
+        }
+      }
+      for (const auto& [key, entry] : live) fn(key, entry.payload, entry.expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): what a test of the index's
+  /// growth counts.
+  [[nodiscard]] std::size_t user_index_size() const { return index_.size(); }
+
+  /// Records held, expired ones not yet reclaimed included.
+  [[nodiscard]] std::size_t size() const {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      std::lock_guard lock(shards_[i].mutex);
+      n += shards_[i].map.size();
+    }
+    return n;
+  }
+
+  [[nodiscard]] const Clock& clock() const noexcept { return clock_; }
+
+ private:
+  static constexpr std::string_view kName = store_name;
+  static constexpr std::size_t kMaxShards = 65536;
+
+  struct Entry {
+    Payload payload;
+    TimePoint expires_at;
+  };
+  // Heterogeneous lookup: find(string_view) without building a std::string per request.
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const noexcept {
+      return static_cast<std::size_t>(detail::fingerprint(key) >> 8);
+    }
+  };
+  // A cache line (or more) each: threads working on different shards never write the same line.
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
+    std::size_t sweep_hand = 0;
+    // No record of the shard expires before `earliest` (a lower bound: never later than the
+    // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
+    // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
+    TimePoint earliest = TimePoint::max();
+    TimePoint turn_min = TimePoint::max();
+    std::size_t turn_buckets = 0;
+
+    void note_expiry(TimePoint t) noexcept {
+      if (t < earliest) earliest = t;
+      if (t < turn_min) turn_min = t;
+    }
+  };
+
+  Shard& shard_for(std::string_view key) noexcept {
+    return shards_[static_cast<std::size_t>(detail::fingerprint(key)) & shard_mask_];
+  }
+
+  // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
+  // every record is looked at once per bucket_count writes to its shard.
+  void sweep_one_bucket(Shard& shard, TimePoint now) { sweep_one_bucket(shard, now, index_); }
+  static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
+    auto& map = shard.map;
+    if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    if (shard.sweep_hand >= map.bucket_count()) {
+      // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
+      // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
+      if (shard.turn_buckets == map.bucket_count()) shard.earliest = shard.turn_min;
+      shard.sweep_hand = 0;
+      shard.turn_min = TimePoint::max();
+      shard.turn_buckets = map.bucket_count();
+    }
+    const std::size_t bucket = shard.sweep_hand++;
+    std::string_view expired[4];
+    std::size_t n = 0;
+    for (auto it = map.begin(bucket); it != map.end(bucket); ++it) {
+      if (it->second.expires_at <= now && n < 4) {
+        expired[n++] = it->first;
+      } else if (it->second.expires_at < shard.turn_min) {
+        shard.turn_min = it->second.expires_at;  // stays (a fifth expired record is one of these)
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      // Copy the key first: erasing destroys the string the view points into.
+      const std::string key(expired[i]);
+      map.erase(map.find(key));
+      (void)index.take(key);
+    }
+  }
+
+  Clock clock_;
+  std::unique_ptr<Shard[]> shards_;
+  detail::MemoryUserIndex index_;
+  std::size_t shard_mask_ = 0;
+};
+
+/// Keeps the serializer's bytes: the same code path as any server store.
+using MemoryStore = BasicMemoryStore<std::string>;
+/// Keeps session values, each top-level member shared immutably: no serialization, and a save
+/// copies only the members the request changed.
+using MemoryValueStore = BasicMemoryStore<SharedMembers>;
+
+}  // namespace sessions
+// ---- end sessions/storage/memory.hpp ----
+// ---- begin sessions/storage/metered.hpp ----
+// Metered<Inner>: counts and times every call of a server store. A storage decorator (as
+// HashedKeys and CachedStore): each operation is the inner store's, with its outcome counted (a
+// load's hit or miss, a write refused, a conflict, a timeout, an error), its latency put in a
+// histogram, and an optional trace hook told when it begins and ends (for OpenTelemetry spans or
+// logs). Read the figures with snapshot(), or as Prometheus text with to_prometheus():
+//
+//   sessions::RedisStore redis{"redis://127.0.0.1:6379/0"};
+//   sessions::Metered<sessions::RedisStore> store{redis};
+//   sessions::Middleware<sessions::Session<sessions::Metered<sessions::RedisStore>>> middleware{store};
+//   ...  // GET /metrics:
+//   std::string text = sessions::to_prometheus(std::array{store.snapshot()});
+//
+// A store that is not wrapped pays nothing. Wrapped, every call is counted (one relaxed atomic
+// addition) and one call in Options::time_one_in (4 by default; 1 times them all) is timed: two
+// reads of the steady clock (about 30 ns each on a virtual machine, more than the rest of the
+// wrapper) and two more additions. The histogram is then a sample of the calls, its _count the
+// calls timed; the counter counts them all. Every call is timed while a trace hook is set. The
+// cost is measured in docs/benchmarks.md. Counters are per Metered object: wrap each store once
+// and share the wrapper. Thread-safe when the inner store is.
+// update_if (lost-update protection) and the per-user index (user_index.hpp) are forwarded when,
+// and only when, the inner store has them: a wrapped store keeps its capabilities, so a site that
+// meters its store still lists and revokes its users' sessions.
+//
+// Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
+// rethrown unchanged.
+
+#include <exception>
+
+// ---- begin sessions/detail/store_name.hpp ----
+// A store's name where the library names it (session events, metrics): its public `store_name` when
+// it declares one (every store of the library does), else "store".
+
+namespace sessions::detail {
+
+template <class Storage>
+[[nodiscard]] constexpr std::string_view store_name() noexcept {
+  if constexpr (requires {
+                  { Storage::store_name } -> std::convertible_to<std::string_view>;
+                }) {
+    return Storage::store_name;
+  } else {
+    return "store";
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/store_name.hpp ----
 // ---- begin sessions/storage/detail/metrics.hpp ----
 // The mechanics of Metered<Inner> (storage/metered.hpp): lock-free counters and latency buckets,
 // their snapshot, and the Prometheus text exposition format (version 0.0.4) they are written in.
