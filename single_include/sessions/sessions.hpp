@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 82.
+// Library headers inlined: 90.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1041,6 +1041,14 @@ class LimitExceeded : public Error {
   using Error::Error;
 };
 
+/// A save of a session whose user already holds Settings::max_sessions_per_user sessions, with
+/// UserSessionLimit::AtLimit::refuse_new: the new session's record was deleted (a `rejected`
+/// event, reason "session limit", was told). Answer it as a refused login.
+class SessionLimitReached : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace sessions
 // ---- end sessions/errors.hpp ----
 
@@ -1131,6 +1139,27 @@ class RandomSource {
 
 }  // namespace sessions
 // ---- end sessions/random.hpp ----
+// ---- begin sessions/session_limit.hpp ----
+// How many sessions one user may hold at once (Settings::max_sessions_per_user), and what a new
+// login does at the limit. Apart from user_index.hpp so that Settings can name it.
+
+namespace sessions {
+
+/// How many sessions a user may hold at once, and what a new login does at the limit.
+struct UserSessionLimit {
+  enum class AtLimit {
+    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
+    evict_oldest,
+    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
+    refuse_new,
+  };
+  /// 0: no limit.
+  std::size_t max_sessions = 0;
+  AtLimit at_limit = AtLimit::evict_oldest;
+};
+
+}  // namespace sessions
+// ---- end sessions/session_limit.hpp ----
 
 namespace sessions {
 
@@ -1220,6 +1249,13 @@ struct Settings {
   /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
   /// Unset by default: nothing is told.
   EventHook on_event;
+
+  /// The per-user index (user_indexed.hpp; only a store wrapped in UserIndexed keeps it): how many
+  /// sessions one user (`_auth_user_id`) may hold at once, 0 for no limit, and what a save that
+  /// would go over it does: evict the user's least recently seen sessions, or refuse the new one
+  /// (its record is deleted and save() throws SessionLimitReached). Ignored by other stores.
+  std::size_t max_sessions_per_user = 0;
+  UserSessionLimit::AtLimit at_session_limit = UserSessionLimit::AtLimit::evict_oldest;
 };
 
 /// The settings used when a caller passes none: Django's defaults.
@@ -7617,6 +7653,13 @@ class HashedKeys {
 // since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
+//
+// Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
+// record removed in any way (delete, load of an expired one, clear_expired, purge) takes its entry
+// with it. While sessions are indexed the write path's sweep stands aside, so that each expiry is
+// found by the purge (which tells it) or by a request (told `missing`), never silently: run a
+// Purger (purger.hpp) or clear_expired() then. A store whose sessions are never indexed pays one
+// relaxed atomic load per removal and per sweep for it.
 
 #include <unordered_map>
 
@@ -7654,6 +7697,284 @@ struct KeyFingerprint {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/fingerprint.hpp ----
+// ---- begin sessions/user_index.hpp ----
+// Every session of a user: the optional per-user index a listing store keeps beside its records,
+// so that an application can answer "where is this user logged in?", log a user out everywhere
+// and cap the number of sessions a user holds.
+//
+// The user is the session's `_auth_user_id` (the key Django's login() writes), so sessions that
+// Django wrote are indexed too once `reindex` has read them. The index lives beside the records
+// (a side table, a sorted set, a map): the records themselves, and Django's `django_session`
+// table, are unchanged.
+//
+// An entry carries the expiry of its session and goes away with it: a store's clear_expired() and
+// purge_expired() remove the entries of the sessions they remove, in the same step, and a listing
+// drops (and deletes) the dead entries it meets. Nothing in the index outlives its session for
+// longer than one purge interval, so the index cannot grow without bound (the failure of indexes
+// kept apart from expiry).
+//
+// A store offers the index by providing the UserIndexStorage operations below; a store that cannot
+// list its records (memcached, cookies) does not, and asking for the index of such a store fails
+// to compile, naming the missing operation.
+
+namespace sessions {
+
+/// What the index records of one session. `created` is kept from the first time the session was
+/// indexed; the rest is refreshed by every save. `user_agent` and `address` are what the
+/// application chose to record (empty otherwise); they are shown, never trusted.
+struct SessionDetails {
+  TimePoint created{};
+  TimePoint last_seen{};
+  TimePoint expires_at{};
+  std::string user_agent{};
+  std::string address{};
+};
+
+/// One session of a user, as a listing returns it. `key` is the whole session key, which an
+/// application needs to revoke the session; show `key_prefix()` to people and to logs, never the
+/// key itself.
+struct UserSession {
+  std::string key;
+  SessionDetails details;
+
+  [[nodiscard]] std::string_view key_prefix() const noexcept {
+    return std::string_view(key).substr(0, key.size() < 8 ? key.size() : 8);
+  }
+};
+
+/// What index_session() did.
+struct IndexOutcome {
+  /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
+  bool refused = false;
+  /// Sessions the limit evicted (their records and entries are already deleted).
+  std::vector<std::string> evicted{};
+};
+
+/// A session the purge removed because it had expired (for the `expired` event).
+struct PurgedSession {
+  std::string key;
+  /// Empty when the session was not indexed.
+  std::string user_id;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The per-user index, a store's optional capability (a ServerStorage that also provides):
+//
+//   s.index_session(user_id, key, details, limit) -> IndexOutcome
+//        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
+//        exists, and its user_agent and address when `details` brings them empty; an entry of
+//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
+//        sessions indexed at once never both pass a limit that has room for one.
+//   s.unindex_session(user_id, key) -> void
+//        remove the entry (the session logged out, was deleted, or moved to another key).
+//   s.user_sessions(user_id, now) -> std::vector<UserSession>
+//        the user's live sessions, oldest `created` first; entries whose session is gone or
+//        expired are not returned (and may be deleted on the way).
+//   s.purge_expired(batch, now) -> std::vector<PurgedSession>
+//        remove at most `batch` expired records and their entries in one bounded step (no long
+//        lock); an empty result means nothing expired is left.
+//   s.for_each_session(fn) -> void
+//        call fn(key, payload, expires_at) for each live record, for `reindex` (the index built
+//        from existing sessions, e.g. ones Django wrote).
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept index_session = requires(S& s, std::string_view user, std::string_view key, const SessionDetails& d,
+                                 const UserSessionLimit& limit) {
+  { s.index_session(user, key, d, limit) } -> std::same_as<IndexOutcome>;
+};
+
+template <class S>
+concept unindex_session = requires(S& s, std::string_view user, std::string_view key) {
+  s.unindex_session(user, key);
+};
+
+template <class S>
+concept user_sessions = requires(S& s, std::string_view user, TimePoint now) {
+  { s.user_sessions(user, now) } -> std::same_as<std::vector<UserSession>>;
+};
+
+template <class S>
+concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
+  { s.purge_expired(batch, now) } -> std::same_as<std::vector<PurgedSession>>;
+};
+
+template <class S>
+concept for_each_session =
+    storage_payload_type<S> &&
+    requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
+      s.for_each_session(fn);
+    };
+
+}  // namespace requirement
+
+/// A server store that keeps the per-user index.
+template <class S>
+concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
+                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
+                           requirement::for_each_session<S>;
+
+}  // namespace sessions
+// ---- end sessions/user_index.hpp ----
+// ---- begin sessions/storage/detail/memory_user_index.hpp ----
+// The per-user index of a memory store: user -> (key -> details), and key -> user so that a
+// record's removal (delete, expiry, sweep) finds its entry. One mutex of its own, taken only by
+// index operations and by the removal of a record that may be indexed; never held while a shard's
+// lock is taken (a shard's lock may be held while this one is: that is the only order).
+
+namespace sessions::detail {
+
+class MemoryUserIndex {
+ public:
+  /// Inserts or refreshes the entry of `key` under `user` with `limit` applied under the lock, so
+  /// two logins of one user never both pass it. The evicted keys' entries are gone; their records
+  /// are the caller's to delete.
+  IndexOutcome index(std::string_view user, std::string_view key, const SessionDetails& details,
+                     const UserSessionLimit& limit, TimePoint now) {
+    IndexOutcome outcome;
+    std::lock_guard lock(mutex_);
+    if (const auto owner = user_of_key_.find(key); owner != user_of_key_.end() && owner->second != user) {
+      const std::string previous = owner->second;
+      erase_entry(previous, key);  // the session's user changed: the entry moves
+    }
+    Entries& entries = by_user_[std::string(user)];
+    drop_expired(entries, now);
+    if (const auto it = entries.find(key); it != entries.end()) {
+      refresh(it->second, details);
+      return outcome;
+    }
+    if (limit.max_sessions != 0 && entries.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        if (entries.empty()) by_user_.erase(std::string(user));
+        return outcome;
+      }
+      std::vector<std::pair<TimePoint, std::string>> by_age;
+      by_age.reserve(entries.size());
+      for (const auto& [k, d] : entries) by_age.emplace_back(d.last_seen, k);
+      std::sort(by_age.begin(), by_age.end());
+      const std::size_t excess = entries.size() - limit.max_sessions + 1;
+      for (std::size_t i = 0; i < excess; ++i) {
+        entries.erase(by_age[i].second);
+        user_of_key_.erase(by_age[i].second);
+        outcome.evicted.push_back(std::move(by_age[i].second));
+      }
+    }
+    entries.emplace(std::string(key), details);
+    user_of_key_.emplace(std::string(key), std::string(user));
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return outcome;
+  }
+
+  void unindex(std::string_view user, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end() || owner->second != user) return;
+    erase_entry(user, key);
+  }
+
+  /// The entry of `key`, whoever's it is, removed; the user it was under (empty when none).
+  std::string take(std::string_view key) {
+    if (empty()) return {};  // no lock when nothing is indexed: the request path of a store without users
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end()) return {};
+    std::string user = owner->second;
+    erase_entry(user, key);
+    return user;
+  }
+
+  /// The user's entries whose expiry is after `now`, oldest `created` first (the expired ones are
+  /// deleted on the way).
+  std::vector<UserSession> sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> out;
+    std::lock_guard lock(mutex_);
+    const auto it = by_user_.find(user);
+    if (it == by_user_.end()) return out;
+    drop_expired(it->second, now);
+    for (const auto& [k, d] : it->second) out.push_back(UserSession{k, d});
+    if (it->second.empty()) by_user_.erase(it);
+    std::sort(out.begin(), out.end(), [](const UserSession& a, const UserSession& b) {
+      return a.details.created != b.details.created ? a.details.created < b.details.created : a.key < b.key;
+    });
+    return out;
+  }
+
+  /// Removes at most `batch` entries whose expiry is past `now` (entries whose record went
+  /// without them); returns them.
+  std::vector<PurgedSession> purge(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> out;
+    if (empty()) return out;
+    std::lock_guard lock(mutex_);
+    for (auto user = by_user_.begin(); user != by_user_.end() && out.size() < batch;) {
+      for (auto e = user->second.begin(); e != user->second.end() && out.size() < batch;) {
+        if (e->second.expires_at <= now) {
+          out.push_back(PurgedSession{e->first, user->first});
+          user_of_key_.erase(e->first);
+          e = user->second.erase(e);
+        } else {
+          ++e;
+        }
+      }
+      user = user->second.empty() ? by_user_.erase(user) : std::next(user);
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return out;
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+
+  /// Entries held, expired ones not yet removed included.
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return user_of_key_.size();
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Entries = std::unordered_map<std::string, SessionDetails, Hash, std::equal_to<>>;
+
+  static void refresh(SessionDetails& entry, const SessionDetails& details) {
+    entry.last_seen = details.last_seen;
+    entry.expires_at = details.expires_at;
+    if (!details.user_agent.empty()) entry.user_agent = details.user_agent;
+    if (!details.address.empty()) entry.address = details.address;
+  }
+
+  void drop_expired(Entries& entries, TimePoint now) {
+    for (auto e = entries.begin(); e != entries.end();) {
+      if (e->second.expires_at <= now) {
+        user_of_key_.erase(e->first);
+        e = entries.erase(e);
+      } else {
+        ++e;
+      }
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  // `user` must not view a string of the maps.
+  void erase_entry(std::string_view user, std::string_view key) {
+    if (const auto it = by_user_.find(user); it != by_user_.end()) {
+      if (const auto e = it->second.find(key); e != it->second.end()) it->second.erase(e);
+      if (it->second.empty()) by_user_.erase(it);
+    }
+    if (const auto k = user_of_key_.find(key); k != user_of_key_.end()) user_of_key_.erase(k);
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entries, Hash, std::equal_to<>> by_user_;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> user_of_key_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/storage/detail/memory_user_index.hpp ----
 
 namespace sessions {
 
@@ -7716,6 +8037,7 @@ class BasicMemoryStore {
     if (it == shard.map.end()) return std::nullopt;
     if (it->second.expires_at <= now) {
       shard.map.erase(it);
+      (void)index_.take(key);
       return std::nullopt;
     }
     return Record<Payload>{it->second.payload, it->second.expires_at};
@@ -7789,6 +8111,7 @@ class BasicMemoryStore {
     std::lock_guard lock(shard.mutex);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) shard.map.erase(it);
+    (void)index_.take(key);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -7805,10 +8128,81 @@ class BasicMemoryStore {
     for (std::size_t i = 0; i <= shard_mask_; ++i) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mutex);
-      removed += std::erase_if(shard.map, [now](const auto& kv) { return kv.second.expires_at <= now; });
+      removed += std::erase_if(shard.map, [&](const auto& kv) {
+        if (kv.second.expires_at > now) return false;
+        (void)index_.take(kv.first);
+        return true;
+      });
     }
+    (void)index_.purge(static_cast<std::size_t>(-1), now);  // entries whose record went without them
     return removed;
   }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  /// Indexes `key` under `user`, the limit applied atomically; the evicted sessions' records are
+  /// deleted before it returns.
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    IndexOutcome outcome = index_.index(user, key, details, limit, clock_.now());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) { index_.unindex(user, key); }
+
+  /// The user's live sessions, oldest first; entries whose record is gone are dropped.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> sessions = index_.sessions(user, now);
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      index_.unindex(user, s.key);
+      return true;
+    });
+    return sessions;
+  }
+
+  /// Removes at most `batch` expired records with their entries, one shard's lock at a time, then
+  /// (within the same batch) entries whose record went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    for (std::size_t i = 0; i <= shard_mask_ && purged.size() < batch; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      for (auto it = shard.map.begin(); it != shard.map.end() && purged.size() < batch;) {
+        if (it->second.expires_at <= now) {
+          purged.push_back(PurgedSession{it->first, index_.take(it->first)});
+          it = shard.map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (purged.size() < batch) {
+      for (PurgedSession& orphan : index_.purge(batch - purged.size(), now)) purged.push_back(std::move(orphan));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record, outside the shards' locks.
+  void for_each_session(const std::function<void(std::string_view, const Payload&, TimePoint)>& fn) {
+    const TimePoint now = clock_.now();
+    std::vector<std::pair<std::string, Entry>> live;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      live.clear();
+      {
+        std::lock_guard lock(shards_[i].mutex);
+        for (const auto& [key, entry] : shards_[i].map) {
+          if (entry.expires_at > now) live.emplace_back(key, entry);
+        }
+      }
+      for (const auto& [key, entry] : live) fn(key, entry.payload, entry.expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): what a test of the index's
+  /// growth counts.
+  [[nodiscard]] std::size_t user_index_size() const { return index_.size(); }
 
   /// Records held, expired ones not yet reclaimed included.
   [[nodiscard]] std::size_t size() const {
@@ -7861,9 +8255,13 @@ class BasicMemoryStore {
 
   // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
   // every record is looked at once per bucket_count writes to its shard.
-  static void sweep_one_bucket(Shard& shard, TimePoint now) {
+  void sweep_one_bucket(Shard& shard, TimePoint now) { sweep_one_bucket(shard, now, index_); }
+  static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
+    // silent sweep's.
+    if (!index.empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -7891,6 +8289,7 @@ class BasicMemoryStore {
 
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
+  detail::MemoryUserIndex index_;
   std::size_t shard_mask_ = 0;
 };
 
@@ -9479,6 +9878,181 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 // logout deleted. Unchanged data (same fingerprint, or the very value loaded) only moves the
 // expiry. With lost-update protection, updates go through the store's compare-and-set.
 
+// ---- begin sessions/detail/index_keeping.hpp ----
+// How a Session keeps the per-user index in step over a UserIndexed store (user_indexed.hpp):
+// what it remembers between its load and its save (the user the record was indexed under, the
+// expiry of its last write, the client it was asked to record), and what each save, key change
+// and delete tells the store. Over any other store IndexKeeper is empty and every call is an
+// inline no-op: the request path of an application without the index is unchanged.
+
+// ---- begin sessions/user_indexed.hpp ----
+// UserIndexed<Store>: the same store, with the per-user index kept in step by every Session.
+//
+//   sessions::UserIndexed<sessions::SqliteStore> store{"sqlite:///var/lib/app/sessions.db"};
+//   sessions::Session<sessions::UserIndexed<sessions::SqliteStore>> session{store, key, settings};
+//
+// The index is a compile-time choice, not a Settings flag, so that an application that does not
+// want it pays nothing on its request path (not even a test of a flag), and so that asking for it
+// over a store that cannot list its sessions (memcached, cookies) fails to compile, naming the
+// missing operation of UserIndexStorage (user_index.hpp).
+//
+// Over a UserIndexed store, a Session indexes every successful save (create, save, cycle_key,
+// touch) of data holding `_auth_user_id` under that user, with Settings::max_sessions_per_user as
+// the limit; removes the entry when the session is deleted, flushed or moved to a new key; and
+// moves it when the user id changes. record_client() adds the user agent and address the
+// application wants shown in the listing. The listing, revocation and reindexing are in
+// lifecycle.hpp, the background purge in purger.hpp.
+
+namespace sessions {
+
+template <class Store>
+class UserIndexed : public Store {
+  static_assert(ServerStorage<Store>, "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
+  static_assert(requirement::index_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
+  static_assert(requirement::unindex_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+
+ public:
+  using Store::Store;
+  /// What a Session looks for to keep the index (KeepsUserIndex).
+  static constexpr bool keeps_user_index = true;
+};
+
+/// A store whose sessions keep the per-user index in step (a UserIndexed store).
+template <class S>
+concept KeepsUserIndex = UserIndexStorage<S> && requires {
+  requires static_cast<bool>(S::keeps_user_index);
+};
+
+}  // namespace sessions
+// ---- end sessions/user_indexed.hpp ----
+// ---- begin sessions/detail/lifecycle_check.hpp ----
+// The mechanics shared by lifecycle.hpp and purger.hpp: the compile-time check that names what a
+// store lacks, the user id of a stored payload, and one revocation told as an event.
+
+namespace sessions::detail {
+
+template <class Store>
+struct LifecycleCheck {
+  static_assert(ServerStorage<Store>, "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
+  static_assert(requirement::index_session<Store>, "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), so it keeps no per-user index");
+  static_assert(requirement::unindex_session<Store>, "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
+  static constexpr bool ok = true;
+};
+
+/// The member `key` of a JSON object, or null.
+[[nodiscard]] inline const Data* find_member(const Data& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+/// `_auth_user_id` of a value payload as text, or empty.
+[[nodiscard]] inline std::string user_id_of(const SharedMembers& members) {
+  return members ? user_id_text(members->find(kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const SharedData& data) {
+  return data && data->is_object() ? user_id_text(find_member(*data, kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const Data& data) {
+  return data.is_object() ? user_id_text(find_member(data, kAuthUserIdKey)) : std::string();
+}
+
+/// Deletes one session of `user_id` (record and entry) and tells it as `destroyed`, "revoked".
+template <class Store>
+void revoke_one(Store& store, std::string_view user_id, std::string_view key, const Settings& settings) {
+  store.remove(key);
+  store.unindex_session(user_id, key);
+  if (settings.on_event) tell_event<Store>(settings, SessionEventKind::destroyed, "revoked", key, user_id);
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/lifecycle_check.hpp ----
+
+namespace sessions::detail {
+
+template <class Storage, bool Keeps = KeepsUserIndex<Storage>>
+class IndexKeeper {
+ public:
+  void loaded(const Loaded&) noexcept {}
+  void forget() noexcept {}
+  void wrote(TimePoint) noexcept {}
+  void record_client(std::string_view, std::string_view) noexcept {}
+  template <class UserOf>
+  bool after_write(Storage&, const Settings&, std::string_view, UserOf&&) noexcept {
+    return false;
+  }
+  void removed(Storage&, std::string_view) noexcept {}
+};
+
+template <class Storage>
+class IndexKeeper<Storage, true> {
+ public:
+  /// The session's own load found `loaded`: its user is the one the record is indexed under.
+  void loaded(const Loaded& loaded) {
+    if (loaded.members) {
+      user_ = user_id_of(loaded.members);
+    } else if (loaded.shared) {
+      user_ = user_id_of(loaded.shared);
+    } else {
+      user_ = user_id_of(loaded.owned);
+    }
+  }
+  /// The record is gone or was never there: nothing is indexed under the key.
+  void forget() noexcept { user_.clear(); }
+
+  /// The expiry the last write gave the record (the entry carries it).
+  void wrote(TimePoint expires_at) noexcept { expires_at_ = expires_at; }
+
+  void record_client(std::string_view user_agent, std::string_view address) {
+    user_agent_.assign(user_agent);
+    address_.assign(address);
+  }
+
+  /// After a successful write of `key`: indexes it under its user (`user_of()`, the current
+  /// `_auth_user_id`), with Settings::max_sessions_per_user, moving it from a previous user. True
+  /// when the limit refused it: the record is then deleted and the refusal told; the caller drops
+  /// the key and throws.
+  template <class UserOf>
+  bool after_write(Storage& store, const Settings& settings, std::string_view key, UserOf&& user_of) {
+    std::string user = user_of();
+    if (!user_.empty() && user_ != user) store.unindex_session(user_, key);
+    user_ = std::move(user);
+    if (user_.empty()) return false;
+    const TimePoint now = settings.clock.now();
+    const IndexOutcome outcome =
+        store.index_session(user_, key, SessionDetails{now, now, expires_at_, user_agent_, address_},
+                            UserSessionLimit{settings.max_sessions_per_user, settings.at_session_limit});
+    if (settings.on_event) {
+      for (const std::string& evicted : outcome.evicted)
+        tell_event<Storage>(settings, SessionEventKind::destroyed, "evicted", evicted, user_);
+    }
+    if (!outcome.refused) return false;
+    store.remove(key);
+    if (settings.on_event) tell_event<Storage>(settings, SessionEventKind::rejected, "session limit", key, user_);
+    user_.clear();
+    return true;
+  }
+
+  /// The record of `key` was deleted (delete, flush, or the old key of cycle_key).
+  void removed(Storage& store, std::string_view key) {
+    if (!user_.empty()) store.unindex_session(user_, key);
+  }
+
+ private:
+  std::string user_;
+  TimePoint expires_at_{};
+  std::string user_agent_;
+  std::string address_;
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/index_keeping.hpp ----
+
 namespace sessions::detail {
 
 template <class Storage, class SerializerT, class ExpiryT>
@@ -9514,6 +10088,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
+    keep_index(*this->key_);
     this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
@@ -9533,6 +10108,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
@@ -9541,6 +10117,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void destroy(std::string_view reason, const std::string& user_id) {
     if (!this->key_) return;
     this->store_->remove(*this->key_);
+    index_.removed(*this->store_, *this->key_);
     this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
   /// Deletes the record of another session.
@@ -9555,7 +10132,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     store_under_new_key();
-    if (old) this->store_->remove(*old);
+    if (old) {
+      this->store_->remove(*old);
+      index_.removed(*this->store_, *old);
+    }
+    keep_index(*this->key_);
     this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
@@ -9567,6 +10148,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+    index_.wrote(expires_at);
+    keep_index(*this->key_);
   }
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
@@ -9578,6 +10161,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     auto record = this->store_->load(*this->key_);
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
+      if (own_load) index_.forget();
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -9619,6 +10203,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         reject("data corrupted");
       }
     }
+    if (own_load) index_.loaded(loaded);
     if (protect) {
       if constexpr (codec::kind == PayloadKind::members) {
         this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
@@ -9629,7 +10214,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return loaded;
   }
 
+  /// Keeps the per-user index in step (an empty no-op unless the store is UserIndexed).
+  [[no_unique_address]] IndexKeeper<Storage> index_{};
+
  private:
+  // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
+  // per-user limit refused is gone: the key is dropped and the caller told.
+  void keep_index(std::string_view key) {
+    if (index_.after_write(*this->store_, *this->settings_, key,
+                           [this] { return user_id_text(this->find(kAuthUserIdKey)); })) {
+      this->key_.reset();
+      throw SessionLimitReached("the user holds Settings::max_sessions_per_user sessions already");
+    }
+  }
+
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
     this->start_without_load();
@@ -9731,6 +10329,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at =
         add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
@@ -10243,6 +10842,13 @@ class Session {
   static std::size_t clear_expired(StorageT& store) { return Flow::clear_expired(store); }
   std::size_t clear_expired() { return Flow::clear_expired(*s_.store_); }
 
+  /// The user agent and address the per-user index shows for this session (user_indexed.hpp),
+  /// kept from the next save on (a save without them keeps what the entry has). Shown to the
+  /// user, never trusted. Nothing at all over a store that keeps no index.
+  void record_client(std::string_view user_agent, std::string_view address) {
+    if constexpr (!ClientStorage<StorageT>) s_.index_.record_client(user_agent, address);
+  }
+
   /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
   /// session on every request). UpdateError when the record is gone.
   void touch() {
@@ -10471,3 +11077,230 @@ class Middleware {
 
 }  // namespace sessions
 // ---- end sessions/middleware.hpp ----
+
+// ---- begin sessions/lifecycle.hpp ----
+// The population of sessions of one user, over a store that keeps the per-user index
+// (UserIndexStorage, user_index.hpp): where is this user logged in, log out one of those
+// sessions, log out everywhere but here, and build the index from the sessions already stored
+// (e.g. ones Django wrote) with reindex().
+//
+//   for (const sessions::UserSession& s : sessions::user_sessions(store, "42", now)) ...
+//   sessions::revoke_user_sessions(store, "42", *request_session.session_key(), settings);
+//
+// A revoked session is deleted (record and entry) and told as `destroyed`, reason "revoked".
+
+namespace sessions {
+
+/// The user's live sessions, oldest `created` first.
+template <class Store>
+[[nodiscard]] std::vector<UserSession> user_sessions(Store& store, std::string_view user_id, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  return store.user_sessions(user_id, now);
+}
+
+/// Deletes the session `key` if, and only if, it is a live session of `user_id` (so that a user
+/// can revoke their own sessions and nobody else's); true when it was.
+template <class Store>
+bool revoke_session(Store& store, std::string_view user_id, std::string_view key,
+                    const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  if (!is_valid_session_key(key)) return false;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key != key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    return true;
+  }
+  return false;
+}
+
+/// Deletes every session of `user_id` but `except_key` (the request's own, to log out everywhere
+/// else; empty to log out everywhere); returns how many.
+template <class Store>
+std::size_t revoke_user_sessions(Store& store, std::string_view user_id, std::string_view except_key = {},
+                                 const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  std::size_t revoked = 0;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key == except_key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    ++revoked;
+  }
+  return revoked;
+}
+
+/// What reindex() did.
+struct ReindexResult {
+  /// Sessions holding `_auth_user_id`, now indexed.
+  std::size_t indexed = 0;
+  /// Records that could not be decoded (tampered, corrupted, another serializer's): left alone.
+  std::size_t skipped = 0;
+};
+
+/// Indexes every live session whose data holds `_auth_user_id` (sessions written before the index
+/// was on, or by Django itself), reading byte records through `serializer`. `created` and
+/// `last_seen` of a new entry are `now` (the records do not say); an existing entry keeps its
+/// own. No limit applies. Never throws for a record it cannot decode: it is skipped and counted.
+template <class Store, class SerializerT>
+ReindexResult reindex(Store& store, const SerializerT& serializer, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  ReindexResult result;
+  store.for_each_session([&](std::string_view key, const typename Store::payload_type& payload, TimePoint expires_at) {
+    std::string user;
+    if constexpr (ValueStorage<Store>) {
+      (void)serializer;
+      user = detail::user_id_of(payload);
+    } else {
+      try {
+        const Data data = serializer.loads(payload);
+        user = detail::user_id_text(data.is_object() ? detail::find_member(data, detail::kAuthUserIdKey) : nullptr);
+      } catch (const Error&) {
+        ++result.skipped;
+        return;
+      }
+    }
+    if (user.empty()) return;
+    store.index_session(user, key, SessionDetails{now, now, expires_at, {}, {}}, UserSessionLimit{});
+    ++result.indexed;
+  });
+  return result;
+}
+
+/// reindex() of a store that keeps values (MemoryValueStore): no serializer involved.
+template <class Store>
+ReindexResult reindex(Store& store, TimePoint now) requires ValueStorage<Store> {
+  return reindex(store, 0, now);
+}
+
+}  // namespace sessions
+// ---- end sessions/lifecycle.hpp ----
+// ---- begin sessions/purger.hpp ----
+// Purger<Store>: removes expired sessions in the background, a bounded batch at a time, with
+// their per-user index entries in the same step, and tells each as `expired`, reason "purged".
+//
+//   sessions::Purger purger{store, {.interval = std::chrono::minutes(1), .batch_size = 500}, settings};
+//   purger.start();   // a thread of its own; stop() (or the destructor) ends it promptly
+//
+// How it relates to clear_expired(): clear_expired() (Django's) removes everything expired in
+// one call and tells nobody; keep it for cron. The purger calls the store's purge_expired(batch),
+// which removes at most `batch` records per step (one short transaction on SQL stores, so no
+// long table lock), until a step finds fewer than `batch`; it cleans the index as it goes, which
+// clear_expired() does too, and tells events, which clear_expired() does not. run_once() is one
+// such pass, on the caller's thread (tests, or a cron job that wants the events).
+//
+// A pass that fails (the server is down) is logged on "sessions.purger" and tried again at the
+// next interval; the thread never dies of it.
+
+#include <condition_variable>
+
+namespace sessions {
+
+struct PurgerOptions {
+  /// Time between two passes of the background thread.
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  /// The most sessions one step removes (one store call, one short transaction); at least 1.
+  std::size_t batch_size = 1000;
+};
+
+template <class Store>
+class Purger {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+
+ public:
+  /// `store` and `settings` (its clock, logger and on_event) must outlive the purger.
+  explicit Purger(Store& store, PurgerOptions options = {}, const Settings& settings = default_settings())
+      : store_(&store), settings_(&settings), options_(options) {
+    if (options_.batch_size == 0) throw ConfigurationError("PurgerOptions::batch_size must be at least 1");
+    if (options_.interval <= std::chrono::milliseconds::zero())
+      throw ConfigurationError("PurgerOptions::interval must be positive");
+  }
+  // Not a temporary: the settings are held by reference.
+  Purger(Store&, PurgerOptions, const Settings&&) = delete;
+
+  Purger(const Purger&) = delete;
+  Purger& operator=(const Purger&) = delete;
+  ~Purger() { stop(); }
+
+  /// Starts the background thread (no effect when it runs already). Its first pass comes at once.
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  /// Ends the background thread: it wakes at once (a pass under way finishes its current step)
+  /// and is joined before stop() returns.
+  void stop() {
+    std::thread thread;
+    {
+      std::lock_guard lock(mutex_);
+      if (!thread_.joinable()) return;
+      stopping_ = true;
+      thread = std::move(thread_);
+    }
+    wake_.notify_all();
+    thread.join();
+  }
+
+  [[nodiscard]] bool running() const {
+    std::lock_guard lock(mutex_);
+    return thread_.joinable();
+  }
+
+  /// One pass on the caller's thread, at `now`: steps of batch_size until one removes fewer;
+  /// returns how many sessions it removed. Store errors propagate.
+  std::size_t run_once(TimePoint now) {
+    std::size_t removed = 0;
+    for (;;) {
+      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
+      removed += purged.size();
+      if (settings_->on_event) {
+        for (const PurgedSession& s : purged)
+          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
+      }
+      if (purged.size() < options_.batch_size || stop_requested()) break;
+    }
+    std::lock_guard lock(mutex_);
+    total_ += removed;
+    return removed;
+  }
+  std::size_t run_once() { return run_once(settings_->clock.now()); }
+
+  /// Sessions removed by every pass so far.
+  [[nodiscard]] std::size_t purged_total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+ private:
+  bool stop_requested() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        (void)run_once();
+      } catch (const std::exception& e) {
+        settings_->logger(LogLevel::warning, "sessions.purger", std::string("purge failed: ") + e.what());
+      }
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  }
+
+  Store* store_;
+  const Settings* settings_;
+  PurgerOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool stopping_ = false;
+  std::size_t total_ = 0;
+};
+
+}  // namespace sessions
+// ---- end sessions/purger.hpp ----

@@ -72,13 +72,33 @@
 // table if needed): StorageError if it cannot (a value libpq rejects, e.g. sslmode=bogus, shows
 // up there too).
 //
+// The per-user index (user_index.hpp): a side table `<table>_user_index` (sql_common.hpp), created
+// on first use with its indexes on user_id and expire_date; Django's table is not changed.
+// index_session is one transaction holding an advisory transaction lock on a hash of the table and
+// the user id, so two logins of one user, from any number of processes, never both pass the
+// limit; purge_expired deletes one batch of expired rows and their entries in one short
+// transaction; remove() and clear_expired() delete the entries of the rows they delete (once this
+// process has seen the side table exist).
+//
 // Payloads are PostgreSQL text: valid UTF-8 without NUL bytes (what the serializers produce); a
 // payload with a NUL byte is refused with StorageError before any SQL.
 
 #include <libpq-fe.h>
 #include <poll.h>
 
-#include <condition_variable>
+// ---- begin sessions/storage/detail/sql_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
 
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
@@ -259,9 +279,181 @@ void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_b
   return from_unix_micros(micros);
 }
 
+// --- the per-user index (user_index.hpp) ---------------------------------------------------------
+// A side table beside the sessions table, `<table>_user_index`, one row per indexed session:
+// Django's table is left as it is. Instants of the side table are integer microseconds since the
+// epoch (one form for both databases); the session's own expiry is read from the sessions table,
+// so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// The side table of `table`.
+[[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
+
+/// The statements of the per-user index, `$1`-style placeholders (SQLite reads them as `?1` once
+/// `placeholder` is '?'). `sessions_expire_type` is how the sessions table's expire_date is
+/// compared with a bound `now`.
+struct UserIndexSql {
+  std::string create_table;
+  std::string create_user_index;
+  std::string create_expire_index;
+  /// $1 key -> user_id.
+  std::string owner;
+  /// $1 user, $2 now -> key, last_seen (µs) of the user's live sessions, least recently seen first.
+  std::string live_of_user;
+  /// $1 key, $2 user, $3 created, $4 last_seen, $5 expires (µs), $6 user agent, $7 address: the
+  /// entry inserted, or refreshed (created kept for the same user; empty agent/address kept).
+  std::string upsert;
+  /// $1 key.
+  std::string remove_entry;
+  /// $1 key, $2 sessions' now: the session deleted only if it is still expired.
+  std::string remove_expired;
+  /// $1 key, $2 user.
+  std::string unindex;
+  /// $1 user, $2 now -> key, created, last_seen, expires (µs), user agent, address; oldest first.
+  std::string list;
+  /// $1 sessions' now, $2 limit -> key, user (empty when not indexed) of expired sessions.
+  std::string expired_batch;
+  /// Every entry whose session row is gone.
+  std::string clear_orphans;
+  /// $1 now (µs), $2 sessions' now, $3 limit -> key, user of entries whose session went without them.
+  std::string orphans;
+};
+
+[[nodiscard]] inline UserIndexSql user_index_sql(std::string_view table, char placeholder) {
+  const std::string t = sql::quoted(table);
+  const std::string i = sql::quoted(user_index_table(table));
+  const std::string plain(table);
+  UserIndexSql q;
+  q.create_table = "CREATE TABLE IF NOT EXISTS " + i +
+                   " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
+                   " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
+                   " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
+  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_expire_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
+  q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
+  q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
+                   " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+                   " ORDER BY x.\"last_seen\", x.\"session_key\"";
+  q.upsert = "INSERT INTO " + i +
+             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"address\" ELSE x.\"address\" END,"
+             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+             " \"expire_date\" = excluded.\"expire_date\"";
+  q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
+  q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
+  q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
+  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
+           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+           " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
+  if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
+  q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
+                    ".\"session_key\")";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  if (placeholder != '$') {
+    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
+                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+      for (char& c : *s) {
+        if (c == '$') c = placeholder;
+      }
+    }
+  }
+  return q;
+}
+
 }  // namespace sessions::detail::sql
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // ---- end sessions/storage/sql_common.hpp ----
+
+namespace sessions::detail::sql {
+
+/// An integer column read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
+};
+
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
+  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
+}
+
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
+  }
+  return out;
+}
+
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+    }
+  }
+  return purged;
+}
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sql_user_index.hpp ----
 // ---- begin sessions/storage/detail/pg_io.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
@@ -882,6 +1074,11 @@ class PostgresStore {
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
+    {
+      IndexDb db{*this, *conn, "open"};
+      const auto found = db.rows(detail::pg::table_exists_sql(detail::sql::user_index_table(options_.table)), {});
+      index_ready_ = !found.empty() && found[0][0] == "t";
+    }
     pool_->adopt(std::move(conn));
   }
 
@@ -963,6 +1160,7 @@ class PostgresStore {
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
       (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
+      if (index_ready_.load(std::memory_order_relaxed)) (void)query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
       return 0;
     });
   }
@@ -989,7 +1187,76 @@ class PostgresStore {
       removed += n;
       if (n < options_.clear_batch) break;
     }
+    if (index_ready_.load(std::memory_order_relaxed)) {
+      call("clear_expired", {}, [&](Conn& c) {
+        (void)query(c, "clear_expired", {}, index_sql_.clear_orphans, {});
+        return 0;
+      });
+    }
     return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const detail::sql::IndexNow now = index_now(options_.clock.now());
+    const std::string lock_name = options_.table + ":" + std::string(user);
+    return in_transaction("index_session", lock_name, [&](IndexDb& db) {
+      return detail::sql::index_session_in(db, index_sql_, sql_[detail::pg::kRemove], user, key, details, limit, now);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return;
+    call("unindex_session", key, [&](Conn& c) {
+      IndexDb{*this, c, "unindex_session"}.exec(index_sql_.unindex, {key, user});
+      return 0;
+    });
+  }
+
+  /// The user's live sessions (their rows still there, unexpired), oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return {};
+    return call("user_sessions", {}, [&](Conn& c) {
+      IndexDb db{*this, c, "user_sessions"};
+      return detail::sql::list_in(db, index_sql_, user, index_now(now));
+    });
+  }
+
+  /// Deletes at most `batch` expired rows and their entries in one short transaction.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const detail::sql::IndexNow at = index_now(now);
+    return in_transaction("purge_expired", {}, [&](IndexDb& db) {
+      return detail::sql::purge_in(db, index_sql_, batch, at);
+    });
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
+  /// held while fn runs).
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string sql = "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
+                            detail::sql::quoted(options_.table) +
+                            " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
+    std::string after;
+    for (;;) {
+      const auto page = call("for_each_session", {}, [&](Conn& c) { return IndexDb{*this, c, "for_each_session"}.rows(sql, {now, after}); });
+      if (page.empty()) return;
+      for (const auto& row : page) fn(row[0], row[1], detail::sql::from_unix_micros(detail::sql::int_of(row[2])));
+      after = page.back()[0];
+    }
+  }
+
+  /// Entries of the side table (0 when this process has not seen it): for tests of its growth.
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
+    const auto rows = call("user_index_size", {}, [&](Conn& c) {
+      return IndexDb{*this, c, "user_index_size"}.rows(
+          "SELECT count(*) FROM " + detail::sql::quoted(detail::sql::user_index_table(options_.table)), {});
+    });
+    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 
   /// Messages sent to the server and answered so far (statements, preparations, connection
@@ -1238,6 +1505,82 @@ class PostgresStore {
     }
   }
 
+  // One unnamed statement with text parameters (the index's statements: not on a request's path).
+  Result query(Conn& c, const char* op, std::string_view key, const std::string& sql,
+               std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    return run(c, op, key,
+               [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
+  }
+
+  // The index's statements on one connection, for detail/sql_user_index.hpp.
+  struct IndexDb {
+    PostgresStore& store;
+    Conn& c;
+    const char* op;
+
+    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
+      std::vector<const char*> values;
+      for (const std::string& s : texts) values.push_back(s.c_str());
+      const int n = static_cast<int>(values.size());
+      Result r = store.run(c, op, {}, [&] {
+        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+      });
+      std::vector<std::vector<std::string>> out;
+      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
+        std::vector<std::string>& cells = out.emplace_back();
+        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
+          cells.emplace_back(::PQgetvalue(r.get(), row, col), static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
+        }
+      }
+      return out;
+    }
+    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+  };
+
+  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+    return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
+  }
+
+  // fn(db) in one transaction on one connection (the side table created first if missing), under
+  // an advisory transaction lock on `lock_name` when it is not empty; rolled back if it throws. A
+  // connection found broken is replaced and the whole transaction run again (call()).
+  template <class Fn>
+  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name, Fn&& fn) {
+    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
+      IndexDb db{*this, c, op};
+      if (!index_ready_.load(std::memory_order_relaxed)) {
+        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
+        try {
+          db.exec(index_sql_.create_table);
+          db.exec(index_sql_.create_user_index);
+          db.exec(index_sql_.create_expire_index);
+        } catch (...) {
+          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+          throw;
+        }
+        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+        index_ready_ = true;
+      }
+      db.exec("BEGIN");
+      try {
+        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
+        auto result = fn(db);
+        db.exec("COMMIT");
+        return result;
+      } catch (...) {
+        if (!c.bad) {
+          try {
+            db.exec("ROLLBACK");
+          } catch (...) {  // the transaction's error is the one to report
+          }
+        }
+        throw;
+      }
+    });
+  }
+
   // A connection slot; connected by call() (a new Conn is not connected yet).
   Lease borrow(const char* op, std::string_view key) {
     return Lease(pool_->acquire([] { return std::make_unique<Conn>(); },
@@ -1249,6 +1592,9 @@ class PostgresStore {
   std::array<std::string, detail::pg::kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};
+  detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '$');
+  // The side table exists (seen at open, or created by this process).
+  std::atomic<bool> index_ready_{false};
 };
 
 }  // namespace sessions

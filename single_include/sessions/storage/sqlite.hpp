@@ -73,14 +73,20 @@
 // their previous state or vanish). SqliteSynchronous::full syncs the WAL on every commit: durable
 // across power loss too, at the cost of an fsync per write. ::off leaves it to the OS.
 //
+// The per-user index (user_index.hpp): a side table `<table>_user_index` (sql_common.hpp),
+// created on first use with its indexes on user_id and on expire_date; Django's table is not
+// changed. index_session runs in one BEGIN IMMEDIATE transaction (the user's live entries counted,
+// the oldest evicted or the new one refused, the entry written), so two logins, even from two
+// processes, never both pass the limit. purge_expired deletes one batch of expired rows and their
+// entries in one short transaction; remove() and clear_expired() delete the entries of the rows
+// they delete (once this process has seen the side table exist).
+//
 // Errors: a file that cannot be opened or is not a database, or a table that is missing when
 // create_table is off: ConfigurationError (from the constructor). Anything failing later (disk
 // full, I/O error, locked beyond busy_timeout, corruption): StorageError with SQLite's message;
 // the connection involved is closed and a fresh one is opened by the next call.
 
 #include <sqlite3.h>
-
-#include <condition_variable>
 
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -304,6 +310,27 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/sqlite_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+// SqliteStore's statements of the per-user index (sql_user_index.hpp) on one connection: prepared
+// per call (they run at login, listing and purge time, never on a plain request), every
+// parameter bound as text (SQLite's column affinity makes integers of the side table's numbers).
+
+// ---- begin sessions/storage/detail/sql_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
+
 // ---- begin sessions/storage/sql_common.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
@@ -483,9 +510,219 @@ void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_b
   return from_unix_micros(micros);
 }
 
+// --- the per-user index (user_index.hpp) ---------------------------------------------------------
+// A side table beside the sessions table, `<table>_user_index`, one row per indexed session:
+// Django's table is left as it is. Instants of the side table are integer microseconds since the
+// epoch (one form for both databases); the session's own expiry is read from the sessions table,
+// so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// The side table of `table`.
+[[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
+
+/// The statements of the per-user index, `$1`-style placeholders (SQLite reads them as `?1` once
+/// `placeholder` is '?'). `sessions_expire_type` is how the sessions table's expire_date is
+/// compared with a bound `now`.
+struct UserIndexSql {
+  std::string create_table;
+  std::string create_user_index;
+  std::string create_expire_index;
+  /// $1 key -> user_id.
+  std::string owner;
+  /// $1 user, $2 now -> key, last_seen (µs) of the user's live sessions, least recently seen first.
+  std::string live_of_user;
+  /// $1 key, $2 user, $3 created, $4 last_seen, $5 expires (µs), $6 user agent, $7 address: the
+  /// entry inserted, or refreshed (created kept for the same user; empty agent/address kept).
+  std::string upsert;
+  /// $1 key.
+  std::string remove_entry;
+  /// $1 key, $2 sessions' now: the session deleted only if it is still expired.
+  std::string remove_expired;
+  /// $1 key, $2 user.
+  std::string unindex;
+  /// $1 user, $2 now -> key, created, last_seen, expires (µs), user agent, address; oldest first.
+  std::string list;
+  /// $1 sessions' now, $2 limit -> key, user (empty when not indexed) of expired sessions.
+  std::string expired_batch;
+  /// Every entry whose session row is gone.
+  std::string clear_orphans;
+  /// $1 now (µs), $2 sessions' now, $3 limit -> key, user of entries whose session went without them.
+  std::string orphans;
+};
+
+[[nodiscard]] inline UserIndexSql user_index_sql(std::string_view table, char placeholder) {
+  const std::string t = sql::quoted(table);
+  const std::string i = sql::quoted(user_index_table(table));
+  const std::string plain(table);
+  UserIndexSql q;
+  q.create_table = "CREATE TABLE IF NOT EXISTS " + i +
+                   " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
+                   " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
+                   " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
+  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_expire_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
+  q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
+  q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
+                   " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+                   " ORDER BY x.\"last_seen\", x.\"session_key\"";
+  q.upsert = "INSERT INTO " + i +
+             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"address\" ELSE x.\"address\" END,"
+             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+             " \"expire_date\" = excluded.\"expire_date\"";
+  q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
+  q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
+  q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
+  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
+           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+           " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
+  if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
+  q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
+                    ".\"session_key\")";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  if (placeholder != '$') {
+    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
+                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+      for (char& c : *s) {
+        if (c == '$') c = placeholder;
+      }
+    }
+  }
+  return q;
+}
+
 }  // namespace sessions::detail::sql
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
 // ---- end sessions/storage/sql_common.hpp ----
+
+namespace sessions::detail::sql {
+
+/// An integer column read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
+};
+
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
+  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
+}
+
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
+  }
+  return out;
+}
+
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+    }
+  }
+  return purged;
+}
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sql_user_index.hpp ----
+
+namespace sessions::detail {
+
+struct SqliteIndexDb {
+  sqlite3* db;
+
+  std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* st = nullptr;
+    int rc = ::sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size() + 1), &st, nullptr);
+    int index = 0;
+    for (const std::string_view p : params) {
+      if (rc != SQLITE_OK) break;
+      rc = ::sqlite3_bind_text64(st, ++index, p.data(), p.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+      rc = ::sqlite3_step(st);
+      if (rc != SQLITE_ROW) break;
+      std::vector<std::string>& row = out.emplace_back();
+      for (int c = 0; c < ::sqlite3_column_count(st); ++c) {
+        const unsigned char* text = ::sqlite3_column_text(st, c);
+        const int n = ::sqlite3_column_bytes(st, c);
+        row.emplace_back(text == nullptr || n <= 0 ? std::string()
+                                                   : std::string(reinterpret_cast<const char*>(text),
+                                                                 static_cast<std::size_t>(n)));
+      }
+    }
+    const std::string error = ::sqlite3_errmsg(db);
+    ::sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw StorageError("SqliteStore: the per-user index: " + error);
+    return out;
+  }
+  void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sqlite_user_index.hpp ----
 
 namespace sessions {
 
@@ -572,7 +809,9 @@ class SqliteStore {
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
     // rather than at the first request.
-    pool_->connections.adopt(open_connection(/*initialize=*/true));
+    auto first = open_connection(/*initialize=*/true);
+    index_ready_ = index_table_exists(first->db);
+    pool_->connections.adopt(std::move(first));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -648,9 +887,12 @@ class SqliteStore {
     if (!is_valid_session_key(key)) return;
     std::lock_guard writer(pool_->writer);
     Lease c = borrow("remove");
-    Statement st(*this, c, kRemove, "remove", key);
-    st.bind(1, key);
-    st.step();
+    {
+      Statement st(*this, c, kRemove, "remove", key);
+      st.bind(1, key);
+      st.step();
+    }
+    if (index_ready_.load(std::memory_order_relaxed)) detail::SqliteIndexDb{c->db}.exec(index_sql_.remove_entry, {key});
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -678,7 +920,76 @@ class SqliteStore {
       removed += n;
       if (n < options_.clear_batch) break;
     }
+    if (index_ready_.load(std::memory_order_relaxed)) {
+      std::lock_guard writer(pool_->writer);
+      Lease c = borrow("clear_expired");
+      detail::SqliteIndexDb{c->db}.exec(index_sql_.clear_orphans);
+    }
     return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const detail::sql::IndexNow now = index_now(options_.clock.now());
+    return in_transaction("index_session", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::index_session_in(db, index_sql_, sql_[kRemove], user, key, details, limit, now);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return;
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow("unindex_session");
+    detail::SqliteIndexDb{c->db}.exec(index_sql_.unindex, {key, user});
+  }
+
+  /// The user's live sessions (their rows still there, unexpired), oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return {};
+    Lease c = borrow("user_sessions");
+    detail::SqliteIndexDb db{c->db};
+    return detail::sql::list_in(db, index_sql_, user, index_now(now));
+  }
+
+  /// Deletes at most `batch` expired rows and their entries in one short write transaction.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const detail::sql::IndexNow at = index_now(now);
+    return in_transaction("purge_expired", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::purge_in(db, index_sql_, batch, at);
+    });
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
+  /// held while fn runs).
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string now = now_text();
+    const std::string sql = "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " +
+                            detail::sql::quoted(options_.table) +
+                            " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
+    std::string after;
+    for (;;) {
+      std::vector<std::vector<std::string>> page;
+      {
+        Lease c = borrow("for_each_session");
+        page = detail::SqliteIndexDb{c->db}.rows(sql, {now, after});
+      }
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const auto expires = detail::sql::parse_utc(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  /// Entries of the side table (0 when it does not exist): what a test of the index's growth counts.
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
+    Lease c = borrow("user_index_size");
+    const auto rows = detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
+    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 
   /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
@@ -903,6 +1214,40 @@ class SqliteStore {
     return ::sqlite3_changes(c->db) == 1;
   }
 
+  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+    return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
+  }
+
+  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
+  // under the writer mutex; rolled back if it throws.
+  template <class Fn>
+  std::invoke_result_t<Fn&, detail::SqliteIndexDb&> in_transaction(const char* op, Fn&& fn) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    detail::SqliteIndexDb db{c->db};
+    if (!index_ready_.load(std::memory_order_relaxed)) {
+      db.exec(index_sql_.create_table);
+      db.exec(index_sql_.create_user_index);
+      db.exec(index_sql_.create_expire_index);
+      index_ready_ = true;
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto result = fn(db);
+      db.exec("COMMIT");
+      return result;
+    } catch (...) {
+      (void)exec(c->db, "ROLLBACK");
+      throw;
+    }
+  }
+
+  bool index_table_exists(sqlite3* db) {
+    return !detail::SqliteIndexDb{db}
+                .rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {index_table_name_})
+                .empty();
+  }
+
   Lease borrow(const char* op) {
     return pool_->connections.acquire(
         [this] { return open_connection(/*initialize=*/false); },
@@ -910,6 +1255,10 @@ class SqliteStore {
   }
 
   Options options_;
+  std::string index_table_name_ = detail::sql::user_index_table(options_.table);
+  detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '?');
+  // The side table exists (seen at open, or created by this process).
+  std::atomic<bool> index_ready_{false};
   std::string path_string_;
   std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;
