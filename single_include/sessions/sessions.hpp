@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 88.
+// Library headers inlined: 92.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -6571,6 +6571,10 @@ class EncryptedCookieStore {
 //
 //   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
 //   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
+//
+// The per-user index (user_index.hpp) lives in `<cookie_name>.user_index/` beside the files
+// (detail/file_user_index.hpp), under a lock of its own; remove() and clear_expired() delete the
+// entries of the files they delete once the index directory exists.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -6580,6 +6584,126 @@ class EncryptedCookieStore {
 #include <cerrno>
 #include <cstdlib>  // mkostemp
 
+// ---- begin sessions/user_index.hpp ----
+// Every session of a user: the optional per-user index a listing store keeps beside its records,
+// so that an application can answer "where is this user logged in?", log a user out everywhere
+// and cap the number of sessions a user holds.
+//
+// The user is the session's `_auth_user_id` (the key Django's login() writes), so sessions that
+// Django wrote are indexed too once `reindex` has read them. The index lives beside the records
+// (a side table, a sorted set, a map): the records themselves, and Django's `django_session`
+// table, are unchanged.
+//
+// An entry carries the expiry of its session and goes away with it: a store's clear_expired() and
+// purge_expired() remove the entries of the sessions they remove, in the same step, and a listing
+// drops (and deletes) the dead entries it meets. Nothing in the index outlives its session for
+// longer than one purge interval, so the index cannot grow without bound (the failure of indexes
+// kept apart from expiry).
+//
+// A store offers the index by providing the UserIndexStorage operations below; a store that cannot
+// list its records (memcached, cookies) does not, and asking for the index of such a store fails
+// to compile, naming the missing operation.
+
+namespace sessions {
+
+/// What the index records of one session. `created` is kept from the first time the session was
+/// indexed; the rest is refreshed by every save. `user_agent` and `address` are what the
+/// application chose to record (empty otherwise); they are shown, never trusted.
+struct SessionDetails {
+  TimePoint created{};
+  TimePoint last_seen{};
+  TimePoint expires_at{};
+  std::string user_agent{};
+  std::string address{};
+};
+
+/// One session of a user, as a listing returns it. `key` is the whole session key, which an
+/// application needs to revoke the session; show `key_prefix()` to people and to logs, never the
+/// key itself.
+struct UserSession {
+  std::string key;
+  SessionDetails details;
+
+  [[nodiscard]] std::string_view key_prefix() const noexcept {
+    return std::string_view(key).substr(0, key.size() < 8 ? key.size() : 8);
+  }
+};
+
+/// What index_session() did.
+struct IndexOutcome {
+  /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
+  bool refused = false;
+  /// Sessions the limit evicted (their records and entries are already deleted).
+  std::vector<std::string> evicted{};
+};
+
+/// A session the purge removed because it had expired (for the `expired` event).
+struct PurgedSession {
+  std::string key;
+  /// Empty when the session was not indexed.
+  std::string user_id;
+};
+
+// ---------------------------------------------------------------------------------------------
+// The per-user index, a store's optional capability (a ServerStorage that also provides):
+//
+//   s.index_session(user_id, key, details, limit) -> IndexOutcome
+//        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
+//        exists, and its user_agent and address when `details` brings them empty; an entry of
+//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
+//        sessions indexed at once never both pass a limit that has room for one.
+//   s.unindex_session(user_id, key) -> void
+//        remove the entry (the session logged out, was deleted, or moved to another key).
+//   s.user_sessions(user_id, now) -> std::vector<UserSession>
+//        the user's live sessions, oldest `created` first; entries whose session is gone or
+//        expired are not returned (and may be deleted on the way).
+//   s.purge_expired(batch, now) -> std::vector<PurgedSession>
+//        remove at most `batch` expired records and their entries in one bounded step (no long
+//        lock); an empty result means nothing expired is left.
+//   s.for_each_session(fn) -> void
+//        call fn(key, payload, expires_at) for each live record, for `reindex` (the index built
+//        from existing sessions, e.g. ones Django wrote).
+// ---------------------------------------------------------------------------------------------
+namespace requirement {
+
+template <class S>
+concept index_session = requires(S& s, std::string_view user, std::string_view key, const SessionDetails& d,
+                                 const UserSessionLimit& limit) {
+  { s.index_session(user, key, d, limit) } -> std::same_as<IndexOutcome>;
+};
+
+template <class S>
+concept unindex_session = requires(S& s, std::string_view user, std::string_view key) {
+  s.unindex_session(user, key);
+};
+
+template <class S>
+concept user_sessions = requires(S& s, std::string_view user, TimePoint now) {
+  { s.user_sessions(user, now) } -> std::same_as<std::vector<UserSession>>;
+};
+
+template <class S>
+concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
+  { s.purge_expired(batch, now) } -> std::same_as<std::vector<PurgedSession>>;
+};
+
+template <class S>
+concept for_each_session =
+    storage_payload_type<S> &&
+    requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
+      s.for_each_session(fn);
+    };
+
+}  // namespace requirement
+
+/// A server store that keeps the per-user index.
+template <class S>
+concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
+                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
+                           requirement::for_each_session<S>;
+
+}  // namespace sessions
+// ---- end sessions/user_index.hpp ----
 // ---- begin sessions/storage/detail/file_io.hpp ----
 // FileStore's system-call mechanics: descriptors, scratch files, renameat2, file times, temporary
 // file names, and the directory lock with a deadline. FileStore (storage/file.hpp) composes them.
@@ -6949,6 +7073,530 @@ inline void check_directory_mode(const std::string& dir, const Logger& logger) {
 
 }  // namespace sessions
 // ---- end sessions/storage/detail/file_io.hpp ----
+// ---- begin sessions/storage/detail/file_user_index.hpp ----
+// FileStore's per-user index: a directory `<directory>/<cookie_name>.user_index` (not a session
+// name: a key has no dot) beside the session files, created on first use with mode 0700:
+//
+//   k<key>             the entry of one session: its user and details, one field a line (user,
+//                      user agent and address hex-encoded, instants in microseconds)
+//   u<sha256(user)>/   one empty file per key of the user, for the listing
+//   lock               flock'ed by every change, so that the count, the eviction and the write of
+//                      a login are one step for every process sharing the directory
+//
+// A user id becomes a path only as the hex SHA-256 of itself (fixed length, nothing to escape,
+// whatever bytes the session data held); a key only after is_valid_session_key. Nothing is
+// opened through a symlink. An entry is believed only as far as the session file agrees: a
+// listing shows only keys whose session is live.
+
+// ---- begin sessions/storage/sql_common.hpp ----
+// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
+
+namespace sessions::detail::sql {
+
+/// Django's table (migration sessions.0001_initial).
+inline constexpr std::string_view kDjangoTable = "django_session";
+/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
+/// and the first 8 hex digits of md5("django_session" "expire_date")).
+inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
+/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
+inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
+/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
+inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
+
+/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
+/// so that it can be quoted into statements as is; ConfigurationError otherwise.
+inline void validate_table_name(std::string_view store, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxTableName;
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    ok = letter || (digit && i > 0);
+  }
+  if (!ok) {
+    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
+                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
+  }
+}
+
+/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
+[[nodiscard]] inline std::string quoted(std::string_view name) {
+  // Reserved and appended: `"\"" + std::string(name) + "\""` makes g++ 12 -O2 warn -Wrestrict.
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '"';
+  out += name;
+  out += '"';
+  return out;
+}
+
+/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
+/// for any other table.
+[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
+  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
+  return std::string(table) + "_expire_date_idx";
+}
+
+/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
+[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
+[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
+  using Dur = TimePoint::duration;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
+  if (micros >= kMax) return TimePoint::max();
+  if (micros <= kMin) return TimePoint::min();
+  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
+}
+
+/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
+/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
+/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
+[[nodiscard]] inline std::string format_utc(TimePoint t) {
+  using namespace std::chrono;
+  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
+  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
+  std::int64_t micros = unix_micros(t);
+  if (micros < kMinMicros) micros = kMinMicros;
+  if (micros > kMaxMicros) micros = kMaxMicros;
+  const auto us = microseconds{micros};
+  const auto day = floor<days>(us);
+  const year_month_day ymd{sys_days{day}};
+  const auto in_day = us - duration_cast<microseconds>(day);
+  const auto secs = duration_cast<seconds>(in_day).count();
+  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
+  std::array<char, 32> buf{};
+  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(ymd.year()), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = ' ';
+  put(11, secs / 3600, 2);
+  buf[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
+  if (frac != 0) {
+    buf[19] = '.';
+    put(20, frac, 6);
+    len = 26;
+  }
+  return std::string(buf.data(), len);
+}
+
+/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
+/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
+[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
+  using namespace std::chrono;
+  if (text.size() < 19) return std::nullopt;
+  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
+    int value = 0;
+    for (std::size_t i = pos; i < pos + width; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
+      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
+      text[16] != ':' || !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
+    int value = 0;
+    if (!number(20, digits, value)) return std::nullopt;
+    frac = value;
+    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
+  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return from_unix_micros(micros);
+}
+
+// --- the per-user index (user_index.hpp) ---------------------------------------------------------
+// A side table beside the sessions table, `<table>_user_index`, one row per indexed session:
+// Django's table is left as it is. Instants of the side table are integer microseconds since the
+// epoch (one form for both databases); the session's own expiry is read from the sessions table,
+// so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// The side table of `table`.
+[[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
+
+/// The statements of the per-user index, `$1`-style placeholders (SQLite reads them as `?1` once
+/// `placeholder` is '?'). `sessions_expire_type` is how the sessions table's expire_date is
+/// compared with a bound `now`.
+struct UserIndexSql {
+  std::string create_table;
+  std::string create_user_index;
+  std::string create_expire_index;
+  /// $1 key -> user_id.
+  std::string owner;
+  /// $1 user, $2 now -> key, last_seen (µs) of the user's live sessions, least recently seen first.
+  std::string live_of_user;
+  /// $1 key, $2 user, $3 created, $4 last_seen, $5 expires (µs), $6 user agent, $7 address: the
+  /// entry inserted, or refreshed (created kept for the same user; empty agent/address kept).
+  std::string upsert;
+  /// $1 key.
+  std::string remove_entry;
+  /// $1 key, $2 sessions' now: the session deleted only if it is still expired.
+  std::string remove_expired;
+  /// $1 key, $2 user.
+  std::string unindex;
+  /// $1 user, $2 now -> key, created, last_seen, expires (µs), user agent, address; oldest first.
+  std::string list;
+  /// $1 sessions' now, $2 limit -> key, user (empty when not indexed) of expired sessions.
+  std::string expired_batch;
+  /// Every entry whose session row is gone.
+  std::string clear_orphans;
+  /// $1 now (µs), $2 sessions' now, $3 limit -> key, user of entries whose session went without them.
+  std::string orphans;
+};
+
+[[nodiscard]] inline UserIndexSql user_index_sql(std::string_view table, char placeholder) {
+  const std::string t = sql::quoted(table);
+  const std::string i = sql::quoted(user_index_table(table));
+  const std::string plain(table);
+  UserIndexSql q;
+  q.create_table = "CREATE TABLE IF NOT EXISTS " + i +
+                   " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
+                   " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
+                   " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
+  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_expire_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
+  q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
+  q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
+                   " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+                   " ORDER BY x.\"last_seen\", x.\"session_key\"";
+  q.upsert = "INSERT INTO " + i +
+             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"address\" ELSE x.\"address\" END,"
+             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+             " \"expire_date\" = excluded.\"expire_date\"";
+  q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
+  q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
+  q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
+  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
+           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+           " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
+  if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
+  q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
+                    ".\"session_key\")";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  if (placeholder != '$') {
+    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
+                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+      for (char& c : *s) {
+        if (c == '$') c = placeholder;
+      }
+    }
+  }
+  return q;
+}
+
+}  // namespace sessions::detail::sql
+// ---- end sessions/storage/sql_common.hpp ----
+
+namespace sessions::detail::file_store {
+
+class FileUserIndex {
+ public:
+  FileUserIndex(const std::string& directory, const std::string& cookie_name, std::chrono::milliseconds timeout)
+      : root_(directory + "/" + cookie_name + ".user_index"), timeout_(timeout) {}
+
+  /// The index directory exists (it is created by the first index()).
+  [[nodiscard]] bool exists() const {
+    struct stat st {};
+    return ::lstat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+
+  /// exists(), remembered once true: what a removal asks before it looks for an entry.
+  [[nodiscard]] bool in_use() const {
+    if (seen_.load(std::memory_order_relaxed)) return true;
+    if (!exists()) return false;
+    seen_ = true;
+    return true;
+  }
+
+  /// index_session of the contract; `live(key)`: the session file is live; `remove_session(key)`
+  /// deletes an evicted session's file.
+  template <class Live, class RemoveSession>
+  IndexOutcome index(std::string_view user, std::string_view key, const SessionDetails& d,
+                     const UserSessionLimit& limit, TimePoint now, Live&& live, RemoveSession&& remove_session) const {
+    ensure();
+    seen_ = true;
+    const DirectoryLock lock = locked();
+    IndexOutcome outcome;
+    SessionDetails details = d;
+    std::optional<Entry> previous = read(key);
+    if (previous && previous->user != user) {
+      erase(key, previous->user);
+      previous.reset();
+    }
+    if (previous) {
+      details.created = previous->details.created;
+      if (details.user_agent.empty()) details.user_agent = previous->details.user_agent;
+      if (details.address.empty()) details.address = previous->details.address;
+    } else if (limit.max_sessions != 0) {
+      std::vector<UserSession> others = sessions_of(user, now, live);
+      if (others.size() >= limit.max_sessions) {
+        if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+          outcome.refused = true;
+          return outcome;
+        }
+        std::sort(others.begin(), others.end(), [](const UserSession& a, const UserSession& b) {
+          return a.details.last_seen != b.details.last_seen ? a.details.last_seen < b.details.last_seen : a.key < b.key;
+        });
+        const std::size_t excess = others.size() - limit.max_sessions + 1;
+        for (std::size_t n = 0; n < excess; ++n) {
+          remove_session(others[n].key);
+          erase(others[n].key, std::string(user));
+          outcome.evicted.push_back(std::move(others[n].key));
+        }
+      }
+    }
+    write(key, user, details);
+    return outcome;
+  }
+
+  void unindex(std::string_view user, std::string_view key) const {
+    if (!is_valid_session_key(key) || !exists()) return;
+    const DirectoryLock lock = locked();
+    const std::optional<Entry> entry = read(key);
+    if (entry && entry->user == user) erase(key, entry->user);
+  }
+
+  /// Removes the entry of `key`, whoever's it is; the user it was under (empty when none).
+  std::string take(std::string_view key) const {
+    if (!is_valid_session_key(key)) return {};
+    const DirectoryLock lock = locked();
+    std::optional<Entry> entry = read(key);
+    if (!entry) return {};
+    erase(key, entry->user);
+    return std::move(entry->user);
+  }
+
+  template <class Live>
+  std::vector<UserSession> list(std::string_view user, TimePoint now, Live&& live) const {
+    if (!exists()) return {};
+    const DirectoryLock lock = locked();
+    std::vector<UserSession> out = sessions_of(user, now, live);
+    std::sort(out.begin(), out.end(), [](const UserSession& a, const UserSession& b) {
+      return a.details.created != b.details.created ? a.details.created < b.details.created : a.key < b.key;
+    });
+    return out;
+  }
+
+  /// At most `batch` entries whose expiry is past `now` and whose session is not live, removed.
+  template <class Live>
+  std::vector<PurgedSession> purge(std::size_t batch, TimePoint now, Live&& live) const {
+    std::vector<PurgedSession> out;
+    if (batch == 0 || !exists()) return out;
+    const DirectoryLock lock = locked();
+    for (const std::string& key : keys()) {
+      if (out.size() >= batch) break;
+      const std::optional<Entry> entry = read(key);
+      if (!entry || entry->details.expires_at > now || live(key)) continue;
+      erase(key, entry->user);
+      out.push_back(PurgedSession{key, entry->user});
+    }
+    return out;
+  }
+
+  /// Entries held (expired ones not yet purged included).
+  [[nodiscard]] std::size_t size() const { return exists() ? keys().size() : 0; }
+
+ private:
+  struct Entry {
+    std::string user;
+    SessionDetails details;
+  };
+  static constexpr std::size_t kMaxEntryBytes = 4096;
+
+  DirectoryLock locked() const {
+    return DirectoryLock(root_ + "/lock", timeout_, [this](const std::string& what) { return "FileStore: the per-user index: " + what; });
+  }
+
+  [[noreturn]] void fail(const std::string& what, int err) const {
+    throw StorageError("FileStore: the per-user index (" + root_ + "): " + what + ": " + errno_text(err));
+  }
+
+  void ensure() const {
+    if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create the directory", errno);
+    struct stat st {};
+    if (::lstat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+      throw StorageError("FileStore: " + root_ + " is not a directory of this user; the per-user index cannot use it");
+    }
+  }
+
+  [[nodiscard]] static std::string hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+      const auto b = static_cast<unsigned char>(c);
+      out += kDigits[b >> 4];
+      out += kDigits[b & 15];
+    }
+    return out;
+  }
+  [[nodiscard]] static std::string unhex(std::string_view text) {
+    std::string out;
+    const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+      out += static_cast<char>((nibble(text[i]) << 4) | nibble(text[i + 1]));
+    return out;
+  }
+
+  [[nodiscard]] std::string user_dir(std::string_view user) const {
+    const Sha256Digest digest = sha256(user);
+    return root_ + "/u" + hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  }
+  [[nodiscard]] std::string entry_path(std::string_view key) const { return root_ + "/k" + std::string(key); }
+
+  std::optional<Entry> read(std::string_view key) const {
+    Fd fd(::open(entry_path(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) {
+      if (errno == ENOENT) return std::nullopt;
+      fail("cannot open an entry", errno);
+    }
+    std::string text;
+    if (read_bounded(fd.get(), 256, kMaxEntryBytes, text) != 0) return std::nullopt;  // not ours: ignored
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) break;
+      fields.emplace_back(text.data() + start, end - start);
+      start = end + 1;
+    }
+    if (fields.size() != 6) return std::nullopt;
+    const auto at = [&](std::size_t i) { return sql::from_unix_micros(sql::int_of(fields[i])); };
+    return Entry{unhex(fields[0]), SessionDetails{at(1), at(2), at(3), unhex(fields[4]), unhex(fields[5])}};
+  }
+
+  void write(std::string_view key, std::string_view user, const SessionDetails& d) const {
+    const std::string text = hex(user) + "\n" + std::to_string(sql::unix_micros(d.created)) + "\n" +
+                             std::to_string(sql::unix_micros(d.last_seen)) + "\n" +
+                             std::to_string(sql::unix_micros(d.expires_at)) + "\n" + hex(d.user_agent) + "\n" +
+                             hex(d.address) + "\n";
+    const std::string dir = user_dir(user);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create a user's directory", errno);
+    const std::string member = dir + "/" + std::string(key);
+    Fd mark(::open(member.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+    if (mark.get() < 0) fail("cannot write a user's entry", errno);
+    const std::string temp = entry_path(key) + ".tmp";  // under the lock: one writer at a time
+    {
+      Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+      if (fd.get() < 0) fail("cannot write an entry", errno);
+      if (const int err = write_all(fd.get(), text); err != 0) fail("cannot write an entry", err);
+    }
+    if (::rename(temp.c_str(), entry_path(key).c_str()) != 0) fail("cannot publish an entry", errno);
+  }
+
+  void erase(std::string_view key, const std::string& user) const {
+    (void)::unlink(entry_path(key).c_str());
+    const std::string dir = user_dir(user);
+    (void)::unlink((dir + "/" + std::string(key)).c_str());
+    (void)::rmdir(dir.c_str());  // only when it is empty
+  }
+
+  // The user's entries whose session is live (under the lock); dead ones removed on the way.
+  template <class Live>
+  std::vector<UserSession> sessions_of(std::string_view user, TimePoint now, Live&& live) const {
+    std::vector<UserSession> out;
+    const std::string dir = user_dir(user);
+    std::vector<std::string> keys_of_user;
+    (void)for_each_entry(dir, [&](std::string_view name) {
+      if (is_valid_session_key(name)) keys_of_user.emplace_back(name);
+    });
+    for (std::string& key : keys_of_user) {
+      std::optional<Entry> entry = read(key);
+      if (!entry || entry->user != user) {
+        (void)::unlink((dir + "/" + key).c_str());
+        continue;
+      }
+      if (entry->details.expires_at <= now || !live(key)) continue;  // the purge's to remove and tell
+      out.push_back(UserSession{std::move(key), std::move(entry->details)});
+    }
+    return out;
+  }
+
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    (void)for_each_entry(root_, [&](std::string_view name) {
+      if (name.size() > 1 && name[0] == 'k' && is_valid_session_key(name.substr(1))) out.emplace_back(name.substr(1));
+    });
+    return out;
+  }
+
+  std::string root_;
+  std::chrono::milliseconds timeout_;
+  mutable std::atomic<bool> seen_{false};
+};
+
+}  // namespace sessions::detail::file_store
+// ---- end sessions/storage/detail/file_user_index.hpp ----
 
 namespace sessions {
 
@@ -7076,6 +7724,7 @@ class FileStore {
     options_.directory = detail::file_store::checked_directory(options_.directory);
     dir_string_ = options_.directory.string();
     lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
+    index_ = std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
     detail::file_store::check_directory_mode(dir_string_, options_.logger);
   }
 
@@ -7226,6 +7875,7 @@ class FileStore {
       fail("remove", key, "cannot delete the session file", err);
     }
     sync_directory("remove", key);
+    if (index_in_use()) (void)index_->take(key);
   }
 
   /// A live (unexpired) session file of ours exists under `key`.
@@ -7268,6 +7918,7 @@ class FileStore {
       }
       if (::unlink(path.c_str()) == 0) {
         if (session) ++removed;
+        if (session && index_in_use()) (void)index_->take(rest);
       } else if (errno != ENOENT) {
         ++failures;
         last_failure = errno;
@@ -7282,7 +7933,78 @@ class FileStore {
     return removed;
   }
 
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) const {
+    if (!is_valid_session_key(key)) return {};
+    return index_->index(
+        user, key, details, limit, options_.clock.now(), [this](std::string_view k) { return exists(k); },
+        [this](std::string_view k) { remove_file(k); });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) const { index_->unindex(user, key); }
+
+  /// The user's live sessions, oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) const {
+    return index_->list(user, now, [this](std::string_view k) { return exists(k); });
+  }
+
+  /// Removes at most `batch` expired session files (each re-checked under the directory lock, as
+  /// clear_expired() does) with their entries, then entries whose file went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) const {
+    std::vector<std::string> expired;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (expired.size() >= batch || !name.starts_with(options_.cookie_name)) return;
+      const std::string_view rest = name.substr(options_.cookie_name.size());
+      if (!is_valid_session_key(rest)) return;
+      struct stat st {};
+      const std::string path = dir_string_ + '/' + std::string(name);
+      if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && expiry_of(st) <= now) expired.emplace_back(rest);
+    });
+    if (err != 0) fail("purge_expired", {}, "cannot list the directory", err);
+    std::vector<PurgedSession> purged;
+    for (std::string& key : expired) {
+      const std::string path = file_path(key);
+      const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("purge_expired", key));
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || expiry_of(st) > now) continue;
+      if (::unlink(path.c_str()) != 0) continue;
+      std::string user = index_in_use() ? index_->take(key) : std::string();
+      purged.push_back(PurgedSession{std::move(key), std::move(user)});
+    }
+    if (purged.size() < batch && index_in_use()) {
+      for (PurgedSession& s : index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
+        purged.push_back(std::move(s));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live session file.
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) const {
+    std::vector<std::string> keys;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (name.starts_with(options_.cookie_name) && is_valid_session_key(name.substr(options_.cookie_name.size())))
+        keys.emplace_back(name.substr(options_.cookie_name.size()));
+    });
+    if (err != 0) fail("for_each_session", {}, "cannot list the directory", err);
+    for (const std::string& key : keys) {
+      if (auto record = load(key)) fn(key, record->payload, record->expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): for tests of the index's growth.
+  [[nodiscard]] std::size_t user_index_size() const { return index_->size(); }
+
  private:
+  // The index directory exists (seen once, it is not looked for again).
+  [[nodiscard]] bool index_in_use() const { return index_->in_use(); }
+
+  // The session file only (an eviction: the index entry is the caller's).
+  void remove_file(std::string_view key) const {
+    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT) fail("remove", key, "cannot delete the session file", errno);
+  }
+
   // Longest age or timeout in seconds a URL may give (a century).
   static constexpr std::int64_t kMaxUrlSeconds = 100LL * 365 * 24 * 3600;
 
@@ -7506,6 +8228,8 @@ class FileStore {
   TimePoint::duration age_{};  // options_.cookie_age in last_write mode, else zero
   std::string dir_string_;
   std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
+  // Shared: a copy of the store is the same store (as its directory is).
+  std::shared_ptr<detail::file_store::FileUserIndex> index_;
 };
 
 }  // namespace sessions
@@ -7655,9 +8379,11 @@ class HashedKeys {
 // save.
 //
 // Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
-// record removed in any way (delete, load or sweep of an expired one, clear_expired, purge) takes
-// its entry with it. A store whose sessions are never indexed pays one relaxed atomic load per
-// removal for it.
+// record removed in any way (delete, load of an expired one, clear_expired, purge) takes its entry
+// with it. While sessions are indexed the write path's sweep stands aside, so that each expiry is
+// found by the purge (which tells it) or by a request (told `missing`), never silently: run a
+// Purger (purger.hpp) or clear_expired() then. A store whose sessions are never indexed pays one
+// relaxed atomic load per removal and per sweep for it.
 
 #include <unordered_map>
 
@@ -7695,126 +8421,6 @@ struct KeyFingerprint {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/fingerprint.hpp ----
-// ---- begin sessions/user_index.hpp ----
-// Every session of a user: the optional per-user index a listing store keeps beside its records,
-// so that an application can answer "where is this user logged in?", log a user out everywhere
-// and cap the number of sessions a user holds.
-//
-// The user is the session's `_auth_user_id` (the key Django's login() writes), so sessions that
-// Django wrote are indexed too once `reindex` has read them. The index lives beside the records
-// (a side table, a sorted set, a map): the records themselves, and Django's `django_session`
-// table, are unchanged.
-//
-// An entry carries the expiry of its session and goes away with it: a store's clear_expired() and
-// purge_expired() remove the entries of the sessions they remove, in the same step, and a listing
-// drops (and deletes) the dead entries it meets. Nothing in the index outlives its session for
-// longer than one purge interval, so the index cannot grow without bound (the failure of indexes
-// kept apart from expiry).
-//
-// A store offers the index by providing the UserIndexStorage operations below; a store that cannot
-// list its records (memcached, cookies) does not, and asking for the index of such a store fails
-// to compile, naming the missing operation.
-
-namespace sessions {
-
-/// What the index records of one session. `created` is kept from the first time the session was
-/// indexed; the rest is refreshed by every save. `user_agent` and `address` are what the
-/// application chose to record (empty otherwise); they are shown, never trusted.
-struct SessionDetails {
-  TimePoint created{};
-  TimePoint last_seen{};
-  TimePoint expires_at{};
-  std::string user_agent{};
-  std::string address{};
-};
-
-/// One session of a user, as a listing returns it. `key` is the whole session key, which an
-/// application needs to revoke the session; show `key_prefix()` to people and to logs, never the
-/// key itself.
-struct UserSession {
-  std::string key;
-  SessionDetails details;
-
-  [[nodiscard]] std::string_view key_prefix() const noexcept {
-    return std::string_view(key).substr(0, key.size() < 8 ? key.size() : 8);
-  }
-};
-
-/// What index_session() did.
-struct IndexOutcome {
-  /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
-  bool refused = false;
-  /// Sessions the limit evicted (their records and entries are already deleted).
-  std::vector<std::string> evicted{};
-};
-
-/// A session the purge removed because it had expired (for the `expired` event).
-struct PurgedSession {
-  std::string key;
-  /// Empty when the session was not indexed.
-  std::string user_id;
-};
-
-// ---------------------------------------------------------------------------------------------
-// The per-user index, a store's optional capability (a ServerStorage that also provides):
-//
-//   s.index_session(user_id, key, details, limit) -> IndexOutcome
-//        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
-//        exists, and its user_agent and address when `details` brings them empty; an entry of
-//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
-//        sessions indexed at once never both pass a limit that has room for one.
-//   s.unindex_session(user_id, key) -> void
-//        remove the entry (the session logged out, was deleted, or moved to another key).
-//   s.user_sessions(user_id, now) -> std::vector<UserSession>
-//        the user's live sessions, oldest `created` first; entries whose session is gone or
-//        expired are not returned (and may be deleted on the way).
-//   s.purge_expired(batch, now) -> std::vector<PurgedSession>
-//        remove at most `batch` expired records and their entries in one bounded step (no long
-//        lock); an empty result means nothing expired is left.
-//   s.for_each_session(fn) -> void
-//        call fn(key, payload, expires_at) for each live record, for `reindex` (the index built
-//        from existing sessions, e.g. ones Django wrote).
-// ---------------------------------------------------------------------------------------------
-namespace requirement {
-
-template <class S>
-concept index_session = requires(S& s, std::string_view user, std::string_view key, const SessionDetails& d,
-                                 const UserSessionLimit& limit) {
-  { s.index_session(user, key, d, limit) } -> std::same_as<IndexOutcome>;
-};
-
-template <class S>
-concept unindex_session = requires(S& s, std::string_view user, std::string_view key) {
-  s.unindex_session(user, key);
-};
-
-template <class S>
-concept user_sessions = requires(S& s, std::string_view user, TimePoint now) {
-  { s.user_sessions(user, now) } -> std::same_as<std::vector<UserSession>>;
-};
-
-template <class S>
-concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
-  { s.purge_expired(batch, now) } -> std::same_as<std::vector<PurgedSession>>;
-};
-
-template <class S>
-concept for_each_session =
-    storage_payload_type<S> &&
-    requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
-      s.for_each_session(fn);
-    };
-
-}  // namespace requirement
-
-/// A server store that keeps the per-user index.
-template <class S>
-concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
-                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
-                           requirement::for_each_session<S>;
-
-}  // namespace sessions
-// ---- end sessions/user_index.hpp ----
 // ---- begin sessions/storage/detail/memory_user_index.hpp ----
 // The per-user index of a memory store: user -> (key -> details), and key -> user so that a
 // record's removal (delete, expiry, sweep) finds its entry. One mutex of its own, taken only by
@@ -8257,6 +8863,9 @@ class BasicMemoryStore {
   static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
+    // silent sweep's.
+    if (!index.empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -8279,7 +8888,6 @@ class BasicMemoryStore {
       // Copy the key first: erasing destroys the string the view points into.
       const std::string key(expired[i]);
       map.erase(map.find(key));
-      (void)index.take(key);
     }
   }
 
@@ -11137,3 +11745,230 @@ class Middleware {
 
 }  // namespace sessions
 // ---- end sessions/middleware.hpp ----
+
+// ---- begin sessions/lifecycle.hpp ----
+// The population of sessions of one user, over a store that keeps the per-user index
+// (UserIndexStorage, user_index.hpp): where is this user logged in, log out one of those
+// sessions, log out everywhere but here, and build the index from the sessions already stored
+// (e.g. ones Django wrote) with reindex().
+//
+//   for (const sessions::UserSession& s : sessions::user_sessions(store, "42", now)) ...
+//   sessions::revoke_user_sessions(store, "42", *request_session.session_key(), settings);
+//
+// A revoked session is deleted (record and entry) and told as `destroyed`, reason "revoked".
+
+namespace sessions {
+
+/// The user's live sessions, oldest `created` first.
+template <class Store>
+[[nodiscard]] std::vector<UserSession> user_sessions(Store& store, std::string_view user_id, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  return store.user_sessions(user_id, now);
+}
+
+/// Deletes the session `key` if, and only if, it is a live session of `user_id` (so that a user
+/// can revoke their own sessions and nobody else's); true when it was.
+template <class Store>
+bool revoke_session(Store& store, std::string_view user_id, std::string_view key,
+                    const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  if (!is_valid_session_key(key)) return false;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key != key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    return true;
+  }
+  return false;
+}
+
+/// Deletes every session of `user_id` but `except_key` (the request's own, to log out everywhere
+/// else; empty to log out everywhere); returns how many.
+template <class Store>
+std::size_t revoke_user_sessions(Store& store, std::string_view user_id, std::string_view except_key = {},
+                                 const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  std::size_t revoked = 0;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key == except_key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    ++revoked;
+  }
+  return revoked;
+}
+
+/// What reindex() did.
+struct ReindexResult {
+  /// Sessions holding `_auth_user_id`, now indexed.
+  std::size_t indexed = 0;
+  /// Records that could not be decoded (tampered, corrupted, another serializer's): left alone.
+  std::size_t skipped = 0;
+};
+
+/// Indexes every live session whose data holds `_auth_user_id` (sessions written before the index
+/// was on, or by Django itself), reading byte records through `serializer`. `created` and
+/// `last_seen` of a new entry are `now` (the records do not say); an existing entry keeps its
+/// own. No limit applies. Never throws for a record it cannot decode: it is skipped and counted.
+template <class Store, class SerializerT>
+ReindexResult reindex(Store& store, const SerializerT& serializer, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  ReindexResult result;
+  store.for_each_session([&](std::string_view key, const typename Store::payload_type& payload, TimePoint expires_at) {
+    std::string user;
+    if constexpr (ValueStorage<Store>) {
+      (void)serializer;
+      user = detail::user_id_of(payload);
+    } else {
+      try {
+        const Data data = serializer.loads(payload);
+        user = detail::user_id_text(data.is_object() ? detail::find_member(data, detail::kAuthUserIdKey) : nullptr);
+      } catch (const Error&) {
+        ++result.skipped;
+        return;
+      }
+    }
+    if (user.empty()) return;
+    store.index_session(user, key, SessionDetails{now, now, expires_at, {}, {}}, UserSessionLimit{});
+    ++result.indexed;
+  });
+  return result;
+}
+
+/// reindex() of a store that keeps values (MemoryValueStore): no serializer involved.
+template <class Store>
+ReindexResult reindex(Store& store, TimePoint now) requires ValueStorage<Store> {
+  return reindex(store, 0, now);
+}
+
+}  // namespace sessions
+// ---- end sessions/lifecycle.hpp ----
+// ---- begin sessions/purger.hpp ----
+// Purger<Store>: removes expired sessions in the background, a bounded batch at a time, with
+// their per-user index entries in the same step, and tells each as `expired`, reason "purged".
+//
+//   sessions::Purger purger{store, {.interval = std::chrono::minutes(1), .batch_size = 500}, settings};
+//   purger.start();   // a thread of its own; stop() (or the destructor) ends it promptly
+//
+// How it relates to clear_expired(): clear_expired() (Django's) removes everything expired in
+// one call and tells nobody; keep it for cron. The purger calls the store's purge_expired(batch),
+// which removes at most `batch` records per step (one short transaction on SQL stores, so no
+// long table lock), until a step finds fewer than `batch`; it cleans the index as it goes, which
+// clear_expired() does too, and tells events, which clear_expired() does not. run_once() is one
+// such pass, on the caller's thread (tests, or a cron job that wants the events).
+//
+// A pass that fails (the server is down) is logged on "sessions.purger" and tried again at the
+// next interval; the thread never dies of it.
+
+#include <condition_variable>
+
+namespace sessions {
+
+struct PurgerOptions {
+  /// Time between two passes of the background thread.
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  /// The most sessions one step removes (one store call, one short transaction); at least 1.
+  std::size_t batch_size = 1000;
+};
+
+template <class Store>
+class Purger {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+
+ public:
+  /// `store` and `settings` (its clock, logger and on_event) must outlive the purger.
+  explicit Purger(Store& store, PurgerOptions options = {}, const Settings& settings = default_settings())
+      : store_(&store), settings_(&settings), options_(options) {
+    if (options_.batch_size == 0) throw ConfigurationError("PurgerOptions::batch_size must be at least 1");
+    if (options_.interval <= std::chrono::milliseconds::zero())
+      throw ConfigurationError("PurgerOptions::interval must be positive");
+  }
+  // Not a temporary: the settings are held by reference.
+  Purger(Store&, PurgerOptions, const Settings&&) = delete;
+
+  Purger(const Purger&) = delete;
+  Purger& operator=(const Purger&) = delete;
+  ~Purger() { stop(); }
+
+  /// Starts the background thread (no effect when it runs already). Its first pass comes at once.
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  /// Ends the background thread: it wakes at once (a pass under way finishes its current step)
+  /// and is joined before stop() returns.
+  void stop() {
+    std::thread thread;
+    {
+      std::lock_guard lock(mutex_);
+      if (!thread_.joinable()) return;
+      stopping_ = true;
+      thread = std::move(thread_);
+    }
+    wake_.notify_all();
+    thread.join();
+  }
+
+  [[nodiscard]] bool running() const {
+    std::lock_guard lock(mutex_);
+    return thread_.joinable();
+  }
+
+  /// One pass on the caller's thread, at `now`: steps of batch_size until one removes fewer;
+  /// returns how many sessions it removed. Store errors propagate.
+  std::size_t run_once(TimePoint now) {
+    std::size_t removed = 0;
+    for (;;) {
+      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
+      removed += purged.size();
+      if (settings_->on_event) {
+        for (const PurgedSession& s : purged)
+          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
+      }
+      if (purged.size() < options_.batch_size || stop_requested()) break;
+    }
+    std::lock_guard lock(mutex_);
+    total_ += removed;
+    return removed;
+  }
+  std::size_t run_once() { return run_once(settings_->clock.now()); }
+
+  /// Sessions removed by every pass so far.
+  [[nodiscard]] std::size_t purged_total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+ private:
+  bool stop_requested() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        (void)run_once();
+      } catch (const std::exception& e) {
+        settings_->logger(LogLevel::warning, "sessions.purger", std::string("purge failed: ") + e.what());
+      }
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  }
+
+  Store* store_;
+  const Settings* settings_;
+  PurgerOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool stopping_ = false;
+  std::size_t total_ = 0;
+};
+
+}  // namespace sessions
+// ---- end sessions/purger.hpp ----

@@ -22,9 +22,11 @@
 // save.
 //
 // Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
-// record removed in any way (delete, load or sweep of an expired one, clear_expired, purge) takes
-// its entry with it. A store whose sessions are never indexed pays one relaxed atomic load per
-// removal for it.
+// record removed in any way (delete, load of an expired one, clear_expired, purge) takes its entry
+// with it. While sessions are indexed the write path's sweep stands aside, so that each expiry is
+// found by the purge (which tells it) or by a request (told `missing`), never silently: run a
+// Purger (purger.hpp) or clear_expired() then. A store whose sessions are never indexed pays one
+// relaxed atomic load per removal and per sweep for it.
 
 #include <cstddef>
 #include <functional>
@@ -333,6 +335,9 @@ class BasicMemoryStore {
   static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
+    // silent sweep's.
+    if (!index.empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -355,7 +360,6 @@ class BasicMemoryStore {
       // Copy the key first: erasing destroys the string the view points into.
       const std::string key(expired[i]);
       map.erase(map.find(key));
-      (void)index.take(key);
     }
   }
 

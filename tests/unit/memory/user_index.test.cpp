@@ -24,7 +24,7 @@ struct StoreFixture<sessions::UserIndexed<sessions::MemoryValueStore>> : Fixture
 
 #include "support/user_index_suite.inc"
 
-TEST_CASE("MemoryStore: a record the sweep or a load reclaims takes its index entry with it", "[memory][user_index]") {
+TEST_CASE("MemoryStore: a record a load or clear_expired reclaims takes its index entry with it", "[memory][user_index]") {
   test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
   auto& store = env.store;
   const auto now = env.clock.now();
@@ -40,6 +40,25 @@ TEST_CASE("MemoryStore: a record the sweep or a load reclaims takes its index en
                       sessions::UserSessionLimit{});
   env.clock.advance(2s);
   CHECK(store.clear_expired() == 1);
+  CHECK(store.user_index_size() == 0);
+}
+
+TEST_CASE("MemoryStore: while sessions are indexed, writes do not sweep expired records silently", "[memory][user_index]") {
+  test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
+  sessions::UserIndexed<sessions::MemoryStore> store{sessions::BasicMemoryStore<std::string>::Options{.shards = 1, .clock = sessions::Clock(env.clock)}};
+  const auto now = env.clock.now();
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50; ++i) {
+    keys.push_back(sessions::generate_session_key(env.settings.random));
+    REQUIRE(store.create(keys.back(), "{}", now + 1s));
+    store.index_session("42", keys.back(), sessions::SessionDetails{now, now, now + 1s, {}, {}}, sessions::UserSessionLimit{});
+  }
+  env.clock.advance(2s);
+  for (int i = 0; i < 500; ++i) {  // enough writes for the hand to visit every bucket
+    REQUIRE(store.create(sessions::generate_session_key(env.settings.random), "{}", env.clock.now() + 1h));
+  }
+  CHECK(store.size() == 550);  // the expired ones are still there, for the purge to tell
+  CHECK(store.purge_expired(1000, env.clock.now()).size() == 50);
   CHECK(store.user_index_size() == 0);
 }
 
