@@ -7271,6 +7271,13 @@ void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_b
 // epoch (one form for both databases); the session's own expiry is read from the sessions table,
 // so an entry whose session is gone or expired is never listed, whatever the entry says.
 
+/// An integer read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
 /// The side table of `table`.
 [[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
 
@@ -7475,7 +7482,7 @@ class FileUserIndex {
   static constexpr std::size_t kMaxEntryBytes = 4096;
 
   DirectoryLock locked() const {
-    return DirectoryLock(root_ + "/lock", timeout_, [this](const std::string& what) { return "FileStore: the per-user index: " + what; });
+    return DirectoryLock(root_ + "/lock", timeout_, [](const std::string& what) { return "FileStore: the per-user index: " + what; });
   }
 
   [[noreturn]] void fail(const std::string& what, int err) const {
@@ -7510,7 +7517,7 @@ class FileUserIndex {
   }
 
   [[nodiscard]] std::string user_dir(std::string_view user) const {
-    const Sha256Digest digest = sha256(user);
+    const crypto::Sha256Digest digest = crypto::sha256(user);
     return root_ + "/u" + hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   }
   [[nodiscard]] std::string entry_path(std::string_view key) const { return root_ + "/k" + std::string(key); }

@@ -4,6 +4,7 @@
 // Django's text form of an expire_date. No SQL client header here.
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -192,6 +193,13 @@ void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_b
 // Django's table is left as it is. Instants of the side table are integer microseconds since the
 // epoch (one form for both databases); the session's own expiry is read from the sessions table,
 // so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// An integer read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
 
 /// The side table of `table`.
 [[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }

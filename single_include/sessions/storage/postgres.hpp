@@ -102,13 +102,6 @@
 
 namespace sessions::detail::sql {
 
-/// An integer column read as text; 0 when it is not one.
-[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
-  std::int64_t value = 0;
-  std::from_chars(text.data(), text.data() + text.size(), value);
-  return value;
-}
-
 /// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
 /// microseconds for the side table.
 struct IndexNow {

@@ -153,7 +153,7 @@ class FileUserIndex {
   static constexpr std::size_t kMaxEntryBytes = 4096;
 
   DirectoryLock locked() const {
-    return DirectoryLock(root_ + "/lock", timeout_, [this](const std::string& what) { return "FileStore: the per-user index: " + what; });
+    return DirectoryLock(root_ + "/lock", timeout_, [](const std::string& what) { return "FileStore: the per-user index: " + what; });
   }
 
   [[noreturn]] void fail(const std::string& what, int err) const {
@@ -188,7 +188,7 @@ class FileUserIndex {
   }
 
   [[nodiscard]] std::string user_dir(std::string_view user) const {
-    const Sha256Digest digest = sha256(user);
+    const crypto::Sha256Digest digest = crypto::sha256(user);
     return root_ + "/u" + hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
   }
   [[nodiscard]] std::string entry_path(std::string_view key) const { return root_ + "/k" + std::string(key); }
