@@ -1,7 +1,9 @@
 // Metered<Inner>: every store call counted by outcome and timed, a trace hook told of each, and
 // the Prometheus text read back by the Prometheus project's own parser (python3-prometheus-client).
 
+#include <sessions/lifecycle.hpp>
 #include <sessions/storage/metered.hpp>
+#include <sessions/user_indexed.hpp>
 
 #include <array>
 #include <chrono>
@@ -282,4 +284,33 @@ TEST_CASE("Metered: the per-user index is handed through and counted", "[metered
   CHECK(m[StoreOperation::for_each_session].count(CallOutcome::done) == 1);
   const std::string text = sessions::to_prometheus(std::array{m});
   CHECK(text.find("operation=\"index_session\",outcome=\"refused\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("Metered: UserIndexed over a metered store indexes logins and counts the index's calls",
+          "[metered][user_index]") {
+  using Store = sessions::UserIndexed<sessions::Metered<sessions::MemoryStore>>;
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  Store store{env.store};
+  STATIC_REQUIRE(sessions::KeepsUserIndex<Store>);
+  sessions::Session<Store> session{store, env.settings};
+  session.set("_auth_user_id", "42");
+  session.record_client("Firefox", "10.0.0.1");
+  session.save();
+  const std::string key = *session.session_key();
+
+  const std::vector<sessions::UserSession> listed = sessions::user_sessions(store, "42", env.clock.now());
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].key == key);
+  CHECK(listed[0].details.user_agent == "Firefox");
+  CHECK(listed[0].details.address == "10.0.0.1");
+  CHECK(sessions::revoke_user_sessions(store, "42", {}, env.settings) == 1);
+  CHECK_FALSE(env.store.exists(key));  // the inner store's record is gone with the entry
+  CHECK(sessions::user_sessions(store, "42", env.clock.now()).empty());
+
+  const sessions::MetricsSnapshot m = store.snapshot();
+  CHECK(m[StoreOperation::create].count(CallOutcome::written) == 1);
+  CHECK(m[StoreOperation::index_session].count(CallOutcome::written) == 1);
+  CHECK(m[StoreOperation::user_sessions].calls() == 3);
+  CHECK(m[StoreOperation::unindex_session].calls() == 1);
+  CHECK(m[StoreOperation::remove].calls() == 1);
 }
