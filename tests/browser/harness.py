@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -365,3 +366,25 @@ def make_dir(path):
 
 def temp_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def django_user_model(manage_py, database):
+    """Django's User model in this process, on the sites' SQLite file (examples/django_site's
+    settings): tests create users and change passwords the way Django code does, not by writing
+    the table."""
+    os.environ.update(SESSIONS_SECRET_KEY=SECRET_KEY, SESSIONS_DJANGO_DB=database,
+                      SESSIONS_DJANGO_ENGINE="db", DJANGO_SETTINGS_MODULE="django_site.settings")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(manage_py)))
+    try:
+        import django
+        django.setup()
+        from django.contrib.auth.models import User
+    except ImportError as e:
+        fail_setup(f"Django is not installed (Debian: python3-django); this test must not skip: {e}")
+    return User
+
+
+def session_rows(database, key):
+    """How many rows of Django's django_session in `database` hold `key` (0 or 1)."""
+    with sqlite3.connect(database, timeout=10) as db:
+        return db.execute('SELECT count(*) FROM "django_session" WHERE "session_key" = ?', (key,)).fetchone()[0]

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import sys
 import time
 
@@ -45,23 +44,10 @@ def parse_args():
 def create_user(manage_py, database):
     """auth_user and django_session in the site's SQLite file, and the user, made by Django itself
     in this process (migrate, create_user: a pbkdf2_sha256 hash), without starting its server."""
-    os.environ.update(SESSIONS_SECRET_KEY=harness.SECRET_KEY, SESSIONS_DJANGO_DB=database,
-                      SESSIONS_DJANGO_ENGINE="db", DJANGO_SETTINGS_MODULE="django_site.settings")
-    sys.path.insert(0, os.path.dirname(os.path.abspath(manage_py)))
-    try:
-        import django
-        django.setup()
-        from django.contrib.auth.models import User
-        from django.core.management import call_command
-    except ImportError as e:
-        harness.fail_setup(f"Django is not installed (Debian: python3-django); this test must not skip: {e}")
+    users = harness.django_user_model(manage_py, database)
+    from django.core.management import call_command
     call_command("migrate", verbosity=0)
-    return User.objects.create_user(USER, password=PASSWORD)
-
-
-def session_rows(database, key):
-    with sqlite3.connect(database, timeout=10) as db:
-        return db.execute('SELECT count(*) FROM "django_session" WHERE "session_key" = ?', (key,)).fetchone()[0]
+    return users.objects.create_user(USER, password=PASSWORD)
 
 
 class UserSessionsTest:
@@ -94,7 +80,7 @@ class UserSessionsTest:
         text = browser.wait_for_text(LOGGED_IN)
         self.checks.check(LOGGED_IN in text, f"{name}: the login form answers {text!r}")
         key = (browser.session_cookie() or {}).get("value")
-        self.checks.check(key is not None and session_rows(self.database, key) == 1,
+        self.checks.check(key is not None and harness.session_rows(self.database, key) == 1,
                           f"{name}: the login left a session cookie whose row is stored: {key!r}")
         return key
 
@@ -141,8 +127,8 @@ class UserSessionsTest:
             c.check("Logged out 1 other session." in text, f"/logout-others says what it did: {text!r}")
             c.check(count == 1 and [r[2] for r in rows] == [AGENTS["phone"]],
                     f"only the phone's session is left: {rows!r}")
-            c.equal(session_rows(self.database, laptop_key), 0, "the laptop's session row is deleted")
-            c.equal(session_rows(self.database, phone_key), 1, "the phone's session row stays")
+            c.equal(harness.session_rows(self.database, laptop_key), 0, "the laptop's session row is deleted")
+            c.equal(harness.session_rows(self.database, phone_key), 1, "the phone's session row stays")
             self.screenshot(phone, "after-logout-others")
             text = phone.get(site.url)
             c.check(LOGGED_IN in text, f"the phone stays logged in: {text!r}")
