@@ -4,7 +4,9 @@
 // holding `kBatch` expired indexed sessions (one user each) written before each round, outside
 // the timing. items_per_second is the figure.
 
+#include <sessions/purger.hpp>
 #include <sessions/sessions.hpp>
+#include <sessions/user_indexed.hpp>
 #include <string>
 
 #include "bench_common.hpp"

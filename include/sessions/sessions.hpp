@@ -40,7 +40,3 @@
 
 #include "session.hpp"
 #include "middleware.hpp"
-
-#include "lifecycle.hpp"
-#include "purger.hpp"
-#include "user_indexed.hpp"

@@ -113,7 +113,7 @@ class BasicMemoryStore {
     if (it == shard.map.end()) return std::nullopt;
     if (it->second.expires_at <= now) {
       shard.map.erase(it);
-      (void)index_.take(key);
+      index_.forget(key);
       return std::nullopt;
     }
     return Record<Payload>{it->second.payload, it->second.expires_at};
@@ -187,7 +187,7 @@ class BasicMemoryStore {
     std::lock_guard lock(shard.mutex);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) shard.map.erase(it);
-    (void)index_.take(key);
+    index_.forget(key);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -206,7 +206,7 @@ class BasicMemoryStore {
       std::lock_guard lock(shard.mutex);
       removed += std::erase_if(shard.map, [&](const auto& kv) {
         if (kv.second.expires_at > now) return false;
-        (void)index_.take(kv.first);
+        index_.forget(kv.first);
         return true;
       });
     }

@@ -75,6 +75,7 @@
 
 #include <libmemcached/memcached.h>
 
+#include <condition_variable>
 #include <ctime>
 
 // ---- begin sessions/detail/cache_value.hpp ----

@@ -70,3 +70,18 @@ TEST_CASE("MemoryStore without UserIndexed: sessions are not indexed", "[memory]
   CHECK(env.store.user_index_size() == 0);
   CHECK(sessions::user_sessions(env.store, "42", env.clock.now()).empty());
 }
+
+TEST_CASE("Purger: stop() wakes the thread at once, whatever the interval; options are checked", "[memory][purge]") {
+  test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
+  sessions::Purger purger(env.store, sessions::PurgerOptions{.interval = std::chrono::hours(24), .batch_size = 10},
+                          env.settings);
+  purger.start();
+  CHECK(purger.running());
+  purger.start();  // already running: no second thread
+  purger.stop();   // a sleeping thread would keep this call for a day
+  CHECK_FALSE(purger.running());
+  purger.stop();  // twice is harmless
+  CHECK(test_support::configuration_error([&] {
+          sessions::Purger p(env.store, sessions::PurgerOptions{.interval = std::chrono::seconds(1), .batch_size = 0});
+        }) == "PurgerOptions::batch_size must be at least 1");
+}

@@ -11,19 +11,10 @@
 
 namespace test_support {
 
+// The plain fixture's file, options and checks, with the store wrapped (`store` hides the plain one).
 template <>
-struct StoreFixture<sessions::UserIndexed<sessions::SqliteStore>> : FixtureBase {
-  TempDir dir;
-  std::filesystem::path db_path = dir.path / "db.sqlite3";
+struct StoreFixture<sessions::UserIndexed<sessions::SqliteStore>> : StoreFixture<sessions::SqliteStore> {
   sessions::UserIndexed<sessions::SqliteStore> store{options()};
-
-  sessions::SqliteStore::Options options() {
-    sessions::SqliteStore::Options o;
-    o.path = db_path;
-    o.clock = sessions::Clock(clock);
-    o.logger = log.logger();
-    return o;
-  }
 };
 
 }  // namespace test_support

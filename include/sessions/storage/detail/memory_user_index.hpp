@@ -79,6 +79,13 @@ class MemoryUserIndex {
     return user;
   }
 
+  /// take() without the answer, for a record's removal: inline, it is one relaxed load while
+  /// nothing is indexed; the rest stays out of line, so that the store's load() and remove() stay
+  /// small enough to be inlined into the request path.
+  void forget(std::string_view key) {
+    if (!empty()) forget_indexed(key);
+  }
+
   /// The user's entries whose expiry is after `now`, oldest `created` first (the expired ones are
   /// deleted on the way).
   std::vector<UserSession> sessions(std::string_view user, TimePoint now) {
@@ -126,6 +133,8 @@ class MemoryUserIndex {
   }
 
  private:
+  [[gnu::noinline]] void forget_indexed(std::string_view key) { (void)take(key); }
+
   struct Hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
