@@ -174,7 +174,7 @@ class Site {
  private:
   // /sessions, /logout-others and /metrics (session_pages.hpp).
   void install_session_pages(httplib::Server& server) {
-    const auto page_of = [this](auto body) { return page(std::move(body)); };
+    const auto page_of = [this](auto body) { return this->page(std::move(body)); };
     SessionPages<SessionT, decltype(page_of), decltype(&html_page), decltype(&html_escape)>{
         *middleware_, auth_, page_of, &html_page, &html_escape}
         .install(server);

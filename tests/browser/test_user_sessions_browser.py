@@ -8,7 +8,8 @@ keeps the per-user index.
     browser it came from (each profile sends its own User-Agent) and the address, its own marked
     "this browser", never a whole session key;
   - "phone" logs out its other sessions (/logout-others): one revoked, one left, and the laptop's
-    row is gone from django_session;
+    row is gone from django_session; the phone stays logged in, its /session.json showing the
+    keys Django's login() writes;
   - "laptop" opens again with its profile (its cookie kept): it is logged out, /sessions refuses it,
     and /session.json no longer holds the user;
   - /metrics counts the store's calls, the index's among them, in Prometheus' text format.
@@ -57,6 +58,7 @@ class UserSessionsTest:
         self.work = harness.temp_dir("sessions-user-sessions-")
         self.artifacts = harness.make_dir(args.artifacts) if args.artifacts else None
         self.database = os.path.join(self.work, "site.db")
+        self.user_pk = None
 
     def log_path(self, name):
         return os.path.join(self.artifacts, "user-sessions-" + name) if self.artifacts else None
@@ -132,6 +134,12 @@ class UserSessionsTest:
             self.screenshot(phone, "after-logout-others")
             text = phone.get(site.url)
             c.check(LOGGED_IN in text, f"the phone stays logged in: {text!r}")
+            status, body = phone.fetch("/session.json")
+            data = json.loads(body) if status == 200 else {}
+            c.check(data.get("_auth_user_id") == str(self.user_pk) and
+                    data.get("_auth_user_backend") == "django.contrib.auth.backends.ModelBackend" and
+                    "_auth_user_hash" in data,
+                    f"/session.json shows the login as Django's login() records it: {status} {body!r}")
         finally:
             phone.quit()
 
@@ -165,7 +173,7 @@ class UserSessionsTest:
     def run(self):
         site = None
         try:
-            create_user(self.args.django, self.database)
+            self.user_pk = create_user(self.args.django, self.database).pk
             url = f"sqlite://{self.database}"
             site = harness.CppSite(self.args.cpp, url, log_path=self.log_path("requests.log"),
                                    stderr_path=self.log_path("stderr.log"), extra_args=("--user-table", url))
