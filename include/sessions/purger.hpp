@@ -89,22 +89,9 @@ class Purger {
   }
 
   /// One pass on the caller's thread, at `now`: steps of batch_size until one removes fewer;
-  /// returns how many sessions it removed. Store errors propagate.
-  std::size_t run_once(TimePoint now) {
-    std::size_t removed = 0;
-    for (;;) {
-      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
-      removed += purged.size();
-      if (settings_->on_event) {
-        for (const PurgedSession& s : purged)
-          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
-      }
-      if (purged.size() < options_.batch_size || stop_requested()) break;
-    }
-    std::lock_guard lock(mutex_);
-    total_ += removed;
-    return removed;
-  }
+  /// returns how many sessions it removed. Store errors propagate. Not cut short by stop(), which
+  /// ends the background thread only.
+  std::size_t run_once(TimePoint now) { return pass(now, /*background=*/false); }
   std::size_t run_once() { return run_once(settings_->clock.now()); }
 
   /// Sessions removed by every pass so far.
@@ -114,6 +101,23 @@ class Purger {
   }
 
  private:
+  // One pass; the background thread's ends after the current step once stop() was called.
+  std::size_t pass(TimePoint now, bool background) {
+    std::size_t removed = 0;
+    for (;;) {
+      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
+      removed += purged.size();
+      if (settings_->on_event) {
+        for (const PurgedSession& s : purged)
+          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
+      }
+      if (purged.size() < options_.batch_size || (background && stop_requested())) break;
+    }
+    std::lock_guard lock(mutex_);
+    total_ += removed;
+    return removed;
+  }
+
   bool stop_requested() const {
     std::lock_guard lock(mutex_);
     return stopping_;
@@ -124,7 +128,7 @@ class Purger {
     while (!stopping_) {
       lock.unlock();
       try {
-        (void)run_once();
+        (void)pass(settings_->clock.now(), /*background=*/true);
       } catch (const std::exception& e) {
         settings_->logger(LogLevel::warning, "sessions.purger", std::string("purge failed: ") + e.what());
       }

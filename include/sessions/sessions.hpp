@@ -40,3 +40,7 @@
 
 #include "session.hpp"
 #include "middleware.hpp"
+
+#include "lifecycle.hpp"
+#include "purger.hpp"
+#include "user_indexed.hpp"

@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 90.
+// Library headers inlined: 92.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -8640,6 +8640,7 @@ class BasicMemoryStore {
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
+    for (std::size_t i = 0; i < n; ++i) shards_[i].index = &index_;
   }
   /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
   explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
@@ -8860,6 +8861,8 @@ class BasicMemoryStore {
     // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
     // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
     TimePoint earliest = TimePoint::max();
+    // The store's per-user index (asked only once a record may have expired: no cost before).
+    const detail::MemoryUserIndex* index = nullptr;
     TimePoint turn_min = TimePoint::max();
     std::size_t turn_buckets = 0;
 
@@ -8875,13 +8878,12 @@ class BasicMemoryStore {
 
   // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
   // every record is looked at once per bucket_count writes to its shard.
-  void sweep_one_bucket(Shard& shard, TimePoint now) { sweep_one_bucket(shard, now, index_); }
-  static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
+  static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
     // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
     // silent sweep's.
-    if (!index.empty()) return;
+    if (!shard.index->empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -11761,3 +11763,234 @@ class Middleware {
 
 }  // namespace sessions
 // ---- end sessions/middleware.hpp ----
+
+// ---- begin sessions/lifecycle.hpp ----
+// The population of sessions of one user, over a store that keeps the per-user index
+// (UserIndexStorage, user_index.hpp): where is this user logged in, log out one of those
+// sessions, log out everywhere but here, and build the index from the sessions already stored
+// (e.g. ones Django wrote) with reindex().
+//
+//   for (const sessions::UserSession& s : sessions::user_sessions(store, "42", now)) ...
+//   sessions::revoke_user_sessions(store, "42", *request_session.session_key(), settings);
+//
+// A revoked session is deleted (record and entry) and told as `destroyed`, reason "revoked".
+
+namespace sessions {
+
+/// The user's live sessions, oldest `created` first.
+template <class Store>
+[[nodiscard]] std::vector<UserSession> user_sessions(Store& store, std::string_view user_id, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  return store.user_sessions(user_id, now);
+}
+
+/// Deletes the session `key` if, and only if, it is a live session of `user_id` (so that a user
+/// can revoke their own sessions and nobody else's); true when it was.
+template <class Store>
+bool revoke_session(Store& store, std::string_view user_id, std::string_view key,
+                    const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  if (!is_valid_session_key(key)) return false;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key != key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    return true;
+  }
+  return false;
+}
+
+/// Deletes every session of `user_id` but `except_key` (the request's own, to log out everywhere
+/// else; empty to log out everywhere); returns how many.
+template <class Store>
+std::size_t revoke_user_sessions(Store& store, std::string_view user_id, std::string_view except_key = {},
+                                 const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  std::size_t revoked = 0;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key == except_key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    ++revoked;
+  }
+  return revoked;
+}
+
+/// What reindex() did.
+struct ReindexResult {
+  /// Sessions holding `_auth_user_id`, now indexed.
+  std::size_t indexed = 0;
+  /// Records that could not be decoded (tampered, corrupted, another serializer's): left alone.
+  std::size_t skipped = 0;
+};
+
+/// Indexes every live session whose data holds `_auth_user_id` (sessions written before the index
+/// was on, or by Django itself), reading byte records through `serializer`. `created` and
+/// `last_seen` of a new entry are `now` (the records do not say); an existing entry keeps its
+/// own. No limit applies. Never throws for a record it cannot decode: it is skipped and counted.
+template <class Store, class SerializerT>
+ReindexResult reindex(Store& store, const SerializerT& serializer, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  ReindexResult result;
+  store.for_each_session([&](std::string_view key, const typename Store::payload_type& payload, TimePoint expires_at) {
+    std::string user;
+    if constexpr (ValueStorage<Store>) {
+      (void)serializer;
+      user = detail::user_id_of(payload);
+    } else {
+      try {
+        const Data data = serializer.loads(payload);
+        user = detail::user_id_text(data.is_object() ? detail::find_member(data, detail::kAuthUserIdKey) : nullptr);
+      } catch (const Error&) {
+        ++result.skipped;
+        return;
+      }
+    }
+    if (user.empty()) return;
+    store.index_session(user, key, SessionDetails{now, now, expires_at, {}, {}}, UserSessionLimit{});
+    ++result.indexed;
+  });
+  return result;
+}
+
+/// reindex() of a store that keeps values (MemoryValueStore): no serializer involved.
+template <class Store>
+ReindexResult reindex(Store& store, TimePoint now) requires ValueStorage<Store> {
+  return reindex(store, 0, now);
+}
+
+}  // namespace sessions
+// ---- end sessions/lifecycle.hpp ----
+// ---- begin sessions/purger.hpp ----
+// Purger<Store>: removes expired sessions in the background, a bounded batch at a time, with
+// their per-user index entries in the same step, and tells each as `expired`, reason "purged".
+//
+//   sessions::Purger purger{store, {.interval = std::chrono::minutes(1), .batch_size = 500}, settings};
+//   purger.start();   // a thread of its own; stop() (or the destructor) ends it promptly
+//
+// How it relates to clear_expired(): clear_expired() (Django's) removes everything expired in
+// one call and tells nobody; keep it for cron. The purger calls the store's purge_expired(batch),
+// which removes at most `batch` records per step (one short transaction on SQL stores, so no
+// long table lock), until a step finds fewer than `batch`; it cleans the index as it goes, which
+// clear_expired() does too, and tells events, which clear_expired() does not. run_once() is one
+// such pass, on the caller's thread (tests, or a cron job that wants the events).
+//
+// A pass that fails (the server is down) is logged on "sessions.purger" and tried again at the
+// next interval; the thread never dies of it.
+
+#include <condition_variable>
+
+namespace sessions {
+
+struct PurgerOptions {
+  /// Time between two passes of the background thread.
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  /// The most sessions one step removes (one store call, one short transaction); at least 1.
+  std::size_t batch_size = 1000;
+};
+
+template <class Store>
+class Purger {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+
+ public:
+  /// `store` and `settings` (its clock, logger and on_event) must outlive the purger.
+  explicit Purger(Store& store, PurgerOptions options = {}, const Settings& settings = default_settings())
+      : store_(&store), settings_(&settings), options_(options) {
+    if (options_.batch_size == 0) throw ConfigurationError("PurgerOptions::batch_size must be at least 1");
+    if (options_.interval <= std::chrono::milliseconds::zero())
+      throw ConfigurationError("PurgerOptions::interval must be positive");
+  }
+  // Not a temporary: the settings are held by reference.
+  Purger(Store&, PurgerOptions, const Settings&&) = delete;
+
+  Purger(const Purger&) = delete;
+  Purger& operator=(const Purger&) = delete;
+  ~Purger() { stop(); }
+
+  /// Starts the background thread (no effect when it runs already). Its first pass comes at once.
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  /// Ends the background thread: it wakes at once (a pass under way finishes its current step)
+  /// and is joined before stop() returns.
+  void stop() {
+    std::thread thread;
+    {
+      std::lock_guard lock(mutex_);
+      if (!thread_.joinable()) return;
+      stopping_ = true;
+      thread = std::move(thread_);
+    }
+    wake_.notify_all();
+    thread.join();
+  }
+
+  [[nodiscard]] bool running() const {
+    std::lock_guard lock(mutex_);
+    return thread_.joinable();
+  }
+
+  /// One pass on the caller's thread, at `now`: steps of batch_size until one removes fewer;
+  /// returns how many sessions it removed. Store errors propagate. Not cut short by stop(), which
+  /// ends the background thread only.
+  std::size_t run_once(TimePoint now) { return pass(now, /*background=*/false); }
+  std::size_t run_once() { return run_once(settings_->clock.now()); }
+
+  /// Sessions removed by every pass so far.
+  [[nodiscard]] std::size_t purged_total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+ private:
+  // One pass; the background thread's ends after the current step once stop() was called.
+  std::size_t pass(TimePoint now, bool background) {
+    std::size_t removed = 0;
+    for (;;) {
+      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
+      removed += purged.size();
+      if (settings_->on_event) {
+        for (const PurgedSession& s : purged)
+          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
+      }
+      if (purged.size() < options_.batch_size || (background && stop_requested())) break;
+    }
+    std::lock_guard lock(mutex_);
+    total_ += removed;
+    return removed;
+  }
+
+  bool stop_requested() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        (void)pass(settings_->clock.now(), /*background=*/true);
+      } catch (const std::exception& e) {
+        settings_->logger(LogLevel::warning, "sessions.purger", std::string("purge failed: ") + e.what());
+      }
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  }
+
+  Store* store_;
+  const Settings* settings_;
+  PurgerOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool stopping_ = false;
+  std::size_t total_ = 0;
+};
+
+}  // namespace sessions
+// ---- end sessions/purger.hpp ----

@@ -96,6 +96,7 @@ class BasicMemoryStore {
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
+    for (std::size_t i = 0; i < n; ++i) shards_[i].index = &index_;
   }
   /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
   explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
@@ -316,6 +317,8 @@ class BasicMemoryStore {
     // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
     // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
     TimePoint earliest = TimePoint::max();
+    // The store's per-user index (asked only once a record may have expired: no cost before).
+    const detail::MemoryUserIndex* index = nullptr;
     TimePoint turn_min = TimePoint::max();
     std::size_t turn_buckets = 0;
 
@@ -331,13 +334,12 @@ class BasicMemoryStore {
 
   // Reclaims the expired records of one hash bucket; the hand moves one bucket per write, so
   // every record is looked at once per bucket_count writes to its shard.
-  void sweep_one_bucket(Shard& shard, TimePoint now) { sweep_one_bucket(shard, now, index_); }
-  static void sweep_one_bucket(Shard& shard, TimePoint now, detail::MemoryUserIndex& index) {
+  static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
     // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
     // silent sweep's.
-    if (!index.empty()) return;
+    if (!shard.index->empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.

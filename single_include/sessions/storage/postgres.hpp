@@ -86,8 +86,6 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
-#include <condition_variable>
-
 // ---- begin sessions/storage/detail/sql_user_index.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP

@@ -108,8 +108,6 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
-#include <condition_variable>
-
 // ---- begin sessions/detail/cache_value.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP

@@ -81,6 +81,17 @@ TEST_CASE("Purger: stop() wakes the thread at once, whatever the interval; optio
   purger.stop();   // a sleeping thread would keep this call for a day
   CHECK_FALSE(purger.running());
   purger.stop();  // twice is harmless
+  // A pass on the caller's thread after stop() still runs to its end (it once stopped after one
+  // batch, since the stop flag stayed set).
+  const auto now = env.clock.now();
+  for (int i = 0; i < 25; ++i) {
+    const std::string key = sessions::generate_session_key(env.settings.random);
+    REQUIRE(env.store.create(key, "{}", now + 1s));
+    env.store.index_session("42", key, sessions::SessionDetails{now, now, now + 1s, {}, {}}, sessions::UserSessionLimit{});
+  }
+  env.clock.advance(2s);
+  CHECK(purger.run_once() == 25);
+  CHECK(env.store.user_index_size() == 0);
   CHECK(test_support::configuration_error([&] {
           sessions::Purger p(env.store, sessions::PurgerOptions{.interval = std::chrono::seconds(1), .batch_size = 0});
         }) == "PurgerOptions::batch_size must be at least 1");
