@@ -8,6 +8,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "purge.hpp"
 #include "store_cycle.hpp"
 
 namespace {
@@ -34,6 +35,18 @@ const bench::Registrar registrar{[] {
                                [](benchmark::State& s) { bench::store_cycle(s, store(S::normal), false); });
   benchmark::RegisterBenchmark("sqlite_store/wal_full/changed",
                                [](benchmark::State& s) { bench::store_cycle(s, store(S::full), true); });
+  benchmark::RegisterBenchmark("purge/sqlite_store", [](benchmark::State& s) {
+    sessions::SqliteStore::Options o;
+    o.path = std::filesystem::path(bench::disk_dir()) / ("sessions-bench-purge-" + std::to_string(::getpid()) + ".sqlite3");
+    {
+      sessions::UserIndexed<sessions::SqliteStore> indexed{o};
+      bench::purge_throughput(s, indexed);
+    }
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::error_code ec;
+      std::filesystem::remove(o.path.string() + suffix, ec);
+    }
+  });
 }};
 
 struct Cleanup {

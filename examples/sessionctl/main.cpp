@@ -21,6 +21,15 @@
 //   sessionctl whoami --store URL [--key KEY] [--fallback-key KEY]... [--user-table URL] SESSION_KEY
 //       the verified user id of a session, as Django's get_user decides it (whoami.hpp).
 //
+//   sessionctl user-sessions --store URL USER_ID
+//   sessionctl revoke-user --store URL USER_ID [--except KEY]
+//   sessionctl reindex --store URL [--key KEY]
+//   sessionctl purge --store URL --batch N
+//       the per-user index: a user's sessions one line each (the format is in user_commands.hpp),
+//       log a user out everywhere (but KEY), build the index from the sessions already stored
+//       (e.g. Django's), remove the expired sessions N at a time. A store without the index
+//       (memcached): "Unsupported: why" on stderr, exit 1.
+//
 //   sessionctl batch
 //       runs many commands in one process, for scripts that would otherwise start sessionctl once
 //       per command (starting it, with the store clients' libraries, costs more than most
@@ -36,6 +45,7 @@
 #include <sessions/signing/signing.hpp>
 
 #include "store_commands.hpp"
+#include "user_commands.hpp"
 #include "whoami.hpp"
 
 #include <charconv>
@@ -98,12 +108,21 @@ class Args {
   std::map<std::string, std::vector<std::string>> values_;
 };
 
-// Accepts "--name value" and "--name=value"; flags take no value.
-Args parse_options(std::span<const OptionSpec> specs, std::span<char* const> argv) {
+// Accepts "--name value" and "--name=value"; flags take no value. A command with a positional
+// argument (`positional` names the option it stands for) takes one word that is not an option,
+// wherever it stands: `show --store URL KEY`, `revoke-user --store URL 42 --except KEY`.
+Args parse_options(std::span<const OptionSpec> specs, std::span<char* const> argv, std::string_view positional = {}) {
   Args args;
+  bool positional_seen = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     std::string_view word = argv[i];
-    if (word.substr(0, 2) != "--") throw UsageError("unexpected argument '" + std::string(word) + "'");
+    if (word.substr(0, 2) != "--") {
+      if (positional.empty() || positional_seen) throw UsageError("unexpected argument '" + std::string(word) + "'");
+      if (args.has(positional)) throw UsageError("--" + std::string(positional) + " given twice");
+      positional_seen = true;
+      args.add(positional, std::string(word));
+      continue;
+    }
     word.remove_prefix(2);
     std::optional<std::string> inline_value;
     if (const auto eq = word.find('='); eq != std::string_view::npos) {
@@ -280,6 +299,11 @@ constexpr OptionSpec kClearOptions[] = {kStore, kKey, kKeyFile};
 constexpr OptionSpec kShowOptions[] = {kStore, kKey, kKeyFile, {"session-key", true, false}};
 constexpr OptionSpec kWhoamiOptions[] = {
     kStore, kKey, kKeyFile, kFallbackKey, {"user-table", true, false}, {"session-key", true, false}};
+constexpr OptionSpec kUserId{"user-id", true, false};
+constexpr OptionSpec kUserSessionsOptions[] = {kStore, kUserId};
+constexpr OptionSpec kRevokeUserOptions[] = {kStore, kUserId, {"except", true, false}};
+constexpr OptionSpec kReindexOptions[] = {kStore, kKey, kKeyFile};
+constexpr OptionSpec kPurgeOptions[] = {kStore, {"batch", true, false}};
 
 std::string store_url(const Args& args) {
   auto url = args.get("store");
@@ -313,12 +337,49 @@ int cmd_whoami(const Args& args) {
   }
 }
 
+// A user id as Django stores it (`_auth_user_id`, the primary key as text): not empty.
+std::string user_id(const Args& args) {
+  auto id = args.get("user-id");
+  if (!id || id->empty()) throw UsageError("the user id is missing");
+  return *id;
+}
+
+int cmd_user_sessions(const Args& args) { return sessionctl::user_sessions(store_url(args), user_id(args)); }
+
+int cmd_revoke_user(const Args& args) {
+  const std::string url = store_url(args);
+  const std::string user = user_id(args);
+  const std::string except = args.get("except").value_or("");
+  if (args.has("except") && !sessions::is_valid_session_key(except))
+    throw UsageError("--except wants a session key, got '" + std::string(sessions::loggable_key_prefix(except)) +
+                     "...'");
+  return sessionctl::revoke_user(url, user, except);
+}
+
+int cmd_reindex(const Args& args) {
+  const std::string url = store_url(args);
+  return sessionctl::reindex(url, secret_key(args));
+}
+
+int cmd_purge(const Args& args) {
+  const std::string url = store_url(args);
+  const auto text = args.get("batch");
+  if (!text) throw UsageError("--batch N is required");
+  std::size_t batch = 0;
+  const auto res = std::from_chars(text->data(), text->data() + text->size(), batch);
+  if (text->empty() || res.ec != std::errc{} || res.ptr != text->data() + text->size() || batch == 0)
+    throw UsageError("--batch wants a whole number of sessions, at least 1, got '" + *text + "'");
+  return sessionctl::purge(url, batch);
+}
+
 struct Command {
   std::string_view name;
   std::string_view synopsis;
   std::string_view summary;
   std::span<const OptionSpec> options;
   int (*run)(const Args&);
+  /// The option the command's one positional argument stands for; empty: none.
+  std::string_view positional = {};
 };
 
 constexpr Command kCommands[] = {
@@ -335,10 +396,20 @@ constexpr Command kCommands[] = {
     {"clearsessions", "clearsessions --store URL",
      "removes expired sessions and prints how many (Django's clearsessions)", kClearOptions, cmd_clearsessions},
     {"show", "show --store URL [--key KEY] SESSION_KEY",
-     "the live session's data as compact JSON; exit 1 when missing or expired", kShowOptions, cmd_show},
+     "the live session's data as compact JSON; exit 1 when missing or expired", kShowOptions, cmd_show, "session-key"},
     {"whoami", "whoami --store URL [--key KEY] [--fallback-key KEY]... [--user-table URL] SESSION_KEY",
      "the verified user id of the session (Django's get_user); exit 1 with the reason otherwise", kWhoamiOptions,
-     cmd_whoami},
+     cmd_whoami, "session-key"},
+    {"user-sessions", "user-sessions --store URL USER_ID",
+     "the user's sessions, one line each: key prefix, created, last seen, expiry, user agent, address (tabs)",
+     kUserSessionsOptions, cmd_user_sessions, "user-id"},
+    {"revoke-user", "revoke-user --store URL USER_ID [--except KEY]",
+     "deletes the user's sessions (all but KEY) and prints how many", kRevokeUserOptions, cmd_revoke_user, "user-id"},
+    {"reindex", "reindex --store URL [--key KEY]",
+     "builds the per-user index from the sessions already stored (e.g. Django's); prints how many it indexed",
+     kReindexOptions, cmd_reindex},
+    {"purge", "purge --store URL --batch N",
+     "removes the expired sessions and their index entries, N per step; prints how many", kPurgeOptions, cmd_purge},
 };
 
 void print_usage(std::ostream& out) {
@@ -359,6 +430,7 @@ std::string_view error_name(const std::exception& e) {
   if (dynamic_cast<const sessions::ConfigurationError*>(&e) != nullptr) return "ConfigurationError";
   if (dynamic_cast<const sessions::CryptoError*>(&e) != nullptr) return "CryptoError";
   if (dynamic_cast<const sessions::StorageError*>(&e) != nullptr) return "StorageError";
+  if (dynamic_cast<const sessionctl::Unsupported*>(&e) != nullptr) return "Unsupported";
   if (dynamic_cast<const sessions::Error*>(&e) != nullptr) return "Error";
   return "error";
 }
@@ -380,15 +452,8 @@ int run_command(std::span<char* const> words) {
   }
   try {
     if (command == nullptr) throw UsageError("unknown command '" + std::string(name) + "'");
-    std::vector<char*> rest(words.begin() + 2, words.end());
-    std::string positional;
-    if ((command->name == "show" || command->name == "whoami") && !rest.empty() &&
-        std::string_view(rest.back()).substr(0, 2) != "--") {
-      // show's one positional argument, the session key, is passed on as --session-key.
-      positional = "--session-key=" + std::string(rest.back());
-      rest.back() = positional.data();
-    }
-    const Args args = parse_options(command->options, rest);
+    const std::vector<char*> rest(words.begin() + 2, words.end());
+    const Args args = parse_options(command->options, rest, command->positional);
     return command->run(args);
   } catch (const UsageError& e) {
     std::cerr << "sessionctl: " << e.what() << '\n';

@@ -14,6 +14,9 @@
 //   POST /logout        flush(): the session and its cookie are gone
 //   GET  /cookies       plain and signed cookies instead of a session (cookie_visits.hpp)
 //   GET  /session.json  the session's data; POST /session.json adds a JSON object's keys to it
+//   GET  /sessions      the logged-in user's sessions (per-user index; Django logins, --user-table)
+//   POST /logout-others logs the user out of every other session
+//   GET  /metrics       the store's calls and latencies, Prometheus text (session_pages.hpp)
 //
 // --store (default sqlite:sessions.db when built with SQLite, else file:sessions) picks the store
 // (store_choice.hpp); server stores keep Django's signed session_data format, so a Django site
@@ -194,11 +197,14 @@ int main(int argc, char** argv) {
 
   sessions::Settings settings;
   try {
-    return visit_counter::with_store(options->store, *secret, settings, [&](auto& store, auto serializer) {
-      using Store = std::remove_reference_t<decltype(store)>;
-      using SessionT = sessions::Session<Store, decltype(serializer)>;
-      const sessions::Middleware<SessionT> middleware{store, settings, serializer};
-      return serve(*options, middleware, *secret);
+    return visit_counter::with_store(options->store, *secret, settings, [&](auto& chosen, auto serializer) {
+      // Metered, and UserIndexed when the store can list its sessions (session_pages.hpp).
+      return visit_counter::with_site_store(chosen, [&](auto& store) {
+        using Store = std::remove_reference_t<decltype(store)>;
+        using SessionT = sessions::Session<Store, decltype(serializer)>;
+        const sessions::Middleware<SessionT> middleware{store, settings, serializer};
+        return serve(*options, middleware, *secret);
+      });
     });
   } catch (const visit_counter::UnknownStore& e) {
     std::fprintf(stderr, "visit_counter: %s\n", e.what());

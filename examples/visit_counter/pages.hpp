@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "cookie_visits.hpp"
+#include "session_pages.hpp"
 #include "site_auth.hpp"
 
 namespace visit_counter {
@@ -158,6 +159,7 @@ class Site {
       session.update(body);
       json_response(res, 200, session.data());
     }));
+    install_session_pages(server);
     server.Get("/cookies", page([this](const httplib::Request& req, httplib::Response& res, SessionT&) {
       const CookieVisits counts = count_cookie_visits(httplib_adapter_cookies(req), secret_, sessions::Clock{}.now());
       for (const std::string& value : counts.set_cookies) res.set_header("Set-Cookie", value);
@@ -170,6 +172,14 @@ class Site {
   }
 
  private:
+  // /sessions, /logout-others and /metrics (session_pages.hpp).
+  void install_session_pages(httplib::Server& server) {
+    const auto page_of = [this](auto body) { return this->page(std::move(body)); };
+    SessionPages<SessionT, decltype(page_of), decltype(&html_page), decltype(&html_escape)>{
+        *middleware_, auth_, page_of, &html_page, &html_escape}
+        .install(server);
+  }
+
   // With --user-table: POST /login is Django's login view (authenticate, login(): a new key and
   // the _auth_user_* keys, a success message for the next page), and GET / says who is logged in
   // as Django's get_user decides it (a password changed on the Django site flushes the session
@@ -219,6 +229,7 @@ class Site {
           *middleware_, req, res, [&](const httplib::Request& request, httplib::Response& response, SessionT& session) {
             MiddlewareT::load_without_access(session);
             fresh = !session.session_key() || session.modified();
+            record_request_client(request, session);
             body(request, response, session);
           });
       log_->request(req, handled, fresh);

@@ -146,4 +146,12 @@ class LimitExceeded : public Error {
   using Error::Error;
 };
 
+/// A save of a session whose user already holds Settings::max_sessions_per_user sessions, with
+/// UserSessionLimit::AtLimit::refuse_new: the new session's record was deleted (a `rejected`
+/// event, reason "session limit", was told). Answer it as a refused login.
+class SessionLimitReached : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace sessions

@@ -325,6 +325,13 @@ class Session {
   static std::size_t clear_expired(StorageT& store) { return Flow::clear_expired(store); }
   std::size_t clear_expired() { return Flow::clear_expired(*s_.store_); }
 
+  /// The user agent and address the per-user index shows for this session (user_indexed.hpp),
+  /// kept from the next save on (a save without them keeps what the entry has). Shown to the
+  /// user, never trusted. Nothing at all over a store that keeps no index.
+  void record_client(std::string_view user_agent, std::string_view address) {
+    if constexpr (!ClientStorage<StorageT>) s_.index_.record_client(user_agent, address);
+  }
+
   /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
   /// session on every request). UpdateError when the record is gone.
   void touch() {

@@ -44,3 +44,7 @@
 
 #include "session.hpp"
 #include "middleware.hpp"
+
+#include "lifecycle.hpp"
+#include "purger.hpp"
+#include "user_indexed.hpp"

@@ -14,6 +14,7 @@
 #include "events.hpp"
 #include "log.hpp"
 #include "random.hpp"
+#include "session_limit.hpp"
 
 namespace sessions {
 
@@ -122,6 +123,13 @@ struct Settings {
   /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
   /// Unset by default: nothing is told.
   EventHook on_event;
+
+  /// The per-user index (user_indexed.hpp; only a store wrapped in UserIndexed keeps it): how many
+  /// sessions one user (`_auth_user_id`) may hold at once, 0 for no limit, and what a save that
+  /// would go over it does: evict the user's least recently seen sessions, or refuse the new one
+  /// (its record is deleted and save() throws SessionLimitReached). Ignored by other stores.
+  std::size_t max_sessions_per_user = 0;
+  UserSessionLimit::AtLimit at_session_limit = UserSessionLimit::AtLimit::evict_oldest;
 };
 
 /// The settings used when a caller passes none: Django's defaults.

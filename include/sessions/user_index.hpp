@@ -28,6 +28,7 @@
 
 #include "clock.hpp"
 #include "concepts.hpp"
+#include "session_limit.hpp"
 
 namespace sessions {
 
@@ -54,19 +55,6 @@ struct UserSession {
   }
 };
 
-/// How many sessions a user may hold at once, and what a new login does at the limit.
-struct UserSessionLimit {
-  enum class AtLimit {
-    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
-    evict_oldest,
-    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
-    refuse_new,
-  };
-  /// 0: no limit.
-  std::size_t max_sessions = 0;
-  AtLimit at_limit = AtLimit::evict_oldest;
-};
-
 /// What index_session() did.
 struct IndexOutcome {
   /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
@@ -87,7 +75,8 @@ struct PurgedSession {
 //
 //   s.index_session(user_id, key, details, limit) -> IndexOutcome
 //        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
-//        exists); with a limit, atomically against concurrent logins of the same user: two
+//        exists, and its user_agent and address when `details` brings them empty; an entry of
+//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
 //        sessions indexed at once never both pass a limit that has room for one.
 //   s.unindex_session(user_id, key) -> void
 //        remove the entry (the session logged out, was deleted, or moved to another key).

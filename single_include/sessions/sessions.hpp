@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 89.
+// Library headers inlined: 98.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -1041,6 +1041,14 @@ class LimitExceeded : public Error {
   using Error::Error;
 };
 
+/// A save of a session whose user already holds Settings::max_sessions_per_user sessions, with
+/// UserSessionLimit::AtLimit::refuse_new: the new session's record was deleted (a `rejected`
+/// event, reason "session limit", was told). Answer it as a refused login.
+class SessionLimitReached : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace sessions
 // ---- end sessions/errors.hpp ----
 
@@ -1131,6 +1139,27 @@ class RandomSource {
 
 }  // namespace sessions
 // ---- end sessions/random.hpp ----
+// ---- begin sessions/session_limit.hpp ----
+// How many sessions one user may hold at once (Settings::max_sessions_per_user), and what a new
+// login does at the limit. Apart from user_index.hpp so that Settings can name it.
+
+namespace sessions {
+
+/// How many sessions a user may hold at once, and what a new login does at the limit.
+struct UserSessionLimit {
+  enum class AtLimit {
+    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
+    evict_oldest,
+    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
+    refuse_new,
+  };
+  /// 0: no limit.
+  std::size_t max_sessions = 0;
+  AtLimit at_limit = AtLimit::evict_oldest;
+};
+
+}  // namespace sessions
+// ---- end sessions/session_limit.hpp ----
 
 namespace sessions {
 
@@ -1239,6 +1268,13 @@ struct Settings {
   /// Where session events go (created, saved, destroyed, expired, rejected, ...: events.hpp).
   /// Unset by default: nothing is told.
   EventHook on_event;
+
+  /// The per-user index (user_indexed.hpp; only a store wrapped in UserIndexed keeps it): how many
+  /// sessions one user (`_auth_user_id`) may hold at once, 0 for no limit, and what a save that
+  /// would go over it does: evict the user's least recently seen sessions, or refuse the new one
+  /// (its record is deleted and save() throws SessionLimitReached). Ignored by other stores.
+  std::size_t max_sessions_per_user = 0;
+  UserSessionLimit::AtLimit at_session_limit = UserSessionLimit::AtLimit::evict_oldest;
 };
 
 /// The settings used when a caller passes none: Django's defaults.
@@ -6242,19 +6278,6 @@ struct UserSession {
   }
 };
 
-/// How many sessions a user may hold at once, and what a new login does at the limit.
-struct UserSessionLimit {
-  enum class AtLimit {
-    /// The oldest sessions (by last_seen) are deleted to make room for the new one.
-    evict_oldest,
-    /// The new session is refused (not indexed); the caller deletes it and reports the refusal.
-    refuse_new,
-  };
-  /// 0: no limit.
-  std::size_t max_sessions = 0;
-  AtLimit at_limit = AtLimit::evict_oldest;
-};
-
 /// What index_session() did.
 struct IndexOutcome {
   /// The limit refused the session (UserSessionLimit::AtLimit::refuse_new); nothing was indexed.
@@ -6275,7 +6298,8 @@ struct PurgedSession {
 //
 //   s.index_session(user_id, key, details, limit) -> IndexOutcome
 //        insert or refresh the entry of `key` under `user_id` (keeping `created` if the entry
-//        exists); with a limit, atomically against concurrent logins of the same user: two
+//        exists, and its user_agent and address when `details` brings them empty; an entry of
+//        `key` under another user moves to this one); with a limit, atomically against concurrent logins of the same user: two
 //        sessions indexed at once never both pass a limit that has room for one.
 //   s.unindex_session(user_id, key) -> void
 //        remove the entry (the session logged out, was deleted, or moved to another key).
@@ -7271,6 +7295,10 @@ class EncryptedCookieStore {
 //
 //   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
 //   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
+//
+// The per-user index (user_index.hpp) lives in `<cookie_name>.user_index/` beside the files
+// (detail/file_user_index.hpp), under a lock of its own; remove() and clear_expired() delete the
+// entries of the files they delete once the index directory exists.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -7649,6 +7677,537 @@ inline void check_directory_mode(const std::string& dir, const Logger& logger) {
 
 }  // namespace sessions
 // ---- end sessions/storage/detail/file_io.hpp ----
+// ---- begin sessions/storage/detail/file_user_index.hpp ----
+// FileStore's per-user index: a directory `<directory>/<cookie_name>.user_index` (not a session
+// name: a key has no dot) beside the session files, created on first use with mode 0700:
+//
+//   k<key>             the entry of one session: its user and details, one field a line (user,
+//                      user agent and address hex-encoded, instants in microseconds)
+//   u<sha256(user)>/   one empty file per key of the user, for the listing
+//   lock               flock'ed by every change, so that the count, the eviction and the write of
+//                      a login are one step for every process sharing the directory
+//
+// A user id becomes a path only as the hex SHA-256 of itself (fixed length, nothing to escape,
+// whatever bytes the session data held); a key only after is_valid_session_key. Nothing is
+// opened through a symlink. An entry is believed only as far as the session file agrees: a
+// listing shows only keys whose session is live.
+
+// ---- begin sessions/storage/sql_common.hpp ----
+// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
+// table name check, the names of their statements, the URL parameters they both take, and
+// Django's text form of an expire_date. No SQL client header here.
+
+namespace sessions::detail::sql {
+
+/// Django's table (migration sessions.0001_initial).
+inline constexpr std::string_view kDjangoTable = "django_session";
+/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
+/// and the first 8 hex digits of md5("django_session" "expire_date")).
+inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
+/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
+inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
+/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
+inline constexpr std::size_t kMaxTableName = 40;
+
+/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
+/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
+/// that changed nothing: is the row live, and does it already hold the new payload?) is
+/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
+/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
+enum StatementId : std::size_t {
+  kLoad,
+  kCreate,
+  kUpdate,
+  kTouch,
+  kRemove,
+  kExists,
+  kClearExpired,
+  kUpdateIf,
+  kHolds,
+  kStatementCount
+};
+
+/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
+/// so that it can be quoted into statements as is; ConfigurationError otherwise.
+inline void validate_table_name(std::string_view store, std::string_view name) {
+  bool ok = !name.empty() && name.size() <= kMaxTableName;
+  for (std::size_t i = 0; ok && i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    const bool digit = c >= '0' && c <= '9';
+    ok = letter || (digit && i > 0);
+  }
+  if (!ok) {
+    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
+                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
+  }
+}
+
+/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
+/// clear_batch (rows per statement, at most `max_clear_batch`).
+template <class Options>
+void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
+  if (auto v = url.take("table")) options.table = *v;
+  if (auto v = url.take_bool("create_table")) options.create_table = *v;
+  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
+  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
+  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
+    options.clear_batch = static_cast<std::size_t>(*v);
+  }
+}
+
+/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
+[[nodiscard]] inline std::string quoted(std::string_view name) {
+  // Reserved and appended: `"\"" + std::string(name) + "\""` makes g++ 12 -O2 warn -Wrestrict.
+  std::string out;
+  out.reserve(name.size() + 2);
+  out += '"';
+  out += name;
+  out += '"';
+  return out;
+}
+
+/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
+/// for any other table.
+[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
+  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
+  return std::string(table) + "_expire_date_idx";
+}
+
+/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
+[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
+  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
+/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
+[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
+  using Dur = TimePoint::duration;
+  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
+  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
+  if (micros >= kMax) return TimePoint::max();
+  if (micros <= kMin) return TimePoint::min();
+  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
+}
+
+/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
+/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
+/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
+[[nodiscard]] inline std::string format_utc(TimePoint t) {
+  using namespace std::chrono;
+  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
+  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
+  std::int64_t micros = unix_micros(t);
+  if (micros < kMinMicros) micros = kMinMicros;
+  if (micros > kMaxMicros) micros = kMaxMicros;
+  const auto us = microseconds{micros};
+  const auto day = floor<days>(us);
+  const year_month_day ymd{sys_days{day}};
+  const auto in_day = us - duration_cast<microseconds>(day);
+  const auto secs = duration_cast<seconds>(in_day).count();
+  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
+  std::array<char, 32> buf{};
+  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<int>(ymd.year()), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  buf[10] = ' ';
+  put(11, secs / 3600, 2);
+  buf[13] = ':';
+  put(14, secs / 60 % 60, 2);
+  buf[16] = ':';
+  put(17, secs % 60, 2);
+  std::size_t len = 19;
+  if (frac != 0) {
+    buf[19] = '.';
+    put(20, frac, 6);
+    len = 26;
+  }
+  return std::string(buf.data(), len);
+}
+
+/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
+/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
+[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
+  using namespace std::chrono;
+  if (text.size() < 19) return std::nullopt;
+  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
+    int value = 0;
+    for (std::size_t i = pos; i < pos + width; ++i) {
+      const char c = text[i];
+      if (c < '0' || c > '9') return false;
+      value = value * 10 + (c - '0');
+    }
+    out = value;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
+      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
+      text[16] != ':' || !number(17, 2, s)) {
+    return std::nullopt;
+  }
+  std::int64_t frac = 0;
+  if (text.size() > 19) {
+    const std::size_t digits = text.size() - 20;
+    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
+    int value = 0;
+    if (!number(20, digits, value)) return std::nullopt;
+    frac = value;
+    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
+  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
+  return from_unix_micros(micros);
+}
+
+// --- the per-user index (user_index.hpp) ---------------------------------------------------------
+// A side table beside the sessions table, `<table>_user_index`, one row per indexed session:
+// Django's table is left as it is. Instants of the side table are integer microseconds since the
+// epoch (one form for both databases); the session's own expiry is read from the sessions table,
+// so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// An integer read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+/// The side table of `table`.
+[[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
+
+/// The statements of the per-user index, `$1`-style placeholders (SQLite reads them as `?1` once
+/// `placeholder` is '?'). `sessions_expire_type` is how the sessions table's expire_date is
+/// compared with a bound `now`.
+struct UserIndexSql {
+  std::string create_table;
+  std::string create_user_index;
+  std::string create_expire_index;
+  /// $1 key -> user_id.
+  std::string owner;
+  /// $1 user, $2 now -> key, last_seen (µs) of the user's live sessions, least recently seen first.
+  std::string live_of_user;
+  /// $1 key, $2 user, $3 created, $4 last_seen, $5 expires (µs), $6 user agent, $7 address: the
+  /// entry inserted, or refreshed (created kept for the same user; empty agent/address kept).
+  std::string upsert;
+  /// $1 key.
+  std::string remove_entry;
+  /// $1 key, $2 sessions' now: the session deleted only if it is still expired.
+  std::string remove_expired;
+  /// $1 key, $2 user.
+  std::string unindex;
+  /// $1 user, $2 now -> key, created, last_seen, expires (µs), user agent, address; oldest first.
+  std::string list;
+  /// $1 sessions' now, $2 limit -> key, user (empty when not indexed) of expired sessions.
+  std::string expired_batch;
+  /// Every entry whose session row is gone.
+  std::string clear_orphans;
+  /// $1 now (µs), $2 sessions' now, $3 limit -> key, user of entries whose session went without them.
+  std::string orphans;
+};
+
+[[nodiscard]] inline UserIndexSql user_index_sql(std::string_view table, char placeholder) {
+  const std::string t = sql::quoted(table);
+  const std::string i = sql::quoted(user_index_table(table));
+  const std::string plain(table);
+  UserIndexSql q;
+  q.create_table = "CREATE TABLE IF NOT EXISTS " + i +
+                   " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
+                   " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
+                   " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
+  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_expire_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
+  q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
+  q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
+                   " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+                   " ORDER BY x.\"last_seen\", x.\"session_key\"";
+  q.upsert = "INSERT INTO " + i +
+             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"address\" ELSE x.\"address\" END,"
+             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+             " \"expire_date\" = excluded.\"expire_date\"";
+  q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
+  q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
+  q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
+  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
+           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+           " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
+  if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
+  q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
+                    ".\"session_key\")";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  if (placeholder != '$') {
+    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
+                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+      for (char& c : *s) {
+        if (c == '$') c = placeholder;
+      }
+    }
+  }
+  return q;
+}
+
+}  // namespace sessions::detail::sql
+// ---- end sessions/storage/sql_common.hpp ----
+
+namespace sessions::detail::file_store {
+
+class FileUserIndex {
+ public:
+  FileUserIndex(const std::string& directory, const std::string& cookie_name, std::chrono::milliseconds timeout)
+      : root_(directory + "/" + cookie_name + ".user_index"), timeout_(timeout) {}
+
+  /// The index directory exists (it is created by the first index()).
+  [[nodiscard]] bool exists() const {
+    struct stat st {};
+    return ::lstat(root_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+
+  /// exists(), remembered once true: what a removal asks before it looks for an entry.
+  [[nodiscard]] bool in_use() const {
+    if (seen_.load(std::memory_order_relaxed)) return true;
+    if (!exists()) return false;
+    seen_ = true;
+    return true;
+  }
+
+  /// index_session of the contract; `live(key)`: the session file is live; `remove_session(key)`
+  /// deletes an evicted session's file.
+  template <class Live, class RemoveSession>
+  IndexOutcome index(std::string_view user, std::string_view key, const SessionDetails& d,
+                     const UserSessionLimit& limit, TimePoint now, Live&& live, RemoveSession&& remove_session) const {
+    ensure();
+    seen_ = true;
+    const DirectoryLock lock = locked();
+    IndexOutcome outcome;
+    SessionDetails details = d;
+    std::optional<Entry> previous = read(key);
+    if (previous && previous->user != user) {
+      erase(key, previous->user);
+      previous.reset();
+    }
+    if (previous) {
+      details.created = previous->details.created;
+      if (details.user_agent.empty()) details.user_agent = previous->details.user_agent;
+      if (details.address.empty()) details.address = previous->details.address;
+    } else if (limit.max_sessions != 0) {
+      std::vector<UserSession> others = sessions_of(user, now, live);
+      if (others.size() >= limit.max_sessions) {
+        if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+          outcome.refused = true;
+          return outcome;
+        }
+        std::sort(others.begin(), others.end(), [](const UserSession& a, const UserSession& b) {
+          return a.details.last_seen != b.details.last_seen ? a.details.last_seen < b.details.last_seen : a.key < b.key;
+        });
+        const std::size_t excess = others.size() - limit.max_sessions + 1;
+        for (std::size_t n = 0; n < excess; ++n) {
+          remove_session(others[n].key);
+          erase(others[n].key, std::string(user));
+          outcome.evicted.push_back(std::move(others[n].key));
+        }
+      }
+    }
+    write(key, user, details);
+    return outcome;
+  }
+
+  void unindex(std::string_view user, std::string_view key) const {
+    if (!is_valid_session_key(key) || !exists()) return;
+    const DirectoryLock lock = locked();
+    const std::optional<Entry> entry = read(key);
+    if (entry && entry->user == user) erase(key, entry->user);
+  }
+
+  /// Removes the entry of `key`, whoever's it is; the user it was under (empty when none).
+  std::string take(std::string_view key) const {
+    if (!is_valid_session_key(key)) return {};
+    const DirectoryLock lock = locked();
+    std::optional<Entry> entry = read(key);
+    if (!entry) return {};
+    erase(key, entry->user);
+    return std::move(entry->user);
+  }
+
+  template <class Live>
+  std::vector<UserSession> list(std::string_view user, TimePoint now, Live&& live) const {
+    if (!exists()) return {};
+    const DirectoryLock lock = locked();
+    std::vector<UserSession> out = sessions_of(user, now, live);
+    std::sort(out.begin(), out.end(), [](const UserSession& a, const UserSession& b) {
+      return a.details.created != b.details.created ? a.details.created < b.details.created : a.key < b.key;
+    });
+    return out;
+  }
+
+  /// At most `batch` entries whose expiry is past `now` and whose session is not live, removed.
+  template <class Live>
+  std::vector<PurgedSession> purge(std::size_t batch, TimePoint now, Live&& live) const {
+    std::vector<PurgedSession> out;
+    if (batch == 0 || !exists()) return out;
+    const DirectoryLock lock = locked();
+    for (const std::string& key : keys()) {
+      if (out.size() >= batch) break;
+      const std::optional<Entry> entry = read(key);
+      if (!entry || entry->details.expires_at > now || live(key)) continue;
+      erase(key, entry->user);
+      out.push_back(PurgedSession{key, entry->user});
+    }
+    return out;
+  }
+
+  /// Entries held (expired ones not yet purged included).
+  [[nodiscard]] std::size_t size() const { return exists() ? keys().size() : 0; }
+
+ private:
+  struct Entry {
+    std::string user;
+    SessionDetails details;
+  };
+  static constexpr std::size_t kMaxEntryBytes = 4096;
+
+  DirectoryLock locked() const {
+    return DirectoryLock(root_ + "/lock", timeout_, [](const std::string& what) { return "FileStore: the per-user index: " + what; });
+  }
+
+  [[noreturn]] void fail(const std::string& what, int err) const {
+    throw StorageError("FileStore: the per-user index (" + root_ + "): " + what + ": " + errno_text(err));
+  }
+
+  void ensure() const {
+    if (::mkdir(root_.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create the directory", errno);
+    struct stat st {};
+    if (::lstat(root_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+      throw StorageError("FileStore: " + root_ + " is not a directory of this user; the per-user index cannot use it");
+    }
+  }
+
+  [[nodiscard]] static std::string hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+      const auto b = static_cast<unsigned char>(c);
+      out += kDigits[b >> 4];
+      out += kDigits[b & 15];
+    }
+    return out;
+  }
+  [[nodiscard]] static std::string unhex(std::string_view text) {
+    std::string out;
+    const auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    for (std::size_t i = 0; i + 1 < text.size(); i += 2)
+      out += static_cast<char>((nibble(text[i]) << 4) | nibble(text[i + 1]));
+    return out;
+  }
+
+  [[nodiscard]] std::string user_dir(std::string_view user) const {
+    const crypto::Sha256Digest digest = crypto::sha256(user);
+    return root_ + "/u" + hex(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
+  }
+  [[nodiscard]] std::string entry_path(std::string_view key) const { return root_ + "/k" + std::string(key); }
+
+  std::optional<Entry> read(std::string_view key) const {
+    Fd fd(::open(entry_path(key).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (fd.get() < 0) {
+      if (errno == ENOENT) return std::nullopt;
+      fail("cannot open an entry", errno);
+    }
+    std::string text;
+    if (read_bounded(fd.get(), 256, kMaxEntryBytes, text) != 0) return std::nullopt;  // not ours: ignored
+    std::vector<std::string_view> fields;
+    for (std::size_t start = 0; start < text.size();) {
+      const std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) break;
+      fields.emplace_back(text.data() + start, end - start);
+      start = end + 1;
+    }
+    if (fields.size() != 6) return std::nullopt;
+    const auto at = [&](std::size_t i) { return sql::from_unix_micros(sql::int_of(fields[i])); };
+    return Entry{unhex(fields[0]), SessionDetails{at(1), at(2), at(3), unhex(fields[4]), unhex(fields[5])}};
+  }
+
+  void write(std::string_view key, std::string_view user, const SessionDetails& d) const {
+    const std::string text = hex(user) + "\n" + std::to_string(sql::unix_micros(d.created)) + "\n" +
+                             std::to_string(sql::unix_micros(d.last_seen)) + "\n" +
+                             std::to_string(sql::unix_micros(d.expires_at)) + "\n" + hex(d.user_agent) + "\n" +
+                             hex(d.address) + "\n";
+    const std::string dir = user_dir(user);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) fail("cannot create a user's directory", errno);
+    const std::string member = dir + "/" + std::string(key);
+    Fd mark(::open(member.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+    if (mark.get() < 0) fail("cannot write a user's entry", errno);
+    const std::string temp = entry_path(key) + ".tmp";  // under the lock: one writer at a time
+    {
+      Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+      if (fd.get() < 0) fail("cannot write an entry", errno);
+      if (const int err = write_all(fd.get(), text); err != 0) fail("cannot write an entry", err);
+    }
+    if (::rename(temp.c_str(), entry_path(key).c_str()) != 0) fail("cannot publish an entry", errno);
+  }
+
+  void erase(std::string_view key, const std::string& user) const {
+    (void)::unlink(entry_path(key).c_str());
+    const std::string dir = user_dir(user);
+    (void)::unlink((dir + "/" + std::string(key)).c_str());
+    (void)::rmdir(dir.c_str());  // only when it is empty
+  }
+
+  // The user's entries whose session is live (under the lock); dead ones removed on the way.
+  template <class Live>
+  std::vector<UserSession> sessions_of(std::string_view user, TimePoint now, Live&& live) const {
+    std::vector<UserSession> out;
+    const std::string dir = user_dir(user);
+    std::vector<std::string> keys_of_user;
+    (void)for_each_entry(dir, [&](std::string_view name) {
+      if (is_valid_session_key(name)) keys_of_user.emplace_back(name);
+    });
+    for (std::string& key : keys_of_user) {
+      std::optional<Entry> entry = read(key);
+      if (!entry || entry->user != user) {
+        (void)::unlink((dir + "/" + key).c_str());
+        continue;
+      }
+      if (entry->details.expires_at <= now || !live(key)) continue;  // the purge's to remove and tell
+      out.push_back(UserSession{std::move(key), std::move(entry->details)});
+    }
+    return out;
+  }
+
+  std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    (void)for_each_entry(root_, [&](std::string_view name) {
+      if (name.size() > 1 && name[0] == 'k' && is_valid_session_key(name.substr(1))) out.emplace_back(name.substr(1));
+    });
+    return out;
+  }
+
+  std::string root_;
+  std::chrono::milliseconds timeout_;
+  mutable std::atomic<bool> seen_{false};
+};
+
+}  // namespace sessions::detail::file_store
+// ---- end sessions/storage/detail/file_user_index.hpp ----
 
 namespace sessions {
 
@@ -7776,6 +8335,7 @@ class FileStore {
     options_.directory = detail::file_store::checked_directory(options_.directory);
     dir_string_ = options_.directory.string();
     lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
+    index_ = std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
     detail::file_store::check_directory_mode(dir_string_, options_.logger);
   }
 
@@ -7926,6 +8486,7 @@ class FileStore {
       fail("remove", key, "cannot delete the session file", err);
     }
     sync_directory("remove", key);
+    if (index_in_use()) (void)index_->take(key);
   }
 
   /// A live (unexpired) session file of ours exists under `key`.
@@ -7968,6 +8529,7 @@ class FileStore {
       }
       if (::unlink(path.c_str()) == 0) {
         if (session) ++removed;
+        if (session && index_in_use()) (void)index_->take(rest);
       } else if (errno != ENOENT) {
         ++failures;
         last_failure = errno;
@@ -7982,7 +8544,78 @@ class FileStore {
     return removed;
   }
 
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) const {
+    if (!is_valid_session_key(key)) return {};
+    return index_->index(
+        user, key, details, limit, options_.clock.now(), [this](std::string_view k) { return exists(k); },
+        [this](std::string_view k) { remove_file(k); });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) const { index_->unindex(user, key); }
+
+  /// The user's live sessions, oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) const {
+    return index_->list(user, now, [this](std::string_view k) { return exists(k); });
+  }
+
+  /// Removes at most `batch` expired session files (each re-checked under the directory lock, as
+  /// clear_expired() does) with their entries, then entries whose file went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) const {
+    std::vector<std::string> expired;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (expired.size() >= batch || !name.starts_with(options_.cookie_name)) return;
+      const std::string_view rest = name.substr(options_.cookie_name.size());
+      if (!is_valid_session_key(rest)) return;
+      struct stat st {};
+      const std::string path = dir_string_ + '/' + std::string(name);
+      if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && expiry_of(st) <= now) expired.emplace_back(rest);
+    });
+    if (err != 0) fail("purge_expired", {}, "cannot list the directory", err);
+    std::vector<PurgedSession> purged;
+    for (std::string& key : expired) {
+      const std::string path = file_path(key);
+      const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("purge_expired", key));
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || expiry_of(st) > now) continue;
+      if (::unlink(path.c_str()) != 0) continue;
+      std::string user = index_in_use() ? index_->take(key) : std::string();
+      purged.push_back(PurgedSession{std::move(key), std::move(user)});
+    }
+    if (purged.size() < batch && index_in_use()) {
+      for (PurgedSession& s : index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
+        purged.push_back(std::move(s));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live session file.
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) const {
+    std::vector<std::string> keys;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (name.starts_with(options_.cookie_name) && is_valid_session_key(name.substr(options_.cookie_name.size())))
+        keys.emplace_back(name.substr(options_.cookie_name.size()));
+    });
+    if (err != 0) fail("for_each_session", {}, "cannot list the directory", err);
+    for (const std::string& key : keys) {
+      if (auto record = load(key)) fn(key, record->payload, record->expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): for tests of the index's growth.
+  [[nodiscard]] std::size_t user_index_size() const { return index_->size(); }
+
  private:
+  // The index directory exists (seen once, it is not looked for again).
+  [[nodiscard]] bool index_in_use() const { return index_->in_use(); }
+
+  // The session file only (an eviction: the index entry is the caller's).
+  void remove_file(std::string_view key) const {
+    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT) fail("remove", key, "cannot delete the session file", errno);
+  }
+
   // Longest age or timeout in seconds a URL may give (a century).
   static constexpr std::int64_t kMaxUrlSeconds = 100LL * 365 * 24 * 3600;
 
@@ -8206,6 +8839,8 @@ class FileStore {
   TimePoint::duration age_{};  // options_.cookie_age in last_write mode, else zero
   std::string dir_string_;
   std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
+  // Shared: a copy of the store is the same store (as its directory is).
+  std::shared_ptr<detail::file_store::FileUserIndex> index_;
 };
 
 }  // namespace sessions
@@ -8355,6 +8990,13 @@ class HashedKeys {
 // since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
+//
+// Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
+// record removed in any way (delete, load of an expired one, clear_expired, purge) takes its entry
+// with it. While sessions are indexed the write path's sweep stands aside, so that each expiry is
+// found by the purge (which tells it) or by a request (told `missing`), never silently: run a
+// Purger (purger.hpp) or clear_expired() then. A store whose sessions are never indexed pays one
+// relaxed atomic load per removal and per sweep for it.
 
 #include <unordered_map>
 
@@ -8392,6 +9034,173 @@ struct KeyFingerprint {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/fingerprint.hpp ----
+// ---- begin sessions/storage/detail/memory_user_index.hpp ----
+// The per-user index of a memory store: user -> (key -> details), and key -> user so that a
+// record's removal (delete, expiry, sweep) finds its entry. One mutex of its own, taken only by
+// index operations and by the removal of a record that may be indexed; never held while a shard's
+// lock is taken (a shard's lock may be held while this one is: that is the only order).
+
+namespace sessions::detail {
+
+class MemoryUserIndex {
+ public:
+  /// Inserts or refreshes the entry of `key` under `user` with `limit` applied under the lock, so
+  /// two logins of one user never both pass it. The evicted keys' entries are gone; their records
+  /// are the caller's to delete.
+  IndexOutcome index(std::string_view user, std::string_view key, const SessionDetails& details,
+                     const UserSessionLimit& limit, TimePoint now) {
+    IndexOutcome outcome;
+    std::lock_guard lock(mutex_);
+    if (const auto owner = user_of_key_.find(key); owner != user_of_key_.end() && owner->second != user) {
+      const std::string previous = owner->second;
+      erase_entry(previous, key);  // the session's user changed: the entry moves
+    }
+    Entries& entries = by_user_[std::string(user)];
+    drop_expired(entries, now);
+    if (const auto it = entries.find(key); it != entries.end()) {
+      refresh(it->second, details);
+      return outcome;
+    }
+    if (limit.max_sessions != 0 && entries.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        if (entries.empty()) by_user_.erase(std::string(user));
+        return outcome;
+      }
+      std::vector<std::pair<TimePoint, std::string>> by_age;
+      by_age.reserve(entries.size());
+      for (const auto& [k, d] : entries) by_age.emplace_back(d.last_seen, k);
+      std::sort(by_age.begin(), by_age.end());
+      const std::size_t excess = entries.size() - limit.max_sessions + 1;
+      for (std::size_t i = 0; i < excess; ++i) {
+        entries.erase(by_age[i].second);
+        user_of_key_.erase(by_age[i].second);
+        outcome.evicted.push_back(std::move(by_age[i].second));
+      }
+    }
+    entries.emplace(std::string(key), details);
+    user_of_key_.emplace(std::string(key), std::string(user));
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return outcome;
+  }
+
+  void unindex(std::string_view user, std::string_view key) {
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end() || owner->second != user) return;
+    erase_entry(user, key);
+  }
+
+  /// The entry of `key`, whoever's it is, removed; the user it was under (empty when none).
+  std::string take(std::string_view key) {
+    if (empty()) return {};  // no lock when nothing is indexed: the request path of a store without users
+    std::lock_guard lock(mutex_);
+    const auto owner = user_of_key_.find(key);
+    if (owner == user_of_key_.end()) return {};
+    std::string user = owner->second;
+    erase_entry(user, key);
+    return user;
+  }
+
+  /// take() without the answer, for a record's removal: inline, it is one relaxed load while
+  /// nothing is indexed; the rest stays out of line, so that the store's load() and remove() stay
+  /// small enough to be inlined into the request path.
+  void forget(std::string_view key) {
+    if (!empty()) forget_indexed(key);
+  }
+
+  /// The user's entries whose expiry is after `now`, oldest `created` first (the expired ones are
+  /// deleted on the way).
+  std::vector<UserSession> sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> out;
+    std::lock_guard lock(mutex_);
+    const auto it = by_user_.find(user);
+    if (it == by_user_.end()) return out;
+    drop_expired(it->second, now);
+    for (const auto& [k, d] : it->second) out.push_back(UserSession{k, d});
+    if (it->second.empty()) by_user_.erase(it);
+    std::sort(out.begin(), out.end(), [](const UserSession& a, const UserSession& b) {
+      return a.details.created != b.details.created ? a.details.created < b.details.created : a.key < b.key;
+    });
+    return out;
+  }
+
+  /// Removes at most `batch` entries whose expiry is past `now` (entries whose record went
+  /// without them); returns them.
+  std::vector<PurgedSession> purge(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> out;
+    if (empty()) return out;
+    std::lock_guard lock(mutex_);
+    for (auto user = by_user_.begin(); user != by_user_.end() && out.size() < batch;) {
+      for (auto e = user->second.begin(); e != user->second.end() && out.size() < batch;) {
+        if (e->second.expires_at <= now) {
+          out.push_back(PurgedSession{e->first, user->first});
+          user_of_key_.erase(e->first);
+          e = user->second.erase(e);
+        } else {
+          ++e;
+        }
+      }
+      user = user->second.empty() ? by_user_.erase(user) : std::next(user);
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+    return out;
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return count_.load(std::memory_order_relaxed) == 0; }
+
+  /// Entries held, expired ones not yet removed included.
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return user_of_key_.size();
+  }
+
+ private:
+  [[gnu::noinline]] void forget_indexed(std::string_view key) { (void)take(key); }
+
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  using Entries = std::unordered_map<std::string, SessionDetails, Hash, std::equal_to<>>;
+
+  static void refresh(SessionDetails& entry, const SessionDetails& details) {
+    entry.last_seen = details.last_seen;
+    entry.expires_at = details.expires_at;
+    if (!details.user_agent.empty()) entry.user_agent = details.user_agent;
+    if (!details.address.empty()) entry.address = details.address;
+  }
+
+  void drop_expired(Entries& entries, TimePoint now) {
+    for (auto e = entries.begin(); e != entries.end();) {
+      if (e->second.expires_at <= now) {
+        user_of_key_.erase(e->first);
+        e = entries.erase(e);
+      } else {
+        ++e;
+      }
+    }
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  // `user` must not view a string of the maps.
+  void erase_entry(std::string_view user, std::string_view key) {
+    if (const auto it = by_user_.find(user); it != by_user_.end()) {
+      if (const auto e = it->second.find(key); e != it->second.end()) it->second.erase(e);
+      if (it->second.empty()) by_user_.erase(it);
+    }
+    if (const auto k = user_of_key_.find(key); k != user_of_key_.end()) user_of_key_.erase(k);
+    count_.store(user_of_key_.size(), std::memory_order_relaxed);
+  }
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entries, Hash, std::equal_to<>> by_user_;
+  std::unordered_map<std::string, std::string, Hash, std::equal_to<>> user_of_key_;
+  std::atomic<std::size_t> count_{0};
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/storage/detail/memory_user_index.hpp ----
 
 namespace sessions {
 
@@ -8437,6 +9246,7 @@ class BasicMemoryStore {
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
+    for (std::size_t i = 0; i < n; ++i) shards_[i].index = &index_;
   }
   /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
   explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
@@ -8454,6 +9264,7 @@ class BasicMemoryStore {
     if (it == shard.map.end()) return std::nullopt;
     if (it->second.expires_at <= now) {
       shard.map.erase(it);
+      index_.forget(key);
       return std::nullopt;
     }
     return Record<Payload>{it->second.payload, it->second.expires_at};
@@ -8527,6 +9338,7 @@ class BasicMemoryStore {
     std::lock_guard lock(shard.mutex);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) shard.map.erase(it);
+    index_.forget(key);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -8543,10 +9355,81 @@ class BasicMemoryStore {
     for (std::size_t i = 0; i <= shard_mask_; ++i) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mutex);
-      removed += std::erase_if(shard.map, [now](const auto& kv) { return kv.second.expires_at <= now; });
+      removed += std::erase_if(shard.map, [&](const auto& kv) {
+        if (kv.second.expires_at > now) return false;
+        index_.forget(kv.first);
+        return true;
+      });
     }
+    (void)index_.purge(static_cast<std::size_t>(-1), now);  // entries whose record went without them
     return removed;
   }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  /// Indexes `key` under `user`, the limit applied atomically; the evicted sessions' records are
+  /// deleted before it returns.
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    IndexOutcome outcome = index_.index(user, key, details, limit, clock_.now());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) { index_.unindex(user, key); }
+
+  /// The user's live sessions, oldest first; entries whose record is gone are dropped.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> sessions = index_.sessions(user, now);
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      index_.unindex(user, s.key);
+      return true;
+    });
+    return sessions;
+  }
+
+  /// Removes at most `batch` expired records with their entries, one shard's lock at a time, then
+  /// (within the same batch) entries whose record went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    for (std::size_t i = 0; i <= shard_mask_ && purged.size() < batch; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      for (auto it = shard.map.begin(); it != shard.map.end() && purged.size() < batch;) {
+        if (it->second.expires_at <= now) {
+          purged.push_back(PurgedSession{it->first, index_.take(it->first)});
+          it = shard.map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (purged.size() < batch) {
+      for (PurgedSession& orphan : index_.purge(batch - purged.size(), now)) purged.push_back(std::move(orphan));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record, outside the shards' locks.
+  void for_each_session(const std::function<void(std::string_view, const Payload&, TimePoint)>& fn) {
+    const TimePoint now = clock_.now();
+    std::vector<std::pair<std::string, Entry>> live;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      live.clear();
+      {
+        std::lock_guard lock(shards_[i].mutex);
+        for (const auto& [key, entry] : shards_[i].map) {
+          if (entry.expires_at > now) live.emplace_back(key, entry);
+        }
+      }
+      for (const auto& [key, entry] : live) fn(key, entry.payload, entry.expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): what a test of the index's
+  /// growth counts.
+  [[nodiscard]] std::size_t user_index_size() const { return index_.size(); }
 
   /// Records held, expired ones not yet reclaimed included.
   [[nodiscard]] std::size_t size() const {
@@ -8584,6 +9467,8 @@ class BasicMemoryStore {
     // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
     // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
     TimePoint earliest = TimePoint::max();
+    // The store's per-user index (asked only once a record may have expired: no cost before).
+    const detail::MemoryUserIndex* index = nullptr;
     TimePoint turn_min = TimePoint::max();
     std::size_t turn_buckets = 0;
 
@@ -8602,6 +9487,9 @@ class BasicMemoryStore {
   static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
+    // silent sweep's.
+    if (!shard.index->empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -8629,6 +9517,7 @@ class BasicMemoryStore {
 
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
+  detail::MemoryUserIndex index_;
   std::size_t shard_mask_ = 0;
 };
 
@@ -8660,7 +9549,9 @@ using MemoryValueStore = BasicMemoryStore<SharedMembers>;
 // calls timed; the counter counts them all. Every call is timed while a trace hook is set. The
 // cost is measured in docs/benchmarks.md. Counters are per Metered object: wrap each store once
 // and share the wrapper. Thread-safe when the inner store is.
-// update_if (lost-update protection) is forwarded when, and only when, the inner store has it.
+// update_if (lost-update protection) and the per-user index (user_index.hpp) are forwarded when,
+// and only when, the inner store has them: a wrapped store keeps its capabilities, so a site that
+// meters its store still lists and revokes its users' sessions.
 //
 // Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
 // rethrown unchanged.
@@ -8692,24 +9583,43 @@ template <class Storage>
 
 namespace sessions {
 
-/// The operations of a server store that Metered counts.
-enum class StoreOperation : std::uint8_t { load, create, update, update_if, touch, remove, exists, clear_expired };
-inline constexpr std::size_t kStoreOperationCount = 8;
+/// The operations of a server store that Metered counts: the record operations, then those of
+/// the per-user index (user_index.hpp), which a store without the index never calls.
+enum class StoreOperation : std::uint8_t {
+  load,
+  create,
+  update,
+  update_if,
+  touch,
+  remove,
+  exists,
+  clear_expired,
+  index_session,
+  unindex_session,
+  user_sessions,
+  purge_expired,
+  for_each_session,
+};
+inline constexpr std::size_t kStoreOperationCount = 13;
 
 [[nodiscard]] constexpr std::string_view to_string(StoreOperation op) noexcept {
-  constexpr std::array<std::string_view, kStoreOperationCount> names{"load",  "create", "update", "update_if",
-                                                                     "touch", "remove", "exists", "clear_expired"};
+  constexpr std::array<std::string_view, kStoreOperationCount> names{
+      "load",          "create",        "update",          "update_if",     "touch",
+      "remove",        "exists",        "clear_expired",   "index_session", "unindex_session",
+      "user_sessions", "purge_expired", "for_each_session"};
   return names[static_cast<std::size_t>(op)];
 }
 
 /// How one store call ended. `done` is the answer of operations that have only one (remove,
-/// exists, clear_expired); the others say which answer they gave.
+/// exists, clear_expired and the index's but index_session); the others say which answer they
+/// gave (index_session: written, or refused by the user's session limit).
 enum class CallOutcome : std::uint8_t {
   done,
   hit,        // load found the session
   miss,       // load found nothing (unknown or expired)
-  written,    // create, update, update_if, touch wrote
-  refused,    // create: the key exists; update, touch, update_if: the session is gone
+  written,    // create, update, update_if, touch, index_session wrote
+  refused,    // create: the key exists; update, touch, update_if: the session is gone;
+              // index_session: the user's session limit refused the session
   conflict,   // update_if: another request changed the session
   timeout,    // StorageTimeout thrown
   error,      // another StorageError (server down, I/O error, ...)
@@ -9001,6 +9911,49 @@ class Metered {
   std::size_t clear_expired() {
     return call(
         StoreOperation::clear_expired, [&] { return static_cast<std::size_t>(inner_->clear_expired()); }, done);
+  }
+
+  // The per-user index (user_index.hpp), when the inner store keeps it.
+
+  [[nodiscard]] IndexOutcome index_session(std::string_view user_id, std::string_view key,
+                                           const SessionDetails& details,
+                                           const UserSessionLimit& limit) requires requirement::index_session<Inner> {
+    return call(
+        StoreOperation::index_session, [&] { return inner_->index_session(user_id, key, details, limit); },
+        [](const IndexOutcome& o) { return o.refused ? CallOutcome::refused : CallOutcome::written; });
+  }
+
+  void unindex_session(std::string_view user_id, std::string_view key) requires requirement::unindex_session<Inner> {
+    call(
+        StoreOperation::unindex_session,
+        [&] {
+          inner_->unindex_session(user_id, key);
+          return true;
+        },
+        done);
+  }
+
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user_id,
+                                                       TimePoint now) requires requirement::user_sessions<Inner> {
+    return call(
+        StoreOperation::user_sessions, [&] { return inner_->user_sessions(user_id, now); }, done);
+  }
+
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch,
+                                                         TimePoint now) requires requirement::purge_expired<Inner> {
+    return call(
+        StoreOperation::purge_expired, [&] { return inner_->purge_expired(batch, now); }, done);
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const payload_type&, TimePoint)>& fn) requires
+      requirement::for_each_session<Inner> {
+    call(
+        StoreOperation::for_each_session,
+        [&] {
+          inner_->for_each_session(fn);
+          return true;
+        },
+        done);
   }
 
   /// The figures so far (each one exact; see detail::StoreCounters for calls still running).
@@ -10255,6 +11208,181 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 // logout deleted. Unchanged data (same fingerprint, or the very value loaded) only moves the
 // expiry. With lost-update protection, updates go through the store's compare-and-set.
 
+// ---- begin sessions/detail/index_keeping.hpp ----
+// How a Session keeps the per-user index in step over a UserIndexed store (user_indexed.hpp):
+// what it remembers between its load and its save (the user the record was indexed under, the
+// expiry of its last write, the client it was asked to record), and what each save, key change
+// and delete tells the store. Over any other store IndexKeeper is empty and every call is an
+// inline no-op: the request path of an application without the index is unchanged.
+
+// ---- begin sessions/user_indexed.hpp ----
+// UserIndexed<Store>: the same store, with the per-user index kept in step by every Session.
+//
+//   sessions::UserIndexed<sessions::SqliteStore> store{"sqlite:///var/lib/app/sessions.db"};
+//   sessions::Session<sessions::UserIndexed<sessions::SqliteStore>> session{store, key, settings};
+//
+// The index is a compile-time choice, not a Settings flag, so that an application that does not
+// want it pays nothing on its request path (not even a test of a flag), and so that asking for it
+// over a store that cannot list its sessions (memcached, cookies) fails to compile, naming the
+// missing operation of UserIndexStorage (user_index.hpp).
+//
+// Over a UserIndexed store, a Session indexes every successful save (create, save, cycle_key,
+// touch) of data holding `_auth_user_id` under that user, with Settings::max_sessions_per_user as
+// the limit; removes the entry when the session is deleted, flushed or moved to a new key; and
+// moves it when the user id changes. record_client() adds the user agent and address the
+// application wants shown in the listing. The listing, revocation and reindexing are in
+// lifecycle.hpp, the background purge in purger.hpp.
+
+namespace sessions {
+
+template <class Store>
+class UserIndexed : public Store {
+  static_assert(ServerStorage<Store>, "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
+  static_assert(requirement::index_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
+  static_assert(requirement::unindex_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+
+ public:
+  using Store::Store;
+  /// What a Session looks for to keep the index (KeepsUserIndex).
+  static constexpr bool keeps_user_index = true;
+};
+
+/// A store whose sessions keep the per-user index in step (a UserIndexed store).
+template <class S>
+concept KeepsUserIndex = UserIndexStorage<S> && requires {
+  requires static_cast<bool>(S::keeps_user_index);
+};
+
+}  // namespace sessions
+// ---- end sessions/user_indexed.hpp ----
+// ---- begin sessions/detail/lifecycle_check.hpp ----
+// The mechanics shared by lifecycle.hpp and purger.hpp: the compile-time check that names what a
+// store lacks, the user id of a stored payload, and one revocation told as an event.
+
+namespace sessions::detail {
+
+template <class Store>
+struct LifecycleCheck {
+  static_assert(ServerStorage<Store>, "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
+  static_assert(requirement::index_session<Store>, "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), so it keeps no per-user index");
+  static_assert(requirement::unindex_session<Store>, "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>, "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>, "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
+  static constexpr bool ok = true;
+};
+
+/// The member `key` of a JSON object, or null.
+[[nodiscard]] inline const Data* find_member(const Data& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+/// `_auth_user_id` of a value payload as text, or empty.
+[[nodiscard]] inline std::string user_id_of(const SharedMembers& members) {
+  return members ? user_id_text(members->find(kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const SharedData& data) {
+  return data && data->is_object() ? user_id_text(find_member(*data, kAuthUserIdKey)) : std::string();
+}
+[[nodiscard]] inline std::string user_id_of(const Data& data) {
+  return data.is_object() ? user_id_text(find_member(data, kAuthUserIdKey)) : std::string();
+}
+
+/// Deletes one session of `user_id` (record and entry) and tells it as `destroyed`, "revoked".
+template <class Store>
+void revoke_one(Store& store, std::string_view user_id, std::string_view key, const Settings& settings) {
+  store.remove(key);
+  store.unindex_session(user_id, key);
+  if (settings.on_event) tell_event<Store>(settings, SessionEventKind::destroyed, "revoked", key, user_id);
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/lifecycle_check.hpp ----
+
+namespace sessions::detail {
+
+template <class Storage, bool Keeps = KeepsUserIndex<Storage>>
+class IndexKeeper {
+ public:
+  void loaded(const Loaded&) noexcept {}
+  void forget() noexcept {}
+  void wrote(TimePoint) noexcept {}
+  void record_client(std::string_view, std::string_view) noexcept {}
+  template <class UserOf>
+  bool after_write(Storage&, const Settings&, std::string_view, UserOf&&) noexcept {
+    return false;
+  }
+  void removed(Storage&, std::string_view) noexcept {}
+};
+
+template <class Storage>
+class IndexKeeper<Storage, true> {
+ public:
+  /// The session's own load found `loaded`: its user is the one the record is indexed under.
+  void loaded(const Loaded& loaded) {
+    if (loaded.members) {
+      user_ = user_id_of(loaded.members);
+    } else if (loaded.shared) {
+      user_ = user_id_of(loaded.shared);
+    } else {
+      user_ = user_id_of(loaded.owned);
+    }
+  }
+  /// The record is gone or was never there: nothing is indexed under the key.
+  void forget() noexcept { user_.clear(); }
+
+  /// The expiry the last write gave the record (the entry carries it).
+  void wrote(TimePoint expires_at) noexcept { expires_at_ = expires_at; }
+
+  void record_client(std::string_view user_agent, std::string_view address) {
+    user_agent_.assign(user_agent);
+    address_.assign(address);
+  }
+
+  /// After a successful write of `key`: indexes it under its user (`user_of()`, the current
+  /// `_auth_user_id`), with Settings::max_sessions_per_user, moving it from a previous user. True
+  /// when the limit refused it: the record is then deleted and the refusal told; the caller drops
+  /// the key and throws.
+  template <class UserOf>
+  bool after_write(Storage& store, const Settings& settings, std::string_view key, UserOf&& user_of) {
+    std::string user = user_of();
+    if (!user_.empty() && user_ != user) store.unindex_session(user_, key);
+    user_ = std::move(user);
+    if (user_.empty()) return false;
+    const TimePoint now = settings.clock.now();
+    const IndexOutcome outcome =
+        store.index_session(user_, key, SessionDetails{now, now, expires_at_, user_agent_, address_},
+                            UserSessionLimit{settings.max_sessions_per_user, settings.at_session_limit});
+    if (settings.on_event) {
+      for (const std::string& evicted : outcome.evicted)
+        tell_event<Storage>(settings, SessionEventKind::destroyed, "evicted", evicted, user_);
+    }
+    if (!outcome.refused) return false;
+    store.remove(key);
+    if (settings.on_event) tell_event<Storage>(settings, SessionEventKind::rejected, "session limit", key, user_);
+    user_.clear();
+    return true;
+  }
+
+  /// The record of `key` was deleted (delete, flush, or the old key of cycle_key).
+  void removed(Storage& store, std::string_view key) {
+    if (!user_.empty()) store.unindex_session(user_, key);
+  }
+
+ private:
+  std::string user_;
+  TimePoint expires_at_{};
+  std::string user_agent_;
+  std::string address_;
+};
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/index_keeping.hpp ----
+
 namespace sessions::detail {
 
 template <class Storage, class SerializerT, class ExpiryT>
@@ -10290,6 +11418,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
+    keep_index(*this->key_);
     this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
@@ -10309,6 +11438,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
@@ -10317,6 +11447,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void destroy(std::string_view reason, const std::string& user_id) {
     if (!this->key_) return;
     this->store_->remove(*this->key_);
+    index_.removed(*this->store_, *this->key_);
     this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
   /// Deletes the record of another session.
@@ -10331,7 +11462,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     store_under_new_key();
-    if (old) this->store_->remove(*old);
+    if (old) {
+      this->store_->remove(*old);
+      index_.removed(*this->store_, *old);
+    }
+    keep_index(*this->key_);
     this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
@@ -10343,6 +11478,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+    index_.wrote(expires_at);
+    keep_index(*this->key_);
   }
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
@@ -10354,6 +11491,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     auto record = this->store_->load(*this->key_);
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
+      if (own_load) index_.forget();
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -10397,6 +11535,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         reject("data corrupted");
       }
     }
+    if (own_load) index_.loaded(loaded);
     if (protect) {
       if constexpr (codec::kind == PayloadKind::members) {
         this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
@@ -10407,7 +11546,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return loaded;
   }
 
+  /// Keeps the per-user index in step (an empty no-op unless the store is UserIndexed).
+  [[no_unique_address]] IndexKeeper<Storage> index_{};
+
  private:
+  // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
+  // per-user limit refused is gone: the key is dropped and the caller told.
+  void keep_index(std::string_view key) {
+    if (index_.after_write(*this->store_, *this->settings_, key,
+                           [this] { return user_id_text(this->find(kAuthUserIdKey)); })) {
+      this->key_.reset();
+      throw SessionLimitReached("the user holds Settings::max_sessions_per_user sessions already");
+    }
+  }
+
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
     this->start_without_load();
@@ -10510,6 +11662,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at =
         add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
@@ -11039,6 +12192,13 @@ class Session {
   static std::size_t clear_expired(StorageT& store) { return Flow::clear_expired(store); }
   std::size_t clear_expired() { return Flow::clear_expired(*s_.store_); }
 
+  /// The user agent and address the per-user index shows for this session (user_indexed.hpp),
+  /// kept from the next save on (a save without them keeps what the entry has). Shown to the
+  /// user, never trusted. Nothing at all over a store that keeps no index.
+  void record_client(std::string_view user_agent, std::string_view address) {
+    if constexpr (!ClientStorage<StorageT>) s_.index_.record_client(user_agent, address);
+  }
+
   /// Refreshes the record's expiry without writing its data (for expiry policies that extend the
   /// session on every request). UpdateError when the record is gone.
   void touch() {
@@ -11413,3 +12573,234 @@ class Middleware {
 
 }  // namespace sessions
 // ---- end sessions/middleware.hpp ----
+
+// ---- begin sessions/lifecycle.hpp ----
+// The population of sessions of one user, over a store that keeps the per-user index
+// (UserIndexStorage, user_index.hpp): where is this user logged in, log out one of those
+// sessions, log out everywhere but here, and build the index from the sessions already stored
+// (e.g. ones Django wrote) with reindex().
+//
+//   for (const sessions::UserSession& s : sessions::user_sessions(store, "42", now)) ...
+//   sessions::revoke_user_sessions(store, "42", *request_session.session_key(), settings);
+//
+// A revoked session is deleted (record and entry) and told as `destroyed`, reason "revoked".
+
+namespace sessions {
+
+/// The user's live sessions, oldest `created` first.
+template <class Store>
+[[nodiscard]] std::vector<UserSession> user_sessions(Store& store, std::string_view user_id, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  return store.user_sessions(user_id, now);
+}
+
+/// Deletes the session `key` if, and only if, it is a live session of `user_id` (so that a user
+/// can revoke their own sessions and nobody else's); true when it was.
+template <class Store>
+bool revoke_session(Store& store, std::string_view user_id, std::string_view key,
+                    const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  if (!is_valid_session_key(key)) return false;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key != key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    return true;
+  }
+  return false;
+}
+
+/// Deletes every session of `user_id` but `except_key` (the request's own, to log out everywhere
+/// else; empty to log out everywhere); returns how many.
+template <class Store>
+std::size_t revoke_user_sessions(Store& store, std::string_view user_id, std::string_view except_key = {},
+                                 const Settings& settings = default_settings()) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  std::size_t revoked = 0;
+  for (const UserSession& s : store.user_sessions(user_id, settings.clock.now())) {
+    if (s.key == except_key) continue;
+    detail::revoke_one<Store>(store, user_id, s.key, settings);
+    ++revoked;
+  }
+  return revoked;
+}
+
+/// What reindex() did.
+struct ReindexResult {
+  /// Sessions holding `_auth_user_id`, now indexed.
+  std::size_t indexed = 0;
+  /// Records that could not be decoded (tampered, corrupted, another serializer's): left alone.
+  std::size_t skipped = 0;
+};
+
+/// Indexes every live session whose data holds `_auth_user_id` (sessions written before the index
+/// was on, or by Django itself), reading byte records through `serializer`. `created` and
+/// `last_seen` of a new entry are `now` (the records do not say); an existing entry keeps its
+/// own. No limit applies. Never throws for a record it cannot decode: it is skipped and counted.
+template <class Store, class SerializerT>
+ReindexResult reindex(Store& store, const SerializerT& serializer, TimePoint now) {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+  ReindexResult result;
+  store.for_each_session([&](std::string_view key, const typename Store::payload_type& payload, TimePoint expires_at) {
+    std::string user;
+    if constexpr (ValueStorage<Store>) {
+      (void)serializer;
+      user = detail::user_id_of(payload);
+    } else {
+      try {
+        const Data data = serializer.loads(payload);
+        user = detail::user_id_text(data.is_object() ? detail::find_member(data, detail::kAuthUserIdKey) : nullptr);
+      } catch (const Error&) {
+        ++result.skipped;
+        return;
+      }
+    }
+    if (user.empty()) return;
+    store.index_session(user, key, SessionDetails{now, now, expires_at, {}, {}}, UserSessionLimit{});
+    ++result.indexed;
+  });
+  return result;
+}
+
+/// reindex() of a store that keeps values (MemoryValueStore): no serializer involved.
+template <class Store>
+ReindexResult reindex(Store& store, TimePoint now) requires ValueStorage<Store> {
+  return reindex(store, 0, now);
+}
+
+}  // namespace sessions
+// ---- end sessions/lifecycle.hpp ----
+// ---- begin sessions/purger.hpp ----
+// Purger<Store>: removes expired sessions in the background, a bounded batch at a time, with
+// their per-user index entries in the same step, and tells each as `expired`, reason "purged".
+//
+//   sessions::Purger purger{store, {.interval = std::chrono::minutes(1), .batch_size = 500}, settings};
+//   purger.start();   // a thread of its own; stop() (or the destructor) ends it promptly
+//
+// How it relates to clear_expired(): clear_expired() (Django's) removes everything expired in
+// one call and tells nobody; keep it for cron. The purger calls the store's purge_expired(batch),
+// which removes at most `batch` records per step (one short transaction on SQL stores, so no
+// long table lock), until a step finds fewer than `batch`; it cleans the index as it goes, which
+// clear_expired() does too, and tells events, which clear_expired() does not. run_once() is one
+// such pass, on the caller's thread (tests, or a cron job that wants the events).
+//
+// A pass that fails (the server is down) is logged on "sessions.purger" and tried again at the
+// next interval; the thread never dies of it.
+
+#include <condition_variable>
+
+namespace sessions {
+
+struct PurgerOptions {
+  /// Time between two passes of the background thread.
+  std::chrono::milliseconds interval{std::chrono::seconds(60)};
+  /// The most sessions one step removes (one store call, one short transaction); at least 1.
+  std::size_t batch_size = 1000;
+};
+
+template <class Store>
+class Purger {
+  static_assert(detail::LifecycleCheck<Store>::ok);
+
+ public:
+  /// `store` and `settings` (its clock, logger and on_event) must outlive the purger.
+  explicit Purger(Store& store, PurgerOptions options = {}, const Settings& settings = default_settings())
+      : store_(&store), settings_(&settings), options_(options) {
+    if (options_.batch_size == 0) throw ConfigurationError("PurgerOptions::batch_size must be at least 1");
+    if (options_.interval <= std::chrono::milliseconds::zero())
+      throw ConfigurationError("PurgerOptions::interval must be positive");
+  }
+  // Not a temporary: the settings are held by reference.
+  Purger(Store&, PurgerOptions, const Settings&&) = delete;
+
+  Purger(const Purger&) = delete;
+  Purger& operator=(const Purger&) = delete;
+  ~Purger() { stop(); }
+
+  /// Starts the background thread (no effect when it runs already). Its first pass comes at once.
+  void start() {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { loop(); });
+  }
+
+  /// Ends the background thread: it wakes at once (a pass under way finishes its current step)
+  /// and is joined before stop() returns.
+  void stop() {
+    std::thread thread;
+    {
+      std::lock_guard lock(mutex_);
+      if (!thread_.joinable()) return;
+      stopping_ = true;
+      thread = std::move(thread_);
+    }
+    wake_.notify_all();
+    thread.join();
+  }
+
+  [[nodiscard]] bool running() const {
+    std::lock_guard lock(mutex_);
+    return thread_.joinable();
+  }
+
+  /// One pass on the caller's thread, at `now`: steps of batch_size until one removes fewer;
+  /// returns how many sessions it removed. Store errors propagate. Not cut short by stop(), which
+  /// ends the background thread only.
+  std::size_t run_once(TimePoint now) { return pass(now, /*background=*/false); }
+  std::size_t run_once() { return run_once(settings_->clock.now()); }
+
+  /// Sessions removed by every pass so far.
+  [[nodiscard]] std::size_t purged_total() const {
+    std::lock_guard lock(mutex_);
+    return total_;
+  }
+
+ private:
+  // One pass; the background thread's ends after the current step once stop() was called.
+  std::size_t pass(TimePoint now, bool background) {
+    std::size_t removed = 0;
+    for (;;) {
+      std::vector<PurgedSession> purged = store_->purge_expired(options_.batch_size, now);
+      removed += purged.size();
+      if (settings_->on_event) {
+        for (const PurgedSession& s : purged)
+          detail::tell_event<Store>(*settings_, SessionEventKind::expired, "purged", s.key, s.user_id);
+      }
+      if (purged.size() < options_.batch_size || (background && stop_requested())) break;
+    }
+    std::lock_guard lock(mutex_);
+    total_ += removed;
+    return removed;
+  }
+
+  bool stop_requested() const {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      lock.unlock();
+      try {
+        (void)pass(settings_->clock.now(), /*background=*/true);
+      } catch (const std::exception& e) {
+        settings_->logger(LogLevel::warning, "sessions.purger", std::string("purge failed: ") + e.what());
+      }
+      lock.lock();
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  }
+
+  Store* store_;
+  const Settings* settings_;
+  PurgerOptions options_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::thread thread_;
+  bool stopping_ = false;
+  std::size_t total_ = 0;
+};
+
+}  // namespace sessions
+// ---- end sessions/purger.hpp ----

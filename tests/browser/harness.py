@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -263,7 +264,7 @@ class Browser:
     keeps the cookies, as a person's browser does). Flags: no sandbox (tests run as root in CI), and
     nothing that phones home (CI has no network)."""
 
-    def __init__(self, profile_dir):
+    def __init__(self, profile_dir, user_agent=None):
         try:
             from selenium import webdriver
             from selenium.webdriver.chrome.service import Service
@@ -284,6 +285,8 @@ class Browser:
                      "--no-default-browser-check", "--password-store=basic", "--window-size=900,600",
                      f"--user-data-dir={profile_dir}"):
             options.add_argument(flag)
+        if user_agent:  # tells two profiles apart in a listing of sessions
+            options.add_argument(f"--user-agent={user_agent}")
         try:
             self.driver = webdriver.Chrome(service=Service(driver), options=options)
         except Exception as e:  # a broken install is a failure with the reason, not a traceback
@@ -363,3 +366,25 @@ def make_dir(path):
 
 def temp_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def django_user_model(manage_py, database):
+    """Django's User model in this process, on the sites' SQLite file (examples/django_site's
+    settings): tests create users and change passwords the way Django code does, not by writing
+    the table."""
+    os.environ.update(SESSIONS_SECRET_KEY=SECRET_KEY, SESSIONS_DJANGO_DB=database,
+                      SESSIONS_DJANGO_ENGINE="db", DJANGO_SETTINGS_MODULE="django_site.settings")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(manage_py)))
+    try:
+        import django
+        django.setup()
+        from django.contrib.auth.models import User
+    except ImportError as e:
+        fail_setup(f"Django is not installed (Debian: python3-django); this test must not skip: {e}")
+    return User
+
+
+def session_rows(database, key):
+    """How many rows of Django's django_session in `database` hold `key` (0 or 1)."""
+    with sqlite3.connect(database, timeout=10) as db:
+        return db.execute('SELECT count(*) FROM "django_session" WHERE "session_key" = ?', (key,)).fetchone()[0]

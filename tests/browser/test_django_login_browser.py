@@ -16,7 +16,6 @@ usage: test_django_login_browser.py --cpp PATH/visit_counter --django PATH/manag
 import argparse
 import os
 import shutil
-import sqlite3
 import sys
 import time
 
@@ -37,26 +36,6 @@ def parse_args():
     parser.add_argument("--django", required=True, metavar="MANAGE_PY")
     parser.add_argument("--artifacts", help="directory for the screenshots and the request logs")
     return parser.parse_args()
-
-
-def django_users(manage_py, database):
-    """Django's User model in this process, on the sites' SQLite file: the test changes a password
-    the way Django code does, not by writing the table."""
-    os.environ.update(SESSIONS_SECRET_KEY=harness.SECRET_KEY, SESSIONS_DJANGO_DB=database,
-                      SESSIONS_DJANGO_ENGINE="db", DJANGO_SETTINGS_MODULE="django_site.settings")
-    sys.path.insert(0, os.path.dirname(os.path.abspath(manage_py)))
-    try:
-        import django
-        django.setup()
-        from django.contrib.auth.models import User
-    except ImportError as e:
-        harness.fail_setup(f"Django is not installed (Debian: python3-django); this test must not skip: {e}")
-    return User
-
-
-def session_rows(database, key):
-    with sqlite3.connect(database, timeout=10) as db:
-        return db.execute('SELECT count(*) FROM "django_session" WHERE "session_key" = ?', (key,)).fetchone()[0]
 
 
 class LoginTest:
@@ -103,7 +82,7 @@ class LoginTest:
         text = self.type_and_submit(browser, "#django-login", {"username": USER, "password": PASSWORD}, LOGGED_IN)
         c.check(LOGGED_IN in text, f"Django's login page: {text!r}")
         key = (browser.session_cookie() or {}).get("value")
-        c.check(key is not None and session_rows(self.database, key) == 1,
+        c.check(key is not None and harness.session_rows(self.database, key) == 1,
                 f"Django's login left a session cookie whose row is in the shared file: {key!r}")
 
         self.login_and_message_seen(browser, cpp, "the C++ site", "Django", "cpp-sees-django-login")
@@ -116,7 +95,7 @@ class LoginTest:
                 f"after the password change the C++ site starts a fresh, anonymous session: {text!r}")
         new_key = (browser.session_cookie() or {}).get("value")
         c.check(new_key not in (None, key), f"the C++ site gave a new session cookie: {new_key!r}")
-        c.equal(session_rows(self.database, key), 0, "the logged-out session's row is gone from the shared file")
+        c.equal(harness.session_rows(self.database, key), 0, "the logged-out session's row is gone from the shared file")
         self.screenshot(browser, "cpp-after-password-change")
 
         # The other way: a login on the C++ site's form is request.user on Django, with its message.
@@ -132,7 +111,7 @@ class LoginTest:
             # Django first: migrate creates django_session and auth_user, which the C++ site opens.
             django = harness.DjangoSite(self.args.django, sys.executable, "db", self.database,
                                         log_path=self.log_path("django-requests.log"))
-            users = django_users(self.args.django, self.database)
+            users = harness.django_user_model(self.args.django, self.database)
             url = f"sqlite://{self.database}"
             cpp = harness.CppSite(self.args.cpp, url, log_path=self.log_path("cpp-requests.log"),
                                   stderr_path=self.log_path("cpp-stderr.log"), extra_args=("--user-table", url))

@@ -9,6 +9,9 @@
 #   django_site_browser          labels browser;django_site one Chromium, both sites
 #   django_site_login_browser    labels browser;django_site Django's login (auth_user) seen by the
 #                                                           C++ site's --user-table, and back
+#   browser_user_sessions        labels browser;django_site two browser profiles of one user:
+#                                                           /sessions lists both, /logout-others
+#                                                           logs the other one out
 #
 # Screenshots and the sites' request logs go to ${CMAKE_BINARY_DIR}/artifacts/browser/.
 # Chromium, chromedriver, Selenium or Django missing is a FAILURE, not a skip (Debian: chromium
@@ -53,6 +56,7 @@ function(_sessions_register_browser_tests browser_dir django_manage)
   set(_browser_test "${browser_dir}/test_visit_counter_browser.py")
   set(_shared_test "${browser_dir}/test_django_shared_session.py")
   set(_login_test "${browser_dir}/test_django_login_browser.py")
+  set(_user_sessions_test "${browser_dir}/test_user_sessions_browser.py")
   _sessions_add_browser_test("${_python}" browser_visit_counter "browser"
     "${_browser_test}" --cpp ${_site} --artifacts "${_artifacts}")
   _sessions_add_browser_test("${_python}" browser_django_twin "browser;django_site"
@@ -63,6 +67,8 @@ function(_sessions_register_browser_tests browser_dir django_manage)
     "${_shared_test}" --browser --cpp ${_site} --django "${django_manage}" --artifacts "${_artifacts}")
   _sessions_add_browser_test("${_python}" django_site_login_browser "browser;django_site"
     "${_login_test}" --cpp ${_site} --django "${django_manage}" --artifacts "${_artifacts}")
+  _sessions_add_browser_test("${_python}" browser_user_sessions "browser;django_site"
+    "${_user_sessions_test}" --cpp ${_site} --django "${django_manage}" --artifacts "${_artifacts}")
 endfunction()
 
 get_filename_component(_sessions_browser_dir "${CMAKE_CURRENT_LIST_DIR}/../browser" ABSOLUTE)

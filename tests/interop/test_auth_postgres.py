@@ -59,6 +59,23 @@ client = Client()
 client.force_login(dave)
 key = client.cookies[settings.SESSION_COOKIE_NAME].value
 check(whoami(key) == (0, str(dave.pk), ""), "whoami on PostgreSQL prints the id of a Django login")
+
+
+def sessionctl(*args):
+    result = subprocess.run([SESSIONCTL, *args], capture_output=True, text=True, timeout=60)
+    return result.returncode, result.stdout, result.stderr
+
+
+# The per-user index over Django's own table: reindex reads the login Django wrote, user-sessions
+# lists it (the key's prefix first, never the whole key).
+check(sessionctl("user-sessions", "--store", URL, str(dave.pk)) == (0, "", ""),
+      "user-sessions on PostgreSQL lists nothing before reindex")
+check(sessionctl("reindex", "--store", URL, "--key", SECRET) == (0, "indexed 1\n", ""),
+      "reindex on PostgreSQL indexes Django's login")
+code, out, err = sessionctl("user-sessions", "--store", URL, str(dave.pk))
+lines = out.splitlines()
+check(code == 0 and len(lines) == 1 and lines[0].split("\t")[0] == key[:8] and key not in out,
+      f"user-sessions on PostgreSQL lists Django's login after reindex: {out!r} {err!r}")
 dave.set_password("dave's new password")
 dave.save()
 check(whoami(key) == (1, "", "hash mismatch"), "whoami on PostgreSQL: a password changed since the login")

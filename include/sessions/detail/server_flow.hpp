@@ -18,6 +18,7 @@
 #include "../log.hpp"
 #include "../session_key.hpp"
 #include "../settings.hpp"
+#include "index_keeping.hpp"
 #include "limits.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
@@ -58,6 +59,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
+    keep_index(*this->key_);
     this->tell(SessionEventKind::created, "new session", *this->key_);
   }
 
@@ -77,6 +79,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
     }
+    keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
   }
 
@@ -85,6 +88,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void destroy(std::string_view reason, const std::string& user_id) {
     if (!this->key_) return;
     this->store_->remove(*this->key_);
+    index_.removed(*this->store_, *this->key_);
     this->tell_with_user(SessionEventKind::destroyed, reason, user_id);
   }
   /// Deletes the record of another session.
@@ -99,7 +103,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     this->ensure_loaded();  // load first: the data must survive (Django ticket #28066)
     std::optional<std::string> old = this->key_;
     store_under_new_key();
-    if (old) this->store_->remove(*old);
+    if (old) {
+      this->store_->remove(*old);
+      index_.removed(*this->store_, *old);
+    }
+    keep_index(*this->key_);
     this->tell(SessionEventKind::key_cycled, "cycle_key", *this->key_);
   }
 
@@ -111,6 +119,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at = add_saturating(now, this->expiry_.expiry_age(data, *this->settings_, now));
     if (!this->store_->touch(*this->key_, expires_at)) throw UpdateError("the session no longer exists in the store");
+    index_.wrote(expires_at);
+    keep_index(*this->key_);
   }
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
@@ -122,6 +132,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     auto record = this->store_->load(*this->key_);
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
+      if (own_load) index_.forget();
       this->key_.reset();  // unknown or expired: never adopt the client's key (no record is created)
       return nothing_loaded();
     }
@@ -165,6 +176,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
         reject("data corrupted");
       }
     }
+    if (own_load) index_.loaded(loaded);
     if (protect) {
       if constexpr (codec::kind == PayloadKind::members) {
         this->version_.remember(settings, std::move(record->payload), [&] { return codec::data_of(loaded.members); });
@@ -175,7 +187,20 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return loaded;
   }
 
+  /// Keeps the per-user index in step (an empty no-op unless the store is UserIndexed).
+  [[no_unique_address]] IndexKeeper<Storage> index_{};
+
  private:
+  // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
+  // per-user limit refused is gone: the key is dropped and the caller told.
+  void keep_index(std::string_view key) {
+    if (index_.after_write(*this->store_, *this->settings_, key,
+                           [this] { return user_id_text(this->find(kAuthUserIdKey)); })) {
+      this->key_.reset();
+      throw SessionLimitReached("the user holds Settings::max_sessions_per_user sessions already");
+    }
+  }
+
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
     this->start_without_load();
@@ -278,6 +303,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     const TimePoint now = this->settings_->clock.now();
     const TimePoint expires_at =
         add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
     const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
     if constexpr (codec::keeps_values) {
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.

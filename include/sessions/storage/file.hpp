@@ -14,6 +14,10 @@
 //
 //   sessions::FileStore store("file:///var/lib/app/sessions?mtime_meaning=last_write");
 //   sessions::FileStore from_django{sessions::FileStore::options_from_settings(settings)};
+//
+// The per-user index (user_index.hpp) lives in `<cookie_name>.user_index/` beside the files
+// (detail/file_user_index.hpp), under a lock of its own; remove() and clear_expired() delete the
+// entries of the files they delete once the index directory exists.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -26,6 +30,9 @@
 #include <cstdint>
 #include <cstdlib>  // mkostemp
 #include <filesystem>
+#include <functional>
+#include <memory>
+#include <vector>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,7 +44,9 @@
 #include "../record.hpp"
 #include "../session_key.hpp"
 #include "../settings.hpp"
+#include "../user_index.hpp"
 #include "detail/file_io.hpp"
+#include "detail/file_user_index.hpp"
 #include "detail/store_options.hpp"
 #include "url.hpp"
 
@@ -167,6 +176,7 @@ class FileStore {
     options_.directory = detail::file_store::checked_directory(options_.directory);
     dir_string_ = options_.directory.string();
     lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
+    index_ = std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
     detail::file_store::check_directory_mode(dir_string_, options_.logger);
   }
 
@@ -317,6 +327,7 @@ class FileStore {
       fail("remove", key, "cannot delete the session file", err);
     }
     sync_directory("remove", key);
+    if (index_in_use()) (void)index_->take(key);
   }
 
   /// A live (unexpired) session file of ours exists under `key`.
@@ -359,6 +370,7 @@ class FileStore {
       }
       if (::unlink(path.c_str()) == 0) {
         if (session) ++removed;
+        if (session && index_in_use()) (void)index_->take(rest);
       } else if (errno != ENOENT) {
         ++failures;
         last_failure = errno;
@@ -373,7 +385,78 @@ class FileStore {
     return removed;
   }
 
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) const {
+    if (!is_valid_session_key(key)) return {};
+    return index_->index(
+        user, key, details, limit, options_.clock.now(), [this](std::string_view k) { return exists(k); },
+        [this](std::string_view k) { remove_file(k); });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) const { index_->unindex(user, key); }
+
+  /// The user's live sessions, oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) const {
+    return index_->list(user, now, [this](std::string_view k) { return exists(k); });
+  }
+
+  /// Removes at most `batch` expired session files (each re-checked under the directory lock, as
+  /// clear_expired() does) with their entries, then entries whose file went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) const {
+    std::vector<std::string> expired;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (expired.size() >= batch || !name.starts_with(options_.cookie_name)) return;
+      const std::string_view rest = name.substr(options_.cookie_name.size());
+      if (!is_valid_session_key(rest)) return;
+      struct stat st {};
+      const std::string path = dir_string_ + '/' + std::string(name);
+      if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && expiry_of(st) <= now) expired.emplace_back(rest);
+    });
+    if (err != 0) fail("purge_expired", {}, "cannot list the directory", err);
+    std::vector<PurgedSession> purged;
+    for (std::string& key : expired) {
+      const std::string path = file_path(key);
+      const detail::file_store::DirectoryLock lock(lock_path_, options_.lock_timeout, locked("purge_expired", key));
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || expiry_of(st) > now) continue;
+      if (::unlink(path.c_str()) != 0) continue;
+      std::string user = index_in_use() ? index_->take(key) : std::string();
+      purged.push_back(PurgedSession{std::move(key), std::move(user)});
+    }
+    if (purged.size() < batch && index_in_use()) {
+      for (PurgedSession& s : index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
+        purged.push_back(std::move(s));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live session file.
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) const {
+    std::vector<std::string> keys;
+    const int err = detail::file_store::for_each_entry(dir_string_, [&](std::string_view name) {
+      if (name.starts_with(options_.cookie_name) && is_valid_session_key(name.substr(options_.cookie_name.size())))
+        keys.emplace_back(name.substr(options_.cookie_name.size()));
+    });
+    if (err != 0) fail("for_each_session", {}, "cannot list the directory", err);
+    for (const std::string& key : keys) {
+      if (auto record = load(key)) fn(key, record->payload, record->expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): for tests of the index's growth.
+  [[nodiscard]] std::size_t user_index_size() const { return index_->size(); }
+
  private:
+  // The index directory exists (seen once, it is not looked for again).
+  [[nodiscard]] bool index_in_use() const { return index_->in_use(); }
+
+  // The session file only (an eviction: the index entry is the caller's).
+  void remove_file(std::string_view key) const {
+    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT) fail("remove", key, "cannot delete the session file", errno);
+  }
+
   // Longest age or timeout in seconds a URL may give (a century).
   static constexpr std::int64_t kMaxUrlSeconds = 100LL * 365 * 24 * 3600;
 
@@ -597,6 +680,8 @@ class FileStore {
   TimePoint::duration age_{};  // options_.cookie_age in last_write mode, else zero
   std::string dir_string_;
   std::string lock_path_;  // <dir>/<cookie_name>.lock: never a session or temporary name
+  // Shared: a copy of the store is the same store (as its directory is).
+  std::shared_ptr<detail::file_store::FileUserIndex> index_;
 };
 
 }  // namespace sessions

@@ -20,8 +20,16 @@
 // since; a Session never changes a list it shares). BasicMemoryStore<Data> still works (values
 // compared with nlohmann's ==, key order included) but copies the whole value on every load and
 // save.
+//
+// Both keep the per-user index (user_index.hpp) beside the records, under a lock of its own; a
+// record removed in any way (delete, load of an expired one, clear_expired, purge) takes its entry
+// with it. While sessions are indexed the write path's sweep stands aside, so that each expiry is
+// found by the purge (which tells it) or by a request (told `missing`), never silently: run a
+// Purger (purger.hpp) or clear_expired() then. A store whose sessions are never indexed pays one
+// relaxed atomic load per removal and per sweep for it.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +47,8 @@
 #include "../detail/fingerprint.hpp"
 #include "../member_list.hpp"
 #include "../record.hpp"
+#include "../user_index.hpp"
+#include "detail/memory_user_index.hpp"
 #include "detail/store_options.hpp"
 #include "url.hpp"
 
@@ -86,6 +96,7 @@ class BasicMemoryStore {
     while (n < options.shards) n <<= 1;
     shards_ = std::make_unique<Shard[]>(n);
     shard_mask_ = n - 1;
+    for (std::size_t i = 0; i < n; ++i) shards_[i].index = &index_;
   }
   /// BasicMemoryStore(options_from_url(url)) with the given clock and logger.
   explicit BasicMemoryStore(std::string_view url, Clock clock = {}, Logger logger = {})
@@ -103,6 +114,7 @@ class BasicMemoryStore {
     if (it == shard.map.end()) return std::nullopt;
     if (it->second.expires_at <= now) {
       shard.map.erase(it);
+      index_.forget(key);
       return std::nullopt;
     }
     return Record<Payload>{it->second.payload, it->second.expires_at};
@@ -176,6 +188,7 @@ class BasicMemoryStore {
     std::lock_guard lock(shard.mutex);
     const auto it = shard.map.find(key);
     if (it != shard.map.end()) shard.map.erase(it);
+    index_.forget(key);
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -192,10 +205,81 @@ class BasicMemoryStore {
     for (std::size_t i = 0; i <= shard_mask_; ++i) {
       Shard& shard = shards_[i];
       std::lock_guard lock(shard.mutex);
-      removed += std::erase_if(shard.map, [now](const auto& kv) { return kv.second.expires_at <= now; });
+      removed += std::erase_if(shard.map, [&](const auto& kv) {
+        if (kv.second.expires_at > now) return false;
+        index_.forget(kv.first);
+        return true;
+      });
     }
+    (void)index_.purge(static_cast<std::size_t>(-1), now);  // entries whose record went without them
     return removed;
   }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  /// Indexes `key` under `user`, the limit applied atomically; the evicted sessions' records are
+  /// deleted before it returns.
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    IndexOutcome outcome = index_.index(user, key, details, limit, clock_.now());
+    for (const std::string& evicted : outcome.evicted) remove(evicted);
+    return outcome;
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) { index_.unindex(user, key); }
+
+  /// The user's live sessions, oldest first; entries whose record is gone are dropped.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    std::vector<UserSession> sessions = index_.sessions(user, now);
+    std::erase_if(sessions, [&](const UserSession& s) {
+      if (exists(s.key)) return false;
+      index_.unindex(user, s.key);
+      return true;
+    });
+    return sessions;
+  }
+
+  /// Removes at most `batch` expired records with their entries, one shard's lock at a time, then
+  /// (within the same batch) entries whose record went without them.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    std::vector<PurgedSession> purged;
+    for (std::size_t i = 0; i <= shard_mask_ && purged.size() < batch; ++i) {
+      Shard& shard = shards_[i];
+      std::lock_guard lock(shard.mutex);
+      for (auto it = shard.map.begin(); it != shard.map.end() && purged.size() < batch;) {
+        if (it->second.expires_at <= now) {
+          purged.push_back(PurgedSession{it->first, index_.take(it->first)});
+          it = shard.map.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    if (purged.size() < batch) {
+      for (PurgedSession& orphan : index_.purge(batch - purged.size(), now)) purged.push_back(std::move(orphan));
+    }
+    return purged;
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live record, outside the shards' locks.
+  void for_each_session(const std::function<void(std::string_view, const Payload&, TimePoint)>& fn) {
+    const TimePoint now = clock_.now();
+    std::vector<std::pair<std::string, Entry>> live;
+    for (std::size_t i = 0; i <= shard_mask_; ++i) {
+      live.clear();
+      {
+        std::lock_guard lock(shards_[i].mutex);
+        for (const auto& [key, entry] : shards_[i].map) {
+          if (entry.expires_at > now) live.emplace_back(key, entry);
+        }
+      }
+      for (const auto& [key, entry] : live) fn(key, entry.payload, entry.expires_at);
+    }
+  }
+
+  /// Index entries held (expired ones not yet purged included): what a test of the index's
+  /// growth counts.
+  [[nodiscard]] std::size_t user_index_size() const { return index_.size(); }
 
   /// Records held, expired ones not yet reclaimed included.
   [[nodiscard]] std::size_t size() const {
@@ -233,6 +317,8 @@ class BasicMemoryStore {
     // truth). `turn_min` gathers the expiry of every record seen or written during the hand's
     // current turn; when the turn completes over an unchanged bucket layout, it becomes the bound.
     TimePoint earliest = TimePoint::max();
+    // The store's per-user index (asked only once a record may have expired: no cost before).
+    const detail::MemoryUserIndex* index = nullptr;
     TimePoint turn_min = TimePoint::max();
     std::size_t turn_buckets = 0;
 
@@ -251,6 +337,9 @@ class BasicMemoryStore {
   static void sweep_one_bucket(Shard& shard, TimePoint now) {
     auto& map = shard.map;
     if (map.empty() || now < shard.earliest) return;  // nothing can have expired yet
+    // Sessions are indexed: their expiry is the purge's to find and tell (purge_expired), not a
+    // silent sweep's.
+    if (!shard.index->empty()) return;
     if (shard.sweep_hand >= map.bucket_count()) {
       // A turn is complete. Its minimum is the new bound only if the layout stayed the same (a
       // rehash moves records between visited and unvisited buckets); otherwise keep the old one.
@@ -278,6 +367,7 @@ class BasicMemoryStore {
 
   Clock clock_;
   std::unique_ptr<Shard[]> shards_;
+  detail::MemoryUserIndex index_;
   std::size_t shard_mask_ = 0;
 };
 

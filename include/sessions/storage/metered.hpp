@@ -18,7 +18,9 @@
 // calls timed; the counter counts them all. Every call is timed while a trace hook is set. The
 // cost is measured in docs/benchmarks.md. Counters are per Metered object: wrap each store once
 // and share the wrapper. Thread-safe when the inner store is.
-// update_if (lost-update protection) is forwarded when, and only when, the inner store has it.
+// update_if (lost-update protection) and the per-user index (user_index.hpp) are forwarded when,
+// and only when, the inner store has them: a wrapped store keeps its capabilities, so a site that
+// meters its store still lists and revokes its users' sessions.
 //
 // Exceptions are counted by kind (StorageTimeout, another StorageError, anything else) and
 // rethrown unchanged.
@@ -26,15 +28,18 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../clock.hpp"
 #include "../concepts.hpp"
 #include "../errors.hpp"
 #include "../detail/store_name.hpp"
 #include "../record.hpp"
+#include "../user_index.hpp"
 #include "detail/metrics.hpp"
 
 namespace sessions {
@@ -139,6 +144,49 @@ class Metered {
   std::size_t clear_expired() {
     return call(
         StoreOperation::clear_expired, [&] { return static_cast<std::size_t>(inner_->clear_expired()); }, done);
+  }
+
+  // The per-user index (user_index.hpp), when the inner store keeps it.
+
+  [[nodiscard]] IndexOutcome index_session(std::string_view user_id, std::string_view key,
+                                           const SessionDetails& details,
+                                           const UserSessionLimit& limit) requires requirement::index_session<Inner> {
+    return call(
+        StoreOperation::index_session, [&] { return inner_->index_session(user_id, key, details, limit); },
+        [](const IndexOutcome& o) { return o.refused ? CallOutcome::refused : CallOutcome::written; });
+  }
+
+  void unindex_session(std::string_view user_id, std::string_view key) requires requirement::unindex_session<Inner> {
+    call(
+        StoreOperation::unindex_session,
+        [&] {
+          inner_->unindex_session(user_id, key);
+          return true;
+        },
+        done);
+  }
+
+  [[nodiscard]] std::vector<UserSession> user_sessions(std::string_view user_id,
+                                                       TimePoint now) requires requirement::user_sessions<Inner> {
+    return call(
+        StoreOperation::user_sessions, [&] { return inner_->user_sessions(user_id, now); }, done);
+  }
+
+  [[nodiscard]] std::vector<PurgedSession> purge_expired(std::size_t batch,
+                                                         TimePoint now) requires requirement::purge_expired<Inner> {
+    return call(
+        StoreOperation::purge_expired, [&] { return inner_->purge_expired(batch, now); }, done);
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const payload_type&, TimePoint)>& fn) requires
+      requirement::for_each_session<Inner> {
+    call(
+        StoreOperation::for_each_session,
+        [&] {
+          inner_->for_each_session(fn);
+          return true;
+        },
+        done);
   }
 
   /// The figures so far (each one exact; see detail::StoreCounters for calls still running).

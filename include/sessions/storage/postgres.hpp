@@ -57,6 +57,14 @@
 // table if needed): StorageError if it cannot (a value libpq rejects, e.g. sslmode=bogus, shows
 // up there too).
 //
+// The per-user index (user_index.hpp): a side table `<table>_user_index` (sql_common.hpp), created
+// on first use with its indexes on user_id and expire_date; Django's table is not changed.
+// index_session is one transaction holding an advisory transaction lock on a hash of the table and
+// the user id, so two logins of one user, from any number of processes, never both pass the
+// limit; purge_expired deletes one batch of expired rows and their entries in one short
+// transaction; remove() and clear_expired() delete the entries of the rows they delete (once this
+// process has seen the side table exist).
+//
 // Payloads are PostgreSQL text: valid UTF-8 without NUL bytes (what the serializers produce); a
 // payload with a NUL byte is refused with StorageError before any SQL.
 
@@ -73,6 +81,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
@@ -89,6 +98,8 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "../user_index.hpp"
+#include "detail/sql_user_index.hpp"
 #include "sql_common.hpp"
 #include "detail/pg_io.hpp"
 #include "detail/pool.hpp"
@@ -195,6 +206,11 @@ class PostgresStore {
     auto conn = std::make_unique<Conn>();
     connect(*conn, "open");
     if (options_.create_table) create_table(*conn);
+    {
+      IndexDb db{*this, *conn, "open"};
+      const auto found = db.rows(detail::pg::table_exists_sql(detail::sql::user_index_table(options_.table)), {});
+      index_ready_ = !found.empty() && found[0][0] == "t";
+    }
     pool_->adopt(std::move(conn));
   }
 
@@ -276,6 +292,7 @@ class PostgresStore {
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
       (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
+      if (index_ready_.load(std::memory_order_relaxed)) (void)query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
       return 0;
     });
   }
@@ -302,7 +319,76 @@ class PostgresStore {
       removed += n;
       if (n < options_.clear_batch) break;
     }
+    if (index_ready_.load(std::memory_order_relaxed)) {
+      call("clear_expired", {}, [&](Conn& c) {
+        (void)query(c, "clear_expired", {}, index_sql_.clear_orphans, {});
+        return 0;
+      });
+    }
     return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const detail::sql::IndexNow now = index_now(options_.clock.now());
+    const std::string lock_name = options_.table + ":" + std::string(user);
+    return in_transaction("index_session", lock_name, [&](IndexDb& db) {
+      return detail::sql::index_session_in(db, index_sql_, sql_[detail::pg::kRemove], user, key, details, limit, now);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return;
+    call("unindex_session", key, [&](Conn& c) {
+      IndexDb{*this, c, "unindex_session"}.exec(index_sql_.unindex, {key, user});
+      return 0;
+    });
+  }
+
+  /// The user's live sessions (their rows still there, unexpired), oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return {};
+    return call("user_sessions", {}, [&](Conn& c) {
+      IndexDb db{*this, c, "user_sessions"};
+      return detail::sql::list_in(db, index_sql_, user, index_now(now));
+    });
+  }
+
+  /// Deletes at most `batch` expired rows and their entries in one short transaction.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const detail::sql::IndexNow at = index_now(now);
+    return in_transaction("purge_expired", {}, [&](IndexDb& db) {
+      return detail::sql::purge_in(db, index_sql_, batch, at);
+    });
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
+  /// held while fn runs).
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string now = detail::pg::timestamptz(options_.clock.now());
+    const std::string sql = "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
+                            detail::sql::quoted(options_.table) +
+                            " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
+    std::string after;
+    for (;;) {
+      const auto page = call("for_each_session", {}, [&](Conn& c) { return IndexDb{*this, c, "for_each_session"}.rows(sql, {now, after}); });
+      if (page.empty()) return;
+      for (const auto& row : page) fn(row[0], row[1], detail::sql::from_unix_micros(detail::sql::int_of(row[2])));
+      after = page.back()[0];
+    }
+  }
+
+  /// Entries of the side table (0 when this process has not seen it): for tests of its growth.
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
+    const auto rows = call("user_index_size", {}, [&](Conn& c) {
+      return IndexDb{*this, c, "user_index_size"}.rows(
+          "SELECT count(*) FROM " + detail::sql::quoted(detail::sql::user_index_table(options_.table)), {});
+    });
+    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 
   /// Messages sent to the server and answered so far (statements, preparations, connection
@@ -551,6 +637,82 @@ class PostgresStore {
     }
   }
 
+  // One unnamed statement with text parameters (the index's statements: not on a request's path).
+  Result query(Conn& c, const char* op, std::string_view key, const std::string& sql,
+               std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    return run(c, op, key,
+               [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
+  }
+
+  // The index's statements on one connection, for detail/sql_user_index.hpp.
+  struct IndexDb {
+    PostgresStore& store;
+    Conn& c;
+    const char* op;
+
+    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
+      std::vector<const char*> values;
+      for (const std::string& s : texts) values.push_back(s.c_str());
+      const int n = static_cast<int>(values.size());
+      Result r = store.run(c, op, {}, [&] {
+        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+      });
+      std::vector<std::vector<std::string>> out;
+      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
+        std::vector<std::string>& cells = out.emplace_back();
+        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
+          cells.emplace_back(::PQgetvalue(r.get(), row, col), static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
+        }
+      }
+      return out;
+    }
+    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+  };
+
+  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+    return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
+  }
+
+  // fn(db) in one transaction on one connection (the side table created first if missing), under
+  // an advisory transaction lock on `lock_name` when it is not empty; rolled back if it throws. A
+  // connection found broken is replaced and the whole transaction run again (call()).
+  template <class Fn>
+  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name, Fn&& fn) {
+    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
+      IndexDb db{*this, c, op};
+      if (!index_ready_.load(std::memory_order_relaxed)) {
+        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
+        try {
+          db.exec(index_sql_.create_table);
+          db.exec(index_sql_.create_user_index);
+          db.exec(index_sql_.create_expire_index);
+        } catch (...) {
+          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+          throw;
+        }
+        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+        index_ready_ = true;
+      }
+      db.exec("BEGIN");
+      try {
+        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
+        auto result = fn(db);
+        db.exec("COMMIT");
+        return result;
+      } catch (...) {
+        if (!c.bad) {
+          try {
+            db.exec("ROLLBACK");
+          } catch (...) {  // the transaction's error is the one to report
+          }
+        }
+        throw;
+      }
+    });
+  }
+
   // A connection slot; connected by call() (a new Conn is not connected yet).
   Lease borrow(const char* op, std::string_view key) {
     return Lease(pool_->acquire([] { return std::make_unique<Conn>(); },
@@ -562,6 +724,9 @@ class PostgresStore {
   std::array<std::string, detail::pg::kStatementCount> sql_;
   std::unique_ptr<Pool> pool_;
   std::atomic<std::uint64_t> round_trips_{0};
+  detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '$');
+  // The side table exists (seen at open, or created by this process).
+  std::atomic<bool> index_ready_{false};
 };
 
 }  // namespace sessions

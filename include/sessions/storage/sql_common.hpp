@@ -4,6 +4,7 @@
 // Django's text form of an expire_date. No SQL client header here.
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -185,6 +186,103 @@ void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_b
   const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
   const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
   return from_unix_micros(micros);
+}
+
+// --- the per-user index (user_index.hpp) ---------------------------------------------------------
+// A side table beside the sessions table, `<table>_user_index`, one row per indexed session:
+// Django's table is left as it is. Instants of the side table are integer microseconds since the
+// epoch (one form for both databases); the session's own expiry is read from the sessions table,
+// so an entry whose session is gone or expired is never listed, whatever the entry says.
+
+/// An integer read as text; 0 when it is not one.
+[[nodiscard]] inline std::int64_t int_of(std::string_view text) noexcept {
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+/// The side table of `table`.
+[[nodiscard]] inline std::string user_index_table(std::string_view table) { return std::string(table) + "_user_index"; }
+
+/// The statements of the per-user index, `$1`-style placeholders (SQLite reads them as `?1` once
+/// `placeholder` is '?'). `sessions_expire_type` is how the sessions table's expire_date is
+/// compared with a bound `now`.
+struct UserIndexSql {
+  std::string create_table;
+  std::string create_user_index;
+  std::string create_expire_index;
+  /// $1 key -> user_id.
+  std::string owner;
+  /// $1 user, $2 now -> key, last_seen (µs) of the user's live sessions, least recently seen first.
+  std::string live_of_user;
+  /// $1 key, $2 user, $3 created, $4 last_seen, $5 expires (µs), $6 user agent, $7 address: the
+  /// entry inserted, or refreshed (created kept for the same user; empty agent/address kept).
+  std::string upsert;
+  /// $1 key.
+  std::string remove_entry;
+  /// $1 key, $2 sessions' now: the session deleted only if it is still expired.
+  std::string remove_expired;
+  /// $1 key, $2 user.
+  std::string unindex;
+  /// $1 user, $2 now -> key, created, last_seen, expires (µs), user agent, address; oldest first.
+  std::string list;
+  /// $1 sessions' now, $2 limit -> key, user (empty when not indexed) of expired sessions.
+  std::string expired_batch;
+  /// Every entry whose session row is gone.
+  std::string clear_orphans;
+  /// $1 now (µs), $2 sessions' now, $3 limit -> key, user of entries whose session went without them.
+  std::string orphans;
+};
+
+[[nodiscard]] inline UserIndexSql user_index_sql(std::string_view table, char placeholder) {
+  const std::string t = sql::quoted(table);
+  const std::string i = sql::quoted(user_index_table(table));
+  const std::string plain(table);
+  UserIndexSql q;
+  q.create_table = "CREATE TABLE IF NOT EXISTS " + i +
+                   " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
+                   " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
+                   " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
+  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_expire_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
+  q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
+  q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
+                   " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+                   " ORDER BY x.\"last_seen\", x.\"session_key\"";
+  q.upsert = "INSERT INTO " + i +
+             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+             " THEN excluded.\"address\" ELSE x.\"address\" END,"
+             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+             " \"expire_date\" = excluded.\"expire_date\"";
+  q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
+  q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
+  q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
+  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
+           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+           " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
+  if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
+  q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
+                    ".\"session_key\")";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  if (placeholder != '$') {
+    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
+                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+      for (char& c : *s) {
+        if (c == '$') c = placeholder;
+      }
+    }
+  }
+  return q;
 }
 
 }  // namespace sessions::detail::sql

@@ -58,6 +58,14 @@
 // their previous state or vanish). SqliteSynchronous::full syncs the WAL on every commit: durable
 // across power loss too, at the cost of an fsync per write. ::off leaves it to the OS.
 //
+// The per-user index (user_index.hpp): a side table `<table>_user_index` (sql_common.hpp),
+// created on first use with its indexes on user_id and on expire_date; Django's table is not
+// changed. index_session runs in one BEGIN IMMEDIATE transaction (the user's live entries counted,
+// the oldest evicted or the new one refused, the entry written), so two logins, even from two
+// processes, never both pass the limit. purge_expired deletes one batch of expired rows and their
+// entries in one short transaction; remove() and clear_expired() delete the entries of the rows
+// they delete (once this process has seen the side table exist).
+//
 // Errors: a file that cannot be opened or is not a database, or a table that is missing when
 // create_table is off: ConfigurationError (from the constructor). Anything failing later (disk
 // full, I/O error, locked beyond busy_timeout, corruption): StorageError with SQLite's message;
@@ -72,12 +80,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -86,7 +96,9 @@
 #include "../log.hpp"
 #include "../record.hpp"
 #include "../session_key.hpp"
+#include "../user_index.hpp"
 #include "detail/pool.hpp"
+#include "detail/sqlite_user_index.hpp"
 #include "detail/store_options.hpp"
 #include "sql_common.hpp"
 #include "url.hpp"
@@ -178,7 +190,9 @@ class SqliteStore {
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
     // rather than at the first request.
-    pool_->connections.adopt(open_connection(/*initialize=*/true));
+    auto first = open_connection(/*initialize=*/true);
+    index_ready_ = index_table_exists(first->db);
+    pool_->connections.adopt(std::move(first));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -254,9 +268,12 @@ class SqliteStore {
     if (!is_valid_session_key(key)) return;
     std::lock_guard writer(pool_->writer);
     Lease c = borrow("remove");
-    Statement st(*this, c, kRemove, "remove", key);
-    st.bind(1, key);
-    st.step();
+    {
+      Statement st(*this, c, kRemove, "remove", key);
+      st.bind(1, key);
+      st.step();
+    }
+    if (index_ready_.load(std::memory_order_relaxed)) detail::SqliteIndexDb{c->db}.exec(index_sql_.remove_entry, {key});
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -284,7 +301,76 @@ class SqliteStore {
       removed += n;
       if (n < options_.clear_batch) break;
     }
+    if (index_ready_.load(std::memory_order_relaxed)) {
+      std::lock_guard writer(pool_->writer);
+      Lease c = borrow("clear_expired");
+      detail::SqliteIndexDb{c->db}.exec(index_sql_.clear_orphans);
+    }
     return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const detail::sql::IndexNow now = index_now(options_.clock.now());
+    return in_transaction("index_session", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::index_session_in(db, index_sql_, sql_[kRemove], user, key, details, limit, now);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return;
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow("unindex_session");
+    detail::SqliteIndexDb{c->db}.exec(index_sql_.unindex, {key, user});
+  }
+
+  /// The user's live sessions (their rows still there, unexpired), oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return {};
+    Lease c = borrow("user_sessions");
+    detail::SqliteIndexDb db{c->db};
+    return detail::sql::list_in(db, index_sql_, user, index_now(now));
+  }
+
+  /// Deletes at most `batch` expired rows and their entries in one short write transaction.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const detail::sql::IndexNow at = index_now(now);
+    return in_transaction("purge_expired", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::purge_in(db, index_sql_, batch, at);
+    });
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
+  /// held while fn runs).
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string now = now_text();
+    const std::string sql = "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " +
+                            detail::sql::quoted(options_.table) +
+                            " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
+    std::string after;
+    for (;;) {
+      std::vector<std::vector<std::string>> page;
+      {
+        Lease c = borrow("for_each_session");
+        page = detail::SqliteIndexDb{c->db}.rows(sql, {now, after});
+      }
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const auto expires = detail::sql::parse_utc(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  /// Entries of the side table (0 when it does not exist): what a test of the index's growth counts.
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
+    Lease c = borrow("user_index_size");
+    const auto rows = detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
+    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 
   /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
@@ -509,6 +595,40 @@ class SqliteStore {
     return ::sqlite3_changes(c->db) == 1;
   }
 
+  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+    return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
+  }
+
+  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
+  // under the writer mutex; rolled back if it throws.
+  template <class Fn>
+  std::invoke_result_t<Fn&, detail::SqliteIndexDb&> in_transaction(const char* op, Fn&& fn) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    detail::SqliteIndexDb db{c->db};
+    if (!index_ready_.load(std::memory_order_relaxed)) {
+      db.exec(index_sql_.create_table);
+      db.exec(index_sql_.create_user_index);
+      db.exec(index_sql_.create_expire_index);
+      index_ready_ = true;
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto result = fn(db);
+      db.exec("COMMIT");
+      return result;
+    } catch (...) {
+      (void)exec(c->db, "ROLLBACK");
+      throw;
+    }
+  }
+
+  bool index_table_exists(sqlite3* db) {
+    return !detail::SqliteIndexDb{db}
+                .rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {index_table_name_})
+                .empty();
+  }
+
   Lease borrow(const char* op) {
     return pool_->connections.acquire(
         [this] { return open_connection(/*initialize=*/false); },
@@ -516,6 +636,10 @@ class SqliteStore {
   }
 
   Options options_;
+  std::string index_table_name_ = detail::sql::user_index_table(options_.table);
+  detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '?');
+  // The side table exists (seen at open, or created by this process).
+  std::atomic<bool> index_ready_{false};
   std::string path_string_;
   std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;

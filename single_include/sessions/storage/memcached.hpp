@@ -75,7 +75,6 @@
 
 #include <libmemcached/memcached.h>
 
-#include <condition_variable>
 #include <ctime>
 
 // ---- begin sessions/detail/cache_value.hpp ----

@@ -730,8 +730,6 @@ struct RedisOptions : detail::key_value::CommonOptions {
 // start a back-off (doubling up to a maximum) during which no new connection is attempted, so an
 // unreachable server costs one connect timeout per back-off period, not one per request.
 
-#include <condition_variable>
-
 namespace sessions::detail {
 
 /// The pool settings every connection-holding store's Options carries, under these names.

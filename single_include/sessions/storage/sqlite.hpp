@@ -73,14 +73,20 @@
 // their previous state or vanish). SqliteSynchronous::full syncs the WAL on every commit: durable
 // across power loss too, at the cost of an fsync per write. ::off leaves it to the OS.
 //
+// The per-user index (user_index.hpp): a side table `<table>_user_index` (sql_common.hpp),
+// created on first use with its indexes on user_id and on expire_date; Django's table is not
+// changed. index_session runs in one BEGIN IMMEDIATE transaction (the user's live entries counted,
+// the oldest evicted or the new one refused, the entry written), so two logins, even from two
+// processes, never both pass the limit. purge_expired deletes one batch of expired rows and their
+// entries in one short transaction; remove() and clear_expired() delete the entries of the rows
+// they delete (once this process has seen the side table exist).
+//
 // Errors: a file that cannot be opened or is not a database, or a table that is missing when
 // create_table is off: ConfigurationError (from the constructor). Anything failing later (disk
 // full, I/O error, locked beyond busy_timeout, corruption): StorageError with SQLite's message;
 // the connection involved is closed and a fresh one is opened by the next call.
 
 #include <sqlite3.h>
-
-#include <condition_variable>
 
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -304,188 +310,139 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
-// ---- begin sessions/storage/sql_common.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
-// What the SQL stores (SqliteStore, PostgresStore) share without sharing a client library: the
-// table name check, the names of their statements, the URL parameters they both take, and
-// Django's text form of an expire_date. No SQL client header here.
+// ---- begin sessions/storage/detail/sqlite_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+// SqliteStore's statements of the per-user index (sql_user_index.hpp) on one connection: prepared
+// per call (they run at login, listing and purge time, never on a plain request), every
+// parameter bound as text (SQLite's column affinity makes integers of the side table's numbers).
+
+// ---- begin sessions/storage/detail/sql_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
 
 namespace sessions::detail::sql {
 
-/// Django's table (migration sessions.0001_initial).
-inline constexpr std::string_view kDjangoTable = "django_session";
-/// Django's name for the expire_date index of django_session (`_create_index_name`: table, column
-/// and the first 8 hex digits of md5("django_session" "expire_date")).
-inline constexpr std::string_view kDjangoExpireIndex = "django_session_expire_date_a5c62663";
-/// PostgreSQL only: Django's varchar_pattern_ops index for LIKE on the key.
-inline constexpr std::string_view kDjangoKeyLikeIndex = "django_session_session_key_c0390e0f_like";
-/// Longest table name accepted: index names derived from it stay within PostgreSQL's 63 bytes.
-inline constexpr std::size_t kMaxTableName = 40;
-
-/// The statements of the SQL stores, indexing each store's statement texts and the per-connection
-/// prepared handles. Both stores prepare the statements before kHolds; kHolds (after an update_if
-/// that changed nothing: is the row live, and does it already hold the new payload?) is
-/// PostgreSQL's only, since there a retry on a new connection can find its own first attempt
-/// applied. SQLite's update_if runs under its writer mutex and asks kExists instead.
-enum StatementId : std::size_t {
-  kLoad,
-  kCreate,
-  kUpdate,
-  kTouch,
-  kRemove,
-  kExists,
-  kClearExpired,
-  kUpdateIf,
-  kHolds,
-  kStatementCount
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
 };
 
-/// Checks that `name` is a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters),
-/// so that it can be quoted into statements as is; ConfigurationError otherwise.
-inline void validate_table_name(std::string_view store, std::string_view name) {
-  bool ok = !name.empty() && name.size() <= kMaxTableName;
-  for (std::size_t i = 0; ok && i < name.size(); ++i) {
-    const char c = name[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool digit = c >= '0' && c <= '9';
-    ok = letter || (digit && i > 0);
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
   }
-  if (!ok) {
-    throw ConfigurationError(std::string(store) + ": the table name '" + std::string(name) +
-                             "' is not a plain identifier ([A-Za-z_][A-Za-z0-9_]*, at most 40 characters)");
-  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
 }
 
-/// The URL parameters both SQL stores take: table, create_table, pool_size, pool_timeout (ms) and
-/// clear_batch (rows per statement, at most `max_clear_batch`).
-template <class Options>
-void take_common_parameters(Url& url, Options& options, std::int64_t max_clear_batch) {
-  if (auto v = url.take("table")) options.table = *v;
-  if (auto v = url.take_bool("create_table")) options.create_table = *v;
-  if (auto v = url.take_integer("pool_size", 1, 1024)) options.pool_size = static_cast<std::size_t>(*v);
-  if (auto v = url.take_milliseconds("pool_timeout")) options.pool_timeout = *v;
-  if (auto v = url.take_integer("clear_batch", 1, max_clear_batch)) {
-    options.clear_batch = static_cast<std::size_t>(*v);
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
   }
-}
-
-/// `"name"`: the identifier quoted (validate_table_name() has ruled out quotes inside).
-[[nodiscard]] inline std::string quoted(std::string_view name) {
-  // Reserved and appended: `"\"" + std::string(name) + "\""` makes g++ 12 -O2 warn -Wrestrict.
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '"';
-  out += name;
-  out += '"';
   return out;
 }
 
-/// The expire_date index of `table`: Django's name for django_session, `<table>_expire_date_idx`
-/// for any other table.
-[[nodiscard]] inline std::string expire_index_name(std::string_view table) {
-  if (table == kDjangoTable) return std::string(kDjangoExpireIndex);
-  return std::string(table) + "_expire_date_idx";
-}
-
-/// Microseconds since the Unix epoch, floored: the precision of Django's DateTimeField.
-[[nodiscard]] inline std::int64_t unix_micros(TimePoint t) noexcept {
-  return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
-}
-
-/// The TimePoint of `micros` microseconds since the epoch, saturated to TimePoint's range.
-[[nodiscard]] inline TimePoint from_unix_micros(std::int64_t micros) noexcept {
-  using Dur = TimePoint::duration;
-  constexpr std::int64_t kMax = std::chrono::duration_cast<std::chrono::microseconds>(Dur::max()).count();
-  constexpr std::int64_t kMin = std::chrono::duration_cast<std::chrono::microseconds>(Dur::min()).count();
-  if (micros >= kMax) return TimePoint::max();
-  if (micros <= kMin) return TimePoint::min();
-  return TimePoint{std::chrono::duration_cast<Dur>(std::chrono::microseconds{micros})};
-}
-
-/// `t` (floored to the microsecond) as Python's str() of a naive UTC datetime, which is what
-/// Django writes into SQLite's expire_date: `YYYY-MM-DD HH:MM:SS` plus `.ffffff` only when the
-/// microseconds are not zero. Years outside 0001..9999 are clamped to that range (Python's).
-[[nodiscard]] inline std::string format_utc(TimePoint t) {
-  using namespace std::chrono;
-  constexpr std::int64_t kMinMicros = -62135596800LL * 1000000;           // 0001-01-01 00:00:00
-  constexpr std::int64_t kMaxMicros = 253402300799LL * 1000000 + 999999;  // 9999-12-31 23:59:59.999999
-  std::int64_t micros = unix_micros(t);
-  if (micros < kMinMicros) micros = kMinMicros;
-  if (micros > kMaxMicros) micros = kMaxMicros;
-  const auto us = microseconds{micros};
-  const auto day = floor<days>(us);
-  const year_month_day ymd{sys_days{day}};
-  const auto in_day = us - duration_cast<microseconds>(day);
-  const auto secs = duration_cast<seconds>(in_day).count();
-  const auto frac = (in_day - duration_cast<microseconds>(seconds{secs})).count();
-  std::array<char, 32> buf{};
-  auto put = [&buf](std::size_t pos, std::int64_t value, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      buf[pos + static_cast<std::size_t>(i)] = static_cast<char>('0' + value % 10);
-      value /= 10;
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
     }
-  };
-  put(0, static_cast<int>(ymd.year()), 4);
-  buf[4] = '-';
-  put(5, static_cast<unsigned>(ymd.month()), 2);
-  buf[7] = '-';
-  put(8, static_cast<unsigned>(ymd.day()), 2);
-  buf[10] = ' ';
-  put(11, secs / 3600, 2);
-  buf[13] = ':';
-  put(14, secs / 60 % 60, 2);
-  buf[16] = ':';
-  put(17, secs % 60, 2);
-  std::size_t len = 19;
-  if (frac != 0) {
-    buf[19] = '.';
-    put(20, frac, 6);
-    len = 26;
   }
-  return std::string(buf.data(), len);
-}
-
-/// Parses Django's SQLite expire_date text: `YYYY-MM-DD HH:MM:SS` (or with 'T'), optionally
-/// `.f` to `.ffffff`, as naive UTC; nullopt when it is anything else.
-[[nodiscard]] inline std::optional<TimePoint> parse_utc(std::string_view text) noexcept {
-  using namespace std::chrono;
-  if (text.size() < 19) return std::nullopt;
-  auto number = [&text](std::size_t pos, std::size_t width, int& out) {
-    int value = 0;
-    for (std::size_t i = pos; i < pos + width; ++i) {
-      const char c = text[i];
-      if (c < '0' || c > '9') return false;
-      value = value * 10 + (c - '0');
-    }
-    out = value;
-    return true;
-  };
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (!number(0, 4, y) || text[4] != '-' || !number(5, 2, mo) || text[7] != '-' || !number(8, 2, d) ||
-      (text[10] != ' ' && text[10] != 'T') || !number(11, 2, h) || text[13] != ':' || !number(14, 2, mi) ||
-      text[16] != ':' || !number(17, 2, s)) {
-    return std::nullopt;
-  }
-  std::int64_t frac = 0;
-  if (text.size() > 19) {
-    const std::size_t digits = text.size() - 20;
-    if (text[19] != '.' || digits == 0 || digits > 6) return std::nullopt;
-    int value = 0;
-    if (!number(20, digits, value)) return std::nullopt;
-    frac = value;
-    for (std::size_t i = digits; i < 6; ++i) frac *= 10;
-  }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
-  const std::int64_t day_count = sys_days{ymd}.time_since_epoch().count();
-  const std::int64_t micros = ((day_count * 86400 + h * 3600 + mi * 60 + s) * 1000000) + frac;
-  return from_unix_micros(micros);
+  return purged;
 }
 
 }  // namespace sessions::detail::sql
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_SQL_COMMON_HPP
-// ---- end sessions/storage/sql_common.hpp ----
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sql_user_index.hpp ----
+
+namespace sessions::detail {
+
+struct SqliteIndexDb {
+  sqlite3* db;
+
+  std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+    std::vector<std::vector<std::string>> out;
+    sqlite3_stmt* st = nullptr;
+    int rc = ::sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size() + 1), &st, nullptr);
+    int index = 0;
+    for (const std::string_view p : params) {
+      if (rc != SQLITE_OK) break;
+      rc = ::sqlite3_bind_text64(st, ++index, p.data(), p.size(), SQLITE_STATIC, SQLITE_UTF8);
+    }
+    while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+      rc = ::sqlite3_step(st);
+      if (rc != SQLITE_ROW) break;
+      std::vector<std::string>& row = out.emplace_back();
+      for (int c = 0; c < ::sqlite3_column_count(st); ++c) {
+        const unsigned char* text = ::sqlite3_column_text(st, c);
+        const int n = ::sqlite3_column_bytes(st, c);
+        row.emplace_back(text == nullptr || n <= 0 ? std::string()
+                                                   : std::string(reinterpret_cast<const char*>(text),
+                                                                 static_cast<std::size_t>(n)));
+      }
+    }
+    const std::string error = ::sqlite3_errmsg(db);
+    ::sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw StorageError("SqliteStore: the per-user index: " + error);
+    return out;
+  }
+  void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+};
+
+}  // namespace sessions::detail
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sqlite_user_index.hpp ----
 
 namespace sessions {
 
@@ -574,7 +531,9 @@ class SqliteStore {
     build_statements();
     // Open one connection now: a file that cannot be used is a configuration error, reported here
     // rather than at the first request.
-    pool_->connections.adopt(open_connection(/*initialize=*/true));
+    auto first = open_connection(/*initialize=*/true);
+    index_ready_ = index_table_exists(first->db);
+    pool_->connections.adopt(std::move(first));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -650,9 +609,12 @@ class SqliteStore {
     if (!is_valid_session_key(key)) return;
     std::lock_guard writer(pool_->writer);
     Lease c = borrow("remove");
-    Statement st(*this, c, kRemove, "remove", key);
-    st.bind(1, key);
-    st.step();
+    {
+      Statement st(*this, c, kRemove, "remove", key);
+      st.bind(1, key);
+      st.step();
+    }
+    if (index_ready_.load(std::memory_order_relaxed)) detail::SqliteIndexDb{c->db}.exec(index_sql_.remove_entry, {key});
   }
 
   [[nodiscard]] bool exists(std::string_view key) {
@@ -680,7 +642,76 @@ class SqliteStore {
       removed += n;
       if (n < options_.clear_batch) break;
     }
+    if (index_ready_.load(std::memory_order_relaxed)) {
+      std::lock_guard writer(pool_->writer);
+      Lease c = borrow("clear_expired");
+      detail::SqliteIndexDb{c->db}.exec(index_sql_.clear_orphans);
+    }
     return removed;
+  }
+
+  // --- the per-user index (UserIndexStorage, user_index.hpp) -------------------------------------
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit) {
+    if (!is_valid_session_key(key)) return {};
+    const detail::sql::IndexNow now = index_now(options_.clock.now());
+    return in_transaction("index_session", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::index_session_in(db, index_sql_, sql_[kRemove], user, key, details, limit, now);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return;
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow("unindex_session");
+    detail::SqliteIndexDb{c->db}.exec(index_sql_.unindex, {key, user});
+  }
+
+  /// The user's live sessions (their rows still there, unexpired), oldest first.
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!index_ready_.load(std::memory_order_relaxed)) return {};
+    Lease c = borrow("user_sessions");
+    detail::SqliteIndexDb db{c->db};
+    return detail::sql::list_in(db, index_sql_, user, index_now(now));
+  }
+
+  /// Deletes at most `batch` expired rows and their entries in one short write transaction.
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const detail::sql::IndexNow at = index_now(now);
+    return in_transaction("purge_expired", [&](detail::SqliteIndexDb& db) {
+      return detail::sql::purge_in(db, index_sql_, batch, at);
+    });
+  }
+
+  /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
+  /// held while fn runs).
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
+    const std::string now = now_text();
+    const std::string sql = "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " +
+                            detail::sql::quoted(options_.table) +
+                            " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
+    std::string after;
+    for (;;) {
+      std::vector<std::vector<std::string>> page;
+      {
+        Lease c = borrow("for_each_session");
+        page = detail::SqliteIndexDb{c->db}.rows(sql, {now, after});
+      }
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const auto expires = detail::sql::parse_utc(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  /// Entries of the side table (0 when it does not exist): what a test of the index's growth counts.
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
+    Lease c = borrow("user_index_size");
+    const auto rows = detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
+    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 
   /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
@@ -905,6 +936,40 @@ class SqliteStore {
     return ::sqlite3_changes(c->db) == 1;
   }
 
+  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+    return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
+  }
+
+  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
+  // under the writer mutex; rolled back if it throws.
+  template <class Fn>
+  std::invoke_result_t<Fn&, detail::SqliteIndexDb&> in_transaction(const char* op, Fn&& fn) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    detail::SqliteIndexDb db{c->db};
+    if (!index_ready_.load(std::memory_order_relaxed)) {
+      db.exec(index_sql_.create_table);
+      db.exec(index_sql_.create_user_index);
+      db.exec(index_sql_.create_expire_index);
+      index_ready_ = true;
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto result = fn(db);
+      db.exec("COMMIT");
+      return result;
+    } catch (...) {
+      (void)exec(c->db, "ROLLBACK");
+      throw;
+    }
+  }
+
+  bool index_table_exists(sqlite3* db) {
+    return !detail::SqliteIndexDb{db}
+                .rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {index_table_name_})
+                .empty();
+  }
+
   Lease borrow(const char* op) {
     return pool_->connections.acquire(
         [this] { return open_connection(/*initialize=*/false); },
@@ -912,6 +977,10 @@ class SqliteStore {
   }
 
   Options options_;
+  std::string index_table_name_ = detail::sql::user_index_table(options_.table);
+  detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '?');
+  // The side table exists (seen at open, or created by this process).
+  std::atomic<bool> index_ready_{false};
   std::string path_string_;
   std::array<std::string, kPrepared> sql_;
   std::unique_ptr<Pool> pool_;

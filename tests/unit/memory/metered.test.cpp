@@ -1,12 +1,15 @@
 // Metered<Inner>: every store call counted by outcome and timed, a trace hook told of each, and
 // the Prometheus text read back by the Prometheus project's own parser (python3-prometheus-client).
 
+#include <sessions/lifecycle.hpp>
 #include <sessions/storage/metered.hpp>
+#include <sessions/user_indexed.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -220,4 +223,94 @@ TEST_CASE("Metered: label values are escaped as the text format requires", "[met
   odd.operations[0].latency_buckets[0] = 4;
   const std::map<std::string, double> samples = parsed_by_prometheus(sessions::to_prometheus(std::array{odd}));
   CHECK(samples.at("sessions_store_calls_total{operation=load,outcome=hit,store=a\"b\\c\nd}") == 4);
+}
+
+namespace {
+
+// A store with the per-user index (user_index.hpp) that remembers what it was asked, to see that
+// the wrapper hands each index call through unchanged.
+struct IndexedStore : example::MapStore {
+  using example::MapStore::MapStore;
+  std::vector<std::string> calls;
+  sessions::IndexOutcome index_session(std::string_view user, std::string_view key, const sessions::SessionDetails& d,
+                                       const sessions::UserSessionLimit& limit) {
+    calls.push_back("index " + std::string(user) + " " + std::string(key) + " " + d.user_agent);
+    return {limit.max_sessions == 1, {}};
+  }
+  void unindex_session(std::string_view user, std::string_view key) {
+    calls.push_back("unindex " + std::string(user) + " " + std::string(key));
+  }
+  std::vector<sessions::UserSession> user_sessions(std::string_view user, sessions::TimePoint) {
+    calls.push_back("list " + std::string(user));
+    return {sessions::UserSession{kKey, {}}};
+  }
+  std::vector<sessions::PurgedSession> purge_expired(std::size_t batch, sessions::TimePoint) {
+    calls.push_back("purge " + std::to_string(batch));
+    return {};
+  }
+  void for_each_session(const std::function<void(std::string_view, const std::string&, sessions::TimePoint)>& fn) {
+    calls.push_back("scan");
+    fn(kKey, "{}", sessions::TimePoint{});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Metered: the per-user index is handed through and counted", "[metered][user_index]") {
+  STATIC_REQUIRE(sessions::UserIndexStorage<IndexedStore>);
+  STATIC_REQUIRE(sessions::UserIndexStorage<sessions::Metered<IndexedStore>>);
+  STATIC_REQUIRE_FALSE(sessions::UserIndexStorage<sessions::Metered<example::MapStore>>);
+  IndexedStore inner;
+  sessions::Metered<IndexedStore> store{inner};
+  sessions::SessionDetails details;
+  details.user_agent = "Firefox";
+  CHECK_FALSE(store.index_session("7", kKey, details, {}).refused);
+  CHECK(store.index_session("7", kKey, details, {.max_sessions = 1, .at_limit = {}}).refused);
+  store.unindex_session("7", kKey);
+  CHECK(store.user_sessions("7", sessions::TimePoint{}).size() == 1);
+  CHECK(store.purge_expired(50, sessions::TimePoint{}).empty());
+  int seen = 0;
+  store.for_each_session([&](std::string_view key, const std::string&, sessions::TimePoint) { seen += key == kKey; });
+  CHECK(seen == 1);
+  CHECK(inner.calls == std::vector<std::string>{"index 7 " + kKey + " Firefox", "index 7 " + kKey + " Firefox",
+                                                "unindex 7 " + kKey, "list 7", "purge 50", "scan"});
+
+  const sessions::MetricsSnapshot m = store.snapshot();
+  CHECK(m[StoreOperation::index_session].count(CallOutcome::written) == 1);
+  CHECK(m[StoreOperation::index_session].count(CallOutcome::refused) == 1);
+  CHECK(m[StoreOperation::unindex_session].count(CallOutcome::done) == 1);
+  CHECK(m[StoreOperation::user_sessions].count(CallOutcome::done) == 1);
+  CHECK(m[StoreOperation::purge_expired].count(CallOutcome::done) == 1);
+  CHECK(m[StoreOperation::for_each_session].count(CallOutcome::done) == 1);
+  const std::string text = sessions::to_prometheus(std::array{m});
+  CHECK(text.find("operation=\"index_session\",outcome=\"refused\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("Metered: UserIndexed over a metered store indexes logins and counts the index's calls",
+          "[metered][user_index]") {
+  using Store = sessions::UserIndexed<sessions::Metered<sessions::MemoryStore>>;
+  test_support::StoreFixture<sessions::MemoryStore> env;
+  Store store{env.store};
+  STATIC_REQUIRE(sessions::KeepsUserIndex<Store>);
+  sessions::Session<Store> session{store, env.settings};
+  session.set("_auth_user_id", "42");
+  session.record_client("Firefox", "10.0.0.1");
+  session.save();
+  const std::string key = *session.session_key();
+
+  const std::vector<sessions::UserSession> listed = sessions::user_sessions(store, "42", env.clock.now());
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].key == key);
+  CHECK(listed[0].details.user_agent == "Firefox");
+  CHECK(listed[0].details.address == "10.0.0.1");
+  CHECK(sessions::revoke_user_sessions(store, "42", {}, env.settings) == 1);
+  CHECK_FALSE(env.store.exists(key));  // the inner store's record is gone with the entry
+  CHECK(sessions::user_sessions(store, "42", env.clock.now()).empty());
+
+  const sessions::MetricsSnapshot m = store.snapshot();
+  CHECK(m[StoreOperation::create].count(CallOutcome::written) == 1);
+  CHECK(m[StoreOperation::index_session].count(CallOutcome::written) == 1);
+  CHECK(m[StoreOperation::user_sessions].calls() == 3);
+  CHECK(m[StoreOperation::unindex_session].calls() == 1);
+  CHECK(m[StoreOperation::remove].calls() == 1);
 }

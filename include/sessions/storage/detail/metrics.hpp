@@ -13,24 +13,43 @@
 
 namespace sessions {
 
-/// The operations of a server store that Metered counts.
-enum class StoreOperation : std::uint8_t { load, create, update, update_if, touch, remove, exists, clear_expired };
-inline constexpr std::size_t kStoreOperationCount = 8;
+/// The operations of a server store that Metered counts: the record operations, then those of
+/// the per-user index (user_index.hpp), which a store without the index never calls.
+enum class StoreOperation : std::uint8_t {
+  load,
+  create,
+  update,
+  update_if,
+  touch,
+  remove,
+  exists,
+  clear_expired,
+  index_session,
+  unindex_session,
+  user_sessions,
+  purge_expired,
+  for_each_session,
+};
+inline constexpr std::size_t kStoreOperationCount = 13;
 
 [[nodiscard]] constexpr std::string_view to_string(StoreOperation op) noexcept {
-  constexpr std::array<std::string_view, kStoreOperationCount> names{"load",  "create", "update", "update_if",
-                                                                     "touch", "remove", "exists", "clear_expired"};
+  constexpr std::array<std::string_view, kStoreOperationCount> names{
+      "load",          "create",        "update",          "update_if",     "touch",
+      "remove",        "exists",        "clear_expired",   "index_session", "unindex_session",
+      "user_sessions", "purge_expired", "for_each_session"};
   return names[static_cast<std::size_t>(op)];
 }
 
 /// How one store call ended. `done` is the answer of operations that have only one (remove,
-/// exists, clear_expired); the others say which answer they gave.
+/// exists, clear_expired and the index's but index_session); the others say which answer they
+/// gave (index_session: written, or refused by the user's session limit).
 enum class CallOutcome : std::uint8_t {
   done,
   hit,        // load found the session
   miss,       // load found nothing (unknown or expired)
-  written,    // create, update, update_if, touch wrote
-  refused,    // create: the key exists; update, touch, update_if: the session is gone
+  written,    // create, update, update_if, touch, index_session wrote
+  refused,    // create: the key exists; update, touch, update_if: the session is gone;
+              // index_session: the user's session limit refused the session
   conflict,   // update_if: another request changed the session
   timeout,    // StorageTimeout thrown
   error,      // another StorageError (server down, I/O error, ...)

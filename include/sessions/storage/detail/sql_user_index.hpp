@@ -1,0 +1,94 @@
+#pragma once
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../../user_index.hpp"
+#include "../sql_common.hpp"
+
+namespace sessions::detail::sql {
+
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
+};
+
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
+  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
+}
+
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
+  }
+  return out;
+}
+
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+    }
+  }
+  return purged;
+}
+
+}  // namespace sessions::detail::sql
