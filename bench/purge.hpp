@@ -18,8 +18,10 @@ void purge_throughput(benchmark::State& state, Store& store) {
   constexpr int kBatch = 2000;
   sessions::Settings settings;
   std::size_t told = 0;
-  settings.on_event = sessions::EventHook([](void* n, const sessions::SessionEvent&) { ++*static_cast<std::size_t*>(n); }, &told);
-  sessions::Purger<Store> purger(store, sessions::PurgerOptions{.interval = std::chrono::hours(1), .batch_size = 500}, settings);
+  settings.on_event =
+      sessions::EventHook([](void* n, const sessions::SessionEvent&) { ++*static_cast<std::size_t*>(n); }, &told);
+  sessions::Purger<Store> purger(store, sessions::PurgerOptions{.interval = std::chrono::hours(1), .batch_size = 500},
+                                 settings);
   const sessions::TimePoint now = settings.clock.now();
   std::int64_t purged = 0;
   for (auto _ : state) {
@@ -29,7 +31,8 @@ void purge_throughput(benchmark::State& state, Store& store) {
       typename Store::payload_type payload{};
       if constexpr (std::is_same_v<typename Store::payload_type, std::string>) payload = "{}";
       (void)store.create(key, payload, now + std::chrono::seconds(1));
-      store.index_session(std::to_string(i), key, sessions::SessionDetails{now, now, now + std::chrono::seconds(1), {}, {}},
+      store.index_session(std::to_string(i), key,
+                          sessions::SessionDetails{now, now, now + std::chrono::seconds(1), {}, {}},
                           sessions::UserSessionLimit{});
     }
     state.ResumeTiming();

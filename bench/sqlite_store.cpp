@@ -37,7 +37,8 @@ const bench::Registrar registrar{[] {
                                [](benchmark::State& s) { bench::store_cycle(s, store(S::full), true); });
   benchmark::RegisterBenchmark("purge/sqlite_store", [](benchmark::State& s) {
     sessions::SqliteStore::Options o;
-    o.path = std::filesystem::path(bench::disk_dir()) / ("sessions-bench-purge-" + std::to_string(::getpid()) + ".sqlite3");
+    o.path =
+        std::filesystem::path(bench::disk_dir()) / ("sessions-bench-purge-" + std::to_string(::getpid()) + ".sqlite3");
     {
       sessions::UserIndexed<sessions::SqliteStore> indexed{o};
       bench::purge_throughput(s, indexed);

@@ -114,18 +114,16 @@ concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
 };
 
 template <class S>
-concept for_each_session =
-    storage_payload_type<S> &&
+concept for_each_session = storage_payload_type<S> &&
     requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
-      s.for_each_session(fn);
-    };
+  s.for_each_session(fn);
+};
 
 }  // namespace requirement
 
 /// A server store that keeps the per-user index.
 template <class S>
 concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
-                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
-                           requirement::for_each_session<S>;
+    requirement::user_sessions<S> && requirement::purge_expired<S> && requirement::for_each_session<S>;
 
 }  // namespace sessions

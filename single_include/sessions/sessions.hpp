@@ -6337,19 +6337,17 @@ concept purge_expired = requires(S& s, std::size_t batch, TimePoint now) {
 };
 
 template <class S>
-concept for_each_session =
-    storage_payload_type<S> &&
+concept for_each_session = storage_payload_type<S> &&
     requires(S& s, const std::function<void(std::string_view, const typename S::payload_type&, TimePoint)>& fn) {
-      s.for_each_session(fn);
-    };
+  s.for_each_session(fn);
+};
 
 }  // namespace requirement
 
 /// A server store that keeps the per-user index.
 template <class S>
 concept UserIndexStorage = ServerStorage<S> && requirement::index_session<S> && requirement::unindex_session<S> &&
-                           requirement::user_sessions<S> && requirement::purge_expired<S> &&
-                           requirement::for_each_session<S>;
+    requirement::user_sessions<S> && requirement::purge_expired<S> && requirement::for_each_session<S>;
 
 }  // namespace sessions
 // ---- end sessions/user_index.hpp ----
@@ -7924,40 +7922,50 @@ struct UserIndexSql {
                    " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
                    " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
                    " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
-  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_user_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
   q.create_expire_index =
       "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
   q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
   q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
                    " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
                    " ORDER BY x.\"last_seen\", x.\"session_key\"";
-  q.upsert = "INSERT INTO " + i +
-             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
-             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
-             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
-             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
-             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
-             " THEN excluded.\"address\" ELSE x.\"address\" END,"
-             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
-             " \"expire_date\" = excluded.\"expire_date\"";
+  q.upsert =
+      "INSERT INTO " + i +
+      " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+      " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+      " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+      " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+      " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+      " THEN excluded.\"address\" ELSE x.\"address\" END,"
+      " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+      " \"expire_date\" = excluded.\"expire_date\"";
   q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
   q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
   q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
-  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
-           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
-           " ORDER BY x.\"created\", x.\"session_key\"";
-  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
-                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  q.list =
+      "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" "
+      "FROM " +
+      i + " x JOIN " + t +
+      " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+      " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch =
+      "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+      " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
   // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
   if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
   q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
                     ".\"session_key\")";
-  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
-              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i +
+              " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " +
+              t +
+              " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
   if (placeholder != '$') {
-    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
-                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+    for (UserIndexSql* self = &q;
+         std::string * s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry, &self->unindex,
+                            &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
       for (char& c : *s) {
         if (c == '$') c = placeholder;
       }
@@ -8086,7 +8094,8 @@ class FileUserIndex {
   static constexpr std::size_t kMaxEntryBytes = 4096;
 
   DirectoryLock locked() const {
-    return DirectoryLock(root_ + "/lock", timeout_, [](const std::string& what) { return "FileStore: the per-user index: " + what; });
+    return DirectoryLock(root_ + "/lock", timeout_,
+                         [](const std::string& what) { return "FileStore: the per-user index: " + what; });
   }
 
   [[noreturn]] void fail(const std::string& what, int err) const {
@@ -8335,7 +8344,8 @@ class FileStore {
     options_.directory = detail::file_store::checked_directory(options_.directory);
     dir_string_ = options_.directory.string();
     lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
-    index_ = std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
+    index_ =
+        std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
     detail::file_store::check_directory_mode(dir_string_, options_.logger);
   }
 
@@ -8585,7 +8595,8 @@ class FileStore {
       purged.push_back(PurgedSession{std::move(key), std::move(user)});
     }
     if (purged.size() < batch && index_in_use()) {
-      for (PurgedSession& s : index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
+      for (PurgedSession& s :
+           index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
         purged.push_back(std::move(s));
     }
     return purged;
@@ -8613,7 +8624,8 @@ class FileStore {
 
   // The session file only (an eviction: the index entry is the caller's).
   void remove_file(std::string_view key) const {
-    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT) fail("remove", key, "cannot delete the session file", errno);
+    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT)
+      fail("remove", key, "cannot delete the session file", errno);
   }
 
   // Longest age or timeout in seconds a URL may give (a century).
@@ -11237,12 +11249,24 @@ namespace sessions {
 
 template <class Store>
 class UserIndexed : public Store {
-  static_assert(ServerStorage<Store>, "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
-  static_assert(requirement::index_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
-  static_assert(requirement::unindex_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
-  static_assert(requirement::user_sessions<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
-  static_assert(requirement::for_each_session<Store>, "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+  static_assert(ServerStorage<Store>,
+                "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
+  static_assert(
+      requirement::index_session<Store>,
+      "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view "
+      "key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store "
+      "that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
+  static_assert(requirement::unindex_session<Store>,
+                "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, "
+                "std::string_view key)");
+  static_assert(requirement::user_sessions<Store>,
+                "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, "
+                "sessions::TimePoint now) -> std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>,
+                "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, "
+                "sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(requirement::for_each_session<Store>,
+                "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
 
  public:
   using Store::Store;
@@ -11266,11 +11290,19 @@ namespace sessions::detail {
 
 template <class Store>
 struct LifecycleCheck {
-  static_assert(ServerStorage<Store>, "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
-  static_assert(requirement::index_session<Store>, "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), so it keeps no per-user index");
-  static_assert(requirement::unindex_session<Store>, "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
-  static_assert(requirement::user_sessions<Store>, "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>, "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(ServerStorage<Store>,
+                "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
+  static_assert(requirement::index_session<Store>,
+                "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), "
+                "so it keeps no per-user index");
+  static_assert(requirement::unindex_session<Store>,
+                "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>,
+                "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> "
+                "std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>,
+                "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> "
+                "std::vector<sessions::PurgedSession>");
   static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
   static constexpr bool ok = true;
 };

@@ -18,11 +18,19 @@ namespace sessions::detail {
 
 template <class Store>
 struct LifecycleCheck {
-  static_assert(ServerStorage<Store>, "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
-  static_assert(requirement::index_session<Store>, "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), so it keeps no per-user index");
-  static_assert(requirement::unindex_session<Store>, "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
-  static_assert(requirement::user_sessions<Store>, "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>, "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
+  static_assert(ServerStorage<Store>,
+                "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
+  static_assert(requirement::index_session<Store>,
+                "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), "
+                "so it keeps no per-user index");
+  static_assert(requirement::unindex_session<Store>,
+                "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
+  static_assert(requirement::user_sessions<Store>,
+                "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> "
+                "std::vector<sessions::UserSession>");
+  static_assert(requirement::purge_expired<Store>,
+                "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> "
+                "std::vector<sessions::PurgedSession>");
   static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
   static constexpr bool ok = true;
 };

@@ -176,7 +176,8 @@ class FileStore {
     options_.directory = detail::file_store::checked_directory(options_.directory);
     dir_string_ = options_.directory.string();
     lock_path_ = dir_string_ + "/" + options_.cookie_name + ".lock";
-    index_ = std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
+    index_ =
+        std::make_shared<detail::file_store::FileUserIndex>(dir_string_, options_.cookie_name, options_.lock_timeout);
     detail::file_store::check_directory_mode(dir_string_, options_.logger);
   }
 
@@ -426,7 +427,8 @@ class FileStore {
       purged.push_back(PurgedSession{std::move(key), std::move(user)});
     }
     if (purged.size() < batch && index_in_use()) {
-      for (PurgedSession& s : index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
+      for (PurgedSession& s :
+           index_->purge(batch - purged.size(), now, [this](std::string_view k) { return exists(k); }))
         purged.push_back(std::move(s));
     }
     return purged;
@@ -454,7 +456,8 @@ class FileStore {
 
   // The session file only (an eviction: the index entry is the caller's).
   void remove_file(std::string_view key) const {
-    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT) fail("remove", key, "cannot delete the session file", errno);
+    if (::unlink(file_path(key).c_str()) != 0 && errno != ENOENT)
+      fail("remove", key, "cannot delete the session file", errno);
   }
 
   // Longest age or timeout in seconds a URL may give (a century).

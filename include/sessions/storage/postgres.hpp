@@ -292,7 +292,8 @@ class PostgresStore {
     const std::string k(key);
     call("remove", key, [&](Conn& c) {
       (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
-      if (index_ready_.load(std::memory_order_relaxed)) (void)query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
+      if (index_ready_.load(std::memory_order_relaxed))
+        (void)query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
       return 0;
     });
   }
@@ -360,21 +361,23 @@ class PostgresStore {
   /// Deletes at most `batch` expired rows and their entries in one short transaction.
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     const detail::sql::IndexNow at = index_now(now);
-    return in_transaction("purge_expired", {}, [&](IndexDb& db) {
-      return detail::sql::purge_in(db, index_sql_, batch, at);
-    });
+    return in_transaction("purge_expired", {},
+                          [&](IndexDb& db) { return detail::sql::purge_in(db, index_sql_, batch, at); });
   }
 
   /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
   /// held while fn runs).
   void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
     const std::string now = detail::pg::timestamptz(options_.clock.now());
-    const std::string sql = "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
-                            detail::sql::quoted(options_.table) +
-                            " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
+    const std::string sql =
+        "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
+        detail::sql::quoted(options_.table) +
+        " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
     std::string after;
     for (;;) {
-      const auto page = call("for_each_session", {}, [&](Conn& c) { return IndexDb{*this, c, "for_each_session"}.rows(sql, {now, after}); });
+      const auto page = call("for_each_session", {}, [&](Conn& c) {
+        return IndexDb{*this, c, "for_each_session"}.rows(sql, {now, after});
+      });
       if (page.empty()) return;
       for (const auto& row : page) fn(row[0], row[1], detail::sql::from_unix_micros(detail::sql::int_of(row[2])));
       after = page.back()[0];
@@ -663,7 +666,8 @@ class PostgresStore {
       for (int row = 0; row < ::PQntuples(r.get()); ++row) {
         std::vector<std::string>& cells = out.emplace_back();
         for (int col = 0; col < ::PQnfields(r.get()); ++col) {
-          cells.emplace_back(::PQgetvalue(r.get(), row, col), static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
+          cells.emplace_back(::PQgetvalue(r.get(), row, col),
+                             static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
         }
       }
       return out;

@@ -243,40 +243,50 @@ struct UserIndexSql {
                    " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"user_id\" varchar(150) NOT NULL,"
                    " \"created\" bigint NOT NULL, \"last_seen\" bigint NOT NULL, \"expire_date\" bigint NOT NULL,"
                    " \"user_agent\" text NOT NULL DEFAULT '', \"address\" text NOT NULL DEFAULT '')";
-  q.create_user_index = "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
+  q.create_user_index =
+      "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_user") + " ON " + i + " (\"user_id\")";
   q.create_expire_index =
       "CREATE INDEX IF NOT EXISTS " + sql::quoted(plain + "_uidx_expire") + " ON " + i + " (\"expire_date\")";
   q.owner = "SELECT \"user_id\" FROM " + i + " WHERE \"session_key\" = $1";
   q.live_of_user = "SELECT x.\"session_key\", x.\"last_seen\" FROM " + i + " x JOIN " + t +
                    " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
                    " ORDER BY x.\"last_seen\", x.\"session_key\"";
-  q.upsert = "INSERT INTO " + i +
-             " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
-             " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
-             " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
-             " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
-             " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
-             " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
-             " THEN excluded.\"address\" ELSE x.\"address\" END,"
-             " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
-             " \"expire_date\" = excluded.\"expire_date\"";
+  q.upsert =
+      "INSERT INTO " + i +
+      " AS x (\"session_key\", \"user_id\", \"created\", \"last_seen\", \"expire_date\", \"user_agent\", \"address\")"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (\"session_key\") DO UPDATE SET"
+      " \"created\" = CASE WHEN x.\"user_id\" = excluded.\"user_id\" THEN x.\"created\" ELSE excluded.\"created\" END,"
+      " \"user_agent\" = CASE WHEN excluded.\"user_agent\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+      " THEN excluded.\"user_agent\" ELSE x.\"user_agent\" END,"
+      " \"address\" = CASE WHEN excluded.\"address\" <> '' OR x.\"user_id\" <> excluded.\"user_id\""
+      " THEN excluded.\"address\" ELSE x.\"address\" END,"
+      " \"user_id\" = excluded.\"user_id\", \"last_seen\" = excluded.\"last_seen\","
+      " \"expire_date\" = excluded.\"expire_date\"";
   q.remove_entry = "DELETE FROM " + i + " WHERE \"session_key\" = $1";
   q.remove_expired = "DELETE FROM " + t + " WHERE \"session_key\" = $1 AND \"expire_date\" <= $2";
   q.unindex = "DELETE FROM " + i + " WHERE \"session_key\" = $1 AND \"user_id\" = $2";
-  q.list = "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" FROM " +
-           i + " x JOIN " + t + " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
-           " ORDER BY x.\"created\", x.\"session_key\"";
-  q.expired_batch = "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
-                    " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
+  q.list =
+      "SELECT x.\"session_key\", x.\"created\", x.\"last_seen\", x.\"expire_date\", x.\"user_agent\", x.\"address\" "
+      "FROM " +
+      i + " x JOIN " + t +
+      " s ON s.\"session_key\" = x.\"session_key\" WHERE x.\"user_id\" = $1 AND s.\"expire_date\" > $2"
+      " ORDER BY x.\"created\", x.\"session_key\"";
+  q.expired_batch =
+      "SELECT s.\"session_key\", coalesce(x.\"user_id\", '') FROM " + t + " s LEFT JOIN " + i +
+      " x ON x.\"session_key\" = s.\"session_key\" WHERE s.\"expire_date\" <= $1 LIMIT CAST($2 AS INTEGER)";
   // PostgreSQL: two purgers at once take different rows (SQLite's transaction excludes the other).
   if (placeholder == '$') q.expired_batch += " FOR UPDATE OF s SKIP LOCKED";
   q.clear_orphans = "DELETE FROM " + i + " WHERE NOT EXISTS (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = " + i +
                     ".\"session_key\")";
-  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i + " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
-              " (SELECT 1 FROM " + t + " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
+  q.orphans = "SELECT x.\"session_key\", x.\"user_id\" FROM " + i +
+              " x WHERE x.\"expire_date\" <= $1 AND NOT EXISTS"
+              " (SELECT 1 FROM " +
+              t +
+              " s WHERE s.\"session_key\" = x.\"session_key\" AND s.\"expire_date\" > $2) LIMIT CAST($3 AS INTEGER)";
   if (placeholder != '$') {
-    for (UserIndexSql* self = &q; std::string* s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry,
-                                                    &self->unindex, &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
+    for (UserIndexSql* self = &q;
+         std::string * s : {&self->owner, &self->live_of_user, &self->upsert, &self->remove_entry, &self->unindex,
+                            &self->remove_expired, &self->list, &self->expired_batch, &self->orphans}) {
       for (char& c : *s) {
         if (c == '$') c = placeholder;
       }

@@ -338,9 +338,8 @@ class SqliteStore {
   /// Deletes at most `batch` expired rows and their entries in one short write transaction.
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     const detail::sql::IndexNow at = index_now(now);
-    return in_transaction("purge_expired", [&](detail::SqliteIndexDb& db) {
-      return detail::sql::purge_in(db, index_sql_, batch, at);
-    });
+    return in_transaction("purge_expired",
+                          [&](detail::SqliteIndexDb& db) { return detail::sql::purge_in(db, index_sql_, batch, at); });
   }
 
   /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
@@ -369,7 +368,8 @@ class SqliteStore {
   [[nodiscard]] std::size_t user_index_size() {
     if (!index_ready_.load(std::memory_order_relaxed)) return 0;
     Lease c = borrow("user_index_size");
-    const auto rows = detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
+    const auto rows =
+        detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
     return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 

@@ -427,9 +427,9 @@ struct SqliteIndexDb {
       for (int c = 0; c < ::sqlite3_column_count(st); ++c) {
         const unsigned char* text = ::sqlite3_column_text(st, c);
         const int n = ::sqlite3_column_bytes(st, c);
-        row.emplace_back(text == nullptr || n <= 0 ? std::string()
-                                                   : std::string(reinterpret_cast<const char*>(text),
-                                                                 static_cast<std::size_t>(n)));
+        row.emplace_back(text == nullptr || n <= 0
+                             ? std::string()
+                             : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n)));
       }
     }
     const std::string error = ::sqlite3_errmsg(db);
@@ -679,9 +679,8 @@ class SqliteStore {
   /// Deletes at most `batch` expired rows and their entries in one short write transaction.
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     const detail::sql::IndexNow at = index_now(now);
-    return in_transaction("purge_expired", [&](detail::SqliteIndexDb& db) {
-      return detail::sql::purge_in(db, index_sql_, batch, at);
-    });
+    return in_transaction("purge_expired",
+                          [&](detail::SqliteIndexDb& db) { return detail::sql::purge_in(db, index_sql_, batch, at); });
   }
 
   /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
@@ -710,7 +709,8 @@ class SqliteStore {
   [[nodiscard]] std::size_t user_index_size() {
     if (!index_ready_.load(std::memory_order_relaxed)) return 0;
     Lease c = borrow("user_index_size");
-    const auto rows = detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
+    const auto rows =
+        detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
     return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
   }
 

@@ -10,7 +10,8 @@ namespace test_support {
 template <>
 struct StoreFixture<sessions::UserIndexed<sessions::FileStore>> : FixtureBase {
   TempDir dir;
-  sessions::UserIndexed<sessions::FileStore> store{sessions::FileStore::options_from_settings(configure(settings, dir))};
+  sessions::UserIndexed<sessions::FileStore> store{
+      sessions::FileStore::options_from_settings(configure(settings, dir))};
   static const sessions::Settings& configure(sessions::Settings& s, const TempDir& d) {
     s.file_path = d.path;
     return s;
@@ -32,7 +33,8 @@ TEST_CASE("FileStore: a user id becomes a path only as its hash; odd user ids ar
   const std::string odd = std::string("../../etc/passwd\n\0x", 20) + std::string(300, 'u');
   const std::string key = sessions::generate_session_key(env.settings.random);
   REQUIRE(env.store.create(key, "{}", now + std::chrono::hours{1}));
-  env.store.index_session(odd, key, sessions::SessionDetails{now, now, now + std::chrono::hours{1}, "agent\nwith newline", {}},
+  env.store.index_session(odd, key,
+                          sessions::SessionDetails{now, now, now + std::chrono::hours{1}, "agent\nwith newline", {}},
                           sessions::UserSessionLimit{});
   const auto listed = env.store.user_sessions(odd, now);
   REQUIRE(listed.size() == 1);

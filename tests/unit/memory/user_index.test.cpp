@@ -24,7 +24,8 @@ struct StoreFixture<sessions::UserIndexed<sessions::MemoryValueStore>> : Fixture
 
 #include "support/user_index_suite.inc"
 
-TEST_CASE("MemoryStore: a record a load or clear_expired reclaims takes its index entry with it", "[memory][user_index]") {
+TEST_CASE("MemoryStore: a record a load or clear_expired reclaims takes its index entry with it",
+          "[memory][user_index]") {
   test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
   auto& store = env.store;
   const auto now = env.clock.now();
@@ -43,15 +44,18 @@ TEST_CASE("MemoryStore: a record a load or clear_expired reclaims takes its inde
   CHECK(store.user_index_size() == 0);
 }
 
-TEST_CASE("MemoryStore: while sessions are indexed, writes do not sweep expired records silently", "[memory][user_index]") {
+TEST_CASE("MemoryStore: while sessions are indexed, writes do not sweep expired records silently",
+          "[memory][user_index]") {
   test_support::StoreFixture<sessions::UserIndexed<sessions::MemoryStore>> env;
-  sessions::UserIndexed<sessions::MemoryStore> store{sessions::BasicMemoryStore<std::string>::Options{.shards = 1, .clock = sessions::Clock(env.clock)}};
+  sessions::UserIndexed<sessions::MemoryStore> store{
+      sessions::BasicMemoryStore<std::string>::Options{.shards = 1, .clock = sessions::Clock(env.clock)}};
   const auto now = env.clock.now();
   std::vector<std::string> keys;
   for (int i = 0; i < 50; ++i) {
     keys.push_back(sessions::generate_session_key(env.settings.random));
     REQUIRE(store.create(keys.back(), "{}", now + 1s));
-    store.index_session("42", keys.back(), sessions::SessionDetails{now, now, now + 1s, {}, {}}, sessions::UserSessionLimit{});
+    store.index_session("42", keys.back(), sessions::SessionDetails{now, now, now + 1s, {}, {}},
+                        sessions::UserSessionLimit{});
   }
   env.clock.advance(2s);
   for (int i = 0; i < 500; ++i) {  // enough writes for the hand to visit every bucket
@@ -87,7 +91,8 @@ TEST_CASE("Purger: stop() wakes the thread at once, whatever the interval; optio
   for (int i = 0; i < 25; ++i) {
     const std::string key = sessions::generate_session_key(env.settings.random);
     REQUIRE(env.store.create(key, "{}", now + 1s));
-    env.store.index_session("42", key, sessions::SessionDetails{now, now, now + 1s, {}, {}}, sessions::UserSessionLimit{});
+    env.store.index_session("42", key, sessions::SessionDetails{now, now, now + 1s, {}, {}},
+                            sessions::UserSessionLimit{});
   }
   env.clock.advance(2s);
   CHECK(purger.run_once() == 25);

@@ -33,7 +33,8 @@ struct StoreFixture<sessions::UserIndexed<sessions::PostgresStore>> : StoreFixtu
 
 #include "support/user_index_suite.inc"
 
-TEST_CASE("PostgresStore: the index is a side table; Django's table keeps its three columns", "[postgres][user_index]") {
+TEST_CASE("PostgresStore: the index is a side table; Django's table keeps its three columns",
+          "[postgres][user_index]") {
   IndexEnv<sessions::PostgresStore> env;
   env.login("42");
   postgres_test::Raw raw(env.url);
@@ -51,13 +52,16 @@ TEST_CASE("PostgresStore: a session written as Django writes it, with _auth_user
   const sessions::DjangoSignedSerializer django(secret);
   // Django's db backend: INSERT of encode(session_dict), the same bytes DjangoSignedSerializer makes.
   const std::string key = sessions::generate_session_key(env.settings.random);
-  const std::string data = django.dumps(sessions::Data{{"_auth_user_id", "99"},
-                                                       {"_auth_user_backend", "django.contrib.auth.backends.ModelBackend"}});
+  const std::string data = django.dumps(
+      sessions::Data{{"_auth_user_id", "99"}, {"_auth_user_backend", "django.contrib.auth.backends.ModelBackend"}});
   postgres_test::Raw raw(env.url);
-  raw.exec("INSERT INTO \"" + env.table + "\" (session_key, session_data, expire_date) VALUES ($1, $2, $3::timestamptz)",
-           {key, data, sessions::detail::sql::format_utc(env.clock.now() + 1h) + "+00"});
-  raw.exec("INSERT INTO \"" + env.table + "\" (session_key, session_data, expire_date) VALUES ($1, 'tampered', $2::timestamptz)",
-           {sessions::generate_session_key(env.settings.random), sessions::detail::sql::format_utc(env.clock.now() + 1h) + "+00"});
+  raw.exec(
+      "INSERT INTO \"" + env.table + "\" (session_key, session_data, expire_date) VALUES ($1, $2, $3::timestamptz)",
+      {key, data, sessions::detail::sql::format_utc(env.clock.now() + 1h) + "+00"});
+  raw.exec("INSERT INTO \"" + env.table +
+               "\" (session_key, session_data, expire_date) VALUES ($1, 'tampered', $2::timestamptz)",
+           {sessions::generate_session_key(env.settings.random),
+            sessions::detail::sql::format_utc(env.clock.now() + 1h) + "+00"});
   CHECK(env.listed("99").empty());
   const auto result = sessions::reindex(env.store, django, env.clock.now());
   CHECK(result.indexed == 1);

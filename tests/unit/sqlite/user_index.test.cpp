@@ -35,17 +35,21 @@ TEST_CASE("SqliteStore: the index is a side table; Django's table keeps its thre
                 "'django_session_uidx_%'") != "");
 }
 
-TEST_CASE("SqliteStore: a session Django 3.2 wrote with _auth_user_id is listed after reindex", "[sqlite][user_index][django]") {
+TEST_CASE("SqliteStore: a session Django 3.2 wrote with _auth_user_id is listed after reindex",
+          "[sqlite][user_index][django]") {
   IndexEnv<sessions::SqliteStore> env;
   env.clock.set(sessions::TimePoint{} + std::chrono::seconds{std::time(nullptr)});  // Django uses the real time
   const std::string secret = "django-insecure-test-key-for-the-index";
   const std::string script =
       "/usr/bin/python3 -c \"import sys, django; from django.conf import settings; "
-      "settings.configure(SECRET_KEY='" + secret + "', INSTALLED_APPS=['django.contrib.sessions'], USE_TZ=True, "
+      "settings.configure(SECRET_KEY='" +
+      secret +
+      "', INSTALLED_APPS=['django.contrib.sessions'], USE_TZ=True, "
       "DATABASES={'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': sys.argv[1]}}); django.setup(); "
       "from django.contrib.sessions.backends.db import SessionStore; s = SessionStore(); "
       "s['_auth_user_id'] = '99'; s['_auth_user_backend'] = 'django.contrib.auth.backends.ModelBackend'; "
-      "s.create(); print(s.session_key)\" " + env.db_path.string();
+      "s.create(); print(s.session_key)\" " +
+      env.db_path.string();
   FILE* pipe = ::popen(script.c_str(), "r");
   REQUIRE(pipe != nullptr);
   char line[128] = {};

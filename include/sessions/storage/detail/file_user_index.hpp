@@ -153,7 +153,8 @@ class FileUserIndex {
   static constexpr std::size_t kMaxEntryBytes = 4096;
 
   DirectoryLock locked() const {
-    return DirectoryLock(root_ + "/lock", timeout_, [](const std::string& what) { return "FileStore: the per-user index: " + what; });
+    return DirectoryLock(root_ + "/lock", timeout_,
+                         [](const std::string& what) { return "FileStore: the per-user index: " + what; });
   }
 
   [[noreturn]] void fail(const std::string& what, int err) const {

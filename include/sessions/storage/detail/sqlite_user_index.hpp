@@ -35,9 +35,9 @@ struct SqliteIndexDb {
       for (int c = 0; c < ::sqlite3_column_count(st); ++c) {
         const unsigned char* text = ::sqlite3_column_text(st, c);
         const int n = ::sqlite3_column_bytes(st, c);
-        row.emplace_back(text == nullptr || n <= 0 ? std::string()
-                                                   : std::string(reinterpret_cast<const char*>(text),
-                                                                 static_cast<std::size_t>(n)));
+        row.emplace_back(text == nullptr || n <= 0
+                             ? std::string()
+                             : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(n)));
       }
     }
     const std::string error = ::sqlite3_errmsg(db);
