@@ -30,9 +30,11 @@ add_executable(test_adapters ${_sources} ${_sessions_catch_main})
 target_include_directories(test_adapters PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}")
 target_link_libraries(test_adapters PRIVATE sessions::sessions sessions_project_options PkgConfig::sessions_test_httplib
   Boost::boost ${_sessions_adapter_libs} ${_sessions_catch_libs} Threads::Threads)
-# cpp-httplib's pkg-config flags add definitions (CPPHTTPLIB_OPENSSL_SUPPORT, ...) that the shared
-# precompiled header never reads, so it fits this program too (tests/CMakeLists.txt).
-sessions_test_pch(test_adapters)
+# POCO's pkg-config flags define _XOPEN_SOURCE, _LARGEFILE64_SOURCE, _REENTRANT, ..., with which
+# the compilers refuse the shared precompiled header (built without them): this program has one
+# of its own.
+target_precompile_headers(test_adapters PRIVATE
+  <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
 sessions_test_program(test_adapters)
 add_test(NAME adapters COMMAND test_adapters ${SESSIONS_CATCH_ARGS})
 set_tests_properties(adapters PROPERTIES LABELS "unit;adapters" TIMEOUT 120)
