@@ -12,7 +12,7 @@
 # cores can overlap those waits with the CPU-bound tests, at the price of slower CPU-bound tests
 # beside them), SESSIONS_BUILD_ROOT (where the build
 # directories go, default build/: build/ci-<stage>), SESSIONS_TEST_TIMEOUT (seconds per test, 600),
-# SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 30), SESSIONS_MUTATION_CXX (the
+# SESSIONS_FUZZ_SECONDS (how long the fuzz stage runs each target, 20), SESSIONS_MUTATION_CXX (the
 # compiler of the mutation stage, clang++-14).
 #
 # Each stage is a function stage_<name> below; to add one, write the function, add the name to
@@ -29,7 +29,7 @@ JOBS=${SESSIONS_JOBS:-2}
 TEST_JOBS=${SESSIONS_TEST_JOBS:-$JOBS}
 BUILD_ROOT=${SESSIONS_BUILD_ROOT:-$ROOT/build}
 TEST_TIMEOUT=${SESSIONS_TEST_TIMEOUT:-600}
-FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${SESSIONS_FUZZ_SECONDS:-20}
 
 PACKAGES=(build-essential cmake ninja-build pkgconf meson clang-14 clang-format-14 libclang-rt-14-dev libfuzzer-14-dev catch2
           nlohmann-json3-dev libxxhash-dev libssl-dev zlib1g-dev python3 python3-django python3-prometheus-client
@@ -50,7 +50,7 @@ declare -A HINTS=(
   [clang]="clang++-14 build with -Werror, tests and examples, then ctest"
   [sanitize]="clang++-14 -Werror build with ASan+UBSan (SESSIONS_SANITIZE=address,undefined), then ctest"
   [tsan]="clang++-14 -Werror build with ThreadSanitizer (SESSIONS_SANITIZE=thread), then ctest"
-  [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (30) over a copy of its seed corpus"
+  [fuzz]="libFuzzer targets of tests/fuzz, each run for SESSIONS_FUZZ_SECONDS (20) over a copy of its seed corpus"
   [meson]="meson build of the unit tests with -Dwerror=true, then meson test"
   [mutation]="mutants of tools/mutation/mutants.toml, each applied to a scratch copy of include/ and run against its test files; every one must be killed (tools/mutation/run.py --only <id> to retry one)"
 )
