@@ -80,6 +80,25 @@ def serializer_section(cpp, provenance):
     return "\n".join(lines) + "\n"
 
 
+def purge_section(cpp):
+    """The purge's throughput per store (bench/purge.hpp: Purger::run_once in batches of 500 over
+    expired indexed sessions, each with its index entry and an expired event)."""
+    rows = []
+    for store in ("memory_store", "file_store", "sqlite_store"):
+        b = cpp.get("purge/" + store)
+        if not b or b.get("error") or not b.get("items_per_second"):
+            continue
+        rows.append("| %s | %s |" % (store, "{:,.0f}".format(b["items_per_second"])))
+    if not rows:
+        return ""
+    return "\n".join(["## Purge", "",
+                      "Sessions removed per second by `Purger::run_once` (batches of 500, each session with its "
+                      "index entry and an `expired` event; bench/purge.hpp), same run. Redis expires records by "
+                      "its own clock (TTL), which the benchmark's injected time cannot move: its figure comes from "
+                      "its test (docs/scale-out.md); PostgreSQL is not in the benchmark suite.", "",
+                      "| store | sessions per second |", "|---|---|"] + rows) + "\n"
+
+
 def replace_serializer_section(path, section):
     """Writes `section` into the markdown file at `path`: over the old one, else at the end."""
     with open(path) as f:
@@ -323,6 +342,9 @@ def main():
             if args.chart:
                 f.write("\n![C++ and Django, microseconds, log scale](%s)\n" % os.path.basename(args.chart))
             section = serializer_section(cpp, "Same run as the table above.")
+            if section:
+                f.write("\n" + section)
+            section = purge_section(cpp)
             if section:
                 f.write("\n" + section)
     if args.chart and chart:
