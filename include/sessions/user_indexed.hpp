@@ -18,30 +18,14 @@
 
 #include <type_traits>
 
+#include "detail/user_index_check.hpp"
 #include "user_index.hpp"
 
 namespace sessions {
 
 template <class Store>
 class UserIndexed : public Store {
-  static_assert(ServerStorage<Store>,
-                "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
-  static_assert(
-      requirement::index_session<Store>,
-      "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view "
-      "key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store "
-      "that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
-  static_assert(requirement::unindex_session<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, "
-                "std::string_view key)");
-  static_assert(requirement::user_sessions<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, "
-                "sessions::TimePoint now) -> std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, "
-                "sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
-  static_assert(requirement::for_each_session<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+  SESSIONS_DETAIL_CHECK_USER_INDEX(Store, "UserIndexed<Store>: ");
 
  public:
   using Store::Store;

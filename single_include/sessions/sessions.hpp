@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 98.
+// Library headers inlined: 99.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -5081,15 +5081,14 @@ class JsonSerializer {
   /// max_depth): refused here, the caller learns it at the save; written, the next load would
   /// drop the whole session as corrupted.
   [[nodiscard]] std::string dumps(const Data& data) const {
-    std::string text;
+    // Before the dump, whose recursion follows the data however deep it goes.
+    if (data_nests_too_deep(data)) throw EncodeError("session data nests deeper than the limit");
     try {
-      text = data.dump();
+      return data.dump();
     } catch (const nlohmann::json::exception& e) {
       // dump() throws on invalid UTF-8 in strings.
       throw EncodeError(std::string("session data cannot be written as JSON: ") + e.what());
     }
-    if (nests_too_deep(text)) throw EncodeError("session data nests deeper than the limit");
-    return text;
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
@@ -5104,6 +5103,28 @@ class JsonSerializer {
     }
     if (!data.is_object()) throw DecodeError("session data is not a JSON object");
     return data;
+  }
+
+  /// True when `value` holds a value inside more than max_depth arrays or objects: the rule of
+  /// the text scan below, asked of the data itself. The walk visits containers only (a scalar
+  /// can only be too deep inside a container that is), so a typical session of flat members
+  /// costs one look per member instead of one per byte of its JSON; it stops at the first
+  /// non-empty container max_depth levels down, so it never recurses deeper than max_depth.
+  [[nodiscard]] static bool data_nests_too_deep(const Data& value, std::size_t depth = 0) noexcept {
+    if (value.is_object()) {
+      if (value.empty()) return false;
+      if (depth >= max_depth) return true;
+      for (const auto& member : value.get_ref<const Data::object_t&>()) {
+        if (member.second.is_structured() && data_nests_too_deep(member.second, depth + 1)) return true;
+      }
+    } else if (value.is_array()) {
+      if (value.empty()) return false;
+      if (depth >= max_depth) return true;
+      for (const Data& element : value.get_ref<const Data::array_t&>()) {
+        if (element.is_structured() && data_nests_too_deep(element, depth + 1)) return true;
+      }
+    }
+    return false;
   }
 
   /// True when JSON text holds a value inside more than max_depth arrays or objects (a key, a
@@ -11247,28 +11268,41 @@ class ClientFlow : public SessionState<ClientFlow<Storage, SerializerT, ExpiryT>
 // application wants shown in the listing. The listing, revocation and reindexing are in
 // lifecycle.hpp, the background purge in purger.hpp.
 
+// ---- begin sessions/detail/user_index_check.hpp ----
+// The compile-time check that names the first operation of the per-user index (UserIndexStorage,
+// user_index.hpp) a store lacks, written once for UserIndexed<Store> and for the functions that
+// read the index (lifecycle.hpp, purger.hpp). A macro because a static_assert's message must be a
+// string literal in C++20: a template could not put the asker's name in front of it.
+//
+//   SESSIONS_DETAIL_CHECK_USER_INDEX(Store, "UserIndexed<Store>: ")   inside a class or function
+
+#define SESSIONS_DETAIL_CHECK_USER_INDEX(Store, who)                                                           \
+  static_assert(::sessions::ServerStorage<Store>, who                                                          \
+                "the store is not a server store: a cookie store keeps no sessions to index, list, revoke "    \
+                "or purge");                                                                                   \
+  static_assert(::sessions::requirement::index_session<Store>, who                                             \
+                "the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view "    \
+                "key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> "                 \
+                "sessions::IndexOutcome (a store that cannot list its sessions, e.g. memcached or a cookie "   \
+                "store, cannot keep the per-user index)");                                                     \
+  static_assert(::sessions::requirement::unindex_session<Store>, who                                           \
+                "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view "  \
+                "key)");                                                                                       \
+  static_assert(::sessions::requirement::user_sessions<Store>, who                                             \
+                "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint " \
+                "now) -> std::vector<sessions::UserSession>");                                                 \
+  static_assert(::sessions::requirement::purge_expired<Store>, who                                             \
+                "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint "     \
+                "now) -> std::vector<sessions::PurgedSession>");                                               \
+  static_assert(::sessions::requirement::for_each_session<Store>,                                              \
+                who "the store lacks UserIndexStorage's for_each_session(fn)")
+// ---- end sessions/detail/user_index_check.hpp ----
+
 namespace sessions {
 
 template <class Store>
 class UserIndexed : public Store {
-  static_assert(ServerStorage<Store>,
-                "UserIndexed<Store>: the store is not a server store (cookie stores keep no records to index)");
-  static_assert(
-      requirement::index_session<Store>,
-      "UserIndexed<Store>: the store lacks UserIndexStorage's index_session(std::string_view user, std::string_view "
-      "key, const sessions::SessionDetails&, const sessions::UserSessionLimit&) -> sessions::IndexOutcome (a store "
-      "that cannot list its sessions, e.g. memcached, cannot keep the per-user index)");
-  static_assert(requirement::unindex_session<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's unindex_session(std::string_view user, "
-                "std::string_view key)");
-  static_assert(requirement::user_sessions<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's user_sessions(std::string_view user, "
-                "sessions::TimePoint now) -> std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's purge_expired(std::size_t batch, "
-                "sessions::TimePoint now) -> std::vector<sessions::PurgedSession>");
-  static_assert(requirement::for_each_session<Store>,
-                "UserIndexed<Store>: the store lacks UserIndexStorage's for_each_session(fn)");
+  SESSIONS_DETAIL_CHECK_USER_INDEX(Store, "UserIndexed<Store>: ");
 
  public:
   using Store::Store;
@@ -11286,26 +11320,14 @@ concept KeepsUserIndex = UserIndexStorage<S> && requires {
 // ---- end sessions/user_indexed.hpp ----
 // ---- begin sessions/detail/lifecycle_check.hpp ----
 // The mechanics shared by lifecycle.hpp and purger.hpp: the compile-time check that names what a
-// store lacks, the user id of a stored payload, and one revocation told as an event.
+// store lacks (its messages in user_index_check.hpp, shared with UserIndexed), the user id of a
+// stored payload, and one revocation told as an event.
 
 namespace sessions::detail {
 
 template <class Store>
 struct LifecycleCheck {
-  static_assert(ServerStorage<Store>,
-                "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
-  static_assert(requirement::index_session<Store>,
-                "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), "
-                "so it keeps no per-user index");
-  static_assert(requirement::unindex_session<Store>,
-                "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
-  static_assert(requirement::user_sessions<Store>,
-                "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> "
-                "std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>,
-                "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> "
-                "std::vector<sessions::PurgedSession>");
-  static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
+  SESSIONS_DETAIL_CHECK_USER_INDEX(Store, "");
   static constexpr bool ok = true;
 };
 

@@ -1,7 +1,7 @@
 #pragma once
 // What an adapter's handle() returns: the request's session after the middleware finished with it,
 // and what the middleware did, for the caller's logging. Shared by the adapters whose handle() runs
-// the whole request (POCO, Pistache).
+// the whole request (cpp-httplib, POCO, Pistache).
 
 #include "../middleware.hpp"
 

@@ -35,6 +35,7 @@
 
 #include "../errors.hpp"
 #include "../middleware.hpp"
+#include "handled.hpp"
 
 namespace sessions::httplib_adapter {
 
@@ -122,19 +123,10 @@ inline void answer_session_interrupted(::httplib::Response& response, const Sess
   response.set_content(std::string(e.what()) + "\n", "text/plain; charset=utf-8");
 }
 
-/// What a request did with its session, for the caller's logging.
+/// What a request did with its session, for the caller's logging (handled.hpp; `status` is
+/// httplib's default 200 when the handler set none).
 template <class SessionT>
-struct Handled {
-  /// The session after the middleware finished with it (its key is the one the cookie carries).
-  SessionT session;
-  /// The headers the middleware added to the response.
-  HeaderFields headers{};
-  /// The status the middleware saw (httplib's default 200 when the handler set none; 500 when it
-  /// threw; 400 when the session was interrupted).
-  int status = 200;
-  /// The session was deleted meanwhile: the response became a 400.
-  bool interrupted = false;
-};
+using Handled = HandledRequest<SessionT>;
 
 /// Runs `handler(request, response, session)` with the request's session and applies the
 /// middleware's headers to `response` (see the top of this file). Returns the finished session.

@@ -1,6 +1,7 @@
 #pragma once
 // The mechanics shared by lifecycle.hpp and purger.hpp: the compile-time check that names what a
-// store lacks, the user id of a stored payload, and one revocation told as an event.
+// store lacks (its messages in user_index_check.hpp, shared with UserIndexed), the user id of a
+// stored payload, and one revocation told as an event.
 
 #include <string>
 #include <string_view>
@@ -13,25 +14,13 @@
 #include "../settings.hpp"
 #include "../user_index.hpp"
 #include "session_events.hpp"
+#include "user_index_check.hpp"
 
 namespace sessions::detail {
 
 template <class Store>
 struct LifecycleCheck {
-  static_assert(ServerStorage<Store>,
-                "the store is not a server store: a cookie store keeps no sessions to list, revoke or purge");
-  static_assert(requirement::index_session<Store>,
-                "the store lacks UserIndexStorage (user_index.hpp): it cannot list its sessions (memcached, cookies), "
-                "so it keeps no per-user index");
-  static_assert(requirement::unindex_session<Store>,
-                "the store lacks UserIndexStorage's unindex_session(std::string_view user, std::string_view key)");
-  static_assert(requirement::user_sessions<Store>,
-                "the store lacks UserIndexStorage's user_sessions(std::string_view user, sessions::TimePoint now) -> "
-                "std::vector<sessions::UserSession>");
-  static_assert(requirement::purge_expired<Store>,
-                "the store lacks UserIndexStorage's purge_expired(std::size_t batch, sessions::TimePoint now) -> "
-                "std::vector<sessions::PurgedSession>");
-  static_assert(requirement::for_each_session<Store>, "the store lacks UserIndexStorage's for_each_session(fn)");
+  SESSIONS_DETAIL_CHECK_USER_INDEX(Store, "");
   static constexpr bool ok = true;
 };
 

@@ -25,15 +25,14 @@ class JsonSerializer {
   /// max_depth): refused here, the caller learns it at the save; written, the next load would
   /// drop the whole session as corrupted.
   [[nodiscard]] std::string dumps(const Data& data) const {
-    std::string text;
+    // Before the dump, whose recursion follows the data however deep it goes.
+    if (data_nests_too_deep(data)) throw EncodeError("session data nests deeper than the limit");
     try {
-      text = data.dump();
+      return data.dump();
     } catch (const nlohmann::json::exception& e) {
       // dump() throws on invalid UTF-8 in strings.
       throw EncodeError(std::string("session data cannot be written as JSON: ") + e.what());
     }
-    if (nests_too_deep(text)) throw EncodeError("session data nests deeper than the limit");
-    return text;
   }
 
   [[nodiscard]] Data loads(std::string_view bytes) const {
@@ -48,6 +47,28 @@ class JsonSerializer {
     }
     if (!data.is_object()) throw DecodeError("session data is not a JSON object");
     return data;
+  }
+
+  /// True when `value` holds a value inside more than max_depth arrays or objects: the rule of
+  /// the text scan below, asked of the data itself. The walk visits containers only (a scalar
+  /// can only be too deep inside a container that is), so a typical session of flat members
+  /// costs one look per member instead of one per byte of its JSON; it stops at the first
+  /// non-empty container max_depth levels down, so it never recurses deeper than max_depth.
+  [[nodiscard]] static bool data_nests_too_deep(const Data& value, std::size_t depth = 0) noexcept {
+    if (value.is_object()) {
+      if (value.empty()) return false;
+      if (depth >= max_depth) return true;
+      for (const auto& member : value.get_ref<const Data::object_t&>()) {
+        if (member.second.is_structured() && data_nests_too_deep(member.second, depth + 1)) return true;
+      }
+    } else if (value.is_array()) {
+      if (value.empty()) return false;
+      if (depth >= max_depth) return true;
+      for (const Data& element : value.get_ref<const Data::array_t&>()) {
+        if (element.is_structured() && data_nests_too_deep(element, depth + 1)) return true;
+      }
+    }
+    return false;
   }
 
   /// True when JSON text holds a value inside more than max_depth arrays or objects (a key, a

@@ -116,3 +116,27 @@ TEST_CASE("JsonSerializer: dumps refuses data that loads would refuse for its de
     }
   }
 }
+
+TEST_CASE("JsonSerializer: dumps' walk of the data refuses what the text scan refuses", "[serializer][depth]") {
+  // dumps checks the data before writing it, loads scans the text: one rule, two readings.
+  const std::size_t limit = sessions::JsonSerializer::max_depth;
+  const auto walk_refuses = [](const std::string& text) {
+    return sessions::JsonSerializer::data_nests_too_deep(sessions::Data::parse(text));
+  };
+  for (std::size_t levels = limit - 2; levels <= limit + 2; ++levels) {
+    for (const bool objects : {false, true}) {
+      for (const std::string inner : {"1", "\"s\"", "[]", "{}", "[1]", "{\"a\":1}", "[[],{}]"}) {
+        const std::string text = "{\"v\":" + nested(levels, inner, objects) + "}";
+        CAPTURE(levels, objects, inner);
+        CHECK(walk_refuses(text) == sessions::JsonSerializer::nests_too_deep(std::string_view(text)));
+      }
+    }
+  }
+  std::mt19937 rng(20261203);
+  for (int i = 0; i < 500; ++i) {
+    const std::string text =
+        "{\"v\":" + random_json(rng, static_cast<std::size_t>(std::uniform_int_distribution<int>(120, 135)(rng))) + "}";
+    CAPTURE(text);
+    CHECK(walk_refuses(text) == sessions::JsonSerializer::nests_too_deep(std::string_view(text)));
+  }
+}
