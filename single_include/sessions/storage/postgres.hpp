@@ -84,96 +84,18 @@
 // payload with a NUL byte is refused with StorageError before any SQL.
 
 #include <libpq-fe.h>
+
+// ---- begin sessions/storage/detail/pg_client.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_CLIENT_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_CLIENT_HPP
+// PostgresStore's connections and statements (storage/postgres.hpp describes the behaviour): the
+// pool, connecting within connect_timeout, sending a statement and waiting for its results within
+// statement_timeout, preparing statements once per connection, retrying once on a new connection
+// when one turns out broken, the store's error messages, and the per-user index's transactions.
+// The single-purpose libpq helpers it uses are in pg_io.hpp.
+
 #include <poll.h>
 
-// ---- begin sessions/storage/detail/sql_user_index.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
-// each store lends a `Db` that runs one statement with text parameters on the connection of its
-// open transaction, and this file says which statements, in which order.
-//
-//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
-//   db.exec(sql, {params...})                                            no rows wanted
-//
-// index_session() must run in one transaction that excludes every other index_session() of the
-// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
-// logins never both pass the limit.
-
-namespace sessions::detail::sql {
-
-/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
-/// microseconds for the side table.
-struct IndexNow {
-  std::string sessions_now;
-  std::string micros;
-};
-
-template <class Db>
-IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
-                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
-                              const IndexNow& now) {
-  IndexOutcome outcome;
-  const auto owner = db.rows(q.owner, {key});
-  const bool same_user = !owner.empty() && owner[0][0] == user;
-  if (limit.max_sessions != 0 && !same_user) {
-    std::vector<std::string> live;
-    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
-      if (row[0] != key) live.push_back(std::move(row[0]));
-    }
-    if (live.size() >= limit.max_sessions) {
-      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
-        outcome.refused = true;
-        return outcome;
-      }
-      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
-      for (std::size_t n = 0; n < excess; ++n) {
-        db.exec(std::string(remove_sql), {live[n]});
-        db.exec(q.remove_entry, {live[n]});
-        outcome.evicted.push_back(std::move(live[n]));
-      }
-    }
-  }
-  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
-                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
-  return outcome;
-}
-
-template <class Db>
-std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
-  std::vector<UserSession> out;
-  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
-    out.push_back(UserSession{std::move(row[0]),
-                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
-                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
-  }
-  return out;
-}
-
-/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
-/// deleted with their entries, then (within the same batch) entries whose session went without them.
-template <class Db>
-std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
-  std::vector<PurgedSession> purged;
-  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
-    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
-  }
-  for (const PurgedSession& s : purged) {
-    db.exec(q.remove_expired, {s.key, now.sessions_now});
-    db.exec(q.remove_entry, {s.key});
-  }
-  if (purged.size() < batch) {
-    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
-      db.exec(q.remove_entry, {row[0]});
-      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
-    }
-  }
-  return purged;
-}
-
-}  // namespace sessions::detail::sql
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-// ---- end sessions/storage/detail/sql_user_index.hpp ----
 // ---- begin sessions/storage/detail/pg_io.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_IO_HPP
@@ -299,6 +221,13 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
 
 /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
 [[nodiscard]] inline std::string timestamptz(TimePoint t) { return sql::format_utc(t) + "+00"; }
+
+/// for_each_session's page: the live rows after the key $2, their expiry as microseconds.
+[[nodiscard]] inline std::string page_sql(const std::string& table) {
+  return "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
+         sql::quoted(table) +
+         " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
+}
 
 /// True when `table` exists (resolved through the search_path): one row, `t` or `f`.
 [[nodiscard]] inline std::string table_exists_sql(const std::string& table) {
@@ -695,6 +624,526 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/sql_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
+//
+// IndexMethods<Access> is the stores' UserIndexStorage on top of those statements: each store
+// passes an Access, its way to a connection (see IndexMethods), and forwards to it.
+
+namespace sessions::detail::sql {
+
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
+};
+
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
+  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
+}
+
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
+  }
+  return out;
+}
+
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+    }
+  }
+  return purged;
+}
+
+/// The per-user index of an SQL store, written once for SqliteStore and PostgresStore. `Access` is
+/// the store's way to its connections, each lending a Db (rows/exec above):
+///
+///   access.read(op, fn)                 fn(db) on a pooled connection, no transaction
+///   access.write(op, key, fn)           fn(db) for one write outside a transaction
+///   access.transaction(op, user, fn)    fn(db) in one transaction that excludes every other one of
+///                                       `user` (empty: the purge's), the side table created first
+///   access.index_now(t) -> IndexNow     `t` in the store's two forms
+///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
+///                                       rows after key $2/?2, ordered by key
+///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
+///
+/// `ready` says the side table exists (seen at open, or created by this process): until then,
+/// nothing is indexed and the reads answer empty without a query.
+template <class Access>
+struct IndexMethods {
+  Access access;
+  const UserIndexSql& q;
+  const std::atomic<bool>& ready;
+  const std::string& table;
+  // The sessions table's DELETE of one key (the eviction of index_session).
+  const std::string& remove_sql;
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit, TimePoint now) {
+    if (!is_valid_session_key(key)) return {};
+    const IndexNow at = access.index_now(now);
+    return access.transaction("index_session", user, [&](auto& db) {
+      return index_session_in(db, q, remove_sql, user, key, details, limit, at);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!ready.load(std::memory_order_relaxed)) return;
+    access.write("unindex_session", key, [&](auto& db) {
+      db.exec(q.unindex, {key, user});
+      return 0;
+    });
+  }
+
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!ready.load(std::memory_order_relaxed)) return {};
+    return access.read("user_sessions", [&](auto& db) { return list_in(db, q, user, access.index_now(now)); });
+  }
+
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const IndexNow at = access.index_now(now);
+    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, q, batch, at); });
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
+    const std::string at = access.index_now(now).sessions_now;
+    std::string after;
+    for (;;) {
+      const auto page = access.read("for_each_session", [&](auto& db) {
+        return db.rows(access.page_sql, {at, after});
+      });
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const std::optional<TimePoint> expires = access.expiry_of(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!ready.load(std::memory_order_relaxed)) return 0;
+    const auto rows = access.read("user_index_size", [&](auto& db) {
+      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(table)), {});
+    });
+    return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
+  }
+};
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sql_user_index.hpp ----
+
+namespace sessions::detail::pg {
+
+inline constexpr std::string_view kLogCategory = "sessions.storage.postgres";
+inline constexpr std::chrono::milliseconds kStatementGrace{500};
+
+/// PostgresStore's way to the server. `Options` is PostgresStore::Options (conninfo, parameters,
+/// table, pool_size, pool_timeout, connect_timeout, statement_timeout, prepare_statements,
+/// logger), which must outlive the client.
+template <class Options>
+class Client {
+  using Pool = ConnectionPool<std::unique_ptr<Conn>>;
+
+ public:
+  explicit Client(const Options& options)
+      : options_(options),
+        pool_(std::make_unique<Pool>("PostgresStore", PoolSettings{options.pool_size, options.pool_timeout})) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // The constructor's connection, once the options are validated: the table created when asked,
+  // the connection kept in the pool. True when the side table `index_table` exists.
+  bool open(const std::string& index_table) {
+    servers_ = configured_servers(options_.conninfo, options_.parameters);
+    sql_ = statements(options_.table);
+    auto conn = std::make_unique<Conn>();
+    connect(*conn, "open");
+    if (options_.create_table) create_table(*conn);
+    bool index_exists = false;
+    {
+      IndexDb db{*this, *conn, "open"};
+      const auto found = db.rows(table_exists_sql(index_table), {});
+      index_exists = !found.empty() && found[0][0] == "t";
+    }
+    pool_->adopt(std::move(conn));
+    return index_exists;
+  }
+
+  /// The text of the statement `id` (for the index's evictions, which delete rows as remove() does).
+  [[nodiscard]] const std::string& statement(StatementId id) const noexcept { return sql_[id]; }
+
+  /// Messages sent to the server and answered so far.
+  [[nodiscard]] std::uint64_t round_trips() const noexcept { return round_trips_.load(std::memory_order_relaxed); }
+
+  void check_payload(const char* op, std::string_view key, const std::string& payload) const {
+    if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
+      throw StorageError(
+          message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
+    }
+  }
+
+  // ------------------------------------------------------------------------------ connections
+
+  [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
+    std::string text = message(op, {}, "cannot connect: " + what, describe(c.pg));
+    c.close();
+    throw Broken(text, /*retry_allowed=*/false);
+  }
+
+  // Opens `c` within connect_timeout and sets the server-side statement_timeout.
+  void connect(Conn& c, const char* op) {
+    c.close();
+    const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
+    c.pg = start_connection(options_.conninfo, options_.parameters, options_.statement_timeout + kStatementGrace);
+    if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
+    if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, one_line(::PQerrorMessage(c.pg)));
+    ::PQsetNoticeProcessor(c.pg, &Client::notice, this);
+    PostgresPollingStatusType status = PGRES_POLLING_WRITING;
+    for (;;) {
+      if (status == PGRES_POLLING_OK) break;
+      if (status == PGRES_POLLING_FAILED) fail_connect(c, op, one_line(::PQerrorMessage(c.pg)));
+      const short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+      if (!wait_socket(::PQsocket(c.pg), events, deadline)) {
+        fail_connect(c, op, "timed out after " + std::to_string(options_.connect_timeout.count()) + " ms");
+      }
+      status = ::PQconnectPoll(c.pg);
+    }
+    if (::PQsetnonblocking(c.pg, 1) != 0) fail_connect(c, op, "cannot switch to non-blocking mode");
+    const std::string setup = "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
+    try {
+      (void)run(c, op, {}, [&] { return ::PQsendQuery(c.pg, setup.c_str()); });
+    } catch (const Broken& e) {
+      c.close();
+      throw Broken(e.what(), false);
+    }
+  }
+
+  static void notice(void* self, const char* message) {
+    static_cast<Client*>(self)->options_.logger(LogLevel::debug, kLogCategory, one_line(message));
+  }
+
+  // The constructor's table check and creation, under an advisory lock so that two processes
+  // starting together do not race on CREATE TABLE.
+  void create_table(Conn& c) {
+    const std::string check = table_exists_sql(options_.table);
+    const std::string ddl = create_table_sql(options_.table);
+    try {
+      Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
+      if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
+      (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
+    } catch (const StorageError& e) {
+      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " +
+                               e.what());
+    }
+  }
+
+  // ------------------------------------------------------------------------------- statements
+
+  // Sends what `send` sends, waits for every result within statement_timeout (+ grace), and
+  // returns the last one, which must be a success. Broken when the connection failed; a plain
+  // StorageError for a timeout (the connection is marked bad) or an SQL error.
+  template <class Send>
+  Result run(Conn& c, const char* op, std::string_view key, Send send) {
+    const Deadline deadline = SteadyClock::now() + options_.statement_timeout + kStatementGrace;
+    round_trips_.fetch_add(1, std::memory_order_relaxed);
+    auto broken = [&](const char* what) -> Broken {
+      c.bad = true;
+      return Broken(message(op, key, std::string(what) + ": " + one_line(::PQerrorMessage(c.pg)), describe(c.pg)),
+                    /*retry_allowed=*/true);
+    };
+    if (send() == 0) throw broken("cannot send the statement");
+    int flushed = 0;
+    while ((flushed = ::PQflush(c.pg)) == 1) {
+      if (!wait_socket(::PQsocket(c.pg), POLLIN | POLLOUT, deadline)) timeout(c, op, key);
+      if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+    }
+    if (flushed < 0) throw broken("cannot send the statement");
+    // The last result, or the first failure when there is one (what follows says nothing more).
+    Result last;
+    bool failed = false;
+    for (;;) {
+      while (::PQisBusy(c.pg) != 0) {
+        if (!wait_socket(::PQsocket(c.pg), POLLIN, deadline)) timeout(c, op, key);
+        if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
+      }
+      PGresult* r = ::PQgetResult(c.pg);
+      if (r == nullptr) break;
+      if (failed) {
+        ::PQclear(r);
+        continue;
+      }
+      const ExecStatusType status = ::PQresultStatus(r);
+      failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
+      last.reset(r);
+    }
+    if (::PQstatus(c.pg) != CONNECTION_OK) throw broken("the connection failed");
+    if (!last) throw broken("no result from the server");
+    const ExecStatusType status = ::PQresultStatus(last.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return last;
+    const char* state = ::PQresultErrorField(last.get(), PG_DIAG_SQLSTATE);
+    const std::string_view sqlstate = state != nullptr ? state : "";
+    const std::string text = one_line(::PQresultErrorMessage(last.get()));
+    // Connection-level errors (class 08) and an administrator's shutdown (57P01..57P03) end the
+    // session: the connection must be replaced. So does a read-only transaction refusing a write
+    // (25006): after a failover the old primary may be back as a standby, and a new connection
+    // (libpq's host list with target_session_attrs=read-write) finds the new primary; the refused
+    // statement was not applied, so it may be sent again.
+    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "25006") {
+      c.bad = true;
+      throw Broken(message(op, key, text, describe(c.pg)), /*retry_allowed=*/true);
+    }
+    throw StorageError(
+        message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"), describe(c.pg)));
+  }
+
+  [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
+    const std::string where = describe(c.pg);
+    c.bad = true;  // a statement is in flight: the connection is unusable
+    throw StorageError(message(
+        op, key, "no answer within " + std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
+        where));
+  }
+
+  // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
+  // is the one `c` is connected to when there is a connection (describe()); before, the hosts the
+  // options name, of which libpq will pick one.
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what,
+                                    std::string_view where) const {
+    return store_message("PostgresStore", op, where, key, what);
+  }
+  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
+    return message(op, key, what, servers_);
+  }
+
+  // One statement with text parameters: prepared on first use per connection (or unnamed).
+  Result execute(Conn& c, StatementId id, const char* op, std::string_view key,
+                 std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    const char* const* values = params.begin();
+    if (!options_.prepare_statements) {
+      return run(c, op, key,
+                 [&] { return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0); });
+    }
+    for (int attempt = 0;; ++attempt) {
+      if (!c.prepared[id]) {
+        (void)run(c, op, key,
+                  [&] { return ::PQsendPrepare(c.pg, kNames[id], sql_[id].c_str(), kParamCount[id], nullptr); });
+        c.prepared[id] = true;
+      }
+      try {
+        return run(c, op, key, [&] { return ::PQsendQueryPrepared(c.pg, kNames[id], n, values, nullptr, nullptr, 0); });
+      } catch (const Broken&) {
+        throw;
+      } catch (const StorageError& e) {
+        // 26000: the statement is gone (e.g. DISCARD ALL by a pooler): prepare it again, once.
+        if (attempt == 0 && std::string_view(e.what()).find("[SQLSTATE 26000]") != std::string_view::npos) {
+          c.prepared[id] = false;
+          continue;
+        }
+        throw;
+      }
+    }
+  }
+
+  // create and update: the statement `id` with (key, payload, expiry, now); true when it changed
+  // one row.
+  bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
+                 TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    check_payload(op, key, payload);
+    const std::string now = timestamptz(options_.clock.now());
+    const std::string expire = timestamptz(expires_at);
+    const std::string k(key);
+    return call(op, key, [&](Conn& c) {
+      return affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) == 1;
+    });
+  }
+
+  // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection
+  // when the first one turns out broken.
+  template <class Fn>
+  std::invoke_result_t<Fn&, Conn&> call(const char* op, std::string_view key, Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      Lease lease = borrow(op, key);
+      Conn& c = *lease;
+      try {
+        if (c.pg == nullptr || !alive(c)) connect(c, op);
+        return fn(c);
+      } catch (const Broken& e) {
+        c.bad = true;
+        if (attempt == 0 && e.retry) {
+          options_.logger(LogLevel::info, kLogCategory, std::string(e.what()) + "; retrying on a new connection");
+          continue;
+        }
+        throw StorageError(e.what());
+      }
+    }
+  }
+
+  // One unnamed statement with text parameters (the index's statements: not on a request's path).
+  Result query(Conn& c, const char* op, std::string_view key, const std::string& sql,
+               std::initializer_list<const char*> params) {
+    const int n = static_cast<int>(params.size());
+    return run(c, op, key,
+               [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
+  }
+
+  // The index's statements on one connection, for detail/sql_user_index.hpp.
+  struct IndexDb {
+    Client& client;
+    Conn& c;
+    const char* op;
+
+    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
+      std::vector<const char*> values;
+      for (const std::string& s : texts) values.push_back(s.c_str());
+      const int n = static_cast<int>(values.size());
+      Result r = client.run(c, op, {}, [&] {
+        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+      });
+      std::vector<std::vector<std::string>> out;
+      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
+        std::vector<std::string>& cells = out.emplace_back();
+        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
+          cells.emplace_back(::PQgetvalue(r.get(), row, col),
+                             static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
+        }
+      }
+      return out;
+    }
+    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+  };
+
+  // connection found broken is replaced and the whole transaction run again (call()).
+  template <class Fn>
+  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name,
+                                                     const sql::UserIndexSql& index_sql, std::atomic<bool>& index_ready,
+                                                     Fn&& fn) {
+    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
+      IndexDb db{*this, c, op};
+      if (!index_ready.load(std::memory_order_relaxed)) {
+        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
+        try {
+          db.exec(index_sql.create_table);
+          db.exec(index_sql.create_user_index);
+          db.exec(index_sql.create_expire_index);
+        } catch (...) {
+          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+          throw;
+        }
+        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+        index_ready = true;
+      }
+      db.exec("BEGIN");
+      try {
+        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
+        auto result = fn(db);
+        db.exec("COMMIT");
+        return result;
+      } catch (...) {
+        if (!c.bad) {
+          try {
+            db.exec("ROLLBACK");
+          } catch (...) {  // the transaction's error is the one to report
+          }
+        }
+        throw;
+      }
+    });
+  }
+
+ private:
+  // A pooled connection; closed instead of going back when it timed out, broke or never connected.
+  class Lease {
+   public:
+    explicit Lease(Pool::Lease lease) noexcept : lease_(std::move(lease)) {}
+    Lease(Lease&&) noexcept = default;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (lease_.get() != nullptr && (lease_->bad || lease_->pg == nullptr)) lease_.discard();
+    }
+    Conn& operator*() const noexcept { return *lease_; }
+
+   private:
+    Pool::Lease lease_;
+  };
+
+  // A connection slot; connected by call() (a new Conn is not connected yet).
+  Lease borrow(const char* op, std::string_view key) {
+    return Lease(pool_->acquire([] { return std::make_unique<Conn>(); },
+                                [&](const std::string& what) { return message(op, key, what); }));
+  }
+  const Options& options_;
+  std::string servers_;  // the configured hosts, for messages without a connection
+  std::array<std::string, kStatementCount> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> round_trips_{0};
+};
+
+}  // namespace sessions::detail::pg
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_CLIENT_HPP
+// ---- end sessions/storage/detail/pg_client.hpp ----
 
 namespace sessions {
 
@@ -777,10 +1226,7 @@ class PostgresStore {
     return options;
   }
 
-  explicit PostgresStore(Options options)
-      : options_(std::move(options)),
-        pool_(
-            std::make_unique<Pool>("PostgresStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
+  explicit PostgresStore(Options options) : options_(std::move(options)) {
     detail::sql::validate_table_name("PostgresStore", options_.table);
     detail::require_positive("PostgresStore", "connect_timeout", options_.connect_timeout);
     detail::require_positive("PostgresStore", "statement_timeout", options_.statement_timeout);
@@ -791,17 +1237,7 @@ class PostgresStore {
       }
     }
     detail::pg::validate_connection(options_.conninfo, options_.parameters);
-    servers_ = detail::pg::configured_servers(options_.conninfo, options_.parameters);
-    sql_ = detail::pg::statements(options_.table);
-    auto conn = std::make_unique<Conn>();
-    connect(*conn, "open");
-    if (options_.create_table) create_table(*conn);
-    {
-      IndexDb db{*this, *conn, "open"};
-      const auto found = db.rows(detail::pg::table_exists_sql(detail::sql::user_index_table(options_.table)), {});
-      index_ready_ = !found.empty() && found[0][0] == "t";
-    }
-    pool_->adopt(std::move(conn));
+    index_ready_ = client_.open(detail::sql::user_index_table(options_.table));
   }
 
   /// PostgresStore(options_from_url(url)) with the given clock and logger.
@@ -816,13 +1252,13 @@ class PostgresStore {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
-    return call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
-      Result r = execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
+    return client_.call("load", key, [&](Conn& c) -> std::optional<Record<std::string>> {
+      detail::pg::Result r = client_.execute(c, detail::pg::kLoad, "load", key, {k.c_str(), now.c_str()});
       if (::PQntuples(r.get()) != 1) return std::nullopt;
       const std::optional<std::int64_t> micros = detail::pg::int8_value(r, 0, 1);
       if (!micros) {
         throw StorageError(
-            message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
+            client_.message("load", key, "unexpected expire_date value from the server", detail::pg::describe(c.pg)));
       }
       return Record<std::string>{
           std::string(::PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(::PQgetlength(r.get(), 0, 0))),
@@ -831,11 +1267,11 @@ class PostgresStore {
   }
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("create", detail::pg::kCreate, key, payload, expires_at);
+    return client_.write_row("create", detail::pg::kCreate, key, payload, expires_at);
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
-    return write_row("update", detail::pg::kUpdate, key, payload, expires_at);
+    return client_.write_row("update", detail::pg::kUpdate, key, payload, expires_at);
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = $1 AND expire_date >
@@ -848,19 +1284,20 @@ class PostgresStore {
   [[nodiscard]] CasResult update_if(std::string_view key, const std::string& payload, TimePoint expires_at,
                                     const std::string& expected) {
     if (!is_valid_session_key(key)) return CasResult::missing;
-    check_payload("update_if", key, payload);
+    client_.check_payload("update_if", key, payload);
     const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
     if (std::memchr(expected.data(), '\0', expected.size()) != nullptr) return CasResult::conflict;  // never stored
-    const bool changed = call("update_if", key, [&](Conn& c) {
+    const bool changed = client_.call("update_if", key, [&](Conn& c) {
       return detail::pg::affected(
-                 execute(c, detail::pg::kUpdateIf, "update_if", key,
-                         {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
+                 client_.execute(c, detail::pg::kUpdateIf, "update_if", key,
+                                 {k.c_str(), payload.c_str(), expire.c_str(), now.c_str(), expected.c_str()})) == 1;
     });
     if (changed) return CasResult::written;
-    return call("update_if", key, [&](Conn& c) {
-      Result r = execute(c, detail::pg::kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
+    return client_.call("update_if", key, [&](Conn& c) {
+      detail::pg::Result r =
+          client_.execute(c, detail::pg::kHolds, "update_if", key, {k.c_str(), now.c_str(), payload.c_str()});
       if (::PQntuples(r.get()) != 1) return CasResult::missing;
       return std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t" ? CasResult::written : CasResult::conflict;
     });
@@ -871,19 +1308,19 @@ class PostgresStore {
     const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string expire = detail::pg::timestamptz(expires_at);
     const std::string k(key);
-    return call("touch", key, [&](Conn& c) {
+    return client_.call("touch", key, [&](Conn& c) {
       return detail::pg::affected(
-                 execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
+                 client_.execute(c, detail::pg::kTouch, "touch", key, {k.c_str(), expire.c_str(), now.c_str()})) == 1;
     });
   }
 
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
     const std::string k(key);
-    call("remove", key, [&](Conn& c) {
-      (void)execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
+    client_.call("remove", key, [&](Conn& c) {
+      (void)client_.execute(c, detail::pg::kRemove, "remove", key, {k.c_str()});
       if (index_ready_.load(std::memory_order_relaxed))
-        (void)query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
+        (void)client_.query(c, "remove", key, index_sql_.remove_entry, {k.c_str()});
       return 0;
     });
   }
@@ -892,8 +1329,8 @@ class PostgresStore {
     if (!is_valid_session_key(key)) return false;
     const std::string now = detail::pg::timestamptz(options_.clock.now());
     const std::string k(key);
-    return call("exists", key, [&](Conn& c) {
-      return ::PQntuples(execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
+    return client_.call("exists", key, [&](Conn& c) {
+      return ::PQntuples(client_.execute(c, detail::pg::kExists, "exists", key, {k.c_str(), now.c_str()}).get()) == 1;
     });
   }
 
@@ -903,16 +1340,16 @@ class PostgresStore {
     const std::string batch = std::to_string(options_.clear_batch);
     std::size_t removed = 0;
     for (;;) {
-      const std::size_t n = call("clear_expired", {}, [&](Conn& c) {
+      const std::size_t n = client_.call("clear_expired", {}, [&](Conn& c) {
         return detail::pg::affected(
-            execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
+            client_.execute(c, detail::pg::kClearExpired, "clear_expired", {}, {now.c_str(), batch.c_str()}));
       });
       removed += n;
       if (n < options_.clear_batch) break;
     }
     if (index_ready_.load(std::memory_order_relaxed)) {
-      call("clear_expired", {}, [&](Conn& c) {
-        (void)query(c, "clear_expired", {}, index_sql_.clear_orphans, {});
+      client_.call("clear_expired", {}, [&](Conn& c) {
+        (void)client_.query(c, "clear_expired", {}, index_sql_.clear_orphans, {});
         return 0;
       });
     }
@@ -923,401 +1360,76 @@ class PostgresStore {
 
   IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
                              const UserSessionLimit& limit) {
-    if (!is_valid_session_key(key)) return {};
-    const detail::sql::IndexNow now = index_now(options_.clock.now());
-    const std::string lock_name = options_.table + ":" + std::string(user);
-    return in_transaction("index_session", lock_name, [&](IndexDb& db) {
-      return detail::sql::index_session_in(db, index_sql_, sql_[detail::pg::kRemove], user, key, details, limit, now);
-    });
+    return index().index_session(user, key, details, limit, options_.clock.now());
   }
-
-  void unindex_session(std::string_view user, std::string_view key) {
-    if (!index_ready_.load(std::memory_order_relaxed)) return;
-    call("unindex_session", key, [&](Conn& c) {
-      IndexDb{*this, c, "unindex_session"}.exec(index_sql_.unindex, {key, user});
-      return 0;
-    });
-  }
-
+  void unindex_session(std::string_view user, std::string_view key) { index().unindex_session(user, key); }
   /// The user's live sessions (their rows still there, unexpired), oldest first.
   std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
-    if (!index_ready_.load(std::memory_order_relaxed)) return {};
-    return call("user_sessions", {}, [&](Conn& c) {
-      IndexDb db{*this, c, "user_sessions"};
-      return detail::sql::list_in(db, index_sql_, user, index_now(now));
-    });
+    return index().user_sessions(user, now);
   }
-
   /// Deletes at most `batch` expired rows and their entries in one short transaction.
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
-    const detail::sql::IndexNow at = index_now(now);
-    return in_transaction("purge_expired", {},
-                          [&](IndexDb& db) { return detail::sql::purge_in(db, index_sql_, batch, at); });
+    return index().purge_expired(batch, now);
   }
-
   /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
   /// held while fn runs).
   void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
-    const std::string now = detail::pg::timestamptz(options_.clock.now());
-    const std::string sql =
-        "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
-        detail::sql::quoted(options_.table) +
-        " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
-    std::string after;
-    for (;;) {
-      const auto page = call("for_each_session", {}, [&](Conn& c) {
-        return IndexDb{*this, c, "for_each_session"}.rows(sql, {now, after});
-      });
-      if (page.empty()) return;
-      for (const auto& row : page) fn(row[0], row[1], detail::sql::from_unix_micros(detail::sql::int_of(row[2])));
-      after = page.back()[0];
-    }
+    index().for_each_session(fn, options_.clock.now());
   }
-
   /// Entries of the side table (0 when this process has not seen it): for tests of its growth.
-  [[nodiscard]] std::size_t user_index_size() {
-    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
-    const auto rows = call("user_index_size", {}, [&](Conn& c) {
-      return IndexDb{*this, c, "user_index_size"}.rows(
-          "SELECT count(*) FROM " + detail::sql::quoted(detail::sql::user_index_table(options_.table)), {});
-    });
-    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
-  }
+  [[nodiscard]] std::size_t user_index_size() { return index().user_index_size(); }
 
   /// Messages sent to the server and answered so far (statements, preparations, connection
   /// setup): the round trips, for metrics and tests.
-  [[nodiscard]] std::uint64_t round_trips() const noexcept { return round_trips_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint64_t round_trips() const noexcept { return client_.round_trips(); }
   [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
   [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
 
  private:
-  static constexpr std::string_view kLogCategory = "sessions.storage.postgres";
-  static constexpr std::chrono::milliseconds kStatementGrace{500};
-
-  using StatementId = detail::pg::StatementId;
-  using Deadline = detail::pg::Deadline;
-  using SteadyClock = detail::pg::SteadyClock;
-  using Broken = detail::pg::Broken;
-  using Result = detail::pg::Result;
+  using Client = detail::pg::Client<Options>;
   using Conn = detail::pg::Conn;
+  using IndexDb = typename Client::IndexDb;
 
-  using Pool = detail::ConnectionPool<std::unique_ptr<Conn>>;
-
-  // A pooled connection; closed instead of going back when it timed out, broke or never connected.
-  class Lease {
-   public:
-    explicit Lease(Pool::Lease lease) noexcept : lease_(std::move(lease)) {}
-    Lease(Lease&&) noexcept = default;
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Lease& operator=(Lease&&) = delete;
-    ~Lease() {
-      if (lease_.get() != nullptr && (lease_->bad || lease_->pg == nullptr)) lease_.discard();
-    }
-    Conn& operator*() const noexcept { return *lease_; }
-
-   private:
-    Pool::Lease lease_;
-  };
-
-  void check_payload(const char* op, std::string_view key, const std::string& payload) const {
-    if (std::memchr(payload.data(), '\0', payload.size()) != nullptr) {
-      throw StorageError(
-          message(op, key, "the payload contains a NUL byte, which a PostgreSQL text column cannot hold"));
-    }
-  }
-
-  // ------------------------------------------------------------------------------ connections
-
-  [[noreturn]] void fail_connect(Conn& c, const char* op, const std::string& what) {
-    std::string text = message(op, {}, "cannot connect: " + what, detail::pg::describe(c.pg));
-    c.close();
-    throw Broken(text, /*retry_allowed=*/false);
-  }
-
-  // Opens `c` within connect_timeout and sets the server-side statement_timeout.
-  void connect(Conn& c, const char* op) {
-    c.close();
-    const Deadline deadline = SteadyClock::now() + options_.connect_timeout;
-    c.pg = detail::pg::start_connection(options_.conninfo, options_.parameters,
-                                        options_.statement_timeout + kStatementGrace);
-    if (c.pg == nullptr) throw StorageError(message(op, {}, "libpq is out of memory"));
-    if (::PQstatus(c.pg) == CONNECTION_BAD) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
-    ::PQsetNoticeProcessor(c.pg, &PostgresStore::notice, this);
-    PostgresPollingStatusType status = PGRES_POLLING_WRITING;
-    for (;;) {
-      if (status == PGRES_POLLING_OK) break;
-      if (status == PGRES_POLLING_FAILED) fail_connect(c, op, detail::pg::one_line(::PQerrorMessage(c.pg)));
-      const short events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
-      if (!detail::pg::wait_socket(::PQsocket(c.pg), events, deadline)) {
-        fail_connect(c, op, "timed out after " + std::to_string(options_.connect_timeout.count()) + " ms");
-      }
-      status = ::PQconnectPoll(c.pg);
-    }
-    if (::PQsetnonblocking(c.pg, 1) != 0) fail_connect(c, op, "cannot switch to non-blocking mode");
-    const std::string setup = "SET statement_timeout = " + std::to_string(options_.statement_timeout.count());
-    try {
-      (void)run(c, op, {}, [&] { return ::PQsendQuery(c.pg, setup.c_str()); });
-    } catch (const Broken& e) {
-      c.close();
-      throw Broken(e.what(), false);
-    }
-  }
-
-  static void notice(void* self, const char* message) {
-    static_cast<PostgresStore*>(self)->options_.logger(LogLevel::debug, kLogCategory, detail::pg::one_line(message));
-  }
-
-  // The constructor's table check and creation, under an advisory lock so that two processes
-  // starting together do not race on CREATE TABLE.
-  void create_table(Conn& c) {
-    const std::string check = detail::pg::table_exists_sql(options_.table);
-    const std::string ddl = detail::pg::create_table_sql(options_.table);
-    try {
-      Result r = run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, check.c_str()); });
-      if (::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t") return;
-      (void)run(c, "open", {}, [&] { return ::PQsendQuery(c.pg, ddl.c_str()); });
-    } catch (const StorageError& e) {
-      throw ConfigurationError(std::string("PostgresStore: cannot create the table ") + options_.table + ": " +
-                               e.what());
-    }
-  }
-
-  // ------------------------------------------------------------------------------- statements
-
-  // Sends what `send` sends, waits for every result within statement_timeout (+ grace), and
-  // returns the last one, which must be a success. Broken when the connection failed; a plain
-  // StorageError for a timeout (the connection is marked bad) or an SQL error.
-  template <class Send>
-  Result run(Conn& c, const char* op, std::string_view key, Send send) {
-    const Deadline deadline = SteadyClock::now() + options_.statement_timeout + kStatementGrace;
-    round_trips_.fetch_add(1, std::memory_order_relaxed);
-    auto broken = [&](const char* what) -> Broken {
-      c.bad = true;
-      return Broken(message(op, key, std::string(what) + ": " + detail::pg::one_line(::PQerrorMessage(c.pg)),
-                            detail::pg::describe(c.pg)),
-                    /*retry_allowed=*/true);
-    };
-    if (send() == 0) throw broken("cannot send the statement");
-    int flushed = 0;
-    while ((flushed = ::PQflush(c.pg)) == 1) {
-      if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN | POLLOUT, deadline)) timeout(c, op, key);
-      if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
-    }
-    if (flushed < 0) throw broken("cannot send the statement");
-    // The last result, or the first failure when there is one (what follows says nothing more).
-    Result last;
-    bool failed = false;
-    for (;;) {
-      while (::PQisBusy(c.pg) != 0) {
-        if (!detail::pg::wait_socket(::PQsocket(c.pg), POLLIN, deadline)) timeout(c, op, key);
-        if (::PQconsumeInput(c.pg) == 0) throw broken("the connection failed");
-      }
-      PGresult* r = ::PQgetResult(c.pg);
-      if (r == nullptr) break;
-      if (failed) {
-        ::PQclear(r);
-        continue;
-      }
-      const ExecStatusType status = ::PQresultStatus(r);
-      failed = status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK;
-      last.reset(r);
-    }
-    if (::PQstatus(c.pg) != CONNECTION_OK) throw broken("the connection failed");
-    if (!last) throw broken("no result from the server");
-    const ExecStatusType status = ::PQresultStatus(last.get());
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return last;
-    const char* state = ::PQresultErrorField(last.get(), PG_DIAG_SQLSTATE);
-    const std::string_view sqlstate = state != nullptr ? state : "";
-    const std::string text = detail::pg::one_line(::PQresultErrorMessage(last.get()));
-    // Connection-level errors (class 08) and an administrator's shutdown (57P01..57P03) end the
-    // session: the connection must be replaced. So does a read-only transaction refusing a write
-    // (25006): after a failover the old primary may be back as a standby, and a new connection
-    // (libpq's host list with target_session_attrs=read-write) finds the new primary; the refused
-    // statement was not applied, so it may be sent again.
-    if (sqlstate.starts_with("08") || sqlstate.starts_with("57P") || sqlstate == "25006") {
-      c.bad = true;
-      throw Broken(message(op, key, text, detail::pg::describe(c.pg)), /*retry_allowed=*/true);
-    }
-    throw StorageError(message(op, key, text + (sqlstate.empty() ? "" : " [SQLSTATE " + std::string(sqlstate) + "]"),
-                               detail::pg::describe(c.pg)));
-  }
-
-  [[noreturn]] void timeout(Conn& c, const char* op, std::string_view key) {
-    const std::string where = detail::pg::describe(c.pg);
-    c.bad = true;  // a statement is in flight: the connection is unusable
-    throw StorageError(message(
-        op, key, "no answer within " + std::to_string((options_.statement_timeout + kStatementGrace).count()) + " ms",
-        where));
-  }
-
-  // `PostgresStore::op: what (host:port, session abcd...)`, the stores' error format. The server
-  // is the one `c` is connected to when there is a connection (describe()); before, the hosts the
-  // options name, of which libpq will pick one.
-  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what,
-                                    std::string_view where) const {
-    return detail::store_message("PostgresStore", op, where, key, what);
-  }
-  [[nodiscard]] std::string message(const char* op, std::string_view key, const std::string& what) const {
-    return message(op, key, what, servers_);
-  }
-
-  // One statement with text parameters: prepared on first use per connection (or unnamed).
-  Result execute(Conn& c, StatementId id, const char* op, std::string_view key,
-                 std::initializer_list<const char*> params) {
-    const int n = static_cast<int>(params.size());
-    const char* const* values = params.begin();
-    if (!options_.prepare_statements) {
-      return run(c, op, key,
-                 [&] { return ::PQsendQueryParams(c.pg, sql_[id].c_str(), n, nullptr, values, nullptr, nullptr, 0); });
-    }
-    for (int attempt = 0;; ++attempt) {
-      if (!c.prepared[id]) {
-        (void)run(c, op, key, [&] {
-          return ::PQsendPrepare(c.pg, detail::pg::kNames[id], sql_[id].c_str(), detail::pg::kParamCount[id], nullptr);
-        });
-        c.prepared[id] = true;
-      }
-      try {
-        return run(c, op, key,
-                   [&] { return ::PQsendQueryPrepared(c.pg, detail::pg::kNames[id], n, values, nullptr, nullptr, 0); });
-      } catch (const Broken&) {
-        throw;
-      } catch (const StorageError& e) {
-        // 26000: the statement is gone (e.g. DISCARD ALL by a pooler): prepare it again, once.
-        if (attempt == 0 && std::string_view(e.what()).find("[SQLSTATE 26000]") != std::string_view::npos) {
-          c.prepared[id] = false;
-          continue;
-        }
-        throw;
-      }
-    }
-  }
-
-  // create and update: the statement `id` with (key, payload, expiry, now); true when it changed
-  // one row.
-  bool write_row(const char* op, StatementId id, std::string_view key, const std::string& payload,
-                 TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    check_payload(op, key, payload);
-    const std::string now = detail::pg::timestamptz(options_.clock.now());
-    const std::string expire = detail::pg::timestamptz(expires_at);
-    const std::string k(key);
-    return call(op, key, [&](Conn& c) {
-      return detail::pg::affected(execute(c, id, op, key, {k.c_str(), payload.c_str(), expire.c_str(), now.c_str()})) ==
-             1;
-    });
-  }
-
-  // A borrowed connection, connected and alive, then `fn(conn)`; once more on a new connection
-  // when the first one turns out broken.
-  template <class Fn>
-  std::invoke_result_t<Fn&, Conn&> call(const char* op, std::string_view key, Fn fn) {
-    for (int attempt = 0;; ++attempt) {
-      Lease lease = borrow(op, key);
-      Conn& c = *lease;
-      try {
-        if (c.pg == nullptr || !detail::pg::alive(c)) connect(c, op);
-        return fn(c);
-      } catch (const Broken& e) {
-        c.bad = true;
-        if (attempt == 0 && e.retry) {
-          options_.logger(LogLevel::info, kLogCategory, std::string(e.what()) + "; retrying on a new connection");
-          continue;
-        }
-        throw StorageError(e.what());
-      }
-    }
-  }
-
-  // One unnamed statement with text parameters (the index's statements: not on a request's path).
-  Result query(Conn& c, const char* op, std::string_view key, const std::string& sql,
-               std::initializer_list<const char*> params) {
-    const int n = static_cast<int>(params.size());
-    return run(c, op, key,
-               [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
-  }
-
-  // The index's statements on one connection, for detail/sql_user_index.hpp.
-  struct IndexDb {
+  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
+  struct IndexAccess {
     PostgresStore& store;
-    Conn& c;
-    const char* op;
+    std::string page_sql;
 
-    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
-      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
-      std::vector<const char*> values;
-      for (const std::string& s : texts) values.push_back(s.c_str());
-      const int n = static_cast<int>(values.size());
-      Result r = store.run(c, op, {}, [&] {
-        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    template <class Fn>
+    auto read(const char* op, Fn&& fn) {
+      return store.client_.call(op, {}, [&](Conn& c) {
+        IndexDb db{store.client_, c, op};
+        return fn(db);
       });
-      std::vector<std::vector<std::string>> out;
-      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
-        std::vector<std::string>& cells = out.emplace_back();
-        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
-          cells.emplace_back(::PQgetvalue(r.get(), row, col),
-                             static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
-        }
-      }
-      return out;
     }
-    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+    template <class Fn>
+    auto write(const char* op, std::string_view key, Fn&& fn) {
+      return store.client_.call(op, key, [&](Conn& c) {
+        IndexDb db{store.client_, c, op};
+        return fn(db);
+      });
+    }
+    // Under an advisory transaction lock on the table and the user (none for the purge).
+    template <class Fn>
+    auto transaction(const char* op, std::string_view user, Fn&& fn) {
+      const std::string lock_name = user.empty() ? std::string() : store.options_.table + ":" + std::string(user);
+      return store.client_.in_transaction(op, lock_name, store.index_sql_, store.index_ready_, fn);
+    }
+    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+      return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
+    }
+    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& micros) {
+      return detail::sql::from_unix_micros(detail::sql::int_of(micros));
+    }
   };
 
-  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-    return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
-  }
-
-  // fn(db) in one transaction on one connection (the side table created first if missing), under
-  // an advisory transaction lock on `lock_name` when it is not empty; rolled back if it throws. A
-  // connection found broken is replaced and the whole transaction run again (call()).
-  template <class Fn>
-  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name, Fn&& fn) {
-    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
-      IndexDb db{*this, c, op};
-      if (!index_ready_.load(std::memory_order_relaxed)) {
-        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
-        try {
-          db.exec(index_sql_.create_table);
-          db.exec(index_sql_.create_user_index);
-          db.exec(index_sql_.create_expire_index);
-        } catch (...) {
-          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-          throw;
-        }
-        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-        index_ready_ = true;
-      }
-      db.exec("BEGIN");
-      try {
-        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
-        auto result = fn(db);
-        db.exec("COMMIT");
-        return result;
-      } catch (...) {
-        if (!c.bad) {
-          try {
-            db.exec("ROLLBACK");
-          } catch (...) {  // the transaction's error is the one to report
-          }
-        }
-        throw;
-      }
-    });
-  }
-
-  // A connection slot; connected by call() (a new Conn is not connected yet).
-  Lease borrow(const char* op, std::string_view key) {
-    return Lease(pool_->acquire([] { return std::make_unique<Conn>(); },
-                                [&](const std::string& what) { return message(op, key, what); }));
+  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
+    return {IndexAccess{*this, detail::pg::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
+            client_.statement(detail::pg::kRemove)};
   }
 
   Options options_;
-  std::string servers_;  // the configured hosts, for messages without a connection
-  std::array<std::string, detail::pg::kStatementCount> sql_;
-  std::unique_ptr<Pool> pool_;
-  std::atomic<std::uint64_t> round_trips_{0};
+  Client client_{options_};
   detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '$');
   // The side table exists (seen at open, or created by this process).
   std::atomic<bool> index_ready_{false};

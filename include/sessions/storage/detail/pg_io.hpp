@@ -143,6 +143,13 @@ inline constexpr std::array<int, kStatementCount> kParamCount = {2, 4, 4, 3, 1, 
 /// UTC text with an explicit offset: timestamptz input that no session setting can reinterpret.
 [[nodiscard]] inline std::string timestamptz(TimePoint t) { return sql::format_utc(t) + "+00"; }
 
+/// for_each_session's page: the live rows after the key $2, their expiry as microseconds.
+[[nodiscard]] inline std::string page_sql(const std::string& table) {
+  return "SELECT \"session_key\", \"session_data\", (extract(epoch FROM \"expire_date\") * 1000000)::int8 FROM " +
+         sql::quoted(table) +
+         " WHERE \"expire_date\" > $1::timestamptz AND \"session_key\" > $2 ORDER BY \"session_key\" LIMIT 500";
+}
+
 /// True when `table` exists (resolved through the search_path): one row, `t` or `f`.
 [[nodiscard]] inline std::string table_exists_sql(const std::string& table) {
   return "SELECT to_regclass('" + sql::quoted(table) + "') IS NOT NULL";

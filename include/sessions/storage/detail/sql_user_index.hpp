@@ -9,14 +9,22 @@
 // index_session() must run in one transaction that excludes every other index_session() of the
 // same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
 // logins never both pass the limit.
+//
+// IndexMethods<Access> is the stores' UserIndexStorage on top of those statements: each store
+// passes an Access, its way to a connection (see IndexMethods), and forwards to it.
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "../../clock.hpp"
+#include "../../session_key.hpp"
 #include "../../user_index.hpp"
 #include "../sql_common.hpp"
 
@@ -90,5 +98,79 @@ std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t b
   }
   return purged;
 }
+
+/// The per-user index of an SQL store, written once for SqliteStore and PostgresStore. `Access` is
+/// the store's way to its connections, each lending a Db (rows/exec above):
+///
+///   access.read(op, fn)                 fn(db) on a pooled connection, no transaction
+///   access.write(op, key, fn)           fn(db) for one write outside a transaction
+///   access.transaction(op, user, fn)    fn(db) in one transaction that excludes every other one of
+///                                       `user` (empty: the purge's), the side table created first
+///   access.index_now(t) -> IndexNow     `t` in the store's two forms
+///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
+///                                       rows after key $2/?2, ordered by key
+///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
+///
+/// `ready` says the side table exists (seen at open, or created by this process): until then,
+/// nothing is indexed and the reads answer empty without a query.
+template <class Access>
+struct IndexMethods {
+  Access access;
+  const UserIndexSql& q;
+  const std::atomic<bool>& ready;
+  const std::string& table;
+  // The sessions table's DELETE of one key (the eviction of index_session).
+  const std::string& remove_sql;
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit, TimePoint now) {
+    if (!is_valid_session_key(key)) return {};
+    const IndexNow at = access.index_now(now);
+    return access.transaction("index_session", user, [&](auto& db) {
+      return index_session_in(db, q, remove_sql, user, key, details, limit, at);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!ready.load(std::memory_order_relaxed)) return;
+    access.write("unindex_session", key, [&](auto& db) {
+      db.exec(q.unindex, {key, user});
+      return 0;
+    });
+  }
+
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!ready.load(std::memory_order_relaxed)) return {};
+    return access.read("user_sessions", [&](auto& db) { return list_in(db, q, user, access.index_now(now)); });
+  }
+
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const IndexNow at = access.index_now(now);
+    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, q, batch, at); });
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
+    const std::string at = access.index_now(now).sessions_now;
+    std::string after;
+    for (;;) {
+      const auto page = access.read("for_each_session", [&](auto& db) {
+        return db.rows(access.page_sql, {at, after});
+      });
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const std::optional<TimePoint> expires = access.expiry_of(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!ready.load(std::memory_order_relaxed)) return 0;
+    const auto rows = access.read("user_index_size", [&](auto& db) {
+      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(table)), {});
+    });
+    return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
+  }
+};
 
 }  // namespace sessions::detail::sql
