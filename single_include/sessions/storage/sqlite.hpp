@@ -310,6 +310,14 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
+// ---- begin sessions/storage/detail/sqlite_client.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_CLIENT_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_CLIENT_HPP
+// SqliteStore's connections and statements (storage/sqlite.hpp describes the behaviour): the
+// statement text and Django's DDL, opening a connection (pragmas, WAL, the table created under the
+// write lock, the statements prepared once), the pool with its writer mutex, one execution of a
+// prepared statement, and the per-user index's transactions.
+
 // ---- begin sessions/storage/detail/sqlite_user_index.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
@@ -521,6 +529,307 @@ struct SqliteIndexDb {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
 // ---- end sessions/storage/detail/sqlite_user_index.hpp ----
 
+namespace sessions::detail::sqlite {
+
+using sql::StatementId;
+using enum sql::StatementId;
+// The statements SQLite prepares: all but PostgreSQL's kHolds.
+inline constexpr std::size_t kPrepared = kHolds;
+static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
+
+/// The statements of SqliteStore's operations on `table`, ?1, ?2, ... as their parameters.
+[[nodiscard]] inline std::array<std::string, kPrepared> statements(const std::string& table) {
+  std::array<std::string, kPrepared> sql;
+  const std::string t = sql::quoted(table);
+  sql[kLoad] =
+      "SELECT \"session_data\", \"expire_date\" FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+  sql[kCreate] = "INSERT INTO " + t +
+                 " (\"session_key\", \"session_data\", \"expire_date\") VALUES (?1, ?2, ?3)"
+                 " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = excluded.\"session_data\","
+                 " \"expire_date\" = excluded.\"expire_date\" WHERE " +
+                 t + ".\"expire_date\" <= ?4";
+  sql[kUpdate] = "UPDATE " + t +
+                 " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
+  sql[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
+  sql[kUpdateIf] =
+      "UPDATE " + t +
+      " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4"
+      " AND \"session_data\" = ?5";
+  sql[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
+  sql[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
+  sql[kClearExpired] =
+      "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
+  return sql;
+}
+
+/// for_each_session's page: the live rows after the key ?2.
+[[nodiscard]] inline std::string page_sql(const std::string& table) {
+  return "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " + sql::quoted(table) +
+         " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
+}
+
+/// Django's DDL for the table and its index (SQLite keeps the text as written: no IF NOT EXISTS).
+[[nodiscard]] inline std::string create_table_sql(const std::string& table) {
+  return "CREATE TABLE " + sql::quoted(table) +
+         " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL, "
+         "\"expire_date\" datetime NOT NULL); CREATE INDEX " +
+         sql::quoted(sql::expire_index_name(table)) + " ON " + sql::quoted(table) + " (\"expire_date\")";
+}
+
+struct Connection {
+  sqlite3* db = nullptr;
+  std::array<sqlite3_stmt*, kPrepared> statements{};
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    for (sqlite3_stmt* s : statements) ::sqlite3_finalize(s);  // NULL is a no-op
+    ::sqlite3_close_v2(db);
+  }
+};
+
+/// SqliteStore's way to the database file. `Options` is SqliteStore::Options (path, table,
+/// create_table, busy_timeout, synchronous, wal, pool_size, pool_timeout), which must outlive
+/// the client.
+template <class Options>
+class Client {
+  struct Pool {
+    Pool(std::string_view store, PoolSettings settings) : connections(store, settings) {}
+    ConnectionPool<std::unique_ptr<Connection>> connections;
+    // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
+    // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
+    // instead hands the lock over at once; busy_timeout is left for other processes.
+    std::mutex writer;
+  };
+
+  // A borrowed connection; goes back to the pool unless discard() was called (after an error).
+
+ public:
+  // A borrowed connection; goes back to the pool unless discard() was called (after an error).
+  using Lease = ConnectionPool<std::unique_ptr<Connection>>::Lease;
+
+  // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
+  class Statement {
+   public:
+    Statement(Client& client, Lease& lease, StatementId id, const char* op, std::string_view key)
+        : client_(client), lease_(lease), st_((*lease).statements[id]), op_(op), key_(key) {}
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement() {
+      if (st_ != nullptr) {
+        ::sqlite3_reset(st_);
+        ::sqlite3_clear_bindings(st_);
+      }
+    }
+
+    void bind(int index, std::string_view text) {
+      check(::sqlite3_bind_text64(st_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
+    void bind(int index, std::int64_t value) { check(::sqlite3_bind_int64(st_, index, value)); }
+
+    // True for a row, false when done; StorageError otherwise.
+    bool step() {
+      client_.statements_.fetch_add(1, std::memory_order_relaxed);
+      const int rc = ::sqlite3_step(st_);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      fail(rc);
+    }
+
+    [[nodiscard]] std::string_view column_text(int column) const {
+      const unsigned char* text = ::sqlite3_column_text(st_, column);
+      const int size = ::sqlite3_column_bytes(st_, column);
+      if (text == nullptr || size <= 0) return {};
+      return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
+    }
+
+   private:
+    void check(int rc) {
+      if (rc != SQLITE_OK) fail(rc);
+    }
+    [[noreturn]] void fail(int rc) {
+      // `SqliteStore::op: message (code) (file, session abcd...)`, the stores' error format.
+      std::string message =
+          store_message("SqliteStore", op_, client_.path_string_, key_,
+                        std::string(::sqlite3_errmsg(lease_->db)) + " (" + ::sqlite3_errstr(rc) + ")");
+      ::sqlite3_reset(st_);
+      ::sqlite3_clear_bindings(st_);
+      st_ = nullptr;
+      // The connection may be in any state after an I/O error or a corruption: a fresh one is
+      // opened by the next call.
+      lease_.discard();
+      throw StorageError(message);
+    }
+
+    Client& client_;
+    Lease& lease_;
+    sqlite3_stmt* st_;
+    const char* op_;
+    std::string_view key_;
+  };
+
+  explicit Client(const Options& options)
+      : options_(options),
+        pool_(std::make_unique<Pool>("SqliteStore", PoolSettings{options.pool_size, options.pool_timeout})) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // Opens one connection now, once the options are validated: a file that cannot be used is a
+  // configuration error, reported here rather than at the first request. True when the side
+  // table `index_table` exists.
+  bool open(const std::string& index_table) {
+    path_string_ = options_.path.string();
+    sql_ = statements(options_.table);
+    auto first = open_connection(/*initialize=*/true);
+    const bool index_exists =
+        !SqliteIndexDb{first->db}
+             .rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {index_table})
+             .empty();
+    pool_->connections.adopt(std::move(first));
+    return index_exists;
+  }
+
+  Lease borrow(const char* op) {
+    return pool_->connections.acquire(
+        [this] { return open_connection(/*initialize=*/false); },
+        [&](const std::string& what) { return store_message("SqliteStore", op, path_string_, {}, what); });
+  }
+
+  /// Held by this process's writers (see Pool::writer).
+  [[nodiscard]] std::mutex& writer() noexcept { return pool_->writer; }
+
+  // Runs the write statement `id` with `texts` bound to ?1, ?2, ... under the writer mutex; true
+  // when it changed exactly one row.
+  bool write_one(const char* op, StatementId id, std::string_view key, std::initializer_list<std::string_view> texts) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    Statement st(*this, c, id, op, key);
+    int index = 0;
+    for (const std::string_view text : texts) st.bind(++index, text);
+    st.step();
+    return ::sqlite3_changes(c->db) == 1;
+  }
+
+  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
+  // under the writer mutex; rolled back if it throws.
+  template <class Fn>
+  std::invoke_result_t<Fn&, SqliteIndexDb&> in_transaction(const char* op, const sql::UserIndexSql& index_sql,
+                                                           std::atomic<bool>& index_ready, Fn&& fn) {
+    std::lock_guard writer(pool_->writer);
+    Lease c = borrow(op);
+    SqliteIndexDb db{c->db};
+    if (!index_ready.load(std::memory_order_relaxed)) {
+      db.exec(index_sql.create_table);
+      db.exec(index_sql.create_user_index);
+      db.exec(index_sql.create_expire_index);
+      index_ready = true;
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      auto result = fn(db);
+      db.exec("COMMIT");
+      return result;
+    } catch (...) {
+      (void)exec(c->db, "ROLLBACK");
+      throw;
+    }
+  }
+
+  // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
+  std::optional<std::string> exec(sqlite3* db, const std::string& sql) {
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    char* error = nullptr;
+    const int rc = ::sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    if (rc == SQLITE_OK) return std::nullopt;
+    std::string message = error != nullptr ? error : ::sqlite3_errstr(rc);
+    ::sqlite3_free(error);
+    return message + " (" + ::sqlite3_errstr(rc) + ")";
+  }
+
+  /// The text of the statement `id` (for the index's evictions, which delete rows as remove() does).
+  [[nodiscard]] const std::string& statement(StatementId id) const noexcept { return sql_[id]; }
+  [[nodiscard]] const std::string& path_string() const noexcept { return path_string_; }
+  /// SQL statements executed so far (each is one call into SQLite).
+  [[nodiscard]] std::uint64_t statements_executed() const noexcept {
+    return statements_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  template <class Fail>
+  bool table_exists(sqlite3* db, Fail& fail) {
+    sqlite3_stmt* st = nullptr;
+    const char* sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE";
+    statements_.fetch_add(1, std::memory_order_relaxed);
+    int rc = ::sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+    if (rc == SQLITE_OK) rc = ::sqlite3_bind_text(st, 1, options_.table.c_str(), -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) rc = ::sqlite3_step(st);
+    const std::string error = ::sqlite3_errmsg(db);
+    ::sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema: " + error);
+    return rc == SQLITE_ROW;
+  }
+
+  // A new connection with its pragmas set and statements prepared. `initialize` (the first
+  // connection): also sets the journal mode and creates the table, and every failure is a
+  // ConfigurationError; later ones fail with StorageError.
+  std::unique_ptr<Connection> open_connection(bool initialize) {
+    auto c = std::make_unique<Connection>();
+    auto fail = [&](const std::string& what) -> void {
+      if (initialize) throw ConfigurationError("SqliteStore: " + what + " (" + path_string_ + ")");
+      throw StorageError(what);  // borrow() adds the store, the operation and the file
+    };
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      fail(std::string("cannot open the database: ") +
+           (c->db != nullptr ? ::sqlite3_errmsg(c->db) : ::sqlite3_errstr(rc)));
+    }
+    ::sqlite3_extended_result_codes(c->db, 1);
+    const auto busy_ms = options_.busy_timeout.count();
+    ::sqlite3_busy_timeout(c->db, busy_ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(busy_ms));
+    static constexpr std::array<const char*, 4> kSync = {"OFF", "NORMAL", "FULL", "EXTRA"};
+    const std::string pragmas =
+        std::string("PRAGMA synchronous = ") + kSync[static_cast<std::size_t>(options_.synchronous)];
+    if (auto e = exec(c->db, pragmas)) fail("cannot configure the connection: " + *e);
+    if (initialize) {
+      if (options_.wal) {
+        if (auto e = exec(c->db, "PRAGMA journal_mode = WAL")) fail("cannot switch to WAL: " + *e);
+      }
+      // Checked first, so that a read-only database with the table in place opens (for reading).
+      // Django's exact DDL has no IF NOT EXISTS (SQLite keeps the text as written), so the check
+      // is repeated under the write lock, where no other process can create the table meanwhile.
+      if (options_.create_table && !table_exists(c->db, fail)) {
+        std::optional<std::string> e = exec(c->db, "BEGIN IMMEDIATE");
+        if (!e && !table_exists(c->db, fail)) e = exec(c->db, create_table_sql(options_.table));
+        if (!e) e = exec(c->db, "COMMIT");
+        if (e) {
+          (void)exec(c->db, "ROLLBACK");
+          fail("cannot create the table " + options_.table + ": " + *e);
+        }
+      }
+    }
+    for (std::size_t i = 0; i < kPrepared; ++i) {
+      const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
+                                           SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
+      if (prc != SQLITE_OK) {
+        fail("cannot prepare a statement on the table " + options_.table + ": " + ::sqlite3_errmsg(c->db) +
+             (options_.create_table ? "" : " (create_table is off: does the table exist?)"));
+      }
+    }
+    return c;
+  }
+
+  const Options& options_;
+  std::string path_string_;
+  std::array<std::string, kPrepared> sql_;
+  std::unique_ptr<Pool> pool_;
+  std::atomic<std::uint64_t> statements_{0};
+};
+
+}  // namespace sessions::detail::sqlite
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_CLIENT_HPP
+// ---- end sessions/storage/detail/sqlite_client.hpp ----
+
 namespace sessions {
 
 /// SQLite's `PRAGMA synchronous` (see SqliteStore's durability notes).
@@ -594,9 +903,7 @@ class SqliteStore {
     return options;
   }
 
-  explicit SqliteStore(Options options)
-      : options_(std::move(options)),
-        pool_(std::make_unique<Pool>("SqliteStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout})) {
+  explicit SqliteStore(Options options) : options_(std::move(options)) {
     detail::sql::validate_table_name("SqliteStore", options_.table);
     if (options_.path.empty()) throw ConfigurationError("SqliteStore: no database file given");
     if (::sqlite3_threadsafe() == 0) {
@@ -604,13 +911,7 @@ class SqliteStore {
     }
     detail::require_positive("SqliteStore", "busy_timeout", options_.busy_timeout);
     detail::require_at_least_one("SqliteStore", "clear_batch", options_.clear_batch);
-    path_string_ = options_.path.string();
-    build_statements();
-    // Open one connection now: a file that cannot be used is a configuration error, reported here
-    // rather than at the first request.
-    auto first = open_connection(/*initialize=*/true);
-    index_ready_ = index_table_exists(first->db);
-    pool_->connections.adopt(std::move(first));
+    index_ready_ = client_.open(detail::sql::user_index_table(options_.table));
   }
 
   /// SqliteStore(options_from_url(url)) with the given clock and logger.
@@ -624,8 +925,8 @@ class SqliteStore {
   [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
     if (!is_valid_session_key(key)) return std::nullopt;
     const std::string now = now_text();
-    Lease c = borrow("load");
-    Statement st(*this, c, kLoad, "load", key);
+    Lease c = client_.borrow("load");
+    Statement st(client_, c, kLoad, "load", key);
     st.bind(1, key);
     st.bind(2, now);
     if (!st.step()) return std::nullopt;
@@ -633,7 +934,7 @@ class SqliteStore {
     const std::optional<TimePoint> expires_at = detail::sql::parse_utc(expire);
     if (!expires_at) {
       options_.logger(LogLevel::warning, kLogCategory,
-                      detail::store_message("SqliteStore", "load", path_string_, key,
+                      detail::store_message("SqliteStore", "load", client_.path_string(), key,
                                             "the row has an unreadable expire_date; treated as absent"));
       return std::nullopt;
     }
@@ -642,12 +943,12 @@ class SqliteStore {
 
   [[nodiscard]] bool create(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    return write_one("create", kCreate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
+    return client_.write_one("create", kCreate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   [[nodiscard]] bool update(std::string_view key, const std::string& payload, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    return write_one("update", kUpdate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
+    return client_.write_one("update", kUpdate, key, {key, payload, detail::sql::format_utc(expires_at), now_text()});
   }
 
   /// Compare-and-set (lost-update protection): UPDATE ... WHERE session_key = ? AND expire_date >
@@ -658,10 +959,10 @@ class SqliteStore {
     if (!is_valid_session_key(key)) return CasResult::missing;
     const std::string now = now_text();
     const std::string expire = detail::sql::format_utc(expires_at);
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("update_if");
+    std::lock_guard writer(client_.writer());
+    Lease c = client_.borrow("update_if");
     {
-      Statement st(*this, c, kUpdateIf, "update_if", key);
+      Statement st(client_, c, kUpdateIf, "update_if", key);
       st.bind(1, key);
       st.bind(2, payload);
       st.bind(3, expire);
@@ -671,7 +972,7 @@ class SqliteStore {
       if (::sqlite3_changes(c->db) == 1) return CasResult::written;
     }
     // Under the writer mutex still: no write of this process comes in between.
-    Statement st(*this, c, kExists, "update_if", key);
+    Statement st(client_, c, kExists, "update_if", key);
     st.bind(1, key);
     st.bind(2, now);
     return st.step() ? CasResult::conflict : CasResult::missing;
@@ -679,15 +980,15 @@ class SqliteStore {
 
   [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
     if (!is_valid_session_key(key)) return false;
-    return write_one("touch", kTouch, key, {key, detail::sql::format_utc(expires_at), now_text()});
+    return client_.write_one("touch", kTouch, key, {key, detail::sql::format_utc(expires_at), now_text()});
   }
 
   void remove(std::string_view key) {
     if (!is_valid_session_key(key)) return;
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("remove");
+    std::lock_guard writer(client_.writer());
+    Lease c = client_.borrow("remove");
     {
-      Statement st(*this, c, kRemove, "remove", key);
+      Statement st(client_, c, kRemove, "remove", key);
       st.bind(1, key);
       st.step();
     }
@@ -697,8 +998,8 @@ class SqliteStore {
   [[nodiscard]] bool exists(std::string_view key) {
     if (!is_valid_session_key(key)) return false;
     const std::string now = now_text();
-    Lease c = borrow("exists");
-    Statement st(*this, c, kExists, "exists", key);
+    Lease c = client_.borrow("exists");
+    Statement st(client_, c, kExists, "exists", key);
     st.bind(1, key);
     st.bind(2, now);
     return st.step();
@@ -709,9 +1010,9 @@ class SqliteStore {
     const std::string now = now_text();
     std::size_t removed = 0;
     for (;;) {
-      std::lock_guard writer(pool_->writer);  // released between batches
-      Lease c = borrow("clear_expired");
-      Statement st(*this, c, kClearExpired, "clear_expired", {});
+      std::lock_guard writer(client_.writer());  // released between batches
+      Lease c = client_.borrow("clear_expired");
+      Statement st(client_, c, kClearExpired, "clear_expired", {});
       st.bind(1, now);
       st.bind(2, static_cast<std::int64_t>(options_.clear_batch));
       st.step();
@@ -720,8 +1021,8 @@ class SqliteStore {
       if (n < options_.clear_batch) break;
     }
     if (index_ready_.load(std::memory_order_relaxed)) {
-      std::lock_guard writer(pool_->writer);
-      Lease c = borrow("clear_expired");
+      std::lock_guard writer(client_.writer());
+      Lease c = client_.borrow("clear_expired");
       detail::SqliteIndexDb{c->db}.exec(index_sql_.clear_orphans);
     }
     return removed;
@@ -731,337 +1032,79 @@ class SqliteStore {
 
   IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
                              const UserSessionLimit& limit) {
-    if (!is_valid_session_key(key)) return {};
-    const detail::sql::IndexNow now = index_now(options_.clock.now());
-    return in_transaction("index_session", [&](detail::SqliteIndexDb& db) {
-      return detail::sql::index_session_in(db, index_sql_, sql_[kRemove], user, key, details, limit, now);
-    });
+    return index().index_session(user, key, details, limit, options_.clock.now());
   }
-
-  void unindex_session(std::string_view user, std::string_view key) {
-    if (!index_ready_.load(std::memory_order_relaxed)) return;
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow("unindex_session");
-    detail::SqliteIndexDb{c->db}.exec(index_sql_.unindex, {key, user});
-  }
-
+  void unindex_session(std::string_view user, std::string_view key) { index().unindex_session(user, key); }
   /// The user's live sessions (their rows still there, unexpired), oldest first.
   std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
-    if (!index_ready_.load(std::memory_order_relaxed)) return {};
-    Lease c = borrow("user_sessions");
-    detail::SqliteIndexDb db{c->db};
-    return detail::sql::list_in(db, index_sql_, user, index_now(now));
+    return index().user_sessions(user, now);
   }
-
   /// Deletes at most `batch` expired rows and their entries in one short write transaction.
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
-    const detail::sql::IndexNow at = index_now(now);
-    return in_transaction("purge_expired",
-                          [&](detail::SqliteIndexDb& db) { return detail::sql::purge_in(db, index_sql_, batch, at); });
+    return index().purge_expired(batch, now);
   }
-
   /// Calls fn(key, payload, expires_at) for each live row, read a page at a time (no transaction
   /// held while fn runs).
   void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn) {
-    const std::string now = now_text();
-    const std::string sql = "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " +
-                            detail::sql::quoted(options_.table) +
-                            " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
-    std::string after;
-    for (;;) {
-      std::vector<std::vector<std::string>> page;
-      {
-        Lease c = borrow("for_each_session");
-        page = detail::SqliteIndexDb{c->db}.rows(sql, {now, after});
-      }
-      if (page.empty()) return;
-      for (const auto& row : page) {
-        if (const auto expires = detail::sql::parse_utc(row[2])) fn(row[0], row[1], *expires);
-      }
-      after = page.back()[0];
-    }
+    index().for_each_session(fn, options_.clock.now());
   }
-
   /// Entries of the side table (0 when it does not exist): what a test of the index's growth counts.
-  [[nodiscard]] std::size_t user_index_size() {
-    if (!index_ready_.load(std::memory_order_relaxed)) return 0;
-    Lease c = borrow("user_index_size");
-    const auto rows =
-        detail::SqliteIndexDb{c->db}.rows("SELECT count(*) FROM " + detail::sql::quoted(index_table_name_), {});
-    return static_cast<std::size_t>(detail::sql::int_of(rows.at(0).at(0)));
-  }
+  [[nodiscard]] std::size_t user_index_size() { return index().user_index_size(); }
 
   /// SQL statements executed so far (each is one call into SQLite; for metrics and tests).
-  [[nodiscard]] std::uint64_t statements_executed() const noexcept {
-    return statements_.load(std::memory_order_relaxed);
-  }
+  [[nodiscard]] std::uint64_t statements_executed() const noexcept { return client_.statements_executed(); }
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return options_.path; }
   [[nodiscard]] const std::string& table() const noexcept { return options_.table; }
   [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
 
  private:
   static constexpr std::string_view kLogCategory = "sessions.storage.sqlite";
-  using StatementId = detail::sql::StatementId;
   using enum detail::sql::StatementId;
-  // The statements SQLite prepares: all but PostgreSQL's kHolds.
-  static constexpr std::size_t kPrepared = kHolds;
-  static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statement, must come last");
+  using Client = detail::sqlite::Client<Options>;
+  using Lease = typename Client::Lease;
+  using Statement = typename Client::Statement;
 
-  struct Connection {
-    sqlite3* db = nullptr;
-    std::array<sqlite3_stmt*, kPrepared> statements{};
-    Connection() = default;
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-    ~Connection() {
-      for (sqlite3_stmt* s : statements) ::sqlite3_finalize(s);  // NULL is a no-op
-      ::sqlite3_close_v2(db);
+  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
+  struct IndexAccess {
+    SqliteStore& store;
+    std::string page_sql;
+
+    template <class Fn>
+    auto read(const char* op, Fn&& fn) {
+      Lease c = store.client_.borrow(op);
+      detail::SqliteIndexDb db{c->db};
+      return fn(db);
+    }
+    template <class Fn>
+    auto write(const char* op, std::string_view /*key*/, Fn&& fn) {
+      std::lock_guard writer(store.client_.writer());
+      return read(op, fn);
+    }
+    // BEGIN IMMEDIATE: every other writer, of any user, waits (SQLite has one writer at a time).
+    template <class Fn>
+    auto transaction(const char* op, std::string_view /*user*/, Fn&& fn) {
+      return store.client_.in_transaction(op, store.index_sql_, store.index_ready_, fn);
+    }
+    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
+      return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
+    }
+    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& text) {
+      return detail::sql::parse_utc(text);
     }
   };
 
-  struct Pool {
-    Pool(std::string_view store, detail::PoolSettings settings) : connections(store, settings) {}
-    detail::ConnectionPool<std::unique_ptr<Connection>> connections;
-    // Held by this process's writers: SQLite admits one writer at a time anyway, and a writer that
-    // finds the lock taken sleeps in steps of milliseconds (its busy handler). Queueing on a mutex
-    // instead hands the lock over at once; busy_timeout is left for other processes.
-    std::mutex writer;
-  };
-
-  // A borrowed connection; goes back to the pool unless discard() was called (after an error).
-  using Lease = detail::ConnectionPool<std::unique_ptr<Connection>>::Lease;
-
-  // One execution of a prepared statement; reset on scope exit (which ends its read transaction).
-  class Statement {
-   public:
-    Statement(SqliteStore& store, Lease& lease, StatementId id, const char* op, std::string_view key)
-        : store_(store), lease_(lease), st_((*lease).statements[id]), op_(op), key_(key) {}
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-    ~Statement() {
-      if (st_ != nullptr) {
-        ::sqlite3_reset(st_);
-        ::sqlite3_clear_bindings(st_);
-      }
-    }
-
-    void bind(int index, std::string_view text) {
-      check(::sqlite3_bind_text64(st_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8));
-    }
-    void bind(int index, std::int64_t value) { check(::sqlite3_bind_int64(st_, index, value)); }
-
-    // True for a row, false when done; StorageError otherwise.
-    bool step() {
-      store_.statements_.fetch_add(1, std::memory_order_relaxed);
-      const int rc = ::sqlite3_step(st_);
-      if (rc == SQLITE_ROW) return true;
-      if (rc == SQLITE_DONE) return false;
-      fail(rc);
-    }
-
-    [[nodiscard]] std::string_view column_text(int column) const {
-      const unsigned char* text = ::sqlite3_column_text(st_, column);
-      const int size = ::sqlite3_column_bytes(st_, column);
-      if (text == nullptr || size <= 0) return {};
-      return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
-    }
-
-   private:
-    void check(int rc) {
-      if (rc != SQLITE_OK) fail(rc);
-    }
-    [[noreturn]] void fail(int rc) {
-      // `SqliteStore::op: message (code) (file, session abcd...)`, the stores' error format.
-      std::string message =
-          detail::store_message("SqliteStore", op_, store_.path_string_, key_,
-                                std::string(::sqlite3_errmsg(lease_->db)) + " (" + ::sqlite3_errstr(rc) + ")");
-      ::sqlite3_reset(st_);
-      ::sqlite3_clear_bindings(st_);
-      st_ = nullptr;
-      // The connection may be in any state after an I/O error or a corruption: a fresh one is
-      // opened by the next call.
-      lease_.discard();
-      throw StorageError(message);
-    }
-
-    SqliteStore& store_;
-    Lease& lease_;
-    sqlite3_stmt* st_;
-    const char* op_;
-    std::string_view key_;
-  };
+  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
+    return {IndexAccess{*this, detail::sqlite::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
+            client_.statement(kRemove)};
+  }
 
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }
 
-  void build_statements() {
-    const std::string t = detail::sql::quoted(options_.table);
-    sql_[kLoad] =
-        "SELECT \"session_data\", \"expire_date\" FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
-    sql_[kCreate] = "INSERT INTO " + t +
-                    " (\"session_key\", \"session_data\", \"expire_date\") VALUES (?1, ?2, ?3)"
-                    " ON CONFLICT (\"session_key\") DO UPDATE SET \"session_data\" = excluded.\"session_data\","
-                    " \"expire_date\" = excluded.\"expire_date\" WHERE " +
-                    t + ".\"expire_date\" <= ?4";
-    sql_[kUpdate] =
-        "UPDATE " + t +
-        " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4";
-    sql_[kTouch] = "UPDATE " + t + " SET \"expire_date\" = ?2 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?3";
-    sql_[kUpdateIf] =
-        "UPDATE " + t +
-        " SET \"session_data\" = ?2, \"expire_date\" = ?3 WHERE \"session_key\" = ?1 AND \"expire_date\" > ?4"
-        " AND \"session_data\" = ?5";
-    sql_[kRemove] = "DELETE FROM " + t + " WHERE \"session_key\" = ?1";
-    sql_[kExists] = "SELECT 1 FROM " + t + " WHERE \"session_key\" = ?1 AND \"expire_date\" > ?2";
-    sql_[kClearExpired] =
-        "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
-  }
-
-  [[nodiscard]] std::string ddl_table() const {
-    return "CREATE TABLE " + detail::sql::quoted(options_.table) +
-           " (\"session_key\" varchar(40) NOT NULL PRIMARY KEY, \"session_data\" text NOT NULL, "
-           "\"expire_date\" datetime NOT NULL)";
-  }
-  [[nodiscard]] std::string ddl_index() const {
-    return "CREATE INDEX " + detail::sql::quoted(detail::sql::expire_index_name(options_.table)) + " ON " +
-           detail::sql::quoted(options_.table) + " (\"expire_date\")";
-  }
-
-  // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
-  std::optional<std::string> exec(sqlite3* db, const std::string& sql) {
-    statements_.fetch_add(1, std::memory_order_relaxed);
-    char* error = nullptr;
-    const int rc = ::sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
-    if (rc == SQLITE_OK) return std::nullopt;
-    std::string message = error != nullptr ? error : ::sqlite3_errstr(rc);
-    ::sqlite3_free(error);
-    return message + " (" + ::sqlite3_errstr(rc) + ")";
-  }
-
-  template <class Fail>
-  bool table_exists(sqlite3* db, Fail& fail) {
-    sqlite3_stmt* st = nullptr;
-    const char* sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1 COLLATE NOCASE";
-    statements_.fetch_add(1, std::memory_order_relaxed);
-    int rc = ::sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
-    if (rc == SQLITE_OK) rc = ::sqlite3_bind_text(st, 1, options_.table.c_str(), -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) rc = ::sqlite3_step(st);
-    const std::string error = ::sqlite3_errmsg(db);
-    ::sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the schema: " + error);
-    return rc == SQLITE_ROW;
-  }
-
-  // A new connection with its pragmas set and statements prepared. `initialize` (the first
-  // connection): also sets the journal mode and creates the table, and every failure is a
-  // ConfigurationError; later ones fail with StorageError.
-  std::unique_ptr<Connection> open_connection(bool initialize) {
-    auto c = std::make_unique<Connection>();
-    auto fail = [&](const std::string& what) -> void {
-      if (initialize) throw ConfigurationError("SqliteStore: " + what + " (" + path_string_ + ")");
-      throw StorageError(what);  // borrow() adds the store, the operation and the file
-    };
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = ::sqlite3_open_v2(path_string_.c_str(), &c->db, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      fail(std::string("cannot open the database: ") +
-           (c->db != nullptr ? ::sqlite3_errmsg(c->db) : ::sqlite3_errstr(rc)));
-    }
-    ::sqlite3_extended_result_codes(c->db, 1);
-    const auto busy_ms = options_.busy_timeout.count();
-    ::sqlite3_busy_timeout(c->db, busy_ms > 0x7fffffff ? 0x7fffffff : static_cast<int>(busy_ms));
-    static constexpr std::array<const char*, 4> kSync = {"OFF", "NORMAL", "FULL", "EXTRA"};
-    const std::string pragmas =
-        std::string("PRAGMA synchronous = ") + kSync[static_cast<std::size_t>(options_.synchronous)];
-    if (auto e = exec(c->db, pragmas)) fail("cannot configure the connection: " + *e);
-    if (initialize) {
-      if (options_.wal) {
-        if (auto e = exec(c->db, "PRAGMA journal_mode = WAL")) fail("cannot switch to WAL: " + *e);
-      }
-      // Checked first, so that a read-only database with the table in place opens (for reading).
-      // Django's exact DDL has no IF NOT EXISTS (SQLite keeps the text as written), so the check
-      // is repeated under the write lock, where no other process can create the table meanwhile.
-      if (options_.create_table && !table_exists(c->db, fail)) {
-        std::optional<std::string> e = exec(c->db, "BEGIN IMMEDIATE");
-        if (!e && !table_exists(c->db, fail)) e = exec(c->db, ddl_table() + "; " + ddl_index());
-        if (!e) e = exec(c->db, "COMMIT");
-        if (e) {
-          (void)exec(c->db, "ROLLBACK");
-          fail("cannot create the table " + options_.table + ": " + *e);
-        }
-      }
-    }
-    for (std::size_t i = 0; i < kPrepared; ++i) {
-      const int prc = ::sqlite3_prepare_v3(c->db, sql_[i].c_str(), static_cast<int>(sql_[i].size() + 1),
-                                           SQLITE_PREPARE_PERSISTENT, &c->statements[i], nullptr);
-      if (prc != SQLITE_OK) {
-        fail("cannot prepare a statement on the table " + options_.table + ": " + ::sqlite3_errmsg(c->db) +
-             (options_.create_table ? "" : " (create_table is off: does the table exist?)"));
-      }
-    }
-    return c;
-  }
-
-  // Runs the write statement `id` with `texts` bound to ?1, ?2, ... under the writer mutex; true
-  // when it changed exactly one row.
-  bool write_one(const char* op, StatementId id, std::string_view key, std::initializer_list<std::string_view> texts) {
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow(op);
-    Statement st(*this, c, id, op, key);
-    int index = 0;
-    for (const std::string_view text : texts) st.bind(++index, text);
-    st.step();
-    return ::sqlite3_changes(c->db) == 1;
-  }
-
-  [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-    return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
-  }
-
-  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
-  // under the writer mutex; rolled back if it throws.
-  template <class Fn>
-  std::invoke_result_t<Fn&, detail::SqliteIndexDb&> in_transaction(const char* op, Fn&& fn) {
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow(op);
-    detail::SqliteIndexDb db{c->db};
-    if (!index_ready_.load(std::memory_order_relaxed)) {
-      db.exec(index_sql_.create_table);
-      db.exec(index_sql_.create_user_index);
-      db.exec(index_sql_.create_expire_index);
-      index_ready_ = true;
-    }
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      auto result = fn(db);
-      db.exec("COMMIT");
-      return result;
-    } catch (...) {
-      (void)exec(c->db, "ROLLBACK");
-      throw;
-    }
-  }
-
-  bool index_table_exists(sqlite3* db) {
-    return !detail::SqliteIndexDb{db}
-                .rows("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", {index_table_name_})
-                .empty();
-  }
-
-  Lease borrow(const char* op) {
-    return pool_->connections.acquire(
-        [this] { return open_connection(/*initialize=*/false); },
-        [&](const std::string& what) { return detail::store_message("SqliteStore", op, path_string_, {}, what); });
-  }
-
   Options options_;
-  std::string index_table_name_ = detail::sql::user_index_table(options_.table);
+  Client client_{options_};
   detail::sql::UserIndexSql index_sql_ = detail::sql::user_index_sql(options_.table, '?');
   // The side table exists (seen at open, or created by this process).
   std::atomic<bool> index_ready_{false};
-  std::string path_string_;
-  std::array<std::string, kPrepared> sql_;
-  std::unique_ptr<Pool> pool_;
-  std::atomic<std::uint64_t> statements_{0};
 };
 
 }  // namespace sessions
