@@ -75,8 +75,6 @@
 
 #include <libmemcached/memcached.h>
 
-#include <ctime>
-
 // ---- begin sessions/detail/cache_value.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_DETAIL_CACHE_VALUE_HPP
