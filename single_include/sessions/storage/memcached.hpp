@@ -291,6 +291,13 @@ inline void take_common_parameters(Url& url, CommonOptions& options, std::chrono
 }  // namespace sessions::detail::key_value
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_KEY_VALUE_HPP
 // ---- end sessions/storage/detail/key_value.hpp ----
+// ---- begin sessions/storage/detail/memcached_client.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_MEMCACHED_CLIENT_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_MEMCACHED_CLIENT_HPP
+// MemcachedStore's mechanics (storage/memcached.hpp describes the behaviour): its URL, the
+// expiration argument, libmemcached's handles and values, and the Client that configures the
+// servers, pools the handles and runs a command with its retries.
+
 // ---- begin sessions/storage/detail/pool.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
@@ -514,51 +521,26 @@ class ConnectionPool {
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
 
-namespace sessions {
-
-struct MemcachedServer {
-  /// Host name or address; a path starting with '/' is a unix socket (port ignored).
-  std::string host;
-  std::uint16_t port = 11211;
-};
-
-/// MemcachedStore's options: those every key-value store has (key_prefix, connect_timeout,
-/// pool_size, pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
-struct MemcachedOptions : detail::key_value::CommonOptions {
-  std::vector<MemcachedServer> servers{MemcachedServer{"127.0.0.1", 11211}};
-  /// Longest wait for the server within a command (poll, send, receive).
-  std::chrono::milliseconds io_timeout{1000};
-  /// A server whose connect failed is not tried again for this long (libmemcached counts whole
-  /// seconds: the pause lasts up to one second longer).
-  std::chrono::seconds retry_timeout{2};
-  /// With several servers: a server whose connection fails is taken out of the hash ring
-  /// (libmemcached's REMOVE_FAILED_SERVERS, after one failure) until retry_timeout has passed, so
-  /// that its keys go to the live servers: its sessions read as new (memcached is a cache; they
-  /// were on the dead server only) and no request fails once it is out. Off: its keys keep
-  /// failing with StorageError until it is back.
-  bool remove_failed_servers = false;
-};
-
-// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
-namespace detail::memcached_store {
-[[nodiscard]] inline MemcachedOptions options_from_url(std::string_view text, MemcachedOptions base) {
+namespace sessions::detail::memcached_store {
+/// MemcachedStore::options_from_url (`Options` is MemcachedOptions).
+template <class Options>
+[[nodiscard]] Options options_from_url(std::string_view text, Options base) {
   Url url = parse_store_url("MemcachedStore", text, {"memcached"});
   const std::string where = "MemcachedStore: URL " + url.redacted();
   if (!url.has_authority) throw ConfigurationError(where + ": expected memcached://host:port,...");
   if (url.username || url.password) {
     throw ConfigurationError(where + ": user and password are not supported (SASL is not configured)");
   }
-  MemcachedOptions options = std::move(base);
+  Options options = std::move(base);
   options.servers.clear();
   if (url.hosts.empty()) {
     if (url.path.empty() || url.path == "/") throw ConfigurationError(where + ": no server");
-    options.servers.push_back(MemcachedServer{url.path, 0});
+    options.servers.push_back({url.path, 0});
   } else {
     if (!url.path.empty() && url.path != "/") {
       throw ConfigurationError(where + ": a memcached URL has no path (servers are separated by commas)");
     }
-    for (const UrlHost& host : url.hosts)
-      options.servers.push_back(MemcachedServer{host.name, host.port.value_or(11211)});
+    for (const UrlHost& host : url.hosts) options.servers.push_back({host.name, host.port.value_or(11211)});
   }
   detail::key_value::take_common_parameters(url, options, options.io_timeout);
   if (const auto value = url.take_integer("retry_timeout", 0, 3600))
@@ -567,9 +549,9 @@ namespace detail::memcached_store {
   url.reject_unknown_parameters();
   return options;
 }
-}  // namespace detail::memcached_store
+}  // namespace sessions::detail::memcached_store
 
-namespace detail::memcached_store {
+namespace sessions::detail::memcached_store {
 
 inline constexpr std::string_view kLogCategory = "sessions.storage.memcached";
 /// memcached's longest key.
@@ -614,37 +596,27 @@ struct FreeDeleter {
 };
 using Value = std::unique_ptr<char, FreeDeleter>;
 
-}  // namespace detail::memcached_store
+/// MemcachedStore's way to the servers: the configured master handle, the pool of its clones,
+/// running a command with the retries a broken connection or a failed server call for, and the
+/// store's error messages (naming the server that holds the key). `Options` is MemcachedOptions,
+/// which must outlive the client.
+template <class Options>
+class Client {
+  using Lease = typename ConnectionPool<Handle>::Lease;
 
-class MemcachedStore {
  public:
-  /// The store's name in events and messages.
-  static constexpr std::string_view store_name = "MemcachedStore";
-  using payload_type = std::string;
-  using Options = MemcachedOptions;
+  explicit Client(const Options& options)
+      : options_(options),
+        pool_("MemcachedStore", PoolSettings{options.pool_size, options.pool_timeout}, options.logger, kLogCategory) {}
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
-  explicit MemcachedStore(Options options)
-      : options_(std::move(options)),
-        pool_("MemcachedStore", detail::PoolSettings{options_.pool_size, options_.pool_timeout}, options_.logger,
-              detail::memcached_store::kLogCategory) {
-    detail::require_positive("MemcachedStore", "connect_timeout", options_.connect_timeout);
-    detail::require_positive("MemcachedStore", "io_timeout", options_.io_timeout);
-    if (options_.retry_timeout < std::chrono::seconds::zero()) {
-      throw ConfigurationError("MemcachedStore: retry_timeout must not be negative");
-    }
-    if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
-    if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
-      throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");
-    }
-    for (const char c : options_.key_prefix) {
-      const auto u = static_cast<unsigned char>(c);
-      if (u <= 0x20 || u == 0x7f) {
-        throw ConfigurationError("MemcachedStore: key_prefix must not contain spaces or control characters");
-      }
-    }
+  // The master handle: the servers added and libmemcached's behaviours set, once the options are
+  // validated.
+  void open() {
     master_.reset(memcached_create(nullptr));
     if (!master_) throw StorageError("MemcachedStore: out of memory");
-    for (const MemcachedServer& server : options_.servers) {
+    for (const auto& server : options_.servers) {
       if (!servers_.empty()) servers_ += ',';
       memcached_return_t rc = MEMCACHED_SUCCESS;
       if (!server.host.empty() && server.host.front() == '/') {
@@ -652,7 +624,7 @@ class MemcachedStore {
         rc = memcached_server_add_unix_socket(master_.get(), server.host.c_str());
       } else {
         if (server.host.empty()) throw ConfigurationError("MemcachedStore: a server without a host");
-        servers_ += detail::key_value::host_port(server.host, server.port);
+        servers_ += key_value::host_port(server.host, server.port);
         rc = memcached_server_add(master_.get(), server.host.c_str(), server.port);
       }
       if (rc != MEMCACHED_SUCCESS) {
@@ -689,148 +661,6 @@ class MemcachedStore {
              static_cast<std::uint64_t>(std::max<std::int64_t>(1, options_.retry_timeout.count())));
     }
   }
-  /// MemcachedStore(options_from_url(url)) with the given clock and logger.
-  explicit MemcachedStore(std::string_view url, Clock clock = {}, Logger logger = {})
-      : MemcachedStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
-
-  /// Options from a URL, on top of `base`:
-  ///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
-  ///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
-  /// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
-  /// (seconds), pool_size, key_prefix, remove_failed_servers (true/false). ConfigurationError for anything malformed or unknown.
-  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
-    return detail::memcached_store::options_from_url(url, std::move(base));
-  }
-
-  MemcachedStore(const MemcachedStore&) = delete;
-  MemcachedStore& operator=(const MemcachedStore&) = delete;
-  ~MemcachedStore() = default;
-
-  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
-    if (!is_valid_session_key(key)) return std::nullopt;
-    const std::string name = cache_key(key);
-    std::optional<std::string> value = get("load", key, name);
-    if (!value) return std::nullopt;
-    return detail::key_value::live_record(*value, options_.clock.now(), options_.logger,
-                                          detail::memcached_store::kLogCategory, "MemcachedStore", servers_, key);
-  }
-
-  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    const detail::key_value::Write prepared =
-        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
-    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
-    const std::string& value = prepared.value;
-    const std::string name = cache_key(key);
-    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
-    bool retried = false;
-    const memcached_return_t rc = run(
-        "create", key, name,
-        [&](memcached_st* m) {
-          return memcached_add(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
-        },
-        &retried);
-    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
-    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
-      return detail::key_value::created_by_first_attempt(retried, value, [&] { return get("create", key, name); });
-    }
-    fail("create", key, name, rc);
-  }
-
-  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    const TimePoint now = options_.clock.now();
-    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
-    if (prepared.ttl.count() == 0) return rewrite_expiry("update", key, expires_at);  // deletes a live record
-    const std::string& value = prepared.value;
-    const std::string name = cache_key(key);
-    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
-    const memcached_return_t rc = run("update", key, name, [&](memcached_st* m) {
-      return memcached_replace(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
-    });
-    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
-    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_NOTFOUND) return false;
-    fail("update", key, name, rc);
-  }
-
-  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
-    if (!is_valid_session_key(key)) return false;
-    return rewrite_expiry("touch", key, expires_at);
-  }
-
-  /// Compare-and-set (lost-update protection): GETS, compare the stored payload with `expected`,
-  /// then CAS with the new value; two round trips. When the CAS loses to a write that left the
-  /// payload as expected (a touch moved the expiry), it reads again (up to kCasAttempts times).
-  /// Finding the new payload already stored counts as written (a retried CAS whose first attempt
-  /// was applied before the connection broke; writing equal bytes again loses nothing).
-  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
-                                    std::string_view expected) {
-    if (!is_valid_session_key(key)) return CasResult::missing;
-    const std::string name = cache_key(key);
-    const std::string value_new = detail::cache_value::encode(expires_at, payload);
-    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
-      std::string value;
-      std::uint64_t cas = 0;
-      bool found = false;
-      const memcached_return_t got =
-          run("update_if", key, name, [&](memcached_st* m) { return gets(m, name, value, cas, found); });
-      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) {
-        fail("update_if", key, name, got);
-      }
-      if (!found) return CasResult::missing;
-      const auto decoded = detail::cache_value::decode(value);
-      const TimePoint now = options_.clock.now();
-      if (!decoded || decoded->expires_at <= now) return CasResult::missing;
-      if (decoded->payload == payload && attempt > 0) return CasResult::written;
-      if (decoded->payload != expected) return CasResult::conflict;
-      const auto ttl = detail::cache_value::ttl(expires_at, now);
-      if (ttl.count() == 0) {
-        remove(key);
-        return CasResult::written;
-      }
-      const time_t expiry = detail::memcached_store::expiration(ttl);
-      const memcached_return_t rc = run("update_if", key, name, [&](memcached_st* m) {
-        return memcached_cas(m, name.data(), name.size(), value_new.data(), value_new.size(), expiry, 0, cas);
-      });
-      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return CasResult::written;
-      if (rc == MEMCACHED_NOTFOUND) return CasResult::missing;  // deleted meanwhile: not brought back
-      if (rc == MEMCACHED_DATA_EXISTS) continue;                // changed meanwhile: read it again
-      fail("update_if", key, name, rc);
-    }
-    return CasResult::conflict;  // kept changing under us
-  }
-
-  void remove(std::string_view key) {
-    if (!is_valid_session_key(key)) return;
-    const std::string name = cache_key(key);
-    const memcached_return_t rc =
-        run("remove", key, name, [&](memcached_st* m) { return memcached_delete(m, name.data(), name.size(), 0); });
-    if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_DELETED && rc != MEMCACHED_NOTFOUND) fail("remove", key, name, rc);
-  }
-
-  [[nodiscard]] bool exists(std::string_view key) {
-    if (!is_valid_session_key(key)) return false;
-    const std::string name = cache_key(key);
-    const std::optional<std::string> value = get("exists", key, name);
-    return value && detail::key_value::live_header(*value, options_.clock.now());
-  }
-
-  /// memcached removes expired items by itself.
-  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
-
-  /// The memcached key of a session: key_prefix + session key.
-  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
-    return detail::key_value::cache_key(options_.key_prefix, session_key);
-  }
-
-  /// "host:port,host:port", as configured.
-  [[nodiscard]] const std::string& servers() const noexcept { return servers_; }
-  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
-
- private:
-  using Handle = detail::memcached_store::Handle;
-
-  using Lease = detail::ConnectionPool<Handle>::Lease;
 
   void behave(memcached_behavior_t flag, std::uint64_t value) {
     const memcached_return_t rc = memcached_behavior_set(master_.get(), flag, value);
@@ -859,9 +689,9 @@ class MemcachedStore {
       last_errno_ = memcached_last_error_errno(lease.get());
       const bool out_of_ring = options_.remove_failed_servers &&
                                (rc == MEMCACHED_SERVER_MARKED_DEAD || rc == MEMCACHED_SERVER_TEMPORARILY_DISABLED);
-      if (!detail::memcached_store::connection_broke(rc) && !out_of_ring) return rc;
+      if (!connection_broke(rc) && !out_of_ring) return rc;
       if (attempt == 0) {
-        options_.logger(LogLevel::debug, detail::memcached_store::kLogCategory,
+        options_.logger(LogLevel::debug, kLogCategory,
                         "MemcachedStore::" + std::string(op) + ": the connection broke (" +
                             memcached_strerror(lease.get(), rc) + "); retrying once");
       }
@@ -876,48 +706,13 @@ class MemcachedStore {
       std::size_t length = 0;
       std::uint32_t flags = 0;
       memcached_return_t r = MEMCACHED_SUCCESS;
-      const detail::memcached_store::Value value(memcached_get(m, name.data(), name.size(), &length, &flags, &r));
+      const Value value(memcached_get(m, name.data(), name.size(), &length, &flags, &r));
       if (r == MEMCACHED_SUCCESS) out.emplace(value ? std::string(value.get(), length) : std::string());
       return r;
     });
     if (rc == MEMCACHED_SUCCESS) return out;
     if (rc == MEMCACHED_NOTFOUND) return std::nullopt;
     fail(op, key, name, rc);
-  }
-
-  // touch (and update to an expiry already over): GETS, then CAS with the new instant, or DELETE
-  // when the record ends now. False when there is no live record.
-  bool rewrite_expiry(const char* op, std::string_view key, TimePoint expires_at) {
-    const std::string name = cache_key(key);
-    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
-      std::string value;
-      std::uint64_t cas = 0;
-      bool found = false;
-      const memcached_return_t got =
-          run(op, key, name, [&](memcached_st* m) { return gets(m, name, value, cas, found); });
-      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) fail(op, key, name, got);
-      if (!found) return false;
-      const auto old = detail::cache_value::read_header(value);
-      const TimePoint now = options_.clock.now();
-      if (!old || *old <= now) return false;
-      const auto ttl = detail::cache_value::ttl(expires_at, now);
-      if (ttl.count() == 0) {
-        remove(key);
-        return true;
-      }
-      const std::string fresh = detail::cache_value::header(expires_at);
-      value.replace(0, fresh.size(), fresh);
-      const time_t expiry = detail::memcached_store::expiration(ttl);
-      const memcached_return_t rc = run(op, key, name, [&](memcached_st* m) {
-        return memcached_cas(m, name.data(), name.size(), value.data(), value.size(), expiry, 0, cas);
-      });
-      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
-      if (rc == MEMCACHED_NOTFOUND) return false;  // deleted meanwhile: not brought back
-      if (rc == MEMCACHED_DATA_EXISTS) continue;   // changed meanwhile: read it again
-      fail(op, key, name, rc);
-    }
-    // Every attempt lost to a concurrent write: those writes set their own expiry.
-    return true;
   }
 
   static memcached_return_t gets(memcached_st* m, const std::string& name, std::string& value, std::uint64_t& cas,
@@ -970,7 +765,7 @@ class MemcachedStore {
     const char* host = memcached_server_name(instance);
     const std::string h = host != nullptr ? host : "?";
     if (!h.empty() && h.front() == '/') return "unix:" + h;
-    return detail::key_value::host_port(h, memcached_server_port(instance));
+    return key_value::host_port(h, memcached_server_port(instance));
   }
 
   [[noreturn]] void fail(const char* op, std::string_view key, std::string_view name, memcached_return_t rc) const {
@@ -980,8 +775,7 @@ class MemcachedStore {
     }
     std::string what = memcached_strerror(master_.get(), rc);
     const int err = last_errno_;
-    if (err != 0 &&
-        (rc == MEMCACHED_ERRNO || detail::memcached_store::connection_broke(rc) || rc == MEMCACHED_TIMEOUT)) {
+    if (err != 0 && (rc == MEMCACHED_ERRNO || connection_broke(rc) || rc == MEMCACHED_TIMEOUT)) {
       what += " (" + std::generic_category().message(err) + ")";
     }
     fail_text(op, key, name, what);
@@ -992,19 +786,259 @@ class MemcachedStore {
     throw StorageError(message(op, key, name, what));
   }
 
+  /// The configured servers, for messages.
+  [[nodiscard]] const std::string& servers() const noexcept { return servers_; }
+
   // `MemcachedStore::op: server (session abcd...): what`
   [[nodiscard]] std::string message(const char* op, std::string_view key, std::string_view name,
                                     const std::string& what) const {
-    return detail::store_message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
+    return store_message("MemcachedStore", op, name.empty() ? servers_ : server_of(name), key, what);
   }
 
-  Options options_;
+ private:
+  const Options& options_;
   Handle master_;  // configured once; cloned for each pooled handle
   mutable std::mutex master_mutex_;
   std::string servers_;
-
-  detail::ConnectionPool<Handle> pool_;
+  ConnectionPool<Handle> pool_;
   static inline thread_local int last_errno_ = 0;
+};
+
+}  // namespace sessions::detail::memcached_store
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_MEMCACHED_CLIENT_HPP
+// ---- end sessions/storage/detail/memcached_client.hpp ----
+
+namespace sessions {
+
+struct MemcachedServer {
+  /// Host name or address; a path starting with '/' is a unix socket (port ignored).
+  std::string host;
+  std::uint16_t port = 11211;
+};
+
+/// MemcachedStore's options: those every key-value store has (key_prefix, connect_timeout,
+/// pool_size, pool_timeout, clock, logger; see detail::key_value::CommonOptions) and these.
+struct MemcachedOptions : detail::key_value::CommonOptions {
+  std::vector<MemcachedServer> servers{MemcachedServer{"127.0.0.1", 11211}};
+  /// Longest wait for the server within a command (poll, send, receive).
+  std::chrono::milliseconds io_timeout{1000};
+  /// A server whose connect failed is not tried again for this long (libmemcached counts whole
+  /// seconds: the pause lasts up to one second longer).
+  std::chrono::seconds retry_timeout{2};
+  /// With several servers: a server whose connection fails is taken out of the hash ring
+  /// (libmemcached's REMOVE_FAILED_SERVERS, after one failure) until retry_timeout has passed, so
+  /// that its keys go to the live servers: its sessions read as new (memcached is a cache; they
+  /// were on the dead server only) and no request fails once it is out. Off: its keys keep
+  /// failing with StorageError until it is back.
+  bool remove_failed_servers = false;
+};
+
+// RedisStore::options_from_url / MemcachedStore::options_from_url (documented there).
+class MemcachedStore {
+ public:
+  /// The store's name in events and messages.
+  static constexpr std::string_view store_name = "MemcachedStore";
+  using payload_type = std::string;
+  using Options = MemcachedOptions;
+
+  explicit MemcachedStore(Options options) : options_(std::move(options)) {
+    detail::require_positive("MemcachedStore", "connect_timeout", options_.connect_timeout);
+    detail::require_positive("MemcachedStore", "io_timeout", options_.io_timeout);
+    if (options_.retry_timeout < std::chrono::seconds::zero()) {
+      throw ConfigurationError("MemcachedStore: retry_timeout must not be negative");
+    }
+    if (options_.servers.empty()) throw ConfigurationError("MemcachedStore: no server");
+    if (options_.key_prefix.size() + kMaxSessionKeyLength > detail::memcached_store::kMaxKeyLength) {
+      throw ConfigurationError("MemcachedStore: key_prefix is too long (memcached keys have at most 250 bytes)");
+    }
+    for (const char c : options_.key_prefix) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f) {
+        throw ConfigurationError("MemcachedStore: key_prefix must not contain spaces or control characters");
+      }
+    }
+    client_.open();
+  }
+  /// MemcachedStore(options_from_url(url)) with the given clock and logger.
+  explicit MemcachedStore(std::string_view url, Clock clock = {}, Logger logger = {})
+      : MemcachedStore(detail::with_clock_and_logger(options_from_url(url), clock, logger)) {}
+
+  /// Options from a URL, on top of `base`:
+  ///   memcached://host[:port][,host[:port]...][?parameters]      port 11211 by default
+  ///   memcached:///path/to/memcached.sock[?parameters]           a unix socket
+  /// Parameters: connect_timeout, timeout (I/O timeout), pool_timeout (milliseconds), retry_timeout
+  /// (seconds), pool_size, key_prefix, remove_failed_servers (true/false). ConfigurationError for anything malformed or unknown.
+  [[nodiscard]] static Options options_from_url(std::string_view url, Options base = {}) {
+    return detail::memcached_store::options_from_url(url, std::move(base));
+  }
+
+  MemcachedStore(const MemcachedStore&) = delete;
+  MemcachedStore& operator=(const MemcachedStore&) = delete;
+  ~MemcachedStore() = default;
+
+  [[nodiscard]] std::optional<Record<std::string>> load(std::string_view key) {
+    if (!is_valid_session_key(key)) return std::nullopt;
+    const std::string name = cache_key(key);
+    std::optional<std::string> value = client_.get("load", key, name);
+    if (!value) return std::nullopt;
+    return detail::key_value::live_record(*value, options_.clock.now(), options_.logger,
+                                          detail::memcached_store::kLogCategory, "MemcachedStore", client_.servers(),
+                                          key);
+  }
+
+  [[nodiscard]] bool create(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const detail::key_value::Write prepared =
+        detail::key_value::prepare_write(payload, expires_at, options_.clock.now());
+    if (prepared.ttl.count() == 0) return !exists(key);  // already over: nothing to store
+    const std::string& value = prepared.value;
+    const std::string name = cache_key(key);
+    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
+    bool retried = false;
+    const memcached_return_t rc = client_.run(
+        "create", key, name,
+        [&](memcached_st* m) {
+          return memcached_add(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
+        },
+        &retried);
+    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS) {
+      return detail::key_value::created_by_first_attempt(retried, value,
+                                                         [&] { return client_.get("create", key, name); });
+    }
+    client_.fail("create", key, name, rc);
+  }
+
+  [[nodiscard]] bool update(std::string_view key, std::string_view payload, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    const TimePoint now = options_.clock.now();
+    const detail::key_value::Write prepared = detail::key_value::prepare_write(payload, expires_at, now);
+    if (prepared.ttl.count() == 0) return rewrite_expiry("update", key, expires_at);  // deletes a live record
+    const std::string& value = prepared.value;
+    const std::string name = cache_key(key);
+    const time_t expiry = detail::memcached_store::expiration(prepared.ttl);
+    const memcached_return_t rc = client_.run("update", key, name, [&](memcached_st* m) {
+      return memcached_replace(m, name.data(), name.size(), value.data(), value.size(), expiry, 0);
+    });
+    if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+    if (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_NOTFOUND) return false;
+    client_.fail("update", key, name, rc);
+  }
+
+  [[nodiscard]] bool touch(std::string_view key, TimePoint expires_at) {
+    if (!is_valid_session_key(key)) return false;
+    return rewrite_expiry("touch", key, expires_at);
+  }
+
+  /// Compare-and-set (lost-update protection): GETS, compare the stored payload with `expected`,
+  /// then CAS with the new value; two round trips. When the CAS loses to a write that left the
+  /// payload as expected (a touch moved the expiry), it reads again (up to kCasAttempts times).
+  /// Finding the new payload already stored counts as written (a retried CAS whose first attempt
+  /// was applied before the connection broke; writing equal bytes again loses nothing).
+  [[nodiscard]] CasResult update_if(std::string_view key, std::string_view payload, TimePoint expires_at,
+                                    std::string_view expected) {
+    if (!is_valid_session_key(key)) return CasResult::missing;
+    const std::string name = cache_key(key);
+    const std::string value_new = detail::cache_value::encode(expires_at, payload);
+    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
+      std::string value;
+      std::uint64_t cas = 0;
+      bool found = false;
+      const memcached_return_t got = client_.run(
+          "update_if", key, name, [&](memcached_st* m) { return client_.gets(m, name, value, cas, found); });
+      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND) {
+        client_.fail("update_if", key, name, got);
+      }
+      if (!found) return CasResult::missing;
+      const auto decoded = detail::cache_value::decode(value);
+      const TimePoint now = options_.clock.now();
+      if (!decoded || decoded->expires_at <= now) return CasResult::missing;
+      if (decoded->payload == payload && attempt > 0) return CasResult::written;
+      if (decoded->payload != expected) return CasResult::conflict;
+      const auto ttl = detail::cache_value::ttl(expires_at, now);
+      if (ttl.count() == 0) {
+        remove(key);
+        return CasResult::written;
+      }
+      const time_t expiry = detail::memcached_store::expiration(ttl);
+      const memcached_return_t rc = client_.run("update_if", key, name, [&](memcached_st* m) {
+        return memcached_cas(m, name.data(), name.size(), value_new.data(), value_new.size(), expiry, 0, cas);
+      });
+      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return CasResult::written;
+      if (rc == MEMCACHED_NOTFOUND) return CasResult::missing;  // deleted meanwhile: not brought back
+      if (rc == MEMCACHED_DATA_EXISTS) continue;                // changed meanwhile: read it again
+      client_.fail("update_if", key, name, rc);
+    }
+    return CasResult::conflict;  // kept changing under us
+  }
+
+  void remove(std::string_view key) {
+    if (!is_valid_session_key(key)) return;
+    const std::string name = cache_key(key);
+    const memcached_return_t rc = client_.run(
+        "remove", key, name, [&](memcached_st* m) { return memcached_delete(m, name.data(), name.size(), 0); });
+    if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_DELETED && rc != MEMCACHED_NOTFOUND)
+      client_.fail("remove", key, name, rc);
+  }
+
+  [[nodiscard]] bool exists(std::string_view key) {
+    if (!is_valid_session_key(key)) return false;
+    const std::string name = cache_key(key);
+    const std::optional<std::string> value = client_.get("exists", key, name);
+    return value && detail::key_value::live_header(*value, options_.clock.now());
+  }
+
+  /// memcached removes expired items by itself.
+  [[nodiscard]] std::size_t clear_expired() const noexcept { return 0; }
+
+  /// The memcached key of a session: key_prefix + session key.
+  [[nodiscard]] std::string cache_key(std::string_view session_key) const {
+    return detail::key_value::cache_key(options_.key_prefix, session_key);
+  }
+
+  /// "host:port,host:port", as configured.
+  [[nodiscard]] const std::string& servers() const noexcept { return client_.servers(); }
+  [[nodiscard]] const Clock& clock() const noexcept { return options_.clock; }
+
+ private:
+  // touch (and update to an expiry already over): GETS, then CAS with the new instant, or DELETE
+  // when the record ends now. False when there is no live record.
+  bool rewrite_expiry(const char* op, std::string_view key, TimePoint expires_at) {
+    const std::string name = cache_key(key);
+    for (int attempt = 0; attempt < detail::memcached_store::kCasAttempts; ++attempt) {
+      std::string value;
+      std::uint64_t cas = 0;
+      bool found = false;
+      const memcached_return_t got =
+          client_.run(op, key, name, [&](memcached_st* m) { return client_.gets(m, name, value, cas, found); });
+      if (got != MEMCACHED_SUCCESS && got != MEMCACHED_END && got != MEMCACHED_NOTFOUND)
+        client_.fail(op, key, name, got);
+      if (!found) return false;
+      const auto old = detail::cache_value::read_header(value);
+      const TimePoint now = options_.clock.now();
+      if (!old || *old <= now) return false;
+      const auto ttl = detail::cache_value::ttl(expires_at, now);
+      if (ttl.count() == 0) {
+        remove(key);
+        return true;
+      }
+      const std::string fresh = detail::cache_value::header(expires_at);
+      value.replace(0, fresh.size(), fresh);
+      const time_t expiry = detail::memcached_store::expiration(ttl);
+      const memcached_return_t rc = client_.run(op, key, name, [&](memcached_st* m) {
+        return memcached_cas(m, name.data(), name.size(), value.data(), value.size(), expiry, 0, cas);
+      });
+      if (rc == MEMCACHED_SUCCESS || rc == MEMCACHED_STORED) return true;
+      if (rc == MEMCACHED_NOTFOUND) return false;  // deleted meanwhile: not brought back
+      if (rc == MEMCACHED_DATA_EXISTS) continue;   // changed meanwhile: read it again
+      client_.fail(op, key, name, rc);
+    }
+    // Every attempt lost to a concurrent write: those writes set their own expiry.
+    return true;
+  }
+
+  Options options_;
+  detail::memcached_store::Client<Options> client_{options_};
 };
 
 }  // namespace sessions
