@@ -90,6 +90,7 @@
 #include "../user_index.hpp"
 #include "detail/pg_client.hpp"
 #include "detail/pg_io.hpp"
+#include "detail/pg_user_index.hpp"
 #include "detail/sql_user_index.hpp"
 #include "detail/store_options.hpp"
 #include "sql_common.hpp"
@@ -338,44 +339,9 @@ class PostgresStore {
  private:
   using Client = detail::pg::Client<Options>;
   using Conn = detail::pg::Conn;
-  using IndexDb = typename Client::IndexDb;
 
-  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
-  struct IndexAccess {
-    PostgresStore& store;
-    std::string page_sql;
-
-    template <class Fn>
-    auto read(const char* op, Fn&& fn) {
-      return store.client_.call(op, {}, [&](Conn& c) {
-        IndexDb db{store.client_, c, op};
-        return fn(db);
-      });
-    }
-    template <class Fn>
-    auto write(const char* op, std::string_view key, Fn&& fn) {
-      return store.client_.call(op, key, [&](Conn& c) {
-        IndexDb db{store.client_, c, op};
-        return fn(db);
-      });
-    }
-    // Under an advisory transaction lock on the table and the user (none for the purge).
-    template <class Fn>
-    auto transaction(const char* op, std::string_view user, Fn&& fn) {
-      const std::string lock_name = user.empty() ? std::string() : store.options_.table + ":" + std::string(user);
-      return store.client_.in_transaction(op, lock_name, store.index_sql_, store.index_ready_, fn);
-    }
-    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-      return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
-    }
-    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& micros) {
-      return detail::sql::from_unix_micros(detail::sql::int_of(micros));
-    }
-  };
-
-  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
-    return {IndexAccess{*this, detail::pg::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
-            client_.statement(detail::pg::kRemove)};
+  [[nodiscard]] detail::sql::IndexMethods<detail::pg::IndexAccess<Client>> index() {
+    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(detail::pg::kRemove)};
   }
 
   Options options_;

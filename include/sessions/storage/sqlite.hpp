@@ -339,38 +339,8 @@ class SqliteStore {
   using Lease = typename Client::Lease;
   using Statement = typename Client::Statement;
 
-  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
-  struct IndexAccess {
-    SqliteStore& store;
-    std::string page_sql;
-
-    template <class Fn>
-    auto read(const char* op, Fn&& fn) {
-      Lease c = store.client_.borrow(op);
-      detail::SqliteIndexDb db{c->db};
-      return fn(db);
-    }
-    template <class Fn>
-    auto write(const char* op, std::string_view /*key*/, Fn&& fn) {
-      std::lock_guard writer(store.client_.writer());
-      return read(op, fn);
-    }
-    // BEGIN IMMEDIATE: every other writer, of any user, waits (SQLite has one writer at a time).
-    template <class Fn>
-    auto transaction(const char* op, std::string_view /*user*/, Fn&& fn) {
-      return store.client_.in_transaction(op, store.index_sql_, store.index_ready_, fn);
-    }
-    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-      return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
-    }
-    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& text) {
-      return detail::sql::parse_utc(text);
-    }
-  };
-
-  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
-    return {IndexAccess{*this, detail::sqlite::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
-            client_.statement(kRemove)};
+  [[nodiscard]] detail::sql::IndexMethods<detail::sqlite::IndexAccess<Client>> index() {
+    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(kRemove)};
   }
 
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }

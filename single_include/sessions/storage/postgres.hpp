@@ -624,171 +624,6 @@ class ConnectionPool {
 }  // namespace sessions::detail
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_POOL_HPP
 // ---- end sessions/storage/detail/pool.hpp ----
-// ---- begin sessions/storage/detail/sql_user_index.hpp ----
-#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
-// each store lends a `Db` that runs one statement with text parameters on the connection of its
-// open transaction, and this file says which statements, in which order.
-//
-//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
-//   db.exec(sql, {params...})                                            no rows wanted
-//
-// index_session() must run in one transaction that excludes every other index_session() of the
-// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
-// logins never both pass the limit.
-//
-// IndexMethods<Access> is the stores' UserIndexStorage on top of those statements: each store
-// passes an Access, its way to a connection (see IndexMethods), and forwards to it.
-
-namespace sessions::detail::sql {
-
-/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
-/// microseconds for the side table.
-struct IndexNow {
-  std::string sessions_now;
-  std::string micros;
-};
-
-template <class Db>
-IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
-                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
-                              const IndexNow& now) {
-  IndexOutcome outcome;
-  const auto owner = db.rows(q.owner, {key});
-  const bool same_user = !owner.empty() && owner[0][0] == user;
-  if (limit.max_sessions != 0 && !same_user) {
-    std::vector<std::string> live;
-    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
-      if (row[0] != key) live.push_back(std::move(row[0]));
-    }
-    if (live.size() >= limit.max_sessions) {
-      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
-        outcome.refused = true;
-        return outcome;
-      }
-      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
-      for (std::size_t n = 0; n < excess; ++n) {
-        db.exec(std::string(remove_sql), {live[n]});
-        db.exec(q.remove_entry, {live[n]});
-        outcome.evicted.push_back(std::move(live[n]));
-      }
-    }
-  }
-  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
-                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
-  return outcome;
-}
-
-template <class Db>
-std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
-  std::vector<UserSession> out;
-  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
-    out.push_back(UserSession{std::move(row[0]),
-                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
-                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
-  }
-  return out;
-}
-
-/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
-/// deleted with their entries, then (within the same batch) entries whose session went without them.
-template <class Db>
-std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
-  std::vector<PurgedSession> purged;
-  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
-    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
-  }
-  for (const PurgedSession& s : purged) {
-    db.exec(q.remove_expired, {s.key, now.sessions_now});
-    db.exec(q.remove_entry, {s.key});
-  }
-  if (purged.size() < batch) {
-    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
-      db.exec(q.remove_entry, {row[0]});
-      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
-    }
-  }
-  return purged;
-}
-
-/// The per-user index of an SQL store, written once for SqliteStore and PostgresStore. `Access` is
-/// the store's way to its connections, each lending a Db (rows/exec above):
-///
-///   access.read(op, fn)                 fn(db) on a pooled connection, no transaction
-///   access.write(op, key, fn)           fn(db) for one write outside a transaction
-///   access.transaction(op, user, fn)    fn(db) in one transaction that excludes every other one of
-///                                       `user` (empty: the purge's), the side table created first
-///   access.index_now(t) -> IndexNow     `t` in the store's two forms
-///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
-///                                       rows after key $2/?2, ordered by key
-///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
-///
-/// `ready` says the side table exists (seen at open, or created by this process): until then,
-/// nothing is indexed and the reads answer empty without a query.
-template <class Access>
-struct IndexMethods {
-  Access access;
-  const UserIndexSql& q;
-  const std::atomic<bool>& ready;
-  const std::string& table;
-  // The sessions table's DELETE of one key (the eviction of index_session).
-  const std::string& remove_sql;
-
-  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
-                             const UserSessionLimit& limit, TimePoint now) {
-    if (!is_valid_session_key(key)) return {};
-    const IndexNow at = access.index_now(now);
-    return access.transaction("index_session", user, [&](auto& db) {
-      return index_session_in(db, q, remove_sql, user, key, details, limit, at);
-    });
-  }
-
-  void unindex_session(std::string_view user, std::string_view key) {
-    if (!ready.load(std::memory_order_relaxed)) return;
-    access.write("unindex_session", key, [&](auto& db) {
-      db.exec(q.unindex, {key, user});
-      return 0;
-    });
-  }
-
-  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
-    if (!ready.load(std::memory_order_relaxed)) return {};
-    return access.read("user_sessions", [&](auto& db) { return list_in(db, q, user, access.index_now(now)); });
-  }
-
-  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
-    const IndexNow at = access.index_now(now);
-    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, q, batch, at); });
-  }
-
-  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
-    const std::string at = access.index_now(now).sessions_now;
-    std::string after;
-    for (;;) {
-      const auto page = access.read("for_each_session", [&](auto& db) {
-        return db.rows(access.page_sql, {at, after});
-      });
-      if (page.empty()) return;
-      for (const auto& row : page) {
-        if (const std::optional<TimePoint> expires = access.expiry_of(row[2])) fn(row[0], row[1], *expires);
-      }
-      after = page.back()[0];
-    }
-  }
-
-  [[nodiscard]] std::size_t user_index_size() {
-    if (!ready.load(std::memory_order_relaxed)) return 0;
-    const auto rows = access.read("user_index_size", [&](auto& db) {
-      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(table)), {});
-    });
-    return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
-  }
-};
-
-}  // namespace sessions::detail::sql
-#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
-// ---- end sessions/storage/detail/sql_user_index.hpp ----
 
 namespace sessions::detail::pg {
 
@@ -819,9 +654,9 @@ class Client {
     if (options_.create_table) create_table(*conn);
     bool index_exists = false;
     {
-      IndexDb db{*this, *conn, "open"};
-      const auto found = db.rows(table_exists_sql(index_table), {});
-      index_exists = !found.empty() && found[0][0] == "t";
+      const std::string check = table_exists_sql(index_table);
+      Result r = run(*conn, "open", {}, [&] { return ::PQsendQuery(conn->pg, check.c_str()); });
+      index_exists = ::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t";
     }
     pool_->adopt(std::move(conn));
     return index_exists;
@@ -1046,71 +881,6 @@ class Client {
                [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
   }
 
-  // The index's statements on one connection, for detail/sql_user_index.hpp.
-  struct IndexDb {
-    Client& client;
-    Conn& c;
-    const char* op;
-
-    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
-      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
-      std::vector<const char*> values;
-      for (const std::string& s : texts) values.push_back(s.c_str());
-      const int n = static_cast<int>(values.size());
-      Result r = client.run(c, op, {}, [&] {
-        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
-      });
-      std::vector<std::vector<std::string>> out;
-      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
-        std::vector<std::string>& cells = out.emplace_back();
-        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
-          cells.emplace_back(::PQgetvalue(r.get(), row, col),
-                             static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
-        }
-      }
-      return out;
-    }
-    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
-  };
-
-  // connection found broken is replaced and the whole transaction run again (call()).
-  template <class Fn>
-  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name,
-                                                     const sql::UserIndexSql& index_sql, std::atomic<bool>& index_ready,
-                                                     Fn&& fn) {
-    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
-      IndexDb db{*this, c, op};
-      if (!index_ready.load(std::memory_order_relaxed)) {
-        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
-        try {
-          db.exec(index_sql.create_table);
-          db.exec(index_sql.create_user_index);
-          db.exec(index_sql.create_expire_index);
-        } catch (...) {
-          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-          throw;
-        }
-        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-        index_ready = true;
-      }
-      db.exec("BEGIN");
-      try {
-        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
-        auto result = fn(db);
-        db.exec("COMMIT");
-        return result;
-      } catch (...) {
-        if (!c.bad) {
-          try {
-            db.exec("ROLLBACK");
-          } catch (...) {  // the transaction's error is the one to report
-          }
-        }
-        throw;
-      }
-    });
-  }
-
  private:
   // A pooled connection; closed instead of going back when it timed out, broke or never connected.
   class Lease {
@@ -1144,6 +914,286 @@ class Client {
 }  // namespace sessions::detail::pg
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_CLIENT_HPP
 // ---- end sessions/storage/detail/pg_client.hpp ----
+// ---- begin sessions/storage/detail/pg_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_USER_INDEX_HPP
+// PostgresStore's side of the per-user index (sql_user_index.hpp writes the statements' order for
+// both SQL stores): a Db on one pooled connection, the transaction under an advisory lock that
+// index_session and purge_expired run in, and the IndexAccess that IndexMethods is given.
+
+// ---- begin sessions/storage/detail/sql_user_index.hpp ----
+#ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+#define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// The per-user index of the SQL stores (sql_common.hpp's side table), written once for both:
+// each store lends a `Db` that runs one statement with text parameters on the connection of its
+// open transaction, and this file says which statements, in which order.
+//
+//   db.rows(sql, {params...}) -> std::vector<std::vector<std::string>>   every row, as text
+//   db.exec(sql, {params...})                                            no rows wanted
+//
+// index_session() must run in one transaction that excludes every other index_session() of the
+// same user (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory transaction lock on the user), so two
+// logins never both pass the limit.
+//
+// IndexMethods<Access> is the stores' UserIndexStorage on top of those statements: each store
+// passes an Access, its way to a connection (see IndexMethods), and forwards to it.
+
+namespace sessions::detail::sql {
+
+/// `now` as both stores compare it: `sessions_now` for the sessions table (each store's own form),
+/// microseconds for the side table.
+struct IndexNow {
+  std::string sessions_now;
+  std::string micros;
+};
+
+template <class Db>
+IndexOutcome index_session_in(Db& db, const UserIndexSql& q, std::string_view remove_sql, std::string_view user,
+                              std::string_view key, const SessionDetails& d, const UserSessionLimit& limit,
+                              const IndexNow& now) {
+  IndexOutcome outcome;
+  const auto owner = db.rows(q.owner, {key});
+  const bool same_user = !owner.empty() && owner[0][0] == user;
+  if (limit.max_sessions != 0 && !same_user) {
+    std::vector<std::string> live;
+    for (auto& row : db.rows(q.live_of_user, {user, now.sessions_now})) {
+      if (row[0] != key) live.push_back(std::move(row[0]));
+    }
+    if (live.size() >= limit.max_sessions) {
+      if (limit.at_limit == UserSessionLimit::AtLimit::refuse_new) {
+        outcome.refused = true;
+        return outcome;
+      }
+      const std::size_t excess = live.size() - limit.max_sessions + 1;  // least recently seen first
+      for (std::size_t n = 0; n < excess; ++n) {
+        db.exec(std::string(remove_sql), {live[n]});
+        db.exec(q.remove_entry, {live[n]});
+        outcome.evicted.push_back(std::move(live[n]));
+      }
+    }
+  }
+  db.exec(q.upsert, {key, user, std::to_string(unix_micros(d.created)), std::to_string(unix_micros(d.last_seen)),
+                     std::to_string(unix_micros(d.expires_at)), d.user_agent, d.address});
+  return outcome;
+}
+
+template <class Db>
+std::vector<UserSession> list_in(Db& db, const UserIndexSql& q, std::string_view user, const IndexNow& now) {
+  std::vector<UserSession> out;
+  for (auto& row : db.rows(q.list, {user, now.sessions_now})) {
+    out.push_back(UserSession{std::move(row[0]),
+                              SessionDetails{from_unix_micros(int_of(row[1])), from_unix_micros(int_of(row[2])),
+                                             from_unix_micros(int_of(row[3])), std::move(row[4]), std::move(row[5])}});
+  }
+  return out;
+}
+
+/// One bounded step of the purge, in the caller's transaction: at most `batch` expired sessions
+/// deleted with their entries, then (within the same batch) entries whose session went without them.
+template <class Db>
+std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t batch, const IndexNow& now) {
+  std::vector<PurgedSession> purged;
+  for (auto& row : db.rows(q.expired_batch, {now.sessions_now, std::to_string(batch)})) {
+    purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+  }
+  for (const PurgedSession& s : purged) {
+    db.exec(q.remove_expired, {s.key, now.sessions_now});
+    db.exec(q.remove_entry, {s.key});
+  }
+  if (purged.size() < batch) {
+    for (auto& row : db.rows(q.orphans, {now.micros, now.sessions_now, std::to_string(batch - purged.size())})) {
+      db.exec(q.remove_entry, {row[0]});
+      purged.push_back(PurgedSession{std::move(row[0]), std::move(row[1])});
+    }
+  }
+  return purged;
+}
+
+/// The per-user index of an SQL store, written once for SqliteStore and PostgresStore. `Access` is
+/// the store's way to its connections, each lending a Db (rows/exec above):
+///
+///   access.read(op, fn)                 fn(db) on a pooled connection, no transaction
+///   access.write(op, key, fn)           fn(db) for one write outside a transaction
+///   access.transaction(op, user, fn)    fn(db) in one transaction that excludes every other one of
+///                                       `user` (empty: the purge's), the side table created first
+///   access.index_now(t) -> IndexNow     `t` in the store's two forms
+///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
+///                                       rows after key $2/?2, ordered by key
+///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
+///   access.table, access.index_sql      the sessions table, the side table's statements
+///   access.index_ready                  the side table exists (seen at open, or created by this
+///                                       process): until then nothing is indexed, and the reads
+///                                       answer empty without a query
+template <class Access>
+struct IndexMethods {
+  Access access;
+  // The sessions table's DELETE of one key (the eviction of index_session).
+  const std::string& remove_sql;
+
+  IndexOutcome index_session(std::string_view user, std::string_view key, const SessionDetails& details,
+                             const UserSessionLimit& limit, TimePoint now) {
+    if (!is_valid_session_key(key)) return {};
+    const IndexNow at = access.index_now(now);
+    return access.transaction("index_session", user, [&](auto& db) {
+      return index_session_in(db, access.index_sql, remove_sql, user, key, details, limit, at);
+    });
+  }
+
+  void unindex_session(std::string_view user, std::string_view key) {
+    if (!access.index_ready.load(std::memory_order_relaxed)) return;
+    access.write("unindex_session", key, [&](auto& db) {
+      db.exec(access.index_sql.unindex, {key, user});
+      return 0;
+    });
+  }
+
+  std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
+    if (!access.index_ready.load(std::memory_order_relaxed)) return {};
+    return access.read("user_sessions",
+                       [&](auto& db) { return list_in(db, access.index_sql, user, access.index_now(now)); });
+  }
+
+  std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
+    const IndexNow at = access.index_now(now);
+    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, access.index_sql, batch, at); });
+  }
+
+  void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
+    const std::string at = access.index_now(now).sessions_now;
+    std::string after;
+    for (;;) {
+      const auto page = access.read("for_each_session", [&](auto& db) {
+        return db.rows(access.page_sql, {at, after});
+      });
+      if (page.empty()) return;
+      for (const auto& row : page) {
+        if (const std::optional<TimePoint> expires = access.expiry_of(row[2])) fn(row[0], row[1], *expires);
+      }
+      after = page.back()[0];
+    }
+  }
+
+  [[nodiscard]] std::size_t user_index_size() {
+    if (!access.index_ready.load(std::memory_order_relaxed)) return 0;
+    const auto rows = access.read("user_index_size", [&](auto& db) {
+      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(access.table)), {});
+    });
+    return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
+  }
+};
+
+}  // namespace sessions::detail::sql
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
+// ---- end sessions/storage/detail/sql_user_index.hpp ----
+
+namespace sessions::detail::pg {
+
+/// The index's statements on one connection (sql_user_index.hpp's Db).
+template <class Client>
+struct IndexDb {
+  Client& client;
+  Conn& c;
+  const char* op;
+
+  std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
+    std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
+    std::vector<const char*> values;
+    for (const std::string& s : texts) values.push_back(s.c_str());
+    const int n = static_cast<int>(values.size());
+    Result r = client.run(c, op, {}, [&] {
+      return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
+    });
+    std::vector<std::vector<std::string>> out;
+    for (int row = 0; row < ::PQntuples(r.get()); ++row) {
+      std::vector<std::string>& cells = out.emplace_back();
+      for (int col = 0; col < ::PQnfields(r.get()); ++col) {
+        cells.emplace_back(::PQgetvalue(r.get(), row, col), static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
+      }
+    }
+    return out;
+  }
+  void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
+};
+
+/// fn(db) in one transaction on one connection (the side table `index_sql` names created first
+/// unless `index_ready`), under an advisory transaction lock on `lock_name` when it is not empty;
+/// rolled back if it throws. A connection found broken is replaced and the whole transaction run
+/// again (Client::call()).
+template <class Client, class Fn>
+std::invoke_result_t<Fn&, IndexDb<Client>&> in_transaction(Client& client, const char* op, const std::string& lock_name,
+                                                           const sql::UserIndexSql& index_sql,
+                                                           std::atomic<bool>& index_ready, Fn&& fn) {
+  return client.call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb<Client>&> {
+    IndexDb<Client> db{client, c, op};
+    if (!index_ready.load(std::memory_order_relaxed)) {
+      db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
+      try {
+        db.exec(index_sql.create_table);
+        db.exec(index_sql.create_user_index);
+        db.exec(index_sql.create_expire_index);
+      } catch (...) {
+        if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+        throw;
+      }
+      db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
+      index_ready = true;
+    }
+    db.exec("BEGIN");
+    try {
+      if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
+      auto result = fn(db);
+      db.exec("COMMIT");
+      return result;
+    } catch (...) {
+      if (!c.bad) {
+        try {
+          db.exec("ROLLBACK");
+        } catch (...) {  // the transaction's error is the one to report
+        }
+      }
+      throw;
+    }
+  });
+}
+
+/// PostgresStore's way to connections for the per-user index (sql_user_index.hpp's IndexMethods);
+/// `Client` is pg_client.hpp's.
+template <class Client>
+struct IndexAccess {
+  Client& client;
+  const std::string& table;
+  const sql::UserIndexSql& index_sql;
+  std::atomic<bool>& index_ready;
+  std::string page_sql = pg::page_sql(table);
+
+  template <class Fn>
+  auto read(const char* op, Fn&& fn) {
+    return write(op, {}, fn);
+  }
+  template <class Fn>
+  auto write(const char* op, std::string_view key, Fn&& fn) {
+    return client.call(op, key, [&](Conn& c) {
+      IndexDb<Client> db{client, c, op};
+      return fn(db);
+    });
+  }
+  // Under an advisory transaction lock on the table and the user (none for the purge).
+  template <class Fn>
+  auto transaction(const char* op, std::string_view user, Fn&& fn) {
+    const std::string lock_name = user.empty() ? std::string() : table + ":" + std::string(user);
+    return pg::in_transaction(client, op, lock_name, index_sql, index_ready, fn);
+  }
+  [[nodiscard]] static sql::IndexNow index_now(TimePoint now) {
+    return {timestamptz(now), std::to_string(sql::unix_micros(now))};
+  }
+  [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& micros) {
+    return sql::from_unix_micros(sql::int_of(micros));
+  }
+};
+
+}  // namespace sessions::detail::pg
+#endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_PG_USER_INDEX_HPP
+// ---- end sessions/storage/detail/pg_user_index.hpp ----
 
 namespace sessions {
 
@@ -1388,44 +1438,9 @@ class PostgresStore {
  private:
   using Client = detail::pg::Client<Options>;
   using Conn = detail::pg::Conn;
-  using IndexDb = typename Client::IndexDb;
 
-  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
-  struct IndexAccess {
-    PostgresStore& store;
-    std::string page_sql;
-
-    template <class Fn>
-    auto read(const char* op, Fn&& fn) {
-      return store.client_.call(op, {}, [&](Conn& c) {
-        IndexDb db{store.client_, c, op};
-        return fn(db);
-      });
-    }
-    template <class Fn>
-    auto write(const char* op, std::string_view key, Fn&& fn) {
-      return store.client_.call(op, key, [&](Conn& c) {
-        IndexDb db{store.client_, c, op};
-        return fn(db);
-      });
-    }
-    // Under an advisory transaction lock on the table and the user (none for the purge).
-    template <class Fn>
-    auto transaction(const char* op, std::string_view user, Fn&& fn) {
-      const std::string lock_name = user.empty() ? std::string() : store.options_.table + ":" + std::string(user);
-      return store.client_.in_transaction(op, lock_name, store.index_sql_, store.index_ready_, fn);
-    }
-    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-      return {detail::pg::timestamptz(now), std::to_string(detail::sql::unix_micros(now))};
-    }
-    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& micros) {
-      return detail::sql::from_unix_micros(detail::sql::int_of(micros));
-    }
-  };
-
-  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
-    return {IndexAccess{*this, detail::pg::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
-            client_.statement(detail::pg::kRemove)};
+  [[nodiscard]] detail::sql::IndexMethods<detail::pg::IndexAccess<Client>> index() {
+    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(detail::pg::kRemove)};
   }
 
   Options options_;

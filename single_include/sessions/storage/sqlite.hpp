@@ -321,9 +321,11 @@ class ConnectionPool {
 // ---- begin sessions/storage/detail/sqlite_user_index.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
 #define SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
-// SqliteStore's statements of the per-user index (sql_user_index.hpp) on one connection: prepared
-// per call (they run at login, listing and purge time, never on a plain request), every
-// parameter bound as text (SQLite's column affinity makes integers of the side table's numbers).
+// SqliteStore's side of the per-user index (sql_user_index.hpp writes the statements' order for
+// both SQL stores): its statements on one connection, prepared per call (they run at login,
+// listing and purge time, never on a plain request), every parameter bound as text (SQLite's
+// column affinity makes integers of the side table's numbers); the BEGIN IMMEDIATE transaction
+// index_session and purge_expired run in; and the IndexAccess that IndexMethods is given.
 
 // ---- begin sessions/storage/detail/sql_user_index.hpp ----
 #ifndef SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQL_USER_INDEX_HPP
@@ -424,15 +426,13 @@ std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t b
 ///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
 ///                                       rows after key $2/?2, ordered by key
 ///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
-///
-/// `ready` says the side table exists (seen at open, or created by this process): until then,
-/// nothing is indexed and the reads answer empty without a query.
+///   access.table, access.index_sql      the sessions table, the side table's statements
+///   access.index_ready                  the side table exists (seen at open, or created by this
+///                                       process): until then nothing is indexed, and the reads
+///                                       answer empty without a query
 template <class Access>
 struct IndexMethods {
   Access access;
-  const UserIndexSql& q;
-  const std::atomic<bool>& ready;
-  const std::string& table;
   // The sessions table's DELETE of one key (the eviction of index_session).
   const std::string& remove_sql;
 
@@ -441,26 +441,27 @@ struct IndexMethods {
     if (!is_valid_session_key(key)) return {};
     const IndexNow at = access.index_now(now);
     return access.transaction("index_session", user, [&](auto& db) {
-      return index_session_in(db, q, remove_sql, user, key, details, limit, at);
+      return index_session_in(db, access.index_sql, remove_sql, user, key, details, limit, at);
     });
   }
 
   void unindex_session(std::string_view user, std::string_view key) {
-    if (!ready.load(std::memory_order_relaxed)) return;
+    if (!access.index_ready.load(std::memory_order_relaxed)) return;
     access.write("unindex_session", key, [&](auto& db) {
-      db.exec(q.unindex, {key, user});
+      db.exec(access.index_sql.unindex, {key, user});
       return 0;
     });
   }
 
   std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
-    if (!ready.load(std::memory_order_relaxed)) return {};
-    return access.read("user_sessions", [&](auto& db) { return list_in(db, q, user, access.index_now(now)); });
+    if (!access.index_ready.load(std::memory_order_relaxed)) return {};
+    return access.read("user_sessions",
+                       [&](auto& db) { return list_in(db, access.index_sql, user, access.index_now(now)); });
   }
 
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     const IndexNow at = access.index_now(now);
-    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, q, batch, at); });
+    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, access.index_sql, batch, at); });
   }
 
   void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
@@ -479,9 +480,9 @@ struct IndexMethods {
   }
 
   [[nodiscard]] std::size_t user_index_size() {
-    if (!ready.load(std::memory_order_relaxed)) return 0;
+    if (!access.index_ready.load(std::memory_order_relaxed)) return 0;
     const auto rows = access.read("user_index_size", [&](auto& db) {
-      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(table)), {});
+      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(access.table)), {});
     });
     return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
   }
@@ -526,6 +527,74 @@ struct SqliteIndexDb {
 };
 
 }  // namespace sessions::detail
+
+namespace sessions::detail::sqlite {
+
+/// for_each_session's page: the live rows after the key ?2.
+[[nodiscard]] inline std::string page_sql(const std::string& table) {
+  return "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " + sql::quoted(table) +
+         " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
+}
+
+/// Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
+/// under the writer mutex; rolled back if it throws.
+template <class Client, class Fn>
+std::invoke_result_t<Fn&, SqliteIndexDb&> in_transaction(Client& client, const char* op,
+                                                         const sql::UserIndexSql& index_sql,
+                                                         std::atomic<bool>& index_ready, Fn&& fn) {
+  std::lock_guard writer(client.writer());
+  typename Client::Lease c = client.borrow(op);
+  SqliteIndexDb db{c->db};
+  if (!index_ready.load(std::memory_order_relaxed)) {
+    db.exec(index_sql.create_table);
+    db.exec(index_sql.create_user_index);
+    db.exec(index_sql.create_expire_index);
+    index_ready = true;
+  }
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    auto result = fn(db);
+    db.exec("COMMIT");
+    return result;
+  } catch (...) {
+    (void)client.exec(c->db, "ROLLBACK");
+    throw;
+  }
+}
+
+/// SqliteStore's way to connections for the per-user index (sql_user_index.hpp's IndexMethods);
+/// `Client` is sqlite_client.hpp's.
+template <class Client>
+struct IndexAccess {
+  Client& client;
+  const std::string& table;
+  const sql::UserIndexSql& index_sql;
+  std::atomic<bool>& index_ready;
+  std::string page_sql = sqlite::page_sql(table);
+
+  template <class Fn>
+  auto read(const char* op, Fn&& fn) {
+    typename Client::Lease c = client.borrow(op);
+    SqliteIndexDb db{c->db};
+    return fn(db);
+  }
+  template <class Fn>
+  auto write(const char* op, std::string_view /*key*/, Fn&& fn) {
+    std::lock_guard writer(client.writer());
+    return read(op, fn);
+  }
+  // BEGIN IMMEDIATE: every other writer, of any user, waits (SQLite has one writer at a time).
+  template <class Fn>
+  auto transaction(const char* op, std::string_view /*user*/, Fn&& fn) {
+    return sqlite::in_transaction(client, op, index_sql, index_ready, fn);
+  }
+  [[nodiscard]] static sql::IndexNow index_now(TimePoint now) {
+    return {sql::format_utc(now), std::to_string(sql::unix_micros(now))};
+  }
+  [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& text) { return sql::parse_utc(text); }
+};
+
+}  // namespace sessions::detail::sqlite
 #endif  // SESSIONS_SINGLE_INCLUDE_SESSIONS_STORAGE_DETAIL_SQLITE_USER_INDEX_HPP
 // ---- end sessions/storage/detail/sqlite_user_index.hpp ----
 
@@ -560,12 +629,6 @@ static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statemen
   sql[kClearExpired] =
       "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
   return sql;
-}
-
-/// for_each_session's page: the live rows after the key ?2.
-[[nodiscard]] inline std::string page_sql(const std::string& table) {
-  return "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " + sql::quoted(table) +
-         " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
 }
 
 /// Django's DDL for the table and its index (SQLite keeps the text as written: no IF NOT EXISTS).
@@ -708,31 +771,6 @@ class Client {
     for (const std::string_view text : texts) st.bind(++index, text);
     st.step();
     return ::sqlite3_changes(c->db) == 1;
-  }
-
-  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
-  // under the writer mutex; rolled back if it throws.
-  template <class Fn>
-  std::invoke_result_t<Fn&, SqliteIndexDb&> in_transaction(const char* op, const sql::UserIndexSql& index_sql,
-                                                           std::atomic<bool>& index_ready, Fn&& fn) {
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow(op);
-    SqliteIndexDb db{c->db};
-    if (!index_ready.load(std::memory_order_relaxed)) {
-      db.exec(index_sql.create_table);
-      db.exec(index_sql.create_user_index);
-      db.exec(index_sql.create_expire_index);
-      index_ready = true;
-    }
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      auto result = fn(db);
-      db.exec("COMMIT");
-      return result;
-    } catch (...) {
-      (void)exec(c->db, "ROLLBACK");
-      throw;
-    }
   }
 
   // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
@@ -1064,38 +1102,8 @@ class SqliteStore {
   using Lease = typename Client::Lease;
   using Statement = typename Client::Statement;
 
-  // The per-user index's way to connections (detail/sql_user_index.hpp's IndexMethods).
-  struct IndexAccess {
-    SqliteStore& store;
-    std::string page_sql;
-
-    template <class Fn>
-    auto read(const char* op, Fn&& fn) {
-      Lease c = store.client_.borrow(op);
-      detail::SqliteIndexDb db{c->db};
-      return fn(db);
-    }
-    template <class Fn>
-    auto write(const char* op, std::string_view /*key*/, Fn&& fn) {
-      std::lock_guard writer(store.client_.writer());
-      return read(op, fn);
-    }
-    // BEGIN IMMEDIATE: every other writer, of any user, waits (SQLite has one writer at a time).
-    template <class Fn>
-    auto transaction(const char* op, std::string_view /*user*/, Fn&& fn) {
-      return store.client_.in_transaction(op, store.index_sql_, store.index_ready_, fn);
-    }
-    [[nodiscard]] static detail::sql::IndexNow index_now(TimePoint now) {
-      return {detail::sql::format_utc(now), std::to_string(detail::sql::unix_micros(now))};
-    }
-    [[nodiscard]] static std::optional<TimePoint> expiry_of(const std::string& text) {
-      return detail::sql::parse_utc(text);
-    }
-  };
-
-  [[nodiscard]] detail::sql::IndexMethods<IndexAccess> index() {
-    return {IndexAccess{*this, detail::sqlite::page_sql(options_.table)}, index_sql_, index_ready_, options_.table,
-            client_.statement(kRemove)};
+  [[nodiscard]] detail::sql::IndexMethods<detail::sqlite::IndexAccess<Client>> index() {
+    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(kRemove)};
   }
 
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }

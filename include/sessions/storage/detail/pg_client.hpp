@@ -16,6 +16,7 @@
 #include <cstring>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -27,7 +28,6 @@
 #include "../sql_common.hpp"
 #include "pg_io.hpp"
 #include "pool.hpp"
-#include "sql_user_index.hpp"
 #include "store_options.hpp"
 
 namespace sessions::detail::pg {
@@ -59,9 +59,9 @@ class Client {
     if (options_.create_table) create_table(*conn);
     bool index_exists = false;
     {
-      IndexDb db{*this, *conn, "open"};
-      const auto found = db.rows(table_exists_sql(index_table), {});
-      index_exists = !found.empty() && found[0][0] == "t";
+      const std::string check = table_exists_sql(index_table);
+      Result r = run(*conn, "open", {}, [&] { return ::PQsendQuery(conn->pg, check.c_str()); });
+      index_exists = ::PQntuples(r.get()) == 1 && std::string_view(::PQgetvalue(r.get(), 0, 0)) == "t";
     }
     pool_->adopt(std::move(conn));
     return index_exists;
@@ -284,71 +284,6 @@ class Client {
     const int n = static_cast<int>(params.size());
     return run(c, op, key,
                [&] { return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, params.begin(), nullptr, nullptr, 0); });
-  }
-
-  // The index's statements on one connection, for detail/sql_user_index.hpp.
-  struct IndexDb {
-    Client& client;
-    Conn& c;
-    const char* op;
-
-    std::vector<std::vector<std::string>> rows(const std::string& sql, std::initializer_list<std::string_view> params) {
-      std::vector<std::string> texts(params.begin(), params.end());  // NUL-terminated
-      std::vector<const char*> values;
-      for (const std::string& s : texts) values.push_back(s.c_str());
-      const int n = static_cast<int>(values.size());
-      Result r = client.run(c, op, {}, [&] {
-        return ::PQsendQueryParams(c.pg, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0);
-      });
-      std::vector<std::vector<std::string>> out;
-      for (int row = 0; row < ::PQntuples(r.get()); ++row) {
-        std::vector<std::string>& cells = out.emplace_back();
-        for (int col = 0; col < ::PQnfields(r.get()); ++col) {
-          cells.emplace_back(::PQgetvalue(r.get(), row, col),
-                             static_cast<std::size_t>(::PQgetlength(r.get(), row, col)));
-        }
-      }
-      return out;
-    }
-    void exec(const std::string& sql, std::initializer_list<std::string_view> params = {}) { (void)rows(sql, params); }
-  };
-
-  // connection found broken is replaced and the whole transaction run again (call()).
-  template <class Fn>
-  std::invoke_result_t<Fn&, IndexDb&> in_transaction(const char* op, const std::string& lock_name,
-                                                     const sql::UserIndexSql& index_sql, std::atomic<bool>& index_ready,
-                                                     Fn&& fn) {
-    return call(op, {}, [&](Conn& c) -> std::invoke_result_t<Fn&, IndexDb&> {
-      IndexDb db{*this, c, op};
-      if (!index_ready.load(std::memory_order_relaxed)) {
-        db.exec("SELECT pg_advisory_lock(hashtext('sessions.create_table'))");
-        try {
-          db.exec(index_sql.create_table);
-          db.exec(index_sql.create_user_index);
-          db.exec(index_sql.create_expire_index);
-        } catch (...) {
-          if (!c.bad) db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-          throw;
-        }
-        db.exec("SELECT pg_advisory_unlock(hashtext('sessions.create_table'))");
-        index_ready = true;
-      }
-      db.exec("BEGIN");
-      try {
-        if (!lock_name.empty()) db.exec("SELECT pg_advisory_xact_lock(hashtext($1))", {lock_name});
-        auto result = fn(db);
-        db.exec("COMMIT");
-        return result;
-      } catch (...) {
-        if (!c.bad) {
-          try {
-            db.exec("ROLLBACK");
-          } catch (...) {  // the transaction's error is the one to report
-          }
-        }
-        throw;
-      }
-    });
   }
 
  private:

@@ -110,15 +110,13 @@ std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t b
 ///   access.page_sql                     for_each_session's page: (key, data, expiry) of the live
 ///                                       rows after key $2/?2, ordered by key
 ///   access.expiry_of(text)              that expiry column read back (nullopt: skip the row)
-///
-/// `ready` says the side table exists (seen at open, or created by this process): until then,
-/// nothing is indexed and the reads answer empty without a query.
+///   access.table, access.index_sql      the sessions table, the side table's statements
+///   access.index_ready                  the side table exists (seen at open, or created by this
+///                                       process): until then nothing is indexed, and the reads
+///                                       answer empty without a query
 template <class Access>
 struct IndexMethods {
   Access access;
-  const UserIndexSql& q;
-  const std::atomic<bool>& ready;
-  const std::string& table;
   // The sessions table's DELETE of one key (the eviction of index_session).
   const std::string& remove_sql;
 
@@ -127,26 +125,27 @@ struct IndexMethods {
     if (!is_valid_session_key(key)) return {};
     const IndexNow at = access.index_now(now);
     return access.transaction("index_session", user, [&](auto& db) {
-      return index_session_in(db, q, remove_sql, user, key, details, limit, at);
+      return index_session_in(db, access.index_sql, remove_sql, user, key, details, limit, at);
     });
   }
 
   void unindex_session(std::string_view user, std::string_view key) {
-    if (!ready.load(std::memory_order_relaxed)) return;
+    if (!access.index_ready.load(std::memory_order_relaxed)) return;
     access.write("unindex_session", key, [&](auto& db) {
-      db.exec(q.unindex, {key, user});
+      db.exec(access.index_sql.unindex, {key, user});
       return 0;
     });
   }
 
   std::vector<UserSession> user_sessions(std::string_view user, TimePoint now) {
-    if (!ready.load(std::memory_order_relaxed)) return {};
-    return access.read("user_sessions", [&](auto& db) { return list_in(db, q, user, access.index_now(now)); });
+    if (!access.index_ready.load(std::memory_order_relaxed)) return {};
+    return access.read("user_sessions",
+                       [&](auto& db) { return list_in(db, access.index_sql, user, access.index_now(now)); });
   }
 
   std::vector<PurgedSession> purge_expired(std::size_t batch, TimePoint now) {
     const IndexNow at = access.index_now(now);
-    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, q, batch, at); });
+    return access.transaction("purge_expired", {}, [&](auto& db) { return purge_in(db, access.index_sql, batch, at); });
   }
 
   void for_each_session(const std::function<void(std::string_view, const std::string&, TimePoint)>& fn, TimePoint now) {
@@ -165,9 +164,9 @@ struct IndexMethods {
   }
 
   [[nodiscard]] std::size_t user_index_size() {
-    if (!ready.load(std::memory_order_relaxed)) return 0;
+    if (!access.index_ready.load(std::memory_order_relaxed)) return 0;
     const auto rows = access.read("user_index_size", [&](auto& db) {
-      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(table)), {});
+      return db.rows("SELECT count(*) FROM " + sql::quoted(user_index_table(access.table)), {});
     });
     return static_cast<std::size_t>(int_of(rows.at(0).at(0)));
   }

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../../clock.hpp"
 #include "../../errors.hpp"
 #include "../sql_common.hpp"
 #include "pool.hpp"
@@ -56,12 +57,6 @@ static_assert(kHolds + 1 == kStatementCount, "kHolds, PostgreSQL's only statemen
   sql[kClearExpired] =
       "DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " WHERE \"expire_date\" <= ?1 LIMIT ?2)";
   return sql;
-}
-
-/// for_each_session's page: the live rows after the key ?2.
-[[nodiscard]] inline std::string page_sql(const std::string& table) {
-  return "SELECT \"session_key\", \"session_data\", \"expire_date\" FROM " + sql::quoted(table) +
-         " WHERE \"expire_date\" > ?1 AND \"session_key\" > ?2 ORDER BY \"session_key\" LIMIT 500";
 }
 
 /// Django's DDL for the table and its index (SQLite keeps the text as written: no IF NOT EXISTS).
@@ -204,31 +199,6 @@ class Client {
     for (const std::string_view text : texts) st.bind(++index, text);
     st.step();
     return ::sqlite3_changes(c->db) == 1;
-  }
-
-  // Runs fn(db) in one BEGIN IMMEDIATE transaction (the side table created first if missing),
-  // under the writer mutex; rolled back if it throws.
-  template <class Fn>
-  std::invoke_result_t<Fn&, SqliteIndexDb&> in_transaction(const char* op, const sql::UserIndexSql& index_sql,
-                                                           std::atomic<bool>& index_ready, Fn&& fn) {
-    std::lock_guard writer(pool_->writer);
-    Lease c = borrow(op);
-    SqliteIndexDb db{c->db};
-    if (!index_ready.load(std::memory_order_relaxed)) {
-      db.exec(index_sql.create_table);
-      db.exec(index_sql.create_user_index);
-      db.exec(index_sql.create_expire_index);
-      index_ready = true;
-    }
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      auto result = fn(db);
-      db.exec("COMMIT");
-      return result;
-    } catch (...) {
-      (void)exec(c->db, "ROLLBACK");
-      throw;
-    }
   }
 
   // Runs `sql` (no results wanted) on `db`; the error text, or nullopt on success.
