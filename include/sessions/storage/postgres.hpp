@@ -341,7 +341,7 @@ class PostgresStore {
   using Conn = detail::pg::Conn;
 
   [[nodiscard]] detail::sql::IndexMethods<detail::pg::IndexAccess<Client>> index() {
-    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(detail::pg::kRemove)};
+    return {{{client_, options_.table, index_sql_, index_ready_}}, client_.statement(detail::pg::kRemove)};
   }
 
   Options options_;

@@ -340,7 +340,7 @@ class SqliteStore {
   using Statement = typename Client::Statement;
 
   [[nodiscard]] detail::sql::IndexMethods<detail::sqlite::IndexAccess<Client>> index() {
-    return {{client_, options_.table, index_sql_, index_ready_}, client_.statement(kRemove)};
+    return {{{client_, options_.table, index_sql_, index_ready_}}, client_.statement(kRemove)};
   }
 
   [[nodiscard]] std::string now_text() const { return detail::sql::format_utc(options_.clock.now()); }

@@ -91,12 +91,8 @@ std::invoke_result_t<Fn&, IndexDb<Client>&> in_transaction(Client& client, const
 /// PostgresStore's way to connections for the per-user index (sql_user_index.hpp's IndexMethods);
 /// `Client` is pg_client.hpp's.
 template <class Client>
-struct IndexAccess {
-  Client& client;
-  const std::string& table;
-  const sql::UserIndexSql& index_sql;
-  std::atomic<bool>& index_ready;
-  std::string page_sql = pg::page_sql(table);
+struct IndexAccess : sql::IndexState<Client> {
+  std::string page_sql = pg::page_sql(this->table);
 
   template <class Fn>
   auto read(const char* op, Fn&& fn) {
@@ -104,16 +100,16 @@ struct IndexAccess {
   }
   template <class Fn>
   auto write(const char* op, std::string_view key, Fn&& fn) {
-    return client.call(op, key, [&](Conn& c) {
-      IndexDb<Client> db{client, c, op};
+    return this->client.call(op, key, [&](Conn& c) {
+      IndexDb<Client> db{this->client, c, op};
       return fn(db);
     });
   }
   // Under an advisory transaction lock on the table and the user (none for the purge).
   template <class Fn>
   auto transaction(const char* op, std::string_view user, Fn&& fn) {
-    const std::string lock_name = user.empty() ? std::string() : table + ":" + std::string(user);
-    return pg::in_transaction(client, op, lock_name, index_sql, index_ready, fn);
+    const std::string lock_name = user.empty() ? std::string() : this->table + ":" + std::string(user);
+    return pg::in_transaction(this->client, op, lock_name, this->index_sql, this->index_ready, fn);
   }
   [[nodiscard]] static sql::IndexNow index_now(TimePoint now) {
     return {timestamptz(now), std::to_string(sql::unix_micros(now))};

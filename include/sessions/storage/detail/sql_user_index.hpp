@@ -99,6 +99,16 @@ std::vector<PurgedSession> purge_in(Db& db, const UserIndexSql& q, std::size_t b
   return purged;
 }
 
+/// What each store's IndexAccess holds: its client, the sessions table, the side table's
+/// statements, and whether the side table exists.
+template <class Client>
+struct IndexState {
+  Client& client;
+  const std::string& table;
+  const UserIndexSql& index_sql;
+  std::atomic<bool>& index_ready;
+};
+
 /// The per-user index of an SQL store, written once for SqliteStore and PostgresStore. `Access` is
 /// the store's way to its connections, each lending a Db (rows/exec above):
 ///

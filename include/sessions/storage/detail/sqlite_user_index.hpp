@@ -95,28 +95,24 @@ std::invoke_result_t<Fn&, SqliteIndexDb&> in_transaction(Client& client, const c
 /// SqliteStore's way to connections for the per-user index (sql_user_index.hpp's IndexMethods);
 /// `Client` is sqlite_client.hpp's.
 template <class Client>
-struct IndexAccess {
-  Client& client;
-  const std::string& table;
-  const sql::UserIndexSql& index_sql;
-  std::atomic<bool>& index_ready;
-  std::string page_sql = sqlite::page_sql(table);
+struct IndexAccess : sql::IndexState<Client> {
+  std::string page_sql = sqlite::page_sql(this->table);
 
   template <class Fn>
   auto read(const char* op, Fn&& fn) {
-    typename Client::Lease c = client.borrow(op);
+    typename Client::Lease c = this->client.borrow(op);
     SqliteIndexDb db{c->db};
     return fn(db);
   }
   template <class Fn>
   auto write(const char* op, std::string_view /*key*/, Fn&& fn) {
-    std::lock_guard writer(client.writer());
+    std::lock_guard writer(this->client.writer());
     return read(op, fn);
   }
   // BEGIN IMMEDIATE: every other writer, of any user, waits (SQLite has one writer at a time).
   template <class Fn>
   auto transaction(const char* op, std::string_view /*user*/, Fn&& fn) {
-    return sqlite::in_transaction(client, op, index_sql, index_ready, fn);
+    return sqlite::in_transaction(this->client, op, this->index_sql, this->index_ready, fn);
   }
   [[nodiscard]] static sql::IndexNow index_now(TimePoint now) {
     return {sql::format_utc(now), std::to_string(sql::unix_micros(now))};
