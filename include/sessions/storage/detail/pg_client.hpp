@@ -25,6 +25,8 @@
 
 #include "../../errors.hpp"
 #include "../../log.hpp"
+#include "../../record.hpp"
+#include "../../session_key.hpp"
 #include "../sql_common.hpp"
 #include "pg_io.hpp"
 #include "pool.hpp"
