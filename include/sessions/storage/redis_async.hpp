@@ -95,8 +95,8 @@ struct VoidHandler {
 /// A store with a native non-blocking path (the async layer's AsyncStorage, repeated here until
 /// that layer is part of the library).
 template <class S>
-concept AsyncStorage = ServerStorage<S> && requires(S& s, std::string_view key, const typename S::payload_type& p,
-                                                    TimePoint t) {
+concept AsyncStorage = ServerStorage<S> &&
+    requires(S& s, std::string_view key, const typename S::payload_type& p, TimePoint t) {
   s.async_load(key, detail::async_archetype::LoadHandler<typename S::payload_type>{});
   s.async_create(key, p, t, detail::async_archetype::BoolHandler{});
   s.async_update(key, p, t, detail::async_archetype::BoolHandler{});
@@ -125,9 +125,8 @@ class AsyncRedisStore {
   /// Options from a URL (RedisStore::options_from_url: redis:// and unix:// only here).
   AsyncRedisStore(const boost::asio::any_io_executor& executor, std::string_view url, Clock clock = {},
                   Logger logger = {})
-      : AsyncRedisStore(executor,
-                        detail::with_clock_and_logger(RedisStore::options_from_url(url), std::move(clock),
-                                                      std::move(logger))) {}
+      : AsyncRedisStore(executor, detail::with_clock_and_logger(RedisStore::options_from_url(url), std::move(clock),
+                                                                std::move(logger))) {}
   AsyncRedisStore(const AsyncRedisStore&) = delete;
   AsyncRedisStore& operator=(const AsyncRedisStore&) = delete;
   ~AsyncRedisStore() { link_->close(); }
@@ -166,8 +165,9 @@ class AsyncRedisStore {
               return !detail::key_value::live_header(detail::redis_store::reply_text(r), options_.clock.now());
             });
           }
-          run<bool>(done, "create", k, {"SET", name, prepared.value, "NX", "PX", std::to_string(prepared.ttl.count())},
-                    [this, k](const redisReply& r) { return detail::redis_store::set_written("create", server(), k, r); });
+          run<bool>(
+              done, "create", k, {"SET", name, prepared.value, "NX", "PX", std::to_string(prepared.ttl.count())},
+              [this, k](const redisReply& r) { return detail::redis_store::set_written("create", server(), k, r); });
         });
   }
 
@@ -177,10 +177,12 @@ class AsyncRedisStore {
     auto prepared = detail::key_value::prepare_write(payload, expires_at, now);
     return start<void(std::exception_ptr, bool)>(
         std::forward<Token>(token), key,
-        [this, name = cache_key(key), prepared = std::move(prepared), expires_at, now](auto done, const std::string& k) {
+        [this, name = cache_key(key), prepared = std::move(prepared), expires_at, now](auto done,
+                                                                                       const std::string& k) {
           if (prepared.ttl.count() == 0) return touch_script(done, "update", k, name, expires_at, now, prepared.ttl);
-          run<bool>(done, "update", k, {"SET", name, prepared.value, "XX", "PX", std::to_string(prepared.ttl.count())},
-                    [this, k](const redisReply& r) { return detail::redis_store::set_written("update", server(), k, r); });
+          run<bool>(
+              done, "update", k, {"SET", name, prepared.value, "XX", "PX", std::to_string(prepared.ttl.count())},
+              [this, k](const redisReply& r) { return detail::redis_store::set_written("update", server(), k, r); });
         });
   }
 
@@ -188,7 +190,8 @@ class AsyncRedisStore {
   auto async_touch(std::string_view key, TimePoint expires_at, Token&& token) {
     const TimePoint now = options_.clock.now();
     return start<void(std::exception_ptr, bool)>(
-        std::forward<Token>(token), key, [this, name = cache_key(key), expires_at, now](auto done, const std::string& k) {
+        std::forward<Token>(token), key,
+        [this, name = cache_key(key), expires_at, now](auto done, const std::string& k) {
           touch_script(done, "touch", k, name, expires_at, now, detail::cache_value::ttl(expires_at, now));
         });
   }
@@ -319,8 +322,13 @@ class AsyncRedisStore {
                     TimePoint expires_at, TimePoint now, std::chrono::milliseconds ttl) {
     std::string now_digits = detail::cache_value::header(now);
     now_digits.pop_back();  // 19 digits, no separator
-    std::vector<std::string> args{"EVALSHA", std::string(detail::redis_store::kTouchScriptSha1), "1", name, now_digits,
-                                  detail::cache_value::header(expires_at), std::to_string(ttl.count())};
+    std::vector<std::string> args{"EVALSHA",
+                                  std::string(detail::redis_store::kTouchScriptSha1),
+                                  "1",
+                                  name,
+                                  now_digits,
+                                  detail::cache_value::header(expires_at),
+                                  std::to_string(ttl.count())};
     auto read = [this, op, key](const redisReply& r) {
       if (r.type != REDIS_REPLY_INTEGER) throw detail::redis_store::unexpected_reply(op, server(), key, r);
       return r.integer == 1;
@@ -328,14 +336,14 @@ class AsyncRedisStore {
     std::vector<std::string> eval = args;
     eval[0] = "EVAL";
     eval[1] = std::string(detail::redis_store::kTouchScript);
-    link_->command(op, key, std::move(args),
-                   [this, done, op, key, read, eval = std::move(eval)](std::exception_ptr e, const redisReply* r) mutable {
-                     if (!e && r->type == REDIS_REPLY_ERROR &&
-                         detail::redis_store::reply_text(*r).starts_with("NOSCRIPT")) {
-                       return run<bool>(done, op, key, std::move(eval), read);
-                     }
-                     finish<bool>(done, op, key, read, std::move(e), r);
-                   });
+    link_->command(
+        op, key, std::move(args),
+        [this, done, op, key, read, eval = std::move(eval)](std::exception_ptr e, const redisReply* r) mutable {
+          if (!e && r->type == REDIS_REPLY_ERROR && detail::redis_store::reply_text(*r).starts_with("NOSCRIPT")) {
+            return run<bool>(done, op, key, std::move(eval), read);
+          }
+          finish<bool>(done, op, key, read, std::move(e), r);
+        });
   }
 
   RedisStore blocking_;

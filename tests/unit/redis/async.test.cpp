@@ -207,8 +207,7 @@ TEST_CASE("AsyncRedisStore: AUTH with an ACL user, SELECT, and the unix socket",
   }
 }
 
-TEST_CASE("AsyncRedisStore: a stopped server fails at once with StorageError; the store recovers",
-          "[redis][async]") {
+TEST_CASE("AsyncRedisStore: a stopped server fails at once with StorageError; the store recovers", "[redis][async]") {
   AsyncEnv env;
   REQUIRE(env.create(kAsyncKey, "before").value);
   redis_test::ServerRestorer restorer;
@@ -346,4 +345,20 @@ TEST_CASE("AsyncRedisStore: operations started from other threads than the io_co
   runner2.join();
   CHECK(found == 20);
   CHECK_FALSE(env.store->load(kAsyncKey));
+}
+
+// The example of docs/redis.md, line for line.
+TEST_CASE("AsyncRedisStore: the guide's example", "[redis][async]") {
+  const std::string url = redis_test::url();
+  const std::string key(kAsyncKey);
+  bool absent = false;
+  boost::asio::io_context io;
+  sessions::AsyncRedisStore store{io.get_executor(), url};  // redis://host:port/db or unix:///path.sock
+
+  store.async_load(key, [&](std::exception_ptr error, std::optional<sessions::Record<std::string>> record) {
+    // Runs on the handler's executor (here the store's strand on `io`), never inline.
+    absent = !error && !record;
+  });
+  io.run();  // returns once nothing is in flight: an idle connection is not waited on
+  CHECK(absent);
 }

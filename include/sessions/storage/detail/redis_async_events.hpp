@@ -19,7 +19,6 @@
 #include <boost/system/error_code.hpp>
 #include <memory>
 
-
 #include "redis_io.hpp"
 
 namespace sessions::detail::redis_store {
@@ -81,29 +80,29 @@ class AsioEvents : public std::enable_shared_from_this<AsioEvents> {
     Interest& which = interest(read);
     if (which.waiting || !which.wanted || context_ == nullptr || (read && idle_)) return;
     which.waiting = true;
-    socket_.async_wait(read ? boost::asio::posix::stream_descriptor::wait_read
-                            : boost::asio::posix::stream_descriptor::wait_write,
-                       [self = shared_from_this(), read](const boost::system::error_code& ec) {
-                         self->interest(read).waiting = false;
-                         if (self->context_ == nullptr) return;
-                         if (ec) {
-                           // Cancelled by set_idle(): armed again if still wanted (and not idle).
-                           if (ec == boost::asio::error::operation_aborted) self->arm(read);
-                           return;
-                         }
-                         if (!self->interest(read).wanted) return;
-                         if (read) {
-                           redisAsyncHandleRead(self->context_);  // may free the context (EOF, error)
-                         } else {
-                           // A write to a connection the peer closed raises SIGPIPE, which hiredis
-                           // 0.14 does not suppress: held off here, and consumed when the write
-                           // failed (the context is then gone).
-                           SigpipeGuard guard;
-                           redisAsyncHandleWrite(self->context_);
-                           if (self->context_ == nullptr) guard.consume();
-                         }
-                         self->arm(read);  // still wanted: wait again
-                       });
+    socket_.async_wait(
+        read ? boost::asio::posix::stream_descriptor::wait_read : boost::asio::posix::stream_descriptor::wait_write,
+        [self = shared_from_this(), read](const boost::system::error_code& ec) {
+          self->interest(read).waiting = false;
+          if (self->context_ == nullptr) return;
+          if (ec) {
+            // Cancelled by set_idle(): armed again if still wanted (and not idle).
+            if (ec == boost::asio::error::operation_aborted) self->arm(read);
+            return;
+          }
+          if (!self->interest(read).wanted) return;
+          if (read) {
+            redisAsyncHandleRead(self->context_);  // may free the context (EOF, error)
+          } else {
+            // A write to a connection the peer closed raises SIGPIPE, which hiredis
+            // 0.14 does not suppress: held off here, and consumed when the write
+            // failed (the context is then gone).
+            SigpipeGuard guard;
+            redisAsyncHandleWrite(self->context_);
+            if (self->context_ == nullptr) guard.consume();
+          }
+          self->arm(read);  // still wanted: wait again
+        });
   }
 
   // The cleanup hook: hiredis is freeing the context and will close the socket itself.

@@ -130,9 +130,8 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
       connect_error_ = error<StorageError>(op, key, "not connecting again yet: " + last_failure_);
       return;
     }
-    redisAsyncContext* c = options_.unix_socket.empty()
-                               ? redisAsyncConnect(options_.host.c_str(), options_.port)
-                               : redisAsyncConnectUnix(options_.unix_socket.c_str());
+    redisAsyncContext* c = options_.unix_socket.empty() ? redisAsyncConnect(options_.host.c_str(), options_.port)
+                                                        : redisAsyncConnectUnix(options_.unix_socket.c_str());
     if (c == nullptr || c->err != 0) {
       const std::string why = c == nullptr ? "out of memory" : c->errstr;
       if (c != nullptr) redisAsyncFree(c);
@@ -154,7 +153,8 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
       if (ec || self->generation_ != generation || self->state_ != State::connecting) return;
       self->why_down_ = "the connect timed out";
       self->drop(false);
-      self->connect_failed("connect", {}, "cannot connect within " + std::to_string(self->options_.connect_timeout.count()) + " ms",
+      self->connect_failed("connect", {},
+                           "cannot connect within " + std::to_string(self->options_.connect_timeout.count()) + " ms",
                            true);
     });
   }
@@ -188,8 +188,9 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
   void setup() {
     std::vector<std::vector<std::string>> steps;
     if (!options_.password.empty()) {
-      steps.push_back(options_.username.empty() ? std::vector<std::string>{"AUTH", options_.password}
-                                                : std::vector<std::string>{"AUTH", options_.username, options_.password});
+      steps.push_back(options_.username.empty()
+                          ? std::vector<std::string>{"AUTH", options_.password}
+                          : std::vector<std::string>{"AUTH", options_.username, options_.password});
     }
     if (options_.db != 0) steps.push_back({"SELECT", std::to_string(options_.db)});
     setup_left_ = steps.size();
@@ -287,9 +288,9 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
   static void on_reply(redisAsyncContext* c, void* reply, void* privdata) {
     const std::unique_ptr<RawDone> done(static_cast<RawDone*>(privdata));
     auto* self = static_cast<AsyncLink*>(c->data);
-    const char* why = self != nullptr && !self->why_down_.empty() ? self->why_down_.c_str()
+    const char* why = self != nullptr && !self->why_down_.empty()    ? self->why_down_.c_str()
                       : c->errstr != nullptr && c->errstr[0] != '\0' ? c->errstr
-                                                                      : "the connection was closed";
+                                                                     : "the connection was closed";
     (*done)(static_cast<const redisReply*>(reply), why);
   }
 
@@ -300,7 +301,8 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
       if (r != nullptr) return self->finish(*pending, nullptr, r);
       auto e = self->dropped_by_timeout_
                    ? self->error<StorageTimeout>(pending->op, pending->key, std::string(why))
-                   : self->error<StorageError>(pending->op, pending->key, "the connection failed (" + std::string(why) + ")");
+                   : self->error<StorageError>(pending->op, pending->key,
+                                               "the connection failed (" + std::string(why) + ")");
       self->finish(*pending, e, nullptr);
     });
   }

@@ -48,9 +48,8 @@ class Completion {
         : work(boost::asio::prefer(boost::asio::get_associated_executor(h, fallback),
                                    boost::asio::execution::outstanding_work.tracked)),
           handler(std::move(h)) {}
-    std::decay_t<decltype(boost::asio::prefer(
-        std::declval<boost::asio::associated_executor_t<Handler, Fallback>>(),
-        boost::asio::execution::outstanding_work.tracked))>
+    std::decay_t<decltype(boost::asio::prefer(std::declval<boost::asio::associated_executor_t<Handler, Fallback>>(),
+                                              boost::asio::execution::outstanding_work.tracked))>
         work;
     Handler handler;
   };
