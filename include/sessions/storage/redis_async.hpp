@@ -179,7 +179,8 @@ class AsyncRedisStore {
         std::forward<Token>(token), key,
         [this, name = cache_key(key), prepared = std::move(prepared), expires_at, now](auto done,
                                                                                        const std::string& k) {
-          if (prepared.ttl.count() == 0) return touch_script(done, "update", k, name, expires_at, now, prepared.ttl);
+          if (prepared.ttl.count() == 0)
+            return this->touch_script(done, "update", k, name, expires_at, now, prepared.ttl);
           run<bool>(
               done, "update", k, {"SET", name, prepared.value, "XX", "PX", std::to_string(prepared.ttl.count())},
               [this, k](const redisReply& r) { return detail::redis_store::set_written("update", server(), k, r); });
@@ -192,7 +193,7 @@ class AsyncRedisStore {
     return start<void(std::exception_ptr, bool)>(
         std::forward<Token>(token), key,
         [this, name = cache_key(key), expires_at, now](auto done, const std::string& k) {
-          touch_script(done, "touch", k, name, expires_at, now, detail::cache_value::ttl(expires_at, now));
+          this->touch_script(done, "touch", k, name, expires_at, now, detail::cache_value::ttl(expires_at, now));
         });
   }
 

@@ -225,6 +225,7 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
     for (const PendingPtr& p : queued) {
       if (!p->finished) send(p);
     }
+    if (in_flight_ == 0) events_->set_idle(true);  // all of them timed out while it connected
   }
 
   // The connect failed: the commands waiting for it fail, and none is attempted for the back-off.
@@ -297,7 +298,7 @@ class AsyncLink : public std::enable_shared_from_this<AsyncLink> {
   void send(const PendingPtr& pending) {
     pending->sent = true;
     events_->set_idle(false);
-    raw_send(pending->args, [self = shared_from_this(), pending](const redisReply* r, const char* why) {
+    raw_send(std::move(pending->args), [self = shared_from_this(), pending](const redisReply* r, const char* why) {
       if (r != nullptr) return self->finish(*pending, nullptr, r);
       auto e = self->dropped_by_timeout_
                    ? self->error<StorageTimeout>(pending->op, pending->key, std::string(why))
