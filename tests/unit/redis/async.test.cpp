@@ -84,7 +84,10 @@ struct AsyncEnv {
     });
     started = true;
     io.restart();
-    io.run();
+    // run() returns once the operation completed: an idle connection holds no work. run_for only
+    // bounds the wait should that break.
+    (void)io.run_for(10s);
+    REQUIRE(io.stopped());
     CHECK(out.completed);
     return out;
   }
