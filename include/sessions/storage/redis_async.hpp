@@ -25,6 +25,9 @@
 // arrive meanwhile wait for them. A failed connect fails the commands waiting for it, and
 // operations fail at once with StorageError for Options::reconnect_backoff (doubling up to
 // reconnect_backoff_max) instead of each trying again.
+//   - hiredis resolves Options::host with getaddrinfo inside its (otherwise non-blocking)
+//     connect, on the strand's thread: give an address, or a name /etc/hosts answers, for a connect
+//     that never waits on DNS.
 //   - At most `max_in_flight` commands sent or waiting (constructor; 1024 by default): one more
 //     fails at once with StorageError. Nothing queues without bound while the server is away.
 //   - Options::command_timeout per command: StorageTimeout when no reply came in time; the
