@@ -138,6 +138,14 @@ TEST_CASE("AsyncRedisStore: round trips on the native path", "[redis][async]") {
   CHECK_FALSE(removed.error);
   CHECK_FALSE(env.load(kAsyncKey).record);
 
+  // An error reply: StorageError in the stores' format (a list where a record should be).
+  (void)admin.command({"RPUSH", env.store->cache_key(kAsyncKey), "not a record"});
+  const Outcome wrong = env.load(kAsyncKey);
+  CHECK(wrong.failed_with<sessions::StorageError>());
+  CHECK(wrong.what().find("AsyncRedisStore::load: the server replied: WRONGTYPE") != std::string::npos);
+  CHECK(wrong.what().find(std::string(kAsyncKey)) == std::string::npos);  // only a prefix of the key
+  CHECK_FALSE(env.remove(kAsyncKey).error);
+
   // An invalid key completes like the blocking calls return, without a command (and not inline).
   CHECK_FALSE(env.load("not a session key").record);
   CHECK_FALSE(env.create("short", "x").value);
