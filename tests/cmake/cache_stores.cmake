@@ -1,7 +1,8 @@
 # The cache stores (RedisStore, MemcachedStore) and CachedStore. SESSIONS_WITH_REDIS and
 # SESSIONS_WITH_MEMCACHED (cmake/sessionsStores.cmake: ON when the client library was found) decide what is built:
 #
-#   redis      test_redis (tests/unit/redis), linked with sessions::redis, run inside
+#   redis      test_redis (tests/unit/redis), linked with sessions::redis (and Boost, for
+#              AsyncRedisStore's Asio), run inside
 #              tests/servers/redis.sh (a throw-away redis-server on a free port)        WITH_REDIS
 #              and again as redis_sentinel inside tests/servers/redis_sentinel.sh (primary,
 #              replica, three sentinels) and as redis_cluster inside tests/servers/redis_cluster.sh
@@ -50,7 +51,9 @@ set(_sessions_redis_harness bash "${_sessions_servers_dir}/redis.sh" run --)
 set(_sessions_memcached_harness bash "${_sessions_servers_dir}/memcached.sh" run --)
 
 if(SESSIONS_WITH_REDIS)
-  _sessions_cache_test_part(redis sessions::redis)
+  # Boost (header-only Asio; Debian: libboost-dev) for AsyncRedisStore's tests (async.test.cpp).
+  find_package(Boost 1.70 REQUIRED)
+  _sessions_cache_test_part(redis sessions::redis Boost::boost)
 endif()
 if(TARGET test_redis)
   add_test(NAME redis COMMAND ${_sessions_redis_harness} $<TARGET_FILE:test_redis> ${SESSIONS_CATCH_ARGS})
