@@ -4,6 +4,12 @@
 # gcc stage. Django missing is a failure, not a skip.
 include("${CMAKE_CURRENT_LIST_DIR}/../support/python_tests.cmake")
 
+# A stage that does not run the interop tests (tsan) need not compile the driver either.
+sessions_test_label_skipped(interop _sessions_conformance_skipped)
+if(_sessions_conformance_skipped)
+  return()
+endif()
+
 add_executable(sessions_middleware_driver "${CMAKE_CURRENT_LIST_DIR}/../conformance/middleware_driver.cpp")
 target_link_libraries(sessions_middleware_driver PRIVATE sessions::sessions sessions_project_options)
 sessions_test_pch(sessions_middleware_driver)  # the tests' precompiled header (tests/CMakeLists.txt)

@@ -13,10 +13,10 @@ using sessions::MemcachedStore;
 using sessions::TimePoint;
 
 namespace {
-constexpr std::string_view kKey = "abcdefghijklmnopqrstuvwxyz012345";
-constexpr std::string_view kKey2 = "0123456789abcdefghijklmnopqrstuv";
+constexpr std::string_view kStoreKey = "abcdefghijklmnopqrstuvwxyz012345";
+constexpr std::string_view kStoreKey2 = "0123456789abcdefghijklmnopqrstuv";
 
-struct Env {
+struct MemcachedStoreEnv {
   sessions::ManualClock clock;
   test_support::LogCapture log;
   MemcachedStore store{memcached_test::options(sessions::Clock(clock), log.logger())};
@@ -84,98 +84,98 @@ TEST_CASE("MemcachedStore refuses timeouts that are not positive, and a negative
 
 TEST_CASE("MemcachedStore: the default key is Django's cache key", "[memcached]") {
   const MemcachedStore store(sessions::MemcachedOptions{});
-  CHECK(store.cache_key(kKey) == ":1:django.contrib.sessions.cache" + std::string(kKey));
+  CHECK(store.cache_key(kStoreKey) == ":1:django.contrib.sessions.cache" + std::string(kStoreKey));
 }
 
 TEST_CASE("MemcachedStore: the value is the expiry instant then the payload; the server's expiry follows it",
           "[memcached]") {
-  Env env;
+  MemcachedStoreEnv env;
   const TimePoint expires = env.clock.now() + 3600s + 250ms;
-  REQUIRE(env.store.create(kKey, "{\"a\":1}", expires));
-  auto item = memcached_test::item(env.name(kKey));
+  REQUIRE(env.store.create(kStoreKey, "{\"a\":1}", expires));
+  auto item = memcached_test::item(env.name(kStoreKey));
   REQUIRE(item);
   CHECK(item->value == sessions::detail::cache_value::encode(expires, "{\"a\":1}"));
   CHECK(item->ttl >= 3595);
   CHECK(item->ttl <= 3601);
-  const auto record = env.store.load(kKey);
+  const auto record = env.store.load(kStoreKey);
   REQUIRE(record);
   CHECK(record->payload == "{\"a\":1}");
   CHECK(record->expires_at == expires);
 
-  REQUIRE(env.store.update(kKey, "{\"a\":2}", env.clock.now() + 60s));
-  CHECK(memcached_test::item(env.name(kKey))->ttl <= 61);
-  REQUIRE(env.store.touch(kKey, env.clock.now() + 7200s));
-  item = memcached_test::item(env.name(kKey));
+  REQUIRE(env.store.update(kStoreKey, "{\"a\":2}", env.clock.now() + 60s));
+  CHECK(memcached_test::item(env.name(kStoreKey))->ttl <= 61);
+  REQUIRE(env.store.touch(kStoreKey, env.clock.now() + 7200s));
+  item = memcached_test::item(env.name(kStoreKey));
   CHECK(item->ttl > 7000);
-  const auto touched = env.store.load(kKey);
+  const auto touched = env.store.load(kStoreKey);
   REQUIRE(touched);
   CHECK(touched->payload == "{\"a\":2}");
   CHECK(touched->expires_at == env.clock.now() + 7200s);
 }
 
 TEST_CASE("MemcachedStore: beyond 30 days the expiry is sent as an absolute time", "[memcached]") {
-  Env env;
-  REQUIRE(env.store.create(kKey, "long", env.clock.now() + std::chrono::hours{24 * 40}));
-  const auto item = memcached_test::item(env.name(kKey));
+  MemcachedStoreEnv env;
+  REQUIRE(env.store.create(kStoreKey, "long", env.clock.now() + std::chrono::hours{24 * 40}));
+  const auto item = memcached_test::item(env.name(kStoreKey));
   REQUIRE(item);
   CHECK(item->ttl > 39LL * 24 * 3600);
   CHECK(item->ttl <= 40LL * 24 * 3600 + 2);
-  CHECK(env.store.load(kKey)->payload == "long");
+  CHECK(env.store.load(kStoreKey)->payload == "long");
 }
 
 TEST_CASE("MemcachedStore: create, update and touch obey their contracts", "[memcached]") {
-  Env env;
+  MemcachedStoreEnv env;
   const TimePoint later = env.clock.now() + 1h;
-  CHECK_FALSE(env.store.update(kKey, "x", later));
-  CHECK_FALSE(env.store.touch(kKey, later));
-  CHECK_FALSE(memcached_test::item(env.name(kKey)));
-  CHECK(env.store.create(kKey, "first", later));
-  CHECK_FALSE(env.store.create(kKey, "second", later));
-  CHECK(env.store.load(kKey)->payload == "first");
-  CHECK(env.store.exists(kKey));
-  env.store.remove(kKey);
-  env.store.remove(kKey);
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.update(kKey, "x", later));  // REPLACE never resurrects
-  CHECK_FALSE(env.store.touch(kKey, later));
-  CHECK_FALSE(env.store.load(kKey));
+  CHECK_FALSE(env.store.update(kStoreKey, "x", later));
+  CHECK_FALSE(env.store.touch(kStoreKey, later));
+  CHECK_FALSE(memcached_test::item(env.name(kStoreKey)));
+  CHECK(env.store.create(kStoreKey, "first", later));
+  CHECK_FALSE(env.store.create(kStoreKey, "second", later));
+  CHECK(env.store.load(kStoreKey)->payload == "first");
+  CHECK(env.store.exists(kStoreKey));
+  env.store.remove(kStoreKey);
+  env.store.remove(kStoreKey);
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.update(kStoreKey, "x", later));  // REPLACE never resurrects
+  CHECK_FALSE(env.store.touch(kStoreKey, later));
+  CHECK_FALSE(env.store.load(kStoreKey));
   CHECK(env.store.clear_expired() == 0);
 }
 
 TEST_CASE("MemcachedStore: touch keeps the latest payload", "[memcached]") {
-  Env env;
-  REQUIRE(env.store.create(kKey, "v1", env.clock.now() + 1h));
-  REQUIRE(env.store.update(kKey, "v2", env.clock.now() + 1h));
-  REQUIRE(env.store.touch(kKey, env.clock.now() + 2h));
-  CHECK(env.store.load(kKey)->payload == "v2");
+  MemcachedStoreEnv env;
+  REQUIRE(env.store.create(kStoreKey, "v1", env.clock.now() + 1h));
+  REQUIRE(env.store.update(kStoreKey, "v2", env.clock.now() + 1h));
+  REQUIRE(env.store.touch(kStoreKey, env.clock.now() + 2h));
+  CHECK(env.store.load(kStoreKey)->payload == "v2");
 }
 
 TEST_CASE("MemcachedStore: expiry is decided by the store's clock", "[memcached][expiry]") {
-  Env env;
-  REQUIRE(env.store.create(kKey, "p", env.clock.now() + 10s));
+  MemcachedStoreEnv env;
+  REQUIRE(env.store.create(kStoreKey, "p", env.clock.now() + 10s));
   env.clock.advance(9s);
-  CHECK(env.store.exists(kKey));
+  CHECK(env.store.exists(kStoreKey));
   env.clock.advance(1s);
-  CHECK(memcached_test::item(env.name(kKey)));  // memcached still has it
-  CHECK_FALSE(env.store.load(kKey));
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.touch(kKey, env.clock.now() + 1h));
+  CHECK(memcached_test::item(env.name(kStoreKey)));  // memcached still has it
+  CHECK_FALSE(env.store.load(kStoreKey));
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.touch(kStoreKey, env.clock.now() + 1h));
 }
 
 TEST_CASE("MemcachedStore: an expiry that is already over stores nothing", "[memcached][expiry]") {
-  Env env;
+  MemcachedStoreEnv env;
   const TimePoint past = env.clock.now() - 1s;
-  CHECK(env.store.create(kKey, "p", past));
-  CHECK_FALSE(memcached_test::item(env.name(kKey)));
-  REQUIRE(env.store.create(kKey, "p", env.clock.now() + 1h));
-  CHECK_FALSE(env.store.create(kKey, "q", past));
-  CHECK(env.store.update(kKey, "q", past));  // deletes the live record
-  CHECK_FALSE(memcached_test::item(env.name(kKey)));
-  CHECK_FALSE(env.store.update(kKey, "q", past));
+  CHECK(env.store.create(kStoreKey, "p", past));
+  CHECK_FALSE(memcached_test::item(env.name(kStoreKey)));
+  REQUIRE(env.store.create(kStoreKey, "p", env.clock.now() + 1h));
+  CHECK_FALSE(env.store.create(kStoreKey, "q", past));
+  CHECK(env.store.update(kStoreKey, "q", past));  // deletes the live record
+  CHECK_FALSE(memcached_test::item(env.name(kStoreKey)));
+  CHECK_FALSE(env.store.update(kStoreKey, "q", past));
 }
 
 TEST_CASE("MemcachedStore: invalid keys never reach the server", "[memcached]") {
-  Env env;
+  MemcachedStoreEnv env;
   for (const std::string_view bad : {"", "short", "UPPERCASE1234", "../../etc/passwd", "a b c d e f g"}) {
     CHECK_FALSE(env.store.create(bad, "p", env.clock.now() + 1h));
     CHECK_FALSE(env.store.load(bad));
@@ -187,13 +187,13 @@ TEST_CASE("MemcachedStore: invalid keys never reach the server", "[memcached]") 
 }
 
 TEST_CASE("MemcachedStore: a value that is not ours reads as absent", "[memcached]") {
-  Env env;
-  memcached_test::raw_set(env.name(kKey), std::string("\x80\x04\x95\x0b\x00\x00\x00", 7));
-  CHECK_FALSE(env.store.load(kKey));
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.touch(kKey, env.clock.now() + 1h));
+  MemcachedStoreEnv env;
+  memcached_test::raw_set(env.name(kStoreKey), std::string("\x80\x04\x95\x0b\x00\x00\x00", 7));
+  CHECK_FALSE(env.store.load(kStoreKey));
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.touch(kStoreKey, env.clock.now() + 1h));
   CHECK(env.log.contains("is not a record of this store"));
-  CHECK_FALSE(env.log.contains(std::string(kKey)));
+  CHECK_FALSE(env.log.contains(std::string(kStoreKey)));
 }
 
 TEST_CASE("MemcachedStore: sessions are spread over both servers by consistent hashing", "[memcached]") {
@@ -231,17 +231,17 @@ TEST_CASE("MemcachedStore: sessions are spread over both servers by consistent h
 
 TEST_CASE("MemcachedStore: with the system clock, records end with their expiry", "[memcached][expiry]") {
   MemcachedStore store(memcached_test::options());
-  REQUIRE(store.create(kKey2, "short", std::chrono::system_clock::now() + 150ms));
-  CHECK(store.exists(kKey2));
+  REQUIRE(store.create(kStoreKey2, "short", std::chrono::system_clock::now() + 150ms));
+  CHECK(store.exists(kStoreKey2));
   std::this_thread::sleep_for(300ms);
-  CHECK_FALSE(store.exists(kKey2));  // by the stored instant (memcached itself counts whole seconds)
+  CHECK_FALSE(store.exists(kStoreKey2));  // by the stored instant (memcached itself counts whole seconds)
 }
 
 TEST_CASE("MemcachedStore: a value over the server's item size limit is LimitExceeded", "[memcached]") {
-  Env env;
+  MemcachedStoreEnv env;
   const std::string huge(2 * 1024 * 1024, 'x');
-  CHECK_THROWS_AS(env.store.create(kKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
-  REQUIRE(env.store.create(kKey, "small", env.clock.now() + 1h));
-  CHECK_THROWS_AS(env.store.update(kKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
-  CHECK(env.store.load(kKey)->payload == "small");
+  CHECK_THROWS_AS(env.store.create(kStoreKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
+  REQUIRE(env.store.create(kStoreKey, "small", env.clock.now() + 1h));
+  CHECK_THROWS_AS(env.store.update(kStoreKey, huge, env.clock.now() + 1h), sessions::LimitExceeded);
+  CHECK(env.store.load(kStoreKey)->payload == "small");
 }

@@ -19,9 +19,9 @@ using sessions::PostgresStore;
 namespace {
 
 // Runs `action` on the server even when the test fails half way (a REQUIRE, an exception).
-struct Restore {
+struct RestoreServer {
   std::string action;
-  ~Restore() {
+  ~RestoreServer() {
     try {
       postgres_test::control(action);
     } catch (...) {
@@ -72,7 +72,7 @@ TEST_CASE("PostgreSQL outage under load: stop/restart cycles while requests run"
   fault_test::OutagePlan plan = postgres_plan();
   plan.outages = 2;
   plan.outage = [] {
-    Restore restart{"start"};
+    RestoreServer restart{"start"};
     postgres_test::control("stop");
     std::this_thread::sleep_for(600ms);
   };
@@ -92,7 +92,7 @@ TEST_CASE("PostgreSQL outage under load: a frozen server times requests out; not
 
   fault_test::OutagePlan plan = postgres_plan();
   plan.outage = [] {
-    Restore thaw{"thaw"};
+    RestoreServer thaw{"thaw"};
     postgres_test::control("freeze");
     std::this_thread::sleep_for(1500ms);
   };

@@ -11,10 +11,10 @@ using sessions::RedisStore;
 using sessions::TimePoint;
 
 namespace {
-constexpr std::string_view kKey = "abcdefghijklmnopqrstuvwxyz012345";
-constexpr std::string_view kKey2 = "0123456789abcdefghijklmnopqrstuv";
+constexpr std::string_view kStoreKey = "abcdefghijklmnopqrstuvwxyz012345";
+constexpr std::string_view kStoreKey2 = "0123456789abcdefghijklmnopqrstuv";
 
-struct Env {
+struct RedisStoreEnv {
   sessions::ManualClock clock;
   test_support::LogCapture log;
   RedisStore store{redis_test::options(sessions::Clock(clock), log.logger())};
@@ -115,90 +115,90 @@ TEST_CASE("RedisStore refuses timeouts that are not positive", "[redis][config]"
 TEST_CASE("RedisStore: the default key is Django's cache key", "[redis]") {
   sessions::RedisOptions o;
   const RedisStore store(o);
-  CHECK(store.cache_key(kKey) == ":1:django.contrib.sessions.cache" + std::string(kKey));
+  CHECK(store.cache_key(kStoreKey) == ":1:django.contrib.sessions.cache" + std::string(kStoreKey));
 }
 
 TEST_CASE("RedisStore: the value is the expiry instant then the payload; the TTL follows the store's clock",
           "[redis]") {
-  Env env;
+  RedisStoreEnv env;
   const TimePoint expires = env.clock.now() + 3600s + 250ms;
-  REQUIRE(env.store.create(kKey, "{\"a\":1}", expires));
-  const auto raw = env.admin.get(env.name(kKey));
+  REQUIRE(env.store.create(kStoreKey, "{\"a\":1}", expires));
+  const auto raw = env.admin.get(env.name(kStoreKey));
   REQUIRE(raw);
   CHECK(*raw == sessions::detail::cache_value::encode(expires, "{\"a\":1}"));
   CHECK(raw->substr(0, 20) == "1700003600250000000:");
-  const long long pttl = env.admin.pttl(env.name(kKey));
+  const long long pttl = env.admin.pttl(env.name(kStoreKey));
   CHECK(pttl > 3600'000 - 5'000);
   CHECK(pttl <= 3600'251);
 
-  const auto record = env.store.load(kKey);
+  const auto record = env.store.load(kStoreKey);
   REQUIRE(record);
   CHECK(record->payload == "{\"a\":1}");
   CHECK(record->expires_at == expires);
 
-  REQUIRE(env.store.update(kKey, "{\"a\":2}", env.clock.now() + 60s));
-  CHECK(env.admin.pttl(env.name(kKey)) <= 60'000);
-  CHECK(env.store.load(kKey)->payload == "{\"a\":2}");
+  REQUIRE(env.store.update(kStoreKey, "{\"a\":2}", env.clock.now() + 60s));
+  CHECK(env.admin.pttl(env.name(kStoreKey)) <= 60'000);
+  CHECK(env.store.load(kStoreKey)->payload == "{\"a\":2}");
 
-  REQUIRE(env.store.touch(kKey, env.clock.now() + 7200s));
-  CHECK(env.admin.pttl(env.name(kKey)) > 7000'000);
-  const auto touched = env.store.load(kKey);
+  REQUIRE(env.store.touch(kStoreKey, env.clock.now() + 7200s));
+  CHECK(env.admin.pttl(env.name(kStoreKey)) > 7000'000);
+  const auto touched = env.store.load(kStoreKey);
   REQUIRE(touched);
   CHECK(touched->payload == "{\"a\":2}");
   CHECK(touched->expires_at == env.clock.now() + 7200s);
 }
 
 TEST_CASE("RedisStore: create, update and touch obey their contracts", "[redis]") {
-  Env env;
+  RedisStoreEnv env;
   const TimePoint later = env.clock.now() + 1h;
-  CHECK_FALSE(env.store.update(kKey, "x", later));  // never creates
-  CHECK_FALSE(env.store.touch(kKey, later));
-  CHECK_FALSE(env.admin.get(env.name(kKey)));
-  CHECK(env.store.create(kKey, "first", later));
-  CHECK_FALSE(env.store.create(kKey, "second", later));  // never overwrites
-  CHECK(env.store.load(kKey)->payload == "first");
-  CHECK(env.store.exists(kKey));
-  env.store.remove(kKey);
-  env.store.remove(kKey);  // absent: nothing happens
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.update(kKey, "x", later));  // a deleted session is not resurrected
-  CHECK_FALSE(env.store.load(kKey));
+  CHECK_FALSE(env.store.update(kStoreKey, "x", later));  // never creates
+  CHECK_FALSE(env.store.touch(kStoreKey, later));
+  CHECK_FALSE(env.admin.get(env.name(kStoreKey)));
+  CHECK(env.store.create(kStoreKey, "first", later));
+  CHECK_FALSE(env.store.create(kStoreKey, "second", later));  // never overwrites
+  CHECK(env.store.load(kStoreKey)->payload == "first");
+  CHECK(env.store.exists(kStoreKey));
+  env.store.remove(kStoreKey);
+  env.store.remove(kStoreKey);  // absent: nothing happens
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.update(kStoreKey, "x", later));  // a deleted session is not resurrected
+  CHECK_FALSE(env.store.load(kStoreKey));
   CHECK(env.store.clear_expired() == 0);
 }
 
 TEST_CASE("RedisStore: expiry is decided by the store's clock, whatever Redis still holds", "[redis][expiry]") {
-  Env env;
-  REQUIRE(env.store.create(kKey, "p", env.clock.now() + 10s));
+  RedisStoreEnv env;
+  REQUIRE(env.store.create(kStoreKey, "p", env.clock.now() + 10s));
   env.clock.advance(9s);
-  CHECK(env.store.exists(kKey));
-  CHECK(env.store.load(kKey));
-  env.clock.advance(1s);                 // exactly at the instant: over
-  CHECK(env.admin.get(env.name(kKey)));  // Redis has it (its TTL counts real time)
-  CHECK_FALSE(env.store.load(kKey));
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.touch(kKey, env.clock.now() + 1h));  // no live record to touch
+  CHECK(env.store.exists(kStoreKey));
+  CHECK(env.store.load(kStoreKey));
+  env.clock.advance(1s);                      // exactly at the instant: over
+  CHECK(env.admin.get(env.name(kStoreKey)));  // Redis has it (its TTL counts real time)
+  CHECK_FALSE(env.store.load(kStoreKey));
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.touch(kStoreKey, env.clock.now() + 1h));  // no live record to touch
 }
 
 TEST_CASE("RedisStore: an expiry that is already over stores nothing", "[redis][expiry]") {
-  Env env;
+  RedisStoreEnv env;
   const TimePoint past = env.clock.now() - 1s;
-  CHECK(env.store.create(kKey, "p", past));  // nothing in the way: "created", already expired
-  CHECK_FALSE(env.admin.get(env.name(kKey)));
-  REQUIRE(env.store.create(kKey, "p", env.clock.now() + 1h));
-  CHECK_FALSE(env.store.create(kKey, "q", past));  // a live record is in the way
+  CHECK(env.store.create(kStoreKey, "p", past));  // nothing in the way: "created", already expired
+  CHECK_FALSE(env.admin.get(env.name(kStoreKey)));
+  REQUIRE(env.store.create(kStoreKey, "p", env.clock.now() + 1h));
+  CHECK_FALSE(env.store.create(kStoreKey, "q", past));  // a live record is in the way
   SECTION("update to a past instant deletes the live record") {
-    CHECK(env.store.update(kKey, "q", past));
-    CHECK_FALSE(env.admin.get(env.name(kKey)));
-    CHECK_FALSE(env.store.update(kKey, "q", past));  // nothing live any more
+    CHECK(env.store.update(kStoreKey, "q", past));
+    CHECK_FALSE(env.admin.get(env.name(kStoreKey)));
+    CHECK_FALSE(env.store.update(kStoreKey, "q", past));  // nothing live any more
   }
   SECTION("touch to the present instant deletes it too") {
-    CHECK(env.store.touch(kKey, env.clock.now()));
-    CHECK_FALSE(env.admin.get(env.name(kKey)));
+    CHECK(env.store.touch(kStoreKey, env.clock.now()));
+    CHECK_FALSE(env.admin.get(env.name(kStoreKey)));
   }
 }
 
 TEST_CASE("RedisStore: invalid keys never reach the server", "[redis]") {
-  Env env;
+  RedisStoreEnv env;
   for (const std::string_view bad : {"", "short", "UPPERCASE1234", "../../etc/passwd", "a b c d e f g"}) {
     CHECK_FALSE(env.store.create(bad, "p", env.clock.now() + 1h));
     CHECK_FALSE(env.store.load(bad));
@@ -210,36 +210,36 @@ TEST_CASE("RedisStore: invalid keys never reach the server", "[redis]") {
 }
 
 TEST_CASE("RedisStore: a value that is not ours (e.g. Django's pickle) reads as absent", "[redis]") {
-  Env env;
-  env.admin.set(env.name(kKey), std::string("\x80\x04\x95\x0b\x00\x00\x00", 7));
-  env.admin.set(env.name(kKey2), "12345");
-  CHECK_FALSE(env.store.load(kKey));
-  CHECK_FALSE(env.store.exists(kKey));
-  CHECK_FALSE(env.store.touch(kKey, env.clock.now() + 1h));
-  CHECK_FALSE(env.store.load(kKey2));
+  RedisStoreEnv env;
+  env.admin.set(env.name(kStoreKey), std::string("\x80\x04\x95\x0b\x00\x00\x00", 7));
+  env.admin.set(env.name(kStoreKey2), "12345");
+  CHECK_FALSE(env.store.load(kStoreKey));
+  CHECK_FALSE(env.store.exists(kStoreKey));
+  CHECK_FALSE(env.store.touch(kStoreKey, env.clock.now() + 1h));
+  CHECK_FALSE(env.store.load(kStoreKey2));
   CHECK(env.log.contains("is not a record of this store"));
-  CHECK_FALSE(env.log.contains(std::string(kKey)));  // never a whole session key in a log
+  CHECK_FALSE(env.log.contains(std::string(kStoreKey)));  // never a whole session key in a log
 }
 
 TEST_CASE("RedisStore: the touch script's SHA-1 is what the server computes, and NOSCRIPT is handled", "[redis]") {
-  Env env;
+  RedisStoreEnv env;
   auto reply = env.admin.command({"SCRIPT", "LOAD", std::string(sessions::detail::redis_store::kTouchScript)});
   REQUIRE(reply->type == REDIS_REPLY_STRING);
   CHECK(std::string(reply->str, reply->len) == sessions::detail::redis_store::kTouchScriptSha1);
 
-  REQUIRE(env.store.create(kKey, "p", env.clock.now() + 1h));
+  REQUIRE(env.store.create(kStoreKey, "p", env.clock.now() + 1h));
   (void)env.admin.command({"SCRIPT", "FLUSH"});
-  CHECK(env.store.touch(kKey, env.clock.now() + 2h));  // EVALSHA -> NOSCRIPT -> EVAL
-  CHECK(env.store.load(kKey)->expires_at == env.clock.now() + 2h);
-  CHECK(env.store.touch(kKey, env.clock.now() + 3h));  // EVALSHA again (EVAL cached it)
+  CHECK(env.store.touch(kStoreKey, env.clock.now() + 2h));  // EVALSHA -> NOSCRIPT -> EVAL
+  CHECK(env.store.load(kStoreKey)->expires_at == env.clock.now() + 2h);
+  CHECK(env.store.touch(kStoreKey, env.clock.now() + 3h));  // EVALSHA again (EVAL cached it)
 }
 
 TEST_CASE("RedisStore: a key of another type is a StorageError, not a crash", "[redis]") {
-  Env env;
-  (void)env.admin.command({"HSET", env.name(kKey), "f", "v"});
-  CHECK_THROWS_AS(env.store.load(kKey), sessions::StorageError);
-  CHECK_THROWS_AS(env.store.touch(kKey, env.clock.now() + 1h), sessions::StorageError);
-  env.store.remove(kKey);
+  RedisStoreEnv env;
+  (void)env.admin.command({"HSET", env.name(kStoreKey), "f", "v"});
+  CHECK_THROWS_AS(env.store.load(kStoreKey), sessions::StorageError);
+  CHECK_THROWS_AS(env.store.touch(kStoreKey, env.clock.now() + 1h), sessions::StorageError);
+  env.store.remove(kStoreKey);
 }
 
 TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
@@ -253,20 +253,20 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
     sessions::RedisOptions o =
         sessions::RedisStore::options_from_url("redis://" + user + ":" + password + "@" + host_port + "/1", base);
     RedisStore store(o);
-    REQUIRE(store.create(kKey, "in db 1", std::chrono::system_clock::now() + 1h));
+    REQUIRE(store.create(kStoreKey, "in db 1", std::chrono::system_clock::now() + 1h));
     redis_test::Admin db0(0);
     redis_test::Admin db1(1);
-    CHECK_FALSE(db0.get(store.cache_key(kKey)));
-    CHECK(db1.get(store.cache_key(kKey)));
-    CHECK(store.load(kKey)->payload == "in db 1");
-    store.remove(kKey);
+    CHECK_FALSE(db0.get(store.cache_key(kStoreKey)));
+    CHECK(db1.get(store.cache_key(kStoreKey)));
+    CHECK(store.load(kStoreKey)->payload == "in db 1");
+    store.remove(kStoreKey);
   }
   SECTION("a wrong password is a StorageError that does not show it") {
     sessions::RedisOptions o =
         sessions::RedisStore::options_from_url("redis://" + user + ":wrong-pass-123@" + host_port, base);
     RedisStore store(o);
     try {
-      (void)store.load(kKey);
+      (void)store.load(kStoreKey);
       FAIL("no exception");
     } catch (const sessions::StorageError& e) {
       const std::string what = e.what();
@@ -274,7 +274,7 @@ TEST_CASE("RedisStore: ACL user and password, and SELECT", "[redis][auth]") {
       CHECK(what.find("authentication") != std::string::npos);
       CHECK(what.find(host_port) != std::string::npos);
       CHECK(what.find("wrong-pass-123") == std::string::npos);
-      CHECK(what.find(std::string(kKey)) == std::string::npos);
+      CHECK(what.find(std::string(kStoreKey)) == std::string::npos);
     }
   }
   SECTION("a password for the default user, which has none: refused by the server") {
@@ -289,19 +289,19 @@ TEST_CASE("RedisStore: over the unix socket", "[redis]") {
       redis_test::require_env("SESSIONS_TEST_REDIS_UNIX_URL"), redis_test::options());
   REQUIRE_FALSE(o.unix_socket.empty());
   RedisStore store(o);
-  REQUIRE(store.create(kKey, "via socket", std::chrono::system_clock::now() + 1h));
-  CHECK(store.load(kKey)->payload == "via socket");
-  store.remove(kKey);
-  CHECK_FALSE(store.exists(kKey));
+  REQUIRE(store.create(kStoreKey, "via socket", std::chrono::system_clock::now() + 1h));
+  CHECK(store.load(kStoreKey)->payload == "via socket");
+  store.remove(kStoreKey);
+  CHECK_FALSE(store.exists(kStoreKey));
 }
 
 TEST_CASE("RedisStore: with the system clock, records end when their TTL does", "[redis][expiry]") {
   sessions::RedisOptions o = redis_test::options();
   RedisStore store(o);
-  REQUIRE(store.create(kKey, "short", std::chrono::system_clock::now() + 150ms));
-  CHECK(store.exists(kKey));
+  REQUIRE(store.create(kStoreKey, "short", std::chrono::system_clock::now() + 150ms));
+  CHECK(store.exists(kStoreKey));
   std::this_thread::sleep_for(300ms);
-  CHECK_FALSE(store.exists(kKey));
+  CHECK_FALSE(store.exists(kStoreKey));
   redis_test::Admin admin;
-  CHECK_FALSE(admin.get(store.cache_key(kKey)));  // Redis dropped it as well
+  CHECK_FALSE(admin.get(store.cache_key(kStoreKey)));  // Redis dropped it as well
 }

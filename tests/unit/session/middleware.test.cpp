@@ -11,18 +11,18 @@
 
 using namespace std::chrono_literals;
 using sessions::Data;
-using SessionT = sessions::Session<sessions::MemoryStore>;
-using MiddlewareT = sessions::Middleware<SessionT>;
+using MiddlewareSession = sessions::Session<sessions::MemoryStore>;
+using MiddlewareT = sessions::Middleware<MiddlewareSession>;
 
 namespace {
 
-struct Env : test_support::StoreFixture<sessions::MemoryStore> {
+struct MiddlewareEnv : test_support::StoreFixture<sessions::MemoryStore> {
   MiddlewareT middleware{store, settings};
 
   // One request: open from the Cookie header, run the handler, finish with the status.
   template <class Handler>
   sessions::HeaderFields request(const std::string& cookie_header, Handler&& handler, int status = 200) {
-    SessionT session = middleware.open(cookie_header);
+    MiddlewareSession session = middleware.open(cookie_header);
     handler(session);
     return middleware.finish(session, status);
   }
@@ -46,10 +46,10 @@ std::string cookie_value(const sessions::HeaderFields& headers) {
 }  // namespace
 
 TEST_CASE("test_secure_session_cookie, test_httponly_session_cookie, test_samesite_session_cookie", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.cookie_secure = true;
   env.settings.cookie_samesite = sessions::SameSite::strict;
-  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const auto headers = env.request("", [](MiddlewareSession& s) { s.set("hello", "world"); });
   const auto* set_cookie = find_header(headers, "Set-Cookie");
   REQUIRE(set_cookie != nullptr);
   CHECK(set_cookie->value.find("; Secure") != std::string::npos);
@@ -58,19 +58,19 @@ TEST_CASE("test_secure_session_cookie, test_httponly_session_cookie, test_samesi
 }
 
 TEST_CASE("test_no_httponly_session_cookie", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.cookie_httponly = false;
-  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const auto headers = env.request("", [](MiddlewareSession& s) { s.set("hello", "world"); });
   const auto* set_cookie = find_header(headers, "Set-Cookie");
   REQUIRE(set_cookie != nullptr);
   CHECK(set_cookie->value.find("HttpOnly") == std::string::npos);
 }
 
 TEST_CASE("the session cookie has Django's attributes in Django's order", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.cookie_domain = ".example.local";
   env.settings.cookie_path = "/app/";
-  const auto headers = env.request("", [](SessionT& s) { s.set("hello", "world"); });
+  const auto headers = env.request("", [](MiddlewareSession& s) { s.set("hello", "world"); });
   const std::string key = cookie_value(headers);
   CHECK(find_header(headers, "Set-Cookie")->value ==
         "sessionid=" + key +
@@ -81,8 +81,8 @@ TEST_CASE("the session cookie has Django's attributes in Django's order", "[midd
 
 TEST_CASE("test_session_save_on_500 and test_session_save_on_5xx", "[middleware]") {
   for (const int status : {500, 503}) {
-    Env env;
-    SessionT session = env.middleware.open("");
+    MiddlewareEnv env;
+    MiddlewareSession session = env.middleware.open("");
     session.set("hello", "world");
     const auto headers = env.middleware.finish(session, status);
     CHECK(find_header(headers, "Set-Cookie") == nullptr);
@@ -98,9 +98,9 @@ namespace {
 // (a Set-Cookie naming a record that the store holds), checked both ways so that neither a save
 // without its cookie nor a cookie without its record passes.
 bool saved_with_status(int status, int no_save_status_from) {
-  Env env;
+  MiddlewareEnv env;
   env.settings.no_save_status_from = no_save_status_from;
-  SessionT session = env.middleware.open("");
+  MiddlewareSession session = env.middleware.open("");
   session.set("hello", "world");
   const auto headers = env.middleware.finish(session, status);
   const bool cookie = find_header(headers, "Set-Cookie") != nullptr;
@@ -138,8 +138,8 @@ TEST_CASE("the status rule on both sides of no_save_status_from: 4xx saves, the 
 }
 
 TEST_CASE("test_session_update_error_redirect: a session deleted meanwhile is SessionInterrupted", "[middleware]") {
-  Env env;
-  SessionT session = env.middleware.open("");
+  MiddlewareEnv env;
+  MiddlewareSession session = env.middleware.open("");
   session.set("foo", "bar");
   session.save(true);
   session.destroy();
@@ -155,71 +155,72 @@ TEST_CASE("test_session_update_error_redirect: a session deleted meanwhile is Se
 }
 
 TEST_CASE("test_session_delete_on_end", "[middleware]") {
-  Env env;
-  const auto headers = env.request("sessionid=abc", [](SessionT& s) { s.flush(); });
+  MiddlewareEnv env;
+  const auto headers = env.request("sessionid=abc", [](MiddlewareSession& s) { s.flush(); });
   CHECK(find_header(headers, "Set-Cookie")->value ==
         "sessionid=\"\"; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/; SameSite=Lax");
   CHECK(find_header(headers, "Vary")->value == "Cookie");
 }
 
 TEST_CASE("test_session_delete_on_end_with_custom_domain_and_path", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.cookie_domain = ".example.local";
   env.settings.cookie_path = "/example/";
-  const auto headers = env.request("sessionid=abc", [](SessionT& s) { s.flush(); });
+  const auto headers = env.request("sessionid=abc", [](MiddlewareSession& s) { s.flush(); });
   CHECK(find_header(headers, "Set-Cookie")->value ==
         "sessionid=\"\"; Domain=.example.local; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/example/; "
         "SameSite=Lax");
 }
 
 TEST_CASE("test_flush_empty_without_session_cookie_doesnt_set_cookie", "[middleware]") {
-  Env env;
-  const auto headers = env.request("", [](SessionT& s) { s.flush(); });
+  MiddlewareEnv env;
+  const auto headers = env.request("", [](MiddlewareSession& s) { s.flush(); });
   CHECK(find_header(headers, "Set-Cookie") == nullptr);
   CHECK(find_header(headers, "Vary")->value == "Cookie");
 }
 
 TEST_CASE("test_empty_session_saved: a session emptied by the view is still saved", "[middleware]") {
-  Env env;
-  auto headers = env.request("", [](SessionT& s) { s.set("foo", "bar"); });
+  MiddlewareEnv env;
+  auto headers = env.request("", [](MiddlewareSession& s) { s.set("foo", "bar"); });
   const std::string key = cookie_value(headers);
   CHECK(find_header(headers, "Vary")->value == "Cookie");
-  headers = env.request("sessionid=" + key, [](SessionT& s) { s.erase("foo"); });
+  headers = env.request("sessionid=" + key, [](MiddlewareSession& s) { s.erase("foo"); });
   CHECK(cookie_value(headers) == key);
-  SessionT check(env.store, key, env.settings);
+  MiddlewareSession check(env.store, key, env.settings);
   CHECK(check.data().empty());
   CHECK(check.session_key() == std::optional<std::string>(key));
 }
 
 TEST_CASE("a request that only reads sets Vary but neither saves nor sends a cookie", "[middleware]") {
-  Env env;
-  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
-  const auto headers = env.request("other=1; sessionid=" + key, [](SessionT& s) { CHECK(s.get("n", 0) == 1); });
+  MiddlewareEnv env;
+  const std::string key = cookie_value(env.request("", [](MiddlewareSession& s) { s.set("n", 1); }));
+  const auto headers =
+      env.request("other=1; sessionid=" + key, [](MiddlewareSession& s) { CHECK(s.get("n", 0) == 1); });
   CHECK(find_header(headers, "Set-Cookie") == nullptr);
   CHECK(find_header(headers, "Vary") != nullptr);
-  const auto untouched = env.request("sessionid=" + key, [](SessionT&) {});
+  const auto untouched = env.request("sessionid=" + key, [](MiddlewareSession&) {});
   CHECK(untouched.empty());
 }
 
 TEST_CASE("SESSION_SAVE_EVERY_REQUEST re-sets the cookie without Vary when the session is untouched", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.save_every_request = true;
-  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
+  const std::string key = cookie_value(env.request("", [](MiddlewareSession& s) { s.set("n", 1); }));
   env.clock.advance(100s);
-  const auto headers = env.request("sessionid=" + key, [](SessionT&) {});
+  const auto headers = env.request("sessionid=" + key, [](MiddlewareSession&) {});
   CHECK(cookie_value(headers) == key);
   CHECK(find_header(headers, "Vary") == nullptr);
   CHECK(env.store.load(key)->expires_at == env.clock.now() + env.settings.cookie_age);  // expiry pushed forward
 
   // A stale key is dropped and its cookie deleted, instead of Django's failed update.
-  const auto stale = env.request("sessionid=abcdefgh12345678", [](SessionT&) {});
+  const auto stale = env.request("sessionid=abcdefgh12345678", [](MiddlewareSession&) {});
   CHECK(find_header(stale, "Set-Cookie")->value.find("Max-Age=0") != std::string::npos);
 }
 
 TEST_CASE("SESSION_EXPIRE_AT_BROWSER_CLOSE gives a cookie without Max-Age or expires", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.expire_at_browser_close = true;
-  const auto headers = env.request("", [](SessionT& s) { s.set("n", 1); });
+  const auto headers = env.request("", [](MiddlewareSession& s) { s.set("n", 1); });
   const auto& value = find_header(headers, "Set-Cookie")->value;
   CHECK(value.find("Max-Age") == std::string::npos);
   CHECK(value.find("expires") == std::string::npos);
@@ -228,8 +229,8 @@ TEST_CASE("SESSION_EXPIRE_AT_BROWSER_CLOSE gives a cookie without Max-Age or exp
 }
 
 TEST_CASE("set_expiry(seconds) sets the cookie's Max-Age", "[middleware]") {
-  Env env;
-  const auto headers = env.request("", [](SessionT& s) {
+  MiddlewareEnv env;
+  const auto headers = env.request("", [](MiddlewareSession& s) {
     s.set("n", 1);
     s.set_expiry(30);
   });
@@ -237,15 +238,15 @@ TEST_CASE("set_expiry(seconds) sets the cookie's Max-Age", "[middleware]") {
 }
 
 TEST_CASE("a nested in-place change is saved (Django loses it)", "[middleware]") {
-  Env env;
-  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("cart", Data::array()); }));
-  const auto headers = env.request("sessionid=" + key, [](SessionT& s) { s.at("cart").push_back("apple"); });
+  MiddlewareEnv env;
+  const std::string key = cookie_value(env.request("", [](MiddlewareSession& s) { s.set("cart", Data::array()); }));
+  const auto headers = env.request("sessionid=" + key, [](MiddlewareSession& s) { s.at("cart").push_back("apple"); });
   CHECK(find_header(headers, "Set-Cookie") != nullptr);
-  SessionT check(env.store, key, env.settings);
+  MiddlewareSession check(env.store, key, env.settings);
   CHECK(check.get("cart") == Data{"apple"});
 
   // Taking a mutable reference without changing anything writes nothing.
-  const auto unchanged = env.request("sessionid=" + key, [](SessionT& s) { (void)s.at("cart").size(); });
+  const auto unchanged = env.request("sessionid=" + key, [](MiddlewareSession& s) { (void)s.at("cart").size(); });
   CHECK(find_header(unchanged, "Set-Cookie") == nullptr);
 }
 
@@ -267,10 +268,10 @@ TEST_CASE("data that did not change is not written again, only its expiry refres
 }
 
 TEST_CASE("a read-only view never causes a save or a Set-Cookie", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.save_every_request = true;
-  const std::string key = cookie_value(env.request("", [](SessionT& s) { s.set("n", 1); }));
-  const auto headers = env.request("sessionid=" + key, [](SessionT& s) {
+  const std::string key = cookie_value(env.request("", [](MiddlewareSession& s) { s.set("n", 1); }));
+  const auto headers = env.request("sessionid=" + key, [](MiddlewareSession& s) {
     const auto view = s.read_only();
     CHECK(view.get("n", 0) == 1);
     CHECK(view.contains("n"));
@@ -280,7 +281,7 @@ TEST_CASE("a read-only view never causes a save or a Set-Cookie", "[middleware]"
 }
 
 TEST_CASE("the cookie can be marked Secure from the request", "[middleware]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.cookie_secure_auto = true;
   auto https = env.middleware.open("", /*secure=*/true);
   https.set("n", 1);
@@ -316,9 +317,9 @@ namespace {
 
 // One request in a header mode: the session header's value (nullopt: absent) and the Cookie header.
 template <class Handler>
-sessions::HeaderFields header_request(Env& env, std::optional<std::string_view> token, Handler&& handler,
+sessions::HeaderFields header_request(MiddlewareEnv& env, std::optional<std::string_view> token, Handler&& handler,
                                       const std::string& cookie_header = "") {
-  SessionT session = env.middleware.open(cookie_header, false, token);
+  MiddlewareSession session = env.middleware.open(cookie_header, false, token);
   handler(session);
   return env.middleware.finish(session, 200);
 }
@@ -334,12 +335,12 @@ std::vector<std::string> header_values(const sessions::HeaderFields& headers, st
 }  // namespace
 
 TEST_CASE("the session id in a header: a new id goes back in the header, never a cookie", "[middleware][header]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.session_id_from = sessions::SessionIdFrom::header;
   REQUIRE(env.middleware.session_header_name() != nullptr);
   CHECK(*env.middleware.session_header_name() == "X-Session-Token");
 
-  const auto created = header_request(env, std::nullopt, [](SessionT& s) { s.set("n", 1); });
+  const auto created = header_request(env, std::nullopt, [](MiddlewareSession& s) { s.set("n", 1); });
   CHECK(find_header(created, "Set-Cookie") == nullptr);
   CHECK(header_values(created, "Vary") == std::vector<std::string>{"X-Session-Token"});
   CHECK(header_values(created, "Cache-Control") == std::vector<std::string>{"private"});
@@ -349,42 +350,43 @@ TEST_CASE("the session id in a header: a new id goes back in the header, never a
   CHECK(env.store.exists(key));
 
   // Known and changed: saved, but the client has this id already.
-  const auto changed = header_request(env, key, [](SessionT& s) { s.set("n", 2); });
+  const auto changed = header_request(env, key, [](MiddlewareSession& s) { s.set("n", 2); });
   CHECK(header_values(changed, "X-Session-Token").empty());
-  CHECK(SessionT(env.store, key, env.settings).get("n") == Data(2));
+  CHECK(MiddlewareSession(env.store, key, env.settings).get("n") == Data(2));
   CHECK(header_values(changed, "Vary") == std::vector<std::string>{"X-Session-Token"});
 
   // Untouched: nothing at all, as Django's middleware for an unread session.
-  CHECK(header_request(env, key, [](SessionT&) {}).empty());
+  CHECK(header_request(env, key, [](MiddlewareSession&) {}).empty());
 
   // cycle_key: the new id; the cookie is never read in this mode.
   const auto cycled = header_request(
-      env, key, [](SessionT& s) { s.cycle_key(); }, "sessionid=" + key);
+      env, key, [](MiddlewareSession& s) { s.cycle_key(); }, "sessionid=" + key);
   const auto new_ids = header_values(cycled, "X-Session-Token");
   REQUIRE(new_ids.size() == 1);
   CHECK(new_ids.front() != key);
   CHECK_FALSE(env.store.exists(key));
-  CHECK(SessionT(env.store, new_ids.front(), env.settings).get("n") == Data(2));
-  CHECK(header_request(
-            env, std::nullopt, [](SessionT& s) { CHECK_FALSE(s.contains("n")); }, "sessionid=" + new_ids.front())
-            .size() == 2);  // Vary and Cache-Control: the session was read, from no id
+  CHECK(MiddlewareSession(env.store, new_ids.front(), env.settings).get("n") == Data(2));
+  CHECK(
+      header_request(
+          env, std::nullopt, [](MiddlewareSession& s) { CHECK_FALSE(s.contains("n")); }, "sessionid=" + new_ids.front())
+          .size() == 2);  // Vary and Cache-Control: the session was read, from no id
 
   // flush: the header empty.
-  const auto flushed = header_request(env, new_ids.front(), [](SessionT& s) { s.flush(); });
+  const auto flushed = header_request(env, new_ids.front(), [](MiddlewareSession& s) { s.flush(); });
   CHECK(header_values(flushed, "X-Session-Token") == std::vector<std::string>{""});
   CHECK(header_values(flushed, "Vary") == std::vector<std::string>{"X-Session-Token"});
 }
 
 TEST_CASE("the session id in a header: an invalid id is never sent back", "[middleware][header]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.session_id_from = sessions::SessionIdFrom::header;
   const std::string too_long(env.settings.max_cookie_header_bytes + 1, 'a');
   for (const std::string& id : {std::string("abcdefgh12345678abcdefgh12345678"), std::string("<script>x</script>"),
                                 std::string("short"), too_long}) {
-    const auto read = header_request(env, id, [](SessionT& s) { CHECK_FALSE(s.contains("n")); });
+    const auto read = header_request(env, id, [](MiddlewareSession& s) { CHECK_FALSE(s.contains("n")); });
     CHECK(header_values(read, "X-Session-Token") == std::vector<std::string>{""});
     // A new session created in its place gets a fresh key, not the client's.
-    const auto created = header_request(env, id, [](SessionT& s) { s.set("n", 1); });
+    const auto created = header_request(env, id, [](MiddlewareSession& s) { s.set("n", 1); });
     const auto ids = header_values(created, "X-Session-Token");
     REQUIRE(ids.size() == 1);
     CHECK(ids.front() != id);
@@ -393,12 +395,12 @@ TEST_CASE("the session id in a header: an invalid id is never sent back", "[midd
 }
 
 TEST_CASE("the session id in a header, then the cookie", "[middleware][header]") {
-  Env env;
+  MiddlewareEnv env;
   env.settings.session_id_from = sessions::SessionIdFrom::header_then_cookie;
   env.settings.session_header = "X-Auth-Token";
 
   // No header: Django's cookie, byte for byte, with Vary naming both and the response private.
-  const auto by_cookie = header_request(env, std::nullopt, [](SessionT& s) { s.set("n", 1); });
+  const auto by_cookie = header_request(env, std::nullopt, [](MiddlewareSession& s) { s.set("n", 1); });
   const std::string key = cookie_value(by_cookie);
   CHECK(find_header(by_cookie, "Set-Cookie")->value ==
         "sessionid=" + key +
@@ -410,7 +412,7 @@ TEST_CASE("the session id in a header, then the cookie", "[middleware][header]")
   // The header present (even empty) is the client's choice of transport: answered in it.
   CHECK_FALSE(MiddlewareT::answers_in_header(env.middleware.open("", false, std::nullopt)));
   CHECK(MiddlewareT::answers_in_header(env.middleware.open("", false, "")));
-  const auto by_header = header_request(env, "", [](SessionT& s) { s.set("n", 1); });
+  const auto by_header = header_request(env, "", [](MiddlewareSession& s) { s.set("n", 1); });
   CHECK(find_header(by_header, "Set-Cookie") == nullptr);
   REQUIRE(header_values(by_header, "X-Auth-Token").size() == 1);
   const std::string token = header_values(by_header, "X-Auth-Token").front();
@@ -419,18 +421,18 @@ TEST_CASE("the session id in a header, then the cookie", "[middleware][header]")
   // The header wins over the cookie.
   const auto both = header_request(
       env, token,
-      [](SessionT& s) {
+      [](MiddlewareSession& s) {
         CHECK(s.get("n") == Data(1));
         s.set("m", 2);
       },
       "sessionid=" + key);
   CHECK(find_header(both, "Set-Cookie") == nullptr);
-  CHECK(SessionT(env.store, token, env.settings).contains("m"));
-  CHECK_FALSE(SessionT(env.store, key, env.settings).contains("m"));
+  CHECK(MiddlewareSession(env.store, token, env.settings).contains("m"));
+  CHECK_FALSE(MiddlewareSession(env.store, key, env.settings).contains("m"));
 
   // A stale cookie is deleted as Django deletes it.
   const auto stale = header_request(
-      env, std::nullopt, [](SessionT& s) { (void)s.get("n"); }, "sessionid=abcdefgh12345678abcdefgh12345678");
+      env, std::nullopt, [](MiddlewareSession& s) { (void)s.get("n"); }, "sessionid=abcdefgh12345678abcdefgh12345678");
   CHECK(find_header(stale, "Set-Cookie")->value.find("Max-Age=0") != std::string::npos);
 }
 
