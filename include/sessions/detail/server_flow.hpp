@@ -125,11 +125,32 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
   /// client's key is never adopted), undecodable or over a limit (logged, the key kept).
-  /// `own_load`: this is the session's own load, which lost-update protection compares with.
+  /// `own_load`: this is the session's own load, which lost-update protection compares with; it
+  /// takes the record fetched ahead (fetched()) when there is one.
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
-    auto record = this->store_->load(*this->key_);
+    if (own_load && fetched_) {
+      std::optional<Record<payload_type>> record = std::move(*fetched_);
+      fetched_.reset();
+      return process_record(std::move(record), baseline, own_load);
+    }
+    return process_record(this->store_->load(*this->key_), baseline, own_load);
+  }
+
+  /// The key whose record the session's own load would read now (none when read already, or
+  /// without a key): what the async API fetches ahead, off the session.
+  [[nodiscard]] const std::string* key_to_fetch() const noexcept {
+    return this->loaded_ || fetched_ || !this->key_ ? nullptr : &*this->key_;
+  }
+  /// The record of key_to_fetch(), read by someone else (the async API, on a pool thread or by a
+  /// store's own async load): the session's own load processes it as if it had read it, when the
+  /// data is first used (so a stale key still counts as Django's: dropped at that use, not now).
+  void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
+
+  /// A record read for this session's key (read_record(), or fetched ahead), made data.
+  Loaded process_record(std::optional<Record<payload_type>> record, std::optional<std::uint64_t>& baseline,
+                        bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
       if (own_load) index_.forget();
@@ -191,6 +212,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   [[no_unique_address]] IndexKeeper<Storage> index_{};
 
  private:
+  // The record fetched ahead for the session's own load (an empty inner optional: none stored).
+  std::optional<std::optional<Record<payload_type>>> fetched_;
+
   // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
   // per-user limit refused is gone: the key is dropped and the caller told.
   void keep_index(std::string_view key) {
