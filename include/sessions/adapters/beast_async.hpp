@@ -26,10 +26,10 @@
 // caller answers 503 for them as it would around handle().
 //
 // Completion signature: void(std::exception_ptr, Response). The handler runs, and the operation
-// completes, on the completion handler's associated executor: use_awaitable gives the coroutine's;
-// a plain callback must be bound to one (asio::bind_executor), since a handler of the application
-// must never run on a pool thread or on whatever thread a store completes on. `request` (and the
-// handler's captures) must outlive the operation, as the message of Beast's own async_write must.
+// completes, on the completion handler's associated executor (use_awaitable: the coroutine's; a
+// callback: the one asio::bind_executor gave it), else on the AsyncMiddleware's executor (give it
+// the io_context's): never on a pool thread. `request` (and the handler's captures) must outlive
+// the operation, as the message of Beast's own async_write must.
 //
 // Not included by <sessions/sessions.hpp>: it needs Boost (Debian: libboost-dev) and the async
 // API (<sessions/async.hpp>).
@@ -70,8 +70,7 @@ struct awaited<boost::asio::awaitable<T, Executor>> {
 };
 
 template <class AsyncMiddlewareT>
-using session_of =
-    typename std::remove_cvref_t<decltype(std::declval<AsyncMiddlewareT&>().middleware())>::session_type;
+using session_of = typename std::remove_cvref_t<AsyncMiddlewareT>::session_type;
 
 template <class Handler, class Request, class AsyncMiddlewareT>
 using handler_result = std::invoke_result_t<Handler&, const Request&, session_of<AsyncMiddlewareT>&>;
@@ -124,11 +123,7 @@ requires std::is_invocable_v < Handler&, const http::request<RequestBody, Reques
                 "the handler must return a boost::beast::http::response (or an awaitable of one)");
   return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, Response)>(
       [&async_middleware, &request, secure](auto completion, Handler handler) {
-        using Completion = decltype(completion);
-        static_assert(!std::is_same_v<boost::asio::associated_executor_t<Completion>, boost::asio::system_executor>,
-                      "async_handle runs the handler on the completion's executor: use asio::use_awaitable or bind "
-                      "the callback to an executor (asio::bind_executor)");
-        const auto executor = boost::asio::get_associated_executor(completion);
+        const auto executor = boost::asio::get_associated_executor(completion, async_middleware.get_executor());
         boost::asio::co_spawn(
             executor, async_detail::run_request<Response>(async_middleware, request, std::move(handler), secure),
             std::move(completion));
