@@ -4,10 +4,11 @@
 # loads each with wrk (64 connections, one wrk thread) and prints one Markdown table: requests per
 # second, latency percentiles, and the store calls per request the server counted.
 #
-#   tools/async_bench.sh [--duration 10s] [--write] [--no-build]
+#   tools/async_bench.sh [--duration 10s] [--write] [--no-build] [--doc docs/benchmarks.md]
 #
 # --write: each request also counts the visit (load + update: two store calls, 10 ms at the least)
-# instead of only reading it (one call, 5 ms).
+# instead of only reading it (one call, 5 ms). --doc FILE: also writes the table, with how it was
+# measured, as the "Async server" section of FILE (between its markers; at the end the first time).
 # Environment: SESSIONS_BENCH_BUILD (build directory, default build-bench), SERVER_CPU and WRK_CPU
 # (the CPUs the server and wrk are pinned to with taskset; default 0 and 1), POOL_THREADS (64).
 # Needs: cmake, ninja, g++, libboost-dev, libbenchmark-dev (bench/ is built as a whole), wrk,
@@ -19,12 +20,14 @@ build=${SESSIONS_BENCH_BUILD:-$root/build-bench}
 duration=10s
 write=()
 do_build=1
+doc=
 while [[ $# -gt 0 ]]; do
   case $1 in
     --duration) duration=$2; shift 2 ;;
     --write) write=(--write); shift ;;
     --no-build) do_build=0; shift ;;
-    *) echo "usage: $0 [--duration 10s] [--write] [--no-build]" >&2; exit 2 ;;
+    --doc) doc=$2; shift 2 ;;
+    *) echo "usage: $0 [--duration 10s] [--write] [--no-build] [--doc FILE]" >&2; exit 2 ;;
   esac
 done
 server_cpu=${SERVER_CPU:-0}
@@ -89,13 +92,72 @@ EOF
 rows=$work/rows
 for mode in blocking pool native; do run "$mode" >>"$rows"; done
 
-printf '| server (one I/O thread, 5 ms per store call) | requests/s | vs blocking | p50 | p90 | p99 | store calls per request | most store calls at once | notes |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
-awk -F'\t' -v pool="$pool_threads" '
-  NR == 1 { base = $2 }
-  {
-    name = $1 == "blocking" ? "blocking adapter, DelayingStore" : $1 == "pool" ? "async adapter, BlockingPool(" pool ") over DelayingStore" : "async adapter, native (TimerDelayedStore)"
-    printf "| %s | %d | %.1fx | %.2f ms | %.2f ms | %.2f ms | %.2f | %d | %s |\n", name, $2, $2 / base, $3, $4, $5, $6, $7, $8
-  }' "$rows"
-echo
-echo "wrk -t1 -c64 -d$duration --latency (pinned to CPU $wrk_cpu; the server to CPU $server_cpu); $(nproc) CPUs; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+args="--duration $duration${write:+ --write}"
+machine="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs; $(uname -srm)"
+python3 - "$rows" "$duration" "$pool_threads" "$server_cpu" "$wrk_cpu" "$machine" "${write[*]:-}" "$doc" "$args" <<'EOF'
+import datetime, sys
+rows_file, duration, pool, server_cpu, wrk_cpu, machine, write, doc, args = sys.argv[1:]
+rows = [line.rstrip("\n").split("\t") for line in open(rows_file)]
+names = {"blocking": "blocking adapter, DelayingStore",
+         "pool": f"async adapter, BlockingPool({pool}) over DelayingStore",
+         "native": "async adapter, native path (TimerDelayedStore)"}
+base = float(rows[0][1])
+floor = 10.0 if write else 5.0
+table = ["| server (one I/O thread, 5 ms per store call) | requests/s | vs blocking | p50 | p90 | p99 | p99 over the floor | store calls per request | most calls at once | notes |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+by_mode = {}
+for mode, rps, p50, p90, p99, calls, most, notes in rows:
+    by_mode[mode] = (float(rps), float(p99))
+    table.append(f"| {names[mode]} | {float(rps):.0f} | {float(rps) / base:.1f}x | {float(p50):.2f} ms | {float(p90):.2f} ms "
+                 f"| {float(p99):.2f} ms | +{float(p99) - floor:.2f} ms | {float(calls):.2f} | {most} | {notes} |")
+load = open("/proc/loadavg").read().split()[:3]
+now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+how = (f"Measured on {now}: `tools/async_bench.sh {args}` (`wrk -t1 -c64 -d{duration} --latency` pinned to CPU {wrk_cpu}, "
+       f"the server to CPU {server_cpu}). Machine: {machine}; load average at the end {' '.join(load)}.")
+print("\n".join(table))
+print()
+print(how)
+if not doc:
+    sys.exit(0)
+what = "reads it (one store call: the load" if not write else "counts a visit (two store calls: the load and the update"
+section = f"""<!-- async-server:begin (written by tools/async_bench.sh) -->
+
+## Async server
+
+Does the async path block? One I/O thread serving a coroutine per connection (Boost.Beast,
+bench/async_server.cpp), 64 concurrent keep-alive connections, and a store whose every call takes
+5 ms (tests/support/delaying_store.hpp over MemoryStore). Every request sends the cookie of an
+existing session and {what}; the server counts the calls: column "store calls per request"), so
+{floor:.0f} ms is the least latency any server can give it: the floor of the table.
+
+The blocking adapter (`beast_adapter::handle`) on that thread waits out each call, so the 64
+connections' requests wait behind each other: at most 1000 / {floor:.0f} = {1000 / floor:.0f} requests per second,
+whatever the concurrency. The async adapter (`beast_adapter::async_handle`) hands the call to a
+BlockingPool of {pool} threads (the blocking store) or to the store's native path (an Asio timer on
+the I/O thread itself), and the I/O thread serves the other connections meanwhile: up to 64 calls
+in progress at once ("most calls at once"), 64 x 1000 / {floor:.0f} = {64 * 1000 / floor:.0f} requests per second at
+the most; below that, what the one I/O thread's CPU allows (HTTP parsing, the session's JSON, and
+on the pool path the thread hops of each operation).
+
+{chr(10).join(table)}
+
+{how}
+
+The pool path sustains {by_mode['pool'][0] / base:.1f}x the blocking server's requests per second, the native path
+{by_mode['native'][0] / base:.1f}x; their p99 is {by_mode['pool'][1]:.1f} ms and {by_mode['native'][1]:.1f} ms against the {floor:.0f} ms floor. The
+machine is shared with other builds (see the load average): the time above the floor is CPU time
+the I/O thread waited for, not the store.
+
+<!-- async-server:end -->
+"""
+text = open(doc).read()
+begin, end = "<!-- async-server:begin (written by tools/async_bench.sh) -->", "<!-- async-server:end -->"
+if begin in text and end in text:
+    head, rest = text.split(begin, 1)
+    tail = rest.split(end, 1)[1].lstrip("\n")
+    text = head + section + ("\n" + tail if tail else "")
+else:
+    text = text.rstrip("\n") + "\n\n" + section
+open(doc, "w").write(text)
+print(f"written: the Async server section of {doc}", file=sys.stderr)
+EOF
