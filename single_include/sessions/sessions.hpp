@@ -11531,12 +11531,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
-    if (own_load && fetched_) {
-      std::optional<Record<payload_type>> record = std::move(*fetched_);
+    if (own_load && fetched_) [[unlikely]] {
+      Loaded loaded = process_record(*fetched_, baseline, own_load);
       fetched_.reset();
-      return process_record(std::move(record), baseline, own_load);
+      return loaded;
     }
-    return process_record(this->store_->load(*this->key_), baseline, own_load);
+    auto record = this->store_->load(*this->key_);
+    return process_record(record, baseline, own_load);
   }
 
   /// The key whose record the session's own load would read now (none when read already, or
@@ -11550,7 +11551,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
 
   /// A record read for this session's key (read_record(), or fetched ahead), made data.
-  Loaded process_record(std::optional<Record<payload_type>> record, std::optional<std::uint64_t>& baseline,
+  /// (`record` is taken apart: its payload may be moved out.)
+  Loaded process_record(std::optional<Record<payload_type>>& record, std::optional<std::uint64_t>& baseline,
                         bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
