@@ -6,6 +6,7 @@
 #include <sessions/async.hpp>
 #include <sessions/sessions.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -17,16 +18,17 @@
 
 namespace async_test {
 
-/// Session keys from a counter: two sites built alike issue the same keys.
+/// Session keys from a counter: two sites built alike issue the same keys (atomic: pool threads
+/// draw keys at once).
 inline void counting_bytes(void* context, std::span<unsigned char> out) {
-  auto& counter = *static_cast<std::uint64_t*>(context);
-  for (unsigned char& b : out) b = static_cast<unsigned char>((counter++ * 37U + 11U) & 0xFFU);
+  auto& counter = *static_cast<std::atomic<std::uint64_t>*>(context);
+  for (unsigned char& b : out) b = static_cast<unsigned char>((counter.fetch_add(1) * 37U + 11U) & 0xFFU);
 }
 
 template <class Store>
 struct Site {
   sessions::ManualClock clock;
-  std::uint64_t counter = 0;
+  std::atomic<std::uint64_t> counter{0};
   sessions::Settings settings;
   Store store;
   sessions::Middleware<sessions::Session<Store>> middleware{store, settings};
