@@ -11460,8 +11460,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
-    keep_index(*this->key_);
-    this->tell(SessionEventKind::created, "new session", *this->key_);
+    created();
   }
 
   void save(bool must_create) {
@@ -11472,7 +11471,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      this->ensure_loaded();
+      begin_update();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -11482,6 +11481,92 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
     keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
+  }
+
+  // --- save() in steps, for a caller that makes the store calls itself (the async API's native
+  // path): plan_write() says which call with what, complete_write() follows a successful one.
+
+  /// save() of a session with a key, up to its write (plan_write(key, false)): the data read;
+  /// UpdateError when the record is gone.
+  void begin_update() {
+    this->ensure_loaded();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+  }
+  /// After the write of begin_update()'s plan succeeded.
+  void updated() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::saved, "saved", *this->key_);
+  }
+  /// create() up to its writes (plan_write(a fresh key, true) each, until one is not taken): the
+  /// data started empty where unread, the expiry policy's on_create.
+  void begin_create() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+  }
+  /// After `key`'s create succeeded: the key is the session's.
+  void took_key(std::string key) {
+    this->key_ = std::move(key);
+    this->modified_ = true;
+    this->request_.key_issued = true;
+  }
+  /// create()'s end, once the record is stored under took_key()'s key.
+  void created() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::created, "new session", *this->key_);
+  }
+
+  enum class WriteKind { create, update, touch, compare_and_set };
+  /// One write, planned: the store call, its payload (none for a touch) and expiry.
+  struct WritePlan {
+    WriteKind kind;
+    TimePoint expires_at;
+    payload_type payload{};
+    std::uint64_t print = 0;  // bytes: the fingerprint of `payload`
+  };
+
+  /// write()'s checks (LimitExceeded before anything is written), expiry and payload, for `key`
+  /// (a keyed serializer binds the bytes to it).
+  WritePlan plan_write(std::string_view key, bool must_create) {
+    if constexpr (Base::keeps_counts) {
+      check_current_limits();
+    } else {
+      check_limits(this->current());
+    }
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      (void)key;  // values are stored as they are
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
+      return {compare_and_set ? WriteKind::compare_and_set : must_create ? WriteKind::create : WriteKind::update,
+              expires_at, current_payload()};
+    } else {
+      const Data& data = this->current();
+      std::string payload = codec::encode(this->serializer_, data, key);
+      check_size_limit(*this->settings_, payload.size());
+      const std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      // Nothing to write: the version compared with stays.
+      if (!must_create && this->baseline_ && *this->baseline_ == print) return {WriteKind::touch, expires_at};
+      return {must_create       ? WriteKind::create
+              : compare_and_set ? WriteKind::compare_and_set
+                                : WriteKind::update,
+              expires_at, std::move(payload), print};
+    }
+  }
+
+  /// After the store wrote `plan` (a touch needs nothing): the baseline and the version compared with.
+  void complete_write(WritePlan& plan) {
+    if (plan.kind == WriteKind::touch) return;
+    if constexpr (!codec::keeps_values) {
+      // A merge wrote other bytes than the data gave.
+      if (plan.kind == WriteKind::compare_and_set)
+        plan.print = codec::loaded_fingerprint(this->serializer_, plan.payload, this->current());
+      this->baseline_ = plan.print;
+    }
+    written(plan.payload);
   }
 
   /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
@@ -11531,12 +11616,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
-    if (own_load && fetched_) {
-      std::optional<Record<payload_type>> record = std::move(*fetched_);
+    if (own_load && fetched_) [[unlikely]] {
+      Loaded loaded = process_record(*fetched_, baseline, own_load);
       fetched_.reset();
-      return process_record(std::move(record), baseline, own_load);
+      return loaded;
     }
-    return process_record(this->store_->load(*this->key_), baseline, own_load);
+    auto record = this->store_->load(*this->key_);
+    return process_record(record, baseline, own_load);
   }
 
   /// The key whose record the session's own load would read now (none when read already, or
@@ -11550,7 +11636,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
 
   /// A record read for this session's key (read_record(), or fetched ahead), made data.
-  Loaded process_record(std::optional<Record<payload_type>> record, std::optional<std::uint64_t>& baseline,
+  /// (`record` is taken apart: its payload may be moved out.)
+  Loaded process_record(std::optional<Record<payload_type>>& record, std::optional<std::uint64_t>& baseline,
                         bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
@@ -11628,14 +11715,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
+    begin_create();
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        this->request_.key_issued = true;
+        took_key(std::move(key));
         return;
       }
     }
@@ -11720,52 +11804,23 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    if constexpr (Base::keeps_counts) {
-      check_current_limits();
-    } else {
-      check_limits(this->current());
+    WritePlan plan = plan_write(key, must_create);
+    bool ok = false;
+    switch (plan.kind) {
+      case WriteKind::touch:
+        return this->store_->touch(key, plan.expires_at);
+      case WriteKind::create:
+        ok = this->store_->create(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::update:
+        ok = this->store_->update(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::compare_and_set:
+        ok = write_compare_and_set(key, plan.payload, plan.expires_at);
+        break;
     }
-    const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at =
-        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
-    index_.wrote(expires_at);
-    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
-    if constexpr (codec::keeps_values) {
-      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
-      payload_type payload = current_payload();
-      bool ok = false;
-      if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-      } else {
-        ok = must_create ? this->store_->create(key, payload, expires_at)
-                         : this->store_->update(key, payload, expires_at);
-      }
-      if (ok) written(payload);
-      return ok;
-    } else {
-      const Data& data = this->current();
-      std::string payload = codec::encode(this->serializer_, data, key);
-      check_size_limit(*this->settings_, payload.size());
-      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
-      bool ok = false;
-      if (must_create) {
-        ok = this->store_->create(key, payload, expires_at);
-      } else if (this->baseline_ && *this->baseline_ == print) {
-        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
-      } else if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-        // A merge wrote other bytes than `data` gave.
-        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
-      } else {
-        ok = this->store_->update(key, payload, expires_at);
-      }
-      if (ok) {
-        this->baseline_ = print;
-        written(payload);
-      }
-      return ok;
-    }
+    if (ok) complete_write(plan);
+    return ok;
   }
 
   // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
@@ -11904,6 +11959,13 @@ struct SessionAccess {
   template <class SessionT>
   [[nodiscard]] static SessionT blank_like(const SessionT& session) {
     return SessionT(*session.s_.store_, *session.s_.settings_, session.s_.serializer_, session.s_.expiry_);
+  }
+
+  /// The session's flow itself (detail/server_flow.hpp): for the async API's native path, which
+  /// makes a save's store calls itself between the flow's steps.
+  template <class SessionT>
+  [[nodiscard]] static auto& flow(SessionT& session) noexcept {
+    return session.s_;
   }
 
   /// Reads the record if not read yet without marking the session accessed.
@@ -12477,6 +12539,11 @@ bool any_list_item(std::string_view value, Each&& each) {
 
 namespace sessions {
 
+namespace detail {
+template <class MiddlewareT, class Handler>
+class NativeFinish;  // async/detail/native_finish.hpp
+}  // namespace detail
+
 template <class SessionT>
 class Middleware {
  public:
@@ -12518,71 +12585,14 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    const Settings& s = *settings_;
-    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
-    const bool in_header = detail::SessionAccess::answers_in_header(session);
-    const auto add_vary = [&] {
-      if (s.session_id_from == SessionIdFrom::cookie) {
-        headers.push_back({"Vary", "Cookie"});
-      } else {
-        add_header_vary(headers);
-      }
-    };
-    const bool accessed = session.accessed();
-    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
-    const bool read_only = detail::SessionAccess::read_only_requested(session);
-
-    // A save on every request (or a refresh) reads the record first: a stale key then leaves
-    // the session empty and its cookie is deleted, instead of failing the save.
-    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
-      detail::SessionAccess::load_without_access(session);
-    }
-
-    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
-      if (in_header) {
-        headers.push_back({s.session_header, std::string()});  // the client forgets its id
-      } else {
-        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
-                                                                     s.cookie_samesite)});
-      }
-      add_vary();
-      return headers;
-    }
-    if (accessed) add_vary();
-    if (session.is_empty()) return headers;
-
-    const bool changed = session.needs_save();
-    if (read_only && !changed) return headers;
-    if (!changed && !s.save_every_request && !refresh) return headers;
-    if (status >= s.no_save_status_from) return headers;
-
     cookie::SetCookie c;
-    if (!in_header) {
-      c.name = s.cookie_name;
-      if (!session.get_expire_at_browser_close()) {
-        const auto age = clamp_expiry_age(session.get_expiry_age());
-        c.max_age = age;
-        c.expires = add_saturating(s.clock.now(), age);
-      }
-    }
+    if (!decide_finish(session, status, headers, c)) return headers;
     try {
       session.save();
     } catch (const UpdateError&) {
       throw SessionInterrupted();
     }
-    if (in_header) {
-      // Only an id the client does not have yet; an unchanged one is not repeated.
-      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
-      return headers;
-    }
-    c.value = *session.session_key();
-    c.domain = s.cookie_domain;
-    c.path = s.cookie_path;
-    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
-    c.httponly = s.cookie_httponly;
-    c.samesite = s.cookie_samesite;
-    c.partitioned = s.cookie_partitioned;
-    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+    finish_headers(session, headers, c);
     return headers;
   }
 
@@ -12613,6 +12623,81 @@ class Middleware {
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }
 
  private:
+  template <class, class>
+  friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
+
+  // finish() up to its save: the headers that go out whatever the save does (Vary, or the
+  // deletion of the cookie of a session gone empty) and the cookie's expiry; true when the session
+  // is to be saved (and finish_headers() then completes the headers), false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers, cookie::SetCookie& c) const {
+    const Settings& s = *settings_;
+    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
+    const bool in_header = detail::SessionAccess::answers_in_header(session);
+    const auto add_vary = [&] {
+      if (s.session_id_from == SessionIdFrom::cookie) {
+        headers.push_back({"Vary", "Cookie"});
+      } else {
+        add_header_vary(headers);
+      }
+    };
+    const bool accessed = session.accessed();
+    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
+    const bool read_only = detail::SessionAccess::read_only_requested(session);
+
+    // A save on every request (or a refresh) reads the record first: a stale key then leaves
+    // the session empty and its cookie is deleted, instead of failing the save.
+    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
+      detail::SessionAccess::load_without_access(session);
+    }
+
+    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
+      if (in_header) {
+        headers.push_back({s.session_header, std::string()});  // the client forgets its id
+      } else {
+        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
+                                                                     s.cookie_samesite)});
+      }
+      add_vary();
+      return false;
+    }
+    if (accessed) add_vary();
+    if (session.is_empty()) return false;
+
+    const bool changed = session.needs_save();
+    if (read_only && !changed) return false;
+    if (!changed && !s.save_every_request && !refresh) return false;
+    if (status >= s.no_save_status_from) return false;
+
+    if (!in_header) {
+      c.name = s.cookie_name;
+      if (!session.get_expire_at_browser_close()) {
+        const auto age = clamp_expiry_age(session.get_expiry_age());
+        c.max_age = age;
+        c.expires = add_saturating(s.clock.now(), age);
+      }
+    }
+    return true;
+  }
+
+  // finish() after its save: the session's id, in the cookie (`c`, as decide_finish() began it) or
+  // in the session header.
+  void finish_headers(const SessionT& session, HeaderFields& headers, cookie::SetCookie& c) const {
+    const Settings& s = *settings_;
+    if (detail::SessionAccess::answers_in_header(session)) {
+      // Only an id the client does not have yet; an unchanged one is not repeated.
+      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
+      return;
+    }
+    c.value = *session.session_key();
+    c.domain = s.cookie_domain;
+    c.path = s.cookie_path;
+    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
+    c.httponly = s.cookie_httponly;
+    c.samesite = s.cookie_samesite;
+    c.partitioned = s.cookie_partitioned;
+    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+  }
+
   SessionT open_from_cookie(std::string_view cookie_header, bool secure) const {
     // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
     // are looked at, and nothing is copied but the session cookie's value.

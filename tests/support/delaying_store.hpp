@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -52,6 +54,7 @@ class Overlap {
   };
   [[nodiscard]] int most() const noexcept { return most_.load(); }
   [[nodiscard]] int calls() const noexcept { return calls_.load(); }
+  [[nodiscard]] int now() const noexcept { return now_.load(); }
 
  private:
   std::atomic<int> now_{0};
@@ -101,12 +104,20 @@ class DelayingStore {
   Overlap& overlap() noexcept { return overlap_; }
   /// Every call from now on throws StorageError (false: forwards again).
   void fail(bool on) noexcept { failing_.store(on); }
+  /// Each call, after its delay, waits until `n` calls are in the store at once (5 s at most): a
+  /// test of overlap then does not depend on how fast threads start on a loaded machine.
+  void gather(int n) noexcept { gather_.store(n); }
 
  private:
   template <class F>
   auto call(F&& f) {
     Overlap::Scope scope(overlap_);
     std::this_thread::sleep_for(delay_);
+    if (const int n = gather_.load(); n > 0) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      arrived_.notify_all();
+      arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return overlap_.most() >= n; });
+    }
     if (failing_.load()) throw sessions::StorageError("the delaying store was told to fail");
     return f();
   }
@@ -115,6 +126,9 @@ class DelayingStore {
   std::chrono::milliseconds delay_;
   Overlap overlap_;
   std::atomic<bool> failing_{false};
+  std::atomic<int> gather_{0};
+  std::mutex mutex_;
+  std::condition_variable arrived_;
 };
 
 template <class R>

@@ -22,11 +22,13 @@
 #include <string>
 #include <utility>
 
+#include "../concepts.hpp"
 #include "../detail/session_access.hpp"
 #include "../header_fields.hpp"
 #include "blocking_pool.hpp"
 #include "config.hpp"
 #include "detail/fetch.hpp"
+#include "detail/native_finish.hpp"
 #include "detail/run_blocking.hpp"
 #include "options.hpp"
 
@@ -54,9 +56,29 @@ class AsyncMiddleware {
     return detail::fetch_record(std::move(session), *pool_, options_, executor_, std::forward<Token>(token));
   }
 
-  /// Middleware::finish(session, status): void(std::exception_ptr, HeaderFields).
+  /// Middleware::finish(session, status): void(std::exception_ptr, HeaderFields). Over an
+  /// AsyncStorage store a plain write is made natively; a compare-and-set save (lost_update fail
+  /// or merge) and a store's per-user index go to the pool; a cookie store completes at once.
   template <class Token>
   auto async_finish(session_type session, int status, Token&& token) const {
+    using Storage = typename session_type::storage_type;
+    if constexpr (ClientStorage<Storage>) {
+      return detail::complete_now(executor_, HeaderFields{}, Finish{middleware_, std::move(session), status},
+                                  std::forward<Token>(token));
+    } else if constexpr (detail::native_finish_store<session_type>) {
+      using Native = detail::NativeFinish<MiddlewareT, void (*)(std::exception_ptr, HeaderFields)>;
+      if (Native::covers(session)) {
+        return boost::asio::async_initiate<Token, void(std::exception_ptr, HeaderFields)>(
+            [this, status](auto handler, session_type s) {
+              using Op = detail::NativeFinish<MiddlewareT, decltype(handler)>;
+              auto completion = detail::Completion<HeaderFields, decltype(handler)>::make(std::move(handler),
+                                                                                         executor_, HeaderFields{});
+              completion->start_deadline(options_.timeout);
+              std::make_shared<Op>(std::move(completion), *middleware_, std::move(s), status)->start();
+            },
+            token, std::move(session));
+      }
+    }
     return detail::run_blocking(*pool_, options_, executor_, HeaderFields{},
                                 Finish{middleware_, std::move(session), status}, std::forward<Token>(token));
   }

@@ -59,8 +59,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
-    keep_index(*this->key_);
-    this->tell(SessionEventKind::created, "new session", *this->key_);
+    created();
   }
 
   void save(bool must_create) {
@@ -71,7 +70,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      this->ensure_loaded();
+      begin_update();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -81,6 +80,92 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
     keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
+  }
+
+  // --- save() in steps, for a caller that makes the store calls itself (the async API's native
+  // path): plan_write() says which call with what, complete_write() follows a successful one.
+
+  /// save() of a session with a key, up to its write (plan_write(key, false)): the data read;
+  /// UpdateError when the record is gone.
+  void begin_update() {
+    this->ensure_loaded();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+  }
+  /// After the write of begin_update()'s plan succeeded.
+  void updated() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::saved, "saved", *this->key_);
+  }
+  /// create() up to its writes (plan_write(a fresh key, true) each, until one is not taken): the
+  /// data started empty where unread, the expiry policy's on_create.
+  void begin_create() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+  }
+  /// After `key`'s create succeeded: the key is the session's.
+  void took_key(std::string key) {
+    this->key_ = std::move(key);
+    this->modified_ = true;
+    this->request_.key_issued = true;
+  }
+  /// create()'s end, once the record is stored under took_key()'s key.
+  void created() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::created, "new session", *this->key_);
+  }
+
+  enum class WriteKind { create, update, touch, compare_and_set };
+  /// One write, planned: the store call, its payload (none for a touch) and expiry.
+  struct WritePlan {
+    WriteKind kind;
+    TimePoint expires_at;
+    payload_type payload{};
+    std::uint64_t print = 0;  // bytes: the fingerprint of `payload`
+  };
+
+  /// write()'s checks (LimitExceeded before anything is written), expiry and payload, for `key`
+  /// (a keyed serializer binds the bytes to it).
+  WritePlan plan_write(std::string_view key, bool must_create) {
+    if constexpr (Base::keeps_counts) {
+      check_current_limits();
+    } else {
+      check_limits(this->current());
+    }
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      (void)key;  // values are stored as they are
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
+      return {compare_and_set ? WriteKind::compare_and_set : must_create ? WriteKind::create : WriteKind::update,
+              expires_at, current_payload()};
+    } else {
+      const Data& data = this->current();
+      std::string payload = codec::encode(this->serializer_, data, key);
+      check_size_limit(*this->settings_, payload.size());
+      const std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      // Nothing to write: the version compared with stays.
+      if (!must_create && this->baseline_ && *this->baseline_ == print) return {WriteKind::touch, expires_at};
+      return {must_create       ? WriteKind::create
+              : compare_and_set ? WriteKind::compare_and_set
+                                : WriteKind::update,
+              expires_at, std::move(payload), print};
+    }
+  }
+
+  /// After the store wrote `plan` (a touch needs nothing): the baseline and the version compared with.
+  void complete_write(WritePlan& plan) {
+    if (plan.kind == WriteKind::touch) return;
+    if constexpr (!codec::keeps_values) {
+      // A merge wrote other bytes than the data gave.
+      if (plan.kind == WriteKind::compare_and_set)
+        plan.print = codec::loaded_fingerprint(this->serializer_, plan.payload, this->current());
+      this->baseline_ = plan.print;
+    }
+    written(plan.payload);
   }
 
   /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
@@ -130,12 +215,13 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
-    if (own_load && fetched_) {
-      std::optional<Record<payload_type>> record = std::move(*fetched_);
+    if (own_load && fetched_) [[unlikely]] {
+      Loaded loaded = process_record(*fetched_, baseline, own_load);
       fetched_.reset();
-      return process_record(std::move(record), baseline, own_load);
+      return loaded;
     }
-    return process_record(this->store_->load(*this->key_), baseline, own_load);
+    auto record = this->store_->load(*this->key_);
+    return process_record(record, baseline, own_load);
   }
 
   /// The key whose record the session's own load would read now (none when read already, or
@@ -149,7 +235,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
 
   /// A record read for this session's key (read_record(), or fetched ahead), made data.
-  Loaded process_record(std::optional<Record<payload_type>> record, std::optional<std::uint64_t>& baseline,
+  /// (`record` is taken apart: its payload may be moved out.)
+  Loaded process_record(std::optional<Record<payload_type>>& record, std::optional<std::uint64_t>& baseline,
                         bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
@@ -227,14 +314,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
+    begin_create();
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        this->request_.key_issued = true;
+        took_key(std::move(key));
         return;
       }
     }
@@ -319,52 +403,23 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    if constexpr (Base::keeps_counts) {
-      check_current_limits();
-    } else {
-      check_limits(this->current());
+    WritePlan plan = plan_write(key, must_create);
+    bool ok = false;
+    switch (plan.kind) {
+      case WriteKind::touch:
+        return this->store_->touch(key, plan.expires_at);
+      case WriteKind::create:
+        ok = this->store_->create(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::update:
+        ok = this->store_->update(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::compare_and_set:
+        ok = write_compare_and_set(key, plan.payload, plan.expires_at);
+        break;
     }
-    const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at =
-        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
-    index_.wrote(expires_at);
-    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
-    if constexpr (codec::keeps_values) {
-      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
-      payload_type payload = current_payload();
-      bool ok = false;
-      if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-      } else {
-        ok = must_create ? this->store_->create(key, payload, expires_at)
-                         : this->store_->update(key, payload, expires_at);
-      }
-      if (ok) written(payload);
-      return ok;
-    } else {
-      const Data& data = this->current();
-      std::string payload = codec::encode(this->serializer_, data, key);
-      check_size_limit(*this->settings_, payload.size());
-      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
-      bool ok = false;
-      if (must_create) {
-        ok = this->store_->create(key, payload, expires_at);
-      } else if (this->baseline_ && *this->baseline_ == print) {
-        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
-      } else if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-        // A merge wrote other bytes than `data` gave.
-        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
-      } else {
-        ok = this->store_->update(key, payload, expires_at);
-      }
-      if (ok) {
-        this->baseline_ = print;
-        written(payload);
-      }
-      return ok;
-    }
+    if (ok) complete_write(plan);
+    return ok;
   }
 
   // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the

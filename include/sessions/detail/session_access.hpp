@@ -74,6 +74,13 @@ struct SessionAccess {
     return SessionT(*session.s_.store_, *session.s_.settings_, session.s_.serializer_, session.s_.expiry_);
   }
 
+  /// The session's flow itself (detail/server_flow.hpp): for the async API's native path, which
+  /// makes a save's store calls itself between the flow's steps.
+  template <class SessionT>
+  [[nodiscard]] static auto& flow(SessionT& session) noexcept {
+    return session.s_;
+  }
+
   /// Reads the record if not read yet without marking the session accessed.
   template <class SessionT>
   static void load_without_access(SessionT& session) {

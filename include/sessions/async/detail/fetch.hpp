@@ -18,6 +18,11 @@
 
 namespace sessions::detail {
 
+struct NoOp {
+  template <class SessionT>
+  void operator()(SessionT&) const noexcept {}
+};
+
 template <class SessionT>
 struct FetchRecord {
   void operator()(SessionT& session) const {
@@ -32,6 +37,11 @@ template <class SessionT, class Token>
 auto fetch_record(SessionT session, BlockingPool& pool, const AsyncOptions& options,
                   const asio::any_io_executor& io_executor, Token&& token) {
   using Storage = typename SessionT::storage_type;
+  if (!SessionAccess::key_to_fetch(session)) {  // read already, no key, or a cookie store: nothing to wait for
+    SessionT blank = SessionAccess::blank_like(session);
+    return complete_now(io_executor, std::move(blank), SessionWork<SessionT, NoOp>{std::move(session), {}},
+                        std::forward<Token>(token));
+  }
   if constexpr (AsyncStorage<Storage>) {
     return asio::async_initiate<Token, void(std::exception_ptr, SessionT)>(
         [timeout = options.timeout, io_executor](auto handler, SessionT s) {
@@ -39,14 +49,9 @@ auto fetch_record(SessionT session, BlockingPool& pool, const AsyncOptions& opti
           SessionT blank = SessionAccess::blank_like(s);
           auto completion = Completion<SessionT, Handler>::make(std::move(handler), io_executor, std::move(blank));
           completion->start_deadline(timeout);
-          const std::string* key = SessionAccess::key_to_fetch(s);
-          if (!key) {
-            completion->succeed(std::move(s));  // nothing to read: completes at once (posted)
-            return;
-          }
-          const std::string key_copy = *key;  // the store copies what it keeps at initiation
+          const std::string key = *SessionAccess::key_to_fetch(s);  // the store copies what it keeps
           Storage& store = s.store();
-          store.async_load(key_copy, asio::bind_executor(completion->executor(),
+          store.async_load(key, asio::bind_executor(completion->executor(),
                                                          [completion, s = std::move(s)](std::exception_ptr error,
                                                                                         auto record) mutable {
                                                            if (error) {

@@ -41,4 +41,20 @@ auto run_blocking(BlockingPool& pool, const AsyncOptions& options, const asio::a
       token, std::move(fallback), std::move(work));
 }
 
+/// Completes `token` with `value`, or with the error `make` throws, at once (posted to the
+/// handler's executor: never inside this call): for operations with nothing to wait for.
+template <class T, class Make, class Token>
+auto complete_now(const asio::any_io_executor& io_executor, T fallback, Make make, Token&& token) {
+  return asio::async_initiate<Token, void(std::exception_ptr, T)>(
+      [io_executor](auto handler, T fallback_value, Make make_value) {
+        auto completion = Completion<T, decltype(handler)>::make(std::move(handler), io_executor, std::move(fallback_value));
+        try {
+          completion->succeed(make_value());
+        } catch (...) {
+          completion->fail(std::current_exception());
+        }
+      },
+      token, std::move(fallback), std::move(make));
+}
+
 }  // namespace sessions::detail
