@@ -103,13 +103,14 @@ def purge_section(cpp):
                       "| store | sessions per second |", "|---|---|"] + rows) + "\n"
 
 
-def replace_serializer_section(path, section):
-    """Writes `section` into the markdown file at `path`: over the old one, else at the end."""
+def replace_section(path, section, begin=SERIALIZERS_BEGIN, end=SERIALIZERS_END):
+    """Writes `section` (from its `begin` marker to its `end` marker) into the markdown file at
+    `path`: over the old one, else at the end. tools/async_bench.sh writes its section with it."""
     with open(path) as f:
         text = f.read()
-    if SERIALIZERS_BEGIN in text and SERIALIZERS_END in text:
-        head, rest = text.split(SERIALIZERS_BEGIN, 1)
-        tail = rest.split(SERIALIZERS_END, 1)[1].lstrip("\n")
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
         text = head + section + ("\n" + tail if tail else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -156,7 +157,7 @@ def main():
             "`bench/report.py --results RESULTS --serializers-only docs/benchmarks.md`.") % (now, machine()))
         if section is None:
             sys.exit("no serializer/ benchmarks in %s" % os.path.join(r, "serializers.json"))
-        replace_serializer_section(args.serializers_only, section)
+        replace_section(args.serializers_only, section)
         print(section)
         return
 

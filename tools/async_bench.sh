@@ -94,9 +94,11 @@ for mode in blocking pool native; do run "$mode" >>"$rows"; done
 
 args="--duration $duration${write:+ --write}"
 machine="$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs; $(uname -srm)"
-python3 - "$rows" "$duration" "$pool_threads" "$server_cpu" "$wrk_cpu" "$machine" "${write[*]:-}" "$doc" "$args" <<'EOF'
+python3 - "$rows" "$duration" "$pool_threads" "$server_cpu" "$wrk_cpu" "$machine" "${write[*]:-}" "$doc" "$args" "$root/bench" <<'EOF'
 import datetime, sys
-rows_file, duration, pool, server_cpu, wrk_cpu, machine, write, doc, args = sys.argv[1:]
+rows_file, duration, pool, server_cpu, wrk_cpu, machine, write, doc, args, bench_dir = sys.argv[1:]
+sys.path.insert(0, bench_dir)
+from report import ASYNC_BEGIN, ASYNC_END  # bench/report.py keeps the section when it rewrites the file
 rows = [line.rstrip("\n").split("\t") for line in open(rows_file)]
 names = {"blocking": "blocking adapter, DelayingStore",
          "pool": f"async adapter, BlockingPool({pool}) over DelayingStore",
@@ -120,7 +122,7 @@ print(how)
 if not doc:
     sys.exit(0)
 what = "reads it (one store call: the load" if not write else "counts a visit (two store calls: the load and the update"
-section = f"""<!-- async-server:begin (written by tools/async_bench.sh) -->
+section = f"""{ASYNC_BEGIN}
 
 ## Async server
 
@@ -148,16 +150,9 @@ The pool path sustains {by_mode['pool'][0] / base:.1f}x the blocking server's re
 machine is shared with other builds (see the load average): the time above the floor is CPU time
 the I/O thread waited for, not the store.
 
-<!-- async-server:end -->
+{ASYNC_END}
 """
-text = open(doc).read()
-begin, end = "<!-- async-server:begin (written by tools/async_bench.sh) -->", "<!-- async-server:end -->"
-if begin in text and end in text:
-    head, rest = text.split(begin, 1)
-    tail = rest.split(end, 1)[1].lstrip("\n")
-    text = head + section + ("\n" + tail if tail else "")
-else:
-    text = text.rstrip("\n") + "\n\n" + section
-open(doc, "w").write(text)
+import report
+report.replace_section(doc, section, report.ASYNC_BEGIN, report.ASYNC_END)
 print(f"written: the Async server section of {doc}", file=sys.stderr)
 EOF

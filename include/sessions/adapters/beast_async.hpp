@@ -113,19 +113,19 @@ boost::asio::awaitable<Response> run_request(AsyncMiddlewareT& async_middleware,
 /// asio::awaitable of one.
 template <class AsyncMiddlewareT, class RequestBody, class RequestFields, class Handler, class CompletionToken>
 requires std::is_invocable_v < Handler&, const http::request<RequestBody, RequestFields>
-&, async_detail::session_of<AsyncMiddlewareT>& > auto async_handle(AsyncMiddlewareT& async_middleware,
-                                                                   const http::request<RequestBody, RequestFields>& request,
-                                                                   Handler handler, CompletionToken&& token,
-                                                                   bool secure = false) {
+&, async_detail::session_of<AsyncMiddlewareT>& >
+       auto async_handle(AsyncMiddlewareT& async_middleware, const http::request<RequestBody, RequestFields>& request,
+                         Handler handler, CompletionToken&& token, bool secure = false) {
   using Request = http::request<RequestBody, RequestFields>;
   using Response = async_detail::response_of<Handler, Request, AsyncMiddlewareT>;
   static_assert(is_beast_response<Response>,
                 "the handler must return a boost::beast::http::response (or an awaitable of one)");
   return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr, Response)>(
-      [&async_middleware, &request, secure](auto completion, Handler handler) {
+      [&async_middleware, &request, secure](auto completion, Handler request_handler) {
         const auto executor = boost::asio::get_associated_executor(completion, async_middleware.get_executor());
         boost::asio::co_spawn(
-            executor, async_detail::run_request<Response>(async_middleware, request, std::move(handler), secure),
+            executor,
+            async_detail::run_request<Response>(async_middleware, request, std::move(request_handler), secure),
             std::move(completion));
       },
       token, std::move(handler));
