@@ -47,6 +47,7 @@
 #include <exception>
 #include <functional>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -84,8 +85,11 @@ using response_of = std::remove_cvref_t<typename awaited<handler_result<Handler,
 template <class Response, class AsyncMiddlewareT, class Request, class Handler>
 boost::asio::awaitable<Response> run_request(AsyncMiddlewareT& async_middleware, const Request& request,
                                              Handler handler, bool secure) {
-  auto session = co_await async_middleware.async_open(joined_header(request, http::field::cookie, "; "), secure,
-                                                      session_header(async_middleware.middleware(), request),
+  // Every co_await is a statement of its own, its operands named: clang++ 14 miscompiles a
+  // co_await inside a larger expression (a call's argument next to a reference into the frame).
+  std::string cookie_header = joined_header(request, http::field::cookie, "; ");
+  std::optional<std::string> token = session_header(async_middleware.middleware(), request);
+  auto session = co_await async_middleware.async_open(std::move(cookie_header), secure, std::move(token),
                                                       boost::asio::use_awaitable);
   Response response;
   if constexpr (is_awaitable<handler_result<Handler, Request, AsyncMiddlewareT>>) {
@@ -94,14 +98,15 @@ boost::asio::awaitable<Response> run_request(AsyncMiddlewareT& async_middleware,
     response = std::invoke(handler, request, session);
   }
   const int status = static_cast<int>(response.result_int());
+  HeaderFields headers;
   std::optional<Response> interrupted;
   try {
-    apply_headers(response.base(),
-                  co_await async_middleware.async_finish(std::move(session), status, boost::asio::use_awaitable));
+    headers = co_await async_middleware.async_finish(std::move(session), status, boost::asio::use_awaitable);
   } catch (const SessionInterrupted& e) {
     interrupted.emplace(interrupted_response<Response>(request, e));  // no co_return in a handler
   }
   if (interrupted) co_return std::move(*interrupted);
+  apply_headers(response.base(), headers);
   co_return response;
 }
 
