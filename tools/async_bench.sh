@@ -82,10 +82,11 @@ non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk)
 requests = int(re.search(r"^requests: (\d+)", server, re.M).group(1))
 calls = int(re.search(r"^store calls: (\d+)", server, re.M).group(1))
 most = int(re.search(r"^store calls at once, at most: (\d+)", server, re.M).group(1))
+cpu = float(re.search(r"^I/O thread CPU: ([\d.]+) us", server, re.M).group(1)) / max(requests, 1)
 notes = []
 if errors: notes.append("socket errors: " + errors.group(1))
 if non2xx: notes.append(non2xx.group(1) + " non-2xx")
-print(f"{mode}\t{rps:.0f}\t{pct['50']:.2f}\t{pct['90']:.2f}\t{pct['99']:.2f}\t{calls / max(requests, 1):.2f}\t{most}\t{'; '.join(notes)}")
+print(f"{mode}\t{rps:.0f}\t{pct['50']:.2f}\t{pct['90']:.2f}\t{pct['99']:.2f}\t{calls / max(requests, 1):.2f}\t{most}\t{cpu:.1f}\t{'; '.join(notes)}")
 EOF
 }
 
@@ -105,13 +106,13 @@ names = {"blocking": "blocking adapter, DelayingStore",
          "native": "async adapter, native path (TimerDelayedStore)"}
 base = float(rows[0][1])
 floor = 10.0 if write else 5.0
-table = ["| server (one I/O thread, 5 ms per store call) | requests/s | vs blocking | p50 | p90 | p99 | p99 over the floor | store calls per request | most calls at once | notes |",
-         "|---|---|---|---|---|---|---|---|---|---|"]
+table = ["| server (one I/O thread, 5 ms per store call) | requests/s | vs blocking | p50 | p90 | p99 | p99 over the floor | store calls per request | most calls at once | I/O thread CPU per request | notes |",
+         "|---|---|---|---|---|---|---|---|---|---|---|"]
 by_mode = {}
-for mode, rps, p50, p90, p99, calls, most, notes in rows:
-    by_mode[mode] = (float(rps), float(p99))
+for mode, rps, p50, p90, p99, calls, most, cpu, notes in rows:
+    by_mode[mode] = (float(rps), float(p99), float(cpu))
     table.append(f"| {names[mode]} | {float(rps):.0f} | {float(rps) / base:.1f}x | {float(p50):.2f} ms | {float(p90):.2f} ms "
-                 f"| {float(p99):.2f} ms | +{float(p99) - floor:.2f} ms | {float(calls):.2f} | {most} | {notes} |")
+                 f"| {float(p99):.2f} ms | +{float(p99) - floor:.2f} ms | {float(calls):.2f} | {most} | {float(cpu):.1f} µs | {notes} |")
 load = open("/proc/loadavg").read().split()[:3]
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 how = (f"Measured on {now}: `tools/async_bench.sh {args}` (`wrk -t1 -c64 -d{duration} --latency` pinned to CPU {wrk_cpu}, "
@@ -148,7 +149,11 @@ on the pool path the thread hops of each operation).
 The pool path sustains {by_mode['pool'][0] / base:.1f}x the blocking server's requests per second, the native path
 {by_mode['native'][0] / base:.1f}x; their p99 is {by_mode['pool'][1]:.1f} ms and {by_mode['native'][1]:.1f} ms against the {floor:.0f} ms floor. The
 machine is shared with other builds (see the load average): the time above the floor is CPU time
-the I/O thread waited for, not the store.
+the I/O thread waited for, not the store. What does not depend on the neighbours is the I/O thread's
+own CPU time per request (getrusage of that thread): {by_mode['pool'][2]:.0f} µs on the pool path and {by_mode['native'][2]:.0f} µs on
+the native path, so on a CPU of its own the one I/O thread could serve about {1e6 / by_mode['pool'][2]:.0f} and
+{1e6 / by_mode['native'][2]:.0f} requests per second: {min(1e6 / by_mode['pool'][2], 64 * 1000 / floor) / (1000 / floor):.0f}x and {min(1e6 / by_mode['native'][2], 64 * 1000 / floor) / (1000 / floor):.0f}x the blocking server's bound of {1000 / floor:.0f}, the lesser of
+that and the 64 connections' {64 * 1000 / floor:.0f}.
 
 {ASYNC_END}
 """
