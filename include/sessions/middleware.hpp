@@ -81,14 +81,14 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    cookie::SetCookie c;
+    std::optional<cookie::SetCookie> c;  // built only for a save (most requests make none)
     if (!decide_finish(session, status, headers, c)) return headers;
     try {
       session.save();
     } catch (const UpdateError&) {
       throw SessionInterrupted();
     }
-    finish_headers(session, headers, c);
+    finish_headers(session, headers, *c);
     return headers;
   }
 
@@ -123,9 +123,10 @@ class Middleware {
   friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
 
   // finish() up to its save: the headers that go out whatever the save does (Vary, or the
-  // deletion of the cookie of a session gone empty) and the cookie's expiry; true when the session
-  // is to be saved (and finish_headers() then completes the headers), false when `headers` are all.
-  bool decide_finish(SessionT& session, int status, HeaderFields& headers, cookie::SetCookie& c) const {
+  // deletion of the cookie of a session gone empty); true when the session is to be saved, with
+  // `cookie` begun (its expiry, read before the save as Django does), and finish_headers() then
+  // completes the headers; false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers, std::optional<cookie::SetCookie>& cookie) const {
     const Settings& s = *settings_;
     headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
     const bool in_header = detail::SessionAccess::answers_in_header(session);
@@ -164,6 +165,7 @@ class Middleware {
     if (!changed && !s.save_every_request && !refresh) return false;
     if (status >= s.no_save_status_from) return false;
 
+    cookie::SetCookie& c = cookie.emplace();
     if (!in_header) {
       c.name = s.cookie_name;
       if (!session.get_expire_at_browser_close()) {

@@ -97,6 +97,9 @@ class Completion : public std::enable_shared_from_this<Completion<T, Handler>> {
     if (settled_.exchange(true, std::memory_order_acq_rel)) return false;
     error_ = std::move(error);
     if (value) value_ = std::move(*value);
+    // Work of this thread's own until the post has returned: the handler may run (and release the
+    // operation's work) before post() is done with the context, whose owner may then destroy it.
+    const WorkGuard<executor_type> posting(executor_);
     asio::post(executor_, [self = this->shared_from_this()]() mutable { self->deliver(); });
     return true;
   }

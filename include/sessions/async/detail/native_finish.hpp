@@ -10,6 +10,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -110,7 +111,7 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
   }
 
   void done() {
-    middleware_->finish_headers(session_, headers_, cookie_);
+    middleware_->finish_headers(session_, headers_, *cookie_);
     completion_->succeed(std::move(headers_));
   }
 
@@ -145,7 +146,7 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
   SessionT session_;
   int status_;
   HeaderFields headers_;
-  cookie::SetCookie cookie_;
+  std::optional<cookie::SetCookie> cookie_;
   std::optional<Plan> plan_;
   std::string key_;  // the fresh key a create tries
   int attempts_ = 0;
