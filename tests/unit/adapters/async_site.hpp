@@ -2,6 +2,9 @@
 // What the async API's tests share: a site (a store, deterministic settings and a middleware) whose
 // twin, built the same way, gives the blocking Middleware's answers to compare with, and one
 // sequence of requests run through either.
+//
+// Every file that includes this starts threads: each BlockingPool runs its own (Asio's thread_pool,
+// a std::thread each), so the ThreadSanitizer build (SESSIONS_THREADED_TESTS_ONLY) keeps them.
 
 #include <sessions/async.hpp>
 #include <sessions/sessions.hpp>

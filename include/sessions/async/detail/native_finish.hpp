@@ -62,10 +62,11 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
 
  private:
   void decide() {
-    if (!middleware_->decide_finish(session_, status_, headers_, cookie_)) {
+    if (!middleware_->decide_finish(session_, status_, headers_)) {
       completion_->succeed(std::move(headers_));
       return;
     }
+    cookie_ = middleware_->begin_cookie(session_);
     Flow& flow = SessionAccess::flow(session_);
     if (!session_.session_key()) {
       flow.begin_create();
@@ -111,7 +112,7 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
   }
 
   void done() {
-    middleware_->finish_headers(session_, headers_, *cookie_);
+    middleware_->finish_headers(session_, headers_, cookie_);
     completion_->succeed(std::move(headers_));
   }
 
@@ -146,7 +147,7 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
   SessionT session_;
   int status_;
   HeaderFields headers_;
-  std::optional<cookie::SetCookie> cookie_;
+  cookie::SetCookie cookie_;
   std::optional<Plan> plan_;
   std::string key_;  // the fresh key a create tries
   int attempts_ = 0;
