@@ -11541,7 +11541,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       (void)key;  // values are stored as they are
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
       if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
-      return {compare_and_set ? WriteKind::compare_and_set : must_create ? WriteKind::create : WriteKind::update,
+      return {compare_and_set ? WriteKind::compare_and_set
+              : must_create   ? WriteKind::create
+                              : WriteKind::update,
               expires_at, current_payload()};
     } else {
       const Data& data = this->current();

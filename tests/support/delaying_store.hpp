@@ -216,8 +216,8 @@ class TimerDelayedStore : public Forwarding<TimerDelayedStore<Inner>, Inner> {
         [this](auto handler, F work) {
           auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay_);
           auto scope = std::make_shared<Overlap::Scope>(overlap_);
-          timer->async_wait([this, timer, scope, handler = std::move(handler), work = std::move(work)](
-                                const boost::system::error_code&) mutable {
+          timer->async_wait([this, timer, scope, handler = std::move(handler),
+                             work = std::move(work)](const boost::system::error_code&) mutable {
             std::exception_ptr error;
             std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
             try {

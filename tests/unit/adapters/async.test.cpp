@@ -42,7 +42,7 @@ T value_or_throw(std::exception_ptr error, T value) {
 
 TEST_CASE("async: callbacks, use_future and use_awaitable answer as the blocking middleware does") {
   const auto expected = async_test::blocking_answers<sessions::MemoryStore>();
-  REQUIRE(expected[0].size() == 2);  // Vary and Set-Cookie
+  REQUIRE(expected[0].size() == 2);                                         // Vary and Set-Cookie
   REQUIRE(expected[4].at(0).value.find("Max-Age=0") != std::string::npos);  // the stale cookie deleted
 
   SECTION("callbacks") {
@@ -116,8 +116,7 @@ TEST_CASE("async: the handler runs on the caller's executor (its strand), never 
   bool open_in_strand = false;
   bool finish_in_strand = false;
   bool inline_completion = true;
-  async.async_open("", false, std::nullopt,
-                   asio::bind_executor(strand, [&](std::exception_ptr e, SlowSession s) {
+  async.async_open("", false, std::nullopt, asio::bind_executor(strand, [&](std::exception_ptr e, SlowSession s) {
                      s = value_or_throw(e, std::move(s));
                      open_thread = std::this_thread::get_id();
                      open_in_strand = strand.running_in_this_thread();
@@ -185,7 +184,7 @@ TEST_CASE("async: stop() completes queued operations with OperationAborted, a fu
   {
     sessions::BlockingPool pool{1, /*max_queued=*/1};
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);
-    while (site.store.overlap().now() == 0) std::this_thread::yield();  // the first one is running
+    while (site.store.overlap().now() == 0) std::this_thread::yield();   // the first one is running
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);  // queued
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);  // refused: the queue is full
     pool.stop();
@@ -194,8 +193,8 @@ TEST_CASE("async: stop() completes queued operations with OperationAborted, a fu
   }
   io.run();
   std::sort(outcomes.begin(), outcomes.end());
-  CHECK(outcomes == std::vector<std::string>{"aborted", "aborted", "saved",
-                                             "timeout: the blocking pool's queue is full"});
+  CHECK(outcomes ==
+        std::vector<std::string>{"aborted", "aborted", "saved", "timeout: the blocking pool's queue is full"});
   static_assert(std::is_base_of_v<sessions::StorageError, sessions::OperationAborted>);
 }
 
@@ -211,8 +210,15 @@ TEST_CASE("async: the blocking API's typed errors come through as they are") {
     async_test::Site<sessions::MemoryStore> site;
     site.settings.lost_update = sessions::LostUpdate::fail;
     sessions::AsyncMiddleware async{site.middleware, pool};
-    const std::string cookie = async_test::cookie_of(
-        run_finish(async, [&] { auto s = site.middleware.open(""); s.set("n", 1); return s; }(), 200).get());
+    const std::string cookie = async_test::cookie_of(run_finish(
+                                                         async,
+                                                         [&] {
+                                                           auto s = site.middleware.open("");
+                                                           s.set("n", 1);
+                                                           return s;
+                                                         }(),
+                                                         200)
+                                                         .get());
     MemorySession first = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     MemorySession second = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     first.set("n", 2);
@@ -232,8 +238,15 @@ TEST_CASE("async: the blocking API's typed errors come through as they are") {
   SECTION("SessionInterrupted") {
     async_test::Site<sessions::MemoryStore> site;
     sessions::AsyncMiddleware async{site.middleware, pool};
-    const std::string cookie = async_test::cookie_of(
-        run_finish(async, [&] { auto s = site.middleware.open(""); s.set("n", 1); return s; }(), 200).get());
+    const std::string cookie = async_test::cookie_of(run_finish(
+                                                         async,
+                                                         [&] {
+                                                           auto s = site.middleware.open("");
+                                                           s.set("n", 1);
+                                                           return s;
+                                                         }(),
+                                                         200)
+                                                         .get());
     MemorySession s = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     s.set("n", 2);
     site.store.remove(cookie.substr(10));  // a concurrent logout
