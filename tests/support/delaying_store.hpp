@@ -121,16 +121,26 @@ class DelayingStore : public Forwarding<DelayingStore<Inner>, Inner> {
   /// Each call, after its delay, waits until `n` calls are in the store at once (5 s at most): a
   /// test of overlap then does not depend on how fast threads start on a loaded machine.
   void gather(int n) noexcept { gather_.store(n); }
+  /// Calls from now on wait (after their delay) until release() (5 s at most): a test then
+  /// decides when a call ends instead of guessing with a longer delay.
+  void hold() noexcept { held_.store(true); }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held_.store(false);
+    }
+    arrived_.notify_all();
+  }
 
  private:
   template <class F>
   auto call(F&& f) {
     Overlap::Scope scope(overlap_);
     std::this_thread::sleep_for(delay_);
-    if (const int n = gather_.load(); n > 0) {
+    if (const int n = gather_.load(); n > 0 || held_.load()) {
       std::unique_lock<std::mutex> lock(mutex_);
       arrived_.notify_all();
-      arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return overlap_.most() >= n; });
+      arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return !held_.load() && overlap_.most() >= n; });
     }
     if (failing_.load()) throw sessions::StorageError("the delaying store was told to fail");
     return f();
@@ -140,6 +150,7 @@ class DelayingStore : public Forwarding<DelayingStore<Inner>, Inner> {
   Overlap overlap_;
   std::atomic<bool> failing_{false};
   std::atomic<int> gather_{0};
+  std::atomic<bool> held_{false};
   std::mutex mutex_;
   std::condition_variable arrived_;
 };

@@ -12,10 +12,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -143,27 +146,29 @@ TEST_CASE("async: the handler runs on the caller's executor (its strand), never 
 }
 
 TEST_CASE("async: a deadline past completes with StorageTimeout; the session is gone with it") {
-  async_test::Site<Slow> site{50ms};
-  sessions::BlockingPool pool{1};
+  async_test::Site<Slow> site{0ms};
   asio::io_context io;
-  sessions::AsyncMiddleware async{site.middleware, pool, {.timeout = 5ms}, io.get_executor()};
+  sessions::BlockingPool pool{1};
+  site.store.hold();  // the save waits in the store until the deadline has been told
   SlowSession session{site.store, site.settings};
   session.set("n", 1);
   std::exception_ptr error;
   std::optional<bool> handed_back_empty;
-  sessions::async_save(std::move(session), pool, async.options(), io.get_executor(),
+  sessions::async_save(std::move(session), pool, {.timeout = 5ms}, io.get_executor(),
                        [&](std::exception_ptr e, SlowSession s) {
                          error = e;
                          handed_back_empty = !s.session_key().has_value() && s.is_empty();
                        });
   io.run();
+  site.store.release();
+  pool.join();
   REQUIRE(error);
   CHECK_THROWS_AS(std::rethrow_exception(error), sessions::StorageTimeout);
   CHECK(handed_back_empty == true);
 }
 
 TEST_CASE("async: stop() completes queued operations with OperationAborted, a full queue refuses at once") {
-  async_test::Site<Slow> site{30ms};
+  async_test::Site<Slow> site{0ms};
   asio::io_context io;
   std::vector<std::string> outcomes;
   auto record = [&](std::exception_ptr e, SlowSession) {
@@ -183,12 +188,14 @@ TEST_CASE("async: stop() completes queued operations with OperationAborted, a fu
   };
   {
     sessions::BlockingPool pool{1, /*max_queued=*/1};
+    site.store.hold();
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);
-    while (site.store.overlap().now() == 0) std::this_thread::yield();   // the first one is running
+    while (site.store.overlap().now() == 0) std::this_thread::yield();   // the first one is in the store
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);  // queued
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);  // refused: the queue is full
     pool.stop();
     sessions::async_save(fresh(), pool, {}, io.get_executor(), record);  // refused: stopped
+    site.store.release();
     pool.join();
   }
   io.run();
