@@ -217,15 +217,7 @@ TEST_CASE("async: the blocking API's typed errors come through as they are") {
     async_test::Site<sessions::MemoryStore> site;
     site.settings.lost_update = sessions::LostUpdate::fail;
     sessions::AsyncMiddleware async{site.middleware, pool};
-    const std::string cookie = async_test::cookie_of(run_finish(
-                                                         async,
-                                                         [&] {
-                                                           auto s = site.middleware.open("");
-                                                           s.set("n", 1);
-                                                           return s;
-                                                         }(),
-                                                         200)
-                                                         .get());
+    const std::string cookie = async_test::saved_cookie(site);
     MemorySession first = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     MemorySession second = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     first.set("n", 2);
@@ -245,15 +237,7 @@ TEST_CASE("async: the blocking API's typed errors come through as they are") {
   SECTION("SessionInterrupted") {
     async_test::Site<sessions::MemoryStore> site;
     sessions::AsyncMiddleware async{site.middleware, pool};
-    const std::string cookie = async_test::cookie_of(run_finish(
-                                                         async,
-                                                         [&] {
-                                                           auto s = site.middleware.open("");
-                                                           s.set("n", 1);
-                                                           return s;
-                                                         }(),
-                                                         200)
-                                                         .get());
+    const std::string cookie = async_test::saved_cookie(site);
     MemorySession s = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
     s.set("n", 2);
     site.store.remove(cookie.substr(10));  // a concurrent logout

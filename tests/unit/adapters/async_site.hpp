@@ -50,6 +50,14 @@ inline std::string cookie_of(const sessions::HeaderFields& headers) {
   return {};
 }
 
+/// The cookie of a session (n = 1) saved through `site`'s blocking middleware.
+template <class Store>
+std::string saved_cookie(Site<Store>& site) {
+  auto session = site.middleware.open("");
+  session.set("n", 1);
+  return cookie_of(site.middleware.finish(session, 200));
+}
+
 /// Five requests: a new session written, changed, read, a stale cookie left alone, a stale cookie
 /// read (deleted); `request(cookie, use)` answers each with its headers.
 template <class Request>
