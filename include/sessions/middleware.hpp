@@ -81,8 +81,8 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    cookie::SetCookie c;
-    if (!decide_finish(session, status, headers, c)) return headers;
+    if (!decide_finish(session, status, headers)) return headers;
+    cookie::SetCookie c = begin_cookie(session);
     try {
       session.save();
     } catch (const UpdateError&) {
@@ -123,9 +123,9 @@ class Middleware {
   friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
 
   // finish() up to its save: the headers that go out whatever the save does (Vary, or the
-  // deletion of the cookie of a session gone empty) and the cookie's expiry; true when the session
-  // is to be saved (and finish_headers() then completes the headers), false when `headers` are all.
-  bool decide_finish(SessionT& session, int status, HeaderFields& headers, cookie::SetCookie& c) const {
+  // deletion of the cookie of a session gone empty); true when the session is to be saved
+  // (begin_cookie(), the save, finish_headers()), false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers) const {
     const Settings& s = *settings_;
     headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
     const bool in_header = detail::SessionAccess::answers_in_header(session);
@@ -162,20 +162,25 @@ class Middleware {
     const bool changed = session.needs_save();
     if (read_only && !changed) return false;
     if (!changed && !s.save_every_request && !refresh) return false;
-    if (status >= s.no_save_status_from) return false;
+    return status < s.no_save_status_from;
+  }
 
-    if (!in_header) {
-      c.name = s.cookie_name;
+  // The cookie of a session decide_finish() said to save, its expiry read before the save (as
+  // Django's middleware reads it); finish_headers() completes it.
+  cookie::SetCookie begin_cookie(SessionT& session) const {
+    cookie::SetCookie c;
+    if (!detail::SessionAccess::answers_in_header(session)) {
+      c.name = settings_->cookie_name;
       if (!session.get_expire_at_browser_close()) {
         const auto age = clamp_expiry_age(session.get_expiry_age());
         c.max_age = age;
-        c.expires = add_saturating(s.clock.now(), age);
+        c.expires = add_saturating(settings_->clock.now(), age);
       }
     }
-    return true;
+    return c;
   }
 
-  // finish() after its save: the session's id, in the cookie (`c`, as decide_finish() began it) or
+  // finish() after its save: the session's id, in the cookie (`c`, as begin_cookie() began it) or
   // in the session header.
   void finish_headers(const SessionT& session, HeaderFields& headers, cookie::SetCookie& c) const {
     const Settings& s = *settings_;

@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 98.
+// Library headers inlined: 99.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -11424,6 +11424,81 @@ class IndexKeeper<Storage, true> {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/index_keeping.hpp ----
+// ---- begin sessions/detail/compare_and_set.hpp ----
+// The server flow's compare-and-set save (Settings::lost_update fail or merge): the one write that
+// may read the record again and merge this request's changes onto another's. A friend of
+// ServerFlow (server_flow.hpp), which calls it from write() when the session is protected.
+
+namespace sessions::detail {
+
+// A compare-and-set save of the current data encoded as `payload`, against the version loaded.
+// True when written (the session's data and `payload` then hold what was written, merged or
+// not), false when the record is gone; ConflictError as the policy says.
+template <class Flow, class Payload>
+bool try_compare_and_set(Flow& flow, std::string_view key, Payload& payload, TimePoint expires_at) {
+  using codec = typename Flow::codec;
+  const Settings& settings = *flow.settings_;
+  CasResult result = flow.store_->update_if(key, payload, expires_at, *flow.version_.expected);
+  if (result == CasResult::written) return true;
+  if (result == CasResult::missing) return false;
+  if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+  for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
+    auto record = flow.store_->load(key);
+    if (!record) return false;  // deleted meanwhile: never brought back
+    Data theirs = Data::object();
+    if constexpr (codec::keeps_values) {
+      theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
+    } else {
+      try {
+        theirs = codec::loads(flow.serializer_, record->payload, key);
+      } catch (const Error&) {
+        theirs = Data::object();  // undecodable: as a load would, start from empty
+      }
+    }
+    Data merged = merged_onto(flow.current(), flow.version_, std::move(theirs), key);
+    flow.check_limits(merged);
+    const TimePoint now = settings.clock.now();
+    const TimePoint merged_expiry = add_saturating(now, flow.expiry_.expiry_age(merged, settings, now));
+    Payload merged_payload = codec::encode(flow.serializer_, merged, key);
+    if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
+    result = flow.store_->update_if(key, merged_payload, merged_expiry, record->payload);
+    if (result == CasResult::missing) return false;
+    if (result == CasResult::written) {
+      if constexpr (codec::kind == PayloadKind::members) {
+        flow.adopt_written(std::move(merged), merged_payload);
+      } else {
+        flow.adopt_written(std::move(merged), nullptr);
+      }
+      payload = std::move(merged_payload);
+      return true;
+    }
+  }
+  conflict(settings, key, settings.merge_attempts);
+}
+
+// The compare-and-set save; a ConflictError it ends in, whichever refusal raised it (the
+// compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
+// is told as the session's conflict event first.
+template <class Flow, class Payload>
+bool compare_and_set_write(Flow& flow, std::string_view key, Payload& payload, TimePoint expires_at) {
+  if constexpr (Flow::has_compare_and_set) {
+    try {
+      return try_compare_and_set(flow, key, payload, expires_at);
+    } catch (const ConflictError&) {
+      flow.tell(SessionEventKind::conflict, "changed by another request", key);
+      throw;
+    }
+  } else {
+    (void)flow;
+    (void)key;
+    (void)payload;
+    (void)expires_at;
+    return false;
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/compare_and_set.hpp ----
 
 namespace sessions::detail {
 
@@ -11541,7 +11616,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       (void)key;  // values are stored as they are
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
       if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
-      return {compare_and_set ? WriteKind::compare_and_set : must_create ? WriteKind::create : WriteKind::update,
+      return {compare_and_set ? WriteKind::compare_and_set
+              : must_create   ? WriteKind::create
+                              : WriteKind::update,
               expires_at, current_payload()};
     } else {
       const Data& data = this->current();
@@ -11823,67 +11900,14 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return ok;
   }
 
-  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
-  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
-  // is told as the session's conflict event first.
+  // A compare-and-set save (compare_and_set.hpp: the flow's one write that may read and merge).
   bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    try {
-      return try_compare_and_set(key, payload, expires_at);
-    } catch (const ConflictError&) {
-      this->tell(SessionEventKind::conflict, "changed by another request", key);
-      throw;
-    }
+    return compare_and_set_write(*this, key, payload, expires_at);
   }
-
-  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
-  // True when written (the session's data and `payload` then hold what was written, merged or
-  // not), false when the record is gone; ConflictError as the policy says.
-  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    if constexpr (has_compare_and_set) {
-      const Settings& settings = *this->settings_;
-      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
-      if (result == CasResult::written) return true;
-      if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
-      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
-        auto record = this->store_->load(key);
-        if (!record) return false;  // deleted meanwhile: never brought back
-        Data theirs = Data::object();
-        if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
-        } else {
-          try {
-            theirs = codec::loads(this->serializer_, record->payload, key);
-          } catch (const Error&) {
-            theirs = Data::object();  // undecodable: as a load would, start from empty
-          }
-        }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        check_limits(merged);
-        const TimePoint now = settings.clock.now();
-        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
-        payload_type merged_payload = codec::encode(this->serializer_, merged, key);
-        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
-        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
-        if (result == CasResult::missing) return false;
-        if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::members) {
-            this->adopt_written(std::move(merged), merged_payload);
-          } else {
-            this->adopt_written(std::move(merged), nullptr);
-          }
-          payload = std::move(merged_payload);
-          return true;
-        }
-      }
-      conflict(settings, key, settings.merge_attempts);
-    } else {
-      (void)key;
-      (void)payload;
-      (void)expires_at;
-      return false;
-    }
-  }
+  template <class Flow, class Payload>
+  friend bool compare_and_set_write(Flow&, std::string_view, Payload&, TimePoint);
+  template <class Flow, class Payload>
+  friend bool try_compare_and_set(Flow&, std::string_view, Payload&, TimePoint);
 };
 
 }  // namespace sessions::detail
@@ -12585,8 +12609,8 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    cookie::SetCookie c;
-    if (!decide_finish(session, status, headers, c)) return headers;
+    if (!decide_finish(session, status, headers)) return headers;
+    cookie::SetCookie c = begin_cookie(session);
     try {
       session.save();
     } catch (const UpdateError&) {
@@ -12627,9 +12651,9 @@ class Middleware {
   friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
 
   // finish() up to its save: the headers that go out whatever the save does (Vary, or the
-  // deletion of the cookie of a session gone empty) and the cookie's expiry; true when the session
-  // is to be saved (and finish_headers() then completes the headers), false when `headers` are all.
-  bool decide_finish(SessionT& session, int status, HeaderFields& headers, cookie::SetCookie& c) const {
+  // deletion of the cookie of a session gone empty); true when the session is to be saved
+  // (begin_cookie(), the save, finish_headers()), false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers) const {
     const Settings& s = *settings_;
     headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
     const bool in_header = detail::SessionAccess::answers_in_header(session);
@@ -12666,20 +12690,25 @@ class Middleware {
     const bool changed = session.needs_save();
     if (read_only && !changed) return false;
     if (!changed && !s.save_every_request && !refresh) return false;
-    if (status >= s.no_save_status_from) return false;
+    return status < s.no_save_status_from;
+  }
 
-    if (!in_header) {
-      c.name = s.cookie_name;
+  // The cookie of a session decide_finish() said to save, its expiry read before the save (as
+  // Django's middleware reads it); finish_headers() completes it.
+  cookie::SetCookie begin_cookie(SessionT& session) const {
+    cookie::SetCookie c;
+    if (!detail::SessionAccess::answers_in_header(session)) {
+      c.name = settings_->cookie_name;
       if (!session.get_expire_at_browser_close()) {
         const auto age = clamp_expiry_age(session.get_expiry_age());
         c.max_age = age;
-        c.expires = add_saturating(s.clock.now(), age);
+        c.expires = add_saturating(settings_->clock.now(), age);
       }
     }
-    return true;
+    return c;
   }
 
-  // finish() after its save: the session's id, in the cookie (`c`, as decide_finish() began it) or
+  // finish() after its save: the session's id, in the cookie (`c`, as begin_cookie() began it) or
   // in the session header.
   void finish_headers(const SessionT& session, HeaderFields& headers, cookie::SetCookie& c) const {
     const Settings& s = *settings_;

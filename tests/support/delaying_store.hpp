@@ -62,71 +62,95 @@ class Overlap {
   std::atomic<int> calls_{0};
 };
 
-template <class Inner>
-class DelayingStore {
+/// The blocking calls of a ServerStorage, each forwarded to `inner()` through Derived's `call(f)`.
+template <class Derived, class Inner>
+class Forwarding {
  public:
   using payload_type = typename Inner::payload_type;
 
-  template <class... Args>
-  explicit DelayingStore(std::chrono::milliseconds delay, Args&&... args)
-      : inner_(std::forward<Args>(args)...), delay_(delay) {}
-
   std::optional<sessions::Record<payload_type>> load(std::string_view key) {
-    return call([&] { return inner_.load(key); });
+    return self().call([&] { return inner().load(key); });
   }
   bool create(std::string_view key, const payload_type& p, sessions::TimePoint t) {
-    return call([&] { return inner_.create(key, p, t); });
+    return self().call([&] { return inner().create(key, p, t); });
   }
   bool update(std::string_view key, const payload_type& p, sessions::TimePoint t) {
-    return call([&] { return inner_.update(key, p, t); });
+    return self().call([&] { return inner().update(key, p, t); });
   }
   bool touch(std::string_view key, sessions::TimePoint t) {
-    return call([&] { return inner_.touch(key, t); });
+    return self().call([&] { return inner().touch(key, t); });
   }
   void remove(std::string_view key) {
-    call([&] { inner_.remove(key); });
+    self().call([&] { inner().remove(key); });
   }
   bool exists(std::string_view key) {
-    return call([&] { return inner_.exists(key); });
+    return self().call([&] { return inner().exists(key); });
   }
   std::size_t clear_expired() {
-    return call([&] { return static_cast<std::size_t>(inner_.clear_expired()); });
+    return self().call([&] { return static_cast<std::size_t>(inner().clear_expired()); });
   }
   sessions::CasResult update_if(std::string_view key, const payload_type& p, sessions::TimePoint t,
                                 const payload_type& expected) requires requires(Inner& i) {
     i.update_if(key, p, t, expected);
   }
   {
-    return call([&] { return inner_.update_if(key, p, t, expected); });
+    return self().call([&] { return inner().update_if(key, p, t, expected); });
   }
 
+  template <class... Args>
+  explicit Forwarding(Args&&... args) : inner_(std::forward<Args>(args)...) {}
   Inner& inner() noexcept { return inner_; }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+  Inner inner_;
+};
+
+template <class Inner>
+class DelayingStore : public Forwarding<DelayingStore<Inner>, Inner> {
+  friend class Forwarding<DelayingStore<Inner>, Inner>;
+
+ public:
+  template <class... Args>
+  explicit DelayingStore(std::chrono::milliseconds delay, Args&&... args)
+      : Forwarding<DelayingStore<Inner>, Inner>(std::forward<Args>(args)...), delay_(delay) {}
+
   Overlap& overlap() noexcept { return overlap_; }
   /// Every call from now on throws StorageError (false: forwards again).
   void fail(bool on) noexcept { failing_.store(on); }
   /// Each call, after its delay, waits until `n` calls are in the store at once (5 s at most): a
   /// test of overlap then does not depend on how fast threads start on a loaded machine.
   void gather(int n) noexcept { gather_.store(n); }
+  /// Calls from now on wait (after their delay) until release() (5 s at most): a test then
+  /// decides when a call ends instead of guessing with a longer delay.
+  void hold() noexcept { held_.store(true); }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      held_.store(false);
+    }
+    arrived_.notify_all();
+  }
 
  private:
   template <class F>
   auto call(F&& f) {
     Overlap::Scope scope(overlap_);
     std::this_thread::sleep_for(delay_);
-    if (const int n = gather_.load(); n > 0) {
+    if (const int n = gather_.load(); n > 0 || held_.load()) {
       std::unique_lock<std::mutex> lock(mutex_);
       arrived_.notify_all();
-      arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return overlap_.most() >= n; });
+      arrived_.wait_for(lock, std::chrono::seconds(5), [&] { return !held_.load() && overlap_.most() >= n; });
     }
     if (failing_.load()) throw sessions::StorageError("the delaying store was told to fail");
     return f();
   }
 
-  Inner inner_;
   std::chrono::milliseconds delay_;
   Overlap overlap_;
   std::atomic<bool> failing_{false};
   std::atomic<int> gather_{0};
+  std::atomic<bool> held_{false};
   std::mutex mutex_;
   std::condition_variable arrived_;
 };
@@ -141,7 +165,9 @@ struct SignatureOf<void> {
 };
 
 template <class Inner>
-class TimerDelayedStore {
+class TimerDelayedStore : public Forwarding<TimerDelayedStore<Inner>, Inner> {
+  friend class Forwarding<TimerDelayedStore<Inner>, Inner>;
+
  public:
   using payload_type = typename Inner::payload_type;
   using record_type = std::optional<sessions::Record<payload_type>>;
@@ -149,60 +175,34 @@ class TimerDelayedStore {
   /// `executor`: where the timers run (the store's I/O context).
   template <class... Args>
   TimerDelayedStore(boost::asio::any_io_executor executor, std::chrono::milliseconds delay, Args&&... args)
-      : inner_(std::forward<Args>(args)...), executor_(std::move(executor)), delay_(delay) {}
-
-  // The blocking calls, at once (counted: a test of the native path checks none was made).
-  record_type load(std::string_view key) { return blocking([&] { return inner_.load(key); }); }
-  bool create(std::string_view key, const payload_type& p, sessions::TimePoint t) {
-    return blocking([&] { return inner_.create(key, p, t); });
-  }
-  bool update(std::string_view key, const payload_type& p, sessions::TimePoint t) {
-    return blocking([&] { return inner_.update(key, p, t); });
-  }
-  bool touch(std::string_view key, sessions::TimePoint t) {
-    return blocking([&] { return inner_.touch(key, t); });
-  }
-  void remove(std::string_view key) {
-    blocking([&] { inner_.remove(key); });
-  }
-  bool exists(std::string_view key) {
-    return blocking([&] { return inner_.exists(key); });
-  }
-  std::size_t clear_expired() {
-    return blocking([&] { return static_cast<std::size_t>(inner_.clear_expired()); });
-  }
-  sessions::CasResult update_if(std::string_view key, const payload_type& p, sessions::TimePoint t,
-                                const payload_type& expected) requires requires(Inner& i) {
-    i.update_if(key, p, t, expected);
-  }
-  {
-    return blocking([&] { return inner_.update_if(key, p, t, expected); });
-  }
+      : Forwarding<TimerDelayedStore<Inner>, Inner>(std::forward<Args>(args)...),
+        executor_(std::move(executor)),
+        delay_(delay) {}
 
   template <class Token>
   auto async_load(std::string_view key, Token&& token) {
-    return later<record_type>(std::forward<Token>(token), [this, k = std::string(key)] { return inner_.load(k); });
+    return later<record_type>(std::forward<Token>(token), [this, k = std::string(key)] { return inner().load(k); });
   }
   template <class Token>
   auto async_create(std::string_view key, const payload_type& p, sessions::TimePoint t, Token&& token) {
     return later<bool>(std::forward<Token>(token),
-                       [this, k = std::string(key), p, t] { return inner_.create(k, p, t); });
+                       [this, k = std::string(key), p, t] { return inner().create(k, p, t); });
   }
   template <class Token>
   auto async_update(std::string_view key, const payload_type& p, sessions::TimePoint t, Token&& token) {
     return later<bool>(std::forward<Token>(token),
-                       [this, k = std::string(key), p, t] { return inner_.update(k, p, t); });
+                       [this, k = std::string(key), p, t] { return inner().update(k, p, t); });
   }
   template <class Token>
   auto async_touch(std::string_view key, sessions::TimePoint t, Token&& token) {
-    return later<bool>(std::forward<Token>(token), [this, k = std::string(key), t] { return inner_.touch(k, t); });
+    return later<bool>(std::forward<Token>(token), [this, k = std::string(key), t] { return inner().touch(k, t); });
   }
   template <class Token>
   auto async_remove(std::string_view key, Token&& token) {
-    return later<void>(std::forward<Token>(token), [this, k = std::string(key)] { inner_.remove(k); });
+    return later<void>(std::forward<Token>(token), [this, k = std::string(key)] { inner().remove(k); });
   }
 
-  Inner& inner() noexcept { return inner_; }
+  using Forwarding<TimerDelayedStore<Inner>, Inner>::inner;
   /// The async operations waiting now / at most at once, and how many were started.
   Overlap& overlap() noexcept { return overlap_; }
   /// Blocking calls made (the pool path's).
@@ -211,8 +211,9 @@ class TimerDelayedStore {
   void fail(bool on) noexcept { failing_.store(on); }
 
  private:
+  // The blocking calls, at once (counted: a test of the native path checks none was made).
   template <class F>
-  auto blocking(F&& f) {
+  auto call(F&& f) {
     blocking_.fetch_add(1);
     if (failing_.load()) throw sessions::StorageError("the timer-delayed store was told to fail");
     return f();
@@ -226,8 +227,8 @@ class TimerDelayedStore {
         [this](auto handler, F work) {
           auto timer = std::make_shared<boost::asio::steady_timer>(executor_, delay_);
           auto scope = std::make_shared<Overlap::Scope>(overlap_);
-          timer->async_wait([this, timer, scope, handler = std::move(handler), work = std::move(work)](
-                                const boost::system::error_code&) mutable {
+          timer->async_wait([this, timer, scope, handler = std::move(handler),
+                             work = std::move(work)](const boost::system::error_code&) mutable {
             std::exception_ptr error;
             std::optional<std::conditional_t<std::is_void_v<R>, int, R>> result;
             try {
@@ -255,7 +256,6 @@ class TimerDelayedStore {
         token, std::move(f));
   }
 
-  Inner inner_;
   boost::asio::any_io_executor executor_;
   std::chrono::milliseconds delay_;
   Overlap overlap_;

@@ -71,8 +71,8 @@ class AsyncMiddleware {
         return boost::asio::async_initiate<Token, void(std::exception_ptr, HeaderFields)>(
             [this, status](auto handler, session_type s) {
               using Op = detail::NativeFinish<MiddlewareT, decltype(handler)>;
-              auto completion = detail::Completion<HeaderFields, decltype(handler)>::make(std::move(handler),
-                                                                                         executor_, HeaderFields{});
+              auto completion = detail::Completion<HeaderFields, decltype(handler)>::make(std::move(handler), executor_,
+                                                                                          HeaderFields{});
               completion->start_deadline(options_.timeout);
               std::make_shared<Op>(std::move(completion), *middleware_, std::move(s), status)->start();
             },

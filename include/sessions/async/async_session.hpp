@@ -35,15 +35,21 @@ auto session_operation(SessionT session, BlockingPool& pool, const AsyncOptions&
 }
 struct SaveOp {
   template <class SessionT>
-  void operator()(SessionT& s) const { s.save(); }
+  void operator()(SessionT& s) const {
+    s.save();
+  }
 };
 struct CycleKeyOp {
   template <class SessionT>
-  void operator()(SessionT& s) const { s.cycle_key(); }
+  void operator()(SessionT& s) const {
+    s.cycle_key();
+  }
 };
 struct FlushOp {
   template <class SessionT>
-  void operator()(SessionT& s) const { s.flush(); }
+  void operator()(SessionT& s) const {
+    s.flush();
+  }
 };
 }  // namespace detail
 

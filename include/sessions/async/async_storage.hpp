@@ -34,11 +34,10 @@ using async_void_archetype = void (*)(std::exception_ptr);
 }  // namespace detail
 
 template <class S>
-concept AsyncStorage = ServerStorage<S> && requires(S& s, std::string_view key, const typename S::payload_type& p,
-                                                    TimePoint t,
-                                                    detail::async_load_archetype<typename S::payload_type> on_load,
-                                                    detail::async_bool_archetype on_bool,
-                                                    detail::async_void_archetype on_void) {
+concept AsyncStorage = ServerStorage<S> &&
+    requires(S& s, std::string_view key, const typename S::payload_type& p, TimePoint t,
+             detail::async_load_archetype<typename S::payload_type> on_load, detail::async_bool_archetype on_bool,
+             detail::async_void_archetype on_void) {
   s.async_load(key, on_load);
   s.async_create(key, p, t, on_bool);
   s.async_update(key, p, t, on_bool);

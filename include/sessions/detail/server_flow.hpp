@@ -20,6 +20,7 @@
 #include "../settings.hpp"
 #include "index_keeping.hpp"
 #include "limits.hpp"
+#include "compare_and_set.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
 #include "session_state.hpp"
@@ -140,7 +141,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
       (void)key;  // values are stored as they are
       // Unchanged (the very value loaded, or an equal one): only the expiry moves.
       if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
-      return {compare_and_set ? WriteKind::compare_and_set : must_create ? WriteKind::create : WriteKind::update,
+      return {compare_and_set ? WriteKind::compare_and_set
+              : must_create   ? WriteKind::create
+                              : WriteKind::update,
               expires_at, current_payload()};
     } else {
       const Data& data = this->current();
@@ -422,67 +425,14 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     return ok;
   }
 
-  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
-  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
-  // is told as the session's conflict event first.
+  // A compare-and-set save (compare_and_set.hpp: the flow's one write that may read and merge).
   bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    try {
-      return try_compare_and_set(key, payload, expires_at);
-    } catch (const ConflictError&) {
-      this->tell(SessionEventKind::conflict, "changed by another request", key);
-      throw;
-    }
+    return compare_and_set_write(*this, key, payload, expires_at);
   }
-
-  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
-  // True when written (the session's data and `payload` then hold what was written, merged or
-  // not), false when the record is gone; ConflictError as the policy says.
-  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    if constexpr (has_compare_and_set) {
-      const Settings& settings = *this->settings_;
-      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
-      if (result == CasResult::written) return true;
-      if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
-      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
-        auto record = this->store_->load(key);
-        if (!record) return false;  // deleted meanwhile: never brought back
-        Data theirs = Data::object();
-        if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
-        } else {
-          try {
-            theirs = codec::loads(this->serializer_, record->payload, key);
-          } catch (const Error&) {
-            theirs = Data::object();  // undecodable: as a load would, start from empty
-          }
-        }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        check_limits(merged);
-        const TimePoint now = settings.clock.now();
-        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
-        payload_type merged_payload = codec::encode(this->serializer_, merged, key);
-        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
-        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
-        if (result == CasResult::missing) return false;
-        if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::members) {
-            this->adopt_written(std::move(merged), merged_payload);
-          } else {
-            this->adopt_written(std::move(merged), nullptr);
-          }
-          payload = std::move(merged_payload);
-          return true;
-        }
-      }
-      conflict(settings, key, settings.merge_attempts);
-    } else {
-      (void)key;
-      (void)payload;
-      (void)expires_at;
-      return false;
-    }
-  }
+  template <class Flow, class Payload>
+  friend bool compare_and_set_write(Flow&, std::string_view, Payload&, TimePoint);
+  template <class Flow, class Payload>
+  friend bool try_compare_and_set(Flow&, std::string_view, Payload&, TimePoint);
 };
 
 }  // namespace sessions::detail

@@ -118,11 +118,7 @@ TEST_CASE("async native: many sessions on one io_context thread wait on the stor
   sessions::BlockingPool pool{1};
   sessions::AsyncMiddleware async{site.middleware, pool, {}, io.get_executor()};
   std::vector<std::string> cookies;
-  for (int i = 0; i < kSessions; ++i) {
-    auto s = site.middleware.open("");
-    s.set("n", i);
-    cookies.push_back(async_test::cookie_of(site.middleware.finish(s, 200)));
-  }
+  for (int i = 0; i < kSessions; ++i) cookies.push_back(async_test::saved_cookie(site));
   int read = 0;
   for (const auto& cookie : cookies) {
     async.async_open(cookie, false, std::nullopt, [&](std::exception_ptr e, NativeSession s) {
@@ -139,9 +135,7 @@ TEST_CASE("async native: a deadline past and a failing store") {
   asio::io_context io;
   async_test::Site<Native> site{io.get_executor(), 50ms};
   sessions::BlockingPool pool{1};
-  auto s = site.middleware.open("");
-  s.set("n", 1);
-  const std::string cookie = async_test::cookie_of(site.middleware.finish(s, 200));
+  const std::string cookie = async_test::saved_cookie(site);
 
   SECTION("StorageTimeout") {
     sessions::AsyncMiddleware async{site.middleware, pool, {.timeout = 5ms}, io.get_executor()};

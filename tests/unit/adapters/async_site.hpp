@@ -2,6 +2,9 @@
 // What the async API's tests share: a site (a store, deterministic settings and a middleware) whose
 // twin, built the same way, gives the blocking Middleware's answers to compare with, and one
 // sequence of requests run through either.
+//
+// Every file that includes this starts threads: each BlockingPool runs its own (Asio's thread_pool,
+// a std::thread each), so the ThreadSanitizer build (SESSIONS_THREADED_TESTS_ONLY) keeps them.
 
 #include <sessions/async.hpp>
 #include <sessions/sessions.hpp>
@@ -45,6 +48,14 @@ inline std::string cookie_of(const sessions::HeaderFields& headers) {
     if (h.name == "Set-Cookie") return "sessionid=" + h.value.substr(10, h.value.find(';') - 10);
   }
   return {};
+}
+
+/// The cookie of a session (n = 1) saved through `site`'s blocking middleware.
+template <class Store>
+std::string saved_cookie(Site<Store>& site) {
+  auto session = site.middleware.open("");
+  session.set("n", 1);
+  return cookie_of(site.middleware.finish(session, 200));
 }
 
 /// Five requests: a new session written, changed, read, a stale cookie left alone, a stale cookie

@@ -34,8 +34,8 @@ class WorkGuard {
   void reset() { work_.reset(); }
 
  private:
-  std::optional<std::decay_t<decltype(asio::prefer(std::declval<const Executor&>(),
-                                                   asio::execution::outstanding_work.tracked))>>
+  std::optional<
+      std::decay_t<decltype(asio::prefer(std::declval<const Executor&>(), asio::execution::outstanding_work.tracked))>>
       work_;
 };
 template <class Executor>
@@ -76,7 +76,8 @@ class Completion : public std::enable_shared_from_this<Completion<T, Handler>> {
     if (timeout.count() <= 0) return;
     timer_.emplace(io_executor_, timeout);  // an I/O executor (a handler's may host no timer)
     timer_->async_wait([self = this->shared_from_this()](const boost::system::error_code& ec) {
-      if (!ec) self->fail(std::make_exception_ptr(StorageTimeout("the operation took longer than AsyncOptions::timeout")));
+      if (!ec)
+        self->fail(std::make_exception_ptr(StorageTimeout("the operation took longer than AsyncOptions::timeout")));
     });
   }
 
@@ -97,6 +98,9 @@ class Completion : public std::enable_shared_from_this<Completion<T, Handler>> {
     if (settled_.exchange(true, std::memory_order_acq_rel)) return false;
     error_ = std::move(error);
     if (value) value_ = std::move(*value);
+    // Work of this thread's own until the post has returned: the handler may run (and release the
+    // operation's work) before post() is done with the context, whose owner may then destroy it.
+    const WorkGuard<executor_type> posting(executor_);
     asio::post(executor_, [self = this->shared_from_this()]() mutable { self->deliver(); });
     return true;
   }

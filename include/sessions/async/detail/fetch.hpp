@@ -51,16 +51,16 @@ auto fetch_record(SessionT session, BlockingPool& pool, const AsyncOptions& opti
           completion->start_deadline(timeout);
           const std::string key = *SessionAccess::key_to_fetch(s);  // the store copies what it keeps
           Storage& store = s.store();
-          store.async_load(key, asio::bind_executor(completion->executor(),
-                                                         [completion, s = std::move(s)](std::exception_ptr error,
-                                                                                        auto record) mutable {
-                                                           if (error) {
-                                                             completion->fail(std::move(error), std::move(s));
-                                                             return;
-                                                           }
-                                                           SessionAccess::fetched(s, std::move(record));
-                                                           completion->succeed(std::move(s));
-                                                         }));
+          store.async_load(
+              key, asio::bind_executor(completion->executor(),
+                                       [completion, s = std::move(s)](std::exception_ptr error, auto record) mutable {
+                                         if (error) {
+                                           completion->fail(std::move(error), std::move(s));
+                                           return;
+                                         }
+                                         SessionAccess::fetched(s, std::move(record));
+                                         completion->succeed(std::move(s));
+                                       }));
         },
         token, std::move(session));
   } else {

@@ -10,6 +10,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -61,10 +62,11 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
 
  private:
   void decide() {
-    if (!middleware_->decide_finish(session_, status_, headers_, cookie_)) {
+    if (!middleware_->decide_finish(session_, status_, headers_)) {
       completion_->succeed(std::move(headers_));
       return;
     }
+    cookie_ = middleware_->begin_cookie(session_);
     Flow& flow = SessionAccess::flow(session_);
     if (!session_.session_key()) {
       flow.begin_create();
@@ -95,18 +97,18 @@ class NativeFinish : public std::enable_shared_from_this<NativeFinish<Middleware
     Flow& flow = SessionAccess::flow(session_);
     key_ = generate_session_key(session_.settings().random);
     plan_.emplace(flow.plan_write(key_, /*must_create=*/true));
-    store().async_create(key_, plan_->payload, plan_->expires_at, bound([](NativeFinish& self, bool ok) {
-                           Flow& f = SessionAccess::flow(self.session_);
-                           if (!ok) {
-                             if (++self.attempts_ < Flow::kCreateAttempts) return self.try_create();
-                             throw CreateError(
-                                 "unable to create a new session key: every attempt collided with an existing record");
-                           }
-                           f.complete_write(*self.plan_);
-                           f.took_key(std::move(self.key_));
-                           f.created();
-                           self.done();
-                         }));
+    store().async_create(
+        key_, plan_->payload, plan_->expires_at, bound([](NativeFinish& self, bool ok) {
+          Flow& f = SessionAccess::flow(self.session_);
+          if (!ok) {
+            if (++self.attempts_ < Flow::kCreateAttempts) return self.try_create();
+            throw CreateError("unable to create a new session key: every attempt collided with an existing record");
+          }
+          f.complete_write(*self.plan_);
+          f.took_key(std::move(self.key_));
+          f.created();
+          self.done();
+        }));
   }
 
   void done() {

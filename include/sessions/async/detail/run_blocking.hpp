@@ -29,8 +29,8 @@ struct SessionWork {
 /// void(std::exception_ptr, T); `fallback` goes beside an error when the work cannot hand back
 /// anything (timed out, aborted).
 template <class T, class Work, class Token>
-auto run_blocking(BlockingPool& pool, const AsyncOptions& options, const asio::any_io_executor& io_executor,
-                  T fallback, Work work, Token&& token) {
+auto run_blocking(BlockingPool& pool, const AsyncOptions& options, const asio::any_io_executor& io_executor, T fallback,
+                  Work work, Token&& token) {
   return asio::async_initiate<Token, void(std::exception_ptr, T)>(
       [&pool, timeout = options.timeout, io_executor](auto handler, T fallback_value, Work work_value) {
         using Handler = decltype(handler);
@@ -47,7 +47,8 @@ template <class T, class Make, class Token>
 auto complete_now(const asio::any_io_executor& io_executor, T fallback, Make make, Token&& token) {
   return asio::async_initiate<Token, void(std::exception_ptr, T)>(
       [io_executor](auto handler, T fallback_value, Make make_value) {
-        auto completion = Completion<T, decltype(handler)>::make(std::move(handler), io_executor, std::move(fallback_value));
+        auto completion =
+            Completion<T, decltype(handler)>::make(std::move(handler), io_executor, std::move(fallback_value));
         try {
           completion->succeed(make_value());
         } catch (...) {
