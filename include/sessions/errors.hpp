@@ -53,6 +53,14 @@ class StorageTimeout : public StorageError {
   using StorageError::StorageError;
 };
 
+/// An asynchronous operation that was abandoned before it ran: its BlockingPool was stopped (or
+/// destroyed) with the operation still queued. A StorageError, so that a caller that answers
+/// StorageError with 503 handles it the same way; nothing was written.
+class OperationAborted : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
 /// save(must_create=true) found a record under the key already (Django: CreateError).
 class CreateError : public StorageError {
  public:

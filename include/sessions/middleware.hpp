@@ -35,6 +35,11 @@
 
 namespace sessions {
 
+namespace detail {
+template <class MiddlewareT, class Handler>
+class NativeFinish;  // async/detail/native_finish.hpp
+}  // namespace detail
+
 template <class SessionT>
 class Middleware {
  public:
@@ -76,71 +81,14 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    const Settings& s = *settings_;
-    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
-    const bool in_header = detail::SessionAccess::answers_in_header(session);
-    const auto add_vary = [&] {
-      if (s.session_id_from == SessionIdFrom::cookie) {
-        headers.push_back({"Vary", "Cookie"});
-      } else {
-        add_header_vary(headers);
-      }
-    };
-    const bool accessed = session.accessed();
-    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
-    const bool read_only = detail::SessionAccess::read_only_requested(session);
-
-    // A save on every request (or a refresh) reads the record first: a stale key then leaves
-    // the session empty and its cookie is deleted, instead of failing the save.
-    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
-      detail::SessionAccess::load_without_access(session);
-    }
-
-    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
-      if (in_header) {
-        headers.push_back({s.session_header, std::string()});  // the client forgets its id
-      } else {
-        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
-                                                                     s.cookie_samesite)});
-      }
-      add_vary();
-      return headers;
-    }
-    if (accessed) add_vary();
-    if (session.is_empty()) return headers;
-
-    const bool changed = session.needs_save();
-    if (read_only && !changed) return headers;
-    if (!changed && !s.save_every_request && !refresh) return headers;
-    if (status >= s.no_save_status_from) return headers;
-
-    cookie::SetCookie c;
-    if (!in_header) {
-      c.name = s.cookie_name;
-      if (!session.get_expire_at_browser_close()) {
-        const auto age = clamp_expiry_age(session.get_expiry_age());
-        c.max_age = age;
-        c.expires = add_saturating(s.clock.now(), age);
-      }
-    }
+    if (!decide_finish(session, status, headers)) return headers;
+    cookie::SetCookie c = begin_cookie(session);
     try {
       session.save();
     } catch (const UpdateError&) {
       throw SessionInterrupted();
     }
-    if (in_header) {
-      // Only an id the client does not have yet; an unchanged one is not repeated.
-      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
-      return headers;
-    }
-    c.value = *session.session_key();
-    c.domain = s.cookie_domain;
-    c.path = s.cookie_path;
-    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
-    c.httponly = s.cookie_httponly;
-    c.samesite = s.cookie_samesite;
-    c.partitioned = s.cookie_partitioned;
-    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+    finish_headers(session, headers, c);
     return headers;
   }
 
@@ -171,6 +119,86 @@ class Middleware {
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }
 
  private:
+  template <class, class>
+  friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
+
+  // finish() up to its save: the headers that go out whatever the save does (Vary, or the
+  // deletion of the cookie of a session gone empty); true when the session is to be saved
+  // (begin_cookie(), the save, finish_headers()), false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers) const {
+    const Settings& s = *settings_;
+    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
+    const bool in_header = detail::SessionAccess::answers_in_header(session);
+    const auto add_vary = [&] {
+      if (s.session_id_from == SessionIdFrom::cookie) {
+        headers.push_back({"Vary", "Cookie"});
+      } else {
+        add_header_vary(headers);
+      }
+    };
+    const bool accessed = session.accessed();
+    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
+    const bool read_only = detail::SessionAccess::read_only_requested(session);
+
+    // A save on every request (or a refresh) reads the record first: a stale key then leaves
+    // the session empty and its cookie is deleted, instead of failing the save.
+    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
+      detail::SessionAccess::load_without_access(session);
+    }
+
+    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
+      if (in_header) {
+        headers.push_back({s.session_header, std::string()});  // the client forgets its id
+      } else {
+        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
+                                                                     s.cookie_samesite)});
+      }
+      add_vary();
+      return false;
+    }
+    if (accessed) add_vary();
+    if (session.is_empty()) return false;
+
+    const bool changed = session.needs_save();
+    if (read_only && !changed) return false;
+    if (!changed && !s.save_every_request && !refresh) return false;
+    return status < s.no_save_status_from;
+  }
+
+  // The cookie of a session decide_finish() said to save, its expiry read before the save (as
+  // Django's middleware reads it); finish_headers() completes it.
+  cookie::SetCookie begin_cookie(SessionT& session) const {
+    cookie::SetCookie c;
+    if (!detail::SessionAccess::answers_in_header(session)) {
+      c.name = settings_->cookie_name;
+      if (!session.get_expire_at_browser_close()) {
+        const auto age = clamp_expiry_age(session.get_expiry_age());
+        c.max_age = age;
+        c.expires = add_saturating(settings_->clock.now(), age);
+      }
+    }
+    return c;
+  }
+
+  // finish() after its save: the session's id, in the cookie (`c`, as begin_cookie() began it) or
+  // in the session header.
+  void finish_headers(const SessionT& session, HeaderFields& headers, cookie::SetCookie& c) const {
+    const Settings& s = *settings_;
+    if (detail::SessionAccess::answers_in_header(session)) {
+      // Only an id the client does not have yet; an unchanged one is not repeated.
+      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
+      return;
+    }
+    c.value = *session.session_key();
+    c.domain = s.cookie_domain;
+    c.path = s.cookie_path;
+    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
+    c.httponly = s.cookie_httponly;
+    c.samesite = s.cookie_samesite;
+    c.partitioned = s.cookie_partitioned;
+    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+  }
+
   SessionT open_from_cookie(std::string_view cookie_header, bool secure) const {
     // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
     // are looked at, and nothing is copied but the session cookie's value.

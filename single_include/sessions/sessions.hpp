@@ -8,7 +8,7 @@
 // is out of date (python3 tools/amalgamate.py --check).
 //
 // Needs nlohmann_json (>= 3.10), xxHash, libcrypto (OpenSSL) and zlib; compile with -std=c++20.
-// Library headers inlined: 100.
+// Library headers inlined: 101.
 
 // sessions: Django's session framework as a header-only C++20 library.
 //
@@ -944,6 +944,14 @@ class StorageError : public Error {
 /// A store gave up waiting within its deadline (Options::timeout): no free pooled connection, or
 /// a lock held by someone else. Nothing was changed; the operation may be retried.
 class StorageTimeout : public StorageError {
+ public:
+  using StorageError::StorageError;
+};
+
+/// An asynchronous operation that was abandoned before it ran: its BlockingPool was stopped (or
+/// destroyed) with the operation still queued. A StorageError, so that a caller that answers
+/// StorageError with 503 handles it the same way; nothing was written.
+class OperationAborted : public StorageError {
  public:
   using StorageError::StorageError;
 };
@@ -11465,6 +11473,81 @@ class IndexKeeper<Storage, true> {
 
 }  // namespace sessions::detail
 // ---- end sessions/detail/index_keeping.hpp ----
+// ---- begin sessions/detail/compare_and_set.hpp ----
+// The server flow's compare-and-set save (Settings::lost_update fail or merge): the one write that
+// may read the record again and merge this request's changes onto another's. A friend of
+// ServerFlow (server_flow.hpp), which calls it from write() when the session is protected.
+
+namespace sessions::detail {
+
+// A compare-and-set save of the current data encoded as `payload`, against the version loaded.
+// True when written (the session's data and `payload` then hold what was written, merged or
+// not), false when the record is gone; ConflictError as the policy says.
+template <class Flow, class Payload>
+bool try_compare_and_set(Flow& flow, std::string_view key, Payload& payload, TimePoint expires_at) {
+  using codec = typename Flow::codec;
+  const Settings& settings = *flow.settings_;
+  CasResult result = flow.store_->update_if(key, payload, expires_at, *flow.version_.expected);
+  if (result == CasResult::written) return true;
+  if (result == CasResult::missing) return false;
+  if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
+  for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
+    auto record = flow.store_->load(key);
+    if (!record) return false;  // deleted meanwhile: never brought back
+    Data theirs = Data::object();
+    if constexpr (codec::keeps_values) {
+      theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
+    } else {
+      try {
+        theirs = codec::loads(flow.serializer_, record->payload, key);
+      } catch (const Error&) {
+        theirs = Data::object();  // undecodable: as a load would, start from empty
+      }
+    }
+    Data merged = merged_onto(flow.current(), flow.version_, std::move(theirs), key);
+    flow.check_limits(merged);
+    const TimePoint now = settings.clock.now();
+    const TimePoint merged_expiry = add_saturating(now, flow.expiry_.expiry_age(merged, settings, now));
+    Payload merged_payload = codec::encode(flow.serializer_, merged, key);
+    if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
+    result = flow.store_->update_if(key, merged_payload, merged_expiry, record->payload);
+    if (result == CasResult::missing) return false;
+    if (result == CasResult::written) {
+      if constexpr (codec::kind == PayloadKind::members) {
+        flow.adopt_written(std::move(merged), merged_payload);
+      } else {
+        flow.adopt_written(std::move(merged), nullptr);
+      }
+      payload = std::move(merged_payload);
+      return true;
+    }
+  }
+  conflict(settings, key, settings.merge_attempts);
+}
+
+// The compare-and-set save; a ConflictError it ends in, whichever refusal raised it (the
+// compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
+// is told as the session's conflict event first.
+template <class Flow, class Payload>
+bool compare_and_set_write(Flow& flow, std::string_view key, Payload& payload, TimePoint expires_at) {
+  if constexpr (Flow::has_compare_and_set) {
+    try {
+      return try_compare_and_set(flow, key, payload, expires_at);
+    } catch (const ConflictError&) {
+      flow.tell(SessionEventKind::conflict, "changed by another request", key);
+      throw;
+    }
+  } else {
+    (void)flow;
+    (void)key;
+    (void)payload;
+    (void)expires_at;
+    return false;
+  }
+}
+
+}  // namespace sessions::detail
+// ---- end sessions/detail/compare_and_set.hpp ----
 
 namespace sessions::detail {
 
@@ -11501,8 +11584,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
-    keep_index(*this->key_);
-    this->tell(SessionEventKind::created, "new session", *this->key_);
+    created();
   }
 
   void save(bool must_create) {
@@ -11513,7 +11595,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      this->ensure_loaded();
+      begin_update();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -11523,6 +11605,94 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
     keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
+  }
+
+  // --- save() in steps, for a caller that makes the store calls itself (the async API's native
+  // path): plan_write() says which call with what, complete_write() follows a successful one.
+
+  /// save() of a session with a key, up to its write (plan_write(key, false)): the data read;
+  /// UpdateError when the record is gone.
+  void begin_update() {
+    this->ensure_loaded();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+  }
+  /// After the write of begin_update()'s plan succeeded.
+  void updated() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::saved, "saved", *this->key_);
+  }
+  /// create() up to its writes (plan_write(a fresh key, true) each, until one is not taken): the
+  /// data started empty where unread, the expiry policy's on_create.
+  void begin_create() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+  }
+  /// After `key`'s create succeeded: the key is the session's.
+  void took_key(std::string key) {
+    this->key_ = std::move(key);
+    this->modified_ = true;
+    this->request_.key_issued = true;
+  }
+  /// create()'s end, once the record is stored under took_key()'s key.
+  void created() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::created, "new session", *this->key_);
+  }
+
+  enum class WriteKind { create, update, touch, compare_and_set };
+  /// One write, planned: the store call, its payload (none for a touch) and expiry.
+  struct WritePlan {
+    WriteKind kind;
+    TimePoint expires_at;
+    payload_type payload{};
+    std::uint64_t print = 0;  // bytes: the fingerprint of `payload`
+  };
+
+  /// write()'s checks (LimitExceeded before anything is written), expiry and payload, for `key`
+  /// (a keyed serializer binds the bytes to it).
+  WritePlan plan_write(std::string_view key, bool must_create) {
+    if constexpr (Base::keeps_counts) {
+      check_current_limits();
+    } else {
+      check_limits(this->current());
+    }
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      (void)key;  // values are stored as they are
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
+      return {compare_and_set ? WriteKind::compare_and_set
+              : must_create   ? WriteKind::create
+                              : WriteKind::update,
+              expires_at, current_payload()};
+    } else {
+      const Data& data = this->current();
+      std::string payload = codec::encode(this->serializer_, data, key);
+      check_size_limit(*this->settings_, payload.size());
+      const std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      // Nothing to write: the version compared with stays.
+      if (!must_create && this->baseline_ && *this->baseline_ == print) return {WriteKind::touch, expires_at};
+      return {must_create       ? WriteKind::create
+              : compare_and_set ? WriteKind::compare_and_set
+                                : WriteKind::update,
+              expires_at, std::move(payload), print};
+    }
+  }
+
+  /// After the store wrote `plan` (a touch needs nothing): the baseline and the version compared with.
+  void complete_write(WritePlan& plan) {
+    if (plan.kind == WriteKind::touch) return;
+    if constexpr (!codec::keeps_values) {
+      // A merge wrote other bytes than the data gave.
+      if (plan.kind == WriteKind::compare_and_set)
+        plan.print = codec::loaded_fingerprint(this->serializer_, plan.payload, this->current());
+      this->baseline_ = plan.print;
+    }
+    written(plan.payload);
   }
 
   /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
@@ -11567,11 +11737,34 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
   /// client's key is never adopted), undecodable or over a limit (logged, the key kept).
-  /// `own_load`: this is the session's own load, which lost-update protection compares with.
+  /// `own_load`: this is the session's own load, which lost-update protection compares with; it
+  /// takes the record fetched ahead (fetched()) when there is one.
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
+    if (own_load && fetched_) [[unlikely]] {
+      Loaded loaded = process_record(*fetched_, baseline, own_load);
+      fetched_.reset();
+      return loaded;
+    }
     auto record = this->store_->load(*this->key_);
+    return process_record(record, baseline, own_load);
+  }
+
+  /// The key whose record the session's own load would read now (none when read already, or
+  /// without a key): what the async API fetches ahead, off the session.
+  [[nodiscard]] const std::string* key_to_fetch() const noexcept {
+    return this->loaded_ || fetched_ || !this->key_ ? nullptr : &*this->key_;
+  }
+  /// The record of key_to_fetch(), read by someone else (the async API, on a pool thread or by a
+  /// store's own async load): the session's own load processes it as if it had read it, when the
+  /// data is first used (so a stale key still counts as Django's: dropped at that use, not now).
+  void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
+
+  /// A record read for this session's key (read_record(), or fetched ahead), made data.
+  /// (`record` is taken apart: its payload may be moved out.)
+  Loaded process_record(std::optional<Record<payload_type>>& record, std::optional<std::uint64_t>& baseline,
+                        bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
       if (own_load) index_.forget();
@@ -11633,6 +11826,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   [[no_unique_address]] IndexKeeper<Storage> index_{};
 
  private:
+  // The record fetched ahead for the session's own load (an empty inner optional: none stored).
+  std::optional<std::optional<Record<payload_type>>> fetched_;
+
   // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
   // per-user limit refused is gone: the key is dropped and the caller told.
   void keep_index(std::string_view key) {
@@ -11645,14 +11841,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
+    begin_create();
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        this->request_.key_issued = true;
+        took_key(std::move(key));
         return;
       }
     }
@@ -11737,115 +11930,33 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    if constexpr (Base::keeps_counts) {
-      check_current_limits();
-    } else {
-      check_limits(this->current());
+    WritePlan plan = plan_write(key, must_create);
+    bool ok = false;
+    switch (plan.kind) {
+      case WriteKind::touch:
+        return this->store_->touch(key, plan.expires_at);
+      case WriteKind::create:
+        ok = this->store_->create(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::update:
+        ok = this->store_->update(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::compare_and_set:
+        ok = write_compare_and_set(key, plan.payload, plan.expires_at);
+        break;
     }
-    const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at =
-        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
-    index_.wrote(expires_at);
-    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
-    if constexpr (codec::keeps_values) {
-      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
-      payload_type payload = current_payload();
-      bool ok = false;
-      if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-      } else {
-        ok = must_create ? this->store_->create(key, payload, expires_at)
-                         : this->store_->update(key, payload, expires_at);
-      }
-      if (ok) written(payload);
-      return ok;
-    } else {
-      const Data& data = this->current();
-      std::string payload = codec::encode(this->serializer_, data, key);
-      check_size_limit(*this->settings_, payload.size());
-      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
-      bool ok = false;
-      if (must_create) {
-        ok = this->store_->create(key, payload, expires_at);
-      } else if (this->baseline_ && *this->baseline_ == print) {
-        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
-      } else if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-        // A merge wrote other bytes than `data` gave.
-        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
-      } else {
-        ok = this->store_->update(key, payload, expires_at);
-      }
-      if (ok) {
-        this->baseline_ = print;
-        written(payload);
-      }
-      return ok;
-    }
+    if (ok) complete_write(plan);
+    return ok;
   }
 
-  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
-  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
-  // is told as the session's conflict event first.
+  // A compare-and-set save (compare_and_set.hpp: the flow's one write that may read and merge).
   bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    try {
-      return try_compare_and_set(key, payload, expires_at);
-    } catch (const ConflictError&) {
-      this->tell(SessionEventKind::conflict, "changed by another request", key);
-      throw;
-    }
+    return compare_and_set_write(*this, key, payload, expires_at);
   }
-
-  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
-  // True when written (the session's data and `payload` then hold what was written, merged or
-  // not), false when the record is gone; ConflictError as the policy says.
-  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    if constexpr (has_compare_and_set) {
-      const Settings& settings = *this->settings_;
-      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
-      if (result == CasResult::written) return true;
-      if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
-      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
-        auto record = this->store_->load(key);
-        if (!record) return false;  // deleted meanwhile: never brought back
-        Data theirs = Data::object();
-        if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
-        } else {
-          try {
-            theirs = codec::loads(this->serializer_, record->payload, key);
-          } catch (const Error&) {
-            theirs = Data::object();  // undecodable: as a load would, start from empty
-          }
-        }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        check_limits(merged);
-        const TimePoint now = settings.clock.now();
-        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
-        payload_type merged_payload = codec::encode(this->serializer_, merged, key);
-        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
-        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
-        if (result == CasResult::missing) return false;
-        if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::members) {
-            this->adopt_written(std::move(merged), merged_payload);
-          } else {
-            this->adopt_written(std::move(merged), nullptr);
-          }
-          payload = std::move(merged_payload);
-          return true;
-        }
-      }
-      conflict(settings, key, settings.merge_attempts);
-    } else {
-      (void)key;
-      (void)payload;
-      (void)expires_at;
-      return false;
-    }
-  }
+  template <class Flow, class Payload>
+  friend bool compare_and_set_write(Flow&, std::string_view, Payload&, TimePoint);
+  template <class Flow, class Payload>
+  friend bool try_compare_and_set(Flow&, std::string_view, Payload&, TimePoint);
 };
 
 }  // namespace sessions::detail
@@ -11898,6 +12009,36 @@ struct SessionAccess {
   template <class SessionT>
   [[nodiscard]] static bool read_only_requested(const SessionT& session) noexcept {
     return session.s_.request_.read_only;
+  }
+
+  /// The key whose record the session's own load would read (null: nothing to read, or a client-
+  /// side session, which reads none); the async API reads it off the session and hands it back
+  /// through fetched().
+  template <class SessionT>
+  [[nodiscard]] static const std::string* key_to_fetch(const SessionT& session) noexcept {
+    if constexpr (requires { session.s_.key_to_fetch(); }) {
+      return session.s_.key_to_fetch();
+    } else {
+      return nullptr;
+    }
+  }
+  template <class SessionT, class RecordT>
+  static void fetched(SessionT& session, RecordT record) {
+    session.s_.fetched(std::move(record));
+  }
+
+  /// An empty session over the same store, settings, serializer and expiry policy: what an
+  /// asynchronous operation hands back beside an error when the session it was given is gone.
+  template <class SessionT>
+  [[nodiscard]] static SessionT blank_like(const SessionT& session) {
+    return SessionT(*session.s_.store_, *session.s_.settings_, session.s_.serializer_, session.s_.expiry_);
+  }
+
+  /// The session's flow itself (detail/server_flow.hpp): for the async API's native path, which
+  /// makes a save's store calls itself between the flow's steps.
+  template <class SessionT>
+  [[nodiscard]] static auto& flow(SessionT& session) noexcept {
+    return session.s_;
   }
 
   /// Reads the record if not read yet without marking the session accessed.
@@ -12471,6 +12612,11 @@ bool any_list_item(std::string_view value, Each&& each) {
 
 namespace sessions {
 
+namespace detail {
+template <class MiddlewareT, class Handler>
+class NativeFinish;  // async/detail/native_finish.hpp
+}  // namespace detail
+
 template <class SessionT>
 class Middleware {
  public:
@@ -12512,71 +12658,14 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    const Settings& s = *settings_;
-    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
-    const bool in_header = detail::SessionAccess::answers_in_header(session);
-    const auto add_vary = [&] {
-      if (s.session_id_from == SessionIdFrom::cookie) {
-        headers.push_back({"Vary", "Cookie"});
-      } else {
-        add_header_vary(headers);
-      }
-    };
-    const bool accessed = session.accessed();
-    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
-    const bool read_only = detail::SessionAccess::read_only_requested(session);
-
-    // A save on every request (or a refresh) reads the record first: a stale key then leaves
-    // the session empty and its cookie is deleted, instead of failing the save.
-    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
-      detail::SessionAccess::load_without_access(session);
-    }
-
-    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
-      if (in_header) {
-        headers.push_back({s.session_header, std::string()});  // the client forgets its id
-      } else {
-        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
-                                                                     s.cookie_samesite)});
-      }
-      add_vary();
-      return headers;
-    }
-    if (accessed) add_vary();
-    if (session.is_empty()) return headers;
-
-    const bool changed = session.needs_save();
-    if (read_only && !changed) return headers;
-    if (!changed && !s.save_every_request && !refresh) return headers;
-    if (status >= s.no_save_status_from) return headers;
-
-    cookie::SetCookie c;
-    if (!in_header) {
-      c.name = s.cookie_name;
-      if (!session.get_expire_at_browser_close()) {
-        const auto age = clamp_expiry_age(session.get_expiry_age());
-        c.max_age = age;
-        c.expires = add_saturating(s.clock.now(), age);
-      }
-    }
+    if (!decide_finish(session, status, headers)) return headers;
+    cookie::SetCookie c = begin_cookie(session);
     try {
       session.save();
     } catch (const UpdateError&) {
       throw SessionInterrupted();
     }
-    if (in_header) {
-      // Only an id the client does not have yet; an unchanged one is not repeated.
-      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
-      return headers;
-    }
-    c.value = *session.session_key();
-    c.domain = s.cookie_domain;
-    c.path = s.cookie_path;
-    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
-    c.httponly = s.cookie_httponly;
-    c.samesite = s.cookie_samesite;
-    c.partitioned = s.cookie_partitioned;
-    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+    finish_headers(session, headers, c);
     return headers;
   }
 
@@ -12607,6 +12696,86 @@ class Middleware {
   [[nodiscard]] storage_type& store() const noexcept { return *store_; }
 
  private:
+  template <class, class>
+  friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
+
+  // finish() up to its save: the headers that go out whatever the save does (Vary, or the
+  // deletion of the cookie of a session gone empty); true when the session is to be saved
+  // (begin_cookie(), the save, finish_headers()), false when `headers` are all.
+  bool decide_finish(SessionT& session, int status, HeaderFields& headers) const {
+    const Settings& s = *settings_;
+    headers.reserve(2);  // at most Set-Cookie and Vary (a header mode's up to 4 grow it once)
+    const bool in_header = detail::SessionAccess::answers_in_header(session);
+    const auto add_vary = [&] {
+      if (s.session_id_from == SessionIdFrom::cookie) {
+        headers.push_back({"Vary", "Cookie"});
+      } else {
+        add_header_vary(headers);
+      }
+    };
+    const bool accessed = session.accessed();
+    const bool refresh = accessed && session.session_key() && session.expiry_policy().refresh_on_access(s);
+    const bool read_only = detail::SessionAccess::read_only_requested(session);
+
+    // A save on every request (or a refresh) reads the record first: a stale key then leaves
+    // the session empty and its cookie is deleted, instead of failing the save.
+    if ((s.save_every_request || refresh) && !read_only && session.session_key()) {
+      detail::SessionAccess::load_without_access(session);
+    }
+
+    if (detail::SessionAccess::cookie_received(session) && session.is_empty()) {
+      if (in_header) {
+        headers.push_back({s.session_header, std::string()});  // the client forgets its id
+      } else {
+        headers.push_back({"Set-Cookie", cookie::delete_cookie_value(s.cookie_name, s.cookie_path, s.cookie_domain,
+                                                                     s.cookie_samesite)});
+      }
+      add_vary();
+      return false;
+    }
+    if (accessed) add_vary();
+    if (session.is_empty()) return false;
+
+    const bool changed = session.needs_save();
+    if (read_only && !changed) return false;
+    if (!changed && !s.save_every_request && !refresh) return false;
+    return status < s.no_save_status_from;
+  }
+
+  // The cookie of a session decide_finish() said to save, its expiry read before the save (as
+  // Django's middleware reads it); finish_headers() completes it.
+  cookie::SetCookie begin_cookie(SessionT& session) const {
+    cookie::SetCookie c;
+    if (!detail::SessionAccess::answers_in_header(session)) {
+      c.name = settings_->cookie_name;
+      if (!session.get_expire_at_browser_close()) {
+        const auto age = clamp_expiry_age(session.get_expiry_age());
+        c.max_age = age;
+        c.expires = add_saturating(settings_->clock.now(), age);
+      }
+    }
+    return c;
+  }
+
+  // finish() after its save: the session's id, in the cookie (`c`, as begin_cookie() began it) or
+  // in the session header.
+  void finish_headers(const SessionT& session, HeaderFields& headers, cookie::SetCookie& c) const {
+    const Settings& s = *settings_;
+    if (detail::SessionAccess::answers_in_header(session)) {
+      // Only an id the client does not have yet; an unchanged one is not repeated.
+      if (detail::SessionAccess::key_issued(session)) headers.push_back({s.session_header, *session.session_key()});
+      return;
+    }
+    c.value = *session.session_key();
+    c.domain = s.cookie_domain;
+    c.path = s.cookie_path;
+    c.secure = s.cookie_secure || (s.cookie_secure_auto && detail::SessionAccess::request_secure(session));
+    c.httponly = s.cookie_httponly;
+    c.samesite = s.cookie_samesite;
+    c.partitioned = s.cookie_partitioned;
+    headers.push_back({"Set-Cookie", cookie::build_set_cookie(c, s.clock.now())});
+  }
+
   SessionT open_from_cookie(std::string_view cookie_header, bool secure) const {
     // Bounded: only the first max_cookie_header_bytes of the header and max_cookie_pairs cookies
     // are looked at, and nothing is copied but the session cookie's value.

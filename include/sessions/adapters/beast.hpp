@@ -68,18 +68,41 @@ void apply_headers(http::header<isRequest, Fields>& response, const HeaderFields
   }
 }
 
+/// The value of the session header the middleware reads (Settings::session_id_from), or nothing
+/// when it reads none or the request has none (present but empty counts as present).
+template <class MiddlewareT, class RequestBody, class RequestFields>
+[[nodiscard]] std::optional<std::string> session_header(const MiddlewareT& middleware,
+                                                        const http::request<RequestBody, RequestFields>& request) {
+  if (const std::string* name = middleware.session_header_name()) {
+    const boost::beast::string_view field{name->data(), name->size()};
+    if (request.count(field) != 0) return joined_header(request, field, ", ");
+  }
+  return std::nullopt;
+}
+
 /// Opens the request's session: its Cookie header, and the session header when the middleware
-/// reads one (present but empty counts as present).
+/// reads one.
 template <class MiddlewareT, class RequestBody, class RequestFields>
 [[nodiscard]] typename MiddlewareT::session_type open(const MiddlewareT& middleware,
                                                       const http::request<RequestBody, RequestFields>& request,
                                                       bool secure = false) {
-  std::optional<std::string> token;
-  if (const std::string* name = middleware.session_header_name()) {
-    const boost::beast::string_view field{name->data(), name->size()};
-    if (request.count(field) != 0) token = joined_header(request, field, ", ");
+  return middleware.open(joined_header(request, http::field::cookie, "; "), secure,
+                         beast_adapter::session_header(middleware, request));
+}
+
+/// The 400 that replaces the handler's response when the session was deleted while the request
+/// ran (SessionInterrupted): nothing of the handler's response survives.
+template <class Response, class RequestBody, class RequestFields>
+[[nodiscard]] Response interrupted_response(const http::request<RequestBody, RequestFields>& request,
+                                            const SessionInterrupted& error) {
+  Response bad{http::status::bad_request, request.version()};
+  bad.keep_alive(request.keep_alive());
+  bad.set(http::field::content_type, "text/plain; charset=utf-8");
+  if constexpr (requires { bad.body() = std::string(); }) {
+    bad.body() = std::string(error.what()) + "\n";
+    bad.prepare_payload();
   }
-  return middleware.open(joined_header(request, http::field::cookie, "; "), secure, token);
+  return bad;
 }
 
 template <class Response>
@@ -105,14 +128,7 @@ requires std::is_invocable_v < Handler&, const http::request<RequestBody, Reques
   try {
     headers = middleware.finish(session, static_cast<int>(response.result_int()));
   } catch (const SessionInterrupted& e) {
-    Response bad{http::status::bad_request, request.version()};
-    bad.keep_alive(request.keep_alive());
-    bad.set(http::field::content_type, "text/plain; charset=utf-8");
-    if constexpr (requires { bad.body() = std::string(); }) {
-      bad.body() = std::string(e.what()) + "\n";
-      bad.prepare_payload();
-    }
-    return bad;
+    return interrupted_response<Response>(request, e);
   }
   apply_headers(response.base(), headers);
   return response;

@@ -20,6 +20,7 @@
 #include "../settings.hpp"
 #include "index_keeping.hpp"
 #include "limits.hpp"
+#include "compare_and_set.hpp"
 #include "merge.hpp"
 #include "payload.hpp"
 #include "session_state.hpp"
@@ -59,8 +60,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   /// Django's create(): a fresh key, stored at once with the current data; never overwrites.
   void create() {
     store_under_new_key();
-    keep_index(*this->key_);
-    this->tell(SessionEventKind::created, "new session", *this->key_);
+    created();
   }
 
   void save(bool must_create) {
@@ -71,7 +71,7 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      this->ensure_loaded();
+      begin_update();
     }
     // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
@@ -81,6 +81,94 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     }
     keep_index(*this->key_);
     this->tell(must_create ? SessionEventKind::created : SessionEventKind::saved, "saved", *this->key_);
+  }
+
+  // --- save() in steps, for a caller that makes the store calls itself (the async API's native
+  // path): plan_write() says which call with what, complete_write() follows a successful one.
+
+  /// save() of a session with a key, up to its write (plan_write(key, false)): the data read;
+  /// UpdateError when the record is gone.
+  void begin_update() {
+    this->ensure_loaded();
+    if (!this->key_) throw UpdateError("the session no longer exists in the store");
+  }
+  /// After the write of begin_update()'s plan succeeded.
+  void updated() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::saved, "saved", *this->key_);
+  }
+  /// create() up to its writes (plan_write(a fresh key, true) each, until one is not taken): the
+  /// data started empty where unread, the expiry policy's on_create.
+  void begin_create() {
+    this->start_without_load();
+    this->expiry_on_create(this->settings_->clock.now());
+  }
+  /// After `key`'s create succeeded: the key is the session's.
+  void took_key(std::string key) {
+    this->key_ = std::move(key);
+    this->modified_ = true;
+    this->request_.key_issued = true;
+  }
+  /// create()'s end, once the record is stored under took_key()'s key.
+  void created() {
+    keep_index(*this->key_);
+    this->tell(SessionEventKind::created, "new session", *this->key_);
+  }
+
+  enum class WriteKind { create, update, touch, compare_and_set };
+  /// One write, planned: the store call, its payload (none for a touch) and expiry.
+  struct WritePlan {
+    WriteKind kind;
+    TimePoint expires_at;
+    payload_type payload{};
+    std::uint64_t print = 0;  // bytes: the fingerprint of `payload`
+  };
+
+  /// write()'s checks (LimitExceeded before anything is written), expiry and payload, for `key`
+  /// (a keyed serializer binds the bytes to it).
+  WritePlan plan_write(std::string_view key, bool must_create) {
+    if constexpr (Base::keeps_counts) {
+      check_current_limits();
+    } else {
+      check_limits(this->current());
+    }
+    const TimePoint now = this->settings_->clock.now();
+    const TimePoint expires_at =
+        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
+    index_.wrote(expires_at);
+    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
+    if constexpr (codec::keeps_values) {
+      (void)key;  // values are stored as they are
+      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
+      if (compare_and_set && unchanged_since(*this->version_.expected)) return {WriteKind::touch, expires_at};
+      return {compare_and_set ? WriteKind::compare_and_set
+              : must_create   ? WriteKind::create
+                              : WriteKind::update,
+              expires_at, current_payload()};
+    } else {
+      const Data& data = this->current();
+      std::string payload = codec::encode(this->serializer_, data, key);
+      check_size_limit(*this->settings_, payload.size());
+      const std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
+      // Nothing to write: the version compared with stays.
+      if (!must_create && this->baseline_ && *this->baseline_ == print) return {WriteKind::touch, expires_at};
+      return {must_create       ? WriteKind::create
+              : compare_and_set ? WriteKind::compare_and_set
+                                : WriteKind::update,
+              expires_at, std::move(payload), print};
+    }
+  }
+
+  /// After the store wrote `plan` (a touch needs nothing): the baseline and the version compared with.
+  void complete_write(WritePlan& plan) {
+    if (plan.kind == WriteKind::touch) return;
+    if constexpr (!codec::keeps_values) {
+      // A merge wrote other bytes than the data gave.
+      if (plan.kind == WriteKind::compare_and_set)
+        plan.print = codec::loaded_fingerprint(this->serializer_, plan.payload, this->current());
+      this->baseline_ = plan.print;
+    }
+    written(plan.payload);
   }
 
   /// Deletes this session's record (`reason`: "delete" or "flush"; `user_id` as it was before a
@@ -125,11 +213,34 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   /// Reads the record: empty data when it is missing or expired (and the key is dropped: the
   /// client's key is never adopted), undecodable or over a limit (logged, the key kept).
-  /// `own_load`: this is the session's own load, which lost-update protection compares with.
+  /// `own_load`: this is the session's own load, which lost-update protection compares with; it
+  /// takes the record fetched ahead (fetched()) when there is one.
   Loaded read_record(std::optional<std::uint64_t>& baseline, bool own_load) {
     baseline.reset();
     if (!this->key_) return nothing_loaded();
+    if (own_load && fetched_) [[unlikely]] {
+      Loaded loaded = process_record(*fetched_, baseline, own_load);
+      fetched_.reset();
+      return loaded;
+    }
     auto record = this->store_->load(*this->key_);
+    return process_record(record, baseline, own_load);
+  }
+
+  /// The key whose record the session's own load would read now (none when read already, or
+  /// without a key): what the async API fetches ahead, off the session.
+  [[nodiscard]] const std::string* key_to_fetch() const noexcept {
+    return this->loaded_ || fetched_ || !this->key_ ? nullptr : &*this->key_;
+  }
+  /// The record of key_to_fetch(), read by someone else (the async API, on a pool thread or by a
+  /// store's own async load): the session's own load processes it as if it had read it, when the
+  /// data is first used (so a stale key still counts as Django's: dropped at that use, not now).
+  void fetched(std::optional<Record<payload_type>> record) { fetched_.emplace(std::move(record)); }
+
+  /// A record read for this session's key (read_record(), or fetched ahead), made data.
+  /// (`record` is taken apart: its payload may be moved out.)
+  Loaded process_record(std::optional<Record<payload_type>>& record, std::optional<std::uint64_t>& baseline,
+                        bool own_load) {
     if (!record) {
       if (own_load) this->tell(SessionEventKind::missing, "not in the store", *this->key_);
       if (own_load) index_.forget();
@@ -191,6 +302,9 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   [[no_unique_address]] IndexKeeper<Storage> index_{};
 
  private:
+  // The record fetched ahead for the session's own load (an empty inner optional: none stored).
+  std::optional<std::optional<Record<payload_type>>> fetched_;
+
   // After a successful write of `key`: the index follows (a UserIndexed store only). A session the
   // per-user limit refused is gone: the key is dropped and the caller told.
   void keep_index(std::string_view key) {
@@ -203,14 +317,11 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
 
   // A fresh key, stored at once with the current data (create() and cycle_key()); never overwrites.
   void store_under_new_key() {
-    this->start_without_load();
-    this->expiry_on_create(this->settings_->clock.now());
+    begin_create();
     for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
       std::string key = generate_session_key(this->settings_->random);
       if (write(key, /*must_create=*/true)) {
-        this->key_ = std::move(key);
-        this->modified_ = true;
-        this->request_.key_issued = true;
+        took_key(std::move(key));
         return;
       }
     }
@@ -295,115 +406,33 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // unchanged data) touch. Returns the store's answer: false when the record exists (create) or
   // is gone (update/touch). LimitExceeded before anything is written when the data is too big.
   bool write(std::string_view key, bool must_create) {
-    if constexpr (Base::keeps_counts) {
-      check_current_limits();
-    } else {
-      check_limits(this->current());
+    WritePlan plan = plan_write(key, must_create);
+    bool ok = false;
+    switch (plan.kind) {
+      case WriteKind::touch:
+        return this->store_->touch(key, plan.expires_at);
+      case WriteKind::create:
+        ok = this->store_->create(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::update:
+        ok = this->store_->update(key, plan.payload, plan.expires_at);
+        break;
+      case WriteKind::compare_and_set:
+        ok = write_compare_and_set(key, plan.payload, plan.expires_at);
+        break;
     }
-    const TimePoint now = this->settings_->clock.now();
-    const TimePoint expires_at =
-        add_saturating(now, this->expiry_.expiry_age(this->expiry_data(), *this->settings_, now));
-    index_.wrote(expires_at);
-    const bool compare_and_set = !must_create && this->protecting() && this->version_.expected.has_value();
-    if constexpr (codec::keeps_values) {
-      // Unchanged (the very value loaded, or an equal one): only the expiry moves.
-      if (compare_and_set && unchanged_since(*this->version_.expected)) return this->store_->touch(key, expires_at);
-      payload_type payload = current_payload();
-      bool ok = false;
-      if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-      } else {
-        ok = must_create ? this->store_->create(key, payload, expires_at)
-                         : this->store_->update(key, payload, expires_at);
-      }
-      if (ok) written(payload);
-      return ok;
-    } else {
-      const Data& data = this->current();
-      std::string payload = codec::encode(this->serializer_, data, key);
-      check_size_limit(*this->settings_, payload.size());
-      std::uint64_t print = codec::loaded_fingerprint(this->serializer_, payload, data);
-      bool ok = false;
-      if (must_create) {
-        ok = this->store_->create(key, payload, expires_at);
-      } else if (this->baseline_ && *this->baseline_ == print) {
-        return this->store_->touch(key, expires_at);  // nothing written: the version compared with stays
-      } else if (compare_and_set) {
-        ok = write_compare_and_set(key, payload, expires_at);
-        // A merge wrote other bytes than `data` gave.
-        if (ok) print = codec::loaded_fingerprint(this->serializer_, payload, this->current());
-      } else {
-        ok = this->store_->update(key, payload, expires_at);
-      }
-      if (ok) {
-        this->baseline_ = print;
-        written(payload);
-      }
-      return ok;
-    }
+    if (ok) complete_write(plan);
+    return ok;
   }
 
-  // A compare-and-set save (below); a ConflictError it ends in, whichever refusal raised it (the
-  // compare-and-set under `fail`, a key both changed or the attempts running out under `merge`),
-  // is told as the session's conflict event first.
+  // A compare-and-set save (compare_and_set.hpp: the flow's one write that may read and merge).
   bool write_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    try {
-      return try_compare_and_set(key, payload, expires_at);
-    } catch (const ConflictError&) {
-      this->tell(SessionEventKind::conflict, "changed by another request", key);
-      throw;
-    }
+    return compare_and_set_write(*this, key, payload, expires_at);
   }
-
-  // A compare-and-set save of the current data encoded as `payload`, against the version loaded.
-  // True when written (the session's data and `payload` then hold what was written, merged or
-  // not), false when the record is gone; ConflictError as the policy says.
-  bool try_compare_and_set(std::string_view key, payload_type& payload, TimePoint expires_at) {
-    if constexpr (has_compare_and_set) {
-      const Settings& settings = *this->settings_;
-      CasResult result = this->store_->update_if(key, payload, expires_at, *this->version_.expected);
-      if (result == CasResult::written) return true;
-      if (result == CasResult::missing) return false;
-      if (settings.lost_update != LostUpdate::merge) conflict(settings, key, 0);
-      for (int attempt = 1; attempt <= settings.merge_attempts; ++attempt) {
-        auto record = this->store_->load(key);
-        if (!record) return false;  // deleted meanwhile: never brought back
-        Data theirs = Data::object();
-        if constexpr (codec::keeps_values) {
-          theirs = codec::data_of(record->payload);  // a copy: merged_onto changes it
-        } else {
-          try {
-            theirs = codec::loads(this->serializer_, record->payload, key);
-          } catch (const Error&) {
-            theirs = Data::object();  // undecodable: as a load would, start from empty
-          }
-        }
-        Data merged = merged_onto(this->current(), this->version_, std::move(theirs), key);
-        check_limits(merged);
-        const TimePoint now = settings.clock.now();
-        const TimePoint merged_expiry = add_saturating(now, this->expiry_.expiry_age(merged, settings, now));
-        payload_type merged_payload = codec::encode(this->serializer_, merged, key);
-        if constexpr (!codec::keeps_values) check_size_limit(settings, merged_payload.size());
-        result = this->store_->update_if(key, merged_payload, merged_expiry, record->payload);
-        if (result == CasResult::missing) return false;
-        if (result == CasResult::written) {
-          if constexpr (codec::kind == PayloadKind::members) {
-            this->adopt_written(std::move(merged), merged_payload);
-          } else {
-            this->adopt_written(std::move(merged), nullptr);
-          }
-          payload = std::move(merged_payload);
-          return true;
-        }
-      }
-      conflict(settings, key, settings.merge_attempts);
-    } else {
-      (void)key;
-      (void)payload;
-      (void)expires_at;
-      return false;
-    }
-  }
+  template <class Flow, class Payload>
+  friend bool compare_and_set_write(Flow&, std::string_view, Payload&, TimePoint);
+  template <class Flow, class Payload>
+  friend bool try_compare_and_set(Flow&, std::string_view, Payload&, TimePoint);
 };
 
 }  // namespace sessions::detail

@@ -4,6 +4,9 @@
 // Django's session API, so none of it is a public member of Session; the middleware (and an
 // adapter that needs the same facts) reaches it here.
 
+#include <string>
+#include <utility>
+
 namespace sessions::detail {
 
 struct SessionAccess {
@@ -46,6 +49,36 @@ struct SessionAccess {
   template <class SessionT>
   [[nodiscard]] static bool read_only_requested(const SessionT& session) noexcept {
     return session.s_.request_.read_only;
+  }
+
+  /// The key whose record the session's own load would read (null: nothing to read, or a client-
+  /// side session, which reads none); the async API reads it off the session and hands it back
+  /// through fetched().
+  template <class SessionT>
+  [[nodiscard]] static const std::string* key_to_fetch(const SessionT& session) noexcept {
+    if constexpr (requires { session.s_.key_to_fetch(); }) {
+      return session.s_.key_to_fetch();
+    } else {
+      return nullptr;
+    }
+  }
+  template <class SessionT, class RecordT>
+  static void fetched(SessionT& session, RecordT record) {
+    session.s_.fetched(std::move(record));
+  }
+
+  /// An empty session over the same store, settings, serializer and expiry policy: what an
+  /// asynchronous operation hands back beside an error when the session it was given is gone.
+  template <class SessionT>
+  [[nodiscard]] static SessionT blank_like(const SessionT& session) {
+    return SessionT(*session.s_.store_, *session.s_.settings_, session.s_.serializer_, session.s_.expiry_);
+  }
+
+  /// The session's flow itself (detail/server_flow.hpp): for the async API's native path, which
+  /// makes a save's store calls itself between the flow's steps.
+  template <class SessionT>
+  [[nodiscard]] static auto& flow(SessionT& session) noexcept {
+    return session.s_;
   }
 
   /// Reads the record if not read yet without marking the session accessed.

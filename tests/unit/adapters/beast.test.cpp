@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "support/catch.hpp"
+#include "unit/adapters/beast_pages.hpp"
 #include "unit/adapters/http_client.hpp"
 
 namespace {
@@ -78,20 +79,8 @@ class TestServer {
   std::thread thread_;
 };
 
-Response text(const Request& req, http::status status, std::string body) {
-  Response res{status, req.version()};
-  res.keep_alive(req.keep_alive());
-  res.set(http::field::content_type, "text/plain");
-  res.body() = std::move(body);
-  res.prepare_payload();
-  return res;
-}
-
-std::int64_t count_visit(SessionT& session) {
-  const std::int64_t visits = session.get("num_visits", std::int64_t{0}) + 1;
-  session.set("num_visits", visits);
-  return visits;
-}
+using beast_pages::count_visit;
+using beast_pages::text;
 
 // The routes of these tests. `secure` stands for "this server reads from an ssl_stream".
 Response route(const MiddlewareT& middleware, sessions::MemoryStore& store, const Request& req, bool secure = false) {
