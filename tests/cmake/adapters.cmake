@@ -36,11 +36,5 @@ target_link_libraries(test_adapters PRIVATE sessions::sessions sessions_project_
 target_precompile_headers(test_adapters PRIVATE
   <nlohmann/json.hpp> "${CMAKE_CURRENT_SOURCE_DIR}/support/catch.hpp" <sessions/sessions.hpp>)
 sessions_test_program(test_adapters)
-# clang++ 14 cannot compile C++20 coroutines (the async API's use_awaitable tests) with UBSan's
-# -fsanitize=function ("Cannot represent a difference across sections"): this program goes
-# without that one check; the rest of UBSan and ASan stay.
-if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang" AND SESSIONS_SANITIZE MATCHES "undefined|function")
-  target_compile_options(test_adapters PRIVATE -fno-sanitize=function)
-endif()
 add_test(NAME adapters COMMAND test_adapters ${SESSIONS_CATCH_ARGS})
 set_tests_properties(adapters PROPERTIES LABELS "unit;adapters" TIMEOUT 120)

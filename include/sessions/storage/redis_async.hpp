@@ -77,37 +77,7 @@
 #include "detail/redis_async_ops.hpp"
 #include "redis.hpp"
 
-#if __has_include("../async/async_storage.hpp")
 #include "../async/async_storage.hpp"
-#else
-#include "../concepts.hpp"
-namespace sessions {
-namespace detail::async_archetype {
-// Handlers of the completion signatures, to check a store against the concept.
-template <class P>
-struct LoadHandler {
-  void operator()(std::exception_ptr, std::optional<Record<P>>) const {}
-};
-struct BoolHandler {
-  void operator()(std::exception_ptr, bool) const {}
-};
-struct VoidHandler {
-  void operator()(std::exception_ptr) const {}
-};
-}  // namespace detail::async_archetype
-/// A store with a native non-blocking path (the async layer's AsyncStorage, repeated here until
-/// that layer is part of the library).
-template <class S>
-concept AsyncStorage = ServerStorage<S> &&
-    requires(S& s, std::string_view key, const typename S::payload_type& p, TimePoint t) {
-  s.async_load(key, detail::async_archetype::LoadHandler<typename S::payload_type>{});
-  s.async_create(key, p, t, detail::async_archetype::BoolHandler{});
-  s.async_update(key, p, t, detail::async_archetype::BoolHandler{});
-  s.async_touch(key, t, detail::async_archetype::BoolHandler{});
-  s.async_remove(key, detail::async_archetype::VoidHandler{});
-};
-}  // namespace sessions
-#endif
 
 namespace sessions {
 
