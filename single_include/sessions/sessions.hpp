@@ -12616,6 +12616,8 @@ namespace detail {
 template <class MiddlewareT, class Handler>
 class NativeFinish;  // async/detail/native_finish.hpp
 }  // namespace detail
+template <class MiddlewareT>
+class AsyncMiddleware;  // async/async_middleware.hpp
 
 template <class SessionT>
 class Middleware {
@@ -12658,14 +12660,7 @@ class Middleware {
   /// With the id in a header, that header (not Set-Cookie) says what became of the session.
   [[nodiscard]] HeaderFields finish(SessionT& session, int status) const {
     HeaderFields headers;
-    if (!decide_finish(session, status, headers)) return headers;
-    cookie::SetCookie c = begin_cookie(session);
-    try {
-      session.save();
-    } catch (const UpdateError&) {
-      throw SessionInterrupted();
-    }
-    finish_headers(session, headers, c);
+    if (decide_finish(session, status, headers)) save_and_finish(session, headers);
     return headers;
   }
 
@@ -12698,6 +12693,8 @@ class Middleware {
  private:
   template <class, class>
   friend class detail::NativeFinish;  // the async API: makes finish()'s save itself, between these two steps
+  template <class>
+  friend class AsyncMiddleware;  // decides on its I/O thread; only a save goes to the pool
 
   // finish() up to its save: the headers that go out whatever the save does (Vary, or the
   // deletion of the cookie of a session gone empty); true when the session is to be saved
@@ -12740,6 +12737,17 @@ class Middleware {
     if (read_only && !changed) return false;
     if (!changed && !s.save_every_request && !refresh) return false;
     return status < s.no_save_status_from;
+  }
+
+  // finish() after decide_finish() said to save: the save, then the headers it completes.
+  void save_and_finish(SessionT& session, HeaderFields& headers) const {
+    cookie::SetCookie c = begin_cookie(session);
+    try {
+      session.save();
+    } catch (const UpdateError&) {
+      throw SessionInterrupted();
+    }
+    finish_headers(session, headers, c);
   }
 
   // The cookie of a session decide_finish() said to save, its expiry read before the save (as

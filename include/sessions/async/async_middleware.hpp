@@ -79,8 +79,32 @@ class AsyncMiddleware {
             token, std::move(session));
       }
     }
+    if (detail::SessionAccess::key_to_fetch(session) != nullptr) {
+      // The record is still to be read (a session async_open did not open): all of finish() on the pool.
+      return detail::run_blocking(*pool_, options_, executor_, HeaderFields{},
+                                  Finish{middleware_, std::move(session), status}, std::forward<Token>(token));
+    }
+    // The record is read: finish()'s decision is CPU work, made on this thread, and only a save
+    // goes to the pool (a request that saves nothing, most of them, never leaves this thread).
+    HeaderFields headers;
+    std::exception_ptr error;
+    bool save = false;
+    try {
+      save = middleware_->decide_finish(session, status, headers);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    if (error || !save) {
+      return detail::complete_now(
+          executor_, HeaderFields{},
+          [error, decided = std::move(headers)]() mutable {
+            if (error) std::rethrow_exception(error);
+            return std::move(decided);
+          },
+          std::forward<Token>(token));
+    }
     return detail::run_blocking(*pool_, options_, executor_, HeaderFields{},
-                                Finish{middleware_, std::move(session), status}, std::forward<Token>(token));
+                                Save{middleware_, std::move(session), std::move(headers)}, std::forward<Token>(token));
   }
 
   [[nodiscard]] const MiddlewareT& middleware() const noexcept { return *middleware_; }
@@ -94,6 +118,16 @@ class AsyncMiddleware {
     session_type session;
     int status;
     HeaderFields operator()() { return middleware->finish(session, status); }
+  };
+  // finish() after its decision (made on the I/O thread): the save and the headers it completes.
+  struct Save {
+    const MiddlewareT* middleware;
+    session_type session;
+    HeaderFields headers;
+    HeaderFields operator()() {
+      middleware->save_and_finish(session, headers);
+      return std::move(headers);
+    }
   };
 
   const MiddlewareT* middleware_;

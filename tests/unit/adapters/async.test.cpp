@@ -107,6 +107,70 @@ TEST_CASE("async: callbacks, use_future and use_awaitable answer as the blocking
   }
 }
 
+TEST_CASE("async: the guide's example (docs/async.md)") {
+  asio::io_context io;
+  sessions::MemoryStore store;  // or any store
+  sessions::Middleware<sessions::Session<sessions::MemoryStore>> middleware{store};
+  sessions::BlockingPool pool{4};  // the threads that wait on blocking stores
+  sessions::AsyncMiddleware async{middleware, pool, {.timeout = 200ms}, io.get_executor()};
+
+  // A coroutine of the server's: the request's Cookie header in, the headers to add out.
+  auto handle = [&](std::string cookie_header) -> asio::awaitable<HeaderFields> {
+    auto session = co_await async.async_open(std::move(cookie_header), false, std::nullopt, asio::use_awaitable);
+    session.set("n", session.get("n", 0) + 1);  // the record is read already: no store call
+    co_return co_await async.async_finish(std::move(session), 200, asio::use_awaitable);
+  };
+
+  std::vector<HeaderFields> answers;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        answers.push_back(co_await handle(""));
+        const std::string cookie = async_test::cookie_of(answers.back());
+        answers.push_back(co_await handle(cookie));
+      },
+      asio::detached);
+  io.run();
+  REQUIRE(answers.size() == 2);
+  const std::string cookie = async_test::cookie_of(answers[0]);
+  REQUIRE_FALSE(cookie.empty());
+  CHECK(async_test::cookie_of(answers[1]) == cookie);  // the same session, saved again
+  auto session = middleware.open(cookie);
+  CHECK(session.get("n", 0) == 2);
+}
+
+TEST_CASE("async: finish goes to the pool only to save") {
+  async_test::Site<Slow> site{0ms};
+  const std::string cookie = async_test::saved_cookie(site);
+  sessions::BlockingPool pool{1};
+  sessions::AsyncMiddleware async{site.middleware, pool};
+  const auto calls_before = site.store.overlap().calls();
+
+  SECTION("a request that only reads: the record read on the pool, the finish decided at once") {
+    SlowSession s = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
+    CHECK(pool.jobs_run() == 1);
+    CHECK(s.get("n", 0) == 1);
+    const HeaderFields headers = async.async_finish(std::move(s), 200, asio::use_future).get();
+    CHECK(pool.jobs_run() == 1);  // no second pool job: nothing to save
+    CHECK(site.store.overlap().calls() == calls_before + 1);
+    REQUIRE(headers.size() == 1);
+    CHECK(headers[0].name == "Vary");
+  }
+  SECTION("a request that saves: the save on the pool") {
+    SlowSession s = async.async_open(cookie, false, std::nullopt, asio::use_future).get();
+    s.set("n", 2);
+    const HeaderFields headers = async.async_finish(std::move(s), 200, asio::use_future).get();
+    CHECK(pool.jobs_run() == 2);
+    CHECK(async_test::cookie_of(headers) == cookie);
+  }
+  SECTION("a session not opened by async_open (its record unread): the whole finish on the pool") {
+    SlowSession s = site.middleware.open(cookie);
+    const HeaderFields headers = async.async_finish(std::move(s), 200, asio::use_future).get();
+    CHECK(pool.jobs_run() == 1);
+    CHECK(headers.empty());  // never accessed: no Vary, nothing saved
+  }
+}
+
 TEST_CASE("async: the handler runs on the caller's executor (its strand), never on a pool thread") {
   async_test::Site<Slow> site{1ms};
   sessions::BlockingPool pool{2};
