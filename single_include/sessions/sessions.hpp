@@ -11595,10 +11595,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
     if (must_create) {
       this->start_without_load();
     } else {
-      begin_update();
+      begin_update();  // UpdateError when loading dropped the key (a concurrent logout)
     }
-    // Loading dropped the key: the record vanished (a concurrent logout); never bring it back.
-    if (!this->key_) throw UpdateError("the session no longer exists in the store");
     if (!write(*this->key_, must_create)) {
       if (must_create) throw CreateError("a session with this key exists already");
       throw UpdateError("the session no longer exists in the store");
@@ -11611,7 +11609,8 @@ class ServerFlow : public SessionState<ServerFlow<Storage, SerializerT, ExpiryT>
   // path): plan_write() says which call with what, complete_write() follows a successful one.
 
   /// save() of a session with a key, up to its write (plan_write(key, false)): the data read;
-  /// UpdateError when the record is gone.
+  /// UpdateError when loading dropped the key (the record vanished, e.g. a concurrent logout: it
+  /// is never brought back).
   void begin_update() {
     this->ensure_loaded();
     if (!this->key_) throw UpdateError("the session no longer exists in the store");
