@@ -139,6 +139,34 @@ TEST_CASE("async: the guide's example (docs/async.md)") {
   CHECK(session.get("n", 0) == 2);
 }
 
+TEST_CASE("async: save, load, cycle_key and flush hand the session back as the blocking calls leave it") {
+  sessions::MemoryStore store;
+  sessions::BlockingPool pool{1};
+
+  MemorySession fresh{store};
+  fresh.set("n", 1);
+  MemorySession saved = sessions::async_save(std::move(fresh), pool, asio::use_future).get();
+  REQUIRE(saved.session_key());
+  const std::string first_key = *saved.session_key();
+  CHECK(store.exists(first_key));
+
+  MemorySession loaded = sessions::async_load(MemorySession{store, first_key}, pool, asio::use_future).get();
+  CHECK(loaded.get("n", 0) == 1);
+
+  MemorySession cycled = sessions::async_cycle_key(std::move(loaded), pool, asio::use_future).get();
+  REQUIRE(cycled.session_key());
+  const std::string second_key = *cycled.session_key();
+  CHECK(second_key != first_key);
+  CHECK_FALSE(store.exists(first_key));  // the old record is gone, the data went with the new key
+  CHECK(MemorySession(store, second_key).get("n", 0) == 1);
+
+  MemorySession flushed = sessions::async_flush(std::move(cycled), pool, asio::use_future).get();
+  CHECK_FALSE(flushed.session_key());
+  CHECK(flushed.is_empty());
+  CHECK_FALSE(store.exists(second_key));
+  CHECK(pool.jobs_run() == 4);
+}
+
 TEST_CASE("async: finish goes to the pool only to save") {
   async_test::Site<Slow> site{0ms};
   const std::string cookie = async_test::saved_cookie(site);
